@@ -1,0 +1,95 @@
+#include "app/accounts.hpp"
+
+#include "app/password.hpp"
+#include "core/limits.hpp"
+#include "core/validate.hpp"
+
+namespace ticketd::app {
+
+using core::Code;
+using core::make_error;
+
+Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics)
+    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics),
+      dummy_hash_(hash_password("ticketd-no-such-user")) {}
+
+core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
+                                                 const std::string& name) {
+  if (auto s = core::validate_email(email); !s) return s.error();
+  if (auto s = core::validate_password(password); !s) return s.error();
+  if (auto s = core::validate_person_name(name); !s) return s.error();
+  const std::string lower = core::lower_ascii(email);
+  if (store_.find_user_by_email(lower)) return make_error(Code::EmailTaken, "an account with this email exists");
+  auto user = store_.create_user(lower, name, hash_password(password), core::Role::User, clock_.now());
+  metrics_.count("registrations", user.ok() ? "ok" : "rejected");
+  return user;
+}
+
+bool Accounts::throttled(const std::string& email, TimeMs now) {
+  std::lock_guard lock(failures_mu_);
+  auto it = failures_.find(email);
+  if (it == failures_.end()) return false;
+  if (now - it->second.window_start > kLoginFailureWindow) {
+    failures_.erase(it);
+    return false;
+  }
+  return it->second.count >= kLoginFailuresMax;
+}
+
+void Accounts::note_failure(const std::string& email, TimeMs now) {
+  std::lock_guard lock(failures_mu_);
+  if (failures_.size() >= kThrottledEmailsMax) failures_.clear();  // bounded; a flood resets, never grows
+  Failures& f = failures_[email];
+  if (f.count == 0 || now - f.window_start > kLoginFailureWindow) f = Failures{0, now};
+  ++f.count;
+}
+
+core::Result<SessionToken> Accounts::login(const std::string& email, const std::string& password) {
+  if (email.size() > 1024 || password.size() > core::limits::password_bytes_max)
+    return make_error(Code::InvalidCredentials, "wrong email or password");
+  const std::string lower = core::lower_ascii(email);
+  const TimeMs now = clock_.now();
+  if (throttled(lower, now)) {
+    metrics_.count("logins", "throttled");
+    return make_error(Code::TooManyRequests, "too many failed logins; try again in a few minutes");
+  }
+  auto stored = store_.find_user_by_email(lower);
+  const bool good = stored ? verify_password(password, stored->password_hash) : (verify_password(password, dummy_hash_), false);
+  if (!good) {
+    note_failure(lower, now);
+    metrics_.count("logins", "failed");
+    return make_error(Code::InvalidCredentials, "wrong email or password");
+  }
+  SessionToken session{new_token(), stored->user.id, now + session_ttl_};
+  if (auto s = store_.create_session(token_hash(session.token), session.user_id, session.expires_at); !s)
+    return s.error();
+  metrics_.count("logins", "ok");
+  return session;
+}
+
+core::Status Accounts::logout(std::string_view token) { return store_.delete_session(token_hash(token)); }
+
+core::Result<core::User> Accounts::authenticate(std::string_view token) {
+  if (token.empty() || token.size() > 256) return make_error(Code::Unauthenticated, "a bearer token is required");
+  auto session = store_.find_session(token_hash(token));
+  if (!session || session->expires_at <= clock_.now())
+    return make_error(Code::Unauthenticated, "the token is unknown or expired");
+  auto user = store_.find_user(session->user_id);
+  if (!user) return make_error(Code::Unauthenticated, "the token's user no longer exists");
+  return *user;
+}
+
+core::Status Accounts::ensure_admin(const std::string& email, const std::string& password) {
+  if (auto s = core::validate_email(email); !s) return s.error();
+  if (auto s = core::validate_password(password); !s) return s.error();
+  const std::string lower = core::lower_ascii(email);
+  if (auto existing = store_.find_user_by_email(lower)) {
+    if (existing->user.role == core::Role::Admin) return core::ok_status();
+    return make_error(Code::EmailTaken, "the administrator email belongs to an ordinary user");
+  }
+  auto user = store_.create_user(lower, "Administrator", hash_password(password), core::Role::Admin, clock_.now());
+  if (!user) return user.error();
+  return core::ok_status();
+}
+
+}  // namespace ticketd::app

@@ -1,0 +1,55 @@
+// Use cases: register, log in and out, authenticate a bearer token, bootstrap the administrator.
+// Thread safety: all methods are safe to call concurrently.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "app/metrics.hpp"
+#include "core/ports/account_store.hpp"
+
+namespace ticketd::app {
+
+struct SessionToken {
+  std::string token;
+  core::UserId user_id = 0;
+  TimeMs expires_at{};
+};
+
+class Accounts {
+ public:
+  // Failed logins per email before 429, within the window; the table is bounded (oldest dropped).
+  static constexpr int kLoginFailuresMax = 10;
+  static constexpr Millis kLoginFailureWindow{300'000};
+  static constexpr size_t kThrottledEmailsMax = 100'000;
+
+  Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics);
+
+  core::Result<core::User> register_user(const std::string& email, const std::string& password,
+                                         const std::string& name);
+  core::Result<SessionToken> login(const std::string& email, const std::string& password);
+  core::Status logout(std::string_view token);
+  // Unauthenticated for a missing, unknown or expired token.
+  core::Result<core::User> authenticate(std::string_view token);
+  // Creates the administrator if no user has this email; promotes nothing silently.
+  core::Status ensure_admin(const std::string& email, const std::string& password);
+
+ private:
+  struct Failures {
+    int count = 0;
+    TimeMs window_start{};
+  };
+  bool throttled(const std::string& email, TimeMs now);
+  void note_failure(const std::string& email, TimeMs now);
+
+  core::AccountStore& store_;
+  const Clock& clock_;
+  Millis session_ttl_;
+  Metrics& metrics_;
+  std::string dummy_hash_;  // verified against for unknown emails, so timing does not reveal them
+  std::mutex failures_mu_;  // guards failures_
+  std::unordered_map<std::string, Failures> failures_;
+};
+
+}  // namespace ticketd::app

@@ -1,0 +1,88 @@
+#include "app/catalog.hpp"
+
+#include "core/limits.hpp"
+#include "core/validate.hpp"
+
+namespace ticketd::app {
+
+using core::Code;
+using core::make_error;
+
+Catalog::Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock)
+    : store_(store), ledger_(ledger), clock_(clock) {}
+
+core::Result<std::shared_ptr<const core::Venue>> Catalog::create_venue(core::LayoutSpec spec) {
+  auto layout = core::Layout::build(std::move(spec));
+  if (!layout) return layout.error();
+  auto id = store_.create_venue(*layout, clock_.now());
+  if (!id) return id.error();
+  auto venue = std::make_shared<const core::Venue>(core::Venue{*id, std::move(*layout)});
+  std::lock_guard lock(cache_mu_);
+  if (venues_.size() >= kVenuesCachedMax) venues_.clear();
+  venues_[*id] = venue;
+  return venue;
+}
+
+core::Result<std::shared_ptr<const core::Venue>> Catalog::venue(core::VenueId id) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = venues_.find(id); it != venues_.end()) return it->second;
+  }
+  auto venue = store_.find_venue(id);  // outside the lock: a read may take a while for big layouts
+  if (!venue) return make_error(Code::NotFound, "no such venue");
+  std::lock_guard lock(cache_mu_);
+  if (venues_.size() >= kVenuesCachedMax) venues_.clear();
+  venues_[id] = venue;
+  return venue;
+}
+
+core::Result<core::Event> Catalog::create_event(core::Event draft) {
+  auto venue = this->venue(draft.venue_id);
+  if (!venue) return make_error(Code::InvalidRequest, "venue_id: no such venue");
+  if (auto s = core::validate_new_event(draft, (*venue)->layout); !s) return s.error();
+  draft.venue_name = (*venue)->layout.spec().name;
+  draft.seats_total = (*venue)->layout.seats_total();
+  // Prices of tiers the venue does not have are dropped: they could never apply.
+  std::map<std::string, int64_t> used;
+  for (const auto& s : (*venue)->layout.spec().sections) used[s.price_tier] = draft.prices.at(s.price_tier);
+  draft.prices = std::move(used);
+  auto event = store_.create_event(std::move(draft), clock_.now());
+  if (!event) return event.error();
+  std::lock_guard lock(cache_mu_);
+  if (events_.size() >= kEventsCachedMax) events_.clear();
+  events_[event->id] = *event;
+  return event;
+}
+
+core::Result<core::Event> Catalog::event(core::EventId id) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto it = events_.find(id); it != events_.end()) return it->second;
+  }
+  auto event = store_.find_event(id);
+  if (!event) return make_error(Code::NotFound, "no such event");
+  std::lock_guard lock(cache_mu_);
+  if (events_.size() >= kEventsCachedMax) events_.clear();
+  events_[id] = *event;
+  return *event;
+}
+
+core::Result<EventPage> Catalog::list_events(core::EventQuery query) {
+  if (query.limit < 1 || query.limit > core::limits::page_size_max)
+    return make_error(Code::InvalidRequest, "limit: 1-100 required");
+  if (query.text.size() > core::limits::search_text_bytes_max)
+    return make_error(Code::InvalidRequest, "q: at most 200 bytes");
+  EventPage page;
+  page.events = store_.list_events(query);
+  if (page.events.size() == query.limit)
+    page.next = std::pair{page.events.back().starts_at, page.events.back().id};
+  return page;
+}
+
+core::Result<core::SeatMap> Catalog::seat_map(core::EventId id) {
+  auto event = this->event(id);
+  if (!event) return event.error();
+  return ledger_.seat_map(*event, clock_.now());
+}
+
+}  // namespace ticketd::app

@@ -1,0 +1,44 @@
+// Use cases: create and read venues and events, and seat maps.
+// Venues and events never change after creation, so they are cached here (bounded: a full cache is
+// emptied, never grown) and read from the store only on a miss.
+// Thread safety: all methods are safe to call concurrently; cache_mu_ guards both caches.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/ports/catalog_store.hpp"
+#include "core/ports/ledger.hpp"
+
+namespace ticketd::app {
+
+struct EventPage {
+  std::vector<core::Event> events;
+  std::optional<std::pair<TimeMs, core::EventId>> next;  // cursor of the last row, if more may follow
+};
+
+class Catalog {
+ public:
+  static constexpr size_t kVenuesCachedMax = 1024;     // a venue is at most ~1.5 MB (flags per seat)
+  static constexpr size_t kEventsCachedMax = 200'000;  // ~300 B each: the seed's 100K events fit
+
+  Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock);
+
+  core::Result<std::shared_ptr<const core::Venue>> create_venue(core::LayoutSpec spec);
+  core::Result<std::shared_ptr<const core::Venue>> venue(core::VenueId id);
+  core::Result<core::Event> create_event(core::Event draft);
+  core::Result<core::Event> event(core::EventId id);
+  core::Result<EventPage> list_events(core::EventQuery query);
+  core::Result<core::SeatMap> seat_map(core::EventId id);
+
+ private:
+  core::CatalogStore& store_;
+  core::Ledger& ledger_;
+  const Clock& clock_;
+  std::mutex cache_mu_;
+  std::unordered_map<core::VenueId, std::shared_ptr<const core::Venue>> venues_;
+  std::unordered_map<core::EventId, core::Event> events_;
+};
+
+}  // namespace ticketd::app

@@ -1,0 +1,78 @@
+#include "app/metrics.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ticketd::app {
+
+void Metrics::count_request(std::string_view route, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), status}];
+  Histogram& h = latency_[std::string(route)];
+  for (size_t i = 0; i < kLatencyBucketsS.size(); ++i)
+    if (seconds <= kLatencyBucketsS[i]) ++h.buckets[i];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::count(std::string_view family, std::string_view label_value) {
+  std::lock_guard lock(mu_);
+  ++counters_[{std::string(family), std::string(label_value)}];
+}
+
+void Metrics::observe_commit_batch(uint64_t jobs) {
+  std::lock_guard lock(mu_);
+  ++commit_batches_;
+  commit_jobs_ += jobs;
+  commit_batch_jobs_max_ = std::max(commit_batch_jobs_max_, jobs);
+}
+
+std::string Metrics::render(const std::function<void(std::string&)>& extra) const {
+  std::string out;
+  char line[512];
+  {
+    std::lock_guard lock(mu_);
+    out += "# TYPE ticketd_http_requests_total counter\n";
+    for (const auto& [key, n] : requests_) {
+      std::snprintf(line, sizeof line, "ticketd_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                    key.first.c_str(), key.second, static_cast<unsigned long long>(n));
+      out += line;
+    }
+    out += "# TYPE ticketd_http_request_duration_seconds histogram\n";
+    for (const auto& [route, h] : latency_) {
+      for (size_t i = 0; i < kLatencyBucketsS.size(); ++i) {
+        std::snprintf(line, sizeof line, "ticketd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                      route.c_str(), kLatencyBucketsS[i], static_cast<unsigned long long>(h.buckets[i]));
+        out += line;
+      }
+      std::snprintf(line, sizeof line,
+                    "ticketd_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+                    "ticketd_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+                    "ticketd_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+                    route.c_str(), static_cast<unsigned long long>(h.count), route.c_str(), h.sum, route.c_str(),
+                    static_cast<unsigned long long>(h.count));
+      out += line;
+    }
+    std::string family;
+    for (const auto& [key, n] : counters_) {
+      if (key.first != family) {
+        family = key.first;
+        out += "# TYPE ticketd_" + family + "_total counter\n";
+      }
+      std::snprintf(line, sizeof line, "ticketd_%s_total{result=\"%s\"} %llu\n", key.first.c_str(),
+                    key.second.c_str(), static_cast<unsigned long long>(n));
+      out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "# TYPE ticketd_commit_batches_total counter\nticketd_commit_batches_total %llu\n"
+                  "# TYPE ticketd_commit_jobs_total counter\nticketd_commit_jobs_total %llu\n"
+                  "# TYPE ticketd_commit_batch_jobs_max gauge\nticketd_commit_batch_jobs_max %llu\n",
+                  static_cast<unsigned long long>(commit_batches_), static_cast<unsigned long long>(commit_jobs_),
+                  static_cast<unsigned long long>(commit_batch_jobs_max_));
+    out += line;
+  }
+  if (extra) extra(out);
+  return out;
+}
+
+}  // namespace ticketd::app

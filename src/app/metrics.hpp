@@ -1,0 +1,41 @@
+// Counters and histograms for /metrics, rendered in the Prometheus text format.
+// Thread safety: every method may be called from any thread (one internal mutex, held only to
+// bump numbers or copy them out; nothing blocks under it).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace ticketd::app {
+
+class Metrics {
+ public:
+  static constexpr std::array<double, 12> kLatencyBucketsS{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                           0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  void count_request(std::string_view route, int status, double seconds);
+  void count(std::string_view family, std::string_view label_value);  // e.g. ("holds", "ok")
+  void observe_commit_batch(uint64_t jobs);
+  // Renders everything, plus the lines `extra` appends (gauges read at scrape time).
+  std::string render(const std::function<void(std::string&)>& extra) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kLatencyBucketsS.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;  // (route, status)
+  std::map<std::string, Histogram> latency_;                  // route
+  std::map<std::pair<std::string, std::string>, uint64_t> counters_;
+  uint64_t commit_batches_ = 0;
+  uint64_t commit_jobs_ = 0;
+  uint64_t commit_batch_jobs_max_ = 0;
+};
+
+}  // namespace ticketd::app

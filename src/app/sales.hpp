@@ -1,0 +1,74 @@
+// Use cases: hold seats, release, check out (idempotently, through the payment gateway), list and
+// cancel bookings. Knows nothing of which store or gateway is behind the ports.
+//
+// Checkout idempotency: one key of one user names one checkout. Concurrent requests with the same
+// key wait for the first one's outcome (in-process), and the durable record answers retries after
+// it (and after a restart); the ledger's pin stops two different keys from charging one hold.
+//
+// Thread safety: all methods are safe to call concurrently; inflight_mu_ guards inflight_.
+#pragma once
+
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "app/catalog.hpp"
+#include "app/metrics.hpp"
+#include "core/ports/ledger.hpp"
+#include "core/ports/payment_gateway.hpp"
+
+namespace ticketd::app {
+
+struct HoldInput {
+  core::EventId event_id = 0;
+  std::vector<core::SeatId> seats;
+  std::optional<uint32_t> quantity;
+  std::optional<std::string> section;  // section name, with quantity
+};
+
+struct HoldView {
+  core::Hold hold;
+  int64_t total_amount = 0;
+  std::string currency;
+};
+
+// The answer to a checkout: a booking, or a decline (PaymentFailed), or another error.
+using CheckoutResult = core::Result<core::Booking>;
+
+class Sales {
+ public:
+  static constexpr size_t kCheckoutsInflightMax = 10'000;  // beyond: 503, never an unbounded map
+
+  Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
+        Millis hold_ttl, Metrics& metrics);
+
+  core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
+  core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
+  core::Status release(core::UserId user, core::HoldId id);
+  CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
+                          const std::string& payment_method);
+  core::Result<core::Booking> booking(core::UserId user, core::BookingId id);
+  std::vector<core::Booking> bookings(core::UserId user, uint32_t limit, core::BookingId before);
+  core::Result<core::Booking> cancel(core::UserId user, core::BookingId id);
+
+ private:
+  using InflightKey = std::pair<core::UserId, std::string>;
+  struct Inflight {
+    core::HoldId hold_id;
+    std::shared_future<CheckoutResult> outcome;
+  };
+  CheckoutResult run_checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm);
+  CheckoutResult replay(const core::CheckoutRecord& record, core::UserId user, core::HoldId id);
+  core::Result<HoldView> view(const core::Hold& hold);
+
+  core::Ledger& ledger_;
+  Catalog& catalog_;
+  core::PaymentGateway& gateway_;
+  const Clock& clock_;
+  Millis hold_ttl_;
+  Metrics& metrics_;
+  std::mutex inflight_mu_;
+  std::map<InflightKey, Inflight> inflight_;
+};
+
+}  // namespace ticketd::app

@@ -1,0 +1,37 @@
+// Best-available seat selection: a pure function of the layout, the event's prices and which
+// seats are free, so it can be tested exhaustively and run under the event's lock.
+//
+// Preference, most important first:
+//  1. all seats adjacent in one row;
+//  2. leaving no lone free seat between the block and a taken seat or the row's end (an "orphan"
+//     that nobody buying in pairs can use), when another choice exists;
+//  3. the best price tier (the most expensive is the best seat);
+//  4. rows nearer the stage (lower row index in the section);
+//  5. nearer the centre of the row.
+// When no row can seat everyone together, the party is split over the fewest blocks, largest free
+// runs in the best tiers first.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/layout.hpp"
+
+namespace ticketd::core {
+
+struct BestAvailableRequest {
+  uint32_t quantity = 0;
+  std::optional<uint32_t> section;  // index into the layout's sections
+};
+
+// Returns the chosen seats, or nullopt if fewer than `quantity` seats are free (in the section).
+// `prices` maps price tier -> minor units; tiers missing from it rank last.
+std::optional<std::vector<SeatId>> pick_best_available(const Layout& layout,
+                                                       const std::map<std::string, int64_t>& prices,
+                                                       const BestAvailableRequest& request,
+                                                       const std::function<bool(SeatId)>& is_free);
+
+}  // namespace ticketd::core

@@ -1,0 +1,246 @@
+#include "core/inventory.hpp"
+
+#include <algorithm>
+
+#include "core/limits.hpp"
+
+namespace ticketd::core {
+
+EventInventory::EventInventory(InventoryRules rules) : rules_(rules), claim_(rules.seats_total, 0) {
+  TICKETD_ASSERT(rules.seats_total > 0);
+  TICKETD_ASSERT(rules.tickets_per_user_max > 0);
+}
+
+bool EventInventory::restore_hold(const Hold& hold) {
+  TICKETD_ASSERT(hold.state == HoldState::Active);
+  TICKETD_ASSERT(!holds_.contains(hold.id));
+  for (SeatId s : hold.seats)
+    if (s >= rules_.seats_total || claim_[s] != 0) return false;
+  for (SeatId s : hold.seats) claim_[s] = hold_claim(hold.id);
+  Live& live = holds_[hold.id];
+  live.hold = hold;
+  held_seats_ += static_cast<uint32_t>(hold.seats.size());
+  add_tickets(hold.user_id, static_cast<int64_t>(hold.seats.size()));
+  schedule(live);
+  return true;
+}
+
+void EventInventory::restore_sale(BookingId booking, UserId user, const std::vector<SeatId>& seats) {
+  TICKETD_ASSERT(!sales_.contains(booking));
+  for (SeatId s : seats) {
+    TICKETD_ASSERT(s < rules_.seats_total && claim_[s] == 0);
+    claim_[s] = sale_claim(booking);
+  }
+  sales_[booking] = Sale{user, seats};
+  sold_seats_ += static_cast<uint32_t>(seats.size());
+  add_tickets(user, static_cast<int64_t>(seats.size()));
+}
+
+TimeMs EventInventory::deadline_of(const Live& live) const {
+  return live.hold.state == HoldState::Pinned ? live.pinned_until : live.hold.expires_at;
+}
+
+void EventInventory::schedule(const Live& live) {
+  deadlines_.emplace(to_unix_ms(deadline_of(live)), live.hold.id);
+}
+
+void EventInventory::add_tickets(UserId user, int64_t delta) {
+  auto& n = tickets_[user];
+  TICKETD_ASSERT(static_cast<int64_t>(n) + delta >= 0);
+  n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+  if (n == 0) tickets_.erase(user);
+}
+
+std::vector<Hold> EventInventory::advance(TimeMs now) {
+  if (now < last_now_) now = last_now_;
+  last_now_ = now;
+  std::vector<Hold> expired;
+  while (!deadlines_.empty() && deadlines_.top().first <= to_unix_ms(now)) {
+    const auto [deadline_ms, id] = deadlines_.top();
+    deadlines_.pop();
+    auto it = holds_.find(id);
+    if (it == holds_.end()) continue;  // finished earlier; its heap entry is stale
+    // A hold re-scheduled (pinned, unpinned) has several entries: act only on the one that is due.
+    if (to_unix_ms(deadline_of(it->second)) > to_unix_ms(now)) continue;
+    expired.push_back(finish(id, HoldState::Expired));
+  }
+  return expired;
+}
+
+Hold EventInventory::finish(HoldId id, HoldState state) {
+  auto it = holds_.find(id);
+  TICKETD_ASSERT(it != holds_.end());
+  Hold hold = std::move(it->second.hold);
+  holds_.erase(it);
+  for (SeatId s : hold.seats) {
+    TICKETD_ASSERT(claim_[s] == hold_claim(id));
+    claim_[s] = 0;
+  }
+  held_seats_ -= static_cast<uint32_t>(hold.seats.size());
+  add_tickets(hold.user_id, -static_cast<int64_t>(hold.seats.size()));
+  hold.state = state;
+  return hold;
+}
+
+Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl) {
+  TICKETD_ASSERT(id > 0 && !holds_.contains(id));
+  TICKETD_ASSERT(ttl.count() > 0);
+  advance(now);
+  if (now < rules_.on_sale_at || now >= rules_.starts_at)
+    return make_error(Code::SaleNotOpen, "this event is not on sale now");
+  if (seats.empty() || seats.size() > limits::seats_per_hold_max)
+    return make_error(Code::InvalidRequest, "seat_ids: 1-100 seats required");
+  std::vector<SeatId> sorted = seats;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    return make_error(Code::InvalidRequest, "seat_ids: duplicate seat id");
+  if (sorted.back() >= rules_.seats_total)
+    return make_error(Code::InvalidSeat, "seat " + std::to_string(sorted.back()) + " is not in this venue");
+  std::vector<SeatId> taken;
+  for (SeatId s : sorted)
+    if (claim_[s] != 0) taken.push_back(s);
+  if (!taken.empty()) {
+    Error e = make_error(Code::SeatUnavailable, "some seats are already taken");
+    e.seats = std::move(taken);
+    return e;
+  }
+  if (tickets_of(user) + seats.size() > rules_.tickets_per_user_max)
+    return make_error(Code::TicketLimitExceeded, "at most " + std::to_string(rules_.tickets_per_user_max) +
+                                                     " tickets per user for this event");
+  for (SeatId s : seats) claim_[s] = hold_claim(id);
+  Live& live = holds_[id];
+  live.hold = Hold{id, rules_.event_id, user, std::move(seats), now, now + ttl, HoldState::Active, 0};
+  held_seats_ += static_cast<uint32_t>(live.hold.seats.size());
+  add_tickets(user, static_cast<int64_t>(live.hold.seats.size()));
+  schedule(live);
+  return live.hold;
+}
+
+Result<Hold> EventInventory::release(HoldId id, UserId user, TimeMs now) {
+  advance(now);
+  auto it = holds_.find(id);
+  if (it == holds_.end() || it->second.hold.user_id != user) return make_error(Code::NotFound, "no such hold");
+  if (it->second.hold.state == HoldState::Pinned)
+    return make_error(Code::CheckoutInProgress, "a checkout of this hold is in progress");
+  return finish(id, HoldState::Released);
+}
+
+Result<Hold> EventInventory::pin(HoldId id, UserId user, TimeMs now, Millis pin_max) {
+  advance(now);
+  auto it = holds_.find(id);
+  if (it == holds_.end() || it->second.hold.user_id != user) return make_error(Code::NotFound, "no such hold");
+  Live& live = it->second;
+  if (live.hold.state == HoldState::Pinned)
+    return make_error(Code::CheckoutInProgress, "a checkout of this hold is in progress");
+  live.hold.state = HoldState::Pinned;
+  live.pinned_until = std::max(live.hold.expires_at, now) + pin_max;
+  schedule(live);
+  return live.hold;
+}
+
+void EventInventory::unpin(HoldId id, TimeMs now) {
+  auto it = holds_.find(id);
+  if (it != holds_.end() && it->second.hold.state == HoldState::Pinned) {
+    it->second.hold.state = HoldState::Active;
+    schedule(it->second);  // its old deadline may have passed: advance() expires it now
+  }
+  advance(now);
+}
+
+Result<Hold> EventInventory::release_pinned(HoldId id, TimeMs now) {
+  advance(now);
+  auto it = holds_.find(id);
+  if (it == holds_.end()) return make_error(Code::HoldExpired, "the hold expired during checkout");
+  TICKETD_ASSERT(it->second.hold.state == HoldState::Pinned);
+  return finish(id, HoldState::Released);
+}
+
+Result<Hold> EventInventory::convert(HoldId id, BookingId booking, TimeMs now) {
+  TICKETD_ASSERT(booking > 0 && !sales_.contains(booking));
+  advance(now);
+  auto it = holds_.find(id);
+  if (it == holds_.end()) return make_error(Code::HoldExpired, "the hold expired during checkout");
+  TICKETD_ASSERT(it->second.hold.state == HoldState::Pinned);
+  const UserId user = it->second.hold.user_id;
+  Hold hold = finish(id, HoldState::Converted);
+  hold.booking_id = booking;
+  for (SeatId s : hold.seats) claim_[s] = sale_claim(booking);
+  sales_[booking] = Sale{user, hold.seats};
+  sold_seats_ += static_cast<uint32_t>(hold.seats.size());
+  add_tickets(user, static_cast<int64_t>(hold.seats.size()));
+  return hold;
+}
+
+Status EventInventory::cancel_sale(BookingId booking) {
+  auto it = sales_.find(booking);
+  if (it == sales_.end()) return make_error(Code::NotFound, "no such sale");
+  for (SeatId s : it->second.seats) {
+    TICKETD_ASSERT(claim_[s] == sale_claim(booking));
+    claim_[s] = 0;
+  }
+  sold_seats_ -= static_cast<uint32_t>(it->second.seats.size());
+  add_tickets(it->second.user, -static_cast<int64_t>(it->second.seats.size()));
+  sales_.erase(it);
+  return ok_status();
+}
+
+std::optional<Hold> EventInventory::find_hold(HoldId id) const {
+  auto it = holds_.find(id);
+  if (it == holds_.end()) return std::nullopt;
+  return it->second.hold;
+}
+
+std::vector<Hold> EventInventory::live_holds_of(UserId user) const {
+  std::vector<Hold> out;
+  for (const auto& [id, live] : holds_)
+    if (live.hold.user_id == user) out.push_back(live.hold);
+  return out;
+}
+
+SeatStatus EventInventory::status(SeatId seat) const {
+  TICKETD_ASSERT(seat < rules_.seats_total);
+  const uint64_t c = claim_[seat];
+  if (c == 0) return SeatStatus::Available;
+  return (c & 1) ? SeatStatus::Sold : SeatStatus::Held;
+}
+
+SeatCounts EventInventory::counts() const {
+  return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_, held_seats_, sold_seats_};
+}
+
+std::string EventInventory::status_chars() const {
+  std::string out(rules_.seats_total, 'A');
+  for (size_t s = 0; s < claim_.size(); ++s)
+    if (claim_[s] != 0) out[s] = (claim_[s] & 1) ? 'S' : 'H';
+  return out;
+}
+
+uint32_t EventInventory::tickets_of(UserId user) const {
+  auto it = tickets_.find(user);
+  return it == tickets_.end() ? 0 : it->second;
+}
+
+void EventInventory::check_invariants() const {
+  uint64_t held = 0, sold = 0;
+  std::unordered_map<UserId, uint32_t> tickets;
+  for (const auto& [id, live] : holds_) {
+    TICKETD_ASSERT(live.hold.id == id);
+    TICKETD_ASSERT(live.hold.state == HoldState::Active || live.hold.state == HoldState::Pinned);
+    TICKETD_ASSERT(to_unix_ms(deadline_of(live)) > to_unix_ms(last_now_) || last_now_ == TimeMs{});
+    for (SeatId s : live.hold.seats) TICKETD_ASSERT(claim_[s] == hold_claim(id));
+    held += live.hold.seats.size();
+    tickets[live.hold.user_id] += static_cast<uint32_t>(live.hold.seats.size());
+  }
+  for (const auto& [id, sale] : sales_) {
+    for (SeatId s : sale.seats) TICKETD_ASSERT(claim_[s] == sale_claim(id));
+    sold += sale.seats.size();
+    tickets[sale.user] += static_cast<uint32_t>(sale.seats.size());
+  }
+  uint64_t claimed = 0;
+  for (uint64_t c : claim_) claimed += (c != 0);
+  TICKETD_ASSERT(claimed == held + sold);  // with the loops above: no seat has two owners
+  TICKETD_ASSERT(held == held_seats_ && sold == sold_seats_);
+  TICKETD_ASSERT(tickets == tickets_);
+}
+
+}  // namespace ticketd::core

@@ -1,0 +1,115 @@
+// EventInventory: the seat state machine of one event. It decides every hold, release, expiry,
+// sale and cancellation, and it is the only place that does.
+//
+// Thread safety: none. The owner serialises all calls for one event (one mutex per event in the
+// embedded ledger), so holds of different events never contend.
+//
+// Time: every mutating call and every query takes `now`; advance(now) first expires the holds whose
+// deadline has passed, so a lapsed hold is never reported HELD and its seats can be taken at once,
+// whether or not any sweeper has run (lazy expiry).
+//
+// Invariants (checked by check_invariants(), used by the simulation test after every step):
+//  1. claim_[s] names at most one live hold or one sale; a live hold's seats all name it.
+//  2. held_seats_ == sum of live holds' seats; sold_seats_ == number of sold claims.
+//  3. tickets_[u] == seats of u's live holds + seats of u's sales <= tickets_per_user_max,
+//     except where restore_*() loaded more (a limit lowered after the fact is never enforced backwards).
+//  4. No live hold has a deadline <= the last `now` seen by advance().
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+struct InventoryRules {
+  EventId event_id = 0;
+  uint32_t seats_total = 0;
+  uint32_t tickets_per_user_max = 8;
+  TimeMs on_sale_at{};
+  TimeMs starts_at{};
+};
+
+class EventInventory {
+ public:
+  explicit EventInventory(InventoryRules rules);
+
+  // Recovery from durable state. REQUIRES: called before any other mutation, with consistent input.
+  // restore_hold() refuses (returns false) a hold any of whose seats is already claimed.
+  bool restore_hold(const Hold& hold);
+  void restore_sale(BookingId booking, UserId user, const std::vector<SeatId>& seats);
+
+  // Expires every live hold whose deadline is <= now and returns them (state Expired).
+  // Time never goes backwards: a `now` earlier than the last one is treated as the last one.
+  std::vector<Hold> advance(TimeMs now);
+
+  // All-or-nothing hold of explicit seats. Errors: SaleNotOpen, InvalidRequest (empty, too many,
+  // duplicates), InvalidSeat, SeatUnavailable (with the taken seats), TicketLimitExceeded.
+  Result<Hold> hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl);
+
+  // Releases a live hold. Expired or released already: returns it unchanged. NotFound for another
+  // user's hold or an unknown one; CheckoutInProgress while pinned.
+  Result<Hold> release(HoldId id, UserId user, TimeMs now);
+
+  // Starts a checkout: the hold stops expiring until max(expires_at, now) + pin_max.
+  // Errors: NotFound, HoldExpired, CheckoutInProgress.
+  Result<Hold> pin(HoldId id, UserId user, TimeMs now, Millis pin_max);
+  // The charge could not be made (gateway unreachable): the hold is live again with its old deadline.
+  void unpin(HoldId id, TimeMs now);
+  // The charge was declined: the seats are free at once.
+  Result<Hold> release_pinned(HoldId id, TimeMs now);
+  // The charge succeeded: the seats are sold to `booking`. HoldExpired if the pin lapsed meanwhile.
+  Result<Hold> convert(HoldId id, BookingId booking, TimeMs now);
+  // A confirmed booking is cancelled: its seats are free again. NotFound if not sold here.
+  Status cancel_sale(BookingId booking);
+
+  // Queries. REQUIRES: advance(now) was called under the same lock (the ledger does so on every call).
+  std::optional<Hold> find_hold(HoldId id) const;
+  bool is_free(SeatId seat) const { return claim_[seat] == 0; }
+  SeatStatus status(SeatId seat) const;
+  SeatCounts counts() const;
+  std::string status_chars() const;  // one of "AHS" per seat
+  uint32_t tickets_of(UserId user) const;
+  const InventoryRules& rules() const { return rules_; }
+  size_t live_holds() const { return holds_.size(); }
+  std::vector<Hold> live_holds_of(UserId user) const;
+
+  // Re-derives every counter from scratch and asserts invariants 1-4. O(seats + holds).
+  void check_invariants() const;
+
+ private:
+  struct Live {
+    Hold hold;
+    TimeMs pinned_until{};  // meaningful while hold.state == Pinned
+  };
+  struct Sale {
+    UserId user;
+    std::vector<SeatId> seats;
+  };
+  using Deadline = std::pair<int64_t, HoldId>;
+
+  static uint64_t hold_claim(HoldId id) { return static_cast<uint64_t>(id) << 1; }
+  static uint64_t sale_claim(BookingId id) { return (static_cast<uint64_t>(id) << 1) | 1; }
+  TimeMs deadline_of(const Live& live) const;
+  void schedule(const Live& live);
+  Hold finish(HoldId id, HoldState state);  // removes a live hold, frees its seats, returns it
+  void add_tickets(UserId user, int64_t delta);
+
+  InventoryRules rules_;
+  std::vector<uint64_t> claim_;  // per seat: 0 free, hold_claim(id), or sale_claim(id)
+  std::unordered_map<HoldId, Live> holds_;  // live holds only (Active or Pinned)
+  std::unordered_map<BookingId, Sale> sales_;
+  std::unordered_map<UserId, uint32_t> tickets_;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  uint32_t held_seats_ = 0;
+  uint32_t sold_seats_ = 0;
+  TimeMs last_now_{};
+};
+
+}  // namespace ticketd::core

@@ -1,0 +1,71 @@
+// A venue's seat layout: sections -> rows -> numbered seats, stored once per venue and shared by
+// every event there. Seat ids are 0-based indexes in layout order (section by section, row by
+// row, seat 1..n), so an event's per-seat state is a dense array indexed by SeatId.
+//
+// Immutable after build(); safe to share between threads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+enum SeatFlag : uint8_t { kAccessible = 1, kCompanion = 2, kRestrictedView = 4 };
+
+struct RowSpec {
+  std::string label;
+  uint32_t seats = 0;
+  std::vector<uint32_t> accessible;       // seat numbers (1-based) in this row
+  std::vector<uint32_t> companion;
+  std::vector<uint32_t> restricted_view;
+};
+
+struct SectionSpec {
+  std::string name;
+  std::string price_tier;
+  std::vector<RowSpec> rows;
+};
+
+struct LayoutSpec {
+  std::string name;
+  std::vector<SectionSpec> sections;
+};
+
+struct SeatInfo {
+  uint32_t section = 0;  // index into spec().sections
+  uint32_t row = 0;      // index into the section's rows
+  uint32_t number = 0;   // 1-based seat number in the row
+  uint8_t flags = 0;
+};
+
+struct RowRef {
+  uint32_t section = 0;
+  uint32_t row = 0;  // index within the section
+  SeatId first_seat = 0;
+  uint32_t seats = 0;
+};
+
+class Layout {
+ public:
+  // Validates every limit of core/limits.hpp; returns InvalidRequest naming the bad field.
+  static Result<Layout> build(LayoutSpec spec);
+
+  const LayoutSpec& spec() const { return spec_; }
+  uint32_t seats_total() const { return seats_total_; }
+  const std::vector<RowRef>& rows() const { return rows_; }
+  bool contains(SeatId seat) const { return seat < seats_total_; }
+  // REQUIRES: contains(seat).
+  SeatInfo seat(SeatId seat) const;
+  const std::string& price_tier_of(SeatId seat) const;
+
+ private:
+  LayoutSpec spec_;
+  std::vector<RowRef> rows_;     // all rows in seat-id order
+  std::vector<uint8_t> flags_;   // per seat
+  uint32_t seats_total_ = 0;
+};
+
+}  // namespace ticketd::core

@@ -1,0 +1,44 @@
+// Every limit of the domain, in one place, each with the reason for its value.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace ticketd::core::limits {
+
+// Layouts. The largest stadiums seat ~150K; 200K leaves room without letting one request
+// allocate without bound.
+inline constexpr uint32_t sections_per_venue_max = 1000;
+inline constexpr uint32_t rows_per_section_max = 1000;
+inline constexpr uint32_t seats_per_row_max = 1000;
+inline constexpr uint32_t seats_per_venue_max = 200'000;
+inline constexpr size_t name_bytes_max = 200;
+inline constexpr size_t row_label_bytes_max = 16;
+inline constexpr size_t price_tier_bytes_max = 32;
+
+// Events.
+inline constexpr uint32_t tickets_per_user_max = 100;
+inline constexpr uint32_t tickets_per_user_default = 8;
+inline constexpr int64_t price_minor_max = 100'000'000;  // one million in major units: no ticket costs more
+
+// Holds: one request never names more seats than a user may ever own.
+inline constexpr uint32_t seats_per_hold_max = tickets_per_user_max;
+static_assert(seats_per_hold_max >= tickets_per_user_max, "a user must be able to hold their whole allowance");
+
+// Checkout: a pinned hold (card being charged) outlives its deadline by at most this much. A charge that
+// takes longer is abandoned and the seats return; the payments issue reconciles late successes.
+inline constexpr std::chrono::milliseconds checkout_pin_max{120'000};
+
+// Accounts.
+inline constexpr size_t email_bytes_max = 254;  // RFC 5321 path limit
+inline constexpr size_t password_bytes_min = 8;
+inline constexpr size_t password_bytes_max = 128;  // Argon2 cost must not scale with attacker input
+inline constexpr size_t idempotency_key_bytes_max = 255;  // as Stripe
+
+// Listing.
+inline constexpr uint32_t page_size_max = 100;
+inline constexpr uint32_t page_size_default = 20;
+inline constexpr size_t search_text_bytes_max = 200;
+
+}  // namespace ticketd::core::limits

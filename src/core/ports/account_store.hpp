@@ -1,0 +1,37 @@
+// Port: users and sessions. Implemented by store/sqlite (embedded) and later store/postgres.
+// Thread safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+struct StoredUser {
+  User user;
+  std::string password_hash;  // libsodium crypto_pwhash_str output (Argon2id)
+};
+
+struct SessionRecord {
+  UserId user_id = 0;
+  TimeMs expires_at{};
+};
+
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+  // EmailTaken if the (lower-cased) email exists. Durable before it returns.
+  virtual Result<User> create_user(const std::string& email, const std::string& name,
+                                   const std::string& password_hash, Role role, TimeMs now) = 0;
+  virtual std::optional<StoredUser> find_user_by_email(const std::string& email) = 0;
+  virtual std::optional<User> find_user(UserId id) = 0;
+  // token_hash: SHA-256 of the bearer token, hex. The token itself is never stored.
+  virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
+  virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
+  virtual Status delete_session(const std::string& token_hash) = 0;
+};
+
+}  // namespace ticketd::core

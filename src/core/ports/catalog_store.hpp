@@ -1,0 +1,39 @@
+// Port: venues (layouts) and events. Both are immutable once created, so callers may cache them.
+// Thread safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/layout.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+struct Venue {
+  VenueId id = 0;
+  Layout layout;
+};
+
+struct EventQuery {
+  std::string text;  // case-insensitive substring of the name; empty = any
+  std::optional<TimeMs> starts_from;   // inclusive
+  std::optional<TimeMs> starts_before; // exclusive
+  uint32_t limit = 20;
+  std::optional<std::pair<TimeMs, EventId>> after;  // keyset cursor: (starts_at, id) of the last row seen
+};
+
+class CatalogStore {
+ public:
+  virtual ~CatalogStore() = default;
+  virtual Result<VenueId> create_venue(const Layout& layout, TimeMs now) = 0;
+  virtual std::shared_ptr<const Venue> find_venue(VenueId id) = 0;
+  // Assigns event.id; durable before it returns.
+  virtual Result<Event> create_event(Event event, TimeMs now) = 0;
+  virtual std::optional<Event> find_event(EventId id) = 0;
+  virtual std::vector<Event> list_events(const EventQuery& query) = 0;
+};
+
+}  // namespace ticketd::core

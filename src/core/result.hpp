@@ -1,0 +1,79 @@
+// Expected failures are values: every use case returns Result<T>, carrying either a T or an
+// Error with a domain code. The HTTP layer maps codes to statuses in one table (http/api.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "base/assert.hpp"
+
+namespace ticketd::core {
+
+enum class Code {
+  InvalidRequest,        // malformed or out-of-range input; message names the field
+  InvalidSeat,           // a seat id that is not in the venue
+  InvalidPaymentMethod,
+  MissingIdempotencyKey,
+  Unauthenticated,
+  InvalidCredentials,
+  Forbidden,
+  NotFound,
+  SeatUnavailable,       // Error::seats lists the taken seats
+  InsufficientSeats,
+  TicketLimitExceeded,
+  SaleNotOpen,
+  EmailTaken,
+  HoldNotActive,
+  CheckoutInProgress,
+  IdempotencyKeyReused,
+  EventStarted,
+  PaymentFailed,         // Error::detail carries the decline code
+  HoldExpired,
+  TooManyRequests,
+  Unavailable,           // a dependency (payment gateway, disk) failed; safe to retry
+};
+
+struct Error {
+  Code code;
+  std::string message;
+  std::vector<uint32_t> seats;  // SeatUnavailable: the seats that are taken
+  std::string detail;           // PaymentFailed: decline code
+};
+
+inline Error make_error(Code code, std::string message) { return Error{code, std::move(message), {}, {}}; }
+
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design, like std::expected
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() {
+    TICKETD_ASSERT(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const {
+    TICKETD_ASSERT(ok());
+    return std::get<0>(v_);
+  }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() { return value(); }
+  const Error& error() const {
+    TICKETD_ASSERT(!ok());
+    return std::get<1>(v_);
+  }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+struct Ok {};
+using Status = Result<Ok>;
+inline Status ok_status() { return Ok{}; }
+
+}  // namespace ticketd::core

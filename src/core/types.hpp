@@ -1,0 +1,86 @@
+// Identifiers, states and records of the domain. Plain values, no behaviour.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+
+namespace ticketd::core {
+
+using UserId = int64_t;
+using VenueId = int64_t;
+using EventId = int64_t;
+using HoldId = int64_t;
+using BookingId = int64_t;
+using PaymentId = int64_t;
+using SeatId = uint32_t;  // 0-based index of the seat in its venue's layout
+
+enum class Role { User, Admin };
+enum class SeatStatus : uint8_t { Available, Held, Sold };
+// Pinned: a checkout is charging the card; the hold does not expire until the pin's hard cap.
+enum class HoldState : uint8_t { Active, Pinned, Released, Expired, Converted };
+enum class BookingStatus : uint8_t { Confirmed, Cancelled };
+
+const char* to_string(SeatStatus s);
+const char* to_string(HoldState s);  // Pinned reads as ACTIVE to clients
+const char* to_string(BookingStatus s);
+std::optional<HoldState> hold_state_from(const std::string& s);
+std::optional<BookingStatus> booking_status_from(const std::string& s);
+
+struct User {
+  UserId id = 0;
+  std::string email;  // lower-cased
+  std::string name;
+  Role role = Role::User;
+};
+
+struct Event {
+  EventId id = 0;
+  std::string name;
+  VenueId venue_id = 0;
+  std::string venue_name;
+  TimeMs starts_at{};
+  TimeMs on_sale_at{};
+  std::string currency;                    // ISO 4217, three capitals
+  std::map<std::string, int64_t> prices;   // price tier -> minor units
+  uint32_t max_tickets_per_user = 8;
+  uint32_t seats_total = 0;
+};
+
+struct Hold {
+  HoldId id = 0;
+  EventId event_id = 0;
+  UserId user_id = 0;
+  std::vector<SeatId> seats;
+  TimeMs created_at{};
+  TimeMs expires_at{};
+  HoldState state = HoldState::Active;
+  BookingId booking_id = 0;  // set when Converted
+};
+
+struct Booking {
+  BookingId id = 0;
+  HoldId hold_id = 0;
+  EventId event_id = 0;
+  UserId user_id = 0;
+  BookingStatus status = BookingStatus::Confirmed;
+  std::vector<SeatId> seats;
+  int64_t total_amount = 0;
+  std::string currency;
+  PaymentId payment_id = 0;
+  std::string payment_ref;  // the gateway's id of the charge
+  TimeMs created_at{};
+  TimeMs cancelled_at{};
+};
+
+struct SeatCounts {
+  uint32_t available = 0;
+  uint32_t held = 0;
+  uint32_t sold = 0;
+};
+
+}  // namespace ticketd::core

@@ -1,0 +1,69 @@
+#include "http/api.hpp"
+
+#include <boost/url/parse.hpp>
+#include <chrono>
+
+#include "http/json_codec.hpp"
+#include "http/router.hpp"
+
+namespace ticketd::http {
+
+Api::Api(Services services) : services_(std::move(services)), router_(std::make_unique<Router>()) {
+  router_->add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); });
+  router_->add("GET", "/metrics", [](Ctx& c) {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = c.services.metrics.render(c.services.gauges);
+    return r;
+  });
+  add_account_routes(*router_);
+  add_catalog_routes(*router_);
+  add_sales_routes(*router_);
+}
+
+Api::~Api() = default;
+
+namespace {
+
+bool is_json(std::string_view content_type) {
+  const auto semi = content_type.find(';');
+  std::string_view base = content_type.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  return base.size() == 16 && std::equal(base.begin(), base.end(), "application/json",
+                                         [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+}
+
+}  // namespace
+
+Response Api::handle(const Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string route_name = "unmatched";
+  Response response;
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) {
+    response = error_response(400, "bad_request", "the request target is not a valid path");
+  } else {
+    std::vector<std::string> segments;
+    for (auto seg : url->segments()) segments.push_back(seg);
+    Match m = router_->match(request.method, segments);
+    if (!m.route && !m.allow.empty()) {
+      response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
+      response.headers.push_back({"allow", m.allow});
+    } else if (!m.route) {
+      response = error_response(404, "not_found", "no such route");
+    } else if (!request.body.empty() && !is_json(request.header("content-type"))) {
+      route_name = m.route->name;
+      response = error_response(415, "unsupported_media_type", "request bodies must be application/json");
+    } else {
+      route_name = m.route->name;
+      Ctx ctx{request, services_, std::move(m.ids), {}};
+      for (auto param : url->params()) ctx.query[param.key] = param.value;
+      response = m.route->handler(ctx);
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  services_.metrics.count_request(request.method + " " + route_name, response.status, seconds);
+  return response;
+}
+
+}  // namespace ticketd::http

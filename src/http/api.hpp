@@ -1,0 +1,39 @@
+// The HTTP API: turns requests into use-case calls and results into JSON responses. Knows nothing of
+// sockets (the transport is http/server.hpp) nor of stores (only app/ use cases).
+// Thread safety: handle() may be called concurrently from any number of worker threads.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/accounts.hpp"
+#include "app/catalog.hpp"
+#include "app/metrics.hpp"
+#include "app/sales.hpp"
+#include "http/message.hpp"
+
+namespace ticketd::http {
+
+struct Services {
+  app::Accounts& accounts;
+  app::Catalog& catalog;
+  app::Sales& sales;
+  app::Metrics& metrics;
+  std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
+};
+
+class Router;
+
+class Api {
+ public:
+  explicit Api(Services services);
+  ~Api();
+  Response handle(const Request& request);
+
+ private:
+  Services services_;
+  std::unique_ptr<Router> router_;
+};
+
+}  // namespace ticketd::http

@@ -1,0 +1,267 @@
+// /v1/venues, /v1/events, /v1/events/{id}/seats
+#include "core/limits.hpp"
+#include "http/json_codec.hpp"
+#include "http/router.hpp"
+
+namespace ticketd::http {
+
+namespace json = boost::json;
+using core::Code;
+
+namespace {
+
+core::Status require_admin(Ctx& c) {
+  auto user = c.user();
+  if (!user) return user.error();
+  if (user->role != core::Role::Admin) return core::make_error(Code::Forbidden, "administrators only");
+  return core::ok_status();
+}
+
+core::Error invalid(const std::string& message) { return core::make_error(Code::InvalidRequest, message); }
+
+core::Result<std::vector<uint32_t>> number_list(const json::object& o, const char* field) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return std::vector<uint32_t>{};
+  if (!it->value().is_array()) return invalid(std::string(field) + ": must be an array of seat numbers");
+  std::vector<uint32_t> out;
+  for (const json::value& v : it->value().as_array()) {
+    if (!v.is_int64() || v.as_int64() < 1 || v.as_int64() > core::limits::seats_per_row_max)
+      return invalid(std::string(field) + ": seat numbers are integers 1-1000");
+    if (out.size() >= core::limits::seats_per_row_max) return invalid(std::string(field) + ": too many entries");
+    out.push_back(static_cast<uint32_t>(v.as_int64()));
+  }
+  return out;
+}
+
+core::Result<core::RowSpec> read_row(const json::value& v) {
+  if (!v.is_object()) return invalid("rows: each row must be an object");
+  const json::object& o = v.as_object();
+  auto label = read_string(o, "label", core::limits::row_label_bytes_max);
+  if (!label) return label.error();
+  auto seats = read_int(o, "seats", 1, core::limits::seats_per_row_max);
+  if (!seats) return seats.error();
+  if (!*label || !*seats) return invalid("rows: label and seats are required");
+  core::RowSpec row{**label, static_cast<uint32_t>(**seats), {}, {}, {}};
+  auto acc = number_list(o, "accessible");
+  auto comp = number_list(o, "companion");
+  auto rv = number_list(o, "restricted_view");
+  for (auto* r : {&acc, &comp, &rv})
+    if (!*r) return r->error();
+  row.accessible = std::move(*acc);
+  row.companion = std::move(*comp);
+  row.restricted_view = std::move(*rv);
+  return row;
+}
+
+core::Result<core::SectionSpec> read_section(const json::value& v) {
+  if (!v.is_object()) return invalid("sections: each section must be an object");
+  const json::object& o = v.as_object();
+  auto name = read_string(o, "name", core::limits::name_bytes_max);
+  if (!name) return name.error();
+  auto tier = read_string(o, "price_tier", core::limits::price_tier_bytes_max);
+  if (!tier) return tier.error();
+  if (!*name || !*tier) return invalid("sections: name and price_tier are required");
+  auto rows = o.find("rows");
+  if (rows == o.end() || !rows->value().is_array()) return invalid("rows: an array of rows is required");
+  const json::array& a = rows->value().as_array();
+  if (a.empty() || a.size() > core::limits::rows_per_section_max) return invalid("rows: 1-1000 rows required");
+  core::SectionSpec section{**name, **tier, {}};
+  for (const json::value& r : a) {
+    auto row = read_row(r);
+    if (!row) return row.error();
+    section.rows.push_back(std::move(*row));
+  }
+  return section;
+}
+
+Response create_venue(Ctx& c) {
+  if (auto s = require_admin(c); !s) return error_response(s.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto name = read_string(*body, "name", core::limits::name_bytes_max);
+  if (!name) return error_response(name.error());
+  auto sections = body->find("sections");
+  if (!*name || sections == body->end() || !sections->value().is_array())
+    return error_response(400, "invalid_request", "name and sections (an array) are required");
+  const json::array& a = sections->value().as_array();
+  if (a.empty() || a.size() > core::limits::sections_per_venue_max)
+    return error_response(400, "invalid_request", "sections: 1-1000 sections required");
+  core::LayoutSpec spec{**name, {}};
+  for (const json::value& v : a) {
+    auto section = read_section(v);
+    if (!section) return error_response(section.error());
+    spec.sections.push_back(std::move(*section));
+  }
+  auto venue = c.services.catalog.create_venue(std::move(spec));
+  if (!venue) return error_response(venue.error());
+  return json_response(201, json::object{{"id", (*venue)->id},
+                                         {"name", (*venue)->layout.spec().name},
+                                         {"seats_total", (*venue)->layout.seats_total()}});
+}
+
+Response get_venue(Ctx& c) {
+  auto venue = c.services.catalog.venue(c.ids[0]);
+  if (!venue) return error_response(venue.error());
+  Response r = json_response(200, to_json(**venue));
+  // A layout never changes once created: let browsers and CDNs keep it.
+  r.headers = {{"cache-control", "public, max-age=86400, immutable"}};
+  return r;
+}
+
+Response create_event(Ctx& c) {
+  if (auto s = require_admin(c); !s) return error_response(s.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  core::Event e;
+  auto name = read_string(*body, "name", core::limits::name_bytes_max);
+  auto currency = read_string(*body, "currency", 8);
+  auto venue = read_int(*body, "venue_id", 1, INT64_MAX);
+  auto max = read_int(*body, "max_tickets_per_user", 1, core::limits::tickets_per_user_max);
+  auto starts = read_time(*body, "starts_at");
+  auto on_sale = read_time(*body, "on_sale_at");
+  if (!name) return error_response(name.error());
+  if (!currency) return error_response(currency.error());
+  if (!venue) return error_response(venue.error());
+  if (!max) return error_response(max.error());
+  if (!starts) return error_response(starts.error());
+  if (!on_sale) return error_response(on_sale.error());
+  if (!*name || !*currency || !*venue || !*starts || !*on_sale)
+    return error_response(400, "invalid_request", "name, venue_id, starts_at, on_sale_at and currency are required");
+  auto prices = body->find("prices");
+  if (prices == body->end() || !prices->value().is_object())
+    return error_response(400, "invalid_request", "prices: an object of tier -> minor units is required");
+  if (prices->value().as_object().size() > core::limits::sections_per_venue_max)
+    return error_response(400, "invalid_request", "prices: too many tiers");
+  for (const auto& kv : prices->value().as_object()) {
+    if (!kv.value().is_int64() || kv.value().as_int64() < 0 || kv.value().as_int64() > core::limits::price_minor_max)
+      return error_response(400, "invalid_request", "prices: each price is an integer 0-100000000 (minor units)");
+    e.prices[std::string(kv.key())] = kv.value().as_int64();
+  }
+  e.name = **name;
+  e.currency = **currency;
+  e.venue_id = **venue;
+  e.starts_at = **starts;
+  e.on_sale_at = **on_sale;
+  e.max_tickets_per_user = max->has_value() ? static_cast<uint32_t>(**max) : core::limits::tickets_per_user_default;
+  auto created = c.services.catalog.create_event(std::move(e));
+  if (!created) return error_response(created.error());
+  return json_response(201, to_json(*created, core::SeatCounts{created->seats_total, 0, 0}));
+}
+
+core::Result<std::optional<TimeMs>> query_time(Ctx& c, const char* name) {
+  auto it = c.query.find(name);
+  if (it == c.query.end() || it->second.empty()) return std::optional<TimeMs>();
+  auto t = parse_rfc3339(it->second);
+  if (!t) return invalid(std::string(name) + ": must be an RFC 3339 date-time");
+  return std::optional<TimeMs>(*t);
+}
+
+// The cursor is "<starts_at ms>.<id>": opaque to clients, stable across inserts.
+std::string cursor_of(const std::pair<TimeMs, core::EventId>& c) {
+  return std::to_string(to_unix_ms(c.first)) + "." + std::to_string(c.second);
+}
+
+std::optional<std::pair<TimeMs, core::EventId>> parse_cursor(const std::string& s) {
+  const auto dot = s.find('.');
+  if (dot == std::string::npos || s.size() > 40) return std::nullopt;
+  try {
+    size_t used1 = 0, used2 = 0;
+    const int64_t ms = std::stoll(s.substr(0, dot), &used1);
+    const int64_t id = std::stoll(s.substr(dot + 1), &used2);
+    if (used1 != dot || used2 != s.size() - dot - 1) return std::nullopt;
+    return std::pair{from_unix_ms(ms), id};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+Response list_events(Ctx& c) {
+  core::EventQuery q;
+  if (auto it = c.query.find("q"); it != c.query.end()) q.text = it->second;
+  auto from = query_time(c, "from");
+  auto to = query_time(c, "to");
+  if (!from) return error_response(from.error());
+  if (!to) return error_response(to.error());
+  q.starts_from = *from;
+  q.starts_before = *to;
+  q.limit = core::limits::page_size_default;
+  if (auto it = c.query.find("limit"); it != c.query.end()) {
+    const std::string& s = it->second;
+    if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos)
+      return error_response(400, "invalid_request", "limit: 1-100 required");
+    q.limit = static_cast<uint32_t>(std::stoul(s));
+  }
+  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
+    q.after = parse_cursor(it->second);
+    if (!q.after) return error_response(400, "invalid_request", "after: not a cursor from this API");
+  }
+  auto page = c.services.catalog.list_events(std::move(q));
+  if (!page) return error_response(page.error());
+  json::array events;
+  for (const core::Event& e : page->events) events.push_back(to_json(e, std::nullopt));
+  json::object out{{"events", std::move(events)}};
+  out["next"] = page->next ? json::value(cursor_of(*page->next)) : json::value(nullptr);
+  return json_response(200, out);
+}
+
+Response get_event(Ctx& c) {
+  auto event = c.services.catalog.event(c.ids[0]);
+  if (!event) return error_response(event.error());
+  auto map = c.services.catalog.seat_map(c.ids[0]);
+  if (!map) return error_response(map.error());
+  return json_response(200, to_json(*event, map->counts));
+}
+
+Response get_seats(Ctx& c) {
+  auto event = c.services.catalog.event(c.ids[0]);
+  if (!event) return error_response(event.error());
+  auto map = c.services.catalog.seat_map(c.ids[0]);
+  if (!map) return error_response(map.error());
+  if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact")
+    return json_response(200, json::object{{"event_id", event->id},
+                                           {"seats_total", event->seats_total},
+                                           {"status", map->status}});
+  auto venue = c.services.catalog.venue(event->venue_id);
+  if (!venue) return error_response(venue.error());
+  const core::Layout& layout = (*venue)->layout;
+  std::optional<uint32_t> only;
+  if (auto s = c.query.find("section"); s != c.query.end()) {
+    for (uint32_t i = 0; i < layout.spec().sections.size(); ++i)
+      if (layout.spec().sections[i].name == s->second) only = i;
+    if (!only) return error_response(400, "invalid_request", "section: no such section in this venue");
+  }
+  json::array seats;
+  for (const core::RowRef& row : layout.rows()) {
+    if (only && row.section != *only) continue;
+    const core::SectionSpec& sec = layout.spec().sections[row.section];
+    const int64_t price = event->prices.at(sec.price_tier);
+    for (uint32_t n = 0; n < row.seats; ++n) {
+      const core::SeatId id = row.first_seat + n;
+      const uint8_t flags = layout.seat(id).flags;
+      const char st = map->status[id];
+      seats.push_back(json::object{{"id", id},
+                                   {"section", sec.name},
+                                   {"row", sec.rows[row.row].label},
+                                   {"number", n + 1},
+                                   {"price", price},
+                                   {"status", st == 'A' ? "AVAILABLE" : st == 'H' ? "HELD" : "SOLD"},
+                                   {"accessible", (flags & core::kAccessible) != 0},
+                                   {"companion", (flags & core::kCompanion) != 0},
+                                   {"restricted_view", (flags & core::kRestrictedView) != 0}});
+    }
+  }
+  return json_response(200, json::object{{"event_id", event->id}, {"seats", std::move(seats)}});
+}
+
+}  // namespace
+
+void add_catalog_routes(Router& router) {
+  router.add("POST", "/v1/venues", create_venue);
+  router.add("GET", "/v1/venues/{id}", get_venue);
+  router.add("POST", "/v1/events", create_event);
+  router.add("GET", "/v1/events", list_events);
+  router.add("GET", "/v1/events/{id}", get_event);
+  router.add("GET", "/v1/events/{id}/seats", get_seats);
+}
+
+}  // namespace ticketd::http

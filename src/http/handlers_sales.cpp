@@ -1,0 +1,128 @@
+// /v1/events/{id}/holds, /v1/holds/{id}, /v1/holds/{id}/checkout, /v1/bookings
+#include "core/limits.hpp"
+#include "http/json_codec.hpp"
+#include "http/router.hpp"
+
+namespace ticketd::http {
+
+namespace json = boost::json;
+
+namespace {
+
+Response no_content() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  return r;
+}
+
+Response create_hold(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  app::HoldInput input;
+  input.event_id = c.ids[0];
+  auto seats = read_uint_list(*body, "seat_ids", core::limits::seats_per_hold_max, core::limits::seats_per_venue_max);
+  auto quantity = read_int(*body, "quantity", 1, core::limits::seats_per_hold_max);
+  auto section = read_string(*body, "section", core::limits::name_bytes_max);
+  if (!seats) return error_response(seats.error());
+  if (!quantity) return error_response(quantity.error());
+  if (!section) return error_response(section.error());
+  if (seats->has_value() == quantity->has_value())
+    return error_response(400, "invalid_request", "give either seat_ids or quantity");
+  if (seats->has_value() && (*seats)->empty())
+    return error_response(400, "invalid_request", "seat_ids: at least one seat");
+  if (section->has_value() && !quantity->has_value())
+    return error_response(400, "invalid_request", "section: only with quantity");
+  if (seats->has_value()) input.seats = std::move(**seats);
+  if (quantity->has_value()) input.quantity = static_cast<uint32_t>(**quantity);
+  input.section = *section;
+  auto hold = c.services.sales.hold(user->id, input);
+  if (!hold) return error_response(hold.error());
+  return json_response(201, to_json(*hold));
+}
+
+Response get_hold(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto hold = c.services.sales.get_hold(user->id, c.ids[0]);
+  if (!hold) return error_response(hold.error());
+  return json_response(200, to_json(*hold));
+}
+
+Response release_hold(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  if (auto s = c.services.sales.release(user->id, c.ids[0]); !s) return error_response(s.error());
+  return no_content();
+}
+
+Response checkout(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto pm = read_string(*body, "payment_method", 255);
+  if (!pm) return error_response(pm.error());
+  if (!*pm) return error_response(400, "invalid_request", "payment_method is required");
+  const std::string key(c.request.header("idempotency-key"));
+  auto booking = c.services.sales.checkout(user->id, c.ids[0], key, **pm);
+  if (!booking) return error_response(booking.error());
+  return json_response(201, to_json(*booking));
+}
+
+Response list_bookings(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  uint32_t limit = core::limits::page_size_default;
+  int64_t before = 0;
+  auto digits = [](const std::string& s, size_t max) {
+    return !s.empty() && s.size() <= max && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (auto it = c.query.find("limit"); it != c.query.end()) {
+    if (!digits(it->second, 3) || std::stoul(it->second) < 1 || std::stoul(it->second) > core::limits::page_size_max)
+      return error_response(400, "invalid_request", "limit: 1-100 required");
+    limit = static_cast<uint32_t>(std::stoul(it->second));
+  }
+  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
+    if (!digits(it->second, 18)) return error_response(400, "invalid_request", "after: not a cursor from this API");
+    before = std::stoll(it->second);
+  }
+  auto bookings = c.services.sales.bookings(user->id, limit, before);
+  json::array out;
+  for (const core::Booking& b : bookings) out.push_back(to_json(b));
+  json::object page{{"bookings", std::move(out)}};
+  page["next"] = bookings.size() == limit ? json::value(std::to_string(bookings.back().id)) : json::value(nullptr);
+  return json_response(200, page);
+}
+
+Response get_booking(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto booking = c.services.sales.booking(user->id, c.ids[0]);
+  if (!booking) return error_response(booking.error());
+  return json_response(200, to_json(*booking));
+}
+
+Response cancel_booking(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto booking = c.services.sales.cancel(user->id, c.ids[0]);
+  if (!booking) return error_response(booking.error());
+  return json_response(200, to_json(*booking));
+}
+
+}  // namespace
+
+void add_sales_routes(Router& router) {
+  router.add("POST", "/v1/events/{id}/holds", create_hold);
+  router.add("GET", "/v1/holds/{id}", get_hold);
+  router.add("DELETE", "/v1/holds/{id}", release_hold);
+  router.add("POST", "/v1/holds/{id}/checkout", checkout);
+  router.add("GET", "/v1/bookings", list_bookings);
+  router.add("GET", "/v1/bookings/{id}", get_booking);
+  router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
+}
+
+}  // namespace ticketd::http

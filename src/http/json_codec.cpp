@@ -1,0 +1,218 @@
+#include "http/json_codec.hpp"
+
+namespace ticketd::http {
+
+namespace json = boost::json;
+using core::Code;
+using core::make_error;
+
+namespace {
+core::Error field_error(const char* field, const std::string& why) {
+  return make_error(Code::InvalidRequest, std::string(field) + ": " + why);
+}
+
+struct StatusOf {
+  int status;
+  const char* code;
+};
+
+StatusOf status_of(Code code) {
+  switch (code) {
+    case Code::InvalidRequest: return {400, "invalid_request"};
+    case Code::InvalidSeat: return {400, "invalid_seat"};
+    case Code::InvalidPaymentMethod: return {400, "invalid_payment_method"};
+    case Code::MissingIdempotencyKey: return {400, "missing_idempotency_key"};
+    case Code::Unauthenticated: return {401, "unauthenticated"};
+    case Code::InvalidCredentials: return {401, "invalid_credentials"};
+    case Code::PaymentFailed: return {402, "payment_failed"};
+    case Code::Forbidden: return {403, "forbidden"};
+    case Code::NotFound: return {404, "not_found"};
+    case Code::SeatUnavailable: return {409, "seat_unavailable"};
+    case Code::InsufficientSeats: return {409, "insufficient_seats"};
+    case Code::TicketLimitExceeded: return {409, "ticket_limit_exceeded"};
+    case Code::SaleNotOpen: return {409, "sale_not_open"};
+    case Code::EmailTaken: return {409, "email_taken"};
+    case Code::HoldNotActive: return {409, "hold_not_active"};
+    case Code::CheckoutInProgress: return {409, "checkout_in_progress"};
+    case Code::IdempotencyKeyReused: return {409, "idempotency_key_reused"};
+    case Code::EventStarted: return {409, "event_started"};
+    case Code::HoldExpired: return {410, "hold_expired"};
+    case Code::TooManyRequests: return {429, "too_many_requests"};
+    case Code::Unavailable: return {503, "unavailable"};
+  }
+  return {400, "invalid_request"};
+}
+}  // namespace
+
+core::Result<json::object> parse_object(const std::string& body) {
+  json::parse_options opts;
+  opts.max_depth = kJsonDepthMax;
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, opts);
+  if (ec) return make_error(Code::InvalidRequest, "malformed_json:" + ec.message());
+  if (!v.is_object()) return make_error(Code::InvalidRequest, "malformed_json:the body must be a JSON object");
+  return std::move(v.as_object());
+}
+
+core::Result<std::optional<std::string>> read_string(const json::object& o, const char* field, size_t bytes_max) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return std::optional<std::string>();
+  if (!it->value().is_string()) return field_error(field, "must be a string");
+  const json::string& s = it->value().as_string();
+  if (s.size() > bytes_max) return field_error(field, "at most " + std::to_string(bytes_max) + " bytes");
+  return std::optional<std::string>(std::string(s.data(), s.size()));
+}
+
+core::Result<std::optional<int64_t>> read_int(const json::object& o, const char* field, int64_t min, int64_t max) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return std::optional<int64_t>();
+  const json::value& v = it->value();
+  int64_t n;
+  if (v.is_int64()) n = v.as_int64();
+  else if (v.is_uint64()) return field_error(field, "out of range");
+  else return field_error(field, "must be an integer");
+  if (n < min || n > max)
+    return field_error(field, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  return std::optional<int64_t>(n);
+}
+
+core::Result<std::optional<std::vector<uint32_t>>> read_uint_list(const json::object& o, const char* field,
+                                                                 size_t items_max, int64_t value_max) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return std::optional<std::vector<uint32_t>>();
+  if (!it->value().is_array()) return field_error(field, "must be an array of integers");
+  const json::array& a = it->value().as_array();
+  if (a.size() > items_max) return field_error(field, "at most " + std::to_string(items_max) + " items");
+  std::vector<uint32_t> out;
+  out.reserve(a.size());
+  for (const json::value& v : a) {
+    if (!v.is_int64() && !v.is_uint64()) return field_error(field, "must be an array of integers");
+    if (v.is_uint64() || v.as_int64() < 0 || v.as_int64() > value_max)
+      return make_error(Code::InvalidSeat, std::string(field) + ": no such seat in this venue");
+    out.push_back(static_cast<uint32_t>(v.as_int64()));
+  }
+  return std::optional<std::vector<uint32_t>>(std::move(out));
+}
+
+core::Result<std::optional<TimeMs>> read_time(const json::object& o, const char* field) {
+  auto s = read_string(o, field, 64);
+  if (!s) return s.error();
+  if (!*s) return std::optional<TimeMs>();
+  auto t = parse_rfc3339(**s);
+  if (!t) return field_error(field, "must be an RFC 3339 date-time such as 2026-12-01T20:00:00Z");
+  return std::optional<TimeMs>(*t);
+}
+
+Response json_response(int status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.body = json::serialize(body);
+  r.headers.push_back({"cache-control", "no-store"});
+  return r;
+}
+
+Response error_response(int status, const std::string& code, const std::string& message) {
+  return json_response(status, json::object{{"error", json::object{{"code", code}, {"message", message}}}});
+}
+
+Response error_response(const core::Error& e) {
+  // Parse errors are InvalidRequest with a "malformed_json:" prefix (they come from the codec).
+  if (e.code == Code::InvalidRequest && e.message.rfind("malformed_json:", 0) == 0)
+    return error_response(400, "malformed_json", "the body is not valid JSON: " + e.message.substr(15));
+  const StatusOf s = status_of(e.code);
+  json::object err{{"code", s.code}, {"message", e.message}};
+  if (e.code == Code::SeatUnavailable) {
+    json::array seats;
+    for (uint32_t seat : e.seats) seats.push_back(seat);
+    err["seat_ids"] = std::move(seats);
+  }
+  if (e.code == Code::PaymentFailed) err["decline_code"] = e.detail;
+  Response r = json_response(s.status, json::object{{"error", std::move(err)}});
+  if (s.status == 429 || s.status == 503) r.headers.push_back({"retry-after", s.status == 429 ? "60" : "1"});
+  return r;
+}
+
+json::object to_json(const core::User& u) {
+  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role == core::Role::Admin ? "admin" : "user"}};
+}
+
+json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>& counts) {
+  json::object prices;
+  for (const auto& [tier, p] : e.prices) prices[tier] = p;
+  json::object o{{"id", e.id},
+                 {"name", e.name},
+                 {"venue_id", e.venue_id},
+                 {"venue_name", e.venue_name},
+                 {"starts_at", format_rfc3339(e.starts_at)},
+                 {"on_sale_at", format_rfc3339(e.on_sale_at)},
+                 {"currency", e.currency},
+                 {"prices", std::move(prices)},
+                 {"max_tickets_per_user", e.max_tickets_per_user},
+                 {"seats_total", e.seats_total}};
+  if (counts)
+    o["counts"] = json::object{{"available", counts->available}, {"held", counts->held}, {"sold", counts->sold}};
+  return o;
+}
+
+namespace {
+json::array seat_array(const std::vector<core::SeatId>& seats) {
+  json::array a;
+  a.reserve(seats.size());
+  for (core::SeatId s : seats) a.push_back(s);
+  return a;
+}
+}  // namespace
+
+json::object to_json(const app::HoldView& v) {
+  const core::Hold& h = v.hold;
+  json::object o{{"id", h.id},
+                 {"event_id", h.event_id},
+                 {"seat_ids", seat_array(h.seats)},
+                 {"status", core::to_string(h.state)},
+                 {"created_at", format_rfc3339(h.created_at)},
+                 {"expires_at", format_rfc3339(h.expires_at)},
+                 {"total_amount", v.total_amount},
+                 {"currency", v.currency}};
+  if (h.booking_id) o["booking_id"] = h.booking_id;
+  return o;
+}
+
+json::object to_json(const core::Booking& b) {
+  json::object o{{"id", b.id},
+                 {"hold_id", b.hold_id},
+                 {"event_id", b.event_id},
+                 {"status", core::to_string(b.status)},
+                 {"seat_ids", seat_array(b.seats)},
+                 {"total_amount", b.total_amount},
+                 {"currency", b.currency},
+                 {"payment_id", b.payment_id},
+                 {"created_at", format_rfc3339(b.created_at)}};
+  if (b.status == core::BookingStatus::Cancelled) o["cancelled_at"] = format_rfc3339(b.cancelled_at);
+  return o;
+}
+
+json::object to_json(const core::Venue& v) {
+  const core::LayoutSpec& spec = v.layout.spec();
+  json::array sections;
+  size_t row_ref = 0;
+  for (const core::SectionSpec& s : spec.sections) {
+    json::array rows;
+    for (const core::RowSpec& r : s.rows) {
+      auto list = [](const std::vector<uint32_t>& v) {
+        json::array a;
+        for (uint32_t n : v) a.push_back(n);
+        return a;
+      };
+      rows.push_back(json::object{{"label", r.label},
+                                  {"seats", r.seats},
+                                  {"first_seat_id", v.layout.rows()[row_ref++].first_seat},
+                                  {"accessible", list(r.accessible)},
+                                  {"companion", list(r.companion)},
+                                  {"restricted_view", list(r.restricted_view)}});
+    }
+    sections.push_back(json::object{{"name", s.name}, {"price_tier", s.price_tier}, {"rows", std::move(rows)}});
+  }
+  return {{"id", v.id}, {"name", spec.name}, {"seats_total", v.layout.seats_total()}, {"sections", std::move(sections)}};
+}
+
+}  // namespace ticketd::http

@@ -1,0 +1,55 @@
+// HTTP messages as plain values, shared by the transport (server.cpp) and everything above it
+// (router, handlers). Deliberately free of Boost so handlers never compile Asio or Beast.
+//
+// Ownership: every field is owned by value; a Request is built by the transport, lent to the Handler
+// for the duration of one call, and discarded afterwards. Thread safety: plain values, no sharing.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ticketd::http {
+
+struct Header {
+  std::string name;   // lower-cased by the server on requests
+  std::string value;
+};
+
+struct Request {
+  std::string method;          // "GET", "POST", ... exactly as received
+  std::string target;          // path + optional "?query", as received (not decoded)
+  std::vector<Header> headers; // in arrival order; names lower-case; bounded by header_bytes_max
+  std::string body;            // bounded by body_bytes_max; chunked bodies arrive decoded
+  std::string remote_address;  // peer IP as text ("127.0.0.1", "::1")
+
+  // Returns the value of the first header with this name, or "" if absent.
+  // REQUIRES: lower_name is lower-case (names are stored lower-cased, so a mixed-case name never
+  // matches).
+  std::string_view header(std::string_view lower_name) const {
+    for (const Header& h : headers) {
+      if (h.name == lower_name) return h.value;
+    }
+    return {};
+  }
+};
+
+struct Response {
+  int status = 200;                              // 200..599
+  std::string content_type = "application/json"; // "" = no Content-Type header
+  // Extra headers (Allow, Retry-After, Cache-Control, ETag...). The transport owns framing, so
+  // Content-Length, Transfer-Encoding, Connection and Server given here are ignored, as is any header
+  // whose name is empty or holds ':' or whitespace, or whose value holds CR, LF or NUL (that would
+  // split the response).
+  std::vector<Header> headers;
+  std::string body;  // dropped for 204/304 and for HEAD requests (Content-Length still tells its size)
+};
+
+// Runs on a worker thread, never on an I/O thread, so it may block (database commit, password
+// hashing). Calls for different connections run concurrently; calls for one connection run one at a
+// time, in request order. Must not throw; if it does anyway, the server answers
+// 500 {"error":{"code":"internal","message":"internal error"}} and logs one line.
+using Handler = std::function<Response(const Request&)>;
+
+}  // namespace ticketd::http

@@ -1,0 +1,63 @@
+#include "http/router.hpp"
+
+#include <sstream>
+
+namespace ticketd::http {
+
+namespace {
+bool parse_id(const std::string& s, int64_t& out) {
+  if (s.empty() || s.size() > 18 || s[0] == '0') return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+}  // namespace
+
+core::Result<core::User> Ctx::user() const {
+  const std::string_view auth = request.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer)
+    return core::make_error(core::Code::Unauthenticated, "an Authorization: Bearer <token> header is required");
+  return services.accounts.authenticate(auth.substr(kBearer.size()));
+}
+
+void Router::add(std::string method, const std::string& pattern, RouteHandler handler) {
+  Route r{std::move(method), {}, pattern, std::move(handler)};
+  std::stringstream in(pattern);
+  std::string seg;
+  while (std::getline(in, seg, '/'))
+    if (!seg.empty()) r.segments.push_back(seg);
+  routes_.push_back(std::move(r));
+}
+
+Match Router::match(const std::string& method, const std::vector<std::string>& segments) const {
+  Match m;
+  for (const Route& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    std::vector<int64_t> ids;
+    bool ok = true;
+    for (size_t i = 0; i < segments.size() && ok; ++i) {
+      if (r.segments[i] == "{id}") {
+        int64_t id = 0;
+        ok = parse_id(segments[i], id);
+        ids.push_back(id);
+      } else {
+        ok = r.segments[i] == segments[i];
+      }
+    }
+    if (!ok) continue;
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
+      m.route = &r;
+      m.ids = std::move(ids);
+      return m;
+    }
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += r.method;
+  }
+  return m;
+}
+
+}  // namespace ticketd::http

@@ -1,0 +1,56 @@
+// Routing: (method, path pattern) -> handler. Patterns are literal segments and `{id}` segments
+// (a positive integer; anything else does not match, so the answer is 404). A path that matches
+// a pattern under another method answers 405 with an Allow header.
+// Thread safety: routes are added before serving; match() is const and safe concurrently.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/types.hpp"
+#include "http/api.hpp"
+#include "http/message.hpp"
+
+namespace ticketd::http {
+
+struct Ctx {
+  const Request& request;
+  Services& services;
+  std::vector<int64_t> ids;                    // the {id} segments, in order
+  std::map<std::string, std::string> query;    // decoded query parameters (last one wins)
+  // Authenticates the bearer token (401 if missing or bad).
+  core::Result<core::User> user() const;
+};
+
+using RouteHandler = std::function<Response(Ctx&)>;
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;  // "{id}" marks a parameter
+  std::string name;                   // the pattern, used as the metrics label
+  RouteHandler handler;
+};
+
+struct Match {
+  const Route* route = nullptr;
+  std::vector<int64_t> ids;
+  std::string allow;  // when the path matched under other methods only
+};
+
+class Router {
+ public:
+  void add(std::string method, const std::string& pattern, RouteHandler handler);
+  Match match(const std::string& method, const std::vector<std::string>& segments) const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+void add_account_routes(Router& router);
+void add_catalog_routes(Router& router);
+void add_sales_routes(Router& router);
+
+}  // namespace ticketd::http

@@ -1,0 +1,845 @@
+// HTTP/1.1 transport on Boost.Beast with C++20 coroutines, after Beast's
+// example/http/server/awaitable and example/advanced/server.
+//
+// Shape: Core owns the io_context, the worker pool and the listening socket. Its accept loop runs on
+// the control strand and only accepts; each connection becomes a Session (socket, buffer, parser) whose
+// coroutine runs on its own strand and reads, dispatches and writes one request at a time. The Handler
+// runs on the worker pool; the session coroutine awaits it and resumes on its strand.
+//
+// Threads and guards:
+//   control strand  accept loop, acceptor, drain and back-off timers, signal_set, next_session_id_
+//   session strand  everything in a Session (stream, buffer, parser, phase_)
+//   sessions_mutex_ the registry stop() walks to close idle connections (no I/O under it)
+//   atomics         counters, connections_, pending_, stopping_
+#include "http/server.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace ticketd::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// I/O outcomes come back as values (error_code first), never as exceptions.
+constexpr auto as_result = asio::as_tuple(asio::use_awaitable);
+
+// ---- Tuning constants -------------------------------------------------------------------------
+// stop() gives in-flight requests this long before it cuts the remaining connections.
+constexpr std::chrono::seconds drain_timeout{10};
+// After a response with Connection: close we half-close and discard what the client still sends,
+// bounded by these: closing a socket with unread input makes the kernel send RST, which can destroy
+// the response (a 413 in particular) before the client reads it.
+constexpr std::chrono::seconds linger_timeout{2};
+constexpr size_t linger_bytes_max = 256 * 1024;
+// Largest single socket read; Beast's own reads are at most 64 KiB too.
+constexpr size_t read_chunk_bytes = 64 * 1024;
+// A connection over connections_max gets a canned 503 under tighter bounds; past
+// refusals_open_max concurrent refusals it is closed without a word (a flood must not buy memory).
+constexpr std::chrono::seconds refusal_timeout{1};
+constexpr size_t refusal_linger_bytes_max = 16 * 1024;
+constexpr size_t refusals_open_max = 64;
+// accept() failures such as EMFILE repeat at once; pause instead of spinning a core on them.
+constexpr std::chrono::milliseconds accept_error_backoff{50};
+// stderr lines per second, so a hostile client or a broken handler cannot flood the log.
+constexpr int log_lines_per_second_max = 20;
+constexpr size_t log_field_bytes_max = 200;
+// Config bounds.
+constexpr int io_threads_max = 256;
+constexpr int worker_threads_max = 1024;
+constexpr size_t header_bytes_min = 256;  // a request line and a Host header must fit
+static_assert(read_chunk_bytes <= linger_bytes_max);
+static_assert(refusal_linger_bytes_max <= linger_bytes_max);
+
+// Assertions stay on in release builds: a broken invariant here means a bug, not bad input.
+[[noreturn]] void assert_failed(const char* expression, const char* file, int line) {
+  std::fprintf(stderr, "ticketd http: assertion failed: %s at %s:%d\n", expression, file, line);
+  std::abort();
+}
+#define HTTP_ASSERT(expression) \
+  ((expression) ? static_cast<void>(0) : assert_failed(#expression, __FILE__, __LINE__))
+
+// ---- Small helpers ----------------------------------------------------------------------------
+
+// Makes untrusted or multi-line text safe for one log line: no control characters, bounded length.
+std::string one_line(std::string_view text) {
+  std::string out(text.substr(0, log_field_bytes_max));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  if (text.size() > log_field_bytes_max) out += "...";
+  return out;
+}
+
+// The query string may carry secrets (tokens, emails); logs get the path only.
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+class LogLimiter {
+ public:
+  void line(const std::string& text) {
+    uint64_t suppressed = 0;
+    {
+      std::lock_guard lock(mutex_);
+      const Clock::time_point now = Clock::now();
+      if (now - window_start_ >= std::chrono::seconds(1)) {
+        window_start_ = now;
+        lines_in_window_ = 0;
+        suppressed = suppressed_;
+        suppressed_ = 0;
+      }
+      if (lines_in_window_ >= log_lines_per_second_max) {
+        ++suppressed_;
+        return;
+      }
+      ++lines_in_window_;
+    }
+    // Printed outside the lock: no I/O while holding it.
+    if (suppressed > 0) {
+      std::fprintf(stderr, "ticketd http: %llu log lines suppressed\n",
+                   static_cast<unsigned long long>(suppressed));
+    }
+    std::fprintf(stderr, "ticketd http: %s\n", text.c_str());
+  }
+
+ private:
+  std::mutex mutex_;  // guards the three fields below
+  Clock::time_point window_start_{};
+  int lines_in_window_ = 0;
+  uint64_t suppressed_ = 0;
+};
+
+struct Counters {
+  std::atomic<uint64_t> connections_accepted_total{0};
+  std::atomic<uint64_t> connections_refused_total{0};
+  std::atomic<uint64_t> requests_total{0};
+  std::atomic<uint64_t> requests_overloaded_total{0};
+  std::atomic<uint64_t> requests_malformed_total{0};
+  std::atomic<uint64_t> requests_body_too_large_total{0};
+  std::atomic<uint64_t> requests_headers_too_large_total{0};
+  std::atomic<uint64_t> requests_uri_too_long_total{0};
+  std::atomic<uint64_t> handler_exceptions_total{0};
+  std::atomic<uint64_t> read_timeouts_total{0};
+  std::atomic<uint64_t> write_timeouts_total{0};
+};
+
+// ---- Transport error responses ----------------------------------------------------------------
+
+// REQUIRES: code and message need no JSON escaping (they are our own constants and numbers).
+Response error_response(int status, std::string_view code, std::string_view message) {
+  HTTP_ASSERT(code.find_first_of("\"\\") == std::string_view::npos);
+  HTTP_ASSERT(message.find_first_of("\"\\") == std::string_view::npos);
+  Response response;
+  response.status = status;
+  response.body.reserve(40 + code.size() + message.size());
+  response.body.append(R"({"error":{"code":")").append(code);
+  response.body.append(R"(","message":")").append(message).append(R"("}})");
+  return response;
+}
+
+Response overloaded_response() {
+  Response response = error_response(503, "overloaded", "server is overloaded, retry later");
+  response.headers.push_back({"retry-after", "1"});
+  return response;
+}
+
+Response internal_error_response() { return error_response(500, "internal", "internal error"); }
+
+// How a response travels: derived from the request it answers.
+struct Framing {
+  unsigned version = 11;    // 10 or 11
+  bool head = false;        // HEAD: Content-Length of the body, but no body
+  bool keep_alive = false;  // false: Connection: close, then the session closes
+};
+
+bool header_allowed(const Header& header) {
+  if (header.name.empty()) return false;
+  if (header.name.find_first_of(": \t\r\n") != std::string::npos) return false;
+  if (header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return false;
+  // The transport owns framing and its own identity.
+  const std::string name = lower_ascii(header.name);
+  return name != "content-length" && name != "transfer-encoding" && name != "connection" &&
+         name != "server";
+}
+
+using WireResponse = bhttp::response<bhttp::string_body>;
+
+// REQUIRES: 200 <= response.status <= 599.
+WireResponse to_wire(Response response, const Framing& framing) {
+  HTTP_ASSERT(response.status >= 200 && response.status <= 599);
+  WireResponse message;
+  message.version(framing.version);
+  message.result(static_cast<unsigned>(response.status));
+  message.set(bhttp::field::server, "ticketd");
+  // 204 and 304 carry no body and, by RFC 9110, no Content-Length describing one.
+  const bool bodiless = response.status == 204 || response.status == 304;
+  if (!response.content_type.empty() && !bodiless) {
+    message.set(bhttp::field::content_type, response.content_type);
+  }
+  for (const Header& header : response.headers) {
+    if (header_allowed(header)) message.insert(header.name, header.value);
+  }
+  if (!bodiless) {
+    message.content_length(response.body.size());
+    if (!framing.head) message.body() = std::move(response.body);
+  }
+  message.keep_alive(framing.keep_alive);
+  return message;
+}
+
+// Half-closes, then reads and discards what the peer still sends until it closes, `timeout` passes
+// or `bytes_max` are read. See linger_timeout for why.
+asio::awaitable<void> linger_close(beast::tcp_stream& stream, Clock::duration timeout, size_t bytes_max) {
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) co_return;
+  stream.expires_after(timeout);
+  std::array<char, 4096> scratch{};
+  for (size_t drained = 0; drained < bytes_max;) {
+    auto [read_ec, bytes] = co_await stream.async_read_some(asio::buffer(scratch), as_result);
+    if (read_ec) co_return;
+    drained += bytes;
+  }
+}
+
+std::string config_error(const ServerConfig& config) {
+  if (config.io_threads < 1 || config.io_threads > io_threads_max) return "io_threads must be 1..256";
+  if (config.worker_threads < 1 || config.worker_threads > worker_threads_max) {
+    return "worker_threads must be 1..1024";
+  }
+  if (config.pending_requests_max < 1) return "pending_requests_max must be at least 1";
+  if (config.connections_max < 1) return "connections_max must be at least 1";
+  if (config.header_bytes_max < header_bytes_min ||
+      config.header_bytes_max > std::numeric_limits<uint32_t>::max()) {
+    return "header_bytes_max must be 256..4294967295";
+  }
+  if (config.target_bytes_max < 1) return "target_bytes_max must be at least 1";
+  const auto zero = std::chrono::milliseconds::zero();
+  if (config.read_timeout <= zero || config.idle_timeout <= zero || config.write_timeout <= zero) {
+    return "read_timeout, idle_timeout and write_timeout must be positive";
+  }
+  return {};
+}
+
+ServerConfig validated(ServerConfig config) {
+  const std::string error = config_error(config);
+  if (!error.empty()) throw std::runtime_error("ticketd http: invalid config: " + error);
+  return config;
+}
+
+class Session;
+
+// ---- Core: listener, worker pool, lifecycle ---------------------------------------------------
+
+class Core {
+ public:
+  Core(ServerConfig config, Handler handler);
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  uint16_t port() const { return port_; }
+  void run();
+  void stop();
+  ServerStats stats() const;
+
+  // For sessions.
+  const ServerConfig& config() const { return config_; }
+  bool stopping() const { return stopping_.load(); }
+  Counters& counters() { return counters_; }
+  void log(const std::string& text) { log_.line(text); }
+  asio::thread_pool::executor_type workers() { return workers_.get_executor(); }
+  bool try_reserve_pending();
+  void release_pending();
+  Response invoke_handler(const Request& request) noexcept;  // on a worker thread
+  void session_finished(uint64_t session_id);                // on the session's strand
+
+ private:
+  void listen();
+  tcp::endpoint resolve_endpoint();
+  void run_io() noexcept;
+  void start();       // on the control strand
+  void begin_stop();  // on the control strand
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> back_off(beast::error_code ec);
+  void admit(tcp::socket socket);
+  void refuse(tcp::socket socket);
+  asio::awaitable<void> refuse_connection(tcp::socket socket);
+  std::vector<std::shared_ptr<Session>> live_sessions();
+
+  // Declared before the io_context so they outlive every session frame it destroys.
+  const ServerConfig config_;
+  const Handler handler_;
+  LogLimiter log_;
+  Counters counters_;
+  std::atomic<size_t> connections_{0};    // sessions alive; refusals not included
+  std::atomic<size_t> refusals_open_{0};  // connections being refused right now
+  std::atomic<size_t> pending_{0};        // dispatched requests no worker has taken yet
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> stopping_{false};     // set on the control strand by begin_stop()
+  std::atomic<bool> drain_forced_{false};
+  std::atomic<bool> ran_{false};
+  std::mutex sessions_mutex_;
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
+  uint64_t next_session_id_ = 1;                                   // control strand
+  uint16_t port_ = 0;
+
+  // Destroyed in reverse: timers and acceptor first, then the pool (joins its threads), then the
+  // io_context, which destroys whatever session frames a forced stop left behind.
+  asio::io_context ioc_;
+  asio::thread_pool workers_;
+  asio::strand<asio::io_context::executor_type> control_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer backoff_timer_;
+  std::optional<asio::signal_set> signals_;
+};
+
+// A request handed to the pool; it stops counting as pending once a worker picks it up.
+asio::awaitable<Response> run_on_worker(Core& core, const Request& request) {
+  core.release_pending();
+  co_return core.invoke_handler(request);
+}
+
+// ---- Session: one connection ------------------------------------------------------------------
+
+class Session {
+ public:
+  Session(Core& core, uint64_t id, tcp::socket socket, std::string remote_address)
+      : core_(core),
+        id_(id),
+        remote_address_(std::move(remote_address)),
+        stream_(std::move(socket)),
+        // Holds at most an over-limit header plus one read; the parser refuses before it fills.
+        buffer_(core.config().header_bytes_max + read_chunk_bytes) {}
+
+  static asio::awaitable<void> run(std::shared_ptr<Session> self);
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  // On the session's strand. stop() calls it: a connection waiting for (or in the middle of
+  // receiving) a request is closed; one whose request is being handled finishes first.
+  void cancel_if_reading() {
+    if (phase_ == Phase::reading) stream_.cancel();
+  }
+
+ private:
+  enum class Phase { reading, busy, closing };
+  enum class ReadStatus { complete, refused, closed };
+
+  asio::awaitable<void> serve();
+  asio::awaitable<bool> wait_for_request();
+  asio::awaitable<ReadStatus> read_request();
+  asio::awaitable<bool> send_continue_if_expected();
+  asio::awaitable<Response> dispatch(const Request& request);
+  asio::awaitable<bool> write_response(Response response, Framing framing);
+  ReadStatus read_failed(beast::error_code ec);
+  std::optional<Response> refusal_for(beast::error_code ec);
+  Request take_request();
+  Framing framing_of_request() const;
+
+  Core& core_;
+  const uint64_t id_;
+  const std::string remote_address_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // fresh for every request
+  std::optional<Response> refusal_;  // what read_request() answers a refused request with
+  Phase phase_ = Phase::reading;
+};
+
+asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
+  try {
+    co_await self->serve();
+  } catch (const std::exception& e) {
+    self->core_.log("session " + std::to_string(self->id_) + " failed: " + one_line(e.what()));
+  } catch (...) {
+    self->core_.log("session " + std::to_string(self->id_) + " failed: unknown exception");
+  }
+  self->phase_ = Phase::closing;
+  beast::error_code ec;
+  self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+  self->stream_.close();
+  self->core_.session_finished(self->id_);
+}
+
+// The request loop. A streaming response (Server-Sent Events) fits here later: dispatch() would
+// return a response that names an event source, and this loop would write its head and then its
+// events with expires_after(write_timeout) per write and a bounded per-connection queue, until the
+// source ends, the client leaves or stop() cancels; the session already owns the stream to do so.
+asio::awaitable<void> Session::serve() {
+  for (;;) {
+    if (!co_await wait_for_request()) co_return;
+    const ReadStatus status = co_await read_request();
+    if (status == ReadStatus::closed) co_return;
+    if (status == ReadStatus::refused) {
+      // After a parse error the position in the byte stream is unknown: answer, then close.
+      HTTP_ASSERT(refusal_.has_value());
+      if (co_await write_response(std::move(*refusal_), Framing{})) {
+        phase_ = Phase::closing;
+        co_await linger_close(stream_, linger_timeout, linger_bytes_max);
+      }
+      co_return;
+    }
+    Framing framing = framing_of_request();
+    const Request request = take_request();
+    Response response = co_await dispatch(request);
+    framing.keep_alive = framing.keep_alive && !core_.stopping();
+    if (!co_await write_response(std::move(response), framing)) co_return;
+    if (!framing.keep_alive) {
+      phase_ = Phase::closing;
+      co_await linger_close(stream_, linger_timeout, linger_bytes_max);
+      co_return;
+    }
+  }
+}
+
+// Waits for the first byte of the next request under idle_timeout. False: close without a word
+// (the peer closed, it idled too long, or stop() cancelled the wait).
+asio::awaitable<bool> Session::wait_for_request() {
+  phase_ = Phase::reading;
+  // stop() may have come while this connection was busy; cancel_if_reading() ran too early for it.
+  if (core_.stopping()) co_return false;
+  if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+  stream_.expires_after(core_.config().idle_timeout);
+  auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(read_chunk_bytes), as_result);
+  if (ec) co_return false;
+  buffer_.commit(bytes);
+  co_return true;
+}
+
+asio::awaitable<Session::ReadStatus> Session::read_request() {
+  const ServerConfig& config = core_.config();
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(config.header_bytes_max));
+  parser_->body_limit(config.body_bytes_max);
+  // One deadline for the whole request, so a client trickling bytes (slowloris) cannot hold the
+  // connection longer than read_timeout.
+  stream_.expires_after(config.read_timeout);
+  auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, as_result);
+  if (header_ec) co_return read_failed(header_ec);
+  if (parser_->get().target().size() > config.target_bytes_max) {
+    core_.counters().requests_uri_too_long_total++;
+    refusal_ = error_response(414, "uri_too_long",
+                              "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
+    co_return ReadStatus::refused;
+  }
+  if (!co_await send_continue_if_expected()) co_return ReadStatus::closed;
+  auto [body_ec, body_bytes] = co_await bhttp::async_read(stream_, buffer_, *parser_, as_result);
+  if (body_ec) co_return read_failed(body_ec);
+  HTTP_ASSERT(parser_->is_done());
+  co_return ReadStatus::complete;
+}
+
+// Clients that sent "Expect: 100-continue" (curl does for bodies over 1 KiB) wait for this before
+// sending the body. Written under the request's read deadline, which it is part of.
+asio::awaitable<bool> Session::send_continue_if_expected() {
+  const auto& message = parser_->get();
+  if (message.version() < 11 || parser_->is_done()) co_return true;
+  if (!beast::iequals(message[bhttp::field::expect], "100-continue")) co_return true;
+  bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, 11};
+  auto [ec, bytes] = co_await bhttp::async_write(stream_, go_on, as_result);
+  co_return !ec;
+}
+
+Session::ReadStatus Session::read_failed(beast::error_code ec) {
+  HTTP_ASSERT(ec);
+  if (ec == beast::error::timeout) {
+    core_.counters().read_timeouts_total++;
+    return ReadStatus::closed;
+  }
+  std::optional<Response> refusal = refusal_for(ec);
+  if (!refusal) return ReadStatus::closed;
+  refusal_ = std::move(*refusal);
+  return ReadStatus::refused;
+}
+
+// The answer to a request the parser refused, or nullopt when nobody is left to answer (the peer
+// closed or reset, or stop() cancelled the read).
+std::optional<Response> Session::refusal_for(beast::error_code ec) {
+  const ServerConfig& config = core_.config();
+  Counters& counters = core_.counters();
+  if (ec == bhttp::error::body_limit) {
+    counters.requests_body_too_large_total++;
+    return error_response(413, "body_too_large",
+                          "request body exceeds " + std::to_string(config.body_bytes_max) + " bytes");
+  }
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    // The parser has no target limit of its own. If the request line did not even end within
+    // header_bytes_max (target still empty), or did end with a long target, the target is to blame.
+    const size_t target_bytes = parser_->get().target().size();
+    if (target_bytes == 0 || target_bytes > config.target_bytes_max) {
+      counters.requests_uri_too_long_total++;
+      return error_response(414, "uri_too_long",
+                            "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
+    }
+    counters.requests_headers_too_large_total++;
+    return error_response(431, "headers_too_large",
+                          "request headers exceed " + std::to_string(config.header_bytes_max) + " bytes");
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
+  if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    counters.requests_malformed_total++;
+    return error_response(400, "bad_request", "malformed HTTP request");
+  }
+  return std::nullopt;
+}
+
+Framing Session::framing_of_request() const {
+  const auto& message = parser_->get();
+  Framing framing;
+  framing.version = message.version() >= 11 ? 11 : 10;
+  framing.head = message.method() == bhttp::verb::head;
+  framing.keep_alive = parser_->keep_alive();
+  return framing;
+}
+
+Request Session::take_request() {
+  auto& message = parser_->get();
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    request.headers.push_back({lower_ascii(field.name_string()), std::string(field.value())});
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote_address_;
+  return request;
+}
+
+asio::awaitable<Response> Session::dispatch(const Request& request) {
+  phase_ = Phase::busy;
+  if (!core_.try_reserve_pending()) {
+    core_.counters().requests_overloaded_total++;
+    co_return overloaded_response();
+  }
+  core_.counters().requests_total++;
+  // Runs the handler on the pool; the completion brings this coroutine back to its own strand.
+  auto [error, response] = co_await asio::co_spawn(core_.workers(), run_on_worker(core_, request), as_result);
+  if (error) co_return internal_error_response();  // run_on_worker itself failed (out of memory)
+  co_return std::move(response);
+}
+
+asio::awaitable<bool> Session::write_response(Response response, Framing framing) {
+  phase_ = Phase::busy;
+  if (response.status < 200 || response.status > 599) {
+    core_.log("handler returned invalid status " + std::to_string(response.status) + "; sending 500");
+    response = internal_error_response();
+  }
+  WireResponse message = to_wire(std::move(response), framing);
+  stream_.expires_after(core_.config().write_timeout);
+  auto [ec, bytes] = co_await bhttp::async_write(stream_, message, as_result);
+  if (ec == beast::error::timeout) core_.counters().write_timeouts_total++;
+  co_return !ec;
+}
+
+// ---- Core implementation ----------------------------------------------------------------------
+
+Core::Core(ServerConfig config, Handler handler)
+    : config_(validated(std::move(config))),
+      handler_(std::move(handler)),
+      ioc_(config_.io_threads),
+      workers_(static_cast<size_t>(config_.worker_threads)),
+      control_(asio::make_strand(ioc_)),
+      acceptor_(control_),
+      drain_timer_(control_),
+      backoff_timer_(control_) {
+  HTTP_ASSERT(handler_);
+  listen();
+  if (config_.handle_signals) signals_.emplace(control_, SIGINT, SIGTERM);
+}
+
+tcp::endpoint Core::resolve_endpoint() {
+  beast::error_code ec;
+  const asio::ip::address address = asio::ip::make_address(config_.host, ec);
+  if (!ec) return {address, config_.port};
+  tcp::resolver resolver(ioc_);
+  const auto results = resolver.resolve(config_.host, std::to_string(config_.port),
+                                        tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    throw std::runtime_error("ticketd http: cannot resolve " + config_.host + ": " +
+                             (ec ? ec.message() : std::string("no address")));
+  }
+  return results.begin()->endpoint();
+}
+
+void Core::listen() {
+  const tcp::endpoint endpoint = resolve_endpoint();
+  const std::string where = config_.host + ":" + std::to_string(config_.port);
+  beast::error_code ec;
+  const auto check = [&](const char* step) {
+    if (ec) throw std::runtime_error("ticketd http: cannot " + std::string(step) + " " + where + ": " + ec.message());
+  };
+  acceptor_.open(endpoint.protocol(), ec);
+  check("open a socket for");
+  // Restarting must not wait out TIME_WAIT of the previous process's connections.
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  check("set SO_REUSEADDR on");
+  acceptor_.bind(endpoint, ec);
+  check("bind");
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  check("listen on");
+  port_ = acceptor_.local_endpoint(ec).port();
+  check("read the port of");
+  HTTP_ASSERT(port_ != 0);
+}
+
+void Core::run() {
+  HTTP_ASSERT(!ran_.exchange(true));
+  asio::post(control_, [this] { start(); });
+  std::vector<std::thread> io_threads;
+  io_threads.reserve(static_cast<size_t>(config_.io_threads - 1));
+  for (int i = 1; i < config_.io_threads; ++i) io_threads.emplace_back([this] { run_io(); });
+  run_io();
+  for (std::thread& thread : io_threads) thread.join();
+  // Clean drain: no handler call is left, join returns at once. Forced: queued calls are dropped;
+  // one still running keeps us here until it returns (a thread cannot be cut short).
+  if (drain_forced_.load()) workers_.stop();
+  workers_.join();
+}
+
+void Core::run_io() noexcept {
+  for (;;) {
+    try {
+      ioc_.run();
+      return;
+    } catch (const std::exception& e) {
+      log("io thread caught: " + one_line(e.what()));
+    } catch (...) {
+      log("io thread caught an unknown exception");
+    }
+  }
+}
+
+// Starts accepting and listening for signals, unless stop() came first (both run on the strand).
+void Core::start() {
+  if (stopping_.load()) return;
+  asio::co_spawn(control_, accept_loop(), [this](std::exception_ptr error) {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      log("accept loop failed: " + one_line(e.what()));
+    } catch (...) {
+      log("accept loop failed: unknown exception");
+    }
+  });
+  if (!signals_) return;
+  signals_->async_wait([this](beast::error_code ec, int signal_number) {
+    if (ec) return;  // cancelled by stop()
+    log("signal " + std::to_string(signal_number) + ": stopping");
+    stop();
+  });
+}
+
+void Core::stop() {
+  if (stop_requested_.exchange(true)) return;
+  asio::post(control_, [this] { begin_stop(); });
+}
+
+void Core::begin_stop() {
+  stopping_.store(true);
+  beast::error_code ec;
+  acceptor_.close(ec);
+  backoff_timer_.cancel();
+  if (signals_) signals_->cancel(ec);
+  for (std::shared_ptr<Session>& session : live_sessions()) {
+    asio::post(session->executor(), [session] { session->cancel_if_reading(); });
+  }
+  // Pairs with session_finished(): whichever of the two sees the other's write cancels or skips the
+  // timer, so run() never waits out the deadline for connections that are already gone.
+  if (connections_.load() == 0) return;
+  drain_timer_.expires_after(drain_timeout);
+  drain_timer_.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec) return;  // cancelled: every connection finished in time
+    drain_forced_.store(true);
+    log("drain deadline passed with " + std::to_string(connections_.load()) +
+        " connections open; cutting them");
+    ioc_.stop();
+  });
+}
+
+asio::awaitable<void> Core::accept_loop() {
+  while (!stopping_.load()) {
+    tcp::socket socket(asio::make_strand(ioc_));
+    auto [ec] = co_await acceptor_.async_accept(socket, as_result);
+    if (stopping_.load()) co_return;  // the acceptor is closed; an accepted socket closes with us
+    if (ec) {
+      co_await back_off(ec);
+      continue;
+    }
+    admit(std::move(socket));
+  }
+}
+
+asio::awaitable<void> Core::back_off(beast::error_code ec) {
+  log("accept failed: " + ec.message());
+  backoff_timer_.expires_after(accept_error_backoff);
+  co_await backoff_timer_.async_wait(as_result);
+}
+
+void Core::admit(tcp::socket socket) {
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;  // the peer is gone already
+  // Only this strand adds connections, so the check cannot race another admission.
+  if (connections_.load() >= config_.connections_max) {
+    refuse(std::move(socket));
+    return;
+  }
+  // Responses go out in one write each; Nagle would only delay the small ones (and SSE events).
+  socket.set_option(tcp::no_delay(true), ec);
+  connections_++;
+  counters_.connections_accepted_total++;
+  const uint64_t id = next_session_id_++;
+  auto session = std::make_shared<Session>(*this, id, std::move(socket), peer.address().to_string());
+  {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(id, session);
+  }
+  asio::any_io_executor executor = session->executor();
+  asio::co_spawn(executor, Session::run(std::move(session)), asio::detached);
+}
+
+void Core::refuse(tcp::socket socket) {
+  counters_.connections_refused_total++;
+  if (refusals_open_.load() >= refusals_open_max) return;  // closed silently as `socket` goes
+  refusals_open_++;
+  asio::any_io_executor executor = socket.get_executor();
+  asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
+}
+
+asio::awaitable<void> Core::refuse_connection(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  WireResponse message = to_wire(overloaded_response(), Framing{});
+  stream.expires_after(refusal_timeout);
+  auto [ec, bytes] = co_await bhttp::async_write(stream, message, as_result);
+  if (!ec) co_await linger_close(stream, refusal_timeout, refusal_linger_bytes_max);
+  refusals_open_--;
+}
+
+std::vector<std::shared_ptr<Session>> Core::live_sessions() {
+  std::vector<std::shared_ptr<Session>> sessions;
+  std::lock_guard lock(sessions_mutex_);
+  sessions.reserve(sessions_.size());
+  for (const auto& [id, weak] : sessions_) {
+    if (std::shared_ptr<Session> session = weak.lock()) sessions.push_back(std::move(session));
+  }
+  return sessions;
+}
+
+void Core::session_finished(uint64_t session_id) {
+  {
+    std::lock_guard lock(sessions_mutex_);
+    const size_t erased = sessions_.erase(session_id);
+    HTTP_ASSERT(erased == 1);
+  }
+  const size_t before = connections_.fetch_sub(1);
+  HTTP_ASSERT(before > 0);
+  if (before == 1 && stopping_.load()) {
+    asio::post(control_, [this] { drain_timer_.cancel(); });
+  }
+}
+
+bool Core::try_reserve_pending() {
+  if (pending_.fetch_add(1) < config_.pending_requests_max) return true;
+  pending_.fetch_sub(1);
+  return false;
+}
+
+void Core::release_pending() {
+  const size_t before = pending_.fetch_sub(1);
+  HTTP_ASSERT(before > 0);
+}
+
+Response Core::invoke_handler(const Request& request) noexcept {
+  std::string what;
+  try {
+    return handler_(request);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  counters_.handler_exceptions_total++;
+  log("handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
+      one_line(what));
+  return internal_error_response();
+}
+
+ServerStats Core::stats() const {
+  ServerStats stats;
+  stats.connections_open = connections_.load();
+  stats.connections_accepted_total = counters_.connections_accepted_total.load();
+  stats.connections_refused_total = counters_.connections_refused_total.load();
+  stats.requests_total = counters_.requests_total.load();
+  stats.requests_overloaded_total = counters_.requests_overloaded_total.load();
+  stats.requests_malformed_total = counters_.requests_malformed_total.load();
+  stats.requests_body_too_large_total = counters_.requests_body_too_large_total.load();
+  stats.requests_headers_too_large_total = counters_.requests_headers_too_large_total.load();
+  stats.requests_uri_too_long_total = counters_.requests_uri_too_long_total.load();
+  stats.handler_exceptions_total = counters_.handler_exceptions_total.load();
+  stats.read_timeouts_total = counters_.read_timeouts_total.load();
+  stats.write_timeouts_total = counters_.write_timeouts_total.load();
+  return stats;
+}
+
+}  // namespace
+
+// ---- Server: the public face ------------------------------------------------------------------
+
+struct Server::Impl {
+  Impl(ServerConfig config, Handler handler) : core(std::move(config), std::move(handler)) {}
+  Core core;
+};
+
+Server::Server(ServerConfig config, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler))) {}
+
+Server::~Server() = default;
+
+uint16_t Server::port() const { return impl_->core.port(); }
+
+void Server::run() { impl_->core.run(); }
+
+void Server::stop() { impl_->core.stop(); }
+
+ServerStats Server::stats() const { return impl_->core.stats(); }
+
+}  // namespace ticketd::http

@@ -1,0 +1,89 @@
+// The HTTP/1.1 transport: accepts connections, reads requests, runs the Handler on a worker pool and
+// writes responses. It knows nothing about routes or JSON beyond its own error bodies; see message.hpp
+// for the values it exchanges with the layers above. Boost stays behind the pimpl (server.cpp).
+//
+// Behaviour past each limit in ServerConfig is explicit: the client gets a JSON error
+// {"error":{"code":"...","message":"..."}} and, for malformed or oversized requests, the connection is
+// closed; each refusal increments a counter in ServerStats.
+//
+// Thread safety: stop(), port() and stats() may be called from any thread at any time. run() is called
+// once, from one thread. The destructor REQUIRES that run() has returned or was never called.
+//
+// Invariants:
+//   1. At most connections_max connections are served at once; one more is answered 503 and closed.
+//   2. At most pending_requests_max requests wait for a worker; one more is answered 503.
+//   3. Per connection, requests are read, handled and answered one at a time, in order.
+//   4. The Handler never runs on an I/O thread.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/message.hpp"
+
+namespace ticketd::http {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";      // IP literal or name; resolved once, in the constructor
+  uint16_t port = 8080;                // 0 = pick a free port; Server::port() tells which
+  int io_threads = 2;                  // accept/read/write threads (one per core); 1..256
+  int worker_threads = 32;             // threads that run Handler (they may block on disk); 1..1024
+  size_t pending_requests_max = 4096;  // requests waiting for a worker; beyond -> 503 overloaded + Retry-After: 1
+  size_t body_bytes_max = 1 << 20;     // -> 413 body_too_large
+  size_t header_bytes_max = 16 * 1024; // request line + headers; -> 431 headers_too_large
+  size_t target_bytes_max = 8 * 1024;  // -> 414 uri_too_long
+  size_t connections_max = 10000;      // beyond -> answer 503 overloaded and close (never an unbounded accept)
+  std::chrono::milliseconds read_timeout{30000};   // a request must arrive completely within this (slowloris)
+  std::chrono::milliseconds idle_timeout{60000};   // keep-alive connection idle limit
+  std::chrono::milliseconds write_timeout{30000};  // a response must be written within this
+  bool handle_signals = true;          // SIGINT/SIGTERM -> graceful stop()
+};
+
+// Counters since construction, for /metrics. Each is read atomically; the set is not a snapshot.
+struct ServerStats {
+  uint64_t connections_open = 0;
+  uint64_t connections_accepted_total = 0;
+  uint64_t connections_refused_total = 0;         // over connections_max: 503 and close
+  uint64_t requests_total = 0;                    // requests given to the Handler
+  uint64_t requests_overloaded_total = 0;         // over pending_requests_max: 503
+  uint64_t requests_malformed_total = 0;          // 400 bad_request
+  uint64_t requests_body_too_large_total = 0;     // 413
+  uint64_t requests_headers_too_large_total = 0;  // 431
+  uint64_t requests_uri_too_long_total = 0;       // 414
+  uint64_t handler_exceptions_total = 0;          // Handler threw: 500
+  uint64_t read_timeouts_total = 0;               // a started request did not arrive within read_timeout
+  uint64_t write_timeouts_total = 0;              // a response was not taken within write_timeout
+};
+
+class Server {
+ public:
+  // Binds and listens immediately, so port() is valid before run(). Throws std::runtime_error with a
+  // message naming host:port on bind/listen failure or an invalid config (caught by main).
+  Server(ServerConfig config, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const;
+
+  // Blocks until stopped; runs io_threads I/O threads (this one included) and the worker pool.
+  // REQUIRES: called at most once.
+  void run();
+
+  // Thread-safe, idempotent; may be called before, during or after run(). Graceful: stops accepting,
+  // closes connections waiting for a request, lets in-flight requests finish and their responses be
+  // written (with Connection: close), then run() returns. After a 10 s drain deadline the remaining
+  // connections are cut; a Handler call still running then delays run() until it returns.
+  void stop();
+
+  ServerStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ticketd::http

@@ -1,0 +1,212 @@
+// ticketd: the only place that names concrete adapters. Reads configuration (flags, then env vars),
+// wires stores, gateway, use cases and HTTP, runs until SIGTERM/SIGINT, then shuts down in order:
+// stop accepting, finish in-flight requests, stop the sweeper, flush the writer, exit 0.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "app/accounts.hpp"
+#include "app/catalog.hpp"
+#include "app/metrics.hpp"
+#include "app/password.hpp"
+#include "app/sales.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "payments/test/test_gateway.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+using namespace ticketd;
+
+namespace {
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./data";
+  int64_t hold_ttl_s = 600;
+  int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int worker_threads = 64;
+  int64_t session_ttl_s = 86'400;
+  int64_t sweep_interval_ms = 1'000;
+  std::string log_level = "info";
+  bool demo = false;
+};
+
+// Removes lapsed holds from disk now and then. Correctness never waits for it (expiry is lazy).
+class Sweeper {
+ public:
+  Sweeper(core::Ledger& ledger, const Clock& clock, Millis interval)
+      : thread_([this, &ledger, &clock, interval] {
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
+            lock.unlock();
+            const size_t n = ledger.sweep_expired(clock.now());
+            if (n) spdlog::debug("sweeper expired_holds={}", n);
+            lock.lock();
+          }
+        }) {}
+  ~Sweeper() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+void seed_demo(app::Catalog& catalog, const Clock& clock) {
+  if (!catalog.list_events(core::EventQuery{})->events.empty()) return;
+  core::LayoutSpec spec{"Demo Arena", {}};
+  auto rows = [](int count, uint32_t seats) {
+    std::vector<core::RowSpec> out;
+    for (int i = 0; i < count; ++i)
+      out.push_back(core::RowSpec{std::string(1, static_cast<char>('A' + i)), seats, {}, {}, {}});
+    out[0].accessible = {1, 2};
+    out[0].companion = {3};
+    return out;
+  };
+  spec.sections.push_back({"Floor", "premium", rows(10, 30)});
+  spec.sections.push_back({"Lower Bowl", "standard", rows(15, 40)});
+  spec.sections.push_back({"Upper Bowl", "value", rows(20, 50)});
+  auto venue = catalog.create_venue(spec);
+  if (!venue) return spdlog::error("demo venue: {}", venue.error().message);
+  core::Event e;
+  e.name = "Demo Night: The Seat Savers";
+  e.venue_id = (*venue)->id;
+  e.on_sale_at = clock.now() - Millis(60'000);
+  e.starts_at = clock.now() + std::chrono::days(30);
+  e.currency = "USD";
+  e.prices = {{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
+  e.max_tickets_per_user = 8;
+  auto event = catalog.create_event(e);
+  if (!event) return spdlog::error("demo event: {}", event.error().message);
+  spdlog::info("demo venue_id={} event_id={} seats={}", (*venue)->id, event->id, event->seats_total);
+}
+
+bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    const int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<uint16_t>(p);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+int serve(const ServeConfig& cfg) {
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  std::string host;
+  uint16_t port = 0;
+  if (!split_listen(cfg.listen, host, port)) {
+    std::cerr << "ticketd: --listen must be host:port\n";
+    return 2;
+  }
+  if (cfg.hold_ttl_s < 1 || cfg.hold_ttl_s > 86'400) {
+    std::cerr << "ticketd: --hold-ttl must be 1-86400 seconds\n";
+    return 2;
+  }
+  app::crypto_init();
+  SystemClock clock;
+  app::Metrics metrics;
+  store::sqlite::Database db(cfg.data_dir, &metrics);
+  store::sqlite::SqliteAccountStore accounts_store(db);
+  store::sqlite::SqliteCatalogStore catalog_store(db);
+  store::sqlite::SqliteLedger ledger(db);
+  payments::TestGateway gateway;
+  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
+  app::Catalog catalog(catalog_store, ledger, clock);
+  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
+
+  const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
+  const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");
+  if (admin_email && admin_password) {
+    if (auto s = accounts.ensure_admin(admin_email, admin_password); !s)
+      spdlog::error("admin bootstrap failed: {}", s.error().message);
+  }
+  if (cfg.demo) seed_demo(catalog, clock);
+
+  http::Api api(http::Services{accounts, catalog, sales, metrics, [&](std::string& out) {
+                                 const core::SeatCounts c = ledger.loaded_counts(clock.now());
+                                 out += "# TYPE ticketd_seats gauge\n";
+                                 out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
+                                 out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
+                                 out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+                               }});
+  http::ServerConfig server_cfg;
+  server_cfg.host = host;
+  server_cfg.port = port;
+  server_cfg.io_threads = cfg.io_threads;
+  server_cfg.worker_threads = cfg.worker_threads;
+  std::unique_ptr<http::Server> server;
+  try {
+    server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
+  } catch (const std::exception& e) {
+    spdlog::error("listen failed: {}", e.what());
+    return 1;
+  }
+  {
+    Sweeper sweeper(ledger, clock, Millis(cfg.sweep_interval_ms));
+    spdlog::info("listening url=http://{}:{} data_dir={} hold_ttl_s={} io_threads={} workers={}", host,
+                 server->port(), cfg.data_dir, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
+    server->run();
+    spdlog::info("shutting down: requests drained");
+  }
+  server.reset();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int verify(const std::string& data_dir) {
+  std::string report;
+  bool ok = false;
+  try {
+    ok = store::sqlite::verify_data_dir(data_dir, SystemClock().now(), report);
+  } catch (const std::exception& e) {
+    report += std::string("error: ") + e.what() + "\n";
+  }
+  std::cout << report << (ok ? "verify: OK\n" : "verify: FAILED\n");
+  return ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App cli{"ticketd: a ticketing server that never sells a seat twice"};
+  cli.require_subcommand(1);
+  ServeConfig cfg;
+  auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
+  serve_cmd->add_option("--listen", cfg.listen, "host:port to listen on")->envname("TICKETD_LISTEN");
+  serve_cmd->add_option("--data-dir", cfg.data_dir, "where the embedded store keeps its files")
+      ->envname("TICKETD_DATA_DIR");
+  serve_cmd->add_option("--hold-ttl", cfg.hold_ttl_s, "seconds a hold lasts")->envname("TICKETD_HOLD_TTL_S");
+  serve_cmd->add_option("--threads", cfg.io_threads, "I/O threads")->envname("TICKETD_THREADS")->check(CLI::Range(1, 256));
+  serve_cmd->add_option("--workers", cfg.worker_threads, "request worker threads")
+      ->envname("TICKETD_WORKERS")->check(CLI::Range(1, 1024));
+  serve_cmd->add_option("--session-ttl", cfg.session_ttl_s, "seconds a login lasts")
+      ->envname("TICKETD_SESSION_TTL_S")->check(CLI::Range(60, 30 * 86'400));
+  serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
+  serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
+  std::string verify_dir = "./data";
+  auto* verify_cmd = cli.add_subcommand("verify", "audit a data directory offline; exit 0 iff consistent");
+  verify_cmd->add_option("--data-dir", verify_dir, "the data directory")->envname("TICKETD_DATA_DIR");
+  CLI11_PARSE(cli, argc, argv);
+  if (*serve_cmd) return serve(cfg);
+  return verify(verify_dir);
+}

@@ -1,0 +1,78 @@
+#include <sqlite3.h>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace ticketd::store::sqlite {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+const char* role_text(core::Role r) { return r == core::Role::Admin ? "admin" : "user"; }
+core::Role role_from(const std::string& s) { return s == "admin" ? core::Role::Admin : core::Role::User; }
+}  // namespace
+
+core::Result<core::User> SqliteAccountStore::create_user(const std::string& email, const std::string& name,
+                                                         const std::string& password_hash, core::Role role,
+                                                         TimeMs now) {
+  core::User user{0, email, name, role};
+  core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
+    auto& st = c.prepare(
+        "INSERT INTO users(email, name, password_hash, role, created_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+    st.bind(1, email).bind(2, name).bind(3, password_hash).bind(4, role_text(role)).bind(5, to_unix_ms(now));
+    const int rc = st.step_status();
+    if (rc == SQLITE_CONSTRAINT) return make_error(Code::EmailTaken, "an account with this email exists");
+    if (rc != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the user");
+    user.id = c.last_insert_rowid();
+    return core::ok_status();
+  });
+  if (!s) return s.error();
+  return user;
+}
+
+std::optional<core::StoredUser> SqliteAccountStore::find_user_by_email(const std::string& email) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?1");
+  st.bind(1, email);
+  if (!st.step()) return std::nullopt;
+  return core::StoredUser{core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3))}, st.text(4)};
+}
+
+std::optional<core::User> SqliteAccountStore::find_user(core::UserId id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT id, email, name, role FROM users WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3))};
+}
+
+core::Status SqliteAccountStore::create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    // Expired sessions are dropped as new ones come in, so the table stays as small as the live set.
+    c.prepare("DELETE FROM sessions WHERE expires_at <= ?1 AND rowid IN (SELECT rowid FROM sessions "
+              "WHERE expires_at <= ?1 LIMIT 16)")
+        .bind(1, to_unix_ms(expires_at) - 2 * 86'400'000LL)
+        .step_status();
+    auto& st = c.prepare("INSERT INTO sessions(token_hash, user_id, expires_at) VALUES(?1, ?2, ?3)");
+    st.bind(1, token_hash).bind(2, user).bind(3, to_unix_ms(expires_at));
+    if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the session");
+    return core::ok_status();
+  });
+}
+
+std::optional<core::SessionRecord> SqliteAccountStore::find_session(const std::string& token_hash) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?1");
+  st.bind(1, token_hash);
+  if (!st.step()) return std::nullopt;
+  return core::SessionRecord{st.int64(0), from_unix_ms(st.int64(1))};
+}
+
+core::Status SqliteAccountStore::delete_session(const std::string& token_hash) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    c.prepare("DELETE FROM sessions WHERE token_hash = ?1").bind(1, token_hash).step_status();
+    return core::ok_status();
+  });
+}
+
+}  // namespace ticketd::store::sqlite

@@ -1,0 +1,162 @@
+#include <sqlite3.h>
+
+#include <sstream>
+
+#include "core/validate.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace ticketd::store::sqlite {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+std::string join_numbers(const std::vector<uint32_t>& v) {
+  std::string out;
+  for (uint32_t n : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(n);
+  }
+  return out;
+}
+
+std::vector<uint32_t> split_numbers(const std::string& s) {
+  std::vector<uint32_t> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ','))
+    if (!part.empty()) out.push_back(static_cast<uint32_t>(std::stoul(part)));
+  return out;
+}
+
+void read_prices(Connection& c, core::Event& e) {
+  auto& st = c.prepare("SELECT tier, price FROM event_prices WHERE event_id = ?1");
+  st.bind(1, e.id);
+  while (st.step()) e.prices[st.text(0)] = st.int64(1);
+}
+
+core::Event event_from(Statement& st) {
+  core::Event e;
+  e.id = st.int64(0);
+  e.name = st.text(1);
+  e.venue_id = st.int64(2);
+  e.venue_name = st.text(3);
+  e.starts_at = from_unix_ms(st.int64(4));
+  e.on_sale_at = from_unix_ms(st.int64(5));
+  e.currency = st.text(6);
+  e.max_tickets_per_user = static_cast<uint32_t>(st.int64(7));
+  e.seats_total = static_cast<uint32_t>(st.int64(8));
+  return e;
+}
+
+}  // namespace
+
+core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout& layout, TimeMs now) {
+  core::VenueId id = 0;
+  core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
+    c.prepare("INSERT INTO venues(name, seats_total, created_at) VALUES(?1, ?2, ?3)")
+        .bind(1, layout.spec().name)
+        .bind(2, layout.seats_total())
+        .bind(3, to_unix_ms(now))
+        .step_status();
+    id = c.last_insert_rowid();
+    const auto& sections = layout.spec().sections;
+    for (size_t si = 0; si < sections.size(); ++si) {
+      c.prepare("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES(?1, ?2, ?3, ?4)")
+          .bind(1, id).bind(2, static_cast<int64_t>(si)).bind(3, sections[si].name).bind(4, sections[si].price_tier)
+          .step_status();
+      for (size_t ri = 0; ri < sections[si].rows.size(); ++ri) {
+        const core::RowSpec& row = sections[si].rows[ri];
+        c.prepare("INSERT INTO venue_rows(venue_id, section_idx, idx, label, seats, accessible, companion, "
+                  "restricted_view) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .bind(1, id).bind(2, static_cast<int64_t>(si)).bind(3, static_cast<int64_t>(ri)).bind(4, row.label)
+            .bind(5, row.seats).bind(6, join_numbers(row.accessible)).bind(7, join_numbers(row.companion))
+            .bind(8, join_numbers(row.restricted_view))
+            .step_status();
+      }
+    }
+    return core::ok_status();
+  });
+  if (!s) return s.error();
+  return id;
+}
+
+std::shared_ptr<const core::Venue> SqliteCatalogStore::find_venue(core::VenueId id) {
+  auto r = db_.readers().acquire();
+  core::LayoutSpec spec;
+  auto& v = r->prepare("SELECT name FROM venues WHERE id = ?1");
+  v.bind(1, id);
+  if (!v.step()) return nullptr;
+  spec.name = v.text(0);
+  auto& secs = r->prepare("SELECT name, price_tier FROM venue_sections WHERE venue_id = ?1 ORDER BY idx");
+  secs.bind(1, id);
+  while (secs.step()) spec.sections.push_back(core::SectionSpec{secs.text(0), secs.text(1), {}});
+  auto& rows = r->prepare("SELECT section_idx, label, seats, accessible, companion, restricted_view FROM venue_rows "
+                          "WHERE venue_id = ?1 ORDER BY section_idx, idx");
+  rows.bind(1, id);
+  while (rows.step()) {
+    const auto si = static_cast<size_t>(rows.int64(0));
+    TICKETD_ASSERT(si < spec.sections.size());
+    spec.sections[si].rows.push_back(core::RowSpec{rows.text(1), static_cast<uint32_t>(rows.int64(2)),
+                                                   split_numbers(rows.text(3)), split_numbers(rows.text(4)),
+                                                   split_numbers(rows.text(5))});
+  }
+  auto layout = core::Layout::build(std::move(spec));
+  TICKETD_ASSERT(layout.ok());  // it was valid when stored
+  return std::make_shared<const core::Venue>(core::Venue{id, std::move(*layout)});
+}
+
+core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs now) {
+  core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
+    auto& st = c.prepare(
+        "INSERT INTO events(name, name_lower, venue_id, starts_at, on_sale_at, currency, max_tickets_per_user, "
+        "seats_total, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    st.bind(1, e.name).bind(2, core::lower_ascii(e.name)).bind(3, e.venue_id).bind(4, to_unix_ms(e.starts_at))
+        .bind(5, to_unix_ms(e.on_sale_at)).bind(6, e.currency).bind(7, e.max_tickets_per_user)
+        .bind(8, e.seats_total).bind(9, to_unix_ms(now));
+    if (st.step_status() != SQLITE_DONE) return make_error(Code::InvalidRequest, "venue_id: no such venue");
+    e.id = c.last_insert_rowid();
+    for (const auto& [tier, price] : e.prices)
+      c.prepare("INSERT INTO event_prices(event_id, tier, price) VALUES(?1, ?2, ?3)")
+          .bind(1, e.id).bind(2, tier).bind(3, price).step_status();
+    return core::ok_status();
+  });
+  if (!s) return s.error();
+  return e;
+}
+
+std::optional<core::Event> SqliteCatalogStore::find_event(core::EventId id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, "
+                        "e.max_tickets_per_user, e.seats_total FROM events e JOIN venues v ON v.id = e.venue_id "
+                        "WHERE e.id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  core::Event e = event_from(st);
+  st.reset();
+  read_prices(*r, e);
+  return e;
+}
+
+std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery& q) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(
+      "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
+      "e.seats_total FROM events e JOIN venues v ON v.id = e.venue_id "
+      "WHERE (?1 = '' OR instr(e.name_lower, ?1) > 0) AND e.starts_at >= ?2 AND e.starts_at < ?3 "
+      "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) ORDER BY e.starts_at, e.id LIMIT ?6");
+  st.bind(1, core::lower_ascii(q.text))
+      .bind(2, q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN)
+      .bind(3, q.starts_before ? to_unix_ms(*q.starts_before) : INT64_MAX)
+      .bind(4, q.after ? to_unix_ms(q.after->first) : INT64_MIN)
+      .bind(5, q.after ? q.after->second : 0)
+      .bind(6, q.limit);
+  std::vector<core::Event> out;
+  while (st.step()) out.push_back(event_from(st));
+  st.reset();
+  for (core::Event& e : out) read_prices(*r, e);
+  return out;
+}
+
+}  // namespace ticketd::store::sqlite

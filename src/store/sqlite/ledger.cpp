@@ -1,0 +1,420 @@
+// The embedded ledger: each event's seats live in a core::EventInventory in memory, guarded by that
+// event's own mutex, so holds on different events never wait for each other. A change is decided in
+// memory under the mutex, queued to the group-commit writer before the mutex is released (so the
+// disk sees changes of one event in the order memory made them), and acknowledged only after the
+// batch holding it is on disk. State is loaded lazily from disk the first time an event is used.
+#include <sqlite3.h>
+
+#include "core/limits.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace ticketd::store::sqlite {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+void insert_hold(Connection& c, const core::Hold& h) {
+  c.prepare("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, state) VALUES(?1,?2,?3,?4,?5,'ACTIVE')")
+      .bind(1, h.id).bind(2, h.event_id).bind(3, h.user_id).bind(4, to_unix_ms(h.created_at))
+      .bind(5, to_unix_ms(h.expires_at))
+      .step_status();
+  for (core::SeatId s : h.seats)
+    c.prepare("INSERT INTO hold_seats(hold_id, seat) VALUES(?1, ?2)").bind(1, h.id).bind(2, s).step_status();
+}
+
+core::Status set_hold_state(Connection& c, core::HoldId id, const char* state, core::BookingId booking) {
+  auto& st = c.prepare("UPDATE holds SET state = ?2, booking_id = ?3 WHERE id = ?1");
+  st.bind(1, id).bind(2, state);
+  if (booking) st.bind(3, booking); else st.bind_null(3);
+  if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "hold update failed");
+  return core::ok_status();
+}
+
+core::Status insert_payment(Connection& c, core::PaymentId id, const core::Hold& h, core::BookingId booking,
+                            const core::CheckoutPayment& p, TimeMs now) {
+  auto& st = c.prepare(
+      "INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, amount, currency, payment_method, "
+      "payment_ref, status, decline_code, message, created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+  st.bind(1, id).bind(2, h.user_id).bind(3, h.id);
+  if (booking) st.bind(4, booking); else st.bind_null(4);
+  st.bind(5, p.idempotency_key).bind(6, p.amount).bind(7, p.currency).bind(8, p.payment_method)
+      .bind(9, p.payment_ref).bind(10, p.succeeded ? "SUCCEEDED" : "DECLINED").bind(11, p.decline_code)
+      .bind(12, p.message).bind(13, to_unix_ms(now));
+  if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "payment insert failed");
+  return core::ok_status();
+}
+
+// A queued write must not fail: memory already moved on. If it does, that is a bug; stop.
+void must(core::Status s) {
+  if (!s) std::fprintf(stderr, "ticketd: ledger write failed: %s\n", s.error().message.c_str());
+  TICKETD_ASSERT(s.ok());
+}
+
+}  // namespace
+
+std::shared_ptr<SqliteLedger::Slot> SqliteLedger::slot(core::EventId event) {
+  {
+    std::shared_lock lock(slots_mu_);
+    if (auto it = slots_.find(event); it != slots_.end()) return it->second;
+  }
+  std::unique_lock lock(slots_mu_);
+  auto& s = slots_[event];
+  if (!s) s = std::make_shared<Slot>();
+  return s;
+}
+
+core::Status SqliteLedger::ensure_loaded(Slot& slot, core::EventId event, TimeMs now) {
+  if (slot.inv) return core::ok_status();
+  auto r = db_.readers().acquire();
+  auto& ev = r->prepare("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at FROM events WHERE id = ?1");
+  ev.bind(1, event);
+  if (!ev.step()) return make_error(Code::NotFound, "no such event");
+  core::InventoryRules rules{event, static_cast<uint32_t>(ev.int64(0)), static_cast<uint32_t>(ev.int64(1)),
+                             from_unix_ms(ev.int64(2)), from_unix_ms(ev.int64(3))};
+  ev.reset();
+  core::EventInventory inv(rules);
+  // Sales first, then holds: a hold that lapsed and whose seat was later sold is not live anyway.
+  auto& sold = r->prepare(
+      "SELECT s.booking_id, b.user_id, s.seat FROM sold_seats s JOIN bookings b ON b.id = s.booking_id "
+      "WHERE s.event_id = ?1 ORDER BY s.booking_id");
+  sold.bind(1, event);
+  core::BookingId current = 0;
+  core::UserId current_user = 0;
+  std::vector<core::SeatId> seats;
+  while (sold.step()) {
+    if (sold.int64(0) != current && current != 0) {
+      inv.restore_sale(current, current_user, seats);
+      seats.clear();
+    }
+    current = sold.int64(0);
+    current_user = sold.int64(1);
+    seats.push_back(static_cast<core::SeatId>(sold.int64(2)));
+  }
+  if (current != 0) inv.restore_sale(current, current_user, seats);
+  sold.reset();
+  const int64_t now_ms = to_unix_ms(now);
+  auto& holds = r->prepare(
+      "SELECT h.id, h.user_id, h.created_at, h.expires_at, s.seat FROM holds h JOIN hold_seats s ON s.hold_id = h.id "
+      "WHERE h.event_id = ?1 AND h.state = 'ACTIVE' AND h.expires_at > ?2 ORDER BY h.id DESC");
+  holds.bind(1, event).bind(2, now_ms);
+  // Newest first: should a clock step backwards make a lapsed hold look live, the newer claim on a
+  // seat (made after the old one lapsed) wins and the older hold is dropped.
+  core::Hold h;
+  while (holds.step()) {
+    if (holds.int64(0) != h.id && h.id != 0) {
+      (void)inv.restore_hold(h);
+      h = core::Hold{};
+    }
+    h.id = holds.int64(0);
+    h.event_id = event;
+    h.user_id = holds.int64(1);
+    h.created_at = from_unix_ms(holds.int64(2));
+    h.expires_at = from_unix_ms(holds.int64(3));
+    h.seats.push_back(static_cast<core::SeatId>(holds.int64(4)));
+  }
+  if (h.id != 0) (void)inv.restore_hold(h);
+  holds.reset();
+  slot.inv.emplace(std::move(inv));
+  return core::ok_status();
+}
+
+core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, const core::Layout& layout,
+                                                  const core::HoldRequest& request, TimeMs now) {
+  auto s = slot(event.id);
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  core::Hold hold;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+    core::EventInventory& inv = *s->inv;
+    inv.advance(now);
+    std::vector<core::SeatId> seats = request.seats;
+    if (request.best) {
+      if (now < event.on_sale_at || now >= event.starts_at)
+        return make_error(Code::SaleNotOpen, "this event is not on sale now");
+      auto picked = core::pick_best_available(layout, event.prices, *request.best,
+                                              [&](core::SeatId seat) { return inv.is_free(seat); });
+      if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
+      seats = std::move(*picked);
+    }
+    auto held = inv.hold(db_.next_hold_id(), request.user_id, std::move(seats), now, request.ttl);
+    if (!held) return held.error();
+    hold = *held;
+    ticket = db_.writer().submit([hold](Connection& c) {
+      insert_hold(c, hold);
+      return core::ok_status();
+    });
+  }
+  must(ticket->wait());
+  return hold;
+}
+
+SqliteLedger::HoldRow SqliteLedger::read_hold(core::HoldId id) {
+  HoldRow row;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT event_id, user_id, created_at, expires_at, state, booking_id FROM holds WHERE id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return row;
+  row.found = true;
+  row.hold = core::Hold{id, st.int64(0), st.int64(1), {}, from_unix_ms(st.int64(2)), from_unix_ms(st.int64(3)),
+                        core::hold_state_from(st.text(4)).value_or(core::HoldState::Expired),
+                        st.is_null(5) ? 0 : st.int64(5)};
+  st.reset();
+  auto& seats = r->prepare("SELECT seat FROM hold_seats WHERE hold_id = ?1 ORDER BY seat");
+  seats.bind(1, id);
+  while (seats.step()) row.hold.seats.push_back(static_cast<core::SeatId>(seats.int64(0)));
+  return row;
+}
+
+core::Result<core::Hold> SqliteLedger::owned_hold(core::HoldId id, core::UserId user) {
+  HoldRow row = read_hold(id);
+  if (!row.found || row.hold.user_id != user) return make_error(Code::NotFound, "no such hold");
+  return row.hold;
+}
+
+core::Result<core::Hold> SqliteLedger::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored;
+  auto s = slot(stored->event_id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+  s->inv->advance(now);
+  if (auto live = s->inv->find_hold(id)) return *live;
+  // Not live: whatever the row says, an ACTIVE row whose hold is gone from memory has lapsed.
+  if (stored->state == core::HoldState::Active) stored->state = core::HoldState::Expired;
+  return stored;
+}
+
+core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored;
+  auto s = slot(stored->event_id);
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  core::Hold released;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    auto r = s->inv->release(id, user, now);
+    if (!r) {
+      if (r.error().code != Code::NotFound) return r.error();
+      if (stored->state == core::HoldState::Converted)
+        return make_error(Code::HoldNotActive, "this hold has been checked out");
+      if (stored->state == core::HoldState::Active) stored->state = core::HoldState::Expired;
+      return stored;  // released or expired already: nothing to do
+    }
+    released = *r;
+    ticket = db_.writer().submit([id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); });
+  }
+  must(ticket->wait());
+  return released;
+}
+
+std::optional<core::CheckoutRecord> SqliteLedger::find_checkout(core::UserId user, const std::string& key) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT hold_id, status, booking_id, decline_code, message FROM payments "
+                        "WHERE user_id = ?1 AND idempotency_key = ?2");
+  st.bind(1, user).bind(2, key);
+  if (!st.step()) return std::nullopt;
+  const std::string status = st.text(1);
+  return core::CheckoutRecord{st.int64(0), status != "DECLINED", st.is_null(2) ? 0 : st.int64(2), st.text(3),
+                              st.text(4)};
+}
+
+core::Result<core::Hold> SqliteLedger::begin_checkout(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored;
+  auto s = slot(stored->event_id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+  auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
+  if (pinned || pinned.error().code != Code::NotFound) return pinned;
+  switch (stored->state) {
+    case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
+    case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
+    default: return make_error(Code::HoldExpired, "this hold has expired");
+  }
+}
+
+void SqliteLedger::abort_checkout(const core::Hold& hold, TimeMs now) {
+  auto s = slot(hold.event_id);
+  std::lock_guard lock(s->mu);
+  TICKETD_ASSERT(s->inv.has_value());  // pinned, so loaded
+  s->inv->unpin(hold.id, now);
+}
+
+core::Result<core::Booking> SqliteLedger::complete_checkout(const core::Hold& hold, const core::CheckoutPayment& p,
+                                                            TimeMs now) {
+  auto s = slot(hold.event_id);
+  core::Booking b;
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  {
+    std::lock_guard lock(s->mu);
+    TICKETD_ASSERT(s->inv.has_value());
+    const core::BookingId booking_id = db_.next_booking_id();
+    auto converted = s->inv->convert(hold.id, booking_id, now);
+    if (!converted) return converted.error();
+    b = core::Booking{booking_id, hold.id, hold.event_id, hold.user_id, core::BookingStatus::Confirmed,
+                      converted->seats, p.amount, p.currency, db_.next_payment_id(), p.payment_ref, now, {}};
+    ticket = db_.writer().submit([b, hold, p, now](Connection& c) -> core::Status {
+      auto& st = c.prepare("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, "
+                           "payment_id, created_at) VALUES(?1,?2,?3,?4,'CONFIRMED',?5,?6,?7,?8)");
+      st.bind(1, b.id).bind(2, b.hold_id).bind(3, b.event_id).bind(4, b.user_id).bind(5, b.total_amount)
+          .bind(6, b.currency).bind(7, b.payment_id).bind(8, to_unix_ms(now));
+      if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "booking insert failed");
+      for (core::SeatId seat : b.seats) {
+        c.prepare("INSERT INTO booking_seats(booking_id, seat) VALUES(?1, ?2)").bind(1, b.id).bind(2, seat).step_status();
+        // The PRIMARY KEY (event_id, seat) refuses a second sale of a seat, whatever memory believed.
+        if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
+                .bind(1, b.event_id).bind(2, seat).bind(3, b.id).step_status() != SQLITE_DONE)
+          return make_error(Code::SeatUnavailable, "seat already sold");
+      }
+      if (auto r = insert_payment(c, b.payment_id, hold, b.id, p, now); !r) return r;
+      return set_hold_state(c, hold.id, "CONVERTED", b.id);
+    });
+  }
+  must(ticket->wait());
+  return b;
+}
+
+core::Status SqliteLedger::fail_checkout(const core::Hold& hold, const core::CheckoutPayment& p, TimeMs now) {
+  auto s = slot(hold.event_id);
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  {
+    std::lock_guard lock(s->mu);
+    TICKETD_ASSERT(s->inv.has_value());
+    (void)s->inv->release_pinned(hold.id, now);  // lapsed meanwhile: the seats are free either way
+    const core::PaymentId payment_id = db_.next_payment_id();
+    ticket = db_.writer().submit([hold, p, now, payment_id](Connection& c) -> core::Status {
+      if (auto r = insert_payment(c, payment_id, hold, 0, p, now); !r) return r;
+      return set_hold_state(c, hold.id, "RELEASED", 0);
+    });
+  }
+  must(ticket->wait());
+  return core::ok_status();
+}
+
+std::optional<core::Booking> SqliteLedger::read_booking(core::BookingId id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(
+      "SELECT b.hold_id, b.event_id, b.user_id, b.status, b.total_amount, b.currency, b.payment_id, b.created_at, "
+      "b.cancelled_at, p.payment_ref FROM bookings b JOIN payments p ON p.id = b.payment_id WHERE b.id = ?1");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  core::Booking b{id, st.int64(0), st.int64(1), st.int64(2),
+                  core::booking_status_from(st.text(3)).value_or(core::BookingStatus::Cancelled), {}, st.int64(4),
+                  st.text(5), st.int64(6), st.text(9), from_unix_ms(st.int64(7)),
+                  st.is_null(8) ? TimeMs{} : from_unix_ms(st.int64(8))};
+  st.reset();
+  auto& seats = r->prepare("SELECT seat FROM booking_seats WHERE booking_id = ?1 ORDER BY seat");
+  seats.bind(1, id);
+  while (seats.step()) b.seats.push_back(static_cast<core::SeatId>(seats.int64(0)));
+  return b;
+}
+
+core::Result<core::Booking> SqliteLedger::find_booking(core::BookingId id, core::UserId user) {
+  auto b = read_booking(id);
+  if (!b || b->user_id != user) return make_error(Code::NotFound, "no such booking");
+  return *b;
+}
+
+std::vector<core::Booking> SqliteLedger::list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id) {
+  std::vector<core::BookingId> ids;
+  {
+    auto r = db_.readers().acquire();
+    auto& st = r->prepare("SELECT id FROM bookings WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3");
+    st.bind(1, user).bind(2, before_id > 0 ? before_id : INT64_MAX).bind(3, limit);
+    while (st.step()) ids.push_back(st.int64(0));
+  }
+  std::vector<core::Booking> out;
+  for (core::BookingId id : ids)
+    if (auto b = read_booking(id)) out.push_back(std::move(*b));
+  return out;
+}
+
+core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                                         TimeMs now) {
+  auto s = slot(booking.event_id);
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
+    if (!s->inv->cancel_sale(booking.id)) {
+      // Cancelled meanwhile by a concurrent request: answer with what is on disk (after its commit).
+      auto current = read_booking(booking.id);
+      if (current) return *current;
+      return make_error(Code::NotFound, "no such booking");
+    }
+    ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now](Connection& c) {
+      c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
+          .bind(1, id).bind(2, to_unix_ms(now)).step_status();
+      c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, id).step_status();
+      c.prepare("UPDATE payments SET status = 'REFUNDED', refund_ref = ?2 WHERE id = ?1")
+          .bind(1, payment).bind(2, refund_ref).step_status();
+      return core::ok_status();
+    });
+  }
+  must(ticket->wait());
+  core::Booking b = booking;
+  b.status = core::BookingStatus::Cancelled;
+  b.cancelled_at = now;
+  return b;
+}
+
+core::Result<core::SeatMap> SqliteLedger::seat_map(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+  s->inv->advance(now);
+  return core::SeatMap{s->inv->status_chars(), s->inv->counts()};
+}
+
+size_t SqliteLedger::sweep_expired(TimeMs now) {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::shared_lock lock(slots_mu_);
+    for (auto& [id, s] : slots_) all.push_back(s);
+  }
+  std::vector<core::HoldId> expired;
+  for (auto& s : all) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) continue;
+    for (const core::Hold& h : s->inv->advance(now)) expired.push_back(h.id);
+  }
+  // Holds of events not in memory lapse on disk; the margin keeps pinned holds (in memory) untouched.
+  const int64_t disk_cutoff_ms = to_unix_ms(now) - core::limits::checkout_pin_max.count();
+  size_t changed = 0;
+  must(db_.writer().run([&](Connection& c) {
+    for (core::HoldId id : expired) {
+      c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE id = ?1 AND state = 'ACTIVE'").bind(1, id).step_status();
+      changed += static_cast<size_t>(c.changes());
+    }
+    c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE state = 'ACTIVE' AND expires_at <= ?1")
+        .bind(1, disk_cutoff_ms).step_status();
+    changed += static_cast<size_t>(c.changes());
+    return core::ok_status();
+  }));
+  return changed;
+}
+
+core::SeatCounts SqliteLedger::loaded_counts(TimeMs now) {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::shared_lock lock(slots_mu_);
+    for (auto& [id, s] : slots_) all.push_back(s);
+  }
+  core::SeatCounts total;
+  for (auto& s : all) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) continue;
+    s->inv->advance(now);
+    const core::SeatCounts c = s->inv->counts();
+    total.available += c.available;
+    total.held += c.held;
+    total.sold += c.sold;
+  }
+  return total;
+}
+
+}  // namespace ticketd::store::sqlite

@@ -1,0 +1,94 @@
+#include <filesystem>
+
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace ticketd::store::sqlite {
+
+namespace {
+// Version 1. Per-event state is stored only for seats that are held or sold: a 50K-seat layout is
+// stored once per venue (as rows), never once per event.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE IF NOT EXISTS users(
+  id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT NOT NULL, password_hash TEXT NOT NULL,
+  role TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions(
+  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS venues(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, seats_total INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS venue_sections(
+  venue_id INTEGER NOT NULL REFERENCES venues(id), idx INTEGER NOT NULL, name TEXT NOT NULL,
+  price_tier TEXT NOT NULL, PRIMARY KEY(venue_id, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS venue_rows(
+  venue_id INTEGER NOT NULL, section_idx INTEGER NOT NULL, idx INTEGER NOT NULL, label TEXT NOT NULL,
+  seats INTEGER NOT NULL, accessible TEXT NOT NULL, companion TEXT NOT NULL, restricted_view TEXT NOT NULL,
+  PRIMARY KEY(venue_id, section_idx, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, name_lower TEXT NOT NULL, venue_id INTEGER NOT NULL REFERENCES venues(id),
+  starts_at INTEGER NOT NULL, on_sale_at INTEGER NOT NULL, currency TEXT NOT NULL,
+  max_tickets_per_user INTEGER NOT NULL, seats_total INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS events_by_start ON events(starts_at, id);
+CREATE TABLE IF NOT EXISTS event_prices(
+  event_id INTEGER NOT NULL REFERENCES events(id), tier TEXT NOT NULL, price INTEGER NOT NULL,
+  PRIMARY KEY(event_id, tier)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS holds(
+  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL REFERENCES events(id), user_id INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK(state IN ('ACTIVE','RELEASED','EXPIRED','CONVERTED')), booking_id INTEGER);
+CREATE INDEX IF NOT EXISTS holds_active ON holds(event_id) WHERE state = 'ACTIVE';
+CREATE INDEX IF NOT EXISTS holds_active_expiry ON holds(expires_at) WHERE state = 'ACTIVE';
+CREATE TABLE IF NOT EXISTS hold_seats(
+  hold_id INTEGER NOT NULL REFERENCES holds(id), seat INTEGER NOT NULL, PRIMARY KEY(hold_id, seat)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bookings(
+  id INTEGER PRIMARY KEY, hold_id INTEGER NOT NULL UNIQUE REFERENCES holds(id), event_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL, status TEXT NOT NULL CHECK(status IN ('CONFIRMED','CANCELLED')),
+  total_amount INTEGER NOT NULL, currency TEXT NOT NULL, payment_id INTEGER NOT NULL,
+  created_at INTEGER NOT NULL, cancelled_at INTEGER);
+CREATE INDEX IF NOT EXISTS bookings_by_user ON bookings(user_id, id);
+CREATE TABLE IF NOT EXISTS booking_seats(
+  booking_id INTEGER NOT NULL REFERENCES bookings(id), seat INTEGER NOT NULL, PRIMARY KEY(booking_id, seat)) WITHOUT ROWID;
+-- The last line of defence against overselling: one row per sold seat, unique per (event, seat).
+CREATE TABLE IF NOT EXISTS sold_seats(
+  event_id INTEGER NOT NULL, seat INTEGER NOT NULL, booking_id INTEGER NOT NULL REFERENCES bookings(id),
+  PRIMARY KEY(event_id, seat)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sold_seats_by_booking ON sold_seats(booking_id);
+CREATE TABLE IF NOT EXISTS payments(
+  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, hold_id INTEGER NOT NULL, booking_id INTEGER,
+  idempotency_key TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, payment_method TEXT NOT NULL,
+  payment_ref TEXT NOT NULL, status TEXT NOT NULL CHECK(status IN ('SUCCEEDED','DECLINED','REFUNDED')),
+  decline_code TEXT NOT NULL, message TEXT NOT NULL, refund_ref TEXT, created_at INTEGER NOT NULL,
+  UNIQUE(user_id, idempotency_key));
+PRAGMA user_version = 1;
+)sql";
+}  // namespace
+
+void apply_schema(Connection& conn) {
+  conn.exec("BEGIN IMMEDIATE");
+  conn.exec(kSchemaV1);
+  conn.exec("COMMIT");
+}
+
+std::string Database::prepare(const std::string& data_dir) {
+  std::filesystem::create_directories(data_dir);
+  const std::string path = (std::filesystem::path(data_dir) / kDatabaseFile).string();
+  Connection conn(path, Connection::Mode::ReadWrite);
+  apply_schema(conn);
+  return path;
+}
+
+Database::Database(const std::string& data_dir, app::Metrics* metrics)
+    : path_(prepare(data_dir)),
+      writer_(path_, [metrics](size_t jobs) {
+        if (metrics) metrics->observe_commit_batch(jobs);
+      }),
+      readers_(path_, kReadConnections) {
+  auto r = readers_.acquire();
+  auto max_id = [&](Statement& st) {
+    st.step();
+    return st.int64(0);
+  };
+  hold_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM holds"));
+  booking_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM bookings"));
+  payment_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM payments"));
+}
+
+}  // namespace ticketd::store::sqlite

@@ -1,0 +1,126 @@
+// The embedded store: one SQLite database (WAL) under the data directory, implementing the
+// AccountStore, CatalogStore and Ledger ports.
+//
+// Writes go through one GroupCommit writer; reads through a pool of read-only connections.
+// Ownership: SqliteStore owns the database; the three adapters borrow it and must be destroyed first.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "app/metrics.hpp"
+#include "core/inventory.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/catalog_store.hpp"
+#include "core/ports/ledger.hpp"
+#include "store/sqlite/db.hpp"
+#include "store/sqlite/group_commit.hpp"
+
+namespace ticketd::store::sqlite {
+
+inline constexpr size_t kReadConnections = 16;
+inline constexpr const char* kDatabaseFile = "ticketd.db";
+
+// Creates the tables if missing (idempotent). Versioned through PRAGMA user_version.
+void apply_schema(Connection& conn);
+
+class Database {
+ public:
+  Database(const std::string& data_dir, app::Metrics* metrics);
+  GroupCommit& writer() { return writer_; }
+  ReadPool& readers() { return readers_; }
+  // Ids of holds, bookings and payments are chosen before their rows are written (the in-memory
+  // ledger needs them at once); they continue from the largest id on disk.
+  int64_t next_hold_id() { return ++hold_id_; }
+  int64_t next_booking_id() { return ++booking_id_; }
+  int64_t next_payment_id() { return ++payment_id_; }
+
+ private:
+  static std::string prepare(const std::string& data_dir);
+  std::string path_;
+  GroupCommit writer_;
+  ReadPool readers_;
+  std::atomic<int64_t> hold_id_{0}, booking_id_{0}, payment_id_{0};
+};
+
+class SqliteAccountStore final : public core::AccountStore {
+ public:
+  explicit SqliteAccountStore(Database& db) : db_(db) {}
+  core::Result<core::User> create_user(const std::string& email, const std::string& name,
+                                       const std::string& password_hash, core::Role role, TimeMs now) override;
+  std::optional<core::StoredUser> find_user_by_email(const std::string& email) override;
+  std::optional<core::User> find_user(core::UserId id) override;
+  core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;
+  std::optional<core::SessionRecord> find_session(const std::string& token_hash) override;
+  core::Status delete_session(const std::string& token_hash) override;
+
+ private:
+  Database& db_;
+};
+
+class SqliteCatalogStore final : public core::CatalogStore {
+ public:
+  explicit SqliteCatalogStore(Database& db) : db_(db) {}
+  core::Result<core::VenueId> create_venue(const core::Layout& layout, TimeMs now) override;
+  std::shared_ptr<const core::Venue> find_venue(core::VenueId id) override;
+  core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
+  std::optional<core::Event> find_event(core::EventId id) override;
+  std::vector<core::Event> list_events(const core::EventQuery& query) override;
+
+ private:
+  Database& db_;
+};
+
+class SqliteLedger final : public core::Ledger {
+ public:
+  explicit SqliteLedger(Database& db) : db_(db) {}
+
+  core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
+                                      const core::HoldRequest& request, TimeMs now) override;
+  core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override;
+  core::Result<core::Hold> begin_checkout(core::HoldId id, core::UserId user, TimeMs now) override;
+  void abort_checkout(const core::Hold& hold, TimeMs now) override;
+  core::Result<core::Booking> complete_checkout(const core::Hold& hold, const core::CheckoutPayment& payment,
+                                                TimeMs now) override;
+  core::Status fail_checkout(const core::Hold& hold, const core::CheckoutPayment& payment, TimeMs now) override;
+  core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override;
+  std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id) override;
+  core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                             TimeMs now) override;
+  core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  size_t sweep_expired(TimeMs now) override;
+
+  // Gauges for /metrics: seats by state over the events loaded in memory.
+  core::SeatCounts loaded_counts(TimeMs now);
+
+ private:
+  // One per event: its state machine and the mutex that serialises everything done to it.
+  struct Slot {
+    std::mutex mu;  // guards inv
+    std::optional<core::EventInventory> inv;
+  };
+  struct HoldRow {
+    core::Hold hold;
+    bool found = false;
+  };
+  std::shared_ptr<Slot> slot(core::EventId event);
+  // REQUIRES: slot->mu held. Loads the event's state from disk on first use.
+  core::Status ensure_loaded(Slot& slot, core::EventId event, TimeMs now);
+  HoldRow read_hold(core::HoldId id);
+  core::Result<core::Hold> owned_hold(core::HoldId id, core::UserId user);
+  std::optional<core::Booking> read_booking(core::BookingId id);
+
+  Database& db_;
+  std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
+  std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
+};
+
+// Offline audit of a data directory (`ticketd verify`). Prints one line per check; true iff all pass.
+bool verify_data_dir(const std::string& data_dir, TimeMs now, std::string& report);
+
+}  // namespace ticketd::store::sqlite

@@ -1,0 +1,76 @@
+"""Fixtures for the black-box API tests. The helpers they build on are in api_support.py.
+
+Servers:
+  server            session: hold TTL 600 s, so no hold expires during a test.
+  short_ttl_server  module: hold TTL 1 s, for tests that wait ~2 s for a hold to expire.
+Both are stopped with SIGTERM at the end (exit code must be 0) and, on the embedded backend, their
+data dir must pass `ticketd verify`. The backend comes from TICKETD_TEST_BACKEND (api_support.backend_args).
+
+Clients: `admin` / `short_ttl_admin` are logged in as the administrator; `users` / `short_ttl_users` are
+pools of reusable users (`users.take(n)`), cheap after first use because each test works on its own event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from api_support import (Client, Server, UserPool, admin_client, assert_verify_ok, backend_is_embedded)
+
+LONG_HOLD_TTL_S = 600  # longer than any test: holds in these tests end only when the test ends them
+SHORT_HOLD_TTL_S = 1  # the smallest TTL, so expiry tests wait ~2 s
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, hold_ttl_s: int) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp(name)
+    server = Server(root / "data", hold_ttl_s=hold_ttl_s, log_path=root / "server.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.running():
+            server.stop()  # asserts exit code 0
+            if backend_is_embedded():
+                assert_verify_ok(server, f"after the {name} server stopped")
+        else:
+            server.kill()
+            pytest.fail(f"the {name} server died during the tests\n{server.log_tail()}")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory, "server", LONG_HOLD_TTL_S)
+
+
+@pytest.fixture(scope="session")
+def admin(server: Server) -> Client:
+    return admin_client(server)
+
+
+@pytest.fixture(scope="session")
+def users(server: Server) -> UserPool:
+    return UserPool(server)
+
+
+@pytest.fixture(scope="module")
+def short_ttl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory, "short-ttl-server", SHORT_HOLD_TTL_S)
+
+
+@pytest.fixture(scope="module")
+def short_ttl_admin(short_ttl_server: Server) -> Client:
+    return admin_client(short_ttl_server)
+
+
+@pytest.fixture(scope="module")
+def short_ttl_users(short_ttl_server: Server) -> UserPool:
+    return UserPool(short_ttl_server)
+
+
+@pytest.fixture
+def anon(server: Server) -> Iterator[Client]:
+    """An anonymous client of the session server."""
+    client = server.client()
+    yield client
+    client.close()

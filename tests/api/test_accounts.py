@@ -1,0 +1,79 @@
+"""Accounts: registration, sessions, /v1/me. Each test registers its own user, since these tests are
+about the account itself (a shared user would be logged out or locked out under the others)."""
+
+from __future__ import annotations
+
+from api_support import (USER_PASSWORD, Client, Server, assert_error, expect, login, new_user, now_utc,
+                         parse_time, register, unique_email)
+
+FAILED_LOGINS_MAX = 10  # docs/api.md: after 10 failed attempts for one email within 5 minutes -> 429
+
+
+def test_register_returns_the_new_user(anon: Client, admin: Client) -> None:
+    email = unique_email()
+    body = expect(register(anon, email, name="Ada Lovelace"), 201)
+    assert isinstance(body["id"], int) and body["id"] > 0
+    assert body["email"] == email
+    assert body["name"] == "Ada Lovelace"
+    admin_role = expect(admin.get("/v1/me"), 200)["role"]
+    assert isinstance(body["role"], str) and body["role"] != admin_role, "a self-registered user is no admin"
+
+
+def test_registering_an_email_twice_is_refused_whatever_its_case(anon: Client) -> None:
+    email = unique_email()
+    expect(register(anon, email), 201)
+    assert_error(register(anon, email), 409, "email_taken")
+    assert_error(register(anon, email.upper()), 409, "email_taken")
+
+
+def test_passwords_of_8_and_128_bytes_are_accepted(anon: Client) -> None:
+    for password in ("p" * 8, "p" * 128):
+        email = unique_email()
+        expect(register(anon, email, password), 201)
+        expect(login(anon, email, password), 201)
+
+
+def test_login_returns_a_token_for_the_user(server: Server, anon: Client) -> None:
+    email = unique_email()
+    user_id = expect(register(anon, email), 201)["id"]
+    body = expect(login(anon, email, USER_PASSWORD), 201)
+    assert isinstance(body["token"], str) and body["token"]
+    assert body["user_id"] == user_id
+    assert parse_time(body["expires_at"]) > now_utc(), "a new session must not be expired already"
+    me = expect(server.client(body["token"]).get("/v1/me"), 200)
+    assert me["id"] == user_id
+
+
+def test_login_with_wrong_password_or_unknown_email_is_refused(anon: Client) -> None:
+    email = unique_email()
+    expect(register(anon, email), 201)
+    assert_error(login(anon, email, USER_PASSWORD + "x"), 401, "invalid_credentials")
+    assert_error(login(anon, unique_email(), USER_PASSWORD), 401, "invalid_credentials")
+
+
+def test_me_returns_the_caller(server: Server) -> None:
+    user = new_user(server)
+    body = expect(user.client.get("/v1/me"), 200)
+    assert body == {"id": user.id, "email": user.email, "name": "Test User", "role": body["role"]}
+
+
+def test_logout_makes_that_token_fail_but_not_other_sessions(server: Server, anon: Client) -> None:
+    user = new_user(server)
+    other_token = expect(login(anon, user.email, user.password), 201)["token"]
+    assert other_token != user.token
+
+    resp = user.client.delete("/v1/sessions/current")
+    assert resp.status == 204, f"logout: {resp}"
+    assert_error(user.client.get("/v1/me"), 401, "unauthenticated")
+    assert_error(user.client.delete("/v1/sessions/current"), 401, "unauthenticated")
+    expect(server.client(other_token).get("/v1/me"), 200)
+
+
+def test_repeated_failed_logins_are_throttled(server: Server, anon: Client) -> None:
+    user = new_user(server)
+    for _ in range(FAILED_LOGINS_MAX):
+        assert_error(login(anon, user.email, "wrong password"), 401, "invalid_credentials")
+    resp = login(anon, user.email, "wrong password")
+    assert_error(resp, 429, "too_many_requests")
+    assert resp.headers.get("Retry-After"), "429 must say when to retry"
+    expect(user.client.get("/v1/me"), 200)  # an existing session is not affected

@@ -1,0 +1,91 @@
+#include "core/inventory.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace ticketd;
+using namespace ticketd::core;
+
+namespace {
+const TimeMs kT0 = from_unix_ms(1'800'000'000'000);
+const Millis kTtl{600'000};
+
+EventInventory make(uint32_t seats = 10, uint32_t per_user = 4) {
+  return EventInventory(InventoryRules{7, seats, per_user, kT0 - Millis(1000), kT0 + std::chrono::days(30)});
+}
+}  // namespace
+
+TEST(EventInventory, HoldTakesSeatsAllOrNothing) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {0, 1}, kT0, kTtl).ok());
+  auto second = inv.hold(2, 200, {1, 2}, kT0, kTtl);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Code::SeatUnavailable);
+  EXPECT_EQ(second.error().seats, std::vector<SeatId>{1});
+  EXPECT_EQ(inv.status(2), SeatStatus::Available);
+  inv.check_invariants();
+}
+
+TEST(EventInventory, ExpiredHoldFreesSeatsAtTheDeadline) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {3}, kT0, kTtl).ok());
+  inv.advance(kT0 + kTtl - Millis(1));
+  EXPECT_EQ(inv.status(3), SeatStatus::Held);
+  auto h = inv.hold(2, 200, {3}, kT0 + kTtl, kTtl);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(inv.find_hold(1), std::nullopt);
+  inv.check_invariants();
+}
+
+TEST(EventInventory, TicketLimitCountsHeldAndSold) {
+  auto inv = make(10, 4);
+  ASSERT_TRUE(inv.hold(1, 100, {0, 1, 2}, kT0, kTtl).ok());
+  EXPECT_EQ(inv.hold(2, 100, {3, 4}, kT0, kTtl).error().code, Code::TicketLimitExceeded);
+  ASSERT_TRUE(inv.hold(3, 100, {3}, kT0, kTtl).ok());  // exactly at the limit
+  ASSERT_TRUE(inv.pin(1, 100, kT0, Millis(1000)).ok());
+  ASSERT_TRUE(inv.convert(1, 50, kT0).ok());
+  EXPECT_EQ(inv.tickets_of(100), 4u);
+  ASSERT_TRUE(inv.cancel_sale(50).ok());
+  EXPECT_EQ(inv.tickets_of(100), 1u);
+  inv.check_invariants();
+}
+
+TEST(EventInventory, RejectsBadSeatsAndSaleWindow) {
+  auto inv = make(10);
+  EXPECT_EQ(inv.hold(1, 1, {10}, kT0, kTtl).error().code, Code::InvalidSeat);
+  EXPECT_EQ(inv.hold(1, 1, {2, 2}, kT0, kTtl).error().code, Code::InvalidRequest);
+  EXPECT_EQ(inv.hold(1, 1, {}, kT0, kTtl).error().code, Code::InvalidRequest);
+  EXPECT_EQ(inv.hold(1, 1, {1}, kT0 - Millis(5000), kTtl).error().code, Code::SaleNotOpen);
+  EXPECT_EQ(inv.hold(1, 1, {1}, kT0 + std::chrono::days(31), kTtl).error().code, Code::SaleNotOpen);
+}
+
+TEST(EventInventory, PinnedHoldOutlivesItsDeadlineUpToTheCap) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {0}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.pin(1, 100, kT0 + kTtl - Millis(10), Millis(5000)).ok());
+  inv.advance(kT0 + kTtl + Millis(4000));
+  EXPECT_EQ(inv.status(0), SeatStatus::Held);
+  inv.advance(kT0 + kTtl + Millis(5000));
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);
+  EXPECT_EQ(inv.convert(1, 9, kT0 + kTtl + Millis(5000)).error().code, Code::HoldExpired);
+  inv.check_invariants();
+}
+
+TEST(EventInventory, ReleaseByAnotherUserIsNotFound) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {0}, kT0, kTtl).ok());
+  EXPECT_EQ(inv.release(1, 200, kT0).error().code, Code::NotFound);
+  EXPECT_TRUE(inv.release(1, 100, kT0).ok());
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);
+}
+
+TEST(EventInventory, DeclineReleasesAndUnpinRestoresDeadline) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {0}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.pin(1, 100, kT0, Millis(1000)).ok());
+  EXPECT_EQ(inv.pin(1, 100, kT0, Millis(1000)).error().code, Code::CheckoutInProgress);
+  inv.unpin(1, kT0);
+  ASSERT_TRUE(inv.pin(1, 100, kT0, Millis(1000)).ok());
+  ASSERT_TRUE(inv.release_pinned(1, kT0).ok());
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);
+  inv.check_invariants();
+}

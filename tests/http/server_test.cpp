@@ -1,0 +1,778 @@
+// Black-box tests of the HTTP transport: a real Server on an ephemeral port, spoken to over plain
+// POSIX sockets with a deliberately small HTTP reader (so the test does not trust Beast to check
+// Beast). No timing assertions: every wait is a generous bound that only keeps a broken build from
+// hanging CI.
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+using ticketd::http::Handler;
+using ticketd::http::Request;
+using ticketd::http::Response;
+using ticketd::http::Server;
+using ticketd::http::ServerConfig;
+
+// Bounds that only exist so a hang becomes a failure; they are never what a test measures.
+constexpr auto socket_timeout = 10s;
+constexpr auto run_return_timeout = 30s;
+constexpr size_t response_bytes_max = 1 << 20;
+
+// ---- A minimal blocking HTTP/1.1 client -----------------------------------------------------------
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  bool has_header(const std::string& lower_name) const { return headers.count(lower_name) > 0; }
+};
+
+std::string lower(std::string text) {
+  for (char& c : text) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return text;
+}
+
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket() failed");
+    timeval tv{};
+    tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(socket_timeout).count();
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      ::close(fd_);
+      throw std::runtime_error("connect() failed");
+    }
+  }
+  ~Client() { ::close(fd_); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  int fd() const { return fd_; }
+  bool has_buffered_bytes() const { return !buffer_.empty(); }
+
+  // False if the peer closed or reset before everything was sent.
+  bool send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads one response. `head`: the request was HEAD, so Content-Length describes no bytes here.
+  // nullopt on EOF, reset, timeout or a response this reader cannot frame.
+  std::optional<HttpResponse> read_response(bool head = false) {
+    size_t header_end = std::string::npos;
+    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (buffer_.size() > response_bytes_max || !fill()) return std::nullopt;
+    }
+    HttpResponse response;
+    if (!parse_head(buffer_.substr(0, header_end), response)) return std::nullopt;
+    buffer_.erase(0, header_end + 4);
+    size_t body_bytes = 0;
+    if (!head && response.has_header("content-length")) {
+      body_bytes = std::stoul(response.header("content-length"));
+    }
+    if (body_bytes > response_bytes_max) return std::nullopt;
+    while (buffer_.size() < body_bytes) {
+      if (!fill()) return std::nullopt;
+    }
+    response.body = buffer_.substr(0, body_bytes);
+    buffer_.erase(0, body_bytes);
+    return response;
+  }
+
+  // True if the server closed the connection (orderly or by reset) with nothing more to read.
+  bool reads_eof() {
+    if (!buffer_.empty()) return false;
+    char byte = 0;
+    const ssize_t n = ::recv(fd_, &byte, 1, 0);
+    if (n == 0) return true;
+    if (n < 0 && errno == ECONNRESET) return true;
+    if (n > 0) buffer_.push_back(byte);
+    return false;
+  }
+
+ private:
+  bool fill() {
+    char chunk[16 * 1024];
+    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(n));
+    return true;
+  }
+
+  static bool parse_head(const std::string& head, HttpResponse& response) {
+    // "HTTP/1.1 200 OK"
+    if (head.compare(0, 5, "HTTP/") != 0 || head.size() < 12) return false;
+    response.status = std::stoi(head.substr(9, 3));
+    size_t line_start = head.find("\r\n");
+    while (line_start != std::string::npos) {
+      line_start += 2;
+      const size_t line_end = head.find("\r\n", line_start);
+      const std::string line = head.substr(line_start, line_end - line_start);
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) return false;
+      size_t value_start = colon + 1;
+      while (value_start < line.size() && line[value_start] == ' ') ++value_start;
+      response.headers[lower(line.substr(0, colon))] = line.substr(value_start);
+      line_start = line_end;
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+std::string get(std::string_view target, std::string_view extra_headers = "") {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: test\r\n" + std::string(extra_headers) + "\r\n";
+}
+
+std::string post(std::string_view target, std::string_view body, std::string_view extra_headers = "") {
+  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
+}
+
+// Answers with what it received: "METHOD TARGET|remote|names|x-test|body".
+Response echo(const Request& request) {
+  std::string names;
+  for (const auto& header : request.headers) names += header.name + ",";
+  Response response;
+  response.content_type = "text/plain";
+  response.body = request.method + " " + request.target + "|" + request.remote_address + "|" + names + "|" +
+                  std::string(request.header("x-test")) + "|" + request.body;
+  return response;
+}
+
+ServerConfig test_config() {
+  ServerConfig config;
+  config.port = 0;
+  config.handle_signals = false;
+  config.io_threads = 2;
+  config.worker_threads = 4;
+  return config;
+}
+
+// A Server running on its own thread; stopped and joined when the test ends.
+class RunningServer {
+ public:
+  RunningServer(ServerConfig config, Handler handler) : server_(std::move(config), std::move(handler)) {
+    done_ = finished_.get_future();
+    thread_ = std::thread([this] {
+      server_.run();
+      finished_.set_value();
+    });
+  }
+  ~RunningServer() {
+    server_.stop();
+    if (!thread_.joinable()) return;
+    if (done_.wait_for(run_return_timeout) != std::future_status::ready) die_hung();
+    thread_.join();
+  }
+
+  Server& server() { return server_; }
+  uint16_t port() const { return server_.port(); }
+
+  // Calls stop() and reports whether run() returned within the (generous) bound.
+  bool stop_and_wait_for_run_to_return() {
+    server_.stop();
+    if (done_.wait_for(run_return_timeout) != std::future_status::ready) return false;
+    thread_.join();
+    return true;
+  }
+
+ private:
+  // A run() that never returns cannot be joined or destroyed safely; end the process loudly instead
+  // of hanging CI.
+  [[noreturn]] static void die_hung() {
+    std::fprintf(stderr, "FATAL: Server::run() did not return after stop()\n");
+    std::_Exit(1);
+  }
+
+  Server server_;
+  std::promise<void> finished_;
+  std::future<void> done_;
+  std::thread thread_;
+};
+
+// Waits until one of the clients has something to read; returns its index or -1.
+int first_readable(const std::vector<Client*>& clients) {
+  std::vector<pollfd> fds;
+  for (Client* client : clients) {
+    if (client->has_buffered_bytes()) return static_cast<int>(fds.size());
+    fds.push_back({client->fd(), POLLIN, 0});
+  }
+  const int timeout_ms = static_cast<int>(std::chrono::milliseconds(socket_timeout).count());
+  if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return -1;
+  for (size_t i = 0; i < fds.size(); ++i) {
+    if (fds[i].revents != 0) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool is_json_error(const HttpResponse& response, std::string_view code) {
+  const std::string prefix = R"({"error":{"code":")" + std::string(code) + R"(","message":")";
+  return response.header("content-type") == "application/json" && response.body.rfind(prefix, 0) == 0 &&
+         response.body.size() > prefix.size() + 3 && response.body.compare(response.body.size() - 3, 3, "\"}}") == 0;
+}
+
+// ---- Round trips ----------------------------------------------------------------------------------
+
+TEST(HttpServer, AnswersSimpleGet) {
+  RunningServer server(test_config(), echo);
+  ASSERT_NE(server.port(), 0);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/hello?x=1")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.rfind("GET /hello?x=1|", 0), 0u) << response->body;
+  EXPECT_EQ(response->header("server"), "ticketd");
+  EXPECT_EQ(response->header("content-type"), "text/plain");
+  EXPECT_EQ(response->header("content-length"), std::to_string(response->body.size()));
+  EXPECT_NE(lower(response->header("connection")), "close");
+}
+
+TEST(HttpServer, PassesBodyLowerCasedHeadersAndPeerAddressToHandler) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(post("/echo", "payload", "X-Test: Value\r\n")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "POST /echo|127.0.0.1|host,content-length,x-test,|Value|payload");
+}
+
+TEST(HttpServer, AcceptsChunkedRequestBody) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.substr(response->body.rfind('|') + 1), "abcde");
+}
+
+TEST(HttpServer, AnswersKeepAliveRequestsInOrder) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  for (int i = 0; i < 5; ++i) {
+    const std::string target = "/req/" + std::to_string(i);
+    ASSERT_TRUE(client.send(get(target)));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body.rfind("GET " + target + "|", 0), 0u) << response->body;
+  }
+}
+
+TEST(HttpServer, AnswersPipelinedRequestsInOrder) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/a") + post("/b", "bee") + get("/c")));
+  for (const char* expected : {"GET /a|", "POST /b|", "GET /c|"}) {
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << expected;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body.rfind(expected, 0), 0u) << response->body;
+  }
+}
+
+TEST(HttpServer, ClosesAfterHttp10Request) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("GET /old HTTP/1.0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, KeepsHttp10ConnectionWhenAskedTo) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(client.send("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << "request " << i;
+    EXPECT_EQ(lower(response->header("connection")), "keep-alive");
+  }
+}
+
+TEST(HttpServer, ClosesWhenClientAsksForClose) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/bye", "Connection: close\r\n")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, SendsContinueBeforeReadingAnExpectedBody) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  auto interim = client.read_response();
+  ASSERT_TRUE(interim);
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(client.send("hello"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.substr(response->body.rfind('|') + 1), "hello");
+}
+
+TEST(HttpServer, AnswersHeadWithLengthButNoBody) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n" + get("/after-head")));
+  auto head = client.read_response(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_GT(std::stoul(head->header("content-length")), 0u);
+  // If the HEAD response had carried a body, this would read it instead of the GET's response.
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body.rfind("GET /after-head|", 0), 0u) << next->body;
+}
+
+TEST(HttpServer, Sends204WithoutBodyOrLength) {
+  RunningServer server(test_config(), [](const Request& request) {
+    Response response;
+    response.status = request.target == "/none" ? 204 : 200;
+    response.body = "ignored-for-204";
+    return response;
+  });
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/none") + get("/some")));
+  auto none = client.read_response();
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 204);
+  EXPECT_FALSE(none->has_header("content-length"));
+  EXPECT_TRUE(none->body.empty());
+  auto some = client.read_response();
+  ASSERT_TRUE(some);
+  EXPECT_EQ(some->status, 200);
+  EXPECT_EQ(some->body, "ignored-for-204");
+}
+
+TEST(HttpServer, PassesHandlerHeadersButDropsOnesThatWouldSplitTheResponse) {
+  RunningServer server(test_config(), [](const Request&) {
+    Response response;
+    response.headers = {{"Allow", "GET, POST"},
+                        {"X-Evil", "a\r\nSet-Cookie: stolen=1"},
+                        {"Content-Length", "999"},
+                        {"Retry-After", "7"}};
+    response.body = "{}";
+    return response;
+  });
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/h")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->header("allow"), "GET, POST");
+  EXPECT_EQ(response->header("retry-after"), "7");
+  EXPECT_FALSE(response->has_header("x-evil"));
+  EXPECT_FALSE(response->has_header("set-cookie"));
+  EXPECT_EQ(response->header("content-length"), "2");
+  EXPECT_EQ(response->body, "{}");
+}
+
+// ---- Limits -----------------------------------------------------------------------------------------
+
+TEST(HttpServer, AcceptsBodyAtLimit) {
+  ServerConfig config = test_config();
+  config.body_bytes_max = 1000;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(post("/b", std::string(1000, 'x'))));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST(HttpServer, RefusesBodyOverLimitWith413AndCloses) {
+  ServerConfig config = test_config();
+  config.body_bytes_max = 1000;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(post("/b", std::string(1001, 'x'))));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(is_json_error(*response, "body_too_large")) << response->body;
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.reads_eof());
+  EXPECT_EQ(server.server().stats().requests_body_too_large_total, 1u);
+}
+
+TEST(HttpServer, RefusesChunkedBodyOverLimitWith413) {
+  ServerConfig config = test_config();
+  config.body_bytes_max = 1000;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3e8\r\n" + std::string(1000, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 413);
+  EXPECT_TRUE(is_json_error(*response, "body_too_large")) << response->body;
+}
+
+TEST(HttpServer, RefusesHugeHeadersWith431AndCloses) {
+  ServerConfig config = test_config();
+  config.header_bytes_max = 2048;
+  RunningServer server(config, echo);
+  {
+    Client client(server.port());
+    ASSERT_TRUE(client.send(get("/fits", "X-Big: " + std::string(1000, 'h') + "\r\n")));
+    auto response = client.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/big", "X-Big: " + std::string(4000, 'h') + "\r\n")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 431);
+  EXPECT_TRUE(is_json_error(*response, "headers_too_large")) << response->body;
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, AcceptsTargetAtLimit) {
+  ServerConfig config = test_config();
+  config.target_bytes_max = 100;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/" + std::string(99, 't'))));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST(HttpServer, RefusesLongTargetWith414AndCloses) {
+  ServerConfig config = test_config();
+  config.target_bytes_max = 100;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/" + std::string(100, 't'))));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 414);
+  EXPECT_TRUE(is_json_error(*response, "uri_too_long")) << response->body;
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, RefusesTargetLongerThanHeaderLimitWith414) {
+  ServerConfig config = test_config();
+  config.header_bytes_max = 2048;
+  config.target_bytes_max = 1024;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/" + std::string(5000, 't'))));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 414);
+  EXPECT_TRUE(is_json_error(*response, "uri_too_long")) << response->body;
+}
+
+TEST(HttpServer, AnswersGarbageWith400AndCloses) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(std::string("\x01\x02\x03 garbage \xff\r\n\r\n")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(is_json_error(*response, "bad_request")) << response->body;
+  EXPECT_EQ(lower(response->header("connection")), "close");
+  EXPECT_TRUE(client.reads_eof());
+  EXPECT_EQ(server.server().stats().requests_malformed_total, 1u);
+}
+
+TEST(HttpServer, AnswersUnsupportedHttpVersionWith400) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("GET / HTTP/2.0\r\nHost: t\r\n\r\n"));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_TRUE(is_json_error(*response, "bad_request")) << response->body;
+}
+
+TEST(HttpServer, ClosesConnectionThatSendsRequestTooSlowly) {
+  ServerConfig config = test_config();
+  config.read_timeout = 200ms;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send("GET /slow HTTP/1.1\r\nHost: t\r\n"));  // never finishes the header
+  EXPECT_TRUE(client.reads_eof());
+  // The deadline closes the socket before the session counts the timeout; after run() returns,
+  // every session has finished.
+  ASSERT_TRUE(server.stop_and_wait_for_run_to_return());
+  EXPECT_EQ(server.server().stats().read_timeouts_total, 1u);
+}
+
+TEST(HttpServer, ClosesKeepAliveConnectionAfterIdleTimeout) {
+  ServerConfig config = test_config();
+  config.idle_timeout = 200ms;
+  RunningServer server(config, echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/once")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(client.reads_eof());
+}
+
+// ---- Handler failures and overload ------------------------------------------------------------------
+
+TEST(HttpServer, AnswersHandlerExceptionWith500AndKeepsConnection) {
+  RunningServer server(test_config(), [](const Request& request) -> Response {
+    if (request.target.rfind("/throw", 0) == 0) throw std::runtime_error("secret detail");
+    return echo(request);
+  });
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/throw?token=abc")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+  EXPECT_EQ(response->body, R"({"error":{"code":"internal","message":"internal error"}})");
+  EXPECT_EQ(response->header("content-type"), "application/json");
+  ASSERT_TRUE(client.send(get("/after")));
+  auto next = client.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(server.server().stats().handler_exceptions_total, 1u);
+}
+
+TEST(HttpServer, AnswersInvalidHandlerStatusWith500) {
+  RunningServer server(test_config(), [](const Request&) {
+    Response response;
+    response.status = 42;
+    return response;
+  });
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/bad-status")));
+  auto response = client.read_response();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 500);
+  EXPECT_TRUE(is_json_error(*response, "internal")) << response->body;
+}
+
+TEST(HttpServer, BlockingHandlerDoesNotStallOtherConnections) {
+  // One I/O thread: if handlers ran on it, /fast could not be answered while /block waits.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> block_started;
+  ServerConfig config = test_config();
+  config.io_threads = 1;
+  config.worker_threads = 2;
+  RunningServer server(config, [&](const Request& request) {
+    if (request.target == "/block") {
+      block_started.set_value();
+      released.wait_for(socket_timeout);
+    }
+    return echo(request);
+  });
+  Client blocked(server.port());
+  ASSERT_TRUE(blocked.send(get("/block")));
+  ASSERT_EQ(block_started.get_future().wait_for(socket_timeout), std::future_status::ready);
+  Client fast(server.port());
+  ASSERT_TRUE(fast.send(get("/fast")));
+  auto fast_response = fast.read_response();
+  release.set_value();
+  ASSERT_TRUE(fast_response);
+  EXPECT_EQ(fast_response->status, 200);
+  auto blocked_response = blocked.read_response();
+  ASSERT_TRUE(blocked_response);
+  EXPECT_EQ(blocked_response->status, 200);
+}
+
+TEST(HttpServer, AnswersOverloadedWhenTooManyRequestsWaitForAWorker) {
+  std::promise<void> first_started;
+  std::atomic<bool> first_seen{false};
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  ServerConfig config = test_config();
+  config.worker_threads = 1;
+  config.pending_requests_max = 1;
+  RunningServer server(config, [&](const Request& request) {
+    if (!first_seen.exchange(true)) first_started.set_value();
+    released.wait();
+    return echo(request);
+  });
+  // A occupies the only worker; of B and C, one waits for it (the limit) and one is refused.
+  Client a(server.port());
+  ASSERT_TRUE(a.send(get("/a")));
+  ASSERT_EQ(first_started.get_future().wait_for(socket_timeout), std::future_status::ready);
+  Client b(server.port());
+  Client c(server.port());
+  ASSERT_TRUE(b.send(get("/b")));
+  ASSERT_TRUE(c.send(get("/c")));
+  const int refused_index = first_readable({&b, &c});
+  ASSERT_GE(refused_index, 0) << "neither B nor C was answered";
+  Client& refused = refused_index == 0 ? b : c;
+  Client& queued = refused_index == 0 ? c : b;
+  auto overloaded = refused.read_response();
+  ASSERT_TRUE(overloaded);
+  EXPECT_EQ(overloaded->status, 503);
+  EXPECT_TRUE(is_json_error(*overloaded, "overloaded")) << overloaded->body;
+  EXPECT_EQ(overloaded->header("retry-after"), "1");
+  release.set_value();
+  for (Client* client : {&a, &queued}) {
+    auto response = client->read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 200);
+  }
+  // The refused connection stays usable once the server has room again.
+  ASSERT_TRUE(refused.send(get("/retry")));
+  auto retried = refused.read_response();
+  ASSERT_TRUE(retried);
+  EXPECT_EQ(retried->status, 200);
+  EXPECT_EQ(server.server().stats().requests_overloaded_total, 1u);
+}
+
+TEST(HttpServer, RefusesConnectionsOverLimitWith503) {
+  ServerConfig config = test_config();
+  config.connections_max = 1;
+  RunningServer server(config, echo);
+  auto first = std::make_unique<Client>(server.port());
+  ASSERT_TRUE(first->send(get("/first")));
+  ASSERT_TRUE(first->read_response());  // the first connection is now being served
+  {
+    Client second(server.port());
+    auto response = second.read_response();
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 503);
+    EXPECT_TRUE(is_json_error(*response, "overloaded")) << response->body;
+    EXPECT_EQ(response->header("retry-after"), "1");
+    EXPECT_EQ(lower(response->header("connection")), "close");
+    EXPECT_TRUE(second.reads_eof());
+  }
+  EXPECT_EQ(server.server().stats().connections_refused_total, 1u);
+  // Once the first leaves, a new connection is served; the server notices the close asynchronously,
+  // so retry a bounded number of times.
+  first.reset();
+  bool served = false;
+  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
+    Client next(server.port());
+    auto response = next.send(get("/next")) ? next.read_response() : std::nullopt;
+    served = response && response->status == 200;
+    if (!served) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(served);
+}
+
+// ---- Lifecycle --------------------------------------------------------------------------------------
+
+TEST(HttpServer, StopLetsInFlightRequestFinishAndRunReturns) {
+  std::promise<void> started;
+  RunningServer server(test_config(), [&](const Request& request) {
+    started.set_value();
+    std::this_thread::sleep_for(300ms);
+    return echo(request);
+  });
+  auto client = std::make_unique<Client>(server.port());
+  ASSERT_TRUE(client->send(get("/slow")));
+  ASSERT_EQ(started.get_future().wait_for(socket_timeout), std::future_status::ready);
+  std::thread stopper([&] { EXPECT_TRUE(server.stop_and_wait_for_run_to_return()); });
+  auto response = client->read_response();
+  EXPECT_TRUE(client->reads_eof());
+  client.reset();  // the server lingers until the client closes (or a short bound passes)
+  stopper.join();
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body.rfind("GET /slow|", 0), 0u);
+  EXPECT_EQ(lower(response->header("connection")), "close");
+}
+
+TEST(HttpServer, StopClosesIdleKeepAliveConnections) {
+  RunningServer server(test_config(), echo);
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/once")));
+  ASSERT_TRUE(client.read_response());
+  EXPECT_TRUE(server.stop_and_wait_for_run_to_return());
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, StopIsIdempotentAndWorksBeforeRun) {
+  Server server(test_config(), echo);
+  server.stop();
+  server.stop();
+  auto done = std::async(std::launch::async, [&] { server.run(); });
+  ASSERT_EQ(done.wait_for(run_return_timeout), std::future_status::ready);
+  server.stop();
+}
+
+TEST(HttpServer, ThrowsClearErrorWhenPortIsTaken) {
+  RunningServer first(test_config(), echo);
+  ServerConfig config = test_config();
+  config.port = first.port();
+  try {
+    Server second(config, echo);
+    FAIL() << "a second server bound the same port";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(first.port())), std::string::npos) << e.what();
+  }
+}
+
+TEST(HttpServer, RejectsInvalidConfig) {
+  ServerConfig config = test_config();
+  config.io_threads = 0;
+  EXPECT_THROW(Server(config, echo), std::runtime_error);
+  config = test_config();
+  config.header_bytes_max = 10;
+  EXPECT_THROW(Server(config, echo), std::runtime_error);
+  config = test_config();
+  config.read_timeout = 0ms;
+  EXPECT_THROW(Server(config, echo), std::runtime_error);
+}
+
+}  // namespace
