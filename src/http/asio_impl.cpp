@@ -9,6 +9,10 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
+// Asio's std::atomic_thread_fence: see server.cpp.
+#if defined(__SANITIZE_THREAD__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic ignored "-Wtsan"
+#endif
 
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>

@@ -50,7 +50,7 @@ core::Result<json::object> parse_object(const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec, {}, opts);
   if (ec) return make_error(Code::InvalidRequest, "malformed_json:" + ec.message());
-  if (!v.is_object()) return make_error(Code::InvalidRequest, "malformed_json:the body must be a JSON object");
+  if (!v.is_object()) return make_error(Code::InvalidRequest, "body: must be a JSON object");
   return std::move(v.as_object());
 }
 

@@ -32,10 +32,10 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, hold_ttl_s: int)
         if server.running():
             server.stop()  # asserts exit code 0
             if backend_is_embedded():
-                assert_verify_ok(server, f"after the {name} server stopped")
+                assert_verify_ok(server, f"on the data dir of the {name} fixture")
         else:
             server.kill()
-            pytest.fail(f"the {name} server died during the tests\n{server.log_tail()}")
+            pytest.fail(f"the {name} fixture's process died during the tests\n{server.log_tail()}")
 
 
 @pytest.fixture(scope="session")

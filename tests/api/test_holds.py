@@ -45,7 +45,7 @@ def test_only_one_of_forty_concurrent_holds_on_a_seat_wins(admin: Client, anon: 
             client.close()
 
     winners = [a for a in answers if a.status == 201]
-    assert len(winners) == 1, f"{len(winners)} holds won seat {seat}: {[describe(w) for w in winners]}"
+    assert len(winners) == 1, f"{len(winners)} holds won seat {seat}: {[describe(w) for w in winners[:3]]}"
     assert winners[0].body["seat_ids"] == [seat]
     for answer in answers:
         if answer.status != 201:

@@ -54,6 +54,21 @@ void must(core::Status s) {
 
 }  // namespace
 
+void SqliteLedger::remember(Slot& slot, core::HoldId id, core::HoldState state) {
+  if (slot.finished_order.size() >= kFinishedRememberedMax) {
+    slot.finished.erase(slot.finished_order.front());
+    slot.finished_order.pop_front();
+  }
+  slot.finished[id] = state;
+  slot.finished_order.push_back(id);
+}
+
+core::HoldState SqliteLedger::settled_state(const Slot& slot, const core::Hold& stored) {
+  if (auto it = slot.finished.find(stored.id); it != slot.finished.end()) return it->second;
+  // An ACTIVE row whose hold is gone from memory has lapsed (the sweeper has not marked it yet).
+  return stored.state == core::HoldState::Active ? core::HoldState::Expired : stored.state;
+}
+
 std::shared_ptr<SqliteLedger::Slot> SqliteLedger::slot(core::EventId event) {
   {
     std::shared_lock lock(slots_mu_);
@@ -182,8 +197,7 @@ core::Result<core::Hold> SqliteLedger::find_hold(core::HoldId id, core::UserId u
   if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
   s->inv->advance(now);
   if (auto live = s->inv->find_hold(id)) return *live;
-  // Not live: whatever the row says, an ACTIVE row whose hold is gone from memory has lapsed.
-  if (stored->state == core::HoldState::Active) stored->state = core::HoldState::Expired;
+  stored->state = settled_state(*s, *stored);
   return stored;
 }
 
@@ -199,12 +213,13 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
     auto r = s->inv->release(id, user, now);
     if (!r) {
       if (r.error().code != Code::NotFound) return r.error();
+      stored->state = settled_state(*s, *stored);
       if (stored->state == core::HoldState::Converted)
         return make_error(Code::HoldNotActive, "this hold has been checked out");
-      if (stored->state == core::HoldState::Active) stored->state = core::HoldState::Expired;
       return stored;  // released or expired already: nothing to do
     }
     released = *r;
+    remember(*s, id, core::HoldState::Released);
     ticket = db_.writer().submit([id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); });
   }
   must(ticket->wait());
@@ -230,7 +245,7 @@ core::Result<core::Hold> SqliteLedger::begin_checkout(core::HoldId id, core::Use
   if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
   auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
   if (pinned || pinned.error().code != Code::NotFound) return pinned;
-  switch (stored->state) {
+  switch (settled_state(*s, *stored)) {
     case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
     case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
     default: return make_error(Code::HoldExpired, "this hold has expired");
@@ -255,6 +270,7 @@ core::Result<core::Booking> SqliteLedger::complete_checkout(const core::Hold& ho
     const core::BookingId booking_id = db_.next_booking_id();
     auto converted = s->inv->convert(hold.id, booking_id, now);
     if (!converted) return converted.error();
+    remember(*s, hold.id, core::HoldState::Converted);
     b = core::Booking{booking_id, hold.id, hold.event_id, hold.user_id, core::BookingStatus::Confirmed,
                       converted->seats, p.amount, p.currency, db_.next_payment_id(), p.payment_ref, now, {}};
     ticket = db_.writer().submit([b, hold, p, now](Connection& c) -> core::Status {
@@ -285,6 +301,7 @@ core::Status SqliteLedger::fail_checkout(const core::Hold& hold, const core::Che
     std::lock_guard lock(s->mu);
     TICKETD_ASSERT(s->inv.has_value());
     (void)s->inv->release_pinned(hold.id, now);  // lapsed meanwhile: the seats are free either way
+    remember(*s, hold.id, core::HoldState::Released);
     const core::PaymentId payment_id = db_.next_payment_id();
     ticket = db_.writer().submit([hold, p, now, payment_id](Connection& c) -> core::Status {
       if (auto r = insert_payment(c, payment_id, hold, 0, p, now); !r) return r;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -101,9 +102,17 @@ class SqliteLedger final : public core::Ledger {
  private:
   // One per event: its state machine and the mutex that serialises everything done to it.
   struct Slot {
-    std::mutex mu;  // guards inv
+    std::mutex mu;  // guards everything below
     std::optional<core::EventInventory> inv;
+    // Holds this process released or converted, so a request racing with the commit of that change
+    // learns the truth from memory rather than from a row not yet updated. Bounded, oldest dropped.
+    std::unordered_map<core::HoldId, core::HoldState> finished;
+    std::deque<core::HoldId> finished_order;
   };
+  static constexpr size_t kFinishedRememberedMax = 4096;
+  static void remember(Slot& slot, core::HoldId id, core::HoldState state);
+  // The state of a hold that is no longer live in memory. REQUIRES: slot.mu held.
+  static core::HoldState settled_state(const Slot& slot, const core::Hold& stored);
   struct HoldRow {
     core::Hold hold;
     bool found = false;
