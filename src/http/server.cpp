@@ -367,6 +367,10 @@ class Session {
     if (phase_ == Phase::reading) stream_.cancel();
   }
 
+  // After the drain deadline. REQUIRES: no thread runs the io_context, so nothing else touches the
+  // session (a finishing handler only queues the session's continuation, which never runs).
+  void abort() { stream_.close(); }
+
  private:
   enum class Phase { reading, busy, closing };
   enum class ReadStatus { complete, refused, closed };
@@ -636,9 +640,13 @@ void Core::run() {
   for (int i = 1; i < config_.io_threads; ++i) io_threads.emplace_back([this] { run_io(); });
   run_io();
   for (std::thread& thread : io_threads) thread.join();
-  // Clean drain: no handler call is left, join returns at once. Forced: queued calls are dropped;
-  // one still running keeps us here until it returns (a thread cannot be cut short).
-  if (drain_forced_.load()) workers_.stop();
+  // Clean drain: no handler call is left, join returns at once. Forced: the clients see their
+  // connections close now rather than when the Server is destroyed, queued handler calls are
+  // dropped, and one still running keeps us here until it returns (a thread cannot be cut short).
+  if (drain_forced_.load()) {
+    for (const std::shared_ptr<Session>& session : live_sessions()) session->abort();
+    workers_.stop();
+  }
   workers_.join();
 }
 
