@@ -119,3 +119,34 @@ TEST(SqliteLedger, ReleasedHoldAnswersReleasedAndFreesTheSeat) {
   EXPECT_EQ(f.ledger.find_hold(held->id, 1, f.clock.now())->state, HoldState::Released);
   EXPECT_EQ(f.ledger.seat_map(e, f.clock.now())->status, "AAAAA");
 }
+
+TEST(SqliteLedger, SweeperMarksLapsedHoldsExpiredOnDisk) {
+  TempDir dir;
+  Fixture f(dir.path.string());
+  Event e = f.make_event(1, 5);
+  auto venue = f.catalog.venue(e.venue_id);
+  const TimeMs t = f.clock.now();
+  auto held = f.ledger.hold_seats(e, (*venue)->layout, HoldRequest{1, {0, 1}, std::nullopt, Millis(1000)}, t);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(f.ledger.sweep_expired(t + Millis(999)), 0u);
+  EXPECT_EQ(f.ledger.sweep_expired(t + Millis(1000)), 1u);
+  EXPECT_EQ(f.ledger.sweep_expired(t + Millis(2000)), 0u);
+  EXPECT_EQ(f.ledger.find_hold(held->id, 1, t + Millis(2000))->state, HoldState::Expired);
+  EXPECT_EQ(f.ledger.seat_map(e, t + Millis(2000))->status, "AAAAA");
+}
+
+TEST(SqliteLedger, LapsedHoldIsNotRestoredAfterReopen) {
+  TempDir dir;
+  EventId event_id;
+  const TimeMs t = SystemClock().now();
+  {
+    Fixture f(dir.path.string());
+    Event e = f.make_event(1, 5);
+    event_id = e.id;
+    auto venue = f.catalog.venue(e.venue_id);
+    ASSERT_TRUE(f.ledger.hold_seats(e, (*venue)->layout, HoldRequest{1, {3}, std::nullopt, Millis(50)}, t).ok());
+  }
+  Fixture f(dir.path.string());
+  auto e = f.catalog.event(event_id);
+  EXPECT_EQ(f.ledger.seat_map(*e, t + Millis(50))->status, "AAAAA");
+}

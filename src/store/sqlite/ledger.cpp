@@ -401,14 +401,24 @@ size_t SqliteLedger::sweep_expired(TimeMs now) {
   }
   // Holds of events not in memory lapse on disk; the margin keeps pinned holds (in memory) untouched.
   const int64_t disk_cutoff_ms = to_unix_ms(now) - core::limits::checkout_pin_max.count();
+  bool disk_due = false;
+  {
+    auto r = db_.readers().acquire();
+    auto& st = r->prepare("SELECT 1 FROM holds WHERE state = 'ACTIVE' AND expires_at <= ?1 LIMIT 1");
+    st.bind(1, disk_cutoff_ms);
+    disk_due = st.step();
+  }
+  if (expired.empty() && !disk_due) return 0;  // an idle server does not write (or fsync) every second
   size_t changed = 0;
   must(db_.writer().run([&](Connection& c) {
     for (core::HoldId id : expired) {
       c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE id = ?1 AND state = 'ACTIVE'").bind(1, id).step_status();
       changed += static_cast<size_t>(c.changes());
     }
-    c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE state = 'ACTIVE' AND expires_at <= ?1")
-        .bind(1, disk_cutoff_ms).step_status();
+    // Bounded per pass so a backlog (after downtime) never becomes one huge transaction.
+    c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE id IN (SELECT id FROM holds WHERE state = 'ACTIVE' "
+              "AND expires_at <= ?1 LIMIT ?2)")
+        .bind(1, disk_cutoff_ms).bind(2, kSweepRowsPerPassMax).step_status();
     changed += static_cast<size_t>(c.changes());
     return core::ok_status();
   }));

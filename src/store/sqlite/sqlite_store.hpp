@@ -110,6 +110,7 @@ class SqliteLedger final : public core::Ledger {
     std::deque<core::HoldId> finished_order;
   };
   static constexpr size_t kFinishedRememberedMax = 4096;
+  static constexpr int64_t kSweepRowsPerPassMax = 10'000;
   static void remember(Slot& slot, core::HoldId id, core::HoldState state);
   // The state of a hold that is no longer live in memory. REQUIRES: slot.mu held.
   static core::HoldState settled_state(const Slot& slot, const core::Hold& stored);
