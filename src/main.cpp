@@ -142,19 +142,36 @@ int serve(const ServeConfig& cfg) {
   }
   if (cfg.demo) seed_demo(catalog, clock);
 
-  http::Api api(http::Services{accounts, catalog, sales, metrics, [&](std::string& out) {
-                                 const core::SeatCounts c = ledger.loaded_counts(clock.now());
-                                 out += "# TYPE ticketd_seats gauge\n";
-                                 out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
-                                 out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
-                                 out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
-                               }});
+  std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
+  auto gauges = [&](std::string& out) {
+    const core::SeatCounts c = ledger.loaded_counts(clock.now());
+    out += "# TYPE ticketd_seats gauge\n";
+    out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
+    out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
+    out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+    if (!server) return;
+    const http::ServerStats st = server->stats();
+    const std::pair<const char*, uint64_t> counters[] = {
+        {"ticketd_connections_open", st.connections_open},
+        {"ticketd_connections_accepted_total", st.connections_accepted_total},
+        {"ticketd_connections_refused_total", st.connections_refused_total},
+        {"ticketd_requests_overloaded_total", st.requests_overloaded_total},
+        {"ticketd_requests_malformed_total", st.requests_malformed_total},
+        {"ticketd_requests_body_too_large_total", st.requests_body_too_large_total},
+        {"ticketd_requests_headers_too_large_total", st.requests_headers_too_large_total},
+        {"ticketd_requests_uri_too_long_total", st.requests_uri_too_long_total},
+        {"ticketd_handler_exceptions_total", st.handler_exceptions_total},
+        {"ticketd_read_timeouts_total", st.read_timeouts_total},
+        {"ticketd_write_timeouts_total", st.write_timeouts_total},
+    };
+    for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
+  };
+  http::Api api(http::Services{accounts, catalog, sales, metrics, gauges});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
   server_cfg.io_threads = cfg.io_threads;
   server_cfg.worker_threads = cfg.worker_threads;
-  std::unique_ptr<http::Server> server;
   try {
     server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
   } catch (const std::exception& e) {

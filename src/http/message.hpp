@@ -13,16 +13,16 @@
 namespace ticketd::http {
 
 struct Header {
-  std::string name;   // lower-cased by the server on requests
+  std::string name;  // lower-cased by the server on requests
   std::string value;
 };
 
 struct Request {
-  std::string method;          // "GET", "POST", ... exactly as received
-  std::string target;          // path + optional "?query", as received (not decoded)
-  std::vector<Header> headers; // in arrival order; names lower-case; bounded by header_bytes_max
-  std::string body;            // bounded by body_bytes_max; chunked bodies arrive decoded
-  std::string remote_address;  // peer IP as text ("127.0.0.1", "::1")
+  std::string method;           // "GET", "POST", ... exactly as received
+  std::string target;           // path + optional "?query", as received (not decoded)
+  std::vector<Header> headers;  // in arrival order; names lower-case; bounded by header_bytes_max
+  std::string body;             // bounded by body_bytes_max; chunked bodies arrive decoded
+  std::string remote_address;   // peer IP as text ("127.0.0.1", "::1")
 
   // Returns the value of the first header with this name, or "" if absent.
   // REQUIRES: lower_name is lower-case (names are stored lower-cased, so a mixed-case name never
@@ -36,8 +36,8 @@ struct Request {
 };
 
 struct Response {
-  int status = 200;                              // 200..599
-  std::string content_type = "application/json"; // "" = no Content-Type header
+  int status = 200;                               // 200..599
+  std::string content_type = "application/json";  // "" = no Content-Type header
   // Extra headers (Allow, Retry-After, Cache-Control, ETag...). The transport owns framing, so
   // Content-Length, Transfer-Encoding, Connection and Server given here are ignored, as is any header
   // whose name is empty or holds ':' or whitespace, or whose value holds CR, LF or NUL (that would

@@ -23,20 +23,6 @@
 
 #include <array>
 #include <atomic>
-#include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <limits>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
-#include <string>
-#include <string_view>
-#include <thread>
-#include <unordered_map>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -50,6 +36,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace ticketd::http {
 namespace {
@@ -70,13 +69,18 @@ constexpr std::chrono::seconds drain_timeout{10};
 // bounded by these: closing a socket with unread input makes the kernel send RST, which can destroy
 // the response (a 413 in particular) before the client reads it.
 constexpr std::chrono::seconds linger_timeout{2};
-constexpr size_t linger_bytes_max = 256 * 1024;
-// Largest single socket read; Beast's own reads are at most 64 KiB too.
-constexpr size_t read_chunk_bytes = 64 * 1024;
+constexpr size_t linger_bytes_max = size_t{256} * 1024;
+// Beast reads at most this much per step; a connection's buffer holds up to header_bytes_max plus
+// one step, and the parser refuses an oversized header before the buffer overflows.
+constexpr size_t beast_read_step_bytes = size_t{64} * 1024;
+// The read that waits for a new request is small, and a buffer grown past idle_buffer_bytes_max by
+// an earlier large request is released while idle: 10,000 idle connections must stay cheap.
+constexpr size_t idle_read_bytes = size_t{2} * 1024;
+constexpr size_t idle_buffer_bytes_max = size_t{16} * 1024;
 // A connection over connections_max gets a canned 503 under tighter bounds; past
 // refusals_open_max concurrent refusals it is closed without a word (a flood must not buy memory).
 constexpr std::chrono::seconds refusal_timeout{1};
-constexpr size_t refusal_linger_bytes_max = 16 * 1024;
+constexpr size_t refusal_linger_bytes_max = size_t{16} * 1024;
 constexpr size_t refusals_open_max = 64;
 // accept() failures such as EMFILE repeat at once; pause instead of spinning a core on them.
 constexpr std::chrono::milliseconds accept_error_backoff{50};
@@ -87,7 +91,8 @@ constexpr size_t log_field_bytes_max = 200;
 constexpr int io_threads_max = 256;
 constexpr int worker_threads_max = 1024;
 constexpr size_t header_bytes_min = 256;  // a request line and a Host header must fit
-static_assert(read_chunk_bytes <= linger_bytes_max);
+static_assert(idle_read_bytes <= header_bytes_min + beast_read_step_bytes);
+static_assert(idle_read_bytes <= idle_buffer_bytes_max);
 static_assert(refusal_linger_bytes_max <= linger_bytes_max);
 
 // Assertions stay on in release builds: a broken invariant here means a bug, not bad input.
@@ -95,8 +100,7 @@ static_assert(refusal_linger_bytes_max <= linger_bytes_max);
   std::fprintf(stderr, "ticketd http: assertion failed: %s at %s:%d\n", expression, file, line);
   std::abort();
 }
-#define HTTP_ASSERT(expression) \
-  ((expression) ? static_cast<void>(0) : assert_failed(#expression, __FILE__, __LINE__))
+#define HTTP_ASSERT(expression) ((expression) ? static_cast<void>(0) : assert_failed(#expression, __FILE__, __LINE__))
 
 // ---- Small helpers ----------------------------------------------------------------------------
 
@@ -111,7 +115,9 @@ std::string one_line(std::string_view text) {
 }
 
 // The query string may carry secrets (tokens, emails); logs get the path only.
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 std::string lower_ascii(std::string_view text) {
   std::string out(text);
@@ -142,8 +148,7 @@ class LogLimiter {
     }
     // Printed outside the lock: no I/O while holding it.
     if (suppressed > 0) {
-      std::fprintf(stderr, "ticketd http: %llu log lines suppressed\n",
-                   static_cast<unsigned long long>(suppressed));
+      std::fprintf(stderr, "ticketd http: %llu log lines suppressed\n", static_cast<unsigned long long>(suppressed));
     }
     std::fprintf(stderr, "ticketd http: %s\n", text.c_str());
   }
@@ -189,7 +194,9 @@ Response overloaded_response() {
   return response;
 }
 
-Response internal_error_response() { return error_response(500, "internal", "internal error"); }
+Response internal_error_response() {
+  return error_response(500, "internal", "internal error");
+}
 
 // How a response travels: derived from the request it answers.
 struct Framing {
@@ -204,8 +211,7 @@ bool header_allowed(const Header& header) {
   if (header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) return false;
   // The transport owns framing and its own identity.
   const std::string name = lower_ascii(header.name);
-  return name != "content-length" && name != "transfer-encoding" && name != "connection" &&
-         name != "server";
+  return name != "content-length" && name != "transfer-encoding" && name != "connection" && name != "server";
 }
 
 using WireResponse = bhttp::response<bhttp::string_body>;
@@ -249,15 +255,16 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream, Clock::duration ti
 }
 
 std::string config_error(const ServerConfig& config) {
-  if (config.io_threads < 1 || config.io_threads > io_threads_max) return "io_threads must be 1..256";
+  if (config.io_threads < 1 || config.io_threads > io_threads_max) {
+    return "io_threads must be 1.." + std::to_string(io_threads_max);
+  }
   if (config.worker_threads < 1 || config.worker_threads > worker_threads_max) {
-    return "worker_threads must be 1..1024";
+    return "worker_threads must be 1.." + std::to_string(worker_threads_max);
   }
   if (config.pending_requests_max < 1) return "pending_requests_max must be at least 1";
   if (config.connections_max < 1) return "connections_max must be at least 1";
-  if (config.header_bytes_max < header_bytes_min ||
-      config.header_bytes_max > std::numeric_limits<uint32_t>::max()) {
-    return "header_bytes_max must be 256..4294967295";
+  if (config.header_bytes_max < header_bytes_min || config.header_bytes_max > std::numeric_limits<uint32_t>::max()) {
+    return "header_bytes_max must be " + std::to_string(header_bytes_min) + "..4294967295";
   }
   if (config.target_bytes_max < 1) return "target_bytes_max must be at least 1";
   const auto zero = std::chrono::milliseconds::zero();
@@ -321,7 +328,7 @@ class Core {
   std::atomic<size_t> refusals_open_{0};  // connections being refused right now
   std::atomic<size_t> pending_{0};        // dispatched requests no worker has taken yet
   std::atomic<bool> stop_requested_{false};
-  std::atomic<bool> stopping_{false};     // set on the control strand by begin_stop()
+  std::atomic<bool> stopping_{false};  // set on the control strand by begin_stop()
   std::atomic<bool> drain_forced_{false};
   std::atomic<bool> ran_{false};
   std::mutex sessions_mutex_;
@@ -356,7 +363,7 @@ class Session {
         remote_address_(std::move(remote_address)),
         stream_(std::move(socket)),
         // Holds at most an over-limit header plus one read; the parser refuses before it fills.
-        buffer_(core.config().header_bytes_max + read_chunk_bytes) {}
+        buffer_(core.config().header_bytes_max + beast_read_step_bytes) {}
 
   static asio::awaitable<void> run(std::shared_ptr<Session> self);
   asio::any_io_executor executor() { return stream_.get_executor(); }
@@ -449,8 +456,9 @@ asio::awaitable<bool> Session::wait_for_request() {
   // stop() may have come while this connection was busy; cancel_if_reading() ran too early for it.
   if (core_.stopping()) co_return false;
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+  if (buffer_.capacity() > idle_buffer_bytes_max) buffer_.shrink_to_fit();
   stream_.expires_after(core_.config().idle_timeout);
-  auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(read_chunk_bytes), as_result);
+  auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(idle_read_bytes), as_result);
   if (ec) co_return false;
   buffer_.commit(bytes);
   co_return true;
@@ -666,7 +674,7 @@ void Core::run_io() noexcept {
 // Starts accepting and listening for signals, unless stop() came first (both run on the strand).
 void Core::start() {
   if (stopping_.load()) return;
-  asio::co_spawn(control_, accept_loop(), [this](std::exception_ptr error) {
+  asio::co_spawn(control_, accept_loop(), [this](const std::exception_ptr& error) {
     if (!error) return;
     try {
       std::rethrow_exception(error);
@@ -705,8 +713,7 @@ void Core::begin_stop() {
   drain_timer_.async_wait([this](beast::error_code wait_ec) {
     if (wait_ec) return;  // cancelled: every connection finished in time
     drain_forced_.store(true);
-    log("drain deadline passed with " + std::to_string(connections_.load()) +
-        " connections open; cutting them");
+    log("drain deadline passed with " + std::to_string(connections_.load()) + " connections open; cutting them");
     ioc_.stop();
   });
 }
@@ -814,8 +821,7 @@ Response Core::invoke_handler(const Request& request) noexcept {
     what = "unknown exception";
   }
   counters_.handler_exceptions_total++;
-  log("handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
-      one_line(what));
+  log("handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " + one_line(what));
   return internal_error_response();
 }
 
@@ -850,12 +856,20 @@ Server::Server(ServerConfig config, Handler handler)
 
 Server::~Server() = default;
 
-uint16_t Server::port() const { return impl_->core.port(); }
+uint16_t Server::port() const {
+  return impl_->core.port();
+}
 
-void Server::run() { impl_->core.run(); }
+void Server::run() {
+  impl_->core.run();
+}
 
-void Server::stop() { impl_->core.stop(); }
+void Server::stop() {
+  impl_->core.stop();
+}
 
-ServerStats Server::stats() const { return impl_->core.stats(); }
+ServerStats Server::stats() const {
+  return impl_->core.stats();
+}
 
 }  // namespace ticketd::http

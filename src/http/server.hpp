@@ -33,13 +33,13 @@ struct ServerConfig {
   int worker_threads = 32;             // threads that run Handler (they may block on disk); 1..1024
   size_t pending_requests_max = 4096;  // requests waiting for a worker; beyond -> 503 overloaded + Retry-After: 1
   size_t body_bytes_max = 1 << 20;     // -> 413 body_too_large
-  size_t header_bytes_max = 16 * 1024; // request line + headers; -> 431 headers_too_large
-  size_t target_bytes_max = 8 * 1024;  // -> 414 uri_too_long
-  size_t connections_max = 10000;      // beyond -> answer 503 overloaded and close (never an unbounded accept)
+  size_t header_bytes_max = size_t{16} * 1024;  // request line + headers; -> 431 headers_too_large
+  size_t target_bytes_max = size_t{8} * 1024;   // -> 414 uri_too_long
+  size_t connections_max = 10000;               // beyond -> answer 503 overloaded and close (never an unbounded accept)
   std::chrono::milliseconds read_timeout{30000};   // a request must arrive completely within this (slowloris)
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive connection idle limit
   std::chrono::milliseconds write_timeout{30000};  // a response must be written within this
-  bool handle_signals = true;          // SIGINT/SIGTERM -> graceful stop()
+  bool handle_signals = true;                      // SIGINT/SIGTERM -> graceful stop()
 };
 
 // Counters since construction, for /metrics. Each is read atomically; the set is not a snapshot.

@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -27,8 +28,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -173,8 +172,8 @@ std::string get(std::string_view target, std::string_view extra_headers = "") {
 }
 
 std::string post(std::string_view target, std::string_view body, std::string_view extra_headers = "") {
-  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
+  return "POST " + std::string(target) + " HTTP/1.1\r\nHost: test\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n" + std::string(extra_headers) + "\r\n" + std::string(body);
 }
 
 // Answers with what it received: "METHOD TARGET|remote|names|x-test|body".
@@ -290,8 +289,9 @@ TEST(HttpServer, PassesBodyLowerCasedHeadersAndPeerAddressToHandler) {
 TEST(HttpServer, AcceptsChunkedRequestBody) {
   RunningServer server(test_config(), echo);
   Client client(server.port());
-  ASSERT_TRUE(client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 200);
@@ -458,8 +458,10 @@ TEST(HttpServer, RefusesChunkedBodyOverLimitWith413) {
   config.body_bytes_max = 1000;
   RunningServer server(config, echo);
   Client client(server.port());
-  ASSERT_TRUE(client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                          "3e8\r\n" + std::string(1000, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3e8\r\n" +
+                  std::string(1000, 'x') + "\r\n1\r\nx\r\n0\r\n\r\n"));
   auto response = client.read_response();
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 413);

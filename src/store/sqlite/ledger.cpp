@@ -358,12 +358,12 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
     if (!s->inv->cancel_sale(booking.id)) {
-      // Cancelled meanwhile by a concurrent request: answer with what is on disk (after its commit).
-      auto current = read_booking(booking.id);
-      if (current) return *current;
-      return make_error(Code::NotFound, "no such booking");
-    }
-    ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now](Connection& c) {
+      // A confirmed booking whose sale is not in memory was cancelled by a concurrent request
+      // (whose commit may still be in flight). A no-op queued behind that commit lets us answer only
+      // once the cancellation is on disk: the writer commits in queue order.
+      ticket = db_.writer().submit([](Connection&) { return core::ok_status(); });
+    } else {
+      ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now](Connection& c) {
       c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, id).step_status();
@@ -371,6 +371,7 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
           .bind(1, payment).bind(2, refund_ref).step_status();
       return core::ok_status();
     });
+    }
   }
   must(ticket->wait());
   core::Booking b = booking;
