@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
 #include "app/password.hpp"
+#include "app/payments.hpp"
 #include "app/sales.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -32,24 +34,26 @@ struct ServeConfig {
   int worker_threads = 64;
   int64_t session_ttl_s = 86'400;
   int64_t sweep_interval_ms = 1'000;
+  int64_t reconcile_interval_ms = 30'000;
+  int64_t reconcile_after_s = 120;
   std::string log_level = "info";
   bool demo = false;
 };
 
-// Removes lapsed holds from disk now and then. Correctness never waits for it (expiry is lazy).
-class Sweeper {
+// Runs `work` every `interval` on its own thread until destroyed. Used for the hold sweeper (lapsed
+// holds marked on disk; correctness never waits for it) and the payment reconciler.
+class Periodic {
  public:
-  Sweeper(core::Ledger& ledger, const Clock& clock, Millis interval)
-      : thread_([this, &ledger, &clock, interval] {
+  Periodic(Millis interval, std::function<void()> work)
+      : thread_([this, interval, work = std::move(work)] {
           std::unique_lock lock(mu_);
           while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
             lock.unlock();
-            const size_t n = ledger.sweep_expired(clock.now());
-            if (n) spdlog::debug("sweeper expired_holds={}", n);
+            work();
             lock.lock();
           }
         }) {}
-  ~Sweeper() {
+  ~Periodic() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
@@ -133,6 +137,7 @@ int serve(const ServeConfig& cfg) {
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
+  app::Payments payments(ledger, gateway, nullptr, clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
   const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");
@@ -166,7 +171,7 @@ int serve(const ServeConfig& cfg) {
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
   };
-  http::Api api(http::Services{accounts, catalog, sales, metrics, gauges});
+  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -179,7 +184,12 @@ int serve(const ServeConfig& cfg) {
     return 1;
   }
   {
-    Sweeper sweeper(ledger, clock, Millis(cfg.sweep_interval_ms));
+    Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
+      if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_holds={}", n);
+    });
+    Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
+      if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
+    });
     spdlog::info("listening url=http://{}:{} data_dir={} hold_ttl_s={} io_threads={} workers={}", host,
                  server->port(), cfg.data_dir, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
     server->run();
@@ -218,6 +228,11 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_WORKERS")->check(CLI::Range(1, 1024));
   serve_cmd->add_option("--session-ttl", cfg.session_ttl_s, "seconds a login lasts")
       ->envname("TICKETD_SESSION_TTL_S")->check(CLI::Range(60, 30 * 86'400));
+  serve_cmd->add_option("--reconcile-interval-ms", cfg.reconcile_interval_ms, "how often pending payments are checked")
+      ->envname("TICKETD_RECONCILE_INTERVAL_MS")->check(CLI::Range(100, 3'600'000));
+  serve_cmd->add_option("--payment-reconcile-after", cfg.reconcile_after_s,
+                        "seconds a payment may stay pending before the gateway is asked")
+      ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
   std::string verify_dir = "./data";

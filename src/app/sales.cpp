@@ -100,73 +100,111 @@ CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::st
   return result;
 }
 
-CheckoutResult Sales::replay(const core::CheckoutRecord& record, core::UserId user, core::HoldId id) {
-  if (record.hold_id != id)
-    return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another hold");
-  if (record.succeeded) return ledger_.find_booking(record.booking_id, user);
-  core::Error e = make_error(Code::PaymentFailed, record.message);
-  e.detail = record.decline_code;
-  return e;
+core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
+                                         const core::CheckoutRecord& record,
+                                         const core::Result<core::ChargeResult>& charged, const std::string& event_id,
+                                         TimeMs now, Metrics& metrics) {
+  using Kind = core::PaymentOutcome::Kind;
+  if (!charged) {
+    if (charged.error().code != Code::InvalidPaymentMethod) {
+      // Outcome unknown: the booking stays pending; a retry (same key) or the reconciler finds out.
+      metrics.count("checkouts", "gateway_error");
+      return make_error(Code::Unavailable, "the payment's outcome is not known yet; retry with the same Idempotency-Key");
+    }
+    auto settled = ledger.settle_payment(
+        record.booking_id, {Kind::Rejected, "", "invalid_payment_method", charged.error().message, event_id}, now);
+    if (!settled) return settled.error();
+    return charged.error();
+  }
+  const core::ChargeResult& c = *charged;
+  Kind kind = Kind::AwaitingAction;
+  if (c.status == core::ChargeStatus::Succeeded) kind = Kind::Succeeded;
+  if (c.status == core::ChargeStatus::Declined) kind = Kind::Declined;
+  auto settled = ledger.settle_payment(record.booking_id, {kind, c.payment_ref, c.decline_code, c.message, event_id}, now);
+  if (!settled) return settled.error();
+  if (settled->refund_needed) {
+    // Paid after the hold lapsed and someone else has the seats: give the money back at once. If the
+    // gateway is down now, the reconciler retries (the payment stays SUCCEEDED on a FAILED booking).
+    auto refund = gateway.refund(c.payment_ref, record.amount, record.gateway_key + "-refund");
+    if (refund) (void)ledger.record_refund(record.booking_id, *refund);
+    metrics.count("checkouts", "late_refunded");
+  }
+  const core::Booking& b = settled->booking;
+  metrics.count("checkouts", core::to_string(b.status));
+  if (b.status == core::BookingStatus::Failed) {
+    if (b.decline_code == "seats_taken") return make_error(Code::HoldExpired, b.message);
+    core::Error e = make_error(Code::PaymentFailed, b.message.empty() ? "the payment was declined" : b.message);
+    e.detail = b.decline_code;
+    return e;
+  }
+  return b;
+}
+
+CheckoutResult Sales::charge(const core::CheckoutRecord& record) {
+  core::ChargeRequest request{record.amount,   record.currency, record.payment_method, record.gateway_key,
+                              record.booking_id, record.hold_id, record.user_id,       record.event_id};
+  return apply_charge(ledger_, gateway_, record, gateway_.charge(request), "", clock_.now(), metrics_);
+}
+
+CheckoutResult Sales::resume(const core::CheckoutRecord& record) {
+  switch (record.status) {
+    case core::BookingStatus::Confirmed:
+    case core::BookingStatus::Cancelled:
+      return ledger_.find_booking(record.booking_id, record.user_id);
+    case core::BookingStatus::Failed: {
+      if (record.decline_code == "invalid_payment_method")
+        return make_error(Code::InvalidPaymentMethod, record.message);
+      if (record.decline_code == "seats_taken") return make_error(Code::HoldExpired, record.message);
+      core::Error e = make_error(Code::PaymentFailed, record.message.empty() ? "the payment was declined" : record.message);
+      e.detail = record.decline_code;
+      return e;
+    }
+    case core::BookingStatus::PendingPayment:
+      if (record.payment_status == "REQUIRES_ACTION") return ledger_.find_booking(record.booking_id, record.user_id);
+      return charge(record);  // never answered: the same gateway key makes this safe
+  }
+  return make_error(Code::Unavailable, "unknown booking state");
 }
 
 CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std::string& key,
                                    const std::string& pm) {
-  if (auto record = ledger_.find_checkout(user, key)) return replay(*record, user, id);
-  auto pinned = ledger_.begin_checkout(id, user, clock_.now());
-  if (!pinned) {
-    metrics_.count("checkouts", metric_result(pinned.error()));
-    return pinned.error();
+  if (auto record = ledger_.find_checkout(user, key)) {
+    if (record->hold_id != id)
+      return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another hold");
+    return resume(*record);
   }
-  auto priced = view(*pinned);
-  if (!priced) {
-    ledger_.abort_checkout(*pinned, clock_.now());
-    return priced.error();
+  auto hold = ledger_.find_hold(id, user, clock_.now());
+  if (!hold) return hold.error();
+  auto priced = view(*hold);
+  if (!priced) return priced.error();
+  // Amounts come from the event's prices, never from the client.
+  auto record = ledger_.begin_checkout(id, user, {key, priced->total_amount, priced->currency, pm}, clock_.now());
+  if (!record) {
+    metrics_.count("checkouts", metric_result(record.error()));
+    return record.error();
   }
-  // The gateway's key is derived from the user's key, so a retry after a crash reuses it.
-  core::ChargeRequest charge{priced->total_amount, priced->currency, pm,
-                             "checkout-" + std::to_string(user) + "-" + key, id, user, pinned->event_id};
-  auto charged = gateway_.charge(charge);
-  if (!charged) {
-    ledger_.abort_checkout(*pinned, clock_.now());
-    metrics_.count("checkouts", "gateway_error");
-    return charged.error();
-  }
-  core::CheckoutPayment payment{key, charge.amount, charge.currency, pm, charged->payment_ref,
-                                charged->succeeded, charged->decline_code, charged->message};
-  if (!charged->succeeded) {
-    if (auto s = ledger_.fail_checkout(*pinned, payment, clock_.now()); !s) return s.error();
-    metrics_.count("checkouts", "declined");
-    core::Error e = make_error(Code::PaymentFailed, charged->message);
-    e.detail = charged->decline_code;
-    return e;
-  }
-  auto booking = ledger_.complete_checkout(*pinned, payment, clock_.now());
-  if (!booking && booking.error().code == Code::HoldExpired) {
-    // The pin lapsed while the card was charged and the seats may be gone: give the money back.
-    (void)gateway_.refund(charged->payment_ref, charge.amount, "refund-lapsed-" + charge.idempotency_key);
-    metrics_.count("checkouts", "lapsed_refunded");
-    return booking.error();
-  }
-  metrics_.count("checkouts", booking.ok() ? "ok" : "rejected");
-  return booking;
+  return charge(*record);
 }
 
 core::Result<core::Booking> Sales::booking(core::UserId user, core::BookingId id) {
   return ledger_.find_booking(id, user);
 }
 
-std::vector<core::Booking> Sales::bookings(core::UserId user, uint32_t limit, core::BookingId before) {
-  return ledger_.list_bookings(user, limit, before);
+std::vector<core::Booking> Sales::bookings(core::UserId user, uint32_t limit, core::BookingId before,
+                                          bool include_failed) {
+  return ledger_.list_bookings(user, limit, before, include_failed);
 }
 
 core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id) {
   auto booking = ledger_.find_booking(id, user);
   if (!booking) return booking.error();
   if (booking->status == core::BookingStatus::Cancelled) return booking;
+  if (booking->status != core::BookingStatus::Confirmed)
+    return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be cancelled");
   auto event = catalog_.event(booking->event_id);
   if (!event) return event.error();
   if (clock_.now() >= event->starts_at) return make_error(Code::EventStarted, "the event has started");
-  auto refund = gateway_.refund(booking->payment_ref, booking->total_amount, "refund-booking-" + std::to_string(id));
+  auto refund = gateway_.refund(booking->payment_ref, booking->total_amount, "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
   auto cancelled = ledger_.cancel_booking(*booking, *refund, clock_.now());
   metrics_.count("cancellations", cancelled.ok() ? "ok" : "rejected");

@@ -32,8 +32,16 @@ struct HoldView {
   std::string currency;
 };
 
-// The answer to a checkout: a booking, or a decline (PaymentFailed), or another error.
+// The answer to a checkout: a booking (CONFIRMED, or PENDING_PAYMENT while the buyer authenticates),
+// a decline (PaymentFailed), or another error.
 using CheckoutResult = core::Result<core::Booking>;
+
+// Applies a gateway's answer to a pending booking and refunds a payment that came too late for its
+// seats. Shared by checkout, webhooks and reconciliation.
+core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
+                                         const core::CheckoutRecord& record,
+                                         const core::Result<core::ChargeResult>& charged, const std::string& event_id,
+                                         TimeMs now, Metrics& metrics);
 
 class Sales {
  public:
@@ -48,7 +56,7 @@ class Sales {
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);
   core::Result<core::Booking> booking(core::UserId user, core::BookingId id);
-  std::vector<core::Booking> bookings(core::UserId user, uint32_t limit, core::BookingId before);
+  std::vector<core::Booking> bookings(core::UserId user, uint32_t limit, core::BookingId before, bool include_failed);
   core::Result<core::Booking> cancel(core::UserId user, core::BookingId id);
 
  private:
@@ -58,7 +66,10 @@ class Sales {
     std::shared_future<CheckoutResult> outcome;
   };
   CheckoutResult run_checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm);
-  CheckoutResult replay(const core::CheckoutRecord& record, core::UserId user, core::HoldId id);
+  // Continues a checkout found by its key: answers what is settled, charges again (same gateway key)
+  // what never got an answer.
+  CheckoutResult resume(const core::CheckoutRecord& record);
+  CheckoutResult charge(const core::CheckoutRecord& record);
   core::Result<HoldView> view(const core::Hold& hold);
 
   core::Ledger& ledger_;

@@ -155,12 +155,39 @@ Result<Hold> EventInventory::release_pinned(HoldId id, TimeMs now) {
   return finish(id, HoldState::Released);
 }
 
+void EventInventory::extend_pin(HoldId id, TimeMs until) {
+  auto it = holds_.find(id);
+  if (it == holds_.end() || it->second.hold.state != HoldState::Pinned) return;
+  if (until <= it->second.pinned_until) return;
+  it->second.pinned_until = until;
+  schedule(it->second);
+}
+
+Status EventInventory::sell_direct(BookingId booking, UserId user, const std::vector<SeatId>& seats, TimeMs now) {
+  TICKETD_ASSERT(booking > 0 && !sales_.contains(booking) && !seats.empty());
+  advance(now);
+  std::vector<SeatId> taken;
+  for (SeatId s : seats) {
+    TICKETD_ASSERT(s < rules_.seats_total);
+    if (claim_[s] != 0) taken.push_back(s);
+  }
+  if (!taken.empty()) {
+    Error e = make_error(Code::SeatUnavailable, "the seats were taken after the hold lapsed");
+    e.seats = std::move(taken);
+    return e;
+  }
+  for (SeatId s : seats) claim_[s] = sale_claim(booking);
+  sales_[booking] = Sale{user, seats};
+  sold_seats_ += static_cast<uint32_t>(seats.size());
+  add_tickets(user, static_cast<int64_t>(seats.size()));
+  return ok_status();
+}
+
 Result<Hold> EventInventory::convert(HoldId id, BookingId booking, TimeMs now) {
   TICKETD_ASSERT(booking > 0 && !sales_.contains(booking));
   advance(now);
   auto it = holds_.find(id);
   if (it == holds_.end()) return make_error(Code::HoldExpired, "the hold expired during checkout");
-  TICKETD_ASSERT(it->second.hold.state == HoldState::Pinned);
   const UserId user = it->second.hold.user_id;
   Hold hold = finish(id, HoldState::Converted);
   hold.booking_id = booking;

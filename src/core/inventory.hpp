@@ -64,8 +64,13 @@ class EventInventory {
   void unpin(HoldId id, TimeMs now);
   // The charge was declined: the seats are free at once.
   Result<Hold> release_pinned(HoldId id, TimeMs now);
-  // The charge succeeded: the seats are sold to `booking`. HoldExpired if the pin lapsed meanwhile.
+  // The payment awaits the buyer (3-D Secure): keep the pin until `until` (never shortens it).
+  void extend_pin(HoldId id, TimeMs until);
+  // The charge succeeded: the seats are sold to `booking`. HoldExpired if the hold lapsed meanwhile.
   Result<Hold> convert(HoldId id, BookingId booking, TimeMs now);
+  // A payment that succeeded after its hold lapsed: sells exactly these seats if all are still free
+  // (SeatUnavailable otherwise). The ticket limit was checked when they were held.
+  Status sell_direct(BookingId booking, UserId user, const std::vector<SeatId>& seats, TimeMs now);
   // A confirmed booking is cancelled: its seats are free again. NotFound if not sold here.
   Status cancel_sale(BookingId booking);
 

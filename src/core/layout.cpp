@@ -26,7 +26,15 @@ const char* to_string(HoldState s) {
   return "ACTIVE";
 }
 
-const char* to_string(BookingStatus s) { return s == BookingStatus::Confirmed ? "CONFIRMED" : "CANCELLED"; }
+const char* to_string(BookingStatus s) {
+  switch (s) {
+    case BookingStatus::PendingPayment: return "PENDING_PAYMENT";
+    case BookingStatus::Confirmed: return "CONFIRMED";
+    case BookingStatus::Failed: return "FAILED";
+    case BookingStatus::Cancelled: return "CANCELLED";
+  }
+  return "FAILED";
+}
 
 std::optional<HoldState> hold_state_from(const std::string& s) {
   if (s == "ACTIVE") return HoldState::Active;
@@ -37,6 +45,8 @@ std::optional<HoldState> hold_state_from(const std::string& s) {
 }
 
 std::optional<BookingStatus> booking_status_from(const std::string& s) {
+  if (s == "PENDING_PAYMENT") return BookingStatus::PendingPayment;
+  if (s == "FAILED") return BookingStatus::Failed;
   if (s == "CONFIRMED") return BookingStatus::Confirmed;
   if (s == "CANCELLED") return BookingStatus::Cancelled;
   return std::nullopt;

@@ -29,6 +29,12 @@ static_assert(seats_per_hold_max >= tickets_per_user_max, "a user must be able t
 // Checkout: a pinned hold (card being charged) outlives its deadline by at most this much. A charge that
 // takes longer is abandoned and the seats return; the payments issue reconciles late successes.
 inline constexpr std::chrono::milliseconds checkout_pin_max{120'000};
+// A payment awaiting the buyer's authentication (3-D Secure) keeps its seats this long at most.
+inline constexpr std::chrono::milliseconds payment_action_pin_max{900'000};
+static_assert(payment_action_pin_max >= checkout_pin_max, "authentication outlasts a plain charge");
+// Payments still pending after this are settled by asking the gateway (missed webhooks); the default
+// of --payment-reconcile-after.
+inline constexpr std::chrono::milliseconds payment_reconcile_after_default{120'000};
 
 // Accounts.
 inline constexpr size_t email_bytes_max = 254;  // RFC 5321 path limit

@@ -30,6 +30,7 @@ enum class Code {
   CheckoutInProgress,
   IdempotencyKeyReused,
   EventStarted,
+  BookingNotConfirmed,   // cancel of a booking still pending payment, or failed
   PaymentFailed,         // Error::detail carries the decline code
   HoldExpired,
   TooManyRequests,
@@ -63,6 +64,7 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() { return value(); }
+  const T& operator*() const { return value(); }
   const Error& error() const {
     TICKETD_ASSERT(!ok());
     return std::get<1>(v_);

@@ -23,7 +23,9 @@ enum class Role { User, Admin };
 enum class SeatStatus : uint8_t { Available, Held, Sold };
 // Pinned: a checkout is charging the card; the hold does not expire until the pin's hard cap.
 enum class HoldState : uint8_t { Active, Pinned, Released, Expired, Converted };
-enum class BookingStatus : uint8_t { Confirmed, Cancelled };
+// PendingPayment: the card is being charged or awaits authentication (3-D Secure); Failed: it was not
+// paid (declined, or paid too late and refunded).
+enum class BookingStatus : uint8_t { PendingPayment, Confirmed, Failed, Cancelled };
 
 const char* to_string(SeatStatus s);
 const char* to_string(HoldState s);  // Pinned reads as ACTIVE to clients
@@ -75,6 +77,8 @@ struct Booking {
   std::string payment_ref;  // the gateway's id of the charge
   TimeMs created_at{};
   TimeMs cancelled_at{};
+  std::string decline_code;  // Failed: why
+  std::string message;
 };
 
 struct SeatCounts {

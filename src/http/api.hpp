@@ -10,6 +10,7 @@
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
+#include "app/payments.hpp"
 #include "app/sales.hpp"
 #include "http/message.hpp"
 
@@ -19,6 +20,7 @@ struct Services {
   app::Accounts& accounts;
   app::Catalog& catalog;
   app::Sales& sales;
+  app::Payments& payments;
   app::Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
 };

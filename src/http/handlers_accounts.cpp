@@ -44,10 +44,7 @@ Response logout(Ctx& c) {
   if (!user) return error_response(user.error());
   const std::string_view token = c.request.header("authorization").substr(7);
   if (auto s = c.services.accounts.logout(token); !s) return error_response(s.error());
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
+  return no_content();
 }
 
 Response me(Ctx& c) {

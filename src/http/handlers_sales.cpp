@@ -9,13 +9,6 @@ namespace json = boost::json;
 
 namespace {
 
-Response no_content() {
-  Response r;
-  r.status = 204;
-  r.content_type.clear();
-  return r;
-}
-
 Response create_hold(Ctx& c) {
   auto user = c.user();
   if (!user) return error_response(user.error());
@@ -69,7 +62,8 @@ Response checkout(Ctx& c) {
   const std::string key(c.request.header("idempotency-key"));
   auto booking = c.services.sales.checkout(user->id, c.ids[0], key, **pm);
   if (!booking) return error_response(booking.error());
-  return json_response(201, to_json(*booking));
+  // 202: the payment awaits the buyer's authentication (3-D Secure); the outcome arrives by webhook.
+  return json_response(booking->status == core::BookingStatus::PendingPayment ? 202 : 201, to_json(*booking));
 }
 
 Response list_bookings(Ctx& c) {
@@ -89,7 +83,13 @@ Response list_bookings(Ctx& c) {
     if (!digits(it->second, 18)) return error_response(400, "invalid_request", "after: not a cursor from this API");
     before = std::stoll(it->second);
   }
-  auto bookings = c.services.sales.bookings(user->id, limit, before);
+  bool include_failed = false;
+  if (auto it = c.query.find("include_failed"); it != c.query.end()) {
+    if (it->second != "true" && it->second != "false")
+      return error_response(400, "invalid_request", "include_failed: true or false");
+    include_failed = it->second == "true";
+  }
+  auto bookings = c.services.sales.bookings(user->id, limit, before, include_failed);
   json::array out;
   for (const core::Booking& b : bookings) out.push_back(to_json(b));
   json::object page{{"bookings", std::move(out)}};
@@ -113,9 +113,16 @@ Response cancel_booking(Ctx& c) {
   return json_response(200, to_json(*booking));
 }
 
+Response stripe_webhook(Ctx& c) {
+  auto handled = c.services.payments.handle_webhook(c.request.body, c.request.header("stripe-signature"));
+  if (!handled) return error_response(handled.error());
+  return json_response(200, json::object{{"received", true}});
+}
+
 }  // namespace
 
 void add_sales_routes(Router& router) {
+  router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook);
   router.add("POST", "/v1/events/{id}/holds", create_hold);
   router.add("GET", "/v1/holds/{id}", get_hold);
   router.add("DELETE", "/v1/holds/{id}", release_hold);

@@ -36,6 +36,7 @@ StatusOf status_of(Code code) {
     case Code::CheckoutInProgress: return {409, "checkout_in_progress"};
     case Code::IdempotencyKeyReused: return {409, "idempotency_key_reused"};
     case Code::EventStarted: return {409, "event_started"};
+    case Code::BookingNotConfirmed: return {409, "booking_not_confirmed"};
     case Code::HoldExpired: return {410, "hold_expired"};
     case Code::TooManyRequests: return {429, "too_many_requests"};
     case Code::Unavailable: return {503, "unavailable"};
@@ -108,6 +109,13 @@ Response json_response(int status, const json::value& body) {
   r.status = status;
   r.body = json::serialize(body);
   r.headers.push_back({"cache-control", "no-store"});
+  return r;
+}
+
+Response no_content() {
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
   return r;
 }
 
@@ -186,8 +194,13 @@ json::object to_json(const core::Booking& b) {
                  {"total_amount", b.total_amount},
                  {"currency", b.currency},
                  {"payment_id", b.payment_id},
+                 {"payment_ref", b.payment_ref},
                  {"created_at", format_rfc3339(b.created_at)}};
   if (b.status == core::BookingStatus::Cancelled) o["cancelled_at"] = format_rfc3339(b.cancelled_at);
+  if (b.status == core::BookingStatus::Failed) {
+    o["decline_code"] = b.decline_code;
+    o["message"] = b.message;
+  }
   return o;
 }
 

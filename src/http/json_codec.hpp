@@ -33,6 +33,7 @@ core::Result<std::optional<std::vector<uint32_t>>> read_uint_list(const boost::j
 core::Result<std::optional<TimeMs>> read_time(const boost::json::object& o, const char* field);
 
 Response json_response(int status, const boost::json::value& body);
+Response no_content();  // 204
 Response error_response(const core::Error& error);
 Response error_response(int status, const std::string& code, const std::string& message);
 

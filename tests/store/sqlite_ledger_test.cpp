@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "app/catalog.hpp"
+#include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace ticketd;
@@ -63,12 +64,16 @@ TEST(SqliteLedger, HoldsAndSalesSurviveReopen) {
     auto held = f.ledger.hold_seats(e, (*layout)->layout, HoldRequest{1, {0, 1}, std::nullopt, Millis(600'000)},
                                     f.clock.now());
     ASSERT_TRUE(held.ok());
-    auto pinned = f.ledger.begin_checkout(held->id, 1, f.clock.now());
-    ASSERT_TRUE(pinned.ok());
-    auto booking = f.ledger.complete_checkout(*pinned, CheckoutPayment{"k1", 2000, "EUR", "pm_card_visa", "pi_1", true, "", ""},
-                                              f.clock.now());
-    ASSERT_TRUE(booking.ok());
-    booking_id = booking->id;
+    auto pending = f.ledger.begin_checkout(held->id, 1, CheckoutStart{"k1", 2000, "EUR", "pm_card_visa"}, f.clock.now());
+    ASSERT_TRUE(pending.ok());
+    EXPECT_EQ(pending->status, BookingStatus::PendingPayment);
+    auto settled = f.ledger.settle_payment(
+        pending->booking_id, PaymentOutcome{PaymentOutcome::Kind::Succeeded, "pi_1", "", "", "evt_1"}, f.clock.now());
+    ASSERT_TRUE(settled.ok());
+    EXPECT_EQ(settled->booking.status, BookingStatus::Confirmed);
+    EXPECT_FALSE(settled->refund_needed);
+    EXPECT_TRUE(f.ledger.payment_event_seen("evt_1"));
+    booking_id = settled->booking.id;
     ASSERT_TRUE(f.ledger.hold_seats(e, (*layout)->layout, HoldRequest{2, {5}, std::nullopt, Millis(600'000)},
                                     f.clock.now()).ok());
   }
@@ -83,6 +88,7 @@ TEST(SqliteLedger, HoldsAndSalesSurviveReopen) {
   auto record = f.ledger.find_checkout(1, "k1");
   ASSERT_TRUE(record);
   EXPECT_EQ(record->booking_id, booking_id);
+  EXPECT_EQ(record->payment_status, "SUCCEEDED");
   std::string report;
   EXPECT_TRUE(verify_data_dir(dir.path.string(), f.clock.now(), report)) << report;
 }
@@ -149,4 +155,71 @@ TEST(SqliteLedger, LapsedHoldIsNotRestoredAfterReopen) {
   Fixture f(dir.path.string());
   auto e = f.catalog.event(event_id);
   EXPECT_EQ(f.ledger.seat_map(*e, t + Millis(50))->status, "AAAAA");
+}
+
+TEST(SqliteLedger, LatePaymentSellsFreeSeatsAndRefundsTakenOnes) {
+  TempDir dir;
+  Fixture f(dir.path.string());
+  Event e = f.make_event(1, 6);
+  auto venue = f.catalog.venue(e.venue_id);
+  const TimeMs t = f.clock.now();
+  auto hold_request = [](UserId u, std::vector<SeatId> seats) {
+    return HoldRequest{u, std::move(seats), std::nullopt, Millis(1000)};
+  };
+  auto a = f.ledger.hold_seats(e, (*venue)->layout, hold_request(1, {0}), t);
+  auto b = f.ledger.hold_seats(e, (*venue)->layout, hold_request(2, {1}), t);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto pa = f.ledger.begin_checkout(a->id, 1, CheckoutStart{"ka", 1000, "EUR", "pm"}, t);
+  auto pb = f.ledger.begin_checkout(b->id, 2, CheckoutStart{"kb", 1000, "EUR", "pm"}, t);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  // Both pins lapse; seat 1 is then taken by someone else.
+  const TimeMs late = t + Millis(1000) + limits::checkout_pin_max;
+  ASSERT_TRUE(f.ledger.hold_seats(e, (*venue)->layout, hold_request(3, {1}), late).ok());
+  using Kind = PaymentOutcome::Kind;
+  auto sa = f.ledger.settle_payment(pa->booking_id, {Kind::Succeeded, "pi_a", "", "", ""}, late);
+  auto sb = f.ledger.settle_payment(pb->booking_id, {Kind::Succeeded, "pi_b", "", "", ""}, late);
+  ASSERT_TRUE(sa.ok() && sb.ok());
+  EXPECT_EQ(sa->booking.status, BookingStatus::Confirmed);
+  EXPECT_FALSE(sa->refund_needed);
+  EXPECT_EQ(sb->booking.status, BookingStatus::Failed);
+  EXPECT_TRUE(sb->refund_needed);
+  EXPECT_EQ(f.ledger.payments_to_reconcile(late, 10).size(), 1u);  // the refund still to make
+  ASSERT_TRUE(f.ledger.record_refund(pb->booking_id, "re_b").ok());
+  EXPECT_TRUE(f.ledger.payments_to_reconcile(late, 10).empty());
+  // Settling twice changes nothing.
+  auto again = f.ledger.settle_payment(pa->booking_id, {Kind::Declined, "pi_a", "x", "", ""}, late);
+  EXPECT_EQ(again->booking.status, BookingStatus::Confirmed);
+  EXPECT_EQ(f.ledger.seat_map(e, late)->status, "SH" "AAAA");
+  std::string report;
+  EXPECT_TRUE(verify_data_dir(dir.path.string(), late, report)) << report;
+}
+
+TEST(SqliteLedger, DeclineFreesSeatsAtOnceAndPendingSurvivesReopen) {
+  TempDir dir;
+  BookingId pending_id;
+  EventId event_id;
+  {
+    Fixture f(dir.path.string());
+    Event e = f.make_event(1, 4);
+    event_id = e.id;
+    auto venue = f.catalog.venue(e.venue_id);
+    auto h1 = f.ledger.hold_seats(e, (*venue)->layout, HoldRequest{1, {0}, std::nullopt, Millis(600'000)}, f.clock.now());
+    auto h2 = f.ledger.hold_seats(e, (*venue)->layout, HoldRequest{1, {1}, std::nullopt, Millis(600'000)}, f.clock.now());
+    auto p1 = f.ledger.begin_checkout(h1->id, 1, CheckoutStart{"k1", 1000, "EUR", "pm"}, f.clock.now());
+    auto p2 = f.ledger.begin_checkout(h2->id, 1, CheckoutStart{"k2", 1000, "EUR", "pm"}, f.clock.now());
+    ASSERT_TRUE(p1.ok() && p2.ok());
+    auto declined = f.ledger.settle_payment(p1->booking_id,
+                                            {PaymentOutcome::Kind::Declined, "pi_1", "generic_decline", "no", ""},
+                                            f.clock.now());
+    EXPECT_EQ(declined->booking.status, BookingStatus::Failed);
+    EXPECT_EQ(f.ledger.seat_map(e, f.clock.now())->status, "AHAA");
+    pending_id = p2->booking_id;
+  }
+  Fixture f(dir.path.string());
+  auto e = f.catalog.event(event_id);
+  EXPECT_EQ(f.ledger.seat_map(*e, f.clock.now())->status, "AHAA");
+  auto settled = f.ledger.settle_payment(pending_id, {PaymentOutcome::Kind::Succeeded, "pi_2", "", "", ""},
+                                         f.clock.now());
+  EXPECT_EQ(settled->booking.status, BookingStatus::Confirmed);
+  EXPECT_EQ(f.ledger.seat_map(*e, f.clock.now())->status, "ASAA");
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/best_available.hpp"
+#include "core/ports/payment_gateway.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -24,24 +25,49 @@ struct HoldRequest {
   Millis ttl{600'000};
 };
 
-// The durable outcome of one checkout attempt, found again by (user, idempotency key).
+// What a checkout's (user, Idempotency-Key) names, as stored: its booking and its payment.
 struct CheckoutRecord {
   HoldId hold_id = 0;
-  bool succeeded = false;
   BookingId booking_id = 0;
+  EventId event_id = 0;
+  UserId user_id = 0;
+  BookingStatus status = BookingStatus::PendingPayment;
+  PaymentId payment_id = 0;
+  std::string payment_status;  // PENDING | REQUIRES_ACTION | SUCCEEDED | DECLINED | REFUNDED
+  std::string payment_ref;     // empty until the gateway answered
+  std::string gateway_key;     // the idempotency key every gateway call for this payment uses
+  std::string payment_method;
+  int64_t amount = 0;
+  std::string currency;
   std::string decline_code;
   std::string message;
+  TimeMs created_at{};
 };
 
-struct CheckoutPayment {
-  std::string idempotency_key;  // the client's key
+struct CheckoutStart {
+  std::string idempotency_key;  // the client's
   int64_t amount = 0;
   std::string currency;
   std::string payment_method;
+};
+
+// What the gateway said (or a webhook, or reconciliation found out).
+struct PaymentOutcome {
+  // Rejected: the gateway refused the request itself (an unknown payment method): nothing was
+  // charged, the booking fails and the hold goes back to ACTIVE so the buyer can try another card.
+  enum class Kind { Succeeded, Declined, AwaitingAction, Rejected };
+  Kind kind = Kind::Declined;
   std::string payment_ref;
-  bool succeeded = false;
   std::string decline_code;
   std::string message;
+  std::string event_id;  // the webhook event being applied; stored in the same transaction
+};
+
+struct Settlement {
+  Booking booking;
+  // The money was taken but the seats went to someone else while the payment was pending: the
+  // booking is FAILED and the caller must refund (then record_refund).
+  bool refund_needed = false;
 };
 
 struct SeatMap {
@@ -60,18 +86,25 @@ class Ledger {
   virtual Result<Hold> release_hold(HoldId id, UserId user, TimeMs now) = 0;
 
   virtual std::optional<CheckoutRecord> find_checkout(UserId user, const std::string& idempotency_key) = 0;
-  // Pins the hold so it cannot expire while the card is charged (see limits::checkout_pin_max).
-  virtual Result<Hold> begin_checkout(HoldId id, UserId user, TimeMs now) = 0;
-  virtual void abort_checkout(const Hold& hold, TimeMs now) = 0;
-  // Charge succeeded: one durable transaction creates the booking, the payment and the sale.
-  // HoldExpired if the pin lapsed (the caller refunds).
-  virtual Result<Booking> complete_checkout(const Hold& hold, const CheckoutPayment& payment, TimeMs now) = 0;
-  // Charge declined: releases the seats and records the attempt durably.
-  virtual Status fail_checkout(const Hold& hold, const CheckoutPayment& payment, TimeMs now) = 0;
+  // Pins the hold (it cannot expire while the card is charged, up to limits::checkout_pin_max) and
+  // durably creates a PENDING_PAYMENT booking and a PENDING payment, before any money moves.
+  virtual Result<CheckoutRecord> begin_checkout(HoldId id, UserId user, const CheckoutStart& start, TimeMs now) = 0;
+  // Applies a payment outcome to a pending booking, once: Succeeded -> CONFIRMED (seats sold; if the
+  // hold lapsed, sold anyway when still free, else FAILED + refund_needed); Declined -> FAILED, seats
+  // free at once; AwaitingAction -> stays pending, pin extended. A booking already settled is
+  // returned as it is. If outcome.event_id is set it is recorded as processed in the same commit.
+  virtual Result<Settlement> settle_payment(BookingId booking, const PaymentOutcome& outcome, TimeMs now) = 0;
+  virtual Status record_refund(BookingId booking, const std::string& refund_ref) = 0;
+  virtual bool payment_event_seen(const std::string& event_id) = 0;
+  virtual Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) = 0;
+  // Payments to settle by asking the gateway: pending since before `older_than`, and FAILED bookings
+  // whose money was taken and not yet refunded. At most `limit`.
+  virtual std::vector<CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) = 0;
 
   virtual Result<Booking> find_booking(BookingId id, UserId user) = 0;
-  // Newest first; before_id = 0 for the first page.
-  virtual std::vector<Booking> list_bookings(UserId user, uint32_t limit, BookingId before_id) = 0;
+  virtual std::optional<Booking> booking_by_id(BookingId id) = 0;  // any user's: for gateway events
+  // Newest first; before_id = 0 for the first page. FAILED bookings (unpaid attempts) only on request.
+  virtual std::vector<Booking> list_bookings(UserId user, uint32_t limit, BookingId before_id, bool include_failed) = 0;
   virtual Result<Booking> cancel_booking(const Booking& booking, const std::string& refund_ref, TimeMs now) = 0;
 
   virtual Result<SeatMap> seat_map(const Event& event, TimeMs now) = 0;

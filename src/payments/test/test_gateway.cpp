@@ -33,11 +33,22 @@ core::Result<core::ChargeResult> TestGateway::charge(const core::ChargeRequest& 
   std::lock_guard lock(mu_);
   if (auto it = charges_by_key_.find(request.idempotency_key); it != charges_by_key_.end()) return it->second;
   if (charges_by_key_.size() >= kKeysRememberedMax) charges_by_key_.clear();
-  core::ChargeResult result{method->decline_code.empty(), "pi_test_" + std::to_string(next_id_++),
-                            std::string(method->decline_code), std::string(method->message)};
-  if (result.succeeded) ++charges_made_;
+  const bool ok = method->decline_code.empty();
+  core::ChargeResult result{ok ? core::ChargeStatus::Succeeded : core::ChargeStatus::Declined,
+                            "pi_test_" + std::to_string(next_id_++), std::string(method->decline_code),
+                            std::string(method->message), ""};
+  if (ok) ++charges_made_;
   charges_by_key_[request.idempotency_key] = result;
+  if (charges_by_ref_.size() >= kKeysRememberedMax) charges_by_ref_.clear();
+  charges_by_ref_[result.payment_ref] = result;
   return result;
+}
+
+core::Result<core::ChargeResult> TestGateway::retrieve(const std::string& payment_ref) {
+  std::lock_guard lock(mu_);
+  auto it = charges_by_ref_.find(payment_ref);
+  if (it == charges_by_ref_.end()) return core::make_error(core::Code::NotFound, "no such payment");
+  return it->second;
 }
 
 core::Result<std::string> TestGateway::refund(const std::string& payment_ref, int64_t amount,

@@ -20,6 +20,7 @@ class TestGateway final : public core::PaymentGateway {
   static constexpr size_t kKeysRememberedMax = 1'000'000;  // Stripe keeps keys 24 h; we keep a bounded number
 
   core::Result<core::ChargeResult> charge(const core::ChargeRequest& request) override;
+  core::Result<core::ChargeResult> retrieve(const std::string& payment_ref) override;
   core::Result<std::string> refund(const std::string& payment_ref, int64_t amount,
                                    const std::string& idempotency_key) override;
 
@@ -28,6 +29,7 @@ class TestGateway final : public core::PaymentGateway {
  private:
   std::mutex mu_;
   std::map<std::string, core::ChargeResult> charges_by_key_;
+  std::map<std::string, core::ChargeResult> charges_by_ref_;
   std::map<std::string, std::string> refunds_by_key_;
   std::map<std::string, int64_t> refunded_by_ref_;
   std::atomic<uint64_t> charges_made_{0};

@@ -32,20 +32,6 @@ core::Status set_hold_state(Connection& c, core::HoldId id, const char* state, c
   return core::ok_status();
 }
 
-core::Status insert_payment(Connection& c, core::PaymentId id, const core::Hold& h, core::BookingId booking,
-                            const core::CheckoutPayment& p, TimeMs now) {
-  auto& st = c.prepare(
-      "INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, amount, currency, payment_method, "
-      "payment_ref, status, decline_code, message, created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
-  st.bind(1, id).bind(2, h.user_id).bind(3, h.id);
-  if (booking) st.bind(4, booking); else st.bind_null(4);
-  st.bind(5, p.idempotency_key).bind(6, p.amount).bind(7, p.currency).bind(8, p.payment_method)
-      .bind(9, p.payment_ref).bind(10, p.succeeded ? "SUCCEEDED" : "DECLINED").bind(11, p.decline_code)
-      .bind(12, p.message).bind(13, to_unix_ms(now));
-  if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "payment insert failed");
-  return core::ok_status();
-}
-
 // A queued write must not fail: memory already moved on. If it does, that is a bug; stop.
 void must(core::Status s) {
   if (!s) std::fprintf(stderr, "ticketd: ledger write failed: %s\n", s.error().message.c_str());
@@ -131,6 +117,21 @@ core::Status SqliteLedger::ensure_loaded(Slot& slot, core::EventId event, TimeMs
   }
   if (h.id != 0) (void)inv.restore_hold(h);
   holds.reset();
+  // Bookings still awaiting payment: their holds stay pinned (a payment may be in flight), and a
+  // late success finds them in `pending`.
+  auto& pending = r->prepare(
+      "SELECT b.id, b.hold_id, b.user_id, s.seat FROM bookings b JOIN booking_seats s ON s.booking_id = b.id "
+      "WHERE b.event_id = ?1 AND b.status = 'PENDING_PAYMENT' ORDER BY b.id");
+  pending.bind(1, event);
+  slot.pending.clear();
+  while (pending.step()) {
+    PendingBooking& p = slot.pending[pending.int64(0)];
+    p.hold_id = pending.int64(1);
+    p.user_id = pending.int64(2);
+    p.seats.push_back(static_cast<core::SeatId>(pending.int64(3)));
+  }
+  pending.reset();
+  for (const auto& [booking, p] : slot.pending) (void)inv.pin(p.hold_id, p.user_id, now, core::limits::payment_action_pin_max);
   slot.inv.emplace(std::move(inv));
   return core::ok_status();
 }
@@ -226,103 +227,223 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
   return released;
 }
 
+namespace {
+core::CheckoutRecord checkout_from(Statement& st) {
+  return core::CheckoutRecord{st.int64(0),
+                              st.int64(1),
+                              st.int64(2),
+                              st.int64(3),
+                              core::booking_status_from(st.text(4)).value_or(core::BookingStatus::Failed),
+                              st.int64(5),
+                              st.text(6),
+                              st.text(7),
+                              st.text(8),
+                              st.text(9),
+                              st.int64(10),
+                              st.text(11),
+                              st.text(12),
+                              st.text(13),
+                              from_unix_ms(st.int64(14))};
+}
+
+void note_event(Connection& c, const std::string& event_id, const char* type, TimeMs now) {
+  if (event_id.empty()) return;
+  c.prepare("INSERT OR IGNORE INTO payment_events(id, type, received_at) VALUES(?1, ?2, ?3)")
+      .bind(1, event_id).bind(2, type).bind(3, to_unix_ms(now)).step_status();
+}
+}  // namespace
+
 std::optional<core::CheckoutRecord> SqliteLedger::find_checkout(core::UserId user, const std::string& key) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT hold_id, status, booking_id, decline_code, message FROM payments "
-                        "WHERE user_id = ?1 AND idempotency_key = ?2");
+  auto& st = r->prepare(
+      "SELECT p.hold_id, p.booking_id, b.event_id, p.user_id, b.status, p.id, p.status, p.payment_ref, p.gateway_key, "
+      "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at FROM payments p "
+      "JOIN bookings b ON b.id = p.booking_id WHERE p.user_id = ?1 AND p.idempotency_key = ?2");
   st.bind(1, user).bind(2, key);
   if (!st.step()) return std::nullopt;
-  const std::string status = st.text(1);
-  return core::CheckoutRecord{st.int64(0), status != "DECLINED", st.is_null(2) ? 0 : st.int64(2), st.text(3),
-                              st.text(4)};
+  return checkout_from(st);
 }
 
-core::Result<core::Hold> SqliteLedger::begin_checkout(core::HoldId id, core::UserId user, TimeMs now) {
+core::Result<core::CheckoutRecord> SqliteLedger::begin_checkout(core::HoldId id, core::UserId user,
+                                                                const core::CheckoutStart& start, TimeMs now) {
   auto stored = owned_hold(id, user);
-  if (!stored) return stored;
+  if (!stored) return stored.error();
   auto s = slot(stored->event_id);
-  std::lock_guard lock(s->mu);
-  if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
-  auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
-  if (pinned || pinned.error().code != Code::NotFound) return pinned;
-  switch (settled_state(*s, *stored)) {
-    case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
-    case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
-    default: return make_error(Code::HoldExpired, "this hold has expired");
-  }
-}
-
-void SqliteLedger::abort_checkout(const core::Hold& hold, TimeMs now) {
-  auto s = slot(hold.event_id);
-  std::lock_guard lock(s->mu);
-  TICKETD_ASSERT(s->inv.has_value());  // pinned, so loaded
-  s->inv->unpin(hold.id, now);
-}
-
-core::Result<core::Booking> SqliteLedger::complete_checkout(const core::Hold& hold, const core::CheckoutPayment& p,
-                                                            TimeMs now) {
-  auto s = slot(hold.event_id);
-  core::Booking b;
+  core::CheckoutRecord rec;
   std::shared_ptr<GroupCommit::Ticket> ticket;
   {
     std::lock_guard lock(s->mu);
-    TICKETD_ASSERT(s->inv.has_value());
-    const core::BookingId booking_id = db_.next_booking_id();
-    auto converted = s->inv->convert(hold.id, booking_id, now);
-    if (!converted) return converted.error();
-    remember(*s, hold.id, core::HoldState::Converted);
-    b = core::Booking{booking_id, hold.id, hold.event_id, hold.user_id, core::BookingStatus::Confirmed,
-                      converted->seats, p.amount, p.currency, db_.next_payment_id(), p.payment_ref, now, {}};
-    ticket = db_.writer().submit([b, hold, p, now](Connection& c) -> core::Status {
-      auto& st = c.prepare("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, "
-                           "payment_id, created_at) VALUES(?1,?2,?3,?4,'CONFIRMED',?5,?6,?7,?8)");
-      st.bind(1, b.id).bind(2, b.hold_id).bind(3, b.event_id).bind(4, b.user_id).bind(5, b.total_amount)
-          .bind(6, b.currency).bind(7, b.payment_id).bind(8, to_unix_ms(now));
-      if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "booking insert failed");
-      for (core::SeatId seat : b.seats) {
-        c.prepare("INSERT INTO booking_seats(booking_id, seat) VALUES(?1, ?2)").bind(1, b.id).bind(2, seat).step_status();
-        // The PRIMARY KEY (event_id, seat) refuses a second sale of a seat, whatever memory believed.
-        if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
-                .bind(1, b.event_id).bind(2, seat).bind(3, b.id).step_status() != SQLITE_DONE)
-          return make_error(Code::SeatUnavailable, "seat already sold");
+    if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
+    if (!pinned) {
+      if (pinned.error().code != Code::NotFound) return pinned.error();
+      switch (settled_state(*s, *stored)) {
+        case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
+        case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
+        default: return make_error(Code::HoldExpired, "this hold has expired");
       }
-      if (auto r = insert_payment(c, b.payment_id, hold, b.id, p, now); !r) return r;
-      return set_hold_state(c, hold.id, "CONVERTED", b.id);
+    }
+    for (const auto& [booking, p] : s->pending)
+      if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
+    const core::BookingId booking_id = db_.next_booking_id();
+    rec = core::CheckoutRecord{id, booking_id, stored->event_id, user, core::BookingStatus::PendingPayment,
+                               db_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
+                               start.payment_method, start.amount, start.currency, "", "", now};
+    s->pending[booking_id] = PendingBooking{id, user, pinned->seats};
+    ticket = db_.writer().submit([rec, seats = pinned->seats, key = start.idempotency_key](Connection& c) -> core::Status {
+      auto& b = c.prepare("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, "
+                          "payment_id, created_at) VALUES(?1,?2,?3,?4,'PENDING_PAYMENT',?5,?6,?7,?8)");
+      b.bind(1, rec.booking_id).bind(2, rec.hold_id).bind(3, rec.event_id).bind(4, rec.user_id).bind(5, rec.amount)
+          .bind(6, rec.currency).bind(7, rec.payment_id).bind(8, to_unix_ms(rec.created_at));
+      if (b.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "booking insert failed");
+      for (core::SeatId seat : seats)
+        c.prepare("INSERT INTO booking_seats(booking_id, seat) VALUES(?1, ?2)").bind(1, rec.booking_id).bind(2, seat)
+            .step_status();
+      auto& p = c.prepare(
+          "INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, "
+          "payment_method, status, created_at, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,'PENDING',?10,?10)");
+      p.bind(1, rec.payment_id).bind(2, rec.user_id).bind(3, rec.hold_id).bind(4, rec.booking_id).bind(5, key)
+          .bind(6, rec.gateway_key).bind(7, rec.amount).bind(8, rec.currency).bind(9, rec.payment_method)
+          .bind(10, to_unix_ms(rec.created_at));
+      if (p.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "payment insert failed");
+      return core::ok_status();
     });
   }
   must(ticket->wait());
-  return b;
+  return rec;
 }
 
-core::Status SqliteLedger::fail_checkout(const core::Hold& hold, const core::CheckoutPayment& p, TimeMs now) {
-  auto s = slot(hold.event_id);
+core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId booking_id,
+                                                            const core::PaymentOutcome& outcome, TimeMs now) {
+  auto current = read_booking(booking_id);
+  if (!current) return make_error(Code::NotFound, "no such booking");
+  auto s = slot(current->event_id);
   std::shared_ptr<GroupCommit::Ticket> ticket;
+  bool refund_needed = false;
   {
     std::lock_guard lock(s->mu);
-    TICKETD_ASSERT(s->inv.has_value());
-    (void)s->inv->release_pinned(hold.id, now);  // lapsed meanwhile: the seats are free either way
-    remember(*s, hold.id, core::HoldState::Released);
-    const core::PaymentId payment_id = db_.next_payment_id();
-    ticket = db_.writer().submit([hold, p, now, payment_id](Connection& c) -> core::Status {
-      if (auto r = insert_payment(c, payment_id, hold, 0, p, now); !r) return r;
-      return set_hold_state(c, hold.id, "RELEASED", 0);
-    });
+    if (auto st = ensure_loaded(*s, current->event_id, now); !st) return st.error();
+    auto it = s->pending.find(booking_id);
+    if (it == s->pending.end()) {
+      // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Wait
+      // for that settlement's commit (queued earlier) so the booking read below is the settled one.
+      ticket = db_.writer().submit([outcome, now](Connection& c) {
+        note_event(c, outcome.event_id, "settled-already", now);
+        return core::ok_status();
+      });
+    } else {
+      const PendingBooking p = it->second;
+      using Kind = core::PaymentOutcome::Kind;
+      if (outcome.kind == Kind::AwaitingAction) {
+        s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
+        ticket = db_.writer().submit([booking_id, outcome, now](Connection& c) {
+          c.prepare("UPDATE payments SET status = 'REQUIRES_ACTION', payment_ref = ?2, updated_at = ?3 "
+                    "WHERE booking_id = ?1")
+              .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, to_unix_ms(now)).step_status();
+          note_event(c, outcome.event_id, "awaiting-action", now);
+          return core::ok_status();
+        });
+      } else if (outcome.kind == Kind::Succeeded) {
+        bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
+        if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
+        refund_needed = !sold;
+        s->pending.erase(it);
+        remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
+        ticket = db_.writer().submit([booking_id, p, outcome, now, sold, event = current->event_id](Connection& c) -> core::Status {
+          c.prepare("UPDATE payments SET status = 'SUCCEEDED', payment_ref = ?2, updated_at = ?3 WHERE booking_id = ?1")
+              .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, to_unix_ms(now)).step_status();
+          note_event(c, outcome.event_id, "succeeded", now);
+          if (!sold) {
+            c.prepare("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', message = ?2 WHERE id = ?1")
+                .bind(1, booking_id).bind(2, "paid after the hold lapsed and the seats were taken; refunded")
+                .step_status();
+            return set_hold_state(c, p.hold_id, "EXPIRED", 0);
+          }
+          c.prepare("UPDATE bookings SET status = 'CONFIRMED' WHERE id = ?1").bind(1, booking_id).step_status();
+          for (core::SeatId seat : p.seats)
+            // The PRIMARY KEY (event_id, seat) refuses a second sale of a seat, whatever memory believed.
+            if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
+                    .bind(1, event).bind(2, seat).bind(3, booking_id).step_status() != SQLITE_DONE)
+              return make_error(Code::SeatUnavailable, "seat already sold");
+          return set_hold_state(c, p.hold_id, "CONVERTED", booking_id);
+        });
+      } else {
+        const bool keep_hold = outcome.kind == Kind::Rejected;
+        if (keep_hold) {
+          s->inv->unpin(p.hold_id, now);
+        } else if (auto live = s->inv->find_hold(p.hold_id)) {
+          if (live->state == core::HoldState::Pinned) (void)s->inv->release_pinned(p.hold_id, now);
+          else (void)s->inv->release(p.hold_id, p.user_id, now);
+        }
+        s->pending.erase(it);
+        if (!keep_hold) remember(*s, p.hold_id, core::HoldState::Released);
+        ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold](Connection& c) -> core::Status {
+          c.prepare("UPDATE payments SET status = 'DECLINED', payment_ref = ?2, decline_code = ?3, message = ?4, "
+                    "updated_at = ?5 WHERE booking_id = ?1")
+              .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, outcome.decline_code).bind(4, outcome.message)
+              .bind(5, to_unix_ms(now)).step_status();
+          c.prepare("UPDATE bookings SET status = 'FAILED', decline_code = ?2, message = ?3 WHERE id = ?1")
+              .bind(1, booking_id).bind(2, outcome.decline_code).bind(3, outcome.message).step_status();
+          note_event(c, outcome.event_id, "failed", now);
+          return keep_hold ? core::ok_status() : set_hold_state(c, p.hold_id, "RELEASED", 0);
+        });
+      }
+    }
   }
   must(ticket->wait());
-  return core::ok_status();
+  auto settled = read_booking(booking_id);
+  TICKETD_ASSERT(settled.has_value());
+  return core::Settlement{*settled, refund_needed};
+}
+
+core::Status SqliteLedger::record_refund(core::BookingId booking, const std::string& refund_ref) {
+  return db_.writer().run([&](Connection& c) {
+    c.prepare("UPDATE payments SET status = 'REFUNDED', refund_ref = ?2 WHERE booking_id = ?1 AND status = 'SUCCEEDED'")
+        .bind(1, booking).bind(2, refund_ref).step_status();
+    return core::ok_status();
+  });
+}
+
+bool SqliteLedger::payment_event_seen(const std::string& event_id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT 1 FROM payment_events WHERE id = ?1");
+  st.bind(1, event_id);
+  return st.step();
+}
+
+core::Status SqliteLedger::record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) {
+  return db_.writer().run([&](Connection& c) {
+    c.prepare("INSERT OR IGNORE INTO payment_events(id, type, received_at) VALUES(?1, ?2, ?3)")
+        .bind(1, event_id).bind(2, type).bind(3, to_unix_ms(now)).step_status();
+    return core::ok_status();
+  });
+}
+
+std::vector<core::CheckoutRecord> SqliteLedger::payments_to_reconcile(TimeMs older_than, uint32_t limit) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(
+      "SELECT p.hold_id, p.booking_id, b.event_id, p.user_id, b.status, p.id, p.status, p.payment_ref, p.gateway_key, "
+      "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at FROM payments p "
+      "JOIN bookings b ON b.id = p.booking_id WHERE (b.status = 'PENDING_PAYMENT' AND p.created_at <= ?1) "
+      "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED') ORDER BY p.id LIMIT ?2");
+  st.bind(1, to_unix_ms(older_than)).bind(2, limit);
+  std::vector<core::CheckoutRecord> out;
+  while (st.step()) out.push_back(checkout_from(st));
+  return out;
 }
 
 std::optional<core::Booking> SqliteLedger::read_booking(core::BookingId id) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(
       "SELECT b.hold_id, b.event_id, b.user_id, b.status, b.total_amount, b.currency, b.payment_id, b.created_at, "
-      "b.cancelled_at, p.payment_ref FROM bookings b JOIN payments p ON p.id = b.payment_id WHERE b.id = ?1");
+      "b.cancelled_at, p.payment_ref, b.decline_code, b.message FROM bookings b JOIN payments p ON p.id = b.payment_id "
+      "WHERE b.id = ?1");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   core::Booking b{id, st.int64(0), st.int64(1), st.int64(2),
                   core::booking_status_from(st.text(3)).value_or(core::BookingStatus::Cancelled), {}, st.int64(4),
                   st.text(5), st.int64(6), st.text(9), from_unix_ms(st.int64(7)),
-                  st.is_null(8) ? TimeMs{} : from_unix_ms(st.int64(8))};
+                  st.is_null(8) ? TimeMs{} : from_unix_ms(st.int64(8)), st.text(10), st.text(11)};
   st.reset();
   auto& seats = r->prepare("SELECT seat FROM booking_seats WHERE booking_id = ?1 ORDER BY seat");
   seats.bind(1, id);
@@ -336,12 +457,14 @@ core::Result<core::Booking> SqliteLedger::find_booking(core::BookingId id, core:
   return *b;
 }
 
-std::vector<core::Booking> SqliteLedger::list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id) {
+std::vector<core::Booking> SqliteLedger::list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                                       bool include_failed) {
   std::vector<core::BookingId> ids;
   {
     auto r = db_.readers().acquire();
-    auto& st = r->prepare("SELECT id FROM bookings WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3");
-    st.bind(1, user).bind(2, before_id > 0 ? before_id : INT64_MAX).bind(3, limit);
+    auto& st = r->prepare("SELECT id FROM bookings WHERE user_id = ?1 AND id < ?2 AND (?4 OR status <> 'FAILED') "
+                          "ORDER BY id DESC LIMIT ?3");
+    st.bind(1, user).bind(2, before_id > 0 ? before_id : INT64_MAX).bind(3, limit).bind(4, include_failed ? 1 : 0);
     while (st.step()) ids.push_back(st.int64(0));
   }
   std::vector<core::Booking> out;

@@ -39,11 +39,16 @@ CREATE INDEX IF NOT EXISTS holds_active_expiry ON holds(expires_at) WHERE state 
 CREATE TABLE IF NOT EXISTS hold_seats(
   hold_id INTEGER NOT NULL REFERENCES holds(id), seat INTEGER NOT NULL, PRIMARY KEY(hold_id, seat)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS bookings(
-  id INTEGER PRIMARY KEY, hold_id INTEGER NOT NULL UNIQUE REFERENCES holds(id), event_id INTEGER NOT NULL,
-  user_id INTEGER NOT NULL, status TEXT NOT NULL CHECK(status IN ('CONFIRMED','CANCELLED')),
+  id INTEGER PRIMARY KEY, hold_id INTEGER NOT NULL REFERENCES holds(id), event_id INTEGER NOT NULL,
+  user_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('PENDING_PAYMENT','CONFIRMED','FAILED','CANCELLED')),
   total_amount INTEGER NOT NULL, currency TEXT NOT NULL, payment_id INTEGER NOT NULL,
-  created_at INTEGER NOT NULL, cancelled_at INTEGER);
+  created_at INTEGER NOT NULL, cancelled_at INTEGER, decline_code TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS bookings_pending ON bookings(event_id) WHERE status = 'PENDING_PAYMENT';
 CREATE INDEX IF NOT EXISTS bookings_by_user ON bookings(user_id, id);
+-- A hold has at most one booking that is not FAILED (pending, confirmed or cancelled).
+CREATE UNIQUE INDEX IF NOT EXISTS bookings_one_live_per_hold ON bookings(hold_id) WHERE status <> 'FAILED';
 CREATE TABLE IF NOT EXISTS booking_seats(
   booking_id INTEGER NOT NULL REFERENCES bookings(id), seat INTEGER NOT NULL, PRIMARY KEY(booking_id, seat)) WITHOUT ROWID;
 -- The last line of defence against overselling: one row per sold seat, unique per (event, seat).
@@ -51,12 +56,19 @@ CREATE TABLE IF NOT EXISTS sold_seats(
   event_id INTEGER NOT NULL, seat INTEGER NOT NULL, booking_id INTEGER NOT NULL REFERENCES bookings(id),
   PRIMARY KEY(event_id, seat)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sold_seats_by_booking ON sold_seats(booking_id);
+-- One per checkout attempt, written before any money moves; gateway_key is the idempotency key of
+-- every gateway call for it, so a retry after a crash or a timeout never charges twice.
 CREATE TABLE IF NOT EXISTS payments(
-  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, hold_id INTEGER NOT NULL, booking_id INTEGER,
-  idempotency_key TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL, payment_method TEXT NOT NULL,
-  payment_ref TEXT NOT NULL, status TEXT NOT NULL CHECK(status IN ('SUCCEEDED','DECLINED','REFUNDED')),
-  decline_code TEXT NOT NULL, message TEXT NOT NULL, refund_ref TEXT, created_at INTEGER NOT NULL,
-  UNIQUE(user_id, idempotency_key));
+  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL, hold_id INTEGER NOT NULL, booking_id INTEGER NOT NULL,
+  idempotency_key TEXT NOT NULL, gateway_key TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL,
+  payment_method TEXT NOT NULL, payment_ref TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL CHECK(status IN ('PENDING','REQUIRES_ACTION','SUCCEEDED','DECLINED','REFUNDED')),
+  decline_code TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', refund_ref TEXT,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE(user_id, idempotency_key));
+CREATE INDEX IF NOT EXISTS payments_by_booking ON payments(booking_id);
+-- Gateway events (webhooks) already applied: each is processed once.
+CREATE TABLE IF NOT EXISTS payment_events(
+  id TEXT PRIMARY KEY, type TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
 PRAGMA user_version = 1;
 )sql";
 }  // namespace

@@ -84,13 +84,18 @@ class SqliteLedger final : public core::Ledger {
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override;
-  core::Result<core::Hold> begin_checkout(core::HoldId id, core::UserId user, TimeMs now) override;
-  void abort_checkout(const core::Hold& hold, TimeMs now) override;
-  core::Result<core::Booking> complete_checkout(const core::Hold& hold, const core::CheckoutPayment& payment,
+  core::Result<core::CheckoutRecord> begin_checkout(core::HoldId id, core::UserId user,
+                                                    const core::CheckoutStart& start, TimeMs now) override;
+  core::Result<core::Settlement> settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
                                                 TimeMs now) override;
-  core::Status fail_checkout(const core::Hold& hold, const core::CheckoutPayment& payment, TimeMs now) override;
+  core::Status record_refund(core::BookingId booking, const std::string& refund_ref) override;
+  bool payment_event_seen(const std::string& event_id) override;
+  core::Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) override;
+  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) override;
+  std::optional<core::Booking> booking_by_id(core::BookingId id) override { return read_booking(id); }
   core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override;
-  std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id) override;
+  std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                          bool include_failed) override;
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
@@ -100,6 +105,11 @@ class SqliteLedger final : public core::Ledger {
   core::SeatCounts loaded_counts(TimeMs now);
 
  private:
+  struct PendingBooking {
+    core::HoldId hold_id = 0;
+    core::UserId user_id = 0;
+    std::vector<core::SeatId> seats;
+  };
   // One per event: its state machine and the mutex that serialises everything done to it.
   struct Slot {
     std::mutex mu;  // guards everything below
@@ -108,6 +118,9 @@ class SqliteLedger final : public core::Ledger {
     // learns the truth from memory rather than from a row not yet updated. Bounded, oldest dropped.
     std::unordered_map<core::HoldId, core::HoldState> finished;
     std::deque<core::HoldId> finished_order;
+    // Bookings awaiting payment, so settling one (checkout reply, webhook, reconciler — whichever
+    // comes first) happens exactly once, decided under mu.
+    std::unordered_map<core::BookingId, PendingBooking> pending;
   };
   static constexpr size_t kFinishedRememberedMax = 4096;
   static constexpr int64_t kSweepRowsPerPassMax = 10'000;

@@ -36,9 +36,14 @@ constexpr Check kChecks[] = {
     {"every cancelled booking was refunded",
      "SELECT COUNT(*) FROM bookings b LEFT JOIN payments p ON p.id = b.payment_id WHERE b.status = 'CANCELLED' "
      "AND (p.id IS NULL OR p.status <> 'REFUNDED')"},
+    {"no booking pending or failed owns a sold seat",
+     "SELECT COUNT(*) FROM sold_seats s JOIN bookings b ON b.id = s.booking_id WHERE b.status <> 'CONFIRMED'"},
+    {"every payment belongs to its booking",
+     "SELECT COUNT(*) FROM payments p LEFT JOIN bookings b ON b.id = p.booking_id WHERE b.id IS NULL "
+     "OR b.payment_id <> p.id OR p.amount <> b.total_amount"},
     {"every converted hold has its booking",
-     "SELECT COUNT(*) FROM holds h LEFT JOIN bookings b ON b.hold_id = h.id WHERE h.state = 'CONVERTED' "
-     "AND (b.id IS NULL OR b.id <> h.booking_id)"},
+     "SELECT COUNT(*) FROM holds h LEFT JOIN bookings b ON b.id = h.booking_id WHERE h.state = 'CONVERTED' "
+     "AND (b.id IS NULL OR b.hold_id <> h.id OR b.status NOT IN ('CONFIRMED','CANCELLED'))"},
     {"bookings hold the seats of their hold",
      "SELECT COUNT(*) FROM (SELECT b.id, s.seat FROM bookings b JOIN booking_seats s ON s.booking_id = b.id "
      "EXCEPT SELECT b.id, hs.seat FROM bookings b JOIN hold_seats hs ON hs.hold_id = b.hold_id)"},

@@ -1,0 +1,94 @@
+#include "app/payments.hpp"
+
+#include "app/sales.hpp"
+#include "core/limits.hpp"
+
+namespace ticketd::app {
+
+using core::Code;
+using core::make_error;
+
+Payments::Payments(core::Ledger& ledger, core::PaymentGateway& gateway, core::PaymentEventVerifier* verifier,
+                   const Clock& clock, Millis reconcile_after, Metrics& metrics)
+    : ledger_(ledger), gateway_(gateway), verifier_(verifier), clock_(clock), reconcile_after_(reconcile_after),
+      metrics_(metrics) {}
+
+core::Status Payments::handle_webhook(std::string_view body, std::string_view signature_header) {
+  if (!verifier_) return make_error(Code::NotFound, "this payment gateway sends no webhooks");
+  auto event = verifier_->verify(body, signature_header, clock_.now());
+  if (!event) {
+    metrics_.count("payment_events", "rejected");
+    return event.error();
+  }
+  if (ledger_.payment_event_seen(event->id)) {
+    metrics_.count("payment_events", "duplicate");
+    return core::ok_status();
+  }
+  return apply(*event);
+}
+
+core::Status Payments::apply(const core::PaymentEvent& event) {
+  const TimeMs now = clock_.now();
+  std::optional<core::Booking> booking;
+  if (event.booking_id > 0) booking = ledger_.booking_by_id(event.booking_id);
+  if (!booking || event.kind == core::PaymentEventKind::Other) {
+    metrics_.count("payment_events", "ignored");
+    return ledger_.record_payment_event(event.id, event.type, now);
+  }
+  if (event.kind == core::PaymentEventKind::Refunded) {
+    // A refund made outside ticketd (the gateway's dashboard): the booking is cancelled and its seats
+    // return. Refunds ticketd made itself find the booking cancelled already.
+    if (booking->status == core::BookingStatus::Confirmed && event.amount_refunded >= booking->total_amount) {
+      auto cancelled = ledger_.cancel_booking(*booking, "gateway:" + event.payment_ref, now);
+      if (!cancelled) return cancelled.error();
+    }
+    metrics_.count("payment_events", "refunded");
+    return ledger_.record_payment_event(event.id, event.type, now);
+  }
+  core::CheckoutRecord rec;  // what apply_charge needs, from the booking the event names
+  rec.booking_id = booking->id;
+  rec.hold_id = booking->hold_id;
+  rec.user_id = booking->user_id;
+  rec.event_id = booking->event_id;
+  rec.amount = booking->total_amount;
+  rec.currency = booking->currency;
+  rec.gateway_key = "ticketd-booking-" + std::to_string(booking->id);
+  core::ChargeResult charge{event.kind == core::PaymentEventKind::Succeeded ? core::ChargeStatus::Succeeded
+                                                                             : core::ChargeStatus::Declined,
+                            event.payment_ref, event.decline_code, event.message, ""};
+  auto applied = apply_charge(ledger_, gateway_, rec, charge, event.id, now, metrics_);
+  metrics_.count("payment_events", event.kind == core::PaymentEventKind::Succeeded ? "succeeded" : "failed");
+  // A decline or a late payment is an answer to the webhook, not an error of it.
+  if (!applied && applied.error().code == Code::Unavailable) return applied.error();
+  return core::ok_status();
+}
+
+size_t Payments::reconcile() {
+  const TimeMs now = clock_.now();
+  const auto stale = ledger_.payments_to_reconcile(now - reconcile_after_, kReconcileBatchMax);
+  size_t settled = 0;
+  for (const core::CheckoutRecord& rec : stale) {
+    if (rec.status == core::BookingStatus::Failed) {  // paid, seats gone, refund not yet made
+      auto refund = gateway_.refund(rec.payment_ref, rec.amount, rec.gateway_key + "-refund");
+      if (refund && ledger_.record_refund(rec.booking_id, *refund)) ++settled;
+      continue;
+    }
+    core::Result<core::ChargeResult> charged = make_error(Code::Unavailable, "unknown");
+    if (rec.payment_ref.empty()) {
+      // The charge never got an answer: repeating it with the same key returns what happened.
+      charged = gateway_.charge({rec.amount, rec.currency, rec.payment_method, rec.gateway_key, rec.booking_id,
+                                 rec.hold_id, rec.user_id, rec.event_id});
+    } else {
+      charged = gateway_.retrieve(rec.payment_ref);
+    }
+    if (charged && (charged->status == core::ChargeStatus::RequiresAction ||
+                    charged->status == core::ChargeStatus::Processing))
+      continue;  // still with the buyer or the bank
+    auto applied = apply_charge(ledger_, gateway_, rec, charged, "", now, metrics_);
+    if (applied || applied.error().code != Code::Unavailable) ++settled;
+  }
+  if (settled) metrics_.count("reconciled", "settled");
+  return settled;
+}
+
+}  // namespace ticketd::app
