@@ -19,6 +19,8 @@
 #include "app/sales.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "payments/stripe/event_verifier.hpp"
+#include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -38,7 +40,54 @@ struct ServeConfig {
   int64_t reconcile_after_s = 120;
   std::string log_level = "info";
   bool demo = false;
+  // Stripe: used when a secret key is set; otherwise the in-process test provider.
+  std::string stripe_secret_key;
+  std::string stripe_webhook_secrets;  // comma-separated: more than one during a rotation
+  std::string stripe_api_base = "https://api.stripe.com";
+  int64_t stripe_timeout_ms = 10'000;
+  int stripe_attempts_max = 4;
 };
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    const size_t comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The gateway and its webhook verifier, chosen by configuration. main() is the only place that knows.
+struct PaymentWiring {
+  std::unique_ptr<core::PaymentGateway> gateway;
+  std::unique_ptr<core::PaymentEventVerifier> verifier;  // null: no webhooks
+};
+
+core::Result<PaymentWiring> wire_payments(const ServeConfig& cfg) {
+  PaymentWiring w;
+  if (cfg.stripe_secret_key.empty()) {
+    spdlog::info("payments provider=test (set TICKETD_STRIPE_SECRET_KEY to use Stripe)");
+    w.gateway = std::make_unique<payments::TestGateway>();
+    return w;
+  }
+  payments::StripeConfig stripe;
+  stripe.api_base = cfg.stripe_api_base;
+  stripe.secret_key = cfg.stripe_secret_key;
+  stripe.request_timeout = Millis(cfg.stripe_timeout_ms);
+  stripe.attempts_max = cfg.stripe_attempts_max;
+  if (auto s = payments::validate_stripe_config(stripe); !s) return s.error();
+  const auto secrets = split_commas(cfg.stripe_webhook_secrets);
+  if (secrets.empty())
+    return core::make_error(core::Code::InvalidRequest, "TICKETD_STRIPE_WEBHOOK_SECRET is required with Stripe");
+  w.gateway = std::make_unique<payments::StripeGateway>(stripe);
+  w.verifier = std::make_unique<payments::StripeEventVerifier>(secrets);
+  spdlog::info("payments provider=stripe api_base={} webhook_secrets={}", cfg.stripe_api_base, secrets.size());
+  return w;
+}
 
 // Runs `work` every `interval` on its own thread until destroyed. Used for the hold sweeper (lapsed
 // holds marked on disk; correctness never waits for it) and the payment reconciler.
@@ -133,11 +182,16 @@ int serve(const ServeConfig& cfg) {
   store::sqlite::SqliteAccountStore accounts_store(db);
   store::sqlite::SqliteCatalogStore catalog_store(db);
   store::sqlite::SqliteLedger ledger(db);
-  payments::TestGateway gateway;
+  auto wired = wire_payments(cfg);
+  if (!wired) {
+    std::cerr << "ticketd: payments: " << wired.error().message << "\n";
+    return 2;
+  }
+  core::PaymentGateway& gateway = *wired->gateway;
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
-  app::Payments payments(ledger, gateway, nullptr, clock, Millis(cfg.reconcile_after_s * 1000), metrics);
+  app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
   const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");
@@ -235,6 +289,16 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
+  serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")
+      ->envname("TICKETD_STRIPE_SECRET_KEY");
+  serve_cmd->add_option("--stripe-webhook-secret", cfg.stripe_webhook_secrets,
+                        "webhook endpoint secret(s), comma-separated (whsec_...)")
+      ->envname("TICKETD_STRIPE_WEBHOOK_SECRET");
+  serve_cmd->add_option("--stripe-api-base", cfg.stripe_api_base, "Stripe API base URL")->envname("TICKETD_STRIPE_API_BASE");
+  serve_cmd->add_option("--stripe-timeout-ms", cfg.stripe_timeout_ms, "per-attempt timeout of a Stripe call")
+      ->envname("TICKETD_STRIPE_TIMEOUT_MS")->check(CLI::Range(100, 60'000));
+  serve_cmd->add_option("--stripe-attempts", cfg.stripe_attempts_max, "attempts per Stripe call, retries included")
+      ->envname("TICKETD_STRIPE_ATTEMPTS")->check(CLI::Range(1, 10));
   std::string verify_dir = "./data";
   auto* verify_cmd = cli.add_subcommand("verify", "audit a data directory offline; exit 0 iff consistent");
   verify_cmd->add_option("--data-dir", verify_dir, "the data directory")->envname("TICKETD_DATA_DIR");

@@ -30,7 +30,9 @@ core::Status Payments::handle_webhook(std::string_view body, std::string_view si
 core::Status Payments::apply(const core::PaymentEvent& event) {
   const TimeMs now = clock_.now();
   std::optional<core::Booking> booking;
-  if (event.booking_id > 0) booking = ledger_.booking_by_id(event.booking_id);
+  core::BookingId booking_id = event.booking_id;
+  if (booking_id == 0) booking_id = ledger_.booking_by_payment_ref(event.payment_ref).value_or(0);
+  if (booking_id > 0) booking = ledger_.booking_by_id(booking_id);
   if (!booking || event.kind == core::PaymentEventKind::Other) {
     metrics_.count("payment_events", "ignored");
     return ledger_.record_payment_event(event.id, event.type, now);

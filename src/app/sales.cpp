@@ -130,7 +130,7 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
     metrics.count("checkouts", "late_refunded");
   }
   const core::Booking& b = settled->booking;
-  metrics.count("checkouts", core::to_string(b.status));
+  metrics.count("settlements", core::to_string(b.status));
   if (b.status == core::BookingStatus::Failed) {
     if (b.decline_code == "seats_taken") return make_error(Code::HoldExpired, b.message);
     core::Error e = make_error(Code::PaymentFailed, b.message.empty() ? "the payment was declined" : b.message);

@@ -103,6 +103,7 @@ class Ledger {
 
   virtual Result<Booking> find_booking(BookingId id, UserId user) = 0;
   virtual std::optional<Booking> booking_by_id(BookingId id) = 0;  // any user's: for gateway events
+  virtual std::optional<BookingId> booking_by_payment_ref(const std::string& payment_ref) = 0;
   // Newest first; before_id = 0 for the first page. FAILED bookings (unpaid attempts) only on request.
   virtual std::vector<Booking> list_bookings(UserId user, uint32_t limit, BookingId before_id, bool include_failed) = 0;
   virtual Result<Booking> cancel_booking(const Booking& booking, const std::string& refund_ref, TimeMs now) = 0;

@@ -404,6 +404,15 @@ core::Status SqliteLedger::record_refund(core::BookingId booking, const std::str
   });
 }
 
+std::optional<core::BookingId> SqliteLedger::booking_by_payment_ref(const std::string& payment_ref) {
+  if (payment_ref.empty()) return std::nullopt;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT booking_id FROM payments WHERE payment_ref = ?1");
+  st.bind(1, payment_ref);
+  if (!st.step()) return std::nullopt;
+  return st.int64(0);
+}
+
 bool SqliteLedger::payment_event_seen(const std::string& event_id) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare("SELECT 1 FROM payment_events WHERE id = ?1");

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS payments(
   decline_code TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '', refund_ref TEXT,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, UNIQUE(user_id, idempotency_key));
 CREATE INDEX IF NOT EXISTS payments_by_booking ON payments(booking_id);
+CREATE INDEX IF NOT EXISTS payments_by_ref ON payments(payment_ref);
 -- Gateway events (webhooks) already applied: each is processed once.
 CREATE TABLE IF NOT EXISTS payment_events(
   id TEXT PRIMARY KEY, type TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;

@@ -93,6 +93,7 @@ class SqliteLedger final : public core::Ledger {
   core::Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) override;
   std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) override;
   std::optional<core::Booking> booking_by_id(core::BookingId id) override { return read_booking(id); }
+  std::optional<core::BookingId> booking_by_payment_ref(const std::string& payment_ref) override;
   core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override;
   std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
                                           bool include_failed) override;
