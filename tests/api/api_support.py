@@ -329,11 +329,14 @@ class Server:
     Output goes to `log_path` (appended across restarts) and its tail is quoted when something fails.
     """
 
-    def __init__(self, data_dir: Path, *, hold_ttl_s: int, log_path: Path, threads: int | None = None) -> None:
+    def __init__(self, data_dir: Path, *, hold_ttl_s: int, log_path: Path, threads: int | None = None,
+                 port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.hold_ttl_s = hold_ttl_s
         self.log_path = log_path
         self.threads = threads
+        self.fixed_port = port  # when a peer (a payment gateway's webhooks) must know it in advance
+        self.extra_env = extra_env or {}
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -346,12 +349,12 @@ class Server:
         if not binary.is_file():
             raise FileNotFoundError(f"ticketd binary not found at {binary}: build it or set TICKETD_BIN")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = self.fixed_port or free_port()
         args = [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
                 "--hold-ttl", str(self.hold_ttl_s), "--log-level", "warn", *backend_args()]
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
-        env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.extra_env)
         self.starts += 1
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(args)}\n".encode())
