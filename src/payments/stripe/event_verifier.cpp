@@ -1,5 +1,9 @@
 #include "payments/stripe/event_verifier.hpp"
 
+#include <utility>
+
+#include "base/assert.hpp"
+
 #include "payments/stripe/webhook.hpp"
 
 namespace ticketd::payments {

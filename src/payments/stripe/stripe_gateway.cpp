@@ -205,11 +205,12 @@ struct StripeGateway::Transfer {
 
   std::string describe(CURLcode code) const { return message[0] ? message : curl_easy_strerror(code); }
 
-  EasyHandle easy;
+  // Declared before `easy`, so they outlive it: the handle points into all of them.
   HeaderList headers;
   std::string url;
   BodySink sink;
   char message[CURL_ERROR_SIZE] = {};
+  EasyHandle easy;
 };
 
 core::Status validate_stripe_config(const StripeConfig& c) {

@@ -7,10 +7,11 @@
 //   2. Transport errors (refused, timed out, closed without an answer...), 409, 429 and 5xx are retried
 //      with exponential backoff and full jitter, at most attempts_max times in all; then the call fails
 //      with Unavailable ("payment outcome unknown"), and retrying later with the same key is still safe.
+//      Failures no retry can fix (malformed URL, failed certificate check) fail at once, also Unavailable.
 //      One call therefore blocks for at most
 //        attempts_max * (connect_timeout + request_timeout) + (attempts_max - 1) * backoff_max.
-//   3. Answers over kStripeResponseBytesMax are abandoned (Unavailable, not retried: a replay would be
-//      as large).
+//   3. Answers over kStripeResponseBytesMax (stripe_response.hpp) are abandoned: Unavailable, not
+//      retried (a replay would be as large).
 //   4. The secret key goes into the Authorization header and nowhere else: it is never logged, never
 //      in an error message (curl's verbose mode stays off).
 //
@@ -33,10 +34,15 @@
 namespace ticketd::payments {
 
 struct StripeConfig {
-  std::string api_base = "https://api.stripe.com";  // no trailing slash; http:// only for fakes
-  std::string secret_key;                           // sk_live_... / sk_test_...; never logged
-  std::chrono::milliseconds connect_timeout{2000}, request_timeout{10000};  // per attempt
-  int attempts_max = 4;  // in all, first attempt included
+  // No trailing slash. http:// only for fakes (tools/fake-stripe).
+  std::string api_base = "https://api.stripe.com";
+  // sk_live_... / sk_test_...: sent in the Authorization header, never logged.
+  std::string secret_key;
+  // Per attempt.
+  std::chrono::milliseconds connect_timeout{2000}, request_timeout{10000};
+  // In all, the first attempt included.
+  int attempts_max = 4;
+  // Full jitter: attempt n (n >= 2) waits uniform(0, min(backoff_max, backoff_first * 2^(n-2))).
   std::chrono::milliseconds backoff_first{100}, backoff_max{2000};
 };
 
@@ -56,10 +62,10 @@ inline constexpr const char* kStripeApiVersion = "2024-06-20";
 core::Status validate_stripe_config(const StripeConfig& config);
 
 struct StripeCounters {
-  uint64_t attempts = 0;            // HTTP requests sent (first tries and retries)
-  uint64_t retries = 0;             // attempts after the first
-  uint64_t exhausted = 0;           // calls that ran out of attempts: outcome unknown
-  uint64_t responses_too_large = 0; // answers abandoned at kStripeResponseBytesMax
+  uint64_t attempts = 0;             // HTTP requests sent (first tries and retries)
+  uint64_t retries = 0;              // attempts after the first
+  uint64_t exhausted = 0;            // calls that ran out of attempts: outcome unknown
+  uint64_t responses_too_large = 0;  // answers abandoned at kStripeResponseBytesMax
 };
 
 class StripeGateway final : public core::PaymentGateway {

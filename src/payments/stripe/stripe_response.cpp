@@ -40,7 +40,9 @@ const json::object* get_object(const json::object& object, std::string_view key)
   return value && value->is_object() ? &value->get_object() : nullptr;
 }
 
-std::string clip(std::string_view text) { return std::string(text.substr(0, kStripeMessageBytesMax)); }
+std::string clip(std::string_view text) {
+  return std::string(text.substr(0, kStripeMessageBytesMax));
+}
 
 // The fields of Stripe's error object we act on (https://stripe.com/docs/api/errors).
 struct StripeError {

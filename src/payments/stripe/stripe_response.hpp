@@ -35,8 +35,7 @@ bool stripe_status_is_retryable(long http_status);
 
 // REQUIRES: !stripe_status_is_retryable(http_status) — the retry loop is done with it.
 // A PaymentIntent (or a 402 card_error) becomes a ChargeResult; see the .cpp for the table.
-core::Result<core::ChargeResult> map_stripe_intent_response(IntentCall call, long http_status,
-                                                             std::string_view body);
+core::Result<core::ChargeResult> map_stripe_intent_response(IntentCall call, long http_status, std::string_view body);
 
 // REQUIRES: !stripe_status_is_retryable(http_status).
 // The refund's id; "already_refunded" for Stripe's charge_already_refunded (our refunds are intents:

@@ -26,7 +26,9 @@ constexpr size_t kJsonDepthMax = 64;
 // Copied messages are one sentence at Stripe; a signed event is trusted, but our records stay bounded.
 constexpr size_t kMessageBytesMax = 300;
 
-core::Error invalid(const char* message) { return make_error(Code::InvalidRequest, message); }
+core::Error invalid(const char* message) {
+  return make_error(Code::InvalidRequest, message);
+}
 
 struct SignatureHeader {
   int64_t timestamp_s = -1;
@@ -129,7 +131,9 @@ int64_t get_int(const json::object& object, std::string_view key) {
   return 0;
 }
 
-std::string clip(std::string_view text) { return std::string(text.substr(0, kMessageBytesMax)); }
+std::string clip(std::string_view text) {
+  return std::string(text.substr(0, kMessageBytesMax));
+}
 
 // Stripe metadata values are strings; we wrote booking_id as decimal digits.
 core::BookingId booking_id_of(const json::object& object) {

@@ -37,15 +37,15 @@ inline constexpr size_t kWebhookBodyBytesMax = size_t{1} << 20;
 inline constexpr std::chrono::seconds kWebhookToleranceDefault{300};
 
 struct StripeEvent {
-  std::string id;    // evt_...
-  std::string type;  // "payment_intent.succeeded", "charge.refunded", ...
-  std::string object_id;  // pi_... or ch_...
+  std::string id;              // evt_...
+  std::string type;            // "payment_intent.succeeded", "charge.refunded", ...
+  std::string object_id;       // pi_... or ch_...
   std::string payment_intent;  // the intent id (for charge.* events: data.object.payment_intent)
   std::string status;
   int64_t amount = 0;
   int64_t amount_refunded = 0;
-  std::string decline_code;  // intents: last_payment_error.decline_code (else .code); charges: failure_code
-  std::string message;       // intents: last_payment_error.message; charges: failure_message
+  std::string decline_code;        // intents: last_payment_error.decline_code (else .code); charges: failure_code
+  std::string message;             // intents: last_payment_error.message; charges: failure_message
   core::BookingId booking_id = 0;  // metadata.booking_id, 0 if absent (or not a positive integer)
 };
 
