@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/assert.hpp"
+#include "payments/stripe/json_fields.hpp"
 
 namespace ticketd::payments {
 namespace {
@@ -29,16 +30,8 @@ std::optional<json::object> parse_object(std::string_view body) {
   return std::move(value.as_object());
 }
 
-std::string_view get_string(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (!value || !value->is_string()) return {};
-  return value->get_string();
-}
-
-const json::object* get_object(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  return value && value->is_object() ? &value->get_object() : nullptr;
-}
+using stripe_json::get_object;
+using stripe_json::get_string;
 
 std::string clip(std::string_view text) {
   return std::string(text.substr(0, kStripeMessageBytesMax));

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "base/assert.hpp"
+#include "payments/stripe/json_fields.hpp"
 
 namespace ticketd::payments {
 namespace {
@@ -111,16 +112,8 @@ bool any_signature_matches(const SignatureHeader& header, std::string_view body,
   return matched;
 }
 
-std::string_view get_string(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  if (!value || !value->is_string()) return {};
-  return value->get_string();
-}
-
-const json::object* get_object(const json::object& object, std::string_view key) {
-  const json::value* value = object.if_contains(key);
-  return value && value->is_object() ? &value->get_object() : nullptr;
-}
+using stripe_json::get_object;
+using stripe_json::get_string;
 
 int64_t get_int(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);
