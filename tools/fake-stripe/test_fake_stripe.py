@@ -98,11 +98,13 @@ def fake_stripe(*extra_args):
 
 
 def read_port(process):
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    assert selector.select(timeout=STARTUP_TIMEOUT_S), "the server never announced its port"
-    line = process.stdout.readline().decode()
-    assert line.startswith("FAKE_STRIPE_PORT="), line
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        ready = selector.select(timeout=STARTUP_TIMEOUT_S)
+    line = process.stdout.readline().decode() if ready else ""
+    # Say why, if it ever fails: the server's own stderr is in pytest's captured output.
+    assert line.startswith("FAKE_STRIPE_PORT="), \
+        f"no port announcement within {STARTUP_TIMEOUT_S} s: line={line!r} exit status={process.poll()}"
     return int(line.strip().split("=", 1)[1])
 
 
@@ -270,10 +272,52 @@ def test_bracket_notation_fills_metadata_and_arrays(stripe):
     assert intent["payment_method_types"] == ["card"] and intent["description"] == "Seat A1"
 
 
+def test_metadata_limits_accept_the_bound_and_refuse_one_more(stripe):
+    def create(metadata):
+        fields = [("amount", "100"), ("currency", "usd")] + [(f"metadata[{k}]", v) for k, v in metadata.items()]
+        status, _, body = stripe.post_form("/v1/payment_intents", fields)
+        return status, json.loads(body)
+
+    assert create({f"k{i}": "v" for i in range(50)})[0] == 200
+    assert create({"k" * 40: "v" * 500})[0] == 200
+    for metadata in ({f"k{i}": "v" for i in range(51)}, {"k" * 41: "v"}, {"k": "v" * 501}):
+        status, body = create(metadata)
+        assert status == 400 and body["error"]["param"].startswith("metadata")
+
+
+def test_keep_alive_connection_serves_many_requests(stripe):
+    connection = http.client.HTTPConnection("127.0.0.1", stripe.port, timeout=30)
+    try:
+        for _ in range(5):
+            connection.request("POST", "/v1/payment_intents", body=b"amount=100&currency=usd&payment_method="
+                               b"pm_card_visa&confirm=true", headers={"Authorization": f"Bearer {API_KEY}"})
+            response = connection.getresponse()
+            assert response.status == 200 and json.loads(response.read())["status"] == "succeeded"
+    finally:
+        connection.close()
+    assert stripe.stats()["charges"] == 5
+
+
+def test_parallel_payments_are_each_charged_once(stripe):
+    def pay_many(worker):
+        for i in range(10):
+            assert stripe.pay("pm_card_visa", 100, key=f"w{worker}-{i}")[0] == 200
+            assert stripe.pay("pm_card_visa", 100, key=f"w{worker}-{i}")[0] == 200  # a retry
+
+    threads = [threading.Thread(target=pay_many, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT_TIMEOUT_S * 3)
+    stats = stripe.stats()
+    assert stats["charges"] == 80 and stats["charged_amount_total"] == 8000 and stats["idempotent_replays"] == 80
+
+
 def test_api_key_is_required_and_must_match(stripe):
     status, _, body = stripe.request("GET", "/v1/payment_intents/pi_x", auth=False)
     assert status == 401 and json.loads(body)["error"]["type"] == "invalid_request_error"
-    status, _, body = stripe.request("GET", "/v1/payment_intents/pi_x", headers={"Authorization": "Bearer sk_test_wrong_key_1"})
+    status, _, body = stripe.request("GET", "/v1/payment_intents/pi_x",
+                                     headers={"Authorization": "Bearer sk_test_wrong_key_1"})
     error = json.loads(body)["error"]
     assert status == 401 and error["message"].startswith("Invalid API Key provided")
     assert "sk_test_wrong_key_1" not in error["message"]  # masked, as Stripe does
@@ -330,6 +374,13 @@ def test_same_key_with_other_params_is_an_idempotency_error(stripe):
     assert body["error"]["message"].startswith("Keys for idempotent requests can only be used with the same parameters")
     status, _, raw = stripe.post_form("/v1/refunds", [("payment_intent", "pi_x")], key="order-2")
     assert status == 400 and json.loads(raw)["error"]["type"] == "idempotency_error"
+    assert stripe.stats()["charges"] == 1
+
+
+def test_idempotency_keys_may_be_255_characters_but_not_256(stripe):
+    assert stripe.pay("pm_card_visa", key="k" * 255)[0] == 200
+    status, body, _, _ = stripe.pay("pm_card_visa", key="k" * 256)
+    assert status == 400 and body["error"]["type"] == "invalid_request_error"
     assert stripe.stats()["charges"] == 1
 
 
@@ -422,7 +473,8 @@ def test_partial_then_full_refund_then_already_refunded(stripe):
     stats = stripe.stats()
     assert stats["refunds"] == 2 and stats["refunded_amount_total"] == 1000
     assert stripe.test_get("/_test/charges")["charges"][0]["amount_refunded"] == 1000
-    refunded = [e["data"]["object"] for e in stripe.test_get("/_test/events")["events"] if e["type"] == "charge.refunded"]
+    events = stripe.test_get("/_test/events")["events"]
+    refunded = [e["data"]["object"] for e in events if e["type"] == "charge.refunded"]
     assert [(c["amount_refunded"], c["refunded"]) for c in refunded] == [(400, False), (1000, True)]
     assert refunded[0]["object"] == "charge" and refunded[0]["payment_intent"] == intent["id"]
 
@@ -467,6 +519,7 @@ def test_webhook_is_signed_with_the_secret_and_describes_the_intent(receiver):
     event = json.loads(raw)
     assert event["object"] == "event" and event["id"].startswith("evt_") and event["livemode"] is False
     assert event["type"] == "payment_intent.succeeded" and event["api_version"] == "2024-06-20"
+    assert event["pending_webhooks"] == 1 and event["request"]["id"].startswith("req_")
     assert event["data"]["object"]["id"] == intent["id"]
     assert event["data"]["object"]["metadata"] == {"booking_id": "99"}
 
@@ -536,6 +589,7 @@ def test_without_a_webhook_url_events_are_only_stored(stripe):
     stripe.pay("pm_card_chargeDeclined")
     events = stripe.test_get("/_test/events")["events"]
     assert [e["type"] for e in events] == ["payment_intent.succeeded", "payment_intent.payment_failed"]
+    assert all(e["pending_webhooks"] == 0 for e in events)
     stats = stripe.stats()
     assert stats["webhooks_queued"] == 0 and stats["webhooks_delivered"] == 0
 
