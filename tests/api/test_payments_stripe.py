@@ -144,6 +144,22 @@ def test_a_lost_reply_is_retried_with_the_same_key_and_charges_once(fake, pay_se
     assert fake.stats()["idempotent_replays"] >= 1
 
 
+def test_a_webhook_arriving_before_the_checkout_reply_settles_it_once(fake, pay_server, buyers) -> None:
+    """The charge takes effect and its webhook is delivered while the reply is still on its way (below
+    ticketd's 1 s timeout, so no retry): whichever settles first, the booking is confirmed once."""
+    user = buyers[11]
+    event = _event(pay_server)
+    hold = expect(hold_seats(user.client, event["id"], [6]), 201)
+    delivered_before = fake.stats()["webhooks_delivered"]
+    fake.faults(reply_delay_ms=600)
+    booking = expect(checkout(user.client, hold["id"]), 201)
+    assert booking["status"] == "CONFIRMED"
+    assert fake.stats()["webhooks_delivered"] > delivered_before
+    assert len(_charges_for(fake, booking["id"])) == 1
+    assert compact_status(user.client, event["id"])[6] == "S"
+    assert _booking(user.client, booking["id"])["status"] == "CONFIRMED"
+
+
 def test_client_timeouts_leave_the_booking_pending_and_a_retry_charges_once(fake, pay_server, buyers) -> None:
     user = buyers[4]
     event = _event(pay_server)
