@@ -93,11 +93,22 @@ CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::st
     if (inflight_.size() >= kCheckoutsInflightMax) return make_error(Code::Unavailable, "too many checkouts in flight");
     inflight_.emplace(InflightKey{user, key}, Inflight{id, mine.get_future().share()});
   }
-  CheckoutResult result = run_checkout(user, id, key, pm);
-  mine.set_value(result);
-  std::lock_guard lock(inflight_mu_);
-  inflight_.erase({user, key});
-  return result;
+  // Whatever happens (even an exception from a store read), waiters get an answer and the key is
+  // released, so a later retry is not stuck behind a broken promise.
+  auto release = [&] {
+    std::lock_guard lock(inflight_mu_);
+    inflight_.erase({user, key});
+  };
+  try {
+    CheckoutResult result = run_checkout(user, id, key, pm);
+    mine.set_value(result);
+    release();
+    return result;
+  } catch (...) {
+    mine.set_exception(std::current_exception());
+    release();
+    throw;
+  }
 }
 
 core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
