@@ -17,6 +17,7 @@
 #include "app/password.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
+#include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "payments/stripe/event_verifier.hpp"
@@ -37,7 +38,7 @@ struct ServeConfig {
   int64_t session_ttl_s = 86'400;
   int64_t sweep_interval_ms = 1'000;
   int64_t reconcile_interval_ms = 30'000;
-  int64_t reconcile_after_s = 120;
+  int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   std::string log_level = "info";
   bool demo = false;
   // Stripe: used when a secret key is set; otherwise the in-process test provider.

@@ -1,7 +1,6 @@
 #include "app/payments.hpp"
 
 #include "app/sales.hpp"
-#include "core/limits.hpp"
 
 namespace ticketd::app {
 
