@@ -73,6 +73,7 @@ struct Settlement {
 struct SeatMap {
   std::string status;  // one of "AHS" per seat, in seat-id order
   SeatCounts counts;
+  uint64_t version = 0;  // the event's seat-change version this map reflects (see seat_changes.hpp)
 };
 
 class Ledger {
