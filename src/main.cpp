@@ -23,6 +23,8 @@
 #include "payments/stripe/event_verifier.hpp"
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/redis/redis.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 using namespace ticketd;
@@ -31,7 +33,11 @@ namespace {
 
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
+  std::string store = "embedded";  // embedded (SQLite) | postgres (PostgreSQL + Redis)
   std::string data_dir = "./data";
+  std::string postgres_url;
+  std::string redis_url;
+  int postgres_pool = 32;
   int64_t hold_ttl_s = 600;
   int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int worker_threads = 64;
@@ -148,6 +154,67 @@ void seed_demo(app::Catalog& catalog, const Clock& clock) {
   spdlog::info("demo venue_id={} event_id={} seats={}", (*venue)->id, event->id, event->seats_total);
 }
 
+// The stores, chosen by configuration: embedded (SQLite under --data-dir) or distributed
+// (PostgreSQL + Redis). main() is the only place that knows which.
+struct StoreWiring {
+  // Embedded.
+  std::unique_ptr<store::sqlite::Database> sqlite;
+  store::sqlite::SqliteLedger* sqlite_ledger = nullptr;
+  // Distributed.
+  std::unique_ptr<store::postgres::Pool> pg;
+  std::unique_ptr<store::redis::RedisClient> redis;
+  std::unique_ptr<core::SeatFront> front;
+  // Ports.
+  std::unique_ptr<core::AccountStore> accounts;
+  std::unique_ptr<core::CatalogStore> catalog;
+  std::unique_ptr<core::Ledger> ledger;
+};
+
+core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metrics) {
+  StoreWiring w;
+  if (cfg.store == "embedded") {
+    w.sqlite = std::make_unique<store::sqlite::Database>(cfg.data_dir, &metrics);
+    w.accounts = std::make_unique<store::sqlite::SqliteAccountStore>(*w.sqlite);
+    w.catalog = std::make_unique<store::sqlite::SqliteCatalogStore>(*w.sqlite);
+    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite);
+    w.sqlite_ledger = ledger.get();
+    w.ledger = std::move(ledger);
+    spdlog::info("store=embedded data_dir={}", cfg.data_dir);
+    return w;
+  }
+  if (cfg.store != "postgres") return core::make_error(core::Code::InvalidRequest, "--store must be embedded or postgres");
+  if (cfg.postgres_url.empty()) return core::make_error(core::Code::InvalidRequest, "--store postgres needs --postgres-url");
+  if (cfg.redis_url.empty()) return core::make_error(core::Code::InvalidRequest, "--store postgres needs --redis-url");
+  store::redis::RedisConfig redis_cfg;
+  std::string error;
+  if (!store::redis::parse_redis_url(cfg.redis_url, redis_cfg, error)) return core::make_error(core::Code::InvalidRequest, error);
+  w.pg = std::make_unique<store::postgres::Pool>(cfg.postgres_url, static_cast<size_t>(cfg.postgres_pool));
+  try {
+    auto lease = w.pg->acquire();
+    store::postgres::migrate(*lease);
+  } catch (const store::postgres::PgError& e) {
+    return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
+  }
+  w.redis = std::make_unique<store::redis::RedisClient>(redis_cfg);
+  w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
+  w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
+  w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
+  w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, w.front.get(), &metrics);
+  spdlog::info("store=postgres postgres_pool={} redis={}:{}/{}", cfg.postgres_pool, redis_cfg.host, redis_cfg.port,
+               redis_cfg.db);
+  return w;
+}
+
+// Counts the seat changes this node hears of (from every node, over Redis pub/sub).
+class CountingSeatSink final : public core::SeatChangeSink {
+ public:
+  explicit CountingSeatSink(app::Metrics& metrics) : metrics_(metrics) {}
+  void seats_changed(const core::SeatChange&) override { metrics_.count("seat_changes_received", "all"); }
+
+ private:
+  app::Metrics& metrics_;
+};
+
 bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -179,10 +246,17 @@ int serve(const ServeConfig& cfg) {
   app::crypto_init();
   SystemClock clock;
   app::Metrics metrics;
-  store::sqlite::Database db(cfg.data_dir, &metrics);
-  store::sqlite::SqliteAccountStore accounts_store(db);
-  store::sqlite::SqliteCatalogStore catalog_store(db);
-  store::sqlite::SqliteLedger ledger(db);
+  auto stores = wire_stores(cfg, metrics);
+  if (!stores) {
+    std::cerr << "ticketd: store: " << stores.error().message << "\n";
+    return 2;
+  }
+  core::AccountStore& accounts_store = *stores->accounts;
+  core::CatalogStore& catalog_store = *stores->catalog;
+  core::Ledger& ledger = *stores->ledger;
+  CountingSeatSink seat_sink(metrics);
+  std::unique_ptr<store::redis::RedisSubscriber> subscriber;
+  if (stores->redis) subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_sink);
   auto wired = wire_payments(cfg);
   if (!wired) {
     std::cerr << "ticketd: payments: " << wired.error().message << "\n";
@@ -204,11 +278,14 @@ int serve(const ServeConfig& cfg) {
 
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
   auto gauges = [&](std::string& out) {
-    const core::SeatCounts c = ledger.loaded_counts(clock.now());
-    out += "# TYPE ticketd_seats gauge\n";
-    out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
-    out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
-    out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+    if (stores->sqlite_ledger) {
+      const core::SeatCounts c = stores->sqlite_ledger->loaded_counts(clock.now());
+      out += "# TYPE ticketd_seats gauge\n";
+      out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
+      out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
+      out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+    }
+    if (stores->redis) out += std::string("ticketd_redis_up ") + (stores->redis->up() ? "1" : "0") + "\n";
     if (!server) return;
     const http::ServerStats st = server->stats();
     const std::pair<const char*, uint64_t> counters[] = {
@@ -239,14 +316,26 @@ int serve(const ServeConfig& cfg) {
     return 1;
   }
   {
+    // Background work must survive a database outage: log, and try again next round.
+    auto guarded = [](const char* name, const std::function<void()>& work) {
+      try {
+        work();
+      } catch (const std::exception& e) {
+        spdlog::warn("{} failed: {}", name, e.what());
+      }
+    };
     Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
-      if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_holds={}", n);
+      guarded("sweeper", [&] {
+        if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_seats={}", n);
+      });
     });
     Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
-      if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
+      guarded("reconciler", [&] {
+        if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
+      });
     });
-    spdlog::info("listening url=http://{}:{} data_dir={} hold_ttl_s={} io_threads={} workers={}", host,
-                 server->port(), cfg.data_dir, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
+    spdlog::info("listening url=http://{}:{} store={} hold_ttl_s={} io_threads={} workers={}", host, server->port(),
+                 cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
     server->run();
     spdlog::info("shutting down: requests drained");
   }
@@ -255,16 +344,31 @@ int serve(const ServeConfig& cfg) {
   return 0;
 }
 
-int verify(const std::string& data_dir) {
+int verify(const std::string& store, const std::string& data_dir, const std::string& postgres_url) {
   std::string report;
   bool ok = false;
   try {
-    ok = store::sqlite::verify_data_dir(data_dir, SystemClock().now(), report);
+    if (store == "postgres") ok = store::postgres::verify_database(postgres_url, SystemClock().now(), report);
+    else ok = store::sqlite::verify_data_dir(data_dir, SystemClock().now(), report);
   } catch (const std::exception& e) {
     report += std::string("error: ") + e.what() + "\n";
   }
   std::cout << report << (ok ? "verify: OK\n" : "verify: FAILED\n");
   return ok ? 0 : 1;
+}
+
+int migrate(const std::string& postgres_url) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
+  try {
+    store::postgres::Connection conn(postgres_url);
+    const int applied = store::postgres::migrate(conn);
+    std::cout << "migrate: " << applied << " applied, schema version " << store::postgres::latest_schema_version()
+              << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "migrate: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace
@@ -275,8 +379,16 @@ int main(int argc, char** argv) {
   ServeConfig cfg;
   auto* serve_cmd = cli.add_subcommand("serve", "run the HTTP server");
   serve_cmd->add_option("--listen", cfg.listen, "host:port to listen on")->envname("TICKETD_LISTEN");
+  serve_cmd->add_option("--store", cfg.store, "embedded (SQLite, one node) or postgres (PostgreSQL + Redis, many nodes)")
+      ->envname("TICKETD_STORE")->check(CLI::IsMember({"embedded", "postgres"}));
   serve_cmd->add_option("--data-dir", cfg.data_dir, "where the embedded store keeps its files")
       ->envname("TICKETD_DATA_DIR");
+  serve_cmd->add_option("--postgres-url", cfg.postgres_url, "libpq URI of PostgreSQL (--store postgres)")
+      ->envname("TICKETD_POSTGRES_URL");
+  serve_cmd->add_option("--redis-url", cfg.redis_url, "redis://[:password@]host:port/db (--store postgres)")
+      ->envname("TICKETD_REDIS_URL");
+  serve_cmd->add_option("--postgres-pool", cfg.postgres_pool, "PostgreSQL connections per node")
+      ->envname("TICKETD_POSTGRES_POOL")->check(CLI::Range(1, 1000));
   serve_cmd->add_option("--hold-ttl", cfg.hold_ttl_s, "seconds a hold lasts")->envname("TICKETD_HOLD_TTL_S");
   serve_cmd->add_option("--threads", cfg.io_threads, "I/O threads")->envname("TICKETD_THREADS")->check(CLI::Range(1, 256));
   serve_cmd->add_option("--workers", cfg.worker_threads, "request worker threads")
@@ -301,9 +413,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--stripe-attempts", cfg.stripe_attempts_max, "attempts per Stripe call, retries included")
       ->envname("TICKETD_STRIPE_ATTEMPTS")->check(CLI::Range(1, 10));
   std::string verify_dir = "./data";
-  auto* verify_cmd = cli.add_subcommand("verify", "audit a data directory offline; exit 0 iff consistent");
+  std::string verify_store = "embedded";
+  std::string verify_pg;
+  auto* verify_cmd = cli.add_subcommand("verify", "audit a data directory or database; exit 0 iff consistent");
+  verify_cmd->add_option("--store", verify_store, "embedded or postgres")->envname("TICKETD_STORE")
+      ->check(CLI::IsMember({"embedded", "postgres"}));
   verify_cmd->add_option("--data-dir", verify_dir, "the data directory")->envname("TICKETD_DATA_DIR");
+  verify_cmd->add_option("--postgres-url", verify_pg, "libpq URI of PostgreSQL")->envname("TICKETD_POSTGRES_URL");
+  // Accepted so that verify takes the same store flags as serve; the audit reads PostgreSQL only
+  // (Redis holds nothing that is not in PostgreSQL).
+  std::string verify_redis_unused;
+  verify_cmd->add_option("--redis-url", verify_redis_unused, "ignored: the audit reads PostgreSQL only");
+  std::string migrate_pg;
+  auto* migrate_cmd = cli.add_subcommand("migrate", "apply the PostgreSQL schema migrations (serve does it too)");
+  migrate_cmd->add_option("--postgres-url", migrate_pg, "libpq URI of PostgreSQL")->envname("TICKETD_POSTGRES_URL")
+      ->required();
   CLI11_PARSE(cli, argc, argv);
   if (*serve_cmd) return serve(cfg);
-  return verify(verify_dir);
+  if (*migrate_cmd) return migrate(migrate_pg);
+  return verify(verify_store, verify_dir, verify_pg);
 }

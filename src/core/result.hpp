@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <variant>
@@ -35,6 +36,13 @@ enum class Code {
   HoldExpired,
   TooManyRequests,
   Unavailable,           // a dependency (payment gateway, disk) failed; safe to retry
+};
+
+// Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature
+// has no room for an error (lookups returning optional). The HTTP layer answers 503 + Retry-After:
+// the request may be retried, nothing was decided.
+struct UnavailableError : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 struct Error {

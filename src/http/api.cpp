@@ -58,7 +58,12 @@ Response Api::handle(const Request& request) {
       route_name = m.route->name;
       Ctx ctx{request, services_, std::move(m.ids), {}};
       for (auto param : url->params()) ctx.query[param.key] = param.value;
-      response = m.route->handler(ctx);
+      try {
+        response = m.route->handler(ctx);
+      } catch (const core::UnavailableError& e) {
+        response = error_response(503, "unavailable", std::string(e.what()) + "; retry shortly");
+        response.headers.push_back({"retry-after", "1"});
+      }
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

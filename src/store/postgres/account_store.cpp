@@ -1,0 +1,70 @@
+#include "store/postgres/postgres_store.hpp"
+
+namespace ticketd::store::postgres {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+const char* role_text(core::Role r) { return r == core::Role::Admin ? "admin" : "user"; }
+core::Role role_from(const std::string& s) { return s == "admin" ? core::Role::Admin : core::Role::User; }
+}  // namespace
+
+core::Result<core::User> PgAccountStore::create_user(const std::string& email, const std::string& name,
+                                                     const std::string& password_hash, core::Role role, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::User> {
+    Rows r = c.query(
+        "INSERT INTO users(email, name, password_hash, role, created_at) VALUES($1, $2, $3, $4, $5) "
+        "ON CONFLICT (email) DO NOTHING RETURNING id",
+        {p(email), p(name), p(password_hash), p(role_text(role)), p(to_unix_ms(now))});
+    if (r.empty()) return make_error(Code::EmailTaken, "an account with this email exists");
+    return core::User{r.int64(0, 0), email, name, role};
+  }, /*idempotent=*/false);
+}
+
+std::optional<core::StoredUser> PgAccountStore::find_user_by_email(const std::string& email) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::StoredUser> {
+    Rows r = c.query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1", {p(email)});
+    if (r.empty()) return std::nullopt;
+    return core::StoredUser{core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3))},
+                            r.text(0, 4)};
+  });
+}
+
+std::optional<core::User> PgAccountStore::find_user(core::UserId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::User> {
+    Rows r = c.query("SELECT id, email, name, role FROM users WHERE id = $1", {p(id)});
+    if (r.empty()) return std::nullopt;
+    return core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3))};
+  });
+}
+
+core::Status PgAccountStore::create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    // Expired sessions are dropped as new ones come in, a few at a time, so the table stays as small
+    // as the live set without a separate cleaner.
+    c.query("DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions WHERE expires_at <= $1 "
+            "LIMIT 16)",
+            {p(to_unix_ms(expires_at) - 2 * 86'400'000LL)});
+    c.query("INSERT INTO sessions(token_hash, user_id, expires_at) VALUES($1, $2, $3)",
+            {p(token_hash), p(user), p(to_unix_ms(expires_at))});
+    return core::ok_status();
+  }, /*idempotent=*/false);
+}
+
+std::optional<core::SessionRecord> PgAccountStore::find_session(const std::string& token_hash) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::SessionRecord> {
+    Rows r = c.query("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1", {p(token_hash)});
+    if (r.empty()) return std::nullopt;
+    return core::SessionRecord{r.int64(0, 0), from_unix_ms(r.int64(0, 1))};
+  });
+}
+
+core::Status PgAccountStore::delete_session(const std::string& token_hash) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("DELETE FROM sessions WHERE token_hash = $1", {p(token_hash)});
+    return core::ok_status();
+  });
+}
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,168 @@
+#include <sstream>
+
+#include "core/validate.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace ticketd::store::postgres {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+std::string join_numbers(const std::vector<uint32_t>& v) {
+  std::string out;
+  for (uint32_t n : v) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(n);
+  }
+  return out;
+}
+
+std::vector<uint32_t> split_numbers(const std::string& s) {
+  std::vector<uint32_t> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ','))
+    if (!part.empty()) out.push_back(static_cast<uint32_t>(std::stoul(part)));
+  return out;
+}
+
+constexpr const char* kEventColumns =
+    "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
+    "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
+    "WHERE event_id = e.id) "
+    "FROM events e JOIN venues v ON v.id = e.venue_id ";
+
+core::Event event_from(const Rows& r, int i) {
+  core::Event e;
+  e.id = r.int64(i, 0);
+  e.name = r.text(i, 1);
+  e.venue_id = r.int64(i, 2);
+  e.venue_name = r.text(i, 3);
+  e.starts_at = from_unix_ms(r.int64(i, 4));
+  e.on_sale_at = from_unix_ms(r.int64(i, 5));
+  e.currency = r.text(i, 6);
+  e.max_tickets_per_user = static_cast<uint32_t>(r.int64(i, 7));
+  e.seats_total = static_cast<uint32_t>(r.int64(i, 8));
+  // "hex(tier)=price,...": hex, because a tier name may hold any character.
+  std::stringstream in(r.text(i, 9));
+  std::string pair;
+  while (std::getline(in, pair, ',')) {
+    const auto eq = pair.find('=');
+    if (eq == std::string::npos || eq % 2 != 0) continue;
+    std::string tier;
+    for (size_t k = 0; k < eq; k += 2) tier += static_cast<char>(std::stoi(pair.substr(k, 2), nullptr, 16));
+    e.prices[tier] = std::stoll(pair.substr(eq + 1));
+  }
+  return e;
+}
+
+}  // namespace
+
+core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& layout, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::VenueId> {
+    c.exec("BEGIN");
+    try {
+      Rows r = c.query("INSERT INTO venues(name, seats_total, created_at) VALUES($1, $2, $3) RETURNING id",
+                       {p(layout.spec().name), p(static_cast<int64_t>(layout.seats_total())), p(to_unix_ms(now))});
+      const core::VenueId id = r.int64(0, 0);
+      const auto& sections = layout.spec().sections;
+      for (size_t si = 0; si < sections.size(); ++si) {
+        c.query("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES($1, $2, $3, $4)",
+                {p(id), p(static_cast<int64_t>(si)), p(sections[si].name), p(sections[si].price_tier)});
+        for (size_t ri = 0; ri < sections[si].rows.size(); ++ri) {
+          const core::RowSpec& row = sections[si].rows[ri];
+          c.query("INSERT INTO venue_rows(venue_id, section_idx, idx, label, seats, accessible, companion, "
+                  "restricted_view) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                  {p(id), p(static_cast<int64_t>(si)), p(static_cast<int64_t>(ri)), p(row.label),
+                   p(static_cast<int64_t>(row.seats)), p(join_numbers(row.accessible)), p(join_numbers(row.companion)),
+                   p(join_numbers(row.restricted_view))});
+        }
+      }
+      c.exec("COMMIT");
+      return id;
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/false);
+}
+
+std::shared_ptr<const core::Venue> PgCatalogStore::find_venue(core::VenueId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::shared_ptr<const core::Venue> {
+    Rows v = c.query("SELECT name FROM venues WHERE id = $1", {p(id)});
+    if (v.empty()) return nullptr;
+    core::LayoutSpec spec;
+    spec.name = v.text(0, 0);
+    Rows secs = c.query("SELECT name, price_tier FROM venue_sections WHERE venue_id = $1 ORDER BY idx", {p(id)});
+    for (int i = 0; i < secs.size(); ++i) spec.sections.push_back(core::SectionSpec{secs.text(i, 0), secs.text(i, 1), {}});
+    Rows rows = c.query("SELECT section_idx, label, seats, accessible, companion, restricted_view FROM venue_rows "
+                        "WHERE venue_id = $1 ORDER BY section_idx, idx",
+                        {p(id)});
+    for (int i = 0; i < rows.size(); ++i) {
+      const auto si = static_cast<size_t>(rows.int64(i, 0));
+      TICKETD_ASSERT(si < spec.sections.size());
+      spec.sections[si].rows.push_back(core::RowSpec{rows.text(i, 1), static_cast<uint32_t>(rows.int64(i, 2)),
+                                                     split_numbers(rows.text(i, 3)), split_numbers(rows.text(i, 4)),
+                                                     split_numbers(rows.text(i, 5))});
+    }
+    auto layout = core::Layout::build(std::move(spec));
+    TICKETD_ASSERT(layout.ok());  // it was valid when stored
+    return std::make_shared<const core::Venue>(core::Venue{id, std::move(*layout)});
+  });
+}
+
+core::Result<core::Event> PgCatalogStore::create_event(core::Event e, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::Event> {
+    c.exec("BEGIN");
+    try {
+      Rows v = c.query("SELECT 1 FROM venues WHERE id = $1", {p(e.venue_id)});
+      if (v.empty()) {
+        c.exec("ROLLBACK");
+        return make_error(Code::InvalidRequest, "venue_id: no such venue");
+      }
+      Rows r = c.query(
+          "INSERT INTO events(name, name_lower, venue_id, starts_at, on_sale_at, currency, max_tickets_per_user, "
+          "seats_total, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+          {p(e.name), p(core::lower_ascii(e.name)), p(e.venue_id), p(to_unix_ms(e.starts_at)), p(to_unix_ms(e.on_sale_at)),
+           p(e.currency), p(static_cast<int64_t>(e.max_tickets_per_user)), p(static_cast<int64_t>(e.seats_total)),
+           p(to_unix_ms(now))});
+      e.id = r.int64(0, 0);
+      for (const auto& [tier, price] : e.prices)
+        c.query("INSERT INTO event_prices(event_id, tier, price) VALUES($1, $2, $3)", {p(e.id), p(tier), p(price)});
+      c.exec("COMMIT");
+      return e;
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/false);
+}
+
+std::optional<core::Event> PgCatalogStore::find_event(core::EventId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::Event> {
+    static const std::string sql = std::string(kEventColumns) + "WHERE e.id = $1";
+    Rows r = c.query(sql.c_str(), {p(id)});
+    if (r.empty()) return std::nullopt;
+    return event_from(r, 0);
+  });
+}
+
+std::vector<core::Event> PgCatalogStore::list_events(const core::EventQuery& q) {
+  return with_connection(pool_, [&](Connection& c) {
+    static const std::string sql =
+        std::string(kEventColumns) +
+        "WHERE ($1 = '' OR strpos(e.name_lower, $1) > 0) AND e.starts_at >= $2 AND e.starts_at < $3 "
+        "AND (e.starts_at > $4 OR (e.starts_at = $4 AND e.id > $5)) ORDER BY e.starts_at, e.id LIMIT $6";
+    Rows r = c.query(sql.c_str(), {p(core::lower_ascii(q.text)), p(q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN),
+                                   p(q.starts_before ? to_unix_ms(*q.starts_before) : INT64_MAX),
+                                   p(q.after ? to_unix_ms(q.after->first) : INT64_MIN), p(q.after ? q.after->second : 0),
+                                   p(static_cast<int64_t>(q.limit))});
+    std::vector<core::Event> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(event_from(r, i));
+    return out;
+  });
+}
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,466 @@
+// The distributed ledger. PostgreSQL decides: every hold, checkout, settlement and cancellation is
+// one stored function (one round trip, one transaction; see migrations.cpp), and sold_seats' primary
+// key refuses a second sale of any seat whatever else went wrong. Redis, behind core::SeatFront, is
+// a front: it turns away holds of seats someone holds before they reach the database, caches each
+// event's seat map, and carries seat changes to every node. When Redis is down the front answers
+// "unreachable" and PostgreSQL alone decides.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+#include <unordered_set>
+
+#include "core/limits.hpp"
+#include "store/postgres/postgres_store.hpp"
+
+namespace ticketd::store::postgres {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+// A PgError from a stored function as a domain error; anything unexpected is rethrown (a bug: 500).
+core::Error must_be_domain(const PgError& e) {
+  if (auto d = domain_error(e)) return *d;
+  throw e;
+}
+
+core::HoldState hold_state_at(const std::string& state, int64_t deadline_ms, TimeMs now) {
+  const auto s = core::hold_state_from(state).value_or(core::HoldState::Expired);
+  if ((s == core::HoldState::Active || s == core::HoldState::Pinned) && deadline_ms <= to_unix_ms(now))
+    return core::HoldState::Expired;
+  return s;
+}
+
+// Cheap checks before the front is touched, so garbage never becomes Redis keys. The stored
+// function checks all of them again.
+core::Status precheck(const core::Event& event, const std::vector<core::SeatId>& seats, TimeMs now) {
+  if (now < event.on_sale_at || now >= event.starts_at)
+    return make_error(Code::SaleNotOpen, "this event is not on sale now");
+  if (seats.empty() || seats.size() > core::limits::seats_per_hold_max)
+    return make_error(Code::InvalidRequest, "seat_ids: 1-100 seats required");
+  std::vector<core::SeatId> sorted = seats;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    return make_error(Code::InvalidRequest, "seat_ids: duplicate seat id");
+  if (sorted.back() >= event.seats_total)
+    return make_error(Code::InvalidSeat, "seat " + std::to_string(sorted.back()) + " is not in this venue");
+  return core::ok_status();
+}
+
+constexpr const char* kCheckoutColumns =
+    "SELECT p.hold_id, p.booking_id, b.event_id, p.user_id, b.status, p.id, p.status, p.payment_ref, p.gateway_key, "
+    "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at FROM payments p "
+    "JOIN bookings b ON b.id = p.booking_id ";
+
+core::CheckoutRecord checkout_from(const Rows& r, int i) {
+  return core::CheckoutRecord{r.int64(i, 0),
+                              r.int64(i, 1),
+                              r.int64(i, 2),
+                              r.int64(i, 3),
+                              core::booking_status_from(r.text(i, 4)).value_or(core::BookingStatus::Failed),
+                              r.int64(i, 5),
+                              r.text(i, 6),
+                              r.text(i, 7),
+                              r.text(i, 8),
+                              r.text(i, 9),
+                              r.int64(i, 10),
+                              r.text(i, 11),
+                              r.text(i, 12),
+                              r.text(i, 13),
+                              from_unix_ms(r.int64(i, 14))};
+}
+
+std::vector<core::SeatId> seats_of(const std::vector<int64_t>& v) {
+  std::vector<core::SeatId> out;
+  out.reserve(v.size());
+  for (int64_t s : v) out.push_back(static_cast<core::SeatId>(s));
+  return out;
+}
+
+// Any constant will do, the same on every node: whoever holds it sweeps.
+constexpr int64_t kSweeperLockKey = 0x7469636b65747332;  // "tickets2"
+
+}  // namespace
+
+core::HoldId PgLedger::next_hold_id() {
+  std::lock_guard lock(id_mu_);
+  if (id_next_ == id_end_) {
+    const int64_t start = with_connection(pool_, [](Connection& c) {
+      return c.query("SELECT nextval('hold_id_blocks')").int64(0, 0);
+    });
+    id_next_ = start;
+    id_end_ = start + kHoldIdBlock;
+  }
+  return id_next_++;
+}
+
+std::vector<core::SeatId> PgLedger::taken_in_db(core::EventId event, const std::vector<core::SeatId>& seats,
+                                                TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT seat FROM seat_claims WHERE event_id = $1 AND seat = ANY($2::integer[]) "
+                     "AND (booking_id IS NOT NULL OR deadline > $3) ORDER BY seat",
+                     {p(event), p_array(seats), p(to_unix_ms(now))});
+    std::vector<core::SeatId> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(static_cast<core::SeatId>(r.int64(i, 0)));
+    return out;
+  });
+}
+
+core::Result<core::Hold> PgLedger::hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
+                                                 core::UserId user, Millis ttl, TimeMs now) {
+  if (auto s = precheck(event, seats, now); !s) return s.error();
+  const core::HoldId id = next_hold_id();
+  bool claimed = false;
+  if (front_) {
+    auto r = front_->claim(event.id, seats, id, ttl, /*force=*/false);
+    if (r.outcome == core::SeatFront::Claim::Taken) {
+      // The front may remember claims the database has forgotten (a node died between the two, a
+      // release whose Redis half failed): the database has the last word.
+      std::vector<core::SeatId> taken = taken_in_db(event.id, r.taken, now);
+      if (!taken.empty()) {
+        if (metrics_) metrics_->count("front_refusals", "held");
+        core::Error e = make_error(Code::SeatUnavailable, "some seats are already taken");
+        e.seats = std::move(taken);
+        return e;
+      }
+      if (metrics_) metrics_->count("front_refusals", "stale");
+      r = front_->claim(event.id, seats, id, ttl, /*force=*/true);
+    }
+    claimed = r.outcome == core::SeatFront::Claim::Claimed;
+    if (r.outcome == core::SeatFront::Claim::Unreachable && metrics_) metrics_->count("front_fallbacks", "hold");
+  }
+  try {
+    with_connection(pool_, [&](Connection& c) {
+      c.query("SELECT ticketd_hold($1, $2, $3, $4::integer[], $5, $6)",
+              {p(id), p(event.id), p(user), p_array(seats), p(to_unix_ms(now)), p(ttl.count())});
+    });
+  } catch (const PgError& e) {
+    if (claimed) front_->unclaim(event.id, seats, id);
+    return must_be_domain(e);
+  } catch (const core::UnavailableError&) {
+    if (claimed) front_->unclaim(event.id, seats, id);
+    throw;
+  }
+  std::sort(seats.begin(), seats.end());
+  if (front_) front_->held(event.id, seats, id, now + ttl);
+  return core::Hold{id, event.id, user, std::move(seats), now, now + ttl, core::HoldState::Active, 0};
+}
+
+core::Result<core::Hold> PgLedger::hold_seats(const core::Event& event, const core::Layout& layout,
+                                              const core::HoldRequest& request, TimeMs now) {
+  if (!request.best) return hold_explicit(event, request.seats, request.user_id, request.ttl, now);
+  if (now < event.on_sale_at || now >= event.starts_at)
+    return make_error(Code::SaleNotOpen, "this event is not on sale now");
+  // Best available from the (cached) seat map, which may lag a moment behind: seats found taken are
+  // avoided on the next attempt.
+  std::unordered_set<core::SeatId> avoid;
+  for (int attempt = 0; attempt < kBestAvailableAttemptsMax; ++attempt) {
+    auto map = seat_map(event, now);
+    if (!map) return map.error();
+    const std::string& status = map->status;
+    auto picked = core::pick_best_available(layout, event.prices, *request.best, [&](core::SeatId seat) {
+      return seat < status.size() && status[seat] == 'A' && !avoid.contains(seat);
+    });
+    if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
+    auto held = hold_explicit(event, std::move(*picked), request.user_id, request.ttl, now);
+    if (held || held.error().code != Code::SeatUnavailable) return held;
+    avoid.insert(held.error().seats.begin(), held.error().seats.end());
+  }
+  return make_error(Code::InsufficientSeats, "seats are selling fast; try again");
+}
+
+std::optional<PgLedger::StoredHold> PgLedger::read_hold(core::HoldId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<StoredHold> {
+    Rows r = c.query("SELECT event_id, user_id, created_at, expires_at, state, coalesce(booking_id, 0), deadline, "
+                     "(SELECT array_agg(seat ORDER BY seat) FROM hold_seats WHERE hold_id = h.id) "
+                     "FROM holds h WHERE id = $1",
+                     {p(id)});
+    if (r.empty()) return std::nullopt;
+    StoredHold out{core::Hold{id, r.int64(0, 0), r.int64(0, 1), seats_of(r.int_array(0, 7)), from_unix_ms(r.int64(0, 2)),
+                              from_unix_ms(r.int64(0, 3)), core::HoldState::Active, r.int64(0, 5)},
+                   r.text(0, 4), r.int64(0, 6)};
+    return out;
+  });
+}
+
+core::Result<PgLedger::StoredHold> PgLedger::owned_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = read_hold(id);
+  if (!stored || stored->hold.user_id != user) return make_error(Code::NotFound, "no such hold");
+  stored->hold.state = hold_state_at(stored->state, stored->deadline_ms, now);
+  return *stored;
+}
+
+core::Result<core::Hold> PgLedger::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user, now);
+  if (!stored) return stored.error();
+  return stored->hold;
+}
+
+core::Result<core::Hold> PgLedger::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user, now);
+  if (!stored) return stored.error();
+  std::string state;
+  try {
+    state = with_connection(pool_, [&](Connection& c) {
+      return c.query("SELECT ticketd_release($1, $2, $3)", {p(id), p(user), p(to_unix_ms(now))}).text(0, 0);
+    });
+  } catch (const PgError& e) {
+    return must_be_domain(e);
+  }
+  core::Hold h = stored->hold;
+  h.state = core::hold_state_from(state).value_or(core::HoldState::Expired);
+  if (h.state == core::HoldState::Released && front_) front_->freed(h.event_id, h.seats, h.id);
+  return h;
+}
+
+std::optional<core::CheckoutRecord> PgLedger::find_checkout(core::UserId user, const std::string& key) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::CheckoutRecord> {
+    static const std::string sql = std::string(kCheckoutColumns) + "WHERE p.user_id = $1 AND p.idempotency_key = $2";
+    Rows r = c.query(sql.c_str(), {p(user), p(key)});
+    if (r.empty()) return std::nullopt;
+    return checkout_from(r, 0);
+  });
+}
+
+core::Result<core::CheckoutRecord> PgLedger::begin_checkout(core::HoldId id, core::UserId user,
+                                                            const core::CheckoutStart& start, TimeMs now) {
+  auto stored = owned_hold(id, user, now);
+  if (!stored) return stored.error();
+  core::BookingId booking_id = 0;
+  core::PaymentId payment_id = 0;
+  try {
+    with_connection(pool_, [&](Connection& c) {
+      Rows r = c.query("SELECT o_booking, o_payment FROM ticketd_begin_checkout($1, $2, $3, $4, $5, $6, $7, $8)",
+                       {p(id), p(user), p(to_unix_ms(now)), p(core::limits::checkout_pin_max.count()),
+                        p(start.idempotency_key), p(start.amount), p(start.currency), p(start.payment_method)});
+      booking_id = r.int64(0, 0);
+      payment_id = r.int64(0, 1);
+    }, /*idempotent=*/false);
+  } catch (const PgError& e) {
+    // The same key, or the same hold, checked out at the same moment on another node.
+    if (e.sqlstate == "23505") return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
+    return must_be_domain(e);
+  }
+  const core::Hold& h = stored->hold;
+  if (front_) front_->pinned(h.event_id, h.seats, h.id, std::max(h.expires_at, now) + core::limits::checkout_pin_max);
+  return core::CheckoutRecord{id, booking_id, h.event_id, user, core::BookingStatus::PendingPayment, payment_id,
+                              "PENDING", "", "ticketd-booking-" + std::to_string(booking_id), start.payment_method,
+                              start.amount, start.currency, "", "", now};
+}
+
+std::optional<TimeMs> PgLedger::event_starts_at(core::EventId event) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<TimeMs> {
+    Rows r = c.query("SELECT starts_at FROM events WHERE id = $1", {p(event)});
+    if (r.empty()) return std::nullopt;
+    return from_unix_ms(r.int64(0, 0));
+  });
+}
+
+core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_id, const core::PaymentOutcome& outcome,
+                                                        TimeMs now) {
+  auto current = booking_by_id(booking_id);
+  if (!current) return make_error(Code::NotFound, "no such booking");
+  using Kind = core::PaymentOutcome::Kind;
+  const char* kind = outcome.kind == Kind::Succeeded        ? "SUCCEEDED"
+                     : outcome.kind == Kind::AwaitingAction ? "AWAITING_ACTION"
+                     : outcome.kind == Kind::Rejected       ? "REJECTED"
+                                                            : "DECLINED";
+  std::string result;
+  try {
+    // Safe to repeat: a second call finds the booking settled.
+    result = with_connection(pool_, [&](Connection& c) {
+      return c.query("SELECT ticketd_settle($1, $2, $3, $4, $5, $6, $7, $8)",
+                     {p(booking_id), p(kind), p(outcome.payment_ref), p(outcome.decline_code), p(outcome.message),
+                      p(outcome.event_id), p(to_unix_ms(now)), p(core::limits::payment_action_pin_max.count())})
+          .text(0, 0);
+    });
+  } catch (const PgError& e) {
+    return must_be_domain(e);
+  }
+  if (front_) {
+    if (result == "sold") {
+      front_->sold(current->event_id, current->seats, event_starts_at(current->event_id).value_or(now) + std::chrono::days(1));
+    } else if (result == "failed" || result == "refund-needed") {
+      front_->freed(current->event_id, current->seats, current->hold_id);
+    } else if (result == "awaiting-action") {
+      front_->pinned(current->event_id, current->seats, current->hold_id, now + core::limits::payment_action_pin_max);
+    }
+  }
+  auto settled = booking_by_id(booking_id);
+  TICKETD_ASSERT(settled.has_value());
+  return core::Settlement{*settled, result == "refund-needed"};
+}
+
+core::Status PgLedger::record_refund(core::BookingId booking, const std::string& refund_ref) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("UPDATE payments SET status = 'REFUNDED', refund_ref = $2 WHERE booking_id = $1 AND status = 'SUCCEEDED'",
+            {p(booking), p(refund_ref)});
+    return core::ok_status();
+  });
+}
+
+bool PgLedger::payment_event_seen(const std::string& event_id) {
+  return with_connection(pool_, [&](Connection& c) {
+    return !c.query("SELECT 1 FROM payment_events WHERE id = $1", {p(event_id)}).empty();
+  });
+}
+
+core::Status PgLedger::record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("INSERT INTO payment_events(id, type, received_at) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
+            {p(event_id), p(type), p(to_unix_ms(now))});
+    return core::ok_status();
+  });
+}
+
+std::vector<core::CheckoutRecord> PgLedger::payments_to_reconcile(TimeMs older_than, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    static const std::string sql =
+        std::string(kCheckoutColumns) +
+        "WHERE (b.status = 'PENDING_PAYMENT' AND p.created_at <= $1) OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED') "
+        "ORDER BY p.id LIMIT $2";
+    Rows r = c.query(sql.c_str(), {p(to_unix_ms(older_than)), p(static_cast<int64_t>(limit))});
+    std::vector<core::CheckoutRecord> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(checkout_from(r, i));
+    return out;
+  });
+}
+
+std::optional<core::Booking> PgLedger::booking_by_id(core::BookingId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::Booking> {
+    Rows r = c.query(
+        "SELECT b.hold_id, b.event_id, b.user_id, b.status, b.total_amount, b.currency, b.payment_id, b.created_at, "
+        "b.cancelled_at, p.payment_ref, b.decline_code, b.message, "
+        "(SELECT array_agg(seat ORDER BY seat) FROM booking_seats WHERE booking_id = b.id) "
+        "FROM bookings b JOIN payments p ON p.id = b.payment_id WHERE b.id = $1",
+        {p(id)});
+    if (r.empty()) return std::nullopt;
+    return core::Booking{id, r.int64(0, 0), r.int64(0, 1), r.int64(0, 2),
+                         core::booking_status_from(r.text(0, 3)).value_or(core::BookingStatus::Cancelled),
+                         seats_of(r.int_array(0, 12)), r.int64(0, 4), r.text(0, 5), r.int64(0, 6), r.text(0, 9),
+                         from_unix_ms(r.int64(0, 7)), r.is_null(0, 8) ? TimeMs{} : from_unix_ms(r.int64(0, 8)),
+                         r.text(0, 10), r.text(0, 11)};
+  });
+}
+
+std::optional<core::BookingId> PgLedger::booking_by_payment_ref(const std::string& payment_ref) {
+  if (payment_ref.empty()) return std::nullopt;
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::BookingId> {
+    Rows r = c.query("SELECT booking_id FROM payments WHERE payment_ref = $1", {p(payment_ref)});
+    if (r.empty()) return std::nullopt;
+    return r.int64(0, 0);
+  });
+}
+
+core::Result<core::Booking> PgLedger::find_booking(core::BookingId id, core::UserId user) {
+  auto b = booking_by_id(id);
+  if (!b || b->user_id != user) return make_error(Code::NotFound, "no such booking");
+  return *b;
+}
+
+std::vector<core::Booking> PgLedger::list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                                   bool include_failed) {
+  std::vector<core::BookingId> ids = with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT id FROM bookings WHERE user_id = $1 AND id < $2 AND ($4 OR status <> 'FAILED') "
+                     "ORDER BY id DESC LIMIT $3",
+                     {p(user), p(before_id > 0 ? before_id : INT64_MAX), p(static_cast<int64_t>(limit)),
+                      p(include_failed ? "true" : "false")});
+    std::vector<core::BookingId> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
+    return out;
+  });
+  std::vector<core::Booking> out;
+  for (core::BookingId id : ids)
+    if (auto b = booking_by_id(id)) out.push_back(std::move(*b));
+  return out;
+}
+
+core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                                     TimeMs now) {
+  bool cancelled_now = false;
+  try {
+    cancelled_now = with_connection(pool_, [&](Connection& c) {
+      return c.query("SELECT ticketd_cancel($1, $2, $3)", {p(booking.id), p(refund_ref), p(to_unix_ms(now))})
+          .boolean(0, 0);
+    });
+  } catch (const PgError& e) {
+    return must_be_domain(e);
+  }
+  if (cancelled_now && front_) front_->freed(booking.event_id, booking.seats, 0);
+  auto b = booking_by_id(booking.id);
+  TICKETD_ASSERT(b.has_value());
+  return *b;
+}
+
+core::Result<core::SeatMap> PgLedger::map_from_db(const core::Event& event, TimeMs now, uint64_t version) {
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::SeatMap> {
+    Rows r = c.query("SELECT seat, booking_id IS NOT NULL FROM seat_claims WHERE event_id = $1 "
+                     "AND (booking_id IS NOT NULL OR deadline > $2)",
+                     {p(event.id), p(to_unix_ms(now))});
+    core::SeatMap map;
+    map.status.assign(event.seats_total, 'A');
+    map.version = version;
+    for (int i = 0; i < r.size(); ++i) {
+      const auto seat = static_cast<size_t>(r.int64(i, 0));
+      if (seat < map.status.size()) map.status[seat] = r.boolean(i, 1) ? 'S' : 'H';
+    }
+    return map;
+  });
+}
+
+core::Result<core::SeatMap> PgLedger::seat_map(const core::Event& event, TimeMs now) {
+  core::SeatMap map;
+  std::optional<core::SeatFront::Snapshot> cached;
+  if (front_) cached = front_->snapshot(event.id);
+  if (cached && cached->status.size() == event.seats_total) {
+    map.status = std::move(cached->status);
+    map.version = cached->version;
+  } else {
+    // Read the version first: changes published after it are applied on top by live subscribers,
+    // and the map is cached only if none happened while it was built.
+    const uint64_t version = front_ ? front_->version(event.id) : 0;
+    auto built = map_from_db(event, now, version);
+    if (!built) return built;
+    map = std::move(*built);
+    if (front_) front_->store_snapshot(event.id, core::SeatFront::Snapshot{map.status, map.version});
+  }
+  for (char c : map.status) {
+    if (c == 'H') ++map.counts.held;
+    else if (c == 'S') ++map.counts.sold;
+    else ++map.counts.available;
+  }
+  return map;
+}
+
+size_t PgLedger::sweep_expired(TimeMs now) {
+  std::map<std::pair<core::EventId, core::HoldId>, std::vector<core::SeatId>> freed;
+  const bool swept = with_connection(pool_, [&](Connection& c) {
+    c.exec("BEGIN");
+    try {
+      if (!c.query("SELECT pg_try_advisory_xact_lock($1)", {p(kSweeperLockKey)}).boolean(0, 0)) {
+        c.exec("ROLLBACK");
+        return false;  // another node is sweeping
+      }
+      Rows r = c.query("SELECT event_id, seat, hold_id FROM ticketd_sweep($1, $2)",
+                       {p(to_unix_ms(now)), p(static_cast<int64_t>(kSweepRowsPerPassMax))});
+      c.exec("COMMIT");
+      for (int i = 0; i < r.size(); ++i)
+        freed[{r.int64(i, 0), r.int64(i, 2)}].push_back(static_cast<core::SeatId>(r.int64(i, 1)));
+      return true;
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  });
+  if (!swept) return 0;
+  size_t seats = 0;
+  for (auto& [key, list] : freed) {
+    seats += list.size();
+    if (front_) front_->freed(key.first, list, key.second);
+  }
+  return seats;
+}
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,369 @@
+// Versioned schema migrations of the distributed store. Each migration runs once, in its own
+// transaction, in order; `ticketd migrate` and every `ticketd serve` apply the missing ones while
+// holding an advisory lock, so nodes starting together never race.
+//
+// Never edit a migration that has shipped: add the next one.
+//
+// The use cases that change seats are stored functions: one round trip each, with every check and
+// write inside one transaction. They report domain outcomes with SQLSTATEs of class TD (mapped in
+// pg.cpp): TD400 invalid request, TD404 not found, TD409 seats taken (DETAIL lists them), TD410 hold
+// expired, TD411 hold not active, TD412 checkout in progress, TD413 ticket limit, TD414 not on sale,
+// TD415 booking not confirmed, TD416 invalid seat.
+#include <spdlog/spdlog.h>
+
+#include "store/postgres/postgres_store.hpp"
+
+namespace ticketd::store::postgres {
+
+namespace {
+
+// Times are Unix milliseconds (bigint), as in the embedded store and the core.
+constexpr const char* kV1Tables = R"sql(
+CREATE TABLE users(
+  id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL, password_hash text NOT NULL,
+  role text NOT NULL, created_at bigint NOT NULL);
+CREATE TABLE sessions(
+  token_hash text PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), expires_at bigint NOT NULL);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE TABLE venues(
+  id bigserial PRIMARY KEY, name text NOT NULL, seats_total integer NOT NULL, created_at bigint NOT NULL);
+CREATE TABLE venue_sections(
+  venue_id bigint NOT NULL REFERENCES venues(id), idx integer NOT NULL, name text NOT NULL,
+  price_tier text NOT NULL, PRIMARY KEY(venue_id, idx));
+CREATE TABLE venue_rows(
+  venue_id bigint NOT NULL REFERENCES venues(id), section_idx integer NOT NULL, idx integer NOT NULL,
+  label text NOT NULL, seats integer NOT NULL, accessible text NOT NULL, companion text NOT NULL,
+  restricted_view text NOT NULL, PRIMARY KEY(venue_id, section_idx, idx));
+CREATE TABLE events(
+  id bigserial PRIMARY KEY, name text NOT NULL, name_lower text NOT NULL, venue_id bigint NOT NULL REFERENCES venues(id),
+  starts_at bigint NOT NULL, on_sale_at bigint NOT NULL, currency text NOT NULL,
+  max_tickets_per_user integer NOT NULL, seats_total integer NOT NULL, created_at bigint NOT NULL);
+CREATE INDEX events_by_start ON events(starts_at, id);
+CREATE TABLE event_prices(
+  event_id bigint NOT NULL REFERENCES events(id), tier text NOT NULL, price bigint NOT NULL,
+  PRIMARY KEY(event_id, tier));
+-- Hold ids are handed out in blocks of 64 (one nextval per block), so a node knows a hold's id
+-- before it claims the seats in Redis under that id.
+CREATE SEQUENCE hold_id_blocks INCREMENT BY 64 START WITH 1;
+CREATE TABLE holds(
+  id bigint PRIMARY KEY, event_id bigint NOT NULL REFERENCES events(id), user_id bigint NOT NULL,
+  created_at bigint NOT NULL, expires_at bigint NOT NULL,
+  -- When the seats lapse: expires_at, or later while a checkout pins the hold.
+  deadline bigint NOT NULL,
+  state text NOT NULL CHECK(state IN ('ACTIVE','PINNED','RELEASED','EXPIRED','CONVERTED')),
+  booking_id bigint);
+CREATE INDEX holds_live_by_deadline ON holds(deadline) WHERE state IN ('ACTIVE','PINNED');
+CREATE TABLE hold_seats(
+  hold_id bigint NOT NULL REFERENCES holds(id), seat integer NOT NULL, PRIMARY KEY(hold_id, seat));
+-- The current claim on each seat that is not free: a hold (until its deadline) or a sale. One row
+-- per seat, so two live claims on one seat cannot exist; a lapsed claim may be taken over.
+CREATE TABLE seat_claims(
+  event_id bigint NOT NULL, seat integer NOT NULL, hold_id bigint NOT NULL, user_id bigint NOT NULL,
+  deadline bigint NOT NULL, booking_id bigint, PRIMARY KEY(event_id, seat));
+CREATE INDEX seat_claims_by_user ON seat_claims(event_id, user_id);
+CREATE INDEX seat_claims_by_hold ON seat_claims(hold_id);
+CREATE INDEX seat_claims_lapsing ON seat_claims(deadline) WHERE booking_id IS NULL;
+CREATE TABLE bookings(
+  id bigserial PRIMARY KEY, hold_id bigint NOT NULL REFERENCES holds(id), event_id bigint NOT NULL,
+  user_id bigint NOT NULL,
+  status text NOT NULL CHECK(status IN ('PENDING_PAYMENT','CONFIRMED','FAILED','CANCELLED')),
+  total_amount bigint NOT NULL, currency text NOT NULL, payment_id bigint NOT NULL,
+  created_at bigint NOT NULL, cancelled_at bigint, decline_code text NOT NULL DEFAULT '',
+  message text NOT NULL DEFAULT '');
+CREATE INDEX bookings_by_user ON bookings(user_id, id);
+-- A hold has at most one booking that is not FAILED (pending, confirmed or cancelled).
+CREATE UNIQUE INDEX bookings_one_live_per_hold ON bookings(hold_id) WHERE status <> 'FAILED';
+CREATE TABLE booking_seats(
+  booking_id bigint NOT NULL REFERENCES bookings(id), seat integer NOT NULL, PRIMARY KEY(booking_id, seat));
+-- The last line of defence against overselling, whatever Redis or any node believed: one row per
+-- sold seat, unique per (event, seat).
+CREATE TABLE sold_seats(
+  event_id bigint NOT NULL, seat integer NOT NULL, booking_id bigint NOT NULL REFERENCES bookings(id),
+  PRIMARY KEY(event_id, seat));
+CREATE INDEX sold_seats_by_booking ON sold_seats(booking_id);
+CREATE TABLE payments(
+  id bigserial PRIMARY KEY, user_id bigint NOT NULL, hold_id bigint NOT NULL, booking_id bigint NOT NULL,
+  idempotency_key text NOT NULL, gateway_key text NOT NULL, amount bigint NOT NULL, currency text NOT NULL,
+  payment_method text NOT NULL, payment_ref text NOT NULL DEFAULT '',
+  status text NOT NULL CHECK(status IN ('PENDING','REQUIRES_ACTION','SUCCEEDED','DECLINED','REFUNDED')),
+  decline_code text NOT NULL DEFAULT '', message text NOT NULL DEFAULT '', refund_ref text,
+  created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE(user_id, idempotency_key));
+CREATE INDEX payments_by_booking ON payments(booking_id);
+CREATE INDEX payments_by_ref ON payments(payment_ref);
+CREATE INDEX payments_open ON payments(created_at) WHERE status IN ('PENDING','REQUIRES_ACTION','SUCCEEDED');
+CREATE TABLE payment_events(id text PRIMARY KEY, type text NOT NULL, received_at bigint NOT NULL);
+)sql";
+
+// Holds: all-or-nothing, checked and written in one transaction.
+constexpr const char* kV1Hold = R"sql(
+CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
+                             p_ttl bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  ev events%ROWTYPE;
+  n_seats integer := coalesce(array_length(p_seats, 1), 0);
+  n_claimed integer;
+  n_mine integer;
+  taken text;
+BEGIN
+  -- A retry after a lost connection: the first attempt committed.
+  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
+  SELECT * INTO ev FROM events WHERE id = p_event;
+  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such event'; END IF;
+  IF p_now < ev.on_sale_at OR p_now >= ev.starts_at THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD414', MESSAGE = 'this event is not on sale now';
+  END IF;
+  IF n_seats = 0 OR n_seats > 100 THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'seat_ids: 1-100 seats required';
+  END IF;
+  IF (SELECT count(DISTINCT s) FROM unnest(p_seats) s) <> n_seats THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'seat_ids: duplicate seat id';
+  END IF;
+  IF (SELECT max(s) FROM unnest(p_seats) s) >= ev.seats_total OR (SELECT min(s) FROM unnest(p_seats) s) < 0 THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD416',
+      MESSAGE = 'seat ' || (SELECT max(s) FROM unnest(p_seats) s) || ' is not in this venue';
+  END IF;
+  -- One user's holds on one event are decided one at a time on every node, so the ticket limit
+  -- holds across nodes.
+  PERFORM pg_advisory_xact_lock(hashtextextended('ticketd-user-event:' || p_event || ':' || p_user, 0));
+  -- Claims in seat order, so two overlapping holds lock rows in the same order (no deadlock).
+  INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id)
+    SELECT p_event, s, p_hold, p_user, p_now + p_ttl, NULL FROM unnest(p_seats) s ORDER BY s
+  ON CONFLICT (event_id, seat) DO UPDATE
+    SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, deadline = EXCLUDED.deadline, booking_id = NULL
+    WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= p_now;
+  GET DIAGNOSTICS n_claimed = ROW_COUNT;
+  IF n_claimed <> n_seats THEN
+    SELECT string_agg(seat::text, ',' ORDER BY seat) INTO taken FROM seat_claims
+      WHERE event_id = p_event AND seat = ANY(p_seats) AND hold_id <> p_hold;
+    RAISE EXCEPTION USING ERRCODE = 'TD409', MESSAGE = 'some seats are already taken', DETAIL = coalesce(taken, '');
+  END IF;
+  SELECT count(*) INTO n_mine FROM seat_claims
+    WHERE event_id = p_event AND user_id = p_user AND (booking_id IS NOT NULL OR deadline > p_now);
+  IF n_mine > ev.max_tickets_per_user THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD413',
+      MESSAGE = 'at most ' || ev.max_tickets_per_user || ' tickets per user for this event';
+  END IF;
+  INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state)
+    VALUES(p_hold, p_event, p_user, p_now, p_now + p_ttl, p_now + p_ttl, 'ACTIVE');
+  INSERT INTO hold_seats(hold_id, seat) SELECT p_hold, s FROM unnest(p_seats) s;
+END $$;
+
+-- Releases a live hold of p_user. Returns its state afterwards (RELEASED, or what it already was).
+CREATE FUNCTION ticketd_release(p_hold bigint, p_user bigint, p_now bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  h holds%ROWTYPE;
+BEGIN
+  SELECT * INTO h FROM holds WHERE id = p_hold FOR UPDATE;
+  IF NOT FOUND OR h.user_id <> p_user THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such hold'; END IF;
+  IF h.state = 'CONVERTED' THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold has been checked out';
+  END IF;
+  IF h.state NOT IN ('ACTIVE', 'PINNED') THEN RETURN h.state; END IF;
+  IF h.deadline <= p_now THEN RETURN 'EXPIRED'; END IF;
+  IF h.state = 'PINNED' THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD412', MESSAGE = 'a checkout of this hold is in progress';
+  END IF;
+  UPDATE holds SET state = 'RELEASED' WHERE id = p_hold;
+  DELETE FROM seat_claims WHERE hold_id = p_hold AND booking_id IS NULL;
+  RETURN 'RELEASED';
+END $$;
+)sql";
+
+// Checkout and settlement.
+constexpr const char* kV1Checkout = R"sql(
+-- Pins the hold (its seats stop lapsing for p_pin ms) and writes a PENDING_PAYMENT booking and a
+-- PENDING payment, before any money moves. Returns the booking id and the payment id.
+CREATE FUNCTION ticketd_begin_checkout(p_hold bigint, p_user bigint, p_now bigint, p_pin bigint, p_key text,
+                                       p_amount bigint, p_currency text, p_method text,
+                                       OUT o_booking bigint, OUT o_payment bigint) LANGUAGE plpgsql AS $$
+DECLARE
+  h holds%ROWTYPE;
+  pinned_until bigint;
+BEGIN
+  SELECT * INTO h FROM holds WHERE id = p_hold FOR UPDATE;
+  IF NOT FOUND OR h.user_id <> p_user THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such hold'; END IF;
+  IF h.state = 'CONVERTED' THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold has been checked out';
+  ELSIF h.state = 'RELEASED' THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold was released';
+  ELSIF h.state = 'EXPIRED' OR h.deadline <= p_now THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD410', MESSAGE = 'this hold has expired';
+  ELSIF h.state = 'PINNED' OR EXISTS(SELECT 1 FROM bookings b WHERE b.hold_id = p_hold AND b.status = 'PENDING_PAYMENT') THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD412', MESSAGE = 'a payment for this hold is pending';
+  END IF;
+  pinned_until := greatest(h.expires_at, p_now) + p_pin;
+  UPDATE holds SET state = 'PINNED', deadline = pinned_until WHERE id = p_hold;
+  UPDATE seat_claims SET deadline = pinned_until WHERE hold_id = p_hold AND booking_id IS NULL;
+  INSERT INTO bookings(hold_id, event_id, user_id, status, total_amount, currency, payment_id, created_at)
+    VALUES(p_hold, h.event_id, p_user, 'PENDING_PAYMENT', p_amount, p_currency, 0, p_now) RETURNING id INTO o_booking;
+  INSERT INTO booking_seats(booking_id, seat) SELECT o_booking, s.seat FROM hold_seats s WHERE s.hold_id = p_hold;
+  INSERT INTO payments(user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, payment_method,
+                       status, created_at, updated_at)
+    VALUES(p_user, p_hold, o_booking, p_key, 'ticketd-booking-' || o_booking, p_amount, p_currency, p_method,
+           'PENDING', p_now, p_now) RETURNING id INTO o_payment;
+  UPDATE bookings SET payment_id = o_payment WHERE id = o_booking;
+END $$;
+
+-- Applies a payment outcome to a pending booking, once (the booking row lock decides who is first).
+-- p_kind: SUCCEEDED | DECLINED | AWAITING_ACTION | REJECTED. Returns what happened:
+--   'settled-already', 'awaiting-action', 'sold', 'refund-needed' (paid, but the seats were taken
+--   after the hold lapsed), 'failed' (seats freed), 'rejected' (hold live again).
+CREATE FUNCTION ticketd_settle(p_booking bigint, p_kind text, p_ref text, p_decline text, p_message text,
+                               p_event_id text, p_now bigint, p_action_pin bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  b bookings%ROWTYPE;
+  h holds%ROWTYPE;
+  n_seats integer;
+  n_claimed integer;
+  sold boolean := false;
+BEGIN
+  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such booking'; END IF;
+  IF p_event_id <> '' THEN
+    INSERT INTO payment_events(id, type, received_at) VALUES(p_event_id, lower(p_kind), p_now) ON CONFLICT DO NOTHING;
+  END IF;
+  IF b.status <> 'PENDING_PAYMENT' THEN RETURN 'settled-already'; END IF;
+  SELECT * INTO h FROM holds WHERE id = b.hold_id FOR UPDATE;
+  IF p_kind = 'AWAITING_ACTION' THEN
+    UPDATE payments SET status = 'REQUIRES_ACTION', payment_ref = p_ref, updated_at = p_now WHERE booking_id = p_booking;
+    IF h.state = 'PINNED' AND h.deadline > p_now AND h.deadline < p_now + p_action_pin THEN
+      UPDATE holds SET deadline = p_now + p_action_pin WHERE id = h.id;
+      UPDATE seat_claims SET deadline = p_now + p_action_pin WHERE hold_id = h.id AND booking_id IS NULL;
+    END IF;
+    RETURN 'awaiting-action';
+  ELSIF p_kind = 'SUCCEEDED' THEN
+    UPDATE payments SET status = 'SUCCEEDED', payment_ref = p_ref, updated_at = p_now WHERE booking_id = p_booking;
+    SELECT count(*) INTO n_seats FROM booking_seats WHERE booking_id = p_booking;
+    -- Fencing: the seats are sold only if this hold still claims them, or they lapsed and nobody
+    -- took them since. A hold that lapsed during a slow payment never lets a second buyer win too.
+    BEGIN
+      INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id)
+        SELECT b.event_id, seat, h.id, b.user_id, 9223372036854775807, p_booking
+        FROM booking_seats WHERE booking_id = p_booking ORDER BY seat
+      ON CONFLICT (event_id, seat) DO UPDATE
+        SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, deadline = EXCLUDED.deadline,
+            booking_id = EXCLUDED.booking_id
+        WHERE seat_claims.booking_id IS NULL AND (seat_claims.hold_id = h.id OR seat_claims.deadline <= p_now);
+      GET DIAGNOSTICS n_claimed = ROW_COUNT;
+      IF n_claimed <> n_seats THEN RAISE EXCEPTION USING ERRCODE = 'TD409', MESSAGE = 'seats taken'; END IF;
+      INSERT INTO sold_seats(event_id, seat, booking_id)
+        SELECT b.event_id, seat, p_booking FROM booking_seats WHERE booking_id = p_booking;
+      sold := true;
+    EXCEPTION WHEN SQLSTATE 'TD409' OR unique_violation THEN
+      sold := false;
+    END;
+    IF sold THEN
+      UPDATE bookings SET status = 'CONFIRMED' WHERE id = p_booking;
+      UPDATE holds SET state = 'CONVERTED', booking_id = p_booking WHERE id = h.id;
+      RETURN 'sold';
+    END IF;
+    UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken',
+      message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = p_booking;
+    UPDATE holds SET state = 'EXPIRED' WHERE id = h.id;
+    DELETE FROM seat_claims WHERE hold_id = h.id AND booking_id IS NULL;
+    RETURN 'refund-needed';
+  ELSE
+    UPDATE payments SET status = 'DECLINED', payment_ref = p_ref, decline_code = p_decline, message = p_message,
+      updated_at = p_now WHERE booking_id = p_booking;
+    UPDATE bookings SET status = 'FAILED', decline_code = p_decline, message = p_message WHERE id = p_booking;
+    IF p_kind = 'REJECTED' AND h.state = 'PINNED' THEN
+      -- Nothing was charged: the hold is live again with its old deadline (if it has not passed).
+      UPDATE holds SET state = 'ACTIVE', deadline = h.expires_at WHERE id = h.id;
+      UPDATE seat_claims SET deadline = h.expires_at WHERE hold_id = h.id AND booking_id IS NULL;
+      RETURN 'rejected';
+    END IF;
+    IF h.state IN ('ACTIVE', 'PINNED') THEN
+      UPDATE holds SET state = 'RELEASED' WHERE id = h.id;
+    END IF;
+    DELETE FROM seat_claims WHERE hold_id = h.id AND booking_id IS NULL;
+    RETURN 'failed';
+  END IF;
+END $$;
+
+-- Cancels a confirmed booking: its seats are free again. Returns true if this call cancelled it.
+CREATE FUNCTION ticketd_cancel(p_booking bigint, p_refund_ref text, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  b bookings%ROWTYPE;
+BEGIN
+  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;
+  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such booking'; END IF;
+  IF b.status = 'CANCELLED' THEN RETURN false; END IF;
+  IF b.status <> 'CONFIRMED' THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD415', MESSAGE = 'only a confirmed booking can be cancelled';
+  END IF;
+  UPDATE bookings SET status = 'CANCELLED', cancelled_at = p_now WHERE id = p_booking;
+  DELETE FROM sold_seats WHERE booking_id = p_booking;
+  DELETE FROM seat_claims WHERE booking_id = p_booking;
+  UPDATE payments SET status = 'REFUNDED', refund_ref = p_refund_ref WHERE id = b.payment_id;
+  RETURN true;
+END $$;
+
+-- Frees the seats of lapsed holds and marks the holds EXPIRED, at most p_limit claims per call.
+-- Returns the freed seats with the hold that had them.
+CREATE FUNCTION ticketd_sweep(p_now bigint, p_limit integer)
+  RETURNS TABLE(event_id bigint, seat integer, hold_id bigint) LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY WITH gone AS (
+    DELETE FROM seat_claims c WHERE (c.event_id, c.seat) IN (
+      SELECT x.event_id, x.seat FROM seat_claims x WHERE x.booking_id IS NULL AND x.deadline <= p_now
+      LIMIT p_limit FOR UPDATE SKIP LOCKED)
+    RETURNING c.event_id, c.seat, c.hold_id)
+  SELECT g.event_id, g.seat, g.hold_id FROM gone g;
+  UPDATE holds SET state = 'EXPIRED' WHERE id IN (
+    SELECT id FROM holds WHERE state IN ('ACTIVE', 'PINNED') AND deadline <= p_now LIMIT p_limit);
+END $$;
+)sql";
+
+struct Migration {
+  int version;
+  const char* name;
+  std::vector<const char*> scripts;
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kAll = {
+      {1, "tables, holds, checkout", {kV1Tables, kV1Hold, kV1Checkout}},
+  };
+  return kAll;
+}
+
+// Any constant will do; it only has to be the same on every node.
+constexpr int64_t kMigrationLockKey = 0x7469636b65746431;  // "ticketd1"
+
+}  // namespace
+
+int latest_schema_version() { return migrations().back().version; }
+
+int migrate(Connection& c) {
+  c.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");
+  int applied = 0;
+  try {
+    c.exec("CREATE TABLE IF NOT EXISTS schema_migrations(version integer PRIMARY KEY, name text NOT NULL, "
+           "applied_at timestamptz NOT NULL DEFAULT now())");
+    Rows r = c.query("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    const int64_t current = r.int64(0, 0);
+    for (const Migration& m : migrations()) {
+      if (m.version <= current) continue;
+      c.exec("BEGIN");
+      try {
+        for (const char* script : m.scripts) c.exec(script);
+        c.exec("INSERT INTO schema_migrations(version, name) VALUES(" + std::to_string(m.version) + ", '" +
+               m.name + "')");
+        c.exec("COMMIT");
+      } catch (...) {
+        c.exec("ROLLBACK");
+        throw;
+      }
+      spdlog::info("migrated postgres schema_version={} name=\"{}\"", m.version, m.name);
+      ++applied;
+    }
+  } catch (...) {
+    c.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + ")");
+    throw;
+  }
+  c.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLockKey) + ")");
+  return applied;
+}
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,157 @@
+// A thin RAII layer over libpq: connections with cached prepared statements, results, and a bounded
+// pool. Internal to store/postgres; nothing outside the adapter sees libpq-fe.h.
+//
+// Errors: a failed statement throws PgError carrying the SQLSTATE. Stored functions signal domain
+// outcomes with SQLSTATEs of class "TD" (see migrations.cpp), which the adapters map to core::Code;
+// connection failures (class 08, or no connection at all) map to Unavailable (503, safe to retry).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace ticketd::store::postgres {
+
+struct PgError : std::runtime_error {
+  PgError(std::string sqlstate, std::string message, std::string detail = {})
+      : std::runtime_error(message), sqlstate(std::move(sqlstate)), detail(std::move(detail)) {}
+  std::string sqlstate;  // "" when the connection itself failed
+  std::string detail;
+  bool connection_lost() const { return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01"; }
+};
+
+// The domain error a stored function raised (SQLSTATE class TD), or Unavailable for a lost
+// connection; nullopt for anything else (a bug: the caller rethrows).
+std::optional<core::Error> domain_error(const PgError& e);
+
+class Rows {
+ public:
+  explicit Rows(pg_result* r) : r_(r) {}
+  Rows(Rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Rows(const Rows&) = delete;
+  Rows& operator=(const Rows&) = delete;
+  ~Rows();
+  int size() const;
+  bool empty() const { return size() == 0; }
+  bool is_null(int row, int col) const;
+  int64_t int64(int row, int col) const;  // 0 for NULL
+  std::string text(int row, int col) const;
+  bool boolean(int row, int col) const;
+  // A PostgreSQL int[]/bigint[] in text form ("{1,2,3}").
+  std::vector<int64_t> int_array(int row, int col) const;
+
+ private:
+  pg_result* r_;
+};
+
+// Parameters in text form; std::nullopt is SQL NULL.
+using Param = std::optional<std::string>;
+inline Param p(int64_t v) { return std::to_string(v); }
+inline Param p(std::string_view v) { return std::string(v); }
+inline Param p(const char* v) { return std::string(v); }
+inline Param p_null() { return std::nullopt; }
+template <typename T>
+Param p_array(const std::vector<T>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  return s + "}";
+}
+
+class Connection {
+ public:
+  explicit Connection(const std::string& url);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Runs one statement, prepared once per connection and cached by the address of `sql`: pass string
+  // literals only. Throws PgError.
+  Rows query(const char* sql, const std::vector<Param>& params = {});
+  // Runs a script of statements without parameters (migrations). Throws PgError.
+  void exec(const std::string& sql);
+  bool healthy() const;
+  // Drops the connection and its prepared statements and connects again. Throws PgError.
+  void reconnect();
+
+ private:
+  void connect();
+  std::string url_;
+  pg_conn* conn_ = nullptr;
+  std::unordered_map<const char*, std::string> prepared_;  // SQL text address -> statement name
+};
+
+// A fixed-size pool. acquire() waits up to wait_max for a free connection, then throws PgError
+// (reported as 503). A connection found broken is reconnected before it is handed out.
+class Pool {
+ public:
+  Pool(std::string url, size_t size, std::chrono::milliseconds wait_max = std::chrono::milliseconds(2000));
+  ~Pool();
+
+  class Lease {
+   public:
+    Lease(Pool& pool, std::unique_ptr<Connection> c) : pool_(&pool), c_(std::move(c)) {}
+    Lease(Lease&& o) noexcept = default;
+    ~Lease();
+    Connection* operator->() { return c_.get(); }
+    Connection& operator*() { return *c_; }
+    // The statement failed because the connection broke: do not return it as if healthy.
+    void discard() { broken_ = true; }
+
+   private:
+    Pool* pool_;
+    std::unique_ptr<Connection> c_;
+    bool broken_ = false;
+  };
+  Lease acquire();
+  const std::string& url() const { return url_; }
+
+ private:
+  void give_back(std::unique_ptr<Connection> c);
+  std::string url_;
+  size_t size_;
+  std::chrono::milliseconds wait_max_;
+  std::mutex mu_;  // guards idle_ and created_
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  size_t created_ = 0;
+};
+
+// Runs f(connection) with a pooled connection. A lost connection is retried once on a fresh one when
+// `idempotent` (statements safe to repeat: reads, and writes whose retry cannot apply twice);
+// otherwise, or if the retry fails too, it becomes core::UnavailableError (503: nothing was decided
+// that the client could not ask again). Other PgErrors propagate.
+template <typename F>
+auto with_connection(Pool& pool, F&& f, bool idempotent = true) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto lease = pool.acquire();
+      try {
+        return f(*lease);
+      } catch (const PgError& e) {
+        if (e.connection_lost()) lease.discard();
+        throw;
+      }
+    } catch (const PgError& e) {
+      if (!e.connection_lost()) throw;
+      if (!idempotent || attempt > 0) throw core::UnavailableError(std::string("database unavailable: ") + e.what());
+    }
+  }
+}
+
+}  // namespace ticketd::store::postgres

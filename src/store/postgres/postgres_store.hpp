@@ -1,0 +1,112 @@
+// The distributed store: PostgreSQL as the system of record (AccountStore, CatalogStore, Ledger),
+// with a SeatFront (Redis) in front of the ledger for fast refusals, the seat-map cache and seat
+// changes on pub/sub. Many ticketd nodes share one database; nothing that decides a seat's fate
+// lives in one node's memory.
+//
+// Ownership: the adapters borrow the pool and the front; both must outlive them.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+
+#include "app/metrics.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/catalog_store.hpp"
+#include "core/ports/ledger.hpp"
+#include "core/ports/seat_front.hpp"
+#include "store/postgres/pg.hpp"
+
+namespace ticketd::store::postgres {
+
+// Applies the missing migrations under an advisory lock. Returns how many were applied.
+int migrate(Connection& c);
+int latest_schema_version();
+
+class PgAccountStore final : public core::AccountStore {
+ public:
+  explicit PgAccountStore(Pool& pool) : pool_(pool) {}
+  core::Result<core::User> create_user(const std::string& email, const std::string& name,
+                                       const std::string& password_hash, core::Role role, TimeMs now) override;
+  std::optional<core::StoredUser> find_user_by_email(const std::string& email) override;
+  std::optional<core::User> find_user(core::UserId id) override;
+  core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;
+  std::optional<core::SessionRecord> find_session(const std::string& token_hash) override;
+  core::Status delete_session(const std::string& token_hash) override;
+
+ private:
+  Pool& pool_;
+};
+
+class PgCatalogStore final : public core::CatalogStore {
+ public:
+  explicit PgCatalogStore(Pool& pool) : pool_(pool) {}
+  core::Result<core::VenueId> create_venue(const core::Layout& layout, TimeMs now) override;
+  std::shared_ptr<const core::Venue> find_venue(core::VenueId id) override;
+  core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
+  std::optional<core::Event> find_event(core::EventId id) override;
+  std::vector<core::Event> list_events(const core::EventQuery& query) override;
+
+ private:
+  Pool& pool_;
+};
+
+class PgLedger final : public core::Ledger {
+ public:
+  // `front` may be null (PostgreSQL alone).
+  PgLedger(Pool& pool, core::SeatFront* front, app::Metrics* metrics) : pool_(pool), front_(front), metrics_(metrics) {}
+
+  core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
+                                      const core::HoldRequest& request, TimeMs now) override;
+  core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override;
+  core::Result<core::CheckoutRecord> begin_checkout(core::HoldId id, core::UserId user,
+                                                    const core::CheckoutStart& start, TimeMs now) override;
+  core::Result<core::Settlement> settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
+                                                TimeMs now) override;
+  core::Status record_refund(core::BookingId booking, const std::string& refund_ref) override;
+  bool payment_event_seen(const std::string& event_id) override;
+  core::Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) override;
+  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) override;
+  std::optional<core::Booking> booking_by_id(core::BookingId id) override;
+  std::optional<core::BookingId> booking_by_payment_ref(const std::string& payment_ref) override;
+  core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override;
+  std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                          bool include_failed) override;
+  core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                             TimeMs now) override;
+  core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  // Runs on whichever node holds the sweeper's advisory lock at the time; others return 0.
+  size_t sweep_expired(TimeMs now) override;
+
+ private:
+  static constexpr int64_t kHoldIdBlock = 64;  // keep in step with the hold_id_blocks sequence
+  static constexpr int kSweepRowsPerPassMax = 10'000;
+  static constexpr int kBestAvailableAttemptsMax = 4;
+  core::HoldId next_hold_id();
+  core::Result<core::Hold> hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
+                                         core::UserId user, Millis ttl, TimeMs now);
+  // Seats the database says are held (live) or sold, among `seats`.
+  std::vector<core::SeatId> taken_in_db(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs now);
+  core::Result<core::SeatMap> map_from_db(const core::Event& event, TimeMs now, uint64_t version);
+  struct StoredHold {
+    core::Hold hold;
+    std::string state;    // as stored: a live state may have lapsed (see deadline_ms)
+    int64_t deadline_ms;  // when its seats lapse
+  };
+  std::optional<StoredHold> read_hold(core::HoldId id);
+  // The hold if it is `user`'s (NotFound otherwise), with its state as of `now`.
+  core::Result<StoredHold> owned_hold(core::HoldId id, core::UserId user, TimeMs now);
+  std::optional<TimeMs> event_starts_at(core::EventId event);
+
+  Pool& pool_;
+  core::SeatFront* front_;
+  app::Metrics* metrics_;
+  std::mutex id_mu_;  // guards the block below
+  int64_t id_next_ = 0, id_end_ = 0;
+};
+
+// Offline SQL audit (`ticketd verify --store postgres`). One line per check; true iff all pass.
+bool verify_database(const std::string& postgres_url, TimeMs now, std::string& report);
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,114 @@
+// The Redis adapter: a small pool of hiredis connections with timeouts and a circuit breaker, the
+// SeatFront (atomic seat claims through Lua scripts, the seat-map cache, versioned seat changes on
+// pub/sub), and the subscriber that feeds every node's SeatChangeSink.
+//
+// Keys (the event id is the hash tag, so one event's keys share a Redis Cluster slot and one Lua
+// script may touch them all):
+//   seat:{E}:S    the holder of seat S of event E: a hold id (PX = the hold's deadline) or "S" (sold)
+//   seatmap:{E}   one byte per seat, 'A' 'H' or 'S'; expires after map_ttl so a stale map heals
+//   seatver:{E}   the event's seat-change version, INCR'd by every published change
+// Channel: ticketd:<db>:seats, message "E V C s1,s2,..." (event, version, status char, seats).
+//
+// Failure: any error marks Redis down for down_for; meanwhile calls return at once as unreachable
+// (callers fall back to PostgreSQL), so an outage costs one timeout, not one per request.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/ports/seat_changes.hpp"
+#include "core/ports/seat_front.hpp"
+
+struct redisContext;
+struct redisReply;
+
+namespace ticketd::store::redis {
+
+struct RedisConfig {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+  std::string password;
+  std::chrono::milliseconds timeout{500};
+  std::chrono::milliseconds down_for{1000};
+  size_t pool_size = 32;
+  std::chrono::milliseconds map_ttl{60'000};
+};
+
+// redis://[:password@]host[:port][/db]. False with `error` set if malformed.
+bool parse_redis_url(const std::string& url, RedisConfig& out, std::string& error);
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const;
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+class RedisClient {
+ public:
+  explicit RedisClient(RedisConfig cfg);
+  ~RedisClient();
+  // Runs one command; nullptr if Redis is unreachable (or marked down), or answered an error.
+  Reply command(const std::vector<std::string>& argv);
+  // EVALSHA of a script loaded on demand (reloaded after a Redis restart forgot it).
+  Reply eval(const std::string& script, const std::vector<std::string>& keys, const std::vector<std::string>& args);
+  bool up() const;
+  const RedisConfig& config() const { return cfg_; }
+  std::string channel() const { return "ticketd:" + std::to_string(cfg_.db) + ":seats"; }
+  // Opens a new connection (for the subscriber). nullptr on failure.
+  redisContext* connect_new() const;
+
+ private:
+  redisContext* take();
+  void give_back(redisContext* c, bool healthy);
+  void mark_down();
+  RedisConfig cfg_;
+  std::mutex mu_;  // guards idle_
+  std::vector<redisContext*> idle_;
+  std::atomic<int64_t> down_until_ms_{0};
+};
+
+class RedisSeatFront final : public core::SeatFront {
+ public:
+  explicit RedisSeatFront(RedisClient& client) : redis_(client) {}
+  ClaimResult claim(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, Millis ttl,
+                    bool force) override;
+  void unclaim(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold) override;
+  void held(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, TimeMs until) override;
+  void sold(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs until) override;
+  void freed(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold) override;
+  void pinned(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, TimeMs until) override;
+  std::optional<Snapshot> snapshot(core::EventId event) override;
+  uint64_t version(core::EventId event) override;
+  void store_snapshot(core::EventId event, const Snapshot& built) override;
+
+ private:
+  void apply(char mode, core::EventId event, const std::vector<core::SeatId>& seats, const std::string& holder,
+             int64_t expire_at_ms);
+  RedisClient& redis_;
+};
+
+// Listens on the seat channel and hands every change to the sink, reconnecting after failures.
+class RedisSubscriber {
+ public:
+  RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink);
+  ~RedisSubscriber();
+
+ private:
+  void run();
+  const RedisClient& client_;
+  core::SeatChangeSink& sink_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Parses a published change ("E V C s1,s2,..."). False if malformed.
+bool parse_seat_message(const std::string& text, core::SeatChange& out);
+
+}  // namespace ticketd::store::redis
