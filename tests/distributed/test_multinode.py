@@ -448,6 +448,12 @@ def test_with_redis_down_holds_fall_back_to_postgres_and_recover_when_it_returns
     booking = expect(paid, 201)
     assert booking["status"] == "CONFIRMED" and booking["seat_ids"] == [contested], booking
 
+    # Seat maps are read from PostgreSQL meanwhile: every node shows the sale and the holds.
+    for node in range(3):
+        status = _status_of(dep, node, event_id)
+        assert status[contested] == "S" and all(status[s] == "H" for s in owner), \
+            f"node {node}'s seat map with Redis down: {status}"
+
     redis.start()  # empty: it knows nothing of the holds and the sale made meanwhile
 
     # Holds work again, and seats PostgreSQL says are taken stay taken although Redis has no key for them.
