@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import datetime as dt
+import hashlib
 import http.client
 import io
 import json
@@ -20,6 +21,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
+import services  # noqa: E402  (tests/support/services.py: PostgreSQL and Redis helpers)
 
 # Every wait in the suite has a bound, so a hung server fails a test instead of hanging the run. The bounds
 # are generous on purpose: the machines are noisy and no test asserts how fast anything is.
@@ -46,23 +50,88 @@ BODY_BYTES_MAX = 1024 * 1024  # docs/api.md: a body over 1 MiB is refused with 4
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Backend selection: the one place that knows how each backend is started.
+# Backend selection: the one place that knows how each backend is started and audited.
 
 
-def backend_args() -> list[str]:
-    """Extra `ticketd serve` / `ticketd verify` arguments for the backend named by TICKETD_TEST_BACKEND."""
+class Backend:
+    """Where one Server's state lives: the extra `ticketd serve` arguments, and how `ticketd verify` audits it."""
+
+    def serve_args(self) -> list[str]:
+        raise NotImplementedError
+
+    def verify_args(self, data_dir: Path) -> list[str]:
+        raise NotImplementedError
+
+
+class EmbeddedBackend(Backend):
+    """SQLite in the server's data dir."""
+
+    def serve_args(self) -> list[str]:
+        return []
+
+    def verify_args(self, data_dir: Path) -> list[str]:
+        return ["--data-dir", str(data_dir)]
+
+
+@dataclass(frozen=True)
+class DistributedBackend(Backend):
+    """PostgreSQL (the system of record) plus Redis; the data dir is not used. Several servers given the
+    same URLs are nodes of one deployment."""
+
+    postgres_url: str
+    redis_url: str
+
+    def serve_args(self) -> list[str]:
+        return ["--store", "postgres", "--postgres-url", self.postgres_url, "--redis-url", self.redis_url]
+
+    def verify_args(self, data_dir: Path) -> list[str]:
+        return ["--store", "postgres", "--postgres-url", self.postgres_url]
+
+
+REDIS_CLAIM_KEY = "ticketd-test:db-owner:{index}"  # in the base URL's database: which PG database owns index
+
+
+def backend_for(data_dir: Path) -> Backend:
+    """The backend named by TICKETD_TEST_BACKEND (`embedded`, the default, or `distributed`), provisioned for
+    one data dir.
+
+    Distributed: TICKETD_TEST_POSTGRES_URL and TICKETD_TEST_REDIS_URL name one PostgreSQL and one Redis
+    (scripts/services starts private ones). Each data dir gets its own database, named from the data dir's
+    path so that restarting the same Server (the crash test) finds its data again, and its own Redis db
+    index, claimed in Redis itself so concurrent test runs on one Redis never share one. A database created
+    here is new, so its Redis index is flushed: no cache or hold key of an earlier owner survives.
+    """
     backend = os.environ.get("TICKETD_TEST_BACKEND", "embedded")
     if backend == "embedded":
-        return []
-    if backend == "distributed":
-        postgres_url = os.environ.get("TICKETD_TEST_POSTGRES_URL")
-        redis_url = os.environ.get("TICKETD_TEST_REDIS_URL")
-        if not postgres_url or not redis_url:
-            raise RuntimeError(
-                "TICKETD_TEST_BACKEND=distributed needs TICKETD_TEST_POSTGRES_URL and TICKETD_TEST_REDIS_URL"
-            )
-        return ["--store", "postgres", "--postgres-url", postgres_url, "--redis-url", redis_url]
-    raise RuntimeError(f"unknown TICKETD_TEST_BACKEND={backend!r} (expected embedded or distributed)")
+        return EmbeddedBackend()
+    if backend != "distributed":
+        raise RuntimeError(f"unknown TICKETD_TEST_BACKEND={backend!r} (expected embedded or distributed)")
+    postgres_url = os.environ.get("TICKETD_TEST_POSTGRES_URL")
+    redis_url = os.environ.get("TICKETD_TEST_REDIS_URL")
+    if not postgres_url or not redis_url:
+        raise RuntimeError("TICKETD_TEST_BACKEND=distributed needs TICKETD_TEST_POSTGRES_URL and "
+                           "TICKETD_TEST_REDIS_URL (scripts/services -- COMMAND sets both)")
+    database = "ticketd_t_" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:20]
+    created = services.create_database(services.with_database(postgres_url, "postgres"), database)
+    host, port, base_index = services.parse_redis_url(redis_url)
+    index = _claim_redis_index(host, port, base_index, database)
+    if created:
+        services.redis_command(host, port, index, "FLUSHDB")
+    return DistributedBackend(services.with_database(postgres_url, database), f"redis://{host}:{port}/{index}")
+
+
+def _claim_redis_index(host: str, port: int, base_index: int, owner: str) -> int:
+    """The Redis db index `owner` claimed before, or the first free one, claimed now (SET NX: atomic)."""
+    for index in range(services.REDIS_DATABASES):
+        if index == base_index:
+            continue  # the claims themselves live there
+        key = REDIS_CLAIM_KEY.format(index=index)
+        if services.redis_command(host, port, base_index, "SET", key, owner, "NX") == "OK":
+            return index
+        if services.redis_command(host, port, base_index, "GET", key) == owner:
+            return index
+    raise RuntimeError(f"every Redis db index of {host}:{port} is claimed by another test server "
+                       f"(at most {services.REDIS_DATABASES - 1} per Redis)")
 
 
 def backend_is_embedded() -> bool:
@@ -330,8 +399,10 @@ class Server:
     """
 
     def __init__(self, data_dir: Path, *, hold_ttl_s: int, log_path: Path, threads: int | None = None,
-                 port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+                 port: int | None = None, extra_env: dict[str, str] | None = None,
+                 backend: Backend | None = None) -> None:
         self.data_dir = data_dir
+        self.backend = backend  # None: backend_for(data_dir), provisioned at the first start
         self.hold_ttl_s = hold_ttl_s
         self.log_path = log_path
         self.threads = threads
@@ -349,9 +420,11 @@ class Server:
         if not binary.is_file():
             raise FileNotFoundError(f"ticketd binary not found at {binary}: build it or set TICKETD_BIN")
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.backend is None:
+            self.backend = backend_for(self.data_dir)
         self.port = self.fixed_port or free_port()
         args = [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
-                "--hold-ttl", str(self.hold_ttl_s), "--log-level", "warn", *backend_args()]
+                "--hold-ttl", str(self.hold_ttl_s), "--log-level", "warn", *self.backend.serve_args()]
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
         env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.extra_env)
@@ -413,9 +486,10 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def verify(self) -> subprocess.CompletedProcess:
-        """Runs `ticketd verify` over the data dir of this (stopped) server."""
+        """Runs `ticketd verify` over the state of this (stopped) server: its data dir or its database."""
         assert self.proc is None, "verify audits a stopped server"
-        args = [str(ticketd_bin()), "verify", "--data-dir", str(self.data_dir), *backend_args()]
+        backend = self.backend or backend_for(self.data_dir)
+        args = [str(ticketd_bin()), "verify", *backend.verify_args(self.data_dir)]
         return subprocess.run(args, capture_output=True, text=True, timeout=VERIFY_TIMEOUT_S)
 
     def log_tail(self, lines: int = 40) -> str:

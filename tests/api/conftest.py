@@ -3,8 +3,9 @@
 Servers:
   server            session: hold TTL 600 s, so no hold expires during a test.
   short_ttl_server  module: hold TTL 1 s, for tests that wait ~2 s for a hold to expire.
-Both are stopped with SIGTERM at the end (exit code must be 0) and, on the embedded backend, their
-data dir must pass `ticketd verify`. The backend comes from TICKETD_TEST_BACKEND (api_support.backend_args).
+Both are stopped with SIGTERM at the end (exit code must be 0) and their state (the data dir, or the
+PostgreSQL database on the distributed backend) must pass `ticketd verify`. The backend comes from
+TICKETD_TEST_BACKEND (api_support.backend_for).
 
 Clients: `admin` / `short_ttl_admin` are logged in as the administrator; `users` / `short_ttl_users` are
 pools of reusable users (`users.take(n)`), cheap after first use because each test works on its own event.
@@ -16,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api_support import (Client, Server, UserPool, admin_client, assert_verify_ok, backend_is_embedded)
+from api_support import Client, Server, UserPool, admin_client, assert_verify_ok
 
 LONG_HOLD_TTL_S = 600  # longer than any test: holds in these tests end only when the test ends them
 SHORT_HOLD_TTL_S = 1  # the smallest TTL, so expiry tests wait ~2 s
@@ -31,8 +32,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, name: str, hold_ttl_s: int)
     finally:
         if server.running():
             server.stop()  # asserts exit code 0
-            if backend_is_embedded():
-                assert_verify_ok(server, f"on the data dir of the {name} fixture")
+            assert_verify_ok(server, f"on the state of the {name} fixture")
         else:
             server.kill()
             pytest.fail(f"the {name} fixture's process died during the tests\n{server.log_tail()}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import (Client, Server, admin_client, assert_error, checkout, compact_status,
+from api_support import (Client, Server, admin_client, assert_error, assert_verify_ok, checkout, compact_status,
                          create_event, create_venue, expect, free_port, grid, hold_seats, new_users, run_together)
 from fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 
@@ -44,7 +44,7 @@ def stripe_env(tmp_path_factory):
     finally:
         server.stop()
         fake.stop()
-        server.verify()
+        assert_verify_ok(server, "after the Stripe tests")
 
 
 @pytest.fixture()

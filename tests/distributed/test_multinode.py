@@ -1,0 +1,509 @@
+"""Three ticketd nodes on one PostgreSQL and one Redis: no seat is ever sold twice, and no acknowledged
+booking is ever lost, whatever happens to Redis or to a node.
+
+A sale: 64 clients spread over the nodes (client i uses node i mod 3) race for a 2,000-seat event until it
+is sold out. Each looks at its node's seat map, holds 1-4 seats (random free seats, or best available a
+quarter of the time) and checks out with Stripe's success test card through ticketd-fake-stripe. Then:
+every seat is sold exactly once and the sold seats are exactly the seats of the CONFIRMED bookings (SQL,
+through psql); every booking acknowledged to a client (201) exists CONFIRMED with its seats and buyer, in
+SQL and over HTTP; every live node shows the event sold out; the nodes exit 0 on SIGTERM; and
+`ticketd verify --store postgres` passes.
+
+The same sale runs undisturbed, with Redis killed (SIGKILL: every key is lost) and restarted mid-sale,
+and with one node killed -9 mid-sale (its clients move to the survivors and retry an unanswered checkout
+there with the same Idempotency-Key). Redis down for good: holds still work through PostgreSQL (the
+documented fallback), never twice for one seat, and once Redis is back a hold made on one node is HELD in
+every node's seat map.
+
+Every wait is bounded; nothing asserts how fast anything is. TICKETD_TEST_SEED replays the clients' choices.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import services
+from api_support import (Client, Response, User, admin_client, assert_verify_ok, checkout, compact_status,
+                         create_event, create_venue, describe, event_counts, expect, grid, hold_best, hold_seats,
+                         new_users, run_together, with_backoff)
+from cluster import Deployment
+
+ROWS, SEATS_PER_ROW = 20, 100
+SEATS_TOTAL = ROWS * SEATS_PER_ROW  # 2,000
+CLIENTS = 64
+SEATS_PER_HOLD_MAX = 4
+MAX_TICKETS_PER_USER = 100  # the most an event allows; a fair share is ~31, so the limit rarely decides
+HOLD_TTL_S = 15  # a hold orphaned by a killed node lapses this soon, so the survivors can sell its seats
+LONG_HOLD_TTL_S = 600  # tests whose holds must not lapse while they look at them
+SALE_TIMEOUT_S = 420.0  # the whole sale, on a busy 2-core box; a sale still running then has hung
+DISTURB_AT_SEATS = SEATS_TOTAL // 3  # Redis or a node dies once this many seats are acknowledged sold
+SOLD_DURING_OUTAGE = SEATS_TOTAL // 6  # Redis returns once this many more seats are sold without it...
+REDIS_OUTAGE_TIMEOUT_S = 30.0  # ...or after this long (then the sale goes on with Redis back)
+CHECKOUT_ATTEMPTS_MAX = 20  # one checkout: the first try plus retries after its node died / it was in flight
+SOLD_OUT_VISIBLE_TIMEOUT_S = 60.0  # after the sale, until every live node's seat map shows it sold out
+RECOVERY_TIMEOUT_S = 60.0  # after Redis returns, until holds and cross-node seat maps work again
+BACKOFF_ATTEMPTS_MAX = 40  # 429/503 answers tolerated in a row (each waits Retry-After, at most 1 s)
+
+HOLD_REFUSALS = ("seat_unavailable", "insufficient_seats", "ticket_limit_exceeded")
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A booking answered 201 to a client: it must exist, CONFIRMED, with these seats, forever."""
+    booking_id: int
+    user_index: int
+    user_id: int
+    seat_ids: tuple[int, ...]
+
+
+def _seed() -> int:
+    seed = int(os.environ.get("TICKETD_TEST_SEED", "0")) or random.randrange(1, 2**31)
+    print(f"seed={seed} (set TICKETD_TEST_SEED to replay the clients' choices)")
+    return seed
+
+
+@pytest.fixture
+def deploy(tmp_path: Path, postgres: services.Postgres, redis: services.Redis) -> Iterator[Callable[..., Deployment]]:
+    """deploy(hold_ttl_s) starts a Deployment of three nodes; whatever is left of it is killed afterwards."""
+    made: list[Deployment] = []
+
+    def make(hold_ttl_s: int = HOLD_TTL_S) -> Deployment:
+        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=hold_ttl_s)
+        made.append(dep)
+        dep.start()
+        return dep
+
+    try:
+        yield make
+    finally:
+        for dep in made:
+            dep.close()
+        if not redis.running():
+            redis.start()  # a test that failed while Redis was down must not take the next one down too
+
+
+def _sale_event(dep: Deployment) -> dict:
+    admin = admin_client(dep.nodes[0])
+    venue = create_venue(admin, [grid("Arena", "standard", ROWS, SEATS_PER_ROW)])
+    return create_event(admin, venue, max_tickets_per_user=MAX_TICKETS_PER_USER)
+
+
+class Sale:
+    """CLIENTS threads buying until the event is sold out. Client i is user i and uses dep.node_for(i)."""
+
+    def __init__(self, dep: Deployment, event_id: int, users: list[User], seed: int) -> None:
+        assert len(users) == CLIENTS
+        self.dep = dep
+        self.event_id = event_id
+        self.users = users
+        self.seed = seed
+        self.lock = threading.Lock()  # guards everything below
+        self.acks: list[Ack] = []
+        self.seats_acked = 0
+        self.unexpected: list[str] = []
+        self.finished = 0  # clients that saw the event sold out
+        self.moved = 0  # requests that failed because their node died, and went to a survivor
+        self.stop = threading.Event()
+
+    def run(self, disturb: Callable[[Sale], None] | None = None) -> None:
+        """Runs the sale to the end; calls disturb(self) once DISTURB_AT_SEATS seats are acknowledged."""
+        deadline = time.monotonic() + SALE_TIMEOUT_S
+        threads = [threading.Thread(target=self._client, args=(i, deadline), daemon=True) for i in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        if disturb is not None:
+            while time.monotonic() < deadline and any(t.is_alive() for t in threads):
+                with self.lock:
+                    if self.seats_acked >= DISTURB_AT_SEATS or self.unexpected:
+                        break
+                time.sleep(0.05)
+            with self.lock:
+                acked = self.seats_acked
+            assert acked < SEATS_TOTAL, "the sale ended before the disturbance"
+            print(f"disturbing the sale with {acked} seats acknowledged")
+            disturb(self)
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0.1))
+        hung = sum(t.is_alive() for t in threads)
+        self.stop.set()
+        for thread in threads:
+            thread.join(10.0)
+        with self.lock:
+            summary = (f"seed={self.seed}: {len(self.acks)} bookings / {self.seats_acked} seats acknowledged, "
+                       f"{self.finished} of {CLIENTS} clients saw the event sold out, "
+                       f"{self.moved} requests moved to a survivor")
+            unexpected = list(self.unexpected)
+        print(summary)
+        assert not unexpected, f"{summary}; {len(unexpected)} unexpected answers:\n" + "\n".join(unexpected[:15]) \
+            + "\n" + self.dep.log_tails()
+        assert not hung, f"{summary}; {hung} clients still buying after {SALE_TIMEOUT_S} s\n{self.dep.log_tails()}"
+
+    # -- one client --
+
+    def _client(self, index: int, deadline: float) -> None:
+        buyer = _Buyer(self, index)
+        try:
+            while not self.stop.is_set() and time.monotonic() < deadline:
+                try:
+                    if buyer.step():
+                        with self.lock:
+                            self.finished += 1
+                        return
+                except (OSError, http.client.HTTPException) as exc:
+                    buyer.drop_connection()
+                    if self.dep.is_dead(buyer.node):
+                        self.count_move()
+                        continue  # its node was killed: the next step goes to a survivor
+                    self.note(f"client {index}: request to live node {buyer.node} failed: {exc!r}")
+                    return
+        finally:
+            buyer.close()
+
+    def count_move(self) -> None:
+        with self.lock:
+            self.moved += 1
+
+    def seats_acknowledged(self) -> int:
+        with self.lock:
+            return self.seats_acked
+
+    def note(self, what: str) -> None:
+        with self.lock:
+            self.unexpected.append(what)
+
+    def acknowledge(self, ack: Ack) -> None:
+        with self.lock:
+            self.acks.append(ack)
+            self.seats_acked += len(ack.seat_ids)
+
+
+class _Buyer:
+    """The state of one client thread: its user, its random choices and one connection per node."""
+
+    def __init__(self, sale: Sale, index: int) -> None:
+        self.sale = sale
+        self.index = index
+        self.user = sale.users[index]
+        self.rng = random.Random(sale.seed * 1000 + index)
+        self.node = sale.dep.node_for(index)
+        self.clients: dict[int, Client] = {}
+
+    def client(self) -> Client:
+        self.node = self.sale.dep.node_for(self.index)
+        if self.node not in self.clients:
+            self.clients[self.node] = Client(self.sale.dep.nodes[self.node].port, self.user.token)
+        return self.clients[self.node]
+
+    def drop_connection(self) -> None:
+        client = self.clients.pop(self.node, None)
+        if client is not None:
+            client.close()
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+    def step(self) -> bool:
+        """Looks at the seat map and tries to buy once; True when the event is sold out."""
+        event_id = self.sale.event_id
+        seat_map = with_backoff(lambda: self.client().get(f"/v1/events/{event_id}/seats?format=compact"),
+                                BACKOFF_ATTEMPTS_MAX)
+        if seat_map.status != 200:
+            self.sale.note(f"client {self.index}: seat map on node {self.node}: {describe(seat_map)}")
+            time.sleep(0.5)
+            return False
+        status = seat_map.body["status"]
+        free = [seat for seat, state in enumerate(status) if state == "A"]
+        if not free:
+            if "H" not in status:
+                return True
+            time.sleep(self.rng.uniform(0.05, 0.3))  # held seats may lapse or be released
+            return False
+        quantity = self.rng.randint(1, SEATS_PER_HOLD_MAX)
+        if self.rng.random() < 0.25:
+            held = with_backoff(lambda: hold_best(self.client(), event_id, quantity), BACKOFF_ATTEMPTS_MAX)
+        else:
+            wanted = self.rng.sample(free, min(quantity, len(free)))
+            held = with_backoff(lambda: hold_seats(self.client(), event_id, wanted), BACKOFF_ATTEMPTS_MAX)
+        if held.status != 201:
+            if held.status != 409 or held.error_code not in HOLD_REFUSALS:
+                self.sale.note(f"client {self.index}: hold on node {self.node}: {describe(held)}")
+            return False
+        self._check_out(held.body)
+        return False
+
+    def _check_out(self, hold: dict) -> None:
+        """Checks the hold out, retrying with the same key on a survivor if its node dies meanwhile."""
+        key = uuid.uuid4().hex
+        for _ in range(CHECKOUT_ATTEMPTS_MAX):
+            try:
+                paid = with_backoff(lambda: checkout(self.client(), hold["id"], idempotency_key=key),
+                                    BACKOFF_ATTEMPTS_MAX)
+            except (OSError, http.client.HTTPException):
+                self.drop_connection()
+                if not self.sale.dep.is_dead(self.node):
+                    raise
+                self.sale.count_move()
+                continue  # unanswered: ask a survivor, same key (never charged twice, never booked twice)
+            if paid.status == 409 and paid.error_code == "checkout_in_progress":
+                time.sleep(0.5)  # the attempt on the dead node is still settling (the reconciler finishes it)
+                continue
+            self._record(hold, paid)
+            return
+        self.sale.note(f"client {self.index}: checkout of hold {hold['id']} unanswered after "
+                       f"{CHECKOUT_ATTEMPTS_MAX} attempts")
+
+    def _record(self, hold: dict, paid: Response) -> None:
+        if paid.status == 410 and paid.error_code == "hold_expired":
+            return  # a slow client: allowed, nothing was sold
+        if paid.status != 201 or paid.body.get("status") != "CONFIRMED" \
+                or sorted(paid.body.get("seat_ids") or []) != sorted(hold["seat_ids"]):
+            self.sale.note(f"client {self.index}: checkout of hold {hold} on node {self.node}: {describe(paid)}")
+            return
+        self.sale.acknowledge(Ack(paid.body["id"], self.index, self.user.id, tuple(sorted(paid.body["seat_ids"]))))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# After the sale.
+
+
+def _wait_sold_out_everywhere(dep: Deployment, event_id: int) -> None:
+    deadline = time.monotonic() + SOLD_OUT_VISIBLE_TIMEOUT_S
+    for index in dep.alive():
+        client = dep.nodes[index].client()
+        try:
+            status = compact_status(client, event_id)
+            while status != "S" * SEATS_TOTAL and time.monotonic() < deadline:
+                time.sleep(0.2)
+                status = compact_status(client, event_id)
+            assert status == "S" * SEATS_TOTAL, (
+                f"node {index} does not show event {event_id} sold out after the sale: "
+                f"{status.count('A')} available, {status.count('H')} held, {status.count('S')} sold")
+            counts = event_counts(client, event_id)
+            assert counts == {"available": 0, "held": 0, "sold": SEATS_TOTAL}, f"node {index}: counts {counts}"
+        finally:
+            client.close()
+
+
+def _acks_over_http(dep: Deployment, sale: Sale) -> list[str]:
+    """GET /v1/bookings/{id} for each acknowledged booking, as its buyer, spread over the live nodes."""
+    alive = dep.alive()
+
+    def check(ack: Ack) -> str | None:
+        node = alive[ack.booking_id % len(alive)]
+        client = dep.nodes[node].client(sale.users[ack.user_index].token)
+        try:
+            resp = client.get(f"/v1/bookings/{ack.booking_id}")
+        finally:
+            client.close()
+        body = resp.body if isinstance(resp.body, dict) else {}
+        if resp.status != 200 or body.get("status") != "CONFIRMED" \
+                or tuple(sorted(body.get("seat_ids") or ())) != ack.seat_ids:
+            return f"booking {ack} read on node {node}: {describe(resp)}"
+        return None
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        return [p for p in pool.map(check, sale.acks) if p]
+
+
+def _check_sale(dep: Deployment, sale: Sale, event_id: int) -> None:
+    seller: dict[int, int] = {}
+    for ack in sale.acks:
+        for seat in ack.seat_ids:
+            assert seat not in seller, f"seat {seat} acknowledged in bookings {seller[seat]} and {ack.booking_id}"
+            seller[seat] = ack.booking_id
+
+    _wait_sold_out_everywhere(dep, event_id)
+    problems = dep.sales_problems(event_id, SEATS_TOTAL, SEATS_TOTAL)
+    assert not problems, f"seed={sale.seed}: the database disagrees:\n" + "\n".join(problems)
+
+    rows = dep.bookings(event_id)
+    lost = []
+    for ack in sale.acks:
+        row = rows.get(ack.booking_id)
+        if row is None or row.status != "CONFIRMED" or row.seat_ids != ack.seat_ids or row.user_id != ack.user_id:
+            lost.append(f"acknowledged {ack}, database has {row}")
+    assert not lost, f"seed={sale.seed}: {len(lost)} of {len(sale.acks)} acknowledged bookings lost or changed:\n" \
+        + "\n".join(lost[:10])
+    over_http = _acks_over_http(dep, sale)
+    assert not over_http, f"seed={sale.seed}: acknowledged bookings read back wrong:\n" + "\n".join(over_http[:10])
+
+
+def _stop_and_verify(dep: Deployment) -> None:
+    dep.stop()  # every live node must exit 0 on SIGTERM
+    assert_verify_ok(dep.nodes[0], "on the deployment's database")
+
+
+def _sell_out(dep: Deployment, disturb: Callable[[Sale], None] | None = None) -> None:
+    seed = _seed()
+    event = _sale_event(dep)
+    users = new_users(dep.nodes[0], CLIENTS)  # their sessions are valid on every node
+    sale = Sale(dep, event["id"], users, seed)
+    sale.run(disturb)
+    _check_sale(dep, sale, event["id"])
+    _stop_and_verify(dep)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The sales.
+
+
+def test_three_nodes_sell_every_seat_exactly_once(deploy) -> None:
+    _sell_out(deploy())
+
+
+def test_redis_killed_and_restarted_mid_sale_loses_no_booking_and_sells_no_seat_twice(
+        deploy, redis: services.Redis) -> None:
+    def restart_redis(sale: Sale) -> None:
+        before = sale.seats_acknowledged()
+        redis.kill()  # SIGKILL, nothing persisted: every hold key and cache entry is gone
+        # The sale goes on through PostgreSQL meanwhile; Redis returns while a good part is still unsold.
+        deadline = time.monotonic() + REDIS_OUTAGE_TIMEOUT_S
+        while sale.seats_acknowledged() < before + SOLD_DURING_OUTAGE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        during = sale.seats_acknowledged() - before
+        redis.start()
+        print(f"{during} seats sold while Redis was down; restarted with {SEATS_TOTAL - before - during} unsold")
+
+    _sell_out(deploy(), restart_redis)
+
+
+def test_node_killed_mid_sale_loses_no_booking_and_the_survivors_sell_out(deploy) -> None:
+    dep = deploy()
+    _sell_out(dep, lambda sale: dep.kill_node(2))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Redis down for good, then back.
+
+
+def _until(what: str, timeout_s: float, attempt: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not attempt():
+        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
+        time.sleep(0.2)
+
+
+def _status_of(dep: Deployment, node: int, event_id: int) -> str:
+    client = dep.nodes[node].client()
+    try:
+        return compact_status(client, event_id)
+    finally:
+        client.close()
+
+
+def test_with_redis_down_holds_fall_back_to_postgres_and_recover_when_it_returns(
+        deploy, redis: services.Redis) -> None:
+    dep = deploy(hold_ttl_s=LONG_HOLD_TTL_S)
+    admin = admin_client(dep.nodes[0])
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 4, 10)]), max_tickets_per_user=40)
+    event_id = event["id"]
+    users = new_users(dep.nodes[0], 30)
+    redis.kill()
+
+    # One seat, thirty buyers on three nodes at once: exactly one wins.
+    contested = 7
+    jobs = [(lambda u=u, n=i % 3: with_backoff(
+        lambda: hold_seats(dep.nodes[n].client(u.token), event_id, [contested]), BACKOFF_ATTEMPTS_MAX))
+        for i, u in enumerate(users)]
+    answers = run_together(jobs)
+    winners = [a for a in answers if a.status == 201]
+    refused = [a for a in answers if a.status == 409 and a.error_code == "seat_unavailable"]
+    assert len(winners) == 1 and len(refused) == len(users) - 1, \
+        "with Redis down, 30 holds of one seat: " + "; ".join(sorted({describe(a) for a in answers}))
+    winner_index = answers.index(winners[0])
+
+    # Overlapping holds on three nodes never share a seat.
+    rng = random.Random(_seed())
+    wanted = [rng.sample([s for s in range(20, 40)], 3) for _ in users]
+    jobs = [(lambda u=u, n=i % 3, w=w: with_backoff(
+        lambda: hold_seats(dep.nodes[n].client(u.token), event_id, w), BACKOFF_ATTEMPTS_MAX))
+        for i, (u, w) in enumerate(zip(users, wanted))]
+    overlapping = run_together(jobs)
+    owner: dict[int, int] = {}
+    for answer in overlapping:
+        if answer.status == 201:
+            for seat in answer.body["seat_ids"]:
+                assert seat not in owner, f"seat {seat} held twice with Redis down: holds {owner[seat]}, {answer.body}"
+                owner[seat] = answer.body["id"]
+        else:
+            assert answer.status == 409 and answer.error_code == "seat_unavailable", describe(answer)
+    assert owner, "no overlapping hold succeeded with Redis down"
+
+    # The winner buys on its own node, still without Redis.
+    winner = users[winner_index]
+    paid = with_backoff(lambda: checkout(dep.nodes[winner_index % 3].client(winner.token), winners[0].body["id"]),
+                        BACKOFF_ATTEMPTS_MAX)
+    booking = expect(paid, 201)
+    assert booking["status"] == "CONFIRMED" and booking["seat_ids"] == [contested], booking
+
+    # Seat maps are read from PostgreSQL meanwhile: every node shows the sale and the holds.
+    for node in range(3):
+        status = _status_of(dep, node, event_id)
+        assert status[contested] == "S" and all(status[s] == "H" for s in owner), \
+            f"node {node}'s seat map with Redis down: {status}"
+
+    redis.start()  # empty: it knows nothing of the holds and the sale made meanwhile
+
+    # Holds work again, and seats PostgreSQL says are taken stay taken although Redis has no key for them.
+    buyer = users[0]
+
+    def retry_taken_seat() -> bool:
+        answer = hold_seats(dep.nodes[1].client(buyer.token), event_id, [contested])
+        if answer.status in (429, 503):
+            return False
+        assert answer.status == 409 and answer.error_code == "seat_unavailable", \
+            f"the seat sold while Redis was down, held again after it returned: {describe(answer)}"
+        return True
+
+    _until("a node answering holds after Redis returned", RECOVERY_TIMEOUT_S, retry_taken_seat)
+    held_before = sorted(owner)
+    for node in range(3):
+        again = with_backoff(lambda: hold_seats(dep.nodes[node].client(buyer.token), event_id, [held_before[0]]),
+                             BACKOFF_ATTEMPTS_MAX)
+        assert again.status == 409 and again.error_code == "seat_unavailable", \
+            f"node {node}: seat {held_before[0]}, held while Redis was down, held again: {describe(again)}"
+
+    # A hold made on one node is HELD in every node's seat map (the cross-node path through Redis works).
+    fresh = expect(with_backoff(lambda: hold_seats(dep.nodes[0].client(buyer.token), event_id, [0, 1]),
+                                BACKOFF_ATTEMPTS_MAX), 201)
+    for node in range(3):
+        _until(f"node {node} to show the hold made on node 0", RECOVERY_TIMEOUT_S,
+               lambda node=node: _status_of(dep, node, event_id)[:2] == "HH")
+        status = _status_of(dep, node, event_id)
+        assert status[contested] == "S", f"node {node}: the seat sold while Redis was down shows {status[contested]}"
+        assert all(status[s] == "H" for s in owner), f"node {node}: holds made while Redis was down: {status}"
+    assert fresh["seat_ids"] == [0, 1]
+
+    problems = dep.sales_problems(event_id, 40, 1)
+    assert not problems, "the database disagrees:\n" + "\n".join(problems)
+    _stop_and_verify(dep)
+
+
+def test_ticket_limit_holds_across_nodes(deploy) -> None:
+    dep = deploy(hold_ttl_s=LONG_HOLD_TTL_S)
+    admin = admin_client(dep.nodes[0])
+    limit = 4
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 2, 20)]), max_tickets_per_user=limit)
+    buyer = new_users(dep.nodes[0], 1)[0]
+    jobs = [(lambda seat=seat: with_backoff(
+        lambda: hold_seats(dep.nodes[seat % 3].client(buyer.token), event["id"], [seat]), BACKOFF_ATTEMPTS_MAX))
+        for seat in range(3 * limit)]
+    answers = run_together(jobs)
+    won = [a for a in answers if a.status == 201]
+    assert len(won) == limit, f"one user, limit {limit}, {len(jobs)} one-seat holds on three nodes: " \
+        + "; ".join(describe(a) for a in answers)
+    assert all(a.status == 409 and a.error_code == "ticket_limit_exceeded" for a in answers if a.status != 201), \
+        "; ".join(describe(a) for a in answers)
+    _stop_and_verify(dep)
