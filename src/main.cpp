@@ -4,9 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sodium.h>
+#include <sys/stat.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -16,7 +21,10 @@
 #include "app/metrics.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
+#include "app/lottery.hpp"
+#include "app/queue_tokens.hpp"
 #include "app/sales.hpp"
+#include "app/waiting_room.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -24,6 +32,7 @@
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/waiting_room.hpp"
 
 using namespace ticketd;
 
@@ -41,6 +50,11 @@ struct ServeConfig {
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   std::string log_level = "info";
   bool demo = false;
+  bool demo_queue = false;  // the demo event goes on sale in 2 minutes behind a waiting room
+  // Waiting-room tokens: comma-separated secrets, the first signs, all verify. Unset: a random one,
+  // kept in DATA_DIR/queue-secret so tokens survive a restart (embedded mode only).
+  std::string queue_secrets;
+  int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
   std::string stripe_webhook_secrets;  // comma-separated: more than one during a rotation
@@ -119,7 +133,30 @@ class Periodic {
   std::thread thread_;
 };
 
-void seed_demo(app::Catalog& catalog, const Clock& clock) {
+// The secret of DATA_DIR/queue-secret, created (32 random bytes, hex, mode 0600) if missing.
+std::optional<std::string> data_dir_queue_secret(const std::string& data_dir) {
+  const auto path = std::filesystem::path(data_dir) / "queue-secret";
+  std::string secret;
+  if (std::ifstream in(path); in && std::getline(in, secret) && !secret.empty()) return secret;
+  uint8_t bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  const std::string tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return std::nullopt;
+    ::chmod(tmp.c_str(), 0600);
+    out << hex << "\n";
+    if (!out.flush()) return std::nullopt;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return std::nullopt;
+  return std::string(hex);
+}
+
+void seed_demo(app::Catalog& catalog, const Clock& clock, bool queued) {
   if (!catalog.list_events(core::EventQuery{})->events.empty()) return;
   core::LayoutSpec spec{"Demo Arena", {}};
   auto rows = [](int count, uint32_t seats) {
@@ -143,9 +180,15 @@ void seed_demo(app::Catalog& catalog, const Clock& clock) {
   e.currency = "USD";
   e.prices = {{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
   e.max_tickets_per_user = 8;
+  if (queued) {
+    // A flash sale: on sale in 2 minutes, the room open now; 5 people every 10 s, 2 minutes each to hold.
+    e.on_sale_at = clock.now() + Millis(120'000);
+    e.waiting_room = core::WaitingRoomSettings{true, 5, Millis(10'000), Millis(120'000), Millis(3'600'000)};
+  }
   auto event = catalog.create_event(e);
   if (!event) return spdlog::error("demo event: {}", event.error().message);
-  spdlog::info("demo venue_id={} event_id={} seats={}", (*venue)->id, event->id, event->seats_total);
+  spdlog::info("demo venue_id={} event_id={} seats={} on_sale_at={} waiting_room={}", (*venue)->id, event->id,
+               event->seats_total, format_rfc3339(event->on_sale_at), queued ? "on" : "off");
 }
 
 bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
@@ -189,9 +232,25 @@ int serve(const ServeConfig& cfg) {
     return 2;
   }
   core::PaymentGateway& gateway = *wired->gateway;
+  std::vector<std::string> queue_secrets = split_commas(cfg.queue_secrets);
+  if (queue_secrets.empty()) {
+    auto generated = data_dir_queue_secret(cfg.data_dir);
+    if (!generated) {
+      std::cerr << "ticketd: cannot write " << cfg.data_dir << "/queue-secret\n";
+      return 2;
+    }
+    queue_secrets.push_back(*generated);
+  }
+  if (auto s = app::TokenKeys::validate(queue_secrets); !s) {
+    std::cerr << "ticketd: --queue-secret: " << s.error().message << "\n";
+    return 2;
+  }
+  const app::TokenKeys queue_keys(queue_secrets);
+  store::sqlite::SqliteWaitingRoomStore queue_store(db);
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
-  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
+  app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
+  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
@@ -200,7 +259,7 @@ int serve(const ServeConfig& cfg) {
     if (auto s = accounts.ensure_admin(admin_email, admin_password); !s)
       spdlog::error("admin bootstrap failed: {}", s.error().message);
   }
-  if (cfg.demo) seed_demo(catalog, clock);
+  if (cfg.demo) seed_demo(catalog, clock, cfg.demo_queue);
 
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
   auto gauges = [&](std::string& out) {
@@ -225,8 +284,9 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
+    waiting_room.render_metrics(out);
   };
-  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges});
+  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &waiting_room});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -241,6 +301,9 @@ int serve(const ServeConfig& cfg) {
   {
     Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
       if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_holds={}", n);
+    });
+    Periodic releaser(Millis(cfg.queue_tick_ms), [&] {
+      if (const uint64_t n = waiting_room.release()) spdlog::debug("releaser admitted={}", n);
     });
     Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
       if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
@@ -290,6 +353,15 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
+  serve_cmd->add_flag("--demo-queue", cfg.demo_queue,
+                      "with --demo: the demo event goes on sale in 2 minutes behind a waiting room")
+      ->envname("TICKETD_DEMO_QUEUE");
+  serve_cmd->add_option("--queue-secret", cfg.queue_secrets,
+                        "waiting-room token secret(s), comma-separated: the first signs, all verify "
+                        "(default: a random one kept in DATA_DIR/queue-secret)")
+      ->envname("TICKETD_QUEUE_SECRET");
+  serve_cmd->add_option("--queue-tick-ms", cfg.queue_tick_ms, "how often the waiting-room releaser runs")
+      ->envname("TICKETD_QUEUE_TICK_MS")->check(CLI::Range(50, 10'000));
   serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")
       ->envname("TICKETD_STRIPE_SECRET_KEY");
   serve_cmd->add_option("--stripe-webhook-secret", cfg.stripe_webhook_secrets,
