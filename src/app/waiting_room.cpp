@@ -185,12 +185,14 @@ uint32_t WaitingRoom::release_one(const core::Event& event, TimeMs now) {
   if (auto s = draw_if_due(event, *room, now); !s || now < event.on_sale_at) return 0;
   if (auto expired = store_.expire_admitted(event.id, now - w.active_window); !expired) return 0;
   room = store_.room(event.id);
-  if (room->last_release_at && now - *room->last_release_at < w.release_interval) return 0;
+  // Every pass (not only when a batch is due) re-reads the stock, so waiting users learn SOLD_OUT
+  // within one releaser tick of the last seat going, and learn it is over as soon as seats return.
   auto stock = ledger_.stock(event, now, now + w.release_interval);
   if (!stock) return 0;
   const core::Admission budget = core::admission_budget(
       core::AdmissionInput{*stock, event.max_tickets_per_user, room->admitted_outstanding, w.batch_size});
-  store_.set_sold_out(event.id, budget.sold_out);
+  if (budget.sold_out != room->sold_out) store_.set_sold_out(event.id, budget.sold_out);
+  if (room->last_release_at && now - *room->last_release_at < w.release_interval) return 0;
   auto admitted = store_.admit(event.id, budget.admit, now);
   if (!admitted) return 0;
   if (room->waiting > 0) {
