@@ -36,6 +36,7 @@ struct Entry {
   void set_state(uint64_t s) { bits = (bits & ~(uint64_t{0xf} << kStateShift)) | (s << kStateShift); }
 };
 static_assert(sizeof(Entry) == 16, "an entry is 16 bytes: see the memory figure in waiting_room.hpp");
+static_assert(core::limits::queue_entries_max < UINT32_MAX / 2, "entry indexes, ranks and index slots are 32-bit");
 
 struct Batch {
   uint32_t first = 0;
