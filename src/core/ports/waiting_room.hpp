@@ -18,7 +18,7 @@
 // Durability: join, draw, admit, engage and expire are durable before they return (a restart keeps
 // every position). place() and room() are answered from memory: a status poll does no disk I/O.
 //
-// Bounds: at most limits::queue_entries_max entries per event (join answers Unavailable beyond).
+// Bounds: at most limits::queue_entries_max entries per event (join answers QueueFull beyond).
 //
 // Thread safety: implementations are safe to call from any thread; different events do not
 // serialise on each other.
@@ -78,22 +78,25 @@ class WaitingRoomStore {
   // Events whose room exists (for the releaser). Bounded by the number of events.
   virtual std::vector<EventId> rooms() = 0;
 
-  // REQUIRES: the room is open. early_key < kLateScoreBase; used only when `early`.
-  // Unavailable when the queue holds limits::queue_entries_max entries.
+  // REQUIRES: early_key < kLateScoreBase; used only when `early`. NotFound if the room is not open;
+  // QueueFull when it holds limits::queue_entries_max entries. If the room was drawn meanwhile (a join
+  // racing the draw) `early` is ignored: the user joins at the end. A late join into a room not yet
+  // drawn draws it first.
   virtual Result<Place> join(EventId event, UserId user, bool early, uint64_t early_key, TimeMs now) = 0;
   // NotFound if the user never joined. No disk I/O.
   virtual Result<Place> place(EventId event, UserId user) = 0;
 
   // Fixes the order of the early joiners (ascending early_key). Idempotent.
   virtual Status draw(EventId event, TimeMs now) = 0;
-  // Admits the next `count` waiting users (fewer if fewer wait); returns how many. REQUIRES: drawn.
+  // Admits the next `count` waiting users (fewer if fewer wait); returns how many. Records `now` as
+  // the room's last_release_at even when count is 0 (the releaser's cadence). REQUIRES: drawn.
   virtual Result<uint32_t> admit(EventId event, uint32_t count, TimeMs now) = 0;
   // Admitted users without a hold, admitted at or before `admitted_until`, become Expired (the window
   // ended: their access token, valid while now < admitted_at + window, no longer works either).
   virtual Result<uint32_t> expire_admitted(EventId event, TimeMs admitted_until) = 0;
   // The user placed a hold: their slot is in use. Admitted -> Engaged; other states unchanged.
   virtual Status engage(EventId event, UserId user) = 0;
-  // Not durable (the releaser recomputes it every interval).
+  // Not durable (the releaser recomputes it on every tick).
   virtual void set_sold_out(EventId event, bool sold_out) = 0;
   // Approximate bytes of memory held for this event's queue (capacity, not size), for docs and tests.
   virtual size_t memory_bytes(EventId event) = 0;
