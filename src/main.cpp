@@ -4,9 +4,14 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sodium.h>
+#include <sys/stat.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -16,7 +21,10 @@
 #include "app/metrics.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
+#include "app/lottery.hpp"
+#include "app/queue_tokens.hpp"
 #include "app/sales.hpp"
+#include "app/waiting_room.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -25,7 +33,9 @@
 #include "payments/test/test_gateway.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
+#include "store/redis/waiting_room.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/waiting_room.hpp"
 
 using namespace ticketd;
 
@@ -47,6 +57,11 @@ struct ServeConfig {
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   std::string log_level = "info";
   bool demo = false;
+  bool demo_queue = false;  // the demo event goes on sale in 2 minutes behind a waiting room
+  // Waiting-room tokens: comma-separated secrets, the first signs, all verify. Unset: a random one,
+  // kept in DATA_DIR/queue-secret so tokens survive a restart (embedded mode only).
+  std::string queue_secrets;
+  int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
   std::string stripe_webhook_secrets;  // comma-separated: more than one during a rotation
@@ -125,7 +140,35 @@ class Periodic {
   std::thread thread_;
 };
 
-void seed_demo(app::Catalog& catalog, const Clock& clock) {
+// The secret of DATA_DIR/queue-secret, created (32 random bytes, hex, mode 0600) if missing.
+std::string random_hex_secret() {
+  uint8_t bytes[32];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[65];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return hex;
+}
+
+std::optional<std::string> data_dir_queue_secret(const std::string& data_dir) {
+  const auto path = std::filesystem::path(data_dir) / "queue-secret";
+  std::string secret;
+  if (std::ifstream in(path); in && std::getline(in, secret) && !secret.empty()) return secret;
+  const std::string hex = random_hex_secret();
+  const std::string tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) return std::nullopt;
+    ::chmod(tmp.c_str(), 0600);
+    out << hex << "\n";
+    if (!out.flush()) return std::nullopt;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return std::nullopt;
+  return hex;
+}
+
+void seed_demo(app::Catalog& catalog, const Clock& clock, bool queued) {
   if (!catalog.list_events(core::EventQuery{})->events.empty()) return;
   core::LayoutSpec spec{"Demo Arena", {}};
   auto rows = [](int count, uint32_t seats) {
@@ -149,9 +192,15 @@ void seed_demo(app::Catalog& catalog, const Clock& clock) {
   e.currency = "USD";
   e.prices = {{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
   e.max_tickets_per_user = 8;
+  if (queued) {
+    // A flash sale: on sale in 2 minutes, the room open now; 5 people every 10 s, 2 minutes each to hold.
+    e.on_sale_at = clock.now() + Millis(120'000);
+    e.waiting_room = core::WaitingRoomSettings{true, 5, Millis(10'000), Millis(120'000), Millis(3'600'000)};
+  }
   auto event = catalog.create_event(e);
   if (!event) return spdlog::error("demo event: {}", event.error().message);
-  spdlog::info("demo venue_id={} event_id={} seats={}", (*venue)->id, event->id, event->seats_total);
+  spdlog::info("demo venue_id={} event_id={} seats={} on_sale_at={} waiting_room={}", (*venue)->id, event->id,
+               event->seats_total, format_rfc3339(event->on_sale_at), queued ? "on" : "off");
 }
 
 // The stores, chosen by configuration: embedded (SQLite under --data-dir) or distributed
@@ -263,9 +312,38 @@ int serve(const ServeConfig& cfg) {
     return 2;
   }
   core::PaymentGateway& gateway = *wired->gateway;
+  std::vector<std::string> queue_secrets = split_commas(cfg.queue_secrets);
+  if (queue_secrets.empty() && stores->pg) {
+    // Every node must verify every other node's tokens: without a configured secret they share one
+    // kept in PostgreSQL, created by the first node that starts.
+    try {
+      auto lease = stores->pg->acquire();
+      queue_secrets.push_back(store::postgres::shared_secret(*lease, "queue-secret", random_hex_secret()));
+    } catch (const std::exception& e) {
+      std::cerr << "ticketd: queue secret: " << e.what() << "\n";
+      return 2;
+    }
+  } else if (queue_secrets.empty()) {
+    auto generated = data_dir_queue_secret(cfg.data_dir);
+    if (!generated) {
+      std::cerr << "ticketd: cannot write " << cfg.data_dir << "/queue-secret\n";
+      return 2;
+    }
+    queue_secrets.push_back(*generated);
+  }
+  if (auto s = app::TokenKeys::validate(queue_secrets); !s) {
+    std::cerr << "ticketd: --queue-secret: " << s.error().message << "\n";
+    return 2;
+  }
+  const app::TokenKeys queue_keys(queue_secrets);
+  std::unique_ptr<core::WaitingRoomStore> queue_store_owned;
+  if (stores->sqlite) queue_store_owned = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*stores->sqlite);
+  else queue_store_owned = std::make_unique<store::redis::RedisWaitingRoomStore>(*stores->redis);
+  core::WaitingRoomStore& queue_store = *queue_store_owned;
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
-  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
+  app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
+  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
@@ -274,7 +352,7 @@ int serve(const ServeConfig& cfg) {
     if (auto s = accounts.ensure_admin(admin_email, admin_password); !s)
       spdlog::error("admin bootstrap failed: {}", s.error().message);
   }
-  if (cfg.demo) seed_demo(catalog, clock);
+  if (cfg.demo) seed_demo(catalog, clock, cfg.demo_queue);
 
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
   auto gauges = [&](std::string& out) {
@@ -302,8 +380,9 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
+    waiting_room.render_metrics(out);
   };
-  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges});
+  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &waiting_room});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -327,6 +406,17 @@ int serve(const ServeConfig& cfg) {
     Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
       guarded("sweeper", [&] {
         if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_seats={}", n);
+      });
+    });
+    // One releaser at a time: embedded, this process; distributed, whichever node holds the
+    // releaser's advisory lock for the pass (a node that dies drops it with its connection).
+    Periodic releaser(Millis(cfg.queue_tick_ms), [&] {
+      guarded("releaser", [&] {
+        auto pass = [&] {
+          if (const uint64_t n = waiting_room.release()) spdlog::debug("releaser admitted={}", n);
+        };
+        if (stores->pg) store::postgres::run_exclusively(*stores->pg, store::postgres::kReleaserLockKey, pass);
+        else pass();
       });
     });
     Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
@@ -402,6 +492,15 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
+  serve_cmd->add_flag("--demo-queue", cfg.demo_queue,
+                      "with --demo: the demo event goes on sale in 2 minutes behind a waiting room")
+      ->envname("TICKETD_DEMO_QUEUE");
+  serve_cmd->add_option("--queue-secret", cfg.queue_secrets,
+                        "waiting-room token secret(s), comma-separated: the first signs, all verify "
+                        "(default: a random one kept in DATA_DIR/queue-secret)")
+      ->envname("TICKETD_QUEUE_SECRET");
+  serve_cmd->add_option("--queue-tick-ms", cfg.queue_tick_ms, "how often the waiting-room releaser runs")
+      ->envname("TICKETD_QUEUE_TICK_MS")->check(CLI::Range(50, 10'000));
   serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")
       ->envname("TICKETD_STRIPE_SECRET_KEY");
   serve_cmd->add_option("--stripe-webhook-secret", cfg.stripe_webhook_secrets,

@@ -46,24 +46,42 @@ core::Result<core::Event> Catalog::create_event(core::Event draft) {
   std::map<std::string, int64_t> used;
   for (const auto& s : (*venue)->layout.spec().sections) used[s.price_tier] = draft.prices.at(s.price_tier);
   draft.prices = std::move(used);
+  if (draft.waiting_room.enabled)
+    if (auto s = core::validate_waiting_room(draft.waiting_room); !s) return s.error();
   auto event = store_.create_event(std::move(draft), clock_.now());
   if (!event) return event.error();
   std::lock_guard lock(cache_mu_);
-  if (events_.size() >= kEventsCachedMax) events_.clear();
-  events_[event->id] = *event;
+  cache_event(*event);
   return event;
+}
+
+void Catalog::cache_event(const core::Event& event) {
+  if (events_.size() >= kEventsCachedMax) events_.clear();
+  events_[event.id] = CachedEvent{event, clock_.now()};
+}
+
+core::Result<core::Event> Catalog::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
+  if (auto s = core::validate_waiting_room(settings); !s) return s.error();
+  auto current = event(id);
+  if (!current) return current.error();
+  if (auto s = store_.set_waiting_room(id, settings); !s) return s.error();
+  auto updated = store_.find_event(id);
+  if (!updated) return make_error(Code::NotFound, "no such event");
+  std::lock_guard lock(cache_mu_);
+  cache_event(*updated);
+  return *updated;
 }
 
 core::Result<core::Event> Catalog::event(core::EventId id) {
   {
     std::lock_guard lock(cache_mu_);
-    if (auto it = events_.find(id); it != events_.end()) return it->second;
+    auto it = events_.find(id);
+    if (it != events_.end() && clock_.now() - it->second.loaded_at < kEventCacheTtl) return it->second.event;
   }
   auto event = store_.find_event(id);
   if (!event) return make_error(Code::NotFound, "no such event");
   std::lock_guard lock(cache_mu_);
-  if (events_.size() >= kEventsCachedMax) events_.clear();
-  events_[id] = *event;
+  cache_event(*event);
   return *event;
 }
 

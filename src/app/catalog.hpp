@@ -1,6 +1,8 @@
 // Use cases: create and read venues and events, and seat maps.
-// Venues and events never change after creation, so they are cached here (bounded: a full cache is
-// emptied, never grown) and read from the store only on a miss.
+// Venues never change after creation; of an event only its waiting-room settings change. Both are
+// cached here (bounded: a full cache is emptied, never grown). A venue is read from the store only on
+// a miss; an event also once its cached copy is older than kEventCacheTtl, so a settings change made
+// on another node is seen within that time (on this node, at once).
 // Thread safety: all methods are safe to call concurrently; cache_mu_ guards both caches.
 #pragma once
 
@@ -22,6 +24,9 @@ class Catalog {
  public:
   static constexpr size_t kVenuesCachedMax = 1024;     // a venue is at most ~1.5 MB (flags per seat)
   static constexpr size_t kEventsCachedMax = 200'000;  // ~300 B each: the seed's 100K events fit
+  // One store read per event per 2 s at most: nothing on the hold path, and a waiting room switched on
+  // elsewhere is enforced here within 2 s.
+  static constexpr Millis kEventCacheTtl{2'000};
 
   Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock);
 
@@ -29,6 +34,8 @@ class Catalog {
   core::Result<std::shared_ptr<const core::Venue>> venue(core::VenueId id);
   core::Result<core::Event> create_event(core::Event draft);
   core::Result<core::Event> event(core::EventId id);
+  // Administrator: switch the waiting room on or off, or change its settings. Validated; durable.
+  core::Result<core::Event> set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings);
   core::Result<EventPage> list_events(core::EventQuery query);
   core::Result<core::SeatMap> seat_map(core::EventId id);
 
@@ -38,7 +45,12 @@ class Catalog {
   const Clock& clock_;
   std::mutex cache_mu_;
   std::unordered_map<core::VenueId, std::shared_ptr<const core::Venue>> venues_;
-  std::unordered_map<core::EventId, core::Event> events_;
+  struct CachedEvent {
+    core::Event event;
+    TimeMs loaded_at;
+  };
+  void cache_event(const core::Event& event);  // REQUIRES: cache_mu_ held
+  std::unordered_map<core::EventId, CachedEvent> events_;
 };
 
 }  // namespace ticketd::app

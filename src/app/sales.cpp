@@ -9,8 +9,9 @@ using core::Code;
 using core::make_error;
 
 Sales::Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-             Millis hold_ttl, Metrics& metrics)
-    : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl), metrics_(metrics) {
+             Millis hold_ttl, Metrics& metrics, WaitingRoom* room)
+    : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl), metrics_(metrics),
+      room_(room) {
   TICKETD_ASSERT(hold_ttl.count() > 0);
 }
 
@@ -40,6 +41,13 @@ core::Result<HoldView> Sales::view(const core::Hold& hold) {
 core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto event = catalog_.event(input.event_id);
   if (!event) return event.error();
+  if (event->waiting_room.enabled) {
+    if (!room_) return make_error(Code::Unavailable, "this event's waiting room is not served here");
+    if (auto s = room_->authorize_hold(*event, user, input.access_token); !s) {
+      metrics_.count("holds", "queue_refused");
+      return s.error();
+    }
+  }
   auto venue = catalog_.venue(event->venue_id);
   if (!venue) return venue.error();
   const core::Layout& layout = (*venue)->layout;
@@ -59,6 +67,7 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto hold = ledger_.hold_seats(*event, layout, request, clock_.now());
   metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
   if (!hold) return hold.error();
+  if (room_) room_->hold_placed(*event, user);
   return view(*hold);
 }
 

@@ -14,6 +14,7 @@
 
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
+#include "app/waiting_room.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
 
@@ -24,6 +25,7 @@ struct HoldInput {
   std::vector<core::SeatId> seats;
   std::optional<uint32_t> quantity;
   std::optional<std::string> section;  // section name, with quantity
+  std::string access_token;            // X-Access-Token: required when the event's waiting room is on
 };
 
 struct HoldView {
@@ -47,8 +49,9 @@ class Sales {
  public:
   static constexpr size_t kCheckoutsInflightMax = 10'000;  // beyond: 503, never an unbounded map
 
+  // room: gates the holds of events whose waiting room is on (null: no waiting rooms at all).
   Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-        Millis hold_ttl, Metrics& metrics);
+        Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr);
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
@@ -78,6 +81,7 @@ class Sales {
   const Clock& clock_;
   Millis hold_ttl_;
   Metrics& metrics_;
+  WaitingRoom* room_;
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;
 };

@@ -235,6 +235,18 @@ SeatCounts EventInventory::counts() const {
   return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_, held_seats_, sold_seats_};
 }
 
+Stock EventInventory::stock(TimeMs expiring_before) const {
+  Stock out;
+  out.available = rules_.seats_total - held_seats_ - sold_seats_;
+  for (const auto& [id, live] : holds_)
+    if (live.hold.state == HoldState::Active && live.hold.expires_at < expiring_before)
+      out.expiring += static_cast<uint32_t>(live.hold.seats.size());
+  out.basket_seats = uint64_t{held_seats_} + sold_seats_;
+  out.baskets = holds_.size() + sales_.size();
+  TICKETD_ASSERT(out.expiring <= held_seats_);
+  return out;
+}
+
 std::string EventInventory::status_chars() const {
   std::string out(rules_.seats_total, 'A');
   for (size_t s = 0; s < claim_.size(); ++s)

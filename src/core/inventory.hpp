@@ -79,6 +79,9 @@ class EventInventory {
   bool is_free(SeatId seat) const { return claim_[seat] == 0; }
   SeatStatus status(SeatId seat) const;
   SeatCounts counts() const;
+  // For the waiting room: available seats, seats of unpinned holds lapsing before `expiring_before`,
+  // and the seats and number of live holds and sales (the average basket). O(live holds).
+  Stock stock(TimeMs expiring_before) const;
   std::string status_chars() const;  // one of "AHS" per seat
   uint32_t tickets_of(UserId user) const;
   const InventoryRules& rules() const { return rules_; }

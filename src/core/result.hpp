@@ -36,6 +36,9 @@ enum class Code {
   HoldExpired,
   TooManyRequests,
   Unavailable,           // a dependency (payment gateway, disk) failed; safe to retry
+  WaitingRoomOff,        // joining the queue of an event without a waiting room
+  QueueNotOpen,          // joining before the waiting room opens
+  QueueFull,             // the queue holds limits::queue_entries_max people
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature
@@ -49,7 +52,7 @@ struct Error {
   Code code;
   std::string message;
   std::vector<uint32_t> seats;  // SeatUnavailable: the seats that are taken
-  std::string detail;           // PaymentFailed: decline code
+  std::string detail;           // PaymentFailed: decline code; Forbidden: a more precise API code
 };
 
 inline Error make_error(Code code, std::string message) { return Error{code, std::move(message), {}, {}}; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "core/waiting_room.hpp"
 
 namespace ticketd::core {
 
@@ -51,6 +52,7 @@ struct Event {
   std::map<std::string, int64_t> prices;   // price tier -> minor units
   uint32_t max_tickets_per_user = 8;
   uint32_t seats_total = 0;
+  WaitingRoomSettings waiting_room;        // enabled = false: no waiting room
 };
 
 struct Hold {

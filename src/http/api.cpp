@@ -19,6 +19,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_account_routes(*router_);
   add_catalog_routes(*router_);
   add_sales_routes(*router_);
+  add_queue_routes(*router_);
 }
 
 Api::~Api() = default;
@@ -56,7 +57,7 @@ Response Api::handle(const Request& request) {
       response = error_response(415, "unsupported_media_type", "request bodies must be application/json");
     } else {
       route_name = m.route->name;
-      Ctx ctx{request, services_, std::move(m.ids), {}};
+      Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}};
       for (auto param : url->params()) ctx.query[param.key] = param.value;
       try {
         response = m.route->handler(ctx);

@@ -12,6 +12,7 @@
 #include "app/metrics.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
+#include "app/waiting_room.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
@@ -23,6 +24,7 @@ struct Services {
   app::Payments& payments;
   app::Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
+  app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404
 };
 
 class Router;

@@ -143,6 +143,12 @@ Response create_event(Ctx& c) {
   e.starts_at = **starts;
   e.on_sale_at = **on_sale;
   e.max_tickets_per_user = max->has_value() ? static_cast<uint32_t>(**max) : core::limits::tickets_per_user_default;
+  // "waiting_room": {...} turns the room on unless it says "enabled": false; absent fields take defaults.
+  core::WaitingRoomSettings room_defaults;
+  room_defaults.enabled = true;
+  auto room = read_waiting_room(*body, room_defaults);
+  if (!room) return error_response(room.error());
+  if (*room) e.waiting_room = **room;
   auto created = c.services.catalog.create_event(std::move(e));
   if (!created) return error_response(created.error());
   return json_response(201, to_json(*created, core::SeatCounts{created->seats_total, 0, 0}));

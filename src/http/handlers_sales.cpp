@@ -31,6 +31,7 @@ Response create_hold(Ctx& c) {
   if (seats->has_value()) input.seats = std::move(**seats);
   if (quantity->has_value()) input.quantity = static_cast<uint32_t>(**quantity);
   input.section = *section;
+  input.access_token = std::string(c.request.header("x-access-token").substr(0, app::TokenKeys::kTokenBytesMax + 1));
   auto hold = c.services.sales.hold(user->id, input);
   if (!hold) return error_response(hold.error());
   return json_response(201, to_json(*hold));

@@ -40,6 +40,9 @@ StatusOf status_of(Code code) {
     case Code::HoldExpired: return {410, "hold_expired"};
     case Code::TooManyRequests: return {429, "too_many_requests"};
     case Code::Unavailable: return {503, "unavailable"};
+    case Code::WaitingRoomOff: return {409, "waiting_room_off"};
+    case Code::QueueNotOpen: return {409, "queue_not_open"};
+    case Code::QueueFull: return {503, "queue_full"};
   }
   return {400, "invalid_request"};
 }
@@ -104,6 +107,45 @@ core::Result<std::optional<TimeMs>> read_time(const json::object& o, const char*
   return std::optional<TimeMs>(*t);
 }
 
+core::Result<std::optional<core::WaitingRoomSettings>> read_waiting_room(const json::object& o,
+                                                                         const core::WaitingRoomSettings& base) {
+  using namespace core::limits;
+  auto it = o.find("waiting_room");
+  if (it == o.end() || it->value().is_null()) return std::optional<core::WaitingRoomSettings>();
+  if (!it->value().is_object()) return field_error("waiting_room", "must be an object");
+  const json::object& w = it->value().as_object();
+  for (const auto& kv : w) {
+    const std::string_view k = kv.key();
+    if (k != "enabled" && k != "batch_size" && k != "release_interval_s" && k != "active_window_s" &&
+        k != "opens_before_s")
+      return make_error(Code::InvalidRequest, "waiting_room." + std::string(k) + ": unknown field");
+  }
+  core::WaitingRoomSettings s = base;
+  if (auto e = w.find("enabled"); e != w.end()) {
+    if (!e->value().is_bool()) return field_error("waiting_room.enabled", "must be true or false");
+    s.enabled = e->value().as_bool();
+  }
+  auto batch = read_int(w, "batch_size", 1, queue_batch_size_max);
+  auto interval = read_int(w, "release_interval_s", 1, queue_release_interval_s_max);
+  auto window = read_int(w, "active_window_s", 1, queue_active_window_s_max);
+  auto before = read_int(w, "opens_before_s", 0, queue_opens_before_s_max);
+  for (auto* r : {&batch, &interval, &window, &before})
+    if (!*r) return make_error(Code::InvalidRequest, "waiting_room." + r->error().message);
+  if (*batch) s.batch_size = static_cast<uint32_t>(**batch);
+  if (*interval) s.release_interval = Millis(**interval * 1000);
+  if (*window) s.active_window = Millis(**window * 1000);
+  if (*before) s.opens_before = Millis(**before * 1000);
+  return std::optional<core::WaitingRoomSettings>(s);
+}
+
+json::object to_json(const core::WaitingRoomSettings& s) {
+  return {{"enabled", s.enabled},
+          {"batch_size", s.batch_size},
+          {"release_interval_s", s.release_interval.count() / 1000},
+          {"active_window_s", s.active_window.count() / 1000},
+          {"opens_before_s", s.opens_before.count() / 1000}};
+}
+
 Response json_response(int status, const json::value& body) {
   Response r;
   r.status = status;
@@ -128,7 +170,9 @@ Response error_response(const core::Error& e) {
   if (e.code == Code::InvalidRequest && e.message.rfind("malformed_json:", 0) == 0)
     return error_response(400, "malformed_json", "the body is not valid JSON: " + e.message.substr(15));
   const StatusOf s = status_of(e.code);
-  json::object err{{"code", s.code}, {"message", e.message}};
+  // A refusal (403) may name its reason more precisely: access_token_expired, queue_token_invalid, ...
+  const std::string code = e.code == Code::Forbidden && !e.detail.empty() ? e.detail : std::string(s.code);
+  json::object err{{"code", code}, {"message", e.message}};
   if (e.code == Code::SeatUnavailable) {
     json::array seats;
     for (uint32_t seat : e.seats) seats.push_back(seat);
@@ -156,7 +200,8 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
                  {"currency", e.currency},
                  {"prices", std::move(prices)},
                  {"max_tickets_per_user", e.max_tickets_per_user},
-                 {"seats_total", e.seats_total}};
+                 {"seats_total", e.seats_total},
+                 {"waiting_room", to_json(e.waiting_room)}};
   if (counts)
     o["counts"] = json::object{{"available", counts->available}, {"held", counts->held}, {"sold", counts->sold}};
   return o;

@@ -31,6 +31,10 @@ core::Result<std::optional<int64_t>> read_int(const boost::json::object& o, cons
 core::Result<std::optional<std::vector<uint32_t>>> read_uint_list(const boost::json::object& o, const char* field,
                                                                  size_t items_max, int64_t value_max);
 core::Result<std::optional<TimeMs>> read_time(const boost::json::object& o, const char* field);
+// The "waiting_room" object of an event: fields absent keep their value in `base`. Nullopt if absent.
+core::Result<std::optional<core::WaitingRoomSettings>> read_waiting_room(const boost::json::object& o,
+                                                                         const core::WaitingRoomSettings& base);
+boost::json::object to_json(const core::WaitingRoomSettings& settings);
 
 Response json_response(int status, const boost::json::value& body);
 Response no_content();  // 204

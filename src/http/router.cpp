@@ -38,9 +38,13 @@ Match Router::match(const std::string& method, const std::vector<std::string>& s
   for (const Route& r : routes_) {
     if (r.segments.size() != segments.size()) continue;
     std::vector<int64_t> ids;
+    std::vector<std::string> tokens;
     bool ok = true;
     for (size_t i = 0; i < segments.size() && ok; ++i) {
-      if (r.segments[i] == "{id}") {
+      if (r.segments[i] == "{token}") {
+        ok = !segments[i].empty() && segments[i].size() <= kTokenSegmentBytesMax;
+        tokens.push_back(segments[i]);
+      } else if (r.segments[i] == "{id}") {
         int64_t id = 0;
         ok = parse_id(segments[i], id);
         ids.push_back(id);
@@ -52,6 +56,7 @@ Match Router::match(const std::string& method, const std::vector<std::string>& s
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.route = &r;
       m.ids = std::move(ids);
+      m.tokens = std::move(tokens);
       return m;
     }
     if (!m.allow.empty()) m.allow += ", ";

@@ -1,5 +1,6 @@
-// Routing: (method, path pattern) -> handler. Patterns are literal segments and `{id}` segments
-// (a positive integer; anything else does not match, so the answer is 404). A path that matches
+// Routing: (method, path pattern) -> handler. Patterns are literal segments, `{id}` segments
+// (a positive integer; anything else does not match, so the answer is 404) and `{token}` segments
+// (any text of 1..kTokenSegmentBytesMax bytes, handed over as it is). A path that matches
 // a pattern under another method answers 405 with an Allow header.
 // Thread safety: routes are added before serving; match() is const and safe concurrently.
 #pragma once
@@ -20,6 +21,7 @@ struct Ctx {
   const Request& request;
   Services& services;
   std::vector<int64_t> ids;                    // the {id} segments, in order
+  std::vector<std::string> tokens;             // the {token} segments, in order
   std::map<std::string, std::string> query;    // decoded query parameters (last one wins)
   // Authenticates the bearer token (401 if missing or bad).
   core::Result<core::User> user() const;
@@ -34,9 +36,12 @@ struct Route {
   RouteHandler handler;
 };
 
+inline constexpr size_t kTokenSegmentBytesMax = 512;
+
 struct Match {
   const Route* route = nullptr;
   std::vector<int64_t> ids;
+  std::vector<std::string> tokens;
   std::string allow;  // when the path matched under other methods only
 };
 
@@ -52,5 +57,6 @@ class Router {
 void add_account_routes(Router& router);
 void add_catalog_routes(Router& router);
 void add_sales_routes(Router& router);
+void add_queue_routes(Router& router);
 
 }  // namespace ticketd::http

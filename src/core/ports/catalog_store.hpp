@@ -1,4 +1,7 @@
-// Port: venues (layouts) and events. Both are immutable once created, so callers may cache them.
+// Port: venues (layouts) and events. Venues are immutable once created; of an event only its
+// waiting-room settings change (set_waiting_room), so callers may cache events for a short while
+// (app::Catalog re-reads after Catalog::kEventCacheTtl, which bounds how long another node may act on
+// old settings).
 // Thread safety: implementations are safe to call from any thread.
 #pragma once
 
@@ -34,6 +37,8 @@ class CatalogStore {
   virtual Result<Event> create_event(Event event, TimeMs now) = 0;
   virtual std::optional<Event> find_event(EventId id) = 0;
   virtual std::vector<Event> list_events(const EventQuery& query) = 0;
+  // Durable before it returns. NotFound for an unknown event.
+  virtual Status set_waiting_room(EventId id, const WaitingRoomSettings& settings) = 0;
 };
 
 }  // namespace ticketd::core

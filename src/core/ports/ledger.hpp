@@ -110,6 +110,9 @@ class Ledger {
   virtual Result<Booking> cancel_booking(const Booking& booking, const std::string& refund_ref, TimeMs now) = 0;
 
   virtual Result<SeatMap> seat_map(const Event& event, TimeMs now) = 0;
+  // What is left to sell, for the waiting room's admission budget: available seats, held seats whose
+  // (unpinned) hold lapses before `expiring_before`, and the seats and count of live holds and sales.
+  virtual Result<Stock> stock(const Event& event, TimeMs now, TimeMs expiring_before) = 0;
   // Marks expired holds EXPIRED in the store (tidiness: correctness never waits for it).
   virtual size_t sweep_expired(TimeMs now) = 0;
 };

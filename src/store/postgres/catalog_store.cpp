@@ -31,8 +31,8 @@ std::vector<uint32_t> split_numbers(const std::string& s) {
 constexpr const char* kEventColumns =
     "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
     "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
-    "WHERE event_id = e.id) "
-    "FROM events e JOIN venues v ON v.id = e.venue_id ";
+    "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms "
+    "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id ";
 
 core::Event event_from(const Rows& r, int i) {
   core::Event e;
@@ -55,7 +55,24 @@ core::Event event_from(const Rows& r, int i) {
     for (size_t k = 0; k < eq; k += 2) tier += static_cast<char>(std::stoi(pair.substr(k, 2), nullptr, 16));
     e.prices[tier] = std::stoll(pair.substr(eq + 1));
   }
+  if (!r.is_null(i, 10)) {  // no row: no waiting room
+    e.waiting_room.enabled = r.boolean(i, 10);
+    e.waiting_room.batch_size = static_cast<uint32_t>(r.int64(i, 11));
+    e.waiting_room.release_interval = Millis(r.int64(i, 12));
+    e.waiting_room.active_window = Millis(r.int64(i, 13));
+    e.waiting_room.opens_before = Millis(r.int64(i, 14));
+  }
   return e;
+}
+
+void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoomSettings& w) {
+  c.query("INSERT INTO event_waiting_rooms(event_id, enabled, batch_size, release_interval_ms, active_window_ms, "
+          "opens_before_ms) VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO UPDATE SET "
+          "enabled = EXCLUDED.enabled, batch_size = EXCLUDED.batch_size, "
+          "release_interval_ms = EXCLUDED.release_interval_ms, active_window_ms = EXCLUDED.active_window_ms, "
+          "opens_before_ms = EXCLUDED.opens_before_ms",
+          {p(id), p(w.enabled ? "true" : "false"), p(static_cast<int64_t>(w.batch_size)), p(w.release_interval.count()),
+           p(w.active_window.count()), p(w.opens_before.count())});
 }
 
 }  // namespace
@@ -131,6 +148,7 @@ core::Result<core::Event> PgCatalogStore::create_event(core::Event e, TimeMs now
       e.id = r.int64(0, 0);
       for (const auto& [tier, price] : e.prices)
         c.query("INSERT INTO event_prices(event_id, tier, price) VALUES($1, $2, $3)", {p(e.id), p(tier), p(price)});
+      if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
       c.exec("COMMIT");
       return e;
     } catch (...) {
@@ -162,6 +180,15 @@ std::vector<core::Event> PgCatalogStore::list_events(const core::EventQuery& q) 
     std::vector<core::Event> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(event_from(r, i));
     return out;
+  });
+}
+
+core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty())
+      return make_error(Code::NotFound, "no such event");
+    upsert_waiting_room(c, id, settings);  // an upsert: safe to repeat
+    return core::ok_status();
   });
 }
 

@@ -441,6 +441,24 @@ core::Result<core::SeatMap> PgLedger::seat_map(const core::Event& event, TimeMs 
   return map;
 }
 
+core::Result<core::Stock> PgLedger::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::Stock> {
+    Rows r = c.query(
+        "SELECT count(*), count(*) FILTER (WHERE c.booking_id IS NULL AND h.state = 'ACTIVE' AND c.deadline < $3), "
+        "count(DISTINCT c.hold_id) FILTER (WHERE c.booking_id IS NULL) + count(DISTINCT c.booking_id) "
+        "FROM seat_claims c LEFT JOIN holds h ON h.id = c.hold_id "
+        "WHERE c.event_id = $1 AND (c.booking_id IS NOT NULL OR c.deadline > $2)",
+        {p(event.id), p(to_unix_ms(now)), p(to_unix_ms(expiring_before))});
+    core::Stock s;
+    const auto claimed = static_cast<uint32_t>(r.int64(0, 0));
+    s.available = claimed >= event.seats_total ? 0 : event.seats_total - claimed;
+    s.expiring = static_cast<uint32_t>(r.int64(0, 1));
+    s.basket_seats = claimed;
+    s.baskets = static_cast<uint64_t>(r.int64(0, 2));
+    return s;
+  });
+}
+
 size_t PgLedger::sweep_expired(TimeMs now) {
   std::map<std::pair<core::EventId, core::HoldId>, std::vector<core::SeatId>> freed;
   const bool swept = with_connection(pool_, [&](Connection& c) {

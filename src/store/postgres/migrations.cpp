@@ -318,6 +318,15 @@ BEGIN
 END $$;
 )sql";
 
+// Version 2: waiting rooms. The settings of an event's room (no row: none), and secrets the nodes
+// share (the waiting room's token key, when none is configured). The queues themselves live in Redis.
+constexpr const char* kV2WaitingRooms = R"sql(
+CREATE TABLE event_waiting_rooms(
+  event_id bigint PRIMARY KEY REFERENCES events(id), enabled boolean NOT NULL, batch_size integer NOT NULL,
+  release_interval_ms bigint NOT NULL, active_window_ms bigint NOT NULL, opens_before_ms bigint NOT NULL);
+CREATE TABLE shared_secrets(name text PRIMARY KEY, value text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -327,6 +336,7 @@ struct Migration {
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
       {1, "tables, holds, checkout", {kV1Tables, kV1Hold, kV1Checkout}},
+      {2, "waiting rooms", {kV2WaitingRooms}},
   };
   return kAll;
 }
@@ -337,6 +347,32 @@ constexpr int64_t kMigrationLockKey = 0x7469636b65746431;  // "ticketd1"
 }  // namespace
 
 int latest_schema_version() { return migrations().back().version; }
+
+bool run_exclusively(Pool& pool, int64_t key, const std::function<void()>& work) {
+  auto lease = pool.acquire();
+  Connection& c = *lease;
+  c.exec("BEGIN");
+  try {
+    if (!c.query("SELECT pg_try_advisory_xact_lock($1)", {p(key)}).boolean(0, 0)) {
+      c.exec("ROLLBACK");
+      return false;
+    }
+    work();
+    c.exec("COMMIT");  // releases the lock
+    return true;
+  } catch (...) {
+    if (c.healthy()) c.exec("ROLLBACK");
+    else lease.discard();
+    throw;
+  }
+}
+
+std::string shared_secret(Connection& c, const std::string& name, const std::string& candidate) {
+  // The first node to ask stores its candidate; every node gets the stored one.
+  c.query("INSERT INTO shared_secrets(name, value) VALUES($1, $2) ON CONFLICT (name) DO NOTHING",
+          {p(name), p(candidate)});
+  return c.query("SELECT value FROM shared_secrets WHERE name = $1", {p(name)}).text(0, 0);
+}
 
 int migrate(Connection& c) {
   c.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLockKey) + ")");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <mutex>
 
 #include "app/metrics.hpp"
@@ -21,6 +22,13 @@ namespace ticketd::store::postgres {
 // Applies the missing migrations under an advisory lock. Returns how many were applied.
 int migrate(Connection& c);
 int latest_schema_version();
+// Runs `work` if this node can take the transaction advisory lock `key` (no other node is running
+// it); returns whether it ran. The lock is held for the duration of `work` only.
+bool run_exclusively(Pool& pool, int64_t key, const std::function<void()>& work);
+inline constexpr int64_t kReleaserLockKey = 0x7469636b65747333;  // "tickets3": the waiting-room releaser
+
+// A secret every node shares, created from `candidate` by the first node that asks.
+std::string shared_secret(Connection& c, const std::string& name, const std::string& candidate);
 
 class PgAccountStore final : public core::AccountStore {
  public:
@@ -45,6 +53,7 @@ class PgCatalogStore final : public core::CatalogStore {
   core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
   std::optional<core::Event> find_event(core::EventId id) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
+  core::Status set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) override;
 
  private:
   Pool& pool_;
@@ -76,6 +85,7 @@ class PgLedger final : public core::Ledger {
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
   // Runs on whichever node holds the sweeper's advisory lock at the time; others return 0.
   size_t sweep_expired(TimeMs now) override;
 

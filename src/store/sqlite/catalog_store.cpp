@@ -47,7 +47,30 @@ core::Event event_from(Statement& st) {
   e.currency = st.text(6);
   e.max_tickets_per_user = static_cast<uint32_t>(st.int64(7));
   e.seats_total = static_cast<uint32_t>(st.int64(8));
+  if (!st.is_null(9)) {  // no row: no waiting room
+    e.waiting_room.enabled = st.int64(9) != 0;
+    e.waiting_room.batch_size = static_cast<uint32_t>(st.int64(10));
+    e.waiting_room.release_interval = Millis(st.int64(11));
+    e.waiting_room.active_window = Millis(st.int64(12));
+    e.waiting_room.opens_before = Millis(st.int64(13));
+  }
   return e;
+}
+
+// The waiting-room columns every event read selects (LEFT JOIN: NULL when the event has no row).
+#define TICKETD_WAITING_ROOM_COLUMNS \
+  ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms"
+#define TICKETD_WAITING_ROOM_JOIN " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id"
+
+void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoomSettings& w) {
+  c.prepare("INSERT INTO event_waiting_rooms(event_id, enabled, batch_size, release_interval_ms, active_window_ms, "
+            "opens_before_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(event_id) DO UPDATE SET "
+            "enabled = excluded.enabled, batch_size = excluded.batch_size, "
+            "release_interval_ms = excluded.release_interval_ms, active_window_ms = excluded.active_window_ms, "
+            "opens_before_ms = excluded.opens_before_ms")
+      .bind(1, id).bind(2, int64_t{w.enabled ? 1 : 0}).bind(3, int64_t{w.batch_size})
+      .bind(4, w.release_interval.count()).bind(5, w.active_window.count()).bind(6, w.opens_before.count())
+      .step_status();
 }
 
 }  // namespace
@@ -120,6 +143,7 @@ core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs
     for (const auto& [tier, price] : e.prices)
       c.prepare("INSERT INTO event_prices(event_id, tier, price) VALUES(?1, ?2, ?3)")
           .bind(1, e.id).bind(2, tier).bind(3, price).step_status();
+    if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
     return core::ok_status();
   });
   if (!s) return s.error();
@@ -129,8 +153,9 @@ core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs
 std::optional<core::Event> SqliteCatalogStore::find_event(core::EventId id) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare("SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, "
-                        "e.max_tickets_per_user, e.seats_total FROM events e JOIN venues v ON v.id = e.venue_id "
-                        "WHERE e.id = ?1");
+                        "e.max_tickets_per_user, e.seats_total" TICKETD_WAITING_ROOM_COLUMNS
+                        " FROM events e JOIN venues v ON v.id = e.venue_id" TICKETD_WAITING_ROOM_JOIN
+                        " WHERE e.id = ?1");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   core::Event e = event_from(st);
@@ -143,8 +168,8 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
   auto r = db_.readers().acquire();
   auto& st = r->prepare(
       "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
-      "e.seats_total FROM events e JOIN venues v ON v.id = e.venue_id "
-      "WHERE (?1 = '' OR instr(e.name_lower, ?1) > 0) AND e.starts_at >= ?2 AND e.starts_at < ?3 "
+      "e.seats_total" TICKETD_WAITING_ROOM_COLUMNS " FROM events e JOIN venues v ON v.id = e.venue_id"
+      TICKETD_WAITING_ROOM_JOIN " WHERE (?1 = '' OR instr(e.name_lower, ?1) > 0) AND e.starts_at >= ?2 AND e.starts_at < ?3 "
       "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) ORDER BY e.starts_at, e.id LIMIT ?6");
   st.bind(1, core::lower_ascii(q.text))
       .bind(2, q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN)
@@ -157,6 +182,22 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
   st.reset();
   for (core::Event& e : out) read_prices(*r, e);
   return out;
+}
+
+}  // namespace ticketd::store::sqlite
+
+namespace ticketd::store::sqlite {
+
+core::Status SqliteCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
+    exists.bind(1, id);
+    const bool found = exists.step();
+    exists.reset();
+    if (!found) return make_error(Code::NotFound, "no such event");
+    upsert_waiting_room(c, id, settings);
+    return core::ok_status();
+  });
 }
 
 }  // namespace ticketd::store::sqlite

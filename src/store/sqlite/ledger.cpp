@@ -520,6 +520,14 @@ core::Result<core::SeatMap> SqliteLedger::seat_map(const core::Event& event, Tim
   return core::SeatMap{s->inv->status_chars(), s->inv->counts()};
 }
 
+core::Result<core::Stock> SqliteLedger::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+  s->inv->advance(now);
+  return s->inv->stock(expiring_before);
+}
+
 size_t SqliteLedger::sweep_expired(TimeMs now) {
   std::vector<std::shared_ptr<Slot>> all;
   {

@@ -72,11 +72,34 @@ CREATE TABLE IF NOT EXISTS payment_events(
   id TEXT PRIMARY KEY, type TEXT NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
 PRAGMA user_version = 1;
 )sql";
+
+// Version 2: waiting rooms. Settings per event (no row: no waiting room); per room its lottery seed
+// (secret until drawn_at is set) and commitment; one row per queued user (early_key is the lottery key
+// of those who joined before the draw, NULL for later ones, whose order is seq); one row per admission
+// batch (ranks [first_rank, first_rank + count)). state: 0 waiting/admitted, 2 engaged, 3 expired.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE IF NOT EXISTS event_waiting_rooms(
+  event_id INTEGER PRIMARY KEY REFERENCES events(id), enabled INTEGER NOT NULL, batch_size INTEGER NOT NULL,
+  release_interval_ms INTEGER NOT NULL, active_window_ms INTEGER NOT NULL, opens_before_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS queue_rooms(
+  event_id INTEGER PRIMARY KEY REFERENCES events(id), seed TEXT NOT NULL, commitment TEXT NOT NULL,
+  drawn_at INTEGER, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS queue_entries(
+  event_id INTEGER NOT NULL, seq INTEGER NOT NULL, user_id INTEGER NOT NULL, early_key INTEGER,
+  state INTEGER NOT NULL CHECK(state IN (0, 2, 3)), joined_at INTEGER NOT NULL,
+  PRIMARY KEY(event_id, seq)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS queue_entries_one_per_user ON queue_entries(event_id, user_id);
+CREATE TABLE IF NOT EXISTS queue_admissions(
+  event_id INTEGER NOT NULL, first_rank INTEGER NOT NULL, count INTEGER NOT NULL, admitted_at INTEGER NOT NULL,
+  PRIMARY KEY(event_id, first_rank)) WITHOUT ROWID;
+PRAGMA user_version = 2;
+)sql";
 }  // namespace
 
 void apply_schema(Connection& conn) {
   conn.exec("BEGIN IMMEDIATE");
   conn.exec(kSchemaV1);
+  conn.exec(kSchemaV2);
   conn.exec("COMMIT");
 }
 

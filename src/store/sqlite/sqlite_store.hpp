@@ -70,6 +70,7 @@ class SqliteCatalogStore final : public core::CatalogStore {
   core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
   std::optional<core::Event> find_event(core::EventId id) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
+  core::Status set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) override;
 
  private:
   Database& db_;
@@ -100,6 +101,7 @@ class SqliteLedger final : public core::Ledger {
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
   size_t sweep_expired(TimeMs now) override;
 
   // Gauges for /metrics: seats by state over the events loaded in memory.
