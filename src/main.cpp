@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 #include <condition_variable>
 #include <cstdlib>
 #include <functional>
@@ -17,9 +18,11 @@
 #include "app/password.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
+#include "app/seat_stream.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "payments/stripe/event_verifier.hpp"
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
@@ -40,6 +43,8 @@ struct ServeConfig {
   int64_t reconcile_interval_ms = 30'000;
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   std::string log_level = "info";
+  std::string web_root;  // empty: <binary's dir>/../web, else ./web (see resolve_web_root)
+  int64_t stream_heartbeat_ms = 15'000;
   bool demo = false;
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
@@ -148,6 +153,19 @@ void seed_demo(app::Catalog& catalog, const Clock& clock) {
   spdlog::info("demo venue_id={} event_id={} seats={}", (*venue)->id, event->id, event->seats_total);
 }
 
+// The web app's files: --web-root if given; otherwise web/ next to the build directory the binary
+// runs from (build/ticketd -> web/), then ./web. Empty when none exists (no web app; the API works).
+std::filesystem::path resolve_web_root(const std::string& configured) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!configured.empty()) return fs::is_directory(configured, ec) ? fs::path(configured) : fs::path();
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::is_regular_file(exe.parent_path().parent_path() / "web" / "index.html", ec))
+    return exe.parent_path().parent_path() / "web";
+  if (fs::is_regular_file("web/index.html", ec)) return fs::path("web");
+  return {};
+}
+
 bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
@@ -176,13 +194,24 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: --hold-ttl must be 1-86400 seconds\n";
     return 2;
   }
+  const std::filesystem::path web_root = resolve_web_root(cfg.web_root);
+  if (web_root.empty() && !cfg.web_root.empty()) {
+    std::cerr << "ticketd: --web-root " << cfg.web_root << " is not a directory\n";
+    return 2;
+  }
   app::crypto_init();
   SystemClock clock;
   app::Metrics metrics;
+  // The live seat map hub outlives the ledger that reports to it. Its snapshots come from the
+  // catalog, made below; the epoch (start time) tells a reconnecting client's ids from this process's.
+  app::Catalog* catalog_for_stream = nullptr;
+  app::SeatStream seat_stream(
+      [&catalog_for_stream](core::EventId id) { return catalog_for_stream->seat_map(id); },
+      static_cast<uint64_t>(to_unix_ms(clock.now())));
   store::sqlite::Database db(cfg.data_dir, &metrics);
   store::sqlite::SqliteAccountStore accounts_store(db);
   store::sqlite::SqliteCatalogStore catalog_store(db);
-  store::sqlite::SqliteLedger ledger(db);
+  store::sqlite::SqliteLedger ledger(db, &seat_stream);
   auto wired = wire_payments(cfg);
   if (!wired) {
     std::cerr << "ticketd: payments: " << wired.error().message << "\n";
@@ -191,6 +220,7 @@ int serve(const ServeConfig& cfg) {
   core::PaymentGateway& gateway = *wired->gateway;
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
+  catalog_for_stream = &catalog;
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
@@ -209,6 +239,15 @@ int serve(const ServeConfig& cfg) {
     out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
     out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
     out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+    const app::SeatStreamStats ss = seat_stream.stats();
+    out += "# TYPE ticketd_seat_stream_subscribers gauge\nticketd_seat_stream_subscribers " +
+           std::to_string(ss.subscribers) + "\n";
+    out += "ticketd_seat_stream_topics " + std::to_string(ss.topics) + "\n";
+    out += "ticketd_seat_stream_changes_total " + std::to_string(ss.changes_total) + "\n";
+    out += "ticketd_seat_stream_snapshots_total " + std::to_string(ss.snapshots_total) + "\n";
+    out += "ticketd_seat_stream_lagged_total " + std::to_string(ss.lagged_total) + "\n";
+    out += "ticketd_seat_stream_refused_total " + std::to_string(ss.refused_total) + "\n";
+    out += "ticketd_seat_stream_dropped_total " + std::to_string(ss.dropped_total) + "\n";
     if (!server) return;
     const http::ServerStats st = server->stats();
     const std::pair<const char*, uint64_t> counters[] = {
@@ -223,15 +262,21 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_handler_exceptions_total", st.handler_exceptions_total},
         {"ticketd_read_timeouts_total", st.read_timeouts_total},
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
+        {"ticketd_streams_open", st.streams_open},
+        {"ticketd_streams_total", st.streams_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
   };
-  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges});
+  std::optional<http::StaticFiles> web;
+  if (!web_root.empty()) web.emplace(web_root);
+  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &seat_stream,
+                               web ? &*web : nullptr});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
   server_cfg.io_threads = cfg.io_threads;
   server_cfg.worker_threads = cfg.worker_threads;
+  server_cfg.stream_heartbeat = Millis(cfg.stream_heartbeat_ms);
   try {
     server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
   } catch (const std::exception& e) {
@@ -245,8 +290,9 @@ int serve(const ServeConfig& cfg) {
     Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
       if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
     });
-    spdlog::info("listening url=http://{}:{} data_dir={} hold_ttl_s={} io_threads={} workers={}", host,
-                 server->port(), cfg.data_dir, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
+    spdlog::info("listening url=http://{}:{} data_dir={} hold_ttl_s={} io_threads={} workers={} web_root={}", host,
+                 server->port(), cfg.data_dir, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
+                 web ? web->root().string() : std::string("(none)"));
     server->run();
     spdlog::info("shutting down: requests drained");
   }
@@ -289,6 +335,10 @@ int main(int argc, char** argv) {
                         "seconds a payment may stay pending before the gateway is asked")
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
+  serve_cmd->add_option("--web-root", cfg.web_root, "directory of the web app's files (default: web/ of the checkout)")
+      ->envname("TICKETD_WEB_ROOT");
+  serve_cmd->add_option("--stream-heartbeat-ms", cfg.stream_heartbeat_ms, "idle live seat map streams get a comment this often")
+      ->envname("TICKETD_STREAM_HEARTBEAT_MS")->check(CLI::Range(100, 300'000));
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
   serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")
       ->envname("TICKETD_STRIPE_SECRET_KEY");

@@ -12,9 +12,12 @@
 #include "app/metrics.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
+#include "app/seat_stream.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
+
+class StaticFiles;
 
 struct Services {
   app::Accounts& accounts;
@@ -23,6 +26,8 @@ struct Services {
   app::Payments& payments;
   app::Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
+  app::SeatStream* seat_stream = nullptr;     // null: no live seat maps (404)
+  const StaticFiles* web = nullptr;     // null: no web app at "/"
 };
 
 class Router;
