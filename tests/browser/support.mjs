@@ -89,8 +89,9 @@ export class Server {
     return { email, name, token: await this.login(email, PASSWORD) };
   }
 
-  // A small venue (2 sections x 2 rows x 10 seats) and an event on sale now.
-  async makeEvent(name) {
+  // A small venue (2 sections x 2 rows x 10 seats) and an event on sale now (or at onSaleAt), with
+  // an optional waiting room (issue 5's settings object).
+  async makeEvent(name, { onSaleAt = null, waitingRoom = null } = {}) {
     const admin = await this.login(ADMIN.email, ADMIN.password);
     const rows = (n) => Array.from({ length: n }, (_, i) => ({ label: String.fromCharCode(65 + i), seats: 10 }));
     const venue = await this.call('POST', '/v1/venues', { name: `${name} Hall`, sections: [
@@ -100,7 +101,8 @@ export class Server {
     const now = Date.now();
     const event = await this.call('POST', '/v1/events', {
       name, venue_id: venue.body.id, currency: 'EUR', prices: { floor: 9000, balcony: 4500 }, max_tickets_per_user: 6,
-      on_sale_at: new Date(now - 60_000).toISOString(), starts_at: new Date(now + 7 * 86_400_000).toISOString(),
+      on_sale_at: new Date(onSaleAt ?? now - 60_000).toISOString(), starts_at: new Date(now + 7 * 86_400_000).toISOString(),
+      ...(waitingRoom ? { waiting_room: waitingRoom } : {}),
     }, admin);
     if (event.status !== 201) throw new Error(`event: ${event.status} ${JSON.stringify(event.body)}`);
     return event.body;

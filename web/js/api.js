@@ -28,7 +28,23 @@ export const session = {
   },
 };
 
-export async function call(method, path, body, headers = {}) {
+// Access tokens from the waiting room, per event, until they expire (sent as X-Access-Token on holds).
+export const access = {
+  key: (eventId) => `ticketd.access.${eventId}`,
+  get(eventId) {
+    try {
+      const a = JSON.parse(sessionStorage.getItem(this.key(eventId)) || 'null');
+      return a && new Date(a.expires_at).getTime() > Date.now() ? a : null;
+    } catch { return null; }
+  },
+  save(eventId, token, expiresAt) {
+    sessionStorage.setItem(this.key(eventId), JSON.stringify({ token, expires_at: expiresAt }));
+  },
+  drop(eventId) { sessionStorage.removeItem(this.key(eventId)); },
+};
+
+// `withHeaders`: resolve to {data, headers} (the waiting room's Retry-After) instead of data.
+export async function call(method, path, body, headers = {}, withHeaders = false) {
   const h = { ...headers };
   if (body !== undefined) h['content-type'] = 'application/json';
   if (session.token) h.authorization = `Bearer ${session.token}`;
@@ -46,7 +62,7 @@ export async function call(method, path, body, headers = {}) {
     if (resp.status === 401 && err.code === 'unauthenticated') session.clear();
     throw new ApiError(resp.status, err.code || 'http_' + resp.status, err.message || `Request failed (${resp.status})`, err);
   }
-  return data;
+  return withHeaders ? { data, headers: resp.headers } : data;
 }
 
 export const api = {
@@ -57,7 +73,12 @@ export const api = {
   events: (params) => call('GET', '/v1/events?' + new URLSearchParams(params)),
   event: (id) => call('GET', `/v1/events/${id}`),
   venue: (id) => call('GET', `/v1/venues/${id}`),
-  hold: (eventId, body) => call('POST', `/v1/events/${eventId}/holds`, body),
+  hold: (eventId, body) => {
+    const a = access.get(eventId);
+    return call('POST', `/v1/events/${eventId}/holds`, body, a ? { 'x-access-token': a.token } : {});
+  },
+  joinQueue: (eventId) => call('POST', `/v1/events/${eventId}/queue`, undefined, {}, true),
+  queueStatus: (eventId, token) => call('GET', `/v1/events/${eventId}/queue/${encodeURIComponent(token)}`, undefined, {}, true),
   getHold: (id) => call('GET', `/v1/holds/${id}`),
   release: (id) => call('DELETE', `/v1/holds/${id}`),
   checkout: (holdId, paymentMethod, key) =>

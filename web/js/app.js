@@ -1,7 +1,8 @@
 // The web app: a hash router over a few pages. Plain ES modules, no build step.
 import { api, session, ApiError, money, when } from './api.js';
-import { esc, $, flash, say, setMain } from './ui.js';
+import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
 import { eventPage } from './event_page.js';
+import { queuePage } from './queue_page.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -10,6 +11,7 @@ const routes = [
   [/^login$/, loginPage],
   [/^register$/, registerPage],
   [/^events\/(\d+)$/, (m) => eventPage(Number(m[1]))],
+  [/^events\/(\d+)\/queue$/, (m) => queuePage(Number(m[1]))],
   [/^bookings$/, bookingsPage],
   [/^bookings\/(\d+)$/, (m) => bookingPage(Number(m[1]))],
 ];
@@ -237,9 +239,9 @@ async function bookingPage(id) {
 $('#logout').addEventListener('click', async () => {
   try { await api.logout(); } catch { /* the token is dropped either way */ }
   session.clear();
-  flash('You are logged out.', 'info');
+  flash('You are logged out.', 'info', { keep: location.hash.replace(/^#\/?/, '') !== '' });
   location.hash = '#/';
   updateNav();
 });
-window.addEventListener('hashchange', () => { flash(''); route(); });
+window.addEventListener('hashchange', () => { clearFlash(); route(); });
 route();

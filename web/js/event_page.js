@@ -1,6 +1,6 @@
 // The event page: live seat map, seat picking (map, keyboard picker or best available), the hold
 // with its countdown, and checkout with a test card.
-import { api, session, ApiError, money, when, newIdempotencyKey } from './api.js';
+import { api, session, access, ApiError, money, when, newIdempotencyKey } from './api.js';
 import { esc, $, $$, say, setMain } from './ui.js';
 import { SeatMap, STATUS_COLORS } from './seatmap.js';
 import { requireLogin } from './app.js';
@@ -16,6 +16,11 @@ const STATUS_WORD = { A: 'available', H: 'held', S: 'sold' };
 
 export async function eventPage(eventId) {
   const event = await api.event(eventId);
+  // An event behind a waiting room (issue 5): buyers go through the line first, unless admitted.
+  if (event.waiting_room && event.waiting_room.enabled && session.token && !access.get(eventId)) {
+    location.hash = `#/events/${eventId}/queue`;
+    return null;
+  }
   const venue = await api.venue(event.venue_id);
   const page = new EventPage(event, venue);
   return () => page.destroy();
@@ -285,6 +290,12 @@ class EventPage {
   }
 
   holdFailed(err) {
+    if (err.code && err.code.startsWith('access_token_')) {  // the waiting room decides who may hold
+      access.drop(this.event.id);
+      say($('#buy-msg'), 'This sale has a waiting room: taking you to the line…', 'info');
+      location.hash = `#/events/${this.event.id}/queue`;
+      return;
+    }
     const text = {
       seat_unavailable: () => `Sorry, just taken: ${(err.body.seat_ids || []).map((id) => this.seatInfo(id).label).join('; ')}. Pick other seats.`,
       insufficient_seats: () => 'Not enough seats are left together for that request.',
