@@ -61,10 +61,7 @@ SeatSubscription::Poll SeatSubscription::poll(std::vector<StreamItem>& out, bool
     if (snapshot_due) {
       if (!may_block) return out.size() > out_before ? Poll::items : Poll::needs_snapshot;
       auto map = hub_.snapshot_(event_id_);  // outside every lock: it may read a store
-      if (!map) {
-        // The event vanished or the store failed: nothing sensible to stream; the caller ends it.
-        return out.size() > out_before ? Poll::items : Poll::idle;
-      }
+      if (!map) return out.size() > out_before ? Poll::items : Poll::failed;
       hub_.snapshots_total_++;
       std::lock_guard lock(topic_->mu);
       cursor_ = map->version;

@@ -84,7 +84,9 @@ struct SeatTopic;
 
 class SeatSubscription {
  public:
-  enum class Poll { items, idle, needs_snapshot };
+  // failed: no snapshot could be made (the event is gone, the store failed): end the stream; the
+  // client reconnects and tries again.
+  enum class Poll { items, idle, needs_snapshot, failed };
   ~SeatSubscription();
   SeatSubscription(const SeatSubscription&) = delete;
   SeatSubscription& operator=(const SeatSubscription&) = delete;

@@ -27,6 +27,7 @@ class SeatEventStream final : public EventStream {
     items_.clear();
     const auto polled = sub_->poll(items_, may_block);
     if (polled == app::SeatSubscription::Poll::needs_snapshot) return Next::needs_worker;
+    if (polled == app::SeatSubscription::Poll::failed) return Next::end;
     if (items_.empty()) return Next::idle;
     if (!started_) {
       out += "retry: " + std::to_string(kReconnectDelayMs) + "\n\n";

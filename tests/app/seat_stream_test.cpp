@@ -323,6 +323,14 @@ TEST(SeatStream, ArmedSubscriberIsWokenOnceForABurst) {
   EXPECT_EQ(v.version, 10u);
 }
 
+TEST(SeatStream, FailedSnapshotEndsTheSubscription) {
+  app::SeatStream hub([](EventId) -> Result<SeatMap> { return make_error(Code::Unavailable, "store down"); }, 1);
+  auto sub = *hub.subscribe(1, "");
+  std::vector<app::StreamItem> items;
+  EXPECT_EQ(sub->poll(items, true), app::SeatSubscription::Poll::failed);
+  EXPECT_TRUE(items.empty());
+}
+
 TEST(SeatStream, SubscribersOverTheLimitAreRefused) {
   HubFixture f(app::SeatStreamLimits{.subscribers_max = 2});
   auto a = f.hub.subscribe(1, "");

@@ -54,13 +54,19 @@ export class Server {
     throw new Error(`ticketd did not start within ${START_TIMEOUT_MS} ms:\n${this.logTail()}`);
   }
 
+  // SIGTERM; throws unless ticketd exits 0 in time (a crash or a sanitizer report fails the suite).
   async stop() {
-    if (!this.proc || this.proc.exitCode !== null) return;
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    await exited;
-    clearTimeout(timer);
+    if (!this.proc) return;
+    if (this.proc.exitCode === null) {
+      const exited = new Promise((r) => this.proc.once('exit', r));
+      this.proc.kill('SIGTERM');
+      const timer = setTimeout(() => this.proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (this.proc.exitCode !== 0) {
+      throw new Error(`ticketd (${this.name}) exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.logTail()}`);
+    }
   }
 
   logTail(lines = 40) {
