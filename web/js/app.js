@@ -207,12 +207,28 @@ function statusText(s) {
   return { CONFIRMED: 'Confirmed', PENDING_PAYMENT: 'Awaiting payment', FAILED: 'Payment failed', CANCELLED: 'Cancelled' }[s] || s;
 }
 
+// "Floor, row A, seat 6" for each seat id, from the venue's layout (cached by the browser: ETag).
+async function seatLabels(event, seatIds) {
+  try {
+    const venue = await api.venue(event.venue_id);
+    const rows = [];
+    for (const s of venue.sections) for (const r of s.rows) rows.push([s.name, r]);
+    return seatIds.map((id) => {
+      const hit = rows.find(([, r]) => id >= r.first_seat_id && id < r.first_seat_id + r.seats);
+      return hit ? `${hit[0]}, row ${hit[1].label}, seat ${id - hit[1].first_seat_id + 1}` : `seat ${id}`;
+    });
+  } catch {
+    return seatIds.map((id) => `seat ${id}`);
+  }
+}
+
 async function bookingPage(id) {
   if (!requireLogin()) return null;
   let timer = null;
   const render = async () => {
     const b = await api.booking(id);
     const e = await eventOf(b.event_id);
+    const labels = await seatLabels(e, b.seat_ids);
     const heading = { CONFIRMED: 'Booking confirmed', PENDING_PAYMENT: 'Waiting for your bank',
       FAILED: 'Payment failed', CANCELLED: 'Booking cancelled' }[b.status] || 'Booking';
     setMain(`
@@ -220,7 +236,8 @@ async function bookingPage(id) {
       <div class="card">
         <p><strong>${esc(e.name)}</strong>${e.starts_at ? ' · ' + esc(when(e.starts_at)) : ''}</p>
         <p>Booking <strong>#${b.id}</strong> · ${esc(statusText(b.status))}</p>
-        <p>Seats: ${b.seat_ids.length} (seat ids ${esc(b.seat_ids.join(', '))})</p>
+        <p>${b.seat_ids.length === 1 ? 'Seat' : `${b.seat_ids.length} seats`}:</p>
+        <ul>${labels.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
         <p>Total: <strong>${esc(money(b.total_amount, b.currency))}</strong></p>
         ${b.payment_ref ? `<p class="muted">Payment reference ${esc(b.payment_ref)}</p>` : ''}
         ${b.status === 'FAILED' ? `<div class="msg error">${esc(b.message || b.decline_code || 'The payment did not go through.')}</div>` : ''}

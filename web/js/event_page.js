@@ -354,7 +354,8 @@ class EventPage {
       btn.disabled = false;
       if (err.code === 'payment_failed') {
         this.setHold(null);
-        say($('#buy-msg'), `Payment declined${err.body.decline_code ? ` (${err.body.decline_code.replace(/_/g, ' ')})` : ''}: ${err.message}. Nothing was charged and the seats were released.`);
+        const reason = err.message.replace(/[.\s]+$/, '');
+        say($('#buy-msg'), `Payment declined${err.body.decline_code ? ` (${err.body.decline_code.replace(/_/g, ' ')})` : ''}: ${reason}. Nothing was charged and the seats were released.`);
       } else if (err.code === 'hold_expired') {
         this.setHold(null);
         say($('#buy-msg'), 'Your hold expired before the payment: nothing was charged. Pick seats again.');
