@@ -181,6 +181,7 @@ class EventPage {
     const lost = [...this.selected].filter((id) => this.map.statusOf(id) !== 'A');
     if (lost.length) {
       for (const id of lost) this.selected.delete(id);
+      this.map.selectionChanged(lost);
       say($('#buy-msg'), `Just taken by someone else: ${lost.map((id) => this.seatInfo(id).label).join('; ')}.`);
       this.renderBuy();
     }
@@ -201,7 +202,7 @@ class EventPage {
       say($('#buy-msg'), `At most ${this.event.max_tickets_per_user} tickets per person for this event.`, 'info'); return;
     } else this.selected.add(id);
     say($('#buy-msg'), '');
-    this.map.redraw();
+    this.map.selectionChanged([id]);
     this.renderSeatList();
     this.renderBuy();
   }
@@ -267,10 +268,11 @@ class EventPage {
     const seats = [...this.selected];
     try {
       const h = await api.hold(this.event.id, { seat_ids: seats });
+      const was = [...this.selected];
       this.selected.clear();
       say($('#buy-msg'), '');
       this.setHold(h);
-      this.map.redraw();
+      this.map.selectionChanged(was);
       this.renderSeatList();
     } catch (err) { this.holdFailed(err); }
   }
@@ -282,10 +284,11 @@ class EventPage {
     if (form.get('section')) body.section = form.get('section');
     try {
       const h = await api.hold(this.event.id, body);
+      const was = [...this.selected];
       this.selected.clear();
       say($('#buy-msg'), '');
       this.setHold(h);
-      this.map.redraw();
+      this.map.selectionChanged(was);
     } catch (err) { this.holdFailed(err); }
   }
 
@@ -306,7 +309,7 @@ class EventPage {
     if (err.code === 'seat_unavailable') {
       for (const id of err.body.seat_ids || []) this.selected.delete(id);
       this.renderBuy();
-      this.map.redraw();
+      this.map.selectionChanged(err.body.seat_ids || []);
     }
   }
 

@@ -1,6 +1,8 @@
 // The seat map on a canvas: the venue layout drawn by section and row, one square per seat, coloured
-// by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys)
-// redraw only what is visible, so 50,000 seats stay smooth. Seat ids are the layout's (docs/api.md).
+// by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
+// Zoomed out, the map is one bitmap with a pixel per seat, scaled up in one drawImage (a status change
+// repaints one pixel); zoomed in, only the visible seats are drawn as squares. So 50,000 seats stay
+// smooth either way. Seat ids are the layout's (docs/api.md).
 
 export const STATUS_COLORS = { held: '#e0a100', sold: '#6b6b75', mine: '#2450c8' };
 // Colour-blind-friendly palette for price tiers (available seats).
@@ -8,6 +10,12 @@ const TIER_COLORS = ['#1b9e77', '#7570b3', '#d95f02', '#e7298a', '#66a61e', '#a6
 const SECTION_GAP = 3;      // rows of space between sections (room for the label)
 const SEAT_FILL = 0.8;      // of the seat pitch
 const SCALE_MIN = 0.2, SCALE_MAX = 60;
+const SQUARES_FROM_SCALE = 4;  // pixels per seat from which seats are drawn one by one (with gaps)
+
+function rgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
 
 export class SeatMap {
   // venue: GET /v1/venues/{id}; onPick(seatId): a click on a seat.
@@ -24,47 +32,78 @@ export class SeatMap {
     this.fit();
   }
 
+  // Sections are boxes (widest row x rows) packed left to right on shelves about 1.5 times as wide as
+  // the venue is tall, so a stadium of many sections fills the screen instead of a thin column; rows
+  // are centred in their section.
   build(venue) {
     const total = venue.seats_total;
     this.xs = new Float32Array(total);
     this.ys = new Float32Array(total);
     this.sectionOf = new Uint16Array(total);
-    this.rows = [];      // {y, x0, seats, first, section, label}
+    this.rows = [];      // {y, x0, seats, first, section, label}, by seat id
     this.labels = [];    // {x, y, text}
-    let width = 0;
-    for (const s of venue.sections) for (const r of s.rows) width = Math.max(width, r.seats);
-    let y = SECTION_GAP;
+    const boxes = venue.sections.map((s) => ({ w: Math.max(...s.rows.map((r) => r.seats)), h: s.rows.length }));
+    const area = boxes.reduce((sum, b) => sum + (b.w + SECTION_GAP) * (b.h + SECTION_GAP), 0);
+    const shelfMax = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * 1.5));
+    let x = 0, y = SECTION_GAP, shelfH = 0, width = 0;
     venue.sections.forEach((s, si) => {
+      const box = boxes[si];
+      if (x > 0 && x + box.w > shelfMax) { x = 0; y += shelfH + SECTION_GAP; shelfH = 0; }
       if (!this.tierColor.has(s.price_tier)) {
         this.tierColor.set(s.price_tier, TIER_COLORS[this.tierColor.size % TIER_COLORS.length]);
       }
-      this.labels.push({ x: 0, y: y - 0.8, text: s.name });
-      for (const r of s.rows) {
-        const x0 = (width - r.seats) / 2;
-        this.rows.push({ y, x0, seats: r.seats, first: r.first_seat_id, section: si, label: r.label });
+      this.labels.push({ x, y: y - 0.8, text: s.name });
+      s.rows.forEach((r, ri) => {
+        const x0 = x + Math.floor((box.w - r.seats) / 2);
+        this.rows.push({ y: y + ri, x0, seats: r.seats, first: r.first_seat_id, section: si, label: r.label });
         for (let n = 0; n < r.seats; n++) {
           const id = r.first_seat_id + n;
           this.xs[id] = x0 + n;
-          this.ys[id] = y;
+          this.ys[id] = y + ri;
           this.sectionOf[id] = si;
         }
-        y += 1;
-      }
-      y += SECTION_GAP;
+      });
+      x += box.w + SECTION_GAP;
+      width = Math.max(width, x - SECTION_GAP);
+      shelfH = Math.max(shelfH, box.h);
     });
+    y += shelfH + SECTION_GAP;
     this.sections = venue.sections;
     this.width = width;
     this.height = y;
+    this.bitmap = document.createElement('canvas');
+    this.bitmap.width = Math.max(1, Math.ceil(width));
+    this.bitmap.height = Math.max(1, Math.ceil(y));
+    this.bitmapCtx = this.bitmap.getContext('2d');
+    this.pixels = this.bitmapCtx.createImageData(this.bitmap.width, this.bitmap.height);
   }
 
-  setStatus(status) { this.status = status; this.redraw(); }
+  // One seat's pixel in the zoomed-out bitmap. REQUIRES: the caller puts the pixels back afterwards.
+  paintPixel(id) {
+    const [r, g, b] = rgb(this.colorOf(id));
+    const i = (Math.floor(this.ys[id]) * this.bitmap.width + Math.floor(this.xs[id])) * 4;
+    const d = this.pixels.data;
+    d[i] = r; d[i + 1] = g; d[i + 2] = b; d[i + 3] = 255;
+  }
+
+  repaint(ids) {
+    if (ids) for (const id of ids) this.paintPixel(id);
+    else for (let id = 0; id < this.xs.length; id++) this.paintPixel(id);
+    this.bitmapCtx.putImageData(this.pixels, 0, 0);
+    this.redraw();
+  }
+
+  setStatus(status) { this.status = status; this.repaint(null); }
 
   applyChange(seatIds, ch) {
     const chars = this.status.split('');
     for (const id of seatIds) if (id < chars.length) chars[id] = ch;
     this.status = chars.join('');
-    this.redraw();
+    this.repaint(seatIds.filter((id) => id < chars.length));
   }
+
+  // The selection (a Set the page owns) changed for these seats.
+  selectionChanged(ids) { this.repaint(ids); }
 
   statusOf(id) { return this.status[id] || 'A'; }
 
@@ -119,6 +158,11 @@ export class SeatMap {
     ctx.fillStyle = '#14172b';
     const sx = (0 - this.ox) * scale, sy = (0.2 - this.oy) * scale;
     ctx.fillRect(sx + this.width * scale * 0.2, sy, this.width * scale * 0.6, Math.max(2, scale * 1.2));
+    if (scale < SQUARES_FROM_SCALE) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.bitmap, -this.ox * scale, -this.oy * scale, this.bitmap.width * scale, this.bitmap.height * scale);
+      return;
+    }
     const size = Math.max(1, scale * SEAT_FILL);
     const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
     let style = '';
@@ -143,10 +187,9 @@ export class SeatMap {
   seatAt(cx, cy) {
     const wx = this.ox + cx / this.scale, wy = this.oy + cy / this.scale;
     for (const row of this.rows) {
-      if (wy < row.y || wy >= row.y + 1) continue;
+      if (wy < row.y || wy >= row.y + 1 || wx < row.x0 || wx >= row.x0 + row.seats) continue;
       const n = Math.floor(wx - row.x0);
-      if (n >= 0 && n < row.seats && wx - row.x0 - n <= SEAT_FILL) return row.first + n;
-      return null;
+      return wx - row.x0 - n <= SEAT_FILL || this.scale < SQUARES_FROM_SCALE ? row.first + n : null;
     }
     return null;
   }
