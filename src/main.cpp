@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <filesystem>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
@@ -25,9 +26,11 @@
 #include "app/queue_tokens.hpp"
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
+#include "app/seat_stream.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
+#include "http/static_files.hpp"
 #include "payments/stripe/event_verifier.hpp"
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
@@ -56,6 +59,8 @@ struct ServeConfig {
   int64_t reconcile_interval_ms = 30'000;
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   std::string log_level = "info";
+  std::string web_root;  // empty: <binary's dir>/../web, else ./web (see resolve_web_root)
+  int64_t stream_heartbeat_ms = 15'000;
   bool demo = false;
   bool demo_queue = false;  // the demo event goes on sale in 2 minutes behind a waiting room
   // Waiting-room tokens: comma-separated secrets, the first signs, all verify. Unset: a random one,
@@ -219,13 +224,15 @@ struct StoreWiring {
   std::unique_ptr<core::Ledger> ledger;
 };
 
-core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metrics) {
+// `seat_changes` hears of every seat change: the embedded ledger calls it; in distributed mode the
+// Redis subscriber does (wired in serve()).
+core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metrics, core::SeatChangeSink* seat_changes) {
   StoreWiring w;
   if (cfg.store == "embedded") {
     w.sqlite = std::make_unique<store::sqlite::Database>(cfg.data_dir, &metrics);
     w.accounts = std::make_unique<store::sqlite::SqliteAccountStore>(*w.sqlite);
     w.catalog = std::make_unique<store::sqlite::SqliteCatalogStore>(*w.sqlite);
-    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite);
+    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite, seat_changes);
     w.sqlite_ledger = ledger.get();
     w.ledger = std::move(ledger);
     spdlog::info("store=embedded data_dir={}", cfg.data_dir);
@@ -254,15 +261,18 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metr
   return w;
 }
 
-// Counts the seat changes this node hears of (from every node, over Redis pub/sub).
-class CountingSeatSink final : public core::SeatChangeSink {
- public:
-  explicit CountingSeatSink(app::Metrics& metrics) : metrics_(metrics) {}
-  void seats_changed(const core::SeatChange&) override { metrics_.count("seat_changes_received", "all"); }
-
- private:
-  app::Metrics& metrics_;
-};
+// The web app's files: --web-root if given; otherwise web/ next to the build directory the binary
+// runs from (build/ticketd -> web/), then ./web. Empty when none exists (no web app; the API works).
+std::filesystem::path resolve_web_root(const std::string& configured) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!configured.empty()) return fs::is_directory(configured, ec) ? fs::path(configured) : fs::path();
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && fs::is_regular_file(exe.parent_path().parent_path() / "web" / "index.html", ec))
+    return exe.parent_path().parent_path() / "web";
+  if (fs::is_regular_file("web/index.html", ec)) return fs::path("web");
+  return {};
+}
 
 bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
   const auto colon = listen.rfind(':');
@@ -292,20 +302,46 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: --hold-ttl must be 1-86400 seconds\n";
     return 2;
   }
+  const std::filesystem::path web_root = resolve_web_root(cfg.web_root);
+  if (web_root.empty() && !cfg.web_root.empty()) {
+    std::cerr << "ticketd: --web-root " << cfg.web_root << " is not a directory\n";
+    return 2;
+  }
   app::crypto_init();
   SystemClock clock;
   app::Metrics metrics;
-  auto stores = wire_stores(cfg, metrics);
+  // The live seat map hub outlives the ledger that reports to it. Its snapshots come from the
+  // catalog, made below; the epoch tells a reconnecting client's ids from another era's (embedded:
+  // this process's start; distributed: one value all nodes share, as they share the versions).
+  app::Catalog* catalog_for_stream = nullptr;
+  uint64_t stream_epoch = static_cast<uint64_t>(to_unix_ms(clock.now()));
+  std::unique_ptr<app::SeatStream> seat_stream_owned;
+  auto make_stream = [&](uint64_t epoch) {
+    seat_stream_owned = std::make_unique<app::SeatStream>(
+        [&catalog_for_stream](core::EventId id) { return catalog_for_stream->seat_map(id); }, epoch);
+  };
+  make_stream(stream_epoch);
+  auto stores = wire_stores(cfg, metrics, seat_stream_owned.get());
   if (!stores) {
     std::cerr << "ticketd: store: " << stores.error().message << "\n";
     return 2;
   }
+  if (stores->pg) {
+    try {
+      auto lease = stores->pg->acquire();
+      stream_epoch = std::stoull(store::postgres::shared_secret(*lease, "seat-stream-epoch", std::to_string(stream_epoch)));
+    } catch (const std::exception& e) {
+      std::cerr << "ticketd: seat stream epoch: " << e.what() << "\n";
+      return 2;
+    }
+    make_stream(stream_epoch);  // nothing reports to it yet: the subscriber below is its only source
+  }
+  app::SeatStream& seat_stream = *seat_stream_owned;
   core::AccountStore& accounts_store = *stores->accounts;
   core::CatalogStore& catalog_store = *stores->catalog;
   core::Ledger& ledger = *stores->ledger;
-  CountingSeatSink seat_sink(metrics);
   std::unique_ptr<store::redis::RedisSubscriber> subscriber;
-  if (stores->redis) subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_sink);
+  if (stores->redis) subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_stream);
   auto wired = wire_payments(cfg);
   if (!wired) {
     std::cerr << "ticketd: payments: " << wired.error().message << "\n";
@@ -344,6 +380,7 @@ int serve(const ServeConfig& cfg) {
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room);
+  catalog_for_stream = &catalog;
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
@@ -364,6 +401,15 @@ int serve(const ServeConfig& cfg) {
       out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
     }
     if (stores->redis) out += std::string("ticketd_redis_up ") + (stores->redis->up() ? "1" : "0") + "\n";
+    const app::SeatStreamStats ss = seat_stream.stats();
+    out += "# TYPE ticketd_seat_stream_subscribers gauge\nticketd_seat_stream_subscribers " +
+           std::to_string(ss.subscribers) + "\n";
+    out += "ticketd_seat_stream_topics " + std::to_string(ss.topics) + "\n";
+    out += "ticketd_seat_stream_changes_total " + std::to_string(ss.changes_total) + "\n";
+    out += "ticketd_seat_stream_snapshots_total " + std::to_string(ss.snapshots_total) + "\n";
+    out += "ticketd_seat_stream_lagged_total " + std::to_string(ss.lagged_total) + "\n";
+    out += "ticketd_seat_stream_refused_total " + std::to_string(ss.refused_total) + "\n";
+    out += "ticketd_seat_stream_dropped_total " + std::to_string(ss.dropped_total) + "\n";
     if (!server) return;
     const http::ServerStats st = server->stats();
     const std::pair<const char*, uint64_t> counters[] = {
@@ -378,16 +424,22 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_handler_exceptions_total", st.handler_exceptions_total},
         {"ticketd_read_timeouts_total", st.read_timeouts_total},
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
+        {"ticketd_streams_open", st.streams_open},
+        {"ticketd_streams_total", st.streams_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
     waiting_room.render_metrics(out);
   };
-  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &waiting_room});
+  std::optional<http::StaticFiles> web;
+  if (!web_root.empty()) web.emplace(web_root);
+  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &waiting_room, &seat_stream,
+                               web ? &*web : nullptr});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
   server_cfg.io_threads = cfg.io_threads;
   server_cfg.worker_threads = cfg.worker_threads;
+  server_cfg.stream_heartbeat = Millis(cfg.stream_heartbeat_ms);
   try {
     server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
   } catch (const std::exception& e) {
@@ -424,8 +476,9 @@ int serve(const ServeConfig& cfg) {
         if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
       });
     });
-    spdlog::info("listening url=http://{}:{} store={} hold_ttl_s={} io_threads={} workers={}", host, server->port(),
-                 cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads);
+    spdlog::info("listening url=http://{}:{} store={} hold_ttl_s={} io_threads={} workers={} web_root={}", host,
+                 server->port(), cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
+                 web ? web->root().string() : std::string("(none)"));
     server->run();
     spdlog::info("shutting down: requests drained");
   }
@@ -491,6 +544,10 @@ int main(int argc, char** argv) {
                         "seconds a payment may stay pending before the gateway is asked")
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));
   serve_cmd->add_option("--log-level", cfg.log_level, "trace|debug|info|warn|error")->envname("TICKETD_LOG_LEVEL");
+  serve_cmd->add_option("--web-root", cfg.web_root, "directory of the web app's files (default: web/ of the checkout)")
+      ->envname("TICKETD_WEB_ROOT");
+  serve_cmd->add_option("--stream-heartbeat-ms", cfg.stream_heartbeat_ms, "idle live seat map streams get a comment this often")
+      ->envname("TICKETD_STREAM_HEARTBEAT_MS")->check(CLI::Range(100, 300'000));
   serve_cmd->add_flag("--demo", cfg.demo, "seed a demo venue and event if there are no events")->envname("TICKETD_DEMO");
   serve_cmd->add_flag("--demo-queue", cfg.demo_queue,
                       "with --demo: the demo event goes on sale in 2 minutes behind a waiting room")

@@ -5,6 +5,7 @@
 
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
+#include "http/static_files.hpp"
 
 namespace ticketd::http {
 
@@ -20,6 +21,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_catalog_routes(*router_);
   add_sales_routes(*router_);
   add_queue_routes(*router_);
+  add_seat_stream_routes(*router_);
 }
 
 Api::~Api() = default;
@@ -51,7 +53,11 @@ Response Api::handle(const Request& request) {
       response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
       response.headers.push_back({"allow", m.allow});
     } else if (!m.route) {
-      response = error_response(404, "not_found", "no such route");
+      // Not an API route: perhaps a file of the web app.
+      std::optional<Response> file;
+      if (services_.web) file = services_.web->serve(request, url->encoded_path());
+      if (file) route_name = "static";
+      response = file ? std::move(*file) : error_response(404, "not_found", "no such route");
     } else if (!request.body.empty() && !is_json(request.header("content-type"))) {
       route_name = m.route->name;
       response = error_response(415, "unsupported_media_type", "request bodies must be application/json");

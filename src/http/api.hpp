@@ -13,9 +13,12 @@
 #include "app/payments.hpp"
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
+#include "app/seat_stream.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
+
+class StaticFiles;
 
 struct Services {
   app::Accounts& accounts;
@@ -25,6 +28,8 @@ struct Services {
   app::Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
   app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404
+  app::SeatStream* seat_stream = nullptr;     // null: no live seat maps (404)
+  const StaticFiles* web = nullptr;     // null: no web app at "/"
 };
 
 class Router;

@@ -1,5 +1,6 @@
 // /v1/venues, /v1/events, /v1/events/{id}/seats
 #include "core/limits.hpp"
+#include "http/etag.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 
@@ -103,8 +104,14 @@ Response get_venue(Ctx& c) {
   auto venue = c.services.catalog.venue(c.ids[0]);
   if (!venue) return error_response(venue.error());
   Response r = json_response(200, to_json(**venue));
-  // A layout never changes once created: let browsers and CDNs keep it.
-  r.headers = {{"cache-control", "public, max-age=86400, immutable"}};
+  // A layout never changes once created: let browsers and CDNs keep it for a year, and revalidate
+  // with a strong ETag (of the body, so a new ticketd that renders it differently gets a new tag).
+  const std::string etag = strong_etag(r.body);
+  r.headers = {{"cache-control", "public, max-age=31536000, immutable"}, {"etag", etag}};
+  if (etag_matches(c.request.header("if-none-match"), etag)) {
+    r.status = 304;
+    r.body.clear();
+  }
   return r;
 }
 

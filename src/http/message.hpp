@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,25 @@ struct Request {
   }
 };
 
+// A response body that goes on after the head (Server-Sent Events). The transport writes the head,
+// then whatever next() appends, until next() says end, the client leaves, a write takes longer than
+// the write timeout, or the server stops; while idle it writes a heartbeat comment (": hb") at an
+// interval. The connection is closed afterwards (the body is delimited by the close).
+//
+// Thread safety: next() and arm() are called one at a time, from an I/O thread (may_block false) or a
+// worker (may_block true); `wake` may be called from any thread.
+class EventStream {
+ public:
+  enum class Next { data, idle, needs_worker, end };
+  virtual ~EventStream() = default;
+  // Appends ready bytes to `out` (data). idle: nothing now; needs_worker: there is work that may
+  // block, call again with may_block = true from a worker thread. Never blocks when !may_block.
+  virtual Next next(std::string& out, bool may_block) = 0;
+  // After idle: arrange for wake() to be called once when next() may have more. False: it already
+  // has (call next() again), and wake will not be called.
+  virtual bool arm(std::function<void()> wake) = 0;
+};
+
 struct Response {
   int status = 200;                               // 200..599
   std::string content_type = "application/json";  // "" = no Content-Type header
@@ -44,6 +64,8 @@ struct Response {
   // split the response).
   std::vector<Header> headers;
   std::string body;  // dropped for 204/304 and for HEAD requests (Content-Length still tells its size)
+  // Non-null with status 200: a streaming response; `body` is ignored and the stream follows the head.
+  std::shared_ptr<EventStream> stream;
 };
 
 // Runs on a worker thread, never on an I/O thread, so it may block (database commit, password

@@ -58,5 +58,6 @@ void add_account_routes(Router& router);
 void add_catalog_routes(Router& router);
 void add_sales_routes(Router& router);
 void add_queue_routes(Router& router);
+void add_seat_stream_routes(Router& router);
 
 }  // namespace ticketd::http

@@ -34,6 +34,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cstdio>
@@ -172,6 +173,8 @@ struct Counters {
   std::atomic<uint64_t> handler_exceptions_total{0};
   std::atomic<uint64_t> read_timeouts_total{0};
   std::atomic<uint64_t> write_timeouts_total{0};
+  std::atomic<uint64_t> streams_open{0};
+  std::atomic<uint64_t> streams_total{0};
 };
 
 // ---- Transport error responses ----------------------------------------------------------------
@@ -271,6 +274,7 @@ std::string config_error(const ServerConfig& config) {
   if (config.read_timeout <= zero || config.idle_timeout <= zero || config.write_timeout <= zero) {
     return "read_timeout, idle_timeout and write_timeout must be positive";
   }
+  if (config.stream_heartbeat <= zero) return "stream_heartbeat must be positive";
   return {};
 }
 
@@ -355,7 +359,18 @@ asio::awaitable<Response> run_on_worker(Core& core, const Request& request) {
 
 // ---- Session: one connection ------------------------------------------------------------------
 
-class Session {
+// Runs EventStream::next where it may block (a snapshot reads the store).
+asio::awaitable<EventStream::Next> next_on_worker(Core& core, std::shared_ptr<EventStream> source, std::string& out) {
+  core.release_pending();
+  try {
+    co_return source->next(out, true);
+  } catch (const std::exception& e) {
+    core.log("event stream failed: " + one_line(e.what()));
+  }
+  co_return EventStream::Next::end;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Core& core, uint64_t id, tcp::socket socket, std::string remote_address)
       : core_(core),
@@ -372,6 +387,10 @@ class Session {
   // receiving) a request is closed; one whose request is being handled finishes first.
   void cancel_if_reading() {
     if (phase_ == Phase::reading) stream_.cancel();
+    if (phase_ == Phase::streaming) {
+      if (wake_timer_) wake_timer_->cancel();
+      stream_.cancel();
+    }
   }
 
   // After the drain deadline. REQUIRES: no thread runs the io_context, so nothing else touches the
@@ -379,7 +398,7 @@ class Session {
   void abort() { stream_.close(); }
 
  private:
-  enum class Phase { reading, busy, closing };
+  enum class Phase { reading, busy, streaming, closing };
   enum class ReadStatus { complete, refused, closed };
 
   asio::awaitable<void> serve();
@@ -388,6 +407,8 @@ class Session {
   asio::awaitable<bool> send_continue_if_expected();
   asio::awaitable<Response> dispatch(const Request& request);
   asio::awaitable<bool> write_response(Response response, Framing framing);
+  asio::awaitable<void> stream_events(Response response, Framing framing);
+  asio::awaitable<bool> write_stream_bytes(const std::string& bytes);
   ReadStatus read_failed(beast::error_code ec);
   std::optional<Response> refusal_for(beast::error_code ec);
   Request take_request();
@@ -401,6 +422,7 @@ class Session {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // fresh for every request
   std::optional<Response> refusal_;  // what read_request() answers a refused request with
   Phase phase_ = Phase::reading;
+  asio::steady_timer* wake_timer_ = nullptr;  // while streaming: the idle wait a wake cuts short
 };
 
 asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
@@ -418,10 +440,9 @@ asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
   self->core_.session_finished(self->id_);
 }
 
-// The request loop. A streaming response (Server-Sent Events) fits here later: dispatch() would
-// return a response that names an event source, and this loop would write its head and then its
-// events with expires_after(write_timeout) per write and a bounded per-connection queue, until the
-// source ends, the client leaves or stop() cancels; the session already owns the stream to do so.
+// The request loop. A streaming response (Server-Sent Events) ends it: stream_events() writes the
+// head and then the events until the source ends, the client leaves or stop() cancels, and the
+// connection closes.
 asio::awaitable<void> Session::serve() {
   for (;;) {
     if (!co_await wait_for_request()) co_return;
@@ -439,6 +460,11 @@ asio::awaitable<void> Session::serve() {
     Framing framing = framing_of_request();
     const Request request = take_request();
     Response response = co_await dispatch(request);
+    if (response.stream && response.status == 200 && !framing.head) {
+      co_await stream_events(std::move(response), framing);
+      co_return;
+    }
+    response.stream.reset();
     framing.keep_alive = framing.keep_alive && !core_.stopping();
     if (!co_await write_response(std::move(response), framing)) co_return;
     if (!framing.keep_alive) {
@@ -585,6 +611,74 @@ asio::awaitable<bool> Session::write_response(Response response, Framing framing
   WireResponse message = to_wire(std::move(response), framing);
   stream_.expires_after(core_.config().write_timeout);
   auto [ec, bytes] = co_await bhttp::async_write(stream_, message, as_result);
+  if (ec == beast::error::timeout) core_.counters().write_timeouts_total++;
+  co_return !ec;
+}
+
+// One coroutine per stream, no thread: an idle subscriber costs this frame, a timer and its socket.
+// The source wakes it through a post to the session's strand that cancels the idle wait.
+asio::awaitable<void> Session::stream_events(Response response, Framing framing) {
+  phase_ = Phase::streaming;
+  const std::shared_ptr<EventStream> source = std::move(response.stream);
+  bhttp::response<bhttp::empty_body> head;
+  head.version(framing.version);
+  head.result(bhttp::status::ok);
+  head.set(bhttp::field::server, "ticketd");
+  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
+  for (const Header& header : response.headers) {
+    if (header_allowed(header)) head.insert(header.name, header.value);
+  }
+  head.keep_alive(false);  // no Content-Length: the body ends when the connection does
+  bhttp::response_serializer<bhttp::empty_body> serializer(head);
+  stream_.expires_after(core_.config().write_timeout);
+  auto [head_ec, head_bytes] = co_await bhttp::async_write_header(stream_, serializer, as_result);
+  if (head_ec) co_return;
+  // Nothing more is read from this connection: give back the request buffer.
+  buffer_.consume(buffer_.size());
+  buffer_.shrink_to_fit();
+  Counters& counters = core_.counters();
+  counters.streams_open++;
+  counters.streams_total++;
+  asio::steady_timer timer(stream_.get_executor());
+  wake_timer_ = &timer;
+  const std::weak_ptr<Session> weak = weak_from_this();
+  const auto wake = [weak] {
+    std::shared_ptr<Session> self = weak.lock();
+    if (!self) return;
+    asio::post(self->executor(), [self] {
+      if (self->wake_timer_) self->wake_timer_->cancel();
+    });
+  };
+  std::string out;
+  while (!core_.stopping()) {
+    out.clear();
+    EventStream::Next next = source->next(out, false);
+    if (next == EventStream::Next::needs_worker) {
+      if (!core_.try_reserve_pending()) {
+        counters.requests_overloaded_total++;
+        break;  // the client reconnects (with Last-Event-ID) when we are less busy
+      }
+      auto [error, result] = co_await asio::co_spawn(core_.workers(), next_on_worker(core_, source, out), as_result);
+      next = error ? EventStream::Next::end : result;
+    }
+    if (next == EventStream::Next::end) break;
+    if (next == EventStream::Next::data) {
+      if (!co_await write_stream_bytes(out)) break;
+      continue;
+    }
+    if (!source->arm(wake)) continue;
+    timer.expires_after(core_.config().stream_heartbeat);
+    auto [wait_ec] = co_await timer.async_wait(as_result);
+    if (core_.stopping()) break;
+    if (!wait_ec && !co_await write_stream_bytes(": hb\n\n")) break;  // idle: keep proxies from closing it
+  }
+  wake_timer_ = nullptr;
+  counters.streams_open--;
+}
+
+asio::awaitable<bool> Session::write_stream_bytes(const std::string& bytes) {
+  stream_.expires_after(core_.config().write_timeout);
+  auto [ec, written] = co_await asio::async_write(stream_, asio::buffer(bytes), as_result);
   if (ec == beast::error::timeout) core_.counters().write_timeouts_total++;
   co_return !ec;
 }
@@ -839,6 +933,8 @@ ServerStats Core::stats() const {
   stats.handler_exceptions_total = counters_.handler_exceptions_total.load();
   stats.read_timeouts_total = counters_.read_timeouts_total.load();
   stats.write_timeouts_total = counters_.write_timeouts_total.load();
+  stats.streams_open = counters_.streams_open.load();
+  stats.streams_total = counters_.streams_total.load();
   return stats;
 }
 

@@ -39,6 +39,7 @@ struct ServerConfig {
   std::chrono::milliseconds read_timeout{30000};   // a request must arrive completely within this (slowloris)
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive connection idle limit
   std::chrono::milliseconds write_timeout{30000};  // a response must be written within this
+  std::chrono::milliseconds stream_heartbeat{15000};  // idle streams get a comment line this often (proxies)
   bool handle_signals = true;                      // SIGINT/SIGTERM -> graceful stop()
 };
 
@@ -56,6 +57,8 @@ struct ServerStats {
   uint64_t handler_exceptions_total = 0;          // Handler threw: 500
   uint64_t read_timeouts_total = 0;               // a started request did not arrive within read_timeout
   uint64_t write_timeouts_total = 0;              // a response was not taken within write_timeout
+  uint64_t streams_open = 0;                      // streaming responses (SSE) being served
+  uint64_t streams_total = 0;
 };
 
 class Server {

@@ -135,7 +135,8 @@ CASES = [
     Case("unknown hold", "GET", f"/v1/holds/{MISSING_ID}", status=404, codes=("not_found",)),
     Case("unknown booking", "GET", f"/v1/bookings/{MISSING_ID}", status=404, codes=("not_found",)),
     Case("unknown route", "GET", "/v1/nothing-here", status=404, codes=("not_found",)),
-    Case("root path", "GET", "/", status=404, codes=("not_found",), auth=None),
+    # "/" is the web app now (issue 6; tests/api/test_live_seat_map.py); other unknown paths are still 404 JSON.
+    Case("unknown non-API path", "GET", "/nothing-here", status=404, codes=("not_found",), auth=None),
 
     # Methods.
     Case("PUT on the event list", "PUT", "/v1/events", {}, status=405, codes=("method_not_allowed",)),

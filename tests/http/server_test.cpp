@@ -19,7 +19,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +34,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using ticketd::http::EventStream;
 using ticketd::http::Handler;
 using ticketd::http::Request;
 using ticketd::http::Response;
@@ -122,6 +125,18 @@ class Client {
     response.body = buffer_.substr(0, body_bytes);
     buffer_.erase(0, body_bytes);
     return response;
+  }
+
+  // Reads until `needle` has arrived; returns everything up to and including it (and consumes it).
+  // nullopt on EOF, reset or timeout first.
+  std::optional<std::string> read_until(std::string_view needle) {
+    size_t at = std::string::npos;
+    while ((at = buffer_.find(needle)) == std::string::npos) {
+      if (buffer_.size() > response_bytes_max || !fill()) return std::nullopt;
+    }
+    std::string out = buffer_.substr(0, at + needle.size());
+    buffer_.erase(0, at + needle.size());
+    return out;
   }
 
   // True if the server closed the connection (orderly or by reset) with nothing more to read.
@@ -710,6 +725,135 @@ TEST(HttpServer, RefusesConnectionsOverLimitWith503) {
     if (!served) std::this_thread::sleep_for(50ms);
   }
   EXPECT_TRUE(served);
+}
+
+// ---- Streaming responses (Server-Sent Events) --------------------------------------------------------
+
+// An event source the test feeds by hand. The first next() asks for a worker, as a snapshot would.
+class TestStream final : public EventStream {
+ public:
+  Next next(std::string& out, bool may_block) override {
+    std::lock_guard lock(mu_);
+    if (first_ && !may_block) return Next::needs_worker;
+    if (may_block) worker_calls_++;
+    first_ = false;
+    if (!queue_.empty()) {
+      out += queue_.front();
+      queue_.erase(queue_.begin());
+      return Next::data;
+    }
+    return ended_ ? Next::end : Next::idle;
+  }
+  bool arm(std::function<void()> wake) override {
+    std::lock_guard lock(mu_);
+    if (!queue_.empty() || ended_) return false;
+    wake_ = std::move(wake);
+    return true;
+  }
+  void push(std::string bytes, bool end = false) {
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mu_);
+      if (!bytes.empty()) queue_.push_back(std::move(bytes));
+      ended_ = ended_ || end;
+      wake = std::exchange(wake_, nullptr);
+    }
+    if (wake) wake();  // outside the lock, from this (non-I/O) thread
+  }
+  int worker_calls() {
+    std::lock_guard lock(mu_);
+    return worker_calls_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> queue_{"data: first\n\n"};
+  std::function<void()> wake_;
+  bool first_ = true;
+  bool ended_ = false;
+  int worker_calls_ = 0;
+};
+
+Handler streaming(std::shared_ptr<TestStream> stream) {
+  return [stream](const Request& request) {
+    if (request.target != "/stream") return echo(request);
+    Response response;
+    response.content_type = "text/event-stream";
+    response.headers = {{"cache-control", "no-store"}};
+    response.stream = stream;
+    return response;
+  };
+}
+
+TEST(HttpServer, StreamsHeadThenEventsAsTheyArriveUntilTheSourceEnds) {
+  auto stream = std::make_shared<TestStream>();
+  RunningServer server(test_config(), streaming(stream));
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/stream")));
+  auto head = client.read_until("\r\n\r\n");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->rfind("HTTP/1.1 200", 0), 0u) << *head;
+  EXPECT_NE(head->find("Content-Type: text/event-stream"), std::string::npos) << *head;
+  EXPECT_NE(head->find("cache-control: no-store"), std::string::npos) << *head;
+  EXPECT_EQ(lower(*head).find("content-length"), std::string::npos) << "the body ends with the connection";
+  EXPECT_NE(lower(*head).find("connection: close"), std::string::npos) << *head;
+  EXPECT_EQ(client.read_until("\n\n"), "data: first\n\n");
+  EXPECT_EQ(stream->worker_calls(), 1) << "work that may block runs on a worker";
+  EXPECT_EQ(server.server().stats().streams_open, 1u);
+  stream->push("data: second\n\n");
+  EXPECT_EQ(client.read_until("\n\n"), "data: second\n\n");
+  stream->push("data: last\n\n", true);
+  EXPECT_EQ(client.read_until("\n\n"), "data: last\n\n");
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, IdleStreamGetsHeartbeatComments) {
+  ServerConfig config = test_config();
+  config.stream_heartbeat = 50ms;
+  auto stream = std::make_shared<TestStream>();
+  RunningServer server(config, streaming(stream));
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/stream")));
+  ASSERT_TRUE(client.read_until("data: first\n\n"));
+  EXPECT_EQ(client.read_until("\n\n"), ": hb\n\n");
+  EXPECT_EQ(client.read_until("\n\n"), ": hb\n\n");
+  stream->push("data: after\n\n");
+  EXPECT_TRUE(client.read_until("data: after\n\n"));
+}
+
+TEST(HttpServer, StopEndsOpenStreams) {
+  auto stream = std::make_shared<TestStream>();
+  RunningServer server(test_config(), streaming(stream));
+  Client client(server.port());
+  ASSERT_TRUE(client.send(get("/stream")));
+  ASSERT_TRUE(client.read_until("data: first\n\n"));
+  EXPECT_TRUE(server.stop_and_wait_for_run_to_return());
+  EXPECT_TRUE(client.reads_eof());
+}
+
+TEST(HttpServer, StreamsCountAgainstTheConnectionLimit) {
+  ServerConfig config = test_config();
+  config.connections_max = 1;
+  auto stream = std::make_shared<TestStream>();
+  RunningServer server(config, streaming(stream));
+  Client subscriber(server.port());
+  ASSERT_TRUE(subscriber.send(get("/stream")));
+  ASSERT_TRUE(subscriber.read_until("data: first\n\n"));
+  Client second(server.port());
+  auto refused = second.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+}
+
+TEST(HttpServer, HeadOfAStreamGetsTheHeadOnly) {
+  auto stream = std::make_shared<TestStream>();
+  RunningServer server(test_config(), streaming(stream));
+  Client client(server.port());
+  ASSERT_TRUE(client.send("HEAD /stream HTTP/1.1\r\nHost: test\r\n\r\n"));
+  auto response = client.read_response(true);
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(stream->worker_calls(), 0);
 }
 
 // ---- Lifecycle --------------------------------------------------------------------------------------

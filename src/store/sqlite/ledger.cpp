@@ -55,6 +55,22 @@ core::HoldState SqliteLedger::settled_state(const Slot& slot, const core::Hold& 
   return stored.state == core::HoldState::Active ? core::HoldState::Expired : stored.state;
 }
 
+void SqliteLedger::report(Slot& slot, core::EventId event, std::vector<core::SeatId> seats, core::SeatStatus status) {
+  if (seats.empty()) return;
+  ++slot.version;
+  if (sink_) sink_->seats_changed(core::SeatChange{event, std::move(seats), status, slot.version});
+}
+
+std::vector<core::Hold> SqliteLedger::advance(Slot& slot, core::EventId event, TimeMs now) {
+  TICKETD_ASSERT(slot.inv.has_value());
+  std::vector<core::Hold> expired = slot.inv->advance(now);
+  // All the seats one pass frees are one change: one version, one message to subscribers.
+  std::vector<core::SeatId> freed;
+  for (const core::Hold& h : expired) freed.insert(freed.end(), h.seats.begin(), h.seats.end());
+  report(slot, event, std::move(freed), core::SeatStatus::Available);
+  return expired;
+}
+
 std::shared_ptr<SqliteLedger::Slot> SqliteLedger::slot(core::EventId event) {
   {
     std::shared_lock lock(slots_mu_);
@@ -145,7 +161,7 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
     core::EventInventory& inv = *s->inv;
-    inv.advance(now);
+    advance(*s, event.id, now);
     std::vector<core::SeatId> seats = request.seats;
     if (request.best) {
       if (now < event.on_sale_at || now >= event.starts_at)
@@ -158,6 +174,7 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
     auto held = inv.hold(db_.next_hold_id(), request.user_id, std::move(seats), now, request.ttl);
     if (!held) return held.error();
     hold = *held;
+    report(*s, event.id, hold.seats, core::SeatStatus::Held);
     ticket = db_.writer().submit([hold](Connection& c) {
       insert_hold(c, hold);
       return core::ok_status();
@@ -196,7 +213,7 @@ core::Result<core::Hold> SqliteLedger::find_hold(core::HoldId id, core::UserId u
   auto s = slot(stored->event_id);
   std::lock_guard lock(s->mu);
   if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
-  s->inv->advance(now);
+  advance(*s, stored->event_id, now);
   if (auto live = s->inv->find_hold(id)) return *live;
   stored->state = settled_state(*s, *stored);
   return stored;
@@ -211,6 +228,7 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    advance(*s, stored->event_id, now);
     auto r = s->inv->release(id, user, now);
     if (!r) {
       if (r.error().code != Code::NotFound) return r.error();
@@ -220,6 +238,7 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
       return stored;  // released or expired already: nothing to do
     }
     released = *r;
+    report(*s, stored->event_id, released.seats, core::SeatStatus::Available);
     remember(*s, id, core::HoldState::Released);
     ticket = db_.writer().submit([id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); });
   }
@@ -274,6 +293,7 @@ core::Result<core::CheckoutRecord> SqliteLedger::begin_checkout(core::HoldId id,
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    advance(*s, stored->event_id, now);
     auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
     if (!pinned) {
       if (pinned.error().code != Code::NotFound) return pinned.error();
@@ -323,6 +343,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, current->event_id, now); !st) return st.error();
+    advance(*s, current->event_id, now);
     auto it = s->pending.find(booking_id);
     if (it == s->pending.end()) {
       // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Wait
@@ -346,6 +367,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
       } else if (outcome.kind == Kind::Succeeded) {
         bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
+        if (sold) report(*s, current->event_id, p.seats, core::SeatStatus::Sold);
         refund_needed = !sold;
         s->pending.erase(it);
         remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
@@ -371,9 +393,12 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         const bool keep_hold = outcome.kind == Kind::Rejected;
         if (keep_hold) {
           s->inv->unpin(p.hold_id, now);
+          // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
+          if (!s->inv->find_hold(p.hold_id)) report(*s, current->event_id, p.seats, core::SeatStatus::Available);
         } else if (auto live = s->inv->find_hold(p.hold_id)) {
-          if (live->state == core::HoldState::Pinned) (void)s->inv->release_pinned(p.hold_id, now);
-          else (void)s->inv->release(p.hold_id, p.user_id, now);
+          auto freed = live->state == core::HoldState::Pinned ? s->inv->release_pinned(p.hold_id, now)
+                                                              : s->inv->release(p.hold_id, p.user_id, now);
+          if (freed) report(*s, current->event_id, freed->seats, core::SeatStatus::Available);
         }
         s->pending.erase(it);
         if (!keep_hold) remember(*s, p.hold_id, core::HoldState::Released);
@@ -489,12 +514,14 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
+    advance(*s, booking.event_id, now);
     if (!s->inv->cancel_sale(booking.id)) {
       // A confirmed booking whose sale is not in memory was cancelled by a concurrent request
       // (whose commit may still be in flight). A no-op queued behind that commit lets us answer only
       // once the cancellation is on disk: the writer commits in queue order.
       ticket = db_.writer().submit([](Connection&) { return core::ok_status(); });
     } else {
+      report(*s, booking.event_id, booking.seats, core::SeatStatus::Available);
       ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now](Connection& c) {
       c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
@@ -516,8 +543,8 @@ core::Result<core::SeatMap> SqliteLedger::seat_map(const core::Event& event, Tim
   auto s = slot(event.id);
   std::lock_guard lock(s->mu);
   if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
-  s->inv->advance(now);
-  return core::SeatMap{s->inv->status_chars(), s->inv->counts()};
+  advance(*s, event.id, now);
+  return core::SeatMap{s->inv->status_chars(), s->inv->counts(), s->version};
 }
 
 core::Result<core::Stock> SqliteLedger::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
@@ -538,7 +565,7 @@ size_t SqliteLedger::sweep_expired(TimeMs now) {
   for (auto& s : all) {
     std::lock_guard lock(s->mu);
     if (!s->inv) continue;
-    for (const core::Hold& h : s->inv->advance(now)) expired.push_back(h.id);
+    for (const core::Hold& h : advance(*s, s->inv->rules().event_id, now)) expired.push_back(h.id);
   }
   // Holds of events not in memory lapse on disk; the margin keeps pinned holds (in memory) untouched.
   const int64_t disk_cutoff_ms = to_unix_ms(now) - core::limits::checkout_pin_max.count();
@@ -576,7 +603,7 @@ core::SeatCounts SqliteLedger::loaded_counts(TimeMs now) {
   for (auto& s : all) {
     std::lock_guard lock(s->mu);
     if (!s->inv) continue;
-    s->inv->advance(now);
+    advance(*s, s->inv->rules().event_id, now);
     const core::SeatCounts c = s->inv->counts();
     total.available += c.available;
     total.held += c.held;

@@ -17,6 +17,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
+#include "core/ports/seat_changes.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/group_commit.hpp"
 
@@ -76,9 +77,14 @@ class SqliteCatalogStore final : public core::CatalogStore {
   Database& db_;
 };
 
+// Seat changes: every change of a seat's status (hold, release, lapse found by any call or the
+// sweeper, sale, decline, cancellation) is reported to `sink` (if any) with the event's next version,
+// under the event's mutex, so the sink sees one event's changes in version order. Versions start at 1
+// for each event each time the process loads it; seat_map() returns the version it reflects.
+// REQUIRES: the sink outlives the ledger.
 class SqliteLedger final : public core::Ledger {
  public:
-  explicit SqliteLedger(Database& db) : db_(db) {}
+  explicit SqliteLedger(Database& db, core::SeatChangeSink* sink = nullptr) : db_(db), sink_(sink) {}
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -124,6 +130,8 @@ class SqliteLedger final : public core::Ledger {
     // Bookings awaiting payment, so settling one (checkout reply, webhook, reconciler — whichever
     // comes first) happens exactly once, decided under mu.
     std::unordered_map<core::BookingId, PendingBooking> pending;
+    // The version of the last seat change reported for this event (see seat_changes.hpp).
+    uint64_t version = 0;
   };
   static constexpr size_t kFinishedRememberedMax = 4096;
   static constexpr int64_t kSweepRowsPerPassMax = 10'000;
@@ -137,11 +145,17 @@ class SqliteLedger final : public core::Ledger {
   std::shared_ptr<Slot> slot(core::EventId event);
   // REQUIRES: slot->mu held. Loads the event's state from disk on first use.
   core::Status ensure_loaded(Slot& slot, core::EventId event, TimeMs now);
+  // REQUIRES: slot.mu held. Gives `seats` the event's next version and tells the sink; nothing when empty.
+  void report(Slot& slot, core::EventId event, std::vector<core::SeatId> seats, core::SeatStatus status);
+  // REQUIRES: slot.mu held, slot loaded. Lazy expiry (advance) that reports the seats it frees. Every
+  // path runs it before the inventory call it makes, so that call's own advance() finds nothing new.
+  std::vector<core::Hold> advance(Slot& slot, core::EventId event, TimeMs now);
   HoldRow read_hold(core::HoldId id);
   core::Result<core::Hold> owned_hold(core::HoldId id, core::UserId user);
   std::optional<core::Booking> read_booking(core::BookingId id);
 
   Database& db_;
+  core::SeatChangeSink* const sink_;  // may be null
   std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
   std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
 };

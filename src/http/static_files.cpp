@@ -1,0 +1,106 @@
+#include "http/static_files.hpp"
+
+#include <fstream>
+#include <iterator>
+#include <utility>
+
+#include "base/assert.hpp"
+#include "http/etag.hpp"
+
+namespace ticketd::http {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::pair<std::string_view, std::string_view> kContentTypes[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".json", "application/json"},
+    {".webmanifest", "application/manifest+json"},
+    {".txt", "text/plain; charset=utf-8"},
+};
+
+// Everything the page needs comes from this origin; nothing is fetched from anywhere else.
+constexpr std::string_view kHtmlPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+bool segment_ok(std::string_view seg) {
+  if (seg.empty() || seg.size() > 128 || seg.front() == '.') return false;
+  for (char c : seg) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// "/a/b.js" -> "a/b.js"; "/" -> "index.html"; nullopt when not acceptable.
+std::optional<std::string> relative_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.size() > StaticFiles::kPathBytesMax) return std::nullopt;
+  if (path == "/") return std::string("index.html");
+  std::string out;
+  size_t segments = 0;
+  size_t pos = 1;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string_view::npos) slash = path.size();
+    const std::string_view seg = path.substr(pos, slash - pos);
+    if (!segment_ok(seg) || ++segments > StaticFiles::kSegmentsMax) return std::nullopt;
+    if (!out.empty()) out += '/';
+    out += seg;
+    pos = slash + 1;
+  }
+  return out;
+}
+
+std::optional<std::string_view> content_type_of(const fs::path& file) {
+  const std::string ext = file.extension().string();
+  for (const auto& [e, type] : kContentTypes)
+    if (ext == e) return type;
+  return std::nullopt;
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(const fs::path& root) : root_(fs::canonical(root)) {
+  TICKETD_ASSERT(fs::is_directory(root_));
+}
+
+std::optional<Response> StaticFiles::serve(const Request& request, std::string_view path) const {
+  if (request.method != "GET" && request.method != "HEAD") return std::nullopt;
+  const auto rel = relative_path(path);
+  if (!rel) return std::nullopt;
+  std::error_code ec;
+  const fs::path file = fs::canonical(root_ / *rel, ec);
+  if (ec) return std::nullopt;
+  // A symlink must not lead out of the root.
+  const auto [root_end, file_it] = std::mismatch(root_.begin(), root_.end(), file.begin(), file.end());
+  if (root_end != root_.end()) return std::nullopt;
+  const auto type = content_type_of(file);
+  if (!type || !fs::is_regular_file(file, ec)) return std::nullopt;
+  const auto size = fs::file_size(file, ec);
+  if (ec || size > kFileBytesMax) return std::nullopt;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (body.size() > kFileBytesMax) return std::nullopt;  // grew since file_size()
+  Response r;
+  r.content_type = std::string(*type);
+  const std::string etag = strong_etag(body);
+  r.headers = {{"etag", etag}, {"cache-control", "no-cache"}, {"x-content-type-options", "nosniff"}};
+  if (type->starts_with("text/html")) r.headers.push_back({"content-security-policy", std::string(kHtmlPolicy)});
+  if (etag_matches(request.header("if-none-match"), etag)) {
+    r.status = 304;
+    return r;
+  }
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace ticketd::http

@@ -1,0 +1,104 @@
+// The ticketd HTTP API (docs/api.md) as small async functions. Errors become ApiError with the
+// server's code and message, so pages can show them as they are.
+
+const TOKEN_KEY = 'ticketd.token';
+const USER_KEY = 'ticketd.user';
+
+export class ApiError extends Error {
+  constructor(status, code, message, body) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.body = body || {};
+  }
+}
+
+export const session = {
+  get token() { return localStorage.getItem(TOKEN_KEY); },
+  get user() {
+    try { return JSON.parse(localStorage.getItem(USER_KEY) || 'null'); } catch { return null; }
+  },
+  save(token, user) {
+    localStorage.setItem(TOKEN_KEY, token);
+    localStorage.setItem(USER_KEY, JSON.stringify(user));
+  },
+  clear() {
+    localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(USER_KEY);
+  },
+};
+
+// Access tokens from the waiting room, per event, until they expire (sent as X-Access-Token on holds).
+export const access = {
+  key: (eventId) => `ticketd.access.${eventId}`,
+  get(eventId) {
+    try {
+      const a = JSON.parse(sessionStorage.getItem(this.key(eventId)) || 'null');
+      return a && new Date(a.expires_at).getTime() > Date.now() ? a : null;
+    } catch { return null; }
+  },
+  save(eventId, token, expiresAt) {
+    sessionStorage.setItem(this.key(eventId), JSON.stringify({ token, expires_at: expiresAt }));
+  },
+  drop(eventId) { sessionStorage.removeItem(this.key(eventId)); },
+};
+
+// `withHeaders`: resolve to {data, headers} (the waiting room's Retry-After) instead of data.
+export async function call(method, path, body, headers = {}, withHeaders = false) {
+  const h = { ...headers };
+  if (body !== undefined) h['content-type'] = 'application/json';
+  if (session.token) h.authorization = `Bearer ${session.token}`;
+  let resp;
+  try {
+    resp = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch {
+    throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
+  }
+  if (resp.status === 204) return null;
+  let data = null;
+  try { data = await resp.json(); } catch { data = null; }
+  if (!resp.ok && resp.status !== 202) {
+    const err = (data && data.error) || {};
+    if (resp.status === 401 && err.code === 'unauthenticated') session.clear();
+    throw new ApiError(resp.status, err.code || 'http_' + resp.status, err.message || `Request failed (${resp.status})`, err);
+  }
+  return withHeaders ? { data, headers: resp.headers } : data;
+}
+
+export const api = {
+  register: (email, password, name) => call('POST', '/v1/users', { email, password, name }),
+  login: (email, password) => call('POST', '/v1/sessions', { email, password }),
+  logout: () => call('DELETE', '/v1/sessions/current'),
+  me: () => call('GET', '/v1/me'),
+  events: (params) => call('GET', '/v1/events?' + new URLSearchParams(params)),
+  event: (id) => call('GET', `/v1/events/${id}`),
+  venue: (id) => call('GET', `/v1/venues/${id}`),
+  hold: (eventId, body) => {
+    const a = access.get(eventId);
+    return call('POST', `/v1/events/${eventId}/holds`, body, a ? { 'x-access-token': a.token } : {});
+  },
+  joinQueue: (eventId) => call('POST', `/v1/events/${eventId}/queue`, undefined, {}, true),
+  queueStatus: (eventId, token) => call('GET', `/v1/events/${eventId}/queue/${encodeURIComponent(token)}`, undefined, {}, true),
+  getHold: (id) => call('GET', `/v1/holds/${id}`),
+  release: (id) => call('DELETE', `/v1/holds/${id}`),
+  checkout: (holdId, paymentMethod, key) =>
+    call('POST', `/v1/holds/${holdId}/checkout`, { payment_method: paymentMethod }, { 'idempotency-key': key }),
+  bookings: () => call('GET', '/v1/bookings?limit=100'),
+  booking: (id) => call('GET', `/v1/bookings/${id}`),
+  cancel: (id) => call('POST', `/v1/bookings/${id}/cancel`),
+};
+
+export function money(minor, currency) {
+  const fmt = new Intl.NumberFormat(undefined, { style: 'currency', currency });
+  const digits = fmt.resolvedOptions().maximumFractionDigits;
+  return fmt.format(minor / 10 ** digits);
+}
+
+export function when(iso) {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+// Every checkout attempt has its own key; a retry of the same attempt (network error) reuses it.
+export function newIdempotencyKey() {
+  return crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}

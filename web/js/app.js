@@ -1,0 +1,264 @@
+// The web app: a hash router over a few pages. Plain ES modules, no build step.
+import { api, session, ApiError, money, when } from './api.js';
+import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
+import { eventPage } from './event_page.js';
+import { queuePage } from './queue_page.js';
+
+let cleanup = null;  // the current page's teardown (streams, timers)
+
+const routes = [
+  [/^$/, eventsPage],
+  [/^login$/, loginPage],
+  [/^register$/, registerPage],
+  [/^events\/(\d+)$/, (m) => eventPage(Number(m[1]))],
+  [/^events\/(\d+)\/queue$/, (m) => queuePage(Number(m[1]))],
+  [/^bookings$/, bookingsPage],
+  [/^bookings\/(\d+)$/, (m) => bookingPage(Number(m[1]))],
+];
+
+async function route() {
+  if (cleanup) { cleanup(); cleanup = null; }
+  const path = location.hash.replace(/^#\/?/, '').split('?')[0];
+  updateNav();
+  for (const [re, page] of routes) {
+    const m = path.match(re);
+    if (!m) continue;
+    try {
+      cleanup = (await page(m)) || null;
+    } catch (e) {
+      setMain(`<h1>Something went wrong</h1><div id="err"></div><p><a href="#/">Back to events</a></p>`, 'Error');
+      say($('#err'), e instanceof ApiError ? e.message : String(e));
+    }
+    return;
+  }
+  setMain('<h1>Not found</h1><p><a href="#/">Back to events</a></p>', 'Not found');
+}
+
+function updateNav() {
+  const inside = Boolean(session.token);
+  for (const el of document.querySelectorAll('[data-auth]')) el.hidden = (el.dataset.auth === 'in') !== inside;
+  const user = session.user;
+  $('#who').textContent = inside && user ? `Signed in as ${user.name || user.email}` : '';
+}
+
+export function requireLogin() {
+  if (session.token) return true;
+  sessionStorage.setItem('ticketd.returnTo', location.hash || '#/');
+  location.hash = '#/login';
+  return false;
+}
+
+// ---- Events list ---------------------------------------------------------------------------
+
+async function eventsPage() {
+  const params = new URLSearchParams(location.hash.split('?')[1] || '');
+  const q = params.get('q') || '', from = params.get('from') || '', to = params.get('to') || '';
+  const main = setMain(`
+    <h1>Events</h1>
+    <form id="search" class="card row" role="search">
+      <label>Search by name <input name="q" type="search" value="${esc(q)}" maxlength="200"></label>
+      <label>From <input name="from" type="date" value="${esc(from)}"></label>
+      <label>Until <input name="to" type="date" value="${esc(to)}"></label>
+      <button type="submit">Search</button>
+    </form>
+    <div id="list-msg"></div>
+    <ul class="events" id="events" aria-label="Events"></ul>
+    <button type="button" id="more" class="secondary" hidden>More events</button>`, 'Events');
+  $('#search').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const p = new URLSearchParams();
+    for (const k of ['q', 'from', 'to']) if (f.get(k)) p.set(k, f.get(k));
+    location.hash = '#/?' + p;
+  });
+  const query = { limit: 20 };
+  if (q) query.q = q;
+  if (from) query.from = new Date(from + 'T00:00:00').toISOString();
+  if (to) query.to = new Date(to + 'T00:00:00').toISOString();
+  const load = async (after) => {
+    const ul = $('#events');  // this page's list, even if another page replaces it meanwhile
+    const page = await api.events(after ? { ...query, after } : query);
+    for (const e of page.events) {
+      const li = document.createElement('li');
+      li.className = 'card';
+      li.innerHTML = `<div><a href="#/events/${e.id}"><strong>${esc(e.name)}</strong></a>
+        <div class="muted">${esc(e.venue_name || '')}</div></div>
+        <div><time datetime="${esc(e.starts_at)}">${esc(when(e.starts_at))}</time></div>`;
+      ul.append(li);
+    }
+    if (!ul.children.length) say($('#list-msg'), 'No events match.', 'info');
+    const more = $('#more');
+    more.hidden = !page.next;
+    more.onclick = () => load(page.next).catch((err) => say($('#list-msg'), err.message));
+  };
+  try { await load(null); } catch (err) { say($('#list-msg'), err.message); }
+  return null;
+}
+
+// ---- Accounts ------------------------------------------------------------------------------
+
+function afterLogin() {
+  const back = sessionStorage.getItem('ticketd.returnTo') || '#/';
+  sessionStorage.removeItem('ticketd.returnTo');
+  if (location.hash === back) route(); else location.hash = back;  // hashchange routes
+}
+
+async function loginPage() {
+  setMain(`
+    <h1>Log in</h1>
+    <form id="login" class="card" novalidate>
+      <div id="login-msg"></div>
+      <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
+      <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+      <button type="submit">Log in</button>
+      <p class="muted">No account? <a href="#/register">Register</a></p>
+    </form>`, 'Log in');
+  $('#login').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const s = await api.login(f.get('email'), f.get('password'));
+      session.save(s.token, { email: f.get('email') });
+      try { const me = await api.me(); session.save(s.token, me); } catch { /* name is cosmetic */ }
+      flash('');
+      afterLogin();
+    } catch (err) {
+      say($('#login-msg'), err.code === 'invalid_credentials' ? 'Wrong email or password.' : err.message);
+    }
+  });
+  return null;
+}
+
+async function registerPage() {
+  setMain(`
+    <h1>Register</h1>
+    <form id="register" class="card" novalidate>
+      <div id="reg-msg"></div>
+      <p><label>Name <input name="name" autocomplete="name" required maxlength="200"></label></p>
+      <p><label>Email <input name="email" type="email" autocomplete="username" required maxlength="254"></label></p>
+      <p><label>Password (8 characters or more) <input name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"></label></p>
+      <button type="submit">Create account</button>
+    </form>`, 'Register');
+  $('#register').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      await api.register(f.get('email'), f.get('password'), f.get('name'));
+      const s = await api.login(f.get('email'), f.get('password'));
+      session.save(s.token, { email: f.get('email'), name: f.get('name') });
+      afterLogin();
+    } catch (err) {
+      const text = err.code === 'email_taken' ? 'An account with this email exists already: log in instead.' : err.message;
+      say($('#reg-msg'), text);
+    }
+  });
+  return null;
+}
+
+// ---- Bookings ------------------------------------------------------------------------------
+
+const eventCache = new Map();
+async function eventOf(id) {
+  if (!eventCache.has(id)) eventCache.set(id, api.event(id).catch(() => ({ id, name: `Event ${id}` })));
+  return eventCache.get(id);
+}
+
+async function bookingsPage() {
+  if (!requireLogin()) return null;
+  setMain(`<h1>My bookings</h1><div id="bk-msg"></div><div id="bk"></div>`, 'My bookings');
+  const render = async () => {
+    const { bookings } = await api.bookings();
+    if (!bookings.length) {
+      $('#bk').innerHTML = '<p>No bookings yet. <a href="#/">Find an event</a>.</p>';
+      return;
+    }
+    const rows = await Promise.all(bookings.map(async (b) => {
+      const e = await eventOf(b.event_id);
+      const action = b.status === 'CONFIRMED'
+        ? `<button type="button" class="danger" data-cancel="${b.id}">Cancel booking ${b.id}</button>` : '';
+      return `<tr><td><a href="#/bookings/${b.id}">#${b.id}</a></td><td>${esc(e.name)}</td>
+        <td>${b.seat_ids.length}</td><td>${esc(money(b.total_amount, b.currency))}</td>
+        <td>${esc(statusText(b.status))}</td><td>${action}</td></tr>`;
+    }));
+    $('#bk').innerHTML = `<table><caption class="visually-hidden">Your bookings</caption>
+      <thead><tr><th scope="col">Booking</th><th scope="col">Event</th><th scope="col">Seats</th>
+      <th scope="col">Total</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+      <tbody>${rows.join('')}</tbody></table>`;
+  };
+  $('#bk').addEventListener('click', async (e) => {
+    const id = e.target.dataset.cancel || e.target.dataset.confirm;
+    if (!id) return;
+    if (e.target.dataset.cancel) {  // ask once more, in place
+      e.target.outerHTML = `<button type="button" class="danger" data-confirm="${id}">Confirm cancellation of booking ${id}</button>`;
+      document.querySelector(`[data-confirm="${id}"]`).focus();
+      return;
+    }
+    try {
+      await api.cancel(id);
+      say($('#bk-msg'), `Booking ${id} is cancelled and refunded; its seats are on sale again.`, 'ok');
+      await render();
+    } catch (err) { say($('#bk-msg'), err.message); }
+  });
+  await render();
+  return null;
+}
+
+function statusText(s) {
+  return { CONFIRMED: 'Confirmed', PENDING_PAYMENT: 'Awaiting payment', FAILED: 'Payment failed', CANCELLED: 'Cancelled' }[s] || s;
+}
+
+// "Floor, row A, seat 6" for each seat id, from the venue's layout (cached by the browser: ETag).
+async function seatLabels(event, seatIds) {
+  try {
+    const venue = await api.venue(event.venue_id);
+    const rows = [];
+    for (const s of venue.sections) for (const r of s.rows) rows.push([s.name, r]);
+    return seatIds.map((id) => {
+      const hit = rows.find(([, r]) => id >= r.first_seat_id && id < r.first_seat_id + r.seats);
+      return hit ? `${hit[0]}, row ${hit[1].label}, seat ${id - hit[1].first_seat_id + 1}` : `seat ${id}`;
+    });
+  } catch {
+    return seatIds.map((id) => `seat ${id}`);
+  }
+}
+
+async function bookingPage(id) {
+  if (!requireLogin()) return null;
+  let timer = null;
+  const render = async () => {
+    const b = await api.booking(id);
+    const e = await eventOf(b.event_id);
+    const labels = await seatLabels(e, b.seat_ids);
+    const heading = { CONFIRMED: 'Booking confirmed', PENDING_PAYMENT: 'Waiting for your bank',
+      FAILED: 'Payment failed', CANCELLED: 'Booking cancelled' }[b.status] || 'Booking';
+    setMain(`
+      <h1>${esc(heading)}</h1>
+      <div class="card">
+        <p><strong>${esc(e.name)}</strong>${e.starts_at ? ' · ' + esc(when(e.starts_at)) : ''}</p>
+        <p>Booking <strong>#${b.id}</strong> · ${esc(statusText(b.status))}</p>
+        <p>${b.seat_ids.length === 1 ? 'Seat' : `${b.seat_ids.length} seats`}:</p>
+        <ul>${labels.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+        <p>Total: <strong>${esc(money(b.total_amount, b.currency))}</strong></p>
+        ${b.payment_ref ? `<p class="muted">Payment reference ${esc(b.payment_ref)}</p>` : ''}
+        ${b.status === 'FAILED' ? `<div class="msg error">${esc(b.message || b.decline_code || 'The payment did not go through.')}</div>` : ''}
+        ${b.status === 'PENDING_PAYMENT' ? '<p class="msg info">Your bank asked for confirmation. This page updates by itself.</p>' : ''}
+      </div>
+      <p><a href="#/bookings">All my bookings</a> · <a href="#/events/${b.event_id}">Back to the event</a></p>`, heading);
+    if (b.status === 'PENDING_PAYMENT' && !timer) timer = setInterval(() => render().catch(() => {}), 2000);
+    if (b.status !== 'PENDING_PAYMENT' && timer) { clearInterval(timer); timer = null; }
+  };
+  await render();
+  return () => timer && clearInterval(timer);
+}
+
+// ---- Start ---------------------------------------------------------------------------------
+
+$('#logout').addEventListener('click', async () => {
+  try { await api.logout(); } catch { /* the token is dropped either way */ }
+  session.clear();
+  flash('You are logged out.', 'info', { keep: location.hash.replace(/^#\/?/, '') !== '' });
+  location.hash = '#/';
+  updateNav();
+});
+window.addEventListener('hashchange', () => { clearFlash(); route(); });
+route();

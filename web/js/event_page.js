@@ -1,0 +1,376 @@
+// The event page: live seat map, seat picking (map, keyboard picker or best available), the hold
+// with its countdown, and checkout with a test card.
+import { api, session, access, ApiError, money, when, newIdempotencyKey } from './api.js';
+import { esc, $, $$, say, setMain } from './ui.js';
+import { SeatMap, STATUS_COLORS } from './seatmap.js';
+import { requireLogin } from './app.js';
+
+const TEST_CARDS = [
+  ['pm_card_visa', 'Visa 4242 (succeeds)'],
+  ['pm_card_mastercard', 'Mastercard (succeeds)'],
+  ['pm_card_chargeDeclined', 'Declined card'],
+  ['pm_card_chargeDeclinedInsufficientFunds', 'Declined: insufficient funds'],
+  ['pm_card_authenticationRequired', 'Needs 3-D Secure (Stripe only)'],
+];
+const STATUS_WORD = { A: 'available', H: 'held', S: 'sold' };
+
+export async function eventPage(eventId) {
+  const event = await api.event(eventId);
+  // An event behind a waiting room (issue 5): buyers go through the line first, unless admitted.
+  if (event.waiting_room && event.waiting_room.enabled && session.token && !access.get(eventId)) {
+    location.hash = `#/events/${eventId}/queue`;
+    return null;
+  }
+  const venue = await api.venue(event.venue_id);
+  const page = new EventPage(event, venue);
+  return () => page.destroy();
+}
+
+class EventPage {
+  constructor(event, venue) {
+    this.event = event;
+    this.venue = venue;
+    this.selected = new Set();
+    this.hold = null;
+    this.rowIndex = [];  // rows by first seat id, for labels
+    venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
+    this.render();
+    this.map = new SeatMap($('#map'), venue, (id) => this.toggle(id));
+    this.map.selected = this.selected;
+    window.ticketdSeatMap = this.map;  // for the browser tests: where a seat is drawn
+    this.connect();
+    this.restoreHold();
+  }
+
+  destroy() {
+    if (this.stream) this.stream.close();
+    clearInterval(this.tick);
+    this.map.destroy();
+  }
+
+  price(sectionIndex) { return this.event.prices[this.venue.sections[sectionIndex].price_tier]; }
+
+  seatInfo(id) {
+    let lo = 0, hi = this.rowIndex.length - 1;
+    while (lo < hi) {  // last row whose first seat <= id
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rowIndex[mid].r.first_seat_id <= id) lo = mid; else hi = mid - 1;
+    }
+    const { s, si, r } = this.rowIndex[lo];
+    const number = id - r.first_seat_id + 1;
+    return { section: s.name, row: r.label, number, price: this.price(si),
+      label: `${s.name}, row ${r.label}, seat ${number}` };
+  }
+
+  render() {
+    const e = this.event;
+    const tiers = [];
+    for (const s of this.venue.sections) if (!tiers.includes(s.price_tier)) tiers.push(s.price_tier);
+    setMain(`
+      <h1>${esc(e.name)}</h1>
+      <p class="muted"><time datetime="${esc(e.starts_at)}">${esc(when(e.starts_at))}</time> · ${esc(e.venue_name || this.venue.name)}
+        · on sale from ${esc(when(e.on_sale_at))} · at most ${e.max_tickets_per_user} tickets per person</p>
+      <div class="event-layout">
+        <section aria-labelledby="map-h">
+          <h2 id="map-h">Seat map</h2>
+          <p class="live muted" id="live">Live updates: connecting…</p>
+          <ul class="legend" id="legend" aria-label="Legend"></ul>
+          <div class="map-wrap">
+            <canvas id="map" class="seatmap" tabindex="0" role="img"
+              aria-label="Seat map of ${esc(this.venue.name)}, ${this.venue.seats_total} seats. Arrow keys pan, plus and minus zoom, 0 fits. To choose seats with a keyboard or screen reader, use Choose seats below."></canvas>
+            <div class="map-tools">
+              <button type="button" id="zin" aria-label="Zoom in">+</button>
+              <button type="button" id="zout" aria-label="Zoom out">−</button>
+              <button type="button" id="zfit" aria-label="Fit the whole map">Fit</button>
+            </div>
+          </div>
+          <p id="counts" class="muted"></p>
+          <h2 id="pick-h">Choose seats</h2>
+          <div class="row">
+            <label>Section <select id="pick-section">${this.venue.sections.map((s, i) =>
+              `<option value="${i}">${esc(s.name)} (${esc(money(this.price(i), e.currency))})</option>`).join('')}</select></label>
+            <label>Row <select id="pick-row"></select></label>
+          </div>
+          <fieldset class="card"><legend id="seats-legend">Seats</legend><ul class="seat-list" id="seat-list"></ul></fieldset>
+        </section>
+        <aside aria-label="Your seats">
+          <div class="card" id="buy" aria-live="polite"></div>
+          <form class="card" id="best">
+            <h2>Best available</h2>
+            <div class="row">
+              <label>Seats <input id="best-n" name="quantity" type="number" min="1" max="${e.max_tickets_per_user}" value="2" required></label>
+              <label>Section <select name="section"><option value="">Any</option>${this.venue.sections.map((s) =>
+                `<option>${esc(s.name)}</option>`).join('')}</select></label>
+              <button type="submit">Find and hold</button>
+            </div>
+          </form>
+          <div id="buy-msg"></div>
+        </aside>
+      </div>`, e.name);
+    $('#legend').innerHTML = tiers.map((t) =>
+      `<li data-tier="${esc(t)}"><span class="swatch"></span>${esc(t)}: ${esc(money(e.prices[t], e.currency))}</li>`).join('') +
+      '<li data-status="held"><span class="swatch"></span>Held</li><li data-status="sold"><span class="swatch"></span>Sold</li>' +
+      '<li data-status="mine"><span class="swatch"></span>Your selection</li>';
+    $('#zin').onclick = () => this.map.zoom(1.4);
+    $('#zout').onclick = () => this.map.zoom(1 / 1.4);
+    $('#zfit').onclick = () => this.map.fit();
+    $('#pick-section').onchange = () => this.fillRows();
+    $('#pick-row').onchange = () => this.renderSeatList();
+    $('#seat-list').addEventListener('change', (ev) => {
+      const id = Number(ev.target.dataset.seat);
+      if (ev.target.checked !== this.selected.has(id)) this.toggle(id);
+    });
+    $('#best').addEventListener('submit', (ev) => { ev.preventDefault(); this.holdBest(new FormData(ev.target)); });
+    this.fillRows();
+    this.renderBuy();
+  }
+
+  // Inline style attributes are refused by the page's CSP; colours set from script are fine.
+  paintLegend() {
+    for (const li of $$('#legend li')) {
+      const color = li.dataset.tier ? this.map.tierColor.get(li.dataset.tier) : STATUS_COLORS[li.dataset.status];
+      li.querySelector('.swatch').style.background = color;
+    }
+  }
+
+  fillRows() {
+    const s = this.venue.sections[Number($('#pick-section').value)];
+    $('#pick-row').innerHTML = s.rows.map((r, i) => `<option value="${i}">Row ${esc(r.label)}</option>`).join('');
+    this.renderSeatList();
+  }
+
+  renderSeatList() {
+    const si = Number($('#pick-section').value), ri = Number($('#pick-row').value || 0);
+    const s = this.venue.sections[si], r = s.rows[ri];
+    $('#seats-legend').textContent = `${s.name}, row ${r.label}`;
+    const items = [];
+    for (let n = 0; n < r.seats; n++) {
+      const id = r.first_seat_id + n;
+      const st = this.map ? this.map.statusOf(id) : 'A';
+      const mine = this.selected.has(id);
+      const word = mine ? 'selected' : STATUS_WORD[st];
+      items.push(`<li><label class="${STATUS_WORD[st]}"><input type="checkbox" data-seat="${id}" ${mine ? 'checked' : ''}
+        ${st !== 'A' && !mine ? 'disabled' : ''} aria-label="Seat ${n + 1}, ${esc(money(this.price(si), this.event.currency))}, ${word}">${n + 1}</label></li>`);
+    }
+    $('#seat-list').innerHTML = items.join('');
+  }
+
+  // ---- live status ----
+  connect() {
+    this.stream = new EventSource(`/v1/events/${this.event.id}/seats/stream`);
+    this.stream.addEventListener('open', () => { $('#live').textContent = 'Live updates: on'; });
+    this.stream.addEventListener('error', () => { $('#live').textContent = 'Live updates: reconnecting…'; });
+    this.stream.addEventListener('snapshot', (m) => {
+      const d = JSON.parse(m.data);
+      this.map.setStatus(d.status);
+      this.paintLegend();
+      this.statusChanged(null);
+    });
+    this.stream.addEventListener('seats', (m) => {
+      const d = JSON.parse(m.data);
+      this.map.applyChange(d.seat_ids, d.status[0]);
+      this.statusChanged(d.seat_ids);
+    });
+  }
+
+  statusChanged(seatIds) {
+    const st = this.map.status;
+    let a = 0, h = 0, s = 0;
+    for (let i = 0; i < st.length; i++) { const c = st.charCodeAt(i); if (c === 65) a++; else if (c === 72) h++; else s++; }
+    $('#counts').textContent = `${a.toLocaleString()} available · ${h.toLocaleString()} held · ${s.toLocaleString()} sold`;
+    const lost = [...this.selected].filter((id) => this.map.statusOf(id) !== 'A');
+    if (lost.length) {
+      for (const id of lost) this.selected.delete(id);
+      this.map.selectionChanged(lost);
+      say($('#buy-msg'), `Just taken by someone else: ${lost.map((id) => this.seatInfo(id).label).join('; ')}.`);
+      this.renderBuy();
+    }
+    if (!seatIds || seatIds.some((id) => this.inShownRow(id))) this.renderSeatList();
+  }
+
+  inShownRow(id) {
+    const r = this.venue.sections[Number($('#pick-section').value)].rows[Number($('#pick-row').value || 0)];
+    return id >= r.first_seat_id && id < r.first_seat_id + r.seats;
+  }
+
+  // ---- selection ----
+  toggle(id) {
+    if (this.hold) { say($('#buy-msg'), 'You are holding seats already: pay for them or release them first.', 'info'); return; }
+    if (this.selected.has(id)) this.selected.delete(id);
+    else if (this.map.statusOf(id) !== 'A') { say($('#buy-msg'), `${this.seatInfo(id).label} is ${STATUS_WORD[this.map.statusOf(id)]}.`, 'info'); return; }
+    else if (this.selected.size >= this.event.max_tickets_per_user) {
+      say($('#buy-msg'), `At most ${this.event.max_tickets_per_user} tickets per person for this event.`, 'info'); return;
+    } else this.selected.add(id);
+    say($('#buy-msg'), '');
+    this.map.selectionChanged([id]);
+    this.renderSeatList();
+    this.renderBuy();
+  }
+
+  renderBuy() {
+    const buy = $('#buy');
+    const e = this.event;
+    if (this.hold) {
+      const h = this.hold;
+      buy.innerHTML = `
+        <h2>Your seats are held</h2>
+        <ul>${h.seat_ids.map((id) => `<li>${esc(this.seatInfo(id).label)}</li>`).join('')}</ul>
+        <p>Total <strong>${esc(money(h.total_amount, h.currency))}</strong></p>
+        <p>Time left to pay: <span class="countdown" id="countdown" role="timer" aria-live="off"></span></p>
+        <form id="pay">
+          <p><label>Test card <select name="pm" id="pm">${TEST_CARDS.map(([v, t]) => `<option value="${v}">${esc(t)}</option>`).join('')}</select></label></p>
+          <div class="row"><button type="submit" id="pay-btn">Pay ${esc(money(h.total_amount, h.currency))}</button>
+          <button type="button" class="secondary" id="release">Release seats</button></div>
+        </form>`;
+      $('#pay').addEventListener('submit', (ev) => { ev.preventDefault(); this.pay($('#pm').value); });
+      $('#release').onclick = () => this.release();
+      this.startCountdown();
+      return;
+    }
+    clearInterval(this.tick);
+    const seats = [...this.selected].sort((a, b) => a - b);
+    const total = seats.reduce((sum, id) => sum + this.seatInfo(id).price, 0);
+    buy.innerHTML = `
+      <h2>Your selection</h2>
+      ${seats.length ? `<ul>${seats.map((id) => `<li>${esc(this.seatInfo(id).label)} · ${esc(money(this.seatInfo(id).price, e.currency))}</li>`).join('')}</ul>
+        <p>Total <strong>${esc(money(total, e.currency))}</strong></p>`
+        : '<p class="muted">Pick seats on the map or in Choose seats.</p>'}
+      ${session.token ? `<button type="button" id="hold-btn" ${seats.length ? '' : 'disabled'}>Hold ${seats.length || ''} seat${seats.length === 1 ? '' : 's'}</button>`
+        : '<p><a href="#/login" id="login-to-buy">Log in to buy</a></p>'}`;
+    const btn = $('#hold-btn');
+    if (btn) btn.onclick = () => this.holdSelected();
+    const login = $('#login-to-buy');
+    if (login) login.onclick = () => sessionStorage.setItem('ticketd.returnTo', location.hash);
+  }
+
+  // ---- hold, release, pay ----
+  holdKey() { return `ticketd.hold.${this.event.id}`; }
+
+  setHold(hold) {
+    this.hold = hold;
+    if (hold) sessionStorage.setItem(this.holdKey(), String(hold.id));
+    else sessionStorage.removeItem(this.holdKey());
+    this.payKey = null;
+    this.renderBuy();
+  }
+
+  async restoreHold() {
+    const id = sessionStorage.getItem(this.holdKey());
+    if (!id || !session.token) return;
+    try {
+      const h = await api.getHold(id);
+      if (h.status === 'ACTIVE') this.setHold(h); else sessionStorage.removeItem(this.holdKey());
+    } catch { sessionStorage.removeItem(this.holdKey()); }
+  }
+
+  async holdSelected() {
+    if (!requireLogin()) return;
+    const seats = [...this.selected];
+    try {
+      const h = await api.hold(this.event.id, { seat_ids: seats });
+      const was = [...this.selected];
+      this.selected.clear();
+      say($('#buy-msg'), '');
+      this.setHold(h);
+      this.map.selectionChanged(was);
+      this.renderSeatList();
+    } catch (err) { this.holdFailed(err); }
+  }
+
+  async holdBest(form) {
+    if (!requireLogin()) return;
+    if (this.hold) { say($('#buy-msg'), 'You are holding seats already: pay for them or release them first.', 'info'); return; }
+    const body = { quantity: Number(form.get('quantity')) };
+    if (form.get('section')) body.section = form.get('section');
+    try {
+      const h = await api.hold(this.event.id, body);
+      const was = [...this.selected];
+      this.selected.clear();
+      say($('#buy-msg'), '');
+      this.setHold(h);
+      this.map.selectionChanged(was);
+    } catch (err) { this.holdFailed(err); }
+  }
+
+  holdFailed(err) {
+    if (err.code && err.code.startsWith('access_token_')) {  // the waiting room decides who may hold
+      access.drop(this.event.id);
+      say($('#buy-msg'), 'This sale has a waiting room: taking you to the line…', 'info');
+      location.hash = `#/events/${this.event.id}/queue`;
+      return;
+    }
+    const text = {
+      seat_unavailable: () => `Sorry, just taken: ${(err.body.seat_ids || []).map((id) => this.seatInfo(id).label).join('; ')}. Pick other seats.`,
+      insufficient_seats: () => 'Not enough seats are left together for that request.',
+      ticket_limit_exceeded: () => err.message,
+      sale_not_open: () => 'This event is not on sale right now.',
+    }[err.code];
+    say($('#buy-msg'), text ? text() : err.message);
+    if (err.code === 'seat_unavailable') {
+      for (const id of err.body.seat_ids || []) this.selected.delete(id);
+      this.renderBuy();
+      this.map.selectionChanged(err.body.seat_ids || []);
+    }
+  }
+
+  startCountdown() {
+    clearInterval(this.tick);
+    const deadline = new Date(this.hold.expires_at).getTime();
+    let warned = false;
+    const update = async () => {
+      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      const el = $('#countdown');
+      if (el) el.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+      if (left <= 60 && !warned && left > 0) { warned = true; say($('#buy-msg'), 'Less than a minute left to pay.', 'info'); }
+      if (left === 0) {
+        clearInterval(this.tick);
+        let state = 'EXPIRED';
+        try { state = (await api.getHold(this.hold.id)).status; } catch { /* shown as expired */ }
+        if (state === 'ACTIVE') { this.tick = setInterval(update, 1000); return; }  // our clock runs fast
+        this.setHold(null);
+        say($('#buy-msg'), 'Your hold expired and the seats were released. Pick seats again to buy.');
+      }
+    };
+    update();
+    this.tick = setInterval(update, 1000);
+  }
+
+  async release() {
+    try {
+      await api.release(this.hold.id);
+      this.setHold(null);
+      say($('#buy-msg'), 'Released: the seats are available to others again.', 'info');
+    } catch (err) { say($('#buy-msg'), err.message); }
+  }
+
+  async pay(paymentMethod) {
+    const btn = $('#pay-btn');
+    btn.disabled = true;
+    this.payKey = this.payKey || newIdempotencyKey();  // a retry after a network error reuses it
+    try {
+      const booking = await api.checkout(this.hold.id, paymentMethod, this.payKey);
+      sessionStorage.removeItem(this.holdKey());
+      this.hold = null;
+      clearInterval(this.tick);
+      location.hash = `#/bookings/${booking.id}`;
+    } catch (err) {
+      btn.disabled = false;
+      if (err.code === 'payment_failed') {
+        this.setHold(null);
+        const reason = err.message.replace(/[.\s]+$/, '');
+        say($('#buy-msg'), `Payment declined${err.body.decline_code ? ` (${err.body.decline_code.replace(/_/g, ' ')})` : ''}: ${reason}. Nothing was charged and the seats were released.`);
+      } else if (err.code === 'hold_expired') {
+        this.setHold(null);
+        say($('#buy-msg'), 'Your hold expired before the payment: nothing was charged. Pick seats again.');
+      } else if (err.code === 'invalid_payment_method') {
+        this.payKey = null;
+        say($('#buy-msg'), 'That card cannot be used here. Choose another card; your seats are still held.');
+      } else if (err.code === 'unavailable' || err.code === 'network') {
+        say($('#buy-msg'), 'The payment service did not answer. Press Pay again: you will not be charged twice.');
+      } else {
+        this.payKey = null;
+        say($('#buy-msg'), err instanceof ApiError ? err.message : String(err));
+      }
+    }
+  }
+}

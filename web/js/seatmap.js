@@ -1,0 +1,242 @@
+// The seat map on a canvas: the venue layout drawn by section and row, one square per seat, coloured
+// by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
+// Zoomed out, the map is one bitmap with a pixel per seat, scaled up in one drawImage (a status change
+// repaints one pixel); zoomed in, only the visible seats are drawn as squares. So 50,000 seats stay
+// smooth either way. Seat ids are the layout's (docs/api.md).
+
+export const STATUS_COLORS = { held: '#e0a100', sold: '#6b6b75', mine: '#2450c8' };
+// Colour-blind-friendly palette for price tiers (available seats).
+const TIER_COLORS = ['#1b9e77', '#7570b3', '#d95f02', '#e7298a', '#66a61e', '#a6761d', '#1f78b4', '#b15928'];
+const SECTION_GAP = 3;      // rows of space between sections (room for the label)
+const SEAT_FILL = 0.8;      // of the seat pitch
+const SCALE_MIN = 0.2, SCALE_MAX = 60;
+const SQUARES_FROM_SCALE = 4;  // pixels per seat from which seats are drawn one by one (with gaps)
+
+function rgb(hex) {
+  const n = parseInt(hex.slice(1), 16);
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+export class SeatMap {
+  // venue: GET /v1/venues/{id}; onPick(seatId): a click on a seat.
+  constructor(canvas, venue, onPick) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.onPick = onPick;
+    this.status = '';
+    this.selected = new Set();
+    this.tierColor = new Map();
+    this.build(venue);
+    this.bind();
+    this.resize();
+    this.fit();
+  }
+
+  // Sections are boxes (widest row x rows) packed left to right on shelves about 1.5 times as wide as
+  // the venue is tall, so a stadium of many sections fills the screen instead of a thin column; rows
+  // are centred in their section.
+  build(venue) {
+    const total = venue.seats_total;
+    this.xs = new Float32Array(total);
+    this.ys = new Float32Array(total);
+    this.sectionOf = new Uint16Array(total);
+    this.rows = [];      // {y, x0, seats, first, section, label}, by seat id
+    this.labels = [];    // {x, y, text}
+    const boxes = venue.sections.map((s) => ({ w: Math.max(...s.rows.map((r) => r.seats)), h: s.rows.length }));
+    const area = boxes.reduce((sum, b) => sum + (b.w + SECTION_GAP) * (b.h + SECTION_GAP), 0);
+    const shelfMax = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * 1.5));
+    let x = 0, y = SECTION_GAP, shelfH = 0, width = 0;
+    venue.sections.forEach((s, si) => {
+      const box = boxes[si];
+      if (x > 0 && x + box.w > shelfMax) { x = 0; y += shelfH + SECTION_GAP; shelfH = 0; }
+      if (!this.tierColor.has(s.price_tier)) {
+        this.tierColor.set(s.price_tier, TIER_COLORS[this.tierColor.size % TIER_COLORS.length]);
+      }
+      this.labels.push({ x, y: y - 0.8, text: s.name });
+      s.rows.forEach((r, ri) => {
+        const x0 = x + Math.floor((box.w - r.seats) / 2);
+        this.rows.push({ y: y + ri, x0, seats: r.seats, first: r.first_seat_id, section: si, label: r.label });
+        for (let n = 0; n < r.seats; n++) {
+          const id = r.first_seat_id + n;
+          this.xs[id] = x0 + n;
+          this.ys[id] = y + ri;
+          this.sectionOf[id] = si;
+        }
+      });
+      x += box.w + SECTION_GAP;
+      width = Math.max(width, x - SECTION_GAP);
+      shelfH = Math.max(shelfH, box.h);
+    });
+    y += shelfH + SECTION_GAP;
+    this.sections = venue.sections;
+    this.width = width;
+    this.height = y;
+    this.bitmap = document.createElement('canvas');
+    this.bitmap.width = Math.max(1, Math.ceil(width));
+    this.bitmap.height = Math.max(1, Math.ceil(y));
+    this.bitmapCtx = this.bitmap.getContext('2d');
+    this.pixels = this.bitmapCtx.createImageData(this.bitmap.width, this.bitmap.height);
+  }
+
+  // One seat's pixel in the zoomed-out bitmap. REQUIRES: the caller puts the pixels back afterwards.
+  paintPixel(id) {
+    const [r, g, b] = rgb(this.colorOf(id));
+    const i = (Math.floor(this.ys[id]) * this.bitmap.width + Math.floor(this.xs[id])) * 4;
+    const d = this.pixels.data;
+    d[i] = r; d[i + 1] = g; d[i + 2] = b; d[i + 3] = 255;
+  }
+
+  repaint(ids) {
+    if (ids) for (const id of ids) this.paintPixel(id);
+    else for (let id = 0; id < this.xs.length; id++) this.paintPixel(id);
+    this.bitmapCtx.putImageData(this.pixels, 0, 0);
+    this.redraw();
+  }
+
+  setStatus(status) { this.status = status; this.repaint(null); }
+
+  applyChange(seatIds, ch) {
+    const chars = this.status.split('');
+    for (const id of seatIds) if (id < chars.length) chars[id] = ch;
+    this.status = chars.join('');
+    this.repaint(seatIds.filter((id) => id < chars.length));
+  }
+
+  // The selection (a Set the page owns) changed for these seats.
+  selectionChanged(ids) { this.repaint(ids); }
+
+  statusOf(id) { return this.status[id] || 'A'; }
+
+  colorOf(id) {
+    if (this.selected.has(id)) return STATUS_COLORS.mine;
+    const st = this.status[id];
+    if (st === 'H') return STATUS_COLORS.held;
+    if (st === 'S') return STATUS_COLORS.sold;
+    return this.tierColor.get(this.sections[this.sectionOf[id]].price_tier);
+  }
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    const w = this.canvas.clientWidth || 300, h = this.canvas.clientHeight || 300;
+    this.canvas.width = Math.round(w * dpr);
+    this.canvas.height = Math.round(h * dpr);
+    this.dpr = dpr;
+    this.redraw();
+  }
+
+  fit() {
+    const w = this.canvas.width / this.dpr, h = this.canvas.height / this.dpr;
+    this.scale = Math.max(SCALE_MIN, Math.min(w / (this.width + 2), h / (this.height + 2)));
+    this.ox = -(w / this.scale - this.width) / 2;
+    this.oy = -(h / this.scale - this.height) / 2;
+    this.redraw();
+  }
+
+  zoom(factor, cx, cy) {
+    const w = this.canvas.width / this.dpr, h = this.canvas.height / this.dpr;
+    if (cx === undefined) { cx = w / 2; cy = h / 2; }
+    const wx = this.ox + cx / this.scale, wy = this.oy + cy / this.scale;
+    this.scale = Math.min(SCALE_MAX, Math.max(SCALE_MIN, this.scale * factor));
+    this.ox = wx - cx / this.scale;
+    this.oy = wy - cy / this.scale;
+    this.redraw();
+  }
+
+  pan(dx, dy) { this.ox -= dx / this.scale; this.oy -= dy / this.scale; this.redraw(); }
+
+  redraw() {
+    if (this.pending) return;
+    this.pending = requestAnimationFrame(() => { this.pending = 0; this.draw(); });
+  }
+
+  draw() {
+    const { ctx, scale, dpr } = this;
+    const w = this.canvas.width / dpr, h = this.canvas.height / dpr;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    // Stage
+    ctx.fillStyle = '#14172b';
+    const sx = (0 - this.ox) * scale, sy = (0.2 - this.oy) * scale;
+    ctx.fillRect(sx + this.width * scale * 0.2, sy, this.width * scale * 0.6, Math.max(2, scale * 1.2));
+    if (scale < SQUARES_FROM_SCALE) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.bitmap, -this.ox * scale, -this.oy * scale, this.bitmap.width * scale, this.bitmap.height * scale);
+      return;
+    }
+    const size = Math.max(1, scale * SEAT_FILL);
+    const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
+    let style = '';
+    for (const row of this.rows) {
+      if (row.y < y0 || row.y > y1) continue;
+      const py = (row.y - this.oy) * scale;
+      for (let n = 0; n < row.seats; n++) {
+        const x = row.x0 + n;
+        if (x < x0 || x > x1) continue;
+        const color = this.colorOf(row.first + n);
+        if (color !== style) { ctx.fillStyle = color; style = color; }
+        ctx.fillRect((x - this.ox) * scale, py, size, size);
+      }
+    }
+    if (scale >= 4) {
+      ctx.fillStyle = '#1b1b1f';
+      ctx.font = `${Math.min(16, scale * 1.2)}px system-ui, sans-serif`;
+      for (const l of this.labels) ctx.fillText(l.text, (l.x - this.ox) * scale, (l.y - this.oy) * scale);
+    }
+  }
+
+  seatAt(cx, cy) {
+    const wx = this.ox + cx / this.scale, wy = this.oy + cy / this.scale;
+    for (const row of this.rows) {
+      if (wy < row.y || wy >= row.y + 1 || wx < row.x0 || wx >= row.x0 + row.seats) continue;
+      const n = Math.floor(wx - row.x0);
+      return wx - row.x0 - n <= SEAT_FILL || this.scale < SQUARES_FROM_SCALE ? row.first + n : null;
+    }
+    return null;
+  }
+
+  // Screen position (CSS pixels) of a seat's centre: for tests and for scrolling a seat into view.
+  centerOf(id) {
+    return { x: (this.xs[id] + SEAT_FILL / 2 - this.ox) * this.scale, y: (this.ys[id] + SEAT_FILL / 2 - this.oy) * this.scale };
+  }
+
+  bind() {
+    const c = this.canvas;
+    let down = null;
+    c.addEventListener('pointerdown', (e) => {
+      down = { x: e.offsetX, y: e.offsetY, moved: false };
+      c.setPointerCapture(e.pointerId);
+    });
+    c.addEventListener('pointermove', (e) => {
+      if (!down) return;
+      const dx = e.offsetX - down.x, dy = e.offsetY - down.y;
+      if (!down.moved && Math.hypot(dx, dy) < 4) return;
+      down.moved = true;
+      this.pan(dx, dy);
+      down.x = e.offsetX; down.y = e.offsetY;
+    });
+    c.addEventListener('pointerup', (e) => {
+      if (down && !down.moved) {
+        const id = this.seatAt(e.offsetX, e.offsetY);
+        if (id !== null) this.onPick(id);
+      }
+      down = null;
+    });
+    c.addEventListener('wheel', (e) => {
+      e.preventDefault();
+      this.zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, e.offsetX, e.offsetY);
+    }, { passive: false });
+    c.addEventListener('keydown', (e) => {
+      const step = 60;
+      const keys = {
+        ArrowLeft: () => this.pan(step, 0), ArrowRight: () => this.pan(-step, 0),
+        ArrowUp: () => this.pan(0, step), ArrowDown: () => this.pan(0, -step),
+        '+': () => this.zoom(1.25), '=': () => this.zoom(1.25), '-': () => this.zoom(0.8), '0': () => this.fit(),
+      };
+      if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+    });
+    this.observer = new ResizeObserver(() => this.resize());
+    this.observer.observe(c);
+  }
+
+  destroy() { this.observer.disconnect(); }
+}
