@@ -437,13 +437,10 @@ COMMAND_STOP_TIMEOUT_S = 30.0  # after forwarding a signal, how long the command
 
 
 def run(command: list[str]) -> int:
-    received: list[int] = []
-    child: subprocess.Popen | None = None
+    received: list[int] = []  # signals to pass on; the handler only records them (see _wait_for_command)
 
     def on_signal(signum: int, _frame: Any) -> None:
         received.append(signum)
-        if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM if signum == signal.SIGHUP else signum)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -452,7 +449,7 @@ def run(command: list[str]) -> int:
         print(f"services: postgres {pg.url()} (log {pg.log_path}), redis {redis.url(0)}", file=sys.stderr, flush=True)
         if received:
             return 128 + received[0]
-        # Its own process group: a Ctrl-C at the terminal reaches only us, and we forward it exactly once.
+        # Its own process group: a Ctrl-C at the terminal reaches only us, and we pass it on exactly once.
         child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=_die_with_parent(signal.SIGTERM))
         code = _wait_for_command(child, received)
         print("services: stopping postgres and redis", file=sys.stderr, flush=True)
@@ -462,7 +459,9 @@ def run(command: list[str]) -> int:
 
 
 def _wait_for_command(child: subprocess.Popen, received: list[int]) -> int:
-    """Waits for the command; once a signal was forwarded to it, for at most COMMAND_STOP_TIMEOUT_S more."""
+    """Waits for the command, passing on the first signal we received (SIGHUP as SIGTERM), and from then
+    on waits at most COMMAND_STOP_TIMEOUT_S more. The signal is passed on from here rather than from the
+    handler because it may arrive while Popen is still starting the command, before `child` exists."""
     deadline: float | None = None
     while True:
         try:
@@ -470,9 +469,10 @@ def _wait_for_command(child: subprocess.Popen, received: list[int]) -> int:
         except subprocess.TimeoutExpired:
             pass
         if received and deadline is None:
+            child.send_signal(signal.SIGTERM if received[0] == signal.SIGHUP else received[0])
             deadline = time.monotonic() + COMMAND_STOP_TIMEOUT_S
         if deadline is not None and time.monotonic() > deadline:
-            child.kill()  # it ignored the forwarded signal
+            child.kill()  # it ignored the signal
             return child.wait()
 
 
