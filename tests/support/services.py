@@ -369,6 +369,7 @@ class Redis:
         self.folder = Path(tempfile.mkdtemp(prefix="redis-", dir=root))
         self.log_path = self.folder / "redis.log"
         self.port = 0
+        self.paused = False
         self._server = _Process("redis", self.log_path)
 
     def __enter__(self) -> "Redis":
@@ -421,11 +422,25 @@ class Redis:
     def kill(self) -> None:
         """SIGKILL: every key is gone (nothing is persisted)."""
         self._server.kill()
+        self.paused = False
 
     def running(self) -> bool:
         return self._server.alive()
 
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and keys stay, but nothing answers (a hung or partitioned Redis)."""
+        assert self._server.proc is not None, "redis not running"
+        self._server.proc.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        """SIGCONT: it answers again with the keys it had, and runs what it received meanwhile."""
+        if self._server.proc is not None and self.paused:
+            self._server.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
     def close(self) -> None:
+        self.resume()
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
