@@ -87,7 +87,10 @@ CREATE TABLE payments(
   payment_method text NOT NULL, payment_ref text NOT NULL DEFAULT '',
   status text NOT NULL CHECK(status IN ('PENDING','REQUIRES_ACTION','SUCCEEDED','DECLINED','REFUNDED')),
   decline_code text NOT NULL DEFAULT '', message text NOT NULL DEFAULT '', refund_ref text,
-  created_at bigint NOT NULL, updated_at bigint NOT NULL, UNIQUE(user_id, idempotency_key));
+  created_at bigint NOT NULL, updated_at bigint NOT NULL,
+  -- A node asking the gateway about this payment leases it until then, so nodes do not all ask.
+  reconcile_lease_until bigint NOT NULL DEFAULT 0,
+  UNIQUE(user_id, idempotency_key));
 CREATE INDEX payments_by_booking ON payments(booking_id);
 CREATE INDEX payments_by_ref ON payments(payment_ref);
 CREATE INDEX payments_open ON payments(created_at) WHERE status IN ('PENDING','REQUIRES_ACTION','SUCCEEDED');
