@@ -34,7 +34,7 @@ def test_redis_restarted_after_sigkill_is_empty_and_on_the_same_port() -> None:
     assert not folder.exists()
 
 
-def test_postgres_creates_each_database_once_and_answers_queries() -> None:
+def test_postgres_creates_each_database_once_answers_queries_and_restarts_with_its_data() -> None:
     with services.Postgres() as pg:
         assert pg.query("ticketd", "SHOW fsync") == [["off"]]
         assert pg.create_database("scratch_1") is True
@@ -42,6 +42,14 @@ def test_postgres_creates_each_database_once_and_answers_queries() -> None:
         assert pg.query("scratch_1", "SELECT 1, NULL, 'a b'") == [["1", "", "a b"]]
         with pytest.raises(RuntimeError, match="psql failed"):
             pg.query("scratch_1", "SELECT * FROM no_such_table")
+        pg.query("scratch_1", "CREATE TABLE kept(x int); INSERT INTO kept VALUES (5)")
+        port = pg.port
+        pg.stop()
+        with pytest.raises(RuntimeError):
+            pg.query("scratch_1", "SELECT 1")
+        pg.start()  # a restart: same port, same data
+        assert pg.port == port
+        assert pg.query("scratch_1", "SELECT x FROM kept") == [["5"]]
         folder = pg.folder
     assert not folder.exists()
 

@@ -187,9 +187,13 @@ class Postgres:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        """Creates the cluster (first time), starts it on a free port and creates the `ticketd` database."""
-        if not self._initialised:
-            self._initdb()
+        """The first time: creates the cluster, starts it on a free port and creates the `ticketd` database.
+        After stop(): starts it again on the same port, with its data."""
+        if self._initialised:  # a restart: same cluster, same port, so clients' URLs stay valid
+            if not self._start_on(self.port):
+                raise RuntimeError(f"postgres did not restart on {self.port}\n{_log_tail(self.log_path)}")
+            return
+        self._initdb()
         for _ in range(PORT_ATTEMPTS_MAX):
             self.port = free_port()
             if self._start_on(self.port):
