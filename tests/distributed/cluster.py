@@ -128,7 +128,8 @@ class Deployment:
     def bookings(self, event_id: int) -> dict[int, BookingRow]:
         """Every booking of the event with its seats, as the database has them."""
         rows = self.sql(
-            "SELECT b.id, b.user_id, b.event_id, b.status, coalesce(string_agg(bs.seat::text, ',' ORDER BY bs.seat), '')"
+            "SELECT b.id, b.user_id, b.event_id, b.status,"
+            " coalesce(string_agg(bs.seat::text, ',' ORDER BY bs.seat), '')"
             " FROM bookings b LEFT JOIN booking_seats bs ON bs.booking_id = b.id"
             f" WHERE b.event_id = {int(event_id)} GROUP BY b.id, b.user_id, b.event_id, b.status")
         return {int(r[0]): BookingRow(int(r[0]), int(r[1]), int(r[2]), r[3],

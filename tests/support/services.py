@@ -187,9 +187,13 @@ class Postgres:
         return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> None:
-        """Creates the cluster (first time), starts it on a free port and creates the `ticketd` database."""
-        if not self._initialised:
-            self._initdb()
+        """The first time: creates the cluster, starts it on a free port and creates the `ticketd` database.
+        After stop(): starts it again on the same port, with its data."""
+        if self._initialised:  # a restart: same cluster, same port, so clients' URLs stay valid
+            if not self._start_on(self.port):
+                raise RuntimeError(f"postgres did not restart on {self.port}\n{_log_tail(self.log_path)}")
+            return
+        self._initdb()
         for _ in range(PORT_ATTEMPTS_MAX):
             self.port = free_port()
             if self._start_on(self.port):
@@ -369,6 +373,7 @@ class Redis:
         self.folder = Path(tempfile.mkdtemp(prefix="redis-", dir=root))
         self.log_path = self.folder / "redis.log"
         self.port = 0
+        self.paused = False
         self._server = _Process("redis", self.log_path)
 
     def __enter__(self) -> "Redis":
@@ -421,11 +426,25 @@ class Redis:
     def kill(self) -> None:
         """SIGKILL: every key is gone (nothing is persisted)."""
         self._server.kill()
+        self.paused = False
 
     def running(self) -> bool:
         return self._server.alive()
 
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and keys stay, but nothing answers (a hung or partitioned Redis)."""
+        assert self._server.proc is not None, "redis not running"
+        self._server.proc.send_signal(signal.SIGSTOP)
+        self.paused = True
+
+    def resume(self) -> None:
+        """SIGCONT: it answers again with the keys it had, and runs what it received meanwhile."""
+        if self._server.proc is not None and self.paused:
+            self._server.proc.send_signal(signal.SIGCONT)
+        self.paused = False
+
     def close(self) -> None:
+        self.resume()
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -437,13 +456,10 @@ COMMAND_STOP_TIMEOUT_S = 30.0  # after forwarding a signal, how long the command
 
 
 def run(command: list[str]) -> int:
-    received: list[int] = []
-    child: subprocess.Popen | None = None
+    received: list[int] = []  # signals to pass on; the handler only records them (see _wait_for_command)
 
     def on_signal(signum: int, _frame: Any) -> None:
         received.append(signum)
-        if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM if signum == signal.SIGHUP else signum)
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -452,7 +468,7 @@ def run(command: list[str]) -> int:
         print(f"services: postgres {pg.url()} (log {pg.log_path}), redis {redis.url(0)}", file=sys.stderr, flush=True)
         if received:
             return 128 + received[0]
-        # Its own process group: a Ctrl-C at the terminal reaches only us, and we forward it exactly once.
+        # Its own process group: a Ctrl-C at the terminal reaches only us, and we pass it on exactly once.
         child = subprocess.Popen(command, env=env, process_group=0, preexec_fn=_die_with_parent(signal.SIGTERM))
         code = _wait_for_command(child, received)
         print("services: stopping postgres and redis", file=sys.stderr, flush=True)
@@ -462,7 +478,9 @@ def run(command: list[str]) -> int:
 
 
 def _wait_for_command(child: subprocess.Popen, received: list[int]) -> int:
-    """Waits for the command; once a signal was forwarded to it, for at most COMMAND_STOP_TIMEOUT_S more."""
+    """Waits for the command, passing on the first signal we received (SIGHUP as SIGTERM), and from then
+    on waits at most COMMAND_STOP_TIMEOUT_S more. The signal is passed on from here rather than from the
+    handler because it may arrive while Popen is still starting the command, before `child` exists."""
     deadline: float | None = None
     while True:
         try:
@@ -470,9 +488,10 @@ def _wait_for_command(child: subprocess.Popen, received: list[int]) -> int:
         except subprocess.TimeoutExpired:
             pass
         if received and deadline is None:
+            child.send_signal(signal.SIGTERM if received[0] == signal.SIGHUP else received[0])
             deadline = time.monotonic() + COMMAND_STOP_TIMEOUT_S
         if deadline is not None and time.monotonic() > deadline:
-            child.kill()  # it ignored the forwarded signal
+            child.kill()  # it ignored the signal
             return child.wait()
 
 
