@@ -39,9 +39,10 @@ asio::awaitable<void> Worker::sleep_until(SteadyTime t) {
   co_await timer.async_wait(asio::use_awaitable);
 }
 
-Engine::Engine(asio::ip::tcp::endpoint endpoint, size_t threads, uint64_t seed)
-    : endpoint_(endpoint), threads_(threads), seed_(seed), start_(std::chrono::steady_clock::now()) {
+Engine::Engine(std::vector<asio::ip::tcp::endpoint> endpoints, size_t threads, uint64_t seed)
+    : endpoints_(std::move(endpoints)), threads_(threads), seed_(seed), start_(std::chrono::steady_clock::now()) {
   TICKETD_ASSERT(threads >= 1 && threads <= kThreadsMax);
+  TICKETD_ASSERT(!endpoints_.empty());
   for (size_t t = 0; t < threads; ++t) {
     ios_.push_back(std::make_unique<asio::io_context>(1));
     recorders_.push_back(std::make_unique<Recorder>(start_));
@@ -55,7 +56,7 @@ void Engine::run(size_t workers, const std::function<asio::awaitable<void>(Worke
   ws.reserve(workers);
   for (size_t w = 0; w < workers; ++w) {
     const size_t t = w % threads_;
-    ws.push_back(std::make_unique<Worker>(Worker{w, *ios_[t], Connection(*ios_[t], endpoint_), *recorders_[t],
+    ws.push_back(std::make_unique<Worker>(Worker{w, *ios_[t], Connection(*ios_[t], endpoints_[w % endpoints_.size()]), *recorders_[t],
                                                  std::mt19937_64(seed_ * 1'000'003 + runs_ * 10'007 + w)}));
   }
   for (auto& w : ws) {

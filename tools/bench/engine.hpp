@@ -45,7 +45,8 @@ struct Worker {
 
 class Engine {
  public:
-  Engine(boost::asio::ip::tcp::endpoint endpoint, size_t threads, uint64_t seed);
+  // Workers connect to the endpoints round-robin (several ticketd nodes behind no balancer).
+  Engine(std::vector<boost::asio::ip::tcp::endpoint> endpoints, size_t threads, uint64_t seed);
   // Runs `body` on `workers` workers until every one returns. Recorders keep accumulating across calls.
   void run(size_t workers, const std::function<boost::asio::awaitable<void>(Worker&)>& body);
   // Every thread's recorder merged.
@@ -53,7 +54,7 @@ class Engine {
   SteadyTime start() const { return start_; }
 
  private:
-  boost::asio::ip::tcp::endpoint endpoint_;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
   size_t threads_;
   uint64_t seed_;
   SteadyTime start_;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "engine.hpp"
 #include "report.hpp"
@@ -21,8 +22,11 @@ int main(int argc, char** argv) {
   std::string json_out, timeline_out, percentiles_out;
   cli.add_option("scenario", o.scenario, "flash-sale | hold-micro | checkout-micro | seatmap-read | queue")
       ->required()->check(CLI::IsMember({"flash-sale", "hold-micro", "checkout-micro", "seatmap-read", "queue"}));
+  std::vector<std::string> more;
   cli.add_option("--host", o.host, "ticketd's IPv4/IPv6 address");
   cli.add_option("--port", o.port, "ticketd's port")->required();
+  cli.add_option("--also", more, "more ticketd nodes as ip:port (workers use all endpoints round-robin)")
+      ->expected(0, 16);
   cli.add_option("--admin-email", o.admin_email, "administrator email")->envname("TICKETD_ADMIN_EMAIL");
   cli.add_option("--admin-password", o.admin_password, "administrator password")->envname("TICKETD_ADMIN_PASSWORD");
   cli.add_option("--threads", o.threads, "generator threads")->check(CLI::Range(size_t{1}, kThreadsMax));
@@ -57,7 +61,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ticket-bench: --host must be an IP address\n");
     return 2;
   }
-  Engine engine(boost::asio::ip::tcp::endpoint(address, o.port), o.threads, o.seed);
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints{{address, o.port}};
+  for (const std::string& hp : more) {
+    const auto colon = hp.rfind(':');
+    const auto a = boost::asio::ip::make_address(hp.substr(0, colon == std::string::npos ? 0 : colon), ec);
+    int port = 0;
+    if (colon != std::string::npos) port = std::atoi(hp.c_str() + colon + 1);
+    if (ec || port < 1 || port > 65535) {
+      std::fprintf(stderr, "ticket-bench: --also takes ip:port, not %s\n", hp.c_str());
+      return 2;
+    }
+    endpoints.emplace_back(a, static_cast<uint16_t>(port));
+  }
+  Engine engine(std::move(endpoints), o.threads, o.seed);
   const auto outcome = run_scenario(o, engine);
   if (!outcome) return 2;
   const Recorder rec = engine.merged();

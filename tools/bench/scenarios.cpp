@@ -33,6 +33,9 @@ std::optional<json::value> parse(const std::string& body) {
   return v;
 }
 
+// A 2xx body as JSON; one that is not JSON reads as null, so every field of it reads as 0 or "".
+json::value parse_or_null(const std::string& body) { return parse(body).value_or(json::value(nullptr)); }
+
 int64_t int_field(const json::value& v, const char* name) {
   const json::value* f = v.is_object() ? v.as_object().if_contains(name) : nullptr;
   return f && f->is_int64() ? f->as_int64() : 0;
@@ -103,7 +106,7 @@ bool login_admin(const Options& o, Engine& engine, Sale& sale) {
   const std::string body = json::serialize(json::object{{"email", o.admin_email}, {"password", o.admin_password}});
   Reply r = once(engine, {verb::post, "/v1/sessions", body});
   if (r.status != 201) return fail_setup("administrator login", r);
-  sale.admin_token = string_field(*parse(r.body), "token");
+  sale.admin_token = string_field(parse_or_null(r.body), "token");
   return true;
 }
 
@@ -131,7 +134,7 @@ bool create_event(const Options& o, Engine& engine, Sale& sale, uint32_t seats, 
   const std::string vbody = json::serialize(venue_body(seats, tag));
   Reply v = once(engine, {verb::post, "/v1/venues", vbody, sale.admin_token});
   if (v.status != 201) return fail_setup("venue creation", v);
-  const auto venue = parse(v.body);
+  const auto venue = std::optional<json::value>(parse_or_null(v.body));
   const auto now = std::chrono::system_clock::now();
   json::object prices{{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
   const std::string ebody = json::serialize(json::object{
@@ -140,7 +143,7 @@ bool create_event(const Options& o, Engine& engine, Sale& sale, uint32_t seats, 
       {"currency", "USD"}, {"prices", std::move(prices)}, {"max_tickets_per_user", tickets_per_user}});
   Reply e = once(engine, {verb::post, "/v1/events", ebody, sale.admin_token});
   if (e.status != 201) return fail_setup("event creation", e);
-  sale.event_id = int_field(*parse(e.body), "id");
+  sale.event_id = int_field(parse_or_null(e.body), "id");
   sale.seats_total = static_cast<uint32_t>(int_field(*venue, "seats_total"));
   return sale.event_id > 0 && sale.seats_total == seats;
 }
@@ -329,8 +332,7 @@ asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional
     r = co_await w.call(Op::Hold, {verb::post, holds, body, token, {}, access}, "409 insufficient_seats");
   }
   if (r.status != 201) co_return;
-  const auto hold = parse(r.body);
-  const std::string hold_path = "/v1/holds/" + std::to_string(int_field(*hold, "id"));
+  const std::string hold_path = "/v1/holds/" + std::to_string(int_field(parse_or_null(r.body), "id"));
   const uint64_t roll = w.uniform(100);
   if (roll < static_cast<uint64_t>(o.abandon_pct)) {
     if (roll % 2 == 0) co_await w.call(Op::Release, {verb::delete_, hold_path, {}, token});
@@ -343,8 +345,8 @@ asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional
   Reply c = co_await w.call(Op::Checkout, {verb::post, checkout_path, pay, token, key},
                             declined ? "402 payment_failed|410 hold_expired" : "410 hold_expired");
   if (c.status != 201) co_return;
-  const auto booking = parse(c.body);
-  Booking b{int_field(*booking, "id"), static_cast<uint32_t>(i), seat_list(*booking)};
+  const json::value booking = parse_or_null(c.body);
+  Booking b{int_field(booking, "id"), static_cast<uint32_t>(i), seat_list(booking)};
   const uint64_t sold = st.seats_confirmed.fetch_add(b.seats.size()) + b.seats.size();
   if (sold >= st.sale.seats_total) {
     int64_t unset = -1;
@@ -437,7 +439,7 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
     for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
       const std::string body = "{\"seat_ids\":[" + std::to_string(s) + "]}";
       Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, sale.tokens[s / 100]});
-      if (r.status == 201) hold_ids[s] = int_field(*parse(r.body), "id");
+      if (r.status == 201) hold_ids[s] = int_field(parse_or_null(r.body), "id");
     }
   });
   Ledger ledger;
@@ -451,9 +453,9 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
       Reply r = co_await w.call(Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})",
                                                sale.tokens[s / 100], key});
       if (r.status != 201) continue;
-      const auto b = parse(r.body);
+      const json::value b = parse_or_null(r.body);
       std::lock_guard lock(ledger.mu);
-      ledger.bookings.push_back(Booking{int_field(*b, "id"), s / 100, seat_list(*b)});
+      ledger.bookings.push_back(Booking{int_field(b, "id"), s / 100, seat_list(b)});
     }
   });
   out.load_seconds = seconds_since(start);
