@@ -85,7 +85,7 @@ bool write_json(const std::string& path, const Options& o, const Outcome& out, c
   json::object root{
       {"scenario", o.scenario}, {"event_id", out.event_id}, {"seats_total", out.seats_total},
       {"connections", o.connections}, {"threads", o.threads}, {"open_loop_rate_per_s", o.rate_per_s},
-      {"buyers", o.buyers}, {"load_seconds", out.load_seconds}, {"seats_sold", out.seats_sold},
+      {"buyers", o.buyers}, {"load_seconds", out.load_seconds}, {"load_offset_s", out.load_offset_s}, {"seats_sold", out.seats_sold},
       {"sold_out_seconds", out.sold_out_seconds ? json::value(*out.sold_out_seconds) : json::value(nullptr)},
       {"operations", std::move(ops)}, {"figures", std::move(figures)}, {"audit", std::move(audit)},
       {"audit_ok", out.audit_ok()}, {"timeline", std::move(timeline)}};

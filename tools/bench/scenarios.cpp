@@ -380,6 +380,7 @@ std::optional<Outcome> flash_sale(const Options& o, Engine& engine) {
     }
   });
   out.load_seconds = seconds_since(st.load_start);
+  out.load_offset_s = std::chrono::duration<double>(st.load_start - engine.start()).count();
   if (st.sold_out_ns >= 0) out.sold_out_seconds = static_cast<double>(st.sold_out_ns) / 1e9;
   out.figures.push_back({"buyers_per_s", static_cast<double>(o.buyers) / out.load_seconds});
   audit_common(o, engine, out);
