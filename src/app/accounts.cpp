@@ -122,8 +122,8 @@ core::Result<Provisioned> Accounts::provision_users(const ProvisionRequest& requ
     if (auto s = core::validate_email(email); !s) return s.error();
     std::string token = new_token();
     rows.push_back(core::ProvisionedUser{email, token_hash(token)});
-    out.users.push_back(ProvisionedSession{core::User{0, std::move(email), request.name, core::Role::User},
-                                           std::move(token)});
+    out.users.push_back(
+        ProvisionedSession{core::User{0, std::move(email), request.name, core::Role::User}, std::move(token)});
   }
   auto ids = store_.create_users_bulk(rows, request.name, password_hash, now, out.expires_at);
   metrics_.count("provisions", ids.ok() ? "ok" : "rejected");

@@ -78,8 +78,8 @@ Response provision_users(Ctx& c) {
   users.reserve(provisioned->users.size());
   for (const auto& u : provisioned->users)
     users.push_back(json::object{{"id", u.user.id}, {"email", u.user.email}, {"token", u.token}});
-  return json_response(201, json::object{{"users", std::move(users)},
-                                         {"expires_at", format_rfc3339(provisioned->expires_at)}});
+  return json_response(
+      201, json::object{{"users", std::move(users)}, {"expires_at", format_rfc3339(provisioned->expires_at)}});
 }
 
 }  // namespace

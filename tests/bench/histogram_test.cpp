@@ -1,11 +1,11 @@
 // The load generator's latency histogram: bucket arithmetic, percentiles within the stated error,
 // merging, and clamping. No I/O.
+#include "histogram.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
-
-#include "histogram.hpp"
 
 using ticketd::bench::Histogram;
 

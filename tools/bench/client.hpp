@@ -23,10 +23,10 @@ inline constexpr size_t kReplyBytesMax = 16u << 20;  // a 10,000-user provisioni
 inline constexpr std::chrono::seconds kRequestTimeout{60};
 
 struct Reply {
-  int status = 0;          // 0: transport failure (see error)
+  int status = 0;  // 0: transport failure (see error)
   std::string body;
-  std::string error;       // transport failure text
-  std::string retry_after; // the Retry-After header, if any
+  std::string error;        // transport failure text
+  std::string retry_after;  // the Retry-After header, if any
   bool ok() const { return status >= 200 && status < 300; }
 };
 

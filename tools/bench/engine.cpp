@@ -56,8 +56,9 @@ void Engine::run(size_t workers, const std::function<asio::awaitable<void>(Worke
   ws.reserve(workers);
   for (size_t w = 0; w < workers; ++w) {
     const size_t t = w % threads_;
-    ws.push_back(std::make_unique<Worker>(Worker{w, *ios_[t], Connection(*ios_[t], endpoints_[w % endpoints_.size()]), *recorders_[t],
-                                                 std::mt19937_64(seed_ * 1'000'003 + runs_ * 10'007 + w)}));
+    ws.push_back(
+        std::make_unique<Worker>(Worker{w, *ios_[t], Connection(*ios_[t], endpoints_[w % endpoints_.size()]),
+                                        *recorders_[t], std::mt19937_64(seed_ * 1'000'003 + runs_ * 10'007 + w)}));
   }
   for (auto& w : ws) {
     asio::co_spawn(w->io, body(*w), [](std::exception_ptr e) {

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   Options o;
   std::string json_out, timeline_out, percentiles_out;
   cli.add_option("scenario", o.scenario, "flash-sale | hold-micro | checkout-micro | seatmap-read | queue")
-      ->required()->check(CLI::IsMember({"flash-sale", "hold-micro", "checkout-micro", "seatmap-read", "queue"}));
+      ->required()
+      ->check(CLI::IsMember({"flash-sale", "hold-micro", "checkout-micro", "seatmap-read", "queue"}));
   std::vector<std::string> more;
   cli.add_option("--host", o.host, "ticketd's IPv4/IPv6 address");
   cli.add_option("--port", o.port, "ticketd's port")->required();
@@ -43,12 +44,14 @@ int main(int argc, char** argv) {
   cli.add_option("--checkouts", o.checkouts, "checkout-micro: holds to check out")
       ->check(CLI::Range(uint64_t{1}, uint64_t{kSeatsMax}));
   cli.add_option("--abandon-pct", o.abandon_pct, "flash-sale: % of holders who abandon")->check(CLI::Range(0, 100));
-  cli.add_option("--decline-pct", o.decline_pct, "flash-sale: % of payers whose card declines")->check(CLI::Range(0, 100));
+  cli.add_option("--decline-pct", o.decline_pct, "flash-sale: % of payers whose card declines")
+      ->check(CLI::Range(0, 100));
   cli.add_option("--explicit-pct", o.explicit_pct, "flash-sale: % of buyers who pick seats")->check(CLI::Range(0, 100));
   cli.add_flag("--waiting-room", o.waiting_room, "flash-sale: join the event's waiting room before holding");
   cli.add_option("--seed", o.seed, "random seed");
-  cli.add_option("--audit-cmd", o.audit_cmd, "store audit run after the load, must exit 0 "
-                                             "(e.g. 'ticketd verify --data-dir D', or psql -f audit.sql)");
+  cli.add_option("--audit-cmd", o.audit_cmd,
+                 "store audit run after the load, must exit 0 "
+                 "(e.g. 'ticketd verify --data-dir D', or psql -f audit.sql)");
   cli.add_option("--server-pid", o.server_pid, "ticketd's pid, to report its resident memory");
   cli.add_option("--json", json_out, "write the full result as JSON here");
   cli.add_option("--timeline", timeline_out, "write per-second throughput and latency (gnuplot data) here");
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
   if (!outcome) return 2;
   const Recorder rec = engine.merged();
   print_table(o, *outcome, rec);
-  if (!json_out.empty() && !write_json(json_out, o, *outcome, rec)) std::fprintf(stderr, "ticket-bench: cannot write %s\n", json_out.c_str());
+  if (!json_out.empty() && !write_json(json_out, o, *outcome, rec))
+    std::fprintf(stderr, "ticket-bench: cannot write %s\n", json_out.c_str());
   if (!timeline_out.empty() && !write_timeline(timeline_out, rec))
     std::fprintf(stderr, "ticket-bench: cannot write %s\n", timeline_out.c_str());
   if (!percentiles_out.empty() && !write_percentiles(percentiles_out, rec))

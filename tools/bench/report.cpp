@@ -12,15 +12,23 @@ namespace {
 
 constexpr double kPercentiles[] = {0.50, 0.90, 0.99, 0.999};
 
-double ms(uint64_t us) { return static_cast<double>(us) / 1000.0; }
+double ms(uint64_t us) {
+  return static_cast<double>(us) / 1000.0;
+}
 
 json::object op_json(const OpStats& s, double seconds) {
-  json::object o{{"count", s.latency_us.count()}, {"ok", s.ok}, {"refused", s.refused}, {"failed", s.failed},
+  json::object o{{"count", s.latency_us.count()},
+                 {"ok", s.ok},
+                 {"refused", s.refused},
+                 {"failed", s.failed},
                  {"rate_per_s", static_cast<double>(s.latency_us.count()) / seconds},
                  {"ok_per_s", static_cast<double>(s.ok) / seconds},
-                 {"p50_ms", ms(s.latency_us.percentile(0.50))}, {"p90_ms", ms(s.latency_us.percentile(0.90))},
-                 {"p99_ms", ms(s.latency_us.percentile(0.99))}, {"p999_ms", ms(s.latency_us.percentile(0.999))},
-                 {"max_ms", ms(s.latency_us.max())}, {"mean_ms", s.latency_us.mean() / 1000.0}};
+                 {"p50_ms", ms(s.latency_us.percentile(0.50))},
+                 {"p90_ms", ms(s.latency_us.percentile(0.90))},
+                 {"p99_ms", ms(s.latency_us.percentile(0.99))},
+                 {"p999_ms", ms(s.latency_us.percentile(0.999))},
+                 {"max_ms", ms(s.latency_us.max())},
+                 {"mean_ms", s.latency_us.mean() / 1000.0}};
   json::object outcomes;
   for (const auto& [k, v] : s.outcomes) outcomes[k] = v;
   o["outcomes"] = std::move(outcomes);
@@ -42,22 +50,25 @@ void print_table(const Options& o, const Outcome& out, const Recorder& rec) {
     if (s.latency_us.count() == 0) continue;
     const double secs = static_cast<Op>(i) == Op::Provision || static_cast<Op>(i) == Op::Audit ? 0 : out.load_seconds;
     std::printf("%-11s %9llu %9.0f %8llu %7llu %9.3f %8.3f %8.3f %8.3f %8.3f\n", op_name(static_cast<Op>(i)),
-                static_cast<unsigned long long>(s.latency_us.count()), secs > 0 ? static_cast<double>(s.ok) / secs : 0.0,
-                static_cast<unsigned long long>(s.refused), static_cast<unsigned long long>(s.failed),
-                ms(s.latency_us.percentile(kPercentiles[0])), ms(s.latency_us.percentile(kPercentiles[1])),
-                ms(s.latency_us.percentile(kPercentiles[2])), ms(s.latency_us.percentile(kPercentiles[3])),
-                ms(s.latency_us.max()));
+                static_cast<unsigned long long>(s.latency_us.count()),
+                secs > 0 ? static_cast<double>(s.ok) / secs : 0.0, static_cast<unsigned long long>(s.refused),
+                static_cast<unsigned long long>(s.failed), ms(s.latency_us.percentile(kPercentiles[0])),
+                ms(s.latency_us.percentile(kPercentiles[1])), ms(s.latency_us.percentile(kPercentiles[2])),
+                ms(s.latency_us.percentile(kPercentiles[3])), ms(s.latency_us.max()));
   }
   std::printf("outcomes:");
   for (size_t i = 0; i < kOps; ++i)
     for (const auto& [k, v] : rec.op(static_cast<Op>(i)).outcomes)
       std::printf(" %s[%s]=%llu", op_name(static_cast<Op>(i)), k.c_str(), static_cast<unsigned long long>(v));
   std::printf("\n");
-  if (out.sold_out_seconds) std::printf("sold out after %.2f s\n", *out.sold_out_seconds);
-  else if (o.scenario == "flash-sale") std::printf("not sold out: %llu of %u seats sold\n",
-                                                   static_cast<unsigned long long>(out.seats_sold), out.seats_total);
+  if (out.sold_out_seconds)
+    std::printf("sold out after %.2f s\n", *out.sold_out_seconds);
+  else if (o.scenario == "flash-sale")
+    std::printf("not sold out: %llu of %u seats sold\n", static_cast<unsigned long long>(out.seats_sold),
+                out.seats_total);
   for (const auto& [name, value] : out.figures) std::printf("%s: %.2f\n", name.c_str(), value);
-  for (const Check& c : out.audit) std::printf("audit %-4s %s (%s)\n", c.ok ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
+  for (const Check& c : out.audit)
+    std::printf("audit %-4s %s (%s)\n", c.ok ? "ok" : "FAIL", c.name.c_str(), c.detail.c_str());
   std::printf("audit: %s\n", out.audit_ok() ? "PASSED" : "FAILED");
 }
 
@@ -73,8 +84,10 @@ bool write_json(const std::string& path, const Options& o, const Outcome& out, c
     for (size_t i = 0; i < kOps; ++i) {
       const auto& h = rec.timeline()[t].latency_us[i];
       if (!h) continue;
-      sec[op_name(static_cast<Op>(i))] = json::object{{"n", h->count()}, {"p50_ms", ms(h->percentile(0.5))},
-                                                       {"p99_ms", ms(h->percentile(0.99))}, {"max_ms", ms(h->max())}};
+      sec[op_name(static_cast<Op>(i))] = json::object{{"n", h->count()},
+                                                      {"p50_ms", ms(h->percentile(0.5))},
+                                                      {"p99_ms", ms(h->percentile(0.99))},
+                                                      {"max_ms", ms(h->max())}};
     }
     timeline.push_back(std::move(sec));
   }
@@ -83,12 +96,22 @@ bool write_json(const std::string& path, const Options& o, const Outcome& out, c
   json::object figures;
   for (const auto& [k, v] : out.figures) figures[k] = v;
   json::object root{
-      {"scenario", o.scenario}, {"event_id", out.event_id}, {"seats_total", out.seats_total},
-      {"connections", o.connections}, {"threads", o.threads}, {"open_loop_rate_per_s", o.rate_per_s},
-      {"buyers", o.buyers}, {"load_seconds", out.load_seconds}, {"load_offset_s", out.load_offset_s}, {"seats_sold", out.seats_sold},
+      {"scenario", o.scenario},
+      {"event_id", out.event_id},
+      {"seats_total", out.seats_total},
+      {"connections", o.connections},
+      {"threads", o.threads},
+      {"open_loop_rate_per_s", o.rate_per_s},
+      {"buyers", o.buyers},
+      {"load_seconds", out.load_seconds},
+      {"load_offset_s", out.load_offset_s},
+      {"seats_sold", out.seats_sold},
       {"sold_out_seconds", out.sold_out_seconds ? json::value(*out.sold_out_seconds) : json::value(nullptr)},
-      {"operations", std::move(ops)}, {"figures", std::move(figures)}, {"audit", std::move(audit)},
-      {"audit_ok", out.audit_ok()}, {"timeline", std::move(timeline)}};
+      {"operations", std::move(ops)},
+      {"figures", std::move(figures)},
+      {"audit", std::move(audit)},
+      {"audit_ok", out.audit_ok()},
+      {"timeline", std::move(timeline)}};
   std::ofstream f(path);
   f << json::serialize(root) << "\n";
   return static_cast<bool>(f);

@@ -23,7 +23,7 @@ constexpr uint32_t kProvisionBatchMax = 10'000;  // = ticketd's provisioned_user
 constexpr size_t kProvisionWorkers = 4;          // a bulk request hashes once, then it is all SQLite
 constexpr uint32_t kSeatsPerRow = 100;
 constexpr uint32_t kRowsPerSection = 50;
-constexpr int kQueuePollsMax = 10'000;           // one buyer never polls forever
+constexpr int kQueuePollsMax = 10'000;  // one buyer never polls forever
 constexpr size_t kAuditWorkers = 16;
 
 std::optional<json::value> parse(const std::string& body) {
@@ -34,7 +34,9 @@ std::optional<json::value> parse(const std::string& body) {
 }
 
 // A 2xx body as JSON; one that is not JSON reads as null, so every field of it reads as 0 or "".
-json::value parse_or_null(const std::string& body) { return parse(body).value_or(json::value(nullptr)); }
+json::value parse_or_null(const std::string& body) {
+  return parse(body).value_or(json::value(nullptr));
+}
 
 int64_t int_field(const json::value& v, const char* name) {
   const json::value* f = v.is_object() ? v.as_object().if_contains(name) : nullptr;
@@ -79,7 +81,9 @@ int64_t resident_bytes(int pid) {
   return -1;
 }
 
-double seconds_since(SteadyTime t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(SteadyTime t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 // Setup shared by the scenarios: an administrator session, a venue, an event, buyers with sessions.
 struct Sale {
@@ -124,7 +128,8 @@ json::object venue_body(uint32_t seats, const std::string& tag) {
     }
     // The best fifth of the sections is premium, the next two fifths standard, the rest value.
     const char* tier = s * 5 < sections_total ? "premium" : (s * 5 < sections_total * 3 ? "standard" : "value");
-    sections.push_back(json::object{{"name", "S" + std::to_string(s + 1)}, {"price_tier", tier}, {"rows", std::move(rows)}});
+    sections.push_back(
+        json::object{{"name", "S" + std::to_string(s + 1)}, {"price_tier", tier}, {"rows", std::move(rows)}});
   }
   return json::object{{"name", "Bench Arena " + tag}, {"sections", std::move(sections)}};
 }
@@ -137,10 +142,13 @@ bool create_event(const Options& o, Engine& engine, Sale& sale, uint32_t seats, 
   const auto venue = std::optional<json::value>(parse_or_null(v.body));
   const auto now = std::chrono::system_clock::now();
   json::object prices{{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
-  const std::string ebody = json::serialize(json::object{
-      {"name", "Bench " + o.scenario + " " + tag}, {"venue_id", int_field(*venue, "id")},
-      {"starts_at", rfc3339(now + std::chrono::hours(24 * 30))}, {"on_sale_at", rfc3339(now - std::chrono::minutes(1))},
-      {"currency", "USD"}, {"prices", std::move(prices)}, {"max_tickets_per_user", tickets_per_user}});
+  const std::string ebody = json::serialize(json::object{{"name", "Bench " + o.scenario + " " + tag},
+                                                         {"venue_id", int_field(*venue, "id")},
+                                                         {"starts_at", rfc3339(now + std::chrono::hours(24 * 30))},
+                                                         {"on_sale_at", rfc3339(now - std::chrono::minutes(1))},
+                                                         {"currency", "USD"},
+                                                         {"prices", std::move(prices)},
+                                                         {"max_tickets_per_user", tickets_per_user}});
   Reply e = once(engine, {verb::post, "/v1/events", ebody, sale.admin_token});
   if (e.status != 201) return fail_setup("event creation", e);
   sale.event_id = int_field(parse_or_null(e.body), "id");
@@ -158,8 +166,8 @@ bool provision(Engine& engine, Sale& sale, uint64_t count, const std::string& ta
   engine.run(kProvisionWorkers, [&](Worker& w) -> asio::awaitable<void> {
     for (uint64_t first; ok && (first = next.fetch_add(kProvisionBatchMax)) < count;) {
       const uint64_t n = std::min<uint64_t>(kProvisionBatchMax, count - first);
-      const std::string body = json::serialize(json::object{
-          {"email_prefix", prefix}, {"first", first}, {"count", n}, {"name", "Bench Buyer"}});
+      const std::string body = json::serialize(
+          json::object{{"email_prefix", prefix}, {"first", first}, {"count", n}, {"name", "Bench Buyer"}});
       Reply r = co_await w.call(Op::Provision, {verb::post, "/v1/admin/users:bulk", body, sale.admin_token});
       const auto v = r.status == 201 ? parse(r.body) : std::nullopt;
       const json::value* users = v ? v->as_object().if_contains("users") : nullptr;
@@ -175,8 +183,10 @@ bool provision(Engine& engine, Sale& sale, uint64_t count, const std::string& ta
 }
 
 std::string run_tag(const Options& o) {
-  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count() % 100'000'000) +
+  return std::to_string(
+             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count() %
+             100'000'000) +
          "-" + std::to_string(o.seed);
 }
 
@@ -217,8 +227,9 @@ void audit_bookings(const Options& o, Engine& engine, const Sale& sale, const st
       if (!v || string_field(*v, "status") != "CONFIRMED" || seat_list(*v) != b.seats) ++missing;
     }
   });
-  out.audit.push_back({"every acknowledged booking exists and is CONFIRMED", missing == 0,
-                       std::to_string(missing.load()) + " of " + std::to_string(bookings.size()) + " not found as acknowledged"});
+  out.audit.push_back(
+      {"every acknowledged booking exists and is CONFIRMED", missing == 0,
+       std::to_string(missing.load()) + " of " + std::to_string(bookings.size()) + " not found as acknowledged"});
   // 3. Sold seats in the seat map and the event's counts == seats of the acknowledged bookings.
   std::optional<json::value> map, event;
   engine.run(1, [&](Worker& w) -> asio::awaitable<void> {
@@ -237,9 +248,9 @@ void audit_bookings(const Options& o, Engine& engine, const Sale& sale, const st
   out.audit.push_back({"sold seats == seats of CONFIRMED bookings",
                        status.size() == sale.seats_total && sold_in_map == seats && unsold_acknowledged == 0 &&
                            sold_counted == static_cast<int64_t>(seats),
-                       "seat map S=" + std::to_string(sold_in_map) + ", event counts.sold=" + std::to_string(sold_counted) +
-                           ", acknowledged=" + std::to_string(seats) + ", acknowledged but not S=" +
-                           std::to_string(unsold_acknowledged)});
+                       "seat map S=" + std::to_string(sold_in_map) + ", event counts.sold=" +
+                           std::to_string(sold_counted) + ", acknowledged=" + std::to_string(seats) +
+                           ", acknowledged but not S=" + std::to_string(unsold_acknowledged)});
   (void)o;
 }
 
@@ -281,7 +292,8 @@ asio::awaitable<std::string> queue_until_admitted(Worker& w, const Options& o, c
     if (!r.retry_after.empty() && r.retry_after.find_first_not_of("0123456789") == std::string::npos &&
         r.retry_after.size() < 6)
       wait_ms = std::stoll(r.retry_after) * 1000;
-    co_await w.sleep_until(Clock::now() + std::chrono::milliseconds(std::clamp<int64_t>(wait_ms, 50, o.queue_poll_ms_max)));
+    co_await w.sleep_until(Clock::now() +
+                           std::chrono::milliseconds(std::clamp<int64_t>(wait_ms, 50, o.queue_poll_ms_max)));
   }
   co_return std::string();
 }
@@ -322,9 +334,8 @@ asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional
   const std::string holds = "/v1/events/" + std::to_string(st.sale.event_id) + "/holds";
   const uint32_t quantity = 1 + static_cast<uint32_t>(w.uniform(4));
   const bool explicit_seats = w.uniform(100) < static_cast<uint64_t>(o.explicit_pct);
-  std::string body = explicit_seats
-                         ? seat_ids_body(explicit_pick(w, st.sale.seats_total, quantity))
-                         : "{\"quantity\":" + std::to_string(quantity) + "}";
+  std::string body = explicit_seats ? seat_ids_body(explicit_pick(w, st.sale.seats_total, quantity))
+                                    : "{\"quantity\":" + std::to_string(quantity) + "}";
   Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, token, {}, access},
                             "409 seat_unavailable|409 insufficient_seats", intended);
   if (r.status == 409 && explicit_seats) {  // the seats picked were taken: take the best left
@@ -339,7 +350,8 @@ asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional
     co_return;  // the other half walk away and let the hold expire
   }
   const bool declined = w.uniform(100) < static_cast<uint64_t>(o.decline_pct);
-  const std::string pay = declined ? R"({"payment_method":"pm_card_chargeDeclined"})" : R"({"payment_method":"pm_card_visa"})";
+  const std::string pay =
+      declined ? R"({"payment_method":"pm_card_chargeDeclined"})" : R"({"payment_method":"pm_card_visa"})";
   const std::string key = "bench-" + std::to_string(i);
   const std::string checkout_path = hold_path + "/checkout";
   Reply c = co_await w.call(Op::Checkout, {verb::post, checkout_path, pay, token, key},
@@ -451,8 +463,8 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
       if (hold_ids[s] == 0) continue;
       const std::string target = "/v1/holds/" + std::to_string(hold_ids[s]) + "/checkout";
       const std::string key = "bench-" + std::to_string(s);
-      Reply r = co_await w.call(Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})",
-                                               sale.tokens[s / 100], key});
+      Reply r = co_await w.call(
+          Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})", sale.tokens[s / 100], key});
       if (r.status != 201) continue;
       const json::value b = parse_or_null(r.body);
       std::lock_guard lock(ledger.mu);
@@ -514,7 +526,8 @@ std::optional<Outcome> queue_scenario(const Options& o, Engine& engine) {
   if (probe.status == 404 || probe.status == 405) {
     std::fprintf(stderr,
                  "ticket-bench: this ticketd has no waiting room (POST %s answered %d): the queue scenario needs "
-                 "issue 5's /v1/events/{id}/queue API\n", base.c_str(), probe.status);
+                 "issue 5's /v1/events/{id}/queue API\n",
+                 base.c_str(), probe.status);
     return std::nullopt;
   }
   Outcome out{o.scenario, sale.event_id, sale.seats_total};
@@ -532,8 +545,9 @@ std::optional<Outcome> queue_scenario(const Options& o, Engine& engine) {
   const double join_seconds = seconds_since(start);
   out.figures.push_back({"queue_joins_per_s", static_cast<double>(o.buyers) / join_seconds});
   if (rss_before > 0)
-    out.figures.push_back({"rss_bytes_per_waiting_user",
-                           static_cast<double>(resident_bytes(o.server_pid) - rss_before) / static_cast<double>(o.buyers)});
+    out.figures.push_back(
+        {"rss_bytes_per_waiting_user",
+         static_cast<double>(resident_bytes(o.server_pid) - rss_before) / static_cast<double>(o.buyers)});
   start = Clock::now();
   const SteadyTime end = start + std::chrono::seconds(o.duration_s);
   engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {

@@ -58,9 +58,9 @@ struct Outcome {
   std::string scenario;
   int64_t event_id = 0;
   uint32_t seats_total = 0;
-  double load_seconds = 0;                  // the measured phase only
-  double load_offset_s = 0;                 // when it began, in seconds since the engine started (timeline t)
-  std::optional<double> sold_out_seconds;   // flash-sale: from the first hold to the last seat confirmed
+  double load_seconds = 0;                 // the measured phase only
+  double load_offset_s = 0;                // when it began, in seconds since the engine started (timeline t)
+  std::optional<double> sold_out_seconds;  // flash-sale: from the first hold to the last seat confirmed
   uint64_t seats_sold = 0;
   std::vector<Check> audit;
   std::vector<std::pair<std::string, double>> figures;  // named extra figures (rates, memory)

@@ -6,15 +6,24 @@ namespace ticketd::bench {
 
 const char* op_name(Op op) {
   switch (op) {
-    case Op::Provision: return "provision";
-    case Op::Hold: return "hold";
-    case Op::Release: return "release";
-    case Op::Checkout: return "checkout";
-    case Op::SeatMap: return "seatmap";
-    case Op::QueueJoin: return "queue_join";
-    case Op::QueuePoll: return "queue_poll";
-    case Op::Audit: return "audit_read";
-    case Op::Count: break;
+    case Op::Provision:
+      return "provision";
+    case Op::Hold:
+      return "hold";
+    case Op::Release:
+      return "release";
+    case Op::Checkout:
+      return "checkout";
+    case Op::SeatMap:
+      return "seatmap";
+    case Op::QueueJoin:
+      return "queue_join";
+    case Op::QueuePoll:
+      return "queue_poll";
+    case Op::Audit:
+      return "audit_read";
+    case Op::Count:
+      break;
   }
   return "?";
 }
@@ -40,15 +49,21 @@ void Recorder::record(Op op, SteadyTime sent, SteadyTime done, int status, const
   OpStats& s = ops_[i];
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(done - sent).count();
   s.latency_us.record(static_cast<uint64_t>(std::max<int64_t>(0, us)));
-  if (status >= 200 && status < 300) ++s.ok;
-  else if (status >= 400 && status < 500 && expected_refusal) ++s.refused;
-  else ++s.failed;
+  if (status >= 200 && status < 300)
+    ++s.ok;
+  else if (status >= 400 && status < 500 && expected_refusal)
+    ++s.refused;
+  else
+    ++s.failed;
   if (status >= 500) ++server_errors_;
   if (status == 0) ++transport_errors_;
   auto it = s.outcomes.find(outcome);
-  if (it != s.outcomes.end()) ++it->second;
-  else if (s.outcomes.size() < kCodesMax) s.outcomes.emplace(outcome, 1);
-  else ++s.outcomes["other"];
+  if (it != s.outcomes.end())
+    ++it->second;
+  else if (s.outcomes.size() < kCodesMax)
+    s.outcomes.emplace(outcome, 1);
+  else
+    ++s.outcomes["other"];
 
   const auto second = std::chrono::duration_cast<std::chrono::seconds>(done - start_).count();
   const size_t at = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(0, second)), kTimelineSecondsMax - 1);
@@ -68,8 +83,10 @@ void Recorder::merge(const Recorder& other) {
     a.refused += b.refused;
     a.failed += b.failed;
     for (const auto& [k, v] : b.outcomes) {
-      if (a.outcomes.count(k) || a.outcomes.size() < kCodesMax) a.outcomes[k] += v;
-      else a.outcomes["other"] += v;
+      if (a.outcomes.count(k) || a.outcomes.size() < kCodesMax)
+        a.outcomes[k] += v;
+      else
+        a.outcomes["other"] += v;
     }
   }
   if (timeline_.size() < other.timeline_.size()) timeline_.resize(other.timeline_.size());

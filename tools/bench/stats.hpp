@@ -26,14 +26,14 @@ const char* op_name(Op op);
 inline constexpr size_t kCodesMax = 64;
 inline constexpr size_t kTimelineSecondsMax = 3600;
 
-using LatencyHistogram = Histogram<7>;         // < 0.8% error; 36 KB
+using LatencyHistogram = Histogram<7>;             // < 0.8% error; 36 KB
 using IntervalHistogram = Histogram<3, uint32_t>;  // < 25% error; 1.3 KB per op-second, for plots only
 
 struct OpStats {
   LatencyHistogram latency_us;
-  uint64_t ok = 0;      // 2xx
-  uint64_t refused = 0; // 4xx the scenario expects (seat taken, card declined, sold out...)
-  uint64_t failed = 0;  // 5xx, transport failures, and 4xx the scenario does not expect
+  uint64_t ok = 0;                           // 2xx
+  uint64_t refused = 0;                      // 4xx the scenario expects (seat taken, card declined, sold out...)
+  uint64_t failed = 0;                       // 5xx, transport failures, and 4xx the scenario does not expect
   std::map<std::string, uint64_t> outcomes;  // "201", "409 seat_unavailable", "transport", ...
 };
 

@@ -41,8 +41,8 @@ core::Result<std::vector<core::UserId>> SqliteAccountStore::create_users_bulk(
   // One job, so one savepoint: a taken email rolls back every row this request wrote.
   core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
     ids.clear();
-    auto& user_st = c.prepare(
-        "INSERT INTO users(email, name, password_hash, role, created_at) VALUES(?1, ?2, ?3, 'user', ?4)");
+    auto& user_st =
+        c.prepare("INSERT INTO users(email, name, password_hash, role, created_at) VALUES(?1, ?2, ?3, 'user', ?4)");
     auto& session_st = c.prepare("INSERT INTO sessions(token_hash, user_id, expires_at) VALUES(?1, ?2, ?3)");
     for (const core::ProvisionedUser& u : users) {
       user_st.reset();
