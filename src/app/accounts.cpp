@@ -1,6 +1,7 @@
 #include "app/accounts.hpp"
 
 #include "app/password.hpp"
+#include "base/assert.hpp"
 #include "core/limits.hpp"
 #include "core/validate.hpp"
 
@@ -77,6 +78,59 @@ core::Result<core::User> Accounts::authenticate(std::string_view token) {
   auto user = store_.find_user(session->user_id);
   if (!user) return make_error(Code::Unauthenticated, "the token's user no longer exists");
   return *user;
+}
+
+namespace {
+
+bool provision_chars_ok(std::string_view s, bool dots_and_dashes_only) {
+  for (const char ch : s) {
+    const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+    const bool punct = ch == '.' || ch == '-' || (!dots_and_dashes_only && (ch == '_' || ch == '+'));
+    if (!alnum && !punct) return false;
+  }
+  return true;
+}
+
+core::Status validate_provision(const ProvisionRequest& r) {
+  namespace lim = core::limits;
+  if (r.count < 1 || r.count > lim::provisioned_users_per_request_max)
+    return make_error(Code::InvalidRequest, "count: 1-10000 required");
+  if (r.first < 0 || r.first > lim::provision_first_index_max)
+    return make_error(Code::InvalidRequest, "first: 0-1000000000 required");
+  if (r.email_prefix.empty() || r.email_prefix.size() > lim::provision_email_prefix_bytes_max ||
+      !provision_chars_ok(r.email_prefix, false))
+    return make_error(Code::InvalidRequest, "email_prefix: 1-64 characters of a-z 0-9 . _ + - required");
+  if (r.email_domain.empty() || r.email_domain.size() > lim::provision_email_domain_bytes_max ||
+      !provision_chars_ok(r.email_domain, true) || r.email_domain.find('.') == std::string::npos)
+    return make_error(Code::InvalidRequest, "email_domain: 1-100 characters of a-z 0-9 . - with a dot required");
+  return core::validate_person_name(r.name);
+}
+
+}  // namespace
+
+core::Result<Provisioned> Accounts::provision_users(const ProvisionRequest& request) {
+  if (auto s = validate_provision(request); !s) return s.error();
+  const std::string password_hash = hash_password(new_token());  // the secret is never kept
+  const TimeMs now = clock_.now();
+  Provisioned out;
+  out.expires_at = now + session_ttl_;
+  out.users.reserve(request.count);
+  std::vector<core::ProvisionedUser> rows;
+  rows.reserve(request.count);
+  for (uint32_t i = 0; i < request.count; ++i) {
+    std::string email = request.email_prefix + std::to_string(request.first + i) + "@" + request.email_domain;
+    if (auto s = core::validate_email(email); !s) return s.error();
+    std::string token = new_token();
+    rows.push_back(core::ProvisionedUser{email, token_hash(token)});
+    out.users.push_back(
+        ProvisionedSession{core::User{0, std::move(email), request.name, core::Role::User}, std::move(token)});
+  }
+  auto ids = store_.create_users_bulk(rows, request.name, password_hash, now, out.expires_at);
+  metrics_.count("provisions", ids.ok() ? "ok" : "rejected");
+  if (!ids) return ids.error();
+  TICKETD_ASSERT(ids->size() == out.users.size());
+  for (size_t i = 0; i < ids->size(); ++i) out.users[i].user.id = (*ids)[i];
+  return out;
 }
 
 core::Status Accounts::ensure_admin(const std::string& email, const std::string& password) {

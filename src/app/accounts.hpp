@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "app/metrics.hpp"
 #include "core/ports/account_store.hpp"
@@ -14,6 +15,26 @@ namespace ticketd::app {
 struct SessionToken {
   std::string token;
   core::UserId user_id = 0;
+  TimeMs expires_at{};
+};
+
+// A request to create many users at once (load tests, imports): emails
+// `<email_prefix><first + i>@<email_domain>` for i in [0, count).
+struct ProvisionRequest {
+  std::string email_prefix;
+  std::string email_domain;
+  int64_t first = 0;
+  uint32_t count = 0;
+  std::string name;
+};
+
+struct ProvisionedSession {
+  core::User user;
+  std::string token;
+};
+
+struct Provisioned {
+  std::vector<ProvisionedSession> users;
   TimeMs expires_at{};
 };
 
@@ -32,6 +53,10 @@ class Accounts {
   core::Status logout(std::string_view token);
   // Unauthenticated for a missing, unknown or expired token.
   core::Result<core::User> authenticate(std::string_view token);
+  // Creates the users with a session each, all or nothing. Their password is one random secret,
+  // hashed once with the normal Argon2id cost and then forgotten: nobody can log in with it, so the
+  // shared hash weakens nothing, and a batch costs one hash instead of `count`.
+  core::Result<Provisioned> provision_users(const ProvisionRequest& request);
   // Creates the administrator if no user has this email; promotes nothing silently.
   core::Status ensure_admin(const std::string& email, const std::string& password);
 

@@ -41,6 +41,13 @@ inline constexpr size_t email_bytes_max = 254;  // RFC 5321 path limit
 inline constexpr size_t password_bytes_min = 8;
 inline constexpr size_t password_bytes_max = 128;  // Argon2 cost must not scale with attacker input
 inline constexpr size_t idempotency_key_bytes_max = 255;  // as Stripe
+// Bulk provisioning (POST /v1/admin/users:bulk): one request is one transaction and one reply. 10,000
+// users is ~2 MB of rows and ~1.2 MB of JSON, a few hundred ms of work: large enough that 500,000
+// buyers take 50 requests, small enough that one request never stalls the writer for long.
+inline constexpr uint32_t provisioned_users_per_request_max = 10'000;
+inline constexpr size_t provision_email_prefix_bytes_max = 64;
+inline constexpr size_t provision_email_domain_bytes_max = 100;
+inline constexpr int64_t provision_first_index_max = 1'000'000'000;
 
 // Listing.
 inline constexpr uint32_t page_size_max = 100;

@@ -53,6 +53,35 @@ Response me(Ctx& c) {
   return json_response(200, to_json(*user));
 }
 
+// POST /v1/admin/users:bulk: administrators provision many users with a session each (load tests).
+Response provision_users(Ctx& c) {
+  auto caller = c.user();
+  if (!caller) return error_response(caller.error());
+  if (caller->role != core::Role::Admin) return error_response(403, "forbidden", "administrators only");
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto count = read_int(*body, "count", 1, core::limits::provisioned_users_per_request_max);
+  auto first = read_int(*body, "first", 0, core::limits::provision_first_index_max);
+  auto prefix = read_string(*body, "email_prefix", core::limits::provision_email_prefix_bytes_max);
+  auto domain = read_string(*body, "email_domain", core::limits::provision_email_domain_bytes_max);
+  auto name = read_string(*body, "name", core::limits::name_bytes_max);
+  if (!count) return error_response(count.error());
+  if (!first) return error_response(first.error());
+  for (auto* r : {&prefix, &domain, &name})
+    if (!*r) return error_response(r->error());
+  if (!*count || !*prefix) return error_response(400, "invalid_request", "count and email_prefix are required");
+  app::ProvisionRequest request{**prefix, domain->value_or("bulk.ticketd.invalid"), first->value_or(0),
+                                static_cast<uint32_t>(**count), name->value_or("Provisioned User")};
+  auto provisioned = c.services.accounts.provision_users(request);
+  if (!provisioned) return error_response(provisioned.error());
+  json::array users;
+  users.reserve(provisioned->users.size());
+  for (const auto& u : provisioned->users)
+    users.push_back(json::object{{"id", u.user.id}, {"email", u.user.email}, {"token", u.token}});
+  return json_response(
+      201, json::object{{"users", std::move(users)}, {"expires_at", format_rfc3339(provisioned->expires_at)}});
+}
+
 }  // namespace
 
 void add_account_routes(Router& router) {
@@ -60,6 +89,7 @@ void add_account_routes(Router& router) {
   router.add("POST", "/v1/sessions", login);
   router.add("DELETE", "/v1/sessions/current", logout);
   router.add("GET", "/v1/me", me);
+  router.add("POST", "/v1/admin/users:bulk", provision_users);
 }
 
 }  // namespace ticketd::http

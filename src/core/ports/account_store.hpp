@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "core/types.hpp"
@@ -13,6 +14,12 @@ namespace ticketd::core {
 struct StoredUser {
   User user;
   std::string password_hash;  // libsodium crypto_pwhash_str output (Argon2id)
+};
+
+// One user of a bulk provision: its email (lower-cased) and the hash of the session token issued to it.
+struct ProvisionedUser {
+  std::string email;
+  std::string token_hash;  // SHA-256 of the bearer token, hex
 };
 
 struct SessionRecord {
@@ -26,6 +33,12 @@ class AccountStore {
   // EmailTaken if the (lower-cased) email exists. Durable before it returns.
   virtual Result<User> create_user(const std::string& email, const std::string& name,
                                    const std::string& password_hash, Role role, TimeMs now) = 0;
+  // Creates every user (role User, the same name and password hash) with one session each, all or
+  // nothing: EmailTaken, and nothing created, if any email exists. Durable before it returns. Returns
+  // the ids in the order of `users`. REQUIRES: users.size() <= limits::provisioned_users_per_request_max.
+  virtual Result<std::vector<UserId>> create_users_bulk(const std::vector<ProvisionedUser>& users,
+                                                        const std::string& name, const std::string& password_hash,
+                                                        TimeMs now, TimeMs session_expires_at) = 0;
   virtual std::optional<StoredUser> find_user_by_email(const std::string& email) = 0;
   virtual std::optional<User> find_user(UserId id) = 0;
   // token_hash: SHA-256 of the bearer token, hex. The token itself is never stored.

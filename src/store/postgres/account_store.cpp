@@ -1,3 +1,4 @@
+#include "core/limits.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace ticketd::store::postgres {
@@ -20,6 +21,38 @@ core::Result<core::User> PgAccountStore::create_user(const std::string& email, c
     if (r.empty()) return make_error(Code::EmailTaken, "an account with this email exists");
     return core::User{r.int64(0, 0), email, name, role};
   }, /*idempotent=*/false);
+}
+
+core::Result<std::vector<core::UserId>> PgAccountStore::create_users_bulk(
+    const std::vector<core::ProvisionedUser>& users, const std::string& name, const std::string& password_hash,
+    TimeMs now, TimeMs session_expires_at) {
+  TICKETD_ASSERT(users.size() <= core::limits::provisioned_users_per_request_max);
+  std::vector<std::string> emails, token_hashes;
+  for (const core::ProvisionedUser& u : users) {
+    emails.push_back(u.email);
+    token_hashes.push_back(u.token_hash);
+  }
+  // One statement, so all or nothing: a taken email fails it whole (unique_violation).
+  try {
+    return with_connection(pool_, [&](Connection& c) -> core::Result<std::vector<core::UserId>> {
+      Rows r = c.query(
+          "WITH input AS (SELECT e, h, n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(e, h, n)), "
+          "ins AS (INSERT INTO users(email, name, password_hash, role, created_at) "
+          "SELECT e, $3, $4, 'user', $5 FROM input ORDER BY n RETURNING id, email), "
+          "sess AS (INSERT INTO sessions(token_hash, user_id, expires_at) "
+          "SELECT input.h, ins.id, $6 FROM ins JOIN input ON input.e = ins.email RETURNING user_id) "
+          "SELECT ins.id FROM ins JOIN input ON input.e = ins.email ORDER BY input.n",
+          {p_text_array(emails), p_text_array(token_hashes), p(name), p(password_hash), p(to_unix_ms(now)),
+           p(to_unix_ms(session_expires_at))});
+      std::vector<core::UserId> ids;
+      for (int i = 0; i < r.size(); ++i) ids.push_back(r.int64(i, 0));
+      TICKETD_ASSERT(ids.size() == users.size());
+      return ids;
+    }, /*idempotent=*/false);
+  } catch (const PgError& e) {
+    if (e.sqlstate == "23505") return make_error(Code::EmailTaken, "an account with one of these emails exists");
+    throw;
+  }
 }
 
 std::optional<core::StoredUser> PgAccountStore::find_user_by_email(const std::string& email) {

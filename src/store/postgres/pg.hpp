@@ -73,6 +73,21 @@ Param p_array(const std::vector<T>& v) {
   return s + "}";
 }
 
+// A PostgreSQL text[] literal, every element quoted and escaped.
+inline Param p_text_array(const std::vector<std::string>& v) {
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += '"';
+    for (char c : v[i]) {
+      if (c == '"' || c == '\\') s += '\\';
+      s += c;
+    }
+    s += '"';
+  }
+  return s + "}";
+}
+
 class Connection {
  public:
   explicit Connection(const std::string& url);

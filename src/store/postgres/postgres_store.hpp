@@ -35,6 +35,9 @@ class PgAccountStore final : public core::AccountStore {
   explicit PgAccountStore(Pool& pool) : pool_(pool) {}
   core::Result<core::User> create_user(const std::string& email, const std::string& name,
                                        const std::string& password_hash, core::Role role, TimeMs now) override;
+  core::Result<std::vector<core::UserId>> create_users_bulk(const std::vector<core::ProvisionedUser>& users,
+                                                            const std::string& name, const std::string& password_hash,
+                                                            TimeMs now, TimeMs session_expires_at) override;
   std::optional<core::StoredUser> find_user_by_email(const std::string& email) override;
   std::optional<core::User> find_user(core::UserId id) override;
   core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;

@@ -1,5 +1,7 @@
 #include <sqlite3.h>
 
+#include "base/assert.hpp"
+#include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace ticketd::store::sqlite {
@@ -28,6 +30,37 @@ core::Result<core::User> SqliteAccountStore::create_user(const std::string& emai
   });
   if (!s) return s.error();
   return user;
+}
+
+core::Result<std::vector<core::UserId>> SqliteAccountStore::create_users_bulk(
+    const std::vector<core::ProvisionedUser>& users, const std::string& name, const std::string& password_hash,
+    TimeMs now, TimeMs session_expires_at) {
+  TICKETD_ASSERT(users.size() <= core::limits::provisioned_users_per_request_max);
+  std::vector<core::UserId> ids;
+  ids.reserve(users.size());
+  // One job, so one savepoint: a taken email rolls back every row this request wrote.
+  core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
+    ids.clear();
+    auto& user_st =
+        c.prepare("INSERT INTO users(email, name, password_hash, role, created_at) VALUES(?1, ?2, ?3, 'user', ?4)");
+    auto& session_st = c.prepare("INSERT INTO sessions(token_hash, user_id, expires_at) VALUES(?1, ?2, ?3)");
+    for (const core::ProvisionedUser& u : users) {
+      user_st.reset();
+      user_st.bind(1, u.email).bind(2, name).bind(3, password_hash).bind(4, to_unix_ms(now));
+      const int rc = user_st.step_status();
+      if (rc == SQLITE_CONSTRAINT) return make_error(Code::EmailTaken, "an account with email " + u.email + " exists");
+      if (rc != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the users");
+      const core::UserId id = c.last_insert_rowid();
+      session_st.reset();
+      session_st.bind(1, u.token_hash).bind(2, id).bind(3, to_unix_ms(session_expires_at));
+      if (session_st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the sessions");
+      ids.push_back(id);
+    }
+    return core::ok_status();
+  });
+  if (!s) return s.error();
+  TICKETD_ASSERT(ids.size() == users.size());
+  return ids;
 }
 
 std::optional<core::StoredUser> SqliteAccountStore::find_user_by_email(const std::string& email) {

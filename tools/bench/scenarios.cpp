@@ -1,0 +1,582 @@
+#include "scenarios.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <unordered_set>
+
+namespace ticketd::bench {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using boost::beast::http::verb;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr uint32_t kProvisionBatchMax = 10'000;  // = ticketd's provisioned_users_per_request_max
+constexpr size_t kProvisionWorkers = 4;          // a bulk request hashes once, then it is all SQLite
+constexpr uint32_t kSeatsPerRow = 100;
+constexpr uint32_t kRowsPerSection = 50;
+constexpr int kQueuePollsMax = 10'000;  // one buyer never polls forever
+constexpr size_t kAuditWorkers = 16;
+
+std::optional<json::value> parse(const std::string& body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return std::nullopt;
+  return v;
+}
+
+// A 2xx body as JSON; one that is not JSON reads as null, so every field of it reads as 0 or "".
+json::value parse_or_null(const std::string& body) {
+  return parse(body).value_or(json::value(nullptr));
+}
+
+int64_t int_field(const json::value& v, const char* name) {
+  const json::value* f = v.is_object() ? v.as_object().if_contains(name) : nullptr;
+  return f && f->is_int64() ? f->as_int64() : 0;
+}
+
+std::string string_field(const json::value& v, const char* name) {
+  const json::value* f = v.is_object() ? v.as_object().if_contains(name) : nullptr;
+  return f && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+
+std::vector<uint32_t> seat_list(const json::value& v) {
+  std::vector<uint32_t> out;
+  const json::value* f = v.is_object() ? v.as_object().if_contains("seat_ids") : nullptr;
+  if (!f || !f->is_array()) return out;
+  for (const auto& s : f->as_array())
+    if (s.is_int64()) out.push_back(static_cast<uint32_t>(s.as_int64()));
+  return out;
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string seat_ids_body(const std::vector<uint32_t>& seats) {
+  json::array a;
+  for (uint32_t s : seats) a.push_back(s);
+  return json::serialize(json::object{{"seat_ids", std::move(a)}});
+}
+
+int64_t resident_bytes(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return -1;
+}
+
+double seconds_since(SteadyTime t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Setup shared by the scenarios: an administrator session, a venue, an event, buyers with sessions.
+struct Sale {
+  std::string admin_token;
+  int64_t event_id = 0;
+  uint32_t seats_total = 0;
+  std::vector<std::string> tokens;  // buyer i's bearer token
+};
+
+// Runs one setup request on a single worker; aborts the run (returns a failed Reply) on transport errors.
+Reply once(Engine& engine, const RequestSpec& spec) {
+  Reply out;
+  engine.run(1, [&](Worker& w) -> asio::awaitable<void> { out = co_await w.conn.request(spec); });
+  return out;
+}
+
+bool fail_setup(const char* what, const Reply& r) {
+  std::fprintf(stderr, "ticket-bench: %s failed: HTTP %d %s%s\n", what, r.status, r.body.substr(0, 400).c_str(),
+               r.error.c_str());
+  return false;
+}
+
+bool login_admin(const Options& o, Engine& engine, Sale& sale) {
+  const std::string body = json::serialize(json::object{{"email", o.admin_email}, {"password", o.admin_password}});
+  Reply r = once(engine, {verb::post, "/v1/sessions", body});
+  if (r.status != 201) return fail_setup("administrator login", r);
+  sale.admin_token = string_field(parse_or_null(r.body), "token");
+  return true;
+}
+
+json::object venue_body(uint32_t seats, const std::string& tag) {
+  json::array sections;
+  const uint32_t rows_total = (seats + kSeatsPerRow - 1) / kSeatsPerRow;
+  const uint32_t sections_total = (rows_total + kRowsPerSection - 1) / kRowsPerSection;
+  uint32_t placed = 0;
+  for (uint32_t s = 0; s < sections_total; ++s) {
+    json::array rows;
+    for (uint32_t r = 0; r < kRowsPerSection && placed < seats; ++r) {
+      const uint32_t n = std::min(kSeatsPerRow, seats - placed);
+      rows.push_back(json::object{{"label", "R" + std::to_string(r + 1)}, {"seats", n}});
+      placed += n;
+    }
+    // The best fifth of the sections is premium, the next two fifths standard, the rest value.
+    const char* tier = s * 5 < sections_total ? "premium" : (s * 5 < sections_total * 3 ? "standard" : "value");
+    sections.push_back(
+        json::object{{"name", "S" + std::to_string(s + 1)}, {"price_tier", tier}, {"rows", std::move(rows)}});
+  }
+  return json::object{{"name", "Bench Arena " + tag}, {"sections", std::move(sections)}};
+}
+
+bool create_event(const Options& o, Engine& engine, Sale& sale, uint32_t seats, int tickets_per_user,
+                  const std::string& tag) {
+  const std::string vbody = json::serialize(venue_body(seats, tag));
+  Reply v = once(engine, {verb::post, "/v1/venues", vbody, sale.admin_token});
+  if (v.status != 201) return fail_setup("venue creation", v);
+  const auto venue = std::optional<json::value>(parse_or_null(v.body));
+  const auto now = std::chrono::system_clock::now();
+  json::object prices{{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
+  const std::string ebody = json::serialize(json::object{{"name", "Bench " + o.scenario + " " + tag},
+                                                         {"venue_id", int_field(*venue, "id")},
+                                                         {"starts_at", rfc3339(now + std::chrono::hours(24 * 30))},
+                                                         {"on_sale_at", rfc3339(now - std::chrono::minutes(1))},
+                                                         {"currency", "USD"},
+                                                         {"prices", std::move(prices)},
+                                                         {"max_tickets_per_user", tickets_per_user}});
+  Reply e = once(engine, {verb::post, "/v1/events", ebody, sale.admin_token});
+  if (e.status != 201) return fail_setup("event creation", e);
+  sale.event_id = int_field(parse_or_null(e.body), "id");
+  sale.seats_total = static_cast<uint32_t>(int_field(*venue, "seats_total"));
+  return sale.event_id > 0 && sale.seats_total == seats;
+}
+
+// Provisions `count` buyers through POST /v1/admin/users:bulk, kProvisionBatchMax per request.
+bool provision(Engine& engine, Sale& sale, uint64_t count, const std::string& tag) {
+  TICKETD_ASSERT(count <= kBuyersMax);
+  sale.tokens.assign(count, std::string());
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> ok{true};
+  const std::string prefix = "bench-" + tag + "-";
+  engine.run(kProvisionWorkers, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t first; ok && (first = next.fetch_add(kProvisionBatchMax)) < count;) {
+      const uint64_t n = std::min<uint64_t>(kProvisionBatchMax, count - first);
+      const std::string body = json::serialize(
+          json::object{{"email_prefix", prefix}, {"first", first}, {"count", n}, {"name", "Bench Buyer"}});
+      Reply r = co_await w.call(Op::Provision, {verb::post, "/v1/admin/users:bulk", body, sale.admin_token});
+      const auto v = r.status == 201 ? parse(r.body) : std::nullopt;
+      const json::value* users = v ? v->as_object().if_contains("users") : nullptr;
+      if (!users || !users->is_array() || users->as_array().size() != n) {
+        fail_setup("bulk provisioning", r);
+        ok = false;
+        co_return;
+      }
+      for (uint64_t i = 0; i < n; ++i) sale.tokens[first + i] = string_field(users->as_array()[i], "token");
+    }
+  });
+  return ok;
+}
+
+std::string run_tag(const Options& o) {
+  return std::to_string(
+             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count() %
+             100'000'000) +
+         "-" + std::to_string(o.seed);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Audit.
+
+struct Ledger {
+  std::mutex mu;  // guards bookings
+  std::vector<Booking> bookings;
+};
+
+asio::awaitable<std::optional<json::value>> get_json(Worker& w, const std::string& target, const std::string& token) {
+  Reply r = co_await w.call(Op::Audit, {verb::get, target, {}, token});
+  if (r.status != 200) co_return std::nullopt;
+  co_return parse(r.body);
+}
+
+void audit_bookings(const Options& o, Engine& engine, const Sale& sale, const std::vector<Booking>& bookings,
+                    Outcome& out) {
+  // 1. No seat in two acknowledged bookings (what the buyers were told).
+  std::vector<uint8_t> owned(sale.seats_total, 0);
+  uint64_t doubled = 0, seats = 0;
+  for (const Booking& b : bookings)
+    for (uint32_t s : b.seats) {
+      if (s >= sale.seats_total || owned[s]++) ++doubled;
+      ++seats;
+    }
+  out.audit.push_back({"no seat in two acknowledged bookings", doubled == 0,
+                       std::to_string(bookings.size()) + " bookings, " + std::to_string(seats) + " seats, " +
+                           std::to_string(doubled) + " sold twice"});
+  // 2. Every acknowledged booking exists, is CONFIRMED and has its seats.
+  std::atomic<size_t> next{0};
+  std::atomic<uint64_t> missing{0};
+  engine.run(std::min(kAuditWorkers, std::max<size_t>(1, bookings.size())), [&](Worker& w) -> asio::awaitable<void> {
+    for (size_t i; (i = next.fetch_add(1)) < bookings.size();) {
+      const Booking& b = bookings[i];
+      auto v = co_await get_json(w, "/v1/bookings/" + std::to_string(b.id), sale.tokens[b.buyer]);
+      if (!v || string_field(*v, "status") != "CONFIRMED" || seat_list(*v) != b.seats) ++missing;
+    }
+  });
+  out.audit.push_back(
+      {"every acknowledged booking exists and is CONFIRMED", missing == 0,
+       std::to_string(missing.load()) + " of " + std::to_string(bookings.size()) + " not found as acknowledged"});
+  // 3. Sold seats in the seat map and the event's counts == seats of the acknowledged bookings.
+  std::optional<json::value> map, event;
+  engine.run(1, [&](Worker& w) -> asio::awaitable<void> {
+    map = co_await get_json(w, "/v1/events/" + std::to_string(sale.event_id) + "/seats?format=compact", "");
+    event = co_await get_json(w, "/v1/events/" + std::to_string(sale.event_id), "");
+  });
+  const std::string status = map ? string_field(*map, "status") : std::string();
+  uint64_t sold_in_map = 0, unsold_acknowledged = 0;
+  for (size_t s = 0; s < status.size(); ++s) {
+    sold_in_map += status[s] == 'S';
+    if (s < owned.size() && owned[s] && status[s] != 'S') ++unsold_acknowledged;
+  }
+  const json::value* counts = event ? event->as_object().if_contains("counts") : nullptr;
+  const int64_t sold_counted = counts ? int_field(*counts, "sold") : -1;
+  out.seats_sold = sold_in_map;
+  out.audit.push_back({"sold seats == seats of CONFIRMED bookings",
+                       status.size() == sale.seats_total && sold_in_map == seats && unsold_acknowledged == 0 &&
+                           sold_counted == static_cast<int64_t>(seats),
+                       "seat map S=" + std::to_string(sold_in_map) + ", event counts.sold=" +
+                           std::to_string(sold_counted) + ", acknowledged=" + std::to_string(seats) +
+                           ", acknowledged but not S=" + std::to_string(unsold_acknowledged)});
+  (void)o;
+}
+
+void audit_common(const Options& o, Engine& engine, Outcome& out) {
+  const Recorder all = engine.merged();
+  out.audit.push_back({"zero 5xx", all.server_errors() == 0, std::to_string(all.server_errors()) + " answers 5xx"});
+  out.audit.push_back({"every request answered", all.transport_errors() == 0,
+                       std::to_string(all.transport_errors()) + " transport failures"});
+  if (o.audit_cmd.empty()) return;
+  std::fflush(stdout);
+  const int rc = std::system(o.audit_cmd.c_str());
+  out.audit.push_back({"store audit: " + o.audit_cmd, rc == 0, "exit status " + std::to_string(rc)});
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Waiting room (issue 5's API): join, then poll until ADMITTED; returns the access token ("" on failure).
+
+asio::awaitable<std::optional<std::string>> queue_join(Worker& w, const Options& o, const Sale& sale, uint64_t buyer,
+                                                       std::optional<SteadyTime> intended) {
+  const std::string base = "/v1/events/" + std::to_string(sale.event_id) + "/queue";
+  Reply r = co_await w.call(Op::QueueJoin, {verb::post, base, "{}", sale.tokens[buyer]}, {}, intended);
+  if (!r.ok()) co_return std::nullopt;
+  auto v = parse(r.body);
+  (void)o;
+  co_return v ? std::optional<std::string>(string_field(*v, "queue_token")) : std::nullopt;
+}
+
+asio::awaitable<std::string> queue_until_admitted(Worker& w, const Options& o, const Sale& sale, uint64_t buyer,
+                                                  std::optional<SteadyTime> intended) {
+  auto token = co_await queue_join(w, o, sale, buyer, intended);
+  if (!token || token->empty()) co_return std::string();
+  const std::string target = "/v1/events/" + std::to_string(sale.event_id) + "/queue/" + *token;
+  for (int poll = 0; poll < kQueuePollsMax; ++poll) {
+    Reply r = co_await w.call(Op::QueuePoll, {verb::get, target, {}, sale.tokens[buyer]});
+    auto v = r.ok() ? parse(r.body) : std::nullopt;
+    if (!v) co_return std::string();
+    if (string_field(*v, "status") == "ADMITTED") co_return string_field(*v, "access_token");
+    int64_t wait_ms = 1'000;
+    if (!r.retry_after.empty() && r.retry_after.find_first_not_of("0123456789") == std::string::npos &&
+        r.retry_after.size() < 6)
+      wait_ms = std::stoll(r.retry_after) * 1000;
+    co_await w.sleep_until(Clock::now() +
+                           std::chrono::milliseconds(std::clamp<int64_t>(wait_ms, 50, o.queue_poll_ms_max)));
+  }
+  co_return std::string();
+}
+
+// ---------------------------------------------------------------------------------------------------
+// flash-sale
+
+struct FlashState {
+  const Options& o;
+  const Sale& sale;
+  Ledger& ledger;
+  SteadyTime load_start;
+  std::atomic<uint64_t> next_buyer{0};
+  std::atomic<uint64_t> seats_confirmed{0};
+  std::atomic<int64_t> sold_out_ns{-1};
+};
+
+std::vector<uint32_t> explicit_pick(Worker& w, uint32_t seats_total, uint32_t quantity) {
+  const uint32_t rows = (seats_total + kSeatsPerRow - 1) / kSeatsPerRow;
+  const uint32_t row = static_cast<uint32_t>(w.uniform(rows));
+  const uint32_t row_seats = std::min(kSeatsPerRow, seats_total - row * kSeatsPerRow);
+  const uint32_t q = std::min(quantity, row_seats);
+  const uint32_t start = static_cast<uint32_t>(w.uniform(row_seats - q + 1));
+  std::vector<uint32_t> seats;
+  for (uint32_t i = 0; i < q; ++i) seats.push_back(row * kSeatsPerRow + start + i);
+  return seats;
+}
+
+asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional<SteadyTime> intended) {
+  const Options& o = st.o;
+  const std::string& token = st.sale.tokens[i];
+  std::string access;
+  if (o.waiting_room) {
+    access = co_await queue_until_admitted(w, o, st.sale, i, intended);
+    if (access.empty()) co_return;
+    intended.reset();  // the hold is sent at once after admission
+  }
+  const std::string holds = "/v1/events/" + std::to_string(st.sale.event_id) + "/holds";
+  const uint32_t quantity = 1 + static_cast<uint32_t>(w.uniform(4));
+  const bool explicit_seats = w.uniform(100) < static_cast<uint64_t>(o.explicit_pct);
+  std::string body = explicit_seats ? seat_ids_body(explicit_pick(w, st.sale.seats_total, quantity))
+                                    : "{\"quantity\":" + std::to_string(quantity) + "}";
+  Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, token, {}, access},
+                            "409 seat_unavailable|409 insufficient_seats", intended);
+  if (r.status == 409 && explicit_seats) {  // the seats picked were taken: take the best left
+    body = "{\"quantity\":" + std::to_string(quantity) + "}";
+    r = co_await w.call(Op::Hold, {verb::post, holds, body, token, {}, access}, "409 insufficient_seats");
+  }
+  if (r.status != 201) co_return;
+  const std::string hold_path = "/v1/holds/" + std::to_string(int_field(parse_or_null(r.body), "id"));
+  const uint64_t roll = w.uniform(100);
+  if (roll < static_cast<uint64_t>(o.abandon_pct)) {
+    if (roll % 2 == 0) co_await w.call(Op::Release, {verb::delete_, hold_path, {}, token});
+    co_return;  // the other half walk away and let the hold expire
+  }
+  const bool declined = w.uniform(100) < static_cast<uint64_t>(o.decline_pct);
+  const std::string pay =
+      declined ? R"({"payment_method":"pm_card_chargeDeclined"})" : R"({"payment_method":"pm_card_visa"})";
+  const std::string key = "bench-" + std::to_string(i);
+  const std::string checkout_path = hold_path + "/checkout";
+  Reply c = co_await w.call(Op::Checkout, {verb::post, checkout_path, pay, token, key},
+                            declined ? "402 payment_failed|410 hold_expired" : "410 hold_expired");
+  if (c.status != 201) co_return;
+  const json::value booking = parse_or_null(c.body);
+  Booking b{int_field(booking, "id"), static_cast<uint32_t>(i), seat_list(booking)};
+  const uint64_t sold = st.seats_confirmed.fetch_add(b.seats.size()) + b.seats.size();
+  if (sold >= st.sale.seats_total) {
+    int64_t unset = -1;
+    st.sold_out_ns.compare_exchange_strong(unset, (Clock::now() - st.load_start).count());
+  }
+  std::lock_guard lock(st.ledger.mu);
+  TICKETD_ASSERT(st.ledger.bookings.size() < st.sale.seats_total);  // each booking has >= 1 seat
+  st.ledger.bookings.push_back(std::move(b));
+}
+
+std::optional<SteadyTime> intended_start(const Options& o, SteadyTime start, uint64_t i) {
+  if (o.rate_per_s <= 0) return std::nullopt;
+  return start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * static_cast<double>(i) / o.rate_per_s));
+}
+
+std::optional<Outcome> flash_sale(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, o.seats, 4, tag)) return std::nullopt;
+  const SteadyTime p0 = Clock::now();
+  if (!provision(engine, sale, o.buyers, tag)) return std::nullopt;
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  out.figures.push_back({"provision_users_per_s", static_cast<double>(o.buyers) / seconds_since(p0)});
+  Ledger ledger;
+  FlashState st{o, sale, ledger, Clock::now()};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t i; (i = st.next_buyer.fetch_add(1)) < o.buyers;) {
+      const auto intended = intended_start(o, st.load_start, i);
+      if (intended) co_await w.sleep_until(*intended);
+      co_await buyer(w, st, i, intended);
+    }
+  });
+  out.load_seconds = seconds_since(st.load_start);
+  out.load_offset_s = std::chrono::duration<double>(st.load_start - engine.start()).count();
+  if (st.sold_out_ns >= 0) out.sold_out_seconds = static_cast<double>(st.sold_out_ns) / 1e9;
+  out.figures.push_back({"buyers_per_s", static_cast<double>(o.buyers) / out.load_seconds});
+  audit_common(o, engine, out);
+  audit_bookings(o, engine, sale, ledger.bookings, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// hold-micro: holds of `seats_per_hold` random seats of a large event, for a fixed time.
+
+std::optional<Outcome> hold_micro(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, o.seats, 100, tag)) return std::nullopt;
+  if (!provision(engine, sale, o.buyers, tag)) return std::nullopt;
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  const SteadyTime start = Clock::now();
+  const SteadyTime end = start + std::chrono::seconds(o.duration_s);
+  const std::string holds = "/v1/events/" + std::to_string(sale.event_id) + "/holds";
+  std::atomic<uint64_t> sent{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    std::vector<uint32_t> seats;
+    for (;;) {
+      const uint64_t i = sent.fetch_add(1);
+      const auto intended = intended_start(o, start, i);
+      if (intended) co_await w.sleep_until(*intended);
+      if (Clock::now() >= end) co_return;
+      seats.clear();
+      while (seats.size() < o.seats_per_hold) {  // distinct random seats, all or nothing
+        const uint32_t s = static_cast<uint32_t>(w.uniform(sale.seats_total));
+        if (std::find(seats.begin(), seats.end(), s) == seats.end()) seats.push_back(s);
+      }
+      const uint64_t user = w.uniform(sale.tokens.size());
+      co_await w.call(Op::Hold, {verb::post, holds, seat_ids_body(seats), sale.tokens[user]},
+                      "409 seat_unavailable|409 ticket_limit_exceeded", intended);
+    }
+  });
+  out.load_seconds = seconds_since(start);
+  audit_common(o, engine, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// checkout-micro: hold `checkouts` single seats (untimed), then check them all out as fast as possible.
+
+std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  const uint32_t seats = static_cast<uint32_t>(std::min<uint64_t>(o.checkouts, kSeatsMax));
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, seats, 100, tag)) return std::nullopt;
+  if (!provision(engine, sale, (seats + 99) / 100, tag)) return std::nullopt;
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  std::vector<int64_t> hold_ids(seats, 0);
+  std::atomic<uint32_t> next{0};
+  const std::string holds = "/v1/events/" + std::to_string(sale.event_id) + "/holds";
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      const std::string body = "{\"seat_ids\":[" + std::to_string(s) + "]}";
+      Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, sale.tokens[s / 100]});
+      if (r.status == 201) hold_ids[s] = int_field(parse_or_null(r.body), "id");
+    }
+  });
+  Ledger ledger;
+  next = 0;
+  const SteadyTime start = Clock::now();
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      if (hold_ids[s] == 0) continue;
+      const std::string target = "/v1/holds/" + std::to_string(hold_ids[s]) + "/checkout";
+      const std::string key = "bench-" + std::to_string(s);
+      Reply r = co_await w.call(
+          Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})", sale.tokens[s / 100], key});
+      if (r.status != 201) continue;
+      const json::value b = parse_or_null(r.body);
+      std::lock_guard lock(ledger.mu);
+      ledger.bookings.push_back(Booking{int_field(b, "id"), s / 100, seat_list(b)});
+    }
+  });
+  out.load_seconds = seconds_since(start);
+  out.figures.push_back({"checkouts_per_s", static_cast<double>(ledger.bookings.size()) / out.load_seconds});
+  audit_common(o, engine, out);
+  audit_bookings(o, engine, sale, ledger.bookings, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// seatmap-read: compact seat-status reads of one event.
+
+std::optional<Outcome> seatmap_read(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, o.seats, 4, tag)) return std::nullopt;
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  const std::string target = "/v1/events/" + std::to_string(sale.event_id) + "/seats?format=compact";
+  // The first read loads the event's seats into memory: what it adds to the server's RSS, per seat.
+  const int64_t rss_before = resident_bytes(o.server_pid);
+  Reply first = once(engine, {verb::get, target});
+  const int64_t rss_after = resident_bytes(o.server_pid);
+  if (first.status != 200) return fail_setup("first seat-map read", first), std::nullopt;
+  if (rss_before > 0)
+    out.figures.push_back({"rss_bytes_per_seat_on_load",
+                           static_cast<double>(rss_after - rss_before) / static_cast<double>(sale.seats_total)});
+  const SteadyTime start = Clock::now();
+  const SteadyTime end = start + std::chrono::seconds(o.duration_s);
+  std::atomic<uint64_t> sent{0}, short_maps{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (;;) {
+      const auto intended = intended_start(o, start, sent.fetch_add(1));
+      if (intended) co_await w.sleep_until(*intended);
+      if (Clock::now() >= end) co_return;
+      Reply r = co_await w.call(Op::SeatMap, {verb::get, target}, {}, intended);
+      if (r.status == 200 && r.body.size() < sale.seats_total) ++short_maps;
+    }
+  });
+  out.load_seconds = seconds_since(start);
+  out.audit.push_back({"every seat map has every seat", short_maps == 0, std::to_string(short_maps.load()) + " short"});
+  audit_common(o, engine, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// queue: every buyer joins the waiting room, then random buyers poll their place for a fixed time.
+
+std::optional<Outcome> queue_scenario(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, o.seats, 4, tag)) return std::nullopt;
+  if (!provision(engine, sale, o.buyers, tag)) return std::nullopt;
+  const std::string base = "/v1/events/" + std::to_string(sale.event_id) + "/queue";
+  Reply probe = once(engine, {verb::post, base, "{}", sale.tokens[0]});
+  if (probe.status == 404 || probe.status == 405) {
+    std::fprintf(stderr,
+                 "ticket-bench: this ticketd has no waiting room (POST %s answered %d): the queue scenario needs "
+                 "issue 5's /v1/events/{id}/queue API\n",
+                 base.c_str(), probe.status);
+    return std::nullopt;
+  }
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  std::vector<std::string> queue_tokens(o.buyers);
+  if (auto v = probe.ok() ? parse(probe.body) : std::nullopt) queue_tokens[0] = string_field(*v, "queue_token");
+  const int64_t rss_before = resident_bytes(o.server_pid);
+  std::atomic<uint64_t> next{1};
+  SteadyTime start = Clock::now();
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t i; (i = next.fetch_add(1)) < o.buyers;) {
+      auto t = co_await queue_join(w, o, sale, i, intended_start(o, start, i - 1));
+      if (t) queue_tokens[i] = *t;
+    }
+  });
+  const double join_seconds = seconds_since(start);
+  out.figures.push_back({"queue_joins_per_s", static_cast<double>(o.buyers) / join_seconds});
+  if (rss_before > 0)
+    out.figures.push_back(
+        {"rss_bytes_per_waiting_user",
+         static_cast<double>(resident_bytes(o.server_pid) - rss_before) / static_cast<double>(o.buyers)});
+  start = Clock::now();
+  const SteadyTime end = start + std::chrono::seconds(o.duration_s);
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    while (Clock::now() < end) {
+      const uint64_t i = w.uniform(o.buyers);
+      co_await w.call(Op::QueuePoll, {verb::get, base + "/" + queue_tokens[i], {}, sale.tokens[i]});
+    }
+  });
+  out.load_seconds = seconds_since(start) + join_seconds;
+  audit_common(o, engine, out);
+  return out;
+}
+
+}  // namespace
+
+bool Outcome::audit_ok() const {
+  for (const Check& c : audit)
+    if (!c.ok) return false;
+  return !audit.empty();
+}
+
+std::optional<Outcome> run_scenario(const Options& o, Engine& engine) {
+  if (o.scenario == "flash-sale") return flash_sale(o, engine);
+  if (o.scenario == "hold-micro") return hold_micro(o, engine);
+  if (o.scenario == "checkout-micro") return checkout_micro(o, engine);
+  if (o.scenario == "seatmap-read") return seatmap_read(o, engine);
+  if (o.scenario == "queue") return queue_scenario(o, engine);
+  std::fprintf(stderr, "ticket-bench: unknown scenario %s\n", o.scenario.c_str());
+  return std::nullopt;
+}
+
+}  // namespace ticketd::bench
