@@ -48,7 +48,7 @@ class Sales {
   static constexpr size_t kCheckoutsInflightMax = 10'000;  // beyond: 503, never an unbounded map
 
   Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-        Millis hold_ttl, Metrics& metrics);
+        Millis hold_ttl, Metrics& metrics, Millis expiry_notice_lead = Millis(0));
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
@@ -77,6 +77,7 @@ class Sales {
   core::PaymentGateway& gateway_;
   const Clock& clock_;
   Millis hold_ttl_;
+  Millis expiry_notice_lead_;  // 0: no hold_expiring notices
   Metrics& metrics_;
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;

@@ -19,6 +19,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_account_routes(*router_);
   add_catalog_routes(*router_);
   add_sales_routes(*router_);
+  add_notification_routes(*router_);
 }
 
 Api::~Api() = default;

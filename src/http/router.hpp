@@ -52,5 +52,6 @@ class Router {
 void add_account_routes(Router& router);
 void add_catalog_routes(Router& router);
 void add_sales_routes(Router& router);
+void add_notification_routes(Router& router);
 
 }  // namespace ticketd::http

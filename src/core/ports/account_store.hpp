@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "core/notification.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -32,6 +33,9 @@ class AccountStore {
   virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
   virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
   virtual Status delete_session(const std::string& token_hash) = 0;
+  // Notification choices (defaults when none were stored). Durable before set_ returns.
+  virtual NotifyPrefs notify_prefs(UserId user) = 0;
+  virtual Status set_notify_prefs(UserId user, const NotifyPrefs& prefs) = 0;
 };
 
 }  // namespace ticketd::core

@@ -23,6 +23,9 @@ struct HoldRequest {
   std::vector<SeatId> seats;                // explicit seats, or
   std::optional<BestAvailableRequest> best; // best available
   Millis ttl{600'000};
+  // > 0: the outbox also gets a hold_expiring notice (for users who opted in), due this long before
+  // the hold lapses, written in the hold's own transaction.
+  Millis expiry_notice_lead{0};
 };
 
 // What a checkout's (user, Idempotency-Key) names, as stored: its booking and its payment.
