@@ -348,9 +348,11 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: --notify-backoff-cap-ms must be at least --notify-backoff-base-ms\n";
     return 2;
   }
-  if (cfg.notify_lease_ms < std::max(cfg.smtp_timeout_ms, cfg.webhook_timeout_ms) * 2) {
+  const int64_t delivery_timeout_ms = std::max(cfg.smtp_url.empty() ? 0 : cfg.smtp_timeout_ms,
+                                               cfg.webhook_url.empty() ? 0 : cfg.webhook_timeout_ms);
+  if (cfg.notify_lease_ms < delivery_timeout_ms * 2) {
     // A lease shorter than a delivery could lapse mid-delivery and let a second node deliver too.
-    std::cerr << "ticketd: --notify-lease-ms must be at least twice the SMTP and webhook timeouts\n";
+    std::cerr << "ticketd: --notify-lease-ms must be at least twice the timeout of each configured channel\n";
     return 2;
   }
   app::NotifyConfig notify_cfg;
