@@ -46,11 +46,15 @@ size_t Notifications::deliver_due() {
     if (const size_t n = outbox_.prune(now - config_.retention, kPruneRowsPerPassMax))
       metrics_.count("notifications", "pruned");
   }
+  const TimeMs claimed_at = now;
   const auto rows = outbox_.claim(config_.owner, channel_names_, now, config_.lease, config_.batch_max);
   size_t done = 0;
   for (const core::OutboxRow& row : rows) {
-    if (stopping_) break;  // the rest stay leased and lapse back to the pool (or are freed at restart)
     now = clock_.now();
+    // A delivery started in the first half of the lease ends (by the channel's timeout, at most half
+    // the lease: main() checks) before the lease lapses, so no other node can be delivering it too.
+    // The rest stay leased and lapse back to the pool (or are freed at an embedded restart).
+    if (stopping_ || now - claimed_at >= config_.lease / 2) break;
     Resolved r = resolve(row, now);
     if (!r.notification) {
       (void)outbox_.mark_skipped(row.id, r.skip_reason);
