@@ -66,6 +66,7 @@ struct ServeConfig {
   std::string smtp_password;
   std::string mail_from = "ticketd <tickets@ticketd.local>";
   std::string mail_dir;
+  std::string smtp_ca_file;
   int64_t smtp_timeout_ms = 15'000;
   std::string webhook_url;
   std::string webhook_secret;
@@ -243,7 +244,8 @@ core::Result<ChannelWiring> wire_channels(const ServeConfig& cfg, const std::str
   if (!cfg.smtp_url.empty() && !cfg.mail_dir.empty())
     return core::make_error(core::Code::InvalidRequest, "--smtp-url and --mail-dir are exclusive: choose one");
   if (!cfg.smtp_url.empty()) {
-    notify::SmtpConfig smtp{cfg.smtp_url, cfg.smtp_user, cfg.smtp_password, cfg.mail_from, Millis(cfg.smtp_timeout_ms)};
+    notify::SmtpConfig smtp{cfg.smtp_url, cfg.smtp_user, cfg.smtp_password, cfg.mail_from, Millis(cfg.smtp_timeout_ms),
+                            cfg.smtp_ca_file};
     if (auto s = notify::validate_smtp_config(smtp); !s) return s.error();
     w.owned.push_back(std::make_unique<notify::SmtpChannel>(smtp));
     // The URL may carry credentials; only its scheme and host part are worth a log line.
@@ -527,6 +529,8 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--smtp-user", cfg.smtp_user, "SMTP user name")->envname("TICKETD_SMTP_USER");
   serve_cmd->add_option("--smtp-password", cfg.smtp_password, "SMTP password (prefer the env var)")
       ->envname("TICKETD_SMTP_PASSWORD");
+  serve_cmd->add_option("--smtp-ca-file", cfg.smtp_ca_file, "PEM CA bundle for the SMTP server's certificate")
+      ->envname("TICKETD_SMTP_CA_FILE");
   serve_cmd->add_option("--smtp-timeout-ms", cfg.smtp_timeout_ms, "timeout of one SMTP delivery")
       ->envname("TICKETD_SMTP_TIMEOUT_MS")->check(CLI::Range(100, 120'000));
   serve_cmd->add_option("--mail-from", cfg.mail_from, "sender of notification emails: 'Name <addr@domain>'")

@@ -75,6 +75,7 @@ core::Status SmtpChannel::deliver(const core::Notification& n) {
   Upload up{&message};
   curl_easy_setopt(c, CURLOPT_URL, curl_url_.c_str());
   if (require_tls_) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!config_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, config_.ca_file.c_str());
   if (!config_.user.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, config_.user.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, config_.password.c_str());

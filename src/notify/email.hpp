@@ -25,6 +25,7 @@ struct SmtpConfig {
   std::string password;
   std::string from = "ticketd <tickets@ticketd.local>";
   Millis timeout{15'000};
+  std::string ca_file;  // PEM bundle to verify the server's certificate with, instead of the system's
 };
 
 // Checks the URL scheme and the sender; InvalidRequest naming the problem.

@@ -11,13 +11,17 @@ import email.policy
 import hashlib
 import hmac
 import json
+import ssl
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from api_support import free_port
 
@@ -56,13 +60,36 @@ class Mail:
 
 
 class SmtpSink:
-    """An aiosmtpd server on 127.0.0.1:<free port> that keeps every message it accepts."""
+    """An aiosmtpd server on 127.0.0.1:<free port> that keeps every message it accepts.
 
-    def __init__(self) -> None:
+    With `tls_dir`, it requires STARTTLS (a self-signed certificate for 127.0.0.1 made there with openssl;
+    `ca_file` is what the client must trust) and, with `credentials`, AUTH PLAIN/LOGIN before any mail.
+    """
+
+    def __init__(self, tls_dir: Path | None = None, credentials: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self._lock = threading.Lock()
         self._mails: list[Mail] = []
+        self.logins: list[tuple[str, bool]] = []  # (user, accepted) per AUTH attempt
+        self.ca_file: str | None = None
         sink = self
+        kwargs: dict[str, Any] = {}
+        if tls_dir is not None:
+            cert, key = tls_dir / "smtp-cert.pem", tls_dir / "smtp-key.pem"
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True, timeout=60)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            kwargs.update(tls_context=context, require_starttls=True)
+            self.ca_file = str(cert)
+        if credentials is not None:
+            def authenticate(server, session, envelope, mechanism, auth_data):
+                ok = isinstance(auth_data, LoginPassword) and \
+                    (auth_data.login.decode(), auth_data.password.decode()) == credentials
+                sink.logins.append((auth_data.login.decode() if isinstance(auth_data, LoginPassword) else "?", ok))
+                return AuthResult(success=ok)
+            kwargs.update(authenticator=authenticate, auth_required=True, auth_require_tls=tls_dir is not None)
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
@@ -71,11 +98,12 @@ class SmtpSink:
                     sink._mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), msg))
                 return "250 OK"
 
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtp+starttls" if self.ca_file else "smtp"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> "SmtpSink":
         self._controller.start()

@@ -113,6 +113,34 @@ def test_confirmation_cancellation_and_decline_reach_a_real_smtp_server(tmp_path
             stop_server(server)
 
 
+def test_starttls_with_authentication_delivers_and_a_wrong_password_retries(tmp_path: Path) -> None:
+    with SmtpSink(tls_dir=tmp_path, credentials=("ticketd-mailer", "s3cret-pass")) as sink:
+        env = notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_SMTP_CA_FILE=sink.ca_file, TICKETD_MAIL_FROM=SENDER,
+                         TICKETD_SMTP_USER="ticketd-mailer", TICKETD_SMTP_PASSWORD="wrong-pass")
+        assert sink.url.startswith("smtp+starttls://")
+        server = start_server(tmp_path, "tls-wrong", env)
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            user = new_user(server)
+            expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [0]), 201)["id"]), 201)
+            wait_until(lambda: metric(server, "ticketd_notifications_total", 'result="retried"') >= 2,
+                       what="retries after refused logins")
+            assert ("ticketd-mailer", False) in sink.logins and sink.mails(user.email) == []
+        finally:
+            stop_server(server)
+        # The operator fixes the password and restarts: the pending confirmation goes out over TLS.
+        env["TICKETD_SMTP_PASSWORD"] = "s3cret-pass"
+        server.extra_env = env
+        server.start()
+        try:
+            mail = wait_until(lambda: sink.mails(user.email), what="the confirmation over STARTTLS")[0]
+            assert ("ticketd-mailer", True) in sink.logins
+            assert "Section Floor, row A, seat 1" in mail.part("text/plain")
+        finally:
+            stop_server(server)
+
+
 def test_a_user_who_turned_email_off_gets_no_email(tmp_path: Path) -> None:
     with SmtpSink() as sink:
         server = start_server(tmp_path, "optout", notify_env(TICKETD_SMTP_URL=sink.url))
