@@ -60,7 +60,8 @@ struct ServeConfig {
   int64_t stripe_timeout_ms = 10'000;
   int stripe_attempts_max = 4;
   // Notifications. Email: SMTP when --smtp-url is set, else a mail directory when --mail-dir is set,
-  // else none (email rows are marked SKIPPED). Webhook (SMS): when --notify-webhook-url is set.
+  // else none (this node leaves email rows to nodes that have it; unclaimed, they expire after the
+  // retention period). Webhook (SMS): when --notify-webhook-url is set.
   std::string smtp_url;
   std::string smtp_user;
   std::string smtp_password;
