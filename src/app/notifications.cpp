@@ -26,8 +26,14 @@ std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vecto
 Notifications::Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog,
                              core::AccountStore& accounts, std::vector<core::NotificationChannel*> channels,
                              const Clock& clock, NotifyConfig config, Metrics& metrics)
-    : outbox_(outbox), ledger_(ledger), catalog_(catalog), accounts_(accounts), clock_(clock),
-      config_(std::move(config)), metrics_(metrics), rng_(config_.seed) {
+    : outbox_(outbox),
+      ledger_(ledger),
+      catalog_(catalog),
+      accounts_(accounts),
+      clock_(clock),
+      config_(std::move(config)),
+      metrics_(metrics),
+      rng_(config_.seed) {
   TICKETD_ASSERT(config_.batch_max >= 1 && config_.batch_max <= kNotifyBatchMax);
   TICKETD_ASSERT(config_.retry.attempts_max >= 1 && config_.retry.attempts_max <= core::kNotifyAttemptsMaxLimit);
   TICKETD_ASSERT(!config_.owner.empty());
@@ -155,7 +161,9 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   return out;
 }
 
-core::NotifyPrefs Notifications::prefs(core::UserId user) { return accounts_.notify_prefs(user); }
+core::NotifyPrefs Notifications::prefs(core::UserId user) {
+  return accounts_.notify_prefs(user);
+}
 
 core::Result<core::NotifyPrefs> Notifications::update_prefs(core::UserId user, const PrefsPatch& patch) {
   core::NotifyPrefs p = accounts_.notify_prefs(user);

@@ -30,13 +30,13 @@ namespace ticketd::app {
 
 struct NotifyConfig {
   core::RetryPolicy retry;
-  Millis lease{30'000};          // a claimed row is this node's for this long; must outlast one delivery
-  uint32_t batch_max = 16;       // rows claimed per pass
+  Millis lease{30'000};                // a claimed row is this node's for this long; must outlast one delivery
+  uint32_t batch_max = 16;             // rows claimed per pass
   Millis retention{7 * 86'400'000LL};  // SENT and SKIPPED rows are deleted after this
-  std::string owner;             // this node's name in leases (unique per process)
-  uint64_t seed = 0;             // of the retry jitter
+  std::string owner;                   // this node's name in leases (unique per process)
+  uint64_t seed = 0;                   // of the retry jitter
 };
-inline constexpr uint32_t kNotifyBatchMax = 1000;     // bound on the configurable batch
+inline constexpr uint32_t kNotifyBatchMax = 1000;       // bound on the configurable batch
 inline constexpr uint32_t kPruneRowsPerPassMax = 1000;  // a backlog is deleted in small transactions
 
 struct PrefsPatch {

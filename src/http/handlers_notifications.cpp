@@ -39,7 +39,8 @@ json::object row_json(const core::OutboxRow& r) {
 core::Result<std::optional<bool>> read_bool(const json::object& o, const char* field) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_null()) return std::optional<bool>();
-  if (!it->value().is_bool()) return core::make_error(Code::InvalidRequest, std::string(field) + ": must be true or false");
+  if (!it->value().is_bool())
+    return core::make_error(Code::InvalidRequest, std::string(field) + ": must be true or false");
   return std::optional<bool>(it->value().as_bool());
 }
 

@@ -43,7 +43,8 @@ size_t read_upload(char* buffer, size_t size, size_t n, void* user) {
 
 core::Status validate_smtp_config(const SmtpConfig& c) {
   const bool scheme_ok = c.url.starts_with("smtp://") || c.url.starts_with("smtps://") || c.url.starts_with(kStartTls);
-  if (!scheme_ok) return make_error(Code::InvalidRequest, "--smtp-url must start with smtp://, smtp+starttls:// or smtps://");
+  if (!scheme_ok)
+    return make_error(Code::InvalidRequest, "--smtp-url must start with smtp://, smtp+starttls:// or smtps://");
   const std::string addr = bare_address(c.from);
   if (addr.find('@') == std::string::npos || addr.find_first_of("\r\n ") != std::string::npos)
     return make_error(Code::InvalidRequest, "--mail-from must contain an address (name <user@domain> or user@domain)");
@@ -71,7 +72,7 @@ core::Status SmtpChannel::deliver(const core::Notification& n) {
   const std::string mail_from = "<" + bare_address(config_.from) + ">";
   const std::string rcpt = "<" + n.email + ">";
   std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> rcpts(curl_slist_append(nullptr, rcpt.c_str()),
-                                                                     curl_slist_free_all);
+                                                                    curl_slist_free_all);
   Upload up{&message};
   curl_easy_setopt(c, CURLOPT_URL, curl_url_.c_str());
   if (require_tls_) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));

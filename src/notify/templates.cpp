@@ -45,9 +45,8 @@ std::string lead_of(const core::Notification& n) {
       return "Your booking #" + std::to_string(n.booking_id) + " is cancelled. " + amount +
              " is refunded to your payment method.";
     case core::NoticeKind::PaymentFailed:
-      return "The payment of " + amount + " for booking #" + std::to_string(n.booking_id) +
-             " did not go through" + (n.reason.empty() ? std::string(".") : ": " + n.reason + ".") +
-             " The seats below are not yours.";
+      return "The payment of " + amount + " for booking #" + std::to_string(n.booking_id) + " did not go through" +
+             (n.reason.empty() ? std::string(".") : ": " + n.reason + ".") + " The seats below are not yours.";
     case core::NoticeKind::HoldExpiring:
       return "The seats below (" + amount + ") are held for you until " + when(n.hold_expires_at) +
              ". Check out before then to keep them.";
@@ -62,12 +61,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -79,7 +89,8 @@ std::string base64(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 2 < bytes.size(); i += 3) {
-    const uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
+    const uint32_t v =
+        (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
     out += kAlphabet[v >> 18];
     out += kAlphabet[(v >> 12) & 63];
     out += kAlphabet[(v >> 6) & 63];
@@ -121,7 +132,9 @@ std::string rfc5322_date(TimeMs t) {
   return buf;
 }
 
-std::string idempotency_key(core::OutboxId id) { return "ticketd-notification-" + std::to_string(id); }
+std::string idempotency_key(core::OutboxId id) {
+  return "ticketd-notification-" + std::to_string(id);
+}
 
 std::string bare_address(std::string_view from) {
   const auto open = from.rfind('<');

@@ -42,6 +42,6 @@ std::string bare_address(std::string_view from);
 std::string base64(std::string_view bytes);
 std::string html_escape(std::string_view text);
 std::string header_value(std::string_view text);  // CR/LF removed; RFC 2047-encoded if not ASCII
-std::string rfc5322_date(TimeMs t);                // "Sat, 28 Nov 2026 04:30:00 +0000"
+std::string rfc5322_date(TimeMs t);               // "Sat, 28 Nov 2026 04:30:00 +0000"
 
 }  // namespace ticketd::notify

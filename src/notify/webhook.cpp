@@ -19,18 +19,18 @@ std::string webhook_body(const core::Notification& n) {
   json::array seats;
   for (const core::SeatLabel& s : n.seats)
     seats.push_back(json::object{{"section", s.section}, {"row", s.row}, {"number", s.number}});
-  json::object o{{"id", n.outbox_id},
-                 {"idempotency_key", idempotency_key(n.outbox_id)},
-                 {"kind", core::to_string(n.kind)},
-                 {"created_at", format_rfc3339(n.created_at)},
-                 {"to", json::object{{"name", n.user_name}, {"email", n.email}, {"phone", n.phone}}},
-                 {"event", json::object{{"name", n.event_name},
-                                        {"venue", n.venue_name},
-                                        {"starts_at", format_rfc3339(n.event_starts_at)}}},
-                 {"seats", std::move(seats)},
-                 {"amount", n.amount},
-                 {"currency", n.currency},
-                 {"text", render_sms(n)}};
+  json::object o{
+      {"id", n.outbox_id},
+      {"idempotency_key", idempotency_key(n.outbox_id)},
+      {"kind", core::to_string(n.kind)},
+      {"created_at", format_rfc3339(n.created_at)},
+      {"to", json::object{{"name", n.user_name}, {"email", n.email}, {"phone", n.phone}}},
+      {"event",
+       json::object{{"name", n.event_name}, {"venue", n.venue_name}, {"starts_at", format_rfc3339(n.event_starts_at)}}},
+      {"seats", std::move(seats)},
+      {"amount", n.amount},
+      {"currency", n.currency},
+      {"text", render_sms(n)}};
   if (n.booking_id) o["booking_id"] = n.booking_id;
   if (n.hold_id) o["hold_id"] = n.hold_id;
   if (n.kind == core::NoticeKind::HoldExpiring) o["hold_expires_at"] = format_rfc3339(n.hold_expires_at);
@@ -56,7 +56,8 @@ namespace {
 size_t keep_some(char* data, size_t size, size_t n, void* user) {
   auto* out = static_cast<std::string*>(user);
   const size_t bytes = size * n;
-  if (out->size() < kWebhookResponseBytesMax) out->append(data, std::min(bytes, kWebhookResponseBytesMax - out->size()));
+  if (out->size() < kWebhookResponseBytesMax)
+    out->append(data, std::min(bytes, kWebhookResponseBytesMax - out->size()));
   return bytes;
 }
 }  // namespace
@@ -68,8 +69,8 @@ WebhookChannel::WebhookChannel(WebhookConfig config) : config_(std::move(config)
 
 core::Status WebhookChannel::deliver(const core::Notification& n) {
   const std::string body = webhook_body(n);
-  const int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+  const int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
   if (!curl) return make_error(Code::Unavailable, "curl_easy_init failed");
   struct curl_slist* headers = nullptr;

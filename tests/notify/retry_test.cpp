@@ -36,7 +36,7 @@ TEST(RetryDelay, StaysWithinHalfToFullStepForAnyJitter) {
 }
 
 TEST(RetryDelay, IsCappedAndNeverOverflowsAfterManyFailures) {
-  EXPECT_EQ(retry_delay(kPolicy, 7, 0), Millis(30'000));   // 64 s step capped at 60 s
+  EXPECT_EQ(retry_delay(kPolicy, 7, 0), Millis(30'000));  // 64 s step capped at 60 s
   EXPECT_EQ(retry_delay(kPolicy, 100, 0), Millis(30'000));
   EXPECT_LE(retry_delay(kPolicy, 1'000'000, UINT64_MAX), Millis(60'000));
 }
@@ -55,10 +55,10 @@ TEST(Phone, AcceptsE164AndEmptyOnly) {
   EXPECT_TRUE(valid_phone(""));
   EXPECT_TRUE(valid_phone("+4915112345678"));
   EXPECT_TRUE(valid_phone("+12025550123"));
-  EXPECT_TRUE(valid_phone("+12345678"));          // 8 digits: the shortest
-  EXPECT_FALSE(valid_phone("+1234567"));          // 7 digits
-  EXPECT_TRUE(valid_phone("+123456789012345"));   // 15 digits: the longest
-  EXPECT_FALSE(valid_phone("+1234567890123456")); // 16
+  EXPECT_TRUE(valid_phone("+12345678"));           // 8 digits: the shortest
+  EXPECT_FALSE(valid_phone("+1234567"));           // 7 digits
+  EXPECT_TRUE(valid_phone("+123456789012345"));    // 15 digits: the longest
+  EXPECT_FALSE(valid_phone("+1234567890123456"));  // 16
   EXPECT_FALSE(valid_phone("4915112345678"));
   EXPECT_FALSE(valid_phone("+0915112345678"));
   EXPECT_FALSE(valid_phone("+49 151 12345678"));

@@ -83,8 +83,8 @@ TEST(EmailTemplate, EscapesNamesInHtml) {
 TEST(Mime, IsMultipartAlternativeWithBothPartsAndTheIdempotencyKey) {
   const Notification n = confirmed();
   const EmailContent e = render_email(n);
-  const std::string m = build_mime({"ticketd <tickets@example.com>", n.email, "<ticketd-notification-42@ticketd>",
-                                    n.created_at}, e, n.outbox_id);
+  const std::string m = build_mime(
+      {"ticketd <tickets@example.com>", n.email, "<ticketd-notification-42@ticketd>", n.created_at}, e, n.outbox_id);
   EXPECT_NE(m.find("From: ticketd <tickets@example.com>\r\n"), std::string::npos);
   EXPECT_NE(m.find("To: ann@example.com\r\n"), std::string::npos);
   EXPECT_NE(m.find("Subject: Booking #7 confirmed: Demo Night\r\n"), std::string::npos);
@@ -122,7 +122,9 @@ TEST(Base64, MatchesRfc4648Vectors) {
   EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
 }
 
-TEST(Mime, DateIsRfc5322) { EXPECT_EQ(rfc5322_date(from_unix_ms(0)), "Thu, 01 Jan 1970 00:00:00 +0000"); }
+TEST(Mime, DateIsRfc5322) {
+  EXPECT_EQ(rfc5322_date(from_unix_ms(0)), "Thu, 01 Jan 1970 00:00:00 +0000");
+}
 
 TEST(Sms, NamesSeatsAndAmountWithinTheLimit) {
   const std::string s = render_sms(confirmed());

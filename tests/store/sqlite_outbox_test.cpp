@@ -1,7 +1,6 @@
 // The embedded outbox against a real SQLite file: every change that must be announced writes its
 // rows in its own commit (one per channel the user chose), and claims lease rows to one owner.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -52,11 +51,12 @@ struct Fixture {
     return accounts.create_user(email, "U", "hash", Role::User, clock.now())->id;
   }
   Hold hold(UserId u, std::vector<SeatId> seats, Millis lead = Millis(0)) {
-    return *ledger.hold_seats(event, venue->layout, HoldRequest{u, std::move(seats), std::nullopt, Millis(600'000), lead},
-                              clock.now());
+    return *ledger.hold_seats(event, venue->layout,
+                              HoldRequest{u, std::move(seats), std::nullopt, Millis(600'000), lead}, clock.now());
   }
   Settlement pay(UserId u, const Hold& h, PaymentOutcome::Kind kind) {
-    auto rec = ledger.begin_checkout(h.id, u, CheckoutStart{"k" + std::to_string(h.id), 1000, "EUR", "pm"}, clock.now());
+    auto rec =
+        ledger.begin_checkout(h.id, u, CheckoutStart{"k" + std::to_string(h.id), 1000, "EUR", "pm"}, clock.now());
     EXPECT_TRUE(rec.ok());
     return *ledger.settle_payment(rec->booking_id, PaymentOutcome{kind, "pi", "generic_decline", "declined", ""},
                                   clock.now());

@@ -24,8 +24,13 @@ void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, cor
       "WHERE ((ch.name = 'email' AND coalesce(n.email_on, 1) = 1) "
       "    OR (ch.name = 'webhook' AND coalesce(n.sms_on, 0) = 1 AND coalesce(n.phone, '') <> '')) "
       "AND (?1 <> 'hold_expiring' OR coalesce(n.hold_expiry_on, 0) = 1)");
-  st.bind(1, core::to_string(kind)).bind(2, user).bind(3, event).bind(4, booking).bind(5, hold)
-      .bind(6, to_unix_ms(now)).bind(7, to_unix_ms(due));
+  st.bind(1, core::to_string(kind))
+      .bind(2, user)
+      .bind(3, event)
+      .bind(4, booking)
+      .bind(5, hold)
+      .bind(6, to_unix_ms(now))
+      .bind(7, to_unix_ms(due));
   const int rc = st.step_status();
   TICKETD_ASSERT(rc == SQLITE_DONE);
 }
@@ -71,34 +76,45 @@ std::vector<core::OutboxRow> SqliteOutbox::claim(const std::string& owner, const
     // Polled every few hundred ms: an idle server answers from a read connection and never queues a
     // write (or an fsync) for nothing.
     auto r = db_.readers().acquire();
-    auto& due = r->prepare("SELECT 1 FROM outbox WHERE status = 'PENDING' AND due_at <= ?1 AND lease_until <= ?1 "
-                           "AND ((channel = 'email' AND ?2) OR (channel = 'webhook' AND ?3)) LIMIT 1");
+    auto& due = r->prepare(
+        "SELECT 1 FROM outbox WHERE status = 'PENDING' AND due_at <= ?1 AND lease_until <= ?1 "
+        "AND ((channel = 'email' AND ?2) OR (channel = 'webhook' AND ?3)) LIMIT 1");
     due.bind(1, to_unix_ms(now)).bind(2, email ? 1 : 0).bind(3, webhook ? 1 : 0);
     const bool any = due.step();
     due.reset();
     if (!any) return out;
   }
   must_ok(db_.writer().run([&](Connection& c) -> core::Status {
-    static const std::string sql = std::string(
-        "UPDATE outbox SET lease_until = ?2, lease_owner = ?3 WHERE id IN (SELECT id FROM outbox "
-        "WHERE status = 'PENDING' AND due_at <= ?1 AND lease_until <= ?1 "
-        "AND ((channel = 'email' AND ?5) OR (channel = 'webhook' AND ?6)) ORDER BY due_at, id LIMIT ?4) RETURNING ") +
+    static const std::string sql =
+        std::string(
+            "UPDATE outbox SET lease_until = ?2, lease_owner = ?3 WHERE id IN (SELECT id FROM outbox "
+            "WHERE status = 'PENDING' AND due_at <= ?1 AND lease_until <= ?1 "
+            "AND ((channel = 'email' AND ?5) OR (channel = 'webhook' AND ?6)) ORDER BY due_at, id LIMIT ?4) "
+            "RETURNING ") +
         kRowColumns;
     auto& st = c.prepare(sql.c_str());
-    st.bind(1, to_unix_ms(now)).bind(2, to_unix_ms(now + lease)).bind(3, owner).bind(4, limit).bind(5, email ? 1 : 0)
+    st.bind(1, to_unix_ms(now))
+        .bind(2, to_unix_ms(now + lease))
+        .bind(3, owner)
+        .bind(4, limit)
+        .bind(5, email ? 1 : 0)
         .bind(6, webhook ? 1 : 0);
     while (st.step()) out.push_back(row_from(st));
     return core::ok_status();
   }));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.due_at < b.due_at || (a.due_at == b.due_at && a.id < b.id); });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.due_at < b.due_at || (a.due_at == b.due_at && a.id < b.id); });
   return out;
 }
 
 core::Status SqliteOutbox::mark_sent(core::OutboxId id, TimeMs now) {
   return db_.writer().run([&](Connection& c) {
-    c.prepare("UPDATE outbox SET status = 'SENT', attempts = attempts + 1, sent_at = ?2, lease_until = 0, "
-              "last_error = '' WHERE id = ?1 AND status = 'PENDING'")
-        .bind(1, id).bind(2, to_unix_ms(now)).step_status();
+    c.prepare(
+         "UPDATE outbox SET status = 'SENT', attempts = attempts + 1, sent_at = ?2, lease_until = 0, "
+         "last_error = '' WHERE id = ?1 AND status = 'PENDING'")
+        .bind(1, id)
+        .bind(2, to_unix_ms(now))
+        .step_status();
     return core::ok_status();
   });
 }
@@ -110,7 +126,10 @@ core::Status SqliteOutbox::mark_failed(core::OutboxId id, const std::string& own
         "UPDATE outbox SET attempts = attempts + 1, last_error = ?3, lease_until = 0, "
         "status = CASE WHEN ?4 THEN 'PENDING' ELSE 'DEAD' END, due_at = CASE WHEN ?4 THEN ?5 ELSE due_at END "
         "WHERE id = ?1 AND status = 'PENDING' AND lease_owner = ?2");
-    st.bind(1, id).bind(2, owner).bind(3, error.substr(0, kErrorBytesMax)).bind(4, next_due ? 1 : 0)
+    st.bind(1, id)
+        .bind(2, owner)
+        .bind(3, error.substr(0, kErrorBytesMax))
+        .bind(4, next_due ? 1 : 0)
         .bind(5, next_due ? to_unix_ms(*next_due) : 0);
     st.step_status();
     return core::ok_status();
@@ -119,8 +138,11 @@ core::Status SqliteOutbox::mark_failed(core::OutboxId id, const std::string& own
 
 core::Status SqliteOutbox::mark_skipped(core::OutboxId id, const std::string& why) {
   return db_.writer().run([&](Connection& c) {
-    c.prepare("UPDATE outbox SET status = 'SKIPPED', last_error = ?2, lease_until = 0 WHERE id = ?1 AND status = 'PENDING'")
-        .bind(1, id).bind(2, why.substr(0, kErrorBytesMax)).step_status();
+    c.prepare(
+         "UPDATE outbox SET status = 'SKIPPED', last_error = ?2, lease_until = 0 WHERE id = ?1 AND status = 'PENDING'")
+        .bind(1, id)
+        .bind(2, why.substr(0, kErrorBytesMax))
+        .step_status();
     return core::ok_status();
   });
 }
@@ -138,9 +160,12 @@ std::vector<core::OutboxRow> SqliteOutbox::list(core::OutboxStatus status, core:
 
 core::Status SqliteOutbox::retry_dead(core::OutboxId id, TimeMs now) {
   return db_.writer().run([&](Connection& c) -> core::Status {
-    c.prepare("UPDATE outbox SET status = 'PENDING', attempts = 0, due_at = ?2, lease_until = 0, lease_owner = '' "
-              "WHERE id = ?1 AND status = 'DEAD'")
-        .bind(1, id).bind(2, to_unix_ms(now)).step_status();
+    c.prepare(
+         "UPDATE outbox SET status = 'PENDING', attempts = 0, due_at = ?2, lease_until = 0, lease_owner = '' "
+         "WHERE id = ?1 AND status = 'DEAD'")
+        .bind(1, id)
+        .bind(2, to_unix_ms(now))
+        .step_status();
     if (c.changes() == 0) return make_error(Code::NotFound, "no dead-lettered notification with this id");
     return core::ok_status();
   });
@@ -148,8 +173,9 @@ core::Status SqliteOutbox::retry_dead(core::OutboxId id, TimeMs now) {
 
 core::OutboxCounts SqliteOutbox::counts() {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT (SELECT count(*) FROM outbox WHERE status = 'PENDING'), "
-                        "(SELECT count(*) FROM outbox WHERE status = 'DEAD')");
+  auto& st = r->prepare(
+      "SELECT (SELECT count(*) FROM outbox WHERE status = 'PENDING'), "
+      "(SELECT count(*) FROM outbox WHERE status = 'DEAD')");
   st.step();
   core::OutboxCounts c{static_cast<uint64_t>(st.int64(0)), static_cast<uint64_t>(st.int64(1))};
   st.reset();
@@ -161,21 +187,28 @@ size_t SqliteOutbox::prune(TimeMs before, uint32_t limit) {
   {
     auto r = db_.readers().acquire();
     // Each half is answered by a partial index (outbox_done, outbox_due), never by a table scan.
-    auto& old = r->prepare("SELECT EXISTS(SELECT 1 FROM outbox WHERE status IN ('SENT','SKIPPED') AND created_at < ?1) "
-                           "OR EXISTS(SELECT 1 FROM outbox WHERE status = 'PENDING' AND created_at < ?1)");
+    auto& old = r->prepare(
+        "SELECT EXISTS(SELECT 1 FROM outbox WHERE status IN ('SENT','SKIPPED') AND created_at < ?1) "
+        "OR EXISTS(SELECT 1 FROM outbox WHERE status = 'PENDING' AND created_at < ?1)");
     old.bind(1, to_unix_ms(before));
     const bool any = old.step() && old.int64(0) != 0;
     old.reset();
     if (!any) return 0;  // nothing that old: no write
   }
   must_ok(db_.writer().run([&](Connection& c) {
-    c.prepare("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('SENT','SKIPPED') "
-              "AND created_at < ?1 LIMIT ?2)")
-        .bind(1, to_unix_ms(before)).bind(2, limit).step_status();
+    c.prepare(
+         "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('SENT','SKIPPED') "
+         "AND created_at < ?1 LIMIT ?2)")
+        .bind(1, to_unix_ms(before))
+        .bind(2, limit)
+        .step_status();
     n = static_cast<size_t>(c.changes());
-    c.prepare("UPDATE outbox SET status = 'SKIPPED', last_error = 'expired: not delivered within the retention period', "
-              "lease_until = 0 WHERE id IN (SELECT id FROM outbox WHERE status = 'PENDING' AND created_at < ?1 LIMIT ?2)")
-        .bind(1, to_unix_ms(before)).bind(2, limit).step_status();
+    c.prepare(
+         "UPDATE outbox SET status = 'SKIPPED', last_error = 'expired: not delivered within the retention period', "
+         "lease_until = 0 WHERE id IN (SELECT id FROM outbox WHERE status = 'PENDING' AND created_at < ?1 LIMIT ?2)")
+        .bind(1, to_unix_ms(before))
+        .bind(2, limit)
+        .step_status();
     n += static_cast<size_t>(c.changes());
     return core::ok_status();
   }));
