@@ -15,11 +15,15 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <random>
 #include <thread>
+
+#include <unistd.h>
 
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
+#include "app/notifications.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
 #include "app/lottery.hpp"
@@ -31,6 +35,8 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "notify/email.hpp"
+#include "notify/webhook.hpp"
 #include "payments/stripe/event_verifier.hpp"
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
@@ -73,6 +79,26 @@ struct ServeConfig {
   std::string stripe_api_base = "https://api.stripe.com";
   int64_t stripe_timeout_ms = 10'000;
   int stripe_attempts_max = 4;
+  // Notifications. Email: SMTP when --smtp-url is set, else a mail directory when --mail-dir is set,
+  // else none (this node leaves email rows to nodes that have it; unclaimed, they expire after the
+  // retention period). Webhook (SMS): when --notify-webhook-url is set.
+  std::string smtp_url;
+  std::string smtp_user;
+  std::string smtp_password;
+  std::string mail_from = "ticketd <tickets@ticketd.local>";
+  std::string mail_dir;
+  std::string smtp_ca_file;
+  int64_t smtp_timeout_ms = 15'000;
+  std::string webhook_url;
+  std::string webhook_secret;
+  int64_t webhook_timeout_ms = 10'000;
+  int notify_attempts_max = 8;
+  int64_t notify_backoff_base_ms = 1'000;
+  int64_t notify_backoff_cap_ms = 300'000;
+  int64_t notify_lease_ms = 60'000;
+  int64_t notify_interval_ms = 500;
+  int notify_batch = 16;
+  int64_t hold_expiry_notice_s = 120;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -222,6 +248,7 @@ struct StoreWiring {
   std::unique_ptr<core::AccountStore> accounts;
   std::unique_ptr<core::CatalogStore> catalog;
   std::unique_ptr<core::Ledger> ledger;
+  std::unique_ptr<core::OutboxStore> outbox;
 };
 
 // `seat_changes` hears of every seat change: the embedded ledger calls it; in distributed mode the
@@ -235,6 +262,7 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metr
     auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite, seat_changes);
     w.sqlite_ledger = ledger.get();
     w.ledger = std::move(ledger);
+    w.outbox = std::make_unique<store::sqlite::SqliteOutbox>(*w.sqlite);
     spdlog::info("store=embedded data_dir={}", cfg.data_dir);
     return w;
   }
@@ -256,6 +284,7 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metr
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
   w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, w.front.get(), &metrics);
+  w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
   spdlog::info("store=postgres postgres_pool={} redis={}:{}/{}", cfg.postgres_pool, redis_cfg.host, redis_cfg.port,
                redis_cfg.db);
   return w;
@@ -273,6 +302,52 @@ std::filesystem::path resolve_web_root(const std::string& configured) {
   if (fs::is_regular_file("web/index.html", ec)) return fs::path("web");
   return {};
 }
+
+// The notification channels, chosen by configuration. main() is the only place that knows.
+struct ChannelWiring {
+  std::vector<std::unique_ptr<core::NotificationChannel>> owned;
+  std::vector<core::NotificationChannel*> channels;
+};
+
+core::Result<ChannelWiring> wire_channels(const ServeConfig& cfg, const std::string& node) {
+  ChannelWiring w;
+  if (!cfg.smtp_url.empty() && !cfg.mail_dir.empty())
+    return core::make_error(core::Code::InvalidRequest, "--smtp-url and --mail-dir are exclusive: choose one");
+  if (!cfg.smtp_url.empty()) {
+    notify::SmtpConfig smtp{cfg.smtp_url, cfg.smtp_user, cfg.smtp_password, cfg.mail_from, Millis(cfg.smtp_timeout_ms),
+                            cfg.smtp_ca_file};
+    if (auto s = notify::validate_smtp_config(smtp); !s) return s.error();
+    w.owned.push_back(std::make_unique<notify::SmtpChannel>(smtp));
+    // The URL may carry credentials; only its scheme and host part are worth a log line.
+    spdlog::info("notify email=smtp url_scheme={} auth={}", cfg.smtp_url.substr(0, cfg.smtp_url.find("://")),
+                 cfg.smtp_user.empty() ? "none" : "user");
+  } else if (!cfg.mail_dir.empty()) {
+    w.owned.push_back(std::make_unique<notify::MailDirChannel>(cfg.mail_dir, cfg.mail_from));
+    spdlog::info("notify email=mail-dir dir={}", cfg.mail_dir);
+  }
+  if (!cfg.webhook_url.empty()) {
+    if (cfg.webhook_secret.size() < notify::kWebhookSecretBytesMin)
+      return core::make_error(core::Code::InvalidRequest, "--notify-webhook-secret: at least 16 bytes required");
+    if (!cfg.webhook_url.starts_with("http://") && !cfg.webhook_url.starts_with("https://"))
+      return core::make_error(core::Code::InvalidRequest, "--notify-webhook-url must be http:// or https://");
+    w.owned.push_back(std::make_unique<notify::WebhookChannel>(
+        notify::WebhookConfig{cfg.webhook_url, cfg.webhook_secret, Millis(cfg.webhook_timeout_ms), node}));
+    spdlog::info("notify webhook=on");
+  }
+  for (auto& c : w.owned) w.channels.push_back(c.get());
+  return w;
+}
+
+// This process's name in outbox leases: unique across nodes and restarts.
+std::string node_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  std::random_device rd;
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, "%d-%08x", static_cast<int>(getpid()), rd());
+  return std::string(host) + "-" + suffix;
+}
+
 
 bool split_listen(const std::string& listen, std::string& host, uint16_t& port) {
   const auto colon = listen.rfind(':');
@@ -379,8 +454,35 @@ int serve(const ServeConfig& cfg) {
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
-  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room);
+  app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
+                   Millis(cfg.hold_expiry_notice_s * 1000));
   catalog_for_stream = &catalog;
+  const std::string node = node_name();
+  auto channels = wire_channels(cfg, node);
+  if (!channels) {
+    std::cerr << "ticketd: notifications: " << channels.error().message << "\n";
+    return 2;
+  }
+  if (cfg.notify_backoff_cap_ms < cfg.notify_backoff_base_ms) {
+    std::cerr << "ticketd: --notify-backoff-cap-ms must be at least --notify-backoff-base-ms\n";
+    return 2;
+  }
+  const int64_t delivery_timeout_ms = std::max(cfg.smtp_url.empty() ? 0 : cfg.smtp_timeout_ms,
+                                               cfg.webhook_url.empty() ? 0 : cfg.webhook_timeout_ms);
+  if (cfg.notify_lease_ms < delivery_timeout_ms * 2) {
+    // A lease shorter than a delivery could lapse mid-delivery and let a second node deliver too.
+    std::cerr << "ticketd: --notify-lease-ms must be at least twice the timeout of each configured channel\n";
+    return 2;
+  }
+  app::NotifyConfig notify_cfg;
+  notify_cfg.retry = core::RetryPolicy{Millis(cfg.notify_backoff_base_ms), Millis(cfg.notify_backoff_cap_ms),
+                                       cfg.notify_attempts_max};
+  notify_cfg.lease = Millis(cfg.notify_lease_ms);
+  notify_cfg.batch_max = static_cast<uint32_t>(cfg.notify_batch);
+  notify_cfg.owner = node;
+  notify_cfg.seed = std::random_device{}();
+  app::Notifications notifications(*stores->outbox, ledger, catalog, accounts_store, channels->channels, clock,
+                                   notify_cfg, metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
@@ -399,6 +501,14 @@ int serve(const ServeConfig& cfg) {
       out += "ticketd_seats{state=\"available\"} " + std::to_string(c.available) + "\n";
       out += "ticketd_seats{state=\"held\"} " + std::to_string(c.held) + "\n";
       out += "ticketd_seats{state=\"sold\"} " + std::to_string(c.sold) + "\n";
+    }
+    try {
+      const core::OutboxCounts oc = notifications.counts();
+      out += "# TYPE ticketd_notifications_outbox gauge\n";
+      out += "ticketd_notifications_outbox{status=\"pending\"} " + std::to_string(oc.pending) + "\n";
+      out += "ticketd_notifications_outbox{status=\"dead\"} " + std::to_string(oc.dead) + "\n";
+    } catch (const std::exception&) {
+      // The database is down: /metrics still answers with what this process knows.
     }
     if (stores->redis) out += std::string("ticketd_redis_up ") + (stores->redis->up() ? "1" : "0") + "\n";
     const app::SeatStreamStats ss = seat_stream.stats();
@@ -432,7 +542,7 @@ int serve(const ServeConfig& cfg) {
   };
   std::optional<http::StaticFiles> web;
   if (!web_root.empty()) web.emplace(web_root);
-  http::Api api(http::Services{accounts, catalog, sales, payments, metrics, gauges, &waiting_room, &seat_stream,
+  http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
@@ -476,10 +586,14 @@ int serve(const ServeConfig& cfg) {
         if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
       });
     });
+    Periodic notifier(Millis(cfg.notify_interval_ms), [&] {
+      guarded("notifier", [&] { notifications.deliver_due(); });
+    });
     spdlog::info("listening url=http://{}:{} store={} hold_ttl_s={} io_threads={} workers={} web_root={}", host,
                  server->port(), cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
                  web ? web->root().string() : std::string("(none)"));
     server->run();
+    notifications.stop();  // a pass in progress returns after its current delivery
     spdlog::info("shutting down: requests drained");
   }
   server.reset();
@@ -568,6 +682,40 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_STRIPE_TIMEOUT_MS")->check(CLI::Range(100, 60'000));
   serve_cmd->add_option("--stripe-attempts", cfg.stripe_attempts_max, "attempts per Stripe call, retries included")
       ->envname("TICKETD_STRIPE_ATTEMPTS")->check(CLI::Range(1, 10));
+  serve_cmd->add_option("--smtp-url", cfg.smtp_url, "SMTP server: smtp://host:port, smtp+starttls://host:587, smtps://host:465")
+      ->envname("TICKETD_SMTP_URL");
+  serve_cmd->add_option("--smtp-user", cfg.smtp_user, "SMTP user name")->envname("TICKETD_SMTP_USER");
+  serve_cmd->add_option("--smtp-password", cfg.smtp_password, "SMTP password (prefer the env var)")
+      ->envname("TICKETD_SMTP_PASSWORD");
+  serve_cmd->add_option("--smtp-ca-file", cfg.smtp_ca_file, "PEM CA bundle for the SMTP server's certificate")
+      ->envname("TICKETD_SMTP_CA_FILE");
+  serve_cmd->add_option("--smtp-timeout-ms", cfg.smtp_timeout_ms, "timeout of one SMTP delivery")
+      ->envname("TICKETD_SMTP_TIMEOUT_MS")->check(CLI::Range(100, 120'000));
+  serve_cmd->add_option("--mail-from", cfg.mail_from, "sender of notification emails: 'Name <addr@domain>'")
+      ->envname("TICKETD_MAIL_FROM");
+  serve_cmd->add_option("--mail-dir", cfg.mail_dir, "write notification emails as .eml files here instead of SMTP")
+      ->envname("TICKETD_MAIL_DIR");
+  serve_cmd->add_option("--notify-webhook-url", cfg.webhook_url, "POST SMS notifications (signed JSON) to this URL")
+      ->envname("TICKETD_NOTIFY_WEBHOOK_URL");
+  serve_cmd->add_option("--notify-webhook-secret", cfg.webhook_secret, "HMAC-SHA256 key of the webhook signature")
+      ->envname("TICKETD_NOTIFY_WEBHOOK_SECRET");
+  serve_cmd->add_option("--notify-webhook-timeout-ms", cfg.webhook_timeout_ms, "timeout of one webhook delivery")
+      ->envname("TICKETD_NOTIFY_WEBHOOK_TIMEOUT_MS")->check(CLI::Range(100, 120'000));
+  serve_cmd->add_option("--notify-max-attempts", cfg.notify_attempts_max, "tries before a notification is dead-lettered")
+      ->envname("TICKETD_NOTIFY_MAX_ATTEMPTS")->check(CLI::Range(1, core::kNotifyAttemptsMaxLimit));
+  serve_cmd->add_option("--notify-backoff-base-ms", cfg.notify_backoff_base_ms, "wait before the first retry")
+      ->envname("TICKETD_NOTIFY_BACKOFF_BASE_MS")->check(CLI::Range(10, 3'600'000));
+  serve_cmd->add_option("--notify-backoff-cap-ms", cfg.notify_backoff_cap_ms, "longest wait between retries")
+      ->envname("TICKETD_NOTIFY_BACKOFF_CAP_MS")->check(CLI::Range(10, 86'400'000));
+  serve_cmd->add_option("--notify-lease-ms", cfg.notify_lease_ms, "how long a node owns a claimed notification")
+      ->envname("TICKETD_NOTIFY_LEASE_MS")->check(CLI::Range(200, 3'600'000));
+  serve_cmd->add_option("--notify-interval-ms", cfg.notify_interval_ms, "how often the outbox is polled")
+      ->envname("TICKETD_NOTIFY_INTERVAL_MS")->check(CLI::Range(10, 60'000));
+  serve_cmd->add_option("--notify-batch", cfg.notify_batch, "notifications claimed per poll")
+      ->envname("TICKETD_NOTIFY_BATCH")->check(CLI::Range(1, static_cast<int>(app::kNotifyBatchMax)));
+  serve_cmd->add_option("--hold-expiry-notice", cfg.hold_expiry_notice_s,
+                        "seconds before a hold lapses to warn users who opted in (0: never)")
+      ->envname("TICKETD_HOLD_EXPIRY_NOTICE_S")->check(CLI::Range(0, 86'400));
   std::string verify_dir = "./data";
   std::string verify_store = "embedded";
   std::string verify_pg;

@@ -27,6 +27,14 @@ void Metrics::observe_commit_batch(uint64_t jobs) {
   commit_batch_jobs_max_ = std::max(commit_batch_jobs_max_, jobs);
 }
 
+void Metrics::observe_notification_latency(double seconds) {
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < kDeliveryBucketsS.size(); ++i)
+    if (seconds <= kDeliveryBucketsS[i]) ++delivery_buckets_[i];
+  ++delivery_count_;
+  delivery_sum_s_ += seconds;
+}
+
 std::string Metrics::render(const std::function<void(std::string&)>& extra) const {
   std::string out;
   char line[512];
@@ -69,6 +77,19 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
                   "# TYPE ticketd_commit_batch_jobs_max gauge\nticketd_commit_batch_jobs_max %llu\n",
                   static_cast<unsigned long long>(commit_batches_), static_cast<unsigned long long>(commit_jobs_),
                   static_cast<unsigned long long>(commit_batch_jobs_max_));
+    out += line;
+    out += "# TYPE ticketd_notification_delivery_seconds histogram\n";
+    for (size_t i = 0; i < kDeliveryBucketsS.size(); ++i) {
+      std::snprintf(line, sizeof line, "ticketd_notification_delivery_seconds_bucket{le=\"%g\"} %llu\n",
+                    kDeliveryBucketsS[i], static_cast<unsigned long long>(delivery_buckets_[i]));
+      out += line;
+    }
+    std::snprintf(line, sizeof line,
+                  "ticketd_notification_delivery_seconds_bucket{le=\"+Inf\"} %llu\n"
+                  "ticketd_notification_delivery_seconds_sum %.6f\n"
+                  "ticketd_notification_delivery_seconds_count %llu\n",
+                  static_cast<unsigned long long>(delivery_count_), delivery_sum_s_,
+                  static_cast<unsigned long long>(delivery_count_));
     out += line;
   }
   if (extra) extra(out);

@@ -20,6 +20,9 @@ class Metrics {
   void count_request(std::string_view route, int status, double seconds);
   void count(std::string_view family, std::string_view label_value);  // e.g. ("holds", "ok")
   void observe_commit_batch(uint64_t jobs);
+  // Notification delivery latency: from when a notice was due until a channel accepted it.
+  static constexpr std::array<double, 10> kDeliveryBucketsS{0.1, 0.5, 1, 2.5, 5, 15, 60, 300, 1800, 7200};
+  void observe_notification_latency(double seconds);
   // Renders everything, plus the lines `extra` appends (gauges read at scrape time).
   std::string render(const std::function<void(std::string&)>& extra) const;
 
@@ -36,6 +39,9 @@ class Metrics {
   uint64_t commit_batches_ = 0;
   uint64_t commit_jobs_ = 0;
   uint64_t commit_batch_jobs_max_ = 0;
+  std::array<uint64_t, kDeliveryBucketsS.size()> delivery_buckets_{};
+  uint64_t delivery_count_ = 0;
+  double delivery_sum_s_ = 0;
 };
 
 }  // namespace ticketd::app

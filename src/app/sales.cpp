@@ -9,10 +9,11 @@ using core::Code;
 using core::make_error;
 
 Sales::Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-             Millis hold_ttl, Metrics& metrics, WaitingRoom* room)
-    : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl), metrics_(metrics),
-      room_(room) {
+             Millis hold_ttl, Metrics& metrics, WaitingRoom* room, Millis expiry_notice_lead)
+    : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl),
+      expiry_notice_lead_(expiry_notice_lead), metrics_(metrics), room_(room) {
   TICKETD_ASSERT(hold_ttl.count() > 0);
+  TICKETD_ASSERT(expiry_notice_lead.count() >= 0);
 }
 
 namespace {
@@ -51,7 +52,7 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto venue = catalog_.venue(event->venue_id);
   if (!venue) return venue.error();
   const core::Layout& layout = (*venue)->layout;
-  core::HoldRequest request{user, input.seats, std::nullopt, hold_ttl_};
+  core::HoldRequest request{user, input.seats, std::nullopt, hold_ttl_, expiry_notice_lead_};
   if (input.quantity) {
     if (*input.quantity < 1 || *input.quantity > core::limits::seats_per_hold_max)
       return make_error(Code::InvalidRequest, "quantity: 1-100 required");

@@ -51,7 +51,7 @@ class Sales {
 
   // room: gates the holds of events whose waiting room is on (null: no waiting rooms at all).
   Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-        Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr);
+        Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr, Millis expiry_notice_lead = Millis(0));
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
@@ -80,6 +80,7 @@ class Sales {
   core::PaymentGateway& gateway_;
   const Clock& clock_;
   Millis hold_ttl_;
+  Millis expiry_notice_lead_;  // 0: no hold_expiring notices
   Metrics& metrics_;
   WaitingRoom* room_;
   std::mutex inflight_mu_;

@@ -9,6 +9,7 @@
 
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
+#include "app/notifications.hpp"
 #include "app/metrics.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
@@ -25,6 +26,7 @@ struct Services {
   app::Catalog& catalog;
   app::Sales& sales;
   app::Payments& payments;
+  app::Notifications& notifications;
   app::Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
   app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404

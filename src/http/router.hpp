@@ -59,5 +59,6 @@ void add_catalog_routes(Router& router);
 void add_sales_routes(Router& router);
 void add_queue_routes(Router& router);
 void add_seat_stream_routes(Router& router);
+void add_notification_routes(Router& router);
 
 }  // namespace ticketd::http

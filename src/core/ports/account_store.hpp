@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/notification.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -45,6 +46,9 @@ class AccountStore {
   virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
   virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
   virtual Status delete_session(const std::string& token_hash) = 0;
+  // Notification choices (defaults when none were stored). Durable before set_ returns.
+  virtual NotifyPrefs notify_prefs(UserId user) = 0;
+  virtual Status set_notify_prefs(UserId user, const NotifyPrefs& prefs) = 0;
 };
 
 }  // namespace ticketd::core

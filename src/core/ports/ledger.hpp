@@ -3,6 +3,10 @@
 // returns (embedded: per-event in-memory state machine + SQLite group commit; distributed: Redis
 // atomic holds + PostgreSQL constraints).
 //
+// Notifications: a call that confirms, fails or cancels a booking (settle_payment, cancel_booking), and
+// a hold with expiry_notice_lead > 0, writes its outbox rows (core/ports/outbox.hpp) in the same
+// transaction as the change: both are durable or neither.
+//
 // Thread safety: implementations are safe to call from any thread; calls for different events
 // must not serialise on each other.
 #pragma once
@@ -23,6 +27,9 @@ struct HoldRequest {
   std::vector<SeatId> seats;                // explicit seats, or
   std::optional<BestAvailableRequest> best; // best available
   Millis ttl{600'000};
+  // > 0: the outbox also gets a hold_expiring notice (for users who opted in), due this long before
+  // the hold lapses, written in the hold's own transaction.
+  Millis expiry_notice_lead{0};
 };
 
 // What a checkout's (user, Idempotency-Key) names, as stored: its booking and its payment.

@@ -100,4 +100,23 @@ core::Status PgAccountStore::delete_session(const std::string& token_hash) {
   });
 }
 
+core::NotifyPrefs PgAccountStore::notify_prefs(core::UserId user) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = $1", {p(user)});
+    if (r.empty()) return core::NotifyPrefs{};
+    return core::NotifyPrefs{r.text(0, 0), r.boolean(0, 1), r.boolean(0, 2), r.boolean(0, 3)};
+  });
+}
+
+core::Status PgAccountStore::set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("INSERT INTO user_notify(user_id, phone, email_on, sms_on, hold_expiry_on) VALUES($1, $2, $3, $4, $5) "
+            "ON CONFLICT (user_id) DO UPDATE SET phone = EXCLUDED.phone, email_on = EXCLUDED.email_on, "
+            "sms_on = EXCLUDED.sms_on, hold_expiry_on = EXCLUDED.hold_expiry_on",
+            {p(user), p(prefs.phone), p(prefs.email ? "true" : "false"), p(prefs.sms ? "true" : "false"),
+             p(prefs.hold_expiry ? "true" : "false")});
+    return core::ok_status();
+  });
+}
+
 }  // namespace ticketd::store::postgres

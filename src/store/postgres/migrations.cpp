@@ -327,6 +327,81 @@ CREATE TABLE event_waiting_rooms(
 CREATE TABLE shared_secrets(name text PRIMARY KEY, value text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 )sql";
 
+// Migration 3: notifications through a transactional outbox. The seat-changing functions of
+// migration 1 keep their bodies (renamed *_v1) and are wrapped: each wrapper calls the original and
+// writes the outbox rows of what it did inside the same function call, so one transaction holds the
+// change and its notice or neither.
+constexpr const char* kV3Outbox = R"sql(
+CREATE TABLE user_notify(
+  user_id bigint PRIMARY KEY REFERENCES users(id), phone text NOT NULL DEFAULT '',
+  email_on boolean NOT NULL DEFAULT true, sms_on boolean NOT NULL DEFAULT false,
+  hold_expiry_on boolean NOT NULL DEFAULT false);
+CREATE TABLE outbox(
+  id bigserial PRIMARY KEY, kind text NOT NULL, channel text NOT NULL CHECK(channel IN ('email','webhook')),
+  user_id bigint NOT NULL, event_id bigint NOT NULL, booking_id bigint NOT NULL DEFAULT 0,
+  hold_id bigint NOT NULL DEFAULT 0,
+  status text NOT NULL CHECK(status IN ('PENDING','SENT','DEAD','SKIPPED')),
+  attempts integer NOT NULL DEFAULT 0, created_at bigint NOT NULL, due_at bigint NOT NULL,
+  -- Claimed by lease_owner until lease_until (database clock, Unix ms); a lapsed lease is claimable.
+  lease_until bigint NOT NULL DEFAULT 0, lease_owner text NOT NULL DEFAULT '',
+  last_error text NOT NULL DEFAULT '', sent_at bigint);
+CREATE INDEX outbox_due ON outbox(due_at, id) WHERE status = 'PENDING';
+CREATE INDEX outbox_dead ON outbox(id) WHERE status = 'DEAD';
+CREATE INDEX outbox_done ON outbox(created_at) WHERE status IN ('SENT','SKIPPED');
+
+-- One row per channel the user chose (no user_notify row: email only); hold_expiring only if opted in.
+CREATE FUNCTION ticketd_enqueue_notice(p_kind text, p_user bigint, p_event bigint, p_booking bigint, p_hold bigint,
+                                       p_now bigint, p_due bigint) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at)
+  SELECT p_kind, ch.name, p_user, p_event, p_booking, p_hold, 'PENDING', p_now, p_due
+  FROM (VALUES ('email'), ('webhook')) AS ch(name) LEFT JOIN user_notify n ON n.user_id = p_user
+  WHERE ((ch.name = 'email' AND coalesce(n.email_on, true))
+      OR (ch.name = 'webhook' AND coalesce(n.sms_on, false) AND coalesce(n.phone, '') <> ''))
+    AND (p_kind <> 'hold_expiring' OR coalesce(n.hold_expiry_on, false));
+$$;
+
+ALTER FUNCTION ticketd_hold(bigint, bigint, bigint, integer[], bigint, bigint) RENAME TO ticketd_hold_v1;
+-- p_notice_lead > 0: a hold_expiring notice due that long before the hold lapses.
+CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
+                             p_ttl bigint, p_notice_lead bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  -- A retry after a lost connection: the first attempt committed, notice included.
+  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
+  PERFORM ticketd_hold_v1(p_hold, p_event, p_user, p_seats, p_now, p_ttl);
+  IF p_notice_lead > 0 THEN
+    PERFORM ticketd_enqueue_notice('hold_expiring', p_user, p_event, 0, p_hold, p_now,
+                                   greatest(p_now, p_now + p_ttl - p_notice_lead));
+  END IF;
+END $$;
+
+ALTER FUNCTION ticketd_settle(bigint, text, text, text, text, text, bigint, bigint) RENAME TO ticketd_settle_v1;
+CREATE FUNCTION ticketd_settle(p_booking bigint, p_kind text, p_ref text, p_decline text, p_message text,
+                               p_event_id text, p_now bigint, p_action_pin bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  result text;
+  b bookings%ROWTYPE;
+BEGIN
+  result := ticketd_settle_v1(p_booking, p_kind, p_ref, p_decline, p_message, p_event_id, p_now, p_action_pin);
+  IF result IN ('sold', 'failed', 'refund-needed') THEN
+    SELECT * INTO b FROM bookings WHERE id = p_booking;
+    PERFORM ticketd_enqueue_notice(CASE WHEN result = 'sold' THEN 'booking_confirmed' ELSE 'payment_failed' END,
+                                   b.user_id, b.event_id, b.id, b.hold_id, p_now, p_now);
+  END IF;
+  RETURN result;
+END $$;
+
+ALTER FUNCTION ticketd_cancel(bigint, text, bigint) RENAME TO ticketd_cancel_v1;
+CREATE FUNCTION ticketd_cancel(p_booking bigint, p_refund_ref text, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+  b bookings%ROWTYPE;
+BEGIN
+  IF NOT ticketd_cancel_v1(p_booking, p_refund_ref, p_now) THEN RETURN false; END IF;
+  SELECT * INTO b FROM bookings WHERE id = p_booking;
+  PERFORM ticketd_enqueue_notice('booking_cancelled', b.user_id, b.event_id, b.id, b.hold_id, p_now, p_now);
+  RETURN true;
+END $$;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -337,6 +412,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
       {1, "tables, holds, checkout", {kV1Tables, kV1Hold, kV1Checkout}},
       {2, "waiting rooms", {kV2WaitingRooms}},
+      {3, "notifications outbox", {kV3Outbox}},
   };
   return kAll;
 }

@@ -14,6 +14,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
+#include "core/ports/outbox.hpp"
 #include "core/ports/seat_front.hpp"
 #include "store/postgres/pg.hpp"
 
@@ -43,6 +44,30 @@ class PgAccountStore final : public core::AccountStore {
   core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;
   std::optional<core::SessionRecord> find_session(const std::string& token_hash) override;
   core::Status delete_session(const std::string& token_hash) override;
+  core::NotifyPrefs notify_prefs(core::UserId user) override;
+  core::Status set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) override;
+
+ private:
+  Pool& pool_;
+};
+
+// The distributed outbox: any number of nodes claim from it at once. A claim is one statement,
+// `FOR UPDATE SKIP LOCKED` over due rows whose lease lapsed (database clock), so two nodes never
+// claim the same row while its lease runs and never wait for each other.
+class PgOutbox final : public core::OutboxStore {
+ public:
+  static constexpr size_t kErrorBytesMax = 500;
+  explicit PgOutbox(Pool& pool) : pool_(pool) {}
+  std::vector<core::OutboxRow> claim(const std::string& owner, const std::vector<std::string>& channels, TimeMs now,
+                                     Millis lease, uint32_t limit) override;
+  core::Status mark_sent(core::OutboxId id, TimeMs now) override;
+  core::Status mark_failed(core::OutboxId id, const std::string& owner, const std::string& error,
+                           std::optional<TimeMs> next_due) override;
+  core::Status mark_skipped(core::OutboxId id, const std::string& why) override;
+  std::vector<core::OutboxRow> list(core::OutboxStatus status, core::OutboxId after_id, uint32_t limit) override;
+  core::Status retry_dead(core::OutboxId id, TimeMs now) override;
+  core::OutboxCounts counts() override;
+  size_t prune(TimeMs before, uint32_t limit) override;
 
  private:
   Pool& pool_;
@@ -98,7 +123,7 @@ class PgLedger final : public core::Ledger {
   static constexpr int kBestAvailableAttemptsMax = 4;
   core::HoldId next_hold_id();
   core::Result<core::Hold> hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
-                                         core::UserId user, Millis ttl, TimeMs now);
+                                         core::UserId user, Millis ttl, Millis notice_lead, TimeMs now);
   // Seats the database says are held (live) or sold, among `seats`.
   std::vector<core::SeatId> taken_in_db(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs now);
   core::Result<core::SeatMap> map_from_db(const core::Event& event, TimeMs now, uint64_t version);

@@ -108,4 +108,27 @@ core::Status SqliteAccountStore::delete_session(const std::string& token_hash) {
   });
 }
 
+core::NotifyPrefs SqliteAccountStore::notify_prefs(core::UserId user) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = ?1");
+  st.bind(1, user);
+  if (!st.step()) return core::NotifyPrefs{};
+  core::NotifyPrefs p{st.text(0), st.int64(1) != 0, st.int64(2) != 0, st.int64(3) != 0};
+  st.reset();
+  return p;
+}
+
+core::Status SqliteAccountStore::set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& st = c.prepare(
+        "INSERT INTO user_notify(user_id, phone, email_on, sms_on, hold_expiry_on) VALUES(?1, ?2, ?3, ?4, ?5) "
+        "ON CONFLICT(user_id) DO UPDATE SET phone = excluded.phone, email_on = excluded.email_on, "
+        "sms_on = excluded.sms_on, hold_expiry_on = excluded.hold_expiry_on");
+    st.bind(1, user).bind(2, prefs.phone).bind(3, prefs.email ? 1 : 0).bind(4, prefs.sms ? 1 : 0)
+        .bind(5, prefs.hold_expiry ? 1 : 0);
+    if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the preferences");
+    return core::ok_status();
+  });
+}
+
 }  // namespace ticketd::store::sqlite

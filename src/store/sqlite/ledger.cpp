@@ -5,6 +5,8 @@
 // batch holding it is on disk. State is loaded lazily from disk the first time an event is used.
 #include <sqlite3.h>
 
+#include <algorithm>
+
 #include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -175,8 +177,11 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
     if (!held) return held.error();
     hold = *held;
     report(*s, event.id, hold.seats, core::SeatStatus::Held);
-    ticket = db_.writer().submit([hold](Connection& c) {
+    ticket = db_.writer().submit([hold, lead = request.expiry_notice_lead](Connection& c) {
       insert_hold(c, hold);
+      if (lead.count() > 0)
+        enqueue_notice(c, core::NoticeKind::HoldExpiring, hold.user_id, hold.event_id, 0, hold.id, hold.created_at,
+                       std::max(hold.created_at, hold.expires_at - lead));
       return core::ok_status();
     });
   }
@@ -379,6 +384,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
             c.prepare("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', message = ?2 WHERE id = ?1")
                 .bind(1, booking_id).bind(2, "paid after the hold lapsed and the seats were taken; refunded")
                 .step_status();
+            enqueue_notice(c, core::NoticeKind::PaymentFailed, p.user_id, event, booking_id, p.hold_id, now, now);
             return set_hold_state(c, p.hold_id, "EXPIRED", 0);
           }
           c.prepare("UPDATE bookings SET status = 'CONFIRMED' WHERE id = ?1").bind(1, booking_id).step_status();
@@ -387,6 +393,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
             if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
                     .bind(1, event).bind(2, seat).bind(3, booking_id).step_status() != SQLITE_DONE)
               return make_error(Code::SeatUnavailable, "seat already sold");
+          enqueue_notice(c, core::NoticeKind::BookingConfirmed, p.user_id, event, booking_id, p.hold_id, now, now);
           return set_hold_state(c, p.hold_id, "CONVERTED", booking_id);
         });
       } else {
@@ -402,7 +409,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         }
         s->pending.erase(it);
         if (!keep_hold) remember(*s, p.hold_id, core::HoldState::Released);
-        ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold](Connection& c) -> core::Status {
+        ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold, event = current->event_id](Connection& c) -> core::Status {
           c.prepare("UPDATE payments SET status = 'DECLINED', payment_ref = ?2, decline_code = ?3, message = ?4, "
                     "updated_at = ?5 WHERE booking_id = ?1")
               .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, outcome.decline_code).bind(4, outcome.message)
@@ -410,6 +417,10 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
           c.prepare("UPDATE bookings SET status = 'FAILED', decline_code = ?2, message = ?3 WHERE id = ?1")
               .bind(1, booking_id).bind(2, outcome.decline_code).bind(3, outcome.message).step_status();
           note_event(c, outcome.event_id, "failed", now);
+          // A rejected request (an unknown payment method) charged nothing and the buyer is told at
+          // once, with the hold still theirs: only a real decline is announced.
+          if (!keep_hold)
+            enqueue_notice(c, core::NoticeKind::PaymentFailed, p.user_id, event, booking_id, p.hold_id, now, now);
           return keep_hold ? core::ok_status() : set_hold_state(c, p.hold_id, "RELEASED", 0);
         });
       }
@@ -522,12 +533,14 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
       ticket = db_.writer().submit([](Connection&) { return core::ok_status(); });
     } else {
       report(*s, booking.event_id, booking.seats, core::SeatStatus::Available);
-      ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now](Connection& c) {
+      ticket = db_.writer().submit([id = booking.id, payment = booking.payment_id, refund_ref, now, user = booking.user_id,
+                                    event = booking.event_id, hold = booking.hold_id](Connection& c) {
       c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, id).step_status();
       c.prepare("UPDATE payments SET status = 'REFUNDED', refund_ref = ?2 WHERE id = ?1")
           .bind(1, payment).bind(2, refund_ref).step_status();
+      enqueue_notice(c, core::NoticeKind::BookingCancelled, user, event, id, hold, now, now);
       return core::ok_status();
     });
     }

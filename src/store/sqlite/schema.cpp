@@ -94,12 +94,36 @@ CREATE TABLE IF NOT EXISTS queue_admissions(
   PRIMARY KEY(event_id, first_rank)) WITHOUT ROWID;
 PRAGMA user_version = 2;
 )sql";
+
+// Version 3: notifications. The outbox gets its rows in the same writer job (one transaction) as
+// the change they announce; user_notify holds each user's choices (no row: the defaults).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE IF NOT EXISTS user_notify(
+  user_id INTEGER PRIMARY KEY REFERENCES users(id), phone TEXT NOT NULL DEFAULT '',
+  email_on INTEGER NOT NULL DEFAULT 1, sms_on INTEGER NOT NULL DEFAULT 0, hold_expiry_on INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS outbox(
+  id INTEGER PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL CHECK(channel IN ('email','webhook')),
+  user_id INTEGER NOT NULL, event_id INTEGER NOT NULL, booking_id INTEGER NOT NULL DEFAULT 0,
+  hold_id INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL CHECK(status IN ('PENDING','SENT','DEAD','SKIPPED')),
+  attempts INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
+  lease_until INTEGER NOT NULL DEFAULT 0, lease_owner TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '', sent_at INTEGER);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due_at, id) WHERE status = 'PENDING';
+CREATE INDEX IF NOT EXISTS outbox_dead ON outbox(id) WHERE status = 'DEAD';
+CREATE INDEX IF NOT EXISTS outbox_done ON outbox(created_at) WHERE status IN ('SENT','SKIPPED');
+PRAGMA user_version = 3;
+)sql";
 }  // namespace
 
 void apply_schema(Connection& conn) {
   conn.exec("BEGIN IMMEDIATE");
   conn.exec(kSchemaV1);
   conn.exec(kSchemaV2);
+  conn.exec(kSchemaV3);
+  // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
+  // what it had claimed is delivered at once rather than when those leases would have lapsed.
+  conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");
   conn.exec("COMMIT");
 }
 

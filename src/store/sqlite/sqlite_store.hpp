@@ -18,6 +18,7 @@
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/seat_changes.hpp"
+#include "core/ports/outbox.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/group_commit.hpp"
 
@@ -28,6 +29,11 @@ inline constexpr const char* kDatabaseFile = "ticketd.db";
 
 // Creates the tables if missing (idempotent). Versioned through PRAGMA user_version.
 void apply_schema(Connection& conn);
+
+// Adds the outbox rows of one notice (one per channel the user chose). REQUIRES: called inside a
+// writer job, so the rows commit with the change they announce or not at all.
+void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, core::EventId event,
+                    core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due);
 
 class Database {
  public:
@@ -61,6 +67,27 @@ class SqliteAccountStore final : public core::AccountStore {
   core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;
   std::optional<core::SessionRecord> find_session(const std::string& token_hash) override;
   core::Status delete_session(const std::string& token_hash) override;
+  core::NotifyPrefs notify_prefs(core::UserId user) override;
+  core::Status set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) override;
+
+ private:
+  Database& db_;
+};
+
+class SqliteOutbox final : public core::OutboxStore {
+ public:
+  static constexpr size_t kErrorBytesMax = 500;  // last_error keeps the gist, not a whole SMTP transcript
+  explicit SqliteOutbox(Database& db) : db_(db) {}
+  std::vector<core::OutboxRow> claim(const std::string& owner, const std::vector<std::string>& channels, TimeMs now,
+                                     Millis lease, uint32_t limit) override;
+  core::Status mark_sent(core::OutboxId id, TimeMs now) override;
+  core::Status mark_failed(core::OutboxId id, const std::string& owner, const std::string& error,
+                           std::optional<TimeMs> next_due) override;
+  core::Status mark_skipped(core::OutboxId id, const std::string& why) override;
+  std::vector<core::OutboxRow> list(core::OutboxStatus status, core::OutboxId after_id, uint32_t limit) override;
+  core::Status retry_dead(core::OutboxId id, TimeMs now) override;
+  core::OutboxCounts counts() override;
+  size_t prune(TimeMs before, uint32_t limit) override;
 
  private:
   Database& db_;

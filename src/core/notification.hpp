@@ -1,0 +1,117 @@
+// Notifications as the domain sees them: what happened (the kind), whom to tell and through which
+// channel, and the retry schedule of a delivery. Plain values and pure functions: no I/O, no clock,
+// no randomness of its own (the jitter is passed in), so the schedule is unit-tested exactly.
+//
+// The outbox contract ("no change without its notification, no notification without its change"):
+// a store writes the outbox rows of a state change in the same transaction as the change itself;
+// a worker delivers them at least once, each carrying its outbox id as the idempotency key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+using OutboxId = int64_t;
+
+enum class NoticeKind : uint8_t {
+  BookingConfirmed,  // settlement sold the seats
+  BookingCancelled,  // the buyer cancelled (refund made) or the gateway refunded in full
+  PaymentFailed,     // declined, or paid after the hold lapsed and the seats were gone (refunded)
+  HoldExpiring,      // opted in: the hold lapses soon; dropped at delivery if the hold is no longer live
+};
+const char* to_string(NoticeKind k);  // booking_confirmed | booking_cancelled | payment_failed | hold_expiring
+std::optional<NoticeKind> notice_kind_from(std::string_view s);
+
+// Email goes to the account's address; webhook carries SMS-style notices (the user's phone number)
+// to an SMS provider or the organiser's systems.
+inline constexpr const char* kChannelEmail = "email";
+inline constexpr const char* kChannelWebhook = "webhook";
+
+// A user's choices. No row stored means the defaults below.
+struct NotifyPrefs {
+  std::string phone;         // E.164 ("+4915112345678"), empty if none
+  bool email = true;         // confirmations etc. by email
+  bool sms = false;          // by the webhook channel, to `phone` (requires a phone)
+  bool hold_expiry = false;  // also "your hold is about to expire"
+};
+
+// Validates an E.164 number: '+', then 8-15 digits, the first not 0. Empty is valid (no phone).
+bool valid_phone(std::string_view phone);
+
+enum class OutboxStatus : uint8_t { Pending, Sent, Dead, Skipped };
+const char* to_string(OutboxStatus s);  // PENDING | SENT | DEAD | SKIPPED
+std::optional<OutboxStatus> outbox_status_from(std::string_view s);
+
+// One message to one channel, as stored in the outbox.
+struct OutboxRow {
+  OutboxId id = 0;
+  NoticeKind kind = NoticeKind::BookingConfirmed;
+  std::string channel;
+  UserId user_id = 0;
+  EventId event_id = 0;
+  BookingId booking_id = 0;  // 0 for HoldExpiring
+  HoldId hold_id = 0;
+  OutboxStatus status = OutboxStatus::Pending;
+  int32_t attempts = 0;  // deliveries tried so far
+  TimeMs created_at{};
+  TimeMs due_at{};
+  std::string last_error;
+  TimeMs sent_at{};
+};
+
+// Retries: exponential backoff with "equal jitter" (the n-th retry waits a uniformly random time in
+// [d/2, d], d = min(cap, base * 2^(n-1))), so retries of one outage spread out yet a receiver that
+// comes back is tried again within the cap; after attempts_max failed tries the row is dead-lettered.
+struct RetryPolicy {
+  Millis base{1'000};
+  Millis cap{300'000};
+  int32_t attempts_max = 8;
+};
+inline constexpr int32_t kNotifyAttemptsMaxLimit = 100;  // a bound on the configurable value
+
+// The wait before the next try, after `failures` (>= 1) failed tries; `jitter` is any 64-bit random
+// value (0 gives d/2, UINT64_MAX gives d).
+Millis retry_delay(const RetryPolicy& policy, int32_t failures, uint64_t jitter);
+
+// What to do after a failed try: retry at the returned time, or nullopt = dead-letter.
+std::optional<TimeMs> next_try_at(const RetryPolicy& policy, int32_t failures, TimeMs now, uint64_t jitter);
+
+// A seat as a person reads it.
+struct SeatLabel {
+  std::string section;
+  std::string row;
+  uint32_t number = 0;
+};
+
+// Everything a channel needs to tell the user, resolved at delivery time from the outbox row.
+struct Notification {
+  OutboxId outbox_id = 0;  // the idempotency key: a receiver drops a second delivery of the same id
+  NoticeKind kind = NoticeKind::BookingConfirmed;
+  std::string channel;
+  std::string user_name;
+  std::string email;
+  std::string phone;
+  std::string event_name;
+  std::string venue_name;
+  TimeMs event_starts_at{};
+  BookingId booking_id = 0;
+  HoldId hold_id = 0;
+  std::vector<SeatLabel> seats;
+  int64_t amount = 0;  // minor units
+  std::string currency;
+  TimeMs hold_expires_at{};  // HoldExpiring
+  std::string reason;        // PaymentFailed: the decline message
+  TimeMs created_at{};       // when the change happened
+};
+
+// "12.50 EUR": minor units with two decimals (every currency ticketd sells in has two).
+std::string format_amount(int64_t minor, const std::string& currency);
+
+}  // namespace ticketd::core

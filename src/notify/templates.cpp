@@ -1,0 +1,213 @@
+#include "notify/templates.hpp"
+
+#include <array>
+#include <ctime>
+
+namespace ticketd::notify {
+
+namespace {
+
+std::string seat_line(const core::SeatLabel& s) {
+  return "Section " + s.section + ", row " + s.row + ", seat " + std::to_string(s.number);
+}
+
+std::string when(TimeMs t) {
+  // "2026-12-28 20:00 UTC": the event's local time zone is not known to ticketd yet.
+  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
+
+std::string subject_of(const core::Notification& n) {
+  switch (n.kind) {
+    case core::NoticeKind::BookingConfirmed:
+      return "Booking #" + std::to_string(n.booking_id) + " confirmed: " + n.event_name;
+    case core::NoticeKind::BookingCancelled:
+      return "Booking #" + std::to_string(n.booking_id) + " cancelled: " + n.event_name;
+    case core::NoticeKind::PaymentFailed:
+      return "Payment failed: " + n.event_name;
+    case core::NoticeKind::HoldExpiring:
+      return "Your seats for " + n.event_name + " are held until " + when(n.hold_expires_at);
+  }
+  return n.event_name;
+}
+
+// The paragraph that says what happened, in plain text.
+std::string lead_of(const core::Notification& n) {
+  const std::string amount = core::format_amount(n.amount, n.currency);
+  switch (n.kind) {
+    case core::NoticeKind::BookingConfirmed:
+      return "Your booking #" + std::to_string(n.booking_id) + " is confirmed. You paid " + amount + ".";
+    case core::NoticeKind::BookingCancelled:
+      return "Your booking #" + std::to_string(n.booking_id) + " is cancelled. " + amount +
+             " is refunded to your payment method.";
+    case core::NoticeKind::PaymentFailed:
+      return "The payment of " + amount + " for booking #" + std::to_string(n.booking_id) + " did not go through" +
+             (n.reason.empty() ? std::string(".") : ": " + n.reason + ".") + " The seats below are not yours.";
+    case core::NoticeKind::HoldExpiring:
+      return "The seats below (" + amount + ") are held for you until " + when(n.hold_expires_at) +
+             ". Check out before then to keep them.";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v =
+        (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+    if (rest == 2) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+    out += kAlphabet[v >> 18];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string header_value(std::string_view text) {
+  std::string flat;
+  bool ascii = true;
+  for (char c : text) {
+    if (c == '\r' || c == '\n') c = ' ';
+    if (static_cast<unsigned char>(c) >= 0x80) ascii = false;
+    flat += c;
+  }
+  if (ascii) return flat;
+  return "=?UTF-8?B?" + base64(flat) + "?=";
+}
+
+std::string rfc5322_date(TimeMs t) {
+  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[tm.tm_wday], tm.tm_mday,
+                kMonths[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+std::string idempotency_key(core::OutboxId id) {
+  return "ticketd-notification-" + std::to_string(id);
+}
+
+std::string bare_address(std::string_view from) {
+  const auto open = from.rfind('<');
+  const auto close = from.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && close > open)
+    return std::string(from.substr(open + 1, close - open - 1));
+  return std::string(from);
+}
+
+EmailContent render_email(const core::Notification& n) {
+  EmailContent e;
+  e.subject = subject_of(n);
+  const std::string greeting = "Hello " + n.user_name + ",";
+  const std::string lead = lead_of(n);
+  const std::string event_line = n.event_name + " at " + n.venue_name + ", " + when(n.event_starts_at);
+  e.text = greeting + "\n\n" + lead + "\n\n" + event_line + "\n";
+  for (const core::SeatLabel& s : n.seats) e.text += "  " + seat_line(s) + "\n";
+  e.text += "\nTotal: " + core::format_amount(n.amount, n.currency) + "\n";
+  e.text += "\nReference: " + idempotency_key(n.outbox_id) + "\n-- \nticketd\n";
+
+  e.html = "<!DOCTYPE html>\n<html><body>\n<p>" + html_escape(greeting) + "</p>\n<p>" + html_escape(lead) +
+           "</p>\n<h2>" + html_escape(n.event_name) + "</h2>\n<p>" + html_escape(n.venue_name) + ", " +
+           html_escape(when(n.event_starts_at)) + "</p>\n<table>\n<tr><th>Section</th><th>Row</th><th>Seat</th></tr>\n";
+  for (const core::SeatLabel& s : n.seats)
+    e.html += "<tr><td>" + html_escape(s.section) + "</td><td>" + html_escape(s.row) + "</td><td>" +
+              std::to_string(s.number) + "</td></tr>\n";
+  e.html += "</table>\n<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) +
+            "</strong></p>\n<p style=\"color:#888\">Reference: " + html_escape(idempotency_key(n.outbox_id)) +
+            "</p>\n</body></html>\n";
+  return e;
+}
+
+std::string render_sms(const core::Notification& n) {
+  std::string seats;
+  for (const core::SeatLabel& s : n.seats) {
+    if (!seats.empty()) seats += ", ";
+    seats += s.section + " " + s.row + "-" + std::to_string(s.number);
+  }
+  std::string text = "ticketd: " + subject_of(n) + ". " + when(n.event_starts_at) + ". Seats: " + seats + ". " +
+                     core::format_amount(n.amount, n.currency) + ".";
+  if (text.size() > kSmsBytesMax) {
+    // Cut at a UTF-8 character boundary, leaving room for the ellipsis.
+    size_t cut = kSmsBytesMax - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "\xE2\x80\xA6";
+  }
+  return text;
+}
+
+namespace {
+void append_base64_lines(std::string& out, std::string_view bytes) {
+  const std::string b = base64(bytes);
+  for (size_t i = 0; i < b.size(); i += 76) out += b.substr(i, 76) + "\r\n";
+}
+}  // namespace
+
+std::string build_mime(const MimeHeaders& h, const EmailContent& content, core::OutboxId outbox_id) {
+  const std::string boundary = "=_ticketd-" + std::to_string(outbox_id) + "-alt";
+  std::string m;
+  m += "From: " + header_value(h.from) + "\r\n";
+  m += "To: " + header_value(h.to) + "\r\n";
+  m += "Subject: " + header_value(content.subject) + "\r\n";
+  m += "Date: " + rfc5322_date(h.date) + "\r\n";
+  m += "Message-ID: " + header_value(h.message_id) + "\r\n";
+  m += "X-Ticketd-Delivery: " + idempotency_key(outbox_id) + "\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
+  m += "--" + boundary + "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  append_base64_lines(m, content.text);
+  m += "--" + boundary + "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  append_base64_lines(m, content.html);
+  m += "--" + boundary + "--\r\n";
+  return m;
+}
+
+}  // namespace ticketd::notify
