@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from api_support import (Server, admin_client, backend_is_embedded, checkout, expect, hold_seats, make_event,
+from api_support import (Server, admin_client, backend_for, backend_is_embedded, checkout, expect, hold_seats, make_event,
                          new_user, section)
 from notify_support import WEBHOOK_SECRET, WebhookReceiver, notify_env, wait_until
 
@@ -28,8 +28,10 @@ BOOKINGS = 24
 
 
 def node(tmp_path: Path, name: str, env: dict[str, str]) -> Server:
+    """A node of the cluster of this test: every node of one test shares one database and one Redis index."""
     (tmp_path / name).mkdir(parents=True, exist_ok=True)
-    server = Server(tmp_path / name / "data", hold_ttl_s=600, log_path=tmp_path / name / "server.log", extra_env=env)
+    server = Server(tmp_path / name / "data", hold_ttl_s=600, log_path=tmp_path / name / "server.log", extra_env=env,
+                    backend=backend_for(tmp_path / "cluster"))
     server.start()
     return server
 
