@@ -568,6 +568,7 @@ int serve(const ServeConfig& cfg) {
     Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
       guarded("sweeper", [&] {
         if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_seats={}", n);
+        if (stores->front) stores->front->repair();  // after a Redis outage: stale maps go, streams resync
       });
     });
     // One releaser at a time: embedded, this process; distributed, whichever node holds the

@@ -18,6 +18,9 @@ struct SeatTopic {
   std::vector<SeatSubscription*> waiters;                    // armed subscriptions (each at most once)
   size_t subscribers = 0;
   bool wake_pending = false;  // in the hub's wake queue
+  // Bumped when versions go backwards: their source restarted (Redis lost its counters). Every
+  // subscriber of an older era takes a fresh snapshot.
+  uint64_t era = 0;
 };
 
 namespace {
@@ -54,9 +57,11 @@ SeatSubscription::Poll SeatSubscription::poll(std::vector<StreamItem>& out, bool
   // At most two rounds: a snapshot, then the changes after it (a resync found in round one).
   for (int round = 0; round < 2; ++round) {
     bool snapshot_due = false;
+    uint64_t era = 0;
     {
       std::lock_guard lock(topic_->mu);
       snapshot_due = needs_snapshot_;
+      era = topic_->era;  // read before the snapshot: a later bump makes the next round resync
     }
     if (snapshot_due) {
       if (!may_block) return out.size() > out_before ? Poll::items : Poll::needs_snapshot;
@@ -65,11 +70,17 @@ SeatSubscription::Poll SeatSubscription::poll(std::vector<StreamItem>& out, bool
       hub_.snapshots_total_++;
       std::lock_guard lock(topic_->mu);
       cursor_ = map->version;
+      era_ = era;
       needs_snapshot_ = false;
       out.push_back(StreamItem{StreamItem::Kind::snapshot, map->version, std::move(map->status), nullptr});
     }
     std::lock_guard lock(topic_->mu);
     SeatTopic& t = *topic_;
+    if (era_ != t.era) {  // the versions restarted since our snapshot: ours mean nothing now
+      needs_snapshot_ = true;
+      hub_.lagged_total_++;
+      continue;
+    }
     if (t.last_version <= cursor_) break;  // nothing newer (or our snapshot is newer than the ring)
     if (t.ring.empty() || t.ring.front()->version > cursor_ + 1) {
       // Fell behind the ring, or the versions have a gap: only a snapshot is right now.
@@ -94,7 +105,7 @@ SeatSubscription::Poll SeatSubscription::poll(std::vector<StreamItem>& out, bool
 bool SeatSubscription::arm(std::function<void()> wake) {
   TICKETD_ASSERT(wake);
   std::lock_guard lock(topic_->mu);
-  if (needs_snapshot_ || topic_->last_version > cursor_) return false;
+  if (needs_snapshot_ || era_ != topic_->era || topic_->last_version > cursor_) return false;
   wake_ = std::move(wake);
   if (!armed_) {
     armed_ = true;
@@ -159,7 +170,9 @@ std::shared_ptr<SeatTopic> SeatStream::topic_for(core::EventId event, bool for_s
 }
 
 void SeatStream::seats_changed(const core::SeatChange& change) {
-  TICKETD_ASSERT(change.version >= 1 && !change.seats.empty());
+  // A change may list no seats: a version skipped on purpose after an outage, so that subscribers
+  // who missed changes resynchronise (see RedisSeatFront::repair).
+  TICKETD_ASSERT(change.version >= 1);
   changes_total_++;
   auto topic = topic_for(change.event_id, false);
   if (!topic) {
@@ -168,10 +181,16 @@ void SeatStream::seats_changed(const core::SeatChange& change) {
   }
   auto shared = std::make_shared<const core::SeatChange>(change);
   std::lock_guard lock(topic->mu);
-  if (change.version <= topic->last_version) return;  // a duplicate (pub/sub redelivery)
-  // A gap (a lost message, or a topic created after the event's first changes) restarts the ring;
-  // subscribers whose cursor is before the gap resync in poll().
-  if (topic->last_version != 0 && change.version != topic->last_version + 1) topic->ring.clear();
+  if (topic->last_version != 0 && change.version <= topic->last_version) {
+    // Versions never repeat or go back while their source lives (pub/sub delivers in publish order,
+    // at most once): the source restarted. Start a new era; every subscriber resyncs in poll().
+    topic->ring.clear();
+    topic->era++;
+  } else if (topic->last_version != 0 && change.version != topic->last_version + 1) {
+    // A gap (a lost message, or a topic created after the event's first changes) restarts the ring;
+    // subscribers whose cursor is before the gap resync in poll().
+    topic->ring.clear();
+  }
   topic->ring.push_back(std::move(shared));
   if (topic->ring.size() > limits_.ring_changes_max) topic->ring.pop_front();
   topic->last_version = change.version;
@@ -243,6 +262,7 @@ core::Result<std::shared_ptr<SeatSubscription>> SeatStream::subscribe(core::Even
     const bool in_ring = !topic->ring.empty() && topic->ring.front()->version <= v + 1 && topic->last_version > v;
     if (caught_up || in_ring) {
       sub->cursor_ = v;
+      sub->era_ = topic->era;
       sub->needs_snapshot_ = false;
     }
   }

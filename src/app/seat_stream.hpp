@@ -108,6 +108,7 @@ class SeatSubscription {
   const core::EventId event_id_;
   // Guarded by topic_->mu (read by the publisher and the notifier):
   uint64_t cursor_ = 0;          // the last version delivered (or resumed from)
+  uint64_t era_ = 0;             // the topic's era that cursor_ belongs to
   bool needs_snapshot_ = true;
   bool armed_ = false;
   std::function<void()> wake_;

@@ -108,7 +108,9 @@ def test_confirmation_cancellation_and_decline_reach_a_real_smtp_server(tmp_path
                                 what="the payment-failed email")
             text = failed[0].part("text/plain")
             assert "Your card was declined." in text and "Section Floor, row B, seat 3" in text and "123.45 EUR" in text
-            assert metric(server, "ticketd_notifications_total", 'result="sent"') >= 3
+            # The sink has the mail a moment before the worker records the delivery: wait for the counter.
+            wait_until(lambda: metric(server, "ticketd_notifications_total", 'result="sent"') >= 3,
+                       what="three sent notifications in the metrics")
         finally:
             stop_server(server)
 
@@ -291,7 +293,8 @@ def test_bad_signature_dead_letters_and_an_admin_retry_delivers(tmp_path: Path) 
             assert "401" in dead["last_error"]
             assert len(receiver.deliveries(lambda d: d.body.get("booking_id") == booking["id"])) == 3
             assert not any(d.signature_ok for d in receiver.deliveries()), "the receiver's secret differs"
-            assert metric(server, "ticketd_notifications_total", 'result="dead_lettered"') >= 1
+            wait_until(lambda: metric(server, "ticketd_notifications_total", 'result="dead_lettered"') >= 1,
+                       what="the dead letter in the metrics")
             assert metric(server, "ticketd_notifications_outbox", 'status="dead"') >= 1
 
             receiver.secret = WEBHOOK_SECRET  # the receiver is fixed; the operator retries

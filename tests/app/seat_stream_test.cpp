@@ -308,6 +308,48 @@ TEST(SeatStream, VersionGapResyncsSubscribers) {
   EXPECT_EQ(v.version, 3u);
 }
 
+TEST(SeatStream, VersionsThatRestartStartANewEraAndResyncSubscribers) {
+  HubFixture f;
+  Viewer v{*f.hub.subscribe(1, "")};
+  v.drain();
+  for (SeatId s = 0; s < 5; ++s) f.change(s, SeatStatus::Held);
+  v.drain();
+  ASSERT_EQ(v.version, 5u);
+  // The version source restarted (Redis lost its counters): versions begin again at 1.
+  {
+    std::lock_guard lock(f.mu);
+    f.version = 0;
+  }
+  f.change(7, SeatStatus::Sold);
+  v.drain();
+  EXPECT_EQ(v.snapshots, 2u);
+  EXPECT_EQ(v.map, f.map);
+  EXPECT_EQ(v.version, 1u);
+  f.change(8, SeatStatus::Held);  // and the new era streams normally
+  v.drain();
+  EXPECT_EQ(v.snapshots, 2u);
+  EXPECT_EQ(v.map, f.map);
+}
+
+TEST(SeatStream, AnEmptyChangeSkippingAVersionResyncsSubscribers) {
+  HubFixture f;
+  Viewer v{*f.hub.subscribe(1, "")};
+  v.drain();
+  f.change(1, SeatStatus::Held);
+  v.drain();
+  // After an outage: seat 2 changed where no message was published, then a version was skipped on
+  // purpose and announced with no seats.
+  {
+    std::lock_guard lock(f.mu);
+    f.map[2] = 'S';
+    f.version += 2;
+  }
+  f.hub.seats_changed(SeatChange{1, {}, SeatStatus::Available, f.version});
+  v.drain();
+  EXPECT_EQ(v.snapshots, 2u);
+  EXPECT_EQ(v.map, f.map);
+}
+
 TEST(SeatStream, ArmedSubscriberIsWokenOnceForABurst) {
   HubFixture f;
   Viewer v{*f.hub.subscribe(1, "")};

@@ -528,8 +528,6 @@ def test_postgres_down_answers_503_then_recovers(deploy, postgres: services.Post
     _stop_and_verify(dep)
 
 
-@pytest.mark.xfail(strict=True, reason="a seat map cached in Redis before an outage is served stale until its "
-                   "60 s TTL when the changes made meanwhile never reached Redis (reported with issue 4)")
 def test_seat_maps_catch_up_with_changes_made_while_redis_was_unreachable(deploy, redis: services.Redis) -> None:
     """Redis hangs (SIGSTOP) rather than restarts: it keeps its keys, including a cached seat map, while the
     nodes decide without it. Once it answers again, every node's seat map must show what PostgreSQL knows."""

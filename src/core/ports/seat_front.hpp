@@ -56,6 +56,11 @@ class SeatFront {
   // database, and the map so built: cached only if no change happened in between.
   virtual uint64_t version(EventId event) = 0;
   virtual void store_snapshot(EventId event, const Snapshot& built) = 0;
+
+  // Called every second or so on every node: if changes committed while the front was unreachable
+  // could not be applied to it, drop what they made stale (cached maps) and tell live subscribers to
+  // resynchronise, now that it answers again.
+  virtual void repair() = 0;
 };
 
 }  // namespace ticketd::core

@@ -283,7 +283,10 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
   }
   if (front_) {
     if (result == "sold") {
-      front_->sold(current->event_id, current->seats, event_starts_at(current->event_id).value_or(now) + std::chrono::days(1));
+      // The front refuses holds of sold seats quickly while the sale is hot, then forgets them
+      // (PostgreSQL refuses such holds on its own): Redis holds only the seats sold recently.
+      const TimeMs until = std::min(event_starts_at(current->event_id).value_or(now), now + kSoldSeatsInFrontFor);
+      front_->sold(current->event_id, current->seats, until);
     } else if (result == "failed" || result == "refund-needed") {
       front_->freed(current->event_id, current->seats, current->hold_id);
     } else if (result == "awaiting-action") {

@@ -121,6 +121,7 @@ class PgLedger final : public core::Ledger {
   static constexpr int64_t kHoldIdBlock = 64;  // keep in step with the hold_id_blocks sequence
   static constexpr int kSweepRowsPerPassMax = 10'000;
   static constexpr int kBestAvailableAttemptsMax = 4;
+  static constexpr Millis kSoldSeatsInFrontFor{3'600'000};
   core::HoldId next_hold_id();
   core::Result<core::Hold> hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
                                          core::UserId user, Millis ttl, Millis notice_lead, TimeMs now);

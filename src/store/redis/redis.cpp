@@ -84,6 +84,16 @@ redis.call('PUBLISH', ARGV[4], ARGV[5] .. ' ' .. version .. ' ' .. c .. ' ' .. t
 return version
 )lua";
 
+// KEYS: seatmap, seatver. ARGV: channel, event id. After an outage: the map goes, the version skips
+// one, and an empty change at the new version tells every live subscriber it missed something.
+constexpr const char* kRepair = R"lua(
+redis.call('DEL', KEYS[1])
+redis.call('INCR', KEYS[2])
+local version = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], ARGV[2] .. ' ' .. version .. ' A ')
+return version
+)lua";
+
 // KEYS: seatmap, seatver. ARGV: expected version, map, ttl_ms. Caches the map only if no change was
 // published since the version was read.
 constexpr const char* kStoreMap = R"lua(
@@ -301,7 +311,57 @@ void RedisSeatFront::apply(char mode, core::EventId event, const std::vector<cor
     keys.push_back(seat_key(event, s));
     args.push_back(std::to_string(s));
   }
-  (void)redis_.eval(kApply, keys, args);
+  // A pin that fails only shortens a filter's memory; a change that fails leaves the cached map and
+  // the live subscribers behind PostgreSQL until repair().
+  if (!redis_.eval(kApply, keys, args) && mode != 'P') mark_stale(event);
+}
+
+void RedisSeatFront::mark_stale(core::EventId event) {
+  std::lock_guard lock(stale_mu_);
+  if (stale_.size() < kStaleEventsMax) stale_.insert(event);
+  else stale_overflow_ = true;
+  any_stale_ = true;
+}
+
+void RedisSeatFront::repair() {
+  if (!any_stale_ || !redis_.up()) return;
+  std::unordered_set<core::EventId> events;
+  bool overflow = false;
+  {
+    std::lock_guard lock(stale_mu_);
+    events.swap(stale_);
+    overflow = std::exchange(stale_overflow_, false);
+    any_stale_ = false;
+  }
+  std::vector<core::EventId> failed;
+  for (core::EventId e : events) {
+    // Drop the map (the next read rebuilds it from PostgreSQL) and skip a version: a subscriber that
+    // sees the gap at the next change, or at the empty change published here, takes a fresh snapshot.
+    Reply r = redis_.eval(kRepair, {map_key(e), version_key(e)}, {redis_.channel(), std::to_string(e)});
+    if (!r) failed.push_back(e);
+  }
+  if (overflow) {
+    // Too many to remember: every cached map goes (they are rebuilt on demand).
+    std::string cursor = "0";
+    do {
+      Reply page = redis_.command({"SCAN", cursor, "MATCH", "seatmap:*", "COUNT", "1000"});
+      if (!page || page->type != REDIS_REPLY_ARRAY || page->elements != 2) {
+        failed.push_back(0);
+        break;
+      }
+      cursor.assign(page->element[0]->str, page->element[0]->len);
+      for (size_t i = 0; i < page->element[1]->elements; ++i)
+        (void)redis_.command({"DEL", std::string(page->element[1]->element[i]->str, page->element[1]->element[i]->len)});
+    } while (cursor != "0");
+  }
+  if (!failed.empty()) {
+    std::lock_guard lock(stale_mu_);
+    for (core::EventId e : failed) {
+      if (e == 0) stale_overflow_ = true;
+      else stale_.insert(e);
+    }
+    any_stale_ = true;
+  }
 }
 
 void RedisSeatFront::held(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold,
@@ -358,6 +418,7 @@ bool parse_seat_message(const std::string& text, core::SeatChange& out) {
   if (s[1] != ' ') return false;
   s += 2;
   out.seats.clear();
+  // No seats: a version skipped on purpose (see kRepair); subscribers resynchronise.
   while (*s) {
     const unsigned long seat = std::strtoul(s, &end, 10);
     if (end == s) return false;
@@ -365,7 +426,7 @@ bool parse_seat_message(const std::string& text, core::SeatChange& out) {
     s = *end == ',' ? end + 1 : end;
     if (*end != ',' && *end != '\0') return false;
   }
-  return !out.seats.empty() && out.event_id > 0 && out.version > 0;
+  return out.event_id > 0 && out.version > 0;
 }
 
 RedisSubscriber::RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink)

@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/ports/seat_changes.hpp"
@@ -39,7 +40,9 @@ struct RedisConfig {
   std::chrono::milliseconds timeout{500};
   std::chrono::milliseconds down_for{1000};
   size_t pool_size = 32;
-  std::chrono::milliseconds map_ttl{60'000};
+  // A cached map is rebuilt from PostgreSQL at least this often: the bound on how long a change that
+  // never reached Redis (a node died between its commit and its Redis update) can show stale.
+  std::chrono::milliseconds map_ttl{15'000};
 };
 
 // redis://[:password@]host[:port][/db]. False with `error` set if malformed.
@@ -87,11 +90,20 @@ class RedisSeatFront final : public core::SeatFront {
   std::optional<Snapshot> snapshot(core::EventId event) override;
   uint64_t version(core::EventId event) override;
   void store_snapshot(core::EventId event, const Snapshot& built) override;
+  void repair() override;
+
+  static constexpr size_t kStaleEventsMax = 100'000;
 
  private:
   void apply(char mode, core::EventId event, const std::vector<core::SeatId>& seats, const std::string& holder,
              int64_t expire_at_ms);
+  void mark_stale(core::EventId event);
   RedisClient& redis_;
+  std::mutex stale_mu_;  // guards the two below
+  // Events with a change Redis never heard of. Past kStaleEventsMax, every map is dropped instead.
+  std::unordered_set<core::EventId> stale_;
+  bool stale_overflow_ = false;
+  std::atomic<bool> any_stale_{false};
 };
 
 // Listens on the seat channel and hands every change to the sink, reconnecting after failures.
