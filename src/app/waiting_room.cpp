@@ -195,18 +195,17 @@ uint32_t WaitingRoom::release_one(const core::Event& event, TimeMs now) {
   if (room->last_release_at && now - *room->last_release_at < w.release_interval) return 0;
   auto admitted = store_.admit(event.id, budget.admit, now);
   if (!admitted) return 0;
-  if (room->waiting > 0) {
-    std::lock_guard lock(mu_);
-    Runtime& rt = runtime_[event.id];
-    rt.history.record(now, *admitted);
-    rt.admitted_total += *admitted;
-  }
+  std::lock_guard lock(mu_);
+  Runtime& rt = runtime_[event.id];
+  if (room->waiting > 0) rt.history.record(now, *admitted);
+  rt.admitted_total += *admitted;
+  ++rt.releases;
   return *admitted;
 }
 
 void WaitingRoom::render_metrics(std::string& out) {
   const std::vector<core::EventId> ids = store_.rooms();
-  std::string waiting, admitted, outstanding, expired, rate, sold_out;
+  std::string waiting, admitted, outstanding, expired, rate, sold_out, releases, node_admitted_lines;
   for (core::EventId id : ids) {
     auto room = store_.room(id);
     if (!room) continue;
@@ -218,11 +217,18 @@ void WaitingRoom::render_metrics(std::string& out) {
     sold_out += "ticketd_queue_sold_out" + label + (room->sold_out ? "1\n" : "0\n");
     auto event = catalog_.event(id);
     std::optional<double> r;
-    if (event && event->waiting_room.enabled) {
+    uint64_t node_releases = 0, node_admitted = 0;
+    {
       std::lock_guard lock(mu_);
       auto it = runtime_.find(id);
-      if (it != runtime_.end()) r = it->second.history.rate_per_s(event->waiting_room.release_interval);
+      if (it != runtime_.end()) {
+        if (event && event->waiting_room.enabled) r = it->second.history.rate_per_s(event->waiting_room.release_interval);
+        node_releases = it->second.releases;
+        node_admitted = it->second.admitted_total;
+      }
     }
+    releases += "ticketd_queue_releases_total" + label + std::to_string(node_releases) + "\n";
+    node_admitted_lines += "ticketd_queue_node_admitted_total" + label + std::to_string(node_admitted) + "\n";
     rate += "ticketd_queue_release_rate_per_second" + label + std::to_string(r.value_or(0.0)) + "\n";
   }
   out += "# TYPE ticketd_queue_waiting gauge\n" + waiting;
@@ -231,6 +237,9 @@ void WaitingRoom::render_metrics(std::string& out) {
   out += "# TYPE ticketd_queue_expired_total counter\n" + expired;
   out += "# TYPE ticketd_queue_release_rate_per_second gauge\n" + rate;
   out += "# TYPE ticketd_queue_sold_out gauge\n" + sold_out;
+  // Per node: only the node that ran the releaser counts up (distributed: the advisory-lock holder).
+  out += "# TYPE ticketd_queue_releases_total counter\n" + releases;
+  out += "# TYPE ticketd_queue_node_admitted_total counter\n" + node_admitted_lines;
 }
 
 }  // namespace ticketd::app
