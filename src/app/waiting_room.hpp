@@ -10,7 +10,7 @@
 //
 // Thread safety: all methods are safe to call concurrently. release() is meant for one periodic
 // thread (the embedded releaser; in distributed mode the one node holding the releaser lock).
-// mu_ guards runtime_ (rates and counters for /metrics); it is never held across store calls.
+// mu_ guards runtime_ (this node's releaser counters for /metrics); it is never held across store calls.
 #pragma once
 
 #include <functional>
@@ -83,7 +83,6 @@ class WaitingRoom {
 
  private:
   struct Runtime {
-    core::ReleaseHistory history;
     uint64_t admitted_total = 0;  // by this process's releaser (the store has the durable totals)
     uint64_t releases = 0;        // release ticks this process's releaser ran (which node releases)
   };
@@ -91,7 +90,7 @@ class WaitingRoom {
   core::Status draw_if_due(const core::Event& event, const core::RoomRecord& room, TimeMs now);
   QueueView view_of(const core::Event& event, core::UserId user, const core::RoomRecord& room,
                     const core::Place& place, TimeMs now);
-  std::optional<double> rate_per_s(const core::Event& event);
+  std::optional<double> rate_per_s(const core::Event& event, const core::RoomRecord& room);
   uint32_t release_one(const core::Event& event, TimeMs now);
 
   core::WaitingRoomStore& store_;
