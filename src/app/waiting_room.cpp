@@ -89,7 +89,7 @@ QueueView WaitingRoom::view_of(const core::Event& event, core::UserId user, cons
       v.draw_pending = !room.drawn;
       v.position = place.position;
       if (room.drawn && !room.sold_out) {
-        if (auto rate = rate_per_s(event)) v.estimated_wait_s = core::estimate_wait_s(place.position, *rate, Millis(0));
+        if (auto rate = rate_per_s(event, room)) v.estimated_wait_s = core::estimate_wait_s(place.position, *rate, Millis(0));
       }
       v.retry_after_s = core::retry_after_s(v.estimated_wait_s, w.release_interval);
       if (v.draw_pending) v.retry_after_s = std::clamp<int64_t>(whole_seconds_until(now, event.on_sale_at), 1, v.retry_after_s);
@@ -112,13 +112,10 @@ QueueView WaitingRoom::view_of(const core::Event& event, core::UserId user, cons
   return v;
 }
 
-std::optional<double> WaitingRoom::rate_per_s(const core::Event& event) {
+std::optional<double> WaitingRoom::rate_per_s(const core::Event& event, const core::RoomRecord& room) {
   const Millis interval = event.waiting_room.release_interval;
-  {
-    std::lock_guard lock(mu_);
-    auto it = runtime_.find(event.id);
-    if (it != runtime_.end() && it->second.history.ticks() > 0) return it->second.history.rate_per_s(interval);
-  }
+  // Measured by the store, so every node (and a restarted one) reads the same rate.
+  if (room.history.ticks() > 0) return room.history.rate_per_s(interval);
   // No release measured yet: the configured rate, batch_size per interval.
   return static_cast<double>(event.waiting_room.batch_size) * 1000.0 / static_cast<double>(interval.count());
 }
@@ -145,7 +142,7 @@ core::Result<RoomView> WaitingRoom::info(core::EventId event_id) {
   v.drawn = room->drawn;
   if (room->drawn) v.seed = seed_hex(room->seed);
   v.record = *room;
-  v.release_rate_per_s = rate_per_s(*event);
+  v.release_rate_per_s = rate_per_s(*event, *room);
   return v;
 }
 
@@ -195,18 +192,16 @@ uint32_t WaitingRoom::release_one(const core::Event& event, TimeMs now) {
   if (room->last_release_at && now - *room->last_release_at < w.release_interval) return 0;
   auto admitted = store_.admit(event.id, budget.admit, now);
   if (!admitted) return 0;
-  if (room->waiting > 0) {
-    std::lock_guard lock(mu_);
-    Runtime& rt = runtime_[event.id];
-    rt.history.record(now, *admitted);
-    rt.admitted_total += *admitted;
-  }
+  std::lock_guard lock(mu_);
+  Runtime& rt = runtime_[event.id];
+  rt.admitted_total += *admitted;
+  ++rt.releases;
   return *admitted;
 }
 
 void WaitingRoom::render_metrics(std::string& out) {
   const std::vector<core::EventId> ids = store_.rooms();
-  std::string waiting, admitted, outstanding, expired, rate, sold_out;
+  std::string waiting, admitted, outstanding, expired, rate, sold_out, releases, node_admitted_lines;
   for (core::EventId id : ids) {
     auto room = store_.room(id);
     if (!room) continue;
@@ -218,11 +213,18 @@ void WaitingRoom::render_metrics(std::string& out) {
     sold_out += "ticketd_queue_sold_out" + label + (room->sold_out ? "1\n" : "0\n");
     auto event = catalog_.event(id);
     std::optional<double> r;
-    if (event && event->waiting_room.enabled) {
+    if (event && event->waiting_room.enabled) r = room->history.rate_per_s(event->waiting_room.release_interval);
+    uint64_t node_releases = 0, node_admitted = 0;
+    {
       std::lock_guard lock(mu_);
       auto it = runtime_.find(id);
-      if (it != runtime_.end()) r = it->second.history.rate_per_s(event->waiting_room.release_interval);
+      if (it != runtime_.end()) {
+        node_releases = it->second.releases;
+        node_admitted = it->second.admitted_total;
+      }
     }
+    releases += "ticketd_queue_releases_total" + label + std::to_string(node_releases) + "\n";
+    node_admitted_lines += "ticketd_queue_node_admitted_total" + label + std::to_string(node_admitted) + "\n";
     rate += "ticketd_queue_release_rate_per_second" + label + std::to_string(r.value_or(0.0)) + "\n";
   }
   out += "# TYPE ticketd_queue_waiting gauge\n" + waiting;
@@ -231,6 +233,9 @@ void WaitingRoom::render_metrics(std::string& out) {
   out += "# TYPE ticketd_queue_expired_total counter\n" + expired;
   out += "# TYPE ticketd_queue_release_rate_per_second gauge\n" + rate;
   out += "# TYPE ticketd_queue_sold_out gauge\n" + sold_out;
+  // Per node: only the node that ran the releaser counts up (distributed: the advisory-lock holder).
+  out += "# TYPE ticketd_queue_releases_total counter\n" + releases;
+  out += "# TYPE ticketd_queue_node_admitted_total counter\n" + node_admitted_lines;
 }
 
 }  // namespace ticketd::app

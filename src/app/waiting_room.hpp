@@ -10,7 +10,7 @@
 //
 // Thread safety: all methods are safe to call concurrently. release() is meant for one periodic
 // thread (the embedded releaser; in distributed mode the one node holding the releaser lock).
-// mu_ guards runtime_ (rates and counters for /metrics); it is never held across store calls.
+// mu_ guards runtime_ (this node's releaser counters for /metrics); it is never held across store calls.
 #pragma once
 
 #include <functional>
@@ -76,19 +76,21 @@ class WaitingRoom {
   // next batch of each room whose interval has passed. Returns how many were admitted.
   uint64_t release();
 
-  // Per-event gauges for /metrics (queue length, admitted, expired, release rate).
+  // Per-event gauges for /metrics (queue length, admitted, expired, release rate), and per-node
+  // counters of this process's releaser (ticketd_queue_releases_total, ticketd_queue_node_admitted_total)
+  // so an operator or a test can tell which node is releasing.
   void render_metrics(std::string& out);
 
  private:
   struct Runtime {
-    core::ReleaseHistory history;
     uint64_t admitted_total = 0;  // by this process's releaser (the store has the durable totals)
+    uint64_t releases = 0;        // release ticks this process's releaser ran (which node releases)
   };
   core::Result<core::RoomRecord> open(const core::Event& event, TimeMs now);
   core::Status draw_if_due(const core::Event& event, const core::RoomRecord& room, TimeMs now);
   QueueView view_of(const core::Event& event, core::UserId user, const core::RoomRecord& room,
                     const core::Place& place, TimeMs now);
-  std::optional<double> rate_per_s(const core::Event& event);
+  std::optional<double> rate_per_s(const core::Event& event, const core::RoomRecord& room);
   uint32_t release_one(const core::Event& event, TimeMs now);
 
   core::WaitingRoomStore& store_;

@@ -15,6 +15,10 @@ there with the same Idempotency-Key). Redis down for good: holds still work thro
 documented fallback), never twice for one seat, and once Redis is back a hold made on one node is HELD in
 every node's seat map.
 
+One waiting room across the nodes: a place reads the same on every node, an access token minted on one
+node opens holds on another, kill -9 of a releasing node leaves a survivor releasing (per-node
+ticketd_queue_releases_total), and every release tick admits exactly batch_size (no double release).
+
 Every wait is bounded; nothing asserts how fast anything is. TICKETD_TEST_SEED replays the clients' choices.
 """
 
@@ -574,3 +578,83 @@ def test_ticket_limit_holds_across_nodes(deploy) -> None:
     assert all(a.status == 409 and a.error_code == "ticket_limit_exceeded" for a in answers if a.status != 201), \
         "; ".join(describe(a) for a in answers)
     _stop_and_verify(dep)
+
+
+# -- waiting room across nodes --
+
+QUEUE_WAIT_S = 30.0  # bound of any wait for a releaser tick (every 250 ms, a batch every 1 s) or a takeover
+
+
+def _node_releases(node, event_id: int) -> int:
+    """This node's ticketd_queue_releases_total for the event: release ticks its own releaser ran."""
+    prefix = f'ticketd_queue_releases_total{{event="{event_id}"}} '
+    for line in node.client().get("/metrics").body.splitlines():
+        if line.startswith(prefix):
+            return int(float(line[len(prefix):]))
+    return 0
+
+
+def _wait_until(what: str, check: Callable[[], object]) -> object:
+    deadline = time.monotonic() + QUEUE_WAIT_S
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"not within {QUEUE_WAIT_S} s: {what}")
+
+
+def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -> None:
+    dep = deploy()
+    admin = admin_client(dep.nodes[0])
+    batch = 3
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 2, 50)]), max_tickets_per_user=1)
+    eid = event["id"]
+    expect(admin.request("PUT", f"/v1/events/{eid}/waiting-room",
+                         {"enabled": True, "batch_size": batch, "release_interval_s": 1, "active_window_s": 600}), 200)
+    users = new_users(dep.nodes[0], 8 * batch)
+    tokens = {}
+    for i, user in enumerate(users):  # joins spread over the nodes
+        tokens[i] = expect(dep.nodes[i % 3].client(user.token).post(f"/v1/events/{eid}/queue", {}), 201)["queue_token"]
+
+    # A place read on one node is the same on another (read A, B, A: equal when no release came between).
+    def same_place_everywhere() -> bool:
+        user, token = users[-1], tokens[len(users) - 1]
+        seen = [expect(dep.nodes[n].client(user.token).get(f"/v1/events/{eid}/queue/{token}"), 200)
+                for n in (0, 1, 0)]
+        if seen[0]["status"] != seen[2]["status"] or seen[0].get("position") != seen[2].get("position"):
+            return False
+        assert (seen[1]["status"], seen[1].get("position")) == (seen[0]["status"], seen[0].get("position")), seen
+        return True
+    _wait_until("a stable read of one place on two nodes", same_place_everywhere)
+
+    releasers = _wait_until("some node releases", lambda: [n for n in range(3) if _node_releases(dep.nodes[n], eid) > 0])
+    releaser = releasers[0]  # the lock is taken per tick: several may have released, one at a time
+    others = [n for n in range(3) if n != releaser]
+
+    # An access token minted on one node opens the hold endpoint on another (shared queue secret).
+    first = users[0]
+    admitted = _wait_until("the first user is admitted", lambda: (lambda s: s if s["status"] == "ADMITTED" else None)(
+        expect(dep.nodes[others[0]].client(first.token).get(f"/v1/events/{eid}/queue/{tokens[0]}"), 200)))
+    held = hold_best(dep.nodes[others[1]].client(first.token), eid, 1,
+                     headers={"X-Access-Token": admitted["access_token"]})
+    assert held.status == 201, describe(held)
+
+    # kill -9 the releaser (node 0 too: this test needs no Stripe webhooks); a survivor takes over.
+    before = {n: _node_releases(dep.nodes[n], eid) for n in others}
+    dep.nodes[releaser].kill()
+    _wait_until("a survivor releases after the releaser died",
+                lambda: any(_node_releases(dep.nodes[n], eid) > before[n] for n in others))
+
+    # Exactly batch-size per release tick across nodes: group admitted users by admission time.
+    survivor = dep.nodes[others[0]]
+
+    def all_admitted() -> list[dict] | None:
+        statuses = [expect(survivor.client(u.token).get(f"/v1/events/{eid}/queue/{tokens[i]}"), 200)
+                    for i, u in enumerate(users)]
+        return statuses if all(s["status"] in ("ADMITTED", "EXPIRED") for s in statuses) else None
+    statuses = _wait_until("everyone is admitted", all_admitted)
+    per_batch: dict[str, int] = {}
+    for s in statuses:
+        per_batch[s["access_expires_at"]] = per_batch.get(s["access_expires_at"], 0) + 1
+    assert sorted(per_batch.values()) == [batch] * (len(users) // batch), per_batch

@@ -239,6 +239,25 @@ TEST_F(QueueTest, WaitEstimateComesFromTheMeasuredReleaseRate) {
   EXPECT_LE(v.retry_after_s, 10);
 }
 
+// The measured rate lives in the store, not in the releasing node's memory: a node that never
+// released (here, the same store after a restart) estimates from it, not from the configured rate.
+TEST_F(QueueTest, TheMeasuredReleaseRateIsStoredAndSurvivesARestart) {
+  const Event e = node->event(node->venue(1000), 5);
+  clock.set(e.on_sale_at);
+  for (UserId u = 1; u <= 30; ++u) node->join(u, e.id);
+  node->room.release();  // 5 in one 10 s tick
+  clock.advance(kInterval);
+  node->room.release();  // 5 more
+  EXPECT_EQ(node->queue_store.room(e.id)->history.ticks(), 2u);
+  restart();
+  const RoomRecord rec = *node->queue_store.room(e.id);
+  EXPECT_EQ(rec.history.ticks(), 2u);
+  ASSERT_TRUE(rec.history.rate_per_s(kInterval).has_value());
+  EXPECT_DOUBLE_EQ(*rec.history.rate_per_s(kInterval), 0.5);
+  EXPECT_EQ(node->status(e.id, 30).position, 20u);
+  EXPECT_EQ(node->status(e.id, 30).estimated_wait_s, 40);  // 20 at the measured 0.5/s
+}
+
 TEST_F(QueueTest, AdmissionIsCappedByStockAndSoldOutIsToldThenAdmissionResumes) {
   // 8 seats, up to 4 per person, batch 100: the stock serves 2 people, not 100.
   const Event e = node->event(node->venue(8), 100);

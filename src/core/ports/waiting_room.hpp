@@ -33,6 +33,7 @@
 #include "base/clock.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "core/waiting_room.hpp"
 
 namespace ticketd::core {
 
@@ -64,6 +65,10 @@ struct RoomRecord {
   uint64_t engaged_total = 0;
   uint64_t expired_total = 0;
   std::optional<TimeMs> last_release_at;
+  // The last limits::queue_rate_ticks release ticks that found someone waiting (a tick that admitted
+  // nobody because of stock counts as zero), kept by the store so every node estimates from the same
+  // measured rate, also after a restart.
+  ReleaseHistory history;
 };
 
 class WaitingRoomStore {
@@ -89,7 +94,8 @@ class WaitingRoomStore {
   // Fixes the order of the early joiners (ascending early_key). Idempotent.
   virtual Status draw(EventId event, TimeMs now) = 0;
   // Admits the next `count` waiting users (fewer if fewer wait); returns how many. Records `now` as
-  // the room's last_release_at even when count is 0 (the releaser's cadence). REQUIRES: drawn.
+  // the room's last_release_at even when count is 0 (the releaser's cadence), and appends the tick to
+  // RoomRecord::history when anyone was waiting (so a pause for stock slows the rate). REQUIRES: drawn.
   virtual Result<uint32_t> admit(EventId event, uint32_t count, TimeMs now) = 0;
   // Admitted users without a hold, admitted at or before `admitted_until`, become Expired (the window
   // ended: their access token, valid while now < admitted_at + window, no longer works either).

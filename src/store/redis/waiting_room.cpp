@@ -18,6 +18,7 @@ std::string room_key(core::EventId e) { return "wr:" + tag(e) + ":room"; }
 std::string queue_key(core::EventId e) { return "wr:" + tag(e) + ":queue"; }
 std::string state_key(core::EventId e) { return "wr:" + tag(e) + ":state"; }
 std::string idle_key(core::EventId e) { return "wr:" + tag(e) + ":idle"; }
+std::string ticks_key(core::EventId e) { return "wr:" + tag(e) + ":ticks"; }
 constexpr const char* kRoomsKey = "wr:rooms";
 
 core::Error unreachable() { return make_error(Code::Unavailable, "the waiting room is unavailable; retry shortly"); }
@@ -80,8 +81,10 @@ if s and string.sub(s, 1, 1) == 'W' and drawn then rank = redis.call('ZRANK', KE
 return {s, drawn, rank}
 )lua";
 
-// KEYS: room, queue, state, idle. ARGV: count, now. Admits the `count` lowest scores.
+// KEYS: room, queue, state, idle, ticks. ARGV: count, now, ticks_max. Admits the `count` lowest
+// scores; a tick that found anyone waiting goes to the head of the capped ticks list.
 constexpr const char* kAdmit = R"lua(
+local waiting = redis.call('ZCARD', KEYS[2])
 local popped = redis.call('ZPOPMIN', KEYS[2], ARGV[1])
 local n = 0
 for i = 1, #popped, 2 do
@@ -93,6 +96,10 @@ for i = 1, #popped, 2 do
 end
 redis.call('HINCRBY', KEYS[1], 'admitted_total', n)
 redis.call('HSET', KEYS[1], 'last_release_at', ARGV[2])
+if waiting > 0 then
+  redis.call('LPUSH', KEYS[5], n)
+  redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[3]) - 1)
+end
 return n
 )lua";
 
@@ -155,9 +162,12 @@ std::optional<core::RoomRecord> RedisWaitingRoomStore::room(core::EventId event)
   std::unordered_map<std::string, std::string> f;
   for (size_t i = 0; i + 1 < h->elements; i += 2) f[str(h->element[i])] = str(h->element[i + 1]);
   if (f["commitment"].empty()) return std::nullopt;
-  Reply counts = redis_.command({"EVAL", "return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2])}", "2",
-                                 queue_key(event), idle_key(event)});
-  if (!counts || counts->type != REDIS_REPLY_ARRAY || counts->elements != 2)
+  Reply counts = redis_.command({"EVAL",
+                                 "return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), "
+                                 "redis.call('LRANGE', KEYS[3], 0, -1)}",
+                                 "3", queue_key(event), idle_key(event), ticks_key(event)});
+  if (!counts || counts->type != REDIS_REPLY_ARRAY || counts->elements != 3 ||
+      counts->element[2]->type != REDIS_REPLY_ARRAY)
     throw core::UnavailableError("the waiting room is unavailable");
   core::RoomRecord rec;
   rec.seed = unhex(f["seed"]);
@@ -172,6 +182,9 @@ std::optional<core::RoomRecord> RedisWaitingRoomStore::room(core::EventId event)
   rec.engaged_total = static_cast<uint64_t>(num(f["engaged_total"]));
   rec.expired_total = static_cast<uint64_t>(num(f["expired_total"]));
   if (!f["last_release_at"].empty()) rec.last_release_at = from_unix_ms(num(f["last_release_at"]));
+  const redisReply* ticks = counts->element[2];  // newest first: replay oldest first
+  for (size_t i = ticks->elements; i > 0; --i)
+    rec.history.record(rec.last_release_at.value_or(TimeMs{}), static_cast<uint32_t>(num(str(ticks->element[i - 1]))));
   return rec;
 }
 
@@ -215,8 +228,9 @@ core::Status RedisWaitingRoomStore::draw(core::EventId event, TimeMs now) {
 }
 
 core::Result<uint32_t> RedisWaitingRoomStore::admit(core::EventId event, uint32_t count, TimeMs now) {
-  Reply r = redis_.eval(kAdmit, {room_key(event), queue_key(event), state_key(event), idle_key(event)},
-                        {std::to_string(count), std::to_string(to_unix_ms(now))});
+  Reply r = redis_.eval(kAdmit, {room_key(event), queue_key(event), state_key(event), idle_key(event), ticks_key(event)},
+                        {std::to_string(count), std::to_string(to_unix_ms(now)),
+                         std::to_string(core::limits::queue_rate_ticks)});
   if (!r || r->type != REDIS_REPLY_INTEGER) return unreachable();
   return static_cast<uint32_t>(r->integer);
 }
@@ -241,7 +255,7 @@ void RedisWaitingRoomStore::set_sold_out(core::EventId event, bool sold_out) {
 
 size_t RedisWaitingRoomStore::memory_bytes(core::EventId event) {
   size_t total = 0;
-  for (const std::string& key : {room_key(event), queue_key(event), state_key(event), idle_key(event)}) {
+  for (const std::string& key : {room_key(event), queue_key(event), state_key(event), idle_key(event), ticks_key(event)}) {
     Reply r = redis_.command({"MEMORY", "USAGE", key});
     if (r && r->type == REDIS_REPLY_INTEGER) total += static_cast<size_t>(r->integer);
   }

@@ -7,6 +7,8 @@
 //   wr:{E}:state  hash user -> "W<e>" waiting | "A<e>:<ms>" admitted | "E<e>:<ms>" engaged |
 //                 "X<e>:<ms>" expired (<e> is 1 for an early joiner, <ms> the admission time)
 //   wr:{E}:idle   zset user -> admission time, of admitted users without a hold yet
+//   wr:{E}:ticks  list, newest first, capped at limits::queue_rate_ticks: users admitted by each
+//                 release tick that found anyone waiting (the measured rate every node reads)
 //   wr:rooms      set of event ids with a room
 // Every change is one Lua script, atomic in Redis. Durability is Redis's: run it with appendonly
 // yes (docs/deploy.md) and a Redis restart keeps every place. Redis unreachable: joins and polls

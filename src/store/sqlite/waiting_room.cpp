@@ -226,6 +226,7 @@ void SqliteWaitingRoomStore::load_all() {
       room->batches.push_back(Batch{static_cast<uint32_t>(b.int64(0)), static_cast<uint32_t>(b.int64(1)), b.int64(2)});
       room->head += static_cast<uint64_t>(b.int64(1));
       room->rec.last_release_at = from_unix_ms(b.int64(2));
+      room->rec.history.record(room->rec.last_release_at.value(), static_cast<uint32_t>(b.int64(1)));
     }
     b.reset();
     room->refresh_counts();
@@ -363,6 +364,9 @@ core::Result<uint32_t> SqliteWaitingRoomStore::admit(core::EventId event, uint32
     TICKETD_ASSERT(room->rec.drawn);
     room->rec.last_release_at = now;
     n = static_cast<uint32_t>(std::min<uint64_t>(count, room->entries.size() - room->head));
+    // Zero ticks (paused by stock) count in memory; only batches are on disk (the primary key is the
+    // first rank), so a restart measures from the batches alone.
+    if (room->head < room->entries.size()) room->rec.history.record(now, n);
     if (n == 0) return n;
     const Batch b{static_cast<uint32_t>(room->head), n, to_unix_ms(now)};
     room->batches.push_back(b);
