@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100));
   cli.add_option("--explicit-pct", o.explicit_pct, "flash-sale: % of buyers who pick seats")->check(CLI::Range(0, 100));
   cli.add_flag("--waiting-room", o.waiting_room, "flash-sale: join the event's waiting room before holding");
+  cli.add_option("--queue-batch", o.queue_batch, "waiting room: people admitted per release")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{100'000}));
+  cli.add_option("--queue-interval", o.queue_release_interval_s, "waiting room: seconds between releases")
+      ->check(CLI::Range(int64_t{1}, int64_t{3'600}));
   cli.add_option("--seed", o.seed, "random seed");
   cli.add_option("--audit-cmd", o.audit_cmd,
                  "store audit run after the load, must exit 0 "

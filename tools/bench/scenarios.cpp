@@ -142,13 +142,18 @@ bool create_event(const Options& o, Engine& engine, Sale& sale, uint32_t seats, 
   const auto venue = std::optional<json::value>(parse_or_null(v.body));
   const auto now = std::chrono::system_clock::now();
   json::object prices{{"premium", 15000}, {"standard", 8500}, {"value", 4500}};
-  const std::string ebody = json::serialize(json::object{{"name", "Bench " + o.scenario + " " + tag},
-                                                         {"venue_id", int_field(*venue, "id")},
-                                                         {"starts_at", rfc3339(now + std::chrono::hours(24 * 30))},
-                                                         {"on_sale_at", rfc3339(now - std::chrono::minutes(1))},
-                                                         {"currency", "USD"},
-                                                         {"prices", std::move(prices)},
-                                                         {"max_tickets_per_user", tickets_per_user}});
+  json::object event{{"name", "Bench " + o.scenario + " " + tag},
+                     {"venue_id", int_field(*venue, "id")},
+                     {"starts_at", rfc3339(now + std::chrono::hours(24 * 30))},
+                     {"on_sale_at", rfc3339(now - std::chrono::minutes(1))},
+                     {"currency", "USD"},
+                     {"prices", std::move(prices)},
+                     {"max_tickets_per_user", tickets_per_user}};
+  if (o.waiting_room || o.scenario == "queue") {
+    event["waiting_room"] = json::object{
+        {"enabled", true}, {"batch_size", o.queue_batch}, {"release_interval_s", o.queue_release_interval_s}};
+  }
+  const std::string ebody = json::serialize(event);
   Reply e = once(engine, {verb::post, "/v1/events", ebody, sale.admin_token});
   if (e.status != 201) return fail_setup("event creation", e);
   sale.event_id = int_field(parse_or_null(e.body), "id");
@@ -287,7 +292,10 @@ asio::awaitable<std::string> queue_until_admitted(Worker& w, const Options& o, c
     Reply r = co_await w.call(Op::QueuePoll, {verb::get, target, {}, sale.tokens[buyer]});
     auto v = r.ok() ? parse(r.body) : std::nullopt;
     if (!v) co_return std::string();
-    if (string_field(*v, "status") == "ADMITTED") co_return string_field(*v, "access_token");
+    const std::string status = string_field(*v, "status");
+    if (status == "ADMITTED") co_return string_field(*v, "access_token");
+    // A buyer told the event is sold out leaves (the room would readmit them if holds lapsed).
+    if (status == "EXPIRED" || status == "SOLD_OUT") co_return std::string();
     int64_t wait_ms = 1'000;
     if (!r.retry_after.empty() && r.retry_after.find_first_not_of("0123456789") == std::string::npos &&
         r.retry_after.size() < 6)

@@ -37,6 +37,8 @@ struct Options {
   int explicit_pct = 30;        // flash-sale: pick seats from the map rather than best-available
   bool waiting_room = false;    // flash-sale: go through the event's waiting room first
   int64_t queue_poll_ms_max = 5'000;
+  uint32_t queue_batch = 1'000;          // waiting room: people admitted per release
+  int64_t queue_release_interval_s = 1;  // waiting room: seconds between releases
   uint64_t seed = 1;
   std::string audit_cmd;  // run after the load; must exit 0
   int server_pid = 0;     // if set, its resident memory is reported
