@@ -748,7 +748,7 @@ int main(int argc, char** argv) {
                         "seconds before a hold lapses to warn users who opted in (0: never)")
       ->envname("TICKETD_HOLD_EXPIRY_NOTICE_S")->check(CLI::Range(0, 86'400));
   serve_cmd->add_option("--rate-limit", cfg.rate_limits,
-                        "change rate limits: CLASS.SCOPE=RATE/BURST,... (class read|hold|write|login|signup, scope "
+                        "change rate limits: CLASS.SCOPE=RATE/BURST,... (class read|hold|write|login|signup|admin, scope "
                         "ip|user, RATE per second, 0 = off); see docs/deploy.md")
       ->envname("TICKETD_RATE_LIMIT");
   serve_cmd->add_flag("--no-rate-limits", cfg.rate_limits_off, "turn every rate limit off (capacity benchmarks)")

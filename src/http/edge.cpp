@@ -10,7 +10,7 @@ namespace ticketd::http {
 
 namespace {
 
-constexpr std::string_view kClassNames[] = {"read", "hold", "write", "login", "signup", "exempt"};
+constexpr std::string_view kClassNames[] = {"read", "hold", "write", "login", "signup", "admin", "exempt"};
 static_assert(std::size(kClassNames) == kLimitedClasses + 1);
 
 size_t index_of(RouteClass c) {
@@ -43,7 +43,7 @@ std::string apply_item(RateLimitConfig& config, std::string_view item) {
   const std::string_view value = trim(item.substr(eq + 1));
   const auto found = std::find(std::begin(kClassNames), std::begin(kClassNames) + kLimitedClasses, name);
   if (found == std::begin(kClassNames) + kLimitedClasses)
-    return "'" + shown + "': class must be read, hold, write, login or signup";
+    return "'" + shown + "': class must be read, hold, write, login, signup or admin";
   if (scope != "ip" && scope != "user") return "'" + shown + "': scope must be ip or user";
   const size_t c = static_cast<size_t>(found - std::begin(kClassNames));
   core::RateRule rule;
@@ -100,6 +100,9 @@ RouteClass route_class(std::string_view method, std::string_view route_name) {
   if (method == "POST" && route_name == "/v1/users") return RouteClass::signup;
   if (method == "POST" && (route_name == "/v1/events/{id}/holds" || route_name == "/v1/events/{id}/queue"))
     return RouteClass::hold;
+  if (route_name == "/v1/venues" || route_name == "/v1/events" || route_name == "/v1/events/{id}/waiting-room" ||
+      route_name.starts_with("/v1/admin/"))
+    return RouteClass::admin;
   return RouteClass::write;
 }
 
@@ -118,6 +121,7 @@ RateLimitConfig default_rate_limits() {
   set(RouteClass::write, {1000, 2000}, {30, 60});
   set(RouteClass::login, {10, 100}, {});
   set(RouteClass::signup, {5, 100}, {});
+  set(RouteClass::admin, {1000, 2000}, {});
   return c;
 }
 

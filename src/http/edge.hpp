@@ -5,7 +5,9 @@
 // Route classes: each route belongs to one, so limits follow the cost and the abuse value of a request:
 //   read    GET/HEAD of the API and the web app's files (and unmatched paths: scanners pay too)
 //   hold    POST /v1/events/{id}/holds and POST /v1/events/{id}/queue (what scalping bots hammer)
-//   write   every other POST/PUT/PATCH/DELETE (checkout, cancel, release, admin)
+//   write   every other POST/PUT/PATCH/DELETE (checkout, cancel, release, profile)
+//   admin   writes only administrators may make (venues, events, waiting rooms, /v1/admin/...): no
+//           per-session limit by default (setup scripts are trusted), per IP like writes
 //   login   POST /v1/sessions (an Argon2id hash each: CPU)
 //   signup  POST /v1/users (Argon2id, and fake accounts are how bots get more places in line)
 //   exempt  /healthz, /metrics (operators) and the Stripe webhook (authenticated by its signature, and
@@ -33,8 +35,8 @@
 
 namespace ticketd::http {
 
-enum class RouteClass : uint8_t { read, hold, write, login, signup, exempt };
-inline constexpr size_t kLimitedClasses = 5;  // all but exempt
+enum class RouteClass : uint8_t { read, hold, write, login, signup, admin, exempt };
+inline constexpr size_t kLimitedClasses = 6;  // all but exempt
 std::string_view route_class_name(RouteClass c);
 // `route_name` is the router's pattern ("/v1/events/{id}/holds"), "static" or "unmatched".
 RouteClass route_class(std::string_view method, std::string_view route_name);

@@ -37,6 +37,12 @@ TEST(RouteClass, HoldsLoginsAndSignUpsHaveTheirOwnClasses) {
   EXPECT_EQ(route_class("HEAD", "static"), RouteClass::read);
   EXPECT_EQ(route_class("GET", "unmatched"), RouteClass::read);
   EXPECT_EQ(route_class("POST", "unmatched"), RouteClass::write);
+  EXPECT_EQ(route_class("PATCH", "/v1/users/me"), RouteClass::write);
+  EXPECT_EQ(route_class("POST", "/v1/venues"), RouteClass::admin);
+  EXPECT_EQ(route_class("POST", "/v1/events"), RouteClass::admin);
+  EXPECT_EQ(route_class("PUT", "/v1/events/{id}/waiting-room"), RouteClass::admin);
+  EXPECT_EQ(route_class("POST", "/v1/admin/users:bulk"), RouteClass::admin);
+  EXPECT_EQ(route_class("GET", "/v1/admin/notifications"), RouteClass::read);
 }
 
 TEST(RouteClass, OperatorRoutesAndTheSignedWebhookAreExempt) {
