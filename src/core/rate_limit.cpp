@@ -36,7 +36,9 @@ RateDecision TokenBucket::take(const RateRule& rule, TimeMs now) {
   return refused;
 }
 
-bool TokenBucket::full(const RateRule& rule, TimeMs now) const { return level(rule, now) >= rule.burst; }
+bool TokenBucket::full(const RateRule& rule, TimeMs now) const {
+  return level(rule, now) >= rule.burst;
+}
 
 RateLimitTable::RateLimitTable(size_t keys_max) : keys_max_(keys_max) {
   TICKETD_ASSERT(keys_max >= 1);

@@ -84,13 +84,16 @@ bool has_header(const Response& r, std::string_view lower_name) {
 // API answers are JSON: nothing in them may load or run anything, and no page may frame them.
 constexpr std::string_view kApiPolicy = "default-src 'none'; frame-ancestors 'none'";
 constexpr std::string_view kAllowMethods = "GET, HEAD, POST, PUT, PATCH, DELETE";
-constexpr std::string_view kAllowHeaders = "authorization, content-type, idempotency-key, x-access-token, last-event-id";
+constexpr std::string_view kAllowHeaders =
+    "authorization, content-type, idempotency-key, x-access-token, last-event-id";
 constexpr std::string_view kExposeHeaders = "retry-after, etag, location";
 constexpr std::string_view kPreflightMaxAge = "600";  // seconds a browser may cache a preflight answer
 
 }  // namespace
 
-std::string_view route_class_name(RouteClass c) { return kClassNames[static_cast<size_t>(c)]; }
+std::string_view route_class_name(RouteClass c) {
+  return kClassNames[static_cast<size_t>(c)];
+}
 
 RouteClass route_class(std::string_view method, std::string_view route_name) {
   if (route_name == "/healthz" || route_name == "/metrics" || route_name == "/v1/payments/stripe/webhook")
@@ -150,7 +153,8 @@ RateLimiter::RateLimiter(RateLimitConfig config) : config_(std::move(config)), s
   TICKETD_ASSERT(config_.keys_max >= kShards);
   for (size_t i = 0; i < kLimitedClasses; ++i)
     TICKETD_ASSERT(core::rate_rule_valid(config_.per_ip[i]) && core::rate_rule_valid(config_.per_user[i]));
-  for (size_t i = 0; i < kShards; ++i) shards_[i].table = std::make_unique<core::RateLimitTable>(config_.keys_max / kShards);
+  for (size_t i = 0; i < kShards; ++i)
+    shards_[i].table = std::make_unique<core::RateLimitTable>(config_.keys_max / kShards);
 }
 
 RateLimiter::~RateLimiter() = default;
@@ -211,7 +215,8 @@ std::optional<Response> preflight(const Request& request, const EdgePolicy& poli
   Response r;
   if (!origin_listed(origin, policy)) {
     r.status = 403;
-    r.body = R"json({"error":{"code":"cors_origin_denied","message":"this origin may not call the API (see --cors-origin)"}})json";
+    r.body =
+        R"json({"error":{"code":"cors_origin_denied","message":"this origin may not call the API (see --cors-origin)"}})json";
     r.headers.push_back({"vary", "origin"});
     return r;
   }
@@ -228,7 +233,8 @@ std::optional<Response> preflight(const Request& request, const EdgePolicy& poli
 void decorate(Response& response, const Request& request, const EdgePolicy& policy) {
   if (!has_header(response, "content-security-policy"))
     response.headers.push_back({"content-security-policy", std::string(kApiPolicy)});
-  if (!has_header(response, "x-content-type-options")) response.headers.push_back({"x-content-type-options", "nosniff"});
+  if (!has_header(response, "x-content-type-options"))
+    response.headers.push_back({"x-content-type-options", "nosniff"});
   response.headers.push_back({"x-frame-options", "DENY"});
   response.headers.push_back({"referrer-policy", "no-referrer"});
   const std::string_view origin = request.header("origin");

@@ -8,7 +8,9 @@ using namespace ticketd::core;
 
 namespace {
 const TimeMs t0 = from_unix_ms(1'000'000);
-TimeMs at(int64_t ms) { return t0 + Millis(ms); }
+TimeMs at(int64_t ms) {
+  return t0 + Millis(ms);
+}
 }  // namespace
 
 TEST(TokenBucket, NewClientGetsItsWholeBurstThenIsRefused) {

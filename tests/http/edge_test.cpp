@@ -119,8 +119,8 @@ TEST(RateLimiter, ExemptAddressesAndTheOffSwitchAdmitEverything) {
 
 TEST(Cors, NoOriginIsAllowedByDefault) {
   const EdgePolicy policy;
-  const auto answer = preflight(request("OPTIONS", {{"origin", "https://a.example"},
-                                                    {"access-control-request-method", "POST"}}), policy);
+  const auto answer = preflight(
+      request("OPTIONS", {{"origin", "https://a.example"}, {"access-control-request-method", "POST"}}), policy);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 403);
   EXPECT_EQ(header(*answer, "access-control-allow-origin"), "");
@@ -133,8 +133,8 @@ TEST(Cors, NoOriginIsAllowedByDefault) {
 
 TEST(Cors, AListedOriginGetsExactlyItsOwnOriginBack) {
   const EdgePolicy policy{{"https://shop.example"}};
-  const auto answer = preflight(request("OPTIONS", {{"origin", "https://shop.example"},
-                                                    {"access-control-request-method", "DELETE"}}), policy);
+  const auto answer = preflight(
+      request("OPTIONS", {{"origin", "https://shop.example"}, {"access-control-request-method", "DELETE"}}), policy);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 204);
   EXPECT_EQ(header(*answer, "access-control-allow-origin"), "https://shop.example");
