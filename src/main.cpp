@@ -99,6 +99,15 @@ struct ServeConfig {
   int64_t notify_interval_ms = 500;
   int notify_batch = 16;
   int64_t hold_expiry_notice_s = 120;
+  // Abuse limits (docs/deploy.md). Rate limits: the defaults of http::default_rate_limits(), changed
+  // by "CLASS.SCOPE=RATE/BURST" items; off altogether for capacity benchmarks.
+  std::string rate_limits;
+  bool rate_limits_off = false;
+  std::string rate_limit_exempt;  // comma-separated peer IPs never rate limited (a trusted proxy, a monitor)
+  std::string cors_origins;       // comma-separated origins allowed to call the API from a browser
+  int64_t read_timeout_ms = 30'000;
+  int64_t idle_timeout_ms = 60'000;
+  int64_t connections_max = 10'000;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -493,6 +502,23 @@ int serve(const ServeConfig& cfg) {
   }
   if (cfg.demo) seed_demo(catalog, clock, cfg.demo_queue);
 
+  http::RateLimitConfig limits = http::default_rate_limits();
+  limits.enabled = !cfg.rate_limits_off;
+  limits.exempt_ips = split_commas(cfg.rate_limit_exempt);
+  if (std::string error = http::apply_rate_limit_spec(limits, cfg.rate_limits); !error.empty()) {
+    std::cerr << "ticketd: --rate-limit: " << error << "\n";
+    return 2;
+  }
+  http::RateLimiter limiter(limits);
+  for (const std::string& origin : split_commas(cfg.cors_origins)) {
+    if (!origin.starts_with("http://") && !origin.starts_with("https://")) {
+      std::cerr << "ticketd: --cors-origin: '" << origin << "' is not an origin like https://shop.example\n";
+      return 2;
+    }
+  }
+  spdlog::info("rate_limits={} exempt_ips={} cors_origins={}", limits.enabled ? "on" : "off",
+               limits.exempt_ips.size(), split_commas(cfg.cors_origins).size());
+
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
   auto gauges = [&](std::string& out) {
     if (stores->sqlite_ledger) {
@@ -539,17 +565,21 @@ int serve(const ServeConfig& cfg) {
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
     waiting_room.render_metrics(out);
+    limiter.render_metrics(out);
   };
   std::optional<http::StaticFiles> web;
   if (!web_root.empty()) web.emplace(web_root);
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
-                               web ? &*web : nullptr});
+                               web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)}});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
   server_cfg.io_threads = cfg.io_threads;
   server_cfg.worker_threads = cfg.worker_threads;
   server_cfg.stream_heartbeat = Millis(cfg.stream_heartbeat_ms);
+  server_cfg.read_timeout = Millis(cfg.read_timeout_ms);
+  server_cfg.idle_timeout = Millis(cfg.idle_timeout_ms);
+  server_cfg.connections_max = static_cast<size_t>(cfg.connections_max);
   try {
     server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
   } catch (const std::exception& e) {
@@ -717,6 +747,23 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--hold-expiry-notice", cfg.hold_expiry_notice_s,
                         "seconds before a hold lapses to warn users who opted in (0: never)")
       ->envname("TICKETD_HOLD_EXPIRY_NOTICE_S")->check(CLI::Range(0, 86'400));
+  serve_cmd->add_option("--rate-limit", cfg.rate_limits,
+                        "change rate limits: CLASS.SCOPE=RATE/BURST,... (class read|hold|write|login|signup|admin, scope "
+                        "ip|user, RATE per second, 0 = off); see docs/deploy.md")
+      ->envname("TICKETD_RATE_LIMIT");
+  serve_cmd->add_flag("--no-rate-limits", cfg.rate_limits_off, "turn every rate limit off (capacity benchmarks)")
+      ->envname("TICKETD_RATE_LIMITS_OFF");
+  serve_cmd->add_option("--rate-limit-exempt", cfg.rate_limit_exempt, "peer IPs never rate limited, comma-separated")
+      ->envname("TICKETD_RATE_LIMIT_EXEMPT");
+  serve_cmd->add_option("--cors-origin", cfg.cors_origins,
+                        "origins allowed to call the API from a browser, comma-separated (default: none)")
+      ->envname("TICKETD_CORS_ORIGINS");
+  serve_cmd->add_option("--read-timeout-ms", cfg.read_timeout_ms, "a request must arrive completely within this")
+      ->envname("TICKETD_READ_TIMEOUT_MS")->check(CLI::Range(100, 600'000));
+  serve_cmd->add_option("--idle-timeout-ms", cfg.idle_timeout_ms, "a keep-alive connection may idle this long")
+      ->envname("TICKETD_IDLE_TIMEOUT_MS")->check(CLI::Range(100, 3'600'000));
+  serve_cmd->add_option("--connections-max", cfg.connections_max, "connections served at once; one more gets 503")
+      ->envname("TICKETD_CONNECTIONS_MAX")->check(CLI::Range(1, 1'000'000));
   std::string verify_dir = "./data";
   std::string verify_store = "embedded";
   std::string verify_pg;

@@ -26,38 +26,47 @@ core::Result<core::User> Accounts::register_user(const std::string& email, const
   return user;
 }
 
-bool Accounts::throttled(const std::string& email, TimeMs now) {
+Millis Accounts::lockout_left(const std::string& key, TimeMs now) {
   std::lock_guard lock(failures_mu_);
-  auto it = failures_.find(email);
-  if (it == failures_.end()) return false;
-  if (now - it->second.window_start > kLoginFailureWindow) {
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return Millis(0);
+  const TimeMs window_end = it->second.window_start + kLoginFailureWindow;
+  if (now >= window_end) {
     failures_.erase(it);
-    return false;
+    return Millis(0);
   }
-  return it->second.count >= kLoginFailuresMax;
+  return it->second.count >= kLoginFailuresMax ? window_end - now : Millis(0);
 }
 
-void Accounts::note_failure(const std::string& email, TimeMs now) {
+void Accounts::note_failure(const std::string& key, TimeMs now) {
   std::lock_guard lock(failures_mu_);
-  if (failures_.size() >= kThrottledEmailsMax) failures_.clear();  // bounded; a flood resets, never grows
-  Failures& f = failures_[email];
-  if (f.count == 0 || now - f.window_start > kLoginFailureWindow) f = Failures{0, now};
+  if (failures_.size() >= kThrottledEmailsMax) {
+    std::erase_if(failures_, [&](const auto& entry) { return now - entry.second.window_start >= kLoginFailureWindow; });
+    if (failures_.size() >= kThrottledEmailsMax) failures_.clear();
+  }
+  Failures& f = failures_[key];
+  if (f.count == 0 || now - f.window_start >= kLoginFailureWindow) f = Failures{0, now};
   ++f.count;
+  TICKETD_ASSERT(failures_.size() <= kThrottledEmailsMax);
 }
 
-core::Result<SessionToken> Accounts::login(const std::string& email, const std::string& password) {
+core::Result<SessionToken> Accounts::login(const std::string& email, const std::string& password,
+                                           const std::string& client) {
   if (email.size() > 1024 || password.size() > core::limits::password_bytes_max)
     return make_error(Code::InvalidCredentials, "wrong email or password");
   const std::string lower = core::lower_ascii(email);
+  const std::string throttle_key = lower + '\n' + client;  // '\n' is in no email and no IP
   const TimeMs now = clock_.now();
-  if (throttled(lower, now)) {
+  if (const Millis left = lockout_left(throttle_key, now); left > Millis(0)) {
     metrics_.count("logins", "throttled");
-    return make_error(Code::TooManyRequests, "too many failed logins; try again in a few minutes");
+    core::Error e = make_error(Code::TooManyRequests, "too many failed logins; try again later");
+    e.detail = std::to_string((left.count() + 999) / 1000);
+    return e;
   }
   auto stored = store_.find_user_by_email(lower);
   const bool good = stored ? verify_password(password, stored->password_hash) : (verify_password(password, dummy_hash_), false);
   if (!good) {
-    note_failure(lower, now);
+    note_failure(throttle_key, now);
     metrics_.count("logins", "failed");
     return make_error(Code::InvalidCredentials, "wrong email or password");
   }

@@ -40,7 +40,11 @@ struct Provisioned {
 
 class Accounts {
  public:
-  // Failed logins per email before 429, within the window; the table is bounded (oldest dropped).
+  // Failed logins per (email, client IP) before 429, within a fixed window that starts at the first
+  // failure; the lockout lasts until the window ends. Keyed by IP too, so a stranger cannot lock a buyer
+  // out of their own account from elsewhere; guessing from many addresses is what the per-IP login rate
+  // limit (http/edge.hpp) and the Argon2id cost slow down. The table is bounded: when full, lapsed
+  // windows are swept, and only if none has lapsed is it cleared (a flood resets it, never grows it).
   static constexpr int kLoginFailuresMax = 10;
   static constexpr Millis kLoginFailureWindow{300'000};
   static constexpr size_t kThrottledEmailsMax = 100'000;
@@ -49,7 +53,10 @@ class Accounts {
 
   core::Result<core::User> register_user(const std::string& email, const std::string& password,
                                          const std::string& name);
-  core::Result<SessionToken> login(const std::string& email, const std::string& password);
+  // client: the caller's IP ("" when unknown). TooManyRequests carries the seconds to wait in
+  // Error::detail (digits only).
+  core::Result<SessionToken> login(const std::string& email, const std::string& password,
+                                   const std::string& client = "");
   core::Status logout(std::string_view token);
   // Unauthenticated for a missing, unknown or expired token.
   core::Result<core::User> authenticate(std::string_view token);
@@ -65,8 +72,9 @@ class Accounts {
     int count = 0;
     TimeMs window_start{};
   };
-  bool throttled(const std::string& email, TimeMs now);
-  void note_failure(const std::string& email, TimeMs now);
+  // Remaining lockout of `key` at `now`, or zero when it may try.
+  Millis lockout_left(const std::string& key, TimeMs now);
+  void note_failure(const std::string& key, TimeMs now);
 
   core::AccountStore& store_;
   const Clock& clock_;

@@ -52,7 +52,8 @@ struct Error {
   Code code;
   std::string message;
   std::vector<uint32_t> seats;  // SeatUnavailable: the seats that are taken
-  std::string detail;           // PaymentFailed: decline code; Forbidden: a more precise API code
+  std::string detail;           // PaymentFailed: decline code; Forbidden: a more precise API code;
+                                // TooManyRequests: seconds to wait (digits), "" = unknown
 };
 
 inline Error make_error(Code code, std::string message) { return Error{code, std::move(message), {}, {}}; }

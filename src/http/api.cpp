@@ -1,6 +1,7 @@
 #include "http/api.hpp"
 
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <chrono>
 
 #include "http/json_codec.hpp"
@@ -37,20 +38,57 @@ bool is_json(std::string_view content_type) {
                                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
 }
 
+// A refusal by the rate limiter: 429 with Retry-After in whole seconds, rounded up (at least 1).
+Response rate_limited(RouteClass c, Millis retry_after) {
+  const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999) / 1000);
+  Response r = error_response(429, "rate_limited", "too many " + std::string(route_class_name(c)) +
+                                                       " requests; retry after " + std::to_string(seconds) + " s");
+  r.headers.push_back({"retry-after", std::to_string(seconds)});
+  return r;
+}
+
+std::string_view bearer_of(const Request& request) {
+  const std::string_view auth = request.header("authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  return auth.size() > kBearer.size() && auth.substr(0, kBearer.size()) == kBearer ? auth.substr(kBearer.size())
+                                                                                    : std::string_view();
+}
+
+// The limiter's clock: monotonic, so a wall-clock jump neither refills nor drains buckets.
+TimeMs monotonic_now() {
+  return TimeMs(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch()));
+}
+
 }  // namespace
 
 Response Api::handle(const Request& request) {
+  Response response = route(request);
+  decorate(response, request, services_.edge);
+  return response;
+}
+
+Response Api::route(const Request& request) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
   Response response;
   auto url = boost::urls::parse_origin_form(request.target);
-  if (!url) {
+  std::optional<Millis> refused;
+  std::optional<Response> cors = preflight(request, services_.edge);
+  if (cors) {
+    route_name = "preflight";
+    response = std::move(*cors);
+  } else if (!url) {
     response = error_response(400, "bad_request", "the request target is not a valid path");
   } else {
     std::vector<std::string> segments;
     for (auto seg : url->segments()) segments.push_back(seg);
     Match m = router_->match(request.method, segments);
-    if (!m.route && !m.allow.empty()) {
+    const RouteClass rc = route_class(request.method, m.route ? std::string_view(m.route->name) : "unmatched");
+    if (services_.limiter) refused = services_.limiter->admit(rc, request.remote_address, bearer_of(request), monotonic_now());
+    if (refused) {
+      route_name = m.route ? m.route->name : "unmatched";
+      response = rate_limited(rc, *refused);
+    } else if (!m.route && !m.allow.empty()) {
       response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
       response.headers.push_back({"allow", m.allow});
     } else if (!m.route) {

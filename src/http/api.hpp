@@ -15,6 +15,7 @@
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
+#include "http/edge.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
@@ -32,6 +33,8 @@ struct Services {
   app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404
   app::SeatStream* seat_stream = nullptr;     // null: no live seat maps (404)
   const StaticFiles* web = nullptr;     // null: no web app at "/"
+  RateLimiter* limiter = nullptr;       // null: no rate limits
+  EdgePolicy edge{};                    // CORS allow-list; security headers always
 };
 
 class Router;
@@ -43,6 +46,7 @@ class Api {
   Response handle(const Request& request);
 
  private:
+  Response route(const Request& request);  // everything but the edge headers
   Services services_;
   std::unique_ptr<Router> router_;
 };

@@ -32,7 +32,7 @@ Response login(Ctx& c) {
   if (!email) return error_response(email.error());
   if (!password) return error_response(password.error());
   if (!*email || !*password) return error_response(400, "invalid_request", "email and password are required");
-  auto session = c.services.accounts.login(**email, **password);
+  auto session = c.services.accounts.login(**email, **password, c.request.remote_address);
   if (!session) return error_response(session.error());
   return json_response(201, json::object{{"token", session->token},
                                          {"user_id", session->user_id},

@@ -180,7 +180,11 @@ Response error_response(const core::Error& e) {
   }
   if (e.code == Code::PaymentFailed) err["decline_code"] = e.detail;
   Response r = json_response(s.status, json::object{{"error", std::move(err)}});
-  if (s.status == 429 || s.status == 503) r.headers.push_back({"retry-after", s.status == 429 ? "60" : "1"});
+  // TooManyRequests may carry its wait (whole seconds, digits) in detail; otherwise a minute.
+  const bool wait_given = e.code == Code::TooManyRequests && !e.detail.empty() && e.detail.size() < 8 &&
+                          e.detail.find_first_not_of("0123456789") == std::string::npos;
+  if (s.status == 429) r.headers.push_back({"retry-after", wait_given ? e.detail : "60"});
+  if (s.status == 503) r.headers.push_back({"retry-after", "1"});
   return r;
 }
 

@@ -193,8 +193,10 @@ class Client:
     """
 
     def __init__(self, port: int, token: str | None = None, *, host: str = "127.0.0.1",
-                 timeout_s: float = HTTP_TIMEOUT_S, retry_stale: bool = True) -> None:
+                 timeout_s: float = HTTP_TIMEOUT_S, retry_stale: bool = True,
+                 source_ip: str | None = None) -> None:
         self.host = host
+        self.source_ip = source_ip  # another loopback address (127.0.0.2) plays another client machine
         self.port = port
         self.token = token
         self.timeout_s = timeout_s
@@ -228,7 +230,9 @@ class Client:
 
         for attempt in range(2):
             if self._conn is None:
-                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+                source = (self.source_ip, 0) if self.source_ip else None
+                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s,
+                                                        source_address=source)
                 self._conn_used = False
             reused = self._conn_used
             try:
@@ -401,8 +405,9 @@ class Server:
 
     def __init__(self, data_dir: Path, *, hold_ttl_s: int, log_path: Path, threads: int | None = None,
                  port: int | None = None, extra_env: dict[str, str] | None = None,
-                 backend: Backend | None = None) -> None:
+                 backend: Backend | None = None, log_level: str = "warn") -> None:
         self.data_dir = data_dir
+        self.log_level = log_level
         self.backend = backend  # None: backend_for(data_dir), provisioned at the first start
         self.hold_ttl_s = hold_ttl_s
         self.log_path = log_path
@@ -425,7 +430,7 @@ class Server:
             self.backend = backend_for(self.data_dir)
         self.port = self.fixed_port or free_port()
         args = [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
-                "--hold-ttl", str(self.hold_ttl_s), "--log-level", "warn", *self.backend.serve_args()]
+                "--hold-ttl", str(self.hold_ttl_s), "--log-level", self.log_level, *self.backend.serve_args()]
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
         env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.extra_env)

@@ -1,0 +1,91 @@
+// The API's edge policy, applied by Api::handle to every request before a handler runs and to every
+// response after: per-route-class rate limits (per client IP and per session), the CORS policy and the
+// security headers. Plain functions and one thread-safe class; no sockets, no stores.
+//
+// Route classes: each route belongs to one, so limits follow the cost and the abuse value of a request:
+//   read    GET/HEAD of the API and the web app's files (and unmatched paths: scanners pay too)
+//   hold    POST /v1/events/{id}/holds and POST /v1/events/{id}/queue (what scalping bots hammer)
+//   write   every other POST/PUT/PATCH/DELETE (checkout, cancel, release, profile)
+//   admin   writes only administrators may make (venues, events, waiting rooms, /v1/admin/...): no
+//           per-session limit by default (setup scripts are trusted), per IP like writes
+//   login   POST /v1/sessions (an Argon2id hash each: CPU)
+//   signup  POST /v1/users (Argon2id, and fake accounts are how bots get more places in line)
+//   exempt  /healthz, /metrics (operators) and the Stripe webhook (authenticated by its signature, and
+//           Stripe's retries must not be refused)
+// Per-IP buckets are keyed by the peer address the transport saw; per-user buckets by the bearer token
+// (a session), hashed: the table never holds a secret. Limits are per node (see docs/deploy.md).
+//
+// Thread safety: RateLimiter::admit may be called concurrently; the table is split into shards, each
+// behind its own mutex. Everything else here is a pure function.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "core/rate_limit.hpp"
+#include "http/message.hpp"
+
+namespace ticketd::http {
+
+enum class RouteClass : uint8_t { read, hold, write, login, signup, admin, exempt };
+inline constexpr size_t kLimitedClasses = 6;  // all but exempt
+std::string_view route_class_name(RouteClass c);
+// `route_name` is the router's pattern ("/v1/events/{id}/holds"), "static" or "unmatched".
+RouteClass route_class(std::string_view method, std::string_view route_name);
+
+struct RateLimitConfig {
+  bool enabled = true;
+  std::array<core::RateRule, kLimitedClasses> per_ip{};    // indexed by RouteClass
+  std::array<core::RateRule, kLimitedClasses> per_user{};  // login and signup carry no session: off
+  std::vector<std::string> exempt_ips;                     // exact peer addresses never limited
+  size_t keys_max = 262'144;                               // buckets kept, all classes and scopes together
+};
+
+// The defaults; docs/deploy.md explains each value.
+RateLimitConfig default_rate_limits();
+// Applies "CLASS.SCOPE=RATE/BURST" items, comma-separated (scope ip or user; RATE per second, may be
+// fractional; "0" or "off" turns one limit off). Returns "" or a message naming the bad item.
+std::string apply_rate_limit_spec(RateLimitConfig& config, std::string_view spec);
+
+class RateLimiter {
+ public:
+  // REQUIRES: every rule valid (core::rate_rule_valid), keys_max >= kShards.
+  explicit RateLimiter(RateLimitConfig config);
+  ~RateLimiter();
+  // Takes a token from the client's session bucket (with a bearer token), then from its IP bucket.
+  // nullopt: go ahead. Otherwise the wait before a retry can succeed (> 0).
+  std::optional<Millis> admit(RouteClass c, std::string_view ip, std::string_view bearer, TimeMs now);
+  // Prometheus lines: refusals by class and scope, keys held, evictions.
+  void render_metrics(std::string& out) const;
+  const RateLimitConfig& config() const { return config_; }
+
+  static constexpr size_t kShards = 16;  // a power of two; enough that 2-8 cores rarely contend
+
+ private:
+  struct Shard;
+  RateLimitConfig config_;
+  std::unique_ptr<Shard[]> shards_;
+  std::array<std::atomic<uint64_t>, kLimitedClasses * 2> refused_{};  // [class * 2 + (user ? 1 : 0)]
+};
+
+// CORS and security headers.
+struct EdgePolicy {
+  std::vector<std::string> cors_origins;  // exact origins ("https://shop.example") allowed to call the API
+};
+
+// OPTIONS with Origin and Access-Control-Request-Method: the preflight answer (204 with the Allow-*
+// headers for a listed origin, 403 cors_origin_denied otherwise). nullopt for any other request.
+std::optional<Response> preflight(const Request& request, const EdgePolicy& policy);
+// Adds the security headers (nosniff, frame denial, referrer policy, a CSP unless the response has
+// its own) and, for a listed Origin, Access-Control-Allow-Origin.
+void decorate(Response& response, const Request& request, const EdgePolicy& policy);
+
+}  // namespace ticketd::http
