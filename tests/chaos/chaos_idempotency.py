@@ -157,6 +157,7 @@ async def run(short: bool, seed: int) -> bool:
             replays += r.replays
         fake.reset()
         charges = len(fake.charges())
+        gateway_requests = fake.stats().get("requests_total", -1)
         check(charges == 2 * rounds, f"{charges} charges at the gateway for {2 * rounds} bookings")
         await asyncio.to_thread(server.stop)
         await asyncio.to_thread(verify_ok, server, "after the idempotency rounds")
@@ -164,7 +165,7 @@ async def run(short: bool, seed: int) -> bool:
         log(f"{rounds} rounds: {charges} charges for {2 * rounds} bookings")
         ok = True
         report("idempotency", True, started, seed=seed, rounds=done, parallel_checkouts=rounds * PARALLEL * 2,
-               charges=charges, bookings=2 * rounds, replays_201=replays, in_progress_409=in_progress,
+               charges=charges, gateway_requests=gateway_requests, bookings=2 * rounds, replays_201=replays, in_progress_409=in_progress,
                refused_reuses=2 * rounds)
         return True
     except ChaosFailure as exc:
