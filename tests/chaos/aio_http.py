@@ -68,9 +68,13 @@ class Conn:
                 pass
 
     async def request(self, method: str, path: str, body: Any = None, *, token: str | None = None,
-                      headers: dict[str, str] | None = None, timeout_s: float = REQUEST_TIMEOUT_S) -> Reply:
+                      headers: dict[str, str] | None = None, timeout_s: float = REQUEST_TIMEOUT_S,
+                      freeze_s: float = 0.0) -> Reply:
+        """freeze_s > 0: send all but the last 10 bytes of the request, stop for freeze_s (a client frozen
+        mid-request, as by SIGSTOP), then send the rest. The timeout starts after the freeze."""
         try:
-            return await asyncio.wait_for(self._exchange(method, path, body, token, headers or {}), timeout_s)
+            return await asyncio.wait_for(self._exchange(method, path, body, token, headers or {}, freeze_s),
+                                          timeout_s + freeze_s)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
                 ValueError) as exc:
             await self.close()
@@ -86,7 +90,7 @@ class Conn:
         return await self.request("DELETE", path, **kw)
 
     async def _exchange(self, method: str, path: str, body: Any, token: str | None,
-                        headers: dict[str, str]) -> Reply:
+                        headers: dict[str, str], freeze_s: float) -> Reply:
         if self.writer is None:
             self.reader, self.writer = await asyncio.wait_for(
                 asyncio.open_connection(self.target.host, self.target.port, limit=HEAD_BYTES_MAX),
@@ -100,7 +104,13 @@ class Conn:
         if token:
             lines.append(f"Authorization: Bearer {token}")
         lines += [f"{k}: {v}" for k, v in headers.items()]
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        data = ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+        if freeze_s > 0:
+            self.writer.write(data[:-10])
+            await self.writer.drain()
+            await asyncio.sleep(freeze_s)
+            data = data[-10:]
+        self.writer.write(data)
         await self.writer.drain()
         status, reply_headers = await self._read_head()
         raw = await self._read_body(reply_headers, method)
