@@ -32,6 +32,9 @@ struct Services {
   app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404
   app::SeatStream* seat_stream = nullptr;     // null: no live seat maps (404)
   const StaticFiles* web = nullptr;     // null: no web app at "/"
+  // Non-null and true: the store cannot take writes now (the embedded store's disk is nearly full).
+  // Requests other than GET/HEAD get 503 `unavailable` with Retry-After; reads go on.
+  std::function<bool()> writes_paused;
 };
 
 class Router;

@@ -70,6 +70,7 @@ async def run(short: bool, seed: int) -> bool:
                 up.set()
 
         killing = asyncio.create_task(killer())
+        killing.add_done_callback(lambda t: t.cancelled() or t.exception() is None or sale.done.set())
         sold_out = await sale.run(p["deadline_s"])
         if not killing.done():
             killing.cancel()
