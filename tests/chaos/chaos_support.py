@@ -153,8 +153,10 @@ class FlashSale:
     server and set once it answers again; buyers that hit a transport failure wait on it."""
 
     def __init__(self, target: Target, event: Event, *, workers: int, seed: int, up: asyncio.Event | None = None,
-                 abandon_pct: int = 3, decline_pct: int = 3, explicit_pct: int = 50) -> None:
+                 abandon_pct: int = 3, decline_pct: int = 3, explicit_pct: int = 50,
+                 targets: list[Target] | None = None) -> None:
         self.target = target
+        self.targets = targets or [target]  # several nodes: worker i buys through node i mod n
         self.event = event
         self.workers = workers
         self.seed = seed
@@ -214,7 +216,7 @@ class FlashSale:
 
     async def _worker(self, index: int) -> None:
         rng = random.Random(self.seed * 1_000_003 + index)
-        conn = Conn(self.target)
+        conn = Conn(self.targets[index % len(self.targets)])
         try:
             while not self.done.is_set():
                 buyer = self._next_buyer % len(self.event.tokens)
