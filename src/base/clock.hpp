@@ -35,8 +35,7 @@ class SystemClock final : public Clock {
   SystemClock()
       : wall_at_start_(std::chrono::system_clock::now()), steady_at_start_(std::chrono::steady_clock::now()) {}
   TimeMs now() const override {
-    return std::chrono::time_point_cast<Millis>(wall_at_start_ +
-                                                (std::chrono::steady_clock::now() - steady_at_start_));
+    return std::chrono::time_point_cast<Millis>(wall_at_start_ + (std::chrono::steady_clock::now() - steady_at_start_));
   }
   // system_clock::now() - now(): 0 unless the system clock was stepped since start-up.
   Millis wall_step() const {

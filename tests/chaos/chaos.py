@@ -26,7 +26,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", nargs="?", default="all", choices=SCENARIOS + ["all"])
     parser.add_argument("--short", action="store_true", help="the quick version (scripts/test runs kill --short)")
-    parser.add_argument("--seed", type=int, default=int(os.environ.get("CHAOS_SEED", "0")) or random.randrange(1, 10**6))
+    parser.add_argument("--seed", type=int,
+                        default=int(os.environ.get("CHAOS_SEED", "0")) or random.randrange(1, 10**6))
     args = parser.parse_args()
     names = SCENARIOS if args.scenario == "all" else [args.scenario]
     failed = []

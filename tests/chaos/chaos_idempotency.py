@@ -165,7 +165,8 @@ async def run(short: bool, seed: int) -> bool:
         log(f"{rounds} rounds: {charges} charges for {2 * rounds} bookings")
         ok = True
         report("idempotency", True, started, seed=seed, rounds=done, parallel_checkouts=rounds * PARALLEL * 2,
-               charges=charges, gateway_requests=gateway_requests, bookings=2 * rounds, replays_201=replays, in_progress_409=in_progress,
+               charges=charges, gateway_requests=gateway_requests, bookings=2 * rounds, replays_201=replays,
+               in_progress_409=in_progress,
                refused_reuses=2 * rounds)
         return True
     except ChaosFailure as exc:

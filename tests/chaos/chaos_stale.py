@@ -11,9 +11,9 @@ of round, in turn:
     for A's calls only), as if A's node froze mid-payment. ticketd pins a hold whose payment is under way
     (core::limits::checkout_pin_max, 120 s), so B is refused and A is confirmed; were B to win instead,
     A's late charge must be refused (410) and refunded;
-  - node: `kill -STOP` ticketd itself just before A's checkouts are sent, or 0-100 ms after (gateway latency 300 ms, so some
-    are mid-payment and some not begun) for 3-5 s; B's requests queue meanwhile; `kill -CONT`. Either
-    outcome per seat, never both.
+  - node: `kill -STOP` ticketd itself just before A's checkouts are sent, or 0-100 ms after (gateway
+    latency 300 ms, so some are mid-payment and some not begun) for 3-5 s; B's requests queue
+    meanwhile; `kill -CONT`. Either outcome per seat, never both.
 Zero double sales: no seat in two 201 answers, none in two live bookings in the database, one kept charge
 per seat sold at the gateway (a late charge of a rejected A is refunded).
 """
