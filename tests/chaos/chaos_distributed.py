@@ -16,6 +16,11 @@ Faults, each at a random point of the sale (drawn as fractions of the event sold
 Then: the sale sells out; zero oversold (SQL: no seat in two CONFIRMED bookings, sold_seats == seats
 of CONFIRMED bookings); every acknowledged booking is CONFIRMED with its seats in PostgreSQL and reads
 back through the API; `ticketd verify --store postgres` passes; no 500 was answered.
+
+After the sale, stale holders across nodes (the `node` round of tests/chaos/chaos_stale.py, hold TTL 2 s):
+buyer A holds a seat and checks out on node 1, node 1 is SIGSTOPped for 3-5 s (just before A's checkout
+arrives, or 0-100 ms after), buyer B holds the seat on node 2 once A's hold has expired and buys it;
+SIGCONT. Never both A and B confirmed, no seat in two CONFIRMED bookings.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ import time
 from pathlib import Path
 
 import api_support
+import chaos_stale
 import services
+from aio_http import Conn
 from chaos_support import (ChaosFailure, FlashSale, Target, api_ack_problems, check, log, report, sale_summary,
                            setup_sale, verify_ok)
 
@@ -39,8 +46,9 @@ NETEM_WINDOW_S = 8.0
 DOWN_S = 2.0
 CHUNK_BYTES = 64 * 1024
 FAULTS = ("redis", "postgres", "netem")
-LONG = dict(seats=20_000, buyers=5_000, rounds=2, workers=32, deadline_s=900)
-SHORT = dict(seats=3_000, buyers=1_000, rounds=1, workers=24, deadline_s=300)
+LONG = dict(seats=20_000, buyers=5_000, rounds=2, workers=32, deadline_s=900, stale_rounds=10)
+SHORT = dict(seats=3_000, buyers=1_000, rounds=1, workers=24, deadline_s=300, stale_rounds=1)
+STALE_PAIRS = 25
 DATABASE = "chaos"
 REDIS_DB = 1
 
@@ -141,7 +149,7 @@ async def run(short: bool, seed: int) -> bool:
         backend = api_support.DistributedBackend(f"postgresql://{services.PG_USER}@127.0.0.1:{pg_link.port}/{DATABASE}",
                                                  f"redis://127.0.0.1:{redis_link.port}/{REDIS_DB}")
         env = {"TICKETD_RECONCILE_INTERVAL_MS": "500", "TICKETD_PAYMENT_RECONCILE_AFTER_S": "2"}
-        nodes = [api_support.Server(work / f"node{i}", hold_ttl_s=10, log_path=work / f"node{i}.log",
+        nodes = [api_support.Server(work / f"node{i}", hold_ttl_s=chaos_stale.HOLD_TTL_S, log_path=work / f"node{i}.log",
                                     port=api_support.free_port(), backend=backend, extra_env=env) for i in range(2)]
         await asyncio.to_thread(nodes[0].start)  # the first migrates the schema
         await asyncio.to_thread(nodes[1].start)
@@ -194,6 +202,7 @@ async def run(short: bool, seed: int) -> bool:
         problems = await asyncio.to_thread(sql_problems, pg, event, sale)
         problems += await api_ack_problems(targets[1], event, sale.acks)
         check(not problems, "\n".join(problems[:20]))
+        await stale_across_nodes(nodes, p["stale_rounds"], seed, rng, pg, totals)
         for node in nodes:
             await asyncio.to_thread(node.stop)
         await asyncio.to_thread(verify_ok, nodes[0], "after the distributed faults")
@@ -219,6 +228,41 @@ async def run(short: bool, seed: int) -> bool:
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(f"  kept {work} for inspection", flush=True)
+
+
+class _NoGateway:
+    """The in-process test gateway answers at once: no latency to set, nothing to count."""
+
+    def faults(self, **_settings: int) -> None:
+        pass
+
+    def stats(self) -> dict:
+        return {"requests_total": 0}
+
+
+async def stale_across_nodes(nodes: list[api_support.Server], rounds: int, seed: int, rng: random.Random,
+                             pg: services.Postgres, totals: dict) -> None:
+    """A on node 1 (nodes[0]) frozen by SIGSTOP, B on node 2 (nodes[1]): see the module doc."""
+    event = await asyncio.to_thread(setup_sale, nodes[1].port, 100 * ((rounds * STALE_PAIRS + 99) // 100),
+                                    2 * STALE_PAIRS, f"diststale{seed}")
+    conns = [Conn(Target(port=nodes[0].port)) for _ in range(STALE_PAIRS)] + \
+            [Conn(Target(port=nodes[1].port)) for _ in range(STALE_PAIRS)]
+    counts = dict(sigstops=0, node_stale_rejected=0, node_a_kept_seat=0)
+    try:
+        for index in range(rounds):
+            pairs = [chaos_stale.Pair(index * STALE_PAIRS + i, 2 * i, 2 * i + 1) for i in range(STALE_PAIRS)]
+            await chaos_stale.run_round("node", nodes[0], _NoGateway(), event, pairs, conns, rng, counts)
+    finally:
+        for c in conns:
+            await c.close()
+    doubled = await asyncio.to_thread(pg.query, DATABASE, "SELECT count(*) FROM (SELECT bs.seat FROM booking_seats "
+                                      "bs JOIN bookings b ON b.id = bs.booking_id WHERE b.event_id = "
+                                      f"{int(event.id)} AND b.status = 'CONFIRMED' GROUP BY bs.seat "
+                                      "HAVING count(*) > 1) d")
+    check(doubled[0][0] == "0", f"stale holders across nodes: {doubled[0][0]} seats in two CONFIRMED bookings")
+    totals.update(stale_pairs=rounds * STALE_PAIRS, node1_sigstops=counts["sigstops"],
+                  stale_rejected=counts["node_stale_rejected"], stale_kept_by_pin=counts["node_a_kept_seat"])
+    log(f"stale holders across nodes: {totals['stale_pairs']} pairs, {counts}")
 
 
 def sql_problems(pg: services.Postgres, event, sale: FlashSale) -> list[str]:
