@@ -569,8 +569,14 @@ int serve(const ServeConfig& cfg) {
   };
   std::optional<http::StaticFiles> web;
   if (!web_root.empty()) web.emplace(web_root);
+  // Embedded: a nearly full data disk pauses every write (503) and the background writers below, so that
+  // SQLite never reaches a commit it cannot write (which would fail-stop the process). Space coming back
+  // resumes them: no restart.
+  std::function<bool()> writes_paused;
+  if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
-                               web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)}});
+                               web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
+                               writes_paused});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -588,14 +594,27 @@ int serve(const ServeConfig& cfg) {
   }
   {
     // Background work must survive a database outage: log, and try again next round.
-    auto guarded = [](const char* name, const std::function<void()>& work) {
+    std::atomic<bool> paused_logged{false};
+    auto guarded = [&](const char* name, const std::function<void()>& work) {
+      if (writes_paused && writes_paused()) {
+        if (!paused_logged.exchange(true)) spdlog::warn("data disk nearly full: writes paused until space returns");
+        return;
+      }
+      if (paused_logged.exchange(false)) spdlog::warn("data disk has space again: writes resumed");
       try {
         work();
       } catch (const std::exception& e) {
         spdlog::warn("{} failed: {}", name, e.what());
       }
     };
+    Millis wall_step_logged{0};
     Periodic sweeper(Millis(cfg.sweep_interval_ms), [&] {
+      // Deadlines follow the monotonic clock (SystemClock); say so once per step of the system clock.
+      if (const Millis step = clock.wall_step(); std::chrono::abs(step - wall_step_logged) > Millis(1'000)) {
+        spdlog::warn("system clock stepped: it is {} ms away from ticketd's clock; hold deadlines keep real time, "
+                     "times written from now on are off by that much until restart", step.count());
+        wall_step_logged = step;
+      }
       guarded("sweeper", [&] {
         if (const size_t n = ledger.sweep_expired(clock.now())) spdlog::debug("sweeper expired_seats={}", n);
         if (stores->front) stores->front->repair();  // after a Redis outage: stale maps go, streams resync

@@ -96,12 +96,14 @@ CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::st
       // Another request with this key is charging right now: its answer is ours.
       if (it->second.hold_id != id)
         return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another hold");
+      if (it->second.payment_method != pm)
+        return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
       auto outcome = it->second.outcome;
       lock.unlock();
       return outcome.get();
     }
     if (inflight_.size() >= kCheckoutsInflightMax) return make_error(Code::Unavailable, "too many checkouts in flight");
-    inflight_.emplace(InflightKey{user, key}, Inflight{id, mine.get_future().share()});
+    inflight_.emplace(InflightKey{user, key}, Inflight{id, pm, mine.get_future().share()});
   }
   // Whatever happens (even an exception from a store read), waiters get an answer and the key is
   // released, so a later retry is not stuck behind a broken promise.
@@ -192,6 +194,10 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   if (auto record = ledger_.find_checkout(user, key)) {
     if (record->hold_id != id)
       return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used for another hold");
+    // Like Stripe: a key names one request. Another body under it is a client bug, and replaying the
+    // first answer would hide that the second card was never charged.
+    if (record->payment_method != pm)
+      return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
     return resume(*record);
   }
   auto hold = ledger_.find_hold(id, user, clock_.now());

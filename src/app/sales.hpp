@@ -66,6 +66,7 @@ class Sales {
   using InflightKey = std::pair<core::UserId, std::string>;
   struct Inflight {
     core::HoldId hold_id;
+    std::string payment_method;  // a request with this key and another body is refused, not joined
     std::shared_future<CheckoutResult> outcome;
   };
   CheckoutResult run_checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm);

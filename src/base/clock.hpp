@@ -23,11 +23,29 @@ class Clock {
   virtual TimeMs now() const = 0;
 };
 
+// The system's wall clock as it read when this object was made, advanced by the monotonic clock since.
+// Why not system_clock::now(): hold deadlines are wall times (they are stored and shown), and a step of
+// the system clock (an operator, a bad NTP server, a resumed VM) would move every deadline at once: a
+// jump forward expires live holds early, a jump back keeps them alive past their TTL (scripts/chaos
+// clock shows both). CLOCK_MONOTONIC is never stepped, so here a hold lasts its TTL of real time. NTP's
+// gradual slewing still reaches it (the monotonic clock is slewed too); a step does not, until restart:
+// `wall_step()` tells how far the system clock has stepped away, for the log.
 class SystemClock final : public Clock {
  public:
+  SystemClock()
+      : wall_at_start_(std::chrono::system_clock::now()), steady_at_start_(std::chrono::steady_clock::now()) {}
   TimeMs now() const override {
-    return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<Millis>(wall_at_start_ + (std::chrono::steady_clock::now() - steady_at_start_));
   }
+  // system_clock::now() - now(): 0 unless the system clock was stepped since start-up.
+  Millis wall_step() const {
+    return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now() - wall_at_start_ -
+                                              (std::chrono::steady_clock::now() - steady_at_start_));
+  }
+
+ private:
+  std::chrono::system_clock::time_point wall_at_start_;
+  std::chrono::steady_clock::time_point steady_at_start_;
 };
 
 class ManualClock final : public Clock {

@@ -100,6 +100,12 @@ Response Api::route(const Request& request) {
     } else if (!request.body.empty() && !is_json(request.header("content-type"))) {
       route_name = m.route->name;
       response = error_response(415, "unsupported_media_type", "request bodies must be application/json");
+    } else if (request.method != "GET" && request.method != "HEAD" && services_.writes_paused &&
+               services_.writes_paused()) {
+      route_name = m.route->name;
+      services_.metrics.count("writes_refused", "disk_low");
+      response = error_response(503, "unavailable", "the server's disk is nearly full: writes are paused, reads work");
+      response.headers.push_back({"retry-after", "5"});
     } else {
       route_name = m.route->name;
       Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}};

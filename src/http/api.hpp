@@ -35,6 +35,9 @@ struct Services {
   const StaticFiles* web = nullptr;     // null: no web app at "/"
   RateLimiter* limiter = nullptr;       // null: no rate limits
   EdgePolicy edge{};                    // CORS allow-list; security headers always
+  // Non-null and true: the store cannot take writes now (the embedded store's disk is nearly full).
+  // Requests other than GET/HEAD get 503 `unavailable` with Retry-After; reads go on.
+  std::function<bool()> writes_paused;
 };
 
 class Router;

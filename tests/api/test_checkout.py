@@ -117,6 +117,19 @@ def test_same_idempotency_key_for_another_hold_is_refused(admin: Client, anon: C
     assert compact_status(anon, event["id"])[:2] == "SH"
 
 
+def test_same_idempotency_key_with_another_payment_method_is_refused(admin: Client, users: UserPool) -> None:
+    (user,) = users.take(1)
+    event = _event(admin)
+    hold = expect(hold_seats(user.client, event["id"], [5]), 201)
+    key = uuid.uuid4().hex
+    first = expect(checkout(user.client, hold["id"], idempotency_key=key), 201)
+
+    assert_error(checkout(user.client, hold["id"], "pm_card_mastercard", idempotency_key=key), 409,
+                 "idempotency_key_reused")
+    assert expect(checkout(user.client, hold["id"], idempotency_key=key), 201) == first
+    assert [b["id"] for b in _bookings_of_event(user.client, event["id"])] == [first["id"]]
+
+
 def _checkout_until_final(client: Client, hold_id: int, key: str) -> tuple:
     """Checks out, retrying while the server says another request with this key is in progress."""
     for _ in range(IN_PROGRESS_RETRIES_MAX):

@@ -1,3 +1,5 @@
+#include <sys/statvfs.h>
+
 #include <filesystem>
 
 #include "store/sqlite/sqlite_store.hpp"
@@ -136,7 +138,8 @@ std::string Database::prepare(const std::string& data_dir) {
 }
 
 Database::Database(const std::string& data_dir, app::Metrics* metrics)
-    : path_(prepare(data_dir)),
+    : dir_(data_dir),
+      path_(prepare(data_dir)),
       writer_(path_, [metrics](size_t jobs) {
         if (metrics) metrics->observe_commit_batch(jobs);
       }),
@@ -149,6 +152,12 @@ Database::Database(const std::string& data_dir, app::Metrics* metrics)
   hold_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM holds"));
   booking_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM bookings"));
   payment_id_ = max_id(r->prepare("SELECT COALESCE(MAX(id),0) FROM payments"));
+}
+
+bool Database::disk_low() const {
+  struct statvfs st {};
+  if (statvfs(dir_.c_str(), &st) != 0) return false;  // unmeasurable: the write tries, fail-stop backs it
+  return static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize) < kDiskFreeBytesMin;
 }
 
 }  // namespace ticketd::store::sqlite

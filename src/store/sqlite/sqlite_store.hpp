@@ -26,6 +26,11 @@ namespace ticketd::store::sqlite {
 
 inline constexpr size_t kReadConnections = 16;
 inline constexpr const char* kDatabaseFile = "ticketd.db";
+// Below this much free space on the data dir's file system, writes are refused (503) and background
+// writers pause, before SQLite itself runs out: a commit that fails fail-stops the process (see
+// group_commit.hpp), so the refusal must come first. 16 MiB is far more than one group commit writes
+// to the WAL (a full batch of 2,048 jobs is a few MiB) and nothing on a real data disk.
+inline constexpr uint64_t kDiskFreeBytesMin = uint64_t{16} << 20;
 
 // Creates the tables if missing (idempotent). Versioned through PRAGMA user_version.
 void apply_schema(Connection& conn);
@@ -45,9 +50,13 @@ class Database {
   int64_t next_hold_id() { return ++hold_id_; }
   int64_t next_booking_id() { return ++booking_id_; }
   int64_t next_payment_id() { return ++payment_id_; }
+  // True while the data dir's file system has less than kDiskFreeBytesMin free (one statvfs call, no
+  // lock: callable from any thread, on every write request). False if it cannot be measured.
+  bool disk_low() const;
 
  private:
   static std::string prepare(const std::string& data_dir);
+  std::string dir_;
   std::string path_;
   GroupCommit writer_;
   ReadPool readers_;
