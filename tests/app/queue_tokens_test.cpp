@@ -75,7 +75,6 @@ TEST(AccessToken, OnlyTheExactSpellingOfATokenVerifies) {
   --event;
   ASSERT_NE(token.find('_'), std::string::npos) << "the case that failed needs a '_' in the token";
   ASSERT_EQ(problem_code(keys, token, event, 9, kNow), "ok");
-  ASSERT_EQ(problem_code(keys, token, 7, 9, kNow), "ok");
   for (size_t at = 0; at < token.size(); ++at) {
     for (int byte = 0; byte < 256; ++byte) {
       if (static_cast<char>(byte) == token[at]) continue;
