@@ -201,6 +201,58 @@ Response internal_error_response() {
   return error_response(500, "internal", "internal error");
 }
 
+// Why the parser refused a request; each kind has its own answer and counter.
+enum class Refusal { none, body_too_large, uri_too_long, headers_too_large, malformed };
+
+// `target_bytes`: the target the parser had seen when it stopped (0 if the request line never ended).
+Refusal classify_refusal(beast::error_code ec, size_t target_bytes, const ServerConfig& config) {
+  if (ec == bhttp::error::body_limit) return Refusal::body_too_large;
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    // The parser has no target limit of its own. If the request line did not even end within
+    // header_bytes_max (target still empty), or did end with a long target, the target is to blame.
+    if (target_bytes == 0 || target_bytes > config.target_bytes_max) return Refusal::uri_too_long;
+    return Refusal::headers_too_large;
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return Refusal::none;
+  if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_method).category()) return Refusal::malformed;
+  return Refusal::none;
+}
+
+// REQUIRES: refusal != Refusal::none.
+Response refusal_response(Refusal refusal, const ServerConfig& config) {
+  HTTP_ASSERT(refusal != Refusal::none);
+  switch (refusal) {
+    case Refusal::body_too_large:
+      return error_response(413, "body_too_large",
+                            "request body exceeds " + std::to_string(config.body_bytes_max) + " bytes");
+    case Refusal::uri_too_long:
+      return error_response(414, "uri_too_long",
+                            "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
+    case Refusal::headers_too_large:
+      return error_response(431, "headers_too_large",
+                            "request headers exceed " + std::to_string(config.header_bytes_max) + " bytes");
+    case Refusal::malformed:
+    case Refusal::none:
+      break;
+  }
+  return error_response(400, "bad_request", "malformed HTTP request");
+}
+
+using WireRequest = bhttp::request<bhttp::string_body>;
+
+// The Request the layers above see: header names lower-cased, the body moved out of `message`.
+Request to_request(WireRequest& message, const std::string& remote_address) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    request.headers.push_back({lower_ascii(field.name_string()), std::string(field.value())});
+  }
+  request.body = std::move(message.body());
+  request.remote_address = remote_address;
+  return request;
+}
+
 // How a response travels: derived from the request it answers.
 struct Framing {
   unsigned version = 11;    // 10 or 11
@@ -539,32 +591,16 @@ Session::ReadStatus Session::read_failed(beast::error_code ec) {
 // The answer to a request the parser refused, or nullopt when nobody is left to answer (the peer
 // closed or reset, or stop() cancelled the read).
 std::optional<Response> Session::refusal_for(beast::error_code ec) {
-  const ServerConfig& config = core_.config();
+  const Refusal refusal = classify_refusal(ec, parser_->get().target().size(), core_.config());
   Counters& counters = core_.counters();
-  if (ec == bhttp::error::body_limit) {
-    counters.requests_body_too_large_total++;
-    return error_response(413, "body_too_large",
-                          "request body exceeds " + std::to_string(config.body_bytes_max) + " bytes");
+  switch (refusal) {
+    case Refusal::none: return std::nullopt;
+    case Refusal::body_too_large: counters.requests_body_too_large_total++; break;
+    case Refusal::uri_too_long: counters.requests_uri_too_long_total++; break;
+    case Refusal::headers_too_large: counters.requests_headers_too_large_total++; break;
+    case Refusal::malformed: counters.requests_malformed_total++; break;
   }
-  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-    // The parser has no target limit of its own. If the request line did not even end within
-    // header_bytes_max (target still empty), or did end with a long target, the target is to blame.
-    const size_t target_bytes = parser_->get().target().size();
-    if (target_bytes == 0 || target_bytes > config.target_bytes_max) {
-      counters.requests_uri_too_long_total++;
-      return error_response(414, "uri_too_long",
-                            "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
-    }
-    counters.requests_headers_too_large_total++;
-    return error_response(431, "headers_too_large",
-                          "request headers exceed " + std::to_string(config.header_bytes_max) + " bytes");
-  }
-  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message) return std::nullopt;
-  if (&ec.category() == &bhttp::make_error_code(bhttp::error::bad_method).category()) {
-    counters.requests_malformed_total++;
-    return error_response(400, "bad_request", "malformed HTTP request");
-  }
-  return std::nullopt;
+  return refusal_response(refusal, core_.config());
 }
 
 Framing Session::framing_of_request() const {
@@ -576,18 +612,7 @@ Framing Session::framing_of_request() const {
   return framing;
 }
 
-Request Session::take_request() {
-  auto& message = parser_->get();
-  Request request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    request.headers.push_back({lower_ascii(field.name_string()), std::string(field.value())});
-  }
-  request.body = std::move(message.body());
-  request.remote_address = remote_address_;
-  return request;
-}
+Request Session::take_request() { return to_request(parser_->get(), remote_address_); }
 
 asio::awaitable<Response> Session::dispatch(const Request& request) {
   phase_ = Phase::busy;
@@ -966,6 +991,45 @@ void Server::stop() {
 
 ServerStats Server::stats() const {
   return impl_->core.stats();
+}
+
+// The same parser, limits, refusals and conversion as Session::read_request and take_request, over
+// bytes in memory instead of a socket.
+ParsedRequest parse_request(std::string_view bytes, const ServerConfig& config) {
+  ParsedRequest out;
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<uint32_t>(config.header_bytes_max));
+  parser.body_limit(config.body_bytes_max);
+  parser.eager(true);
+  beast::error_code ec;
+  std::string_view rest = bytes;
+  bool target_checked = false;
+  while (!parser.is_done()) {
+    const size_t used = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+    HTTP_ASSERT(used <= rest.size());
+    rest.remove_prefix(used);
+    if (ec == bhttp::error::need_more) return out;  // incomplete: a Session would read on
+    if (ec) {
+      Refusal refusal = classify_refusal(ec, parser.get().target().size(), config);
+      // Past the end of what a client sent, Session closes silently; bytes in memory have no peer,
+      // so report every other parse error as the 400 a live peer would get.
+      if (refusal == Refusal::none) refusal = Refusal::malformed;
+      out.refusal = refusal_response(refusal, config);
+      return out;
+    }
+    if (!target_checked && parser.is_header_done()) {
+      target_checked = true;
+      if (parser.get().target().size() > config.target_bytes_max) {
+        out.refusal = refusal_response(Refusal::uri_too_long, config);
+        return out;
+      }
+    }
+    if (used == 0 && !parser.is_done()) return out;
+  }
+  out.bytes_consumed = bytes.size() - rest.size();
+  out.keep_alive = parser.keep_alive();
+  out.request = to_request(parser.get(), "127.0.0.1");
+  return out;
 }
 
 }  // namespace ticketd::http

@@ -20,7 +20,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "http/message.hpp"
 
@@ -88,5 +90,18 @@ class Server {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// One request parsed from bytes in memory exactly as a Session parses it off a socket (same parser,
+// limits and refusals), for the fuzzer and tests: no sockets, no threads. One of three outcomes:
+// `request` (complete; bytes_consumed says where a pipelined next request would start), `refusal`
+// (what the client would be answered before the connection is closed: 400, 413, 414 or 431), or
+// neither (the bytes end before the request does; a Session would keep reading).
+struct ParsedRequest {
+  std::optional<Request> request;
+  std::optional<Response> refusal;
+  size_t bytes_consumed = 0;
+  bool keep_alive = false;
+};
+ParsedRequest parse_request(std::string_view bytes, const ServerConfig& config);
 
 }  // namespace ticketd::http

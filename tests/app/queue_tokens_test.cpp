@@ -64,6 +64,28 @@ TEST(AccessToken, MissingMalformedAndForgedTokensAreRefused) {
   EXPECT_EQ(problem_code(keys, q, 7, 42, kNow), "access_token_invalid");
 }
 
+// Found by fuzz/tokens_fuzz: libsodium's decoder reads most bytes 0x80-0xFF as the digit '_', so a
+// token had other spellings that verified. Every byte outside the URL-safe alphabet is now refused.
+TEST(AccessToken, OnlyTheExactSpellingOfATokenVerifies) {
+  const TokenKeys keys({kNew});
+  std::string token;
+  core::EventId event = 1;
+  for (; event < 1000 && token.find('_') == std::string::npos; ++event)
+    token = access(keys, event, 9, kNow + Millis(60'000));
+  --event;
+  ASSERT_NE(token.find('_'), std::string::npos) << "the case that failed needs a '_' in the token";
+  ASSERT_EQ(problem_code(keys, token, event, 9, kNow), "ok");
+  for (size_t at = 0; at < token.size(); ++at) {
+    for (int byte = 0; byte < 256; ++byte) {
+      if (static_cast<char>(byte) == token[at]) continue;
+      std::string changed = token;
+      changed[at] = static_cast<char>(byte);
+      TokenClaims claims;
+      ASSERT_FALSE(keys.decode(changed, claims)) << "byte " << byte << " at " << at;
+    }
+  }
+}
+
 TEST(AccessToken, RotationKeepsOldTokensValidAndSignsWithTheNewKey) {
   TokenKeys before({kOld});
   const std::string old_token = access(before, 7, 42, kNow + Millis(60'000));

@@ -922,3 +922,58 @@ TEST(HttpServer, RejectsInvalidConfig) {
 }
 
 }  // namespace
+
+// ---- parse_request: the Session's parser over bytes in memory (what the fuzzer drives) --------------
+
+namespace {
+
+ticketd::http::ServerConfig small_limits() {
+  ticketd::http::ServerConfig config;
+  config.body_bytes_max = 16;
+  config.target_bytes_max = 32;
+  config.header_bytes_max = 1024;
+  return config;
+}
+
+}  // namespace
+
+TEST(ParseRequest, GivesTheRequestWithLowerCasedHeadersAndWhereThePipelinedNextStarts) {
+  const std::string first = "POST /v1/x?a=1 HTTP/1.1\r\nHost: h\r\nX-Mixed-Case: V\r\nContent-Length: 2\r\n\r\n{}";
+  const auto parsed = ticketd::http::parse_request(first + "GET / HTTP/1.1\r\n\r\n", small_limits());
+  ASSERT_TRUE(parsed.request);
+  EXPECT_FALSE(parsed.refusal);
+  EXPECT_EQ(parsed.request->method, "POST");
+  EXPECT_EQ(parsed.request->target, "/v1/x?a=1");
+  EXPECT_EQ(parsed.request->header("x-mixed-case"), "V");
+  EXPECT_EQ(parsed.request->body, "{}");
+  EXPECT_EQ(parsed.bytes_consumed, first.size());
+  EXPECT_TRUE(parsed.keep_alive);
+}
+
+TEST(ParseRequest, DecodesAChunkedBody) {
+  const auto parsed = ticketd::http::parse_request(
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", small_limits());
+  ASSERT_TRUE(parsed.request);
+  EXPECT_EQ(parsed.request->body, "abcde");
+}
+
+TEST(ParseRequest, SaysNeitherWhenTheBytesEndBeforeTheRequest) {
+  for (const char* partial : {"GET / HTT", "GET / HTTP/1.1\r\nHost: h\r\n", "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab"}) {
+    const auto parsed = ticketd::http::parse_request(partial, small_limits());
+    EXPECT_FALSE(parsed.request) << partial;
+    EXPECT_FALSE(parsed.refusal) << partial;
+  }
+}
+
+TEST(ParseRequest, RefusesAsTheServerDoes) {
+  const auto status_of = [](const std::string& bytes) {
+    const auto parsed = ticketd::http::parse_request(bytes, small_limits());
+    return parsed.refusal ? parsed.refusal->status : 0;
+  };
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nContent-Length: 17\r\n\r\n"), 413);    // body limit + 1
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nContent-Length: 16\r\n\r\n"), 0);      // at the limit: waits for it
+  EXPECT_EQ(status_of("GET /" + std::string(32, 'a') + " HTTP/1.1\r\n\r\n"), 414);  // target limit + 1
+  EXPECT_EQ(status_of("GET /" + std::string(31, 'a') + " HTTP/1.1\r\n\r\n"), 0);  // at the limit: complete
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nX: " + std::string(1100, 'v') + "\r\n\r\n"), 431);
+  EXPECT_EQ(status_of("NOT HTTP AT ALL\r\n\r\n"), 400);
+}
