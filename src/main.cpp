@@ -108,6 +108,8 @@ struct ServeConfig {
   int64_t read_timeout_ms = 30'000;
   int64_t idle_timeout_ms = 60'000;
   int64_t connections_max = 10'000;
+  std::string tls_cert_file;  // TLS on the listener: PEM certificate chain and key, both or neither
+  std::string tls_key_file;
 };
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -562,6 +564,7 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
         {"ticketd_streams_open", st.streams_open},
         {"ticketd_streams_total", st.streams_total},
+        {"ticketd_tls_handshake_failures_total", st.tls_handshake_failures_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
     waiting_room.render_metrics(out);
@@ -586,6 +589,8 @@ int serve(const ServeConfig& cfg) {
   server_cfg.read_timeout = Millis(cfg.read_timeout_ms);
   server_cfg.idle_timeout = Millis(cfg.idle_timeout_ms);
   server_cfg.connections_max = static_cast<size_t>(cfg.connections_max);
+  server_cfg.tls_cert_file = cfg.tls_cert_file;
+  server_cfg.tls_key_file = cfg.tls_key_file;
   try {
     server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
   } catch (const std::exception& e) {
@@ -639,8 +644,8 @@ int serve(const ServeConfig& cfg) {
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {
       guarded("notifier", [&] { notifications.deliver_due(); });
     });
-    spdlog::info("listening url=http://{}:{} store={} hold_ttl_s={} io_threads={} workers={} web_root={}", host,
-                 server->port(), cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
+    spdlog::info("listening url={}://{}:{} store={} hold_ttl_s={} io_threads={} workers={} web_root={}",
+                 cfg.tls_cert_file.empty() ? "http" : "https", host, server->port(), cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
                  web ? web->root().string() : std::string("(none)"));
     server->run();
     notifications.stop();  // a pass in progress returns after its current delivery
@@ -783,6 +788,13 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_IDLE_TIMEOUT_MS")->check(CLI::Range(100, 3'600'000));
   serve_cmd->add_option("--connections-max", cfg.connections_max, "connections served at once; one more gets 503")
       ->envname("TICKETD_CONNECTIONS_MAX")->check(CLI::Range(1, 1'000'000));
+  auto* tls_cert = serve_cmd->add_option("--tls-cert", cfg.tls_cert_file,
+                                         "serve HTTPS: PEM certificate chain (leaf first); needs --tls-key")
+      ->envname("TICKETD_TLS_CERT")->check(CLI::ExistingFile);
+  auto* tls_key = serve_cmd->add_option("--tls-key", cfg.tls_key_file, "the PEM private key of --tls-cert")
+      ->envname("TICKETD_TLS_KEY")->check(CLI::ExistingFile);
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
   std::string verify_dir = "./data";
   std::string verify_store = "embedded";
   std::string verify_pg;

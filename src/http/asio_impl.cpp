@@ -1,4 +1,4 @@
-// The one translation unit that compiles Asio and Beast (BOOST_ASIO_SEPARATE_COMPILATION and
+// The one translation unit that compiles Asio (with its OpenSSL layer) and Beast (BOOST_ASIO_SEPARATE_COMPILATION and
 // BOOST_BEAST_SEPARATE_COMPILATION are defined on ticketd_http_server), so every other file that
 // includes them only sees declarations and builds faster.
 //
@@ -15,6 +15,7 @@
 #endif
 
 #include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
 #include <boost/beast/src.hpp>
 
 #if defined(__GNUC__) && !defined(__clang__)

@@ -30,6 +30,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -175,6 +177,7 @@ struct Counters {
   std::atomic<uint64_t> write_timeouts_total{0};
   std::atomic<uint64_t> streams_open{0};
   std::atomic<uint64_t> streams_total{0};
+  std::atomic<uint64_t> tls_handshake_failures_total{0};
 };
 
 // ---- Transport error responses ----------------------------------------------------------------
@@ -294,6 +297,77 @@ WireResponse to_wire(Response response, const Framing& framing) {
   return message;
 }
 
+// The TLS settings of the listener: TLS 1.2 and 1.3 only, the certificate chain and key read once at
+// start. Throws std::runtime_error naming the file that could not be used.
+std::unique_ptr<asio::ssl::context> make_tls_context(const ServerConfig& config) {
+  if (config.tls_cert_file.empty()) return nullptr;
+  auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  beast::error_code ec;
+  context->use_certificate_chain_file(config.tls_cert_file, ec);
+  if (ec) throw std::runtime_error("ticketd http: cannot use TLS certificate " + config.tls_cert_file + ": " + ec.message());
+  context->use_private_key_file(config.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("ticketd http: cannot use TLS key " + config.tls_key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    throw std::runtime_error("ticketd http: TLS key " + config.tls_key_file + " does not match certificate " +
+                             config.tls_cert_file);
+  }
+  return context;
+}
+
+// A connection's byte stream: plain TCP, or TLS over it when the listener has a certificate. Both
+// offer Beast's AsyncStream interface, so the session code is one for either; deadlines
+// (expires_after) always act on the TCP stream underneath, which TLS reads and writes go through.
+class Connection {
+ public:
+  using executor_type = beast::tcp_stream::executor_type;
+
+  Connection(tcp::socket socket, asio::ssl::context* tls) : tcp_(std::move(socket)) {
+    if (tls != nullptr) tls_.emplace(tcp_, *tls);
+  }
+
+  executor_type get_executor() { return tcp_.get_executor(); }
+  bool secure() const { return tls_.has_value(); }
+  beast::tcp_stream& socket_stream() { return tcp_; }
+
+  // The same completion signature either way, so both branches return the same type.
+  template <class MutableBuffers, class Token>
+  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+    return tcp_.async_read_some(buffers, std::forward<Token>(token));
+  }
+
+  template <class ConstBuffers, class Token>
+  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
+    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+    return tcp_.async_write_some(buffers, std::forward<Token>(token));
+  }
+
+  // TLS: the server handshake, under `timeout` (a client that connects and never speaks TLS must not
+  // hold the connection). Plain TCP: nothing to do. False: close without a word.
+  asio::awaitable<bool> start(Clock::duration timeout) {
+    if (!tls_) co_return true;
+    tcp_.expires_after(timeout);
+    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, as_result);
+    co_return !ec;
+  }
+
+  // TLS: send close_notify and wait, under `timeout`, for the peer's, so a client reading to the end
+  // of the stream sees a clean end rather than a truncation.
+  asio::awaitable<void> close_notify(Clock::duration timeout) {
+    if (!tls_) co_return;
+    tcp_.expires_after(timeout);
+    // Whatever the outcome (the peer's close_notify, EOF, a timeout), the connection closes next.
+    co_await tls_->async_shutdown(as_result);
+  }
+
+ private:
+  beast::tcp_stream tcp_;
+  std::optional<asio::ssl::stream<beast::tcp_stream&>> tls_;  // over tcp_, declared after it
+};
+
 // Half-closes, then reads and discards what the peer still sends until it closes, `timeout` passes
 // or `bytes_max` are read. See linger_timeout for why.
 asio::awaitable<void> linger_close(beast::tcp_stream& stream, Clock::duration timeout, size_t bytes_max) {
@@ -307,6 +381,16 @@ asio::awaitable<void> linger_close(beast::tcp_stream& stream, Clock::duration ti
     if (read_ec) co_return;
     drained += bytes;
   }
+}
+
+// The same for a session's connection. Over TLS the close_notify exchange does the
+// same job: the peer has read the response by the time it answers.
+asio::awaitable<void> linger_close(Connection& connection, Clock::duration timeout, size_t bytes_max) {
+  if (connection.secure()) {
+    co_await connection.close_notify(timeout);
+    co_return;
+  }
+  co_await linger_close(connection.socket_stream(), timeout, bytes_max);
 }
 
 std::string config_error(const ServerConfig& config) {
@@ -327,6 +411,9 @@ std::string config_error(const ServerConfig& config) {
     return "read_timeout, idle_timeout and write_timeout must be positive";
   }
   if (config.stream_heartbeat <= zero) return "stream_heartbeat must be positive";
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    return "tls_cert_file and tls_key_file go together: give both or neither";
+  }
   return {};
 }
 
@@ -378,6 +465,7 @@ class Core {
   // Declared before the io_context so they outlive every session frame it destroys.
   const ServerConfig config_;
   const Handler handler_;
+  const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   LogLimiter log_;
   Counters counters_;
   std::atomic<size_t> connections_{0};    // sessions alive; refusals not included
@@ -424,11 +512,11 @@ asio::awaitable<EventStream::Next> next_on_worker(Core& core, std::shared_ptr<Ev
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Core& core, uint64_t id, tcp::socket socket, std::string remote_address)
+  Session(Core& core, uint64_t id, tcp::socket socket, std::string remote_address, asio::ssl::context* tls)
       : core_(core),
         id_(id),
         remote_address_(std::move(remote_address)),
-        stream_(std::move(socket)),
+        stream_(std::move(socket), tls),
         // Holds at most an over-limit header plus one read; the parser refuses before it fills.
         buffer_(core.config().header_bytes_max + beast_read_step_bytes) {}
 
@@ -438,16 +526,16 @@ class Session : public std::enable_shared_from_this<Session> {
   // On the session's strand. stop() calls it: a connection waiting for (or in the middle of
   // receiving) a request is closed; one whose request is being handled finishes first.
   void cancel_if_reading() {
-    if (phase_ == Phase::reading) stream_.cancel();
+    if (phase_ == Phase::reading) stream_.socket_stream().cancel();
     if (phase_ == Phase::streaming) {
       if (wake_timer_) wake_timer_->cancel();
-      stream_.cancel();
+      stream_.socket_stream().cancel();
     }
   }
 
   // After the drain deadline. REQUIRES: no thread runs the io_context, so nothing else touches the
   // session (a finishing handler only queues the session's continuation, which never runs).
-  void abort() { stream_.close(); }
+  void abort() { stream_.socket_stream().close(); }
 
  private:
   enum class Phase { reading, busy, streaming, closing };
@@ -469,7 +557,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Core& core_;
   const uint64_t id_;
   const std::string remote_address_;
-  beast::tcp_stream stream_;
+  Connection stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;  // fresh for every request
   std::optional<Response> refusal_;  // what read_request() answers a refused request with
@@ -487,8 +575,8 @@ asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
   }
   self->phase_ = Phase::closing;
   beast::error_code ec;
-  self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  self->stream_.close();
+  self->stream_.socket_stream().socket().shutdown(tcp::socket::shutdown_both, ec);
+  self->stream_.socket_stream().close();
   self->core_.session_finished(self->id_);
 }
 
@@ -496,6 +584,10 @@ asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
 // head and then the events until the source ends, the client leaves or stop() cancels, and the
 // connection closes.
 asio::awaitable<void> Session::serve() {
+  if (!co_await stream_.start(core_.config().read_timeout)) {
+    core_.counters().tls_handshake_failures_total++;
+    co_return;
+  }
   for (;;) {
     if (!co_await wait_for_request()) co_return;
     const ReadStatus status = co_await read_request();
@@ -535,7 +627,7 @@ asio::awaitable<bool> Session::wait_for_request() {
   if (core_.stopping()) co_return false;
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
   if (buffer_.capacity() > idle_buffer_bytes_max) buffer_.shrink_to_fit();
-  stream_.expires_after(core_.config().idle_timeout);
+  stream_.socket_stream().expires_after(core_.config().idle_timeout);
   auto [ec, bytes] = co_await stream_.async_read_some(buffer_.prepare(idle_read_bytes), as_result);
   if (ec) co_return false;
   buffer_.commit(bytes);
@@ -549,7 +641,7 @@ asio::awaitable<Session::ReadStatus> Session::read_request() {
   parser_->body_limit(config.body_bytes_max);
   // One deadline for the whole request, so a client trickling bytes (slowloris) cannot hold the
   // connection longer than read_timeout.
-  stream_.expires_after(config.read_timeout);
+  stream_.socket_stream().expires_after(config.read_timeout);
   auto [header_ec, header_bytes] = co_await bhttp::async_read_header(stream_, buffer_, *parser_, as_result);
   if (header_ec) co_return read_failed(header_ec);
   if (parser_->get().target().size() > config.target_bytes_max) {
@@ -634,7 +726,7 @@ asio::awaitable<bool> Session::write_response(Response response, Framing framing
     response = internal_error_response();
   }
   WireResponse message = to_wire(std::move(response), framing);
-  stream_.expires_after(core_.config().write_timeout);
+  stream_.socket_stream().expires_after(core_.config().write_timeout);
   auto [ec, bytes] = co_await bhttp::async_write(stream_, message, as_result);
   if (ec == beast::error::timeout) core_.counters().write_timeouts_total++;
   co_return !ec;
@@ -655,7 +747,7 @@ asio::awaitable<void> Session::stream_events(Response response, Framing framing)
   }
   head.keep_alive(false);  // no Content-Length: the body ends when the connection does
   bhttp::response_serializer<bhttp::empty_body> serializer(head);
-  stream_.expires_after(core_.config().write_timeout);
+  stream_.socket_stream().expires_after(core_.config().write_timeout);
   auto [head_ec, head_bytes] = co_await bhttp::async_write_header(stream_, serializer, as_result);
   if (head_ec) co_return;
   // Nothing more is read from this connection: give back the request buffer.
@@ -702,7 +794,7 @@ asio::awaitable<void> Session::stream_events(Response response, Framing framing)
 }
 
 asio::awaitable<bool> Session::write_stream_bytes(const std::string& bytes) {
-  stream_.expires_after(core_.config().write_timeout);
+  stream_.socket_stream().expires_after(core_.config().write_timeout);
   auto [ec, written] = co_await asio::async_write(stream_, asio::buffer(bytes), as_result);
   if (ec == beast::error::timeout) core_.counters().write_timeouts_total++;
   co_return !ec;
@@ -713,6 +805,7 @@ asio::awaitable<bool> Session::write_stream_bytes(const std::string& bytes) {
 Core::Core(ServerConfig config, Handler handler)
     : config_(validated(std::move(config))),
       handler_(std::move(handler)),
+      tls_(make_tls_context(config_)),
       ioc_(config_.io_threads),
       workers_(static_cast<size_t>(config_.worker_threads)),
       control_(asio::make_strand(ioc_)),
@@ -870,7 +963,7 @@ void Core::admit(tcp::socket socket) {
   connections_++;
   counters_.connections_accepted_total++;
   const uint64_t id = next_session_id_++;
-  auto session = std::make_shared<Session>(*this, id, std::move(socket), peer.address().to_string());
+  auto session = std::make_shared<Session>(*this, id, std::move(socket), peer.address().to_string(), tls_.get());
   {
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, session);
@@ -882,6 +975,9 @@ void Core::admit(tcp::socket socket) {
 void Core::refuse(tcp::socket socket) {
   counters_.connections_refused_total++;
   if (refusals_open_.load() >= refusals_open_max) return;  // closed silently as `socket` goes
+  // A TLS client cannot read a plain-text 503, and a handshake would spend the CPU the limit is
+  // there to save: close at once.
+  if (tls_) return;
   refusals_open_++;
   asio::any_io_executor executor = socket.get_executor();
   asio::co_spawn(executor, refuse_connection(std::move(socket)), asio::detached);
@@ -960,6 +1056,7 @@ ServerStats Core::stats() const {
   stats.write_timeouts_total = counters_.write_timeouts_total.load();
   stats.streams_open = counters_.streams_open.load();
   stats.streams_total = counters_.streams_total.load();
+  stats.tls_handshake_failures_total = counters_.tls_handshake_failures_total.load();
   return stats;
 }
 

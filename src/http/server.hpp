@@ -43,6 +43,10 @@ struct ServerConfig {
   std::chrono::milliseconds write_timeout{30000};  // a response must be written within this
   std::chrono::milliseconds stream_heartbeat{15000};  // idle streams get a comment line this often (proxies)
   bool handle_signals = true;                      // SIGINT/SIGTERM -> graceful stop()
+  // TLS on the listener (TLS 1.2+), for deployments without a terminating proxy: PEM files, both or
+  // neither. Empty: plain HTTP. The handshake runs under read_timeout.
+  std::string tls_cert_file;  // certificate chain, leaf first
+  std::string tls_key_file;   // its private key
 };
 
 // Counters since construction, for /metrics. Each is read atomically; the set is not a snapshot.
@@ -61,6 +65,7 @@ struct ServerStats {
   uint64_t write_timeouts_total = 0;              // a response was not taken within write_timeout
   uint64_t streams_open = 0;                      // streaming responses (SSE) being served
   uint64_t streams_total = 0;
+  uint64_t tls_handshake_failures_total = 0;      // TLS clients that did not complete a handshake
 };
 
 class Server {
