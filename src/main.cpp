@@ -58,6 +58,8 @@ struct ServeConfig {
   std::string redis_url;
   int postgres_pool = 32;
   int64_t hold_ttl_s = 600;
+  // Live holds one user may have at once across all events (anti-hoarding; core/limits.hpp).
+  int64_t holds_per_user_max = core::limits::active_holds_per_user_default;
   int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int worker_threads = 64;
   int64_t session_ttl_s = 86'400;
@@ -466,7 +468,7 @@ int serve(const ServeConfig& cfg) {
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
-                   Millis(cfg.hold_expiry_notice_s * 1000));
+                   Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max));
   catalog_for_stream = &catalog;
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
@@ -644,8 +646,10 @@ int serve(const ServeConfig& cfg) {
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {
       guarded("notifier", [&] { notifications.deliver_due(); });
     });
-    spdlog::info("listening url={}://{}:{} store={} hold_ttl_s={} io_threads={} workers={} web_root={}",
-                 cfg.tls_cert_file.empty() ? "http" : "https", host, server->port(), cfg.store, cfg.hold_ttl_s, cfg.io_threads, cfg.worker_threads,
+    spdlog::info("listening url={}://{}:{} store={} hold_ttl_s={} holds_per_user_max={} io_threads={} workers={} "
+                 "web_root={}",
+                 cfg.tls_cert_file.empty() ? "http" : "https", host, server->port(), cfg.store, cfg.hold_ttl_s,
+                 cfg.holds_per_user_max, cfg.io_threads, cfg.worker_threads,
                  web ? web->root().string() : std::string("(none)"));
     server->run();
     notifications.stop();  // a pass in progress returns after its current delivery
@@ -702,6 +706,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--postgres-pool", cfg.postgres_pool, "PostgreSQL connections per node")
       ->envname("TICKETD_POSTGRES_POOL")->check(CLI::Range(1, 1000));
   serve_cmd->add_option("--hold-ttl", cfg.hold_ttl_s, "seconds a hold lasts")->envname("TICKETD_HOLD_TTL_S");
+  serve_cmd->add_option("--holds-per-user-max", cfg.holds_per_user_max,
+                        "live holds one user may have at once across all events (default 10)")
+      ->envname("TICKETD_HOLDS_PER_USER_MAX")
+      ->check(CLI::Range(int64_t{1}, static_cast<int64_t>(core::limits::active_holds_per_user_max)));
   serve_cmd->add_option("--threads", cfg.io_threads, "I/O threads")->envname("TICKETD_THREADS")->check(CLI::Range(1, 256));
   serve_cmd->add_option("--workers", cfg.worker_threads, "request worker threads")
       ->envname("TICKETD_WORKERS")->check(CLI::Range(1, 1024));

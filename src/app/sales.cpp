@@ -9,11 +9,13 @@ using core::Code;
 using core::make_error;
 
 Sales::Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-             Millis hold_ttl, Metrics& metrics, WaitingRoom* room, Millis expiry_notice_lead)
+             Millis hold_ttl, Metrics& metrics, WaitingRoom* room, Millis expiry_notice_lead,
+             uint32_t active_holds_max)
     : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl),
-      expiry_notice_lead_(expiry_notice_lead), metrics_(metrics), room_(room) {
+      expiry_notice_lead_(expiry_notice_lead), active_holds_max_(active_holds_max), metrics_(metrics), room_(room) {
   TICKETD_ASSERT(hold_ttl.count() > 0);
   TICKETD_ASSERT(expiry_notice_lead.count() >= 0);
+  TICKETD_ASSERT(active_holds_max >= 1 && active_holds_max <= core::limits::active_holds_per_user_max);
 }
 
 namespace {
@@ -22,6 +24,7 @@ const char* metric_result(const core::Error& e) {
     case Code::SeatUnavailable: return "seat_unavailable";
     case Code::InsufficientSeats: return "insufficient_seats";
     case Code::TicketLimitExceeded: return "ticket_limit";
+    case Code::ActiveHoldsLimitExceeded: return "active_holds_limit";
     case Code::PaymentFailed: return "declined";
     case Code::HoldExpired: return "hold_expired";
     default: return "rejected";
@@ -52,7 +55,7 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto venue = catalog_.venue(event->venue_id);
   if (!venue) return venue.error();
   const core::Layout& layout = (*venue)->layout;
-  core::HoldRequest request{user, input.seats, std::nullopt, hold_ttl_, expiry_notice_lead_};
+  core::HoldRequest request{user, input.seats, std::nullopt, hold_ttl_, expiry_notice_lead_, active_holds_max_};
   if (input.quantity) {
     if (*input.quantity < 1 || *input.quantity > core::limits::seats_per_hold_max)
       return make_error(Code::InvalidRequest, "quantity: 1-100 required");

@@ -50,8 +50,11 @@ class Sales {
   static constexpr size_t kCheckoutsInflightMax = 10'000;  // beyond: 503, never an unbounded map
 
   // room: gates the holds of events whose waiting room is on (null: no waiting rooms at all).
+  // active_holds_max: live holds one user may have at once across all events (--holds-per-user-max),
+  // 1..limits::active_holds_per_user_max; enforced by the ledger (core::HoldRequest::active_holds_max).
   Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
-        Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr, Millis expiry_notice_lead = Millis(0));
+        Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr, Millis expiry_notice_lead = Millis(0),
+        uint32_t active_holds_max = core::limits::active_holds_per_user_default);
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
@@ -82,6 +85,7 @@ class Sales {
   const Clock& clock_;
   Millis hold_ttl_;
   Millis expiry_notice_lead_;  // 0: no hold_expiring notices
+  uint32_t active_holds_max_;
   Metrics& metrics_;
   WaitingRoom* room_;
   std::mutex inflight_mu_;

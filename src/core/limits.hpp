@@ -25,6 +25,15 @@ inline constexpr int64_t price_minor_max = 100'000'000;  // one million in major
 // Holds: one request never names more seats than a user may ever own.
 inline constexpr uint32_t seats_per_hold_max = tickets_per_user_max;
 static_assert(seats_per_hold_max >= tickets_per_user_max, "a user must be able to hold their whole allowance");
+// Live holds (active or pinned by a checkout, not lapsed) one user may have at once across all events
+// (--holds-per-user-max): the per-event ticket limit alone lets one account hold seats in thousands of
+// events and keep them off sale (anti-hoarding, docs/security.md API6). A real buyer juggles a few
+// baskets at a time; 10 leaves room for that and for a retry racing its own earlier hold.
+inline constexpr uint32_t active_holds_per_user_default = 10;
+// The setting's bound: a cap far above any real buyer (load tests raise it), still a bound on what one
+// account can keep live, and on the per-user bookkeeping of the embedded ledger.
+inline constexpr uint32_t active_holds_per_user_max = 100'000;
+static_assert(active_holds_per_user_default >= 1 && active_holds_per_user_default <= active_holds_per_user_max);
 
 // Checkout: a pinned hold (card being charged) outlives its deadline by at most this much. A charge that
 // takes longer is abandoned and the seats return; the payments issue reconciles late successes.

@@ -25,6 +25,7 @@ enum class Code {
   SeatUnavailable,       // Error::seats lists the taken seats
   InsufficientSeats,
   TicketLimitExceeded,
+  ActiveHoldsLimitExceeded,  // the user already has --holds-per-user-max live holds across all events
   SaleNotOpen,
   EmailTaken,
   HoldNotActive,

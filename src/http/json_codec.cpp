@@ -30,6 +30,7 @@ StatusOf status_of(Code code) {
     case Code::SeatUnavailable: return {409, "seat_unavailable"};
     case Code::InsufficientSeats: return {409, "insufficient_seats"};
     case Code::TicketLimitExceeded: return {409, "ticket_limit_exceeded"};
+    case Code::ActiveHoldsLimitExceeded: return {409, "active_holds_limit_exceeded"};
     case Code::SaleNotOpen: return {409, "sale_not_open"};
     case Code::EmailTaken: return {409, "email_taken"};
     case Code::HoldNotActive: return {409, "hold_not_active"};

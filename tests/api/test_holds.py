@@ -1,6 +1,9 @@
-"""Holds: races for seats, all-or-nothing, best available, ticket limits, release and lazy expiry.
+"""Holds: races for seats, all-or-nothing, best available, ticket limits, release and lazy expiry, and the
+cap on live holds per user across events.
 
-Every test makes its own event, so the pooled users never carry state from one test to another.
+Every test makes its own event, so the pooled users never carry state from one test to another (the
+shared servers lift the cap on live holds per user for them; the cap's tests use servers of their own
+and fresh users).
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import random
 import time
 from typing import Any
 
-from api_support import (Client, UserPool, assert_error, checkout, compact_status, create_event,
-                         create_venue, describe, event_counts, expect, grid, hold_best, hold_seats, make_event,
-                         now_utc, parse_time, run_together, seat_list, section, with_backoff)
+from api_support import (Client, Server, UserPool, admin_client, assert_error, checkout, compact_status,
+                         create_event, create_venue, describe, event_counts, expect, grid, hold_best, hold_seats,
+                         make_event, new_user, now_utc, parse_time, run_together, seat_list, section, with_backoff)
 
 EXPIRY_WAIT_S = 2.0  # twice the 1 s hold TTL of short_ttl_server
 
@@ -321,3 +324,70 @@ def test_checkout_of_an_expired_hold_is_gone(short_ttl_admin: Client, short_ttl_
     assert expect(user.client.get(f"/v1/holds/{hold['id']}"), 200)["status"] == "EXPIRED"
     resp = user.client.delete(f"/v1/holds/{hold['id']}")
     assert resp.status == 204, f"releasing an expired hold is 204: {describe(resp)}"
+
+
+# --- live holds per user across events (anti-hoarding) -------------------------------------------------
+
+DEFAULT_HOLDS_PER_USER_MAX = 10  # documented in docs/api.md and docs/deploy.md
+
+
+def _events(admin: Client, count: int) -> list[dict]:
+    """`count` on-sale events of 4 seats each, on one venue."""
+    venue = create_venue(admin, [grid("Main", "standard", 1, 4)])
+    return [create_event(admin, venue) for _ in range(count)]
+
+
+def _assert_capped(resp, cap: int) -> None:
+    error = assert_error(resp, 409, "active_holds_limit_exceeded")
+    assert f"at most {cap} active holds" in error["message"] and "release" in error["message"], error
+
+
+def _metric(server: Server, line_prefix: str) -> float:
+    text = server.client().get("/metrics").body
+    text = text.decode() if isinstance(text, bytes) else str(text)
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(line_prefix))
+
+
+def test_one_hold_past_the_cap_across_events_is_refused_until_one_is_released(capped_server: Server) -> None:
+    admin = admin_client(capped_server)
+    events = _events(admin, DEFAULT_HOLDS_PER_USER_MAX + 1)
+    ann, bob = new_user(capped_server), new_user(capped_server)
+    held = [expect(hold_seats(ann.client, e["id"], [0]), 201) for e in events[:DEFAULT_HOLDS_PER_USER_MAX]]
+    last = events[-1]["id"]
+    _assert_capped(hold_seats(ann.client, last, [0]), DEFAULT_HOLDS_PER_USER_MAX)
+    _assert_capped(hold_best(ann.client, last, 1), DEFAULT_HOLDS_PER_USER_MAX)
+    # Another event's hold of one more seat counts as one more hold too.
+    _assert_capped(hold_seats(ann.client, events[0]["id"], [1]), DEFAULT_HOLDS_PER_USER_MAX)
+    assert compact_status(ann.client, last) == "AAAA", "a refused hold claims nothing"
+    assert _metric(capped_server, 'ticketd_holds_total{result="active_holds_limit"}') >= 3
+    # Another user is not affected.
+    expect(hold_seats(bob.client, last, [0]), 201)
+    # Releasing one hold makes room for exactly one more.
+    assert ann.client.delete(f"/v1/holds/{held[3]['id']}").status == 204
+    expect(hold_seats(ann.client, last, [1]), 201)
+    _assert_capped(hold_seats(ann.client, events[3]["id"], [1]), DEFAULT_HOLDS_PER_USER_MAX)
+
+
+def test_buying_a_held_set_makes_room_for_another_hold(capped_server: Server) -> None:
+    admin = admin_client(capped_server)
+    events = _events(admin, DEFAULT_HOLDS_PER_USER_MAX + 1)
+    user = new_user(capped_server)
+    held = [expect(hold_seats(user.client, e["id"], [2, 3]), 201) for e in events[:DEFAULT_HOLDS_PER_USER_MAX]]
+    _assert_capped(hold_seats(user.client, events[-1]["id"], [2]), DEFAULT_HOLDS_PER_USER_MAX)
+    booking = expect(checkout(user.client, held[0]["id"]), 201)
+    assert booking["status"] == "CONFIRMED"
+    expect(hold_seats(user.client, events[-1]["id"], [2]), 201)  # bought seats are not a hold
+    _assert_capped(hold_seats(user.client, events[0]["id"], [0]), DEFAULT_HOLDS_PER_USER_MAX)
+
+
+def test_expired_holds_no_longer_count_toward_the_cap(capped_short_ttl_server: Server) -> None:
+    server = capped_short_ttl_server
+    cap = int(server.extra_env["TICKETD_HOLDS_PER_USER_MAX"])  # set through the environment variable
+    admin = admin_client(server)
+    events = _events(admin, cap + 1)
+    user = new_user(server)
+    held = [expect(hold_seats(user.client, e["id"], [0]), 201) for e in events[:cap]]
+    _assert_capped(hold_seats(user.client, events[-1]["id"], [0]), cap)
+    time.sleep(server.hold_ttl_s + 1.0)  # nothing reads the holds or their events meanwhile
+    expect(hold_seats(user.client, events[-1]["id"], [0]), 201)
+    assert [expect(user.client.get(f"/v1/holds/{h['id']}"), 200)["status"] for h in held] == ["EXPIRED"] * cap

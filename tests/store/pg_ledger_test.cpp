@@ -4,8 +4,8 @@
 //
 // What it pins down: fencing (a payment that outlives its hold never sells a seat a second buyer
 // took), a double sale refused even after Redis lost every key, keys Redis kept by mistake
-// overruled by the database, holds with Redis down, the ticket limit across nodes, and a
-// many-threaded, two-node race audited by `verify`.
+// overruled by the database, holds with Redis down, the ticket limit and the cap on active holds
+// per user across nodes, and a many-threaded, two-node race audited by `verify`.
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
@@ -257,6 +257,85 @@ TEST_F(PgLedgerTest, TheTicketLimitHoldsAcrossNodes) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(held_seats.load(), 4);  // max_tickets_per_user
+}
+
+// The cap on live holds per user across events: counted in the hold's own transaction under a lock on
+// the user, so two nodes cannot both let one user past it.
+TEST_F(PgLedgerTest, ActiveHoldsAreCappedPerUserAcrossEventsAndNodes) {
+  const auto a = user("a");
+  const auto b = user("b");
+  std::vector<core::Event> events;
+  for (int i = 0; i < 4; ++i) {
+    make_event(4, 4);
+    events.push_back(event_);
+  }
+  store::postgres::Pool pool2(url_, 8);
+  PgLedger node2(pool2, front_.get(), nullptr);
+  auto hold_in = [&](PgLedger& l, core::UserId u, size_t e, core::SeatId seat, TimeMs now,
+                     Millis ttl = Millis(600'000)) {
+    core::HoldRequest r;
+    r.user_id = u;
+    r.seats = {seat};
+    r.ttl = ttl;
+    r.active_holds_max = 3;
+    return l.hold_seats(events[e], *layout_, r, now);
+  };
+  auto code_of = [](const core::Result<core::Hold>& r) { return r.ok() ? Code::InvalidRequest : r.error().code; };
+  auto lapsing = hold_in(*ledger_, a, 0, 0, t0_, Millis(1000));
+  auto second = hold_in(node2, a, 1, 0, t0_);
+  ASSERT_TRUE(lapsing.ok() && second.ok() && hold_in(*ledger_, a, 2, 0, t0_).ok());
+  auto refused = hold_in(node2, a, 3, 0, t0_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::ActiveHoldsLimitExceeded);
+  EXPECT_NE(refused.error().message.find("at most 3 active holds"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(code_of(hold_in(*ledger_, a, 0, 1, t0_)), Code::ActiveHoldsLimitExceeded);
+  // The refused seat was left free (in Redis too), and another user is not affected.
+  ASSERT_TRUE(hold_in(*ledger_, b, 3, 0, t0_).ok());
+  // A release makes room for exactly one more.
+  ASSERT_TRUE(ledger_->release_hold(second->id, a, t0_).ok());
+  ASSERT_TRUE(hold_in(node2, a, 3, 1, t0_).ok());
+  EXPECT_EQ(code_of(hold_in(*ledger_, a, 1, 1, t0_)), Code::ActiveHoldsLimitExceeded);
+  // So does a lapse, at the deadline and not a millisecond before (no sweeper needed).
+  EXPECT_EQ(code_of(hold_in(*ledger_, a, 1, 1, t0_ + Millis(999))), Code::ActiveHoldsLimitExceeded);
+  auto after_lapse = hold_in(*ledger_, a, 1, 1, t0_ + Millis(1000), Millis(1000));
+  ASSERT_TRUE(after_lapse.ok());
+  // A hold in checkout counts past its expiry (pinned); once sold it does not.
+  auto pending = ledger_->begin_checkout(after_lapse->id, a,
+                                         core::CheckoutStart{"cap-key", 5000, "USD", "pm_card_visa"}, t0_ + Millis(1000));
+  ASSERT_TRUE(pending.ok());
+  const TimeMs later = t0_ + Millis(5000);
+  EXPECT_EQ(code_of(hold_in(node2, a, 2, 1, later)), Code::ActiveHoldsLimitExceeded);
+  ASSERT_TRUE(pay(pending->booking_id, later).ok());
+  EXPECT_TRUE(hold_in(node2, a, 2, 1, later).ok());
+  expect_verified();
+}
+
+TEST_F(PgLedgerTest, ConcurrentHoldsOfOneUserOnTwoNodesNeverPassTheCap) {
+  const auto a = user("a");
+  std::vector<core::Event> events;
+  for (int i = 0; i < 4; ++i) {
+    make_event(4, 4);
+    events.push_back(event_);
+  }
+  store::postgres::Pool pool2(url_, 8);
+  PgLedger node2(pool2, front_.get(), nullptr);
+  constexpr uint32_t kCap = 5;
+  std::atomic<int> won{0}, capped{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i) {  // 16 different seats over 4 events: only the cap can refuse
+    threads.emplace_back([&, i] {
+      core::HoldRequest r;
+      r.user_id = a;
+      r.seats = {static_cast<core::SeatId>(i % 4)};
+      r.active_holds_max = kCap;
+      auto h = (i % 2 ? node2 : *ledger_).hold_seats(events[static_cast<size_t>(i / 4)], *layout_, r, t0_);
+      if (h.ok()) ++won;
+      else if (h.error().code == Code::ActiveHoldsLimitExceeded) ++capped;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won.load(), static_cast<int>(kCap));
+  EXPECT_EQ(capped.load(), 16 - static_cast<int>(kCap));
 }
 
 TEST_F(PgLedgerTest, ExpiredHoldsAreSweptAndTheirSeatsFreed) {

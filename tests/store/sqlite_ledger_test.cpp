@@ -223,3 +223,120 @@ TEST(SqliteLedger, DeclineFreesSeatsAtOnceAndPendingSurvivesReopen) {
   EXPECT_EQ(settled->booking.status, BookingStatus::Confirmed);
   EXPECT_EQ(f.ledger.seat_map(*e, f.clock.now())->status, "ASAA");
 }
+
+// The cap on live holds per user across events (HoldRequest::active_holds_max).
+namespace {
+
+struct CapFixture : Fixture {
+  std::vector<Event> events;
+  std::vector<std::shared_ptr<const Venue>> venues;
+  CapFixture(const std::string& dir, size_t event_count) : Fixture(dir) {
+    for (size_t i = 0; i < event_count; ++i) {
+      events.push_back(make_event(1, 4));
+      venues.push_back(*catalog.venue(events.back().venue_id));
+    }
+  }
+  Result<Hold> hold(UserId user, size_t event, SeatId seat, uint32_t cap, TimeMs now, Millis ttl = Millis(600'000)) {
+    HoldRequest r{user, {seat}, std::nullopt, ttl};
+    r.active_holds_max = cap;
+    return ledger.hold_seats(events[event], venues[event]->layout, r, now);
+  }
+};
+
+Code code_of(const Result<Hold>& r) { return r.ok() ? Code::InvalidRequest : r.error().code; }
+
+}  // namespace
+
+TEST(SqliteLedger, ActiveHoldsAreCappedPerUserAcrossEvents) {
+  TempDir dir;
+  CapFixture f(dir.path.string(), 4);
+  const TimeMs t = f.clock.now();
+  auto lapsing = f.hold(1, 0, 0, 3, t, Millis(1000));
+  auto second = f.hold(1, 1, 0, 3, t);
+  ASSERT_TRUE(lapsing.ok() && second.ok() && f.hold(1, 2, 0, 3, t).ok());
+  auto refused = f.hold(1, 3, 0, 3, t);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, Code::ActiveHoldsLimitExceeded);
+  EXPECT_NE(refused.error().message.find("at most 3 active holds"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(code_of(f.hold(1, 0, 1, 3, t)), Code::ActiveHoldsLimitExceeded);  // in an event already held, too
+  // The refused seat stayed free, and another user is not affected.
+  EXPECT_EQ(f.ledger.seat_map(f.events[3], t)->status, "AAAA");
+  ASSERT_TRUE(f.hold(2, 3, 0, 3, t).ok());
+  // A release makes room for exactly one more.
+  ASSERT_TRUE(f.ledger.release_hold(second->id, 1, t).ok());
+  ASSERT_TRUE(f.hold(1, 3, 1, 3, t).ok());
+  EXPECT_EQ(code_of(f.hold(1, 1, 1, 3, t)), Code::ActiveHoldsLimitExceeded);
+  // So does a lapse, at the deadline and not a millisecond before.
+  EXPECT_EQ(code_of(f.hold(1, 1, 1, 3, t + Millis(999))), Code::ActiveHoldsLimitExceeded);
+  ASSERT_TRUE(f.hold(1, 1, 1, 3, t + Millis(1000)).ok());
+  EXPECT_EQ(code_of(f.hold(1, 0, 2, 3, t + Millis(1000))), Code::ActiveHoldsLimitExceeded);
+}
+
+TEST(SqliteLedger, AHoldInCheckoutCountsUntilItIsSoldOrDeclined) {
+  TempDir dir;
+  CapFixture f(dir.path.string(), 4);
+  const TimeMs t = f.clock.now();
+  auto a = f.hold(1, 0, 0, 2, t, Millis(1000));
+  auto b = f.hold(1, 1, 0, 2, t, Millis(1000));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto pa = f.ledger.begin_checkout(a->id, 1, CheckoutStart{"ka", 1000, "EUR", "pm"}, t);
+  auto pb = f.ledger.begin_checkout(b->id, 1, CheckoutStart{"kb", 1000, "EUR", "pm"}, t);
+  ASSERT_TRUE(pa.ok() && pb.ok());
+  // Past their expiry the pins keep both holds live: still two.
+  const TimeMs later = t + Millis(5000);
+  EXPECT_EQ(code_of(f.hold(1, 2, 0, 2, later)), Code::ActiveHoldsLimitExceeded);
+  f.ledger.sweep_expired(later);  // the sweeper's pass must not drop a pinned hold from the count
+  EXPECT_EQ(code_of(f.hold(1, 2, 0, 2, later)), Code::ActiveHoldsLimitExceeded);
+  using Kind = PaymentOutcome::Kind;
+  ASSERT_EQ(f.ledger.settle_payment(pa->booking_id, {Kind::Succeeded, "pi_a", "", "", ""}, later)->booking.status,
+            BookingStatus::Confirmed);
+  ASSERT_TRUE(f.hold(1, 2, 0, 2, later).ok());  // a sale is not a hold
+  EXPECT_EQ(code_of(f.hold(1, 3, 0, 2, later)), Code::ActiveHoldsLimitExceeded);
+  ASSERT_EQ(f.ledger.settle_payment(pb->booking_id, {Kind::Declined, "pi_b", "card_declined", "no", ""}, later)
+                ->booking.status,
+            BookingStatus::Failed);
+  ASSERT_TRUE(f.hold(1, 3, 0, 2, later).ok());
+}
+
+TEST(SqliteLedger, TheActiveHoldsCapSurvivesReopen) {
+  TempDir dir;
+  const TimeMs t = SystemClock().now();
+  HoldId first = 0;
+  EventId third = 0;
+  {
+    CapFixture f(dir.path.string(), 3);
+    auto h = f.hold(1, 0, 0, 2, t);
+    ASSERT_TRUE(h.ok() && f.hold(1, 1, 0, 2, t).ok());
+    first = h->id;
+    third = f.events[2].id;
+  }
+  // Reopened, no event loaded yet: the two holds on disk still count.
+  Fixture reopened(dir.path.string());
+  Event event = *reopened.catalog.event(third);
+  auto venue = *reopened.catalog.venue(event.venue_id);
+  HoldRequest r{1, {0}, std::nullopt, Millis(600'000)};
+  r.active_holds_max = 2;
+  EXPECT_EQ(code_of(reopened.ledger.hold_seats(event, venue->layout, r, t)), Code::ActiveHoldsLimitExceeded);
+  ASSERT_TRUE(reopened.ledger.release_hold(first, 1, t).ok());
+  EXPECT_TRUE(reopened.ledger.hold_seats(event, venue->layout, r, t).ok());
+}
+
+TEST(SqliteLedger, ConcurrentHoldsOfOneUserNeverPassTheCap) {
+  TempDir dir;
+  CapFixture f(dir.path.string(), 4);
+  const TimeMs t = f.clock.now();
+  constexpr uint32_t kCap = 5;
+  std::atomic<int> won{0}, capped{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 16; ++i)  // 16 different seats over 4 events: only the cap can refuse
+    threads.emplace_back([&, i] {
+      auto r = f.hold(7, static_cast<size_t>(i / 4), static_cast<SeatId>(i % 4), kCap, t);
+      if (r.ok()) ++won;
+      else if (r.error().code == Code::ActiveHoldsLimitExceeded) ++capped;
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(won.load(), static_cast<int>(kCap));
+  EXPECT_EQ(capped.load(), 16 - static_cast<int>(kCap));
+  std::string report;
+  EXPECT_TRUE(verify_data_dir(dir.path.string(), t, report)) << report;
+}

@@ -25,6 +25,9 @@ constexpr uint32_t kSeatsPerRow = 100;
 constexpr uint32_t kRowsPerSection = 50;
 constexpr int kQueuePollsMax = 10'000;  // one buyer never polls forever
 constexpr size_t kAuditWorkers = 16;
+// checkout-micro holds every seat before checking any out: one buyer per this many seats keeps each
+// buyer within ticketd's default cap on live holds per user (--holds-per-user-max, 10).
+constexpr uint32_t kCheckoutHoldsPerBuyer = 10;
 
 std::optional<json::value> parse(const std::string& body) {
   boost::system::error_code ec;
@@ -435,7 +438,7 @@ std::optional<Outcome> hold_micro(const Options& o, Engine& engine) {
       }
       const uint64_t user = w.uniform(sale.tokens.size());
       co_await w.call(Op::Hold, {verb::post, holds, seat_ids_body(seats), sale.tokens[user]},
-                      "409 seat_unavailable|409 ticket_limit_exceeded", intended);
+                      "409 seat_unavailable|409 ticket_limit_exceeded|409 active_holds_limit_exceeded", intended);
     }
   });
   out.load_seconds = seconds_since(start);
@@ -451,7 +454,7 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
   const std::string tag = run_tag(o);
   const uint32_t seats = static_cast<uint32_t>(std::min<uint64_t>(o.checkouts, kSeatsMax));
   if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, seats, 100, tag)) return std::nullopt;
-  if (!provision(engine, sale, (seats + 99) / 100, tag)) return std::nullopt;
+  if (!provision(engine, sale, (seats + kCheckoutHoldsPerBuyer - 1) / kCheckoutHoldsPerBuyer, tag)) return std::nullopt;
   Outcome out{o.scenario, sale.event_id, sale.seats_total};
   std::vector<int64_t> hold_ids(seats, 0);
   std::atomic<uint32_t> next{0};
@@ -459,7 +462,7 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
   engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
     for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
       const std::string body = "{\"seat_ids\":[" + std::to_string(s) + "]}";
-      Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, sale.tokens[s / 100]});
+      Reply r = co_await w.call(Op::Hold, {verb::post, holds, body, sale.tokens[s / kCheckoutHoldsPerBuyer]});
       if (r.status == 201) hold_ids[s] = int_field(parse_or_null(r.body), "id");
     }
   });
@@ -472,11 +475,11 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
       const std::string target = "/v1/holds/" + std::to_string(hold_ids[s]) + "/checkout";
       const std::string key = "bench-" + std::to_string(s);
       Reply r = co_await w.call(
-          Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})", sale.tokens[s / 100], key});
+          Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})", sale.tokens[s / kCheckoutHoldsPerBuyer], key});
       if (r.status != 201) continue;
       const json::value b = parse_or_null(r.body);
       std::lock_guard lock(ledger.mu);
-      ledger.bookings.push_back(Booking{int_field(b, "id"), s / 100, seat_list(b)});
+      ledger.bookings.push_back(Booking{int_field(b, "id"), s / kCheckoutHoldsPerBuyer, seat_list(b)});
     }
   });
   out.load_seconds = seconds_since(start);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/best_available.hpp"
+#include "core/limits.hpp"
 #include "core/ports/payment_gateway.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
@@ -30,6 +31,11 @@ struct HoldRequest {
   // > 0: the outbox also gets a hold_expiring notice (for users who opted in), due this long before
   // the hold lapses, written in the hold's own transaction.
   Millis expiry_notice_lead{0};
+  // At most this many live holds (ACTIVE, or PINNED by a checkout, deadline not passed) of this user
+  // across all events, this one included: one more is refused with ActiveHoldsLimitExceeded. Counted
+  // and written atomically with the hold (one user's holds are decided one at a time, on every node),
+  // and checked before the seats are. REQUIRES: 1..limits::active_holds_per_user_max.
+  uint32_t active_holds_max = limits::active_holds_per_user_default;
 };
 
 // What a checkout's (user, Idempotency-Key) names, as stored: its booking and its payment.

@@ -109,7 +109,10 @@ std::vector<core::SeatId> PgLedger::taken_in_db(core::EventId event, const std::
 }
 
 core::Result<core::Hold> PgLedger::hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
-                                                 core::UserId user, Millis ttl, Millis notice_lead, TimeMs now) {
+                                                 const core::HoldRequest& request, TimeMs now) {
+  const core::UserId user = request.user_id;
+  const Millis ttl = request.ttl;
+  TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
   if (auto s = precheck(event, seats, now); !s) return s.error();
   const core::HoldId id = next_hold_id();
   bool claimed = false;
@@ -133,9 +136,9 @@ core::Result<core::Hold> PgLedger::hold_explicit(const core::Event& event, std::
   }
   try {
     with_connection(pool_, [&](Connection& c) {
-      c.query("SELECT ticketd_hold($1, $2, $3, $4::integer[], $5, $6, $7)",
+      c.query("SELECT ticketd_hold($1, $2, $3, $4::integer[], $5, $6, $7, $8)",
               {p(id), p(event.id), p(user), p_array(seats), p(to_unix_ms(now)), p(ttl.count()),
-               p(notice_lead.count())});
+               p(request.expiry_notice_lead.count()), p(static_cast<int64_t>(request.active_holds_max))});
     });
   } catch (const PgError& e) {
     if (claimed) front_->unclaim(event.id, seats, id);
@@ -152,7 +155,7 @@ core::Result<core::Hold> PgLedger::hold_explicit(const core::Event& event, std::
 core::Result<core::Hold> PgLedger::hold_seats(const core::Event& event, const core::Layout& layout,
                                               const core::HoldRequest& request, TimeMs now) {
   if (!request.best)
-    return hold_explicit(event, request.seats, request.user_id, request.ttl, request.expiry_notice_lead, now);
+    return hold_explicit(event, request.seats, request, now);
   if (now < event.on_sale_at || now >= event.starts_at)
     return make_error(Code::SaleNotOpen, "this event is not on sale now");
   // Best available from the (cached) seat map, which may lag a moment behind: seats found taken are
@@ -166,7 +169,7 @@ core::Result<core::Hold> PgLedger::hold_seats(const core::Event& event, const co
       return seat < status.size() && status[seat] == 'A' && !avoid.contains(seat);
     });
     if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
-    auto held = hold_explicit(event, std::move(*picked), request.user_id, request.ttl, request.expiry_notice_lead, now);
+    auto held = hold_explicit(event, std::move(*picked), request, now);
     if (held || held.error().code != Code::SeatUnavailable) return held;
     avoid.insert(held.error().seats.begin(), held.error().seats.end());
   }

@@ -8,7 +8,7 @@
 // write inside one transaction. They report domain outcomes with SQLSTATEs of class TD (mapped in
 // pg.cpp): TD400 invalid request, TD404 not found, TD409 seats taken (DETAIL lists them), TD410 hold
 // expired, TD411 hold not active, TD412 checkout in progress, TD413 ticket limit, TD414 not on sale,
-// TD415 booking not confirmed, TD416 invalid seat.
+// TD415 booking not confirmed, TD416 invalid seat, TD417 active holds limit (per user, across events).
 #include <spdlog/spdlog.h>
 
 #include "store/postgres/postgres_store.hpp"
@@ -402,6 +402,41 @@ BEGIN
 END $$;
 )sql";
 
+// Migration 4: a cap on the live holds of one user across all events (anti-hoarding). The hold of
+// migration 3 keeps its body (renamed ticketd_hold_v3) and is wrapped: the wrapper takes a transaction
+// advisory lock on the user, so one user's holds are decided one at a time on every node, counts the
+// user's live holds (ACTIVE or PINNED, deadline not passed: holds.deadline follows pins and unpins),
+// and refuses one more with TD417 before any seat is claimed. The lock is always taken before
+// ticketd_hold_v1's (event, user) lock and any seat row: the same order everywhere, no deadlock.
+constexpr const char* kV4ActiveHoldsCap = R"sql(
+-- The count reads only this user's live holds (a few), never the history.
+CREATE INDEX holds_live_by_user ON holds(user_id, deadline) WHERE state IN ('ACTIVE','PINNED');
+
+ALTER FUNCTION ticketd_hold(bigint, bigint, bigint, integer[], bigint, bigint, bigint) RENAME TO ticketd_hold_v3;
+CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
+                             p_ttl bigint, p_notice_lead bigint, p_active_max integer) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  n_live integer;
+BEGIN
+  -- A retry after a lost connection: the first attempt committed (and counted itself).
+  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
+  IF p_active_max IS NULL OR p_active_max < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'active holds limit: 1 or more required';
+  END IF;
+  PERFORM pg_advisory_xact_lock(hashtextextended('ticketd-user:' || p_user, 0));
+  -- A statement after the lock: its snapshot sees every hold committed by whoever held it before.
+  SELECT count(*) INTO n_live FROM holds
+    WHERE user_id = p_user AND state IN ('ACTIVE', 'PINNED') AND deadline > p_now;
+  IF n_live >= p_active_max THEN
+    RAISE EXCEPTION USING ERRCODE = 'TD417',
+      MESSAGE = 'at most ' || p_active_max || ' active holds per user across all events: '
+                || 'release a hold or buy its seats first';
+  END IF;
+  PERFORM ticketd_hold_v3(p_hold, p_event, p_user, p_seats, p_now, p_ttl, p_notice_lead);
+END $$;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -413,6 +448,7 @@ const std::vector<Migration>& migrations() {
       {1, "tables, holds, checkout", {kV1Tables, kV1Hold, kV1Checkout}},
       {2, "waiting rooms", {kV2WaitingRooms}},
       {3, "notifications outbox", {kV3Outbox}},
+      {4, "active holds per user", {kV4ActiveHoldsCap}},
   };
   return kAll;
 }

@@ -26,6 +26,7 @@ core::Code code_of(std::string_view state) {
       {"TD412", core::Code::CheckoutInProgress}, {"TD413", core::Code::TicketLimitExceeded},
       {"TD414", core::Code::SaleNotOpen},       {"TD415", core::Code::BookingNotConfirmed},
       {"TD400", core::Code::InvalidRequest},    {"TD416", core::Code::InvalidSeat},
+      {"TD417", core::Code::ActiveHoldsLimitExceeded},
   };
   for (const auto& [s, c] : kCodes)
     if (state == s) return c;

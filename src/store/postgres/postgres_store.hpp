@@ -123,8 +123,9 @@ class PgLedger final : public core::Ledger {
   static constexpr int kBestAvailableAttemptsMax = 4;
   static constexpr Millis kSoldSeatsInFrontFor{3'600'000};
   core::HoldId next_hold_id();
+  // A hold of these seats for request's user (request.seats and request.best are not read).
   core::Result<core::Hold> hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
-                                         core::UserId user, Millis ttl, Millis notice_lead, TimeMs now);
+                                         const core::HoldRequest& request, TimeMs now);
   // Seats the database says are held (live) or sold, among `seats`.
   std::vector<core::SeatId> taken_in_db(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs now);
   core::Result<core::SeatMap> map_from_db(const core::Event& event, TimeMs now, uint64_t version);

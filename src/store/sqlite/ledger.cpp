@@ -42,6 +42,54 @@ void must(core::Status s) {
 
 }  // namespace
 
+SqliteLedger::SqliteLedger(Database& db, core::SeatChangeSink* sink) : db_(db), sink_(sink) {
+  // ACTIVE rows include every live hold and every pinned one (a pin lives in memory only); rows that
+  // lapsed and are not marked yet are listed too and dropped once found dead (the sweeper keeps them
+  // few: it marks lapsed rows EXPIRED every second).
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT id, event_id, user_id, expires_at FROM holds WHERE state = 'ACTIVE'");
+  while (st.step()) {
+    const core::UserId user = st.int64(2);
+    stripe_of(user).holds[user].push_back(UserHold{st.int64(1), st.int64(0), from_unix_ms(st.int64(3))});
+  }
+}
+
+bool SqliteLedger::hold_live(const UserHold& h, TimeMs now) {
+  auto s = slot(h.event_id);
+  std::lock_guard lock(s->mu);
+  if (!ensure_loaded(*s, h.event_id, now)) return false;  // no such event: nothing of it is live
+  advance(*s, h.event_id, now);
+  return s->inv->find_hold(h.hold_id).has_value();
+}
+
+void SqliteLedger::prune_user_holds(std::vector<UserHold>& holds, TimeMs now, std::optional<TimeMs> checked_before) {
+  std::erase_if(holds, [&](const UserHold& h) {
+    if (checked_before && h.expires_at > *checked_before) return false;
+    return !hold_live(h, now);
+  });
+}
+
+void SqliteLedger::prune_all_user_holds(TimeMs now) {
+  for (UserStripe& stripe : user_stripes_) {
+    std::lock_guard lock(stripe.mu);
+    // Only holds past their expiry are asked about (lapsed, or pinned by a checkout): the others are
+    // live unless released or sold, and those are forgotten when that happens.
+    for (auto it = stripe.holds.begin(); it != stripe.holds.end();) {
+      prune_user_holds(it->second, now, now);
+      it = it->second.empty() ? stripe.holds.erase(it) : std::next(it);
+    }
+  }
+}
+
+void SqliteLedger::forget_user_hold(core::UserId user, core::HoldId hold) {
+  UserStripe& stripe = stripe_of(user);
+  std::lock_guard lock(stripe.mu);
+  auto it = stripe.holds.find(user);
+  if (it == stripe.holds.end()) return;
+  std::erase_if(it->second, [&](const UserHold& h) { return h.hold_id == hold; });
+  if (it->second.empty()) stripe.holds.erase(it);
+}
+
 void SqliteLedger::remember(Slot& slot, core::HoldId id, core::HoldState state) {
   if (slot.finished_order.size() >= kFinishedRememberedMax) {
     slot.finished.erase(slot.finished_order.front());
@@ -156,6 +204,19 @@ core::Status SqliteLedger::ensure_loaded(Slot& slot, core::EventId event, TimeMs
 
 core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, const core::Layout& layout,
                                                   const core::HoldRequest& request, TimeMs now) {
+  TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
+  // This user's holds are decided one at a time, from the count to the decision in memory, so two
+  // concurrent holds (on any events) cannot both pass the cap. Released before the commit wait.
+  UserStripe& stripe = stripe_of(request.user_id);
+  std::unique_lock user_lock(stripe.mu);
+  if (auto it = stripe.holds.find(request.user_id);
+      it != stripe.holds.end() && it->second.size() >= request.active_holds_max) {
+    prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask
+    if (it->second.size() >= request.active_holds_max)
+      return make_error(Code::ActiveHoldsLimitExceeded,
+                        "at most " + std::to_string(request.active_holds_max) +
+                            " active holds per user across all events: release a hold or buy its seats first");
+  }
   auto s = slot(event.id);
   std::shared_ptr<GroupCommit::Ticket> ticket;
   core::Hold hold;
@@ -185,6 +246,8 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
       return core::ok_status();
     });
   }
+  stripe.holds[request.user_id].push_back(UserHold{event.id, hold.id, hold.expires_at});
+  user_lock.unlock();
   must(ticket->wait());
   return hold;
 }
@@ -247,6 +310,7 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
     remember(*s, id, core::HoldState::Released);
     ticket = db_.writer().submit([id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); });
   }
+  forget_user_hold(user, id);  // after the slot mutex: lock order (see sqlite_store.hpp)
   must(ticket->wait());
   return released;
 }
@@ -345,6 +409,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
   auto s = slot(current->event_id);
   std::shared_ptr<GroupCommit::Ticket> ticket;
   bool refund_needed = false;
+  core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, current->event_id, now); !st) return st.error();
@@ -374,6 +439,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
         if (sold) report(*s, current->event_id, p.seats, core::SeatStatus::Sold);
         refund_needed = !sold;
+        ended_hold = p.hold_id;
         s->pending.erase(it);
         remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
         ticket = db_.writer().submit([booking_id, p, outcome, now, sold, event = current->event_id](Connection& c) -> core::Status {
@@ -408,7 +474,10 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
           if (freed) report(*s, current->event_id, freed->seats, core::SeatStatus::Available);
         }
         s->pending.erase(it);
-        if (!keep_hold) remember(*s, p.hold_id, core::HoldState::Released);
+        if (!keep_hold) {
+          remember(*s, p.hold_id, core::HoldState::Released);
+          ended_hold = p.hold_id;
+        }
         ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold, event = current->event_id](Connection& c) -> core::Status {
           c.prepare("UPDATE payments SET status = 'DECLINED', payment_ref = ?2, decline_code = ?3, message = ?4, "
                     "updated_at = ?5 WHERE booking_id = ?1")
@@ -426,6 +495,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
       }
     }
   }
+  if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
   must(ticket->wait());
   auto settled = read_booking(booking_id);
   TICKETD_ASSERT(settled.has_value());
@@ -580,6 +650,7 @@ size_t SqliteLedger::sweep_expired(TimeMs now) {
     if (!s->inv) continue;
     for (const core::Hold& h : advance(*s, s->inv->rules().event_id, now)) expired.push_back(h.id);
   }
+  prune_all_user_holds(now);  // no slot mutex held here: lock order
   // Holds of events not in memory lapse on disk; the margin keeps pinned holds (in memory) untouched.
   const int64_t disk_cutoff_ms = to_unix_ms(now) - core::limits::checkout_pin_max.count();
   bool disk_due = false;

@@ -5,12 +5,16 @@
 // Ownership: SqliteStore owns the database; the three adapters borrow it and must be destroyed first.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "app/metrics.hpp"
 #include "core/inventory.hpp"
@@ -121,9 +125,21 @@ class SqliteCatalogStore final : public core::CatalogStore {
 // under the event's mutex, so the sink sees one event's changes in version order. Versions start at 1
 // for each event each time the process loads it; seat_map() returns the version it reflects.
 // REQUIRES: the sink outlives the ledger.
+//
+// The cap on live holds per user across events (HoldRequest::active_holds_max): each user's holds are
+// listed in user_holds_ (event and hold id), and a user's holds are decided one at a time under the
+// user's stripe mutex, held from the count to the hold's decision in memory (not across the commit).
+// Whether a listed hold is still live is asked of its event's inventory, the only place that decides,
+// so the count follows lapses and checkout pins without bookkeeping here. A list may name a hold that
+// ended (it over-counts, never under-counts), so at the cap each listed hold is asked about before a
+// refusal. Lists stay short: a hold released or settled here is forgotten at once, and the sweeper
+// drops those past their expiry that are no longer live. Lock order: a user stripe, then one event's
+// slot mutex at a time; never a stripe while a slot mutex is held.
 class SqliteLedger final : public core::Ledger {
  public:
-  explicit SqliteLedger(Database& db, core::SeatChangeSink* sink = nullptr) : db_(db), sink_(sink) {}
+  // Lists every hold ACTIVE on disk (a live or pinned one among them) under its user, so the cap holds
+  // across a restart before any event is loaded.
+  explicit SqliteLedger(Database& db, core::SeatChangeSink* sink = nullptr);
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -181,6 +197,31 @@ class SqliteLedger final : public core::Ledger {
     core::Hold hold;
     bool found = false;
   };
+  // A hold made by one user (live or not: see the class comment), with when it lapses unless pinned.
+  struct UserHold {
+    core::EventId event_id = 0;
+    core::HoldId hold_id = 0;
+    TimeMs expires_at{};
+  };
+  struct UserStripe {
+    std::mutex mu;  // guards holds; held while one of its users' holds is decided
+    std::unordered_map<core::UserId, std::vector<UserHold>> holds;  // no entry: no holds listed
+  };
+  // Enough stripes that two users rarely share one (64 workers); a shared stripe only serialises two
+  // users' hold decisions (microseconds), never a commit.
+  static constexpr size_t kUserStripes = 256;
+  UserStripe& stripe_of(core::UserId user) { return user_stripes_[static_cast<uint64_t>(user) % kUserStripes]; }
+  // True if the hold is live in its event's inventory (loading the event if needed).
+  // REQUIRES: no slot mutex held by the caller.
+  bool hold_live(const UserHold& h, TimeMs now);
+  // Drops the holds that are no longer live from `holds` (only those lapsing by `checked_before` when
+  // given: the sweeper's cheap pass). REQUIRES: the user's stripe mutex held.
+  void prune_user_holds(std::vector<UserHold>& holds, TimeMs now, std::optional<TimeMs> checked_before);
+  // The sweeper's pass over every user's list, so lists stay as long as the live holds.
+  void prune_all_user_holds(TimeMs now);
+  // A hold that ended here (released, sold, declined) leaves its user's list at once.
+  // REQUIRES: no slot mutex held by the caller.
+  void forget_user_hold(core::UserId user, core::HoldId hold);
   std::shared_ptr<Slot> slot(core::EventId event);
   // REQUIRES: slot->mu held. Loads the event's state from disk on first use.
   core::Status ensure_loaded(Slot& slot, core::EventId event, TimeMs now);
@@ -197,6 +238,7 @@ class SqliteLedger final : public core::Ledger {
   core::SeatChangeSink* const sink_;  // may be null
   std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
   std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
+  std::array<UserStripe, kUserStripes> user_stripes_;
 };
 
 // Offline audit of a data directory (`ticketd verify`). Prints one line per check; true iff all pass.
