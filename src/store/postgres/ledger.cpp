@@ -160,13 +160,17 @@ core::Result<core::Hold> PgLedger::hold_seats(const core::Event& event, const co
     return make_error(Code::SaleNotOpen, "this event is not on sale now");
   // Best available from the (cached) seat map, which may lag a moment behind: seats found taken are
   // avoided on the next attempt.
+  if (recently_short_of(event.id, request.best->quantity, now))
+    return make_error(Code::InsufficientSeats, "not enough seats are available");
   std::unordered_set<core::SeatId> avoid;
   for (int attempt = 0; attempt < kBestAvailableAttemptsMax; ++attempt) {
-    auto map = seat_map(event, now);
+    auto map = seat_status(event, now);  // no counts: the pick reads every seat once, and that is enough
     if (!map) return map.error();
     const std::string& status = map->status;
+    remember_available(event.id, static_cast<uint32_t>(std::count(status.begin(), status.end(), 'A')), now);
+    // Called for every seat of the event: the set of seats to avoid is empty on the first attempt.
     auto picked = core::pick_best_available(layout, event.prices, *request.best, [&](core::SeatId seat) {
-      return seat < status.size() && status[seat] == 'A' && !avoid.contains(seat);
+      return seat < status.size() && status[seat] == 'A' && (avoid.empty() || !avoid.contains(seat));
     });
     if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
     auto held = hold_explicit(event, std::move(*picked), request, now);
@@ -174,6 +178,20 @@ core::Result<core::Hold> PgLedger::hold_seats(const core::Event& event, const co
     avoid.insert(held.error().seats.begin(), held.error().seats.end());
   }
   return make_error(Code::InsufficientSeats, "seats are selling fast; try again");
+}
+
+bool PgLedger::recently_short_of(core::EventId event, uint32_t quantity, TimeMs now) {
+  std::lock_guard lock(seen_mu_);
+  auto it = available_seen_.find(event);
+  if (it == available_seen_.end()) return false;
+  const AvailableSeen& seen = it->second;
+  return seen.at <= now && now - seen.at < kShortOfSeatsFor && seen.available < quantity;
+}
+
+void PgLedger::remember_available(core::EventId event, uint32_t available, TimeMs now) {
+  std::lock_guard lock(seen_mu_);
+  if (available_seen_.size() >= kShortOfSeatsEventsMax && !available_seen_.contains(event)) available_seen_.clear();
+  available_seen_[event] = AvailableSeen{available, now};
 }
 
 std::optional<PgLedger::StoredHold> PgLedger::read_hold(core::HoldId id) {
@@ -426,6 +444,17 @@ core::Result<core::SeatMap> PgLedger::map_from_db(const core::Event& event, Time
 }
 
 core::Result<core::SeatMap> PgLedger::seat_map(const core::Event& event, TimeMs now) {
+  auto map = seat_status(event, now);
+  if (!map) return map;
+  for (char c : map->status) {
+    if (c == 'H') ++map->counts.held;
+    else if (c == 'S') ++map->counts.sold;
+    else ++map->counts.available;
+  }
+  return map;
+}
+
+core::Result<core::SeatMap> PgLedger::seat_status(const core::Event& event, TimeMs now) {
   core::SeatMap map;
   std::optional<core::SeatFront::Snapshot> cached;
   if (front_) cached = front_->snapshot(event.id);
@@ -440,11 +469,6 @@ core::Result<core::SeatMap> PgLedger::seat_map(const core::Event& event, TimeMs 
     if (!built) return built;
     map = std::move(*built);
     if (front_) front_->store_snapshot(event.id, core::SeatFront::Snapshot{map.status, map.version});
-  }
-  for (char c : map.status) {
-    if (c == 'H') ++map.counts.held;
-    else if (c == 'S') ++map.counts.sold;
-    else ++map.counts.available;
   }
   return map;
 }

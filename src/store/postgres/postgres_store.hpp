@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <unordered_map>
 
 #include "app/metrics.hpp"
 #include "core/ports/account_store.hpp"
@@ -122,6 +123,12 @@ class PgLedger final : public core::Ledger {
   static constexpr int kSweepRowsPerPassMax = 10'000;
   static constexpr int kBestAvailableAttemptsMax = 4;
   static constexpr Millis kSoldSeatsInFrontFor{3'600'000};
+  // A best-available hold that the last seat map this node read (this recently) cannot serve is
+  // refused without reading the map again: after a sell-out, every request for seats would otherwise
+  // fetch and scan the whole map. Seats freed in this window are offered a moment later, as the
+  // (cached) map may lag anyway; a positive pick always reads the map afresh.
+  static constexpr Millis kShortOfSeatsFor{100};
+  static constexpr size_t kShortOfSeatsEventsMax = 10'000;  // events remembered; cleared past it
   core::HoldId next_hold_id();
   // A hold of these seats for request's user (request.seats and request.best are not read).
   core::Result<core::Hold> hold_explicit(const core::Event& event, std::vector<core::SeatId> seats,
@@ -129,6 +136,12 @@ class PgLedger final : public core::Ledger {
   // Seats the database says are held (live) or sold, among `seats`.
   std::vector<core::SeatId> taken_in_db(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs now);
   core::Result<core::SeatMap> map_from_db(const core::Event& event, TimeMs now, uint64_t version);
+  // The seat map's status and version (cached in Redis when possible), without the counts.
+  core::Result<core::SeatMap> seat_status(const core::Event& event, TimeMs now);
+  // True if the seat map read for `event` within kShortOfSeatsFor of `now` had fewer than `quantity`
+  // seats available.
+  bool recently_short_of(core::EventId event, uint32_t quantity, TimeMs now);
+  void remember_available(core::EventId event, uint32_t available, TimeMs now);
   struct StoredHold {
     core::Hold hold;
     std::string state;    // as stored: a live state may have lapsed (see deadline_ms)
@@ -144,6 +157,12 @@ class PgLedger final : public core::Ledger {
   app::Metrics* metrics_;
   std::mutex id_mu_;  // guards the block below
   int64_t id_next_ = 0, id_end_ = 0;
+  struct AvailableSeen {
+    uint32_t available = 0;
+    TimeMs at{};
+  };
+  std::mutex seen_mu_;  // guards available_seen_
+  std::unordered_map<core::EventId, AvailableSeen> available_seen_;
 };
 
 // Offline SQL audit (`ticketd verify --store postgres`). One line per check; true iff all pass.
