@@ -3,6 +3,7 @@
 // Beast). No timing assertions: every wait is a generous bound that only keeps a broken build from
 // hanging CI.
 #include "http/server.hpp"
+#include "running_server.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -40,10 +41,11 @@ using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
+using ticketd::http::testing::RunningServer;
+using ticketd::http::testing::run_return_timeout;
 
 // Bounds that only exist so a hang becomes a failure; they are never what a test measures.
 constexpr auto socket_timeout = 10s;
-constexpr auto run_return_timeout = 30s;
 constexpr size_t response_bytes_max = 1 << 20;
 
 // ---- A minimal blocking HTTP/1.1 client -----------------------------------------------------------
@@ -211,47 +213,6 @@ ServerConfig test_config() {
   return config;
 }
 
-// A Server running on its own thread; stopped and joined when the test ends.
-class RunningServer {
- public:
-  RunningServer(ServerConfig config, Handler handler) : server_(std::move(config), std::move(handler)) {
-    done_ = finished_.get_future();
-    thread_ = std::thread([this] {
-      server_.run();
-      finished_.set_value();
-    });
-  }
-  ~RunningServer() {
-    server_.stop();
-    if (!thread_.joinable()) return;
-    if (done_.wait_for(run_return_timeout) != std::future_status::ready) die_hung();
-    thread_.join();
-  }
-
-  Server& server() { return server_; }
-  uint16_t port() const { return server_.port(); }
-
-  // Calls stop() and reports whether run() returned within the (generous) bound.
-  bool stop_and_wait_for_run_to_return() {
-    server_.stop();
-    if (done_.wait_for(run_return_timeout) != std::future_status::ready) return false;
-    thread_.join();
-    return true;
-  }
-
- private:
-  // A run() that never returns cannot be joined or destroyed safely; end the process loudly instead
-  // of hanging CI.
-  [[noreturn]] static void die_hung() {
-    std::fprintf(stderr, "FATAL: Server::run() did not return after stop()\n");
-    std::_Exit(1);
-  }
-
-  Server server_;
-  std::promise<void> finished_;
-  std::future<void> done_;
-  std::thread thread_;
-};
 
 // Waits until one of the clients has something to read; returns its index or -1.
 int first_readable(const std::vector<Client*>& clients) {

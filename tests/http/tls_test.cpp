@@ -3,6 +3,7 @@
 // test does not trust Asio's TLS layer to check Asio's TLS layer). No timing assertions: every wait is a
 // generous bound that only keeps a broken build from hanging CI.
 #include "http/server.hpp"
+#include "running_server.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -34,10 +35,10 @@ using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
+using ticketd::http::testing::RunningServer;
 namespace fs = std::filesystem;
 
 constexpr auto socket_timeout = 10s;
-constexpr auto run_return_timeout = 30s;
 
 // A self-signed certificate for 127.0.0.1 and its key, in a temporary directory removed at exit.
 class TestCertificate {
@@ -86,32 +87,6 @@ ServerConfig tls_config() {
   return config;
 }
 
-class RunningServer {
- public:
-  explicit RunningServer(ServerConfig config) : server_(std::move(config), hello) {
-    done_ = finished_.get_future();
-    thread_ = std::thread([this] {
-      server_.run();
-      finished_.set_value();
-    });
-  }
-  ~RunningServer() {
-    server_.stop();
-    if (done_.wait_for(run_return_timeout) != std::future_status::ready) {
-      std::fprintf(stderr, "FATAL: Server::run() did not return after stop()\n");
-      std::_Exit(1);
-    }
-    thread_.join();
-  }
-  Server& server() { return server_; }
-  uint16_t port() const { return server_.port(); }
-
- private:
-  Server server_;
-  std::promise<void> finished_;
-  std::future<void> done_;
-  std::thread thread_;
-};
 
 int connect_to(uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -205,7 +180,7 @@ bool plain_socket_closed(int fd) {
 }
 
 TEST(HttpServerTls, AnswersRequestsOverTlsOnAKeptAliveConnection) {
-  RunningServer server(tls_config());
+  RunningServer server(tls_config(), hello);
   TlsClient client(server.port());
   ASSERT_TRUE(client.handshake());
   for (const char* target : {"/first", "/second"}) {
@@ -217,7 +192,7 @@ TEST(HttpServerTls, AnswersRequestsOverTlsOnAKeptAliveConnection) {
 }
 
 TEST(HttpServerTls, EndsAConnectionCloseResponseWithCloseNotify) {
-  RunningServer server(tls_config());
+  RunningServer server(tls_config(), hello);
   TlsClient client(server.port());
   ASSERT_TRUE(client.handshake());
   ASSERT_TRUE(client.send(get("/bye", "close")));
@@ -226,7 +201,7 @@ TEST(HttpServerTls, EndsAConnectionCloseResponseWithCloseNotify) {
 }
 
 TEST(HttpServerTls, RefusesTlsOlderThan12) {
-  RunningServer server(tls_config());
+  RunningServer server(tls_config(), hello);
   TlsClient old_client(server.port(), TLS1_1_VERSION);
   EXPECT_FALSE(old_client.handshake());
   TlsClient client(server.port());
@@ -235,7 +210,7 @@ TEST(HttpServerTls, RefusesTlsOlderThan12) {
 }
 
 TEST(HttpServerTls, ClosesAPlainHttpClientAndCountsTheFailedHandshake) {
-  RunningServer server(tls_config());
+  RunningServer server(tls_config(), hello);
   const int fd = connect_to(server.port());
   const std::string request = get("/plain", "close");
   ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
@@ -251,7 +226,7 @@ TEST(HttpServerTls, ClosesAPlainHttpClientAndCountsTheFailedHandshake) {
 TEST(HttpServerTls, ClosesAClientThatNeverStartsTheHandshake) {
   ServerConfig config = tls_config();
   config.read_timeout = 200ms;  // the handshake runs under the read timeout (slowloris)
-  RunningServer server(config);
+  RunningServer server(config, hello);
   const int fd = connect_to(server.port());
   EXPECT_TRUE(plain_socket_closed(fd));
   ::close(fd);
