@@ -1,5 +1,6 @@
 // The live seat map hub: against the real embedded ledger (random operations, then snapshot +
 // changes must equal the ledger's seat map), and on its own for resume, slow consumers and wakes.
+#include "support/temp_dir.hpp"
 #include "app/seat_stream.hpp"
 
 #include <gtest/gtest.h>
@@ -18,15 +19,7 @@ using namespace ticketd::store::sqlite;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("ticketd-stream-test-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(reinterpret_cast<uintptr_t>(this)));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test_support::TempDir;  // each fixture's data dir
 
 char status_char(SeatStatus s) { return s == SeatStatus::Available ? 'A' : s == SeatStatus::Held ? 'H' : 'S'; }
 

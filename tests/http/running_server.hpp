@@ -1,4 +1,5 @@
-// A real http::Server on its own thread for the transport tests (server_test.cpp, tls_test.cpp):
+// A real http::Server on its own thread for the transport tests (server_test.cpp, tls_test.cpp), and
+// the config they start from:
 // stopped and joined when the test ends. No timing assertion: the bound on run() returning only keeps
 // a broken build from hanging CI.
 #pragma once
@@ -12,9 +13,23 @@
 
 #include "http/server.hpp"
 
-namespace ticketd::http::testing {
+namespace ticketd::test_support {
+
+using http::Handler;
+using http::Server;
+using http::ServerConfig;
 
 inline constexpr std::chrono::seconds run_return_timeout{30};
+
+// An ephemeral port, no signal handling (the test process owns SIGINT), small thread counts.
+inline ServerConfig test_config() {
+  ServerConfig config;
+  config.port = 0;
+  config.handle_signals = false;
+  config.io_threads = 2;
+  config.worker_threads = 4;
+  return config;
+}
 
 class RunningServer {
  public:
@@ -59,4 +74,4 @@ class RunningServer {
   std::thread thread_;
 };
 
-}  // namespace ticketd::http::testing
+}  // namespace ticketd::test_support

@@ -41,8 +41,9 @@ using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
-using ticketd::http::testing::RunningServer;
-using ticketd::http::testing::run_return_timeout;
+using ticketd::test_support::RunningServer;
+using ticketd::test_support::run_return_timeout;
+using ticketd::test_support::test_config;
 
 // Bounds that only exist so a hang becomes a failure; they are never what a test measures.
 constexpr auto socket_timeout = 10s;
@@ -204,14 +205,6 @@ Response echo(const Request& request) {
   return response;
 }
 
-ServerConfig test_config() {
-  ServerConfig config;
-  config.port = 0;
-  config.handle_signals = false;
-  config.io_threads = 2;
-  config.worker_threads = 4;
-  return config;
-}
 
 
 // Waits until one of the clients has something to read; returns its index or -1.

@@ -4,6 +4,7 @@
 // generous bound that only keeps a broken build from hanging CI.
 #include "http/server.hpp"
 #include "running_server.hpp"
+#include "support/temp_dir.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -35,33 +36,29 @@ using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
-using ticketd::http::testing::RunningServer;
+using ticketd::test_support::RunningServer;
+using ticketd::test_support::TempDir;
+using ticketd::test_support::test_config;
 namespace fs = std::filesystem;
 
 constexpr auto socket_timeout = 10s;
 
-// A self-signed certificate for 127.0.0.1 and its key, in a temporary directory removed at exit.
+// A self-signed certificate for 127.0.0.1 and its key, in a temporary directory removed at exit
+// (the static instance below lives until then).
 class TestCertificate {
  public:
   TestCertificate() {
-    char pattern[] = "/tmp/ticketd-tls-test-XXXXXX";
-    if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
     const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
                                 " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " +
                                 key().string() + " -out " + cert().string() + " 2>/dev/null";
     if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl req failed: " + command);
   }
-  ~TestCertificate() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  fs::path cert() const { return dir_ / "cert.pem"; }
-  fs::path key() const { return dir_ / "key.pem"; }
-  fs::path dir() const { return dir_; }
+  fs::path cert() const { return dir_.path / "cert.pem"; }
+  fs::path key() const { return dir_.path / "key.pem"; }
+  fs::path dir() const { return dir_.path; }
 
  private:
-  fs::path dir_;
+  TempDir dir_{"ticketd-tls-test"};
 };
 
 const TestCertificate& certificate() {
@@ -77,11 +74,7 @@ Response hello(const Request& request) {
 }
 
 ServerConfig tls_config() {
-  ServerConfig config;
-  config.port = 0;
-  config.handle_signals = false;
-  config.io_threads = 2;
-  config.worker_threads = 2;
+  ServerConfig config = test_config();
   config.tls_cert_file = certificate().cert().string();
   config.tls_key_file = certificate().key().string();
   return config;

@@ -87,6 +87,16 @@ class PgLedgerTest : public ::testing::Test {
     event_ = *created;
   }
 
+  // `count` events of the same shape (the last one stays in event_ and layout_).
+  std::vector<core::Event> make_events(int count, uint32_t seats, uint32_t max_per_user) {
+    std::vector<core::Event> events;
+    for (int i = 0; i < count; ++i) {
+      make_event(seats, max_per_user);
+      events.push_back(event_);
+    }
+    return events;
+  }
+
   core::UserId user(const std::string& name) {
     auto u = accounts_->create_user(name + "@test", name, "x", core::Role::User, t0_);
     EXPECT_TRUE(u.ok());
@@ -264,11 +274,7 @@ TEST_F(PgLedgerTest, TheTicketLimitHoldsAcrossNodes) {
 TEST_F(PgLedgerTest, ActiveHoldsAreCappedPerUserAcrossEventsAndNodes) {
   const auto a = user("a");
   const auto b = user("b");
-  std::vector<core::Event> events;
-  for (int i = 0; i < 4; ++i) {
-    make_event(4, 4);
-    events.push_back(event_);
-  }
+  const std::vector<core::Event> events = make_events(4, 4, 4);
   store::postgres::Pool pool2(url_, 8);
   PgLedger node2(pool2, front_.get(), nullptr);
   auto hold_in = [&](PgLedger& l, core::UserId u, size_t e, core::SeatId seat, TimeMs now,
@@ -312,11 +318,7 @@ TEST_F(PgLedgerTest, ActiveHoldsAreCappedPerUserAcrossEventsAndNodes) {
 
 TEST_F(PgLedgerTest, ConcurrentHoldsOfOneUserOnTwoNodesNeverPassTheCap) {
   const auto a = user("a");
-  std::vector<core::Event> events;
-  for (int i = 0; i < 4; ++i) {
-    make_event(4, 4);
-    events.push_back(event_);
-  }
+  const std::vector<core::Event> events = make_events(4, 4, 4);
   store::postgres::Pool pool2(url_, 8);
   PgLedger node2(pool2, front_.get(), nullptr);
   constexpr uint32_t kCap = 5;

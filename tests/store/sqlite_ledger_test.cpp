@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "support/temp_dir.hpp"
 #include "app/catalog.hpp"
 #include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -15,15 +16,7 @@ using namespace ticketd::store::sqlite;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() / ("ticketd-store-test-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(reinterpret_cast<uintptr_t>(this)));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test_support::TempDir;  // each fixture's data dir
 
 struct Fixture {
   Database db;

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "support/temp_dir.hpp"
 #include "app/catalog.hpp"
 #include "app/lottery.hpp"
 #include "app/sales.hpp"
@@ -26,15 +27,7 @@ const TimeMs kStart = from_unix_ms(1'900'000'000'000);  // 2030-03-17
 const Millis kInterval{10'000};
 const Millis kWindow{60'000};
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    path = std::filesystem::temp_directory_path() /
-           ("ticketd-queue-test-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this)));
-    std::filesystem::remove_all(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using test_support::TempDir;  // each fixture's data dir
 
 // Everything a node has, over one data dir. Destroy and rebuild it to simulate a restart.
 struct Node {

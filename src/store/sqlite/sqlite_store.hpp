@@ -127,7 +127,7 @@ class SqliteCatalogStore final : public core::CatalogStore {
 // REQUIRES: the sink outlives the ledger.
 //
 // The cap on live holds per user across events (HoldRequest::active_holds_max): each user's holds are
-// listed in user_holds_ (event and hold id), and a user's holds are decided one at a time under the
+// listed in user_stripes_ (event and hold id), and a user's holds are decided one at a time under the
 // user's stripe mutex, held from the count to the hold's decision in memory (not across the commit).
 // Whether a listed hold is still live is asked of its event's inventory, the only place that decides,
 // so the count follows lapses and checkout pins without bookkeeping here. A list may name a hold that
