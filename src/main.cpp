@@ -640,7 +640,11 @@ int serve(const ServeConfig& cfg) {
     });
     Periodic reconciler(Millis(cfg.reconcile_interval_ms), [&] {
       guarded("reconciler", [&] {
-        if (const size_t n = payments.reconcile()) spdlog::info("reconciler settled_payments={}", n);
+        const app::ReconcileReport r = payments.reconcile();
+        if (r.settled) spdlog::info("reconciler examined={} settled_payments={}", r.examined, r.settled);
+        if (r.failed)
+          spdlog::warn("reconciler failed_bookings={}: stored payments the gateway refuses (amount, currency or "
+                       "key); their seats are free again", r.failed);
       });
     });
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {

@@ -64,32 +64,38 @@ core::Status Payments::apply(const core::PaymentEvent& event) {
   return core::ok_status();
 }
 
-size_t Payments::reconcile() {
+ReconcileReport Payments::reconcile() {
+  std::lock_guard lock(reconcile_mu_);
   const TimeMs now = clock_.now();
-  const auto stale = ledger_.payments_to_reconcile(now - reconcile_after_, kReconcileBatchMax);
-  size_t settled = 0;
+  const auto stale = ledger_.payments_to_reconcile(now - reconcile_after_, reconcile_cursor_, kReconcileBatchMax);
+  // A short batch reached the end: the next pass starts again from the oldest.
+  reconcile_cursor_ = stale.size() < kReconcileBatchMax ? 0 : stale.back().payment_id;
+  ReconcileReport report;
+  report.examined = stale.size();
   for (const core::CheckoutRecord& rec : stale) {
     if (rec.status == core::BookingStatus::Failed) {  // paid, seats gone, refund not yet made
-      auto refund = gateway_.refund(rec.payment_ref, rec.amount, rec.gateway_key + "-refund");
-      if (refund && ledger_.record_refund(rec.booking_id, *refund)) ++settled;
+      auto refund = return_payment(gateway_, rec.payment_ref, rec.amount, rec.gateway_key + "-refund");
+      if (refund && ledger_.record_refund(rec.booking_id, *refund)) ++report.settled;
       continue;
     }
     core::Result<core::ChargeResult> charged = make_error(Code::Unavailable, "unknown");
     if (rec.payment_ref.empty()) {
       // The charge never got an answer: repeating it with the same key returns what happened.
-      charged = gateway_.charge({rec.amount, rec.currency, rec.payment_method, rec.gateway_key, rec.booking_id,
-                                 rec.hold_id, rec.user_id, rec.event_id});
+      charged = collect_payment(gateway_, {rec.amount, rec.currency, rec.payment_method, rec.gateway_key,
+                                           rec.booking_id, rec.hold_id, rec.user_id, rec.event_id});
     } else {
       charged = gateway_.retrieve(rec.payment_ref);
     }
     if (charged && (charged->status == core::ChargeStatus::RequiresAction ||
                     charged->status == core::ChargeStatus::Processing))
       continue;  // still with the buyer or the bank
+    if (!charged && charged.error().code == Code::InvalidRequest) ++report.failed;
     auto applied = apply_charge(ledger_, gateway_, rec, charged, "", now, metrics_);
-    if (applied || applied.error().code != Code::Unavailable) ++settled;
+    if (applied || applied.error().code != Code::Unavailable) ++report.settled;
   }
-  if (settled) metrics_.count("reconciled", "settled");
-  return settled;
+  if (report.settled) metrics_.count("reconciled", "settled");
+  if (report.failed) metrics_.count("reconciled", "refused_by_gateway");
+  return report;
 }
 
 }  // namespace ticketd::app

@@ -4,15 +4,28 @@
 // Thread safety: all methods are safe to call concurrently; the ledger serialises per booking.
 #pragma once
 
+#include <mutex>
+
 #include "app/metrics.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
 
 namespace ticketd::app {
 
+// What one reconciliation pass did. `failed`: rows the gateway refused outright (a stored amount,
+// currency or key it cannot take): their bookings are failed and their seats freed, never retried.
+struct ReconcileReport {
+  size_t examined = 0;
+  size_t settled = 0;
+  size_t failed = 0;
+};
+
 class Payments {
  public:
-  static constexpr uint32_t kReconcileBatchMax = 100;  // per pass; the next pass takes the rest
+  // Per pass: the budget of gateway calls. Passes walk the pending payments round-robin (a cursor
+  // by payment id), so any number of payments that stay pending (3-D Secure never completed) cannot
+  // keep the reconciler from the ones behind them.
+  static constexpr uint32_t kReconcileBatchMax = 100;
 
   // verifier may be null: the gateway has no webhooks (the in-process test provider).
   // reconcile_after: how long a payment may stay pending before the gateway is asked (missed webhooks).
@@ -22,8 +35,9 @@ class Payments {
   // InvalidRequest (400) for a bad signature or body: nothing changes then. Unknown bookings and
   // event types are acknowledged and ignored (the gateway would otherwise retry them for days).
   core::Status handle_webhook(std::string_view body, std::string_view signature_header);
-  // Settles what is pending since before now - reconcile_after; returns how many.
-  size_t reconcile();
+  // Settles what is pending since before now - reconcile_after, up to kReconcileBatchMax payments
+  // from where the last pass stopped. One pass at a time (reconcile_mu_).
+  ReconcileReport reconcile();
 
  private:
   core::Status apply(const core::PaymentEvent& event);
@@ -34,6 +48,8 @@ class Payments {
   const Clock& clock_;
   Millis reconcile_after_;
   Metrics& metrics_;
+  std::mutex reconcile_mu_;
+  core::PaymentId reconcile_cursor_ = 0;  // guarded by reconcile_mu_: the last payment id examined
 };
 
 }  // namespace ticketd::app

@@ -90,7 +90,7 @@ core::Status Sales::release(core::UserId user, core::HoldId id) {
 
 CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm) {
   if (auto s = core::validate_idempotency_key(key); !s) return s.error();
-  if (pm.empty() || pm.size() > 255) return make_error(Code::InvalidRequest, "payment_method: 1-255 bytes required");
+  if (pm.size() > 255) return make_error(Code::InvalidRequest, "payment_method: at most 255 bytes");
   std::promise<CheckoutResult> mine;
   {
     std::unique_lock lock(inflight_mu_);
@@ -126,19 +126,38 @@ CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::st
   }
 }
 
+core::Result<core::ChargeResult> collect_payment(core::PaymentGateway& gateway, const core::ChargeRequest& request) {
+  if (request.amount < 0) return make_error(Code::InvalidRequest, "a charge's amount cannot be negative");
+  if (request.amount == 0) return core::ChargeResult{core::ChargeStatus::Succeeded, "", "", "free: nothing to pay", ""};
+  return gateway.charge(request);
+}
+
+core::Result<std::string> return_payment(core::PaymentGateway& gateway, const std::string& payment_ref,
+                                         int64_t amount, const std::string& idempotency_key) {
+  if (amount < 0) return make_error(Code::InvalidRequest, "a refund's amount cannot be negative");
+  if (amount == 0) return std::string();  // nothing was taken, so nothing goes back
+  return gateway.refund(payment_ref, amount, idempotency_key);
+}
+
 core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
                                          const core::CheckoutRecord& record,
                                          const core::Result<core::ChargeResult>& charged, const std::string& event_id,
                                          TimeMs now, Metrics& metrics) {
   using Kind = core::PaymentOutcome::Kind;
   if (!charged) {
-    if (charged.error().code != Code::InvalidPaymentMethod) {
+    const Code code = charged.error().code;
+    if (code != Code::InvalidPaymentMethod && code != Code::InvalidRequest) {
       // Outcome unknown: the booking stays pending; a retry (same key) or the reconciler finds out.
       metrics.count("checkouts", "gateway_error");
       return make_error(Code::Unavailable, "the payment's outcome is not known yet; retry with the same Idempotency-Key");
     }
-    auto settled = ledger.settle_payment(
-        record.booking_id, {Kind::Rejected, "", "invalid_payment_method", charged.error().message, event_id}, now);
+    // Refused before any money moved, and refused again however often it is sent (an unknown card;
+    // a stored row the gateway cannot take): the booking fails and its seats go back, rather than
+    // staying pending for the reconciler to send again forever.
+    const char* decline = code == Code::InvalidPaymentMethod ? "invalid_payment_method" : "invalid_request";
+    metrics.count("checkouts", decline);
+    auto settled =
+        ledger.settle_payment(record.booking_id, {Kind::Rejected, "", decline, charged.error().message, event_id}, now);
     if (!settled) return settled.error();
     return charged.error();
   }
@@ -151,7 +170,7 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
   if (settled->refund_needed) {
     // Paid after the hold lapsed and someone else has the seats: give the money back at once. If the
     // gateway is down now, the reconciler retries (the payment stays SUCCEEDED on a FAILED booking).
-    auto refund = gateway.refund(c.payment_ref, record.amount, record.gateway_key + "-refund");
+    auto refund = return_payment(gateway, c.payment_ref, record.amount, record.gateway_key + "-refund");
     if (refund) (void)ledger.record_refund(record.booking_id, *refund);
     metrics.count("checkouts", "late_refunded");
   }
@@ -169,7 +188,7 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
 CheckoutResult Sales::charge(const core::CheckoutRecord& record) {
   core::ChargeRequest request{record.amount,   record.currency, record.payment_method, record.gateway_key,
                               record.booking_id, record.hold_id, record.user_id,       record.event_id};
-  return apply_charge(ledger_, gateway_, record, gateway_.charge(request), "", clock_.now(), metrics_);
+  return apply_charge(ledger_, gateway_, record, collect_payment(gateway_, request), "", clock_.now(), metrics_);
 }
 
 CheckoutResult Sales::resume(const core::CheckoutRecord& record) {
@@ -207,6 +226,8 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   if (!hold) return hold.error();
   auto priced = view(*hold);
   if (!priced) return priced.error();
+  if (priced->total_amount > 0 && pm.empty())
+    return make_error(Code::InvalidRequest, "payment_method is required: this hold costs money");
   // Amounts come from the event's prices, never from the client.
   auto record = ledger_.begin_checkout(id, user, {key, priced->total_amount, priced->currency, pm}, clock_.now());
   if (!record) {
@@ -234,7 +255,8 @@ core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id)
   auto event = catalog_.event(booking->event_id);
   if (!event) return event.error();
   if (clock_.now() >= event->starts_at) return make_error(Code::EventStarted, "the event has started");
-  auto refund = gateway_.refund(booking->payment_ref, booking->total_amount, "ticketd-cancel-" + std::to_string(id));
+  auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
+                               "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
   auto cancelled = ledger_.cancel_booking(*booking, *refund, clock_.now());
   metrics_.count("cancellations", cancelled.ok() ? "ok" : "rejected");

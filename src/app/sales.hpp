@@ -45,6 +45,14 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
                                          const core::Result<core::ChargeResult>& charged, const std::string& event_id,
                                          TimeMs now, Metrics& metrics);
 
+// Moving the money of a booking. A total of 0 (free tickets) moves none: the charge succeeds at once
+// without a gateway call (no payment reference) and so does its refund, so a free booking confirms in
+// the same one commit as a paid one and never reaches the gateway, whose requests carry a positive
+// amount. Every charge and refund of ticketd goes through these two.
+core::Result<core::ChargeResult> collect_payment(core::PaymentGateway& gateway, const core::ChargeRequest& request);
+core::Result<std::string> return_payment(core::PaymentGateway& gateway, const std::string& payment_ref,
+                                         int64_t amount, const std::string& idempotency_key);
+
 class Sales {
  public:
   static constexpr size_t kCheckoutsInflightMax = 10'000;  // beyond: 503, never an unbounded map
@@ -59,6 +67,7 @@ class Sales {
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
   core::Status release(core::UserId user, core::HoldId id);
+  // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);
   core::Result<core::Booking> booking(core::UserId user, core::BookingId id);

@@ -44,6 +44,25 @@ def test_checkout_confirms_a_booking_and_sells_the_seats(admin: Client, anon: Cl
     assert expect(user.client.get(f"/v1/bookings/{booking['id']}"), 200) == booking
 
 
+def test_free_seats_confirm_without_a_card_and_cost_nothing_beside_paid_ones(admin: Client, anon: Client,
+                                                                            users: UserPool) -> None:
+    (user,) = users.take(1)
+    venue = create_venue(admin, [grid("Floor", "free", 1, 2), grid("Seats", "paid", 1, 2)])
+    event = create_event(admin, venue, prices={"free": 0, "paid": 1_500})
+    hold = expect(hold_seats(user.client, event["id"], [0]), 201)
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    free = expect(user.client.post(f"/v1/holds/{hold['id']}/checkout", {}, headers=headers), 201)
+    assert free["status"] == "CONFIRMED" and free["total_amount"] == 0
+    mixed = expect(hold_seats(user.client, event["id"], [1, 2]), 201)
+    assert mixed["total_amount"] == 1_500
+    assert_error(user.client.post(f"/v1/holds/{mixed['id']}/checkout", {}, headers={"Idempotency-Key": "k1"}), 400,
+                 "invalid_request")
+    assert expect(checkout(user.client, mixed["id"]), 201)["total_amount"] == 1_500
+    assert compact_status(anon, event["id"]) == "SSSA"
+    assert expect(user.client.post(f"/v1/bookings/{free['id']}/cancel"), 200)["status"] == "CANCELLED"
+    assert compact_status(anon, event["id"]) == "ASSA"
+
+
 @pytest.mark.parametrize("payment_method", ["pm_card_mastercard", "pm_card_amex"])
 def test_every_succeeding_test_card_confirms(admin: Client, users: UserPool, payment_method: str) -> None:
     (user,) = users.take(1)

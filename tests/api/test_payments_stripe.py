@@ -291,6 +291,45 @@ def test_cancel_refunds_once(fake, pay_server, buyers) -> None:
     assert compact_status(user.client, event["id"])[4:6] == "AA"
 
 
+def test_free_tickets_confirm_without_a_charge_and_the_server_stays_up(fake, pay_server, buyers) -> None:
+    """A hold whose seats cost 0 once aborted the server on an assertion in the Stripe adapter, and
+    the reconciler took the pending booking back into it after every restart. Now a total of 0
+    confirms at once without a gateway call, and its cancellation refunds nothing."""
+    user = buyers[11]
+    admin = admin_client(pay_server)
+    venue = create_venue(admin, [grid("Lawn", "free", 1, 4)])
+    event = create_event(admin, venue, prices={"free": 0}, max_tickets_per_user=50)
+    hold = expect(hold_seats(user.client, event["id"], [0]), 201)
+    assert hold["total_amount"] == 0
+    booking = expect(checkout(user.client, hold["id"], "pm_card_visa"), 201)
+    assert booking["status"] == "CONFIRMED" and booking["total_amount"] == 0
+    assert _charges_of_event(fake, event["id"]) == []
+    # No card at all is fine when there is nothing to pay.
+    hold = expect(hold_seats(user.client, event["id"], [1]), 201)
+    key = uuid.uuid4().hex
+    free = expect(user.client.post(f"/v1/holds/{hold['id']}/checkout", {}, headers={"Idempotency-Key": key}), 201)
+    assert free["status"] == "CONFIRMED"
+    again = expect(user.client.post(f"/v1/holds/{hold['id']}/checkout", {}, headers={"Idempotency-Key": key}), 201)
+    assert again["id"] == free["id"]
+    # Past the reconciler's 1 s and a few of its passes: nothing pending is left to take it down.
+    time.sleep(1.5)
+    assert pay_server.running()
+    expect(user.client.post(f"/v1/bookings/{booking['id']}/cancel"), 200)
+    assert fake.stats()["refunds"] == 0 and _charges_of_event(fake, event["id"]) == []
+    assert compact_status(user.client, event["id"]) == "ASAA"
+    assert Client(pay_server.port).get("/healthz").status == 200
+
+
+def test_a_paid_hold_needs_a_payment_method(fake, pay_server, buyers) -> None:
+    user = buyers[11]
+    event = _event(pay_server)
+    hold = expect(hold_seats(user.client, event["id"], [0]), 201)
+    resp = user.client.post(f"/v1/holds/{hold['id']}/checkout", {}, headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert_error(resp, 400, "invalid_request")
+    assert _charges_of_event(fake, event["id"]) == []
+    assert expect(checkout(user.client, hold["id"]), 201)["status"] == "CONFIRMED"
+
+
 SOAK_CHECKOUTS = 240
 SOAK_RETRIES_MAX = 10
 

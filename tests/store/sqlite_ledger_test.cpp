@@ -176,9 +176,9 @@ TEST(SqliteLedger, LatePaymentSellsFreeSeatsAndRefundsTakenOnes) {
   EXPECT_FALSE(sa->refund_needed);
   EXPECT_EQ(sb->booking.status, BookingStatus::Failed);
   EXPECT_TRUE(sb->refund_needed);
-  EXPECT_EQ(f.ledger.payments_to_reconcile(late, 10).size(), 1u);  // the refund still to make
+  EXPECT_EQ(f.ledger.payments_to_reconcile(late, 0, 10).size(), 1u);  // the refund still to make
   ASSERT_TRUE(f.ledger.record_refund(pb->booking_id, "re_b").ok());
-  EXPECT_TRUE(f.ledger.payments_to_reconcile(late, 10).empty());
+  EXPECT_TRUE(f.ledger.payments_to_reconcile(late, 0, 10).empty());
   // Settling twice changes nothing.
   auto again = f.ledger.settle_payment(pa->booking_id, {Kind::Declined, "pi_a", "x", "", ""}, late);
   EXPECT_EQ(again->booking.status, BookingStatus::Confirmed);

@@ -112,8 +112,11 @@ class Ledger {
   virtual bool payment_event_seen(const std::string& event_id) = 0;
   virtual Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) = 0;
   // Payments to settle by asking the gateway: pending since before `older_than`, and FAILED bookings
-  // whose money was taken and not yet refunded. At most `limit`.
-  virtual std::vector<CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) = 0;
+  // whose money was taken and not yet refunded. At most `limit`, in payment id order from after
+  // `after_payment` (the reconciler's cursor: every pass starts where the last one stopped, so rows
+  // that stay pending cannot starve the ones behind them).
+  virtual std::vector<CheckoutRecord> payments_to_reconcile(TimeMs older_than, PaymentId after_payment,
+                                                            uint32_t limit) = 0;
 
   virtual Result<Booking> find_booking(BookingId id, UserId user) = 0;
   virtual std::optional<Booking> booking_by_id(BookingId id) = 0;  // any user's: for gateway events

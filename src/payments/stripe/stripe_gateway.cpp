@@ -55,6 +55,12 @@ bool is_stripe_id(std::string_view id) {
   });
 }
 
+bool is_currency_code(std::string_view code) {
+  return code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  });
+}
+
 // The Idempotency-Key as sent: the caller's key when Stripe accepts it as is, else a deterministic hash
 // (app derives keys such as "refund-lapsed-" + a client key, which can pass Stripe's 255 bytes).
 std::string stripe_safe_key(const std::string& key) {
@@ -289,8 +295,11 @@ core::Result<StripeGateway::HttpReply> StripeGateway::send(Transfer& transfer, c
 }
 
 core::Result<core::ChargeResult> StripeGateway::charge_unguarded(const core::ChargeRequest& request) {
-  TICKETD_ASSERT(request.amount > 0);
-  TICKETD_ASSERT(request.currency.size() == 3);
+  // These come from stored rows (the reconciler charges again what never got an answer): a value
+  // Stripe cannot take is refused here, never asserted. A total of 0 never gets here (collect_payment).
+  if (request.amount <= 0) return make_error(Code::InvalidRequest, "Stripe charges a positive amount");
+  if (!is_currency_code(request.currency)) return make_error(Code::InvalidRequest, "currency: 3 letters required");
+  if (request.idempotency_key.empty()) return make_error(Code::InvalidRequest, "a charge needs an idempotency key");
   if (request.payment_method.empty() || request.payment_method.size() > kPaymentMethodBytesMax)
     return make_error(Code::InvalidPaymentMethod, "payment_method must be 1-255 bytes");
   std::string currency = request.currency;
@@ -326,8 +335,9 @@ core::Result<core::ChargeResult> StripeGateway::retrieve_unguarded(const std::st
 
 core::Result<std::string> StripeGateway::refund_unguarded(const std::string& payment_ref, int64_t amount,
                                                           const std::string& idempotency_key) {
-  TICKETD_ASSERT(amount > 0);
-  TICKETD_ASSERT(!payment_ref.empty());
+  if (amount <= 0) return make_error(Code::InvalidRequest, "Stripe refunds a positive amount");
+  if (!is_stripe_id(payment_ref)) return make_error(Code::InvalidRequest, "no Stripe payment to refund");
+  if (idempotency_key.empty()) return make_error(Code::InvalidRequest, "a refund needs an idempotency key");
   Transfer transfer;
   Form form(transfer.easy.get());
   form.add("payment_intent", payment_ref);

@@ -29,7 +29,8 @@ core::Result<core::ChargeResult> TestGateway::charge(const core::ChargeRequest& 
   for (const auto& m : kMethods)
     if (m.id == request.payment_method) method = &m;
   if (!method) return core::make_error(core::Code::InvalidPaymentMethod, "unknown payment_method");
-  TICKETD_ASSERT(request.amount >= 0 && !request.idempotency_key.empty());
+  if (request.amount <= 0 || request.idempotency_key.empty())
+    return core::make_error(core::Code::InvalidRequest, "a charge needs a positive amount and an idempotency key");
   std::lock_guard lock(mu_);
   if (auto it = charges_by_key_.find(request.idempotency_key); it != charges_by_key_.end()) return it->second;
   if (charges_by_key_.size() >= kKeysRememberedMax) charges_by_key_.clear();

@@ -341,7 +341,8 @@ core::Status PgLedger::record_payment_event(const std::string& event_id, const s
   });
 }
 
-std::vector<core::CheckoutRecord> PgLedger::payments_to_reconcile(TimeMs older_than, uint32_t limit) {
+std::vector<core::CheckoutRecord> PgLedger::payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
+                                                                 uint32_t limit) {
   return with_connection(pool_, [&](Connection& c) {
     // Every node reconciles; each payment is leased to one of them for 5 s, about one pass (SKIP
     // LOCKED: nodes never wait for each other), so the gateway is asked once per pass, not once per
@@ -350,11 +351,12 @@ std::vector<core::CheckoutRecord> PgLedger::payments_to_reconcile(TimeMs older_t
         "WITH leased AS (UPDATE payments SET reconcile_lease_until = "
         "(extract(epoch FROM clock_timestamp()) * 1000)::bigint + 5000 WHERE id IN ("
         "SELECT p.id FROM payments p JOIN bookings b ON b.id = p.booking_id "
-        "WHERE ((b.status = 'PENDING_PAYMENT' AND p.created_at <= $1) OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED')) "
-        "AND p.reconcile_lease_until <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint "
+        "WHERE p.id > $3 AND ((b.status = 'PENDING_PAYMENT' AND p.created_at <= $1) "
+        "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED')) AND p.reconcile_lease_until <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint "
         "ORDER BY p.id LIMIT $2 FOR UPDATE OF p SKIP LOCKED) RETURNING id) " +
         std::string(kCheckoutColumns) + "WHERE p.id IN (SELECT id FROM leased) ORDER BY p.id";
-    Rows r = c.query(sql.c_str(), {p(to_unix_ms(older_than)), p(static_cast<int64_t>(limit))});
+    Rows r = c.query(sql.c_str(),
+                     {p(to_unix_ms(older_than)), p(static_cast<int64_t>(limit)), p(static_cast<int64_t>(after_payment))});
     std::vector<core::CheckoutRecord> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(checkout_from(r, i));
     return out;

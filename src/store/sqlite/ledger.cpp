@@ -534,14 +534,15 @@ core::Status SqliteLedger::record_payment_event(const std::string& event_id, con
   });
 }
 
-std::vector<core::CheckoutRecord> SqliteLedger::payments_to_reconcile(TimeMs older_than, uint32_t limit) {
+std::vector<core::CheckoutRecord> SqliteLedger::payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
+                                                                     uint32_t limit) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(
       "SELECT p.hold_id, p.booking_id, b.event_id, p.user_id, b.status, p.id, p.status, p.payment_ref, p.gateway_key, "
       "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at FROM payments p "
-      "JOIN bookings b ON b.id = p.booking_id WHERE (b.status = 'PENDING_PAYMENT' AND p.created_at <= ?1) "
-      "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED') ORDER BY p.id LIMIT ?2");
-  st.bind(1, to_unix_ms(older_than)).bind(2, limit);
+      "JOIN bookings b ON b.id = p.booking_id WHERE p.id > ?3 AND ((b.status = 'PENDING_PAYMENT' AND p.created_at <= ?1) "
+      "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED')) ORDER BY p.id LIMIT ?2");
+  st.bind(1, to_unix_ms(older_than)).bind(2, limit).bind(3, after_payment);
   std::vector<core::CheckoutRecord> out;
   while (st.step()) out.push_back(checkout_from(st));
   return out;

@@ -153,7 +153,8 @@ class SqliteLedger final : public core::Ledger {
   core::Status record_refund(core::BookingId booking, const std::string& refund_ref) override;
   bool payment_event_seen(const std::string& event_id) override;
   core::Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) override;
-  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, uint32_t limit) override;
+  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
+                                                          uint32_t limit) override;
   std::optional<core::Booking> booking_by_id(core::BookingId id) override { return read_booking(id); }
   std::optional<core::BookingId> booking_by_payment_ref(const std::string& payment_ref) override;
   core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override;
