@@ -26,6 +26,32 @@ core::Status Payments::handle_webhook(std::string_view body, std::string_view si
   return apply(*event);
 }
 
+namespace {
+
+// Why a verified event may not settle `booking`, or nullopt when it may. The booking an event names
+// (its metadata) is only a claim: the payment it carries must be this booking's own, and for its
+// total, or one booking could be confirmed (and later refunded) with another's money.
+// REQUIRES: event.kind != Other.
+std::optional<std::string> payment_mismatch(const core::PaymentEvent& event, const core::Booking& booking,
+                                            std::optional<core::BookingId> owner_of_ref) {
+  if (event.payment_ref.empty()) return "the event names no payment";
+  if (!booking.payment_ref.empty() && booking.payment_ref != event.payment_ref)
+    return "booking " + std::to_string(booking.id) + " was paid by another payment";
+  if (owner_of_ref && *owner_of_ref != booking.id)
+    return "the payment belongs to booking " + std::to_string(*owner_of_ref);
+  if (event.kind == core::PaymentEventKind::Refunded) {
+    // A refund's event is a charge: it must concern the payment the booking already has.
+    if (booking.payment_ref.empty()) return "booking " + std::to_string(booking.id) + " has no payment to refund";
+    return std::nullopt;
+  }
+  if (event.amount != booking.total_amount || event.currency != booking.currency)
+    return "the payment is " + std::to_string(event.amount) + " " + event.currency + ", booking " +
+           std::to_string(booking.id) + " costs " + std::to_string(booking.total_amount) + " " + booking.currency;
+  return std::nullopt;
+}
+
+}  // namespace
+
 core::Status Payments::apply(const core::PaymentEvent& event) {
   const TimeMs now = clock_.now();
   std::optional<core::Booking> booking;
@@ -35,6 +61,13 @@ core::Status Payments::apply(const core::PaymentEvent& event) {
   if (!booking || event.kind == core::PaymentEventKind::Other) {
     metrics_.count("payment_events", "ignored");
     return ledger_.record_payment_event(event.id, event.type, now);
+  }
+  const std::optional<core::BookingId> owner = ledger_.booking_by_payment_ref(event.payment_ref);
+  if (auto why = payment_mismatch(event, *booking, owner)) {
+    // Refused, not acknowledged: the sender sees the 400 (Stripe's dashboard lists it) and nothing
+    // changes. Signed events never disagree with ticketd's own charges unless something is wrong.
+    metrics_.count("payment_events", "mismatched");
+    return make_error(Code::InvalidRequest, "payment event refused: " + *why);
   }
   if (event.kind == core::PaymentEventKind::Refunded) {
     // A refund made outside ticketd (the gateway's dashboard): the booking is cancelled and its seats

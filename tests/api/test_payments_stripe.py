@@ -256,6 +256,39 @@ def test_bad_webhook_signatures_are_refused_and_change_nothing(case, fake, pay_s
     assert compact_status(user.client, event["id"])[1] == "H"
 
 
+def _post_signed_event(server: Server, intent: dict, booking_id: int, event_id: str):
+    body = json.dumps({"id": event_id, "object": "event", "type": "payment_intent.succeeded",
+                       "data": {"object": {**intent, "object": "payment_intent", "status": "succeeded",
+                                           "metadata": {"booking_id": str(booking_id)}}}}).encode()
+    return Client(server.port).request("POST", "/v1/payments/stripe/webhook", data=body, headers={
+        "Stripe-Signature": _signed(body, WEBHOOK_SECRET, int(time.time()))})
+
+
+def test_a_webhook_carrying_another_bookings_payment_is_refused(fake, pay_server, buyers) -> None:
+    """A signed event that names booking B in its metadata but carries A's PaymentIntent (another amount
+    and currency) once confirmed B with A's money, and cancelling B then refunded A's payment."""
+    user = buyers[8]
+    event = _event(pay_server)
+    paid = expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [10, 11]), 201)["id"]), 201)
+    hold_b = expect(hold_seats(user.client, event["id"], [12]), 201)
+    pending = expect(checkout(user.client, hold_b["id"], "pm_card_authenticationRequired"), 202)
+    cases = {
+        "another booking's intent": {"id": paid["payment_ref"], "amount": 2 * PRICE, "currency": "usd"},
+        "another booking's intent at this price": {"id": paid["payment_ref"], "amount": PRICE, "currency": "eur"},
+        "this intent, another amount": {"id": pending["payment_ref"], "amount": 1, "currency": "eur"},
+        "this intent, another currency": {"id": pending["payment_ref"], "amount": PRICE, "currency": "usd"},
+        "an unknown intent": {"id": "pi_not_ours", "amount": PRICE, "currency": "eur"},
+    }
+    for i, (what, intent) in enumerate(cases.items()):
+        resp = _post_signed_event(pay_server, intent, pending["id"], f"evt_mismatch_{uuid.uuid4().hex}_{i}")
+        assert_error(resp, 400, "invalid_request")
+        assert _booking(user.client, pending["id"])["status"] == "PENDING_PAYMENT", what
+    assert compact_status(user.client, event["id"])[10:13] == "SSH"
+    # The booking's own payment, for its own total, still settles it.
+    fake.authenticate(pending["payment_ref"], "succeed")
+    _wait_for_status(user.client, pending["id"], "CONFIRMED")
+
+
 def test_a_correctly_signed_webhook_is_accepted(fake, pay_server) -> None:
     body = json.dumps({"id": "evt_unknown_type", "object": "event", "type": "customer.created",
                        "data": {"object": {"id": "cus_1", "object": "customer"}}}).encode()

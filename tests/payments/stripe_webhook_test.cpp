@@ -210,6 +210,7 @@ TEST(ParseWebhook, ReadsPaymentIntentSucceeded) {
   EXPECT_EQ(e.payment_intent, "pi_3PaI");
   EXPECT_EQ(e.status, "succeeded");
   EXPECT_EQ(e.amount, 12000);
+  EXPECT_EQ(e.currency, "EUR");
   EXPECT_EQ(e.amount_refunded, 0);
   EXPECT_EQ(e.decline_code, "");
   EXPECT_EQ(e.booking_id, 981);

@@ -59,6 +59,8 @@ struct PaymentEvent {
   std::string type;         // the gateway's name for it, for logs
   std::string payment_ref;  // the payment it concerns
   BookingId booking_id = 0; // from the payment's metadata; 0 if absent
+  int64_t amount = 0;       // the payment's amount in minor units, and its currency (ISO 4217, upper
+  std::string currency;     // case): a booking is settled only by a payment of its own total
   std::string decline_code;
   std::string message;
   int64_t amount_refunded = 0;

@@ -25,6 +25,8 @@ core::Result<core::PaymentEvent> StripeEventVerifier::verify(std::string_view bo
   out.decline_code = event->decline_code;
   out.message = event->message;
   out.amount_refunded = event->amount_refunded;
+  out.amount = event->amount;
+  out.currency = event->currency;
   if (event->type == "payment_intent.succeeded") out.kind = core::PaymentEventKind::Succeeded;
   else if (event->type == "payment_intent.payment_failed") out.kind = core::PaymentEventKind::Failed;
   else if (event->type == "charge.refunded") out.kind = core::PaymentEventKind::Refunded;

@@ -145,6 +145,9 @@ void read_object(const json::object& object, StripeEvent& event) {
   event.object_id = std::string(get_string(object, "id"));
   event.status = std::string(get_string(object, "status"));
   event.amount = get_int(object, "amount");
+  const std::string_view currency = get_string(object, "currency");
+  if (currency.size() == 3)
+    for (char c : currency) event.currency += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
   event.amount_refunded = get_int(object, "amount_refunded");
   event.booking_id = booking_id_of(object);
   if (kind == "payment_intent") {

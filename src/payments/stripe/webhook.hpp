@@ -43,6 +43,7 @@ struct StripeEvent {
   std::string payment_intent;  // the intent id (for charge.* events: data.object.payment_intent)
   std::string status;
   int64_t amount = 0;
+  std::string currency;  // upper case (Stripe sends "usd"); empty if absent
   int64_t amount_refunded = 0;
   std::string decline_code;        // intents: last_payment_error.decline_code (else .code); charges: failure_code
   std::string message;             // intents: last_payment_error.message; charges: failure_message
