@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "base/assert.hpp"
+#include "http/security_headers.hpp"
 
 namespace ticketd::http {
 
@@ -73,16 +74,8 @@ bool origin_listed(std::string_view origin, const EdgePolicy& policy) {
   return std::find(policy.cors_origins.begin(), policy.cors_origins.end(), origin) != policy.cors_origins.end();
 }
 
-bool has_header(const Response& r, std::string_view lower_name) {
-  return std::any_of(r.headers.begin(), r.headers.end(), [&](const Header& h) {
-    return h.name.size() == lower_name.size() &&
-           std::equal(h.name.begin(), h.name.end(), lower_name.begin(),
-                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-  });
-}
+bool has_header(const Response& r, std::string_view lower_name) { return response_has_header(r, lower_name); }
 
-// API answers are JSON: nothing in them may load or run anything, and no page may frame them.
-constexpr std::string_view kApiPolicy = "default-src 'none'; frame-ancestors 'none'";
 constexpr std::string_view kAllowMethods = "GET, HEAD, POST, PUT, PATCH, DELETE";
 constexpr std::string_view kAllowHeaders =
     "authorization, content-type, idempotency-key, x-access-token, last-event-id";
@@ -159,7 +152,7 @@ RateLimiter::RateLimiter(RateLimitConfig config) : config_(std::move(config)), s
 
 RateLimiter::~RateLimiter() = default;
 
-std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std::string_view bearer, TimeMs now) {
+std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now) {
   if (!config_.enabled || c == RouteClass::exempt) return std::nullopt;
   if (std::find(config_.exempt_ips.begin(), config_.exempt_ips.end(), ip) != config_.exempt_ips.end())
     return std::nullopt;
@@ -169,9 +162,9 @@ std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std:
     bool user;
     std::string_view client;
   };
-  // The session first: a session over its own limit must not drain the bucket its IP shares with
+  // The account first: an account over its own limit must not drain the bucket its IP shares with
   // other people behind the same address (a NAT).
-  const Check checks[] = {{config_.per_user[ci], true, bearer}, {config_.per_ip[ci], false, ip}};
+  const Check checks[] = {{config_.per_user[ci], true, account}, {config_.per_ip[ci], false, ip}};
   for (const Check& check : checks) {
     if (!check.rule.on() || check.client.empty()) continue;
     const uint64_t key = bucket_key(c, check.user, check.client);
@@ -231,12 +224,7 @@ std::optional<Response> preflight(const Request& request, const EdgePolicy& poli
 }
 
 void decorate(Response& response, const Request& request, const EdgePolicy& policy) {
-  if (!has_header(response, "content-security-policy"))
-    response.headers.push_back({"content-security-policy", std::string(kApiPolicy)});
-  if (!has_header(response, "x-content-type-options"))
-    response.headers.push_back({"x-content-type-options", "nosniff"});
-  response.headers.push_back({"x-frame-options", "DENY"});
-  response.headers.push_back({"referrer-policy", "no-referrer"});
+  add_security_headers(response);
   const std::string_view origin = request.header("origin");
   if (origin_listed(origin, policy) && !has_header(response, "access-control-allow-origin")) {
     response.headers.push_back({"access-control-allow-origin", std::string(origin)});

@@ -20,6 +20,7 @@
 #endif
 
 #include "http/server.hpp"
+#include "http/security_headers.hpp"
 
 #include <array>
 #include <atomic>
@@ -191,6 +192,7 @@ Response error_response(int status, std::string_view code, std::string_view mess
   response.body.reserve(40 + code.size() + message.size());
   response.body.append(R"({"error":{"code":")").append(code);
   response.body.append(R"(","message":")").append(message).append(R"("}})");
+  add_security_headers(response);  // the transport's own answers never pass the API layer's decorate()
   return response;
 }
 

@@ -4,6 +4,7 @@ authorisation and mass assignment, and no secret in the server's log of a full r
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 import uuid
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from api_support import (ADMIN_PASSWORD, USER_PASSWORD, Client, Server, UserPool, admin_client, assert_error,
-                         checkout, create_event, create_venue, expect, free_port, grid, hold_best, hold_seats,
-                         login, make_event, new_user, register, unique_email)
+from api_support import (ADMIN_PASSWORD, BODY_BYTES_MAX, USER_PASSWORD, Client, Server, UserPool, admin_client,
+                         assert_error, checkout, create_event, create_venue, describe, expect, free_port, grid,
+                         hold_best, hold_seats, login, make_event, new_user, raw_exchange, register, unique_email)
 from fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 
 WAIT_S = 20.0
@@ -39,6 +40,25 @@ def test_every_kind_of_response_carries_the_security_headers(anon: Client, users
     _assert_security_headers(anon.post("/v1/sessions", data=b"{", content_type="application/json"), "a 400")
     _assert_security_headers(user.client.get("/v1/me"), "an authenticated read")
     _assert_security_headers(anon.request("PUT", "/v1/events"), "a 405")
+
+
+def test_the_transports_own_refusals_carry_the_security_headers(server: Server) -> None:
+    """400, 413, 414 and 431 are answered by the transport before any route runs; they once went out
+    without the headers docs/security.md promises on every response."""
+    port = server.port
+    bad = raw_exchange(port, b"THIS IS NOT HTTP\r\n\r\n")
+    big = json.dumps({"email": "x@example.com", "password": "p" * (BODY_BYTES_MAX + 1)}).encode()
+    too_large = raw_exchange(port, (f"POST /v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                    f"Content-Length: {len(big)}\r\nConnection: close\r\n\r\n").encode(), big)
+    long_uri = raw_exchange(port, f"GET /v1/events?q={'x' * 65536} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                  "Connection: close\r\n\r\n".encode())
+    long_headers = raw_exchange(port, f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: {'x' * 65536}\r\n"
+                                      "Connection: close\r\n\r\n".encode())
+    for resp, statuses, what in [(bad, (400,), "a malformed request"), (too_large, (413,), "a body over 1 MiB"),
+                                 (long_uri, (414, 431), "a long target"), (long_headers, (431,), "long headers")]:
+        assert resp is not None, f"{what}: no answer"
+        assert resp.status in statuses, describe(resp)
+        _assert_security_headers(resp, what)
 
 
 def test_the_web_app_is_served_under_a_strict_csp_it_can_live_with(anon: Client) -> None:
