@@ -1,6 +1,8 @@
 #include "core/notification.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstdio>
 
 #include "base/assert.hpp"
@@ -75,11 +77,35 @@ std::optional<TimeMs> next_try_at(const RetryPolicy& policy, int32_t failures, T
   return now + retry_delay(policy, failures, jitter);
 }
 
+int currency_minor_digits(std::string_view currency) {
+  // ISO 4217's list (amendment 179) of the currencies whose minor unit is not 1/100.
+  static constexpr std::array<std::string_view, 17> kZero = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                                               "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                                                               "VND", "VUV", "XAF", "XOF", "XPF"};
+  static constexpr std::array<std::string_view, 7> kThree = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"};
+  static constexpr std::array<std::string_view, 2> kFour = {"CLF", "UYW"};
+  auto in = [&](const auto& list) { return std::find(list.begin(), list.end(), currency) != list.end(); };
+  if (in(kZero)) return 0;
+  if (in(kThree)) return 3;
+  if (in(kFour)) return 4;
+  return 2;
+}
+
 std::string format_amount(int64_t minor, const std::string& currency) {
-  char buf[64];
-  const int64_t abs = minor < 0 ? -minor : minor;
-  std::snprintf(buf, sizeof buf, "%s%lld.%02lld %s", minor < 0 ? "-" : "", static_cast<long long>(abs / 100),
-                static_cast<long long>(abs % 100), currency.c_str());
+  const int digits = currency_minor_digits(currency);
+  // Magnitude as unsigned, so INT64_MIN (from a corrupt row) cannot overflow on negation.
+  const uint64_t magnitude = minor < 0 ? 0 - static_cast<uint64_t>(minor) : static_cast<uint64_t>(minor);
+  uint64_t scale = 1;
+  for (int i = 0; i < digits; ++i) scale *= 10;
+  char buf[96];
+  if (digits == 0) {
+    std::snprintf(buf, sizeof buf, "%s%llu %s", minor < 0 ? "-" : "", static_cast<unsigned long long>(magnitude),
+                  currency.c_str());
+  } else {
+    std::snprintf(buf, sizeof buf, "%s%llu.%0*llu %s", minor < 0 ? "-" : "",
+                  static_cast<unsigned long long>(magnitude / scale), digits,
+                  static_cast<unsigned long long>(magnitude % scale), currency.c_str());
+  }
   return buf;
 }
 

@@ -111,7 +111,10 @@ struct Notification {
   TimeMs created_at{};       // when the change happened
 };
 
-// "12.50 EUR": minor units with two decimals (every currency ticketd sells in has two).
+// How many decimals a currency's minor unit has (ISO 4217): 0 for JPY or KRW, 3 for KWD or BHD, 4 for
+// CLF, 2 for the rest (and for codes the table does not know).
+int currency_minor_digits(std::string_view currency);
+// "12.50 EUR", "5000 JPY", "1.250 KWD": an amount in minor units shown in major units.
 std::string format_amount(int64_t minor, const std::string& currency);
 
 }  // namespace ticketd::core

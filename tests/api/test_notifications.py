@@ -115,6 +115,25 @@ def test_confirmation_cancellation_and_decline_reach_a_real_smtp_server(tmp_path
             stop_server(server)
 
 
+def test_amounts_in_mail_use_the_currencys_own_minor_unit(tmp_path: Path) -> None:
+    """A yen has no minor unit: a 5000 JPY booking was once mailed as "You paid 50.00 JPY"."""
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "jpy", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER))
+        try:
+            admin = admin_client(server)
+            event = make_event(admin, [section("Floor", "premium", [4])], prices={"premium": 5000}, currency="JPY")
+            user = new_user(server)
+            hold = expect(hold_seats(user.client, event["id"], [0]), 201)
+            assert expect(checkout(user.client, hold["id"]), 201)["total_amount"] == 5000
+            confirmed = wait_until(lambda: [m for m in sink.mails(user.email) if "confirmed" in m.message["Subject"]],
+                                   what="the confirmation email")
+            text = confirmed[0].part("text/plain")
+            assert "5000 JPY" in text and "50.00 JPY" not in text, text
+            assert "5000 JPY" in confirmed[0].part("text/html")
+        finally:
+            stop_server(server)
+
+
 def test_starttls_with_authentication_delivers_and_a_wrong_password_retries(tmp_path: Path) -> None:
     with SmtpSink(tls_dir=tmp_path, credentials=("ticketd-mailer", "s3cret-pass")) as sink:
         env = notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_SMTP_CA_FILE=sink.ca_file, TICKETD_MAIL_FROM=SENDER,

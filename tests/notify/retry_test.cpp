@@ -72,8 +72,15 @@ TEST(NoticeKind, RoundTripsThroughItsName) {
   EXPECT_FALSE(notice_kind_from("booking_lost").has_value());
 }
 
-TEST(Amount, FormatsMinorUnitsWithTwoDecimals) {
+TEST(Amount, FormatsMinorUnitsByTheCurrencysIso4217Digits) {
   EXPECT_EQ(format_amount(15000, "USD"), "150.00 USD");
   EXPECT_EQ(format_amount(5, "EUR"), "0.05 EUR");
   EXPECT_EQ(format_amount(-1250, "EUR"), "-12.50 EUR");
+  // ISO 4217 minor units: a yen has none, a Kuwaiti dinar has fils (1/1000).
+  EXPECT_EQ(format_amount(5000, "JPY"), "5000 JPY");
+  EXPECT_EQ(format_amount(0, "KRW"), "0 KRW");
+  EXPECT_EQ(format_amount(1250, "KWD"), "1.250 KWD");
+  EXPECT_EQ(format_amount(7, "BHD"), "0.007 BHD");
+  EXPECT_EQ(format_amount(12345, "CLF"), "1.2345 CLF");
+  EXPECT_EQ(format_amount(INT64_MIN, "USD"), "-92233720368547758.08 USD");
 }
