@@ -54,6 +54,22 @@ std::string_view bearer_of(const Request& request) {
                                                                                     : std::string_view();
 }
 
+}  // namespace
+
+// The bearer token's account, for an API route that has one; nullopt when there is no token, no route,
+// or the store cannot answer now (the handler then asks again, and answers 503 if it still cannot).
+std::optional<core::Result<core::User>> Api::authenticate_once(const Request& request, bool routed) {
+  const std::string_view bearer = bearer_of(request);
+  if (!routed || bearer.empty()) return std::nullopt;
+  try {
+    return services_.accounts.authenticate(bearer);
+  } catch (const core::UnavailableError&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
 // The limiter's clock: monotonic, so a wall-clock jump neither refills nor drains buckets.
 TimeMs monotonic_now() {
   return TimeMs(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch()));
@@ -84,7 +100,12 @@ Response Api::route(const Request& request) {
     for (auto seg : url->segments()) segments.push_back(seg);
     Match m = router_->match(request.method, segments);
     const RouteClass rc = route_class(request.method, m.route ? std::string_view(m.route->name) : "unmatched");
-    if (services_.limiter) refused = services_.limiter->admit(rc, request.remote_address, bearer_of(request), monotonic_now());
+    // Once per request: the limiter keys a session's budget by its account (three logins of one
+    // account share one budget), and the handler reads the same answer through Ctx::user().
+    std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr);
+    std::string account;
+    if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
+    if (services_.limiter) refused = services_.limiter->admit(rc, request.remote_address, account, monotonic_now());
     if (refused) {
       route_name = m.route ? m.route->name : "unmatched";
       response = rate_limited(rc, *refused);
@@ -108,7 +129,7 @@ Response Api::route(const Request& request) {
       response.headers.push_back({"retry-after", "5"});
     } else {
       route_name = m.route->name;
-      Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}};
+      Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}, std::move(authenticated)};
       for (auto param : url->params()) ctx.query[param.key] = param.value;
       try {
         response = m.route->handler(ctx);

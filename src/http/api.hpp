@@ -50,6 +50,7 @@ class Api {
 
  private:
   Response route(const Request& request);  // everything but the edge headers
+  std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed);
   Services services_;
   std::unique_ptr<Router> router_;
 };

@@ -12,8 +12,9 @@
 //   signup  POST /v1/users (Argon2id, and fake accounts are how bots get more places in line)
 //   exempt  /healthz, /metrics (operators) and the Stripe webhook (authenticated by its signature, and
 //           Stripe's retries must not be refused)
-// Per-IP buckets are keyed by the peer address the transport saw; per-user buckets by the bearer token
-// (a session), hashed: the table never holds a secret. Limits are per node (see docs/deploy.md).
+// Per-IP buckets are keyed by the peer address the transport saw; per-user buckets by the account the
+// bearer token authenticates (so every session of one account shares one budget; an unknown token has
+// none of its own and only its IP's). Limits are per node (see docs/deploy.md).
 //
 // Thread safety: RateLimiter::admit may be called concurrently; the table is split into shards, each
 // behind its own mutex. Everything else here is a pure function.
@@ -60,9 +61,10 @@ class RateLimiter {
   // REQUIRES: every rule valid (core::rate_rule_valid), keys_max >= kShards.
   explicit RateLimiter(RateLimitConfig config);
   ~RateLimiter();
-  // Takes a token from the client's session bucket (with a bearer token), then from its IP bucket.
-  // nullopt: go ahead. Otherwise the wait before a retry can succeed (> 0).
-  std::optional<Millis> admit(RouteClass c, std::string_view ip, std::string_view bearer, TimeMs now);
+  // Takes a token from the account's bucket (`account`: the authenticated user's id as text, "" for
+  // an anonymous request), then from its IP bucket. nullopt: go ahead. Otherwise the wait before a
+  // retry can succeed (> 0).
+  std::optional<Millis> admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now);
   // Prometheus lines: refusals by class and scope, keys held, evictions.
   void render_metrics(std::string& out) const;
   const RateLimitConfig& config() const { return config_; }

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,10 @@ struct Ctx {
   std::vector<int64_t> ids;                    // the {id} segments, in order
   std::vector<std::string> tokens;             // the {token} segments, in order
   std::map<std::string, std::string> query;    // decoded query parameters (last one wins)
-  // Authenticates the bearer token (401 if missing or bad).
+  // What Api::route found the bearer token to be, when it looked (it does once per request, before
+  // the rate limiter); unset: not looked up yet.
+  std::optional<core::Result<core::User>> authenticated;
+  // Authenticates the bearer token (401 if missing or bad); answers from `authenticated` when set.
   core::Result<core::User> user() const;
 };
 

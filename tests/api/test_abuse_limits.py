@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from api_support import (Client, Server, admin_client, assert_error, expect, grid, hold_seats, login, make_event,
-                         new_user, register, unique_email)
+from api_support import (Client, Server, admin_client, assert_error, expect, grid, hold_seats, login, login_token,
+                         make_event, new_user, register, unique_email)
 
 CUT_WAIT_S = 10.0  # generous bound on "the server closed it" for timeouts of 1 s
 
@@ -160,6 +160,21 @@ def test_holds_past_the_per_user_limit_get_429_with_retry_after(start) -> None:
     expect(ann.client.get(f"/v1/events/{event['id']}"), 200)  # reads are another class
     assert _labelled(server, "ticketd_rate_limited_total", 'class="hold",scope="user"') >= 1
     assert expect(admin.get(f"/v1/events/{event['id']}"), 200)["counts"]["held"] == 4
+
+
+def test_every_session_of_one_account_shares_its_budget(start) -> None:
+    """Rate limits were once per bearer token: three logins of one account got three budgets."""
+    server = start(TICKETD_RATE_LIMIT="hold.user=0.2/3")
+    admin = admin_client(server)
+    event = make_event(admin, [grid("Main", "standard", 1, 10)])
+    ann = new_user(server)
+    sessions = [ann.client] + [Client(server.port, login_token(server.port, ann.email, ann.password)) for _ in range(2)]
+    for seat, client in enumerate(sessions):
+        expect(hold_seats(client, event["id"], [seat]), 201)
+    for client in sessions:
+        assert_error(hold_seats(client, event["id"], [5]), 429, "rate_limited")
+    # A bad token has no budget of its own: it is refused as unauthenticated, not rate-limited per token.
+    assert_error(hold_seats(Client(server.port, "not-a-token"), event["id"], [6]), 401)
 
 
 def test_reads_past_the_per_ip_limit_get_429_but_another_ip_does_not(start) -> None:
