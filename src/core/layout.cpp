@@ -36,6 +36,22 @@ const char* to_string(BookingStatus s) {
   return "FAILED";
 }
 
+const char* to_string(TicketStatus s) {
+  switch (s) {
+    case TicketStatus::Valid: return "VALID";
+    case TicketStatus::CheckedIn: return "CHECKED_IN";
+    case TicketStatus::Revoked: return "REVOKED";
+  }
+  return "REVOKED";
+}
+
+std::optional<TicketStatus> ticket_status_from(const std::string& s) {
+  if (s == "VALID") return TicketStatus::Valid;
+  if (s == "CHECKED_IN") return TicketStatus::CheckedIn;
+  if (s == "REVOKED") return TicketStatus::Revoked;
+  return std::nullopt;
+}
+
 std::optional<HoldState> hold_state_from(const std::string& s) {
   if (s == "ACTIVE") return HoldState::Active;
   if (s == "RELEASED") return HoldState::Released;

@@ -58,6 +58,18 @@ inline constexpr size_t provision_email_prefix_bytes_max = 64;
 inline constexpr size_t provision_email_domain_bytes_max = 100;
 inline constexpr int64_t provision_first_index_max = 1'000'000'000;
 
+// Tickets (docs/tickets.md). A code is good from its issue until this long after the event starts:
+// events have no end time yet, and a day covers a late door and a festival's night.
+inline constexpr std::chrono::seconds ticket_valid_after_start{24 * 3600};
+// The rotating part of a ticket's code changes every step; a scanner accepts the current step and the
+// one either side of it (clock skew, a scan that straddles a step), so a screenshot dies within
+// 2-3 steps: 30-45 s.
+inline constexpr std::chrono::seconds ticket_rotation_step{15};
+inline constexpr uint32_t ticket_rotation_steps_skew_max = 1;
+// A code as text is 168 base32 characters (+ 9 for the rotating part): anything longer is not one.
+inline constexpr size_t ticket_code_bytes_max = 256;
+static_assert(ticket_code_bytes_max >= 168 + 9, "a rotating code fits");
+
 // Listing.
 inline constexpr uint32_t page_size_max = 100;
 inline constexpr uint32_t page_size_default = 20;

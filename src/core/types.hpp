@@ -28,7 +28,13 @@ enum class HoldState : uint8_t { Active, Pinned, Released, Expired, Converted };
 // paid (declined, or paid too late and refunded).
 enum class BookingStatus : uint8_t { PendingPayment, Confirmed, Failed, Cancelled };
 
+// Valid: admits its holder. CheckedIn: in the venue (an "out" scan makes it Valid again). Revoked:
+// its booking was cancelled or refunded, or the ticket was transferred (a new one replaces it).
+enum class TicketStatus : uint8_t { Valid, CheckedIn, Revoked };
+
 const char* to_string(SeatStatus s);
+const char* to_string(TicketStatus s);
+std::optional<TicketStatus> ticket_status_from(const std::string& s);
 const char* to_string(HoldState s);  // Pinned reads as ACTIVE to clients
 const char* to_string(BookingStatus s);
 std::optional<HoldState> hold_state_from(const std::string& s);
@@ -81,6 +87,20 @@ struct Booking {
   TimeMs cancelled_at{};
   std::string decline_code;  // Failed: why
   std::string message;
+};
+
+// One admission: a seat of a CONFIRMED booking. Issued in the commit that confirms the booking.
+struct Ticket {
+  std::string id;  // 32 lower-case hex digits: 16 random bytes, so an id cannot be guessed
+  EventId event_id = 0;
+  BookingId booking_id = 0;
+  UserId owner_id = 0;
+  SeatId seat = 0;
+  uint32_t key_id = 0;  // the event key that signs its code (docs/tickets.md)
+  TicketStatus status = TicketStatus::Valid;
+  TimeMs issued_at{};
+  TimeMs revoked_at{};  // when Revoked
+  std::string revoked_reason;  // when Revoked: "booking_cancelled", ...
 };
 
 struct SeatCounts {
