@@ -31,6 +31,7 @@
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
+#include "app/tickets.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
@@ -74,6 +75,9 @@ struct ServeConfig {
   // Waiting-room tokens: comma-separated secrets, the first signs, all verify. Unset: a random one,
   // kept in DATA_DIR/queue-secret so tokens survive a restart (embedded mode only).
   std::string queue_secrets;
+  // Tickets: the root of every event's signing key and rotation secret (64 hex digits). Unset: a random
+  // one kept in DATA_DIR/ticket-secret (embedded) or shared through PostgreSQL (distributed).
+  std::string ticket_secret;
   int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
@@ -193,11 +197,12 @@ std::string random_hex_secret() {
   return hex;
 }
 
-std::optional<std::string> data_dir_queue_secret(const std::string& data_dir) {
-  const auto path = std::filesystem::path(data_dir) / "queue-secret";
+std::optional<std::string> data_dir_secret(const std::string& data_dir, const char* name,
+                                           const std::string& candidate) {
+  const auto path = std::filesystem::path(data_dir) / name;
   std::string secret;
   if (std::ifstream in(path); in && std::getline(in, secret) && !secret.empty()) return secret;
-  const std::string hex = random_hex_secret();
+  const std::string& hex = candidate;
   const std::string tmp = path.string() + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -317,6 +322,27 @@ std::filesystem::path resolve_web_root(const std::string& configured) {
 }
 
 // The notification channels, chosen by configuration. main() is the only place that knows.
+// --ticket-secret, else the one every node shares through PostgreSQL, else DATA_DIR/ticket-secret
+// (created on first start). Changing it changes every event's keys: codes already issued stop
+// verifying (docs/tickets.md).
+std::optional<app::TicketSecret> resolve_ticket_secret(const ServeConfig& cfg, const StoreWiring& stores) {
+  std::string hex = cfg.ticket_secret;
+  try {
+    if (hex.empty() && stores.pg) {
+      auto lease = stores.pg->acquire();
+      hex = store::postgres::shared_secret(*lease, "ticket-secret", app::TicketSecret::random_hex());
+    } else if (hex.empty()) {
+      hex = data_dir_secret(cfg.data_dir, "ticket-secret", app::TicketSecret::random_hex()).value_or("");
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "ticketd: ticket secret: " << e.what() << "\n";
+    return std::nullopt;
+  }
+  auto secret = app::TicketSecret::from_hex(hex);
+  if (!secret) std::cerr << "ticketd: --ticket-secret: 64 hex digits (32 bytes) required\n";
+  return secret;
+}
+
 struct ChannelWiring {
   std::vector<std::unique_ptr<core::NotificationChannel>> owned;
   std::vector<core::NotificationChannel*> channels;
@@ -448,7 +474,7 @@ int serve(const ServeConfig& cfg) {
       return 2;
     }
   } else if (queue_secrets.empty()) {
-    auto generated = data_dir_queue_secret(cfg.data_dir);
+    auto generated = data_dir_secret(cfg.data_dir, "queue-secret", random_hex_secret());
     if (!generated) {
       std::cerr << "ticketd: cannot write " << cfg.data_dir << "/queue-secret\n";
       return 2;
@@ -460,6 +486,8 @@ int serve(const ServeConfig& cfg) {
     return 2;
   }
   const app::TokenKeys queue_keys(queue_secrets);
+  const std::optional<app::TicketSecret> ticket_secret = resolve_ticket_secret(cfg, *stores);
+  if (!ticket_secret) return 2;
   std::unique_ptr<core::WaitingRoomStore> queue_store_owned;
   if (stores->sqlite) queue_store_owned = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*stores->sqlite);
   else queue_store_owned = std::make_unique<store::redis::RedisWaitingRoomStore>(*stores->redis);
@@ -469,6 +497,7 @@ int serve(const ServeConfig& cfg) {
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
                    Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max));
+  app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
   catalog_for_stream = &catalog;
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
@@ -581,7 +610,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused});
+                               writes_paused, &tickets});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -737,6 +766,10 @@ int main(int argc, char** argv) {
                         "waiting-room token secret(s), comma-separated: the first signs, all verify "
                         "(default: a random one kept in DATA_DIR/queue-secret)")
       ->envname("TICKETD_QUEUE_SECRET");
+  serve_cmd->add_option("--ticket-secret", cfg.ticket_secret,
+                        "root of the events' ticket-signing keys, 64 hex digits (default: a random one kept in "
+                        "DATA_DIR/ticket-secret, or shared through PostgreSQL)")
+      ->envname("TICKETD_TICKET_SECRET");
   serve_cmd->add_option("--queue-tick-ms", cfg.queue_tick_ms, "how often the waiting-room releaser runs")
       ->envname("TICKETD_QUEUE_TICK_MS")->check(CLI::Range(50, 10'000));
   serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")

@@ -125,6 +125,11 @@ class Ledger {
   virtual std::vector<Booking> list_bookings(UserId user, uint32_t limit, BookingId before_id, bool include_failed) = 0;
   virtual Result<Booking> cancel_booking(const Booking& booking, const std::string& refund_ref, TimeMs now) = 0;
 
+  // Tickets (docs/tickets.md). settle_payment issues one per seat in the commit that confirms a
+  // booking; cancel_booking revokes them in its commit. Any user's: callers check ownership.
+  virtual std::vector<Ticket> tickets_of_booking(BookingId booking) = 0;
+  virtual std::optional<Ticket> find_ticket(const std::string& ticket_id) = 0;
+
   virtual Result<SeatMap> seat_map(const Event& event, TimeMs now) = 0;
   // What is left to sell, for the waiting room's admission budget: available seats, held seats whose
   // (unpinned) hold lapses before `expiring_before`, and the seats and count of live holds and sales.

@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "app/ticket_codes.hpp"
 #include "core/limits.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -291,13 +292,32 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
                      : outcome.kind == Kind::Rejected       ? "REJECTED"
                                                             : "DECLINED";
   std::string result;
+  std::vector<std::string> ticket_ids;  // one per seat, used if this call sells them
+  for (size_t i = 0; i < current->seats.size(); ++i) ticket_ids.push_back(app::new_ticket_id());
   try {
-    // Safe to repeat: a second call finds the booking settled.
+    // Safe to repeat: a second call finds the booking settled. One transaction: the tickets of a
+    // booking are issued in the commit that confirms it, or not at all.
     result = with_connection(pool_, [&](Connection& c) {
-      return c.query("SELECT ticketd_settle($1, $2, $3, $4, $5, $6, $7, $8)",
-                     {p(booking_id), p(kind), p(outcome.payment_ref), p(outcome.decline_code), p(outcome.message),
-                      p(outcome.event_id), p(to_unix_ms(now)), p(core::limits::payment_action_pin_max.count())})
-          .text(0, 0);
+      c.exec("BEGIN");
+      try {
+        std::string r =
+            c.query("SELECT ticketd_settle($1, $2, $3, $4, $5, $6, $7, $8)",
+                    {p(booking_id), p(kind), p(outcome.payment_ref), p(outcome.decline_code), p(outcome.message),
+                     p(outcome.event_id), p(to_unix_ms(now)), p(core::limits::payment_action_pin_max.count())})
+                .text(0, 0);
+        if (r == "sold") {
+          c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
+                  "SELECT t.id, $2, $3, $4, t.seat, $6, 'VALID', $7 "
+                  "FROM unnest($1::text[], $5::integer[]) AS t(id, seat)",
+                  {p_text_array(ticket_ids), p(current->event_id), p(booking_id), p(current->user_id),
+                   p_array(current->seats), p(static_cast<int64_t>(app::kTicketKeyIdCurrent)), p(to_unix_ms(now))});
+        }
+        c.exec("COMMIT");
+        return r;
+      } catch (...) {
+        if (c.healthy()) c.exec("ROLLBACK");
+        throw;
+      }
     });
   } catch (const PgError& e) {
     return must_be_domain(e);
@@ -417,8 +437,20 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
   bool cancelled_now = false;
   try {
     cancelled_now = with_connection(pool_, [&](Connection& c) {
-      return c.query("SELECT ticketd_cancel($1, $2, $3)", {p(booking.id), p(refund_ref), p(to_unix_ms(now))})
-          .boolean(0, 0);
+      c.exec("BEGIN");  // the tickets are revoked in the commit that cancels their booking
+      try {
+        const bool now_cancelled =
+            c.query("SELECT ticketd_cancel($1, $2, $3)", {p(booking.id), p(refund_ref), p(to_unix_ms(now))})
+                .boolean(0, 0);
+        c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $2, revoked_reason = 'booking_cancelled' "
+                "WHERE booking_id = $1 AND status <> 'REVOKED'",
+                {p(booking.id), p(to_unix_ms(now))});
+        c.exec("COMMIT");
+        return now_cancelled;
+      } catch (...) {
+        if (c.healthy()) c.exec("ROLLBACK");
+        throw;
+      }
     });
   } catch (const PgError& e) {
     return must_be_domain(e);
@@ -427,6 +459,51 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
   auto b = booking_by_id(booking.id);
   TICKETD_ASSERT(b.has_value());
   return *b;
+}
+
+namespace {
+
+// Literals: prepared statements are cached by the SQL text's address.
+#define TICKETD_TICKET_COLUMNS \
+  "SELECT id, event_id, booking_id, owner_id, seat, key_id, status, issued_at, revoked_at, revoked_reason FROM tickets "
+constexpr const char* kTicketsOfBooking =
+    TICKETD_TICKET_COLUMNS "WHERE booking_id = $1 ORDER BY seat, issued_at LIMIT 1000";
+constexpr const char* kTicketById = TICKETD_TICKET_COLUMNS "WHERE id = $1";
+#undef TICKETD_TICKET_COLUMNS
+
+core::Ticket ticket_from(const Rows& r, int i) {
+  core::Ticket t;
+  t.id = r.text(i, 0);
+  t.event_id = r.int64(i, 1);
+  t.booking_id = r.int64(i, 2);
+  t.owner_id = r.int64(i, 3);
+  t.seat = static_cast<core::SeatId>(r.int64(i, 4));
+  t.key_id = static_cast<uint32_t>(r.int64(i, 5));
+  // A status this code does not know is treated as the safe one: it admits no one.
+  t.status = core::ticket_status_from(r.text(i, 6)).value_or(core::TicketStatus::Revoked);
+  t.issued_at = from_unix_ms(r.int64(i, 7));
+  if (!r.is_null(i, 8)) t.revoked_at = from_unix_ms(r.int64(i, 8));
+  t.revoked_reason = r.text(i, 9);
+  return t;
+}
+
+}  // namespace
+
+std::vector<core::Ticket> PgLedger::tickets_of_booking(core::BookingId booking) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query(kTicketsOfBooking, {p(booking)});
+    std::vector<core::Ticket> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(ticket_from(r, i));
+    return out;
+  });
+}
+
+std::optional<core::Ticket> PgLedger::find_ticket(const std::string& ticket_id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::Ticket> {
+    Rows r = c.query(kTicketById, {p(ticket_id)});
+    if (r.empty()) return std::nullopt;
+    return ticket_from(r, 0);
+  });
 }
 
 core::Result<core::SeatMap> PgLedger::map_from_db(const core::Event& event, TimeMs now, uint64_t version) {

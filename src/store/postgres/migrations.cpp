@@ -437,6 +437,24 @@ BEGIN
 END $$;
 )sql";
 
+// Migration 5: tickets (docs/tickets.md). Issued by PgLedger in the transaction that confirms a
+// booking (ids from libsodium, drawn by the node), revoked in the one that cancels it; the partial
+// unique index refuses a second live ticket for a seat whatever a node believed. Bookings confirmed
+// before get theirs here (gen_random_uuid: 122 random bits from the server's strong generator).
+constexpr const char* kV5Tickets = R"sql(
+CREATE TABLE tickets(
+  id text PRIMARY KEY, event_id bigint NOT NULL, booking_id bigint NOT NULL REFERENCES bookings(id),
+  owner_id bigint NOT NULL, seat integer NOT NULL, key_id integer NOT NULL,
+  status text NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at bigint NOT NULL,
+  revoked_at bigint, revoked_reason text NOT NULL DEFAULT '');
+CREATE INDEX tickets_by_booking ON tickets(booking_id);
+CREATE UNIQUE INDEX tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
+INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at)
+  SELECT replace(gen_random_uuid()::text, '-', ''), s.event_id, s.booking_id, b.user_id, s.seat, 1, 'VALID',
+         b.created_at
+  FROM sold_seats s JOIN bookings b ON b.id = s.booking_id;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -449,6 +467,7 @@ const std::vector<Migration>& migrations() {
       {2, "waiting rooms", {kV2WaitingRooms}},
       {3, "notifications outbox", {kV3Outbox}},
       {4, "active holds per user", {kV4ActiveHoldsCap}},
+      {5, "tickets", {kV5Tickets}},
   };
   return kAll;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "app/ticket_codes.hpp"
 #include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -31,6 +32,21 @@ core::Status set_hold_state(Connection& c, core::HoldId id, const char* state, c
   st.bind(1, id).bind(2, state);
   if (booking) st.bind(3, booking); else st.bind_null(3);
   if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "hold update failed");
+  return core::ok_status();
+}
+
+// One ticket per seat of a booking being confirmed, in the writer job that confirms it. The partial
+// unique index refuses a second live ticket for a seat, whatever memory believed.
+core::Status issue_tickets(Connection& c, core::EventId event, core::BookingId booking, core::UserId owner,
+                           const std::vector<core::SeatId>& seats, const std::vector<std::string>& ids, TimeMs now) {
+  TICKETD_ASSERT(ids.size() == seats.size());
+  for (size_t i = 0; i < seats.size(); ++i) {
+    auto& st = c.prepare("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'VALID', ?7)");
+    st.bind(1, ids[i]).bind(2, event).bind(3, booking).bind(4, owner).bind(5, seats[i])
+        .bind(6, static_cast<int64_t>(app::kTicketKeyIdCurrent)).bind(7, to_unix_ms(now));
+    if (st.step_status() != SQLITE_DONE) return make_error(Code::SeatUnavailable, "seat already has a live ticket");
+  }
   return core::ok_status();
 }
 
@@ -442,7 +458,10 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         ended_hold = p.hold_id;
         s->pending.erase(it);
         remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
-        ticket = db_.writer().submit([booking_id, p, outcome, now, sold, event = current->event_id](Connection& c) -> core::Status {
+        std::vector<std::string> ticket_ids;  // drawn here: the writer job only writes
+        for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(app::new_ticket_id());
+        ticket = db_.writer().submit([booking_id, p, outcome, now, sold, event = current->event_id,
+                                      ticket_ids = std::move(ticket_ids)](Connection& c) -> core::Status {
           c.prepare("UPDATE payments SET status = 'SUCCEEDED', payment_ref = ?2, updated_at = ?3 WHERE booking_id = ?1")
               .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, to_unix_ms(now)).step_status();
           note_event(c, outcome.event_id, "succeeded", now);
@@ -459,6 +478,8 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
             if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
                     .bind(1, event).bind(2, seat).bind(3, booking_id).step_status() != SQLITE_DONE)
               return make_error(Code::SeatUnavailable, "seat already sold");
+          if (auto issued = issue_tickets(c, event, booking_id, p.user_id, p.seats, ticket_ids, now); !issued)
+            return issued;
           enqueue_notice(c, core::NoticeKind::BookingConfirmed, p.user_id, event, booking_id, p.hold_id, now, now);
           return set_hold_state(c, p.hold_id, "CONVERTED", booking_id);
         });
@@ -609,6 +630,9 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
       c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, id).step_status();
+      c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?2, revoked_reason = 'booking_cancelled' "
+                "WHERE booking_id = ?1 AND status <> 'REVOKED'")
+          .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("UPDATE payments SET status = 'REFUNDED', refund_ref = ?2 WHERE id = ?1")
           .bind(1, payment).bind(2, refund_ref).step_status();
       enqueue_notice(c, core::NoticeKind::BookingCancelled, user, event, id, hold, now, now);
@@ -621,6 +645,53 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
   b.status = core::BookingStatus::Cancelled;
   b.cancelled_at = now;
   return b;
+}
+
+namespace {
+
+// Literals: the statement cache is keyed by their addresses.
+#define TICKETD_TICKET_COLUMNS \
+  "SELECT id, event_id, booking_id, owner_id, seat, key_id, status, issued_at, revoked_at, revoked_reason FROM tickets "
+constexpr const char* kTicketsOfBooking = TICKETD_TICKET_COLUMNS "WHERE booking_id = ?1 ORDER BY seat, issued_at LIMIT 1000";
+constexpr const char* kTicketById = TICKETD_TICKET_COLUMNS "WHERE id = ?1";
+#undef TICKETD_TICKET_COLUMNS
+
+core::Ticket ticket_from(Statement& st) {
+  core::Ticket t;
+  t.id = st.text(0);
+  t.event_id = st.int64(1);
+  t.booking_id = st.int64(2);
+  t.owner_id = st.int64(3);
+  t.seat = static_cast<core::SeatId>(st.int64(4));
+  t.key_id = static_cast<uint32_t>(st.int64(5));
+  // A status this code does not know is treated as the safe one: it admits no one.
+  t.status = core::ticket_status_from(st.text(6)).value_or(core::TicketStatus::Revoked);
+  t.issued_at = from_unix_ms(st.int64(7));
+  if (!st.is_null(8)) t.revoked_at = from_unix_ms(st.int64(8));
+  t.revoked_reason = st.text(9);
+  return t;
+}
+
+}  // namespace
+
+std::vector<core::Ticket> SqliteLedger::tickets_of_booking(core::BookingId booking) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(kTicketsOfBooking);
+  st.bind(1, booking);
+  std::vector<core::Ticket> out;
+  while (st.step() && out.size() < 1000) out.push_back(ticket_from(st));  // a booking has at most 100 seats
+  st.reset();
+  return out;
+}
+
+std::optional<core::Ticket> SqliteLedger::find_ticket(const std::string& ticket_id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(kTicketById);
+  st.bind(1, ticket_id);
+  std::optional<core::Ticket> out;
+  if (st.step()) out = ticket_from(st);
+  st.reset();
+  return out;
 }
 
 core::Result<core::SeatMap> SqliteLedger::seat_map(const core::Event& event, TimeMs now) {

@@ -116,13 +116,43 @@ CREATE INDEX IF NOT EXISTS outbox_dead ON outbox(id) WHERE status = 'DEAD';
 CREATE INDEX IF NOT EXISTS outbox_done ON outbox(created_at) WHERE status IN ('SENT','SKIPPED');
 PRAGMA user_version = 3;
 )sql";
+
+// Version 4: tickets (docs/tickets.md). One per seat of a confirmed booking, issued in the same writer
+// job that confirms it; at most one that is not REVOKED per (event, seat), whatever the code believed.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE IF NOT EXISTS tickets(
+  id TEXT PRIMARY KEY, event_id INTEGER NOT NULL, booking_id INTEGER NOT NULL REFERENCES bookings(id),
+  owner_id INTEGER NOT NULL, seat INTEGER NOT NULL, key_id INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at INTEGER NOT NULL,
+  revoked_at INTEGER, revoked_reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tickets_by_booking ON tickets(booking_id);
+CREATE UNIQUE INDEX IF NOT EXISTS tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
+PRAGMA user_version = 4;
+)sql";
+// Bookings confirmed before version 4 get their tickets once, on the upgrade (SQLite's randomblob is
+// a CSPRNG seeded from the OS; new tickets take their ids from libsodium).
+constexpr const char* kTicketsBackfill = R"sql(
+INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at)
+  SELECT lower(hex(randomblob(16))), s.event_id, s.booking_id, b.user_id, s.seat, 1, 'VALID', b.created_at
+  FROM sold_seats s JOIN bookings b ON b.id = s.booking_id;
+)sql";
+
+int user_version(Connection& conn) {
+  auto& st = conn.prepare("PRAGMA user_version");
+  const int v = st.step() ? static_cast<int>(st.int64(0)) : 0;
+  st.reset();
+  return v;
+}
 }  // namespace
 
 void apply_schema(Connection& conn) {
   conn.exec("BEGIN IMMEDIATE");
+  const int version = user_version(conn);
   conn.exec(kSchemaV1);
   conn.exec(kSchemaV2);
   conn.exec(kSchemaV3);
+  conn.exec(kSchemaV4);
+  if (version < 4) conn.exec(kTicketsBackfill);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

@@ -162,6 +162,8 @@ class SqliteLedger final : public core::Ledger {
                                           bool include_failed) override;
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
+  std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
+  std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
   core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
   size_t sweep_expired(TimeMs now) override;
