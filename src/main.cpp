@@ -31,6 +31,7 @@
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
+#include "app/checkins.hpp"
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
@@ -41,9 +42,11 @@
 #include "payments/stripe/event_verifier.hpp"
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
+#include "store/postgres/checkins.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
+#include "store/sqlite/checkins.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
 
@@ -498,6 +501,10 @@ int serve(const ServeConfig& cfg) {
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
                    Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max));
   app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
+  std::unique_ptr<core::CheckinStore> checkin_store;
+  if (stores->sqlite) checkin_store = std::make_unique<store::sqlite::SqliteCheckinStore>(*stores->sqlite);
+  else checkin_store = std::make_unique<store::postgres::PgCheckinStore>(*stores->pg);
+  app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock);
   catalog_for_stream = &catalog;
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
@@ -610,7 +617,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused, &tickets});
+                               writes_paused, &tickets, &checkins});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

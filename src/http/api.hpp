@@ -15,6 +15,7 @@
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
+#include "app/checkins.hpp"
 #include "app/tickets.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
@@ -40,6 +41,7 @@ struct Services {
   // Requests other than GET/HEAD get 503 `unavailable` with Retry-After; reads go on.
   std::function<bool()> writes_paused;
   app::Tickets* tickets = nullptr;  // null: the ticket routes answer 404
+  app::Checkins* checkins = nullptr;  // null: the check-in routes answer 404
 };
 
 class Router;

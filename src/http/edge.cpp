@@ -97,7 +97,7 @@ RouteClass route_class(std::string_view method, std::string_view route_name) {
   if (method == "POST" && (route_name == "/v1/events/{id}/holds" || route_name == "/v1/events/{id}/queue"))
     return RouteClass::hold;
   if (route_name == "/v1/venues" || route_name == "/v1/events" || route_name == "/v1/events/{id}/waiting-room" ||
-      route_name.starts_with("/v1/admin/"))
+      route_name.starts_with("/v1/events/{id}/door-staff") || route_name.starts_with("/v1/admin/"))
     return RouteClass::admin;
   return RouteClass::write;
 }

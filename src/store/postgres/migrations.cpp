@@ -449,6 +449,15 @@ CREATE TABLE tickets(
   revoked_at bigint, revoked_reason text NOT NULL DEFAULT '');
 CREATE INDEX tickets_by_booking ON tickets(booking_id);
 CREATE UNIQUE INDEX tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
+CREATE TABLE checkins(
+  event_id bigint NOT NULL, scan_id text NOT NULL, ticket_id text NOT NULL, gate text NOT NULL,
+  device_id text NOT NULL, staff_id bigint NOT NULL, direction text NOT NULL CHECK(direction IN ('in','out')),
+  scanned_at bigint NOT NULL, recorded_at bigint NOT NULL, result text NOT NULL,
+  PRIMARY KEY(event_id, scan_id));
+CREATE INDEX checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+CREATE TABLE event_staff(
+  event_id bigint NOT NULL REFERENCES events(id), user_id bigint NOT NULL REFERENCES users(id),
+  created_at bigint NOT NULL, PRIMARY KEY(event_id, user_id));
 INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at)
   SELECT replace(gen_random_uuid()::text, '-', ''), s.event_id, s.booking_id, b.user_id, s.seat, 1, 'VALID',
          b.created_at
@@ -467,7 +476,7 @@ const std::vector<Migration>& migrations() {
       {2, "waiting rooms", {kV2WaitingRooms}},
       {3, "notifications outbox", {kV3Outbox}},
       {4, "active holds per user", {kV4ActiveHoldsCap}},
-      {5, "tickets", {kV5Tickets}},
+      {5, "tickets and check-in", {kV5Tickets}},
   };
   return kAll;
 }

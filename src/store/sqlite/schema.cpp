@@ -127,6 +127,16 @@ CREATE TABLE IF NOT EXISTS tickets(
   revoked_at INTEGER, revoked_reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tickets_by_booking ON tickets(booking_id);
 CREATE UNIQUE INDEX IF NOT EXISTS tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
+-- Door scans, once per (event, scan id): a scanner's retry finds its first answer.
+CREATE TABLE IF NOT EXISTS checkins(
+  event_id INTEGER NOT NULL, scan_id TEXT NOT NULL, ticket_id TEXT NOT NULL, gate TEXT NOT NULL,
+  device_id TEXT NOT NULL, staff_id INTEGER NOT NULL, direction TEXT NOT NULL CHECK(direction IN ('in','out')),
+  scanned_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, result TEXT NOT NULL,
+  PRIMARY KEY(event_id, scan_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+CREATE TABLE IF NOT EXISTS event_staff(
+  event_id INTEGER NOT NULL REFERENCES events(id), user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL, PRIMARY KEY(event_id, user_id)) WITHOUT ROWID;
 PRAGMA user_version = 4;
 )sql";
 // Bookings confirmed before version 4 get their tickets once, on the upgrade (SQLite's randomblob is

@@ -1,0 +1,105 @@
+#include "app/checkins.hpp"
+
+#include <algorithm>
+
+namespace ticketd::app {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+bool printable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+bool scan_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.' || c == ':';
+}
+
+std::optional<core::CheckinResult> refusal_of(CodeVerdict v) {
+  switch (v) {
+    case CodeVerdict::ok: return std::nullopt;
+    case CodeVerdict::wrong_event: return core::CheckinResult::WrongEvent;
+    case CodeVerdict::code_expired: return core::CheckinResult::CodeExpired;
+    default: return core::CheckinResult::Invalid;
+  }
+}
+
+std::string lower_ascii(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+}  // namespace
+
+Checkins::Checkins(core::CheckinStore& store, core::AccountStore& accounts, Catalog& catalog, TicketSecret secret,
+                   const Clock& clock)
+    : store_(store), accounts_(accounts), catalog_(catalog), secret_(secret), clock_(clock) {}
+
+core::Status Checkins::validate(const ScanInput& in, TimeMs now) const {
+  if (in.scan_id.empty() || in.scan_id.size() > kScanIdBytesMax ||
+      !std::all_of(in.scan_id.begin(), in.scan_id.end(), scan_id_char))
+    return make_error(Code::InvalidRequest, "scan_id: 1-64 characters of A-Z a-z 0-9 - _ . : required");
+  if (in.gate.empty() || in.gate.size() > kGateBytesMax || !printable(in.gate))
+    return make_error(Code::InvalidRequest, "gate: 1-64 printable characters required");
+  if (in.device_id.empty() || in.device_id.size() > kDeviceIdBytesMax || !printable(in.device_id))
+    return make_error(Code::InvalidRequest, "device_id: 1-64 printable characters required");
+  if (in.scanned_at && (*in.scanned_at < now - kScanAgeMax || *in.scanned_at > now + kScanAheadMax))
+    return make_error(Code::InvalidRequest, "scanned_at: within the last 24 hours required");
+  return core::ok_status();
+}
+
+core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::EventId event_id,
+                                               const ScanInput& input) {
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  if (staff.role != core::Role::Admin && !store_.is_staff(event_id, staff.id))
+    return make_error(Code::Forbidden, "only this event's door staff may scan its tickets");
+  const TimeMs now = clock_.now();
+  if (auto s = validate(input, now); !s) return s.error();
+  core::Scan scan;
+  scan.event_id = event_id;
+  scan.scan_id = input.scan_id;
+  scan.gate = input.gate;
+  scan.device_id = input.device_id;
+  scan.staff_id = staff.id;
+  scan.direction = input.direction;
+  scan.scanned_at = input.scanned_at.value_or(now);
+  scan.recorded_at = now;
+  // The code is judged at the moment it was scanned: a scan uploaded late by an offline scanner was
+  // checked then, with the rotating part of then.
+  std::optional<EventKey> key;
+  auto key_of = [&](uint32_t id) -> const EventKey* {
+    if (id == 0 || id > kTicketKeyIdCurrent) return nullptr;
+    if (!key || key->key_id != id) key = secret_.event_key(event_id, id);
+    return &*key;
+  };
+  const CodeCheck check = check_code(input.code, event_id, key_of, scan.scanned_at, false);
+  // A ticket id is trusted only from a signed code of this event (ok, or a rotating part too old).
+  if (check.verdict == CodeVerdict::ok || check.verdict == CodeVerdict::code_expired)
+    scan.ticket_id = ticket_id_hex(check.claims.ticket_id);
+  return store_.record_scan(scan, refusal_of(check.verdict));
+}
+
+core::Result<core::User> Checkins::grant_staff(core::EventId event, const std::string& email) {
+  if (auto e = catalog_.event(event); !e) return e.error();
+  auto user = accounts_.find_user_by_email(lower_ascii(email));
+  if (!user) return make_error(Code::NotFound, "no user with this email");
+  if (auto s = store_.grant_staff(event, user->user.id, clock_.now()); !s) return s.error();
+  return user->user;
+}
+
+core::Status Checkins::revoke_staff(core::EventId event, core::UserId user) {
+  if (auto e = catalog_.event(event); !e) return e.error();
+  return store_.revoke_staff(event, user);
+}
+
+core::Result<std::vector<core::UserId>> Checkins::staff_of(core::EventId event) {
+  if (auto e = catalog_.event(event); !e) return e.error();
+  return store_.staff_of(event, kStaffListMax);
+}
+
+}  // namespace ticketd::app

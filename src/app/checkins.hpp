@@ -1,0 +1,61 @@
+// Use cases of the door (docs/tickets.md, "Check-in"): a scan of a code at a gate, and who may scan
+// for an event (administrators, and the door staff an administrator names per event).
+//
+// A scan is decided in two steps: the code alone (app/ticket_codes: signature, event, validity,
+// rotation), then the ticket's state in the store (core::decide_checkin, atomically with the record).
+// Thread safety: every method may be called concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "app/catalog.hpp"
+#include "app/ticket_codes.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/checkins.hpp"
+
+namespace ticketd::app {
+
+// Bounds of what a scanner sends (longer: 400 invalid_request, before anything is looked up).
+inline constexpr size_t kScanIdBytesMax = 64;
+inline constexpr size_t kGateBytesMax = 64;
+inline constexpr size_t kDeviceIdBytesMax = 64;
+inline constexpr uint32_t kStaffListMax = 1000;
+// A scan uploaded after the network came back may be this old; a scanner's clock this far ahead.
+inline constexpr std::chrono::hours kScanAgeMax{24};
+inline constexpr std::chrono::minutes kScanAheadMax{5};
+
+struct ScanInput {
+  std::string code;
+  std::string gate;
+  std::string device_id;
+  std::string scan_id;
+  std::optional<TimeMs> scanned_at;  // unset: now
+  core::ScanDirection direction = core::ScanDirection::In;
+};
+
+class Checkins {
+ public:
+  Checkins(core::CheckinStore& store, core::AccountStore& accounts, Catalog& catalog, TicketSecret secret,
+           const Clock& clock);
+
+  // Forbidden unless `staff` is an administrator or door staff of the event; NotFound for an unknown
+  // event; InvalidRequest for a bad scan id, gate, device or time. Any code, however bad, is a result.
+  core::Result<core::ScanOutcome> scan(const core::User& staff, core::EventId event, const ScanInput& input);
+
+  // Administrators: name (by email) or remove an event's door staff. NotFound: no such event or user.
+  core::Result<core::User> grant_staff(core::EventId event, const std::string& email);
+  core::Status revoke_staff(core::EventId event, core::UserId user);
+  core::Result<std::vector<core::UserId>> staff_of(core::EventId event);
+
+ private:
+  core::Status validate(const ScanInput& input, TimeMs now) const;
+
+  core::CheckinStore& store_;
+  core::AccountStore& accounts_;
+  Catalog& catalog_;
+  TicketSecret secret_;
+  const Clock& clock_;
+};
+
+}  // namespace ticketd::app

@@ -1,0 +1,51 @@
+// Port: door scans and the door staff of events (docs/tickets.md, "Check-in").
+// Thread safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/checkin.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+struct Scan {
+  EventId event_id = 0;
+  std::string scan_id;    // the scanner's id for this scan: a retry carries the same one
+  std::string ticket_id;  // empty when the code named no ticket (unreadable, another event's)
+  std::string gate;
+  std::string device_id;
+  UserId staff_id = 0;
+  ScanDirection direction = ScanDirection::In;
+  TimeMs scanned_at{};   // on the scanner's clock (an upload after the network came back is late)
+  TimeMs recorded_at{};  // when the server took it
+  CheckinResult result = CheckinResult::Invalid;
+};
+
+struct ScanOutcome {
+  Scan scan;                     // as recorded (a replay: as first recorded)
+  std::optional<Ticket> ticket;  // the ticket after the scan, when the code named one of this event
+  std::optional<Scan> previous;  // already_in: the scan that let it in
+  bool replayed = false;         // this scan_id was seen before: nothing changed now
+};
+
+class CheckinStore {
+ public:
+  virtual ~CheckinStore() = default;
+  // Records a scan once per (event, scan_id); a scan_id seen before returns its first outcome.
+  // `code_refusal`: what the code itself was refused for (nothing changes but the record). Otherwise
+  // the ticket's status moves by decide_checkin, atomically with the record: of any number of
+  // concurrent scans of one ticket at any gates, exactly one is `ok`. A ticket that is not in this
+  // event is `invalid`.
+  virtual Result<ScanOutcome> record_scan(const Scan& scan, std::optional<CheckinResult> code_refusal) = 0;
+
+  virtual Status grant_staff(EventId event, UserId user, TimeMs now) = 0;
+  virtual Status revoke_staff(EventId event, UserId user) = 0;
+  virtual bool is_staff(EventId event, UserId user) = 0;
+  virtual std::vector<UserId> staff_of(EventId event, uint32_t limit) = 0;
+};
+
+}  // namespace ticketd::core

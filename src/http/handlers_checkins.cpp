@@ -1,0 +1,123 @@
+// /v1/events/{id}/checkins (door staff), /v1/events/{id}/door-staff (administrators).
+// docs/tickets.md, "Check-in".
+#include "app/checkins.hpp"
+#include "http/json_codec.hpp"
+#include "http/router.hpp"
+
+namespace ticketd::http {
+
+namespace json = boost::json;
+
+namespace {
+
+// Longer than any code (limits::ticket_code_bytes_max) by far: such a body is not a scan, but a code
+// between the two is still answered with a result ("invalid"), as a scanner expects.
+constexpr size_t kCodeFieldBytesMax = 4096;
+
+Response no_door() { return error_response(404, "not_found", "no check-in on this server"); }
+
+json::object scan_json(const core::Scan& s) {
+  return json::object{{"scan_id", s.scan_id},          {"gate", s.gate},
+                      {"device_id", s.device_id},      {"direction", core::to_string(s.direction)},
+                      {"scanned_at", format_rfc3339(s.scanned_at)}, {"recorded_at", format_rfc3339(s.recorded_at)},
+                      {"result", core::to_string(s.result)}};
+}
+
+json::object outcome_json(const core::ScanOutcome& o) {
+  json::object out = scan_json(o.scan);
+  out["replayed"] = o.replayed;
+  if (o.ticket)
+    out["ticket"] = json::object{{"id", o.ticket->id},
+                                 {"seat_id", o.ticket->seat},
+                                 {"booking_id", o.ticket->booking_id},
+                                 {"status", core::to_string(o.ticket->status)}};
+  if (o.previous) out["previous"] = scan_json(*o.previous);
+  return out;
+}
+
+core::Result<app::ScanInput> read_scan(const json::object& body) {
+  app::ScanInput in;
+  auto code = read_string(body, "code", kCodeFieldBytesMax);
+  if (!code) return code.error();
+  if (!*code) return core::make_error(core::Code::InvalidRequest, "code is required");
+  in.code = **code;
+  for (auto [field, target] : {std::pair{"gate", &in.gate}, std::pair{"device_id", &in.device_id},
+                               std::pair{"scan_id", &in.scan_id}}) {
+    auto v = read_string(body, field, 256);
+    if (!v) return v.error();
+    *target = v->value_or("");
+  }
+  auto at = read_time(body, "scanned_at");
+  if (!at) return at.error();
+  in.scanned_at = *at;
+  auto direction = read_string(body, "direction", 8);
+  if (!direction) return direction.error();
+  if (*direction) {
+    auto d = core::scan_direction_from(**direction);
+    if (!d) return core::make_error(core::Code::InvalidRequest, "direction: \"in\" or \"out\"");
+    in.direction = *d;
+  }
+  return in;
+}
+
+Response post_checkin(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto input = read_scan(*body);
+  if (!input) return error_response(input.error());
+  auto outcome = c.services.checkins->scan(*user, c.ids[0], *input);
+  if (!outcome) return error_response(outcome.error());
+  // 200 whatever the result: a refused ticket is an answer, not an error of the request.
+  return json_response(200, outcome_json(*outcome));
+}
+
+core::Status require_admin(Ctx& c) {
+  auto user = c.user();
+  if (!user) return user.error();
+  if (user->role != core::Role::Admin) return core::make_error(core::Code::Forbidden, "administrators only");
+  return core::ok_status();
+}
+
+Response add_staff(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  if (auto s = require_admin(c); !s) return error_response(s.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto email = read_string(*body, "email", core::limits::email_bytes_max);
+  if (!email) return error_response(email.error());
+  if (!*email) return error_response(400, "invalid_request", "email is required");
+  auto staff = c.services.checkins->grant_staff(c.ids[0], **email);
+  if (!staff) return error_response(staff.error());
+  return json_response(201, json::object{{"event_id", c.ids[0]}, {"user_id", staff->id}, {"email", staff->email}});
+}
+
+Response list_staff(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  if (auto s = require_admin(c); !s) return error_response(s.error());
+  auto staff = c.services.checkins->staff_of(c.ids[0]);
+  if (!staff) return error_response(staff.error());
+  json::array ids;
+  for (core::UserId id : *staff) ids.push_back(id);
+  return json_response(200, json::object{{"event_id", c.ids[0]}, {"user_ids", std::move(ids)}});
+}
+
+Response remove_staff(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto s = c.services.checkins->revoke_staff(c.ids[0], c.ids[1]); !s) return error_response(s.error());
+  return no_content();
+}
+
+}  // namespace
+
+void add_checkin_routes(Router& router) {
+  router.add("POST", "/v1/events/{id}/checkins", post_checkin);
+  router.add("POST", "/v1/events/{id}/door-staff", add_staff);
+  router.add("GET", "/v1/events/{id}/door-staff", list_staff);
+  router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff);
+}
+
+}  // namespace ticketd::http

@@ -1,0 +1,24 @@
+// The embedded CheckinStore (core/ports/checkins.hpp) over the shared SQLite database.
+// Ownership: borrows the Database, which must outlive it. Thread safety: as the port.
+#pragma once
+
+#include "core/ports/checkins.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace ticketd::store::sqlite {
+
+class SqliteCheckinStore final : public core::CheckinStore {
+ public:
+  explicit SqliteCheckinStore(Database& db) : db_(db) {}
+  core::Result<core::ScanOutcome> record_scan(const core::Scan& scan,
+                                              std::optional<core::CheckinResult> code_refusal) override;
+  core::Status grant_staff(core::EventId event, core::UserId user, TimeMs now) override;
+  core::Status revoke_staff(core::EventId event, core::UserId user) override;
+  bool is_staff(core::EventId event, core::UserId user) override;
+  std::vector<core::UserId> staff_of(core::EventId event, uint32_t limit) override;
+
+ private:
+  Database& db_;
+};
+
+}  // namespace ticketd::store::sqlite

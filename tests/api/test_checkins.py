@@ -1,0 +1,160 @@
+"""Check-in at the door (docs/tickets.md): door staff named per event scan codes; every result a
+scanner can get; scan ids make retries safe; of many scans of one ticket at many gates at once exactly
+one admits; bad input is a 400 and a bad code is a result, never an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import struct
+import time
+import uuid
+
+from api_support import (Client, UserPool, assert_error, checkout, expect, grid, hold_seats, make_event, now_utc,
+                         parse_time, rfc3339, run_together)
+
+CONCURRENT_SCANS = 8
+GATES = 4
+
+
+def _event(admin: Client) -> dict:
+    return make_event(admin, [grid("Floor", "standard", 1, 8)])
+
+
+def _ticket(client: Client, event_id: int, seat: int) -> dict:
+    hold = expect(hold_seats(client, event_id, [seat]), 201)
+    booking = expect(checkout(client, hold["id"]), 201)
+    (ticket,) = expect(client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]
+    return ticket
+
+
+def _door(admin: Client, event_id: int, staff) -> None:
+    named = expect(admin.post(f"/v1/events/{event_id}/door-staff", {"email": staff.email}), 201)
+    assert named["user_id"] == staff.id
+
+
+def _scan(client: Client, event_id: int, code: str, *, scan_id: str | None = None, gate: str = "north",
+          direction: str = "in", **extra) -> dict:
+    body = {"code": code, "gate": gate, "device_id": "phone-1", "scan_id": scan_id or uuid.uuid4().hex,
+            "direction": direction, **extra}
+    return expect(client.post(f"/v1/events/{event_id}/checkins", body), 200)
+
+
+def _digits(key_hex: str, step: int) -> str:
+    mac = hmac.new(bytes.fromhex(key_hex), struct.pack(">Q", step), hashlib.sha256).digest()
+    offset = mac[-1] & 15
+    return "%08d" % ((struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 10**8)
+
+
+def test_a_ticket_gets_in_once_out_and_in_again(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 0)
+    first = _scan(staff.client, event["id"], ticket["rotating_code"], gate="north")
+    assert first["result"] == "ok" and first["ticket"]["id"] == ticket["id"]
+    assert first["ticket"]["status"] == "CHECKED_IN" and first["replayed"] is False
+    again = _scan(staff.client, event["id"], ticket["code"], gate="south")
+    assert again["result"] == "already_in"
+    assert again["previous"]["gate"] == "north" and again["previous"]["scan_id"] == first["scan_id"]
+    assert expect(buyer.client.get(f"/v1/tickets/{ticket['id']}"), 200)["status"] == "CHECKED_IN"
+    out = _scan(staff.client, event["id"], ticket["code"], direction="out")
+    assert out["result"] == "ok" and out["ticket"]["status"] == "VALID"
+    assert _scan(staff.client, event["id"], ticket["code"], direction="out")["result"] == "not_in"
+    assert _scan(staff.client, event["id"], ticket["code"])["result"] == "ok"  # re-entry
+
+
+def test_a_retried_scan_id_answers_as_the_first_time_and_changes_nothing(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 1)
+    scan_id = "gate-3:device-7:000042"
+    first = _scan(staff.client, event["id"], ticket["code"], scan_id=scan_id)
+    retry = _scan(staff.client, event["id"], ticket["code"], scan_id=scan_id)
+    assert first["result"] == retry["result"] == "ok"
+    assert retry["replayed"] is True and retry["recorded_at"] == first["recorded_at"]
+    # Had the retry been a second scan, it would have been already_in.
+    assert retry["ticket"]["status"] == "CHECKED_IN"
+
+
+def test_every_refusal_a_scanner_can_see(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event, other = _event(admin), _event(admin)
+    _door(admin, event["id"], staff)
+    _door(admin, other["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 2)
+    elsewhere = _ticket(buyer.client, other["id"], 2)
+    assert _scan(staff.client, event["id"], elsewhere["code"])["result"] == "wrong_event"
+    for junk in ["", "hello", "A" * 168, ticket["code"][:-1], ticket["code"].lower(), ticket["code"] + "A",
+                 ticket["code"][:100] + ("B" if ticket["code"][100] == "A" else "A") + ticket["code"][101:],
+                 "x" * 300]:
+        assert _scan(staff.client, event["id"], junk)["result"] == "invalid", junk
+    # A screenshot of the rotating code from a minute ago.
+    old = int(time.time()) // 15 - 4
+    stale = f"{ticket['code']}:{_digits(ticket['rotation']['key'], old)}"
+    assert _scan(staff.client, event["id"], stale)["result"] == "code_expired"
+    # A cancelled booking's ticket.
+    cancelled = _ticket(buyer.client, event["id"], 3)
+    expect(buyer.client.post(f"/v1/bookings/{cancelled['booking_id']}/cancel"), 200)
+    revoked = _scan(staff.client, event["id"], cancelled["code"])
+    assert revoked["result"] == "revoked" and revoked["ticket"]["status"] == "REVOKED"
+    # None of those let the valid ticket in, or changed it.
+    assert expect(buyer.client.get(f"/v1/tickets/{ticket['id']}"), 200)["status"] == "VALID"
+
+
+def test_one_ticket_at_four_gates_from_eight_threads_gets_in_exactly_once(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 4)
+    clients = [Client(staff.client.port, staff.token) for _ in range(CONCURRENT_SCANS)]
+    jobs = [lambda c=c, i=i: _scan(c, event["id"], ticket["code"], gate=f"gate-{i % GATES}")
+            for i, c in enumerate(clients)]
+    results = [r["result"] for r in run_together(jobs)]
+    assert results.count("ok") == 1, results
+    assert results.count("already_in") == CONCURRENT_SCANS - 1, results
+
+
+def test_only_this_events_door_staff_and_administrators_scan(admin: Client, anon: Client, users: UserPool) -> None:
+    buyer, staff, stranger = users.take(3)
+    event, other = _event(admin), _event(admin)
+    _door(admin, other["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 5)
+    body = {"code": ticket["code"], "gate": "g", "device_id": "d", "scan_id": "s1"}
+    assert_error(staff.client.post(f"/v1/events/{event['id']}/checkins", body), 403, "forbidden")
+    assert_error(buyer.client.post(f"/v1/events/{event['id']}/checkins", body), 403, "forbidden")
+    assert_error(anon.post(f"/v1/events/{event['id']}/checkins", body), 401)
+    assert_error(admin.post("/v1/events/999999999/checkins", body), 404, "not_found")
+    assert _scan(admin, event["id"], ticket["code"])["result"] == "ok"  # administrators may
+    # Naming door staff is for administrators.
+    assert_error(stranger.client.post(f"/v1/events/{event['id']}/door-staff", {"email": stranger.email}), 403)
+    assert_error(admin.post(f"/v1/events/{event['id']}/door-staff", {"email": "nobody@example.test"}), 404)
+    _door(admin, event["id"], staff)
+    assert staff.id in expect(admin.get(f"/v1/events/{event['id']}/door-staff"), 200)["user_ids"]
+    expect(admin.request("DELETE", f"/v1/events/{event['id']}/door-staff/{staff.id}"), 204)
+    assert_error(staff.client.post(f"/v1/events/{event['id']}/checkins", body), 403, "forbidden")
+
+
+def test_bad_scans_are_400_and_change_nothing(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 6)
+    good = {"code": ticket["code"], "gate": "north", "device_id": "phone-1", "scan_id": "ok-1"}
+    two_days_ago = rfc3339(now_utc() - dt.timedelta(days=2))
+    in_an_hour = rfc3339(now_utc() + dt.timedelta(hours=1))
+    for change in [{"scan_id": None}, {"scan_id": ""}, {"scan_id": "x" * 65}, {"scan_id": "has space"},
+                   {"gate": None}, {"gate": "g" * 65}, {"gate": "tab\there"}, {"device_id": None},
+                   {"direction": "sideways"}, {"scanned_at": two_days_ago}, {"scanned_at": in_an_hour},
+                   {"scanned_at": "yesterday"}, {"code": None}, {"code": "A" * 5000}, {"code": 12}]:
+        body = {k: v for k, v in {**good, **change}.items() if v is not None}
+        assert_error(staff.client.post(f"/v1/events/{event['id']}/checkins", body), 400, "invalid_request")
+    assert expect(buyer.client.get(f"/v1/tickets/{ticket['id']}"), 200)["status"] == "VALID"
+    # A scan is judged as of when it was made: before the ticket existed its code was not valid yet;
+    # an upload from a scanner that was offline since the ticket's first second is fine.
+    before = rfc3339(parse_time(ticket["valid_from"]) - dt.timedelta(seconds=1))
+    assert _scan(staff.client, event["id"], ticket["code"], scanned_at=before)["result"] == "invalid"
+    late = _scan(staff.client, event["id"], ticket["code"], scanned_at=ticket["valid_from"])
+    assert late["result"] == "ok" and parse_time(late["scanned_at"]) == parse_time(ticket["valid_from"])
