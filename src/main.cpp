@@ -81,6 +81,7 @@ struct ServeConfig {
   // Tickets: the root of every event's signing key and rotation secret (64 hex digits). Unset: a random
   // one kept in DATA_DIR/ticket-secret (embedded) or shared through PostgreSQL (distributed).
   std::string ticket_secret;
+  std::string metrics_token;  // empty: GET /metrics answers 404 (issue: public metrics leaked figures)
   int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
@@ -491,6 +492,10 @@ int serve(const ServeConfig& cfg) {
   const app::TokenKeys queue_keys(queue_secrets);
   const std::optional<app::TicketSecret> ticket_secret = resolve_ticket_secret(cfg, *stores);
   if (!ticket_secret) return 2;
+  if (!cfg.metrics_token.empty() && cfg.metrics_token.size() < 16) {
+    std::cerr << "ticketd: --metrics-token: at least 16 bytes (it guards the operators' figures)\n";
+    return 2;
+  }
   std::unique_ptr<core::WaitingRoomStore> queue_store_owned;
   if (stores->sqlite) queue_store_owned = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*stores->sqlite);
   else queue_store_owned = std::make_unique<store::redis::RedisWaitingRoomStore>(*stores->redis);
@@ -617,7 +622,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused, &tickets, &checkins});
+                               writes_paused, &tickets, &checkins, cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -777,6 +782,9 @@ int main(int argc, char** argv) {
                         "root of the events' ticket-signing keys, 64 hex digits (default: a random one kept in "
                         "DATA_DIR/ticket-secret, or shared through PostgreSQL)")
       ->envname("TICKETD_TICKET_SECRET");
+  serve_cmd->add_option("--metrics-token", cfg.metrics_token,
+                        "GET /metrics answers only to 'Authorization: Bearer <token>' (unset: /metrics is not served)")
+      ->envname("TICKETD_METRICS_TOKEN");
   serve_cmd->add_option("--queue-tick-ms", cfg.queue_tick_ms, "how often the waiting-room releaser runs")
       ->envname("TICKETD_QUEUE_TICK_MS")->check(CLI::Range(50, 10'000));
   serve_cmd->add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")

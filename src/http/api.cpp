@@ -10,9 +10,29 @@
 
 namespace ticketd::http {
 
+namespace {
+
+std::string_view bearer_of(const Request& request);
+
+// Constant time in the secret's content: a mismatch at the first byte answers no sooner than one at
+// the last.
+bool same_secret(std::string_view given, std::string_view secret) {
+  if (given.size() != secret.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < secret.size(); ++i)
+    diff |= static_cast<unsigned char>(given[i]) ^ static_cast<unsigned char>(secret[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
 Api::Api(Services services) : services_(std::move(services)), router_(std::make_unique<Router>()) {
   router_->add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); });
   router_->add("GET", "/metrics", [](Ctx& c) {
+    if (c.services.metrics_token.empty())
+      return error_response(404, "not_found", "metrics are served only with --metrics-token");
+    if (!same_secret(bearer_of(c.request), c.services.metrics_token))
+      return error_response(401, "unauthenticated", "Authorization: Bearer <the metrics token> required");
     Response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = c.services.metrics.render(c.services.gauges);

@@ -42,6 +42,9 @@ struct Services {
   std::function<bool()> writes_paused;
   app::Tickets* tickets = nullptr;  // null: the ticket routes answer 404
   app::Checkins* checkins = nullptr;  // null: the check-in routes answer 404
+  // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
+  // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
+  std::string metrics_token;
 };
 
 class Router;

@@ -46,6 +46,7 @@ ADMIN_EMAIL = "admin@ticketd.test"
 ADMIN_PASSWORD = "admin-password-for-tests"
 USER_PASSWORD = "correct horse battery staple"
 
+METRICS_TOKEN = "metrics-token-of-the-test-servers"  # --metrics-token of every Server started here
 BODY_BYTES_MAX = 1024 * 1024  # docs/api.md: a body over 1 MiB is refused with 413
 
 
@@ -389,6 +390,11 @@ def _parse_raw_response(received: bytes) -> Response | None:
 # The server process.
 
 
+def metrics_text(port: int) -> str:
+    """GET /metrics with the operators' token every test server is started with."""
+    return expect(Client(port, METRICS_TOKEN).get("/metrics"), 200)
+
+
 def free_port() -> int:
     """A loopback port that was free a moment ago (the server binds it right after)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -433,7 +439,9 @@ class Server:
                 "--hold-ttl", str(self.hold_ttl_s), "--log-level", self.log_level, *self.backend.serve_args()]
         if self.threads is not None:
             args += ["--threads", str(self.threads)]
-        env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.extra_env)
+        env = dict(os.environ, TICKETD_ADMIN_EMAIL=ADMIN_EMAIL, TICKETD_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                   TICKETD_METRICS_TOKEN=METRICS_TOKEN)
+        env.update(self.extra_env)
         self.starts += 1
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start #{self.starts}: {' '.join(args)}\n".encode())

@@ -15,8 +15,8 @@ from typing import Iterator
 
 import pytest
 
-from api_support import (Client, Server, admin_client, assert_error, expect, grid, hold_seats, login, login_token,
-                         make_event, new_user, register, unique_email)
+from api_support import (METRICS_TOKEN, Client, Server, admin_client, assert_error, expect, grid, hold_seats, login,
+                         login_token, make_event, metrics_text, new_user, register, unique_email)
 
 CUT_WAIT_S = 10.0  # generous bound on "the server closed it" for timeouts of 1 s
 
@@ -53,7 +53,7 @@ def _closed_by_server(sock: socket.socket, within_s: float) -> bool:
 
 
 def _metric(server: Server, name: str) -> float:
-    text = expect(server.client().get("/metrics"), 200)
+    text = metrics_text(server.port)
     for line in text.splitlines():
         if line.startswith(name + " ") or line.startswith(name + "{"):
             if line.split(" ")[0] == name or line.startswith(name + "{"):
@@ -62,7 +62,7 @@ def _metric(server: Server, name: str) -> float:
 
 
 def _labelled(server: Server, name: str, labels: str) -> float:
-    text = expect(server.client().get("/metrics"), 200)
+    text = metrics_text(server.port)
     for line in text.splitlines():
         if line.startswith(f"{name}{{{labels}}} "):
             return float(line.rsplit(" ", 1)[1])
@@ -186,7 +186,7 @@ def test_reads_past_the_per_ip_limit_get_429_but_another_ip_does_not(start) -> N
     other_machine = Client(server.port, source_ip="127.0.0.2")
     expect(other_machine.get("/v1/events"), 200)
     expect(client.get("/healthz"), 200)  # operators' routes are exempt
-    expect(client.get("/metrics"), 200)
+    expect(Client(server.port, METRICS_TOKEN, source_ip=client.source_ip).get("/metrics"), 200)
 
 
 def test_sign_ups_are_rate_limited_per_ip(start) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from api_support import (Client, Server, UserPool, admin_client, assert_error, checkout, compact_status,
                          create_event, create_venue, describe, event_counts, expect, grid, hold_best, hold_seats,
-                         make_event, new_user, now_utc, parse_time, run_together, seat_list, section, with_backoff)
+                         make_event, metrics_text, new_user, now_utc, parse_time, run_together, seat_list, section, with_backoff)
 
 EXPIRY_WAIT_S = 2.0  # twice the 1 s hold TTL of short_ttl_server
 
@@ -343,7 +343,7 @@ def _assert_capped(resp, cap: int) -> None:
 
 
 def _metric(server: Server, line_prefix: str) -> float:
-    text = server.client().get("/metrics").body
+    text = metrics_text(server.port)
     text = text.decode() if isinstance(text, bytes) else str(text)
     return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(line_prefix))
 

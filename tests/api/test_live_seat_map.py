@@ -10,7 +10,7 @@ import time
 import pytest
 
 from api_support import (HTTP_TIMEOUT_S, Client, assert_error, checkout, compact_status, expect, grid,
-                         hold_seats, make_event, raw_exchange)
+                         hold_seats, make_event, metrics_text, raw_exchange)
 
 EVENT_WAIT_S = 5.0  # bound on waiting for one SSE event; a hang fails instead of blocking the suite
 
@@ -163,7 +163,7 @@ def test_idle_stream_gets_heartbeats_and_metrics_count_subscribers(server, anon,
     stream = SseStream(anon.port, f"/v1/events/{small_event['id']}/seats/stream")
     try:
         stream.next_event()
-        metrics = expect(anon.get("/metrics"), 200)
+        metrics = metrics_text(anon.port)
         subscribers = [line for line in metrics.splitlines() if line.startswith("ticketd_seat_stream_subscribers ")]
         assert subscribers and int(subscribers[0].split()[1]) >= 1
         assert "ticketd_streams_open" in metrics

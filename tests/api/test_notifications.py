@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from api_support import (Server, admin_client, assert_error, assert_verify_ok, backend_is_embedded, checkout,
-                         expect, hold_seats, make_event, new_user, section, with_query)
+                         expect, hold_seats, make_event, metrics_text, new_user, section, with_query)
 from notify_support import (WEBHOOK_SECRET, SmtpSink, WebhookReceiver, notify_env, wait_until)
 
 SENDER = "ticketd tests <tickets@ticketd.test>"
@@ -46,7 +46,7 @@ def enable_sms(user, phone: str = "+4915112345678") -> None:
 
 
 def metric(server: Server, name: str, labels: str) -> float:
-    text = server.client().get("/metrics").body
+    text = metrics_text(server.port)
     m = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
     return float(m.group(1)) if m else 0.0
 

@@ -14,7 +14,8 @@ import pytest
 
 from api_support import (ADMIN_PASSWORD, BODY_BYTES_MAX, USER_PASSWORD, Client, Server, UserPool, admin_client,
                          assert_error, checkout, create_event, create_venue, describe, expect, free_port, grid,
-                         hold_best, hold_seats, login, make_event, new_user, raw_exchange, register, unique_email)
+                         hold_best, hold_seats, login, make_event, metrics_text, new_user, raw_exchange, register,
+                         unique_email)
 from fake_stripe import API_KEY, WEBHOOK_SECRET, FakeStripe
 
 WAIT_S = 20.0
@@ -59,6 +60,23 @@ def test_the_transports_own_refusals_carry_the_security_headers(server: Server) 
         assert resp is not None, f"{what}: no answer"
         assert resp.status in statuses, describe(resp)
         _assert_security_headers(resp, what)
+
+
+def test_metrics_answer_only_to_the_operators_token(server: Server, users: UserPool, tmp_path: Path) -> None:
+    """/metrics was public: failed-login counts, settlements and queue figures for anyone."""
+    (user,) = users.take(1)
+    assert_error(Client(server.port).get("/metrics"), 401, "unauthenticated")
+    assert_error(Client(server.port, "not-the-token").get("/metrics"), 401, "unauthenticated")
+    assert_error(user.client.get("/metrics"), 401, "unauthenticated")  # a user's session is not the token
+    assert "ticketd_http_requests_total" in metrics_text(server.port)
+    untokened = Server(tmp_path / "data", hold_ttl_s=600, log_path=tmp_path / "server.log",
+                       extra_env={"TICKETD_METRICS_TOKEN": ""})
+    untokened.start()
+    try:
+        assert_error(Client(untokened.port).get("/metrics"), 404, "not_found")
+        assert expect(Client(untokened.port).get("/healthz"), 200)["status"] == "ok"
+    finally:
+        untokened.stop()
 
 
 def test_the_web_app_is_served_under_a_strict_csp_it_can_live_with(anon: Client) -> None:

@@ -14,7 +14,8 @@ import time
 from typing import Any, Callable
 
 from api_support import (Client, Response, Server, UserPool, admin_client, assert_error, assert_verify_ok,
-                         create_event, create_venue, describe, expect, grid, hold_best, new_users, now_utc)
+                         create_event, create_venue, describe, expect, grid, hold_best, metrics_text, new_users,
+                         now_utc)
 
 WAIT_S = 20.0  # upper bound of any wait for the releaser (it runs every 250 ms, batches every 1 s)
 
@@ -234,7 +235,7 @@ def test_metrics_show_each_rooms_queue(admin: Client, anon: Client, users: UserP
     (ann,) = users.take(1)
     event = _queued_event(admin, batch_size=1)
     _join(ann.client, event["id"])
-    text = anon.get("/metrics").body
+    text = metrics_text(anon.port)
     for family in ("ticketd_queue_waiting", "ticketd_queue_admitted_total", "ticketd_queue_expired_total",
                    "ticketd_queue_release_rate_per_second"):
         assert f'{family}{{event="{event["id"]}"}}' in text, f"{family} missing for the event"

@@ -40,7 +40,7 @@ import pytest
 import services
 from api_support import (Client, Response, User, admin_client, assert_verify_ok, checkout, compact_status,
                          create_event, create_venue, describe, event_counts, expect, grid, hold_best, hold_seats,
-                         new_users, run_together, with_backoff)
+                         new_users, run_together, with_backoff, metrics_text)
 from cluster import Deployment
 
 ROWS, SEATS_PER_ROW = 20, 100
@@ -588,7 +588,7 @@ QUEUE_WAIT_S = 30.0  # bound of any wait for a releaser tick (every 250 ms, a ba
 def _node_releases(node, event_id: int) -> int:
     """This node's ticketd_queue_releases_total for the event: release ticks its own releaser ran."""
     prefix = f'ticketd_queue_releases_total{{event="{event_id}"}} '
-    for line in node.client().get("/metrics").body.splitlines():
+    for line in metrics_text(node.port).splitlines():
         if line.startswith(prefix):
             return int(float(line[len(prefix):]))
     return 0
