@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/limits.hpp"
+
 namespace ticketd::app {
 
 using core::Code;
@@ -52,12 +54,33 @@ core::Status Checkins::validate(const ScanInput& in, TimeMs now) const {
   return core::ok_status();
 }
 
-core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::EventId event_id,
-                                               const ScanInput& input) {
+core::Result<core::Event> Checkins::door_of(const core::User& staff, core::EventId event_id) {
   auto event = catalog_.event(event_id);
   if (!event) return event.error();
   if (staff.role != core::Role::Admin && !store_.is_staff(event_id, staff.id))
     return make_error(Code::Forbidden, "only this event's door staff may scan its tickets");
+  return event;
+}
+
+core::Result<ScannerBundle> Checkins::bundle(const core::User& staff, core::EventId event_id) {
+  auto event = door_of(staff, event_id);
+  if (!event) return event.error();
+  ScannerBundle b;
+  b.event = *event;
+  b.generated_at = clock_.now();
+  for (uint32_t id = 1; id <= kTicketKeyIdCurrent; ++id) {
+    EventKey key = secret_.event_key(event_id, id);
+    key.secret_key.fill(0);  // a scanner verifies; it never signs
+    b.keys.push_back(key);
+  }
+  b.states = store_.ticket_states(event_id, core::limits::seats_per_venue_max);
+  return b;
+}
+
+core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::EventId event_id,
+                                               const ScanInput& input) {
+  auto event = door_of(staff, event_id);
+  if (!event) return event.error();
   const TimeMs now = clock_.now();
   if (auto s = validate(input, now); !s) return s.error();
   core::Scan scan;

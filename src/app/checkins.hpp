@@ -25,6 +25,15 @@ inline constexpr uint32_t kStaffListMax = 1000;
 inline constexpr std::chrono::hours kScanAgeMax{24};
 inline constexpr std::chrono::minutes kScanAheadMax{5};
 
+// Everything a scanner needs to decide offline (docs/tickets.md, "Scanner bundle"). It holds the
+// event's rotation secrets: for that event's door staff only, never cached.
+struct ScannerBundle {
+  core::Event event;
+  TimeMs generated_at{};
+  std::vector<EventKey> keys;  // public keys and rotation secrets; secret signing keys are wiped
+  core::TicketStates states;
+};
+
 struct ScanInput {
   std::string code;
   std::string gate;
@@ -43,6 +52,9 @@ class Checkins {
   // event; InvalidRequest for a bad scan id, gate, device or time. Any code, however bad, is a result.
   core::Result<core::ScanOutcome> scan(const core::User& staff, core::EventId event, const ScanInput& input);
 
+  // Same permission as scan().
+  core::Result<ScannerBundle> bundle(const core::User& staff, core::EventId event);
+
   // Administrators: name (by email) or remove an event's door staff. NotFound: no such event or user.
   core::Result<core::User> grant_staff(core::EventId event, const std::string& email);
   core::Status revoke_staff(core::EventId event, core::UserId user);
@@ -50,6 +62,7 @@ class Checkins {
 
  private:
   core::Status validate(const ScanInput& input, TimeMs now) const;
+  core::Result<core::Event> door_of(const core::User& staff, core::EventId event);
 
   core::CheckinStore& store_;
   core::AccountStore& accounts_;

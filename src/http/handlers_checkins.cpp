@@ -74,6 +74,41 @@ Response post_checkin(Ctx& c) {
   return json_response(200, outcome_json(*outcome));
 }
 
+Response scanner_bundle(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto b = c.services.checkins->bundle(*user, c.ids[0]);
+  if (!b) return error_response(b.error());
+  json::array keys;
+  for (const app::EventKey& k : b->keys)
+    keys.push_back(json::object{{"key_id", k.key_id},
+                                {"algorithm", "Ed25519"},
+                                {"public_key", app::hex_encode(k.public_key.data(), k.public_key.size())},
+                                {"rotation_secret", app::hex_encode(k.rotation_secret.data(), k.rotation_secret.size())}});
+  json::array revoked, inside;
+  for (const auto& id : b->states.revoked) revoked.push_back(json::string(id));
+  for (const auto& id : b->states.checked_in) inside.push_back(json::string(id));
+  json::object body{{"event_id", b->event.id},
+                    {"event_name", b->event.name},
+                    {"starts_at", format_rfc3339(b->event.starts_at)},
+                    {"generated_at", format_rfc3339(b->generated_at)},
+                    {"code_version", app::kTicketCodeVersion},
+                    {"rotation", json::object{{"algorithm", "TOTP-HMAC-SHA256"},
+                                              {"step_s", core::limits::ticket_rotation_step.count()},
+                                              {"digits", app::kRotatingDigits},
+                                              {"skew_steps", core::limits::ticket_rotation_steps_skew_max}}},
+                    {"static_codes_accepted", true},
+                    {"keys", std::move(keys)},
+                    {"tickets", b->states.tickets},
+                    {"revoked", std::move(revoked)},
+                    {"checked_in", std::move(inside)},
+                    {"truncated", b->states.truncated}};
+  Response r = json_response(200, body);
+  r.headers.push_back({"cache-control", "no-store"});  // rotation secrets
+  return r;
+}
+
 core::Status require_admin(Ctx& c) {
   auto user = c.user();
   if (!user) return user.error();
@@ -115,6 +150,7 @@ Response remove_staff(Ctx& c) {
 
 void add_checkin_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/checkins", post_checkin);
+  router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
   router.add("POST", "/v1/events/{id}/door-staff", add_staff);
   router.add("GET", "/v1/events/{id}/door-staff", list_staff);
   router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff);

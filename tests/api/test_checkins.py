@@ -158,3 +158,31 @@ def test_bad_scans_are_400_and_change_nothing(admin: Client, users: UserPool) ->
     assert _scan(staff.client, event["id"], ticket["code"], scanned_at=before)["result"] == "invalid"
     late = _scan(staff.client, event["id"], ticket["code"], scanned_at=ticket["valid_from"])
     assert late["result"] == "ok" and parse_time(late["scanned_at"]) == parse_time(ticket["valid_from"])
+
+
+def test_the_scanner_bundle_lets_a_door_decide_offline(admin: Client, anon: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    inside = _ticket(buyer.client, event["id"], 0)
+    cancelled = _ticket(buyer.client, event["id"], 1)
+    valid = _ticket(buyer.client, event["id"], 2)
+    assert _scan(staff.client, event["id"], inside["code"])["result"] == "ok"
+    expect(buyer.client.post(f"/v1/bookings/{cancelled['booking_id']}/cancel"), 200)
+    resp = staff.client.get(f"/v1/events/{event['id']}/scanner-bundle")
+    bundle = expect(resp, 200)
+    assert resp.headers.get("Cache-Control") == "no-store"
+    assert bundle["event_id"] == event["id"] and bundle["tickets"] == 3 and bundle["truncated"] is False
+    assert bundle["revoked"] == [cancelled["id"]] and bundle["checked_in"] == [inside["id"]]
+    assert bundle["rotation"] == {"algorithm": "TOTP-HMAC-SHA256", "step_s": 15, "digits": 8, "skew_steps": 1}
+    (key,) = bundle["keys"]
+    published = expect(anon.get(f"/v1/events/{event['id']}/ticket-keys"), 200)["keys"][0]
+    assert key["public_key"] == published["public_key"] and set(key) == {"key_id", "algorithm", "public_key",
+                                                                         "rotation_secret"}
+    # With the rotation secret a scanner derives each ticket's rotating key itself (docs/tickets.md).
+    derived = hmac.new(bytes.fromhex(key["rotation_secret"]), b"ticketd-rotation-v1" + bytes.fromhex(valid["id"]),
+                       hashlib.sha256).hexdigest()
+    assert derived == valid["rotation"]["key"]
+    # Rotation secrets are the door's: nobody else gets the bundle.
+    assert_error(buyer.client.get(f"/v1/events/{event['id']}/scanner-bundle"), 403, "forbidden")
+    assert_error(anon.get(f"/v1/events/{event['id']}/scanner-bundle"), 401)

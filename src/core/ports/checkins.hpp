@@ -32,6 +32,14 @@ struct ScanOutcome {
   bool replayed = false;         // this scan_id was seen before: nothing changed now
 };
 
+// What a scanner needs to decide offline beyond the keys: the tickets it must refuse and those inside.
+struct TicketStates {
+  uint32_t tickets = 0;  // tickets issued for the event, revoked ones included
+  std::vector<std::string> revoked;
+  std::vector<std::string> checked_in;
+  bool truncated = false;  // more than the limit: the scanner must ask the server for the rest
+};
+
 class CheckinStore {
  public:
   virtual ~CheckinStore() = default;
@@ -41,6 +49,9 @@ class CheckinStore {
   // concurrent scans of one ticket at any gates, exactly one is `ok`. A ticket that is not in this
   // event is `invalid`.
   virtual Result<ScanOutcome> record_scan(const Scan& scan, std::optional<CheckinResult> code_refusal) = 0;
+
+  // The event's revoked and checked-in ticket ids, at most `limit` of each.
+  virtual TicketStates ticket_states(EventId event, uint32_t limit) = 0;
 
   virtual Status grant_staff(EventId event, UserId user, TimeMs now) = 0;
   virtual Status revoke_staff(EventId event, UserId user) = 0;

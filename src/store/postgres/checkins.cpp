@@ -109,6 +109,29 @@ core::Result<core::ScanOutcome> PgCheckinStore::record_scan(const core::Scan& sc
   });
 }
 
+core::TicketStates PgCheckinStore::ticket_states(core::EventId event, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    core::TicketStates out;
+    out.tickets = static_cast<uint32_t>(
+        c.query("SELECT count(*) FROM tickets WHERE event_id = $1", {p(event)}).int64(0, 0));
+    // One snapshot would need a transaction; the two lists may straddle a scan, which a scanner
+    // tolerates (it asks the server for any ticket it is unsure of).
+    for (const char* status : {"REVOKED", "CHECKED_IN"}) {
+      Rows r = c.query("SELECT id FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY id LIMIT $3",
+                       {p(event), p(status), p(static_cast<int64_t>(limit) + 1)});
+      auto& list = std::string_view(status) == "REVOKED" ? out.revoked : out.checked_in;
+      for (int i = 0; i < r.size(); ++i) {
+        if (list.size() >= limit) {
+          out.truncated = true;
+          break;
+        }
+        list.push_back(r.text(i, 0));
+      }
+    }
+    return out;
+  });
+}
+
 core::Status PgCheckinStore::grant_staff(core::EventId event, core::UserId user, TimeMs now) {
   return with_connection(pool_, [&](Connection& c) -> core::Status {
     c.query("INSERT INTO event_staff(event_id, user_id, created_at) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",

@@ -14,6 +14,7 @@ class PgCheckinStore final : public core::CheckinStore {
   explicit PgCheckinStore(Pool& pool) : pool_(pool) {}
   core::Result<core::ScanOutcome> record_scan(const core::Scan& scan,
                                               std::optional<core::CheckinResult> code_refusal) override;
+  core::TicketStates ticket_states(core::EventId event, uint32_t limit) override;
   core::Status grant_staff(core::EventId event, core::UserId user, TimeMs now) override;
   core::Status revoke_staff(core::EventId event, core::UserId user) override;
   bool is_staff(core::EventId event, core::UserId user) override;

@@ -448,6 +448,7 @@ CREATE TABLE tickets(
   status text NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at bigint NOT NULL,
   revoked_at bigint, revoked_reason text NOT NULL DEFAULT '');
 CREATE INDEX tickets_by_booking ON tickets(booking_id);
+CREATE INDEX tickets_by_event_status ON tickets(event_id, status);
 CREATE UNIQUE INDEX tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
 CREATE TABLE checkins(
   event_id bigint NOT NULL, scan_id text NOT NULL, ticket_id text NOT NULL, gate text NOT NULL,

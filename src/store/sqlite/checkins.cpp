@@ -125,6 +125,27 @@ core::Result<core::ScanOutcome> SqliteCheckinStore::record_scan(const core::Scan
   return out;
 }
 
+core::TicketStates SqliteCheckinStore::ticket_states(core::EventId event, uint32_t limit) {
+  core::TicketStates out;
+  auto r = db_.readers().acquire();
+  auto& count = r->prepare("SELECT COUNT(*) FROM tickets WHERE event_id = ?1");
+  count.bind(1, event);
+  if (count.step()) out.tickets = static_cast<uint32_t>(count.int64(0));
+  count.reset();
+  auto& st = r->prepare("SELECT id, status FROM tickets WHERE event_id = ?1 AND status <> 'VALID' ORDER BY id");
+  st.bind(1, event);
+  while (st.step()) {
+    auto& list = st.text(1) == "REVOKED" ? out.revoked : out.checked_in;
+    if (list.size() >= limit) {
+      out.truncated = true;
+      continue;
+    }
+    list.push_back(st.text(0));
+  }
+  st.reset();
+  return out;
+}
+
 core::Status SqliteCheckinStore::grant_staff(core::EventId event, core::UserId user, TimeMs now) {
   return db_.writer().run([&](Connection& c) {
     c.prepare("INSERT OR IGNORE INTO event_staff(event_id, user_id, created_at) VALUES(?1, ?2, ?3)")

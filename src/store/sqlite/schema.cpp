@@ -126,6 +126,7 @@ CREATE TABLE IF NOT EXISTS tickets(
   status TEXT NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at INTEGER NOT NULL,
   revoked_at INTEGER, revoked_reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tickets_by_booking ON tickets(booking_id);
+CREATE INDEX IF NOT EXISTS tickets_by_event_status ON tickets(event_id, status);
 CREATE UNIQUE INDEX IF NOT EXISTS tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
 -- Door scans, once per (event, scan id): a scanner's retry finds its first answer.
 CREATE TABLE IF NOT EXISTS checkins(
