@@ -1,5 +1,7 @@
 #include "app/accounts.hpp"
 
+#include "app/email_address.hpp"
+
 #include "app/password.hpp"
 #include "base/assert.hpp"
 #include "core/limits.hpp"
@@ -16,12 +18,12 @@ Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session
 
 core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
                                                  const std::string& name) {
-  if (auto s = core::validate_email(email); !s) return s.error();
+  auto key = normalize_email(email);
+  if (!key) return key.error();
   if (auto s = core::validate_password(password); !s) return s.error();
   if (auto s = core::validate_person_name(name); !s) return s.error();
-  const std::string lower = core::lower_ascii(email);
-  if (store_.find_user_by_email(lower)) return make_error(Code::EmailTaken, "an account with this email exists");
-  auto user = store_.create_user(lower, name, hash_password(password), core::Role::User, clock_.now());
+  if (store_.find_user_by_email(*key)) return make_error(Code::EmailTaken, "an account with this email exists");
+  auto user = store_.create_user(*key, name, hash_password(password), core::Role::User, clock_.now());
   metrics_.count("registrations", user.ok() ? "ok" : "rejected");
   return user;
 }
@@ -54,8 +56,11 @@ core::Result<SessionToken> Accounts::login(const std::string& email, const std::
                                            const std::string& client) {
   if (email.size() > 1024 || password.size() > core::limits::password_bytes_max)
     return make_error(Code::InvalidCredentials, "wrong email or password");
-  const std::string lower = core::lower_ascii(email);
-  const std::string throttle_key = lower + '\n' + client;  // '\n' is in no email and no IP
+  // Not an address: no account can have it (the same answer as a wrong password, without a hash:
+  // it reveals nothing about which addresses have accounts).
+  auto key = normalize_email(email);
+  if (!key) return make_error(Code::InvalidCredentials, "wrong email or password");
+  const std::string throttle_key = *key + '\n' + client;  // '\n' is in no email and no IP
   const TimeMs now = clock_.now();
   if (const Millis left = lockout_left(throttle_key, now); left > Millis(0)) {
     metrics_.count("logins", "throttled");
@@ -63,7 +68,7 @@ core::Result<SessionToken> Accounts::login(const std::string& email, const std::
     e.detail = std::to_string((left.count() + 999) / 1000);
     return e;
   }
-  auto stored = store_.find_user_by_email(lower);
+  auto stored = store_.find_user_by_email(*key);
   const bool good = stored ? verify_password(password, stored->password_hash) : (verify_password(password, dummy_hash_), false);
   if (!good) {
     note_failure(throttle_key, now);
@@ -143,9 +148,10 @@ core::Result<Provisioned> Accounts::provision_users(const ProvisionRequest& requ
 }
 
 core::Status Accounts::ensure_admin(const std::string& email, const std::string& password) {
-  if (auto s = core::validate_email(email); !s) return s.error();
+  auto key = normalize_email(email);
+  if (!key) return key.error();
   if (auto s = core::validate_password(password); !s) return s.error();
-  const std::string lower = core::lower_ascii(email);
+  const std::string& lower = *key;
   if (auto existing = store_.find_user_by_email(lower)) {
     if (existing->user.role == core::Role::Admin) return core::ok_status();
     return make_error(Code::EmailTaken, "the administrator email belongs to an ordinary user");

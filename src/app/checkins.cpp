@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/email_address.hpp"
 #include "core/limits.hpp"
 
 namespace ticketd::app {
@@ -27,12 +28,6 @@ std::optional<core::CheckinResult> refusal_of(CodeVerdict v) {
     case CodeVerdict::code_expired: return core::CheckinResult::CodeExpired;
     default: return core::CheckinResult::Invalid;
   }
-}
-
-std::string lower_ascii(std::string s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return s;
 }
 
 }  // namespace
@@ -109,7 +104,9 @@ core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::Ev
 
 core::Result<core::User> Checkins::grant_staff(core::EventId event, const std::string& email) {
   if (auto e = catalog_.event(event); !e) return e.error();
-  auto user = accounts_.find_user_by_email(lower_ascii(email));
+  auto key = normalize_email(email);
+  if (!key) return key.error();
+  auto user = accounts_.find_user_by_email(*key);
   if (!user) return make_error(Code::NotFound, "no user with this email");
   if (auto s = store_.grant_staff(event, user->user.id, clock_.now()); !s) return s.error();
   return user->user;

@@ -47,14 +47,50 @@ Status validate_new_event(const Event& e, const Layout& layout) {
   return ok_status();
 }
 
+namespace {
+
+// RFC 5322 atext, plus any non-ASCII byte (RFC 6531: UTF-8 in the local part; checked as UTF-8 above).
+bool atext(unsigned char c) {
+  if (c >= 0x80) return true;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// A dot-atom: atext runs separated by single dots, none at either end.
+bool dot_atom(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.' || s.find("..") != std::string_view::npos) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == '.' || atext(static_cast<unsigned char>(c)); });
+}
+
+// Two or more labels of letters, digits and hyphens (or UTF-8: internationalised names), 1-63 bytes,
+// no hyphen at either end of a label.
+bool domain_name(std::string_view d) {
+  if (d.empty() || d.size() > 253 || d.find('.') == std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= d.size()) {
+    const size_t dot = std::min(d.find('.', start), d.size());
+    const std::string_view label = d.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (unsigned char c : label)
+      if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
+        return false;
+    start = dot + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 Status validate_email(std::string_view email) {
   if (email.size() < 3 || email.size() > limits::email_bytes_max) return invalid("email", "3-254 bytes required");
-  const auto at = email.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == email.size() || email.find('@', at + 1) != std::string_view::npos)
-    return invalid("email", "one '@' between a local part and a domain required");
-  for (unsigned char c : email)
-    if (c <= ' ' || c == 0x7f) return invalid("email", "no spaces or control characters");
   if (!valid_utf8(email)) return invalid("email", "UTF-8 required");
+  const auto at = email.rfind('@');
+  if (at == std::string_view::npos || email.find('@') != at)
+    return invalid("email", "one address, like name@example.com, required");
+  const std::string_view local = email.substr(0, at);
+  if (local.empty() || local.size() > 64 || !dot_atom(local))
+    return invalid("email", "the part before '@' may hold letters, digits and . ! # $ % & ' * + - / = ? ^ _ ` { | } ~");
+  if (!domain_name(email.substr(at + 1))) return invalid("email", "the part after '@' must be a domain like example.com");
   return ok_status();
 }
 

@@ -26,6 +26,24 @@ def test_registering_an_email_twice_is_refused_whatever_its_case(anon: Client) -
     assert_error(register(anon, email.upper()), 409, "email_taken")
 
 
+def test_sign_up_takes_one_plain_mailbox_and_one_account_per_address(server: Server, anon: Client) -> None:
+    """Sign-up once accepted lists, display names and invisible suffixes (mail to some was retried
+    forever), and both "Ümlaut@" and "ümlaut@" as two accounts."""
+    tag = unique_email().split("@")[0]
+    for bad in [f"{tag}@evil.com>,<y@example.test", f"{tag},y@example.test", f"Ann <{tag}@example.test>",
+                f"{tag}@example.test\u200b", f"{tag}@example.test\u2028", f"{tag}\u200d@example.test",
+                f"\"{tag} x\"@example.test", f"{tag}@localhost", f"{tag}@[127.0.0.1]"]:
+        error = assert_error(register(anon, bad), 400, "invalid_request")
+        assert error["message"].startswith("email:"), error
+    expect(register(anon, f"Ümlaut-{tag}@example.test"), 201)
+    for same in [f"ümlaut-{tag}@example.test", f"ÜMLAUT-{tag}@EXAMPLE.TEST", f"U\u0308mlaut-{tag}@example.test",
+                 f"Ümlaut-{tag}\uff20example.test"]:
+        assert_error(register(anon, same), 409, "email_taken")
+    # Any spelling logs in to the one account.
+    token = expect(login(anon, f"ÜMLAUT-{tag}@example.test", USER_PASSWORD), 201)["token"]
+    assert expect(server.client(token).get("/v1/me"), 200)["email"] == f"ümlaut-{tag}@example.test"
+
+
 def test_passwords_of_8_and_128_bytes_are_accepted(anon: Client) -> None:
     for password in ("p" * 8, "p" * 128):
         email = unique_email()
