@@ -70,6 +70,8 @@ struct ServeConfig {
   int64_t sweep_interval_ms = 1'000;
   int64_t reconcile_interval_ms = 30'000;
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
+  // A buyer's time to complete 3-D Secure; past it the payment is canceled and the seats freed.
+  int64_t payment_action_timeout_s = core::limits::payment_action_pin_max.count() / 1000;
   std::string log_level = "info";
   std::string web_root;  // empty: <binary's dir>/../web, else ./web (see resolve_web_root)
   int64_t stream_heartbeat_ms = 15'000;
@@ -537,7 +539,8 @@ int serve(const ServeConfig& cfg) {
   notify_cfg.seed = std::random_device{}();
   app::Notifications notifications(*stores->outbox, ledger, catalog, accounts_store, channels->channels, clock,
                                    notify_cfg, metrics);
-  app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics);
+  app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics,
+                         Millis(cfg.payment_action_timeout_s * 1000));
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
   const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");
@@ -683,6 +686,7 @@ int serve(const ServeConfig& cfg) {
       guarded("reconciler", [&] {
         const app::ReconcileReport r = payments.reconcile();
         if (r.settled) spdlog::info("reconciler examined={} settled_payments={}", r.examined, r.settled);
+        if (r.abandoned) spdlog::info("reconciler canceled_payments={}: authentication never completed", r.abandoned);
         if (r.failed)
           spdlog::warn("reconciler failed_bookings={}: stored payments the gateway refuses (amount, currency or "
                        "key); their seats are free again", r.failed);
@@ -762,6 +766,10 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_SESSION_TTL_S")->check(CLI::Range(60, 30 * 86'400));
   serve_cmd->add_option("--reconcile-interval-ms", cfg.reconcile_interval_ms, "how often pending payments are checked")
       ->envname("TICKETD_RECONCILE_INTERVAL_MS")->check(CLI::Range(100, 3'600'000));
+  serve_cmd->add_option("--payment-action-timeout", cfg.payment_action_timeout_s,
+                        "seconds a buyer has to complete 3-D Secure before the payment is canceled")
+      ->envname("TICKETD_PAYMENT_ACTION_TIMEOUT_S")
+      ->check(CLI::Range(int64_t{1}, core::limits::payment_action_pin_max.count() / 1000));
   serve_cmd->add_option("--payment-reconcile-after", cfg.reconcile_after_s,
                         "seconds a payment may stay pending before the gateway is asked")
       ->envname("TICKETD_PAYMENT_RECONCILE_AFTER_S")->check(CLI::Range(1, 86'400));

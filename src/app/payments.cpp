@@ -8,9 +8,11 @@ using core::Code;
 using core::make_error;
 
 Payments::Payments(core::Ledger& ledger, core::PaymentGateway& gateway, core::PaymentEventVerifier* verifier,
-                   const Clock& clock, Millis reconcile_after, Metrics& metrics)
+                   const Clock& clock, Millis reconcile_after, Metrics& metrics, Millis action_timeout)
     : ledger_(ledger), gateway_(gateway), verifier_(verifier), clock_(clock), reconcile_after_(reconcile_after),
-      metrics_(metrics) {}
+      metrics_(metrics), action_timeout_(action_timeout) {
+  TICKETD_ASSERT(action_timeout.count() > 0 && action_timeout <= core::limits::payment_action_pin_max);
+}
 
 core::Status Payments::handle_webhook(std::string_view body, std::string_view signature_header) {
   if (!verifier_) return make_error(Code::NotFound, "this payment gateway sends no webhooks");
@@ -119,6 +121,15 @@ ReconcileReport Payments::reconcile() {
     } else {
       charged = gateway_.retrieve(rec.payment_ref);
     }
+    if (charged && charged->status == core::ChargeStatus::RequiresAction && now - rec.created_at >= action_timeout_) {
+      // The buyer never finished the bank's check: cancel at the gateway (if it succeeded meanwhile,
+      // the cancel fails and the next pass finds the success), then fail the booking like a decline.
+      auto canceled = gateway_.cancel(rec.payment_ref, rec.gateway_key + "-cancel");
+      if (!canceled || canceled->status != core::ChargeStatus::Declined) continue;
+      charged = core::ChargeResult{core::ChargeStatus::Declined, rec.payment_ref, "authentication_abandoned",
+                                   "the bank's authentication was not completed in time", ""};
+      ++report.abandoned;
+    }
     if (charged && (charged->status == core::ChargeStatus::RequiresAction ||
                     charged->status == core::ChargeStatus::Processing))
       continue;  // still with the buyer or the bank
@@ -128,6 +139,7 @@ ReconcileReport Payments::reconcile() {
   }
   if (report.settled) metrics_.count("reconciled", "settled");
   if (report.failed) metrics_.count("reconciled", "refused_by_gateway");
+  if (report.abandoned) metrics_.count("reconciled", "authentication_abandoned");
   return report;
 }
 

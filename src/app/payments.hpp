@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "app/metrics.hpp"
+#include "core/limits.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
 
@@ -18,6 +19,7 @@ struct ReconcileReport {
   size_t examined = 0;
   size_t settled = 0;
   size_t failed = 0;
+  size_t abandoned = 0;  // payments canceled because the buyer never completed authentication
 };
 
 class Payments {
@@ -29,8 +31,12 @@ class Payments {
 
   // verifier may be null: the gateway has no webhooks (the in-process test provider).
   // reconcile_after: how long a payment may stay pending before the gateway is asked (missed webhooks).
+  // action_timeout: how long a buyer has to complete the bank's authentication (3-D Secure); past it
+  // the reconciler cancels the payment at the gateway and fails the booking, freeing its seats.
+  // REQUIRES: 0 < action_timeout <= limits::payment_action_pin_max (the seats are not kept longer).
   Payments(core::Ledger& ledger, core::PaymentGateway& gateway, core::PaymentEventVerifier* verifier,
-           const Clock& clock, Millis reconcile_after, Metrics& metrics);
+           const Clock& clock, Millis reconcile_after, Metrics& metrics,
+           Millis action_timeout = core::limits::payment_action_pin_max);
 
   // InvalidRequest (400) for a bad signature or body: nothing changes then. Unknown bookings and
   // event types are acknowledged and ignored (the gateway would otherwise retry them for days).
@@ -48,6 +54,7 @@ class Payments {
   const Clock& clock_;
   Millis reconcile_after_;
   Metrics& metrics_;
+  Millis action_timeout_;
   std::mutex reconcile_mu_;
   core::PaymentId reconcile_cursor_ = 0;  // guarded by reconcile_mu_: the last payment id examined
 };

@@ -310,6 +310,39 @@ def test_reconciler_settles_a_payment_whose_webhook_was_dropped(fake, pay_server
     assert len(_charges_for(fake, booking["id"])) == 1
 
 
+def test_a_payment_never_authenticated_is_canceled_and_its_seats_freed(tmp_path) -> None:
+    """3-D Secure checkouts the buyer never completes once stayed PENDING_PAYMENT for good (and 100 of
+    them starved the reconciler). Past --payment-action-timeout the reconciler cancels the intent at
+    Stripe and fails the booking; the seats are free again. A server and a Stripe of its own (one
+    Stripe account per deployment: its idempotency keys would collide with the module server's)."""
+    port = free_port()
+    fake = FakeStripe(f"http://127.0.0.1:{port}/v1/payments/stripe/webhook", tmp_path / "fake-stripe.log")
+    fake.start()
+    server = Server(tmp_path / "data", hold_ttl_s=600, log_path=tmp_path / "server.log", port=port, extra_env={
+        "TICKETD_STRIPE_SECRET_KEY": API_KEY, "TICKETD_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "TICKETD_STRIPE_API_BASE": fake.api_base, "TICKETD_RECONCILE_INTERVAL_MS": "200",
+        "TICKETD_PAYMENT_RECONCILE_AFTER_S": "1", "TICKETD_PAYMENT_ACTION_TIMEOUT_S": "2"})
+    try:
+        server.start()
+        (user,) = new_users(server, 1)
+        event = _event(server, seats=4)
+        hold = expect(hold_seats(user.client, event["id"], [0, 1]), 201)
+        pending = expect(checkout(user.client, hold["id"], "pm_card_authenticationRequired"), 202)
+        assert compact_status(user.client, event["id"]) == "HHAA"
+        failed = _wait_for_status(user.client, pending["id"], "FAILED")
+        assert failed["decline_code"] == "authentication_abandoned", failed
+        assert compact_status(user.client, event["id"]) == "AAAA"
+        assert fake.stats()["cancellations"] == 1 and _charges_for(fake, pending["id"]) == []
+        # The seats sell again at once, and the canceled intent is never asked about again.
+        again = expect(hold_seats(user.client, event["id"], [0, 1]), 201)
+        assert expect(checkout(user.client, again["id"]), 201)["status"] == "CONFIRMED"
+    finally:
+        if server.running():
+            server.stop()
+        fake.stop()
+    assert_verify_ok(server, "after the abandoned 3-D Secure payment")
+
+
 def test_cancel_refunds_once(fake, pay_server, buyers) -> None:
     user = buyers[10]
     event = _event(pay_server)

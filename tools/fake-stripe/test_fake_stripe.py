@@ -229,6 +229,26 @@ def test_failed_3ds_leaves_the_intent_needing_a_payment_method(stripe):
     assert stripe.stats()["charges"] == 0
 
 
+def test_an_intent_awaiting_3ds_can_be_canceled_and_a_succeeded_one_cannot(stripe):
+    _, waiting, _, _ = stripe.pay("pm_card_authenticationRequired")
+    status, _, body = stripe.post_form(f"/v1/payment_intents/{waiting['id']}/cancel",
+                                       [("cancellation_reason", "abandoned")], key="cancel-1")
+    canceled = json.loads(body)
+    assert status == 200 and canceled["status"] == "canceled" and canceled["cancellation_reason"] == "abandoned"
+    assert [e["type"] for e in stripe.test_get("/_test/events")["events"]] == ["payment_intent.canceled"]
+    status, _, body = stripe.post_form(f"/v1/payment_intents/{waiting['id']}/authenticate", [])
+    assert status == 404  # not an API route: authentication is a /_test/ action
+    status, late = stripe.test_post(f"/_test/payment_intents/{waiting['id']}/authenticate", {"outcome": "succeed"})
+    assert status == 400 and late["error"]["code"] == "payment_intent_unexpected_state"
+    _, paid, _, _ = stripe.pay("pm_card_visa")
+    status, _, body = stripe.post_form(f"/v1/payment_intents/{paid['id']}/cancel", [], key="cancel-2")
+    assert status == 400 and json.loads(body)["error"]["code"] == "payment_intent_unexpected_state"
+    status, _, body = stripe.post_form(f"/v1/payment_intents/{paid['id']}/cancel",
+                                       [("cancellation_reason", "bored")], key="cancel-3")
+    assert status == 400 and json.loads(body)["error"]["param"] == "cancellation_reason"
+    assert stripe.stats()["cancellations"] == 1 and stripe.stats()["charges"] == 1
+
+
 def test_unknown_payment_method_is_resource_missing(stripe):
     status, body, _, _ = stripe.pay("pm_card_nonsense")
     assert status == 400

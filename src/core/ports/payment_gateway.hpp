@@ -45,6 +45,10 @@ class PaymentGateway {
   virtual Result<ChargeResult> charge(const ChargeRequest& request) = 0;
   // The current state of a payment (reconciliation of missed webhooks). NotFound, Unavailable.
   virtual Result<ChargeResult> retrieve(const std::string& payment_ref) = 0;
+  // Cancels a payment still waiting for the buyer (3-D Secure never completed): Declined once it is
+  // canceled. Unavailable if it cannot be now (it succeeded meanwhile: retrieve() tells). Idempotent
+  // per key.
+  virtual Result<ChargeResult> cancel(const std::string& payment_ref, const std::string& idempotency_key) = 0;
   // Returns the refund's id. Idempotent per key. Unavailable on failure.
   virtual Result<std::string> refund(const std::string& payment_ref, int64_t amount,
                                      const std::string& idempotency_key) = 0;

@@ -333,6 +333,21 @@ core::Result<core::ChargeResult> StripeGateway::retrieve_unguarded(const std::st
   return map_stripe_intent_response(IntentCall::Retrieve, reply->status, reply->body);
 }
 
+core::Result<core::ChargeResult> StripeGateway::cancel_unguarded(const std::string& payment_ref,
+                                                                const std::string& idempotency_key) {
+  if (!is_stripe_id(payment_ref)) return make_error(Code::NotFound, "no such payment");
+  if (idempotency_key.empty()) return make_error(Code::InvalidRequest, "a cancellation needs an idempotency key");
+  Transfer transfer;
+  Form form(transfer.easy.get());
+  form.add("cancellation_reason", "abandoned");
+  HttpCall call{true, "/v1/payment_intents/" + payment_ref + "/cancel", form.take(), stripe_safe_key(idempotency_key)};
+  core::Result<HttpReply> reply = send(transfer, call);
+  if (!reply) return reply.error();
+  // A 400 payment_intent_unexpected_state (it succeeded or failed meanwhile) maps to Unavailable: the
+  // caller asks retrieve() what happened.
+  return map_stripe_intent_response(IntentCall::Retrieve, reply->status, reply->body);
+}
+
 core::Result<std::string> StripeGateway::refund_unguarded(const std::string& payment_ref, int64_t amount,
                                                           const std::string& idempotency_key) {
   if (amount <= 0) return make_error(Code::InvalidRequest, "Stripe refunds a positive amount");
@@ -361,6 +376,15 @@ core::Result<core::ChargeResult> StripeGateway::charge(const core::ChargeRequest
 core::Result<core::ChargeResult> StripeGateway::retrieve(const std::string& payment_ref) {
   try {
     return retrieve_unguarded(payment_ref);
+  } catch (const std::exception& e) {
+    return unknown_outcome(std::string("Stripe adapter failed: ") + e.what());
+  }
+}
+
+core::Result<core::ChargeResult> StripeGateway::cancel(const std::string& payment_ref,
+                                                      const std::string& idempotency_key) {
+  try {
+    return cancel_unguarded(payment_ref, idempotency_key);
   } catch (const std::exception& e) {
     return unknown_outcome(std::string("Stripe adapter failed: ") + e.what());
   }

@@ -80,6 +80,7 @@ class StripeGateway final : public core::PaymentGateway {
   core::Result<core::ChargeResult> charge(const core::ChargeRequest& request) override;
   // GET /v1/payment_intents/{ref}. A ref that cannot be a Stripe id is NotFound without a request.
   core::Result<core::ChargeResult> retrieve(const std::string& payment_ref) override;
+  core::Result<core::ChargeResult> cancel(const std::string& payment_ref, const std::string& idempotency_key) override;
   // POST /v1/refunds. REQUIRES: amount > 0 and a non-empty idempotency_key (hashed as for charge).
   core::Result<std::string> refund(const std::string& payment_ref, int64_t amount,
                                    const std::string& idempotency_key) override;
@@ -93,6 +94,7 @@ class StripeGateway final : public core::PaymentGateway {
   core::Result<HttpReply> send(Transfer& transfer, const HttpCall& call);
   core::Result<core::ChargeResult> charge_unguarded(const core::ChargeRequest& request);
   core::Result<core::ChargeResult> retrieve_unguarded(const std::string& payment_ref);
+  core::Result<core::ChargeResult> cancel_unguarded(const std::string& payment_ref, const std::string& idempotency_key);
   core::Result<std::string> refund_unguarded(const std::string& payment_ref, int64_t amount,
                                              const std::string& idempotency_key);
   std::chrono::milliseconds backoff_before(int attempt) const;

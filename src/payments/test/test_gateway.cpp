@@ -52,6 +52,17 @@ core::Result<core::ChargeResult> TestGateway::retrieve(const std::string& paymen
   return it->second;
 }
 
+// The test provider settles every payment at once, so none is ever waiting to be canceled: a
+// succeeded one stays succeeded (Unavailable, as Stripe's unexpected state), a declined one is.
+core::Result<core::ChargeResult> TestGateway::cancel(const std::string& payment_ref, const std::string&) {
+  std::lock_guard lock(mu_);
+  auto it = charges_by_ref_.find(payment_ref);
+  if (it == charges_by_ref_.end()) return core::make_error(core::Code::NotFound, "no such payment");
+  if (it->second.status == core::ChargeStatus::Succeeded)
+    return core::make_error(core::Code::Unavailable, "a succeeded payment cannot be canceled");
+  return it->second;
+}
+
 core::Result<std::string> TestGateway::refund(const std::string& payment_ref, int64_t amount,
                                               const std::string& idempotency_key) {
   std::lock_guard lock(mu_);

@@ -21,6 +21,7 @@ class TestGateway final : public core::PaymentGateway {
 
   core::Result<core::ChargeResult> charge(const core::ChargeRequest& request) override;
   core::Result<core::ChargeResult> retrieve(const std::string& payment_ref) override;
+  core::Result<core::ChargeResult> cancel(const std::string& payment_ref, const std::string& idempotency_key) override;
   core::Result<std::string> refund(const std::string& payment_ref, int64_t amount,
                                    const std::string& idempotency_key) override;
 
