@@ -120,6 +120,8 @@ struct ServeConfig {
   int64_t read_timeout_ms = 30'000;
   int64_t idle_timeout_ms = 60'000;
   int64_t connections_max = 10'000;
+  int64_t streams_max = 0;  // 0: half of connections_max (streams get their own share of the slots)
+  int64_t streams_per_ip_max = 16;
   std::string tls_cert_file;  // TLS on the listener: PEM certificate chain and key, both or neither
   std::string tls_key_file;
 };
@@ -610,6 +612,8 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
         {"ticketd_streams_open", st.streams_open},
         {"ticketd_streams_total", st.streams_total},
+        {"ticketd_streams_refused_total", st.streams_refused_total},
+        {"ticketd_streams_peer_gone_total", st.streams_peer_gone_total},
         {"ticketd_tls_handshake_failures_total", st.tls_handshake_failures_total},
     };
     for (const auto& [name, value] : counters) out += std::string(name) + " " + std::to_string(value) + "\n";
@@ -635,6 +639,8 @@ int serve(const ServeConfig& cfg) {
   server_cfg.read_timeout = Millis(cfg.read_timeout_ms);
   server_cfg.idle_timeout = Millis(cfg.idle_timeout_ms);
   server_cfg.connections_max = static_cast<size_t>(cfg.connections_max);
+  server_cfg.streams_max = static_cast<size_t>(cfg.streams_max);  // 0: the transport takes half of the connections
+  server_cfg.streams_per_ip_max = static_cast<size_t>(cfg.streams_per_ip_max);
   server_cfg.tls_cert_file = cfg.tls_cert_file;
   server_cfg.tls_key_file = cfg.tls_key_file;
   try {
@@ -856,6 +862,12 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_IDLE_TIMEOUT_MS")->check(CLI::Range(100, 3'600'000));
   serve_cmd->add_option("--connections-max", cfg.connections_max, "connections served at once; one more gets 503")
       ->envname("TICKETD_CONNECTIONS_MAX")->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--streams-max", cfg.streams_max,
+                        "live seat-map streams served at once (default: half of --connections-max); one more gets 503")
+      ->envname("TICKETD_STREAMS_MAX")->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--streams-per-ip-max", cfg.streams_per_ip_max,
+                        "live streams one client address may hold; one more gets 429 too_many_streams")
+      ->envname("TICKETD_STREAMS_PER_IP_MAX")->check(CLI::Range(1, 100'000));
   auto* tls_cert = serve_cmd->add_option("--tls-cert", cfg.tls_cert_file,
                                          "serve HTTPS: PEM certificate chain (leaf first); needs --tls-key")
       ->envname("TICKETD_TLS_CERT")->check(CLI::ExistingFile);

@@ -22,6 +22,10 @@
 #include "http/server.hpp"
 #include "http/security_headers.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -178,6 +182,8 @@ struct Counters {
   std::atomic<uint64_t> write_timeouts_total{0};
   std::atomic<uint64_t> streams_open{0};
   std::atomic<uint64_t> streams_total{0};
+  std::atomic<uint64_t> streams_refused_total{0};
+  std::atomic<uint64_t> streams_peer_gone_total{0};
   std::atomic<uint64_t> tls_handshake_failures_total{0};
 };
 
@@ -413,6 +419,10 @@ std::string config_error(const ServerConfig& config) {
     return "read_timeout, idle_timeout and write_timeout must be positive";
   }
   if (config.stream_heartbeat <= zero) return "stream_heartbeat must be positive";
+  if (config.streams_max < 1 || config.streams_max > config.connections_max)
+    return "streams_max must be 1..connections_max";
+  if (config.streams_per_ip_max < 1 || config.streams_per_ip_max > config.streams_max)
+    return "streams_per_ip_max must be 1..streams_max";
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     return "tls_cert_file and tls_key_file go together: give both or neither";
   }
@@ -420,6 +430,8 @@ std::string config_error(const ServerConfig& config) {
 }
 
 ServerConfig validated(ServerConfig config) {
+  if (config.streams_max == 0) config.streams_max = std::max<size_t>(1, config.connections_max / 2);
+  config.streams_per_ip_max = std::min(config.streams_per_ip_max, config.streams_max);
   const std::string error = config_error(config);
   if (!error.empty()) throw std::runtime_error("ticketd http: invalid config: " + error);
   return config;
@@ -448,6 +460,10 @@ class Core {
   asio::thread_pool::executor_type workers() { return workers_.get_executor(); }
   bool try_reserve_pending();
   void release_pending();
+  // A stream slot for this client address: nullopt when granted (release_stream() at its end), else
+  // the refusal to send (429 per address, 503 in all).
+  std::optional<Response> try_reserve_stream(const std::string& remote_address);
+  void release_stream(const std::string& remote_address);
   Response invoke_handler(const Request& request) noexcept;  // on a worker thread
   void session_finished(uint64_t session_id);                // on the session's strand
 
@@ -473,6 +489,9 @@ class Core {
   std::atomic<size_t> connections_{0};    // sessions alive; refusals not included
   std::atomic<size_t> refusals_open_{0};  // connections being refused right now
   std::atomic<size_t> pending_{0};        // dispatched requests no worker has taken yet
+  std::mutex streams_mutex_;              // guards streams_by_address_ and streams_live_
+  std::unordered_map<std::string, size_t> streams_by_address_;  // at most streams_max keys
+  size_t streams_live_ = 0;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};  // set on the control strand by begin_stop()
   std::atomic<bool> drain_forced_{false};
@@ -511,6 +530,20 @@ asio::awaitable<EventStream::Next> next_on_worker(Core& core, std::shared_ptr<Ev
   }
   co_return EventStream::Next::end;
 }
+
+namespace {
+// A peer that vanished without a FIN (a phone that lost its network) is found by TCP keepalive: first
+// probe after 30 s idle, then every 10 s, given up after 3 (~60 s), instead of the kernel's 2 hours.
+void tune_keepalive(tcp::socket& socket) {
+  beast::error_code ignored;
+  socket.set_option(asio::socket_base::keep_alive(true), ignored);
+  const int fd = socket.native_handle();
+  const int idle_s = 30, interval_s = 10, probes = 3;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+}  // namespace
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -551,6 +584,7 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> write_response(Response response, Framing framing);
   asio::awaitable<void> stream_events(Response response, Framing framing);
   asio::awaitable<bool> write_stream_bytes(const std::string& bytes);
+  asio::awaitable<void> watch_peer(std::shared_ptr<Session> self);
   ReadStatus read_failed(beast::error_code ec);
   std::optional<Response> refusal_for(beast::error_code ec);
   Request take_request();
@@ -565,6 +599,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<Response> refusal_;  // what read_request() answers a refused request with
   Phase phase_ = Phase::reading;
   asio::steady_timer* wake_timer_ = nullptr;  // while streaming: the idle wait a wake cuts short
+  bool peer_gone_ = false;                     // while streaming: the client closed or reset
 };
 
 asio::awaitable<void> Session::run(std::shared_ptr<Session> self) {
@@ -607,7 +642,16 @@ asio::awaitable<void> Session::serve() {
     const Request request = take_request();
     Response response = co_await dispatch(request);
     if (response.stream && response.status == 200 && !framing.head) {
+      if (std::optional<Response> refused = core_.try_reserve_stream(remote_address_)) {
+        framing.keep_alive = false;  // the stream's own slot was refused: so is the connection's
+        if (co_await write_response(std::move(*refused), framing)) {
+          phase_ = Phase::closing;
+          co_await linger_close(stream_, linger_timeout, linger_bytes_max);
+        }
+        co_return;
+      }
       co_await stream_events(std::move(response), framing);
+      core_.release_stream(remote_address_);
       co_return;
     }
     response.stream.reset();
@@ -760,6 +804,8 @@ asio::awaitable<void> Session::stream_events(Response response, Framing framing)
   counters.streams_total++;
   asio::steady_timer timer(stream_.get_executor());
   wake_timer_ = &timer;
+  tune_keepalive(stream_.socket_stream().socket());
+  asio::co_spawn(executor(), watch_peer(shared_from_this()), asio::detached);
   const std::weak_ptr<Session> weak = weak_from_this();
   const auto wake = [weak] {
     std::shared_ptr<Session> self = weak.lock();
@@ -786,13 +832,30 @@ asio::awaitable<void> Session::stream_events(Response response, Framing framing)
       continue;
     }
     if (!source->arm(wake)) continue;
+    if (peer_gone_) break;
     timer.expires_after(core_.config().stream_heartbeat);
     auto [wait_ec] = co_await timer.async_wait(as_result);
-    if (core_.stopping()) break;
+    if (core_.stopping() || peer_gone_) break;
     if (!wait_ec && !co_await write_stream_bytes(": hb\n\n")) break;  // idle: keep proxies from closing it
   }
+  if (peer_gone_) counters.streams_peer_gone_total++;
   wake_timer_ = nullptr;
+  // Ends the watcher's wait (it holds this session alive until it returns).
+  beast::error_code ignored;
+  stream_.socket_stream().socket().cancel(ignored);
   counters.streams_open--;
+}
+
+// While a stream is served nothing more is read, so a client that leaves would go unnoticed until a
+// heartbeat write failed (up to stream_heartbeat, holding its slot). The socket turning readable
+// (FIN, RST, or bytes an SSE client never sends) ends the stream at once. A reactor wait, not a read:
+// it consumes nothing and runs beside the writes.
+// `self` keeps the session (and its socket) alive until the wait returns.
+asio::awaitable<void> Session::watch_peer(std::shared_ptr<Session> self) {
+  auto [ec] = co_await self->stream_.socket_stream().socket().async_wait(tcp::socket::wait_read, as_result);
+  if (ec == asio::error::operation_aborted) co_return;  // the stream ended first
+  peer_gone_ = true;
+  if (wake_timer_) wake_timer_->cancel();
 }
 
 asio::awaitable<bool> Session::write_stream_bytes(const std::string& bytes) {
@@ -1017,6 +1080,34 @@ void Core::session_finished(uint64_t session_id) {
   }
 }
 
+std::optional<Response> Core::try_reserve_stream(const std::string& remote_address) {
+  std::lock_guard lock(streams_mutex_);
+  if (streams_live_ >= config_.streams_max) {
+    counters_.streams_refused_total++;
+    return overloaded_response();
+  }
+  size_t& mine = streams_by_address_[remote_address];
+  if (mine >= config_.streams_per_ip_max) {
+    counters_.streams_refused_total++;
+    Response r = error_response(429, "too_many_streams",
+                                "at most " + std::to_string(config_.streams_per_ip_max) +
+                                    " live streams per client address; close one first");
+    r.headers.push_back({"retry-after", "5"});
+    return r;
+  }
+  ++mine;
+  ++streams_live_;
+  return std::nullopt;
+}
+
+void Core::release_stream(const std::string& remote_address) {
+  std::lock_guard lock(streams_mutex_);
+  auto it = streams_by_address_.find(remote_address);
+  HTTP_ASSERT(it != streams_by_address_.end() && it->second > 0 && streams_live_ > 0);
+  if (--it->second == 0) streams_by_address_.erase(it);
+  --streams_live_;
+}
+
 bool Core::try_reserve_pending() {
   if (pending_.fetch_add(1) < config_.pending_requests_max) return true;
   pending_.fetch_sub(1);
@@ -1058,6 +1149,8 @@ ServerStats Core::stats() const {
   stats.write_timeouts_total = counters_.write_timeouts_total.load();
   stats.streams_open = counters_.streams_open.load();
   stats.streams_total = counters_.streams_total.load();
+  stats.streams_refused_total = counters_.streams_refused_total.load();
+  stats.streams_peer_gone_total = counters_.streams_peer_gone_total.load();
   stats.tls_handshake_failures_total = counters_.tls_handshake_failures_total.load();
   return stats;
 }

@@ -42,6 +42,11 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60000};   // keep-alive connection idle limit
   std::chrono::milliseconds write_timeout{30000};  // a response must be written within this
   std::chrono::milliseconds stream_heartbeat{15000};  // idle streams get a comment line this often (proxies)
+  // Streams (SSE) hold a connection for minutes: their own share of connections_max, and a share per
+  // client address, so one client cannot take the slots every other client needs. Past either: the
+  // request is answered 429 too_many_streams (per address) or 503 overloaded (in all), and closed.
+  size_t streams_max = 0;            // <= connections_max; 0: half of connections_max
+  size_t streams_per_ip_max = 16;    // a browser keeps one per open event page; lowered to streams_max
   bool handle_signals = true;                      // SIGINT/SIGTERM -> graceful stop()
   // TLS on the listener (TLS 1.2+), for deployments without a terminating proxy: PEM files, both or
   // neither. Empty: plain HTTP. The handshake runs under read_timeout.
@@ -65,6 +70,8 @@ struct ServerStats {
   uint64_t write_timeouts_total = 0;              // a response was not taken within write_timeout
   uint64_t streams_open = 0;                      // streaming responses (SSE) being served
   uint64_t streams_total = 0;
+  uint64_t streams_refused_total = 0;             // over streams_max or streams_per_ip_max
+  uint64_t streams_peer_gone_total = 0;           // ended because the client left (seen at once, not at a heartbeat)
   uint64_t tls_handshake_failures_total = 0;      // TLS clients that did not complete a handshake
 };
 

@@ -141,6 +141,60 @@ def test_a_connection_past_the_maximum_gets_503_and_a_freed_slot_serves_again(st
     assert _metric(server, "ticketd_connections_refused_total") >= 1
 
 
+def _open_stream(port: int, event_id: int, source_ip: str = "127.0.0.1") -> tuple[socket.socket, int]:
+    """A seat-map stream's connection and its status (read from the head alone)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
+    sock.sendall(f"GET /v1/events/{event_id}/seats/stream HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    head = b""
+    while b"\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "closed before the status line"
+        head += chunk
+    return sock, int(head.split(b" ", 2)[1])
+
+
+def test_one_client_cannot_hold_every_stream_and_a_closed_stream_frees_its_slot_at_once(start) -> None:
+    """One client could open streams up to --connections-max (with 60, every other client got 503), and
+    a closed stream kept its slot until the next heartbeat, 4-6 s later."""
+    server = start(TICKETD_CONNECTIONS_MAX="60", TICKETD_STREAMS_PER_IP_MAX="4",
+                   TICKETD_STREAM_HEARTBEAT_MS="30000")
+    event = make_event(admin_client(server), [grid("Main", "standard", 1, 4)])
+    mine = [_open_stream(server.port, event["id"]) for _ in range(4)]
+    assert [status for _, status in mine] == [200] * 4
+    refused, status = _open_stream(server.port, event["id"])
+    assert status == 429
+    refused.close()
+    other, status = _open_stream(server.port, event["id"], source_ip="127.0.0.2")
+    assert status == 200, "another client has streams of its own"
+    assert expect(Client(server.port).get("/healthz"), 200), "ordinary requests still get connections"
+    mine[0][0].close()
+    deadline = time.monotonic() + 2.0  # far below the 30 s heartbeat that once freed it
+    while True:
+        again, status = _open_stream(server.port, event["id"])
+        if status == 200:
+            break
+        again.close()
+        assert time.monotonic() < deadline, "the closed stream's slot was not freed"
+        time.sleep(0.05)
+    assert _metric(server, "ticketd_streams_refused_total") >= 1
+    assert _metric(server, "ticketd_streams_peer_gone_total") >= 1
+    for sock in [again, other] + [s for s, _ in mine[1:]]:
+        sock.close()
+
+
+def test_streams_have_their_own_share_of_the_connections(start) -> None:
+    server = start(TICKETD_CONNECTIONS_MAX="20", TICKETD_STREAMS_MAX="3", TICKETD_STREAMS_PER_IP_MAX="3")
+    event = make_event(admin_client(server), [grid("Main", "standard", 1, 4)])
+    streams = [_open_stream(server.port, event["id"], source_ip=f"127.0.0.{i + 2}") for i in range(3)]
+    assert [status for _, status in streams] == [200] * 3
+    extra, status = _open_stream(server.port, event["id"], source_ip="127.0.0.9")
+    assert status == 503
+    extra.close()
+    assert expect(Client(server.port).get("/v1/events"), 200)  # the rest of the connections serve on
+    for sock, _ in streams:
+        sock.close()
+
+
 # --- rate limits ---------------------------------------------------------------------------------------
 
 
