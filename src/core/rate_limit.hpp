@@ -42,8 +42,10 @@ class TokenBucket {
  public:
   // Starts full: a new client gets its whole burst. REQUIRES: rate_rule_valid(rule) && rule.on().
   TokenBucket(const RateRule& rule, TimeMs now);
-  // Takes one token if there is one. The rule is passed each time (it is configuration, not state).
-  RateDecision take(const RateRule& rule, TimeMs now);
+  // Takes `cost` tokens (an expensive request costs more than a cheap one) if they are there; a cost
+  // above the burst is taken as the burst, so it can pass after a quiet period. The rule is passed
+  // each time (it is configuration, not state). REQUIRES: cost >= 1.
+  RateDecision take(const RateRule& rule, TimeMs now, double cost = 1.0);
   // True when the bucket would be full at `now`: forgetting it changes nothing.
   bool full(const RateRule& rule, TimeMs now) const;
 
@@ -59,7 +61,7 @@ class RateLimitTable {
   // REQUIRES: keys_max >= 1.
   explicit RateLimitTable(size_t keys_max);
   // REQUIRES: rate_rule_valid(rule) && rule.on().
-  RateDecision take(uint64_t key, const RateRule& rule, TimeMs now);
+  RateDecision take(uint64_t key, const RateRule& rule, TimeMs now, double cost = 1.0);
   size_t size() const { return index_.size(); }
   uint64_t evictions() const { return evictions_; }
 

@@ -127,7 +127,11 @@ Response Api::route(const Request& request) {
     std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr);
     std::string account;
     if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
-    if (services_.limiter) refused = services_.limiter->admit(rc, request.remote_address, account, monotonic_now());
+    bool compact = false;
+    for (auto param : url->params()) compact = compact || (param.key == "format" && param.value == "compact");
+    const double cost = route_cost(request.method, m.route ? std::string_view(m.route->name) : "", compact);
+    if (services_.limiter)
+      refused = services_.limiter->admit(rc, request.remote_address, account, monotonic_now(), cost);
     if (refused) {
       route_name = m.route ? m.route->name : "unmatched";
       response = rate_limited(rc, *refused);

@@ -152,7 +152,13 @@ RateLimiter::RateLimiter(RateLimitConfig config) : config_(std::move(config)), s
 
 RateLimiter::~RateLimiter() = default;
 
-std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now) {
+double route_cost(std::string_view method, std::string_view route_name, bool compact) {
+  if (method == "GET" && route_name == "/v1/events/{id}/seats" && !compact) return kSeatListPageCost;
+  return 1;
+}
+
+std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now,
+                                         double cost) {
   if (!config_.enabled || c == RouteClass::exempt) return std::nullopt;
   if (std::find(config_.exempt_ips.begin(), config_.exempt_ips.end(), ip) != config_.exempt_ips.end())
     return std::nullopt;
@@ -172,7 +178,7 @@ std::optional<Millis> RateLimiter::admit(RouteClass c, std::string_view ip, std:
     core::RateDecision decision;
     {
       std::lock_guard lock(shard.mu);
-      decision = shard.table->take(key, check.rule, now);
+      decision = shard.table->take(key, check.rule, now, cost);
     }
     if (!decision.allowed) {
       refused_[ci * 2 + (check.user ? 1 : 0)]++;

@@ -64,7 +64,9 @@ class RateLimiter {
   // Takes a token from the account's bucket (`account`: the authenticated user's id as text, "" for
   // an anonymous request), then from its IP bucket. nullopt: go ahead. Otherwise the wait before a
   // retry can succeed (> 0).
-  std::optional<Millis> admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now);
+  // `cost`: tokens this request takes from each bucket (route_cost()).
+  std::optional<Millis> admit(RouteClass c, std::string_view ip, std::string_view account, TimeMs now,
+                              double cost = 1.0);
   // Prometheus lines: refusals by class and scope, keys held, evictions.
   void render_metrics(std::string& out) const;
   const RateLimitConfig& config() const { return config_; }
@@ -77,6 +79,11 @@ class RateLimiter {
   std::unique_ptr<Shard[]> shards_;
   std::array<std::atomic<uint64_t>, kLimitedClasses * 2> refused_{};  // [class * 2 + (user ? 1 : 0)]
 };
+
+// What a request costs in rate-limit tokens: 1, or more for a read whose answer is large (a page of
+// the full seat list is ~100 KB against ~100 bytes for most reads).
+double route_cost(std::string_view method, std::string_view route_name, bool compact);
+inline constexpr double kSeatListPageCost = 10;
 
 // CORS and security headers.
 struct EdgePolicy {

@@ -225,6 +225,11 @@ Response get_event(Ctx& c) {
   return json_response(200, to_json(*event, map->counts));
 }
 
+// The full seat list's pages (GET /v1/events/{id}/seats): ~200 bytes of JSON a seat, so a page is
+// at most ~200 KB; the rate limiter charges it edge.hpp's kSeatListPageCost.
+constexpr uint32_t kSeatPageMax = 1000;
+constexpr uint32_t kSeatPageDefault = 500;
+
 Response get_seats(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
@@ -243,13 +248,40 @@ Response get_seats(Ctx& c) {
       if (layout.spec().sections[i].name == s->second) only = i;
     if (!only) return error_response(400, "invalid_request", "section: no such section in this venue");
   }
+  // Paged: a 200,000-seat venue was one 30 MB answer for anyone. A page is at most kSeatPageMax
+  // seats in seat-id order after the cursor (`after`: the last id of the previous page).
+  uint32_t limit = kSeatPageDefault;
+  if (auto it = c.query.find("limit"); it != c.query.end()) {
+    const std::string& v = it->second;
+    if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||
+        std::stoul(v) > kSeatPageMax)
+      return error_response(400, "invalid_request", "limit: 1-" + std::to_string(kSeatPageMax) + " required");
+    limit = static_cast<uint32_t>(std::stoul(v));
+  }
+  int64_t after = -1;
+  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
+    const std::string& v = it->second;
+    if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
+      return error_response(400, "invalid_request", "after: a seat id from the previous page's next required");
+    after = std::stoll(v);
+  }
   json::array seats;
+  std::optional<core::SeatId> next;
+  core::SeatId last = 0;
   for (const core::RowRef& row : layout.rows()) {
+    if (next) break;
     if (only && row.section != *only) continue;
+    if (static_cast<int64_t>(row.first_seat) + row.seats - 1 <= after) continue;  // before the cursor
     const core::SectionSpec& sec = layout.spec().sections[row.section];
     const int64_t price = event->prices.at(sec.price_tier);
     for (uint32_t n = 0; n < row.seats; ++n) {
       const core::SeatId id = row.first_seat + n;
+      if (static_cast<int64_t>(id) <= after) continue;
+      if (seats.size() == limit) {
+        next = last;  // more seats follow: the last id on this page is the next page's cursor
+        break;
+      }
+      last = id;
       const uint8_t flags = layout.seat(id).flags;
       const char st = map->status[id];
       seats.push_back(json::object{{"id", id},
@@ -263,7 +295,9 @@ Response get_seats(Ctx& c) {
                                    {"restricted_view", (flags & core::kRestrictedView) != 0}});
     }
   }
-  return json_response(200, json::object{{"event_id", event->id}, {"seats", std::move(seats)}});
+  json::object page{{"event_id", event->id}, {"seats", std::move(seats)}};
+  page["next"] = next ? json::value(std::to_string(*next)) : json::value(nullptr);
+  return json_response(200, page);
 }
 
 }  // namespace

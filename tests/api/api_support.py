@@ -692,8 +692,17 @@ def compact_status(client: Client, event_id: int) -> str:
 
 
 def seat_list(client: Client, event_id: int, section_name: str | None = None) -> list[dict]:
-    path = with_query(f"/v1/events/{event_id}/seats", section=section_name)
-    return expect(client.get(path), 200)["seats"]
+    """Every seat of the event (or of one section), following the pages (bounded: 500 pages)."""
+    seats: list[dict] = []
+    after = None
+    for _ in range(500):
+        page = expect(client.get(with_query(f"/v1/events/{event_id}/seats", section=section_name, after=after,
+                                             limit=1000)), 200)
+        seats += page["seats"]
+        after = page["next"]
+        if after is None:
+            return seats
+    raise AssertionError("the seat list did not end")
 
 
 def event_counts(client: Client, event_id: int) -> dict:

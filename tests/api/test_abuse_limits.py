@@ -243,6 +243,16 @@ def test_reads_past_the_per_ip_limit_get_429_but_another_ip_does_not(start) -> N
     expect(Client(server.port, METRICS_TOKEN, source_ip=client.source_ip).get("/metrics"), 200)
 
 
+def test_a_page_of_the_full_seat_list_costs_more_than_a_small_read(start) -> None:
+    server = start(TICKETD_RATE_LIMIT="read.ip=0.01/30")  # 30 tokens, then one per 100 s
+    event = make_event(admin_client(server), [grid("Main", "standard", 1, 10)])
+    client = Client(server.port, source_ip="127.0.0.3")
+    assert [client.get(f"/v1/events/{event['id']}/seats").status for _ in range(4)] == [200, 200, 200, 429]
+    other = Client(server.port, source_ip="127.0.0.4")
+    answers = [other.get(f"/v1/events/{event['id']}/seats?format=compact").status for _ in range(31)]
+    assert answers[:30] == [200] * 30 and answers[30] == 429, "the compact map costs what any read costs"
+
+
 def test_sign_ups_are_rate_limited_per_ip(start) -> None:
     server = start(TICKETD_RATE_LIMIT="signup.ip=0.01/2")
     client = server.client()

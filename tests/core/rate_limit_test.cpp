@@ -68,6 +68,19 @@ TEST(TokenBucket, FullTellsWhenForgettingTheBucketChangesNothing) {
   EXPECT_TRUE(bucket.full(rule, at(1000)));
 }
 
+TEST(TokenBucket, AnExpensiveRequestTakesItsCostAndWaitsForAllOfIt) {
+  const RateRule rule{10, 20};  // 10 tokens a second, 20 at once
+  TokenBucket bucket(rule, t0);
+  EXPECT_TRUE(bucket.take(rule, t0, 15).allowed);
+  const RateDecision refused = bucket.take(rule, t0, 10);  // 5 left: 5 more needed, 0.5 s
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after, Millis(500));
+  EXPECT_TRUE(bucket.take(rule, at(500), 10).allowed);
+  // A cost above the burst is taken as the burst: it passes after a quiet period, never forever refused.
+  EXPECT_TRUE(bucket.take(rule, at(500 + 2000), 1000).allowed);
+  EXPECT_FALSE(bucket.take(rule, at(500 + 2000), 1).allowed);
+}
+
 TEST(RateRule, BoundsAreChecked) {
   EXPECT_TRUE(rate_rule_valid(RateRule{0, 0}));  // off
   EXPECT_TRUE(rate_rule_valid(RateRule{1, 1}));
