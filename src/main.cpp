@@ -695,7 +695,7 @@ int serve(const ServeConfig& cfg) {
         if (r.abandoned) spdlog::info("reconciler canceled_payments={}: authentication never completed", r.abandoned);
         if (r.failed)
           spdlog::warn("reconciler failed_bookings={}: stored payments the gateway refuses (amount, currency or "
-                       "key); their seats are free again", r.failed);
+                       "key); their holds lapse as usual", r.failed);
       });
     });
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {

@@ -14,7 +14,7 @@
 namespace ticketd::app {
 
 // What one reconciliation pass did. `failed`: rows the gateway refused outright (a stored amount,
-// currency or key it cannot take): their bookings are failed and their seats freed, never retried.
+// currency or key it cannot take): their bookings are failed, never retried; their holds lapse.
 struct ReconcileReport {
   size_t examined = 0;
   size_t settled = 0;

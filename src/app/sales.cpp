@@ -152,8 +152,9 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
       return make_error(Code::Unavailable, "the payment's outcome is not known yet; retry with the same Idempotency-Key");
     }
     // Refused before any money moved, and refused again however often it is sent (an unknown card;
-    // a stored row the gateway cannot take): the booking fails and its seats go back, rather than
-    // staying pending for the reconciler to send again forever.
+    // a stored row the gateway cannot take): the booking fails, rather than staying pending for the
+    // reconciler to send again forever. As for an unknown card, the hold stays the buyer's until it
+    // lapses: a new checkout of it prices it afresh.
     const char* decline = code == Code::InvalidPaymentMethod ? "invalid_payment_method" : "invalid_request";
     metrics.count("checkouts", decline);
     auto settled =

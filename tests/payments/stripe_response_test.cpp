@@ -107,6 +107,22 @@ TEST(StripeIntentMapping, MissingPaymentMethodIsInvalidPaymentMethod) {
   EXPECT_EQ(r.error().code, Code::InvalidPaymentMethod);
 }
 
+TEST(StripeIntentMapping, AnAmountOrCurrencyStripeRefusesIsAnInvalidRequestNotAnUnknownOutcome) {
+  auto too_large = charge_answer(400, R"({"error":{"type":"invalid_request_error","code":"amount_too_large",
+    "param":"amount","message":"Amount must be no more than $999,999.99"}})");
+  ASSERT_FALSE(too_large.ok());
+  EXPECT_EQ(too_large.error().code, Code::InvalidRequest);
+  auto currency = charge_answer(400, R"({"error":{"type":"invalid_request_error","param":"currency",
+    "message":"Invalid currency: xyz"}})");
+  ASSERT_FALSE(currency.ok());
+  EXPECT_EQ(currency.error().code, Code::InvalidRequest);
+  // Only for a charge: a retrieve never sends an amount.
+  auto retrieved = map_stripe_intent_response(IntentCall::Retrieve, 400,
+      R"({"error":{"type":"invalid_request_error","param":"amount"}})");
+  ASSERT_FALSE(retrieved.ok());
+  EXPECT_EQ(retrieved.error().code, Code::Unavailable);
+}
+
 TEST(StripeIntentMapping, OtherClientErrorsAreUnavailableAndNameStripesError) {
   auto r = charge_answer(
       400,

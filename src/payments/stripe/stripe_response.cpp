@@ -130,6 +130,12 @@ core::Result<ChargeResult> map_stripe_intent_response(IntentCall call, long http
     return declined(e.payment_intent_id, e.decline_code.empty() ? e.code : e.decline_code, e.message);
   if (http_status == 400 && e.code == "resource_missing" && e.param == "payment_method")
     return make_error(Code::InvalidPaymentMethod, e.message.empty() ? "no such payment method" : clip(e.message));
+  // Stripe refused the amount or currency itself (amount_too_large, an unsupported currency): no intent
+  // was made, and the same request is refused however often it is sent.
+  if (call == IntentCall::Charge && http_status == 400 && e.type == "invalid_request_error" &&
+      (e.param == "amount" || e.param == "currency"))
+    return make_error(Code::InvalidRequest, "Stripe refused the " + std::string(e.param) + ": " +
+                                                clip(e.message.empty() ? e.code : e.message));
   return rejected(http_status, body);
 }
 
