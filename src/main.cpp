@@ -35,6 +35,7 @@
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
+#include "http/security_headers.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
 #include "notify/email.hpp"
@@ -83,7 +84,8 @@ struct ServeConfig {
   // Tickets: the root of every event's signing key and rotation secret (64 hex digits). Unset: a random
   // one kept in DATA_DIR/ticket-secret (embedded) or shared through PostgreSQL (distributed).
   std::string ticket_secret;
-  std::string metrics_token;  // empty: GET /metrics answers 404 (issue: public metrics leaked figures)
+  std::string metrics_token;  // empty: GET /metrics answers 404 on the public listener
+  std::string metrics_listen;  // host:port of a listener serving /metrics and /healthz alone, no token
   int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;
@@ -411,6 +413,48 @@ bool split_listen(const std::string& listen, std::string& host, uint16_t& port) 
   return true;
 }
 
+// --metrics-listen: /metrics and /healthz alone, without a token, on an address the operator keeps
+// private (a management interface, loopback for a local agent). One I/O thread, a few connections:
+// it serves a scraper, not the public.
+class MetricsListener {
+ public:
+  MetricsListener(const std::string& host, uint16_t port, app::Metrics& metrics,
+                  std::function<void(std::string&)> gauges) {
+    http::ServerConfig c;
+    c.host = host;
+    c.port = port;
+    c.io_threads = 1;
+    c.worker_threads = 1;
+    c.connections_max = 16;
+    c.handle_signals = false;  // the public listener owns SIGINT/SIGTERM; serve() stops this one
+    server_ = std::make_unique<http::Server>(c, [&metrics, gauges](const http::Request& r) {
+      http::Response out;
+      const std::string_view path = std::string_view(r.target).substr(0, r.target.find('?'));
+      if (r.method == "GET" && path == "/metrics") {
+        out.content_type = "text/plain; version=0.0.4";
+        out.body = metrics.render(gauges);
+      } else if (r.method == "GET" && path == "/healthz") {
+        out.body = R"({"status":"ok"})";
+      } else {
+        out.status = 404;
+        out.body = R"({"error":{"code":"not_found","message":"this listener serves /metrics and /healthz"}})";
+      }
+      http::add_security_headers(out);
+      return out;
+    });
+    thread_ = std::thread([this] { server_->run(); });
+  }
+  ~MetricsListener() {
+    server_->stop();
+    thread_.join();
+  }
+  uint16_t port() const { return server_->port(); }
+
+ private:
+  std::unique_ptr<http::Server> server_;
+  std::thread thread_;
+};
+
 int serve(const ServeConfig& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
@@ -701,6 +745,20 @@ int serve(const ServeConfig& cfg) {
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {
       guarded("notifier", [&] { notifications.deliver_due(); });
     });
+    std::unique_ptr<MetricsListener> metrics_listener;
+    if (!cfg.metrics_listen.empty()) {
+      std::string metrics_host;
+      uint16_t metrics_port = 0;
+      try {
+        if (!split_listen(cfg.metrics_listen, metrics_host, metrics_port))
+          throw std::runtime_error("host:port required");
+        metrics_listener = std::make_unique<MetricsListener>(metrics_host, metrics_port, metrics, gauges);
+      } catch (const std::exception& e) {
+        spdlog::error("--metrics-listen {}: {}", cfg.metrics_listen, e.what());
+        return 1;
+      }
+      spdlog::info("metrics listening url=http://{}:{}/metrics", metrics_host, metrics_listener->port());
+    }
     spdlog::info("listening url={}://{}:{} store={} hold_ttl_s={} holds_per_user_max={} io_threads={} workers={} "
                  "web_root={}",
                  cfg.tls_cert_file.empty() ? "http" : "https", host, server->port(), cfg.store, cfg.hold_ttl_s,
@@ -796,6 +854,9 @@ int main(int argc, char** argv) {
                         "root of the events' ticket-signing keys, 64 hex digits (default: a random one kept in "
                         "DATA_DIR/ticket-secret, or shared through PostgreSQL)")
       ->envname("TICKETD_TICKET_SECRET");
+  serve_cmd->add_option("--metrics-listen", cfg.metrics_listen,
+                        "host:port of a second listener serving /metrics and /healthz alone, without a token")
+      ->envname("TICKETD_METRICS_LISTEN");
   serve_cmd->add_option("--metrics-token", cfg.metrics_token,
                         "GET /metrics answers only to 'Authorization: Bearer <token>' (unset: /metrics is not served)")
       ->envname("TICKETD_METRICS_TOKEN");

@@ -30,7 +30,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   router_->add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); });
   router_->add("GET", "/metrics", [](Ctx& c) {
     if (c.services.metrics_token.empty())
-      return error_response(404, "not_found", "metrics are served only with --metrics-token");
+      return error_response(404, "not_found", "metrics are served with --metrics-token, or on --metrics-listen");
     if (!same_secret(bearer_of(c.request), c.services.metrics_token))
       return error_response(401, "unauthenticated", "Authorization: Bearer <the metrics token> required");
     Response r;

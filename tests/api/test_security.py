@@ -69,14 +69,22 @@ def test_metrics_answer_only_to_the_operators_token(server: Server, users: UserP
     assert_error(Client(server.port, "not-the-token").get("/metrics"), 401, "unauthenticated")
     assert_error(user.client.get("/metrics"), 401, "unauthenticated")  # a user's session is not the token
     assert "ticketd_http_requests_total" in metrics_text(server.port)
+    # No token: not on the public listener at all; --metrics-listen serves it on an address of its own.
+    metrics_port = free_port()
     untokened = Server(tmp_path / "data", hold_ttl_s=600, log_path=tmp_path / "server.log",
-                       extra_env={"TICKETD_METRICS_TOKEN": ""})
+                       extra_env={"TICKETD_METRICS_TOKEN": "", "TICKETD_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"})
     untokened.start()
     try:
         assert_error(Client(untokened.port).get("/metrics"), 404, "not_found")
         assert expect(Client(untokened.port).get("/healthz"), 200)["status"] == "ok"
+        private = Client(metrics_port)
+        scraped = private.get("/metrics")
+        assert scraped.status == 200 and "ticketd_http_requests_total" in scraped.body
+        assert scraped.headers.get("X-Content-Type-Options") == "nosniff"
+        assert_error(private.get("/v1/events"), 404, "not_found")  # that address serves metrics alone
+        assert expect(private.get("/healthz"), 200)["status"] == "ok"
     finally:
-        untokened.stop()
+        untokened.stop()  # asserts exit code 0: the second listener stops with the first
 
 
 def test_the_web_app_is_served_under_a_strict_csp_it_can_live_with(anon: Client) -> None:
