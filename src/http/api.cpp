@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "http/compression.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 #include "http/static_files.hpp"
@@ -102,6 +103,7 @@ TimeMs monotonic_now() {
 Response Api::handle(const Request& request) {
   Response response = route(request);
   decorate(response, request, services_.edge);
+  gzip_if_accepted(request, response);
   return response;
 }
 

@@ -33,6 +33,11 @@ inline bool etag_matches(std::string_view if_none_match, std::string_view etag) 
     while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag == "*" || tag == etag) return true;
+    // The gzip representation's tag (compression.hpp): the same body, compressed.
+    constexpr std::string_view kGzipSuffix = "-gzip\"";
+    if (tag.size() == etag.size() + 5 && tag.ends_with(kGzipSuffix) &&
+        tag.substr(0, etag.size() - 1) == etag.substr(0, etag.size() - 1))
+      return true;
     pos = comma + 1;
   }
   return false;

@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import http.client
+from typing import NamedTuple
 
-from api_support import (Client, UserPool, checkout, compact_status, create_event, create_venue, event_counts,
-                         expect, grid, hold_seats, now_utc, section, seat_list, unique, with_query)
+from api_support import (HTTP_TIMEOUT_S, Client, UserPool, checkout, compact_status, create_event, create_venue,
+                         event_counts, expect, grid, hold_seats, now_utc, section, seat_list, unique, with_query)
+
+
+class RawReply(NamedTuple):
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes  # as sent: not decompressed
+
+
+def raw_get(port: int, path: str, headers: dict[str, str]) -> RawReply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return RawReply(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
 
 
 def test_admin_creates_a_venue_whose_seat_ids_follow_the_layout(admin: Client, anon: Client) -> None:
@@ -186,6 +208,25 @@ def test_the_full_seat_list_comes_in_bounded_pages(admin: Client, anon: Client) 
                 {"after": "9" * 10}]:
         resp = anon.get(with_query(f"/v1/events/{event['id']}/seats", **bad))
         assert resp.status == 400 and resp.error_code == "invalid_request", (bad, resp)
+
+
+def test_answers_are_gzipped_for_clients_that_accept_it(admin: Client, anon: Client, server) -> None:
+    """Static files and JSON went out uncompressed."""
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 20, 100)]), prices={"std": 100})
+    path = f"/v1/events/{event['id']}/seats?format=compact"
+    plain = raw_get(server.port, path, {"Accept-Encoding": "identity"})
+    packed = raw_get(server.port, path, {"Accept-Encoding": "gzip, br"})
+    assert plain.status == packed.status == 200
+    assert "Content-Encoding" not in plain.headers and "accept-encoding" in plain.headers["Vary"].lower()
+    assert packed.headers["Content-Encoding"] == "gzip" and "accept-encoding" in packed.headers["Vary"].lower()
+    assert gzip.decompress(packed.body) == plain.body and len(packed.body) < len(plain.body) // 10
+    script = raw_get(server.port, "/js/app.js", {"Accept-Encoding": "gzip"})
+    if script.status == 404:
+        return  # no web app next to this binary
+    assert script.headers["Content-Encoding"] == "gzip" and script.headers["ETag"].endswith('-gzip"')
+    revalidated = raw_get(server.port, "/js/app.js", {"Accept-Encoding": "gzip",
+                                                      "If-None-Match": script.headers["ETag"]})
+    assert revalidated.status == 304
 
 
 def test_compact_seat_map_has_one_status_char_per_seat(admin: Client, anon: Client, users: UserPool) -> None:

@@ -2,6 +2,9 @@
 // scopes, CORS preflights and the security headers.
 #include "http/edge.hpp"
 
+#include "http/compression.hpp"
+#include "http/etag.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace ticketd;
@@ -168,3 +171,72 @@ TEST(SecurityHeaders, EveryResponseGetsThemAndAPageKeepsItsOwnPolicy) {
   EXPECT_EQ(nosniff, 1);
   EXPECT_EQ(header(page, "content-security-policy"), "default-src 'self'");
 }
+
+// ---- gzip (http/compression) -------------------------------------------------------------------
+
+namespace ticketd::http {
+namespace {
+
+Request with_accept_encoding(std::string_view value) {
+  Request r;
+  r.method = "GET";
+  r.target = "/";
+  if (!value.empty()) r.headers.push_back({"accept-encoding", std::string(value)});
+  return r;
+}
+
+TEST(Gzip, AcceptEncodingIsReadWithItsQValues) {
+  EXPECT_TRUE(accepts_gzip("gzip"));
+  EXPECT_TRUE(accepts_gzip("gzip, deflate, br"));
+  EXPECT_TRUE(accepts_gzip("br;q=1.0, GZIP;q=0.5"));
+  EXPECT_TRUE(accepts_gzip("*"));
+  EXPECT_FALSE(accepts_gzip(""));
+  EXPECT_FALSE(accepts_gzip("br, deflate"));
+  EXPECT_FALSE(accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(accepts_gzip("gzip; q=0.000"));
+  EXPECT_FALSE(accepts_gzip("xgzip"));
+}
+
+TEST(Gzip, LargeJsonIsCompressedWithVaryAndAGzipEtag) {
+  Response r;
+  r.body = "[" + std::string(5000, ' ') + "]";
+  r.headers.push_back({"etag", "\"0123456789abcdef\""});
+  gzip_if_accepted(with_accept_encoding("gzip"), r);
+  EXPECT_LT(r.body.size(), 200u);
+  EXPECT_EQ(static_cast<unsigned char>(r.body[0]), 0x1f);  // the gzip magic
+  EXPECT_EQ(static_cast<unsigned char>(r.body[1]), 0x8b);
+  auto header = [&](std::string_view name) {
+    for (const Header& h : r.headers)
+      if (h.name == name) return h.value;
+    return std::string();
+  };
+  EXPECT_EQ(header("content-encoding"), "gzip");
+  EXPECT_EQ(header("vary"), "accept-encoding");
+  EXPECT_EQ(header("etag"), "\"0123456789abcdef-gzip\"");
+  EXPECT_TRUE(etag_matches("\"0123456789abcdef-gzip\"", "\"0123456789abcdef\""));
+  EXPECT_FALSE(etag_matches("\"0123456789abcdee-gzip\"", "\"0123456789abcdef\""));
+}
+
+TEST(Gzip, SmallBodiesOtherTypesAndRefusingClientsAreLeftAsTheyAre) {
+  Response small;
+  small.body = "{}";
+  gzip_if_accepted(with_accept_encoding("gzip"), small);
+  EXPECT_EQ(small.body, "{}");
+  ASSERT_EQ(small.headers.size(), 1u);  // but caches are told it could vary
+  EXPECT_EQ(small.headers[0].value, "accept-encoding");
+  Response png;
+  png.content_type = "image/png";
+  png.body = std::string(5000, 'x');
+  gzip_if_accepted(with_accept_encoding("gzip"), png);
+  EXPECT_EQ(png.body.size(), 5000u);
+  EXPECT_TRUE(png.headers.empty());
+  Response json;
+  json.body = std::string(5000, ' ');
+  json.headers.push_back({"vary", "origin"});
+  gzip_if_accepted(with_accept_encoding("identity"), json);
+  EXPECT_EQ(json.body.size(), 5000u);
+  EXPECT_EQ(json.headers[0].value, "origin, accept-encoding");
+}
+
+}  // namespace
+}  // namespace ticketd::http
