@@ -84,6 +84,34 @@ core::Result<SessionToken> Accounts::login(const std::string& email, const std::
 
 core::Status Accounts::logout(std::string_view token) { return store_.delete_session(token_hash(token)); }
 
+core::Status Accounts::logout_everywhere(core::UserId user) {
+  metrics_.count("logouts", "everywhere");
+  return store_.delete_sessions_of(user, "");
+}
+
+core::Status Accounts::change_password(const core::User& user, std::string_view token, const std::string& current,
+                                       const std::string& next, const std::string& client) {
+  const std::string throttle_key = user.email + '\n' + client;
+  const TimeMs now = clock_.now();
+  if (const Millis left = lockout_left(throttle_key, now); left > Millis(0)) {
+    core::Error e = make_error(Code::TooManyRequests, "too many wrong passwords; try again later");
+    e.detail = std::to_string((left.count() + 999) / 1000);
+    return e;
+  }
+  if (current.size() > core::limits::password_bytes_max)
+    return make_error(Code::InvalidCredentials, "the current password is wrong");
+  auto stored = store_.find_user_by_email(user.email);
+  if (!stored || stored->user.id != user.id || !verify_password(current, stored->password_hash)) {
+    note_failure(throttle_key, now);
+    metrics_.count("password_changes", "wrong_password");
+    return make_error(Code::InvalidCredentials, "the current password is wrong");
+  }
+  if (auto s = core::validate_password(next); !s) return s.error();
+  auto changed = store_.set_password_hash(user.id, hash_password(next), token_hash(token));
+  metrics_.count("password_changes", changed.ok() ? "ok" : "failed");
+  return changed;
+}
+
 core::Result<core::User> Accounts::authenticate(std::string_view token) {
   if (token.empty() || token.size() > 256) return make_error(Code::Unauthenticated, "a bearer token is required");
   auto session = store_.find_session(token_hash(token));

@@ -58,6 +58,14 @@ class Accounts {
   core::Result<SessionToken> login(const std::string& email, const std::string& password,
                                    const std::string& client = "");
   core::Status logout(std::string_view token);
+  // Ends every session of the user, the caller's included.
+  core::Status logout_everywhere(core::UserId user);
+  // The caller (authenticated by `token`) changes their password: InvalidCredentials if `current` is
+  // wrong (counted like a failed login from `client`, so a stolen session cannot guess it freely),
+  // InvalidRequest for a new one out of bounds. Every other session of the account ends; this one
+  // goes on.
+  core::Status change_password(const core::User& user, std::string_view token, const std::string& current,
+                               const std::string& next, const std::string& client = "");
   // Unauthenticated for a missing, unknown or expired token.
   core::Result<core::User> authenticate(std::string_view token);
   // Creates the users with a session each, all or nothing. Their password is one random secret,

@@ -92,7 +92,9 @@ RouteClass route_class(std::string_view method, std::string_view route_name) {
   if (route_name == "/healthz" || route_name == "/metrics" || route_name == "/v1/payments/stripe/webhook")
     return RouteClass::exempt;
   if (method == "GET" || method == "HEAD") return RouteClass::read;
-  if (method == "POST" && route_name == "/v1/sessions") return RouteClass::login;
+  // Two Argon2id hashes: as costly as a login, and a guess of the password like one.
+  if (method == "POST" && (route_name == "/v1/sessions" || route_name == "/v1/users/me/password"))
+    return RouteClass::login;
   if (method == "POST" && route_name == "/v1/users") return RouteClass::signup;
   if (method == "POST" && (route_name == "/v1/events/{id}/holds" || route_name == "/v1/events/{id}/queue"))
     return RouteClass::hold;

@@ -47,6 +47,32 @@ Response logout(Ctx& c) {
   return no_content();
 }
 
+// DELETE /v1/sessions: log out everywhere (every session of the caller's account, this one too).
+Response logout_everywhere(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  if (auto s = c.services.accounts.logout_everywhere(user->id); !s) return error_response(s.error());
+  return no_content();
+}
+
+// POST /v1/users/me/password {current_password, new_password}: every other session ends.
+Response change_password(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto current = read_string(*body, "current_password", 1024);
+  auto next = read_string(*body, "new_password", 1024);
+  if (!current) return error_response(current.error());
+  if (!next) return error_response(next.error());
+  if (!*current || !*next)
+    return error_response(400, "invalid_request", "current_password and new_password are required");
+  const std::string_view token = c.request.header("authorization").substr(7);
+  if (auto s = c.services.accounts.change_password(*user, token, **current, **next, c.request.remote_address); !s)
+    return error_response(s.error());
+  return no_content();
+}
+
 Response me(Ctx& c) {
   auto user = c.user();
   if (!user) return error_response(user.error());
@@ -88,6 +114,8 @@ void add_account_routes(Router& router) {
   router.add("POST", "/v1/users", register_user);
   router.add("POST", "/v1/sessions", login);
   router.add("DELETE", "/v1/sessions/current", logout);
+  router.add("DELETE", "/v1/sessions", logout_everywhere);
+  router.add("POST", "/v1/users/me/password", change_password);
   router.add("GET", "/v1/me", me);
   router.add("POST", "/v1/admin/users:bulk", provision_users);
 }

@@ -95,3 +95,32 @@ def test_repeated_failed_logins_are_throttled(server: Server, anon: Client) -> N
     assert_error(resp, 429, "too_many_requests")
     assert resp.headers.get("Retry-After"), "429 must say when to retry"
     expect(user.client.get("/v1/me"), 200)  # an existing session is not affected
+
+
+def test_changing_the_password_ends_every_other_session(server: Server, anon: Client) -> None:
+    user = new_user(server)
+    other = server.client(expect(login(anon, user.email, USER_PASSWORD), 201)["token"])
+    new_password = "a much longer new passphrase"
+    wrong = user.client.post("/v1/users/me/password", {"current_password": "not it", "new_password": new_password})
+    assert_error(wrong, 401, "invalid_credentials")
+    assert expect(other.get("/v1/me"), 200)["id"] == user.id, "a wrong current password changes nothing"
+    short = user.client.post("/v1/users/me/password", {"current_password": USER_PASSWORD, "new_password": "short"})
+    assert_error(short, 400, "invalid_request")
+    expect(user.client.post("/v1/users/me/password", {"current_password": USER_PASSWORD,
+                                                       "new_password": new_password}), 204)
+    assert expect(user.client.get("/v1/me"), 200)["id"] == user.id  # this session goes on
+    assert_error(other.get("/v1/me"), 401)  # every other one ended
+    assert_error(login(anon, user.email, USER_PASSWORD), 401, "invalid_credentials")
+    expect(login(anon, user.email, new_password), 201)
+
+
+def test_logging_out_everywhere_ends_every_session(server: Server, anon: Client) -> None:
+    user = new_user(server)
+    sessions = [user.client] + [server.client(expect(login(anon, user.email, USER_PASSWORD), 201)["token"])
+                                for _ in range(2)]
+    stranger = new_user(server)
+    expect(sessions[1].request("DELETE", "/v1/sessions"), 204)
+    for client in sessions:
+        assert_error(client.get("/v1/me"), 401)
+    assert expect(stranger.client.get("/v1/me"), 200)["id"] == stranger.id, "only that account's sessions"
+    expect(login(anon, user.email, USER_PASSWORD), 201)  # and it can log in again

@@ -46,6 +46,12 @@ class AccountStore {
   virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
   virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
   virtual Status delete_session(const std::string& token_hash) = 0;
+  // Ends every session of `user` but the one whose hash is `keep_token_hash` ("" keeps none).
+  // Durable before it returns.
+  virtual Status delete_sessions_of(UserId user, const std::string& keep_token_hash) = 0;
+  // Replaces the user's password hash and ends every session but `keep_token_hash`, in one commit.
+  virtual Status set_password_hash(UserId user, const std::string& password_hash,
+                                   const std::string& keep_token_hash) = 0;
   // Notification choices (defaults when none were stored). Durable before set_ returns.
   virtual NotifyPrefs notify_prefs(UserId user) = 0;
   virtual Status set_notify_prefs(UserId user, const NotifyPrefs& prefs) = 0;

@@ -100,6 +100,24 @@ core::Status PgAccountStore::delete_session(const std::string& token_hash) {
   });
 }
 
+core::Status PgAccountStore::delete_sessions_of(core::UserId user, const std::string& keep_token_hash) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2", {p(user), p(keep_token_hash)});
+    return core::ok_status();
+  });
+}
+
+core::Status PgAccountStore::set_password_hash(core::UserId user, const std::string& password_hash,
+                                               const std::string& keep_token_hash) {
+  // One statement, one commit: the new hash and the end of the other sessions go together.
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.query("WITH changed AS (UPDATE users SET password_hash = $2 WHERE id = $1) "
+            "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $3",
+            {p(user), p(password_hash), p(keep_token_hash)});
+    return core::ok_status();
+  });
+}
+
 core::NotifyPrefs PgAccountStore::notify_prefs(core::UserId user) {
   return with_connection(pool_, [&](Connection& c) {
     Rows r = c.query("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = $1", {p(user)});

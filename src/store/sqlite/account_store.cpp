@@ -108,6 +108,24 @@ core::Status SqliteAccountStore::delete_session(const std::string& token_hash) {
   });
 }
 
+core::Status SqliteAccountStore::delete_sessions_of(core::UserId user, const std::string& keep_token_hash) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    c.prepare("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2")
+        .bind(1, user).bind(2, keep_token_hash).step_status();
+    return core::ok_status();
+  });
+}
+
+core::Status SqliteAccountStore::set_password_hash(core::UserId user, const std::string& password_hash,
+                                                   const std::string& keep_token_hash) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    c.prepare("UPDATE users SET password_hash = ?2 WHERE id = ?1").bind(1, user).bind(2, password_hash).step_status();
+    c.prepare("DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2")
+        .bind(1, user).bind(2, keep_token_hash).step_status();
+    return core::ok_status();
+  });
+}
+
 core::NotifyPrefs SqliteAccountStore::notify_prefs(core::UserId user) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = ?1");

@@ -80,6 +80,9 @@ class SqliteAccountStore final : public core::AccountStore {
   core::Status create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) override;
   std::optional<core::SessionRecord> find_session(const std::string& token_hash) override;
   core::Status delete_session(const std::string& token_hash) override;
+  core::Status delete_sessions_of(core::UserId user, const std::string& keep_token_hash) override;
+  core::Status set_password_hash(core::UserId user, const std::string& password_hash,
+                                 const std::string& keep_token_hash) override;
   core::NotifyPrefs notify_prefs(core::UserId user) override;
   core::Status set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) override;
 
