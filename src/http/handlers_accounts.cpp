@@ -81,9 +81,7 @@ Response me(Ctx& c) {
 
 // POST /v1/admin/users:bulk: administrators provision many users with a session each (load tests).
 Response provision_users(Ctx& c) {
-  auto caller = c.user();
-  if (!caller) return error_response(caller.error());
-  if (caller->role != core::Role::Admin) return error_response(403, "forbidden", "administrators only");
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto count = read_int(*body, "count", 1, core::limits::provisioned_users_per_request_max);

@@ -11,13 +11,6 @@ using core::Code;
 
 namespace {
 
-core::Status require_admin(Ctx& c) {
-  auto user = c.user();
-  if (!user) return user.error();
-  if (user->role != core::Role::Admin) return core::make_error(Code::Forbidden, "administrators only");
-  return core::ok_status();
-}
-
 core::Error invalid(const std::string& message) { return core::make_error(Code::InvalidRequest, message); }
 
 core::Result<std::vector<uint32_t>> number_list(const json::object& o, const char* field) {
@@ -76,7 +69,7 @@ core::Result<core::SectionSpec> read_section(const json::value& v) {
 }
 
 Response create_venue(Ctx& c) {
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto name = read_string(*body, "name", core::limits::name_bytes_max);
@@ -116,7 +109,7 @@ Response get_venue(Ctx& c) {
 }
 
 Response create_event(Ctx& c) {
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   core::Event e;

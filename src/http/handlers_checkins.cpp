@@ -109,16 +109,9 @@ Response scanner_bundle(Ctx& c) {
   return r;
 }
 
-core::Status require_admin(Ctx& c) {
-  auto user = c.user();
-  if (!user) return user.error();
-  if (user->role != core::Role::Admin) return core::make_error(core::Code::Forbidden, "administrators only");
-  return core::ok_status();
-}
-
 Response add_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto email = read_string(*body, "email", core::limits::email_bytes_max);
@@ -131,7 +124,7 @@ Response add_staff(Ctx& c) {
 
 Response list_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto staff = c.services.checkins->staff_of(c.ids[0]);
   if (!staff) return error_response(staff.error());
   json::array ids;
@@ -141,7 +134,7 @@ Response list_staff(Ctx& c) {
 
 Response remove_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   if (auto s = c.services.checkins->revoke_staff(c.ids[0], c.ids[1]); !s) return error_response(s.error());
   return no_content();
 }

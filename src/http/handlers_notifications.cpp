@@ -88,15 +88,8 @@ Response patch_profile(Ctx& c) {
   return json_response(200, profile_json(*user, *prefs));
 }
 
-core::Status require_admin(Ctx& c) {
-  auto user = c.user();
-  if (!user) return user.error();
-  if (user->role != core::Role::Admin) return core::make_error(Code::Forbidden, "administrators only");
-  return core::ok_status();
-}
-
 Response list_notifications(Ctx& c) {
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto digits = [](const std::string& s, size_t max) {
     return !s.empty() && s.size() <= max && s.find_first_not_of("0123456789") == std::string::npos;
   };
@@ -126,7 +119,7 @@ Response list_notifications(Ctx& c) {
 }
 
 Response retry_notification(Ctx& c) {
-  if (auto s = require_admin(c); !s) return error_response(s.error());
+  if (auto a = c.admin(); !a) return error_response(a.error());
   if (auto s = c.services.notifications.retry_dead(c.ids[0]); !s) return error_response(s.error());
   return json_response(202, json::object{{"id", c.ids[0]}, {"status", "PENDING"}});
 }

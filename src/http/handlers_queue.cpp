@@ -72,9 +72,7 @@ Response room_info(Ctx& c) {
 }
 
 Response set_waiting_room(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  if (user->role != core::Role::Admin) return error_response(403, "forbidden", "administrators only");
+  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto event = c.services.catalog.event(c.ids[0]);

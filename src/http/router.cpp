@@ -25,6 +25,13 @@ core::Result<core::User> Ctx::user() const {
   return services.accounts.authenticate(auth.substr(kBearer.size()));
 }
 
+core::Result<core::User> Ctx::admin() const {
+  auto u = user();
+  if (!u) return u.error();
+  if (u->role != core::Role::Admin) return core::make_error(core::Code::Forbidden, "administrators only");
+  return u;
+}
+
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler) {
   Route r{std::move(method), {}, pattern, std::move(handler)};
   std::stringstream in(pattern);

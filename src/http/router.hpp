@@ -29,6 +29,8 @@ struct Ctx {
   std::optional<core::Result<core::User>> authenticated;
   // Authenticates the bearer token (401 if missing or bad); answers from `authenticated` when set.
   core::Result<core::User> user() const;
+  // The caller, if an administrator: Unauthenticated (401) or Forbidden (403) otherwise.
+  core::Result<core::User> admin() const;
 };
 
 using RouteHandler = std::function<Response(Ctx&)>;

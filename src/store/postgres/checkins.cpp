@@ -1,5 +1,7 @@
 #include "store/postgres/checkins.hpp"
 
+#include "store/postgres/postgres_store.hpp"
+
 namespace ticketd::store::postgres {
 
 namespace {
@@ -34,18 +36,7 @@ core::Scan scan_from(const Rows& r, core::EventId event) {
 
 std::optional<core::Ticket> ticket_from(const Rows& r) {
   if (r.empty()) return std::nullopt;
-  core::Ticket t;
-  t.id = r.text(0, 0);
-  t.event_id = r.int64(0, 1);
-  t.booking_id = r.int64(0, 2);
-  t.owner_id = r.int64(0, 3);
-  t.seat = static_cast<core::SeatId>(r.int64(0, 4));
-  t.key_id = static_cast<uint32_t>(r.int64(0, 5));
-  t.status = core::ticket_status_from(r.text(0, 6)).value_or(core::TicketStatus::Revoked);
-  t.issued_at = from_unix_ms(r.int64(0, 7));
-  if (!r.is_null(0, 8)) t.revoked_at = from_unix_ms(r.int64(0, 8));
-  t.revoked_reason = r.text(0, 9);
-  return t;
+  return ticket_from_row(r, 0);
 }
 
 // One scan inside an open transaction.

@@ -471,7 +471,9 @@ constexpr const char* kTicketsOfBooking =
 constexpr const char* kTicketById = TICKETD_TICKET_COLUMNS "WHERE id = $1";
 #undef TICKETD_TICKET_COLUMNS
 
-core::Ticket ticket_from(const Rows& r, int i) {
+}  // namespace
+
+core::Ticket ticket_from_row(const Rows& r, int i) {
   core::Ticket t;
   t.id = r.text(i, 0);
   t.event_id = r.int64(i, 1);
@@ -487,13 +489,11 @@ core::Ticket ticket_from(const Rows& r, int i) {
   return t;
 }
 
-}  // namespace
-
 std::vector<core::Ticket> PgLedger::tickets_of_booking(core::BookingId booking) {
   return with_connection(pool_, [&](Connection& c) {
     Rows r = c.query(kTicketsOfBooking, {p(booking)});
     std::vector<core::Ticket> out;
-    for (int i = 0; i < r.size(); ++i) out.push_back(ticket_from(r, i));
+    for (int i = 0; i < r.size(); ++i) out.push_back(ticket_from_row(r, i));
     return out;
   });
 }
@@ -502,7 +502,7 @@ std::optional<core::Ticket> PgLedger::find_ticket(const std::string& ticket_id) 
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::Ticket> {
     Rows r = c.query(kTicketById, {p(ticket_id)});
     if (r.empty()) return std::nullopt;
-    return ticket_from(r, 0);
+    return ticket_from_row(r, 0);
   });
 }
 

@@ -91,6 +91,10 @@ class PgCatalogStore final : public core::CatalogStore {
   Pool& pool_;
 };
 
+// A ticket from row `row` of a result whose columns are: id, event_id, booking_id, owner_id, seat,
+// key_id, status, issued_at, revoked_at, revoked_reason (every ticket read selects them in this order).
+core::Ticket ticket_from_row(const Rows& r, int row);
+
 class PgLedger final : public core::Ledger {
  public:
   // `front` may be null (PostgreSQL alone).

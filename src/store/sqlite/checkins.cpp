@@ -56,20 +56,7 @@ std::optional<core::Ticket> read_ticket(Connection& c, const std::string& id) {
                        "revoked_reason FROM tickets WHERE id = ?1");
   st.bind(1, id);
   std::optional<core::Ticket> out;
-  if (st.step()) {
-    core::Ticket t;
-    t.id = st.text(0);
-    t.event_id = st.int64(1);
-    t.booking_id = st.int64(2);
-    t.owner_id = st.int64(3);
-    t.seat = static_cast<core::SeatId>(st.int64(4));
-    t.key_id = static_cast<uint32_t>(st.int64(5));
-    t.status = core::ticket_status_from(st.text(6)).value_or(core::TicketStatus::Revoked);
-    t.issued_at = from_unix_ms(st.int64(7));
-    if (!st.is_null(8)) t.revoked_at = from_unix_ms(st.int64(8));
-    t.revoked_reason = st.text(9);
-    out = t;
-  }
+  if (st.step()) out = ticket_from_row(st);
   st.reset();
   return out;
 }

@@ -656,7 +656,9 @@ constexpr const char* kTicketsOfBooking = TICKETD_TICKET_COLUMNS "WHERE booking_
 constexpr const char* kTicketById = TICKETD_TICKET_COLUMNS "WHERE id = ?1";
 #undef TICKETD_TICKET_COLUMNS
 
-core::Ticket ticket_from(Statement& st) {
+}  // namespace
+
+core::Ticket ticket_from_row(const Statement& st) {
   core::Ticket t;
   t.id = st.text(0);
   t.event_id = st.int64(1);
@@ -672,14 +674,12 @@ core::Ticket ticket_from(Statement& st) {
   return t;
 }
 
-}  // namespace
-
 std::vector<core::Ticket> SqliteLedger::tickets_of_booking(core::BookingId booking) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(kTicketsOfBooking);
   st.bind(1, booking);
   std::vector<core::Ticket> out;
-  while (st.step() && out.size() < 1000) out.push_back(ticket_from(st));  // a booking has at most 100 seats
+  while (st.step() && out.size() < 1000) out.push_back(ticket_from_row(st));  // a booking has at most 100 seats
   st.reset();
   return out;
 }
@@ -689,7 +689,7 @@ std::optional<core::Ticket> SqliteLedger::find_ticket(const std::string& ticket_
   auto& st = r->prepare(kTicketById);
   st.bind(1, ticket_id);
   std::optional<core::Ticket> out;
-  if (st.step()) out = ticket_from(st);
+  if (st.step()) out = ticket_from_row(st);
   st.reset();
   return out;
 }

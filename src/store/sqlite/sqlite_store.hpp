@@ -44,6 +44,10 @@ void apply_schema(Connection& conn);
 void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, core::EventId event,
                     core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due);
 
+// A ticket from a row whose columns are: id, event_id, booking_id, owner_id, seat, key_id, status,
+// issued_at, revoked_at, revoked_reason (every ticket read selects them in this order).
+core::Ticket ticket_from_row(const Statement& st);
+
 class Database {
  public:
   Database(const std::string& data_dir, app::Metrics* metrics);
