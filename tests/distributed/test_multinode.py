@@ -657,4 +657,9 @@ def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -
     per_batch: dict[str, int] = {}
     for s in statuses:
         per_batch[s["access_expires_at"]] = per_batch.get(s["access_expires_at"], 0) + 1
-    assert sorted(per_batch.values()) == [batch] * (len(users) // batch), per_batch
+    # Never more than a batch in one tick, whichever node ran it (one releaser at a time). A tick admits
+    # fewer only when fewer were waiting: the first, if it came while the joins were still arriving
+    # (seen on a slow machine: 1, then 3s, then the remaining 2), and the last.
+    sizes = sorted(per_batch.values())
+    assert max(sizes) == batch and sum(sizes) == len(users), per_batch
+    assert sum(1 for n in sizes if n < batch) <= 2, per_batch
