@@ -32,6 +32,7 @@
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
 #include "app/checkins.hpp"
+#include "app/ticket_codes.hpp"
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
@@ -272,7 +273,8 @@ struct StoreWiring {
   std::unique_ptr<store::postgres::Pool> pg;
   std::unique_ptr<store::redis::RedisClient> redis;
   std::unique_ptr<core::SeatFront> front;
-  // Ports.
+  // Ports. ticket_ids is declared first: the ledger borrows it.
+  std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
   std::unique_ptr<core::AccountStore> accounts;
   std::unique_ptr<core::CatalogStore> catalog;
   std::unique_ptr<core::Ledger> ledger;
@@ -287,7 +289,7 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metr
     w.sqlite = std::make_unique<store::sqlite::Database>(cfg.data_dir, &metrics);
     w.accounts = std::make_unique<store::sqlite::SqliteAccountStore>(*w.sqlite);
     w.catalog = std::make_unique<store::sqlite::SqliteCatalogStore>(*w.sqlite);
-    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite, seat_changes);
+    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite, *w.ticket_ids, seat_changes);
     w.sqlite_ledger = ledger.get();
     w.ledger = std::move(ledger);
     w.outbox = std::make_unique<store::sqlite::SqliteOutbox>(*w.sqlite);
@@ -311,7 +313,7 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metr
   w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
-  w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, w.front.get(), &metrics);
+  w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);
   w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
   spdlog::info("store=postgres postgres_pool={} redis={}:{}/{}", cfg.postgres_pool, redis_cfg.host, redis_cfg.port,
                redis_cfg.db);

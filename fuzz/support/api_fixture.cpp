@@ -23,6 +23,7 @@
 #include "payments/test/test_gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
+#include "app/ticket_codes.hpp"
 
 namespace ticketd::fuzz {
 namespace {
@@ -48,6 +49,7 @@ struct Stack {
   std::unique_ptr<store::sqlite::Database> db;
   std::unique_ptr<store::sqlite::SqliteAccountStore> accounts_store;
   std::unique_ptr<store::sqlite::SqliteCatalogStore> catalog_store;
+  app::RandomTicketIds ticket_ids;
   std::unique_ptr<store::sqlite::SqliteLedger> ledger;
   std::unique_ptr<store::sqlite::SqliteOutbox> outbox;
   std::unique_ptr<store::sqlite::SqliteWaitingRoomStore> queue_store;
@@ -98,7 +100,7 @@ void wire(Stack& s) {
   s.db = std::make_unique<store::sqlite::Database>(s.data_dir, &s.metrics);
   s.accounts_store = std::make_unique<store::sqlite::SqliteAccountStore>(*s.db);
   s.catalog_store = std::make_unique<store::sqlite::SqliteCatalogStore>(*s.db);
-  s.ledger = std::make_unique<store::sqlite::SqliteLedger>(*s.db, &s.seat_stream);
+  s.ledger = std::make_unique<store::sqlite::SqliteLedger>(*s.db, s.ticket_ids, &s.seat_stream);
   s.outbox = std::make_unique<store::sqlite::SqliteOutbox>(*s.db);
   s.queue_store = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*s.db);
   s.view.webhook_secret = "whsec_fuzzing_fixture_secret";

@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.hpp"
+#include "core/ports/ticket_ids.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
 
@@ -32,8 +34,8 @@ inline constexpr size_t kTicketPayloadBytes = 41;
 inline constexpr size_t kTicketSignatureBytes = 64;
 inline constexpr size_t kStaticCodeChars = 168;  // base32 of 105 bytes, unpadded
 inline constexpr uint32_t kRotatingDigits = 8;
-// The key id new tickets are signed with. Key rotation bumps it; old ids keep verifying.
-inline constexpr uint32_t kTicketKeyIdCurrent = 1;
+// The key id new tickets are signed with (decided in core: the stores record it on every ticket).
+inline constexpr uint32_t kTicketKeyIdCurrent = core::limits::ticket_key_id_current;
 
 using TicketIdBytes = std::array<uint8_t, 16>;
 using PublicKey = std::array<uint8_t, 32>;
@@ -75,6 +77,12 @@ std::optional<TicketIdBytes> ticket_id_bytes(std::string_view hex);
 std::string ticket_id_hex(const TicketIdBytes& bytes);
 
 std::string hex_encode(const uint8_t* data, size_t size);  // lower case
+// The ticket ids the ledgers issue: new_ticket_id() for each.
+class RandomTicketIds final : public core::TicketIdSource {
+ public:
+  std::string next() override { return new_ticket_id(); }
+};
+
 std::string base32_encode(const uint8_t* data, size_t size);
 std::optional<std::string> base32_decode(std::string_view text);
 

@@ -12,6 +12,7 @@
 
 #include "app/catalog.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "app/ticket_codes.hpp"
 
 using namespace ticketd;
 using namespace ticketd::core;
@@ -57,6 +58,7 @@ struct LedgerFixture {
   std::unique_ptr<app::SeatStream> hub;
   std::unique_ptr<Database> db;
   std::unique_ptr<SqliteCatalogStore> catalog_store;
+  app::RandomTicketIds ticket_ids;
   std::unique_ptr<SqliteLedger> ledger;
   SystemClock clock;
   std::unique_ptr<app::Catalog> catalog;
@@ -72,7 +74,7 @@ struct LedgerFixture {
         7);
     db = std::make_unique<Database>(dir.path.string(), nullptr);
     catalog_store = std::make_unique<SqliteCatalogStore>(*db);
-    ledger = std::make_unique<SqliteLedger>(*db, hub.get());
+    ledger = std::make_unique<SqliteLedger>(*db, ticket_ids, hub.get());
     catalog = std::make_unique<app::Catalog>(*catalog_store, *ledger, clock);
     LayoutSpec spec{"Hall", {{"Main", "std", {}}}};
     for (int r = 0; r < 4; ++r) spec.sections[0].rows.push_back({"R" + std::to_string(r), 10, {}, {}, {}});

@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "app/ticket_codes.hpp"
 #include "core/limits.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
@@ -58,7 +59,7 @@ class PgLedgerTest : public ::testing::Test {
     flush_redis();
     front_ = std::make_unique<store::redis::RedisSeatFront>(*redis_);
     pool_ = std::make_unique<store::postgres::Pool>(url_, 8);
-    ledger_ = std::make_unique<PgLedger>(*pool_, front_.get(), nullptr);
+    ledger_ = std::make_unique<PgLedger>(*pool_, ticket_ids_, front_.get(), nullptr);
     catalog_ = std::make_unique<store::postgres::PgCatalogStore>(*pool_);
     accounts_ = std::make_unique<store::postgres::PgAccountStore>(*pool_);
     make_event(20, 4);
@@ -141,6 +142,7 @@ class PgLedgerTest : public ::testing::Test {
   std::unique_ptr<store::redis::RedisClient> redis_;
   std::unique_ptr<store::redis::RedisSeatFront> front_;
   std::unique_ptr<store::postgres::Pool> pool_;
+  app::RandomTicketIds ticket_ids_;
   std::unique_ptr<PgLedger> ledger_;
   std::unique_ptr<store::postgres::PgCatalogStore> catalog_;
   std::unique_ptr<store::postgres::PgAccountStore> accounts_;
@@ -237,7 +239,7 @@ TEST_F(PgLedgerTest, HoldsWorkWithRedisDownAndNeverClash) {
   dead.timeout = Millis(200);
   store::redis::RedisClient unreachable(dead);
   store::redis::RedisSeatFront dead_front(unreachable);
-  PgLedger alone(*pool_, &dead_front, nullptr);
+  PgLedger alone(*pool_, ticket_ids_, &dead_front, nullptr);
   const auto a = user("a"), b = user("b");
   auto h = hold(alone, a, {13}, t0_);
   ASSERT_TRUE(h.ok()) << h.error().message;
@@ -256,7 +258,7 @@ TEST_F(PgLedgerTest, HoldsWorkWithRedisDownAndNeverClash) {
 TEST_F(PgLedgerTest, TheTicketLimitHoldsAcrossNodes) {
   const auto a = user("a");
   store::postgres::Pool pool2(url_, 8);
-  PgLedger node2(pool2, front_.get(), nullptr);
+  PgLedger node2(pool2, ticket_ids_, front_.get(), nullptr);
   std::atomic<int> held_seats{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
@@ -276,7 +278,7 @@ TEST_F(PgLedgerTest, ActiveHoldsAreCappedPerUserAcrossEventsAndNodes) {
   const auto b = user("b");
   const std::vector<core::Event> events = make_events(4, 4, 4);
   store::postgres::Pool pool2(url_, 8);
-  PgLedger node2(pool2, front_.get(), nullptr);
+  PgLedger node2(pool2, ticket_ids_, front_.get(), nullptr);
   auto hold_in = [&](PgLedger& l, core::UserId u, size_t e, core::SeatId seat, TimeMs now,
                      Millis ttl = Millis(600'000)) {
     core::HoldRequest r;
@@ -320,7 +322,7 @@ TEST_F(PgLedgerTest, ConcurrentHoldsOfOneUserOnTwoNodesNeverPassTheCap) {
   const auto a = user("a");
   const std::vector<core::Event> events = make_events(4, 4, 4);
   store::postgres::Pool pool2(url_, 8);
-  PgLedger node2(pool2, front_.get(), nullptr);
+  PgLedger node2(pool2, ticket_ids_, front_.get(), nullptr);
   constexpr uint32_t kCap = 5;
   std::atomic<int> won{0}, capped{0};
   std::vector<std::thread> threads;
@@ -353,7 +355,7 @@ TEST_F(PgLedgerTest, ExpiredHoldsAreSweptAndTheirSeatsFreed) {
 TEST_F(PgLedgerTest, ARaceOfManyBuyersOnTwoNodesSellsEverySeatOnce) {
   make_event(60, 8);
   store::postgres::Pool pool2(url_, 8);
-  PgLedger node2(pool2, front_.get(), nullptr);
+  PgLedger node2(pool2, ticket_ids_, front_.get(), nullptr);
   std::vector<core::UserId> users;
   for (int i = 0; i < 16; ++i) users.push_back(user("racer" + std::to_string(i)));
   std::atomic<int> sold{0};

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/ticket_codes.hpp"
 #include "support/temp_dir.hpp"
 #include "app/catalog.hpp"
 #include "core/limits.hpp"
@@ -21,7 +22,8 @@ using test_support::TempDir;  // each fixture's data dir
 struct Fixture {
   Database db;
   SqliteCatalogStore catalog_store{db};
-  SqliteLedger ledger{db};
+  app::RandomTicketIds ticket_ids;
+  SqliteLedger ledger{db, ticket_ids};
   SystemClock clock;
   app::Catalog catalog{catalog_store, ledger, clock};
   explicit Fixture(const std::string& dir) : db(dir, nullptr) {}

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "app/ticket_codes.hpp"
 #include "support/temp_dir.hpp"
 #include "app/catalog.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -21,7 +22,8 @@ struct Fixture {
   Database db;
   SqliteAccountStore accounts{db};
   SqliteCatalogStore catalog_store{db};
-  SqliteLedger ledger{db};
+  app::RandomTicketIds ticket_ids;
+  SqliteLedger ledger{db, ticket_ids};
   SqliteOutbox outbox{db};
   SystemClock clock;
   app::Catalog catalog{catalog_store, ledger, clock};

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "app/ticket_codes.hpp"
 #include "support/temp_dir.hpp"
 #include "app/catalog.hpp"
 #include "app/lottery.hpp"
@@ -34,7 +35,8 @@ struct Node {
   ManualClock& clock;
   Database db;
   SqliteCatalogStore catalog_store{db};
-  SqliteLedger ledger{db};
+  app::RandomTicketIds ticket_ids;
+  SqliteLedger ledger{db, ticket_ids};
   SqliteWaitingRoomStore queue_store{db};
   app::Metrics metrics;
   app::Catalog catalog{catalog_store, ledger, clock};

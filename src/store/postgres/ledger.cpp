@@ -10,7 +10,6 @@
 #include <map>
 #include <unordered_set>
 
-#include "app/ticket_codes.hpp"
 #include "core/limits.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -293,7 +292,7 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
                                                             : "DECLINED";
   std::string result;
   std::vector<std::string> ticket_ids;  // one per seat, used if this call sells them
-  for (size_t i = 0; i < current->seats.size(); ++i) ticket_ids.push_back(app::new_ticket_id());
+  for (size_t i = 0; i < current->seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
   try {
     // Safe to repeat: a second call finds the booking settled. One transaction: the tickets of a
     // booking are issued in the commit that confirms it, or not at all.
@@ -310,7 +309,7 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
                   "SELECT t.id, $2, $3, $4, t.seat, $6, 'VALID', $7 "
                   "FROM unnest($1::text[], $5::integer[]) AS t(id, seat)",
                   {p_text_array(ticket_ids), p(current->event_id), p(booking_id), p(current->user_id),
-                   p_array(current->seats), p(static_cast<int64_t>(app::kTicketKeyIdCurrent)), p(to_unix_ms(now))});
+                   p_array(current->seats), p(static_cast<int64_t>(core::limits::ticket_key_id_current)), p(to_unix_ms(now))});
         }
         c.exec("COMMIT");
         return r;

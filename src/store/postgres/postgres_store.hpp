@@ -15,6 +15,7 @@
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
+#include "core/ports/ticket_ids.hpp"
 #include "core/ports/outbox.hpp"
 #include "core/ports/seat_front.hpp"
 #include "store/postgres/pg.hpp"
@@ -97,8 +98,10 @@ core::Ticket ticket_from_row(const Rows& r, int row);
 
 class PgLedger final : public core::Ledger {
  public:
-  // `front` may be null (PostgreSQL alone).
-  PgLedger(Pool& pool, core::SeatFront* front, app::Metrics* metrics) : pool_(pool), front_(front), metrics_(metrics) {}
+  // `front` may be null (PostgreSQL alone). `ticket_ids`: where the ids of the tickets it issues come
+  // from; must outlive the ledger.
+  PgLedger(Pool& pool, core::TicketIdSource& ticket_ids, core::SeatFront* front, app::Metrics* metrics)
+      : pool_(pool), ticket_ids_(ticket_ids), front_(front), metrics_(metrics) {}
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -163,6 +166,7 @@ class PgLedger final : public core::Ledger {
   std::optional<TimeMs> event_starts_at(core::EventId event);
 
   Pool& pool_;
+  core::TicketIdSource& ticket_ids_;
   core::SeatFront* front_;
   app::Metrics* metrics_;
   std::mutex id_mu_;  // guards the block below

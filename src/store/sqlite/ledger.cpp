@@ -7,7 +7,6 @@
 
 #include <algorithm>
 
-#include "app/ticket_codes.hpp"
 #include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -44,7 +43,7 @@ core::Status issue_tickets(Connection& c, core::EventId event, core::BookingId b
     auto& st = c.prepare("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
                          "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'VALID', ?7)");
     st.bind(1, ids[i]).bind(2, event).bind(3, booking).bind(4, owner).bind(5, seats[i])
-        .bind(6, static_cast<int64_t>(app::kTicketKeyIdCurrent)).bind(7, to_unix_ms(now));
+        .bind(6, static_cast<int64_t>(core::limits::ticket_key_id_current)).bind(7, to_unix_ms(now));
     if (st.step_status() != SQLITE_DONE) return make_error(Code::SeatUnavailable, "seat already has a live ticket");
   }
   return core::ok_status();
@@ -58,7 +57,8 @@ void must(core::Status s) {
 
 }  // namespace
 
-SqliteLedger::SqliteLedger(Database& db, core::SeatChangeSink* sink) : db_(db), sink_(sink) {
+SqliteLedger::SqliteLedger(Database& db, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink)
+    : db_(db), ticket_ids_(ticket_ids), sink_(sink) {
   // ACTIVE rows include every live hold and every pinned one (a pin lives in memory only); rows that
   // lapsed and are not marked yet are listed too and dropped once found dead (the sweeper keeps them
   // few: it marks lapsed rows EXPIRED every second).
@@ -459,7 +459,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         s->pending.erase(it);
         remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
         std::vector<std::string> ticket_ids;  // drawn here: the writer job only writes
-        for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(app::new_ticket_id());
+        for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
         ticket = db_.writer().submit([booking_id, p, outcome, now, sold, event = current->event_id,
                                       ticket_ids = std::move(ticket_ids)](Connection& c) -> core::Status {
           c.prepare("UPDATE payments SET status = 'SUCCEEDED', payment_ref = ?2, updated_at = ?3 WHERE booking_id = ?1")

@@ -22,6 +22,7 @@
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/seat_changes.hpp"
+#include "core/ports/ticket_ids.hpp"
 #include "core/ports/outbox.hpp"
 #include "store/sqlite/db.hpp"
 #include "store/sqlite/group_commit.hpp"
@@ -146,7 +147,8 @@ class SqliteLedger final : public core::Ledger {
  public:
   // Lists every hold ACTIVE on disk (a live or pinned one among them) under its user, so the cap holds
   // across a restart before any event is loaded.
-  explicit SqliteLedger(Database& db, core::SeatChangeSink* sink = nullptr);
+  // `ticket_ids`: where the ids of the tickets it issues come from; must outlive the ledger.
+  SqliteLedger(Database& db, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink = nullptr);
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -245,6 +247,7 @@ class SqliteLedger final : public core::Ledger {
   std::optional<core::Booking> read_booking(core::BookingId id);
 
   Database& db_;
+  core::TicketIdSource& ticket_ids_;
   core::SeatChangeSink* const sink_;  // may be null
   std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
   std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
