@@ -32,6 +32,7 @@
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
 #include "app/checkins.hpp"
+#include "app/door_feed.hpp"
 #include "app/ticket_codes.hpp"
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
@@ -560,6 +561,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) checkin_store = std::make_unique<store::sqlite::SqliteCheckinStore>(*stores->sqlite);
   else checkin_store = std::make_unique<store::postgres::PgCheckinStore>(*stores->pg);
   app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock);
+  app::DoorFeed door_feed(*checkin_store, clock);
   catalog_for_stream = &catalog;
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
@@ -642,6 +644,14 @@ int serve(const ServeConfig& cfg) {
     out += "ticketd_seat_stream_lagged_total " + std::to_string(ss.lagged_total) + "\n";
     out += "ticketd_seat_stream_refused_total " + std::to_string(ss.refused_total) + "\n";
     out += "ticketd_seat_stream_dropped_total " + std::to_string(ss.dropped_total) + "\n";
+    const app::DoorFeedStats df = door_feed.stats();
+    out += "# TYPE ticketd_door_feed_subscribers gauge\nticketd_door_feed_subscribers " +
+           std::to_string(df.subscribers) + "\n";
+    out += "ticketd_door_feed_topics " + std::to_string(df.topics) + "\n";
+    out += "ticketd_door_feed_changes_total " + std::to_string(df.changes_total) + "\n";
+    out += "ticketd_door_feed_lagged_total " + std::to_string(df.lagged_total) + "\n";
+    out += "ticketd_door_feed_refused_total " + std::to_string(df.refused_total) + "\n";
+    out += "ticketd_door_feed_poll_errors_total " + std::to_string(df.poll_errors_total) + "\n";
     if (!server) return;
     const http::ServerStats st = server->stats();
     const std::pair<const char*, uint64_t> counters[] = {
@@ -675,7 +685,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused, &tickets, &checkins, cfg.metrics_token});
+                               writes_paused, &tickets, &checkins, &door_feed, cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

@@ -57,6 +57,12 @@ core::Result<core::Event> Checkins::door_of(const core::User& staff, core::Event
   return event;
 }
 
+core::Status Checkins::may_scan(const core::User& staff, core::EventId event_id) {
+  auto event = door_of(staff, event_id);
+  if (!event) return event.error();
+  return core::ok_status();
+}
+
 core::Result<ScannerBundle> Checkins::bundle(const core::User& staff, core::EventId event_id) {
   auto event = door_of(staff, event_id);
   if (!event) return event.error();

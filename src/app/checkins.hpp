@@ -52,6 +52,9 @@ class Checkins {
   // event; InvalidRequest for a bad scan id, gate, device or time. Any code, however bad, is a result.
   core::Result<core::ScanOutcome> scan(const core::User& staff, core::EventId event, const ScanInput& input);
 
+  // Forbidden unless `staff` may scan for the event (as scan()); NotFound for an unknown event.
+  core::Status may_scan(const core::User& staff, core::EventId event);
+
   // Same permission as scan().
   core::Result<ScannerBundle> bundle(const core::User& staff, core::EventId event);
 

@@ -1,6 +1,7 @@
 // /v1/events/{id}/checkins (door staff), /v1/events/{id}/door-staff (administrators).
 // docs/tickets.md, "Check-in".
 #include "app/checkins.hpp"
+#include "app/door_feed.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 
@@ -109,6 +110,76 @@ Response scanner_bundle(Ctx& c) {
   return r;
 }
 
+// The door feed as Server-Sent Events (docs/tickets.md, "The door feed"). Items are small JSON
+// objects; gate names are the scanners' own text, so everything goes through the JSON serializer.
+class DoorEventStream final : public EventStream {
+ public:
+  explicit DoorEventStream(std::shared_ptr<app::DoorSubscription> sub) : sub_(std::move(sub)) {}
+
+  Next next(std::string& out, bool /*may_block*/) override {
+    items_.clear();
+    if (!started_) {
+      out += "retry: 2000\n\n";
+      started_ = true;
+      sub_->poll(items_);
+      for (const auto& item : items_) frame(*item, out);
+      return Next::data;  // the head and the retry line at once: the scanner knows it is connected
+    }
+    if (!sub_->poll(items_)) return Next::idle;
+    for (const auto& item : items_) frame(*item, out);
+    return Next::data;
+  }
+
+  bool arm(std::function<void()> wake) override { return sub_->arm(std::move(wake)); }
+
+ private:
+  static void frame(const app::DoorItem& item, std::string& out) {
+    json::object data;
+    const char* name = "ticket";
+    switch (item.kind) {
+      case app::DoorItem::Kind::ticket:
+        data = json::object{{"ticket_id", item.change.ticket_id},
+                            {"status", core::to_string(item.change.status)},
+                            {"gate", item.change.gate},
+                            {"changed_at", format_rfc3339(item.change.changed_at)}};
+        break;
+      case app::DoorItem::Kind::gates: {
+        name = "gates";
+        json::array gates;
+        uint64_t inside = 0;
+        for (const core::GateCount& g : item.gates) {
+          gates.push_back(json::object{{"gate", g.gate}, {"inside", g.inside}});
+          inside += g.inside;
+        }
+        data = json::object{{"inside", inside}, {"gates", std::move(gates)}};
+        break;
+      }
+      case app::DoorItem::Kind::resync:
+        name = "resync";
+        break;
+    }
+    out += "id: " + std::to_string(item.seq) + "\nevent: " + name + "\ndata: " + json::serialize(data) + "\n\n";
+  }
+
+  const std::shared_ptr<app::DoorSubscription> sub_;
+  std::vector<std::shared_ptr<const app::DoorItem>> items_;
+  bool started_ = false;
+};
+
+Response checkin_stream(Ctx& c) {
+  if (!c.services.checkins || !c.services.door_feed) return no_door();
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  if (auto s = c.services.checkins->may_scan(*user, c.ids[0]); !s) return error_response(s.error());
+  auto sub = c.services.door_feed->subscribe(c.ids[0]);
+  if (!sub) return error_response(sub.error());
+  Response r;
+  r.content_type = "text/event-stream";
+  r.headers = {{"cache-control", "no-store, no-transform"}, {"x-accel-buffering", "no"}};
+  r.stream = std::make_shared<DoorEventStream>(std::move(*sub));
+  return r;
+}
+
 Response add_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
   if (auto a = c.admin(); !a) return error_response(a.error());
@@ -143,6 +214,7 @@ Response remove_staff(Ctx& c) {
 
 void add_checkin_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/checkins", post_checkin);
+  router.add("GET", "/v1/events/{id}/checkins/stream", checkin_stream);
   router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
   router.add("POST", "/v1/events/{id}/door-staff", add_staff);
   router.add("GET", "/v1/events/{id}/door-staff", list_staff);

@@ -186,3 +186,64 @@ def test_the_scanner_bundle_lets_a_door_decide_offline(admin: Client, anon: Clie
     # Rotation secrets are the door's: nobody else gets the bundle.
     assert_error(buyer.client.get(f"/v1/events/{event['id']}/scanner-bundle"), 403, "forbidden")
     assert_error(anon.get(f"/v1/events/{event['id']}/scanner-bundle"), 401)
+
+
+def test_scanners_see_each_others_scans_and_revocations_on_the_door_feed(admin: Client, anon: Client,
+                                                                         users: UserPool) -> None:
+    from test_live_seat_map import SseStream
+    event = _event(admin)
+    buyer, staff, outsider = users.take(3)
+    _door(admin, event["id"], staff)
+    first = _ticket(buyer.client, event["id"], 0)
+    second = _ticket(buyer.client, event["id"], 1)
+    path = f"/v1/events/{event['id']}/checkins/stream"
+
+    assert_error(anon.get(path), 401, "unauthenticated")
+    assert_error(outsider.client.get(path), 403, "forbidden")
+
+    stream = SseStream(staff.client.port, path, {"Authorization": f"Bearer {staff.token}"})
+    try:
+        assert stream.status == 200
+        assert "Content-Type: text/event-stream" in stream.head
+        assert stream.next_event()["event"] == "gates"  # nobody inside yet
+        started = time.monotonic()
+        assert _scan(admin, event["id"], first["code"], gate="north")["result"] == "ok"
+        seen = {}
+        while "ticket" not in seen or seen.get("gates", {}).get("inside") != 1:
+            item = stream.next_event()
+            seen[item["event"]] = item["data"]
+        assert time.monotonic() - started < 1.0, "a scan elsewhere reaches the other scanners within a second"
+        assert seen["ticket"]["ticket_id"] == first["id"]
+        assert seen["ticket"]["status"] == "CHECKED_IN"
+        assert seen["ticket"]["gate"] == "north"
+        assert seen["gates"]["gates"] == [{"gate": "north", "inside": 1}]
+
+        # A cancelled booking's ticket is revoked: the scanners learn it without asking.
+        expect(buyer.client.post(f"/v1/bookings/{second['booking_id']}/cancel"), 200)
+        item = stream.next_event()
+        while item["event"] != "ticket":
+            item = stream.next_event()
+        assert item["data"] == {"ticket_id": second["id"], "status": "REVOKED", "gate": "",
+                                "changed_at": item["data"]["changed_at"]}
+
+        # Out again: one fewer inside.
+        assert _scan(admin, event["id"], first["code"], direction="out", gate="south")["result"] == "ok"
+        while True:
+            item = stream.next_event()
+            if item["event"] == "gates":
+                assert item["data"] == {"inside": 0, "gates": []}
+                break
+            assert item["data"]["status"] == "VALID"
+    finally:
+        stream.close()
+
+    # A scanner that connects later still gets the recent changes (it fetches its bundle after).
+    late = SseStream(staff.client.port, path, {"Authorization": f"Bearer {staff.token}"})
+    try:
+        kinds = []
+        for _ in range(4):
+            item = late.next_event()
+            kinds.append((item["event"], item["data"].get("ticket_id")))
+        assert ("ticket", first["id"]) in kinds and ("ticket", second["id"]) in kinds
+    finally:
+        late.close()

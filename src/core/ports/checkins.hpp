@@ -40,6 +40,20 @@ struct TicketStates {
   bool truncated = false;  // more than the limit: the scanner must ask the server for the rest
 };
 
+// A ticket whose state changed at the door (a scan in or out, a revocation): what scanners of the
+// event pass to each other (app/door_feed).
+struct TicketChange {
+  std::string ticket_id;
+  TicketStatus status = TicketStatus::Valid;
+  std::string gate;  // where it last went in or out; empty for a revocation
+  TimeMs changed_at{};
+};
+
+struct GateCount {
+  std::string gate;
+  uint32_t inside = 0;  // tickets CHECKED_IN whose last scan in was at this gate
+};
+
 class CheckinStore {
  public:
   virtual ~CheckinStore() = default;
@@ -52,6 +66,12 @@ class CheckinStore {
 
   // The event's revoked and checked-in ticket ids, at most `limit` of each.
   virtual TicketStates ticket_states(EventId event, uint32_t limit) = 0;
+
+  // Tickets of the event whose state changed at or after `since`: the newest `limit` of them, newest
+  // first (a feed that falls behind keeps up with the present rather than replaying the past).
+  virtual std::vector<TicketChange> ticket_changes(EventId event, TimeMs since, uint32_t limit) = 0;
+  // People inside per gate, at most `limit` gates (the busiest first).
+  virtual std::vector<GateCount> inside_by_gate(EventId event, uint32_t limit) = 0;
 
   virtual Status grant_staff(EventId event, UserId user, TimeMs now) = 0;
   virtual Status revoke_staff(EventId event, UserId user) = 0;

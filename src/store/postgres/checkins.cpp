@@ -66,7 +66,8 @@ core::ScanOutcome decide(Connection& c, const core::Scan& scan, std::optional<co
       if (!prev.empty()) out.previous = scan_from(prev, scan.event_id);
     }
     if (d.next) {
-      c.query("UPDATE tickets SET status = $2 WHERE id = $1", {p(ticket->id), p(core::to_string(*d.next))});
+      c.query("UPDATE tickets SET status = $2, changed_at = $3, gate = $4 WHERE id = $1",
+              {p(ticket->id), p(core::to_string(*d.next)), p(to_unix_ms(scan.recorded_at)), p(scan.gate)});
       ticket->status = *d.next;
     }
   }
@@ -119,6 +120,35 @@ core::TicketStates PgCheckinStore::ticket_states(core::EventId event, uint32_t l
         list.push_back(r.text(i, 0));
       }
     }
+    return out;
+  });
+}
+
+std::vector<core::TicketChange> PgCheckinStore::ticket_changes(core::EventId event, TimeMs since, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT id, status, gate, changed_at FROM tickets WHERE event_id = $1 AND changed_at > 0 "
+                     "AND changed_at >= $2 ORDER BY changed_at DESC LIMIT $3",
+                     {p(event), p(to_unix_ms(since)), p(static_cast<int64_t>(limit))});
+    std::vector<core::TicketChange> out;
+    for (int i = 0; i < r.size(); ++i) {
+      core::TicketChange ch;
+      ch.ticket_id = r.text(i, 0);
+      ch.status = core::ticket_status_from(r.text(i, 1)).value_or(core::TicketStatus::Revoked);
+      ch.gate = ch.status == core::TicketStatus::Revoked ? "" : r.text(i, 2);
+      ch.changed_at = from_unix_ms(r.int64(i, 3));
+      out.push_back(std::move(ch));
+    }
+    return out;
+  });
+}
+
+std::vector<core::GateCount> PgCheckinStore::inside_by_gate(core::EventId event, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT gate, count(*) AS n FROM tickets WHERE event_id = $1 AND status = 'CHECKED_IN' "
+                     "GROUP BY gate ORDER BY n DESC, gate LIMIT $2",
+                     {p(event), p(static_cast<int64_t>(limit))});
+    std::vector<core::GateCount> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(core::GateCount{r.text(i, 0), static_cast<uint32_t>(r.int64(i, 1))});
     return out;
   });
 }

@@ -441,8 +441,8 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
         const bool now_cancelled =
             c.query("SELECT ticketd_cancel($1, $2, $3)", {p(booking.id), p(refund_ref), p(to_unix_ms(now))})
                 .boolean(0, 0);
-        c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $2, revoked_reason = 'booking_cancelled' "
-                "WHERE booking_id = $1 AND status <> 'REVOKED'",
+        c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $2, changed_at = $2, "
+                "revoked_reason = 'booking_cancelled' WHERE booking_id = $1 AND status <> 'REVOKED'",
                 {p(booking.id), p(to_unix_ms(now))});
         c.exec("COMMIT");
         return now_cancelled;

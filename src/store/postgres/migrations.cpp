@@ -446,8 +446,10 @@ CREATE TABLE tickets(
   id text PRIMARY KEY, event_id bigint NOT NULL, booking_id bigint NOT NULL REFERENCES bookings(id),
   owner_id bigint NOT NULL, seat integer NOT NULL, key_id integer NOT NULL,
   status text NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at bigint NOT NULL,
-  revoked_at bigint, revoked_reason text NOT NULL DEFAULT '');
+  revoked_at bigint, revoked_reason text NOT NULL DEFAULT '',
+  changed_at bigint NOT NULL DEFAULT 0, gate text NOT NULL DEFAULT '');
 CREATE INDEX tickets_by_booking ON tickets(booking_id);
+CREATE INDEX tickets_by_event_change ON tickets(event_id, changed_at) WHERE changed_at > 0;
 CREATE INDEX tickets_by_event_status ON tickets(event_id, status);
 CREATE UNIQUE INDEX tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
 CREATE TABLE checkins(

@@ -96,8 +96,9 @@ core::Result<core::ScanOutcome> SqliteCheckinStore::record_scan(const core::Scan
       out.scan.result = d.result;
       if (d.result == core::CheckinResult::AlreadyIn) out.previous = last_admission(c, scan.event_id, ticket->id);
       if (d.next) {
-        c.prepare("UPDATE tickets SET status = ?2 WHERE id = ?1 AND status = ?3")
+        c.prepare("UPDATE tickets SET status = ?2, changed_at = ?4, gate = ?5 WHERE id = ?1 AND status = ?3")
             .bind(1, ticket->id).bind(2, core::to_string(*d.next)).bind(3, core::to_string(ticket->status))
+            .bind(4, to_unix_ms(scan.recorded_at)).bind(5, scan.gate)
             .step_status();
         if (c.changes() != 1) return make_error(Code::Unavailable, "ticket changed under the writer");
         ticket->status = *d.next;
@@ -129,6 +130,36 @@ core::TicketStates SqliteCheckinStore::ticket_states(core::EventId event, uint32
     }
     list.push_back(st.text(0));
   }
+  st.reset();
+  return out;
+}
+
+std::vector<core::TicketChange> SqliteCheckinStore::ticket_changes(core::EventId event, TimeMs since,
+                                                                  uint32_t limit) {
+  std::vector<core::TicketChange> out;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT id, status, gate, changed_at FROM tickets WHERE event_id = ?1 AND changed_at > 0 "
+                        "AND changed_at >= ?2 ORDER BY changed_at DESC LIMIT ?3");
+  st.bind(1, event).bind(2, to_unix_ms(since)).bind(3, limit);
+  while (st.step()) {
+    core::TicketChange ch;
+    ch.ticket_id = st.text(0);
+    ch.status = core::ticket_status_from(st.text(1)).value_or(core::TicketStatus::Revoked);
+    ch.gate = ch.status == core::TicketStatus::Revoked ? "" : st.text(2);
+    ch.changed_at = from_unix_ms(st.int64(3));
+    out.push_back(std::move(ch));
+  }
+  st.reset();
+  return out;
+}
+
+std::vector<core::GateCount> SqliteCheckinStore::inside_by_gate(core::EventId event, uint32_t limit) {
+  std::vector<core::GateCount> out;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT gate, COUNT(*) AS n FROM tickets WHERE event_id = ?1 AND status = 'CHECKED_IN' "
+                        "GROUP BY gate ORDER BY n DESC, gate LIMIT ?2");
+  st.bind(1, event).bind(2, limit);
+  while (st.step()) out.push_back(core::GateCount{st.text(0), static_cast<uint32_t>(st.int64(1))});
   st.reset();
   return out;
 }

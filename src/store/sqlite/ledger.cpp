@@ -630,8 +630,8 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
       c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, id).step_status();
-      c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?2, revoked_reason = 'booking_cancelled' "
-                "WHERE booking_id = ?1 AND status <> 'REVOKED'")
+      c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?2, changed_at = ?2, "
+                "revoked_reason = 'booking_cancelled' WHERE booking_id = ?1 AND status <> 'REVOKED'")
           .bind(1, id).bind(2, to_unix_ms(now)).step_status();
       c.prepare("UPDATE payments SET status = 'REFUNDED', refund_ref = ?2 WHERE id = ?1")
           .bind(1, payment).bind(2, refund_ref).step_status();

@@ -124,8 +124,12 @@ CREATE TABLE IF NOT EXISTS tickets(
   id TEXT PRIMARY KEY, event_id INTEGER NOT NULL, booking_id INTEGER NOT NULL REFERENCES bookings(id),
   owner_id INTEGER NOT NULL, seat INTEGER NOT NULL, key_id INTEGER NOT NULL,
   status TEXT NOT NULL CHECK(status IN ('VALID','CHECKED_IN','REVOKED')), issued_at INTEGER NOT NULL,
-  revoked_at INTEGER, revoked_reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+  revoked_at INTEGER, revoked_reason TEXT NOT NULL DEFAULT '',
+  changed_at INTEGER NOT NULL DEFAULT 0, gate TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tickets_by_booking ON tickets(booking_id);
+-- The door feed (app/door_feed): what changed at the door since a time. changed_at is 0 until a
+-- scan or a revocation changes the ticket; gate is where it last went in.
+CREATE INDEX IF NOT EXISTS tickets_by_event_change ON tickets(event_id, changed_at) WHERE changed_at > 0;
 CREATE INDEX IF NOT EXISTS tickets_by_event_status ON tickets(event_id, status);
 CREATE UNIQUE INDEX IF NOT EXISTS tickets_one_live_per_seat ON tickets(event_id, seat) WHERE status <> 'REVOKED';
 -- Door scans, once per (event, scan id): a scanner's retry finds its first answer.
