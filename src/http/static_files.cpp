@@ -16,6 +16,8 @@ namespace {
 constexpr std::pair<std::string_view, std::string_view> kContentTypes[] = {
     {".html", "text/html; charset=utf-8"},
     {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".wasm", "application/wasm"},
     {".css", "text/css; charset=utf-8"},
     {".svg", "image/svg+xml"},
     {".png", "image/png"},
@@ -26,9 +28,14 @@ constexpr std::pair<std::string_view, std::string_view> kContentTypes[] = {
 };
 
 // Everything the page needs comes from this origin; nothing is fetched from anywhere else.
+// 'wasm-unsafe-eval' lets the scanner compile its QR decoder (WebAssembly served from here); it does
+// not allow eval() of JavaScript.
 constexpr std::string_view kHtmlPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; media-src 'self' blob:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+constexpr std::string_view kWorkerPolicy = "default-src 'self'; frame-ancestors 'none'";
 
 bool segment_ok(std::string_view seg) {
   if (seg.empty() || seg.size() > 128 || seg.front() == '.') return false;
@@ -44,6 +51,9 @@ bool segment_ok(std::string_view seg) {
 std::optional<std::string> relative_path(std::string_view path) {
   if (path.empty() || path.front() != '/' || path.size() > StaticFiles::kPathBytesMax) return std::nullopt;
   if (path == "/") return std::string("index.html");
+  // The web app's other entry pages have extension-less addresses (/scan: the door scanner).
+  for (std::string_view page : {"/scan"})
+    if (path == page) return std::string(page.substr(1)) + ".html";
   std::string out;
   size_t segments = 0;
   size_t pos = 1;
@@ -95,6 +105,10 @@ std::optional<Response> StaticFiles::serve(const Request& request, std::string_v
   const std::string etag = strong_etag(body);
   r.headers = {{"etag", etag}, {"cache-control", "no-cache"}, {"x-content-type-options", "nosniff"}};
   if (type->starts_with("text/html")) r.headers.push_back({"content-security-policy", std::string(kHtmlPolicy)});
+  // A script's own policy matters only when it runs as a worker (the service worker, web/sw.js): it
+  // fetches the app's files from this origin, which the API's "default-src 'none'" would forbid.
+  if (type->starts_with("text/javascript"))
+    r.headers.push_back({"content-security-policy", std::string(kWorkerPolicy)});
   if (etag_matches(request.header("if-none-match"), etag)) {
     r.status = 304;
     return r;

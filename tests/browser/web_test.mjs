@@ -72,7 +72,8 @@ test('A registers, holds a seat and B sees it HELD live; B cannot take it; A pay
     await a.getByLabel('Test card').selectOption('pm_card_visa');
     await a.getByRole('button', { name: /^Pay / }).click();
     await a.getByRole('heading', { name: 'Booking confirmed' }).waitFor();
-    await a.getByRole('listitem').filter({ hasText: 'Floor, row A, seat 6' }).waitFor();
+    await a.getByRole('listitem').filter({ hasText: /^Floor, row A, seat 6$/ }).waitFor();
+    await a.getByRole('region', { name: 'Tickets' }).getByRole('link', { name: 'Show ticket: Floor, row A, seat 6' }).waitFor();
     await expectSeat(b, 6, 'sold', LIVE_MS);
 
     // A's bookings list has it; A cancels it and B sees the seat free again.

@@ -25,6 +25,7 @@ export const session = {
   clear() {
     localStorage.removeItem(TOKEN_KEY);
     localStorage.removeItem(USER_KEY);
+    localStorage.removeItem('ticketd.tickets');  // codes are credentials: not left behind on logout
   },
 };
 
@@ -44,13 +45,13 @@ export const access = {
 };
 
 // `withHeaders`: resolve to {data, headers} (the waiting room's Retry-After) instead of data.
-export async function call(method, path, body, headers = {}, withHeaders = false) {
+export async function call(method, path, body, headers = {}, withHeaders = false, signal = undefined) {
   const h = { ...headers };
   if (body !== undefined) h['content-type'] = 'application/json';
   if (session.token) h.authorization = `Bearer ${session.token}`;
   let resp;
   try {
-    resp = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+    resp = await fetch(path, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
   } catch {
     throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
   }
@@ -86,6 +87,10 @@ export const api = {
   bookings: () => call('GET', '/v1/bookings?limit=100'),
   booking: (id) => call('GET', `/v1/bookings/${id}`),
   cancel: (id) => call('POST', `/v1/bookings/${id}/cancel`),
+  bookingTickets: (id) => call('GET', `/v1/bookings/${id}/tickets`),
+  ticket: (id) => call('GET', `/v1/tickets/${encodeURIComponent(id)}`),
+  scannerBundle: (eventId) => call('GET', `/v1/events/${eventId}/scanner-bundle`),
+  checkin: (eventId, body, signal) => call('POST', `/v1/events/${eventId}/checkins`, body, {}, false, signal),
 };
 
 export function money(minor, currency) {

@@ -3,6 +3,7 @@ import { api, session, ApiError, money, when } from './api.js';
 import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
 import { eventPage } from './event_page.js';
 import { queuePage } from './queue_page.js';
+import { ticketPage, savedTickets, seatText } from './ticket_page.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -14,6 +15,7 @@ const routes = [
   [/^events\/(\d+)\/queue$/, (m) => queuePage(Number(m[1]))],
   [/^bookings$/, bookingsPage],
   [/^bookings\/(\d+)$/, (m) => bookingPage(Number(m[1]))],
+  [/^tickets\/([0-9a-f]{32})$/, (m) => (requireLogin() ? ticketPage(m[1]) : null)],
 ];
 
 async function route() {
@@ -243,12 +245,28 @@ async function bookingPage(id) {
         ${b.status === 'FAILED' ? `<div class="msg error">${esc(b.message || b.decline_code || 'The payment did not go through.')}</div>` : ''}
         ${b.status === 'PENDING_PAYMENT' ? '<p class="msg info">Your bank asked for confirmation. This page updates by itself.</p>' : ''}
       </div>
+      ${b.status === 'CONFIRMED' ? '<section aria-labelledby="tickets-h"><h2 id="tickets-h">Tickets</h2><ul id="tickets" class="tickets"><li>Loading…</li></ul></section>' : ''}
       <p><a href="#/bookings">All my bookings</a> · <a href="#/events/${b.event_id}">Back to the event</a></p>`, heading);
+    if (b.status === 'CONFIRMED') await listTickets(b.id);
     if (b.status === 'PENDING_PAYMENT' && !timer) timer = setInterval(() => render().catch(() => {}), 2000);
     if (b.status !== 'PENDING_PAYMENT' && timer) { clearInterval(timer); timer = null; }
   };
   await render();
   return () => timer && clearInterval(timer);
+}
+
+// The booking's tickets, each a link to its page (and kept on this device for the door, offline).
+async function listTickets(bookingId) {
+  const ul = $('#tickets');
+  try {
+    const { tickets } = await api.bookingTickets(bookingId);
+    for (const t of tickets) if (t.code) savedTickets.put(t);
+    ul.innerHTML = tickets.map((t) => `<li>${t.code
+      ? `<a href="#/tickets/${esc(t.id)}">Show ticket: ${esc(seatText(t))}</a>`
+      : `${esc(seatText(t))}: no longer valid`}</li>`).join('') || '<li>No tickets.</li>';
+  } catch (e) {
+    ul.innerHTML = `<li>${esc(e.message)}</li>`;
+  }
 }
 
 // ---- Start ---------------------------------------------------------------------------------
@@ -261,4 +279,6 @@ $('#logout').addEventListener('click', async () => {
   updateNav();
 });
 window.addEventListener('hashchange', () => { clearFlash(); route(); });
+// Keeps the app (and a ticket once opened) usable offline; the API itself is never cached.
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js').catch(() => {});
 route();

@@ -1,0 +1,41 @@
+// The web app's service worker: the app's own files from the network when it answers, from this
+// cache when it does not, so a ticket page or the door scanner opened once keeps working offline.
+// The API (/v1/) is never cached here: tickets and scanner bundles are kept by the pages themselves,
+// and everything else must be live.
+const CACHE = 'ticketd-web-v1';
+const SHELL = [
+  '/', '/app.css', '/js/app.js', '/js/api.js', '/js/ui.js', '/js/event_page.js', '/js/queue_page.js',
+  '/js/seatmap.js', '/js/ticket_page.js', '/js/ticket_code.js', '/js/qr.js', '/vendor/qrcode.mjs',
+  '/scan', '/js/scan.js', '/vendor/zxing/es/reader/index.js', '/vendor/zxing/es/share.js',
+  '/vendor/zxing/reader/zxing_reader.wasm',
+];
+
+self.addEventListener('install', (event) => {
+  // One file missing (an older server) must not stop the others from being kept.
+  event.waitUntil(caches.open(CACHE).then((c) => Promise.all(SHELL.map((u) => c.add(u).catch(() => {}))))
+    .then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
+});
+
+self.addEventListener('fetch', (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== 'GET' || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith('/v1/') || url.pathname === '/metrics' || url.pathname === '/healthz') return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const resp = await fetch(event.request);
+      if (resp.ok) await cache.put(event.request, resp.clone());
+      return resp;
+    } catch (err) {
+      const hit = await cache.match(event.request, { ignoreSearch: true });
+      if (hit) return hit;
+      throw err;
+    }
+  })());
+});
