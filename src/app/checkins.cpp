@@ -101,7 +101,7 @@ core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::Ev
     if (!key || key->key_id != id) key = secret_.event_key(event_id, id);
     return &*key;
   };
-  const CodeCheck check = check_code(input.code, event_id, key_of, scan.scanned_at, false);
+  const CodeCheck check = check_code(input.code, event_id, key_of, scan.scanned_at, !event->static_codes_accepted);
   // A ticket id is trusted only from a signed code of this event (ok, or a rotating part too old).
   if (check.verdict == CodeVerdict::ok || check.verdict == CodeVerdict::code_expired)
     scan.ticket_id = ticket_id_hex(check.claims.ticket_id);

@@ -59,6 +59,9 @@ struct Event {
   uint32_t max_tickets_per_user = 8;
   uint32_t seats_total = 0;
   WaitingRoomSettings waiting_room;        // enabled = false: no waiting room
+  // At the door: false = only the rotating code of the ticket page gets in (screenshots and printed
+  // codes do not); true = the static code is accepted too (docs/tickets.md).
+  bool static_codes_accepted = true;
 };
 
 struct Hold {

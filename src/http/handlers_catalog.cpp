@@ -149,6 +149,11 @@ Response create_event(Ctx& c) {
   auto room = read_waiting_room(*body, room_defaults);
   if (!room) return error_response(room.error());
   if (*room) e.waiting_room = **room;
+  if (auto it = body->find("static_codes_accepted"); it != body->end()) {
+    if (!it->value().is_bool())
+      return error_response(400, "invalid_request", "static_codes_accepted: must be true or false");
+    e.static_codes_accepted = it->value().as_bool();
+  }
   auto created = c.services.catalog.create_event(std::move(e));
   if (!created) return error_response(created.error());
   return json_response(201, to_json(*created, core::SeatCounts{created->seats_total, 0, 0}));

@@ -99,7 +99,7 @@ Response scanner_bundle(Ctx& c) {
                                               {"step_s", core::limits::ticket_rotation_step.count()},
                                               {"digits", app::kRotatingDigits},
                                               {"skew_steps", core::limits::ticket_rotation_steps_skew_max}}},
-                    {"static_codes_accepted", true},
+                    {"static_codes_accepted", b->event.static_codes_accepted},
                     {"keys", std::move(keys)},
                     {"tickets", b->states.tickets},
                     {"revoked", std::move(revoked)},

@@ -206,7 +206,8 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
                  {"prices", std::move(prices)},
                  {"max_tickets_per_user", e.max_tickets_per_user},
                  {"seats_total", e.seats_total},
-                 {"waiting_room", to_json(e.waiting_room)}};
+                 {"waiting_room", to_json(e.waiting_room)},
+                 {"static_codes_accepted", e.static_codes_accepted}};
   if (counts)
     o["counts"] = json::object{{"available", counts->available}, {"held", counts->held}, {"sold", counts->sold}};
   return o;

@@ -661,7 +661,8 @@ def create_venue(admin: Client, sections: list[dict], name: str | None = None) -
 
 def create_event(admin: Client, venue: dict, *, prices: dict[str, int] | None = None, name: str | None = None,
                  starts_at: dt.datetime | None = None, on_sale_at: dt.datetime | None = None,
-                 max_tickets_per_user: int | None = None, currency: str = "EUR") -> dict:
+                 max_tickets_per_user: int | None = None, currency: str = "EUR",
+                 static_codes_accepted: bool | None = None) -> dict:
     """Creates an event on sale now (asserting 201). Default price: 5,000 for every tier of the venue."""
     tiers = {s["price_tier"] for s in venue["layout"]}
     request: dict[str, Any] = {
@@ -674,6 +675,8 @@ def create_event(admin: Client, venue: dict, *, prices: dict[str, int] | None = 
     }
     if max_tickets_per_user is not None:
         request["max_tickets_per_user"] = max_tickets_per_user
+    if static_codes_accepted is not None:
+        request["static_codes_accepted"] = static_codes_accepted
     return expect(admin.post("/v1/events", request), 201)
 
 

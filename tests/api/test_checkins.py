@@ -65,6 +65,27 @@ def test_a_ticket_gets_in_once_out_and_in_again(admin: Client, users: UserPool) 
     assert _scan(staff.client, event["id"], ticket["code"])["result"] == "ok"  # re-entry
 
 
+def test_an_event_that_requires_rotating_codes_refuses_static_ones(admin: Client, users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    strict = make_event(admin, [grid("Floor", "standard", 1, 8)], static_codes_accepted=False)
+    assert strict["static_codes_accepted"] is False
+    assert expect(admin.get(f"/v1/events/{strict['id']}"), 200)["static_codes_accepted"] is False
+    _door(admin, strict["id"], staff)
+    ticket = _ticket(buyer.client, strict["id"], 0)
+    # A printed (static) code is refused as a screenshot would be; the ticket page's live code gets in.
+    assert _scan(staff.client, strict["id"], ticket["code"])["result"] == "code_expired"
+    live = f"{ticket['code']}:{_digits(ticket['rotation']['key'], int(time.time()) // 15)}"
+    assert _scan(staff.client, strict["id"], live)["result"] == "ok"
+    bundle = expect(staff.client.get(f"/v1/events/{strict['id']}/scanner-bundle"), 200)
+    assert bundle["static_codes_accepted"] is False
+    # The default accepts both; a setting that is not a boolean is a 400.
+    assert _event(admin)["static_codes_accepted"] is True
+    assert_error(admin.post("/v1/events", {"name": "x", "venue_id": strict["venue_id"], "currency": "EUR",
+                                           "prices": {"standard": 100}, "starts_at": strict["starts_at"],
+                                           "on_sale_at": strict["on_sale_at"], "static_codes_accepted": "no"}),
+                 400, "invalid_request")
+
+
 def test_a_retried_scan_id_answers_as_the_first_time_and_changes_nothing(admin: Client, users: UserPool) -> None:
     buyer, staff = users.take(2)
     event = _event(admin)

@@ -31,8 +31,10 @@ std::vector<uint32_t> split_numbers(const std::string& s) {
 constexpr const char* kEventColumns =
     "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
     "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
-    "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms "
-    "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id ";
+    "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, "
+    "COALESCE(x.static_codes_accepted, true) "
+    "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
+    "LEFT JOIN event_entry x ON x.event_id = e.id ";
 
 core::Event event_from(const Rows& r, int i) {
   core::Event e;
@@ -62,6 +64,7 @@ core::Event event_from(const Rows& r, int i) {
     e.waiting_room.active_window = Millis(r.int64(i, 13));
     e.waiting_room.opens_before = Millis(r.int64(i, 14));
   }
+  e.static_codes_accepted = r.boolean(i, 15);
   return e;
 }
 
@@ -149,6 +152,8 @@ core::Result<core::Event> PgCatalogStore::create_event(core::Event e, TimeMs now
       for (const auto& [tier, price] : e.prices)
         c.query("INSERT INTO event_prices(event_id, tier, price) VALUES($1, $2, $3)", {p(e.id), p(tier), p(price)});
       if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
+      if (!e.static_codes_accepted)
+        c.query("INSERT INTO event_entry(event_id, static_codes_accepted) VALUES($1, false)", {p(e.id)});
       c.exec("COMMIT");
       return e;
     } catch (...) {

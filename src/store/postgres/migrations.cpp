@@ -458,6 +458,8 @@ CREATE TABLE checkins(
   scanned_at bigint NOT NULL, recorded_at bigint NOT NULL, result text NOT NULL,
   PRIMARY KEY(event_id, scan_id));
 CREATE INDEX checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+CREATE TABLE event_entry(
+  event_id bigint PRIMARY KEY REFERENCES events(id), static_codes_accepted boolean NOT NULL);
 CREATE TABLE event_staff(
   event_id bigint NOT NULL REFERENCES events(id), user_id bigint NOT NULL REFERENCES users(id),
   created_at bigint NOT NULL, PRIMARY KEY(event_id, user_id));

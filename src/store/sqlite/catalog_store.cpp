@@ -54,13 +54,16 @@ core::Event event_from(Statement& st) {
     e.waiting_room.active_window = Millis(st.int64(12));
     e.waiting_room.opens_before = Millis(st.int64(13));
   }
+  e.static_codes_accepted = st.int64(14) != 0;
   return e;
 }
 
 // The waiting-room columns every event read selects (LEFT JOIN: NULL when the event has no row).
 #define TICKETD_WAITING_ROOM_COLUMNS \
-  ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms"
-#define TICKETD_WAITING_ROOM_JOIN " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id"
+  ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
+  "COALESCE(x.static_codes_accepted, 1)"
+#define TICKETD_WAITING_ROOM_JOIN \
+  " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id"
 
 void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoomSettings& w) {
   c.prepare("INSERT INTO event_waiting_rooms(event_id, enabled, batch_size, release_interval_ms, active_window_ms, "
@@ -144,6 +147,8 @@ core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs
       c.prepare("INSERT INTO event_prices(event_id, tier, price) VALUES(?1, ?2, ?3)")
           .bind(1, e.id).bind(2, tier).bind(3, price).step_status();
     if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
+    if (!e.static_codes_accepted)
+      c.prepare("INSERT INTO event_entry(event_id, static_codes_accepted) VALUES(?1, 0)").bind(1, e.id).step_status();
     return core::ok_status();
   });
   if (!s) return s.error();

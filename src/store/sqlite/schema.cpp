@@ -139,6 +139,9 @@ CREATE TABLE IF NOT EXISTS checkins(
   scanned_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, result TEXT NOT NULL,
   PRIMARY KEY(event_id, scan_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+-- Entry rules per event; no row: the defaults (static codes accepted).
+CREATE TABLE IF NOT EXISTS event_entry(
+  event_id INTEGER PRIMARY KEY REFERENCES events(id), static_codes_accepted INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS event_staff(
   event_id INTEGER NOT NULL REFERENCES events(id), user_id INTEGER NOT NULL REFERENCES users(id),
   created_at INTEGER NOT NULL, PRIMARY KEY(event_id, user_id)) WITHOUT ROWID;
