@@ -490,6 +490,76 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// checkin-micro: sell `checkouts` seats one per booking and fetch their tickets (untimed), then scan
+// every ticket once at the door as fast as possible, spread over four gates; then download the
+// scanner bundle with every ticket inside (its largest form) and time it.
+
+std::optional<Outcome> checkin_micro(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  const uint32_t seats = static_cast<uint32_t>(std::min<uint64_t>(o.checkouts, kSeatsMax));
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, seats, 100, tag)) return std::nullopt;
+  if (!provision(engine, sale, (seats + kCheckoutHoldsPerBuyer - 1) / kCheckoutHoldsPerBuyer, tag)) return std::nullopt;
+  const std::string event = "/v1/events/" + std::to_string(sale.event_id);
+  std::vector<std::string> codes(seats);
+  std::atomic<uint32_t> next{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
+      Reply h = co_await w.call(Op::Hold, {verb::post, event + "/holds", "{\"seat_ids\":[" + std::to_string(s) + "]}", token});
+      if (h.status != 201) continue;
+      const std::string key = "bench-" + std::to_string(s);
+      Reply c = co_await w.call(Op::Checkout, {verb::post, "/v1/holds/" + std::to_string(int_field(parse_or_null(h.body), "id")) +
+                                                              "/checkout", R"({"payment_method":"pm_card_visa"})", token, key});
+      if (c.status != 201) continue;
+      Reply t = co_await w.call(Op::Audit, {verb::get, "/v1/bookings/" + std::to_string(int_field(parse_or_null(c.body), "id")) +
+                                                           "/tickets", {}, token});
+      const json::value v = parse_or_null(t.body);
+      const json::value* list = v.is_object() ? v.as_object().if_contains("tickets") : nullptr;
+      if (list && list->is_array() && list->as_array().size() == 1) codes[s] = string_field(list->as_array()[0], "code");
+    }
+  });
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  uint64_t issued = 0;
+  for (const auto& c : codes) issued += !c.empty();
+  out.audit.push_back({"every seat sold has its ticket", issued == seats,
+                       std::to_string(issued) + " tickets for " + std::to_string(seats) + " seats"});
+  std::atomic<uint64_t> admitted{0}, refused{0};
+  next = 0;
+  const SteadyTime start = Clock::now();
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      if (codes[s].empty()) continue;
+      const std::string body = json::serialize(json::object{
+          {"code", codes[s]}, {"gate", "gate-" + std::to_string(s % 4)}, {"device_id", "bench"},
+          {"scan_id", "bench-" + tag + "-" + std::to_string(s)}, {"direction", "in"}});
+      Reply r = co_await w.call(Op::Checkin, {verb::post, event + "/checkins", body, sale.admin_token});
+      (string_field(parse_or_null(r.body), "result") == "ok" ? admitted : refused)++;
+    }
+  });
+  out.load_seconds = seconds_since(start);
+  out.figures.push_back({"checkins_per_s", static_cast<double>(admitted.load()) / out.load_seconds});
+  out.audit.push_back({"every ticket admitted exactly once", admitted == issued && refused == 0,
+                       std::to_string(admitted.load()) + " ok, " + std::to_string(refused.load()) + " refused"});
+  // The bundle a scanner downloads now lists every ticket as inside: the largest it gets.
+  Reply bundle;
+  const SteadyTime b0 = Clock::now();
+  engine.run(1, [&](Worker& w) -> asio::awaitable<void> {
+    bundle = co_await w.call(Op::Bundle, {verb::get, event + "/scanner-bundle", {}, sale.admin_token});
+  });
+  const double bundle_ms = seconds_since(b0) * 1000;
+  const json::value b = parse_or_null(bundle.body);
+  const json::value* inside = b.is_object() ? b.as_object().if_contains("checked_in") : nullptr;
+  const size_t listed = inside && inside->is_array() ? inside->as_array().size() : 0;
+  out.audit.push_back({"the scanner bundle lists every ticket inside", bundle.status == 200 && listed == issued,
+                       std::to_string(listed) + " listed"});
+  out.figures.push_back({"scanner_bundle_bytes", static_cast<double>(bundle.body.size())});
+  out.figures.push_back({"scanner_bundle_ms", bundle_ms});
+  audit_common(o, engine, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // seatmap-read: compact seat-status reads of one event.
 
 std::optional<Outcome> seatmap_read(const Options& o, Engine& engine) {
@@ -584,6 +654,7 @@ std::optional<Outcome> run_scenario(const Options& o, Engine& engine) {
   if (o.scenario == "flash-sale") return flash_sale(o, engine);
   if (o.scenario == "hold-micro") return hold_micro(o, engine);
   if (o.scenario == "checkout-micro") return checkout_micro(o, engine);
+  if (o.scenario == "checkin-micro") return checkin_micro(o, engine);
   if (o.scenario == "seatmap-read") return seatmap_read(o, engine);
   if (o.scenario == "queue") return queue_scenario(o, engine);
   std::fprintf(stderr, "ticket-bench: unknown scenario %s\n", o.scenario.c_str());

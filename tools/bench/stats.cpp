@@ -22,6 +22,10 @@ const char* op_name(Op op) {
       return "queue_poll";
     case Op::Audit:
       return "audit_read";
+    case Op::Checkin:
+      return "checkin";
+    case Op::Bundle:
+      return "scanner_bundle";
     case Op::Count:
       break;
   }
