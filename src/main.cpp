@@ -46,10 +46,12 @@
 #include "payments/stripe/stripe_gateway.hpp"
 #include "payments/test/test_gateway.hpp"
 #include "store/postgres/checkins.hpp"
+#include "store/postgres/transfers.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
 #include "store/sqlite/checkins.hpp"
+#include "store/sqlite/transfers.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
 
@@ -554,9 +556,14 @@ int serve(const ServeConfig& cfg) {
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
+  std::unique_ptr<core::TransferStore> transfer_store;
+  if (stores->sqlite) transfer_store = std::make_unique<store::sqlite::SqliteTransferStore>(*stores->sqlite);
+  else transfer_store = std::make_unique<store::postgres::PgTransferStore>(*stores->pg);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
-                   Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max));
+                   Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max),
+                   transfer_store.get());
   app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
+  app::Transfers transfers(*transfer_store, tickets, *stores->ticket_ids, clock);
   std::unique_ptr<core::CheckinStore> checkin_store;
   if (stores->sqlite) checkin_store = std::make_unique<store::sqlite::SqliteCheckinStore>(*stores->sqlite);
   else checkin_store = std::make_unique<store::postgres::PgCheckinStore>(*stores->pg);
@@ -685,7 +692,7 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused, &tickets, &checkins, &door_feed, cfg.metrics_token});
+                               writes_paused, &tickets, &checkins, &door_feed, &transfers, cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

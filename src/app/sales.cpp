@@ -10,9 +10,10 @@ using core::make_error;
 
 Sales::Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
              Millis hold_ttl, Metrics& metrics, WaitingRoom* room, Millis expiry_notice_lead,
-             uint32_t active_holds_max)
+             uint32_t active_holds_max, core::TransferStore* transfers)
     : ledger_(ledger), catalog_(catalog), gateway_(gateway), clock_(clock), hold_ttl_(hold_ttl),
-      expiry_notice_lead_(expiry_notice_lead), active_holds_max_(active_holds_max), metrics_(metrics), room_(room) {
+      expiry_notice_lead_(expiry_notice_lead), active_holds_max_(active_holds_max), metrics_(metrics), room_(room),
+      transfers_(transfers) {
   TICKETD_ASSERT(hold_ttl.count() > 0);
   TICKETD_ASSERT(expiry_notice_lead.count() >= 0);
   TICKETD_ASSERT(active_holds_max >= 1 && active_holds_max <= core::limits::active_holds_per_user_max);
@@ -256,6 +257,9 @@ core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id)
   auto event = catalog_.event(booking->event_id);
   if (!event) return event.error();
   if (clock_.now() >= event->starts_at) return make_error(Code::EventStarted, "the event has started");
+  // A ticket given away is someone else's now: refunding the buyer would take it back from them.
+  if (transfers_ && transfers_->booking_has_transfers(id))
+    return make_error(Code::BookingTransferred, "a ticket of this booking was sent to someone: it cannot be cancelled");
   auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
                                "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();

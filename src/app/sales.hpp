@@ -17,6 +17,7 @@
 #include "app/waiting_room.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
+#include "core/ports/transfers.hpp"
 
 namespace ticketd::app {
 
@@ -62,7 +63,8 @@ class Sales {
   // 1..limits::active_holds_per_user_max; enforced by the ledger (core::HoldRequest::active_holds_max).
   Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gateway, const Clock& clock,
         Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr, Millis expiry_notice_lead = Millis(0),
-        uint32_t active_holds_max = core::limits::active_holds_per_user_default);
+        uint32_t active_holds_max = core::limits::active_holds_per_user_default,
+        core::TransferStore* transfers = nullptr);
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
@@ -97,6 +99,7 @@ class Sales {
   uint32_t active_holds_max_;
   Metrics& metrics_;
   WaitingRoom* room_;
+  core::TransferStore* transfers_;  // null: no transfers, nothing to guard on cancel
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;
 };

@@ -83,6 +83,24 @@ core::Result<TicketView> Tickets::ticket(core::UserId user, std::string_view tic
   return view(*t, *event, layout_of(*event, venue), clock_.now());
 }
 
+std::vector<TicketView> Tickets::describe(const std::vector<core::Ticket>& tickets) {
+  const TimeMs now = clock_.now();
+  std::vector<TicketView> out;
+  std::optional<core::Event> event;  // tickets of one event come together: read each event once per run
+  std::shared_ptr<const core::Venue> venue;
+  const core::Layout* layout = nullptr;
+  for (const core::Ticket& t : tickets) {
+    if (!event || event->id != t.event_id) {
+      auto e = catalog_.event(t.event_id);
+      if (!e) continue;
+      event = *e;
+      layout = layout_of(*event, venue);
+    }
+    out.push_back(view(t, *event, layout, now));
+  }
+  return out;
+}
+
 core::Result<std::vector<PublishedKey>> Tickets::event_keys(core::EventId event_id) {
   auto event = catalog_.event(event_id);
   if (!event) return event.error();

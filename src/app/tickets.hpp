@@ -42,6 +42,9 @@ class Tickets {
   core::Result<std::vector<TicketView>> of_booking(core::UserId user, core::BookingId booking);
   // NotFound unless the ticket exists and is the user's (an id that is not one is NotFound too).
   core::Result<TicketView> ticket(core::UserId user, std::string_view ticket_id);
+  // Views of tickets already read (a user's list): codes, events and seats filled in. Tickets of an
+  // event that cannot be read are left out.
+  std::vector<TicketView> describe(const std::vector<core::Ticket>& tickets);
   // The public keys scanners verify this event's codes with. NotFound for an unknown event.
   core::Result<std::vector<PublishedKey>> event_keys(core::EventId event);
   // A code's validity window: from its issue to limits::ticket_valid_after_start past the start.

@@ -40,6 +40,9 @@ enum class Code {
   WaitingRoomOff,        // joining the queue of an event without a waiting room
   QueueNotOpen,          // joining before the waiting room opens
   QueueFull,             // the queue holds limits::queue_entries_max people
+  TicketNotTransferable, // sending a ticket that is inside the venue or revoked; accepting one cancelled since
+  TransferNotPending,    // accepting or cancelling a transfer already decided
+  BookingTransferred,    // cancelling a booking one of whose tickets was sent to someone
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

@@ -18,6 +18,7 @@
 #include "app/checkins.hpp"
 #include "app/door_feed.hpp"
 #include "app/tickets.hpp"
+#include "app/transfers.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
 
@@ -44,6 +45,7 @@ struct Services {
   app::Tickets* tickets = nullptr;  // null: the ticket routes answer 404
   app::Checkins* checkins = nullptr;  // null: the check-in routes answer 404
   app::DoorFeed* door_feed = nullptr;  // null: no live check-in stream (404)
+  app::Transfers* transfers = nullptr;  // null: the transfer routes answer 404
   // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;

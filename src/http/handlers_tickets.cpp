@@ -2,14 +2,11 @@
 #include "app/tickets.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
+#include "http/ticket_json.hpp"
 
 namespace ticketd::http {
 
 namespace json = boost::json;
-
-namespace {
-
-Response no_tickets() { return error_response(404, "not_found", "no tickets on this server"); }
 
 json::object ticket_json(const app::TicketView& v) {
   const core::Ticket& t = v.ticket;
@@ -41,6 +38,10 @@ json::object ticket_json(const app::TicketView& v) {
                                {"digits", app::kRotatingDigits}};
   return o;
 }
+
+namespace {
+
+Response no_tickets() { return error_response(404, "not_found", "no tickets on this server"); }
 
 Response booking_tickets(Ctx& c) {
   if (!c.services.tickets) return no_tickets();

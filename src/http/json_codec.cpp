@@ -44,6 +44,9 @@ StatusOf status_of(Code code) {
     case Code::WaitingRoomOff: return {409, "waiting_room_off"};
     case Code::QueueNotOpen: return {409, "queue_not_open"};
     case Code::QueueFull: return {503, "queue_full"};
+    case Code::TicketNotTransferable: return {409, "ticket_not_transferable"};
+    case Code::TransferNotPending: return {409, "transfer_not_pending"};
+    case Code::BookingTransferred: return {409, "booking_transferred"};
   }
   return {400, "invalid_request"};
 }

@@ -458,6 +458,14 @@ CREATE TABLE checkins(
   scanned_at bigint NOT NULL, recorded_at bigint NOT NULL, result text NOT NULL,
   PRIMARY KEY(event_id, scan_id));
 CREATE INDEX checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+CREATE TABLE ticket_transfers(
+  id bigserial PRIMARY KEY, event_id bigint NOT NULL, from_ticket_id text NOT NULL UNIQUE, ticket_id text NOT NULL UNIQUE,
+  from_user_id bigint NOT NULL, to_email text NOT NULL, to_user_id bigint,
+  status text NOT NULL CHECK(status IN ('PENDING','ACCEPTED','CANCELLED')), created_at bigint NOT NULL,
+  decided_at bigint);
+CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
+CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
+CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);
 CREATE TABLE event_entry(
   event_id bigint PRIMARY KEY REFERENCES events(id), static_codes_accepted boolean NOT NULL);
 CREATE TABLE event_staff(

@@ -54,12 +54,13 @@ constexpr Check kChecks[] = {
      "SELECT count(*) FROM (SELECT b.id, s.seat FROM bookings b JOIN booking_seats s ON s.booking_id = b.id "
      "EXCEPT SELECT b.id, hs.seat FROM bookings b JOIN hold_seats hs ON hs.hold_id = b.hold_id) x "
      "WHERE $1::bigint IS NOT NULL"},
-    {"live tickets == sold seats, one each, owned by the buyer",
+    {"live tickets == sold seats, one each, owned by the buyer (or whom it was sent to)",
      "SELECT (SELECT count(*) FROM (SELECT event_id, seat, booking_id FROM sold_seats EXCEPT "
      "SELECT event_id, seat, booking_id FROM tickets WHERE status <> 'REVOKED') x) + (SELECT count(*) FROM tickets t "
      "LEFT JOIN sold_seats s ON s.event_id = t.event_id AND s.seat = t.seat AND s.booking_id = t.booking_id "
-     "LEFT JOIN bookings b ON b.id = t.booking_id WHERE t.status <> 'REVOKED' AND (s.seat IS NULL OR "
-     "b.user_id <> t.owner_id)) + 0 * $1::bigint"},
+     "LEFT JOIN bookings b ON b.id = t.booking_id LEFT JOIN ticket_transfers x ON x.ticket_id = t.id "
+     "WHERE t.status <> 'REVOKED' AND (s.seat IS NULL OR t.owner_id <> CASE WHEN x.id IS NULL THEN b.user_id "
+     "WHEN x.status = 'PENDING' THEN 0 WHEN x.status = 'ACCEPTED' THEN x.to_user_id ELSE x.from_user_id END)) + 0 * $1::bigint"},
 };
 }  // namespace
 

@@ -139,6 +139,16 @@ CREATE TABLE IF NOT EXISTS checkins(
   scanned_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, result TEXT NOT NULL,
   PRIMARY KEY(event_id, scan_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
+-- Ticket transfers (core/transfer.hpp): the sender's ticket is revoked when one is made; ticket_id is
+-- the new ticket, ownerless (owner_id 0) until the receiver accepts or the sender cancels.
+CREATE TABLE IF NOT EXISTS ticket_transfers(
+  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, from_ticket_id TEXT NOT NULL UNIQUE, ticket_id TEXT NOT NULL UNIQUE,
+  from_user_id INTEGER NOT NULL, to_email TEXT NOT NULL, to_user_id INTEGER,
+  status TEXT NOT NULL CHECK(status IN ('PENDING','ACCEPTED','CANCELLED')), created_at INTEGER NOT NULL,
+  decided_at INTEGER);
+CREATE INDEX IF NOT EXISTS transfers_by_sender ON ticket_transfers(from_user_id, id);
+CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, id);
+CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
 -- Entry rules per event; no row: the defaults (static codes accepted).
 CREATE TABLE IF NOT EXISTS event_entry(
   event_id INTEGER PRIMARY KEY REFERENCES events(id), static_codes_accepted INTEGER NOT NULL);

@@ -47,12 +47,13 @@ constexpr Check kChecks[] = {
     {"bookings hold the seats of their hold",
      "SELECT COUNT(*) FROM (SELECT b.id, s.seat FROM bookings b JOIN booking_seats s ON s.booking_id = b.id "
      "EXCEPT SELECT b.id, hs.seat FROM bookings b JOIN hold_seats hs ON hs.hold_id = b.hold_id)"},
-    {"live tickets == sold seats, one each, owned by the buyer",
+    {"live tickets == sold seats, one each, owned by the buyer (or whom it was sent to)",
      "SELECT (SELECT COUNT(*) FROM (SELECT event_id, seat, booking_id FROM sold_seats EXCEPT "
      "SELECT event_id, seat, booking_id FROM tickets WHERE status <> 'REVOKED')) + (SELECT COUNT(*) FROM tickets t "
      "LEFT JOIN sold_seats s ON s.event_id = t.event_id AND s.seat = t.seat AND s.booking_id = t.booking_id "
-     "LEFT JOIN bookings b ON b.id = t.booking_id WHERE t.status <> 'REVOKED' AND (s.seat IS NULL OR "
-     "b.user_id <> t.owner_id))"},
+     "LEFT JOIN bookings b ON b.id = t.booking_id LEFT JOIN ticket_transfers x ON x.ticket_id = t.id "
+     "WHERE t.status <> 'REVOKED' AND (s.seat IS NULL OR t.owner_id <> CASE WHEN x.id IS NULL THEN b.user_id "
+     "WHEN x.status = 'PENDING' THEN 0 WHEN x.status = 'ACCEPTED' THEN x.to_user_id ELSE x.from_user_id END))"},
 };
 }  // namespace
 
