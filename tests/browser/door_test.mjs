@@ -195,3 +195,38 @@ test('a bought ticket is admitted once by camera, refused at a second door, admi
     for (const p of Object.values(pages)) assert.deepEqual(p.errors, []);
   });
 });
+
+test('a holder sends a ticket from its page; the receiver accepts it and gets a working ticket page', async () => {
+  const event = await server.makeEvent('Gift Night');
+  const [ann, bo] = await Promise.all([server.newUser('Ann'), server.newUser('Bo')]);
+  const booking = await server.buy(ann, event, [4]);
+  const tickets = await server.call('GET', `/v1/bookings/${booking.id}/tickets`, undefined, ann.token);
+  const original = tickets.body.tickets[0];
+  await withArtifacts('transfer', () => pages, [server], async () => {
+    pages.ann = await userPage(browser, server, { user: ann, phone: true });
+    pages.bo = await userPage(browser, server, { user: bo });
+    const a = pages.ann, b = pages.bo;
+    await a.goto(`${server.url}/#/tickets/${original.id}`);
+    await a.getByText('Send this ticket to someone').click();
+    await a.getByLabel('Their email').fill(bo.email);
+    await a.getByRole('button', { name: 'Send ticket' }).click();
+    await a.getByRole('heading', { name: 'Waiting for the other person' }).waitFor();
+    await a.getByText(`Sent to ${bo.email}`).waitFor();
+
+    await b.getByRole('navigation').getByRole('link', { name: 'My tickets' }).click();
+    await b.getByRole('heading', { name: 'Sent to you' }).waitFor();
+    await b.getByRole('button', { name: /^Accept ticket \d+$/ }).click();
+    await b.getByText('The ticket is yours').waitFor();
+    await b.getByRole('link', { name: 'Gift Night: Floor, row A, seat 5' }).click();
+    await b.locator('#ticket-qr').waitFor();
+    assert.match(await b.locator('#ticket-ticks').innerText(), /New code in \d+ s/);
+
+    // Ann's old ticket is dead; her page says so instead of showing a code.
+    await a.goto(`${server.url}/#/tickets/${original.id}`);
+    await a.getByRole('alert').filter({ hasText: 'This ticket is no longer valid (transferred)' }).waitFor();
+    assert.equal(await a.locator('#ticket-qr').count(), 0);
+    for (const p of [a, b]) assert.deepEqual(p.errors, []);
+  });
+  await pages.ann.context().close();
+  await pages.bo.context().close();
+});

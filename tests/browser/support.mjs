@@ -73,8 +73,8 @@ export class Server {
     try { return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-lines).join('\n'); } catch { return ''; }
   }
 
-  async call(method, p, body, token) {
-    const headers = {};
+  async call(method, p, body, token, extraHeaders = {}) {
+    const headers = { ...extraHeaders };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
     const resp = await fetch(this.url + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -93,6 +93,16 @@ export class Server {
     const r = await this.call('POST', '/v1/users', { email, password: PASSWORD, name });
     if (r.status !== 201) throw new Error(`register ${email}: ${r.status}`);
     return { email, name, token: await this.login(email, PASSWORD) };
+  }
+
+  // Buys seats of `event` for `user` through the API (test card); returns the booking.
+  async buy(user, event, seatIds) {
+    const hold = await this.call('POST', `/v1/events/${event.id}/holds`, { seat_ids: seatIds }, user.token);
+    if (hold.status !== 201) throw new Error(`hold: ${hold.status} ${JSON.stringify(hold.body)}`);
+    const booking = await this.call('POST', `/v1/holds/${hold.body.id}/checkout`, { payment_method: 'pm_card_visa' },
+      user.token, { 'idempotency-key': `buy-${hold.body.id}` });
+    if (booking.status !== 201) throw new Error(`checkout: ${booking.status} ${JSON.stringify(booking.body)}`);
+    return booking.body;
   }
 
   // A small venue (2 sections x 2 rows x 10 seats) and an event on sale now (or at onSaleAt), with

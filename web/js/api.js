@@ -89,6 +89,11 @@ export const api = {
   cancel: (id) => call('POST', `/v1/bookings/${id}/cancel`),
   bookingTickets: (id) => call('GET', `/v1/bookings/${id}/tickets`),
   ticket: (id) => call('GET', `/v1/tickets/${encodeURIComponent(id)}`),
+  myTickets: () => call('GET', '/v1/tickets'),
+  transfers: () => call('GET', '/v1/transfers'),
+  sendTicket: (id, email) => call('POST', `/v1/tickets/${encodeURIComponent(id)}/transfers`, { email }),
+  acceptTransfer: (id) => call('POST', `/v1/transfers/${id}/accept`),
+  cancelTransfer: (id) => call('POST', `/v1/transfers/${id}/cancel`),
   scannerBundle: (eventId) => call('GET', `/v1/events/${eventId}/scanner-bundle`),
   checkin: (eventId, body, signal) => call('POST', `/v1/events/${eventId}/checkins`, body, {}, false, signal),
 };

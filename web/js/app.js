@@ -3,7 +3,7 @@ import { api, session, ApiError, money, when } from './api.js';
 import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
 import { eventPage } from './event_page.js';
 import { queuePage } from './queue_page.js';
-import { ticketPage, savedTickets, seatText } from './ticket_page.js';
+import { ticketPage, ticketsPage, savedTickets, seatText } from './ticket_page.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -15,6 +15,7 @@ const routes = [
   [/^events\/(\d+)\/queue$/, (m) => queuePage(Number(m[1]))],
   [/^bookings$/, bookingsPage],
   [/^bookings\/(\d+)$/, (m) => bookingPage(Number(m[1]))],
+  [/^tickets$/, () => (requireLogin() ? ticketsPage() : null)],
   [/^tickets\/([0-9a-f]{32})$/, (m) => (requireLogin() ? ticketPage(m[1]) : null)],
 ];
 

@@ -57,8 +57,32 @@ export async function ticketPage(id) {
       <p class="muted">Ticket ${esc(t.id.slice(0, 8))} · ${esc(t.status === 'CHECKED_IN' ? 'Checked in' : t.status === 'VALID' ? 'Valid' : 'Revoked')}</p>
     </section>
     <div id="ticket-msg"></div>
-    <p><a href="#/bookings/${t.booking_id}">Back to the booking</a></p>`, 'Ticket');
+    ${!revoked && t.status === 'VALID' && !offline ? `
+    <details class="card" id="send">
+      <summary>Send this ticket to someone</summary>
+      <form id="send-form" novalidate>
+        <p>They get a new ticket when they accept, with an account under this address. This ticket stops
+          working at once; you can take it back until they accept.</p>
+        <div id="send-msg"></div>
+        <p><label>Their email <input name="email" type="email" autocomplete="off" required maxlength="254"
+          aria-describedby="send-msg"></label></p>
+        <button type="submit">Send ticket</button>
+      </form>
+    </details>` : ''}
+    <p><a href="#/tickets">All my tickets</a></p>`, 'Ticket');
   if (offline) say($('#ticket-msg'), 'You are offline: this is the copy kept on this device, and its code still works.', 'info');
+  $('#send-form')?.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const email = new FormData(e.target).get('email').trim();
+    if (!email) return say($('#send-msg'), 'Enter the email address of the person you are sending it to.');
+    try {
+      await api.sendTicket(t.id, email);
+      savedTickets.put({ ...t, status: 'REVOKED', code: undefined, revoked_reason: 'transferred' });
+      location.hash = '#/tickets';
+    } catch (err) {
+      say($('#send-msg'), err.code === 'invalid_request' ? `That is not an email address we can send to (${err.message}).` : err.message);
+    }
+  });
   if (revoked) return null;
   if (!(window.crypto && crypto.subtle)) {
     say($('#ticket-msg'), 'This browser cannot compute the live code on this connection (it needs https).');
@@ -82,4 +106,41 @@ export async function ticketPage(id) {
   await tick();
   const timer = setInterval(() => { tick().catch(() => {}); }, 1000);
   return () => clearInterval(timer);
+}
+
+// Every ticket the user holds (bought or received) and the transfers waiting on them.
+export async function ticketsPage() {
+  const main = setMain(`
+    <h1>My tickets</h1>
+    <div id="tk-msg"></div>
+    <section aria-labelledby="in-h" id="incoming" hidden><h2 id="in-h">Sent to you</h2><ul id="in-list"></ul></section>
+    <section aria-labelledby="out-h" id="outgoing" hidden><h2 id="out-h">Waiting for the other person</h2><ul id="out-list"></ul></section>
+    <section aria-labelledby="mine-h"><h2 id="mine-h">Tickets</h2><ul id="mine" class="tickets"><li>Loading…</li></ul></section>`, 'My tickets');
+  const render = async () => {
+    const [{ tickets }, { transfers }] = await Promise.all([api.myTickets(), api.transfers()]);
+    for (const t of tickets) if (t.code) savedTickets.put(t);
+    const pendingIn = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'received');
+    const pendingOut = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'sent');
+    $('#incoming').hidden = !pendingIn.length;
+    $('#in-list').innerHTML = pendingIn.map((x) => `<li>A ticket for event ${x.event_id}
+      <button type="button" data-accept="${x.id}">Accept ticket ${x.id}</button></li>`).join('');
+    $('#outgoing').hidden = !pendingOut.length;
+    $('#out-list').innerHTML = pendingOut.map((x) => `<li>Sent to ${esc(x.to_email)}
+      <button type="button" class="secondary" data-cancel="${x.id}">Take back ticket ${x.id}</button></li>`).join('');
+    const live = tickets.filter((t) => t.status !== 'REVOKED');
+    $('#mine').innerHTML = live.map((t) => `<li><a href="#/tickets/${esc(t.id)}">${esc(t.event_name)}: ${esc(seatText(t))}</a>
+      ${t.status === 'CHECKED_IN' ? '(inside)' : ''}</li>`).join('') || '<li>No tickets yet.</li>';
+  };
+  main.addEventListener('click', async (e) => {
+    const accept = e.target.dataset.accept, cancel = e.target.dataset.cancel;
+    if (!accept && !cancel) return;
+    try {
+      const x = accept ? await api.acceptTransfer(accept) : await api.cancelTransfer(cancel);
+      say($('#tk-msg'), accept ? 'The ticket is yours: it is in your list below.' : 'The ticket is back with you, with a new code.', 'ok');
+      await render();
+      $(`a[href="#/tickets/${x.ticket_id}"]`)?.focus();
+    } catch (err) { say($('#tk-msg'), err.message); }
+  });
+  await render();
+  return null;
 }
