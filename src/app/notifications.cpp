@@ -25,11 +25,12 @@ std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vecto
 
 Notifications::Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog,
                              core::AccountStore& accounts, std::vector<core::NotificationChannel*> channels,
-                             const Clock& clock, NotifyConfig config, Metrics& metrics)
+                             const Clock& clock, NotifyConfig config, Metrics& metrics, Tickets* tickets)
     : outbox_(outbox),
       ledger_(ledger),
       catalog_(catalog),
       accounts_(accounts),
+      tickets_(tickets),
       clock_(clock),
       config_(std::move(config)),
       metrics_(metrics),
@@ -156,6 +157,15 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
     n.amount = booking->total_amount;
     n.currency = booking->currency;
     n.reason = booking->message;
+    if (row.kind == core::NoticeKind::BookingConfirmed && row.channel == core::kChannelEmail && tickets_) {
+      n.static_codes_accepted = event->static_codes_accepted;
+      // The buyer's tickets as of now: one sent to someone since the purchase is not mailed again.
+      auto views = tickets_->of_booking(row.user_id, booking->id);
+      if (views)
+        for (const TicketView& v : *views)
+          if (!v.static_code.empty() && n.tickets.size() < core::limits::tickets_per_user_max)
+            n.tickets.push_back(core::NotifiedTicket{v.ticket.id, core::SeatLabel{v.section, v.row, v.seat_number}, v.static_code});
+    }
   }
   out.notification = std::move(n);
   return out;

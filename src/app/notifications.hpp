@@ -20,6 +20,7 @@
 
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
+#include "app/tickets.hpp"
 #include "core/notification.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/ledger.hpp"
@@ -50,7 +51,7 @@ class Notifications {
   // of a channel no node has stay pending (visible in /metrics) until they expire after `retention`.
   Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog, core::AccountStore& accounts,
                 std::vector<core::NotificationChannel*> channels, const Clock& clock, NotifyConfig config,
-                Metrics& metrics);
+                Metrics& metrics, Tickets* tickets = nullptr);
 
   // One delivery pass. Returns how many rows it finished (sent, skipped, retried or dead-lettered).
   size_t deliver_due();
@@ -76,6 +77,7 @@ class Notifications {
   core::Ledger& ledger_;
   Catalog& catalog_;
   core::AccountStore& accounts_;
+  Tickets* tickets_;  // null: confirmations carry no tickets
   std::map<std::string, core::NotificationChannel*> channels_;  // by name; fixed after construction
   std::vector<std::string> channel_names_;                      // the keys of channels_: what this node claims
   const Clock& clock_;

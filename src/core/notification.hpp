@@ -90,6 +90,13 @@ struct SeatLabel {
   uint32_t number = 0;
 };
 
+// A ticket of a confirmed booking as the confirmation email shows it (docs/tickets.md, "Delivery").
+struct NotifiedTicket {
+  std::string id;
+  SeatLabel seat;
+  std::string code;  // the static code
+};
+
 // Everything a channel needs to tell the user, resolved at delivery time from the outbox row.
 struct Notification {
   OutboxId outbox_id = 0;  // the idempotency key: a receiver drops a second delivery of the same id
@@ -109,6 +116,10 @@ struct Notification {
   TimeMs hold_expires_at{};  // HoldExpiring
   std::string reason;        // PaymentFailed: the decline message
   TimeMs created_at{};       // when the change happened
+  // BookingConfirmed by email: the booking's live tickets, and whether the door takes their static
+  // codes (when it does not, the email sends the buyer to the ticket page instead of printing codes).
+  std::vector<NotifiedTicket> tickets;
+  bool static_codes_accepted = true;
 };
 
 // How many decimals a currency's minor unit has (ISO 4217): 0 for JPY or KRW, 3 for KWD or BHD, 4 for

@@ -1,5 +1,7 @@
 #include "notify/templates.hpp"
 
+#include "notify/ticket_print.hpp"
+
 #include <array>
 #include <ctime>
 
@@ -144,6 +146,42 @@ std::string bare_address(std::string_view from) {
   return std::string(from);
 }
 
+namespace {
+
+// The tickets of a confirmation: each one's QR code inside the HTML, and a PDF to print. An event that
+// admits only the live code of the ticket page gets no codes by mail (they would not get anyone in).
+void add_tickets(const core::Notification& n, EmailContent& e) {
+  if (n.tickets.empty()) return;
+  if (!n.static_codes_accepted) {
+    const std::string where = "Your tickets are in the ticketd app, under My tickets. This event admits only the "
+                              "live code of the ticket page (it changes every 15 seconds): open it at the door.";
+    e.text += "\n" + where + "\n";
+    e.html += "<p>" + html_escape(where) + "</p>\n";
+    return;
+  }
+  std::vector<PrintedTicket> printed;
+  e.text += "\nYour tickets are attached as a PDF: print them, or show them on your phone. The ticketd app's\n"
+            "ticket page shows a live code that a screenshot cannot copy.\n";
+  e.html += "<h2>Your tickets</h2>\n<p>Show a code at the door, or print the attached PDF.</p>\n";
+  for (const core::NotifiedTicket& t : n.tickets) {
+    printed.push_back(PrintedTicket{n.event_name, n.venue_name, n.event_starts_at, seat_line(t.seat), n.user_name,
+                                    t.id, t.code});
+    e.text += "  " + seat_line(t.seat) + ": ticket " + t.id + "\n";
+    if (e.related.size() >= kInlineQrMax) continue;
+    auto png = qr_png(t.code, 4);
+    if (!png) continue;
+    const std::string cid = "ticket-" + t.id + "@ticketd";
+    e.html += "<p><strong>" + html_escape(seat_line(t.seat)) + "</strong><br><img src=\"cid:" + cid +
+              "\" width=\"228\" height=\"228\" alt=\"Entry code, " + html_escape(seat_line(t.seat)) + "\"></p>\n";
+    e.related.push_back(MimePart{"image/png", "ticket-" + t.id + ".png", cid, std::move(*png)});
+  }
+  auto pdf = tickets_pdf(printed);
+  if (pdf) e.attached.push_back(MimePart{"application/pdf", "tickets-" + std::to_string(n.booking_id) + ".pdf", "",
+                                         std::move(*pdf)});
+}
+
+}  // namespace
+
 EmailContent render_email(const core::Notification& n) {
   EmailContent e;
   e.subject = subject_of(n);
@@ -161,9 +199,9 @@ EmailContent render_email(const core::Notification& n) {
   for (const core::SeatLabel& s : n.seats)
     e.html += "<tr><td>" + html_escape(s.section) + "</td><td>" + html_escape(s.row) + "</td><td>" +
               std::to_string(s.number) + "</td></tr>\n";
-  e.html += "</table>\n<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) +
-            "</strong></p>\n<p style=\"color:#888\">Reference: " + html_escape(idempotency_key(n.outbox_id)) +
-            "</p>\n</body></html>\n";
+  e.html += "</table>\n<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) + "</strong></p>\n";
+  add_tickets(n, e);
+  e.html += "<p style=\"color:#888\">Reference: " + html_escape(idempotency_key(n.outbox_id)) + "</p>\n</body></html>\n";
   return e;
 }
 
@@ -191,8 +229,24 @@ void append_base64_lines(std::string& out, std::string_view bytes) {
 }
 }  // namespace
 
+namespace {
+
+void append_part(std::string& m, const std::string& boundary, const MimePart& p, bool inline_part) {
+  const std::string name = header_value(p.filename);
+  m += "--" + boundary + "\r\nContent-Type: " + p.content_type + "; name=\"" + name + "\"\r\n";
+  m += "Content-Transfer-Encoding: base64\r\n";
+  if (!p.content_id.empty()) m += "Content-ID: <" + header_value(p.content_id) + ">\r\n";
+  m += std::string("Content-Disposition: ") + (inline_part ? "inline" : "attachment") + "; filename=\"" + name + "\"\r\n\r\n";
+  append_base64_lines(m, p.bytes);
+}
+
+}  // namespace
+
 std::string build_mime(const MimeHeaders& h, const EmailContent& content, core::OutboxId outbox_id) {
   const std::string boundary = "=_ticketd-" + std::to_string(outbox_id) + "-alt";
+  const std::string related = "=_ticketd-" + std::to_string(outbox_id) + "-rel";
+  const std::string mixed = "=_ticketd-" + std::to_string(outbox_id) + "-mix";
+  const bool parts = !content.related.empty() || !content.attached.empty();
   std::string m;
   m += "From: " + header_value(h.from) + "\r\n";
   m += "To: " + header_value(h.to) + "\r\n";
@@ -201,12 +255,22 @@ std::string build_mime(const MimeHeaders& h, const EmailContent& content, core::
   m += "Message-ID: " + header_value(h.message_id) + "\r\n";
   m += "X-Ticketd-Delivery: " + idempotency_key(outbox_id) + "\r\n";
   m += "MIME-Version: 1.0\r\n";
+  if (parts) {
+    m += "Content-Type: multipart/mixed; boundary=\"" + mixed + "\"\r\n\r\n";
+    m += "--" + mixed + "\r\nContent-Type: multipart/related; boundary=\"" + related + "\"\r\n\r\n";
+    m += "--" + related + "\r\n";
+  }
   m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
   m += "--" + boundary + "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
   append_base64_lines(m, content.text);
   m += "--" + boundary + "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n";
   append_base64_lines(m, content.html);
   m += "--" + boundary + "--\r\n";
+  if (!parts) return m;
+  for (const MimePart& p : content.related) append_part(m, related, p, true);
+  m += "--" + related + "--\r\n";
+  for (const MimePart& p : content.attached) append_part(m, mixed, p, false);
+  m += "--" + mixed + "--\r\n";
   return m;
 }
 

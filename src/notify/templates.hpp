@@ -7,16 +7,29 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/notification.hpp"
 
 namespace ticketd::notify {
 
+struct MimePart {
+  std::string content_type;  // "image/png", "application/pdf"
+  std::string filename;
+  std::string content_id;    // related parts: what the HTML refers to as cid:<content_id>
+  std::string bytes;
+};
+
 struct EmailContent {
   std::string subject;  // UTF-8, one line
   std::string text;     // text/plain
   std::string html;     // text/html
+  std::vector<MimePart> related;   // shown inside the HTML (the tickets' QR codes)
+  std::vector<MimePart> attached;  // attachments (the tickets as a PDF)
 };
+
+// QR images inlined in one email at most; the PDF always has every ticket.
+inline constexpr size_t kInlineQrMax = 20;
 
 EmailContent render_email(const core::Notification& n);
 // One line for an SMS, at most kSmsBytesMax bytes (longer seat lists are cut with "…").
@@ -30,7 +43,9 @@ struct MimeHeaders {
   TimeMs date{};
 };
 // A complete RFC 5322 message: multipart/alternative with the text and HTML parts, base64-encoded
-// (so no line limit or charset issue reaches the SMTP server), CRLF line endings.
+// (so no line limit or charset issue reaches the SMTP server), CRLF line endings. With related parts
+// or attachments: multipart/mixed of (multipart/related of the alternative and the images) and the
+// attachments.
 std::string build_mime(const MimeHeaders& h, const EmailContent& content, core::OutboxId outbox_id);
 
 // The idempotency key every channel sends: "ticketd-notification-<outbox id>".

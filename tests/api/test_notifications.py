@@ -9,7 +9,9 @@ retry never comes earlier than its backoff allows), never for speed.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -111,6 +113,52 @@ def test_confirmation_cancellation_and_decline_reach_a_real_smtp_server(tmp_path
             # The sink has the mail a moment before the worker records the delivery: wait for the counter.
             wait_until(lambda: metric(server, "ticketd_notifications_total", 'result="sent"') >= 3,
                        what="three sent notifications in the metrics")
+        finally:
+            stop_server(server)
+
+
+def _decode_qr(tmp_path: Path, images: list[bytes]) -> list[list[str]]:
+    """The texts of the QR codes in each image, read by the web scanner's own decoder (zxing-wasm)."""
+    files = []
+    for i, data in enumerate(images):
+        f = tmp_path / f"qr-{i}.png"
+        f.write_bytes(data)
+        files.append(str(f))
+    out = subprocess.run(["node", str(Path(__file__).parent / "qr_decode.mjs"), *files], capture_output=True,
+                         text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+def test_the_confirmation_carries_each_tickets_qr_code_and_a_pdf_to_print(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "tickets-mail", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER))
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            strict = floor_event(admin, static_codes_accepted=False)
+            user = new_user(server)
+            booking = expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [3, 4]), 201)["id"]), 201)
+            tickets = expect(user.client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]
+            mail = wait_until(lambda: [m for m in sink.mails(user.email) if f"#{booking['id']} confirmed" in m.message["Subject"]],
+                              what="the confirmation email")[0]
+            images = [p for p in mail.message.walk() if p.get_content_type() == "image/png"]
+            assert len(images) == 2
+            html = mail.part("text/html")
+            for img in images:  # each image is shown in the HTML, by its Content-ID
+                assert f"cid:{img['Content-ID'].strip('<>')}" in html
+            decoded = _decode_qr(tmp_path, [img.get_content() for img in images])
+            assert sorted(t for found in decoded for t in found) == sorted(t["code"] for t in tickets)
+            (pdf,) = [p for p in mail.message.walk() if p.get_content_type() == "application/pdf"]
+            assert pdf.get_filename() == f"tickets-{booking['id']}.pdf"
+            body = pdf.get_content()
+            assert body.startswith(b"%PDF-") and len(re.findall(rb"/Type /Page\b", body)) == 2
+
+            # An event that admits only the ticket page's live code gets no codes by mail.
+            other = expect(checkout(user.client, expect(hold_seats(user.client, strict["id"], [0]), 201)["id"]), 201)
+            mail = wait_until(lambda: [m for m in sink.mails(user.email) if f"#{other['id']} confirmed" in m.message["Subject"]],
+                              what="the second confirmation")[0]
+            assert not [p for p in mail.message.walk() if p.get_content_type() in ("image/png", "application/pdf")]
+            assert "only the live code of the ticket page" in mail.part("text/plain")
         finally:
             stop_server(server)
 

@@ -107,6 +107,34 @@ TEST(Mime, IsMultipartAlternativeWithBothPartsAndTheIdempotencyKey) {
   EXPECT_LE(longest, 998u);
 }
 
+TEST(EmailTemplate, AConfirmationWithTicketsInlinesTheirQrCodesAndAttachesAPdf) {
+  Notification n = confirmed();
+  const std::string code(168, 'A');
+  n.tickets = {{"00112233445566778899aabbccddeeff", {"Floor", "A", 3}, code},
+               {"ffeeddccbbaa99887766554433221100", {"Floor", "A", 4}, code}};
+  const EmailContent e = render_email(n);
+  ASSERT_EQ(e.related.size(), 2u);
+  EXPECT_EQ(e.related[0].content_type, "image/png");
+  EXPECT_EQ(e.related[0].bytes.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  EXPECT_NE(e.html.find("cid:" + e.related[0].content_id), std::string::npos);
+  ASSERT_EQ(e.attached.size(), 1u);
+  EXPECT_EQ(e.attached[0].filename, "tickets-7.pdf");
+  EXPECT_EQ(e.attached[0].bytes.substr(0, 5), "%PDF-");
+  const std::string m = build_mime({"t <t@example.com>", n.email, "<id@ticketd>", n.created_at}, e, n.outbox_id);
+  EXPECT_NE(m.find("Content-Type: multipart/mixed; boundary=\"=_ticketd-42-mix\""), std::string::npos);
+  EXPECT_NE(m.find("Content-Type: multipart/related; boundary=\"=_ticketd-42-rel\""), std::string::npos);
+  EXPECT_NE(m.find("Content-ID: <ticket-00112233445566778899aabbccddeeff@ticketd>"), std::string::npos);
+  EXPECT_NE(m.find("Content-Disposition: attachment; filename=\"tickets-7.pdf\""), std::string::npos);
+  EXPECT_NE(m.find("--=_ticketd-42-rel--\r\n"), std::string::npos);
+  EXPECT_LT(m.find("--=_ticketd-42-rel--"), m.find("--=_ticketd-42-mix--"));
+
+  // The door takes only the ticket page's live code: no codes by mail, a pointer to the app instead.
+  n.static_codes_accepted = false;
+  const EmailContent strict = render_email(n);
+  EXPECT_TRUE(strict.related.empty() && strict.attached.empty());
+  EXPECT_NE(strict.text.find("live code of the ticket page"), std::string::npos);
+}
+
 TEST(Mime, HeadersCannotBeInjectedAndNonAsciiIsEncoded) {
   EXPECT_EQ(header_value("Demo\r\nBcc: evil@example.com"), "Demo  Bcc: evil@example.com");
   EXPECT_EQ(header_value("Café"), "=?UTF-8?B?" + base64("Café") + "?=");
