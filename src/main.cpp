@@ -33,6 +33,7 @@
 #include "app/seat_stream.hpp"
 #include "app/checkins.hpp"
 #include "app/door_feed.hpp"
+#include "app/event_cancellations.hpp"
 #include "app/ticket_codes.hpp"
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
@@ -47,11 +48,13 @@
 #include "payments/test/test_gateway.hpp"
 #include "store/postgres/checkins.hpp"
 #include "store/postgres/transfers.hpp"
+#include "store/postgres/event_refunds.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
 #include "store/sqlite/checkins.hpp"
 #include "store/sqlite/transfers.hpp"
+#include "store/sqlite/event_refunds.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
 
@@ -74,6 +77,7 @@ struct ServeConfig {
   int64_t session_ttl_s = 86'400;
   int64_t sweep_interval_ms = 1'000;
   int64_t reconcile_interval_ms = 30'000;
+  int64_t event_refunds_per_s = 20;  // refunds of cancelled events per second (gateway rate limits)
   int64_t reconcile_after_s = core::limits::payment_reconcile_after_default.count() / 1000;
   // A buyer's time to complete 3-D Secure; past it the payment is canceled and the seats freed.
   int64_t payment_action_timeout_s = core::limits::payment_action_pin_max.count() / 1000;
@@ -564,6 +568,9 @@ int serve(const ServeConfig& cfg) {
                    transfer_store.get());
   app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
   app::Transfers transfers(*transfer_store, tickets, *stores->ticket_ids, clock);
+  std::unique_ptr<core::EventRefunds> event_refunds;
+  if (stores->sqlite) event_refunds = std::make_unique<store::sqlite::SqliteEventRefunds>(*stores->sqlite);
+  else event_refunds = std::make_unique<store::postgres::PgEventRefunds>(*stores->pg);
   std::unique_ptr<core::CheckinStore> checkin_store;
   if (stores->sqlite) checkin_store = std::make_unique<store::sqlite::SqliteCheckinStore>(*stores->sqlite);
   else checkin_store = std::make_unique<store::postgres::PgCheckinStore>(*stores->pg);
@@ -596,6 +603,7 @@ int serve(const ServeConfig& cfg) {
   notify_cfg.seed = std::random_device{}();
   app::Notifications notifications(*stores->outbox, ledger, catalog, accounts_store, channels->channels, clock,
                                    notify_cfg, metrics, &tickets);
+  app::EventCancellations cancellations(catalog, *event_refunds, ledger, gateway, clock, metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics,
                          Millis(cfg.payment_action_timeout_s * 1000));
 
@@ -692,7 +700,8 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) writes_paused = [db = stores->sqlite.get()] { return db->disk_low(); };
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
-                               writes_paused, &tickets, &checkins, &door_feed, &transfers, cfg.metrics_token});
+                               writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
+                               cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -759,6 +768,18 @@ int serve(const ServeConfig& cfg) {
         if (r.failed)
           spdlog::warn("reconciler failed_bookings={}: stored payments the gateway refuses (amount, currency or "
                        "key); their holds lapse as usual", r.failed);
+      });
+    });
+    // Refunds of cancelled events, paced at --event-refunds-per-s; one node at a time (advisory lock).
+    Periodic refunder(Millis(1000), [&] {
+      guarded("event refunds", [&] {
+        auto pass = [&] {
+          const app::RefundPassReport r = cancellations.refund_due(static_cast<uint32_t>(cfg.event_refunds_per_s));
+          if (r.refunded) spdlog::info("event refunds refunded_bookings={}", r.refunded);
+          if (r.failed) spdlog::warn("event refunds failed_bookings={}: retried by a later pass", r.failed);
+        };
+        if (stores->pg) store::postgres::run_exclusively(*stores->pg, store::postgres::kEventRefundsLockKey, pass);
+        else pass();
       });
     });
     Periodic notifier(Millis(cfg.notify_interval_ms), [&] {
@@ -849,6 +870,9 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_SESSION_TTL_S")->check(CLI::Range(60, 30 * 86'400));
   serve_cmd->add_option("--reconcile-interval-ms", cfg.reconcile_interval_ms, "how often pending payments are checked")
       ->envname("TICKETD_RECONCILE_INTERVAL_MS")->check(CLI::Range(100, 3'600'000));
+  serve_cmd->add_option("--event-refunds-per-s", cfg.event_refunds_per_s,
+                        "refunds per second while cancelled events are refunded (stay below the gateway's limit)")
+      ->envname("TICKETD_EVENT_REFUNDS_PER_S")->check(CLI::Range(1, 1000));
   serve_cmd->add_option("--payment-action-timeout", cfg.payment_action_timeout_s,
                         "seconds a buyer has to complete 3-D Secure before the payment is canceled")
       ->envname("TICKETD_PAYMENT_ACTION_TIMEOUT_S")

@@ -72,6 +72,29 @@ core::Result<core::Event> Catalog::set_waiting_room(core::EventId id, const core
   return *updated;
 }
 
+core::Result<core::Event> Catalog::rotate_ticket_key(core::EventId id) {
+  auto current = store_.find_event(id);  // the store's, not the cache's: the step is from what is stored
+  if (!current) return make_error(Code::NotFound, "no such event");
+  if (current->ticket_key_id >= core::limits::ticket_key_ids_max)
+    return make_error(Code::InvalidRequest, "this event has used all of its " +
+                                                std::to_string(core::limits::ticket_key_ids_max) + " ticket keys");
+  if (auto s = store_.set_ticket_key(id, current->ticket_key_id + 1); !s) return s.error();
+  auto updated = store_.find_event(id);
+  if (!updated) return make_error(Code::NotFound, "no such event");
+  std::lock_guard lock(cache_mu_);
+  cache_event(*updated);
+  return *updated;
+}
+
+core::Result<core::Event> Catalog::cancel_event(core::EventId id, const std::string& reason) {
+  if (auto s = store_.cancel_event(id, clock_.now(), reason); !s) return s.error();
+  auto updated = store_.find_event(id);
+  if (!updated) return make_error(Code::NotFound, "no such event");
+  std::lock_guard lock(cache_mu_);
+  cache_event(*updated);  // this node stops selling at once; others within kEventCacheTtl
+  return *updated;
+}
+
 core::Result<core::Event> Catalog::event(core::EventId id) {
   {
     std::lock_guard lock(cache_mu_);

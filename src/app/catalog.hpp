@@ -36,6 +36,11 @@ class Catalog {
   core::Result<core::Event> event(core::EventId id);
   // Administrator: switch the waiting room on or off, or change its settings. Validated; durable.
   core::Result<core::Event> set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings);
+  // Signs the event's new tickets with a new key (docs/tickets.md, "Keys"); older keys keep verifying.
+  // InvalidRequest once the event has used limits::ticket_key_ids_max keys.
+  core::Result<core::Event> rotate_ticket_key(core::EventId id);
+  // Marks the event cancelled (once; see app/event_cancellations for the refunds).
+  core::Result<core::Event> cancel_event(core::EventId id, const std::string& reason);
   core::Result<EventPage> list_events(core::EventQuery query);
   core::Result<core::SeatMap> seat_map(core::EventId id);
 

@@ -63,13 +63,20 @@ core::Status Checkins::may_scan(const core::User& staff, core::EventId event_id)
   return core::ok_status();
 }
 
+core::Result<std::vector<core::CheckinConflict>> Checkins::conflicts(const core::User& staff,
+                                                                    core::EventId event_id) {
+  auto event = door_of(staff, event_id);
+  if (!event) return event.error();
+  return store_.conflicts(event_id, kConflictsListedMax);
+}
+
 core::Result<ScannerBundle> Checkins::bundle(const core::User& staff, core::EventId event_id) {
   auto event = door_of(staff, event_id);
   if (!event) return event.error();
   ScannerBundle b;
   b.event = *event;
   b.generated_at = clock_.now();
-  for (uint32_t id = 1; id <= kTicketKeyIdCurrent; ++id) {
+  for (uint32_t id = 1; id <= event->ticket_key_id; ++id) {
     EventKey key = secret_.event_key(event_id, id);
     key.secret_key.fill(0);  // a scanner verifies; it never signs
     b.keys.push_back(key);
@@ -93,11 +100,12 @@ core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::Ev
   scan.direction = input.direction;
   scan.scanned_at = input.scanned_at.value_or(now);
   scan.recorded_at = now;
+  scan.offline_result = input.offline_result;
   // The code is judged at the moment it was scanned: a scan uploaded late by an offline scanner was
   // checked then, with the rotating part of then.
   std::optional<EventKey> key;
   auto key_of = [&](uint32_t id) -> const EventKey* {
-    if (id == 0 || id > kTicketKeyIdCurrent) return nullptr;
+    if (id == 0 || id > event->ticket_key_id) return nullptr;
     if (!key || key->key_id != id) key = secret_.event_key(event_id, id);
     return &*key;
   };

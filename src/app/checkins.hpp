@@ -41,7 +41,10 @@ struct ScanInput {
   std::string scan_id;
   std::optional<TimeMs> scanned_at;  // unset: now
   core::ScanDirection direction = core::ScanDirection::In;
+  std::optional<core::CheckinResult> offline_result;  // a queued scan: what the scanner decided itself
 };
+
+inline constexpr uint32_t kConflictsListedMax = 500;
 
 class Checkins {
  public:
@@ -54,6 +57,9 @@ class Checkins {
 
   // Forbidden unless `staff` may scan for the event (as scan()); NotFound for an unknown event.
   core::Status may_scan(const core::User& staff, core::EventId event);
+
+  // Doors that disagreed (scans admitted offline of tickets already inside); same permission as scan().
+  core::Result<std::vector<core::CheckinConflict>> conflicts(const core::User& staff, core::EventId event);
 
   // Same permission as scan().
   core::Result<ScannerBundle> bundle(const core::User& staff, core::EventId event);

@@ -46,6 +46,7 @@ core::Result<HoldView> Sales::view(const core::Hold& hold) {
 core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto event = catalog_.event(input.event_id);
   if (!event) return event.error();
+  if (event->cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
   if (event->waiting_room.enabled) {
     if (!room_) return make_error(Code::Unavailable, "this event's waiting room is not served here");
     if (auto s = room_->authorize_hold(*event, user, input.access_token); !s) {
@@ -226,6 +227,11 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   }
   auto hold = ledger_.find_hold(id, user, clock_.now());
   if (!hold) return hold.error();
+  // A hold taken before the event was cancelled is not paid for: it is let go now.
+  if (auto event = catalog_.event(hold->event_id); event && event->cancelled()) {
+    (void)ledger_.release_hold(id, user, clock_.now());
+    return make_error(Code::EventCancelled, "this event is cancelled");
+  }
   auto priced = view(*hold);
   if (!priced) return priced.error();
   if (priced->total_amount > 0 && pm.empty())

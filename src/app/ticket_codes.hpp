@@ -34,8 +34,6 @@ inline constexpr size_t kTicketPayloadBytes = 41;
 inline constexpr size_t kTicketSignatureBytes = 64;
 inline constexpr size_t kStaticCodeChars = 168;  // base32 of 105 bytes, unpadded
 inline constexpr uint32_t kRotatingDigits = 8;
-// The key id new tickets are signed with (decided in core: the stores record it on every ticket).
-inline constexpr uint32_t kTicketKeyIdCurrent = core::limits::ticket_key_id_current;
 
 using TicketIdBytes = std::array<uint8_t, 16>;
 using PublicKey = std::array<uint8_t, 32>;

@@ -106,7 +106,7 @@ core::Result<std::vector<PublishedKey>> Tickets::event_keys(core::EventId event_
   if (!event) return event.error();
   // Every key id up to the current one keeps verifying until the event ends (key rotation only adds).
   std::vector<PublishedKey> out;
-  for (uint32_t id = 1; id <= kTicketKeyIdCurrent; ++id)
+  for (uint32_t id = 1; id <= event->ticket_key_id; ++id)
     out.push_back({id, secret_.event_key(event_id, id).public_key, valid_until(*event)});
   return out;
 }

@@ -66,9 +66,10 @@ inline constexpr std::chrono::seconds ticket_valid_after_start{24 * 3600};
 // 2-3 steps: 30-45 s.
 inline constexpr std::chrono::seconds ticket_rotation_step{15};
 inline constexpr uint32_t ticket_rotation_steps_skew_max = 1;
-// The event key new tickets are signed with (docs/tickets.md). Key rotation bumps it; every key id up
-// to it keeps verifying until the codes' validity ends.
-inline constexpr uint32_t ticket_key_id_current = 1;
+// An event's ticket keys are numbered 1..Event::ticket_key_id (docs/tickets.md): rotation adds one,
+// and every key up to the current one keeps verifying until the codes' validity ends. Bounded: each
+// is a key a scanner carries.
+inline constexpr uint32_t ticket_key_ids_max = 32;
 // A code as text is 168 base32 characters (+ 9 for the rotating part): anything longer is not one.
 inline constexpr size_t ticket_code_bytes_max = 256;
 static_assert(ticket_code_bytes_max >= 168 + 9, "a rotating code fits");

@@ -43,6 +43,7 @@ enum class Code {
   TicketNotTransferable, // sending a ticket that is inside the venue or revoked; accepting one cancelled since
   TransferNotPending,    // accepting or cancelling a transfer already decided
   BookingTransferred,    // cancelling a booking one of whose tickets was sent to someone
+  EventCancelled,        // holding, checking out or queueing for an event its organizer cancelled
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

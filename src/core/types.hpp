@@ -62,6 +62,12 @@ struct Event {
   // At the door: false = only the rotating code of the ticket page gets in (screenshots and printed
   // codes do not); true = the static code is accepted too (docs/tickets.md).
   bool static_codes_accepted = true;
+  // The key new tickets are signed with; 1..ticket_key_id all verify (docs/tickets.md, "Keys").
+  uint32_t ticket_key_id = 1;
+  // Set when the organizer cancelled the event: nothing is sold any more and every booking is refunded.
+  TimeMs cancelled_at{};
+  std::string cancel_reason;
+  bool cancelled() const { return cancelled_at != TimeMs{}; }
 };
 
 struct Hold {

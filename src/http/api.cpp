@@ -48,6 +48,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_ticket_routes(*router_);
   add_checkin_routes(*router_);
   add_transfer_routes(*router_);
+  add_cancellation_routes(*router_);
 }
 
 Api::~Api() = default;

@@ -19,6 +19,7 @@
 #include "app/door_feed.hpp"
 #include "app/tickets.hpp"
 #include "app/transfers.hpp"
+#include "app/event_cancellations.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
 
@@ -46,6 +47,7 @@ struct Services {
   app::Checkins* checkins = nullptr;  // null: the check-in routes answer 404
   app::DoorFeed* door_feed = nullptr;  // null: no live check-in stream (404)
   app::Transfers* transfers = nullptr;  // null: the transfer routes answer 404
+  app::EventCancellations* cancellations = nullptr;  // null: event cancellation answers 404
   // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;

@@ -18,10 +18,12 @@ constexpr size_t kCodeFieldBytesMax = 4096;
 Response no_door() { return error_response(404, "not_found", "no check-in on this server"); }
 
 json::object scan_json(const core::Scan& s) {
-  return json::object{{"scan_id", s.scan_id},          {"gate", s.gate},
-                      {"device_id", s.device_id},      {"direction", core::to_string(s.direction)},
-                      {"scanned_at", format_rfc3339(s.scanned_at)}, {"recorded_at", format_rfc3339(s.recorded_at)},
-                      {"result", core::to_string(s.result)}};
+  json::object o{{"scan_id", s.scan_id},          {"gate", s.gate},
+                 {"device_id", s.device_id},      {"direction", core::to_string(s.direction)},
+                 {"scanned_at", format_rfc3339(s.scanned_at)}, {"recorded_at", format_rfc3339(s.recorded_at)},
+                 {"result", core::to_string(s.result)}};
+  if (s.offline_result) o["offline_result"] = core::to_string(*s.offline_result);
+  return o;
 }
 
 json::object outcome_json(const core::ScanOutcome& o) {
@@ -58,6 +60,13 @@ core::Result<app::ScanInput> read_scan(const json::object& body) {
     if (!d) return core::make_error(core::Code::InvalidRequest, "direction: \"in\" or \"out\"");
     in.direction = *d;
   }
+  auto offline = read_string(body, "offline_result", 16);
+  if (!offline) return offline.error();
+  if (*offline) {
+    auto r = core::checkin_result_from(**offline);
+    if (!r) return core::make_error(core::Code::InvalidRequest, "offline_result: a check-in result, as the API answers");
+    in.offline_result = *r;
+  }
   return in;
 }
 
@@ -73,6 +82,31 @@ Response post_checkin(Ctx& c) {
   if (!outcome) return error_response(outcome.error());
   // 200 whatever the result: a refused ticket is an answer, not an error of the request.
   return json_response(200, outcome_json(*outcome));
+}
+
+// Doors that disagreed. The earlier scan by scanned_at is the rightful admission ("first"); the ticket
+// is inside either way.
+Response list_conflicts(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto list = c.services.checkins->conflicts(*user, c.ids[0]);
+  if (!list) return error_response(list.error());
+  json::array out;
+  for (const core::CheckinConflict& x : *list) {
+    json::object o{{"ticket_id", x.scan.ticket_id}, {"scan", scan_json(x.scan)}};
+    if (x.admitted_by) {
+      o["admitted_by"] = scan_json(*x.admitted_by);
+      o["first"] = x.scan.scanned_at < x.admitted_by->scanned_at ? "scan" : "admitted_by";
+    } else {
+      o["admitted_by"] = nullptr;
+      o["first"] = "scan";
+    }
+    out.push_back(std::move(o));
+  }
+  Response r = json_response(200, json::object{{"event_id", c.ids[0]}, {"conflicts", std::move(out)}});
+  r.headers.push_back({"cache-control", "no-store"});
+  return r;
 }
 
 Response scanner_bundle(Ctx& c) {
@@ -215,6 +249,7 @@ Response remove_staff(Ctx& c) {
 void add_checkin_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/checkins", post_checkin);
   router.add("GET", "/v1/events/{id}/checkins/stream", checkin_stream);
+  router.add("GET", "/v1/events/{id}/checkins/conflicts", list_conflicts);
   router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
   router.add("POST", "/v1/events/{id}/door-staff", add_staff);
   router.add("GET", "/v1/events/{id}/door-staff", list_staff);

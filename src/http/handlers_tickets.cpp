@@ -67,8 +67,7 @@ Response get_ticket(Ctx& c) {
   return r;
 }
 
-Response ticket_keys(Ctx& c) {
-  if (!c.services.tickets) return no_tickets();
+Response keys_response(Ctx& c, int status) {
   auto keys = c.services.tickets->event_keys(c.ids[0]);
   if (!keys) return error_response(keys.error());
   json::array list;
@@ -77,8 +76,23 @@ Response ticket_keys(Ctx& c) {
                                 {"algorithm", "Ed25519"},
                                 {"public_key", app::hex_encode(k.public_key.data(), k.public_key.size())},
                                 {"valid_until", format_rfc3339(k.valid_until)}});
-  return json_response(200, json::object{{"event_id", c.ids[0]}, {"code_version", app::kTicketCodeVersion},
-                                         {"keys", std::move(list)}});
+  return json_response(status, json::object{{"event_id", c.ids[0]},
+                                            {"code_version", app::kTicketCodeVersion},
+                                            {"signing_key_id", keys->empty() ? 0 : keys->back().key_id},
+                                            {"keys", std::move(list)}});
+}
+
+Response ticket_keys(Ctx& c) {
+  if (!c.services.tickets) return no_tickets();
+  return keys_response(c, 200);
+}
+
+// Administrators: new tickets of the event are signed with a new key from now on.
+Response rotate_ticket_key(Ctx& c) {
+  if (!c.services.tickets) return no_tickets();
+  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto e = c.services.catalog.rotate_ticket_key(c.ids[0]); !e) return error_response(e.error());
+  return keys_response(c, 201);
 }
 
 }  // namespace
@@ -87,6 +101,7 @@ void add_ticket_routes(Router& router) {
   router.add("GET", "/v1/bookings/{id}/tickets", booking_tickets);
   router.add("GET", "/v1/tickets/{token}", get_ticket);
   router.add("GET", "/v1/events/{id}/ticket-keys", ticket_keys);
+  router.add("POST", "/v1/events/{id}/ticket-keys", rotate_ticket_key);
 }
 
 }  // namespace ticketd::http

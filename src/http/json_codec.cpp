@@ -47,6 +47,7 @@ StatusOf status_of(Code code) {
     case Code::TicketNotTransferable: return {409, "ticket_not_transferable"};
     case Code::TransferNotPending: return {409, "transfer_not_pending"};
     case Code::BookingTransferred: return {409, "booking_transferred"};
+    case Code::EventCancelled: return {409, "event_cancelled"};
   }
   return {400, "invalid_request"};
 }
@@ -211,6 +212,10 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
                  {"seats_total", e.seats_total},
                  {"waiting_room", to_json(e.waiting_room)},
                  {"static_codes_accepted", e.static_codes_accepted}};
+  if (e.cancelled()) {
+    o["cancelled_at"] = format_rfc3339(e.cancelled_at);
+    o["cancel_reason"] = e.cancel_reason;
+  }
   if (counts)
     o["counts"] = json::object{{"available", counts->available}, {"held", counts->held}, {"sold", counts->sold}};
   return o;

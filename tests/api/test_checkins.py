@@ -268,3 +268,30 @@ def test_scanners_see_each_others_scans_and_revocations_on_the_door_feed(admin: 
         assert ("ticket", first["id"]) in kinds and ("ticket", second["id"]) in kinds
     finally:
         late.close()
+
+
+def test_a_scan_admitted_offline_of_a_ticket_already_inside_is_listed_as_a_conflict(admin: Client,
+                                                                                    users: UserPool) -> None:
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    ticket = _ticket(buyer.client, event["id"], 6)
+    path = f"/v1/events/{event['id']}/checkins/conflicts"
+    assert expect(staff.client.get(path), 200)["conflicts"] == []
+    # North lets the ticket in online; East, cut off, had admitted it a moment earlier and uploads now.
+    earlier = rfc3339(parse_time(ticket["valid_from"]) + dt.timedelta(seconds=1))
+    time.sleep(2.1)  # North's scan comes after East's
+    north = _scan(staff.client, event["id"], ticket["code"], gate="north")
+    assert north["result"] == "ok"
+    east = _scan(staff.client, event["id"], ticket["code"], gate="east", scanned_at=earlier, offline_result="ok")
+    assert east["result"] == "already_in" and east["offline_result"] == "ok"
+    # A queued scan the scanner itself had refused is no conflict.
+    _scan(staff.client, event["id"], ticket["code"], gate="west", scanned_at=earlier, offline_result="already_in")
+    (conflict,) = expect(staff.client.get(path), 200)["conflicts"]
+    assert conflict["ticket_id"] == ticket["id"]
+    assert conflict["scan"]["gate"] == "east" and conflict["admitted_by"]["gate"] == "north"
+    assert conflict["first"] == "scan", "East's scan came first by scanned_at"
+    assert_error(buyer.client.get(path), 403, "forbidden")
+    assert_error(staff.client.post(f"/v1/events/{event['id']}/checkins",
+                                   {"code": ticket["code"], "gate": "g", "device_id": "d", "scan_id": "x1",
+                                    "offline_result": "maybe"}), 400, "invalid_request")

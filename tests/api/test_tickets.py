@@ -144,3 +144,29 @@ def test_an_events_ticket_keys_are_public_and_unknown_events_have_none(admin: Cl
     other = expect(anon.get(f"/v1/events/{_event(admin)['id']}/ticket-keys"), 200)["keys"][0]["public_key"]
     assert other != key["public_key"], "every event has a key of its own"
     assert_error(anon.get("/v1/events/999999999/ticket-keys"), 404, "not_found")
+
+
+def test_rotating_an_events_key_signs_new_tickets_with_it_and_old_ones_still_get_in(admin, users) -> None:
+    from test_checkins import _door, _scan, _ticket
+    buyer, staff = users.take(2)
+    event = make_event(admin, [grid("Floor", "standard", 1, 8)])
+    _door(admin, event["id"], staff)
+    before = _ticket(buyer.client, event["id"], 0)
+    assert before["key_id"] == 1
+    assert_error(buyer.client.post(f"/v1/events/{event['id']}/ticket-keys"), 403, "forbidden")
+    rotated = expect(admin.post(f"/v1/events/{event['id']}/ticket-keys"), 201)
+    assert rotated["signing_key_id"] == 2 and [k["key_id"] for k in rotated["keys"]] == [1, 2]
+    assert rotated["keys"][0]["public_key"] != rotated["keys"][1]["public_key"]
+    public = expect(buyer.client.get(f"/v1/events/{event['id']}/ticket-keys"), 200)
+    assert public == rotated
+    after = _ticket(buyer.client, event["id"], 1)
+    assert after["key_id"] == 2
+    # Each verifies with its own key (independently of ticketd), and both get in.
+    keys = {k["key_id"]: k["public_key"] for k in public["keys"]}
+    for t in (before, after):
+        payload, signature = _decode(t["code"])
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(keys[t["key_id"]])).verify(signature, payload)
+        assert _scan(staff.client, event["id"], t["code"])["result"] == "ok"
+    bundle = expect(staff.client.get(f"/v1/events/{event['id']}/scanner-bundle"), 200)
+    assert [k["key_id"] for k in bundle["keys"]] == [1, 2]
+    assert_error(admin.post("/v1/events/999999999/ticket-keys"), 404, "not_found")

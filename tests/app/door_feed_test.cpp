@@ -41,6 +41,7 @@ class MemoryDoor final : public core::CheckinStore {
     return core::make_error(core::Code::Unavailable, "not used");
   }
   core::TicketStates ticket_states(core::EventId, uint32_t) override { return {}; }
+  std::vector<core::CheckinConflict> conflicts(core::EventId, uint32_t) override { return {}; }
   core::Status grant_staff(core::EventId, core::UserId, TimeMs) override { return core::ok_status(); }
   core::Status revoke_staff(core::EventId, core::UserId) override { return core::ok_status(); }
   bool is_staff(core::EventId, core::UserId) override { return true; }

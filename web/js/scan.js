@@ -268,7 +268,8 @@ async function flush() {
     while (q.length) {
       const { local_result: local, ticket_id: _t, ...scan } = q[0];
       try {
-        const r = await api.checkin(state.eventId, scan);
+        // offline_result: the server lists the scans it finds inside already as two doors disagreeing.
+        const r = await api.checkin(state.eventId, { ...scan, offline_result: local });
         if (local === 'ok' && r.result !== 'ok') state.conflicts++;  // two doors let the same ticket in
         if (r.ticket) applyChange({ ticket_id: r.ticket.id, status: r.ticket.status });
       } catch (err) {

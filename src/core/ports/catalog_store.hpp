@@ -39,6 +39,12 @@ class CatalogStore {
   virtual std::vector<Event> list_events(const EventQuery& query) = 0;
   // Durable before it returns. NotFound for an unknown event.
   virtual Status set_waiting_room(EventId id, const WaitingRoomSettings& settings) = 0;
+  // Makes key `key_id` the one new tickets of the event are signed with, if the current one is
+  // key_id - 1 (so two rotations at once make one step). NotFound: no such event; Unavailable: the
+  // current key had changed (another rotation won).
+  virtual Status set_ticket_key(EventId id, uint32_t key_id) = 0;
+  // Marks the event cancelled, once: a second call keeps the first time and reason. NotFound: no event.
+  virtual Status cancel_event(EventId id, TimeMs now, const std::string& reason) = 0;
 };
 
 }  // namespace ticketd::core

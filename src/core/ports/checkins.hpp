@@ -23,6 +23,16 @@ struct Scan {
   TimeMs scanned_at{};   // on the scanner's clock (an upload after the network came back is late)
   TimeMs recorded_at{};  // when the server took it
   CheckinResult result = CheckinResult::Invalid;
+  // What the scanner decided itself when it had no answer from the server (a queued scan uploaded
+  // later); unset for a scan the server answered at once.
+  std::optional<CheckinResult> offline_result;
+};
+
+// Two doors disagreed: `scan` was admitted by a scanner offline, but the ticket was inside already by
+// `admitted_by` (the scan the server had let in first). The earlier by scanned_at is the rightful one.
+struct CheckinConflict {
+  Scan scan;
+  std::optional<Scan> admitted_by;
 };
 
 struct ScanOutcome {
@@ -70,6 +80,8 @@ class CheckinStore {
   // Tickets of the event whose state changed at or after `since`: the newest `limit` of them, newest
   // first (a feed that falls behind keeps up with the present rather than replaying the past).
   virtual std::vector<TicketChange> ticket_changes(EventId event, TimeMs since, uint32_t limit) = 0;
+  // Scans admitted offline that the server found already inside, newest first, at most `limit`.
+  virtual std::vector<CheckinConflict> conflicts(EventId event, uint32_t limit) = 0;
   // People inside per gate, at most `limit` gates (the busiest first).
   virtual std::vector<GateCount> inside_by_gate(EventId event, uint32_t limit) = 0;
 

@@ -32,7 +32,8 @@ constexpr const char* kEventColumns =
     "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
     "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
     "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, "
-    "COALESCE(x.static_codes_accepted, true) "
+    "COALESCE(x.static_codes_accepted, true), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), "
+    "COALESCE(x.cancel_reason, '') "
     "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
     "LEFT JOIN event_entry x ON x.event_id = e.id ";
 
@@ -65,6 +66,9 @@ core::Event event_from(const Rows& r, int i) {
     e.waiting_room.opens_before = Millis(r.int64(i, 14));
   }
   e.static_codes_accepted = r.boolean(i, 15);
+  e.ticket_key_id = static_cast<uint32_t>(r.int64(i, 16));
+  if (r.int64(i, 17) > 0) e.cancelled_at = from_unix_ms(r.int64(i, 17));
+  e.cancel_reason = r.text(i, 18);
   return e;
 }
 
@@ -193,6 +197,29 @@ core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::Wait
     if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty())
       return make_error(Code::NotFound, "no such event");
     upsert_waiting_room(c, id, settings);  // an upsert: safe to repeat
+    return core::ok_status();
+  });
+}
+
+core::Status PgCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty()) return make_error(Code::NotFound, "no such event");
+    Rows r = c.query("INSERT INTO event_entry(event_id, ticket_key_id) VALUES($1, $2) ON CONFLICT(event_id) DO UPDATE SET "
+                     "ticket_key_id = excluded.ticket_key_id WHERE event_entry.ticket_key_id = excluded.ticket_key_id - 1 "
+                     "RETURNING ticket_key_id",
+                     {p(id), p(static_cast<int64_t>(key_id))});
+    if (r.empty()) return make_error(Code::Unavailable, "the event's key changed meanwhile: try again");
+    return core::ok_status();
+  }, /*idempotent=*/false);
+}
+
+core::Status PgCatalogStore::cancel_event(core::EventId id, TimeMs now, const std::string& reason) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty()) return make_error(Code::NotFound, "no such event");
+    c.query("INSERT INTO event_entry(event_id, cancelled_at, cancel_reason) VALUES($1, $2, $3) "
+            "ON CONFLICT(event_id) DO UPDATE SET cancelled_at = excluded.cancelled_at, "
+            "cancel_reason = excluded.cancel_reason WHERE event_entry.cancelled_at = 0",
+            {p(id), p(to_unix_ms(now)), p(reason)});
     return core::ok_status();
   });
 }

@@ -7,11 +7,11 @@ namespace ticketd::store::postgres {
 namespace {
 
 constexpr const char* kFindScan =
-    "SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, result "
-    "FROM checkins WHERE event_id = $1 AND scan_id = $2";
+    "SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, result, "
+    "offline_result FROM checkins WHERE event_id = $1 AND scan_id = $2";
 constexpr const char* kLastAdmission =
-    "SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, result "
-    "FROM checkins WHERE ticket_id = $1 AND result = 'ok' AND direction = 'in' ORDER BY recorded_at DESC LIMIT 1";
+    "SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, result, "
+    "offline_result FROM checkins WHERE ticket_id = $1 AND result = 'ok' AND direction = 'in' ORDER BY recorded_at DESC LIMIT 1";
 constexpr const char* kLockTicket =
     "SELECT id, event_id, booking_id, owner_id, seat, key_id, status, issued_at, revoked_at, revoked_reason "
     "FROM tickets WHERE id = $1 FOR UPDATE";
@@ -19,18 +19,19 @@ constexpr const char* kReadTicket =
     "SELECT id, event_id, booking_id, owner_id, seat, key_id, status, issued_at, revoked_at, revoked_reason "
     "FROM tickets WHERE id = $1";
 
-core::Scan scan_from(const Rows& r, core::EventId event) {
+core::Scan scan_from(const Rows& r, core::EventId event, int i = 0) {
   core::Scan s;
   s.event_id = event;
-  s.scan_id = r.text(0, 0);
-  s.ticket_id = r.text(0, 1);
-  s.gate = r.text(0, 2);
-  s.device_id = r.text(0, 3);
-  s.staff_id = r.int64(0, 4);
-  s.direction = core::scan_direction_from(r.text(0, 5)).value_or(core::ScanDirection::In);
-  s.scanned_at = from_unix_ms(r.int64(0, 6));
-  s.recorded_at = from_unix_ms(r.int64(0, 7));
-  s.result = core::checkin_result_from(r.text(0, 8)).value_or(core::CheckinResult::Invalid);
+  s.scan_id = r.text(i, 0);
+  s.ticket_id = r.text(i, 1);
+  s.gate = r.text(i, 2);
+  s.device_id = r.text(i, 3);
+  s.staff_id = r.int64(i, 4);
+  s.direction = core::scan_direction_from(r.text(i, 5)).value_or(core::ScanDirection::In);
+  s.scanned_at = from_unix_ms(r.int64(i, 6));
+  s.recorded_at = from_unix_ms(r.int64(i, 7));
+  s.result = core::checkin_result_from(r.text(i, 8)).value_or(core::CheckinResult::Invalid);
+  s.offline_result = core::checkin_result_from(r.text(i, 9));
   return s;
 }
 
@@ -75,10 +76,12 @@ core::ScanOutcome decide(Connection& c, const core::Scan& scan, std::optional<co
   else out.scan.ticket_id.clear();
   // ON CONFLICT: the same scan id of a code that named no ticket, racing itself (no row to lock).
   c.query("INSERT INTO checkins(event_id, scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, "
-          "recorded_at, result) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+          "recorded_at, result, offline_result) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+          "ON CONFLICT DO NOTHING",
           {p(out.scan.event_id), p(out.scan.scan_id), p(out.scan.ticket_id), p(out.scan.gate), p(out.scan.device_id),
            p(out.scan.staff_id), p(core::to_string(out.scan.direction)), p(to_unix_ms(out.scan.scanned_at)),
-           p(to_unix_ms(out.scan.recorded_at)), p(core::to_string(out.scan.result))});
+           p(to_unix_ms(out.scan.recorded_at)), p(core::to_string(out.scan.result)),
+           p(out.scan.offline_result ? core::to_string(*out.scan.offline_result) : "")});
   return out;
 }
 
@@ -137,6 +140,25 @@ std::vector<core::TicketChange> PgCheckinStore::ticket_changes(core::EventId eve
       ch.gate = ch.status == core::TicketStatus::Revoked ? "" : r.text(i, 2);
       ch.changed_at = from_unix_ms(r.int64(i, 3));
       out.push_back(std::move(ch));
+    }
+    return out;
+  });
+}
+
+std::vector<core::CheckinConflict> PgCheckinStore::conflicts(core::EventId event, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, result, "
+                     "offline_result FROM checkins WHERE event_id = $1 AND offline_result = 'ok' AND result <> 'ok' "
+                     "ORDER BY recorded_at DESC LIMIT $2",
+                     {p(event), p(static_cast<int64_t>(limit))});
+    std::vector<core::CheckinConflict> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(core::CheckinConflict{scan_from(r, event, i), std::nullopt});
+    for (core::CheckinConflict& x : out) {
+      Rows a = c.query("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, "
+                       "result, offline_result FROM checkins WHERE ticket_id = $1 AND result = 'ok' AND "
+                       "direction = 'in' AND recorded_at <= $2 AND scan_id <> $3 ORDER BY recorded_at DESC LIMIT 1",
+                       {p(x.scan.ticket_id), p(to_unix_ms(x.scan.recorded_at)), p(x.scan.scan_id)});
+      if (!a.empty()) x.admitted_by = scan_from(a, event);
     }
     return out;
   });

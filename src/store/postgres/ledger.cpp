@@ -305,11 +305,13 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
                      p(outcome.event_id), p(to_unix_ms(now)), p(core::limits::payment_action_pin_max.count())})
                 .text(0, 0);
         if (r == "sold") {
+          // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
           c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
-                  "SELECT t.id, $2, $3, $4, t.seat, $6, 'VALID', $7 "
+                  "SELECT t.id, $2, $3, $4, t.seat, "
+                  "COALESCE((SELECT ticket_key_id FROM event_entry WHERE event_id = $2), 1), 'VALID', $6 "
                   "FROM unnest($1::text[], $5::integer[]) AS t(id, seat)",
                   {p_text_array(ticket_ids), p(current->event_id), p(booking_id), p(current->user_id),
-                   p_array(current->seats), p(static_cast<int64_t>(core::limits::ticket_key_id_current)), p(to_unix_ms(now))});
+                   p_array(current->seats), p(to_unix_ms(now))});
         }
         c.exec("COMMIT");
         return r;

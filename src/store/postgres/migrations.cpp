@@ -456,7 +456,9 @@ CREATE TABLE checkins(
   event_id bigint NOT NULL, scan_id text NOT NULL, ticket_id text NOT NULL, gate text NOT NULL,
   device_id text NOT NULL, staff_id bigint NOT NULL, direction text NOT NULL CHECK(direction IN ('in','out')),
   scanned_at bigint NOT NULL, recorded_at bigint NOT NULL, result text NOT NULL,
+  offline_result text NOT NULL DEFAULT '',
   PRIMARY KEY(event_id, scan_id));
+CREATE INDEX checkins_conflicts ON checkins(event_id, recorded_at) WHERE offline_result = 'ok' AND result <> 'ok';
 CREATE INDEX checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
 CREATE TABLE ticket_transfers(
   id bigserial PRIMARY KEY, event_id bigint NOT NULL, from_ticket_id text NOT NULL UNIQUE, ticket_id text NOT NULL UNIQUE,
@@ -467,7 +469,11 @@ CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);
 CREATE TABLE event_entry(
-  event_id bigint PRIMARY KEY REFERENCES events(id), static_codes_accepted boolean NOT NULL);
+  event_id bigint PRIMARY KEY REFERENCES events(id), static_codes_accepted boolean NOT NULL DEFAULT true,
+  ticket_key_id integer NOT NULL DEFAULT 1, cancelled_at bigint NOT NULL DEFAULT 0,
+  cancel_reason text NOT NULL DEFAULT '');
+CREATE INDEX event_entry_cancelled ON event_entry(event_id) WHERE cancelled_at > 0;
+CREATE INDEX bookings_by_event_status ON bookings(event_id, status);
 CREATE TABLE event_staff(
   event_id bigint NOT NULL REFERENCES events(id), user_id bigint NOT NULL REFERENCES users(id),
   created_at bigint NOT NULL, PRIMARY KEY(event_id, user_id));

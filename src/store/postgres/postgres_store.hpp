@@ -87,6 +87,8 @@ class PgCatalogStore final : public core::CatalogStore {
   std::optional<core::Event> find_event(core::EventId id) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
   core::Status set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) override;
+  core::Status set_ticket_key(core::EventId id, uint32_t key_id) override;
+  core::Status cancel_event(core::EventId id, TimeMs now, const std::string& reason) override;
 
  private:
   Pool& pool_;

@@ -67,9 +67,10 @@ core::Result<core::Transfer> PgTransferStore::send(const std::string& ticket_id,
             "WHERE id = $1",
             {p(ticket_id), p(to_unix_ms(now))});
     c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
-            "VALUES($1, $2, $3, 0, $4, $5, 'VALID', $6)",
+            "VALUES($1, $2, $3, 0, $4, COALESCE((SELECT ticket_key_id FROM event_entry WHERE event_id = $2), 1), "
+            "'VALID', $5)",
             {p(new_ticket_id), p(ticket.event_id), p(ticket.booking_id), p(static_cast<int64_t>(ticket.seat)),
-             p(static_cast<int64_t>(ticket.key_id)), p(to_unix_ms(now))});
+             p(to_unix_ms(now))});
     Rows id = c.query("INSERT INTO ticket_transfers(event_id, from_ticket_id, ticket_id, from_user_id, to_email, "
                       "status, created_at) VALUES($1, $2, $3, $4, $5, 'PENDING', $6) RETURNING id",
                       {p(ticket.event_id), p(ticket_id), p(new_ticket_id), p(from), p(to_email), p(to_unix_ms(now))});

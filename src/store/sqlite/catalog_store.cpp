@@ -55,13 +55,17 @@ core::Event event_from(Statement& st) {
     e.waiting_room.opens_before = Millis(st.int64(13));
   }
   e.static_codes_accepted = st.int64(14) != 0;
+  e.ticket_key_id = static_cast<uint32_t>(st.int64(15));
+  if (st.int64(16) > 0) e.cancelled_at = from_unix_ms(st.int64(16));
+  e.cancel_reason = st.text(17);
   return e;
 }
 
 // The waiting-room columns every event read selects (LEFT JOIN: NULL when the event has no row).
 #define TICKETD_WAITING_ROOM_COLUMNS \
   ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
-  "COALESCE(x.static_codes_accepted, 1)"
+  "COALESCE(x.static_codes_accepted, 1), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), " \
+  "COALESCE(x.cancel_reason, '')"
 #define TICKETD_WAITING_ROOM_JOIN \
   " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id"
 
@@ -187,6 +191,36 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
   st.reset();
   for (core::Event& e : out) read_prices(*r, e);
   return out;
+}
+
+core::Status SqliteCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
+    exists.bind(1, id);
+    const bool found = exists.step();
+    exists.reset();
+    if (!found) return make_error(Code::NotFound, "no such event");
+    c.prepare("INSERT INTO event_entry(event_id, ticket_key_id) VALUES(?1, ?2) ON CONFLICT(event_id) DO UPDATE SET "
+              "ticket_key_id = excluded.ticket_key_id WHERE ticket_key_id = excluded.ticket_key_id - 1")
+        .bind(1, id).bind(2, int64_t{key_id}).step_status();
+    if (c.changes() != 1) return make_error(Code::Unavailable, "the event's key changed meanwhile: try again");
+    return core::ok_status();
+  });
+}
+
+core::Status SqliteCatalogStore::cancel_event(core::EventId id, TimeMs now, const std::string& reason) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
+    exists.bind(1, id);
+    const bool found = exists.step();
+    exists.reset();
+    if (!found) return make_error(Code::NotFound, "no such event");
+    c.prepare("INSERT INTO event_entry(event_id, cancelled_at, cancel_reason) VALUES(?1, ?2, ?3) "
+              "ON CONFLICT(event_id) DO UPDATE SET cancelled_at = excluded.cancelled_at, "
+              "cancel_reason = excluded.cancel_reason WHERE cancelled_at = 0")
+        .bind(1, id).bind(2, to_unix_ms(now)).bind(3, reason).step_status();
+    return core::ok_status();
+  });
 }
 
 }  // namespace ticketd::store::sqlite

@@ -26,12 +26,13 @@ core::Scan scan_from(Statement& st, core::EventId event) {
   s.scanned_at = from_unix_ms(st.int64(6));
   s.recorded_at = from_unix_ms(st.int64(7));
   s.result = core::checkin_result_from(st.text(8)).value_or(core::CheckinResult::Invalid);
+  s.offline_result = core::checkin_result_from(st.text(9));
   return s;
 }
 
 std::optional<core::Scan> find_scan(Connection& c, core::EventId event, const std::string& scan_id) {
   auto& st = c.prepare("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, "
-                       "result FROM checkins WHERE event_id = ?1 AND scan_id = ?2");
+                       "result, offline_result FROM checkins WHERE event_id = ?1 AND scan_id = ?2");
   st.bind(1, event).bind(2, scan_id);
   std::optional<core::Scan> out;
   if (st.step()) out = scan_from(st, event);
@@ -42,7 +43,7 @@ std::optional<core::Scan> find_scan(Connection& c, core::EventId event, const st
 // The last scan that let this ticket in.
 std::optional<core::Scan> last_admission(Connection& c, core::EventId event, const std::string& ticket_id) {
   auto& st = c.prepare("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, "
-                       "result FROM checkins WHERE ticket_id = ?1 AND result = 'ok' AND direction = 'in' "
+                       "result, offline_result FROM checkins WHERE ticket_id = ?1 AND result = 'ok' AND direction = 'in' "
                        "ORDER BY recorded_at DESC LIMIT 1");
   st.bind(1, ticket_id);
   std::optional<core::Scan> out;
@@ -63,10 +64,11 @@ std::optional<core::Ticket> read_ticket(Connection& c, const std::string& id) {
 
 void insert_scan(Connection& c, const core::Scan& s) {
   c.prepare("INSERT INTO checkins(event_id, scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, "
-            "recorded_at, result) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+            "recorded_at, result, offline_result) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
       .bind(1, s.event_id).bind(2, s.scan_id).bind(3, s.ticket_id).bind(4, s.gate).bind(5, s.device_id)
       .bind(6, s.staff_id).bind(7, core::to_string(s.direction)).bind(8, to_unix_ms(s.scanned_at))
       .bind(9, to_unix_ms(s.recorded_at)).bind(10, core::to_string(s.result))
+      .bind(11, s.offline_result ? core::to_string(*s.offline_result) : "")
       .step_status();
 }
 
@@ -150,6 +152,26 @@ std::vector<core::TicketChange> SqliteCheckinStore::ticket_changes(core::EventId
     out.push_back(std::move(ch));
   }
   st.reset();
+  return out;
+}
+
+std::vector<core::CheckinConflict> SqliteCheckinStore::conflicts(core::EventId event, uint32_t limit) {
+  std::vector<core::CheckinConflict> out;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, "
+                        "result, offline_result FROM checkins WHERE event_id = ?1 AND offline_result = 'ok' "
+                        "AND result <> 'ok' ORDER BY recorded_at DESC LIMIT ?2");
+  st.bind(1, event).bind(2, limit);
+  while (st.step()) out.push_back(core::CheckinConflict{scan_from(st, event), std::nullopt});
+  st.reset();
+  for (core::CheckinConflict& c : out) {
+    auto& a = r->prepare("SELECT scan_id, ticket_id, gate, device_id, staff_id, direction, scanned_at, recorded_at, "
+                         "result, offline_result FROM checkins WHERE ticket_id = ?1 AND result = 'ok' AND "
+                         "direction = 'in' AND recorded_at <= ?2 AND scan_id <> ?3 ORDER BY recorded_at DESC LIMIT 1");
+    a.bind(1, c.scan.ticket_id).bind(2, to_unix_ms(c.scan.recorded_at)).bind(3, c.scan.scan_id);
+    if (a.step()) c.admitted_by = scan_from(a, event);
+    a.reset();
+  }
   return out;
 }
 

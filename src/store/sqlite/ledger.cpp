@@ -40,10 +40,11 @@ core::Status issue_tickets(Connection& c, core::EventId event, core::BookingId b
                            const std::vector<core::SeatId>& seats, const std::vector<std::string>& ids, TimeMs now) {
   TICKETD_ASSERT(ids.size() == seats.size());
   for (size_t i = 0; i < seats.size(); ++i) {
+    // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
     auto& st = c.prepare("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 'VALID', ?7)");
-    st.bind(1, ids[i]).bind(2, event).bind(3, booking).bind(4, owner).bind(5, seats[i])
-        .bind(6, static_cast<int64_t>(core::limits::ticket_key_id_current)).bind(7, to_unix_ms(now));
+                         "VALUES(?1, ?2, ?3, ?4, ?5, COALESCE((SELECT ticket_key_id FROM event_entry "
+                         "WHERE event_id = ?2), 1), 'VALID', ?6)");
+    st.bind(1, ids[i]).bind(2, event).bind(3, booking).bind(4, owner).bind(5, seats[i]).bind(6, to_unix_ms(now));
     if (st.step_status() != SQLITE_DONE) return make_error(Code::SeatUnavailable, "seat already has a live ticket");
   }
   return core::ok_status();

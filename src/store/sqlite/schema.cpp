@@ -137,7 +137,11 @@ CREATE TABLE IF NOT EXISTS checkins(
   event_id INTEGER NOT NULL, scan_id TEXT NOT NULL, ticket_id TEXT NOT NULL, gate TEXT NOT NULL,
   device_id TEXT NOT NULL, staff_id INTEGER NOT NULL, direction TEXT NOT NULL CHECK(direction IN ('in','out')),
   scanned_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL, result TEXT NOT NULL,
+  offline_result TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(event_id, scan_id)) WITHOUT ROWID;
+-- Doors that disagreed: a scanner admitted offline what the server found inside already.
+CREATE INDEX IF NOT EXISTS checkins_conflicts ON checkins(event_id, recorded_at)
+  WHERE offline_result = 'ok' AND result <> 'ok';
 CREATE INDEX IF NOT EXISTS checkins_by_ticket ON checkins(ticket_id, recorded_at) WHERE result = 'ok';
 -- Ticket transfers (core/transfer.hpp): the sender's ticket is revoked when one is made; ticket_id is
 -- the new ticket, ownerless (owner_id 0) until the receiver accepts or the sender cancels.
@@ -151,7 +155,11 @@ CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, i
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
 -- Entry rules per event; no row: the defaults (static codes accepted).
 CREATE TABLE IF NOT EXISTS event_entry(
-  event_id INTEGER PRIMARY KEY REFERENCES events(id), static_codes_accepted INTEGER NOT NULL);
+  event_id INTEGER PRIMARY KEY REFERENCES events(id), static_codes_accepted INTEGER NOT NULL DEFAULT 1,
+  ticket_key_id INTEGER NOT NULL DEFAULT 1, cancelled_at INTEGER NOT NULL DEFAULT 0,
+  cancel_reason TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS event_entry_cancelled ON event_entry(event_id) WHERE cancelled_at > 0;
+CREATE INDEX IF NOT EXISTS bookings_by_event_status ON bookings(event_id, status);
 CREATE TABLE IF NOT EXISTS event_staff(
   event_id INTEGER NOT NULL REFERENCES events(id), user_id INTEGER NOT NULL REFERENCES users(id),
   created_at INTEGER NOT NULL, PRIMARY KEY(event_id, user_id)) WITHOUT ROWID;

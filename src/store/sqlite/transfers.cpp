@@ -71,11 +71,12 @@ core::Result<core::Transfer> SqliteTransferStore::send(const std::string& ticket
               "WHERE id = ?1 AND status = 'VALID'")
         .bind(1, ticket_id).bind(2, to_unix_ms(now)).step_status();
     if (c.changes() != 1) return make_error(Code::Unavailable, "ticket changed under the writer");
-    // owner_id 0: nobody's until accepted or cancelled; same seat, booking and signing key.
+    // owner_id 0: nobody's until accepted or cancelled; same seat and booking, the event's current key.
     auto& ins = c.prepare("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
-                          "VALUES(?1, ?2, ?3, 0, ?4, ?5, 'VALID', ?6)");
+                          "VALUES(?1, ?2, ?3, 0, ?4, COALESCE((SELECT ticket_key_id FROM event_entry "
+                          "WHERE event_id = ?2), 1), 'VALID', ?5)");
     ins.bind(1, new_ticket_id).bind(2, ticket->event_id).bind(3, ticket->booking_id).bind(4, ticket->seat)
-        .bind(5, ticket->key_id).bind(6, to_unix_ms(now));
+        .bind(5, to_unix_ms(now));
     if (ins.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not issue the new ticket");
     c.prepare("INSERT INTO ticket_transfers(event_id, from_ticket_id, ticket_id, from_user_id, to_email, status, "
               "created_at) VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', ?6)")

@@ -1,0 +1,26 @@
+// Port: the bookings an event cancellation still has to refund (app/event_cancellations). The state of
+// the job is the bookings themselves (CONFIRMED: not refunded yet), so it survives any restart.
+// Thread safety: implementations are safe to call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/types.hpp"
+
+namespace ticketd::core {
+
+struct RefundProgress {
+  uint64_t confirmed = 0;  // still to refund
+  uint64_t cancelled = 0;  // refunded (by the job, or by their buyers before)
+};
+
+class EventRefunds {
+ public:
+  virtual ~EventRefunds() = default;
+  // CONFIRMED bookings of cancelled events with an id above `after`, ascending, at most `limit`.
+  virtual std::vector<BookingId> to_refund(BookingId after, uint32_t limit) = 0;
+  virtual RefundProgress progress(EventId event) = 0;
+};
+
+}  // namespace ticketd::core

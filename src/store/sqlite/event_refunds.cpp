@@ -1,0 +1,27 @@
+#include "store/sqlite/event_refunds.hpp"
+
+namespace ticketd::store::sqlite {
+
+std::vector<core::BookingId> SqliteEventRefunds::to_refund(core::BookingId after, uint32_t limit) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT b.id FROM bookings b JOIN event_entry x ON x.event_id = b.event_id "
+                        "WHERE x.cancelled_at > 0 AND b.status = 'CONFIRMED' AND b.id > ?1 ORDER BY b.id LIMIT ?2");
+  st.bind(1, after).bind(2, limit);
+  std::vector<core::BookingId> out;
+  while (st.step()) out.push_back(st.int64(0));
+  st.reset();
+  return out;
+}
+
+core::RefundProgress SqliteEventRefunds::progress(core::EventId event) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT COALESCE(SUM(status = 'CONFIRMED'), 0), COALESCE(SUM(status = 'CANCELLED'), 0) "
+                        "FROM bookings WHERE event_id = ?1");
+  st.bind(1, event);
+  core::RefundProgress out;
+  if (st.step()) out = {static_cast<uint64_t>(st.int64(0)), static_cast<uint64_t>(st.int64(1))};
+  st.reset();
+  return out;
+}
+
+}  // namespace ticketd::store::sqlite
