@@ -602,7 +602,7 @@ int serve(const ServeConfig& cfg) {
   notify_cfg.owner = node;
   notify_cfg.seed = std::random_device{}();
   app::Notifications notifications(*stores->outbox, ledger, catalog, accounts_store, channels->channels, clock,
-                                   notify_cfg, metrics, &tickets);
+                                   notify_cfg, metrics, &tickets, transfer_store.get());
   app::EventCancellations cancellations(catalog, *event_refunds, ledger, gateway, clock, metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics,
                          Millis(cfg.payment_action_timeout_s * 1000));

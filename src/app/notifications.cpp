@@ -25,12 +25,14 @@ std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vecto
 
 Notifications::Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog,
                              core::AccountStore& accounts, std::vector<core::NotificationChannel*> channels,
-                             const Clock& clock, NotifyConfig config, Metrics& metrics, Tickets* tickets)
+                             const Clock& clock, NotifyConfig config, Metrics& metrics, Tickets* tickets,
+                             core::TransferStore* transfers)
     : outbox_(outbox),
       ledger_(ledger),
       catalog_(catalog),
       accounts_(accounts),
       tickets_(tickets),
+      transfers_(transfers),
       clock_(clock),
       config_(std::move(config)),
       metrics_(metrics),
@@ -104,9 +106,11 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   }
   const core::NotifyPrefs prefs = accounts_.notify_prefs(row.user_id);
   // The row was written with the choices of its time; a user who opted out since is not told.
-  if ((row.channel == core::kChannelEmail && !prefs.email) ||
+  // A ticket_sent row goes to the receiver's address: the sender's choices do not apply to it.
+  const bool to_receiver = row.kind == core::NoticeKind::TicketSent;
+  if (!to_receiver && ((row.channel == core::kChannelEmail && !prefs.email) ||
       (row.channel == core::kChannelWebhook && (!prefs.sms || prefs.phone.empty())) ||
-      (row.kind == core::NoticeKind::HoldExpiring && !prefs.hold_expiry)) {
+      (row.kind == core::NoticeKind::HoldExpiring && !prefs.hold_expiry))) {
     out.skip_reason = "the user turned this channel off";
     return out;
   }
@@ -146,6 +150,22 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
       auto price = event->prices.find((*venue)->layout.price_tier_of(s));
       if (price != event->prices.end()) n.amount += price->second;
     }
+  } else if (to_receiver) {
+    auto transfer = transfers_ ? transfers_->find(row.transfer_id) : std::nullopt;
+    if (!transfer) {
+      out.skip_reason = "no such transfer";
+      return out;
+    }
+    if (transfer->status != core::TransferStatus::Pending) {
+      out.skip_reason = "the transfer was accepted or cancelled already";
+      return out;
+    }
+    n.email = transfer->to_email;
+    n.phone.clear();
+    n.user_name.clear();  // the receiver may have no account: all there is, is the address
+    n.sender_name = user->name.empty() ? user->email : user->name;
+    if (auto ticket = ledger_.find_ticket(transfer->ticket_id))
+      n.seats = labels((*venue)->layout, std::vector<core::SeatId>{ticket->seat});
   } else {
     auto booking = ledger_.booking_by_id(row.booking_id);
     if (!booking) {

@@ -26,6 +26,7 @@
 #include "core/ports/ledger.hpp"
 #include "core/ports/notifier.hpp"
 #include "core/ports/outbox.hpp"
+#include "core/ports/transfers.hpp"
 
 namespace ticketd::app {
 
@@ -51,7 +52,7 @@ class Notifications {
   // of a channel no node has stay pending (visible in /metrics) until they expire after `retention`.
   Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog, core::AccountStore& accounts,
                 std::vector<core::NotificationChannel*> channels, const Clock& clock, NotifyConfig config,
-                Metrics& metrics, Tickets* tickets = nullptr);
+                Metrics& metrics, Tickets* tickets = nullptr, core::TransferStore* transfers = nullptr);
 
   // One delivery pass. Returns how many rows it finished (sent, skipped, retried or dead-lettered).
   size_t deliver_due();
@@ -78,6 +79,7 @@ class Notifications {
   Catalog& catalog_;
   core::AccountStore& accounts_;
   Tickets* tickets_;  // null: confirmations carry no tickets
+  core::TransferStore* transfers_;  // null: ticket_sent rows are skipped
   std::map<std::string, core::NotificationChannel*> channels_;  // by name; fixed after construction
   std::vector<std::string> channel_names_;                      // the keys of channels_: what this node claims
   const Clock& clock_;

@@ -15,6 +15,7 @@ constexpr std::pair<NoticeKind, const char*> kKinds[] = {
     {NoticeKind::BookingCancelled, "booking_cancelled"},
     {NoticeKind::PaymentFailed, "payment_failed"},
     {NoticeKind::HoldExpiring, "hold_expiring"},
+    {NoticeKind::TicketSent, "ticket_sent"},
 };
 constexpr std::pair<OutboxStatus, const char*> kStatuses[] = {
     {OutboxStatus::Pending, "PENDING"},

@@ -25,8 +25,10 @@ enum class NoticeKind : uint8_t {
   BookingCancelled,  // the buyer cancelled (refund made) or the gateway refunded in full
   PaymentFailed,     // declined, or paid after the hold lapsed and the seats were gone (refunded)
   HoldExpiring,      // opted in: the hold lapses soon; dropped at delivery if the hold is no longer live
+  TicketSent,        // to the address a ticket was sent to (a transfer); dropped if decided by then
 };
-const char* to_string(NoticeKind k);  // booking_confirmed | booking_cancelled | payment_failed | hold_expiring
+// booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent
+const char* to_string(NoticeKind k);
 std::optional<NoticeKind> notice_kind_from(std::string_view s);
 
 // Email goes to the account's address; webhook carries SMS-style notices (the user's phone number)
@@ -58,6 +60,7 @@ struct OutboxRow {
   EventId event_id = 0;
   BookingId booking_id = 0;  // 0 for HoldExpiring
   HoldId hold_id = 0;
+  int64_t transfer_id = 0;   // TicketSent: the transfer (core/transfer.hpp); its user_id is the sender
   OutboxStatus status = OutboxStatus::Pending;
   int32_t attempts = 0;  // deliveries tried so far
   TimeMs created_at{};
@@ -120,6 +123,7 @@ struct Notification {
   // codes (when it does not, the email sends the buyer to the ticket page instead of printing codes).
   std::vector<NotifiedTicket> tickets;
   bool static_codes_accepted = true;
+  std::string sender_name;  // TicketSent: who sent the ticket (the email goes to the receiver's address)
 };
 
 // How many decimals a currency's minor unit has (ISO 4217): 0 for JPY or KRW, 3 for KWD or BHD, 4 for

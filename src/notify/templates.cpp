@@ -33,6 +33,8 @@ std::string subject_of(const core::Notification& n) {
       return "Payment failed: " + n.event_name;
     case core::NoticeKind::HoldExpiring:
       return "Your seats for " + n.event_name + " are held until " + when(n.hold_expires_at);
+    case core::NoticeKind::TicketSent:
+      return n.sender_name + " sent you a ticket: " + n.event_name;
   }
   return n.event_name;
 }
@@ -52,6 +54,10 @@ std::string lead_of(const core::Notification& n) {
     case core::NoticeKind::HoldExpiring:
       return "The seats below (" + amount + ") are held for you until " + when(n.hold_expires_at) +
              ". Check out before then to keep them.";
+    case core::NoticeKind::TicketSent:
+      return n.sender_name + " sent you a ticket. To accept it, log in to ticketd with this email address (or "
+             "create an account with it) and open My tickets. Until you accept, " + n.sender_name +
+             " can take it back.";
   }
   return "";
 }
@@ -185,12 +191,13 @@ void add_tickets(const core::Notification& n, EmailContent& e) {
 EmailContent render_email(const core::Notification& n) {
   EmailContent e;
   e.subject = subject_of(n);
-  const std::string greeting = "Hello " + n.user_name + ",";
+  const std::string greeting = n.user_name.empty() ? std::string("Hello,") : "Hello " + n.user_name + ",";
+  const bool priced = n.kind != core::NoticeKind::TicketSent;  // a gift has no amount to show
   const std::string lead = lead_of(n);
   const std::string event_line = n.event_name + " at " + n.venue_name + ", " + when(n.event_starts_at);
   e.text = greeting + "\n\n" + lead + "\n\n" + event_line + "\n";
   for (const core::SeatLabel& s : n.seats) e.text += "  " + seat_line(s) + "\n";
-  e.text += "\nTotal: " + core::format_amount(n.amount, n.currency) + "\n";
+  if (priced) e.text += "\nTotal: " + core::format_amount(n.amount, n.currency) + "\n";
   e.text += "\nReference: " + idempotency_key(n.outbox_id) + "\n-- \nticketd\n";
 
   e.html = "<!DOCTYPE html>\n<html><body>\n<p>" + html_escape(greeting) + "</p>\n<p>" + html_escape(lead) +
@@ -199,7 +206,8 @@ EmailContent render_email(const core::Notification& n) {
   for (const core::SeatLabel& s : n.seats)
     e.html += "<tr><td>" + html_escape(s.section) + "</td><td>" + html_escape(s.row) + "</td><td>" +
               std::to_string(s.number) + "</td></tr>\n";
-  e.html += "</table>\n<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) + "</strong></p>\n";
+  e.html += "</table>\n";
+  if (priced) e.html += "<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) + "</strong></p>\n";
   add_tickets(n, e);
   e.html += "<p style=\"color:#888\">Reference: " + html_escape(idempotency_key(n.outbox_id)) + "</p>\n</body></html>\n";
   return e;

@@ -163,6 +163,34 @@ def test_the_confirmation_carries_each_tickets_qr_code_and_a_pdf_to_print(tmp_pa
             stop_server(server)
 
 
+def test_a_ticket_sent_to_an_address_is_announced_there_even_without_an_account(tmp_path: Path) -> None:
+    # The outbox is polled every 1.5 s here, so a transfer taken back at once is decided before its
+    # row is delivered.
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "ticket-sent", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER,
+                                                                  TICKETD_NOTIFY_INTERVAL_MS="1500"))
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            sender = new_user(server)
+            booking = expect(checkout(sender.client, expect(hold_seats(sender.client, event["id"], [5, 6]), 201)["id"]), 201)
+            first, second = expect(sender.client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]
+            stranger = f"friend-{booking['id']}@example.test"  # no account with this address
+            expect(sender.client.post(f"/v1/tickets/{first['id']}/transfers", {"email": stranger}), 201)
+            # Taken back at once, before the worker's next pass: that one is never announced.
+            sent = expect(sender.client.post(f"/v1/tickets/{second['id']}/transfers", {"email": stranger}), 201)
+            expect(sender.client.post(f"/v1/transfers/{sent['id']}/cancel"), 200)
+            mail = wait_until(lambda: sink.mails(stranger), what="the email to the receiver")[0]
+            assert mail.message["Subject"].endswith(f"sent you a ticket: {event['name']}")
+            text = mail.part("text/plain")
+            assert "open My tickets" in text and "Section Floor, row A, seat 6" in text and "Total" not in text
+            wait_until(lambda: metric(server, "ticketd_notifications_total", 'result="skipped"') >= 1,
+                       what="the cancelled transfer's notice skipped")
+            assert len(sink.mails(stranger)) == 1
+        finally:
+            stop_server(server)
+
+
 def test_amounts_in_mail_use_the_currencys_own_minor_unit(tmp_path: Path) -> None:
     """A yen has no minor unit: a 5000 JPY booking was once mailed as "You paid 50.00 JPY"."""
     with SmtpSink() as sink:

@@ -24,6 +24,7 @@ class TransferStore {
   virtual Result<Transfer> accept(TransferId id, UserId user, const std::string& email_key, TimeMs now) = 0;
   // may_cancel; the new ticket becomes the sender's.
   virtual Result<Transfer> cancel(TransferId id, UserId user, TimeMs now) = 0;
+  virtual std::optional<Transfer> find(TransferId id) = 0;
   // Transfers sent by the user or addressed to the email, newest first, at most `limit`.
   virtual std::vector<Transfer> of_user(UserId user, const std::string& email_key, uint32_t limit) = 0;
   // The user's tickets (bought or received; revoked ones too), newest first, at most `limit`.

@@ -465,6 +465,7 @@ CREATE TABLE ticket_transfers(
   from_user_id bigint NOT NULL, to_email text NOT NULL, to_user_id bigint,
   status text NOT NULL CHECK(status IN ('PENDING','ACCEPTED','CANCELLED')), created_at bigint NOT NULL,
   decided_at bigint);
+ALTER TABLE outbox ADD COLUMN transfer_id bigint NOT NULL DEFAULT 0;
 CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);

@@ -74,6 +74,10 @@ core::Result<core::Transfer> PgTransferStore::send(const std::string& ticket_id,
     Rows id = c.query("INSERT INTO ticket_transfers(event_id, from_ticket_id, ticket_id, from_user_id, to_email, "
                       "status, created_at) VALUES($1, $2, $3, $4, $5, 'PENDING', $6) RETURNING id",
                       {p(ticket.event_id), p(ticket_id), p(new_ticket_id), p(from), p(to_email), p(to_unix_ms(now))});
+    // The receiver is told, at least once, by the outbox row committed with the transfer.
+    c.query("INSERT INTO outbox(kind, channel, user_id, event_id, transfer_id, status, created_at, due_at) "
+            "VALUES('ticket_sent', 'email', $1, $2, $3, 'PENDING', $4, $4)",
+            {p(from), p(ticket.event_id), p(id.int64(0, 0)), p(to_unix_ms(now))});
     return core::Transfer{id.int64(0, 0), ticket.event_id, ticket_id, new_ticket_id, from, to_email, 0,
                           core::TransferStatus::Pending, now, {}};
   });
@@ -110,6 +114,16 @@ core::Result<core::Transfer> PgTransferStore::accept(core::TransferId id, core::
 
 core::Result<core::Transfer> PgTransferStore::cancel(core::TransferId id, core::UserId user, TimeMs now) {
   return decide(id, user, nullptr, now);
+}
+
+std::optional<core::Transfer> PgTransferStore::find(core::TransferId id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::Transfer> {
+    Rows r = c.query("SELECT id, event_id, from_ticket_id, ticket_id, from_user_id, to_email, to_user_id, status, "
+                     "created_at, decided_at FROM ticket_transfers WHERE id = $1",
+                     {p(id)});
+    if (r.empty()) return std::nullopt;
+    return transfer_from(r, 0);
+  });
 }
 
 std::vector<core::Transfer> PgTransferStore::of_user(core::UserId user, const std::string& email_key, uint32_t limit) {

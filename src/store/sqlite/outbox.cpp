@@ -44,7 +44,7 @@ void must_ok(const core::Status& s) {
 
 constexpr const char* kRowColumns =
     "id, kind, channel, user_id, event_id, booking_id, hold_id, status, attempts, created_at, due_at, last_error, "
-    "coalesce(sent_at, 0)";
+    "coalesce(sent_at, 0), transfer_id";
 
 core::OutboxRow row_from(Statement& st) {
   core::OutboxRow r;
@@ -61,6 +61,7 @@ core::OutboxRow row_from(Statement& st) {
   r.due_at = from_unix_ms(st.int64(10));
   r.last_error = st.text(11);
   r.sent_at = from_unix_ms(st.int64(12));
+  r.transfer_id = st.int64(13);
   return r;
 }
 

@@ -150,6 +150,8 @@ CREATE TABLE IF NOT EXISTS ticket_transfers(
   from_user_id INTEGER NOT NULL, to_email TEXT NOT NULL, to_user_id INTEGER,
   status TEXT NOT NULL CHECK(status IN ('PENDING','ACCEPTED','CANCELLED')), created_at INTEGER NOT NULL,
   decided_at INTEGER);
+-- A ticket_sent notice names its transfer (the receiver's address is there, not in users).
+ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);

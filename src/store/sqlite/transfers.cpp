@@ -84,6 +84,11 @@ core::Result<core::Transfer> SqliteTransferStore::send(const std::string& ticket
         .bind(6, to_unix_ms(now)).step_status();
     out = core::Transfer{c.last_insert_rowid(), ticket->event_id, ticket_id, new_ticket_id, from, to_email, 0,
                          core::TransferStatus::Pending, now, {}};
+    // The receiver is told, at least once, by the outbox row committed with the transfer (email: an
+    // address is all there is of them).
+    c.prepare("INSERT INTO outbox(kind, channel, user_id, event_id, transfer_id, status, created_at, due_at) "
+              "VALUES('ticket_sent', 'email', ?1, ?2, ?3, 'PENDING', ?4, ?4)")
+        .bind(1, from).bind(2, ticket->event_id).bind(3, out.id).bind(4, to_unix_ms(now)).step_status();
     return core::ok_status();
   };
   if (auto s = db_.writer().run(job); !s) return s.error();
@@ -127,6 +132,11 @@ core::Result<core::Transfer> SqliteTransferStore::accept(core::TransferId id, co
 
 core::Result<core::Transfer> SqliteTransferStore::cancel(core::TransferId id, core::UserId user, TimeMs now) {
   return decide(id, user, nullptr, now);
+}
+
+std::optional<core::Transfer> SqliteTransferStore::find(core::TransferId id) {
+  auto r = db_.readers().acquire();
+  return read_transfer(*r, id);
 }
 
 std::vector<core::Transfer> SqliteTransferStore::of_user(core::UserId user, const std::string& email_key,

@@ -16,6 +16,7 @@ class SqliteTransferStore final : public core::TransferStore {
   core::Result<core::Transfer> accept(core::TransferId id, core::UserId user, const std::string& email_key,
                                       TimeMs now) override;
   core::Result<core::Transfer> cancel(core::TransferId id, core::UserId user, TimeMs now) override;
+  std::optional<core::Transfer> find(core::TransferId id) override;
   std::vector<core::Transfer> of_user(core::UserId user, const std::string& email_key, uint32_t limit) override;
   std::vector<core::Ticket> tickets_of_owner(core::UserId user, uint32_t limit) override;
   bool booking_has_transfers(core::BookingId booking) override;
