@@ -150,8 +150,6 @@ CREATE TABLE IF NOT EXISTS ticket_transfers(
   from_user_id INTEGER NOT NULL, to_email TEXT NOT NULL, to_user_id INTEGER,
   status TEXT NOT NULL CHECK(status IN ('PENDING','ACCEPTED','CANCELLED')), created_at INTEGER NOT NULL,
   decided_at INTEGER);
--- A ticket_sent notice names its transfer (the receiver's address is there, not in users).
-ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
@@ -167,6 +165,9 @@ CREATE TABLE IF NOT EXISTS event_staff(
   created_at INTEGER NOT NULL, PRIMARY KEY(event_id, user_id)) WITHOUT ROWID;
 PRAGMA user_version = 4;
 )sql";
+// Version 4 adds a column to a table of version 1 (the scripts above run at every open; an ALTER does
+// not repeat): a ticket_sent notice names its transfer (the receiver's address is there, not in users).
+constexpr const char* kOutboxTransferColumn = "ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;";
 // Bookings confirmed before version 4 get their tickets once, on the upgrade (SQLite's randomblob is
 // a CSPRNG seeded from the OS; new tickets take their ids from libsodium).
 constexpr const char* kTicketsBackfill = R"sql(
@@ -190,7 +191,10 @@ void apply_schema(Connection& conn) {
   conn.exec(kSchemaV2);
   conn.exec(kSchemaV3);
   conn.exec(kSchemaV4);
-  if (version < 4) conn.exec(kTicketsBackfill);
+  if (version < 4) {
+    conn.exec(kOutboxTransferColumn);
+    conn.exec(kTicketsBackfill);
+  }
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");
