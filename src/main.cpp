@@ -49,12 +49,14 @@
 #include "store/postgres/checkins.hpp"
 #include "store/postgres/transfers.hpp"
 #include "store/postgres/event_refunds.hpp"
+#include "store/postgres/totp_store.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
 #include "store/sqlite/checkins.hpp"
 #include "store/sqlite/transfers.hpp"
 #include "store/sqlite/event_refunds.hpp"
+#include "store/sqlite/totp_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
 
@@ -557,7 +559,11 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) queue_store_owned = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*stores->sqlite);
   else queue_store_owned = std::make_unique<store::redis::RedisWaitingRoomStore>(*stores->redis);
   core::WaitingRoomStore& queue_store = *queue_store_owned;
-  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics);
+  std::unique_ptr<core::TotpStore> totp_store;
+  if (stores->sqlite) totp_store = std::make_unique<store::sqlite::SqliteTotpStore>(*stores->sqlite);
+  else totp_store = std::make_unique<store::postgres::PgTotpStore>(*stores->pg);
+  app::TwoFactor two_factor(*totp_store, clock);
+  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   std::unique_ptr<core::TransferStore> transfer_store;
@@ -701,7 +707,7 @@ int serve(const ServeConfig& cfg) {
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
-                               cfg.metrics_token});
+                               &two_factor, cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

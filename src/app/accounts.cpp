@@ -12,8 +12,9 @@ namespace ticketd::app {
 using core::Code;
 using core::make_error;
 
-Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics)
-    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics),
+Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
+                   TwoFactor* two_factor)
+    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics), two_factor_(two_factor),
       dummy_hash_(hash_password("ticketd-no-such-user")) {}
 
 core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
@@ -53,7 +54,7 @@ void Accounts::note_failure(const std::string& key, TimeMs now) {
 }
 
 core::Result<SessionToken> Accounts::login(const std::string& email, const std::string& password,
-                                           const std::string& client) {
+                                           const std::string& client, const std::string& totp_code) {
   if (email.size() > 1024 || password.size() > core::limits::password_bytes_max)
     return make_error(Code::InvalidCredentials, "wrong email or password");
   // Not an address: no account can have it (the same answer as a wrong password, without a hash:
@@ -74,6 +75,18 @@ core::Result<SessionToken> Accounts::login(const std::string& email, const std::
     note_failure(throttle_key, now);
     metrics_.count("logins", "failed");
     return make_error(Code::InvalidCredentials, "wrong email or password");
+  }
+  // Only a right password reaches the second factor: these answers tell nothing to a guesser.
+  if (two_factor_ && two_factor_->enabled(stored->user.id)) {
+    if (totp_code.empty()) {
+      metrics_.count("logins", "totp_required");
+      return make_error(Code::TotpRequired, "this account also needs the code of its authenticator app");
+    }
+    if (!two_factor_->check(stored->user.id, totp_code)) {
+      note_failure(throttle_key, now);
+      metrics_.count("logins", "totp_failed");
+      return make_error(Code::InvalidTotp, "wrong or used authenticator code");
+    }
   }
   SessionToken session{new_token(), stored->user.id, now + session_ttl_};
   if (auto s = store_.create_session(token_hash(session.token), session.user_id, session.expires_at); !s)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/metrics.hpp"
+#include "app/two_factor.hpp"
 #include "core/ports/account_store.hpp"
 
 namespace ticketd::app {
@@ -49,14 +50,18 @@ class Accounts {
   static constexpr Millis kLoginFailureWindow{300'000};
   static constexpr size_t kThrottledEmailsMax = 100'000;
 
-  Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics);
+  // two_factor may be null: no account has a second factor then.
+  Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
+           TwoFactor* two_factor = nullptr);
 
   core::Result<core::User> register_user(const std::string& email, const std::string& password,
                                          const std::string& name);
   // client: the caller's IP ("" when unknown). TooManyRequests carries the seconds to wait in
   // Error::detail (digits only).
+  // With two-factor login on (app/two_factor), a right password also needs `totp_code`: TotpRequired
+  // without one, InvalidTotp (counted as a failed login) for a wrong or used one.
   core::Result<SessionToken> login(const std::string& email, const std::string& password,
-                                   const std::string& client = "");
+                                   const std::string& client = "", const std::string& totp_code = "");
   core::Status logout(std::string_view token);
   // Ends every session of the user, the caller's included.
   core::Status logout_everywhere(core::UserId user);
@@ -88,6 +93,7 @@ class Accounts {
   const Clock& clock_;
   Millis session_ttl_;
   Metrics& metrics_;
+  TwoFactor* two_factor_;
   std::string dummy_hash_;  // verified against for unknown emails, so timing does not reveal them
   std::mutex failures_mu_;  // guards failures_
   std::unordered_map<std::string, Failures> failures_;

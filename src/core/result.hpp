@@ -44,6 +44,8 @@ enum class Code {
   TransferNotPending,    // accepting or cancelling a transfer already decided
   BookingTransferred,    // cancelling a booking one of whose tickets was sent to someone
   EventCancelled,        // holding, checking out or queueing for an event its organizer cancelled
+  TotpRequired,          // a right password of an account with two-factor login, without a code
+  InvalidTotp,           // a wrong, stale or replayed two-factor code
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

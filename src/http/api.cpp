@@ -49,6 +49,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_checkin_routes(*router_);
   add_transfer_routes(*router_);
   add_cancellation_routes(*router_);
+  add_totp_routes(*router_);
 }
 
 Api::~Api() = default;

@@ -48,6 +48,7 @@ struct Services {
   app::DoorFeed* door_feed = nullptr;  // null: no live check-in stream (404)
   app::Transfers* transfers = nullptr;  // null: the transfer routes answer 404
   app::EventCancellations* cancellations = nullptr;  // null: event cancellation answers 404
+  app::TwoFactor* two_factor = nullptr;  // null: the two-factor routes answer 404
   // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;

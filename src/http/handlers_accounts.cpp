@@ -32,7 +32,9 @@ Response login(Ctx& c) {
   if (!email) return error_response(email.error());
   if (!password) return error_response(password.error());
   if (!*email || !*password) return error_response(400, "invalid_request", "email and password are required");
-  auto session = c.services.accounts.login(**email, **password, c.request.remote_address);
+  auto totp = read_string(*body, "totp_code", 16);
+  if (!totp) return error_response(totp.error());
+  auto session = c.services.accounts.login(**email, **password, c.request.remote_address, totp->value_or(""));
   if (!session) return error_response(session.error());
   return json_response(201, json::object{{"token", session->token},
                                          {"user_id", session->user_id},

@@ -48,6 +48,8 @@ StatusOf status_of(Code code) {
     case Code::TransferNotPending: return {409, "transfer_not_pending"};
     case Code::BookingTransferred: return {409, "booking_transferred"};
     case Code::EventCancelled: return {409, "event_cancelled"};
+    case Code::TotpRequired: return {401, "totp_required"};
+    case Code::InvalidTotp: return {401, "invalid_totp"};
   }
   return {400, "invalid_request"};
 }

@@ -70,5 +70,6 @@ void add_ticket_routes(Router& router);
 void add_checkin_routes(Router& router);
 void add_transfer_routes(Router& router);
 void add_cancellation_routes(Router& router);
+void add_totp_routes(Router& router);
 
 }  // namespace ticketd::http

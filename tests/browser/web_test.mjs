@@ -177,3 +177,43 @@ test('the waiting room shows the line and lets the user in when admitted', async
   });
   await pages.a.context().close();
 });
+
+test('an account with two-factor login is asked for its authenticator code, and a wrong one is refused', async () => {
+  const { createHmac } = await import('node:crypto');
+  const user = await server.newUser('Tess');
+  const enrolled = await server.call('POST', '/v1/users/me/totp', {}, user.token);
+  assert.equal(enrolled.status, 201);
+  const b32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const secret = Buffer.from(enrolled.body.secret.split('').reduce((acc, ch) => {
+    acc.bits = (acc.bits << 5) | b32.indexOf(ch); acc.n += 5;
+    if (acc.n >= 8) { acc.n -= 8; acc.out.push((acc.bits >> acc.n) & 255); }
+    return acc;
+  }, { bits: 0, n: 0, out: [] }).out);
+  const code = (step) => {
+    const c = Buffer.alloc(8); c.writeBigUInt64BE(BigInt(step));
+    const mac = createHmac('sha1', secret).update(c).digest();
+    const o = mac[mac.length - 1] & 15;
+    return String((mac.readUInt32BE(o) & 0x7fffffff) % 1e6).padStart(6, '0');
+  };
+  const step = Math.floor(Date.now() / 30_000);
+  assert.equal((await server.call('POST', '/v1/users/me/totp/confirm', { code: code(step) }, user.token)).status, 200);
+  await withArtifacts('two-factor', () => pages, [server], async () => {
+    pages.t = await userPage(browser, server);
+    const t = pages.t;
+    await t.getByRole('link', { name: 'Log in' }).click();
+    await t.getByLabel('Email').fill(user.email);
+    await t.getByLabel('Password').fill('correct horse battery staple');
+    await t.getByRole('button', { name: 'Log in' }).click();
+    await t.getByText('Enter the 6-digit code from your authenticator app.').waitFor();
+    const field = t.getByLabel('Code from your authenticator app');
+    assert.equal(await field.evaluate((el) => el === document.activeElement), true, 'focus moves to the code');
+    await field.fill(code(step));  // used by the confirmation already: refused
+    await t.getByRole('button', { name: 'Log in' }).click();
+    await t.getByText('That code is wrong or was used already.').waitFor();
+    await field.fill(code(step + 1));
+    await t.getByRole('button', { name: 'Log in' }).click();
+    await t.getByText('Signed in as Tess').waitFor();
+    assert.deepEqual(t.errors, []);
+  });
+  await pages.t.context().close();
+});

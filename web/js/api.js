@@ -68,7 +68,8 @@ export async function call(method, path, body, headers = {}, withHeaders = false
 
 export const api = {
   register: (email, password, name) => call('POST', '/v1/users', { email, password, name }),
-  login: (email, password) => call('POST', '/v1/sessions', { email, password }),
+  login: (email, password, totpCode) =>
+    call('POST', '/v1/sessions', totpCode ? { email, password, totp_code: totpCode } : { email, password }),
   logout: () => call('DELETE', '/v1/sessions/current'),
   me: () => call('GET', '/v1/me'),
   events: (params) => call('GET', '/v1/events?' + new URLSearchParams(params)),

@@ -81,18 +81,27 @@ function loginScreen() {
       <div id="login-msg"></div>
       <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
       <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
+      <p id="totp-row" hidden><label>Code from your authenticator app <input name="totp" inputmode="numeric"
+        autocomplete="one-time-code" maxlength="6"></label></p>
       <button type="submit">Log in</button>
     </form>`, 'Door scanner');
   $('#login').addEventListener('submit', async (e) => {
     e.preventDefault();
     const f = new FormData(e.target);
     try {
-      const s = await api.login(f.get('email'), f.get('password'));
+      const s = await api.login(f.get('email'), f.get('password'), (f.get('totp') || '').trim());
       session.save(s.token, { email: f.get('email') });
       try { session.save(s.token, await api.me()); } catch { /* the name is cosmetic */ }
       updateWho();
       await setupScreen();
     } catch (err) {
+      if (err.code === 'totp_required' || err.code === 'invalid_totp') {
+        $('#totp-row').hidden = false;
+        $('#login [name=totp]').focus();
+        say($('#login-msg'), err.code === 'totp_required' ? 'Enter the code from your authenticator app.'
+          : 'That code is wrong or was used already.', err.code === 'totp_required' ? 'info' : 'error');
+        return;
+      }
       say($('#login-msg'), err.code === 'invalid_credentials' ? 'Wrong email or password.' : err.message);
     }
   });

@@ -469,6 +469,9 @@ ALTER TABLE outbox ADD COLUMN transfer_id bigint NOT NULL DEFAULT 0;
 CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);
+CREATE TABLE user_totp(
+  user_id bigint PRIMARY KEY REFERENCES users(id), secret_hex text NOT NULL, enabled boolean NOT NULL,
+  last_step bigint NOT NULL, created_at bigint NOT NULL);
 CREATE TABLE event_entry(
   event_id bigint PRIMARY KEY REFERENCES events(id), static_codes_accepted boolean NOT NULL DEFAULT true,
   ticket_key_id integer NOT NULL DEFAULT 1, cancelled_at bigint NOT NULL DEFAULT 0,

@@ -153,6 +153,10 @@ CREATE TABLE IF NOT EXISTS ticket_transfers(
 CREATE INDEX IF NOT EXISTS transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
+-- Two-factor login (app/two_factor): one secret per account, being enrolled or on.
+CREATE TABLE IF NOT EXISTS user_totp(
+  user_id INTEGER PRIMARY KEY REFERENCES users(id), secret_hex TEXT NOT NULL, enabled INTEGER NOT NULL,
+  last_step INTEGER NOT NULL, created_at INTEGER NOT NULL);
 -- Entry rules per event; no row: the defaults (static codes accepted).
 CREATE TABLE IF NOT EXISTS event_entry(
   event_id INTEGER PRIMARY KEY REFERENCES events(id), static_codes_accepted INTEGER NOT NULL DEFAULT 1,
