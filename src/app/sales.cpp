@@ -245,6 +245,20 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   return charge(*record);
 }
 
+core::Result<core::Booking> Sales::refund(core::BookingId id) {
+  auto booking = ledger_.booking_by_id(id);
+  if (!booking) return make_error(Code::NotFound, "no such booking");
+  if (booking->status == core::BookingStatus::Cancelled) return *booking;
+  if (booking->status != core::BookingStatus::Confirmed)
+    return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
+  auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
+                               "ticketd-cancel-" + std::to_string(id));
+  if (!refund) return refund.error();
+  auto cancelled = ledger_.cancel_booking(*booking, *refund, clock_.now());
+  metrics_.count("organizer_refunds", cancelled.ok() ? "ok" : "rejected");
+  return cancelled;
+}
+
 core::Result<core::Booking> Sales::booking(core::UserId user, core::BookingId id) {
   return ledger_.find_booking(id, user);
 }

@@ -75,6 +75,10 @@ class Sales {
   core::Result<core::Booking> booking(core::UserId user, core::BookingId id);
   std::vector<core::Booking> bookings(core::UserId user, uint32_t limit, core::BookingId before, bool include_failed);
   core::Result<core::Booking> cancel(core::UserId user, core::BookingId id);
+  // The organizer's refund of a whole booking, whoever bought it and whenever (no event-start or
+  // transfer rule: the organizer decides). The same gateway idempotency key as the buyer's cancel, so
+  // the two racing make one refund. NotFound; BookingNotConfirmed unless CONFIRMED (CANCELLED: as is).
+  core::Result<core::Booking> refund(core::BookingId id);
 
  private:
   using InflightKey = std::pair<core::UserId, std::string>;

@@ -114,6 +114,14 @@ Response cancel_booking(Ctx& c) {
   return json_response(200, to_json(*booking));
 }
 
+// Administrators: refund a buyer's whole booking (docs/console.md, "Refunds").
+Response refund_booking(Ctx& c) {
+  if (auto a = c.admin(); !a) return error_response(a.error());
+  auto booking = c.services.sales.refund(c.ids[0]);
+  if (!booking) return error_response(booking.error());
+  return json_response(200, to_json(*booking));
+}
+
 Response stripe_webhook(Ctx& c) {
   auto handled = c.services.payments.handle_webhook(c.request.body, c.request.header("stripe-signature"));
   if (!handled) return error_response(handled.error());
@@ -131,6 +139,7 @@ void add_sales_routes(Router& router) {
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
+  router.add("POST", "/v1/bookings/{id}/refund", refund_booking);
 }
 
 }  // namespace ticketd::http

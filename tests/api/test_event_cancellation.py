@@ -88,3 +88,19 @@ def test_the_refunds_finish_after_a_kill_9_midway(tmp_path: Path) -> None:
         server.stop()
         if backend_is_embedded():
             assert_verify_ok(server, "after the cancelled event's refunds")
+
+
+def test_an_administrator_refunds_a_buyers_whole_booking_once(admin: Client, users: UserPool) -> None:
+    (buyer,) = users.take(1)
+    event = _event(admin)
+    booking = _buy(buyer.client, event["id"], 30)
+    assert_error(buyer.client.post(f"/v1/bookings/{booking['id']}/refund"), 403, "forbidden")
+    refunded = expect(admin.post(f"/v1/bookings/{booking['id']}/refund"), 200)
+    assert refunded["status"] == "CANCELLED"
+    assert expect(buyer.client.get(f"/v1/bookings/{booking['id']}"), 200)["status"] == "CANCELLED"
+    (ticket,) = expect(buyer.client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]
+    assert ticket["status"] == "REVOKED"
+    # Again: as it is, nothing refunded twice; the seat is on sale again.
+    assert expect(admin.post(f"/v1/bookings/{booking['id']}/refund"), 200)["status"] == "CANCELLED"
+    expect(hold_seats(buyer.client, event["id"], [30]), 201)
+    assert_error(admin.post("/v1/bookings/999999999/refund"), 404, "not_found")
