@@ -70,6 +70,28 @@ core::Result<std::vector<core::CheckinConflict>> Checkins::conflicts(const core:
   return store_.conflicts(event_id, kConflictsListedMax);
 }
 
+core::Result<std::vector<AttendeeRow>> Checkins::attendees(core::EventId event_id, const std::string& after_id,
+                                                           uint32_t limit) {
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  auto venue = catalog_.venue(event->venue_id);
+  if (!venue) return venue.error();
+  const core::Layout& layout = (*venue)->layout;
+  std::vector<AttendeeRow> out;
+  for (core::Attendee& a : store_.attendees(event_id, after_id, std::min(limit, kAttendeesPageMax))) {
+    AttendeeRow row{std::move(a), "", "", 0};
+    if (row.attendee.ticket.seat < layout.seats_total()) {
+      const core::SeatInfo info = layout.seat(row.attendee.ticket.seat);
+      const core::SectionSpec& section = layout.spec().sections.at(info.section);
+      row.section = section.name;
+      row.row = section.rows.at(info.row).label;
+      row.seat_number = info.number;
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 core::Result<ScannerBundle> Checkins::bundle(const core::User& staff, core::EventId event_id) {
   auto event = door_of(staff, event_id);
   if (!event) return event.error();

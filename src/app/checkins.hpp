@@ -45,6 +45,15 @@ struct ScanInput {
 };
 
 inline constexpr uint32_t kConflictsListedMax = 500;
+inline constexpr uint32_t kAttendeesPageMax = 1000;
+
+// One line of the organizer's attendee list: a ticket, its holder, and where its seat is.
+struct AttendeeRow {
+  core::Attendee attendee;
+  std::string section;
+  std::string row;
+  uint32_t seat_number = 0;
+};
 
 class Checkins {
  public:
@@ -60,6 +69,9 @@ class Checkins {
 
   // Doors that disagreed (scans admitted offline of tickets already inside); same permission as scan().
   core::Result<std::vector<core::CheckinConflict>> conflicts(const core::User& staff, core::EventId event);
+
+  // Administrators: the event's tickets and holders, a page (by ticket id after `after_id`) at a time.
+  core::Result<std::vector<AttendeeRow>> attendees(core::EventId event, const std::string& after_id, uint32_t limit);
 
   // Same permission as scan().
   core::Result<ScannerBundle> bundle(const core::User& staff, core::EventId event);

@@ -214,6 +214,79 @@ Response checkin_stream(Ctx& c) {
   return r;
 }
 
+// The attendee list as CSV, streamed a page of tickets at a time (a 200,000-seat event is ~20 MB):
+// docs/console.md, "Attendees". Each page is read on a worker (it blocks on the store).
+class AttendeeCsv final : public EventStream {
+ public:
+  AttendeeCsv(app::Checkins& checkins, core::EventId event) : checkins_(checkins), event_(event) {}
+
+  Next next(std::string& out, bool may_block) override {
+    if (done_) return Next::end;
+    if (!may_block) return Next::needs_worker;
+    if (!started_) {
+      out += "ticket_id,status,section,row,seat,booking_id,holder_email,holder_name,gate,revoked_reason\r\n";
+      started_ = true;
+    }
+    auto page = checkins_.attendees(event_, after_, app::kAttendeesPageMax);
+    if (!page || page->empty()) {
+      done_ = true;  // a failed page ends the file short: the download fails visibly, never silently wrong
+      return out.empty() ? Next::end : Next::data;
+    }
+    for (const app::AttendeeRow& r : *page) {
+      const core::Ticket& t = r.attendee.ticket;
+      for (const std::string& cell : {t.id, std::string(core::to_string(t.status)), r.section, r.row,
+                                      std::to_string(r.seat_number), std::to_string(t.booking_id), r.attendee.email,
+                                      r.attendee.name, r.attendee.gate, t.revoked_reason}) {
+        append_cell(out, cell);
+        out += ',';
+      }
+      out.back() = '\r';
+      out += '\n';
+    }
+    after_ = page->back().attendee.ticket.id;
+    if (page->size() < app::kAttendeesPageMax) done_ = true;
+    return Next::data;
+  }
+
+  bool arm(std::function<void()>) override { return false; }  // never idle: there is always a next page or the end
+
+ private:
+  // RFC 4180 quoting, and a leading = + - @ defused so a spreadsheet shows a name, never runs it.
+  static void append_cell(std::string& out, const std::string& cell) {
+    const bool formula = !cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@');
+    const bool quote = formula || cell.find_first_of(",\"\r\n") != std::string::npos;
+    if (!quote) {
+      out += cell;
+      return;
+    }
+    out += '"';
+    if (formula) out += '\'';
+    for (char ch : cell) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    out += '"';
+  }
+
+  app::Checkins& checkins_;
+  const core::EventId event_;
+  std::string after_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+Response attendees_csv(Ctx& c) {
+  if (!c.services.checkins) return no_door();
+  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto e = c.services.catalog.event(c.ids[0]); !e) return error_response(e.error());
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.headers = {{"cache-control", "no-store"},
+               {"content-disposition", "attachment; filename=\"attendees-" + std::to_string(c.ids[0]) + ".csv\""}};
+  r.stream = std::make_shared<AttendeeCsv>(*c.services.checkins, c.ids[0]);
+  return r;
+}
+
 Response add_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
   if (auto a = c.admin(); !a) return error_response(a.error());
@@ -250,6 +323,7 @@ void add_checkin_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/checkins", post_checkin);
   router.add("GET", "/v1/events/{id}/checkins/stream", checkin_stream);
   router.add("GET", "/v1/events/{id}/checkins/conflicts", list_conflicts);
+  router.add("GET", "/v1/events/{id}/attendees.csv", attendees_csv);
   router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
   router.add("POST", "/v1/events/{id}/door-staff", add_staff);
   router.add("GET", "/v1/events/{id}/door-staff", list_staff);

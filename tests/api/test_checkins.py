@@ -295,3 +295,37 @@ def test_a_scan_admitted_offline_of_a_ticket_already_inside_is_listed_as_a_confl
     assert_error(staff.client.post(f"/v1/events/{event['id']}/checkins",
                                    {"code": ticket["code"], "gate": "g", "device_id": "d", "scan_id": "x1",
                                     "offline_result": "maybe"}), 400, "invalid_request")
+
+
+def test_the_attendee_list_is_a_csv_of_every_ticket_with_its_holder_and_defused_cells(admin: Client, anon: Client,
+                                                                                     users: UserPool) -> None:
+    import csv
+    import io
+    from api_support import USER_PASSWORD, login, register, unique_email
+    buyer, staff = users.take(2)
+    event = _event(admin)
+    _door(admin, event["id"], staff)
+    email = unique_email()
+    expect(register(anon, email, name='=HYPERLINK("x"),"Evil"'), 201)
+    evil = Client(anon.port, expect(login(anon, email, USER_PASSWORD), 201)["token"])
+    kept = _ticket(buyer.client, event["id"], 0)
+    odd = _ticket(evil, event["id"], 1)
+    gone = _ticket(buyer.client, event["id"], 2)
+    expect(buyer.client.post(f"/v1/bookings/{gone['booking_id']}/cancel"), 200)
+    assert _scan(staff.client, event["id"], kept["code"], gate="north")["result"] == "ok"
+
+    path = f"/v1/events/{event['id']}/attendees.csv"
+    assert_error(staff.client.get(path), 403, "forbidden")  # door staff see the door, not the list
+    assert_error(admin.get("/v1/events/999999999/attendees.csv"), 404, "not_found")
+    resp = admin.get(path)
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in resp.headers["Content-Disposition"]
+    text = resp.body if isinstance(resp.body, str) else resp.body.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    by_id = {r["ticket_id"]: r for r in rows}
+    assert set(by_id) == {kept["id"], odd["id"], gone["id"]}
+    assert by_id[kept["id"]]["status"] == "CHECKED_IN" and by_id[kept["id"]]["gate"] == "north"
+    assert by_id[kept["id"]]["holder_email"] == buyer.email and by_id[kept["id"]]["seat"] == "1"
+    assert by_id[gone["id"]]["status"] == "REVOKED" and by_id[gone["id"]]["revoked_reason"] == "booking_cancelled"
+    # A name that a spreadsheet would run is a name again: quoted, commas and quotes kept, a ' in front.
+    assert by_id[odd["id"]]["holder_name"] == '\'=HYPERLINK("x"),"Evil"'

@@ -42,6 +42,7 @@ class MemoryDoor final : public core::CheckinStore {
   }
   core::TicketStates ticket_states(core::EventId, uint32_t) override { return {}; }
   std::vector<core::CheckinConflict> conflicts(core::EventId, uint32_t) override { return {}; }
+  std::vector<core::Attendee> attendees(core::EventId, const std::string&, uint32_t) override { return {}; }
   core::Status grant_staff(core::EventId, core::UserId, TimeMs) override { return core::ok_status(); }
   core::Status revoke_staff(core::EventId, core::UserId) override { return core::ok_status(); }
   bool is_staff(core::EventId, core::UserId) override { return true; }

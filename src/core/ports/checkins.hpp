@@ -64,6 +64,14 @@ struct GateCount {
   uint32_t inside = 0;  // tickets CHECKED_IN whose last scan in was at this gate
 };
 
+// A ticket of an event with its holder, for the organizer's attendee list.
+struct Attendee {
+  Ticket ticket;
+  std::string email;  // the holder's; empty while a transfer is pending (no holder)
+  std::string name;
+  std::string gate;   // where it last went in or out
+};
+
 class CheckinStore {
  public:
   virtual ~CheckinStore() = default;
@@ -82,6 +90,8 @@ class CheckinStore {
   virtual std::vector<TicketChange> ticket_changes(EventId event, TimeMs since, uint32_t limit) = 0;
   // Scans admitted offline that the server found already inside, newest first, at most `limit`.
   virtual std::vector<CheckinConflict> conflicts(EventId event, uint32_t limit) = 0;
+  // The event's tickets (every status) with their holders, by ticket id after `after_id`, at most `limit`.
+  virtual std::vector<Attendee> attendees(EventId event, const std::string& after_id, uint32_t limit) = 0;
   // People inside per gate, at most `limit` gates (the busiest first).
   virtual std::vector<GateCount> inside_by_gate(EventId event, uint32_t limit) = 0;
 

@@ -164,6 +164,21 @@ std::vector<core::CheckinConflict> PgCheckinStore::conflicts(core::EventId event
   });
 }
 
+std::vector<core::Attendee> PgCheckinStore::attendees(core::EventId event, const std::string& after_id,
+                                                      uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT t.id, t.event_id, t.booking_id, t.owner_id, t.seat, t.key_id, t.status, t.issued_at, "
+                     "t.revoked_at, t.revoked_reason, coalesce(u.email, ''), coalesce(u.name, ''), t.gate "
+                     "FROM tickets t LEFT JOIN users u ON u.id = t.owner_id WHERE t.event_id = $1 AND t.id > $2 "
+                     "ORDER BY t.id LIMIT $3",
+                     {p(event), p(after_id), p(static_cast<int64_t>(limit))});
+    std::vector<core::Attendee> out;
+    for (int i = 0; i < r.size(); ++i)
+      out.push_back(core::Attendee{ticket_from_row(r, i), r.text(i, 10), r.text(i, 11), r.text(i, 12)});
+    return out;
+  });
+}
+
 std::vector<core::GateCount> PgCheckinStore::inside_by_gate(core::EventId event, uint32_t limit) {
   return with_connection(pool_, [&](Connection& c) {
     Rows r = c.query("SELECT gate, count(*) AS n FROM tickets WHERE event_id = $1 AND status = 'CHECKED_IN' "

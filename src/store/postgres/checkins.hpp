@@ -17,6 +17,7 @@ class PgCheckinStore final : public core::CheckinStore {
   core::TicketStates ticket_states(core::EventId event, uint32_t limit) override;
   std::vector<core::TicketChange> ticket_changes(core::EventId event, TimeMs since, uint32_t limit) override;
   std::vector<core::GateCount> inside_by_gate(core::EventId event, uint32_t limit) override;
+  std::vector<core::Attendee> attendees(core::EventId event, const std::string& after_id, uint32_t limit) override;
   std::vector<core::CheckinConflict> conflicts(core::EventId event, uint32_t limit) override;
   core::Status grant_staff(core::EventId event, core::UserId user, TimeMs now) override;
   core::Status revoke_staff(core::EventId event, core::UserId user) override;

@@ -469,6 +469,7 @@ ALTER TABLE outbox ADD COLUMN transfer_id bigint NOT NULL DEFAULT 0;
 CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);
+CREATE INDEX tickets_by_event_id ON tickets(event_id, id);
 CREATE TABLE user_totp(
   user_id bigint PRIMARY KEY REFERENCES users(id), secret_hex text NOT NULL, enabled boolean NOT NULL,
   last_step bigint NOT NULL, created_at bigint NOT NULL);

@@ -175,6 +175,20 @@ std::vector<core::CheckinConflict> SqliteCheckinStore::conflicts(core::EventId e
   return out;
 }
 
+std::vector<core::Attendee> SqliteCheckinStore::attendees(core::EventId event, const std::string& after_id,
+                                                          uint32_t limit) {
+  std::vector<core::Attendee> out;
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT t.id, t.event_id, t.booking_id, t.owner_id, t.seat, t.key_id, t.status, t.issued_at, "
+                        "t.revoked_at, t.revoked_reason, coalesce(u.email, ''), coalesce(u.name, ''), t.gate "
+                        "FROM tickets t LEFT JOIN users u ON u.id = t.owner_id WHERE t.event_id = ?1 AND t.id > ?2 "
+                        "ORDER BY t.id LIMIT ?3");
+  st.bind(1, event).bind(2, after_id).bind(3, limit);
+  while (st.step()) out.push_back(core::Attendee{ticket_from_row(st), st.text(10), st.text(11), st.text(12)});
+  st.reset();
+  return out;
+}
+
 std::vector<core::GateCount> SqliteCheckinStore::inside_by_gate(core::EventId event, uint32_t limit) {
   std::vector<core::GateCount> out;
   auto r = db_.readers().acquire();

@@ -153,6 +153,8 @@ CREATE TABLE IF NOT EXISTS ticket_transfers(
 CREATE INDEX IF NOT EXISTS transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
+-- The attendee list, a page at a time in ticket id order.
+CREATE INDEX IF NOT EXISTS tickets_by_event_id ON tickets(event_id, id);
 -- Two-factor login (app/two_factor): one secret per account, being enrolled or on.
 CREATE TABLE IF NOT EXISTS user_totp(
   user_id INTEGER PRIMARY KEY REFERENCES users(id), secret_hex TEXT NOT NULL, enabled INTEGER NOT NULL,
