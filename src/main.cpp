@@ -50,6 +50,7 @@
 #include "store/postgres/transfers.hpp"
 #include "store/postgres/event_refunds.hpp"
 #include "store/postgres/totp_store.hpp"
+#include "store/postgres/audit_log.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
@@ -57,6 +58,7 @@
 #include "store/sqlite/transfers.hpp"
 #include "store/sqlite/event_refunds.hpp"
 #include "store/sqlite/totp_store.hpp"
+#include "store/sqlite/audit_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
 
@@ -563,6 +565,9 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) totp_store = std::make_unique<store::sqlite::SqliteTotpStore>(*stores->sqlite);
   else totp_store = std::make_unique<store::postgres::PgTotpStore>(*stores->pg);
   app::TwoFactor two_factor(*totp_store, clock);
+  std::unique_ptr<core::AuditLog> audit_log;
+  if (stores->sqlite) audit_log = std::make_unique<store::sqlite::SqliteAuditLog>(*stores->sqlite);
+  else audit_log = std::make_unique<store::postgres::PgAuditLog>(*stores->pg);
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
@@ -707,7 +712,7 @@ int serve(const ServeConfig& cfg) {
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
-                               &two_factor, cfg.metrics_token});
+                               &two_factor, audit_log.get(), cfg.metrics_token});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

@@ -50,6 +50,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_transfer_routes(*router_);
   add_cancellation_routes(*router_);
   add_totp_routes(*router_);
+  add_audit_routes(*router_);
 }
 
 Api::~Api() = default;
@@ -110,6 +111,31 @@ Response Api::handle(const Request& request) {
   return response;
 }
 
+// What an administrator did, once it succeeded (docs/console.md, "Audit log"). A failure to write the
+// entry is logged by the store and does not undo the action: the action has happened.
+void Api::audit(const Route& route, const Ctx& ctx, std::string_view path, const Response& response) {
+  if (!services_.audit || response.status < 200 || response.status >= 300) return;
+  if (!ctx.authenticated || !*ctx.authenticated || (*ctx.authenticated)->role != core::Role::Admin) return;
+  auto bounded = [](std::string_view text) {
+    if (text.size() <= core::kAuditBodyBytesMax) return std::string(text);
+    return std::string(text.substr(0, core::kAuditBodyBytesMax)) + "...(cut)";
+  };
+  core::AuditEntry e;
+  e.at = TimeMs(std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()));
+  e.actor_id = (*ctx.authenticated)->id;
+  e.actor_email = (*ctx.authenticated)->email;
+  e.action = route.method + " " + route.name;
+  e.target = bounded(path);
+  e.status = response.status;
+  e.request = bounded(ctx.request.body);
+  if (route.audit == Audit::request_and_result && !response.stream) e.result = bounded(response.body);
+  try {
+    (void)services_.audit->append(e);
+  } catch (const std::exception&) {
+    services_.metrics.count("audit_log", "write_failed");
+  }
+}
+
 Response Api::route(const Request& request) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
@@ -164,6 +190,7 @@ Response Api::route(const Request& request) {
       for (auto param : url->params()) ctx.query[param.key] = param.value;
       try {
         response = m.route->handler(ctx);
+        if (m.route->audit != Audit::none) audit(*m.route, ctx, url->path(), response);
       } catch (const core::UnavailableError& e) {
         response = error_response(503, "unavailable", std::string(e.what()) + "; retry shortly");
         response.headers.push_back({"retry-after", "1"});

@@ -19,6 +19,7 @@
 #include "app/door_feed.hpp"
 #include "app/tickets.hpp"
 #include "app/transfers.hpp"
+#include "core/ports/audit_log.hpp"
 #include "app/event_cancellations.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
@@ -49,6 +50,7 @@ struct Services {
   app::Transfers* transfers = nullptr;  // null: the transfer routes answer 404
   app::EventCancellations* cancellations = nullptr;  // null: event cancellation answers 404
   app::TwoFactor* two_factor = nullptr;  // null: the two-factor routes answer 404
+  core::AuditLog* audit = nullptr;  // null: administrators' actions are not recorded
   // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;
@@ -64,6 +66,7 @@ class Api {
 
  private:
   Response route(const Request& request);  // everything but the edge headers
+  void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
   std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed);
   Services services_;
   std::unique_ptr<Router> router_;

@@ -117,7 +117,7 @@ void add_account_routes(Router& router) {
   router.add("DELETE", "/v1/sessions", logout_everywhere);
   router.add("POST", "/v1/users/me/password", change_password);
   router.add("GET", "/v1/me", me);
-  router.add("POST", "/v1/admin/users:bulk", provision_users);
+  router.add("POST", "/v1/admin/users:bulk", provision_users, Audit::request);  // the answer holds session tokens
 }
 
 }  // namespace ticketd::http

@@ -301,9 +301,9 @@ Response get_seats(Ctx& c) {
 }  // namespace
 
 void add_catalog_routes(Router& router) {
-  router.add("POST", "/v1/venues", create_venue);
+  router.add("POST", "/v1/venues", create_venue, Audit::request);
   router.add("GET", "/v1/venues/{id}", get_venue);
-  router.add("POST", "/v1/events", create_event);
+  router.add("POST", "/v1/events", create_event, Audit::request_and_result);
   router.add("GET", "/v1/events", list_events);
   router.add("GET", "/v1/events/{id}", get_event);
   router.add("GET", "/v1/events/{id}/seats", get_seats);

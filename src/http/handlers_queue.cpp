@@ -92,7 +92,7 @@ void add_queue_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/queue", join_queue);
   router.add("GET", "/v1/events/{id}/queue", room_info);
   router.add("GET", "/v1/events/{id}/queue/{token}", queue_status);
-  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room);
+  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, Audit::request_and_result);
 }
 
 }  // namespace ticketd::http

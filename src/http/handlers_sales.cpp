@@ -139,7 +139,7 @@ void add_sales_routes(Router& router) {
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
-  router.add("POST", "/v1/bookings/{id}/refund", refund_booking);
+  router.add("POST", "/v1/bookings/{id}/refund", refund_booking, Audit::request_and_result);
 }
 
 }  // namespace ticketd::http

@@ -32,8 +32,8 @@ core::Result<core::User> Ctx::admin() const {
   return u;
 }
 
-void Router::add(std::string method, const std::string& pattern, RouteHandler handler) {
-  Route r{std::move(method), {}, pattern, std::move(handler)};
+void Router::add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit) {
+  Route r{std::move(method), {}, pattern, std::move(handler), audit};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

@@ -35,11 +35,16 @@ struct Ctx {
 
 using RouteHandler = std::function<Response(Ctx&)>;
 
+// Which calls of a route the audit log keeps (docs/console.md, "Audit log"): every 2xx answer to an
+// administrator, with the request body, and the answer's body unless it holds secrets (tokens).
+enum class Audit { none, request, request_and_result };
+
 struct Route {
   std::string method;
   std::vector<std::string> segments;  // "{id}" marks a parameter
   std::string name;                   // the pattern, used as the metrics label
   RouteHandler handler;
+  Audit audit = Audit::none;
 };
 
 inline constexpr size_t kTokenSegmentBytesMax = 512;
@@ -53,7 +58,7 @@ struct Match {
 
 class Router {
  public:
-  void add(std::string method, const std::string& pattern, RouteHandler handler);
+  void add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit = Audit::none);
   Match match(const std::string& method, const std::vector<std::string>& segments) const;
 
  private:
@@ -71,5 +76,6 @@ void add_checkin_routes(Router& router);
 void add_transfer_routes(Router& router);
 void add_cancellation_routes(Router& router);
 void add_totp_routes(Router& router);
+void add_audit_routes(Router& router);
 
 }  // namespace ticketd::http

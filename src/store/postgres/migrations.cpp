@@ -470,6 +470,17 @@ CREATE INDEX transfers_by_sender ON ticket_transfers(from_user_id, id);
 CREATE INDEX transfers_by_receiver ON ticket_transfers(to_email, id);
 CREATE INDEX tickets_by_owner ON tickets(owner_id, issued_at);
 CREATE INDEX tickets_by_event_id ON tickets(event_id, id);
+CREATE TABLE audit_log(
+  id bigserial PRIMARY KEY, at bigint NOT NULL, actor_id bigint NOT NULL, actor_email text NOT NULL,
+  action text NOT NULL, target text NOT NULL, status integer NOT NULL, request text NOT NULL, result text NOT NULL);
+CREATE FUNCTION ticketd_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_log is append-only';
+END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION ticketd_audit_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION ticketd_audit_append_only();
 CREATE TABLE user_totp(
   user_id bigint PRIMARY KEY REFERENCES users(id), secret_hex text NOT NULL, enabled boolean NOT NULL,
   last_step bigint NOT NULL, created_at bigint NOT NULL);

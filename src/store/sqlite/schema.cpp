@@ -155,6 +155,14 @@ CREATE INDEX IF NOT EXISTS transfers_by_receiver ON ticket_transfers(to_email, i
 CREATE INDEX IF NOT EXISTS tickets_by_owner ON tickets(owner_id, issued_at);
 -- The attendee list, a page at a time in ticket id order.
 CREATE INDEX IF NOT EXISTS tickets_by_event_id ON tickets(event_id, id);
+-- What administrators did (docs/console.md, "Audit log"): append-only, the triggers refuse the rest.
+CREATE TABLE IF NOT EXISTS audit_log(
+  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor_id INTEGER NOT NULL, actor_email TEXT NOT NULL,
+  action TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL, request TEXT NOT NULL, result TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 -- Two-factor login (app/two_factor): one secret per account, being enrolled or on.
 CREATE TABLE IF NOT EXISTS user_totp(
   user_id INTEGER PRIMARY KEY REFERENCES users(id), secret_hex TEXT NOT NULL, enabled INTEGER NOT NULL,
