@@ -28,6 +28,7 @@ struct DoorTopic {
   // The poller's own state (only the poller thread touches it; no lock needed):
   TimeMs newest_seen{};  // changed_at of the newest change read
   bool read_once = false;
+  TimeMs first_since{};  // where the first read began: later reads never go back before it
   // Changes read within the overlap window, to recognise them when read again: key -> changed_at.
   std::unordered_set<std::string> seen;
   std::multimap<TimeMs, std::string> seen_by_time;
@@ -207,7 +208,10 @@ void DoorFeed::poll_once() {
 void DoorFeed::poll_topic(core::EventId event, DoorTopic& t, std::vector<std::function<void()>>& wakes) {
   const TimeMs now = clock_.now();
   // The first read of an event goes back `replay`; later ones `overlap` before the newest change seen.
-  const TimeMs since = t.read_once ? t.newest_seen - limits_.overlap : now - limits_.replay;
+  // An event quiet since before the first read has no newest change: its reads stay at the first one's
+  // start rather than going back to the beginning of time.
+  if (!t.read_once) t.first_since = now - limits_.replay;
+  const TimeMs since = t.read_once ? std::max(t.newest_seen - limits_.overlap, t.first_since) : t.first_since;
   std::vector<core::TicketChange> rows = store_.ticket_changes(event, since, limits_.rows_per_poll_max);
   std::reverse(rows.begin(), rows.end());  // oldest first
   std::vector<std::shared_ptr<DoorItem>> fresh;

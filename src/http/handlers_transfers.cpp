@@ -12,9 +12,11 @@ namespace {
 
 Response no_transfers() { return error_response(404, "not_found", "no ticket transfers on this server"); }
 
-json::object transfer_json(const core::Transfer& t, core::UserId viewer) {
+json::object transfer_json(Ctx& c, const core::Transfer& t, core::UserId viewer) {
+  auto event = c.services.catalog.event(t.event_id);  // cached: a list costs no store reads per row
   json::object o{{"id", t.id},
                  {"event_id", t.event_id},
+                 {"event_name", event ? event->name : std::string()},
                  {"direction", t.from_user == viewer ? "sent" : "received"},
                  {"to_email", t.to_email},
                  {"status", core::to_string(t.status)},
@@ -44,7 +46,7 @@ Response send_ticket(Ctx& c) {
   if (!*email) return error_response(400, "invalid_request", "email is required");
   auto t = c.services.transfers->send(*user, c.tokens[0], **email);
   if (!t) return error_response(t.error());
-  return json_response(201, transfer_json(*t, user->id));
+  return json_response(201, transfer_json(c, *t, user->id));
 }
 
 Response decide(Ctx& c, bool accept) {
@@ -53,7 +55,7 @@ Response decide(Ctx& c, bool accept) {
   if (!user) return error_response(user.error());
   auto t = accept ? c.services.transfers->accept(*user, c.ids[0]) : c.services.transfers->cancel(*user, c.ids[0]);
   if (!t) return error_response(t.error());
-  return json_response(200, transfer_json(*t, user->id));
+  return json_response(200, transfer_json(c, *t, user->id));
 }
 
 Response accept_transfer(Ctx& c) { return decide(c, true); }
@@ -66,7 +68,7 @@ Response list_transfers(Ctx& c) {
   auto list = c.services.transfers->of(*user);
   if (!list) return error_response(list.error());
   json::array out;
-  for (const auto& t : *list) out.push_back(transfer_json(t, user->id));
+  for (const auto& t : *list) out.push_back(transfer_json(c, t, user->id));
   return no_store(json_response(200, json::object{{"transfers", std::move(out)}}));
 }
 

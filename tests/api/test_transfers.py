@@ -34,6 +34,7 @@ def test_a_sent_ticket_dies_at_once_and_the_receiver_gets_new_codes(admin: Clien
 
     (incoming,) = [t for t in expect(receiver.client.get("/v1/transfers"), 200)["transfers"] if t["id"] == sent["id"]]
     assert incoming["direction"] == "received" and incoming["status"] == "PENDING"
+    assert incoming["event_name"] == event["name"]
     accepted = expect(receiver.client.post(f"/v1/transfers/{sent['id']}/accept"), 200)
     assert accepted["status"] == "ACCEPTED" and accepted["ticket_id"] != ticket["id"]
 

@@ -163,6 +163,20 @@ TEST(DoorFeed, ANewSubscriberGetsTheRecentChangesAndTheCountsThenOnlyNews) {
   EXPECT_EQ(ticket_ids(drain(**late)), std::vector<std::string>{"newer"});
 }
 
+TEST(DoorFeed, ChangesFromBeforeTheFirstReadAreNotSentLaterEither) {
+  ManualClock clock(kStart);
+  MemoryDoor door;
+  door.change("ancient", core::TicketStatus::CheckedIn, "north", clock.now());
+  clock.advance(std::chrono::minutes(10));
+  DoorFeed feed(door, clock, manual_limits());
+  auto sub = feed.subscribe(7);
+  ASSERT_TRUE(sub);
+  feed.poll_once();  // the first read: back `replay` only
+  clock.advance(1s);
+  feed.poll_once();  // nothing new since: must not go back to the beginning of time
+  EXPECT_TRUE(ticket_ids(drain(**sub)).empty());
+}
+
 TEST(DoorFeed, SubscribersAreBounded) {
   ManualClock clock(kStart);
   MemoryDoor door;

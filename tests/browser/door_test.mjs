@@ -211,10 +211,11 @@ test('a holder sends a ticket from its page; the receiver accepts it and gets a 
     await a.getByLabel('Their email').fill(bo.email);
     await a.getByRole('button', { name: 'Send ticket' }).click();
     await a.getByRole('heading', { name: 'Waiting for the other person' }).waitFor();
-    await a.getByText(`Sent to ${bo.email}`).waitFor();
+    await a.getByText(`Gift Night: sent to ${bo.email}`).waitFor();
 
     await b.getByRole('navigation').getByRole('link', { name: 'My tickets' }).click();
     await b.getByRole('heading', { name: 'Sent to you' }).waitFor();
+    await b.getByText('A ticket for Gift Night').waitFor();
     await b.getByRole('button', { name: /^Accept ticket \d+$/ }).click();
     await b.getByText('The ticket is yours').waitFor();
     await b.getByRole('link', { name: 'Gift Night: Floor, row A, seat 5' }).click();

@@ -122,10 +122,10 @@ export async function ticketsPage() {
     const pendingIn = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'received');
     const pendingOut = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'sent');
     $('#incoming').hidden = !pendingIn.length;
-    $('#in-list').innerHTML = pendingIn.map((x) => `<li>A ticket for event ${x.event_id}
+    $('#in-list').innerHTML = pendingIn.map((x) => `<li>A ticket for ${esc(x.event_name || `event ${x.event_id}`)}
       <button type="button" data-accept="${x.id}">Accept ticket ${x.id}</button></li>`).join('');
     $('#outgoing').hidden = !pendingOut.length;
-    $('#out-list').innerHTML = pendingOut.map((x) => `<li>Sent to ${esc(x.to_email)}
+    $('#out-list').innerHTML = pendingOut.map((x) => `<li>${esc(x.event_name || '')}: sent to ${esc(x.to_email)}
       <button type="button" class="secondary" data-cancel="${x.id}">Take back ticket ${x.id}</button></li>`).join('');
     const live = tickets.filter((t) => t.status !== 'REVOKED');
     $('#mine').innerHTML = live.map((t) => `<li><a href="#/tickets/${esc(t.id)}">${esc(t.event_name)}: ${esc(seatText(t))}</a>
