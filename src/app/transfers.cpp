@@ -17,6 +17,15 @@ core::Result<core::Transfer> Transfers::send(const core::User& from, std::string
   if (!to) return to.error();
   auto own = normalize_email(from.email);
   if (own && *own == *to) return make_error(Code::InvalidRequest, "email: this ticket is already yours");
+  const TimeMs now = clock_.now();
+  const auto [by_sender, to_address] = store_.sent_since(from.id, *to, now - std::chrono::hours(1));
+  if (by_sender >= kTransfersPerSenderPerHour || to_address >= kTransfersPerAddressPerHour) {
+    core::Error e = make_error(Code::TooManyRequests, by_sender >= kTransfersPerSenderPerHour
+                                                          ? "too many tickets sent in the last hour; try again later"
+                                                          : "too many tickets sent to this address in the last hour");
+    e.detail = "3600";  // an upper bound: the oldest of them leaves the window within the hour
+    return e;
+  }
   return store_.send(std::string(ticket_id), from.id, *to, ticket_ids_.next(), clock_.now());
 }
 

@@ -14,13 +14,17 @@ namespace ticketd::app {
 
 inline constexpr uint32_t kTransfersListedMax = 200;
 inline constexpr uint32_t kTicketsListedMax = 500;
+// Every transfer emails its address: caps per hour so an account cannot pump mail to anyone by
+// sending a ticket and taking it back (docs/tickets.md, "Transfers").
+inline constexpr uint32_t kTransfersPerSenderPerHour = 20;
+inline constexpr uint32_t kTransfersPerAddressPerHour = 5;
 
 class Transfers {
  public:
   Transfers(core::TransferStore& store, Tickets& tickets, core::TicketIdSource& ticket_ids, const Clock& clock);
 
   // InvalidRequest: not an email address, or the sender's own. NotFound: not the sender's ticket.
-  // TicketNotTransferable: inside the venue, or revoked.
+  // TicketNotTransferable: inside the venue, or revoked. TooManyRequests: over an hourly cap.
   core::Result<core::Transfer> send(const core::User& from, std::string_view ticket_id, std::string_view to_email);
   // NotFound unless addressed to this user's email; TransferNotPending once decided.
   core::Result<core::Transfer> accept(const core::User& user, core::TransferId id);

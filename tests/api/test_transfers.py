@@ -118,3 +118,19 @@ def test_of_many_accepts_and_cancels_at_once_exactly_one_decides(admin: Client, 
     live = [t for u in (sender, receiver) for t in expect(u.client.get("/v1/tickets"), 200)["tickets"]
             if t["seat_id"] == ticket["seat_id"] and t["event_id"] == event["id"] and t["status"] != "REVOKED"]
     assert len(live) == 1, live
+
+
+def test_sending_and_taking_back_cannot_pump_mail_to_an_address(admin: Client, users: UserPool) -> None:
+    (sender,) = users.take(1)
+    event = _event(admin)
+    ticket_id = _ticket(sender.client, event["id"], 4)["id"]
+    target = f"pumped-{ticket_id[:8]}@example.test"
+    for _ in range(5):  # each transfer emails the address: five an hour to one address
+        sent = _send(sender.client, ticket_id, target)
+        ticket_id = expect(sender.client.post(f"/v1/transfers/{sent['id']}/cancel"), 200)["ticket_id"]
+    refused = sender.client.post(f"/v1/tickets/{ticket_id}/transfers", {"email": target})
+    assert_error(refused, 429, "too_many_requests")
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another address is still fine, and the ticket was not touched by the refusal.
+    assert expect(sender.client.get(f"/v1/tickets/{ticket_id}"), 200)["status"] == "VALID"
+    _send(sender.client, ticket_id, f"other-{ticket_id[:8]}@example.test")

@@ -29,6 +29,8 @@ class TransferStore {
   virtual std::vector<Transfer> of_user(UserId user, const std::string& email_key, uint32_t limit) = 0;
   // The user's tickets (bought or received; revoked ones too), newest first, at most `limit`.
   virtual std::vector<Ticket> tickets_of_owner(UserId user, uint32_t limit) = 0;
+  // Transfers made since `since` by the sender, and to the address (each one emails the address).
+  virtual std::pair<uint32_t, uint32_t> sent_since(UserId from, const std::string& to_email, TimeMs since) = 0;
   // Whether any ticket of the booking was ever sent to someone (its buyer may then not cancel it).
   virtual bool booking_has_transfers(BookingId booking) = 0;
 };

@@ -144,6 +144,15 @@ std::vector<core::Ticket> PgTransferStore::tickets_of_owner(core::UserId user, u
   });
 }
 
+std::pair<uint32_t, uint32_t> PgTransferStore::sent_since(core::UserId from, const std::string& to_email, TimeMs since) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT (SELECT count(*) FROM ticket_transfers WHERE from_user_id = $1 AND created_at >= $3), "
+                     "(SELECT count(*) FROM ticket_transfers WHERE to_email = $2 AND created_at >= $3)",
+                     {p(from), p(to_email), p(to_unix_ms(since))});
+    return std::pair<uint32_t, uint32_t>{static_cast<uint32_t>(r.int64(0, 0)), static_cast<uint32_t>(r.int64(0, 1))};
+  });
+}
+
 bool PgTransferStore::booking_has_transfers(core::BookingId booking) {
   return with_connection(pool_, [&](Connection& c) {
     return !c.query("SELECT 1 FROM ticket_transfers x JOIN tickets t ON t.id = x.from_ticket_id "

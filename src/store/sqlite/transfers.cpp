@@ -160,6 +160,18 @@ std::vector<core::Ticket> SqliteTransferStore::tickets_of_owner(core::UserId use
   return out;
 }
 
+std::pair<uint32_t, uint32_t> SqliteTransferStore::sent_since(core::UserId from, const std::string& to_email,
+                                                              TimeMs since) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT (SELECT COUNT(*) FROM ticket_transfers WHERE from_user_id = ?1 AND created_at >= ?3), "
+                        "(SELECT COUNT(*) FROM ticket_transfers WHERE to_email = ?2 AND created_at >= ?3)");
+  st.bind(1, from).bind(2, to_email).bind(3, to_unix_ms(since));
+  std::pair<uint32_t, uint32_t> out{0, 0};
+  if (st.step()) out = {static_cast<uint32_t>(st.int64(0)), static_cast<uint32_t>(st.int64(1))};
+  st.reset();
+  return out;
+}
+
 bool SqliteTransferStore::booking_has_transfers(core::BookingId booking) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(

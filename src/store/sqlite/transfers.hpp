@@ -20,6 +20,7 @@ class SqliteTransferStore final : public core::TransferStore {
   std::vector<core::Transfer> of_user(core::UserId user, const std::string& email_key, uint32_t limit) override;
   std::vector<core::Ticket> tickets_of_owner(core::UserId user, uint32_t limit) override;
   bool booking_has_transfers(core::BookingId booking) override;
+  std::pair<uint32_t, uint32_t> sent_since(core::UserId from, const std::string& to_email, TimeMs since) override;
 
  private:
   core::Result<core::Transfer> decide(core::TransferId id, core::UserId user, const std::string* email_key, TimeMs now);
