@@ -294,6 +294,14 @@ struct StoreWiring {
 
 // `seat_changes` hears of every seat change: the embedded ledger calls it; in distributed mode the
 // Redis subscriber does (wired in serve()).
+// The adapter of a port for the store in use: the embedded one over SQLite, the distributed one over
+// PostgreSQL. Both are constructed from their store alone.
+template <class Port, class Embedded, class Distributed>
+std::unique_ptr<Port> adapter_for(const StoreWiring& stores) {
+  if (stores.sqlite) return std::make_unique<Embedded>(*stores.sqlite);
+  return std::make_unique<Distributed>(*stores.pg);
+}
+
 core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metrics, core::SeatChangeSink* seat_changes) {
   StoreWiring w;
   if (cfg.store == "embedded") {
@@ -561,30 +569,20 @@ int serve(const ServeConfig& cfg) {
   if (stores->sqlite) queue_store_owned = std::make_unique<store::sqlite::SqliteWaitingRoomStore>(*stores->sqlite);
   else queue_store_owned = std::make_unique<store::redis::RedisWaitingRoomStore>(*stores->redis);
   core::WaitingRoomStore& queue_store = *queue_store_owned;
-  std::unique_ptr<core::TotpStore> totp_store;
-  if (stores->sqlite) totp_store = std::make_unique<store::sqlite::SqliteTotpStore>(*stores->sqlite);
-  else totp_store = std::make_unique<store::postgres::PgTotpStore>(*stores->pg);
+  auto totp_store = adapter_for<core::TotpStore, store::sqlite::SqliteTotpStore, store::postgres::PgTotpStore>(*stores);
   app::TwoFactor two_factor(*totp_store, clock);
-  std::unique_ptr<core::AuditLog> audit_log;
-  if (stores->sqlite) audit_log = std::make_unique<store::sqlite::SqliteAuditLog>(*stores->sqlite);
-  else audit_log = std::make_unique<store::postgres::PgAuditLog>(*stores->pg);
+  auto audit_log = adapter_for<core::AuditLog, store::sqlite::SqliteAuditLog, store::postgres::PgAuditLog>(*stores);
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
-  std::unique_ptr<core::TransferStore> transfer_store;
-  if (stores->sqlite) transfer_store = std::make_unique<store::sqlite::SqliteTransferStore>(*stores->sqlite);
-  else transfer_store = std::make_unique<store::postgres::PgTransferStore>(*stores->pg);
+  auto transfer_store = adapter_for<core::TransferStore, store::sqlite::SqliteTransferStore, store::postgres::PgTransferStore>(*stores);
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
                    Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max),
                    transfer_store.get());
   app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
   app::Transfers transfers(*transfer_store, tickets, *stores->ticket_ids, clock);
-  std::unique_ptr<core::EventRefunds> event_refunds;
-  if (stores->sqlite) event_refunds = std::make_unique<store::sqlite::SqliteEventRefunds>(*stores->sqlite);
-  else event_refunds = std::make_unique<store::postgres::PgEventRefunds>(*stores->pg);
-  std::unique_ptr<core::CheckinStore> checkin_store;
-  if (stores->sqlite) checkin_store = std::make_unique<store::sqlite::SqliteCheckinStore>(*stores->sqlite);
-  else checkin_store = std::make_unique<store::postgres::PgCheckinStore>(*stores->pg);
+  auto event_refunds = adapter_for<core::EventRefunds, store::sqlite::SqliteEventRefunds, store::postgres::PgEventRefunds>(*stores);
+  auto checkin_store = adapter_for<core::CheckinStore, store::sqlite::SqliteCheckinStore, store::postgres::PgCheckinStore>(*stores);
   app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock);
   app::DoorFeed door_feed(*checkin_store, clock);
   catalog_for_stream = &catalog;

@@ -79,15 +79,8 @@ core::Result<std::vector<AttendeeRow>> Checkins::attendees(core::EventId event_i
   const core::Layout& layout = (*venue)->layout;
   std::vector<AttendeeRow> out;
   for (core::Attendee& a : store_.attendees(event_id, after_id, std::min(limit, kAttendeesPageMax))) {
-    AttendeeRow row{std::move(a), "", "", 0};
-    if (row.attendee.ticket.seat < layout.seats_total()) {
-      const core::SeatInfo info = layout.seat(row.attendee.ticket.seat);
-      const core::SectionSpec& section = layout.spec().sections.at(info.section);
-      row.section = section.name;
-      row.row = section.rows.at(info.row).label;
-      row.seat_number = info.number;
-    }
-    out.push_back(std::move(row));
+    auto label = layout.label(a.ticket.seat).value_or(core::SeatLabel{});
+    out.push_back(AttendeeRow{std::move(a), std::move(label.section), std::move(label.row), label.number});
   }
   return out;
 }

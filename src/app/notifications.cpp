@@ -13,12 +13,8 @@ constexpr Millis kPruneEvery{60'000};
 std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vector<core::SeatId>& seats) {
   std::vector<core::SeatLabel> out;
   out.reserve(seats.size());
-  for (core::SeatId id : seats) {
-    if (!layout.contains(id)) continue;
-    const core::SeatInfo s = layout.seat(id);
-    const core::SectionSpec& section = layout.spec().sections[s.section];
-    out.push_back(core::SeatLabel{section.name, section.rows[s.row].label, s.number});
-  }
+  for (core::SeatId id : seats)
+    if (auto label = layout.label(id)) out.push_back(std::move(*label));
   return out;
 }
 }  // namespace

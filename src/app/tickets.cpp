@@ -37,12 +37,10 @@ TicketView Tickets::view(const core::Ticket& ticket, const core::Event& event, c
   v.ticket = ticket;
   v.event_name = event.name;
   v.starts_at = event.starts_at;
-  if (layout && ticket.seat < layout->seats_total()) {
-    const core::SeatInfo info = layout->seat(ticket.seat);
-    const core::SectionSpec& section = layout->spec().sections.at(info.section);
-    v.section = section.name;
-    v.row = section.rows.at(info.row).label;
-    v.seat_number = info.number;
+  if (auto label = layout ? layout->label(ticket.seat) : std::nullopt) {
+    v.section = label->section;
+    v.row = label->row;
+    v.seat_number = label->number;
   }
   v.claims.key_id = ticket.key_id;
   v.claims.event_id = ticket.event_id;

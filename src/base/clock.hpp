@@ -64,6 +64,8 @@ inline TimeMs from_unix_ms(int64_t ms) { return TimeMs(Millis(ms)); }
 
 // "2026-12-01T20:00:00.000Z". Always UTC, always milliseconds.
 std::string format_rfc3339(TimeMs t);
+// "2026-12-28 20:00 UTC": for people (mail, printed tickets); events' own time zones are not known yet.
+std::string format_utc_minutes(TimeMs t);
 // Accepts RFC 3339 date-times with 'Z' or a ±HH:MM offset and optional fractional seconds.
 std::optional<TimeMs> parse_rfc3339(std::string_view text);
 

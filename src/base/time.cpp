@@ -1,8 +1,18 @@
 #include "base/clock.hpp"
 
 #include <cstdio>
+#include <ctime>
 
 namespace ticketd {
+
+std::string format_utc_minutes(TimeMs t) {
+  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return buf;
+}
 
 std::string format_rfc3339(TimeMs t) {
   using namespace std::chrono;

@@ -131,6 +131,13 @@ Result<Layout> Layout::build(LayoutSpec spec) {
   return layout;
 }
 
+std::optional<SeatLabel> Layout::label(SeatId seat) const {
+  if (!contains(seat)) return std::nullopt;
+  const SeatInfo info = this->seat(seat);
+  const SectionSpec& section = spec_.sections.at(info.section);
+  return SeatLabel{section.name, section.rows.at(info.row).label, info.number};
+}
+
 SeatInfo Layout::seat(SeatId seat) const {
   TICKETD_ASSERT(contains(seat));
   auto it = std::upper_bound(rows_.begin(), rows_.end(), seat,

@@ -5,6 +5,7 @@
 // Immutable after build(); safe to share between threads.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ struct LayoutSpec {
   std::vector<SectionSpec> sections;
 };
 
+// A seat as people read it: "Section Floor, row A, seat 6".
+struct SeatLabel {
+  std::string section;
+  std::string row;
+  uint32_t number = 0;
+};
+
 struct SeatInfo {
   uint32_t section = 0;  // index into spec().sections
   uint32_t row = 0;      // index into the section's rows
@@ -59,6 +67,8 @@ class Layout {
   bool contains(SeatId seat) const { return seat < seats_total_; }
   // REQUIRES: contains(seat).
   SeatInfo seat(SeatId seat) const;
+  // Where a seat is, as printed on tickets and in mail; nullopt for a seat not in this layout.
+  std::optional<SeatLabel> label(SeatId seat) const;
   const std::string& price_tier_of(SeatId seat) const;
 
  private:

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/layout.hpp"
 #include "core/types.hpp"
 
 namespace ticketd::core {
@@ -87,12 +88,6 @@ Millis retry_delay(const RetryPolicy& policy, int32_t failures, uint64_t jitter)
 std::optional<TimeMs> next_try_at(const RetryPolicy& policy, int32_t failures, TimeMs now, uint64_t jitter);
 
 // A seat as a person reads it.
-struct SeatLabel {
-  std::string section;
-  std::string row;
-  uint32_t number = 0;
-};
-
 // A ticket of a confirmed booking as the confirmation email shows it (docs/tickets.md, "Delivery").
 struct NotifiedTicket {
   std::string id;

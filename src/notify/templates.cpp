@@ -13,16 +13,6 @@ std::string seat_line(const core::SeatLabel& s) {
   return "Section " + s.section + ", row " + s.row + ", seat " + std::to_string(s.number);
 }
 
-std::string when(TimeMs t) {
-  // "2026-12-28 20:00 UTC": the event's local time zone is not known to ticketd yet.
-  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 std::string subject_of(const core::Notification& n) {
   switch (n.kind) {
     case core::NoticeKind::BookingConfirmed:
@@ -32,7 +22,7 @@ std::string subject_of(const core::Notification& n) {
     case core::NoticeKind::PaymentFailed:
       return "Payment failed: " + n.event_name;
     case core::NoticeKind::HoldExpiring:
-      return "Your seats for " + n.event_name + " are held until " + when(n.hold_expires_at);
+      return "Your seats for " + n.event_name + " are held until " + format_utc_minutes(n.hold_expires_at);
     case core::NoticeKind::TicketSent:
       return n.sender_name + " sent you a ticket: " + n.event_name;
   }
@@ -52,7 +42,7 @@ std::string lead_of(const core::Notification& n) {
       return "The payment of " + amount + " for booking #" + std::to_string(n.booking_id) + " did not go through" +
              (n.reason.empty() ? std::string(".") : ": " + n.reason + ".") + " The seats below are not yours.";
     case core::NoticeKind::HoldExpiring:
-      return "The seats below (" + amount + ") are held for you until " + when(n.hold_expires_at) +
+      return "The seats below (" + amount + ") are held for you until " + format_utc_minutes(n.hold_expires_at) +
              ". Check out before then to keep them.";
     case core::NoticeKind::TicketSent:
       return n.sender_name + " sent you a ticket. To accept it, log in to ticketd with this email address (or "
@@ -194,7 +184,7 @@ EmailContent render_email(const core::Notification& n) {
   const std::string greeting = n.user_name.empty() ? std::string("Hello,") : "Hello " + n.user_name + ",";
   const bool priced = n.kind != core::NoticeKind::TicketSent;  // a gift has no amount to show
   const std::string lead = lead_of(n);
-  const std::string event_line = n.event_name + " at " + n.venue_name + ", " + when(n.event_starts_at);
+  const std::string event_line = n.event_name + " at " + n.venue_name + ", " + format_utc_minutes(n.event_starts_at);
   e.text = greeting + "\n\n" + lead + "\n\n" + event_line + "\n";
   for (const core::SeatLabel& s : n.seats) e.text += "  " + seat_line(s) + "\n";
   if (priced) e.text += "\nTotal: " + core::format_amount(n.amount, n.currency) + "\n";
@@ -202,7 +192,7 @@ EmailContent render_email(const core::Notification& n) {
 
   e.html = "<!DOCTYPE html>\n<html><body>\n<p>" + html_escape(greeting) + "</p>\n<p>" + html_escape(lead) +
            "</p>\n<h2>" + html_escape(n.event_name) + "</h2>\n<p>" + html_escape(n.venue_name) + ", " +
-           html_escape(when(n.event_starts_at)) + "</p>\n<table>\n<tr><th>Section</th><th>Row</th><th>Seat</th></tr>\n";
+           html_escape(format_utc_minutes(n.event_starts_at)) + "</p>\n<table>\n<tr><th>Section</th><th>Row</th><th>Seat</th></tr>\n";
   for (const core::SeatLabel& s : n.seats)
     e.html += "<tr><td>" + html_escape(s.section) + "</td><td>" + html_escape(s.row) + "</td><td>" +
               std::to_string(s.number) + "</td></tr>\n";
@@ -219,7 +209,7 @@ std::string render_sms(const core::Notification& n) {
     if (!seats.empty()) seats += ", ";
     seats += s.section + " " + s.row + "-" + std::to_string(s.number);
   }
-  std::string text = "ticketd: " + subject_of(n) + ". " + when(n.event_starts_at) + ". Seats: " + seats + ". " +
+  std::string text = "ticketd: " + subject_of(n) + ". " + format_utc_minutes(n.event_starts_at) + ". Seats: " + seats + ". " +
                      core::format_amount(n.amount, n.currency) + ".";
   if (text.size() > kSmsBytesMax) {
     // Cut at a UTF-8 character boundary, leaving room for the ellipsis.

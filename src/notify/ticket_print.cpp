@@ -62,15 +62,6 @@ void draw_qr(cairo_t* cr, const QRcode& qr, double x, double y, double side) {
   cairo_fill(cr);
 }
 
-std::string when(TimeMs t) {
-  const std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
-
 // One line of text, shrunk until it fits the width (long event names).
 void line(cairo_t* cr, const std::string& text, double x, double y, double size, double width_max, bool bold) {
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
@@ -117,7 +108,7 @@ core::Result<std::string> tickets_pdf(const std::vector<PrintedTicket>& tickets)
       cairo_set_source_rgb(cr.get(), 0, 0, 0);
       double y = margin + 12;
       line(cr.get(), t.event_name, margin, y, 15, width, true);
-      line(cr.get(), t.venue_name + ", " + when(t.starts_at), margin, y += 17, 9, width, false);
+      line(cr.get(), t.venue_name + ", " + format_utc_minutes(t.starts_at), margin, y += 17, 9, width, false);
       line(cr.get(), t.seat, margin, y += 22, 13, width, true);
       line(cr.get(), t.holder, margin, y += 15, 9, width, false);
       draw_qr(cr.get(), **qr, margin, y + 10, width);

@@ -37,6 +37,10 @@ constexpr const char* kEventColumns =
     "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
     "LEFT JOIN event_entry x ON x.event_id = e.id ";
 
+bool event_exists(Connection& c, core::EventId id) {
+  return !c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty();
+}
+
 core::Event event_from(const Rows& r, int i) {
   core::Event e;
   e.id = r.int64(i, 0);
@@ -194,8 +198,7 @@ std::vector<core::Event> PgCatalogStore::list_events(const core::EventQuery& q) 
 
 core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
   return with_connection(pool_, [&](Connection& c) -> core::Status {
-    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty())
-      return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     upsert_waiting_room(c, id, settings);  // an upsert: safe to repeat
     return core::ok_status();
   });
@@ -203,7 +206,7 @@ core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::Wait
 
 core::Status PgCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {
   return with_connection(pool_, [&](Connection& c) -> core::Status {
-    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty()) return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     Rows r = c.query("INSERT INTO event_entry(event_id, ticket_key_id) VALUES($1, $2) ON CONFLICT(event_id) DO UPDATE SET "
                      "ticket_key_id = excluded.ticket_key_id WHERE event_entry.ticket_key_id = excluded.ticket_key_id - 1 "
                      "RETURNING ticket_key_id",
@@ -215,7 +218,7 @@ core::Status PgCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {
 
 core::Status PgCatalogStore::cancel_event(core::EventId id, TimeMs now, const std::string& reason) {
   return with_connection(pool_, [&](Connection& c) -> core::Status {
-    if (c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty()) return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     c.query("INSERT INTO event_entry(event_id, cancelled_at, cancel_reason) VALUES($1, $2, $3) "
             "ON CONFLICT(event_id) DO UPDATE SET cancelled_at = excluded.cancelled_at, "
             "cancel_reason = excluded.cancel_reason WHERE event_entry.cancelled_at = 0",

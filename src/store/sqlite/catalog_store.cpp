@@ -61,6 +61,15 @@ core::Event event_from(Statement& st) {
   return e;
 }
 
+// Inside a writer job: the event a settings change is about exists (else NotFound, nothing written).
+bool event_exists(Connection& c, core::EventId id) {
+  auto& st = c.prepare("SELECT 1 FROM events WHERE id = ?1");
+  st.bind(1, id);
+  const bool found = st.step();
+  st.reset();
+  return found;
+}
+
 // The waiting-room columns every event read selects (LEFT JOIN: NULL when the event has no row).
 #define TICKETD_WAITING_ROOM_COLUMNS \
   ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
@@ -195,11 +204,7 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
 
 core::Status SqliteCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {
   return db_.writer().run([&](Connection& c) -> core::Status {
-    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
-    exists.bind(1, id);
-    const bool found = exists.step();
-    exists.reset();
-    if (!found) return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     c.prepare("INSERT INTO event_entry(event_id, ticket_key_id) VALUES(?1, ?2) ON CONFLICT(event_id) DO UPDATE SET "
               "ticket_key_id = excluded.ticket_key_id WHERE ticket_key_id = excluded.ticket_key_id - 1")
         .bind(1, id).bind(2, int64_t{key_id}).step_status();
@@ -210,11 +215,7 @@ core::Status SqliteCatalogStore::set_ticket_key(core::EventId id, uint32_t key_i
 
 core::Status SqliteCatalogStore::cancel_event(core::EventId id, TimeMs now, const std::string& reason) {
   return db_.writer().run([&](Connection& c) -> core::Status {
-    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
-    exists.bind(1, id);
-    const bool found = exists.step();
-    exists.reset();
-    if (!found) return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     c.prepare("INSERT INTO event_entry(event_id, cancelled_at, cancel_reason) VALUES(?1, ?2, ?3) "
               "ON CONFLICT(event_id) DO UPDATE SET cancelled_at = excluded.cancelled_at, "
               "cancel_reason = excluded.cancel_reason WHERE cancelled_at = 0")
@@ -229,11 +230,7 @@ namespace ticketd::store::sqlite {
 
 core::Status SqliteCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
   return db_.writer().run([&](Connection& c) -> core::Status {
-    auto& exists = c.prepare("SELECT 1 FROM events WHERE id = ?1");
-    exists.bind(1, id);
-    const bool found = exists.step();
-    exists.reset();
-    if (!found) return make_error(Code::NotFound, "no such event");
+    if (!event_exists(c, id)) return make_error(Code::NotFound, "no such event");
     upsert_waiting_room(c, id, settings);
     return core::ok_status();
   });
