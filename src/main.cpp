@@ -50,6 +50,7 @@
 #include "store/postgres/transfers.hpp"
 #include "store/postgres/event_refunds.hpp"
 #include "store/postgres/totp_store.hpp"
+#include "store/postgres/organizations.hpp"
 #include "store/postgres/audit_log.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
@@ -58,6 +59,7 @@
 #include "store/sqlite/transfers.hpp"
 #include "store/sqlite/event_refunds.hpp"
 #include "store/sqlite/totp_store.hpp"
+#include "store/sqlite/organizations.hpp"
 #include "store/sqlite/audit_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
@@ -583,7 +585,10 @@ int serve(const ServeConfig& cfg) {
   app::Transfers transfers(*transfer_store, tickets, *stores->ticket_ids, clock);
   auto event_refunds = adapter_for<core::EventRefunds, store::sqlite::SqliteEventRefunds, store::postgres::PgEventRefunds>(*stores);
   auto checkin_store = adapter_for<core::CheckinStore, store::sqlite::SqliteCheckinStore, store::postgres::PgCheckinStore>(*stores);
-  app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock);
+  auto organization_store =
+      adapter_for<core::OrganizationStore, store::sqlite::SqliteOrganizationStore, store::postgres::PgOrganizationStore>(*stores);
+  app::Organizations organizations(*organization_store, accounts_store, catalog, &two_factor, clock);
+  app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock, &organizations);
   app::DoorFeed door_feed(*checkin_store, clock);
   catalog_for_stream = &catalog;
   const std::string node = node_name();
@@ -710,7 +715,7 @@ int serve(const ServeConfig& cfg) {
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
-                               &two_factor, audit_log.get(), cfg.metrics_token});
+                               &two_factor, audit_log.get(), cfg.metrics_token, &organizations});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

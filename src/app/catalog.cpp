@@ -11,12 +11,13 @@ using core::make_error;
 Catalog::Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock)
     : store_(store), ledger_(ledger), clock_(clock) {}
 
-core::Result<std::shared_ptr<const core::Venue>> Catalog::create_venue(core::LayoutSpec spec) {
+core::Result<std::shared_ptr<const core::Venue>> Catalog::create_venue(core::LayoutSpec spec,
+                                                                      core::OrganizationId organization) {
   auto layout = core::Layout::build(std::move(spec));
   if (!layout) return layout.error();
-  auto id = store_.create_venue(*layout, clock_.now());
+  auto id = store_.create_venue(*layout, organization, clock_.now());
   if (!id) return id.error();
-  auto venue = std::make_shared<const core::Venue>(core::Venue{*id, std::move(*layout)});
+  auto venue = std::make_shared<const core::Venue>(core::Venue{*id, organization, std::move(*layout)});
   std::lock_guard lock(cache_mu_);
   if (venues_.size() >= kVenuesCachedMax) venues_.clear();
   venues_[*id] = venue;
@@ -42,6 +43,7 @@ core::Result<core::Event> Catalog::create_event(core::Event draft) {
   if (auto s = core::validate_new_event(draft, (*venue)->layout); !s) return s.error();
   draft.venue_name = (*venue)->layout.spec().name;
   draft.seats_total = (*venue)->layout.seats_total();
+  draft.organization_id = (*venue)->organization_id;  // an event is managed by its venue's organization
   // Prices of tiers the venue does not have are dropped: they could never apply.
   std::map<std::string, int64_t> used;
   for (const auto& s : (*venue)->layout.spec().sections) used[s.price_tier] = draft.prices.at(s.price_tier);

@@ -30,7 +30,12 @@ class Catalog {
 
   Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock);
 
-  core::Result<std::shared_ptr<const core::Venue>> create_venue(core::LayoutSpec spec);
+  // `organization` 0: the platform's own venue (administrators manage it).
+  core::Result<std::shared_ptr<const core::Venue>> create_venue(core::LayoutSpec spec,
+                                                                core::OrganizationId organization = 0);
+  std::vector<core::VenueSummary> venues_of(core::OrganizationId organization, core::VenueId after, uint32_t limit) {
+    return store_.list_venues(organization, after, limit);
+  }
   core::Result<std::shared_ptr<const core::Venue>> venue(core::VenueId id);
   core::Result<core::Event> create_event(core::Event draft);
   core::Result<core::Event> event(core::EventId id);

@@ -33,8 +33,9 @@ std::optional<core::CheckinResult> refusal_of(CodeVerdict v) {
 }  // namespace
 
 Checkins::Checkins(core::CheckinStore& store, core::AccountStore& accounts, Catalog& catalog, TicketSecret secret,
-                   const Clock& clock)
-    : store_(store), accounts_(accounts), catalog_(catalog), secret_(secret), clock_(clock) {}
+                   const Clock& clock, Organizations* organizations)
+    : store_(store), accounts_(accounts), catalog_(catalog), secret_(secret), clock_(clock),
+      organizations_(organizations) {}
 
 core::Status Checkins::validate(const ScanInput& in, TimeMs now) const {
   if (in.scan_id.empty() || in.scan_id.size() > kScanIdBytesMax ||
@@ -52,8 +53,13 @@ core::Status Checkins::validate(const ScanInput& in, TimeMs now) const {
 core::Result<core::Event> Checkins::door_of(const core::User& staff, core::EventId event_id) {
   auto event = catalog_.event(event_id);
   if (!event) return event.error();
-  if (staff.role != core::Role::Admin && !store_.is_staff(event_id, staff.id))
-    return make_error(Code::Forbidden, "only this event's door staff may scan its tickets");
+  if (staff.role == core::Role::Admin || store_.is_staff(event_id, staff.id)) return event;
+  if (organizations_) {
+    auto s = organizations_->manage(staff, event->organization_id);
+    if (s) return event;
+    if (s.error().code == Code::NotFound) return make_error(Code::NotFound, "no such event");  // another organizer's
+  }
+  return make_error(Code::Forbidden, "only this event's door staff may scan its tickets");
   return event;
 }
 

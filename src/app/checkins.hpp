@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/catalog.hpp"
+#include "app/organizations.hpp"
 #include "app/ticket_codes.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/checkins.hpp"
@@ -57,10 +58,11 @@ struct AttendeeRow {
 
 class Checkins {
  public:
+  // `organizations` null: administrators and door staff only (no organizers).
   Checkins(core::CheckinStore& store, core::AccountStore& accounts, Catalog& catalog, TicketSecret secret,
-           const Clock& clock);
+           const Clock& clock, Organizations* organizations = nullptr);
 
-  // Forbidden unless `staff` is an administrator or door staff of the event; NotFound for an unknown
+  // Forbidden unless `staff` is an administrator, an organizer of the event or its door staff; NotFound for an unknown
   // event; InvalidRequest for a bad scan id, gate, device or time. Any code, however bad, is a result.
   core::Result<core::ScanOutcome> scan(const core::User& staff, core::EventId event, const ScanInput& input);
 
@@ -90,6 +92,7 @@ class Checkins {
   Catalog& catalog_;
   TicketSecret secret_;
   const Clock& clock_;
+  Organizations* organizations_;
 };
 
 }  // namespace ticketd::app

@@ -245,6 +245,12 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   return charge(*record);
 }
 
+core::Result<core::Booking> Sales::any_booking(core::BookingId id) {
+  auto booking = ledger_.booking_by_id(id);
+  if (!booking) return make_error(Code::NotFound, "no such booking");
+  return *booking;
+}
+
 core::Result<core::Booking> Sales::refund(core::BookingId id) {
   auto booking = ledger_.booking_by_id(id);
   if (!booking) return make_error(Code::NotFound, "no such booking");

@@ -74,6 +74,14 @@ inline constexpr uint32_t ticket_key_ids_max = 32;
 inline constexpr size_t ticket_code_bytes_max = 256;
 static_assert(ticket_code_bytes_max >= 168 + 9, "a rotating code fits");
 
+// Organizations (docs/console.md). A person organizes for a few promoters at most; an organization's
+// staff of organizers is a team, not a crowd (door staff are named per event, not here). Starting an
+// organization is open to any account, so the count one account may start is small: each is an owner
+// of venues and events that show in the public catalogue.
+inline constexpr uint32_t organizations_per_member_max = 20;
+inline constexpr uint32_t organizations_started_per_account_max = 3;
+inline constexpr uint32_t organization_members_max = 200;
+
 // Listing.
 inline constexpr uint32_t page_size_max = 100;
 inline constexpr uint32_t page_size_default = 20;

@@ -46,6 +46,9 @@ enum class Code {
   EventCancelled,        // holding, checking out or queueing for an event its organizer cancelled
   TotpRequired,          // a right password of an account with two-factor login, without a code
   InvalidTotp,           // a wrong, stale or replayed two-factor code
+  AlreadyMember,         // adding an organization's member twice
+  LastMember,            // removing the only member an organization has
+  LimitReached,          // a per-account count (organizations started) is used up
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

@@ -18,6 +18,7 @@ using EventId = int64_t;
 using HoldId = int64_t;
 using BookingId = int64_t;
 using PaymentId = int64_t;
+using OrganizationId = int64_t;  // 0: none (the platform's own, managed by administrators)
 using SeatId = uint32_t;  // 0-based index of the seat in its venue's layout
 
 enum class Role { User, Admin };
@@ -52,6 +53,7 @@ struct Event {
   std::string name;
   VenueId venue_id = 0;
   std::string venue_name;
+  OrganizationId organization_id = 0;  // the venue's: who manages the event
   TimeMs starts_at{};
   TimeMs on_sale_at{};
   std::string currency;                    // ISO 4217, three capitals

@@ -21,6 +21,7 @@
 #include "app/transfers.hpp"
 #include "core/ports/audit_log.hpp"
 #include "app/event_cancellations.hpp"
+#include "app/organizations.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
 
@@ -54,6 +55,7 @@ struct Services {
   // GET /metrics wants `Authorization: Bearer <metrics_token>`; empty: /metrics is not served here
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;
+  app::Organizations* organizations = nullptr;  // null: no organizations; administrators manage everything
 };
 
 class Router;

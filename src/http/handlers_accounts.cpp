@@ -75,10 +75,19 @@ Response change_password(Ctx& c) {
   return no_content();
 }
 
+// The account, and the organizations it organizes for (the web app offers the console to those).
 Response me(Ctx& c) {
   auto user = c.user();
   if (!user) return error_response(user.error());
-  return json_response(200, to_json(*user));
+  json::object out = to_json(*user);
+  json::array orgs;
+  if (c.services.organizations)
+    for (const core::Organization& o : c.services.organizations->of_member(user->id))
+      orgs.push_back(json::object{{"id", o.id}, {"name", o.name}, {"require_totp", o.require_totp}});
+  out["organizations"] = std::move(orgs);
+  Response r = json_response(200, out);
+  r.headers.push_back({"cache-control", "no-store"});
+  return r;
 }
 
 // POST /v1/admin/users:bulk: administrators provision many users with a session each (load tests).

@@ -1,4 +1,6 @@
-// GET /v1/admin/audit: the audit log, oldest first, a page at a time (docs/console.md, "Audit log").
+// GET /v1/admin/audit (administrators: everything) and GET /v1/organizations/{id}/audit (its organizers:
+// what was done to the organization's things): the audit log, oldest first, a page at a time
+// (docs/console.md, "Audit log").
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 
@@ -19,9 +21,7 @@ json::value body_json(const std::string& text) {
   return v;
 }
 
-Response list_audit(Ctx& c) {
-  if (!c.services.audit) return error_response(404, "not_found", "no audit log on this server");
-  if (auto a = c.admin(); !a) return error_response(a.error());
+Response audit_page(Ctx& c, std::optional<core::OrganizationId> organization) {
   int64_t after = 0;
   uint32_t limit = 100;
   if (auto it = c.query.find("after"); it != c.query.end()) {
@@ -38,7 +38,7 @@ Response list_audit(Ctx& c) {
     limit = static_cast<uint32_t>(n);
   }
   json::array entries;
-  const auto rows = c.services.audit->list(after, limit);
+  const auto rows = c.services.audit->list(after, limit, organization);
   for (const core::AuditEntry& e : rows)
     entries.push_back(json::object{{"id", e.id},
                                    {"at", format_rfc3339(e.at)},
@@ -47,7 +47,8 @@ Response list_audit(Ctx& c) {
                                    {"target", e.target},
                                    {"status", e.status},
                                    {"request", body_json(e.request)},
-                                   {"result", body_json(e.result)}});
+                                   {"result", body_json(e.result)},
+                                   {"organization_id", e.organization_id}});
   json::object out{{"entries", std::move(entries)}};
   out["next"] = rows.size() == limit ? json::value(std::to_string(rows.back().id)) : json::value(nullptr);
   Response r = json_response(200, out);
@@ -55,8 +56,23 @@ Response list_audit(Ctx& c) {
   return r;
 }
 
+Response list_audit(Ctx& c) {
+  if (!c.services.audit) return error_response(404, "not_found", "no audit log on this server");
+  if (auto a = c.admin(); !a) return error_response(a.error());
+  return audit_page(c, std::nullopt);
+}
+
+Response organization_audit(Ctx& c) {
+  if (!c.services.audit) return error_response(404, "not_found", "no audit log on this server");
+  if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
+  return audit_page(c, c.ids[0]);
+}
+
 }  // namespace
 
-void add_audit_routes(Router& router) { router.add("GET", "/v1/admin/audit", list_audit); }
+void add_audit_routes(Router& router) {
+  router.add("GET", "/v1/admin/audit", list_audit);
+  router.add("GET", "/v1/organizations/{id}/audit", organization_audit);
+}
 
 }  // namespace ticketd::http

@@ -25,7 +25,7 @@ json::object view_json(const app::CancellationView& v) {
 
 Response cancel_event(Ctx& c) {
   if (!c.services.cancellations) return error_response(404, "not_found", "event cancellation is not served here");
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto body = parse_object(c.request.body.empty() ? std::string("{}") : c.request.body);
   if (!body) return error_response(body.error());
   auto reason = read_string(*body, "reason", app::kCancelReasonBytesMax);
@@ -38,7 +38,7 @@ Response cancel_event(Ctx& c) {
 
 Response cancellation(Ctx& c) {
   if (!c.services.cancellations) return error_response(404, "not_found", "event cancellation is not served here");
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto v = c.services.cancellations->progress(c.ids[0]);
   if (!v) return error_response(v.error());
   Response r = json_response(200, view_json(*v));

@@ -68,10 +68,30 @@ core::Result<core::SectionSpec> read_section(const json::value& v) {
   return section;
 }
 
+// The organization a new venue belongs to: the body's organization_id, else the caller's only one
+// (administrators without one: the platform's own, 0).
+core::Result<core::OrganizationId> venue_owner(Ctx& c, const json::object& body) {
+  auto user = c.any_manager();
+  if (!user) return user.error();
+  auto id = read_int(body, "organization_id", 1, INT64_MAX);
+  if (!id) return id.error();
+  if (*id) {
+    if (auto m = c.organization_manager(**id); !m) return m.error();
+    return **id;
+  }
+  if (user->role == core::Role::Admin || !c.services.organizations) return core::OrganizationId{0};
+  const auto mine = c.services.organizations->of_member(user->id);
+  if (mine.size() != 1) return invalid("organization_id: required (you are a member of several organizations)");
+  if (auto m = c.organization_manager(mine.front().id); !m) return m.error();
+  return mine.front().id;
+}
+
 Response create_venue(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto u = c.any_manager(); !u) return error_response(u.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
+  auto owner = venue_owner(c, *body);
+  if (!owner) return error_response(owner.error());
   auto name = read_string(*body, "name", core::limits::name_bytes_max);
   if (!name) return error_response(name.error());
   auto sections = body->find("sections");
@@ -86,11 +106,12 @@ Response create_venue(Ctx& c) {
     if (!section) return error_response(section.error());
     spec.sections.push_back(std::move(*section));
   }
-  auto venue = c.services.catalog.create_venue(std::move(spec));
+  auto venue = c.services.catalog.create_venue(std::move(spec), *owner);
   if (!venue) return error_response(venue.error());
   return json_response(201, json::object{{"id", (*venue)->id},
                                          {"name", (*venue)->layout.spec().name},
-                                         {"seats_total", (*venue)->layout.seats_total()}});
+                                         {"seats_total", (*venue)->layout.seats_total()},
+                                         {"organization_id", (*venue)->organization_id}});
 }
 
 Response get_venue(Ctx& c) {
@@ -109,7 +130,7 @@ Response get_venue(Ctx& c) {
 }
 
 Response create_event(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto u = c.any_manager(); !u) return error_response(u.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   core::Event e;
@@ -136,6 +157,15 @@ Response create_event(Ctx& c) {
     if (!kv.value().is_int64() || kv.value().as_int64() < 0 || kv.value().as_int64() > core::limits::price_minor_max)
       return error_response(400, "invalid_request", "prices: each price is an integer 0-100000000 (minor units)");
     e.prices[std::string(kv.key())] = kv.value().as_int64();
+  }
+  // Events are created in venues one manages; another organization's venue reads as none.
+  if (c.services.organizations) {
+    auto user = c.user();
+    auto managed = c.services.organizations->manage_venue(*user, **venue);
+    if (!managed && managed.error().code == core::Code::NotFound)
+      return error_response(400, "invalid_request", "venue_id: no such venue");
+    if (!managed) return error_response(managed.error());
+    c.audit_organization = (*managed)->organization_id;
   }
   e.name = **name;
   e.currency = **currency;
@@ -186,33 +216,82 @@ std::optional<std::pair<TimeMs, core::EventId>> parse_cursor(const std::string& 
   }
 }
 
-Response list_events(Ctx& c) {
+core::Result<core::EventQuery> event_query(Ctx& c) {
   core::EventQuery q;
   if (auto it = c.query.find("q"); it != c.query.end()) q.text = it->second;
   auto from = query_time(c, "from");
   auto to = query_time(c, "to");
-  if (!from) return error_response(from.error());
-  if (!to) return error_response(to.error());
+  if (!from) return from.error();
+  if (!to) return to.error();
   q.starts_from = *from;
   q.starts_before = *to;
   q.limit = core::limits::page_size_default;
   if (auto it = c.query.find("limit"); it != c.query.end()) {
     const std::string& s = it->second;
     if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos)
-      return error_response(400, "invalid_request", "limit: 1-100 required");
+      return invalid("limit: 1-100 required");
     q.limit = static_cast<uint32_t>(std::stoul(s));
   }
   if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
     q.after = parse_cursor(it->second);
-    if (!q.after) return error_response(400, "invalid_request", "after: not a cursor from this API");
+    if (!q.after) return invalid("after: not a cursor from this API");
   }
+  return q;
+}
+
+// A page of events; with their seat counts for an organization's console.
+Response events_page(Ctx& c, core::EventQuery q, bool with_counts) {
   auto page = c.services.catalog.list_events(std::move(q));
   if (!page) return error_response(page.error());
   json::array events;
-  for (const core::Event& e : page->events) events.push_back(to_json(e, std::nullopt));
+  for (const core::Event& e : page->events) {
+    std::optional<core::SeatCounts> counts;
+    if (with_counts)
+      if (auto map = c.services.catalog.seat_map(e.id)) counts = map->counts;
+    events.push_back(to_json(e, counts));
+  }
   json::object out{{"events", std::move(events)}};
   out["next"] = page->next ? json::value(cursor_of(*page->next)) : json::value(nullptr);
   return json_response(200, out);
+}
+
+Response list_events(Ctx& c) {
+  auto q = event_query(c);
+  if (!q) return error_response(q.error());
+  return events_page(c, std::move(*q), false);
+}
+
+// GET /v1/organizations/{id}/events: the organization's events, cancelled ones too, with counts.
+Response organization_events(Ctx& c) {
+  if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
+  auto q = event_query(c);
+  if (!q) return error_response(q.error());
+  q->organization = c.ids[0];
+  Response r = events_page(c, std::move(*q), true);
+  r.headers.push_back({"cache-control", "no-store"});
+  return r;
+}
+
+// GET /v1/organizations/{id}/venues: the organization's venues by id, a page at a time (?after=<id>).
+Response organization_venues(Ctx& c) {
+  if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
+  core::VenueId after = 0;
+  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
+    const std::string& s = it->second;
+    if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return error_response(400, "invalid_request", "after: a venue id");
+    after = std::stoll(s);
+  }
+  const uint32_t limit = core::limits::page_size_max;
+  const auto venues = c.services.catalog.venues_of(c.ids[0], after, limit);
+  json::array out;
+  for (const core::VenueSummary& v : venues)
+    out.push_back(json::object{{"id", v.id}, {"name", v.name}, {"seats_total", v.seats_total}});
+  json::object page{{"venues", std::move(out)}};
+  page["next"] = venues.size() == limit ? json::value(std::to_string(venues.back().id)) : json::value(nullptr);
+  Response r = json_response(200, page);
+  r.headers.push_back({"cache-control", "no-store"});
+  return r;
 }
 
 Response get_event(Ctx& c) {
@@ -305,6 +384,8 @@ void add_catalog_routes(Router& router) {
   router.add("GET", "/v1/venues/{id}", get_venue);
   router.add("POST", "/v1/events", create_event, Audit::request_and_result);
   router.add("GET", "/v1/events", list_events);
+  router.add("GET", "/v1/organizations/{id}/events", organization_events);
+  router.add("GET", "/v1/organizations/{id}/venues", organization_venues);
   router.add("GET", "/v1/events/{id}", get_event);
   router.add("GET", "/v1/events/{id}/seats", get_seats);
 }

@@ -277,8 +277,7 @@ class AttendeeCsv final : public EventStream {
 
 Response attendees_csv(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto a = c.admin(); !a) return error_response(a.error());
-  if (auto e = c.services.catalog.event(c.ids[0]); !e) return error_response(e.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   Response r;
   r.content_type = "text/csv; charset=utf-8";
   r.headers = {{"cache-control", "no-store"},
@@ -289,7 +288,7 @@ Response attendees_csv(Ctx& c) {
 
 Response add_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto email = read_string(*body, "email", core::limits::email_bytes_max);
@@ -302,7 +301,7 @@ Response add_staff(Ctx& c) {
 
 Response list_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto staff = c.services.checkins->staff_of(c.ids[0]);
   if (!staff) return error_response(staff.error());
   json::array ids;
@@ -312,7 +311,7 @@ Response list_staff(Ctx& c) {
 
 Response remove_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   if (auto s = c.services.checkins->revoke_staff(c.ids[0], c.ids[1]); !s) return error_response(s.error());
   return no_content();
 }

@@ -72,10 +72,10 @@ Response room_info(Ctx& c) {
 }
 
 Response set_waiting_room(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  auto event = c.event_manager(c.ids[0]);
+  if (!event) return error_response(event.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
-  auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
   // The body is the waiting_room object itself; fields absent keep their current value.
   json::object wrapped{{"waiting_room", std::move(*body)}};

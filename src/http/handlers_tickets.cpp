@@ -87,10 +87,10 @@ Response ticket_keys(Ctx& c) {
   return keys_response(c, 200);
 }
 
-// Administrators: new tickets of the event are signed with a new key from now on.
+// Administrators and the event's organizers: new tickets of the event are signed with a new key from now on.
 Response rotate_ticket_key(Ctx& c) {
   if (!c.services.tickets) return no_tickets();
-  if (auto a = c.admin(); !a) return error_response(a.error());
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   if (auto e = c.services.catalog.rotate_ticket_key(c.ids[0]); !e) return error_response(e.error());
   return keys_response(c, 201);
 }

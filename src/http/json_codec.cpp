@@ -50,6 +50,9 @@ StatusOf status_of(Code code) {
     case Code::EventCancelled: return {409, "event_cancelled"};
     case Code::TotpRequired: return {401, "totp_required"};
     case Code::InvalidTotp: return {401, "invalid_totp"};
+    case Code::AlreadyMember: return {409, "already_member"};
+    case Code::LastMember: return {409, "last_member"};
+    case Code::LimitReached: return {409, "limit_reached"};
   }
   return {400, "invalid_request"};
 }
@@ -205,6 +208,7 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
   json::object o{{"id", e.id},
                  {"name", e.name},
                  {"venue_id", e.venue_id},
+                 {"organization_id", e.organization_id},
                  {"venue_name", e.venue_name},
                  {"starts_at", format_rfc3339(e.starts_at)},
                  {"on_sale_at", format_rfc3339(e.on_sale_at)},
@@ -286,7 +290,8 @@ json::object to_json(const core::Venue& v) {
     }
     sections.push_back(json::object{{"name", s.name}, {"price_tier", s.price_tier}, {"rows", std::move(rows)}});
   }
-  return {{"id", v.id}, {"name", spec.name}, {"seats_total", v.layout.seats_total()}, {"sections", std::move(sections)}};
+  return {{"id", v.id}, {"name", spec.name}, {"organization_id", v.organization_id},
+          {"seats_total", v.layout.seats_total()}, {"sections", std::move(sections)}};
 }
 
 }  // namespace ticketd::http

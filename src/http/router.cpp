@@ -32,6 +32,35 @@ core::Result<core::User> Ctx::admin() const {
   return u;
 }
 
+core::Result<core::Event> Ctx::event_manager(core::EventId event) {
+  auto u = user();
+  if (!u) return u.error();
+  if (!services.organizations) {  // no organizations wired: administrators alone manage
+    if (u->role != core::Role::Admin) return core::make_error(core::Code::Forbidden, "administrators only");
+    return services.catalog.event(event);
+  }
+  auto e = services.organizations->manage_event(*u, event);
+  if (e) audit_organization = e->organization_id;
+  return e;
+}
+
+core::Result<core::User> Ctx::organization_manager(core::OrganizationId organization) {
+  auto u = user();
+  if (!u) return u.error();
+  if (!services.organizations) return admin();
+  if (auto s = services.organizations->manage(*u, organization); !s) return s.error();
+  audit_organization = organization;
+  return u;
+}
+
+core::Result<core::User> Ctx::any_manager() {
+  auto u = user();
+  if (!u) return u.error();
+  if (!services.organizations) return admin();
+  if (auto s = services.organizations->manage_any(*u); !s) return s.error();
+  return u;
+}
+
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit) {
   Route r{std::move(method), {}, pattern, std::move(handler), audit};
   std::stringstream in(pattern);

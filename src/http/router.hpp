@@ -31,6 +31,14 @@ struct Ctx {
   core::Result<core::User> user() const;
   // The caller, if an administrator: Unauthenticated (401) or Forbidden (403) otherwise.
   core::Result<core::User> admin() const;
+  // The caller, if they manage the event / organization (app/organizations: administrators and the
+  // organization's organizers); 401, 403 or 404 otherwise. Sets audit_organization.
+  core::Result<core::Event> event_manager(core::EventId event);
+  core::Result<core::User> organization_manager(core::OrganizationId organization);
+  // The caller, if an administrator or an organizer of any organization (401 or 403 otherwise): the
+  // first check of a route about something whose organization is found only after a lookup.
+  core::Result<core::User> any_manager();
+  core::OrganizationId audit_organization = 0;  // whose thing an audited call was about
 };
 
 using RouteHandler = std::function<Response(Ctx&)>;
@@ -77,5 +85,6 @@ void add_transfer_routes(Router& router);
 void add_cancellation_routes(Router& router);
 void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
+void add_organization_routes(Router& router);
 
 }  // namespace ticketd::http

@@ -72,7 +72,7 @@ class PgLedgerTest : public ::testing::Test {
     auto layout = core::Layout::build(spec);
     ASSERT_TRUE(layout.ok());
     layout_ = std::make_unique<core::Layout>(*layout);
-    auto venue = catalog_->create_venue(*layout_, t0_);
+    auto venue = catalog_->create_venue(*layout_, 0, t0_);
     ASSERT_TRUE(venue.ok());
     core::Event e;
     e.name = "Test night";

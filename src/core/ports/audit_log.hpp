@@ -1,9 +1,10 @@
-// Port: the audit log (docs/console.md, "Audit log"): what administrators did, who, when, with what
+// Port: the audit log (docs/console.md, "Audit log"): what administrators and organizers did, who, when, with what
 // request and what it answered. Append-only: the stores refuse to change or delete a row.
 // Thread safety: implementations are safe to call from any thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct AuditEntry {
   int status = 0;       // what it answered
   std::string request;  // the request body (JSON), at most kAuditBodyBytesMax
   std::string result;   // the answer's body (JSON: the state after), at most kAuditBodyBytesMax; may be omitted
+  OrganizationId organization_id = 0;  // whose venue, event or booking it was about; 0: none
 };
 
 inline constexpr size_t kAuditBodyBytesMax = 4096;
@@ -30,8 +32,8 @@ class AuditLog {
  public:
   virtual ~AuditLog() = default;
   virtual Status append(const AuditEntry& entry) = 0;
-  // Oldest first, ids above `after_id`, at most `limit`.
-  virtual std::vector<AuditEntry> list(int64_t after_id, uint32_t limit) = 0;
+  // Oldest first, ids above `after_id`, at most `limit`; of one organization only when `organization`.
+  virtual std::vector<AuditEntry> list(int64_t after_id, uint32_t limit, std::optional<OrganizationId> organization) = 0;
 };
 
 }  // namespace ticketd::core

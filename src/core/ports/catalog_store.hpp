@@ -17,7 +17,14 @@ namespace ticketd::core {
 
 struct Venue {
   VenueId id = 0;
+  OrganizationId organization_id = 0;  // fixed at creation; 0: the platform's
   Layout layout;
+};
+
+struct VenueSummary {
+  VenueId id = 0;
+  std::string name;
+  uint32_t seats_total = 0;
 };
 
 struct EventQuery {
@@ -26,13 +33,16 @@ struct EventQuery {
   std::optional<TimeMs> starts_before; // exclusive
   uint32_t limit = 20;
   std::optional<std::pair<TimeMs, EventId>> after;  // keyset cursor: (starts_at, id) of the last row seen
+  std::optional<OrganizationId> organization;  // only this organization's events (its console)
 };
 
 class CatalogStore {
  public:
   virtual ~CatalogStore() = default;
-  virtual Result<VenueId> create_venue(const Layout& layout, TimeMs now) = 0;
+  virtual Result<VenueId> create_venue(const Layout& layout, OrganizationId organization, TimeMs now) = 0;
   virtual std::shared_ptr<const Venue> find_venue(VenueId id) = 0;
+  // An organization's venues by id, after `after` (keyset), at most `limit`.
+  virtual std::vector<VenueSummary> list_venues(OrganizationId organization, VenueId after, uint32_t limit) = 0;
   // Assigns event.id; durable before it returns.
   virtual Result<Event> create_event(Event event, TimeMs now) = 0;
   virtual std::optional<Event> find_event(EventId id) = 0;

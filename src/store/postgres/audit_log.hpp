@@ -10,7 +10,8 @@ class PgAuditLog final : public core::AuditLog {
  public:
   explicit PgAuditLog(Pool& pool) : pool_(pool) {}
   core::Status append(const core::AuditEntry& entry) override;
-  std::vector<core::AuditEntry> list(int64_t after_id, uint32_t limit) override;
+  std::vector<core::AuditEntry> list(int64_t after_id, uint32_t limit,
+                                     std::optional<core::OrganizationId> organization) override;
 
  private:
   Pool& pool_;

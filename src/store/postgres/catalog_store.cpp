@@ -33,9 +33,9 @@ constexpr const char* kEventColumns =
     "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
     "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, "
     "COALESCE(x.static_codes_accepted, true), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), "
-    "COALESCE(x.cancel_reason, '') "
+    "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0) "
     "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
-    "LEFT JOIN event_entry x ON x.event_id = e.id ";
+    "LEFT JOIN event_entry x ON x.event_id = e.id LEFT JOIN venue_owners o ON o.venue_id = e.venue_id ";
 
 bool event_exists(Connection& c, core::EventId id) {
   return !c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty();
@@ -73,6 +73,7 @@ core::Event event_from(const Rows& r, int i) {
   e.ticket_key_id = static_cast<uint32_t>(r.int64(i, 16));
   if (r.int64(i, 17) > 0) e.cancelled_at = from_unix_ms(r.int64(i, 17));
   e.cancel_reason = r.text(i, 18);
+  e.organization_id = r.int64(i, 19);
   return e;
 }
 
@@ -88,13 +89,16 @@ void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoo
 
 }  // namespace
 
-core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& layout, TimeMs now) {
+core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& layout, core::OrganizationId organization,
+                                                         TimeMs now) {
   return with_connection(pool_, [&](Connection& c) -> core::Result<core::VenueId> {
     c.exec("BEGIN");
     try {
       Rows r = c.query("INSERT INTO venues(name, seats_total, created_at) VALUES($1, $2, $3) RETURNING id",
                        {p(layout.spec().name), p(static_cast<int64_t>(layout.seats_total())), p(to_unix_ms(now))});
       const core::VenueId id = r.int64(0, 0);
+      if (organization != 0)
+        c.query("INSERT INTO venue_owners(venue_id, organization_id) VALUES($1, $2)", {p(id), p(organization)});
       const auto& sections = layout.spec().sections;
       for (size_t si = 0; si < sections.size(); ++si) {
         c.query("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES($1, $2, $3, $4)",
@@ -119,10 +123,12 @@ core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& lay
 
 std::shared_ptr<const core::Venue> PgCatalogStore::find_venue(core::VenueId id) {
   return with_connection(pool_, [&](Connection& c) -> std::shared_ptr<const core::Venue> {
-    Rows v = c.query("SELECT name FROM venues WHERE id = $1", {p(id)});
+    Rows v = c.query("SELECT v.name, COALESCE(o.organization_id, 0) FROM venues v "
+                     "LEFT JOIN venue_owners o ON o.venue_id = v.id WHERE v.id = $1", {p(id)});
     if (v.empty()) return nullptr;
     core::LayoutSpec spec;
     spec.name = v.text(0, 0);
+    const core::OrganizationId organization = v.int64(0, 1);
     Rows secs = c.query("SELECT name, price_tier FROM venue_sections WHERE venue_id = $1 ORDER BY idx", {p(id)});
     for (int i = 0; i < secs.size(); ++i) spec.sections.push_back(core::SectionSpec{secs.text(i, 0), secs.text(i, 1), {}});
     Rows rows = c.query("SELECT section_idx, label, seats, accessible, companion, restricted_view FROM venue_rows "
@@ -137,7 +143,20 @@ std::shared_ptr<const core::Venue> PgCatalogStore::find_venue(core::VenueId id) 
     }
     auto layout = core::Layout::build(std::move(spec));
     TICKETD_ASSERT(layout.ok());  // it was valid when stored
-    return std::make_shared<const core::Venue>(core::Venue{id, std::move(*layout)});
+    return std::make_shared<const core::Venue>(core::Venue{id, organization, std::move(*layout)});
+  });
+}
+
+std::vector<core::VenueSummary> PgCatalogStore::list_venues(core::OrganizationId organization, core::VenueId after,
+                                                            uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT v.id, v.name, v.seats_total FROM venue_owners o JOIN venues v ON v.id = o.venue_id "
+                     "WHERE o.organization_id = $1 AND o.venue_id > $2 ORDER BY o.venue_id LIMIT $3",
+                     {p(organization), p(after), p(static_cast<int64_t>(limit))});
+    std::vector<core::VenueSummary> out;
+    for (int i = 0; i < r.size(); ++i)
+      out.push_back({r.int64(i, 0), r.text(i, 1), static_cast<uint32_t>(r.int64(i, 2))});
+    return out;
   });
 }
 
@@ -185,11 +204,13 @@ std::vector<core::Event> PgCatalogStore::list_events(const core::EventQuery& q) 
     static const std::string sql =
         std::string(kEventColumns) +
         "WHERE ($1 = '' OR strpos(e.name_lower, $1) > 0) AND e.starts_at >= $2 AND e.starts_at < $3 "
-        "AND (e.starts_at > $4 OR (e.starts_at = $4 AND e.id > $5)) ORDER BY e.starts_at, e.id LIMIT $6";
+        "AND (e.starts_at > $4 OR (e.starts_at = $4 AND e.id > $5)) "
+        "AND ($7 < 0 OR COALESCE(o.organization_id, 0) = $7) ORDER BY e.starts_at, e.id LIMIT $6";
     Rows r = c.query(sql.c_str(), {p(core::lower_ascii(q.text)), p(q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN),
                                    p(q.starts_before ? to_unix_ms(*q.starts_before) : INT64_MAX),
                                    p(q.after ? to_unix_ms(q.after->first) : INT64_MIN), p(q.after ? q.after->second : 0),
-                                   p(static_cast<int64_t>(q.limit))});
+                                   p(static_cast<int64_t>(q.limit)),
+                                   p(q.organization ? *q.organization : int64_t{-1})});
     std::vector<core::Event> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(event_from(r, i));
     return out;

@@ -499,6 +499,24 @@ INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, is
   FROM sold_seats s JOIN bookings b ON b.id = s.booking_id;
 )sql";
 
+// Migration 6: organizations (docs/console.md). A venue belongs to at most one organization (no row:
+// the platform's own); its events are the organization's through it.
+constexpr const char* kV6Organizations = R"sql(
+CREATE TABLE organizations(
+  id bigserial PRIMARY KEY, name text NOT NULL, require_totp boolean NOT NULL DEFAULT false,
+  created_by bigint NOT NULL, created_at bigint NOT NULL);
+CREATE INDEX organizations_by_creator ON organizations(created_by);
+CREATE TABLE organization_members(
+  organization_id bigint NOT NULL REFERENCES organizations(id), user_id bigint NOT NULL REFERENCES users(id),
+  created_at bigint NOT NULL, PRIMARY KEY(organization_id, user_id));
+CREATE INDEX organization_members_by_user ON organization_members(user_id);
+CREATE TABLE venue_owners(
+  venue_id bigint PRIMARY KEY REFERENCES venues(id),
+  organization_id bigint NOT NULL REFERENCES organizations(id));
+CREATE INDEX venue_owners_by_organization ON venue_owners(organization_id, venue_id);
+ALTER TABLE audit_log ADD COLUMN organization_id bigint NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -512,6 +530,7 @@ const std::vector<Migration>& migrations() {
       {3, "notifications outbox", {kV3Outbox}},
       {4, "active holds per user", {kV4ActiveHoldsCap}},
       {5, "tickets and check-in", {kV5Tickets}},
+      {6, "organizations", {kV6Organizations}},
   };
   return kAll;
 }

@@ -10,7 +10,8 @@ class SqliteAuditLog final : public core::AuditLog {
  public:
   explicit SqliteAuditLog(Database& db) : db_(db) {}
   core::Status append(const core::AuditEntry& entry) override;
-  std::vector<core::AuditEntry> list(int64_t after_id, uint32_t limit) override;
+  std::vector<core::AuditEntry> list(int64_t after_id, uint32_t limit,
+                                     std::optional<core::OrganizationId> organization) override;
 
  private:
   Database& db_;

@@ -58,6 +58,7 @@ core::Event event_from(Statement& st) {
   e.ticket_key_id = static_cast<uint32_t>(st.int64(15));
   if (st.int64(16) > 0) e.cancelled_at = from_unix_ms(st.int64(16));
   e.cancel_reason = st.text(17);
+  e.organization_id = st.int64(18);
   return e;
 }
 
@@ -74,9 +75,10 @@ bool event_exists(Connection& c, core::EventId id) {
 #define TICKETD_WAITING_ROOM_COLUMNS \
   ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
   "COALESCE(x.static_codes_accepted, 1), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), " \
-  "COALESCE(x.cancel_reason, '')"
+  "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0)"
 #define TICKETD_WAITING_ROOM_JOIN \
-  " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id"
+  " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id" \
+  " LEFT JOIN venue_owners o ON o.venue_id = e.venue_id"
 
 void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoomSettings& w) {
   c.prepare("INSERT INTO event_waiting_rooms(event_id, enabled, batch_size, release_interval_ms, active_window_ms, "
@@ -91,7 +93,8 @@ void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoo
 
 }  // namespace
 
-core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout& layout, TimeMs now) {
+core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout& layout, core::OrganizationId organization,
+                                                          TimeMs now) {
   core::VenueId id = 0;
   core::Status s = db_.writer().run([&](Connection& c) -> core::Status {
     c.prepare("INSERT INTO venues(name, seats_total, created_at) VALUES(?1, ?2, ?3)")
@@ -100,6 +103,9 @@ core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout&
         .bind(3, to_unix_ms(now))
         .step_status();
     id = c.last_insert_rowid();
+    if (organization != 0)
+      c.prepare("INSERT INTO venue_owners(venue_id, organization_id) VALUES(?1, ?2)")
+          .bind(1, id).bind(2, organization).step_status();
     const auto& sections = layout.spec().sections;
     for (size_t si = 0; si < sections.size(); ++si) {
       c.prepare("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES(?1, ?2, ?3, ?4)")
@@ -124,10 +130,13 @@ core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout&
 std::shared_ptr<const core::Venue> SqliteCatalogStore::find_venue(core::VenueId id) {
   auto r = db_.readers().acquire();
   core::LayoutSpec spec;
-  auto& v = r->prepare("SELECT name FROM venues WHERE id = ?1");
+  auto& v = r->prepare("SELECT v.name, COALESCE(o.organization_id, 0) FROM venues v "
+                       "LEFT JOIN venue_owners o ON o.venue_id = v.id WHERE v.id = ?1");
   v.bind(1, id);
   if (!v.step()) return nullptr;
   spec.name = v.text(0);
+  const core::OrganizationId organization = v.int64(1);
+  v.reset();
   auto& secs = r->prepare("SELECT name, price_tier FROM venue_sections WHERE venue_id = ?1 ORDER BY idx");
   secs.bind(1, id);
   while (secs.step()) spec.sections.push_back(core::SectionSpec{secs.text(0), secs.text(1), {}});
@@ -143,7 +152,19 @@ std::shared_ptr<const core::Venue> SqliteCatalogStore::find_venue(core::VenueId 
   }
   auto layout = core::Layout::build(std::move(spec));
   TICKETD_ASSERT(layout.ok());  // it was valid when stored
-  return std::make_shared<const core::Venue>(core::Venue{id, std::move(*layout)});
+  return std::make_shared<const core::Venue>(core::Venue{id, organization, std::move(*layout)});
+}
+
+std::vector<core::VenueSummary> SqliteCatalogStore::list_venues(core::OrganizationId organization,
+                                                                core::VenueId after, uint32_t limit) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT v.id, v.name, v.seats_total FROM venue_owners o JOIN venues v ON v.id = o.venue_id "
+                        "WHERE o.organization_id = ?1 AND o.venue_id > ?2 ORDER BY o.venue_id LIMIT ?3");
+  st.bind(1, organization).bind(2, after).bind(3, int64_t{limit});
+  std::vector<core::VenueSummary> out;
+  while (st.step()) out.push_back({st.int64(0), st.text(1), static_cast<uint32_t>(st.int64(2))});
+  st.reset();
+  return out;
 }
 
 core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs now) {
@@ -188,13 +209,15 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
       "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
       "e.seats_total" TICKETD_WAITING_ROOM_COLUMNS " FROM events e JOIN venues v ON v.id = e.venue_id"
       TICKETD_WAITING_ROOM_JOIN " WHERE (?1 = '' OR instr(e.name_lower, ?1) > 0) AND e.starts_at >= ?2 AND e.starts_at < ?3 "
-      "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) ORDER BY e.starts_at, e.id LIMIT ?6");
+      "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) AND (?7 < 0 OR COALESCE(o.organization_id, 0) = ?7) "
+      "ORDER BY e.starts_at, e.id LIMIT ?6");
   st.bind(1, core::lower_ascii(q.text))
       .bind(2, q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN)
       .bind(3, q.starts_before ? to_unix_ms(*q.starts_before) : INT64_MAX)
       .bind(4, q.after ? to_unix_ms(q.after->first) : INT64_MIN)
       .bind(5, q.after ? q.after->second : 0)
-      .bind(6, q.limit);
+      .bind(6, q.limit)
+      .bind(7, q.organization ? *q.organization : int64_t{-1});
   std::vector<core::Event> out;
   while (st.step()) out.push_back(event_from(st));
   st.reset();

@@ -179,6 +179,26 @@ CREATE TABLE IF NOT EXISTS event_staff(
   created_at INTEGER NOT NULL, PRIMARY KEY(event_id, user_id)) WITHOUT ROWID;
 PRAGMA user_version = 4;
 )sql";
+// Version 5: organizations (docs/console.md). A venue belongs to at most one organization (no row: the
+// platform's own); its events are the organization's through it.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE IF NOT EXISTS organizations(
+  id INTEGER PRIMARY KEY, name TEXT NOT NULL, require_totp INTEGER NOT NULL DEFAULT 0,
+  created_by INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS organizations_by_creator ON organizations(created_by);
+CREATE TABLE IF NOT EXISTS organization_members(
+  organization_id INTEGER NOT NULL REFERENCES organizations(id), user_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL, PRIMARY KEY(organization_id, user_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS organization_members_by_user ON organization_members(user_id);
+CREATE TABLE IF NOT EXISTS venue_owners(
+  venue_id INTEGER PRIMARY KEY REFERENCES venues(id),
+  organization_id INTEGER NOT NULL REFERENCES organizations(id));
+CREATE INDEX IF NOT EXISTS venue_owners_by_organization ON venue_owners(organization_id, venue_id);
+PRAGMA user_version = 5;
+)sql";
+// Version 5 adds the organization an audited action was about (0: none, or the platform's).
+constexpr const char* kAuditOrganizationColumn =
+    "ALTER TABLE audit_log ADD COLUMN organization_id INTEGER NOT NULL DEFAULT 0;";
 // Version 4 adds a column to a table of version 1 (the scripts above run at every open; an ALTER does
 // not repeat): a ticket_sent notice names its transfer (the receiver's address is there, not in users).
 constexpr const char* kOutboxTransferColumn = "ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;";
@@ -205,10 +225,12 @@ void apply_schema(Connection& conn) {
   conn.exec(kSchemaV2);
   conn.exec(kSchemaV3);
   conn.exec(kSchemaV4);
+  conn.exec(kSchemaV5);
   if (version < 4) {
     conn.exec(kOutboxTransferColumn);
     conn.exec(kTicketsBackfill);
   }
+  if (version < 5) conn.exec(kAuditOrganizationColumn);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

@@ -117,8 +117,11 @@ class SqliteOutbox final : public core::OutboxStore {
 class SqliteCatalogStore final : public core::CatalogStore {
  public:
   explicit SqliteCatalogStore(Database& db) : db_(db) {}
-  core::Result<core::VenueId> create_venue(const core::Layout& layout, TimeMs now) override;
+  core::Result<core::VenueId> create_venue(const core::Layout& layout, core::OrganizationId organization,
+                                           TimeMs now) override;
   std::shared_ptr<const core::Venue> find_venue(core::VenueId id) override;
+  std::vector<core::VenueSummary> list_venues(core::OrganizationId organization, core::VenueId after,
+                                              uint32_t limit) override;
   core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
   std::optional<core::Event> find_event(core::EventId id) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
