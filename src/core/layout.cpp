@@ -86,6 +86,35 @@ Status apply_flags(const std::vector<uint32_t>& numbers, uint32_t row_seats, uin
 
 }  // namespace
 
+namespace {
+
+bool within(int32_t v, int32_t lo, int32_t hi) { return v >= lo && v <= hi; }
+
+Status check_geometry(const SectionGeometry& g, const std::string& where) {
+  constexpr int32_t kCoord = limits::geometry_coordinate_max_c;
+  if (!within(g.x_c, -kCoord, kCoord) || !within(g.y_c, -kCoord, kCoord))
+    return invalid(where + ".geometry", "x and y: -10000..10000");
+  if (!within(g.rotation_c, -limits::geometry_rotation_max_c, limits::geometry_rotation_max_c))
+    return invalid(where + ".geometry.rotation_deg", "-360..360");
+  if (!within(g.curve_c, 0, limits::geometry_curve_max_c)) return invalid(where + ".geometry.curve_deg", "0..180");
+  if (!within(g.seat_spacing_c, limits::geometry_spacing_min_c, limits::geometry_spacing_max_c) ||
+      !within(g.row_spacing_c, limits::geometry_spacing_min_c, limits::geometry_spacing_max_c))
+    return invalid(where + ".geometry", "seat_spacing and row_spacing: 0.5..10");
+  return ok_status();
+}
+
+Status check_stage(const StageShape& s) {
+  constexpr int32_t kCoord = limits::geometry_coordinate_max_c;
+  if (!within(s.x_c, -kCoord, kCoord) || !within(s.y_c, -kCoord, kCoord)) return invalid("stage", "x and y: -10000..10000");
+  if (!within(s.width_c, limits::stage_size_min_c, limits::stage_size_max_c) ||
+      !within(s.height_c, limits::stage_size_min_c, limits::stage_size_max_c))
+    return invalid("stage", "width and height: 1..20000");
+  if (s.label.size() > limits::name_bytes_max) return invalid("stage.label", "0-200 bytes");
+  return ok_status();
+}
+
+}  // namespace
+
 Result<Layout> Layout::build(LayoutSpec spec) {
   if (!text_ok(spec.name, limits::name_bytes_max)) return invalid("name", "1-200 bytes required");
   if (spec.sections.empty() || spec.sections.size() > limits::sections_per_venue_max)
@@ -112,6 +141,15 @@ Result<Layout> Layout::build(LayoutSpec spec) {
                                     static_cast<SeatId>(total - row.seats), row.seats});
     }
   }
+  const bool placed = spec.sections.front().geometry.has_value();
+  for (size_t s = 0; s < spec.sections.size(); ++s) {
+    const auto& g = spec.sections[s].geometry;
+    if (g.has_value() != placed) return invalid("sections", "geometry: every section has one, or none does");
+    if (g)
+      if (Status st = check_geometry(*g, "sections[" + std::to_string(s) + "]"); !st) return st.error();
+  }
+  if (spec.stage)
+    if (Status st = check_stage(*spec.stage); !st) return st.error();
   for (size_t i = 0; i + 1 < spec.sections.size(); ++i)
     for (size_t j = i + 1; j < spec.sections.size(); ++j)
       if (spec.sections[i].name == spec.sections[j].name) return invalid("sections", "section names must be unique");

@@ -24,15 +24,43 @@ struct RowSpec {
   std::vector<uint32_t> restricted_view;
 };
 
+// Where a section stands on the venue's plane (docs/console.md, "Venue geometry"), in hundredths of a
+// unit (a unit is a seat pitch when seat_spacing is 1) and hundredths of a degree: integers, so that
+// every store keeps exactly what was validated and every node serves the same bytes (and ETag).
+// The section's front row is centred on (x, y); rows run away from the stage, each seat_spacing apart
+// along the row and row_spacing apart between rows; the whole turns by `rotation` clockwise. With a
+// `curve`, rows are concentric arcs whose centre is in front of the section, the front row spanning
+// `curve` degrees (180: a half circle).
+struct SectionGeometry {
+  int32_t x_c = 0;
+  int32_t y_c = 0;
+  int32_t rotation_c = 0;      // -36000..36000
+  int32_t curve_c = 0;         // 0 (straight)..18000
+  int32_t seat_spacing_c = 100;
+  int32_t row_spacing_c = 100;
+  bool operator==(const SectionGeometry&) const = default;
+};
+
+// The stage (or field): a labelled rectangle, centred on (x, y).
+struct StageShape {
+  int32_t x_c = 0;
+  int32_t y_c = 0;
+  int32_t width_c = 0;
+  int32_t height_c = 0;
+  std::string label;
+};
+
 struct SectionSpec {
   std::string name;
   std::string price_tier;
   std::vector<RowSpec> rows;
+  std::optional<SectionGeometry> geometry;  // all sections have one, or none (an automatic layout)
 };
 
 struct LayoutSpec {
   std::string name;
   std::vector<SectionSpec> sections;
+  std::optional<StageShape> stage;
 };
 
 // A seat as people read it: "Section Floor, row A, seat 6".

@@ -16,6 +16,16 @@ inline constexpr uint32_t seats_per_venue_max = 200'000;
 inline constexpr size_t name_bytes_max = 200;
 inline constexpr size_t row_label_bytes_max = 16;
 inline constexpr size_t price_tier_bytes_max = 32;
+// Venue geometry, in hundredths of a unit (docs/console.md, "Venue geometry"): a plane 20,000 seat
+// pitches across holds the largest stadium many times; spacings from half a pitch (a dense standing
+// rail) to ten (a box); the stage from one pitch to the whole plane.
+inline constexpr int32_t geometry_coordinate_max_c = 1'000'000;
+inline constexpr int32_t geometry_spacing_min_c = 50;
+inline constexpr int32_t geometry_spacing_max_c = 1'000;
+inline constexpr int32_t geometry_rotation_max_c = 36'000;
+inline constexpr int32_t geometry_curve_max_c = 18'000;
+inline constexpr int32_t stage_size_min_c = 100;
+inline constexpr int32_t stage_size_max_c = 2'000'000;
 
 // Events.
 inline constexpr uint32_t tickets_per_user_max = 100;

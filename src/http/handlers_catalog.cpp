@@ -1,4 +1,6 @@
 // /v1/venues, /v1/events, /v1/events/{id}/seats
+#include <cmath>
+
 #include "core/limits.hpp"
 #include "http/etag.hpp"
 #include "http/json_codec.hpp"
@@ -47,7 +49,58 @@ core::Result<core::RowSpec> read_row(const json::value& v) {
   return row;
 }
 
-core::Result<core::SectionSpec> read_section(const json::value& v) {
+// A number of the geometry as hundredths (docs/console.md, "Venue geometry"); absent: `fallback`.
+// Out-of-range values are left for core::Layout::build to name; only non-numbers and absurd
+// magnitudes (which would not fit) are refused here.
+core::Result<int32_t> hundredths(const json::object& o, const char* field, int32_t fallback, const std::string& where) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return fallback;
+  if (!it->value().is_number()) return invalid(where + "." + field + ": a number");
+  const double v = it->value().to_number<double>();
+  if (!(v > -1e7 && v < 1e7)) return invalid(where + "." + field + ": out of range");
+  return static_cast<int32_t>(std::lround(v * 100));
+}
+
+core::Result<std::optional<core::SectionGeometry>> read_geometry(const json::object& section, const std::string& where) {
+  auto it = section.find("geometry");
+  if (it == section.end() || it->value().is_null()) return std::optional<core::SectionGeometry>();
+  if (!it->value().is_object()) return invalid(where + ".geometry: an object");
+  const json::object& o = it->value().as_object();
+  for (const auto& kv : o)
+    if (kv.key() != "x" && kv.key() != "y" && kv.key() != "rotation_deg" && kv.key() != "curve_deg" &&
+        kv.key() != "seat_spacing" && kv.key() != "row_spacing")
+      return invalid(where + ".geometry." + std::string(kv.key()) + ": unknown field");
+  core::SectionGeometry g;
+  int32_t* fields[] = {&g.x_c, &g.y_c, &g.rotation_c, &g.curve_c, &g.seat_spacing_c, &g.row_spacing_c};
+  const char* names[] = {"x", "y", "rotation_deg", "curve_deg", "seat_spacing", "row_spacing"};
+  for (size_t i = 0; i < 6; ++i) {
+    auto v = hundredths(o, names[i], *fields[i], where + ".geometry");
+    if (!v) return v.error();
+    *fields[i] = *v;
+  }
+  return std::optional<core::SectionGeometry>(g);
+}
+
+core::Result<std::optional<core::StageShape>> read_stage(const json::object& venue) {
+  auto it = venue.find("stage");
+  if (it == venue.end() || it->value().is_null()) return std::optional<core::StageShape>();
+  if (!it->value().is_object()) return invalid("stage: an object {x, y, width, height, label}");
+  const json::object& o = it->value().as_object();
+  core::StageShape s;
+  int32_t* fields[] = {&s.x_c, &s.y_c, &s.width_c, &s.height_c};
+  const char* names[] = {"x", "y", "width", "height"};
+  for (size_t i = 0; i < 4; ++i) {
+    auto v = hundredths(o, names[i], 0, "stage");
+    if (!v) return v.error();
+    *fields[i] = *v;
+  }
+  auto label = read_string(o, "label", core::limits::name_bytes_max);
+  if (!label) return label.error();
+  s.label = label->value_or("");
+  return std::optional<core::StageShape>(std::move(s));
+}
+
+core::Result<core::SectionSpec> read_section(const json::value& v, size_t index) {
   if (!v.is_object()) return invalid("sections: each section must be an object");
   const json::object& o = v.as_object();
   auto name = read_string(o, "name", core::limits::name_bytes_max);
@@ -59,7 +112,10 @@ core::Result<core::SectionSpec> read_section(const json::value& v) {
   if (rows == o.end() || !rows->value().is_array()) return invalid("rows: an array of rows is required");
   const json::array& a = rows->value().as_array();
   if (a.empty() || a.size() > core::limits::rows_per_section_max) return invalid("rows: 1-1000 rows required");
-  core::SectionSpec section{**name, **tier, {}};
+  core::SectionSpec section{**name, **tier, {}, {}};
+  auto geometry = read_geometry(o, "sections[" + std::to_string(index) + "]");
+  if (!geometry) return geometry.error();
+  section.geometry = *geometry;
   for (const json::value& r : a) {
     auto row = read_row(r);
     if (!row) return row.error();
@@ -100,9 +156,12 @@ Response create_venue(Ctx& c) {
   const json::array& a = sections->value().as_array();
   if (a.empty() || a.size() > core::limits::sections_per_venue_max)
     return error_response(400, "invalid_request", "sections: 1-1000 sections required");
-  core::LayoutSpec spec{**name, {}};
+  core::LayoutSpec spec{**name, {}, {}};
+  auto stage = read_stage(*body);
+  if (!stage) return error_response(stage.error());
+  spec.stage = std::move(*stage);
   for (const json::value& v : a) {
-    auto section = read_section(v);
+    auto section = read_section(v, spec.sections.size());
     if (!section) return error_response(section.error());
     spec.sections.push_back(std::move(*section));
   }

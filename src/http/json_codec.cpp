@@ -288,10 +288,22 @@ json::object to_json(const core::Venue& v) {
                                   {"companion", list(r.companion)},
                                   {"restricted_view", list(r.restricted_view)}});
     }
-    sections.push_back(json::object{{"name", s.name}, {"price_tier", s.price_tier}, {"rows", std::move(rows)}});
+    json::object section{{"name", s.name}, {"price_tier", s.price_tier}, {"rows", std::move(rows)}};
+    if (const auto& g = s.geometry)
+      section["geometry"] = json::object{{"x", g->x_c / 100.0},
+                                         {"y", g->y_c / 100.0},
+                                         {"rotation_deg", g->rotation_c / 100.0},
+                                         {"curve_deg", g->curve_c / 100.0},
+                                         {"seat_spacing", g->seat_spacing_c / 100.0},
+                                         {"row_spacing", g->row_spacing_c / 100.0}};
+    sections.push_back(std::move(section));
   }
-  return {{"id", v.id}, {"name", spec.name}, {"organization_id", v.organization_id},
-          {"seats_total", v.layout.seats_total()}, {"sections", std::move(sections)}};
+  json::object out{{"id", v.id}, {"name", spec.name}, {"organization_id", v.organization_id},
+                   {"seats_total", v.layout.seats_total()}, {"sections", std::move(sections)}};
+  if (const auto& st = spec.stage)
+    out["stage"] = json::object{{"x", st->x_c / 100.0}, {"y", st->y_c / 100.0}, {"width", st->width_c / 100.0},
+                                {"height", st->height_c / 100.0}, {"label", st->label}};
+  return out;
 }
 
 }  // namespace ticketd::http

@@ -99,10 +99,19 @@ core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& lay
       const core::VenueId id = r.int64(0, 0);
       if (organization != 0)
         c.query("INSERT INTO venue_owners(venue_id, organization_id) VALUES($1, $2)", {p(id), p(organization)});
+      if (const auto& st = layout.spec().stage)
+        c.query("INSERT INTO venue_stages(venue_id, x_c, y_c, width_c, height_c, label) VALUES($1, $2, $3, $4, $5, $6)",
+                {p(id), p(int64_t{st->x_c}), p(int64_t{st->y_c}), p(int64_t{st->width_c}), p(int64_t{st->height_c}),
+                 p(st->label)});
       const auto& sections = layout.spec().sections;
       for (size_t si = 0; si < sections.size(); ++si) {
         c.query("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES($1, $2, $3, $4)",
                 {p(id), p(static_cast<int64_t>(si)), p(sections[si].name), p(sections[si].price_tier)});
+        if (const auto& g = sections[si].geometry)
+          c.query("INSERT INTO venue_section_shapes(venue_id, section_idx, x_c, y_c, rotation_c, curve_c, "
+                  "seat_spacing_c, row_spacing_c) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
+                  {p(id), p(static_cast<int64_t>(si)), p(int64_t{g->x_c}), p(int64_t{g->y_c}), p(int64_t{g->rotation_c}),
+                   p(int64_t{g->curve_c}), p(int64_t{g->seat_spacing_c}), p(int64_t{g->row_spacing_c})});
         for (size_t ri = 0; ri < sections[si].rows.size(); ++ri) {
           const core::RowSpec& row = sections[si].rows[ri];
           c.query("INSERT INTO venue_rows(venue_id, section_idx, idx, label, seats, accessible, companion, "
@@ -141,6 +150,19 @@ std::shared_ptr<const core::Venue> PgCatalogStore::find_venue(core::VenueId id) 
                                                      split_numbers(rows.text(i, 3)), split_numbers(rows.text(i, 4)),
                                                      split_numbers(rows.text(i, 5))});
     }
+    Rows shapes = c.query("SELECT section_idx, x_c, y_c, rotation_c, curve_c, seat_spacing_c, row_spacing_c "
+                          "FROM venue_section_shapes WHERE venue_id = $1", {p(id)});
+    for (int i = 0; i < shapes.size(); ++i) {
+      const auto si = static_cast<size_t>(shapes.int64(i, 0));
+      if (si >= spec.sections.size()) continue;  // Layout::build below refuses a partial geometry
+      auto i32 = [&](int col) { return static_cast<int32_t>(shapes.int64(i, col)); };
+      spec.sections[si].geometry = core::SectionGeometry{i32(1), i32(2), i32(3), i32(4), i32(5), i32(6)};
+    }
+    Rows stage = c.query("SELECT x_c, y_c, width_c, height_c, label FROM venue_stages WHERE venue_id = $1", {p(id)});
+    if (!stage.empty())
+      spec.stage = core::StageShape{static_cast<int32_t>(stage.int64(0, 0)), static_cast<int32_t>(stage.int64(0, 1)),
+                                    static_cast<int32_t>(stage.int64(0, 2)), static_cast<int32_t>(stage.int64(0, 3)),
+                                    stage.text(0, 4)};
     auto layout = core::Layout::build(std::move(spec));
     TICKETD_ASSERT(layout.ok());  // it was valid when stored
     return std::make_shared<const core::Venue>(core::Venue{id, organization, std::move(*layout)});

@@ -500,7 +500,8 @@ INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, is
 )sql";
 
 // Migration 6: organizations (docs/console.md). A venue belongs to at most one organization (no row:
-// the platform's own); its events are the organization's through it.
+// the platform's own); its events are the organization's through it. And venue geometry
+// (core::SectionGeometry, StageShape), in hundredths.
 constexpr const char* kV6Organizations = R"sql(
 CREATE TABLE organizations(
   id bigserial PRIMARY KEY, name text NOT NULL, require_totp boolean NOT NULL DEFAULT false,
@@ -514,6 +515,13 @@ CREATE TABLE venue_owners(
   venue_id bigint PRIMARY KEY REFERENCES venues(id),
   organization_id bigint NOT NULL REFERENCES organizations(id));
 CREATE INDEX venue_owners_by_organization ON venue_owners(organization_id, venue_id);
+CREATE TABLE venue_section_shapes(
+  venue_id bigint NOT NULL REFERENCES venues(id), section_idx integer NOT NULL, x_c integer NOT NULL,
+  y_c integer NOT NULL, rotation_c integer NOT NULL, curve_c integer NOT NULL, seat_spacing_c integer NOT NULL,
+  row_spacing_c integer NOT NULL, PRIMARY KEY(venue_id, section_idx));
+CREATE TABLE venue_stages(
+  venue_id bigint PRIMARY KEY REFERENCES venues(id), x_c integer NOT NULL, y_c integer NOT NULL,
+  width_c integer NOT NULL, height_c integer NOT NULL, label text NOT NULL);
 ALTER TABLE audit_log ADD COLUMN organization_id bigint NOT NULL DEFAULT 0;
 )sql";
 
@@ -530,7 +538,7 @@ const std::vector<Migration>& migrations() {
       {3, "notifications outbox", {kV3Outbox}},
       {4, "active holds per user", {kV4ActiveHoldsCap}},
       {5, "tickets and check-in", {kV5Tickets}},
-      {6, "organizations", {kV6Organizations}},
+      {6, "organizations and venue geometry", {kV6Organizations}},
   };
   return kAll;
 }

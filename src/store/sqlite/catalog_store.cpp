@@ -106,11 +106,21 @@ core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout&
     if (organization != 0)
       c.prepare("INSERT INTO venue_owners(venue_id, organization_id) VALUES(?1, ?2)")
           .bind(1, id).bind(2, organization).step_status();
+    if (const auto& st = layout.spec().stage)
+      c.prepare("INSERT INTO venue_stages(venue_id, x_c, y_c, width_c, height_c, label) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+          .bind(1, id).bind(2, int64_t{st->x_c}).bind(3, int64_t{st->y_c}).bind(4, int64_t{st->width_c})
+          .bind(5, int64_t{st->height_c}).bind(6, st->label).step_status();
     const auto& sections = layout.spec().sections;
     for (size_t si = 0; si < sections.size(); ++si) {
       c.prepare("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES(?1, ?2, ?3, ?4)")
           .bind(1, id).bind(2, static_cast<int64_t>(si)).bind(3, sections[si].name).bind(4, sections[si].price_tier)
           .step_status();
+      if (const auto& g = sections[si].geometry)
+        c.prepare("INSERT INTO venue_section_shapes(venue_id, section_idx, x_c, y_c, rotation_c, curve_c, "
+                  "seat_spacing_c, row_spacing_c) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+            .bind(1, id).bind(2, static_cast<int64_t>(si)).bind(3, int64_t{g->x_c}).bind(4, int64_t{g->y_c})
+            .bind(5, int64_t{g->rotation_c}).bind(6, int64_t{g->curve_c}).bind(7, int64_t{g->seat_spacing_c})
+            .bind(8, int64_t{g->row_spacing_c}).step_status();
       for (size_t ri = 0; ri < sections[si].rows.size(); ++ri) {
         const core::RowSpec& row = sections[si].rows[ri];
         c.prepare("INSERT INTO venue_rows(venue_id, section_idx, idx, label, seats, accessible, companion, "
@@ -150,6 +160,23 @@ std::shared_ptr<const core::Venue> SqliteCatalogStore::find_venue(core::VenueId 
                                                    split_numbers(rows.text(3)), split_numbers(rows.text(4)),
                                                    split_numbers(rows.text(5))});
   }
+  auto& shapes = r->prepare("SELECT section_idx, x_c, y_c, rotation_c, curve_c, seat_spacing_c, row_spacing_c "
+                            "FROM venue_section_shapes WHERE venue_id = ?1");
+  shapes.bind(1, id);
+  while (shapes.step()) {
+    const auto si = static_cast<size_t>(shapes.int64(0));
+    if (si >= spec.sections.size()) continue;  // Layout::build below refuses a partial geometry
+    auto i32 = [&](int col) { return static_cast<int32_t>(shapes.int64(col)); };
+    spec.sections[si].geometry = core::SectionGeometry{i32(1), i32(2), i32(3), i32(4), i32(5), i32(6)};
+  }
+  shapes.reset();
+  auto& stage = r->prepare("SELECT x_c, y_c, width_c, height_c, label FROM venue_stages WHERE venue_id = ?1");
+  stage.bind(1, id);
+  if (stage.step())
+    spec.stage = core::StageShape{static_cast<int32_t>(stage.int64(0)), static_cast<int32_t>(stage.int64(1)),
+                                  static_cast<int32_t>(stage.int64(2)), static_cast<int32_t>(stage.int64(3)),
+                                  stage.text(4)};
+  stage.reset();
   auto layout = core::Layout::build(std::move(spec));
   TICKETD_ASSERT(layout.ok());  // it was valid when stored
   return std::make_shared<const core::Venue>(core::Venue{id, organization, std::move(*layout)});

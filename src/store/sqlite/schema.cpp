@@ -194,6 +194,14 @@ CREATE TABLE IF NOT EXISTS venue_owners(
   venue_id INTEGER PRIMARY KEY REFERENCES venues(id),
   organization_id INTEGER NOT NULL REFERENCES organizations(id));
 CREATE INDEX IF NOT EXISTS venue_owners_by_organization ON venue_owners(organization_id, venue_id);
+-- Venue geometry (core::SectionGeometry, StageShape), hundredths of a unit and of a degree.
+CREATE TABLE IF NOT EXISTS venue_section_shapes(
+  venue_id INTEGER NOT NULL REFERENCES venues(id), section_idx INTEGER NOT NULL, x_c INTEGER NOT NULL,
+  y_c INTEGER NOT NULL, rotation_c INTEGER NOT NULL, curve_c INTEGER NOT NULL, seat_spacing_c INTEGER NOT NULL,
+  row_spacing_c INTEGER NOT NULL, PRIMARY KEY(venue_id, section_idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS venue_stages(
+  venue_id INTEGER PRIMARY KEY REFERENCES venues(id), x_c INTEGER NOT NULL, y_c INTEGER NOT NULL,
+  width_c INTEGER NOT NULL, height_c INTEGER NOT NULL, label TEXT NOT NULL);
 PRAGMA user_version = 5;
 )sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's).
