@@ -1,13 +1,14 @@
-// The seat map on a canvas: the venue layout drawn by section and row, one square per seat, coloured
-// by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
+// The seat map on a canvas: the venue drawn as designed (web/js/geometry.js), one square per seat,
+// coloured by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
 // Zoomed out, the map is one bitmap with a pixel per seat, scaled up in one drawImage (a status change
 // repaints one pixel); zoomed in, only the visible seats are drawn as squares. So 50,000 seats stay
 // smooth either way. Seat ids are the layout's (docs/api.md).
 
+import { placeVenue } from './geometry.js';
+
 export const STATUS_COLORS = { held: '#e0a100', sold: '#6b6b75', mine: '#2450c8' };
 // Colour-blind-friendly palette for price tiers (available seats).
 const TIER_COLORS = ['#1b9e77', '#7570b3', '#d95f02', '#e7298a', '#66a61e', '#a6761d', '#1f78b4', '#b15928'];
-const SECTION_GAP = 3;      // rows of space between sections (room for the label)
 const SEAT_FILL = 0.8;      // of the seat pitch
 const SCALE_MIN = 0.2, SCALE_MAX = 60;
 const SQUARES_FROM_SCALE = 4;  // pixels per seat from which seats are drawn one by one (with gaps)
@@ -32,48 +33,29 @@ export class SeatMap {
     this.fit();
   }
 
-  // Sections are boxes (widest row x rows) packed left to right on shelves about 1.5 times as wide as
-  // the venue is tall, so a stadium of many sections fills the screen instead of a thin column; rows
-  // are centred in their section.
+  // Seat positions come from web/js/geometry.js (the venue as designed, or packed automatically),
+  // shifted so the venue's corner is (0, 0); a seat is a square of SEAT_FILL from its position.
   build(venue) {
+    const plan = placeVenue(venue);
     const total = venue.seats_total;
-    this.xs = new Float32Array(total);
-    this.ys = new Float32Array(total);
+    this.xs = plan.xs;
+    this.ys = plan.ys;
+    for (let i = 0; i < total; i++) { this.xs[i] -= plan.minX; this.ys[i] -= plan.minY; }
     this.sectionOf = new Uint16Array(total);
-    this.rows = [];      // {y, x0, seats, first, section, label}, by seat id
-    this.labels = [];    // {x, y, text}
-    const boxes = venue.sections.map((s) => ({ w: Math.max(...s.rows.map((r) => r.seats)), h: s.rows.length }));
-    const area = boxes.reduce((sum, b) => sum + (b.w + SECTION_GAP) * (b.h + SECTION_GAP), 0);
-    const shelfMax = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * 1.5));
-    let x = 0, y = SECTION_GAP, shelfH = 0, width = 0;
     venue.sections.forEach((s, si) => {
-      const box = boxes[si];
-      if (x > 0 && x + box.w > shelfMax) { x = 0; y += shelfH + SECTION_GAP; shelfH = 0; }
       if (!this.tierColor.has(s.price_tier)) {
         this.tierColor.set(s.price_tier, TIER_COLORS[this.tierColor.size % TIER_COLORS.length]);
       }
-      this.labels.push({ x, y: y - 0.8, text: s.name });
-      s.rows.forEach((r, ri) => {
-        const x0 = x + Math.floor((box.w - r.seats) / 2);
-        this.rows.push({ y: y + ri, x0, seats: r.seats, first: r.first_seat_id, section: si, label: r.label });
-        for (let n = 0; n < r.seats; n++) {
-          const id = r.first_seat_id + n;
-          this.xs[id] = x0 + n;
-          this.ys[id] = y + ri;
-          this.sectionOf[id] = si;
-        }
-      });
-      x += box.w + SECTION_GAP;
-      width = Math.max(width, x - SECTION_GAP);
-      shelfH = Math.max(shelfH, box.h);
+      for (const r of s.rows) this.sectionOf.fill(si, r.first_seat_id, r.first_seat_id + r.seats);
     });
-    y += shelfH + SECTION_GAP;
+    this.labels = plan.labels.map((l) => ({ x: l.x - plan.minX, y: l.y - plan.minY, text: l.text }));
+    this.stage = plan.stage && { ...plan.stage, x: plan.stage.x - plan.minX, y: plan.stage.y - plan.minY };
     this.sections = venue.sections;
-    this.width = width;
-    this.height = y;
+    this.width = plan.maxX - plan.minX;
+    this.height = plan.maxY - plan.minY;
     this.bitmap = document.createElement('canvas');
-    this.bitmap.width = Math.max(1, Math.ceil(width));
-    this.bitmap.height = Math.max(1, Math.ceil(y));
+    this.bitmap.width = Math.max(1, Math.ceil(this.width) + 1);
+    this.bitmap.height = Math.max(1, Math.ceil(this.height) + 1);
     this.bitmapCtx = this.bitmap.getContext('2d');
     this.pixels = this.bitmapCtx.createImageData(this.bitmap.width, this.bitmap.height);
   }
@@ -154,42 +136,49 @@ export class SeatMap {
     const w = this.canvas.width / dpr, h = this.canvas.height / dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
-    // Stage
-    ctx.fillStyle = '#14172b';
-    const sx = (0 - this.ox) * scale, sy = (0.2 - this.oy) * scale;
-    ctx.fillRect(sx + this.width * scale * 0.2, sy, this.width * scale * 0.6, Math.max(2, scale * 1.2));
+    if (this.stage) {
+      const st = this.stage;
+      ctx.fillStyle = '#14172b';
+      ctx.fillRect((st.x - this.ox) * scale, (st.y - this.oy) * scale, Math.max(2, st.w * scale), Math.max(2, st.h * scale));
+      if (st.label && st.h * scale >= 12) {
+        ctx.fillStyle = '#ffffff';
+        ctx.font = `${Math.min(16, st.h * scale * 0.6)}px system-ui, sans-serif`;
+        ctx.textAlign = 'center';
+        ctx.fillText(st.label, (st.x + st.w / 2 - this.ox) * scale, (st.y + st.h / 2 - this.oy) * scale + 5);
+        ctx.textAlign = 'start';
+      }
+    }
     if (scale < SQUARES_FROM_SCALE) {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.bitmap, -this.ox * scale, -this.oy * scale, this.bitmap.width * scale, this.bitmap.height * scale);
-      return;
-    }
-    const size = Math.max(1, scale * SEAT_FILL);
-    const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
-    let style = '';
-    for (const row of this.rows) {
-      if (row.y < y0 || row.y > y1) continue;
-      const py = (row.y - this.oy) * scale;
-      for (let n = 0; n < row.seats; n++) {
-        const x = row.x0 + n;
-        if (x < x0 || x > x1) continue;
-        const color = this.colorOf(row.first + n);
+    } else {
+      const size = Math.max(1, scale * SEAT_FILL);
+      const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
+      const { xs, ys } = this;
+      let style = '';
+      for (let id = 0; id < xs.length; id++) {
+        const x = xs[id], y = ys[id];
+        if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+        const color = this.colorOf(id);
         if (color !== style) { ctx.fillStyle = color; style = color; }
-        ctx.fillRect((x - this.ox) * scale, py, size, size);
+        ctx.fillRect((x - this.ox) * scale, (y - this.oy) * scale, size, size);
       }
     }
-    if (scale >= 4) {
-      ctx.fillStyle = '#1b1b1f';
-      ctx.font = `${Math.min(16, scale * 1.2)}px system-ui, sans-serif`;
-      for (const l of this.labels) ctx.fillText(l.text, (l.x - this.ox) * scale, (l.y - this.oy) * scale);
-    }
+    // Section names at every zoom level: where the section is, in a size that stays readable.
+    ctx.fillStyle = '#1b1b1f';
+    ctx.font = `${Math.max(10, Math.min(16, scale * 1.2))}px system-ui, sans-serif`;
+    for (const l of this.labels) ctx.fillText(l.text, (l.x - this.ox) * scale, (l.y - this.oy) * scale);
   }
 
+  // The seat under a point: the one whose square holds it, or zoomed out, whose bitmap pixel does.
   seatAt(cx, cy) {
     const wx = this.ox + cx / this.scale, wy = this.oy + cy / this.scale;
-    for (const row of this.rows) {
-      if (wy < row.y || wy >= row.y + 1 || wx < row.x0 || wx >= row.x0 + row.seats) continue;
-      const n = Math.floor(wx - row.x0);
-      return wx - row.x0 - n <= SEAT_FILL || this.scale < SQUARES_FROM_SCALE ? row.first + n : null;
+    const coarse = this.scale < SQUARES_FROM_SCALE;
+    const { xs, ys } = this;
+    for (let id = 0; id < xs.length; id++) {
+      const dx = wx - xs[id], dy = wy - ys[id];
+      if (coarse ? Math.floor(wx) === Math.floor(xs[id]) && Math.floor(wy) === Math.floor(ys[id])
+                 : dx >= 0 && dx <= SEAT_FILL && dy >= 0 && dy <= SEAT_FILL) return id;
     }
     return null;
   }
