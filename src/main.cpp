@@ -51,6 +51,7 @@
 #include "store/postgres/event_refunds.hpp"
 #include "store/postgres/totp_store.hpp"
 #include "store/postgres/organizations.hpp"
+#include "store/postgres/orders.hpp"
 #include "store/postgres/audit_log.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
@@ -60,6 +61,7 @@
 #include "store/sqlite/event_refunds.hpp"
 #include "store/sqlite/totp_store.hpp"
 #include "store/sqlite/organizations.hpp"
+#include "store/sqlite/orders.hpp"
 #include "store/sqlite/audit_log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waiting_room.hpp"
@@ -589,6 +591,8 @@ int serve(const ServeConfig& cfg) {
       adapter_for<core::OrganizationStore, store::sqlite::SqliteOrganizationStore, store::postgres::PgOrganizationStore>(*stores);
   app::Organizations organizations(*organization_store, accounts_store, catalog, &two_factor, clock);
   app::Checkins checkins(*checkin_store, accounts_store, catalog, *ticket_secret, clock, &organizations);
+  auto order_store = adapter_for<core::Orders, store::sqlite::SqliteOrders, store::postgres::PgOrders>(*stores);
+  app::OrderDesk orders(*order_store, catalog, clock);
   app::DoorFeed door_feed(*checkin_store, clock);
   catalog_for_stream = &catalog;
   const std::string node = node_name();
@@ -715,7 +719,7 @@ int serve(const ServeConfig& cfg) {
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
-                               &two_factor, audit_log.get(), cfg.metrics_token, &organizations});
+                               &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

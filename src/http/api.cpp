@@ -52,6 +52,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
   add_totp_routes(*router_);
   add_audit_routes(*router_);
   add_organization_routes(*router_);
+  add_order_routes(*router_);
 }
 
 Api::~Api() = default;

@@ -22,6 +22,7 @@
 #include "core/ports/audit_log.hpp"
 #include "app/event_cancellations.hpp"
 #include "app/organizations.hpp"
+#include "app/orders.hpp"
 #include "http/edge.hpp"
 #include "http/message.hpp"
 
@@ -56,6 +57,7 @@ struct Services {
   // (404). Its figures (failed logins, settlements, queues) are the operators' alone.
   std::string metrics_token;
   app::Organizations* organizations = nullptr;  // null: no organizations; administrators manage everything
+  app::OrderDesk* orders = nullptr;  // null: the order and sales-report routes answer 404
 };
 
 class Router;

@@ -86,5 +86,6 @@ void add_cancellation_routes(Router& router);
 void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_organization_routes(Router& router);
+void add_order_routes(Router& router);
 
 }  // namespace ticketd::http

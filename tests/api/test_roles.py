@@ -123,6 +123,8 @@ CASES = [
     Case("GET", "/v1/events/{event}/scanner-bundle", allowed=ALLOWED + ("door_staff",)),
     Case("POST", "/v1/events/{event}/checkins", "SCAN", allowed=ALLOWED + ("door_staff",)),
     Case("GET", "/v1/events/{event}/cancellation"),
+    Case("GET", "/v1/events/{event}/orders?q=test"),
+    Case("GET", "/v1/events/{event}/sales-report"),
     Case("POST", "/v1/events/{event}/cancel", {"reason": "matrix"}, ok=202, prepare=_fresh_event),
     Case("POST", "/v1/bookings/{booking}/refund", {}),
     Case("GET", "/v1/admin/audit", allowed=("admin",), refused=ADMIN_ONLY),
