@@ -4,6 +4,7 @@ import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
 import { eventPage } from './event_page.js';
 import { queuePage } from './queue_page.js';
 import { ticketPage, ticketsPage, savedTickets, seatText } from './ticket_page.js';
+import { loginForm } from './login_form.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -107,39 +108,13 @@ function afterLogin() {
 }
 
 async function loginPage() {
-  setMain(`
-    <h1>Log in</h1>
-    <form id="login" class="card" novalidate>
-      <div id="login-msg"></div>
-      <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
-      <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-      <p id="totp-row" hidden><label>Code from your authenticator app <input name="totp" inputmode="numeric"
-        autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"></label></p>
-      <button type="submit">Log in</button>
-      <p class="muted">No account? <a href="#/register">Register</a></p>
-    </form>`, 'Log in');
-  $('#login').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const f = new FormData(e.target);
-    try {
-      const s = await api.login(f.get('email'), f.get('password'), (f.get('totp') || '').trim());
-      session.save(s.token, { email: f.get('email') });
-      try { const me = await api.me(); session.save(s.token, me); } catch { /* name is cosmetic */ }
-      flash('');
-      afterLogin();
-    } catch (err) {
-      if (err.code === 'totp_required' || err.code === 'invalid_totp') {
-        // Two-factor login: the password was right; the code is asked for (again) in place.
-        $('#totp-row').hidden = false;
-        $('#login [name=totp]').value = '';
-        $('#login [name=totp]').focus();
-        say($('#login-msg'), err.code === 'totp_required' ? 'Enter the 6-digit code from your authenticator app.'
-          : 'That code is wrong or was used already. Enter the current one.', err.code === 'totp_required' ? 'info' : 'error');
-        return;
-      }
-      say($('#login-msg'), err.code === 'invalid_credentials' ? 'Wrong email or password.' : err.message);
-    }
+  const form = loginForm({
+    title: 'Log in',
+    footer: '<p class="muted">No account? <a href="#/register">Register</a></p>',
+    onDone: () => { flash(''); afterLogin(); },
   });
+  setMain(form.html, 'Log in');
+  form.bind();
   return null;
 }
 

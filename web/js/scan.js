@@ -5,6 +5,8 @@
 // each scan as of when it was made, and reports where two doors disagreed).
 import { api, session, ApiError } from './api.js';
 import { esc, $, say, setMain } from './ui.js';
+import { loginForm } from './login_form.js';
+import { followStream } from './sse.js';
 import { parseCode, checkCode, importBundleKeys } from './ticket_code.js';
 import { prepareZXingModule, readBarcodes } from '/vendor/zxing/es/reader/index.js';
 
@@ -74,37 +76,13 @@ function updateWho() {
 }
 
 function loginScreen() {
-  setMain(`
-    <h1>Door scanner</h1>
-    <form id="login" class="card" novalidate>
-      <p>Log in with the door staff account the organizer gave you.</p>
-      <div id="login-msg"></div>
-      <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
-      <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-      <p id="totp-row" hidden><label>Code from your authenticator app <input name="totp" inputmode="numeric"
-        autocomplete="one-time-code" maxlength="6"></label></p>
-      <button type="submit">Log in</button>
-    </form>`, 'Door scanner');
-  $('#login').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const f = new FormData(e.target);
-    try {
-      const s = await api.login(f.get('email'), f.get('password'), (f.get('totp') || '').trim());
-      session.save(s.token, { email: f.get('email') });
-      try { session.save(s.token, await api.me()); } catch { /* the name is cosmetic */ }
-      updateWho();
-      await setupScreen();
-    } catch (err) {
-      if (err.code === 'totp_required' || err.code === 'invalid_totp') {
-        $('#totp-row').hidden = false;
-        $('#login [name=totp]').focus();
-        say($('#login-msg'), err.code === 'totp_required' ? 'Enter the code from your authenticator app.'
-          : 'That code is wrong or was used already.', err.code === 'totp_required' ? 'info' : 'error');
-        return;
-      }
-      say($('#login-msg'), err.code === 'invalid_credentials' ? 'Wrong email or password.' : err.message);
-    }
+  const form = loginForm({
+    title: 'Door scanner',
+    intro: 'Log in with the door staff account the organizer gave you.',
+    onDone: async () => { updateWho(); await setupScreen(); },
   });
+  setMain(form.html, 'Door scanner');
+  form.bind();
 }
 
 async function setupScreen(message = '') {
@@ -167,58 +145,20 @@ function applyChange(c) {
 
 // The door feed (SSE over fetch: it needs the Authorization header, which EventSource cannot send).
 function followFeed(eventId) {
-  let aborted = false, controller = null, retryMs = 1000;
-  const run = async () => {
-    while (!aborted) {
-      controller = new AbortController();
-      try {
-        const resp = await fetch(`/v1/events/${eventId}/checkins/stream`, {
-          headers: { authorization: `Bearer ${session.token}`, accept: 'text/event-stream' }, signal: controller.signal });
-        if (!resp.ok) throw new Error(`feed ${resp.status}`);
-        state.streamUp = true;
-        retryMs = 1000;
-        loadBundle(eventId).then(showStatus).catch(() => {});  // after the feed opened: nothing falls between
-        showStatus();
-        const reader = resp.body.getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true });
-          let cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const block = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            onFeedBlock(block, eventId);
-          }
-          if (buffer.length > 1 << 20) break;  // a block this long is not ours
-        }
-      } catch { /* offline, or the server went away: try again */ }
-      state.streamUp = false;
+  return followStream(`/v1/events/${eventId}/checkins/stream`, {
+    onOpen: () => {
+      state.streamUp = true;
+      loadBundle(eventId).then(showStatus).catch(() => {});  // after the feed opened: nothing falls between
       showStatus();
-      if (aborted) return;
-      await new Promise((r) => setTimeout(r, retryMs));
-      retryMs = Math.min(retryMs * 2, 10000);
-    }
-  };
-  run();
-  return () => { aborted = true; if (controller) controller.abort(); };
-}
-
-function onFeedBlock(block, eventId) {
-  let event = 'message', data = '';
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event: ')) event = line.slice(7);
-    else if (line.startsWith('data: ')) data += line.slice(6);
-  }
-  if (!data) return;
-  let d;
-  try { d = JSON.parse(data); } catch { return; }
-  if (event === 'ticket') applyChange(d);
-  else if (event === 'gates') state.gates = d;
-  else if (event === 'resync') loadBundle(eventId).catch(() => {});
-  showStatus();
+    },
+    onEvent: (event, d) => {
+      if (event === 'ticket') applyChange(d);
+      else if (event === 'gates') state.gates = d;
+      else if (event === 'resync') loadBundle(eventId).catch(() => {});
+      showStatus();
+    },
+    onDown: () => { state.streamUp = false; showStatus(); },
+  });
 }
 
 // ---- Deciding a scan ------------------------------------------------------------------------
