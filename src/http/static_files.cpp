@@ -51,8 +51,9 @@ bool segment_ok(std::string_view seg) {
 std::optional<std::string> relative_path(std::string_view path) {
   if (path.empty() || path.front() != '/' || path.size() > StaticFiles::kPathBytesMax) return std::nullopt;
   if (path == "/") return std::string("index.html");
-  // The web app's other entry pages have extension-less addresses (/scan: the door scanner).
-  for (std::string_view page : {"/scan"})
+  // The web app's other entry pages have extension-less addresses (/scan: the door scanner; /console:
+  // the organizer's console).
+  for (std::string_view page : {"/scan", "/console"})
     if (path == page) return std::string(page.substr(1)) + ".html";
   std::string out;
   size_t segments = 0;

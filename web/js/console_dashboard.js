@@ -1,0 +1,250 @@
+// An event's live dashboard in the console (docs/console.md, "Dashboard"): seats sold, held and
+// available from the live seat map (SSE), people inside from the door feed (SSE), revenue and sales per
+// minute from the sales report (re-read when seats sell, at most every 2 s, and every 15 s), the waiting
+// room; the orders with refunds; door staff; the attendee list; cancelling the event with its refunds'
+// progress.
+import { call, session, money, when } from './api.js';
+import { esc, $, flash, say, setMain } from './ui.js';
+import { SeatMap } from './seatmap.js';
+import { followStream } from './sse.js';
+
+const REPORT_EVERY_MS = 15000;
+const REPORT_AFTER_SALE_MS = 2000;
+
+function countStatus(status) {
+  const c = { A: 0, H: 0, S: 0 };
+  for (let i = 0; i < status.length; i++) c[status[i]]++;
+  return c;
+}
+
+function drawChart(canvas, perMinute) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 600, h = canvas.clientHeight || 120;
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const max = Math.max(1, ...perMinute);
+  const bar = w / perMinute.length;
+  ctx.fillStyle = '#2450c8';
+  perMinute.forEach((n, i) => {
+    const bh = (n / max) * (h - 18);
+    ctx.fillRect(i * bar + 1, h - 14 - bh, Math.max(1, bar - 2), bh);
+  });
+  ctx.fillStyle = '#555';
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.fillText('60 min ago', 2, h - 2);
+  ctx.textAlign = 'right';
+  ctx.fillText(`now (peak ${max}/min)`, w - 2, h - 2);
+  ctx.textAlign = 'start';
+}
+
+export async function dashboardPage(eventId) {
+  const event = await call('GET', `/v1/events/${eventId}`);
+  const venue = await call('GET', `/v1/venues/${event.venue_id}`);
+  setMain(`
+    <h1>${esc(event.name)}</h1>
+    <p class="muted">${esc(when(event.starts_at))} · ${esc(event.venue_name)} ·
+      <a href="/#/events/${event.id}">the buyer's page</a></p>
+    <div id="state-msg"></div>
+    <ul class="tiles" aria-label="Figures">
+      <li><span class="tile-n" id="t-sold">–</span> sold</li>
+      <li><span class="tile-n" id="t-held">–</span> held</li>
+      <li><span class="tile-n" id="t-available">–</span> available</li>
+      <li><span class="tile-n" id="t-revenue">–</span> revenue</li>
+      <li><span class="tile-n" id="t-inside">–</span> inside</li>
+      <li><span class="tile-n" id="t-queue">–</span> waiting room</li>
+    </ul>
+    <p class="live muted" id="live" aria-live="polite">Connecting…</p>
+    <h2>Seats sold per minute</h2>
+    <canvas id="chart" class="chart" role="img" aria-label="Seats sold per minute, last hour"></canvas>
+    <div class="dash-grid">
+      <section>
+        <h2>Seat map</h2>
+        <div class="map-wrap"><canvas class="seatmap" id="dash-map" tabindex="0" aria-label="Live seat map"></canvas></div>
+        <h2>Sales by tier</h2>
+        <table><thead><tr><th>Tier</th><th>Seats</th><th>Amount</th></tr></thead><tbody id="tiers"></tbody></table>
+      </section>
+      <section>
+        <h2>Orders</h2>
+        <form id="order-search" class="row" role="search">
+          <label>Email, name or booking number <input name="q" type="search" maxlength="200"></label>
+          <button type="submit">Find</button>
+        </form>
+        <div id="orders-msg"></div>
+        <table><thead><tr><th>#</th><th>Buyer</th><th>Seats</th><th>Amount</th><th>Status</th><th></th></tr></thead>
+          <tbody id="orders"></tbody></table>
+        <p><button type="button" class="secondary" id="attendees">Download the attendee list (CSV)</button></p>
+        <h2>Door staff</h2>
+        <form id="staff" class="row" novalidate>
+          <label>Email of a door staff account <input name="email" type="email" required></label>
+          <button type="submit">Add</button>
+        </form>
+        <div id="staff-msg"></div>
+        <h2>Cancel the event</h2>
+        <form id="cancel" class="card" novalidate>
+          <p>Cancelling stops sales at once and refunds every booking through the payment provider.</p>
+          <label>Reason, told to buyers <input name="reason" maxlength="500"></label>
+          <p><button type="submit" class="danger" id="cancel-btn">Cancel event…</button></p>
+          <div id="cancel-msg" aria-live="polite"></div>
+        </form>
+      </section>
+    </div>`, event.name);
+
+  const timers = [];
+  const stops = [];
+  let status = '';
+  const map = new SeatMap($('#dash-map'), venue, () => {});
+
+  const showCounts = () => {
+    const c = countStatus(status);
+    $('#t-sold').textContent = c.S.toLocaleString();
+    $('#t-held').textContent = c.H.toLocaleString();
+    $('#t-available').textContent = c.A.toLocaleString();
+  };
+
+  let reportTimer = 0;
+  const loadReport = async () => {
+    reportTimer = 0;
+    try {
+      const r = await call('GET', `/v1/events/${eventId}/sales-report`);
+      $('#t-revenue').textContent = money(r.revenue, r.currency);
+      $('#tiers').innerHTML = r.per_tier.map((t) => `<tr><td>${esc(t.tier)}</td><td>${t.seats}</td>
+        <td>${esc(money(t.amount, r.currency))}</td></tr>`).join('');
+      drawChart($('#chart'), r.seats_per_minute);
+    } catch { /* the next round tries again */ }
+  };
+  const reportSoon = () => { if (!reportTimer) reportTimer = setTimeout(loadReport, REPORT_AFTER_SALE_MS); };
+  timers.push(setInterval(loadReport, REPORT_EVERY_MS));
+  loadReport();
+
+  // The live seat map: anonymous, so EventSource does.
+  const seats = new EventSource(`/v1/events/${eventId}/seats/stream`);
+  seats.addEventListener('open', () => { $('#live').textContent = 'Live'; });
+  seats.addEventListener('error', () => { $('#live').textContent = 'Reconnecting…'; });
+  seats.addEventListener('snapshot', (m) => { status = JSON.parse(m.data).status; map.setStatus(status); showCounts(); });
+  seats.addEventListener('seats', (m) => {
+    const d = JSON.parse(m.data);
+    const chars = status.split('');
+    for (const id of d.seat_ids) if (id < chars.length) chars[id] = d.status[0];
+    status = chars.join('');
+    map.applyChange(d.seat_ids, d.status[0]);
+    showCounts();
+    if (d.status[0] === 'S' || d.status[0] === 'A') { reportSoon(); if (ordersShown) reloadOrders(); }
+  });
+  stops.push(() => seats.close());
+  stops.push(followStream(`/v1/events/${eventId}/checkins/stream`, {
+    onEvent: (name, d) => { if (name === 'gates') $('#t-inside').textContent = d.inside.toLocaleString(); },
+  }));
+  if (event.waiting_room && event.waiting_room.enabled) {
+    const room = async () => {
+      try {
+        const q = await call('GET', `/v1/events/${eventId}/queue`);
+        $('#t-queue').textContent = `${q.length.toLocaleString()} waiting, ${q.admitted.toLocaleString()} admitted`;
+      } catch { /* next round */ }
+    };
+    timers.push(setInterval(room, 5000));
+    room();
+  } else {
+    $('#t-queue').textContent = 'off';
+  }
+
+  // Orders: found by email, name or number; refunded in two presses (the second confirms the amount).
+  let ordersShown = false, query = '';
+  const reloadOrders = async () => {
+    try {
+      const page = await call('GET', `/v1/events/${eventId}/orders?` + new URLSearchParams({ q: query, limit: 50 }));
+      ordersShown = true;
+      $('#orders').innerHTML = page.orders.map((o) => `<tr>
+        <td>${o.id}</td><td>${esc(o.buyer.name)}<br><span class="muted">${esc(o.buyer.email)}</span></td>
+        <td>${o.seats.map((s) => esc(`${s.section} ${s.row}${s.number}`)).join(', ')}</td>
+        <td>${esc(money(o.total_amount, o.currency))}</td><td>${esc(o.status)}</td>
+        <td>${o.status === 'CONFIRMED' ? `<button type="button" class="secondary" data-refund="${o.id}"
+          data-amount="${esc(money(o.total_amount, o.currency))}">Refund</button>` : ''}</td></tr>`).join('')
+        || '<tr><td colspan="6" class="muted">No orders found.</td></tr>';
+    } catch (err) { say($('#orders-msg'), err.message); }
+  };
+  $('#order-search').addEventListener('submit', (e) => { e.preventDefault(); query = new FormData(e.target).get('q').trim(); reloadOrders(); });
+  $('#orders').addEventListener('click', async (e) => {
+    const b = e.target.closest('[data-refund]');
+    if (!b) return;
+    if (!b.dataset.armed) {
+      b.dataset.armed = '1';
+      b.textContent = `Confirm refund of ${b.dataset.amount}`;
+      b.classList.add('danger');
+      return;
+    }
+    b.disabled = true;
+    try {
+      await call('POST', `/v1/bookings/${b.dataset.refund}/refund`, {});
+      say($('#orders-msg'), `Booking ${b.dataset.refund} is refunded; the buyer is told by email.`, 'ok');
+      reloadOrders();
+      reportSoon();
+    } catch (err) { b.disabled = false; say($('#orders-msg'), err.message); }
+  });
+  reloadOrders();
+
+  $('#attendees').addEventListener('click', async () => {
+    const resp = await fetch(`/v1/events/${eventId}/attendees.csv`, { headers: { authorization: `Bearer ${session.token}` } });
+    if (!resp.ok) return say($('#orders-msg'), `The attendee list could not be read (${resp.status}).`);
+    const url = URL.createObjectURL(await resp.blob());
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `attendees-${eventId}.csv`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+
+  $('#staff').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    try {
+      const s = await call('POST', `/v1/events/${eventId}/door-staff`, { email: new FormData(e.target).get('email').trim() });
+      say($('#staff-msg'), `${s.email} can now scan tickets for this event at /scan.`, 'ok');
+    } catch (err) { say($('#staff-msg'), err.message); }
+  });
+
+  // Cancellation: armed by the first press, done by the second; then its refunds' progress.
+  const showCancellation = (c) => {
+    $('#cancel-btn').hidden = true;
+    say($('#state-msg'), `Cancelled ${when(c.cancelled_at)}${c.reason ? `: ${c.reason}` : ''}. Sales are stopped.`, 'info');
+    say($('#cancel-msg'), c.status === 'REFUNDED'
+      ? `All bookings are refunded (${c.bookings_cancelled}).`
+      : `Refunding: ${c.bookings_cancelled} done, ${c.bookings_to_refund} to go.`, c.status === 'REFUNDED' ? 'ok' : 'info');
+  };
+  const followCancellation = () => {
+    const poll = async () => {
+      try {
+        const c = await call('GET', `/v1/events/${eventId}/cancellation`);
+        showCancellation(c);
+        if (c.status === 'REFUNDED') { clearInterval(t); reloadOrders(); reportSoon(); }
+      } catch { /* next round */ }
+    };
+    const t = setInterval(poll, 1500);
+    timers.push(t);
+    poll();
+  };
+  $('#cancel').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const b = $('#cancel-btn');
+    if (!b.dataset.armed) {
+      b.dataset.armed = '1';
+      b.textContent = 'Yes, cancel the event and refund every buyer';
+      return;
+    }
+    b.disabled = true;
+    try {
+      await call('POST', `/v1/events/${eventId}/cancel`, { reason: new FormData(e.target).get('reason').trim() });
+      flash('The event is cancelled; refunds are under way.', 'ok');
+      followCancellation();
+    } catch (err) { b.disabled = false; say($('#cancel-msg'), err.message); }
+  });
+  if (event.cancelled_at) followCancellation();
+
+  return () => {
+    for (const t of timers) clearInterval(t);
+    if (reportTimer) clearTimeout(reportTimer);
+    for (const stop of stops) stop();
+    map.destroy();
+  };
+}
