@@ -16,6 +16,7 @@ core::Result<CancellationView> EventCancellations::cancel(core::EventId event, c
   auto cancelled = catalog_.cancel_event(event, reason);
   if (!cancelled) return cancelled.error();
   metrics_.count("event_cancellations", "ok");
+  release_holds();  // at once, on this node; the job's passes catch the rest (and other nodes')
   return CancellationView{*cancelled, refunds_.progress(event)};
 }
 
@@ -25,9 +26,23 @@ core::Result<CancellationView> EventCancellations::progress(core::EventId event)
   return CancellationView{*e, refunds_.progress(event)};
 }
 
+size_t EventCancellations::release_holds() {
+  size_t released = 0;
+  const TimeMs now = clock_.now();
+  for (const auto& [hold, user] : refunds_.holds_to_release(now, kHoldsReleasedPerPassMax)) {
+    // Pinned meanwhile (a checkout: it is refused and releases it), lapsed or released: nothing to do.
+    if (ledger_.release_hold(hold, user, now)) {
+      ++released;
+      metrics_.count("event_cancellation_holds", "released");
+    }
+  }
+  return released;
+}
+
 RefundPassReport EventCancellations::refund_due(uint32_t budget) {
   std::lock_guard lock(pass_mu_);
   RefundPassReport report;
+  report.holds_released = release_holds();
   std::vector<core::BookingId> ids = refunds_.to_refund(cursor_, budget);
   if (ids.empty() && cursor_ > 0) {  // the end: start over (bookings that failed before)
     cursor_ = 0;

@@ -32,6 +32,7 @@ struct CancellationView {
 };
 
 struct RefundPassReport {
+  size_t holds_released = 0;  // live holds of cancelled events let go (their seats back at once)
   size_t refunded = 0;
   size_t failed = 0;  // the gateway refused or was unreachable: retried by a later pass
 };
@@ -47,6 +48,9 @@ class EventCancellations {
   core::Result<CancellationView> progress(core::EventId event);
   // One pass of at most `budget` refunds.
   RefundPassReport refund_due(uint32_t budget);
+  // Releases live holds of cancelled events (bounded per call); the number released.
+  size_t release_holds();
+  static constexpr uint32_t kHoldsReleasedPerPassMax = 1000;
 
  private:
   Catalog& catalog_;

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from api_support import (Client, Server, UserPool, admin_client, assert_error, assert_verify_ok, backend_is_embedded,
-                         checkout, expect, grid, hold_seats, make_event, new_user)
+                         checkout, compact_status, expect, grid, hold_seats, make_event, new_user)
 
 REFUND_WAIT_S = 30.0
 
@@ -42,7 +42,10 @@ def test_cancelling_an_event_stops_sales_and_refunds_every_booking(admin: Client
     first = expect(admin.post(f"/v1/events/{event['id']}/cancel", {"reason": "The band is ill."}), 202)
     assert first["cancelled"] is True and first["reason"] == "The band is ill."
     assert first["bookings_to_refund"] + first["bookings_cancelled"] == len(bookings)
-    # Sales stop at once: no new hold, and a hold taken before is not paid for.
+    # Sales stop at once: no new hold, a live hold is let go (its seat is free now, not at its expiry),
+    # and a hold taken before is not paid for.
+    assert expect(cy.client.get(f"/v1/holds/{live_hold['id']}"), 200)["status"] == "RELEASED"
+    assert compact_status(admin, event["id"])[20] == "A"
     assert_error(hold_seats(cy.client, event["id"], [21]), 409, "event_cancelled")
     assert_error(checkout(cy.client, live_hold["id"]), 409, "event_cancelled")
     shown = expect(admin.get(f"/v1/events/{event['id']}"), 200)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "core/types.hpp"
@@ -21,6 +22,9 @@ class EventRefunds {
   // CONFIRMED bookings of cancelled events with an id above `after`, ascending, at most `limit`.
   virtual std::vector<BookingId> to_refund(BookingId after, uint32_t limit) = 0;
   virtual RefundProgress progress(EventId event) = 0;
+  // Live holds (not pinned by a checkout, not lapsed at `now`) of cancelled events: (hold, its user),
+  // ascending, at most `limit`. Releasing them puts the seats back at once instead of at their expiry.
+  virtual std::vector<std::pair<HoldId, UserId>> holds_to_release(TimeMs now, uint32_t limit) = 0;
 };
 
 }  // namespace ticketd::core

@@ -15,6 +15,7 @@ class PgEventRefunds final : public core::EventRefunds {
   explicit PgEventRefunds(Pool& pool) : pool_(pool) {}
   std::vector<core::BookingId> to_refund(core::BookingId after, uint32_t limit) override;
   core::RefundProgress progress(core::EventId event) override;
+  std::vector<std::pair<core::HoldId, core::UserId>> holds_to_release(TimeMs now, uint32_t limit) override;
 
  private:
   Pool& pool_;

@@ -13,6 +13,17 @@ std::vector<core::BookingId> SqliteEventRefunds::to_refund(core::BookingId after
   return out;
 }
 
+std::vector<std::pair<core::HoldId, core::UserId>> SqliteEventRefunds::holds_to_release(TimeMs now, uint32_t limit) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT h.id, h.user_id FROM event_entry x JOIN holds h ON h.event_id = x.event_id "
+                        "WHERE x.cancelled_at > 0 AND h.state = 'ACTIVE' AND h.expires_at > ?1 ORDER BY h.id LIMIT ?2");
+  st.bind(1, to_unix_ms(now)).bind(2, int64_t{limit});
+  std::vector<std::pair<core::HoldId, core::UserId>> out;
+  while (st.step()) out.emplace_back(st.int64(0), st.int64(1));
+  st.reset();
+  return out;
+}
+
 core::RefundProgress SqliteEventRefunds::progress(core::EventId event) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare("SELECT COALESCE(SUM(status = 'CONFIRMED'), 0), COALESCE(SUM(status = 'CANCELLED'), 0) "

@@ -12,6 +12,7 @@ class SqliteEventRefunds final : public core::EventRefunds {
   explicit SqliteEventRefunds(Database& db) : db_(db) {}
   std::vector<core::BookingId> to_refund(core::BookingId after, uint32_t limit) override;
   core::RefundProgress progress(core::EventId event) override;
+  std::vector<std::pair<core::HoldId, core::UserId>> holds_to_release(TimeMs now, uint32_t limit) override;
 
  private:
   Database& db_;
