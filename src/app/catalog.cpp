@@ -88,6 +88,38 @@ core::Result<core::Event> Catalog::rotate_ticket_key(core::EventId id) {
   return *updated;
 }
 
+core::Result<core::Event> Catalog::update_event(core::EventId id, const core::EventPatch& patch) {
+  auto current = store_.find_event(id);  // the store's: an edit starts from what is stored
+  if (!current) return make_error(Code::NotFound, "no such event");
+  auto venue = this->venue(current->venue_id);
+  if (!venue) return venue.error();
+  auto map = ledger_.seat_map(*current, clock_.now());
+  if (!map) return map.error();
+  if (auto s = core::check_event_edit(*current, (*venue)->layout, map->status, patch); !s) return s.error();
+  if (auto s = store_.update_event(core::apply_event_edit(*current, patch)); !s) return s.error();
+  auto updated = store_.find_event(id);
+  if (!updated) return make_error(Code::NotFound, "no such event");
+  std::lock_guard lock(cache_mu_);
+  cache_event(*updated);
+  return *updated;
+}
+
+core::Result<core::Event> Catalog::duplicate_event(core::EventId source, const std::string& name, TimeMs starts_at,
+                                                   TimeMs on_sale_at) {
+  auto from = event(source);
+  if (!from) return from.error();
+  core::Event draft = *from;
+  draft.id = 0;
+  draft.name = name;
+  draft.starts_at = starts_at;
+  draft.on_sale_at = on_sale_at;
+  draft.published = false;  // a copy is a draft until its organizer publishes it
+  draft.cancelled_at = TimeMs{};
+  draft.cancel_reason.clear();
+  draft.ticket_key_id = 1;
+  return create_event(std::move(draft));
+}
+
 core::Result<core::Event> Catalog::cancel_event(core::EventId id, const std::string& reason) {
   if (auto s = store_.cancel_event(id, clock_.now(), reason); !s) return s.error();
   auto updated = store_.find_event(id);

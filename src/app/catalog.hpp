@@ -10,6 +10,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/event_edit.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
 
@@ -44,6 +45,12 @@ class Catalog {
   // Signs the event's new tickets with a new key (docs/tickets.md, "Keys"); older keys keep verifying.
   // InvalidRequest once the event has used limits::ticket_key_ids_max keys.
   core::Result<core::Event> rotate_ticket_key(core::EventId id);
+  // Applies an organizer's edit once core::check_event_edit accepts it against the live seat map.
+  core::Result<core::Event> update_event(core::EventId id, const core::EventPatch& patch);
+  // A new event like `source` (venue, prices, limits, waiting room, entry rules, words), unpublished,
+  // with these name and dates.
+  core::Result<core::Event> duplicate_event(core::EventId source, const std::string& name, TimeMs starts_at,
+                                            TimeMs on_sale_at);
   // Marks the event cancelled (once; see app/event_cancellations for the refunds).
   core::Result<core::Event> cancel_event(core::EventId id, const std::string& reason);
   core::Result<EventPage> list_events(core::EventQuery query);

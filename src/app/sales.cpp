@@ -47,6 +47,7 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
   auto event = catalog_.event(input.event_id);
   if (!event) return event.error();
   if (event->cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
+  if (!event->published) return make_error(Code::SaleNotOpen, "this event is not published");
   if (event->waiting_room.enabled) {
     if (!room_) return make_error(Code::Unavailable, "this event's waiting room is not served here");
     if (auto s = room_->authorize_hold(*event, user, input.access_token); !s) {

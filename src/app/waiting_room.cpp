@@ -40,6 +40,7 @@ core::Result<QueueView> WaitingRoom::join(core::UserId user, core::EventId event
   if (!event) return event.error();
   if (!event->waiting_room.enabled) return make_error(Code::WaitingRoomOff, "this event has no waiting room");
   if (event->cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
+  if (!event->published) return make_error(Code::SaleNotOpen, "this event is not published");
   if (now < opens_at(*event))
     return make_error(Code::QueueNotOpen, "the waiting room opens at " + format_rfc3339(opens_at(*event)));
   if (now >= event->starts_at) return make_error(Code::EventStarted, "the event has started");

@@ -31,6 +31,8 @@ inline constexpr int32_t stage_size_max_c = 2'000'000;
 inline constexpr uint32_t tickets_per_user_max = 100;
 inline constexpr uint32_t tickets_per_user_default = 8;
 inline constexpr int64_t price_minor_max = 100'000'000;  // one million in major units: no ticket costs more
+inline constexpr size_t event_description_bytes_max = 2000;  // a few paragraphs; the page is not a blog
+inline constexpr size_t url_bytes_max = 500;
 
 // Holds: one request never names more seats than a user may ever own.
 inline constexpr uint32_t seats_per_hold_max = tickets_per_user_max;

@@ -49,6 +49,7 @@ enum class Code {
   AlreadyMember,         // adding an organization's member twice
   LastMember,            // removing the only member an organization has
   LimitReached,          // a per-account count (organizations started) is used up
+  PriceLocked,           // repricing a tier whose seats are held or sold
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

@@ -69,6 +69,11 @@ struct Event {
   // Set when the organizer cancelled the event: nothing is sold any more and every booking is refunded.
   TimeMs cancelled_at{};
   std::string cancel_reason;
+  std::string description;  // the organizer's words about it (at most 2,000 bytes)
+  std::string image_url;    // https://, or empty
+  // Unpublished: out of the catalogue and not on sale (its page answers 404 to all but its managers);
+  // what was sold stands.
+  bool published = true;
   bool cancelled() const { return cancelled_at != TimeMs{}; }
 };
 

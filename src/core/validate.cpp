@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/event_edit.hpp"
 #include "core/limits.hpp"
 
 namespace ticketd::core {
@@ -10,6 +11,8 @@ namespace {
 Error invalid(const std::string& field, const std::string& why) {
   return make_error(Code::InvalidRequest, field + ": " + why);
 }
+}  // namespace
+
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -22,7 +25,6 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
-}  // namespace
 
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
@@ -44,7 +46,7 @@ Status validate_new_event(const Event& e, const Layout& layout) {
     if (price < 0 || price > limits::price_minor_max) return invalid("prices." + tier, "0-100000000 required");
   for (const SectionSpec& s : layout.spec().sections)
     if (!e.prices.contains(s.price_tier)) return invalid("prices", "no price for tier '" + s.price_tier + "'");
-  return ok_status();
+  return validate_event_text(e.description, e.image_url);
 }
 
 namespace {

@@ -16,5 +16,6 @@ Status validate_password(std::string_view password);
 Status validate_person_name(std::string_view name);
 Status validate_idempotency_key(std::string_view key);
 std::string lower_ascii(std::string_view s);
+bool valid_utf8(std::string_view s);
 
 }  // namespace ticketd::core

@@ -243,6 +243,16 @@ Response create_event(Ctx& c) {
       return error_response(400, "invalid_request", "static_codes_accepted: must be true or false");
     e.static_codes_accepted = it->value().as_bool();
   }
+  auto description = read_string(*body, "description", core::limits::event_description_bytes_max);
+  auto image = read_string(*body, "image_url", core::limits::url_bytes_max);
+  if (!description) return error_response(description.error());
+  if (!image) return error_response(image.error());
+  e.description = description->value_or("");
+  e.image_url = image->value_or("");
+  if (auto it = body->find("published"); it != body->end()) {
+    if (!it->value().is_bool()) return error_response(400, "invalid_request", "published: must be true or false");
+    e.published = it->value().as_bool();
+  }
   auto created = c.services.catalog.create_event(std::move(e));
   if (!created) return error_response(created.error());
   return json_response(201, to_json(*created, core::SeatCounts{created->seats_total, 0, 0}));
@@ -326,9 +336,66 @@ Response organization_events(Ctx& c) {
   auto q = event_query(c);
   if (!q) return error_response(q.error());
   q->organization = c.ids[0];
+  q->include_unpublished = true;
   Response r = events_page(c, std::move(*q), true);
   r.headers.push_back({"cache-control", "no-store"});
   return r;
+}
+
+// PATCH /v1/events/{id}: name, description, image_url, published, prices (core/event_edit.hpp says
+// what may change when).
+Response patch_event(Ctx& c) {
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  core::EventPatch patch;
+  for (const auto& kv : *body) {
+    const std::string key(kv.key());
+    const json::value& v = kv.value();
+    if (key == "name" || key == "description" || key == "image_url") {
+      if (!v.is_string()) return error_response(400, "invalid_request", key + ": a string");
+      std::string text(v.as_string());
+      if (key == "name") patch.name = std::move(text);
+      else if (key == "description") patch.description = std::move(text);
+      else patch.image_url = std::move(text);
+    } else if (key == "published") {
+      if (!v.is_bool()) return error_response(400, "invalid_request", "published: must be true or false");
+      patch.published = v.as_bool();
+    } else if (key == "prices") {
+      if (!v.is_object() || v.as_object().size() > core::limits::sections_per_venue_max)
+        return error_response(400, "invalid_request", "prices: an object of tier -> minor units");
+      for (const auto& p : v.as_object()) {
+        if (!p.value().is_int64()) return error_response(400, "invalid_request", "prices: integers (minor units)");
+        patch.prices[std::string(p.key())] = p.value().as_int64();
+      }
+    } else {
+      return error_response(400, "invalid_request",
+                            key + ": cannot be edited (name, description, image_url, published, prices; a new date "
+                                  "is a postponement)");
+    }
+  }
+  auto updated = c.services.catalog.update_event(c.ids[0], patch);
+  if (!updated) return error_response(updated.error());
+  auto map = c.services.catalog.seat_map(c.ids[0]);
+  return json_response(200, to_json(*updated, map ? std::optional<core::SeatCounts>(map->counts) : std::nullopt));
+}
+
+// POST /v1/events/{id}/duplicate {name?, starts_at, on_sale_at}: a draft (unpublished) copy.
+Response duplicate_event(Ctx& c) {
+  auto source = c.event_manager(c.ids[0]);
+  if (!source) return error_response(source.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  auto name = read_string(*body, "name", core::limits::name_bytes_max);
+  auto starts = read_time(*body, "starts_at");
+  auto on_sale = read_time(*body, "on_sale_at");
+  if (!name) return error_response(name.error());
+  if (!starts) return error_response(starts.error());
+  if (!on_sale) return error_response(on_sale.error());
+  if (!*starts || !*on_sale) return error_response(400, "invalid_request", "starts_at and on_sale_at are required");
+  auto copy = c.services.catalog.duplicate_event(c.ids[0], name->value_or(source->name + " (copy)"), **starts, **on_sale);
+  if (!copy) return error_response(copy.error());
+  return json_response(201, to_json(*copy, core::SeatCounts{copy->seats_total, 0, 0}));
 }
 
 // GET /v1/organizations/{id}/venues: the organization's venues by id, a page at a time (?after=<id>).
@@ -353,9 +420,17 @@ Response organization_venues(Ctx& c) {
   return r;
 }
 
+// An unpublished event is its managers' alone: to anyone else it is not there.
+bool hidden_from(Ctx& c, const core::Event& event) {
+  if (event.published) return false;
+  if (c.request.header("authorization").empty()) return true;
+  return !c.event_manager(event.id);
+}
+
 Response get_event(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
+  if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
   return json_response(200, to_json(*event, map->counts));
@@ -369,6 +444,7 @@ constexpr uint32_t kSeatPageDefault = 500;
 Response get_seats(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
+  if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
   if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact")
@@ -446,6 +522,8 @@ void add_catalog_routes(Router& router) {
   router.add("GET", "/v1/organizations/{id}/events", organization_events);
   router.add("GET", "/v1/organizations/{id}/venues", organization_venues);
   router.add("GET", "/v1/events/{id}", get_event);
+  router.add("PATCH", "/v1/events/{id}", patch_event, Audit::request_and_result);
+  router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, Audit::request_and_result);
   router.add("GET", "/v1/events/{id}/seats", get_seats);
 }
 

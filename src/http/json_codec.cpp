@@ -53,6 +53,7 @@ StatusOf status_of(Code code) {
     case Code::AlreadyMember: return {409, "already_member"};
     case Code::LastMember: return {409, "last_member"};
     case Code::LimitReached: return {409, "limit_reached"};
+    case Code::PriceLocked: return {409, "price_locked"};
   }
   return {400, "invalid_request"};
 }
@@ -209,6 +210,9 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
                  {"name", e.name},
                  {"venue_id", e.venue_id},
                  {"organization_id", e.organization_id},
+                 {"description", e.description},
+                 {"image_url", e.image_url},
+                 {"published", e.published},
                  {"venue_name", e.venue_name},
                  {"starts_at", format_rfc3339(e.starts_at)},
                  {"on_sale_at", format_rfc3339(e.on_sale_at)},

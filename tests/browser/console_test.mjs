@@ -119,6 +119,14 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     // The dashboard shows it live: one sold, the revenue, the order.
     await o.locator('#t-sold', { hasText: /^1$/ }).waitFor({ timeout: LIVE_MS });
     await o.locator('#t-revenue', { hasText: /60/ }).waitFor({ timeout: LIVE_MS });
+    // Words change; the sold tier's price does not (its seats are sold).
+    await o.getByLabel('Description').fill('Doors at seven.');
+    await o.getByRole('button', { name: 'Save changes' }).click();
+    await o.locator('#edit-msg').getByText('Saved.').waitFor();
+    assert.equal((await server.call('GET', `/v1/events/${eventId}`)).body.description, 'Doors at seven.');
+    await o.locator('#edit').getByLabel('floor').fill('70');
+    await o.getByRole('button', { name: 'Save changes' }).click();
+    await o.locator('#edit-msg').getByText(/held or sold; its price stays/).waitFor();
     // A second buyer (through the API), for the cancellation to refund.
     const cal = await server.newUser('Cal');
     await server.buy(cal, { id: eventId }, [45]);

@@ -127,7 +127,8 @@ async function eventsPage() {
       <td><a href="#/events/${e.id}">${esc(e.name)}</a></td>
       <td>${esc(when(e.starts_at))}</td>
       <td>${esc(e.venue_name)}</td>
-      <td>${e.cancelled_at ? '<strong>Cancelled</strong>' : new Date(e.on_sale_at) <= new Date() ? 'On sale' : `On sale ${esc(when(e.on_sale_at))}`}</td>
+      <td>${e.cancelled_at ? '<strong>Cancelled</strong>' : !e.published ? 'Unpublished'
+        : new Date(e.on_sale_at) <= new Date() ? 'On sale' : `On sale ${esc(when(e.on_sale_at))}`}</td>
       <td>${e.counts ? `${e.counts.sold} / ${e.seats_total}` : ''}</td>
     </tr>`).join('');
   setMain(`

@@ -76,6 +76,28 @@ export async function dashboardPage(eventId) {
         <table><thead><tr><th>#</th><th>Buyer</th><th>Seats</th><th>Amount</th><th>Status</th><th></th></tr></thead>
           <tbody id="orders"></tbody></table>
         <p><button type="button" class="secondary" id="attendees">Download the attendee list (CSV)</button></p>
+        <h2>Event</h2>
+        <form id="edit" class="card" novalidate>
+          <p><label>Name <input name="name" maxlength="200" value="${esc(event.name)}"></label></p>
+          <p><label>Description <textarea name="description" maxlength="2000" rows="3">${esc(event.description || '')}</textarea></label></p>
+          <p><label>Image address (https://) <input name="image_url" type="url" maxlength="500" value="${esc(event.image_url || '')}"></label></p>
+          <fieldset><legend>Prices (a tier's price is fixed once any of its seats is held or sold)</legend>
+            <div class="row">${Object.entries(event.prices).map(([tier, minor]) => `<label>${esc(tier)}
+              <input name="price:${esc(tier)}" type="number" min="0" step="0.01" value="${minor / 100}"></label>`).join('')}</div>
+          </fieldset>
+          <p><label class="inline"><input type="checkbox" name="published" ${event.published ? 'checked' : ''}> Published (in the catalogue, on sale)</label></p>
+          <p class="row"><button type="submit">Save changes</button>
+            <button type="button" class="secondary" id="duplicate">Duplicate for a new date…</button></p>
+          <div id="edit-msg"></div>
+        </form>
+        <form id="dup" class="card" hidden novalidate>
+          <div class="row">
+            <label>New start <input name="starts_at" type="datetime-local" required></label>
+            <label>On sale from <input name="on_sale_at" type="datetime-local" required></label>
+          </div>
+          <p><button type="submit">Create the copy (unpublished)</button></p>
+          <div id="dup-msg"></div>
+        </form>
         <h2>Door staff</h2>
         <form id="staff" class="row" novalidate>
           <label>Email of a door staff account <input name="email" type="email" required></label>
@@ -194,6 +216,35 @@ export async function dashboardPage(eventId) {
     a.download = `attendees-${eventId}.csv`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+
+  $('#edit').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    const prices = {};
+    for (const [k, v] of f.entries()) {
+      if (!k.startsWith('price:')) continue;
+      const minor = Math.round(Number(v) * 100);
+      if (minor !== event.prices[k.slice(6)]) prices[k.slice(6)] = minor;  // only what changed is sent
+    }
+    const body = { name: f.get('name').trim(), description: f.get('description'), image_url: f.get('image_url').trim(),
+      published: f.get('published') === 'on' };
+    if (Object.keys(prices).length) body.prices = prices;
+    try {
+      Object.assign(event, await call('PATCH', `/v1/events/${eventId}`, body));
+      say($('#edit-msg'), event.published ? 'Saved.' : 'Saved. The event is unpublished: buyers cannot see or buy it.', 'ok');
+    } catch (err) { say($('#edit-msg'), err.message); }
+  });
+  $('#duplicate').addEventListener('click', () => { $('#dup').hidden = false; $('#dup [name=starts_at]').focus(); });
+  $('#dup').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const copy = await call('POST', `/v1/events/${eventId}/duplicate`, {
+        starts_at: new Date(f.get('starts_at')).toISOString(), on_sale_at: new Date(f.get('on_sale_at')).toISOString() });
+      flash(`${copy.name} is created, unpublished: check it and publish it.`, 'ok', { keep: true });
+      location.hash = `#/events/${copy.id}`;
+    } catch (err) { say($('#dup-msg'), err.message); }
   });
 
   $('#staff').addEventListener('submit', async (e) => {

@@ -34,6 +34,7 @@ struct EventQuery {
   uint32_t limit = 20;
   std::optional<std::pair<TimeMs, EventId>> after;  // keyset cursor: (starts_at, id) of the last row seen
   std::optional<OrganizationId> organization;  // only this organization's events (its console)
+  bool include_unpublished = false;            // the console's listing; the catalogue shows published ones
 };
 
 class CatalogStore {
@@ -53,6 +54,8 @@ class CatalogStore {
   // key_id - 1 (so two rotations at once make one step). NotFound: no such event; Unavailable: the
   // current key had changed (another rotation won).
   virtual Status set_ticket_key(EventId id, uint32_t key_id) = 0;
+  // Name, description, image, published and prices (replaced whole), in one commit. NotFound.
+  virtual Status update_event(const Event& event) = 0;
   // Marks the event cancelled, once: a second call keeps the first time and reason. NotFound: no event.
   virtual Status cancel_event(EventId id, TimeMs now, const std::string& reason) = 0;
 };

@@ -33,9 +33,11 @@ constexpr const char* kEventColumns =
     "e.seats_total, (SELECT string_agg(encode(convert_to(tier, 'UTF8'), 'hex') || '=' || price, ',') FROM event_prices "
     "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, "
     "COALESCE(x.static_codes_accepted, true), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), "
-    "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0) "
+    "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0), COALESCE(d.description, ''), "
+    "COALESCE(d.image_url, ''), COALESCE(d.published, true) "
     "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
-    "LEFT JOIN event_entry x ON x.event_id = e.id LEFT JOIN venue_owners o ON o.venue_id = e.venue_id ";
+    "LEFT JOIN event_entry x ON x.event_id = e.id LEFT JOIN venue_owners o ON o.venue_id = e.venue_id "
+    "LEFT JOIN event_details d ON d.event_id = e.id ";
 
 bool event_exists(Connection& c, core::EventId id) {
   return !c.query("SELECT 1 FROM events WHERE id = $1", {p(id)}).empty();
@@ -74,6 +76,9 @@ core::Event event_from(const Rows& r, int i) {
   if (r.int64(i, 17) > 0) e.cancelled_at = from_unix_ms(r.int64(i, 17));
   e.cancel_reason = r.text(i, 18);
   e.organization_id = r.int64(i, 19);
+  e.description = r.text(i, 20);
+  e.image_url = r.text(i, 21);
+  e.published = r.boolean(i, 22);
   return e;
 }
 
@@ -203,6 +208,9 @@ core::Result<core::Event> PgCatalogStore::create_event(core::Event e, TimeMs now
       if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
       if (!e.static_codes_accepted)
         c.query("INSERT INTO event_entry(event_id, static_codes_accepted) VALUES($1, false)", {p(e.id)});
+      if (!e.description.empty() || !e.image_url.empty() || !e.published)
+        c.query("INSERT INTO event_details(event_id, description, image_url, published) VALUES($1, $2, $3, $4)",
+                {p(e.id), p(e.description), p(e.image_url), p(e.published ? "true" : "false")});
       c.exec("COMMIT");
       return e;
     } catch (...) {
@@ -227,16 +235,42 @@ std::vector<core::Event> PgCatalogStore::list_events(const core::EventQuery& q) 
         std::string(kEventColumns) +
         "WHERE ($1 = '' OR strpos(e.name_lower, $1) > 0) AND e.starts_at >= $2 AND e.starts_at < $3 "
         "AND (e.starts_at > $4 OR (e.starts_at = $4 AND e.id > $5)) "
-        "AND ($7 < 0 OR COALESCE(o.organization_id, 0) = $7) ORDER BY e.starts_at, e.id LIMIT $6";
+        "AND ($7 < 0 OR COALESCE(o.organization_id, 0) = $7) AND ($8 OR COALESCE(d.published, true)) "
+        "ORDER BY e.starts_at, e.id LIMIT $6";
     Rows r = c.query(sql.c_str(), {p(core::lower_ascii(q.text)), p(q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN),
                                    p(q.starts_before ? to_unix_ms(*q.starts_before) : INT64_MAX),
                                    p(q.after ? to_unix_ms(q.after->first) : INT64_MIN), p(q.after ? q.after->second : 0),
                                    p(static_cast<int64_t>(q.limit)),
-                                   p(q.organization ? *q.organization : int64_t{-1})});
+                                   p(q.organization ? *q.organization : int64_t{-1}),
+                                   p(q.include_unpublished ? "true" : "false")});
     std::vector<core::Event> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(event_from(r, i));
     return out;
   });
+}
+
+core::Status PgCatalogStore::update_event(const core::Event& e) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.exec("BEGIN");
+    try {
+      if (c.query("UPDATE events SET name = $2, name_lower = $3 WHERE id = $1 RETURNING id",
+                  {p(e.id), p(e.name), p(core::lower_ascii(e.name))}).empty()) {
+        c.exec("ROLLBACK");
+        return make_error(Code::NotFound, "no such event");
+      }
+      for (const auto& [tier, price] : e.prices)
+        c.query("UPDATE event_prices SET price = $3 WHERE event_id = $1 AND tier = $2", {p(e.id), p(tier), p(price)});
+      c.query("INSERT INTO event_details(event_id, description, image_url, published) VALUES($1, $2, $3, $4) "
+              "ON CONFLICT (event_id) DO UPDATE SET description = EXCLUDED.description, image_url = EXCLUDED.image_url, "
+              "published = EXCLUDED.published",
+              {p(e.id), p(e.description), p(e.image_url), p(e.published ? "true" : "false")});
+      c.exec("COMMIT");
+      return core::ok_status();
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/true);
 }
 
 core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {

@@ -523,6 +523,9 @@ CREATE TABLE venue_stages(
   venue_id bigint PRIMARY KEY REFERENCES venues(id), x_c integer NOT NULL, y_c integer NOT NULL,
   width_c integer NOT NULL, height_c integer NOT NULL, label text NOT NULL);
 ALTER TABLE audit_log ADD COLUMN organization_id bigint NOT NULL DEFAULT 0;
+CREATE TABLE event_details(
+  event_id bigint PRIMARY KEY REFERENCES events(id), description text NOT NULL DEFAULT '',
+  image_url text NOT NULL DEFAULT '', published boolean NOT NULL DEFAULT true);
 )sql";
 
 struct Migration {

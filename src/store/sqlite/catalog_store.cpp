@@ -59,6 +59,9 @@ core::Event event_from(Statement& st) {
   if (st.int64(16) > 0) e.cancelled_at = from_unix_ms(st.int64(16));
   e.cancel_reason = st.text(17);
   e.organization_id = st.int64(18);
+  e.description = st.text(19);
+  e.image_url = st.text(20);
+  e.published = st.int64(21) != 0;
   return e;
 }
 
@@ -71,14 +74,16 @@ bool event_exists(Connection& c, core::EventId id) {
   return found;
 }
 
-// The waiting-room columns every event read selects (LEFT JOIN: NULL when the event has no row).
+// The columns every event read selects beyond the events row: its waiting room, entry rules,
+// organization and details (LEFT JOINs: NULL, or the default, when the event has no row there).
 #define TICKETD_WAITING_ROOM_COLUMNS \
   ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
   "COALESCE(x.static_codes_accepted, 1), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), " \
-  "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0)"
+  "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0), COALESCE(d.description, ''), " \
+  "COALESCE(d.image_url, ''), COALESCE(d.published, 1)"
 #define TICKETD_WAITING_ROOM_JOIN \
   " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id" \
-  " LEFT JOIN venue_owners o ON o.venue_id = e.venue_id"
+  " LEFT JOIN venue_owners o ON o.venue_id = e.venue_id LEFT JOIN event_details d ON d.event_id = e.id"
 
 void upsert_waiting_room(Connection& c, core::EventId id, const core::WaitingRoomSettings& w) {
   c.prepare("INSERT INTO event_waiting_rooms(event_id, enabled, batch_size, release_interval_ms, active_window_ms, "
@@ -210,6 +215,10 @@ core::Result<core::Event> SqliteCatalogStore::create_event(core::Event e, TimeMs
     if (e.waiting_room.enabled) upsert_waiting_room(c, e.id, e.waiting_room);
     if (!e.static_codes_accepted)
       c.prepare("INSERT INTO event_entry(event_id, static_codes_accepted) VALUES(?1, 0)").bind(1, e.id).step_status();
+    if (!e.description.empty() || !e.image_url.empty() || !e.published)
+      c.prepare("INSERT INTO event_details(event_id, description, image_url, published) VALUES(?1, ?2, ?3, ?4)")
+          .bind(1, e.id).bind(2, e.description).bind(3, e.image_url).bind(4, int64_t{e.published ? 1 : 0})
+          .step_status();
     return core::ok_status();
   });
   if (!s) return s.error();
@@ -236,7 +245,7 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
       "SELECT e.id, e.name, e.venue_id, v.name, e.starts_at, e.on_sale_at, e.currency, e.max_tickets_per_user, "
       "e.seats_total" TICKETD_WAITING_ROOM_COLUMNS " FROM events e JOIN venues v ON v.id = e.venue_id"
       TICKETD_WAITING_ROOM_JOIN " WHERE (?1 = '' OR instr(e.name_lower, ?1) > 0) AND e.starts_at >= ?2 AND e.starts_at < ?3 "
-      "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) AND (?7 < 0 OR COALESCE(o.organization_id, 0) = ?7) "
+      "AND (e.starts_at > ?4 OR (e.starts_at = ?4 AND e.id > ?5)) AND (?7 < 0 OR COALESCE(o.organization_id, 0) = ?7) AND (?8 OR COALESCE(d.published, 1) = 1) "
       "ORDER BY e.starts_at, e.id LIMIT ?6");
   st.bind(1, core::lower_ascii(q.text))
       .bind(2, q.starts_from ? to_unix_ms(*q.starts_from) : INT64_MIN)
@@ -244,12 +253,29 @@ std::vector<core::Event> SqliteCatalogStore::list_events(const core::EventQuery&
       .bind(4, q.after ? to_unix_ms(q.after->first) : INT64_MIN)
       .bind(5, q.after ? q.after->second : 0)
       .bind(6, q.limit)
-      .bind(7, q.organization ? *q.organization : int64_t{-1});
+      .bind(7, q.organization ? *q.organization : int64_t{-1})
+      .bind(8, int64_t{q.include_unpublished ? 1 : 0});
   std::vector<core::Event> out;
   while (st.step()) out.push_back(event_from(st));
   st.reset();
   for (core::Event& e : out) read_prices(*r, e);
   return out;
+}
+
+core::Status SqliteCatalogStore::update_event(const core::Event& e) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    if (!event_exists(c, e.id)) return make_error(Code::NotFound, "no such event");
+    c.prepare("UPDATE events SET name = ?2, name_lower = ?3 WHERE id = ?1")
+        .bind(1, e.id).bind(2, e.name).bind(3, core::lower_ascii(e.name)).step_status();
+    for (const auto& [tier, price] : e.prices)
+      c.prepare("UPDATE event_prices SET price = ?3 WHERE event_id = ?1 AND tier = ?2")
+          .bind(1, e.id).bind(2, tier).bind(3, price).step_status();
+    c.prepare("INSERT INTO event_details(event_id, description, image_url, published) VALUES(?1, ?2, ?3, ?4) "
+              "ON CONFLICT(event_id) DO UPDATE SET description = excluded.description, image_url = excluded.image_url, "
+              "published = excluded.published")
+        .bind(1, e.id).bind(2, e.description).bind(3, e.image_url).bind(4, int64_t{e.published ? 1 : 0}).step_status();
+    return core::ok_status();
+  });
 }
 
 core::Status SqliteCatalogStore::set_ticket_key(core::EventId id, uint32_t key_id) {

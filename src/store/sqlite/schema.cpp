@@ -202,6 +202,11 @@ CREATE TABLE IF NOT EXISTS venue_section_shapes(
 CREATE TABLE IF NOT EXISTS venue_stages(
   venue_id INTEGER PRIMARY KEY REFERENCES venues(id), x_c INTEGER NOT NULL, y_c INTEGER NOT NULL,
   width_c INTEGER NOT NULL, height_c INTEGER NOT NULL, label TEXT NOT NULL);
+-- What an organizer says of an event beyond the sale's facts, and whether it is published; no row:
+-- published, no description or image.
+CREATE TABLE IF NOT EXISTS event_details(
+  event_id INTEGER PRIMARY KEY REFERENCES events(id), description TEXT NOT NULL DEFAULT '',
+  image_url TEXT NOT NULL DEFAULT '', published INTEGER NOT NULL DEFAULT 1);
 PRAGMA user_version = 5;
 )sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's).

@@ -124,6 +124,7 @@ class SqliteCatalogStore final : public core::CatalogStore {
                                               uint32_t limit) override;
   core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
   std::optional<core::Event> find_event(core::EventId id) override;
+  core::Status update_event(const core::Event& event) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
   core::Status set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) override;
   core::Status set_ticket_key(core::EventId id, uint32_t key_id) override;
