@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "api"), str(HERE.parent / "support")]  # api_support, services
 
-SCENARIOS = ["kill", "idempotency", "stale", "disk", "clock", "distributed", "badrows"]
+SCENARIOS = ["kill", "idempotency", "stale", "disk", "clock", "distributed", "badrows", "cancel"]
 
 
 def main() -> int:
