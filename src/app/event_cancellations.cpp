@@ -52,7 +52,8 @@ RefundPassReport EventCancellations::refund_due(uint32_t budget) {
     cursor_ = id;
     auto booking = ledger_.booking_by_id(id);
     if (!booking || booking->status != core::BookingStatus::Confirmed) continue;  // cancelled meanwhile
-    auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
+    auto refund = return_payment(gateway_, booking->payment_ref,
+                                 booking->total_amount - ledger_.seat_refunds_total(booking->id),
                                  "ticketd-cancel-" + std::to_string(id));
     if (!refund) {
       ++report.failed;

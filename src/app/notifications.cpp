@@ -162,6 +162,17 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
     n.sender_name = user->name.empty() ? user->email : user->name;
     if (auto ticket = ledger_.find_ticket(transfer->ticket_id))
       n.seats = labels((*venue)->layout, std::vector<core::SeatId>{ticket->seat});
+  } else if (row.kind == core::NoticeKind::SeatsRefunded) {
+    auto booking = ledger_.booking_by_id(row.booking_id);
+    auto refund = ledger_.find_seat_refund(row.refund_id);
+    if (!booking || !refund || refund->booking_id != booking->id) {
+      out.skip_reason = "no such seat refund";
+      return out;
+    }
+    n.booking_id = booking->id;
+    n.seats = labels((*venue)->layout, refund->seats);
+    n.amount = refund->amount;
+    n.currency = booking->currency;
   } else {
     auto booking = ledger_.booking_by_id(row.booking_id);
     if (!booking) {

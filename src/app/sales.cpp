@@ -246,6 +246,10 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
   return charge(*record);
 }
 
+int64_t Sales::unrefunded(const core::Booking& booking) {
+  return booking.total_amount - ledger_.seat_refunds_total(booking.id);
+}
+
 core::Result<core::Booking> Sales::any_booking(core::BookingId id) {
   auto booking = ledger_.booking_by_id(id);
   if (!booking) return make_error(Code::NotFound, "no such booking");
@@ -258,12 +262,31 @@ core::Result<core::Booking> Sales::refund(core::BookingId id) {
   if (booking->status == core::BookingStatus::Cancelled) return *booking;
   if (booking->status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
-  auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
+  auto refund = return_payment(gateway_, booking->payment_ref, unrefunded(*booking),
                                "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
   auto cancelled = ledger_.cancel_booking(*booking, *refund, clock_.now());
   metrics_.count("organizer_refunds", cancelled.ok() ? "ok" : "rejected");
   return cancelled;
+}
+
+core::Result<core::Booking> Sales::refund_seats(core::BookingId id, const std::vector<core::SeatId>& seats) {
+  auto booking = ledger_.booking_by_id(id);
+  if (!booking) return make_error(Code::NotFound, "no such booking");
+  auto event = catalog_.event(booking->event_id);
+  if (!event) return event.error();
+  auto venue = catalog_.venue(event->venue_id);
+  if (!venue) return venue.error();
+  auto plan = core::plan_seat_refund(*booking, seats, *event, (*venue)->layout, ledger_.seat_refunds_total(id));
+  if (!plan) return plan.error();
+  if (plan->seats.size() == booking->seats.size()) return refund(id);
+  std::string key = "ticketd-refund-" + std::to_string(id);
+  for (core::SeatId s : plan->seats) key += "-" + std::to_string(s);
+  auto refund = return_payment(gateway_, booking->payment_ref, plan->amount, key);
+  if (!refund) return refund.error();
+  auto done = ledger_.refund_seats(*booking, *plan, *refund, clock_.now());
+  metrics_.count("organizer_refunds", done.ok() ? "seats_ok" : "seats_rejected");
+  return done;
 }
 
 core::Result<core::Booking> Sales::booking(core::UserId user, core::BookingId id) {
@@ -287,7 +310,7 @@ core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id)
   // A ticket given away is someone else's now: refunding the buyer would take it back from them.
   if (transfers_ && transfers_->booking_has_transfers(id))
     return make_error(Code::BookingTransferred, "a ticket of this booking was sent to someone: it cannot be cancelled");
-  auto refund = return_payment(gateway_, booking->payment_ref, booking->total_amount,
+  auto refund = return_payment(gateway_, booking->payment_ref, unrefunded(*booking),
                                "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
   auto cancelled = ledger_.cancel_booking(*booking, *refund, clock_.now());

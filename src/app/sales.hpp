@@ -79,8 +79,14 @@ class Sales {
   // transfer rule: the organizer decides). The same gateway idempotency key as the buyer's cancel, so
   // the two racing make one refund. NotFound; BookingNotConfirmed unless CONFIRMED (CANCELLED: as is).
   core::Result<core::Booking> refund(core::BookingId id);
+  // The organizer's refund of some seats of a booking (core/seat_refund decides the amount); all of
+  // them is refund(id). The gateway's idempotency key names the booking and the seats, so a retry
+  // after a lost answer or a crash refunds once.
+  core::Result<core::Booking> refund_seats(core::BookingId id, const std::vector<core::SeatId>& seats);
   // Any account's booking, for the organizer's console (access is decided by the caller). NotFound.
   core::Result<core::Booking> any_booking(core::BookingId id);
+  // What a refund of the whole booking gives back now: the charge less earlier seat refunds.
+  int64_t unrefunded(const core::Booking& booking);
 
  private:
   using InflightKey = std::pair<core::UserId, std::string>;

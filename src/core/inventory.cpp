@@ -211,6 +211,25 @@ Status EventInventory::cancel_sale(BookingId booking) {
   return ok_status();
 }
 
+Status EventInventory::cancel_seats(BookingId booking, const std::vector<SeatId>& seats) {
+  auto it = sales_.find(booking);
+  if (it == sales_.end()) return make_error(Code::NotFound, "no such sale");
+  std::vector<SeatId>& sold = it->second.seats;
+  if (seats.empty() || seats.size() >= sold.size())
+    return make_error(Code::InvalidRequest, "seat_ids: some of the booking's seats, not none or all");
+  for (SeatId s : seats)
+    if (std::find(sold.begin(), sold.end(), s) == sold.end())
+      return make_error(Code::InvalidSeat, "seat_ids: seat " + std::to_string(s) + " is not this booking's");
+  for (SeatId s : seats) {
+    TICKETD_ASSERT(claim_[s] == sale_claim(booking));
+    claim_[s] = 0;
+    sold.erase(std::find(sold.begin(), sold.end(), s));
+  }
+  sold_seats_ -= static_cast<uint32_t>(seats.size());
+  add_tickets(it->second.user, -static_cast<int64_t>(seats.size()));
+  return ok_status();
+}
+
 std::optional<Hold> EventInventory::find_hold(HoldId id) const {
   auto it = holds_.find(id);
   if (it == holds_.end()) return std::nullopt;

@@ -73,6 +73,10 @@ class EventInventory {
   Status sell_direct(BookingId booking, UserId user, const std::vector<SeatId>& seats, TimeMs now);
   // A confirmed booking is cancelled: its seats are free again. NotFound if not sold here.
   Status cancel_sale(BookingId booking);
+  // Some seats of a confirmed booking are refunded: those seats are free again, the sale keeps the
+  // rest. NotFound if not sold here; InvalidSeat if a seat is not the booking's; InvalidRequest for
+  // none or all of them (all is cancel_sale).
+  Status cancel_seats(BookingId booking, const std::vector<SeatId>& seats);
 
   // Queries. REQUIRES: advance(now) was called under the same lock (the ledger does so on every call).
   std::optional<Hold> find_hold(HoldId id) const;

@@ -16,6 +16,7 @@ constexpr std::pair<NoticeKind, const char*> kKinds[] = {
     {NoticeKind::PaymentFailed, "payment_failed"},
     {NoticeKind::HoldExpiring, "hold_expiring"},
     {NoticeKind::TicketSent, "ticket_sent"},
+    {NoticeKind::SeatsRefunded, "seats_refunded"},
 };
 constexpr std::pair<OutboxStatus, const char*> kStatuses[] = {
     {OutboxStatus::Pending, "PENDING"},

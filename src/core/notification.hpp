@@ -27,8 +27,9 @@ enum class NoticeKind : uint8_t {
   PaymentFailed,     // declined, or paid after the hold lapsed and the seats were gone (refunded)
   HoldExpiring,      // opted in: the hold lapses soon; dropped at delivery if the hold is no longer live
   TicketSent,        // to the address a ticket was sent to (a transfer); dropped if decided by then
+  SeatsRefunded,     // the organizer refunded some seats of a booking (the refund names which)
 };
-// booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent
+// booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent | seats_refunded
 const char* to_string(NoticeKind k);
 std::optional<NoticeKind> notice_kind_from(std::string_view s);
 
@@ -62,6 +63,7 @@ struct OutboxRow {
   BookingId booking_id = 0;  // 0 for HoldExpiring
   HoldId hold_id = 0;
   int64_t transfer_id = 0;   // TicketSent: the transfer (core/transfer.hpp); its user_id is the sender
+  int64_t refund_id = 0;     // SeatsRefunded: the seat refund (core::SeatRefundRecord)
   OutboxStatus status = OutboxStatus::Pending;
   int32_t attempts = 0;  // deliveries tried so far
   TimeMs created_at{};

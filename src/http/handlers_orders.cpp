@@ -27,6 +27,7 @@ json::object order_json(const core::Order& o, const core::Layout* layout) {
                    {"status", core::to_string(b.status)},
                    {"seats", std::move(seats)},
                    {"total_amount", b.total_amount},
+                   {"refunded_amount", o.refunded_amount},
                    {"currency", b.currency},
                    {"created_at", format_rfc3339(b.created_at)},
                    {"buyer", json::object{{"id", b.user_id}, {"email", o.email}, {"name", o.name}}}};

@@ -121,7 +121,13 @@ Response refund_booking(Ctx& c) {
   auto found = c.services.sales.any_booking(c.ids[0]);
   if (!found) return error_response(found.error());
   if (auto m = c.event_manager(found->event_id); !m) return error_response(m.error());
-  auto booking = c.services.sales.refund(c.ids[0]);
+  // {"seat_ids": [...]}: those seats only (a partial amount); no body or no seat_ids: the whole booking.
+  auto body = parse_object(c.request.body.empty() ? std::string("{}") : c.request.body);
+  if (!body) return error_response(body.error());
+  auto seats = read_uint_list(*body, "seat_ids", core::limits::seats_per_hold_max, core::limits::seats_per_venue_max);
+  if (!seats) return error_response(seats.error());
+  auto booking = *seats ? c.services.sales.refund_seats(c.ids[0], std::vector<core::SeatId>((*seats)->begin(), (*seats)->end()))
+                        : c.services.sales.refund(c.ids[0]);
   if (!booking) return error_response(booking.error());
   return json_response(200, to_json(*booking));
 }

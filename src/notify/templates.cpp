@@ -25,6 +25,8 @@ std::string subject_of(const core::Notification& n) {
       return "Your seats for " + n.event_name + " are held until " + format_utc_minutes(n.hold_expires_at);
     case core::NoticeKind::TicketSent:
       return n.sender_name + " sent you a ticket: " + n.event_name;
+    case core::NoticeKind::SeatsRefunded:
+      return "Booking #" + std::to_string(n.booking_id) + ": seats refunded: " + n.event_name;
   }
   return n.event_name;
 }
@@ -48,6 +50,10 @@ std::string lead_of(const core::Notification& n) {
       return n.sender_name + " sent you a ticket. To accept it, log in to ticketd with this email address (or "
              "create an account with it) and open My tickets. Until you accept, " + n.sender_name +
              " can take it back.";
+    case core::NoticeKind::SeatsRefunded:
+      return "The organizer refunded the seats below of your booking #" + std::to_string(n.booking_id) + ": " +
+             amount + " goes back to your payment method. Their tickets no longer admit anyone; the rest of "
+             "your booking stands.";
   }
   return "";
 }

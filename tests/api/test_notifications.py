@@ -117,6 +117,26 @@ def test_confirmation_cancellation_and_decline_reach_a_real_smtp_server(tmp_path
             stop_server(server)
 
 
+def test_an_organizers_refund_of_some_seats_mails_which_seats_and_how_much(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "smtp", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER))
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            user = new_user(server)
+            booking = expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [0, 1]), 201)["id"]), 201)
+            expect(admin.post(f"/v1/bookings/{booking['id']}/refund", {"seat_ids": [1]}), 200)
+            refunded = wait_until(lambda: [m for m in sink.mails(user.email) if "seats refunded" in m.message["Subject"]],
+                                  what="the seats-refunded email")
+            assert len(refunded) == 1
+            assert refunded[0].message["Subject"] == f"Booking #{booking['id']}: seats refunded: {event['name']}"
+            text = refunded[0].part("text/plain")
+            assert "Section Floor, row A, seat 2" in text and "Section Floor, row A, seat 1" not in text
+            assert "123.45 EUR goes back" in text
+        finally:
+            stop_server(server)
+
+
 def _decode_qr(tmp_path: Path, images: list[bytes]) -> list[list[str]]:
     """The texts of the QR codes in each image, read by the web scanner's own decoder (zxing-wasm)."""
     files = []

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api_support import (Client, Server, assert_error, checkout, create_event, create_venue, expect, hold_seats,
-                         new_user, section, unique)
+from api_support import (Client, Server, assert_error, checkout, compact_status, create_event, create_venue, expect,
+                         hold_seats, new_user, section, unique)
 
 
 def test_orders_are_found_by_email_name_or_id_and_the_report_adds_up(server: Server) -> None:
@@ -50,3 +50,37 @@ def test_orders_are_found_by_email_name_or_id_and_the_report_adds_up(server: Ser
     assert report["bookings"] == 1 and report["revenue"] == 4000
     statuses = {o["id"]: o["status"] for o in expect(organizer.client.get(orders_path), 200)["orders"]}
     assert statuses == {booking_1["id"]: "CANCELLED", booking_2["id"]: "CONFIRMED"}
+
+
+def test_refunding_some_seats_frees_them_revokes_their_tickets_and_keeps_the_rest(server: Server, anon: Client) -> None:
+    organizer = new_user(server)
+    expect(organizer.client.post("/v1/organizations", {"name": unique("Partial")}), 201)
+    venue = create_venue(organizer.client, [section("Front", "premium", [4]), section("Back", "standard", [6])])
+    event = create_event(organizer.client, venue, prices={"premium": 9000, "standard": 4000})
+    buyer = new_user(server)
+    booking = expect(checkout(buyer.client, expect(hold_seats(buyer.client, event["id"], [0, 1, 4]), 201)["id"]), 201)
+    assert booking["total_amount"] == 22000
+    refund_path = f"/v1/bookings/{booking['id']}/refund"
+
+    after = expect(organizer.client.post(refund_path, {"seat_ids": [1]}), 200)
+    assert after["status"] == "CONFIRMED" and after["seat_ids"] == [0, 4] and after["total_amount"] == 22000
+    status = compact_status(anon, event["id"])
+    assert (status[0], status[1], status[4]) == ("S", "A", "S")
+    tickets = {t["seat"]["id"] if isinstance(t.get("seat"), dict) else t.get("seat_id"): t["status"]
+               for t in expect(buyer.client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]}
+    assert tickets == {0: "VALID", 1: "REVOKED", 4: "VALID"}  # the refunded seat's ticket admits no one
+    order = expect(organizer.client.get(f"/v1/events/{event['id']}/orders?q={booking['id']}"), 200)["orders"][0]
+    assert order["refunded_amount"] == 9000 and [s["id"] for s in order["seats"]] == [0, 4]
+    report = expect(organizer.client.get(f"/v1/events/{event['id']}/sales-report"), 200)
+    assert report["revenue"] == 13000 and report["seats"] == 2
+
+    # The same seat again is not the booking's any more; a seat of another booking neither.
+    assert_error(organizer.client.post(refund_path, {"seat_ids": [1]}), 400, "invalid_seat")
+    assert_error(organizer.client.post(refund_path, {"seat_ids": [5]}), 400, "invalid_seat")
+    assert_error(organizer.client.post(refund_path, {"seat_ids": []}), 400, "invalid_request")
+    assert_error(organizer.client.post(refund_path, {"seat_ids": [0, 0]}), 400, "invalid_request")
+    # The rest (every remaining seat) is the whole booking: cancelled, the remainder refunded.
+    rest = expect(organizer.client.post(refund_path, {"seat_ids": [0, 4]}), 200)
+    assert rest["status"] == "CANCELLED"
+    report = expect(organizer.client.get(f"/v1/events/{event['id']}/sales-report"), 200)
+    assert report["revenue"] == 0 and report["bookings"] == 0

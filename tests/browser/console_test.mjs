@@ -129,8 +129,8 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     await o.locator('#edit-msg').getByText(/held or sold; its price stays/).waitFor();
     // A second buyer (through the API), for the cancellation to refund.
     const cal = await server.newUser('Cal');
-    await server.buy(cal, { id: eventId }, [45]);
-    await o.locator('#t-sold', { hasText: /^2$/ }).waitFor({ timeout: LIVE_MS });
+    await server.buy(cal, { id: eventId }, [45, 46]);
+    await o.locator('#t-sold', { hasText: /^3$/ }).waitFor({ timeout: LIVE_MS });
 
     // Refund Bea's order, found by her email.
     await o.getByLabel('Email, name or booking number').fill(bea.email);
@@ -139,7 +139,17 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     await o.getByRole('button', { name: 'Refund' }).click();
     await o.getByRole('button', { name: /^Confirm refund of/ }).click();
     await o.getByText(/is refunded; the buyer is told by email/).waitFor();
+    await o.locator('#t-sold', { hasText: /^2$/ }).waitFor({ timeout: LIVE_MS });
+
+    // One of Cal's two seats: a partial refund, at that seat's price.
+    await o.getByLabel('Email, name or booking number').fill(cal.email);
+    await o.getByRole('button', { name: 'Find' }).click();
+    await o.getByRole('cell', { name: cal.email }).waitFor();
+    await o.getByRole('button', { name: /^Refund seat Right/ }).first().click();
+    await o.getByRole('button', { name: /^Confirm refund of Right/ }).click();
+    await o.getByText(/^Seat Right .* of booking \d+ is refunded/).waitFor();
     await o.locator('#t-sold', { hasText: /^1$/ }).waitFor({ timeout: LIVE_MS });
+    await o.getByText('€40.00 refunded').waitFor();
 
     // Cancel the event: sales stop, Cal's booking is refunded by the job.
     await o.getByLabel('Reason, told to buyers').fill('The stage collapsed.');

@@ -180,8 +180,11 @@ export async function dashboardPage(eventId) {
       ordersShown = true;
       $('#orders').innerHTML = page.orders.map((o) => `<tr>
         <td>${o.id}</td><td>${esc(o.buyer.name)}<br><span class="muted">${esc(o.buyer.email)}</span></td>
-        <td>${o.seats.map((s) => esc(`${s.section} ${s.row}${s.number}`)).join(', ')}</td>
-        <td>${esc(money(o.total_amount, o.currency))}</td><td>${esc(o.status)}</td>
+        <td>${o.seats.map((s) => `${esc(`${s.section} ${s.row}${s.number}`)}${o.status === 'CONFIRMED' && o.seats.length > 1
+          ? ` <button type="button" class="link" data-refund="${o.id}" data-seat="${s.id}"
+              data-amount="${esc(`${s.section} ${s.row}${s.number}`)}" aria-label="Refund seat ${esc(`${s.section} ${s.row}${s.number}`)}">refund</button>` : ''}`).join(', ')}</td>
+        <td>${esc(money(o.total_amount, o.currency))}${o.refunded_amount ? `<br><span class="muted">${esc(money(o.refunded_amount, o.currency))} refunded</span>` : ''}</td>
+        <td>${esc(o.status)}</td>
         <td>${o.status === 'CONFIRMED' ? `<button type="button" class="secondary" data-refund="${o.id}"
           data-amount="${esc(money(o.total_amount, o.currency))}">Refund</button>` : ''}</td></tr>`).join('')
         || '<tr><td colspan="6" class="muted">No orders found.</td></tr>';
@@ -194,13 +197,16 @@ export async function dashboardPage(eventId) {
     if (!b.dataset.armed) {
       b.dataset.armed = '1';
       b.textContent = `Confirm refund of ${b.dataset.amount}`;
+      if (b.hasAttribute('aria-label')) b.setAttribute('aria-label', b.textContent);
       b.classList.add('danger');
       return;
     }
     b.disabled = true;
+    const seat = b.dataset.seat;  // one seat of the booking, or (absent) all of it
     try {
-      await call('POST', `/v1/bookings/${b.dataset.refund}/refund`, {});
-      say($('#orders-msg'), `Booking ${b.dataset.refund} is refunded; the buyer is told by email.`, 'ok');
+      await call('POST', `/v1/bookings/${b.dataset.refund}/refund`, seat ? { seat_ids: [Number(seat)] } : {});
+      say($('#orders-msg'), seat ? `Seat ${b.dataset.amount} of booking ${b.dataset.refund} is refunded; the buyer is told by email.`
+        : `Booking ${b.dataset.refund} is refunded; the buyer is told by email.`, 'ok');
       reloadOrders();
       reportSoon();
     } catch (err) { b.disabled = false; say($('#orders-msg'), err.message); }

@@ -19,6 +19,7 @@
 #include "core/limits.hpp"
 #include "core/ports/payment_gateway.hpp"
 #include "core/result.hpp"
+#include "core/seat_refund.hpp"
 #include "core/types.hpp"
 
 namespace ticketd::core {
@@ -83,6 +84,16 @@ struct Settlement {
   bool refund_needed = false;
 };
 
+// A refund of some seats of a booking, as recorded (core/seat_refund.hpp decided it).
+struct SeatRefundRecord {
+  int64_t id = 0;
+  BookingId booking_id = 0;
+  std::vector<SeatId> seats;
+  int64_t amount = 0;
+  std::string refund_ref;
+  TimeMs at{};
+};
+
 struct SeatMap {
   std::string status;  // one of "AHS" per seat, in seat-id order
   SeatCounts counts;
@@ -127,6 +138,17 @@ class Ledger {
 
   // Tickets (docs/tickets.md). settle_payment issues one per seat in the commit that confirms a
   // booking; cancel_booking revokes them in its commit. Any user's: callers check ownership.
+  // The seats of a confirmed booking an organizer refunded (the gateway's refund `refund_ref`), in one
+  // commit: those seats free, their tickets revoked, the booking keeping the rest (its total_amount
+  // stays what was charged: the gateway's events are checked against it), the refund recorded, the
+  // buyer's notice queued. InvalidSeat: a seat no longer the booking's; BookingNotConfirmed. Returns
+  // the booking as it is now.
+  virtual Result<Booking> refund_seats(const Booking& booking, const SeatRefund& refund, const std::string& refund_ref,
+                                       TimeMs now) = 0;
+  virtual std::optional<SeatRefundRecord> find_seat_refund(int64_t id) = 0;
+  // What refunds of some seats of the booking gave back so far (0: none): a later refund of the rest
+  // returns total_amount less this.
+  virtual int64_t seat_refunds_total(BookingId booking) = 0;
   virtual std::vector<Ticket> tickets_of_booking(BookingId booking) = 0;
   virtual std::optional<Ticket> find_ticket(const std::string& ticket_id) = 0;
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <unordered_set>
 
 #include "core/limits.hpp"
@@ -460,6 +461,80 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
   auto b = booking_by_id(booking.id);
   TICKETD_ASSERT(b.has_value());
   return *b;
+}
+
+core::Result<core::Booking> PgLedger::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                                  const std::string& refund_ref, TimeMs now) {
+  std::string seats_csv, seats_array = "{";
+  for (core::SeatId seat : refund.seats) {
+    seats_csv += (seats_csv.empty() ? "" : ",") + std::to_string(seat);
+    seats_array += (seats_array.size() > 1 ? "," : "") + std::to_string(seat);
+  }
+  seats_array += "}";
+  auto done = with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.exec("BEGIN");
+    try {
+      // The booking's row lock orders this against its cancellation and other refunds of it.
+      Rows b = c.query("SELECT status FROM bookings WHERE id = $1 FOR UPDATE", {p(booking.id)});
+      if (b.empty() || b.text(0, 0) != "CONFIRMED") {
+        c.exec("ROLLBACK");
+        return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
+      }
+      Rows mine = c.query("SELECT count(*) FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::int[])",
+                          {p(booking.id), p(seats_array)});
+      if (mine.int64(0, 0) != static_cast<int64_t>(refund.seats.size())) {
+        c.exec("ROLLBACK");
+        return make_error(Code::InvalidSeat, "seat_ids: a seat is no longer one of this booking's");
+      }
+      c.query("DELETE FROM sold_seats WHERE booking_id = $1 AND seat = ANY($2::int[])", {p(booking.id), p(seats_array)});
+      c.query("DELETE FROM seat_claims WHERE booking_id = $1 AND seat = ANY($2::int[])", {p(booking.id), p(seats_array)});
+      c.query("DELETE FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::int[])",
+              {p(booking.id), p(seats_array)});
+      c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $3, changed_at = $3, revoked_reason = 'refunded' "
+              "WHERE booking_id = $1 AND seat = ANY($2::int[]) AND status <> 'REVOKED'",
+              {p(booking.id), p(seats_array), p(to_unix_ms(now))});
+      const int64_t refund_id =
+          c.query("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) "
+                  "VALUES($1, $2, $3, $4, $5) RETURNING id",
+                  {p(booking.id), p(seats_csv), p(refund.amount), p(refund_ref), p(to_unix_ms(now))})
+              .int64(0, 0);
+      // The buyer's notice, on the channels they chose; then pointed at this refund (the rows just
+      // inserted are the only ones of this booking's seats_refunded notices without one).
+      c.query("SELECT ticketd_enqueue_notice('seats_refunded', $1, $2, $3, $4, $5, $5)",
+              {p(booking.user_id), p(booking.event_id), p(booking.id), p(booking.hold_id), p(to_unix_ms(now))});
+      c.query("UPDATE outbox SET refund_id = $2 WHERE booking_id = $1 AND kind = 'seats_refunded' AND refund_id = 0",
+              {p(booking.id), p(refund_id)});
+      c.exec("COMMIT");
+      return core::ok_status();
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/false);
+  if (!done) return done.error();
+  if (front_) front_->freed(booking.event_id, refund.seats, 0);
+  auto b = booking_by_id(booking.id);
+  if (!b) return make_error(Code::NotFound, "no such booking");
+  return *b;
+}
+
+int64_t PgLedger::seat_refunds_total(core::BookingId booking) {
+  return with_connection(pool_, [&](Connection& c) {
+    return c.query("SELECT COALESCE(SUM(amount), 0) FROM booking_refunds WHERE booking_id = $1", {p(booking)}).int64(0, 0);
+  });
+}
+
+std::optional<core::SeatRefundRecord> PgLedger::find_seat_refund(int64_t id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::SeatRefundRecord> {
+    Rows r = c.query("SELECT booking_id, seats, amount, refund_ref, created_at FROM booking_refunds WHERE id = $1", {p(id)});
+    if (r.empty()) return std::nullopt;
+    core::SeatRefundRecord rec{id, r.int64(0, 0), {}, r.int64(0, 2), r.text(0, 3), from_unix_ms(r.int64(0, 4))};
+    std::stringstream in(r.text(0, 1));
+    std::string part;
+    while (std::getline(in, part, ','))
+      if (!part.empty() && part.size() < 11) rec.seats.push_back(static_cast<core::SeatId>(std::stoull(part)));
+    return rec;
+  });
 }
 
 namespace {

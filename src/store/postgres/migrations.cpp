@@ -523,6 +523,11 @@ CREATE TABLE venue_stages(
   venue_id bigint PRIMARY KEY REFERENCES venues(id), x_c integer NOT NULL, y_c integer NOT NULL,
   width_c integer NOT NULL, height_c integer NOT NULL, label text NOT NULL);
 ALTER TABLE audit_log ADD COLUMN organization_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN refund_id bigint NOT NULL DEFAULT 0;
+CREATE TABLE booking_refunds(
+  id bigserial PRIMARY KEY, booking_id bigint NOT NULL REFERENCES bookings(id), seats text NOT NULL,
+  amount bigint NOT NULL, refund_ref text NOT NULL, created_at bigint NOT NULL);
+CREATE INDEX booking_refunds_by_booking ON booking_refunds(booking_id);
 CREATE TABLE event_details(
   event_id bigint PRIMARY KEY REFERENCES events(id), description text NOT NULL DEFAULT '',
   image_url text NOT NULL DEFAULT '', published boolean NOT NULL DEFAULT true);

@@ -23,7 +23,8 @@ std::vector<core::Order> PgOrders::search(core::EventId event, const std::string
     Rows r = c.query(
         "SELECT b.id, b.status, b.total_amount, b.currency, b.created_at, COALESCE(b.cancelled_at, 0), b.user_id, "
         "u.email, u.name, COALESCE((SELECT string_agg(seat::text, ',' ORDER BY seat) FROM booking_seats s "
-        "WHERE s.booking_id = b.id), '') FROM bookings b JOIN users u ON u.id = b.user_id "
+        "WHERE s.booking_id = b.id), ''), (SELECT COALESCE(SUM(amount), 0) FROM booking_refunds r WHERE r.booking_id = b.id) "
+        "FROM bookings b JOIN users u ON u.id = b.user_id "
         "WHERE b.event_id = $1 AND b.id > $2 AND ($3 = '' OR strpos(u.email, $3) > 0 OR strpos(lower(u.name), $3) > 0 "
         "OR b.id = $4) ORDER BY b.id LIMIT $5",
         {p(event), p(after), p(text), p(booking_id), p(static_cast<int64_t>(limit))});
@@ -41,6 +42,7 @@ std::vector<core::Order> PgOrders::search(core::EventId event, const std::string
       o.email = r.text(i, 7);
       o.name = r.text(i, 8);
       o.booking.seats = seats_of(r.text(i, 9));
+      o.refunded_amount = r.int64(i, 10);
       out.push_back(std::move(o));
     }
     return out;
@@ -50,7 +52,8 @@ std::vector<core::Order> PgOrders::search(core::EventId event, const std::string
 std::vector<core::Booking> PgOrders::confirmed(core::EventId event) {
   return with_connection(pool_, [&](Connection& c) {
     Rows r = c.query(
-        "SELECT b.id, b.total_amount, b.created_at, COALESCE((SELECT string_agg(seat::text, ',') FROM booking_seats s "
+        "SELECT b.id, b.total_amount - (SELECT COALESCE(SUM(amount), 0) FROM booking_refunds r WHERE r.booking_id = b.id), "
+        "b.created_at, COALESCE((SELECT string_agg(seat::text, ',') FROM booking_seats s "
         "WHERE s.booking_id = b.id), '') FROM bookings b WHERE b.event_id = $1 AND b.status = 'CONFIRMED' ORDER BY b.id",
         {p(event)});
     std::vector<core::Booking> out;

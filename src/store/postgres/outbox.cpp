@@ -13,7 +13,7 @@ namespace {
 
 #define TICKETD_OUTBOX_COLUMNS                                                                        \
   "id, kind, channel, user_id, event_id, booking_id, hold_id, status, attempts, created_at, due_at, " \
-  "last_error, coalesce(sent_at, 0), transfer_id"
+  "last_error, coalesce(sent_at, 0), transfer_id, refund_id"
 
 constexpr const char* kDbNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
@@ -33,6 +33,7 @@ core::OutboxRow row_from(const Rows& r, int i) {
   o.last_error = r.text(i, 11);
   o.sent_at = from_unix_ms(r.int64(i, 12));
   o.transfer_id = r.int64(i, 13);
+  o.refund_id = r.int64(i, 14);
   return o;
 }
 

@@ -130,6 +130,10 @@ class PgLedger final : public core::Ledger {
                                           bool include_failed) override;
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
+  core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                          const std::string& refund_ref, TimeMs now) override;
+  std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
+  int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "core/limits.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -646,6 +647,75 @@ core::Result<core::Booking> SqliteLedger::cancel_booking(const core::Booking& bo
   b.status = core::BookingStatus::Cancelled;
   b.cancelled_at = now;
   return b;
+}
+
+core::Result<core::Booking> SqliteLedger::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                                      const std::string& refund_ref, TimeMs now) {
+  auto s = slot(booking.event_id);
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
+    advance(*s, booking.event_id, now);
+    if (auto st = s->inv->cancel_seats(booking.id, refund.seats); !st) {
+      if (st.error().code == Code::NotFound)  // the sale is gone: the booking was cancelled meanwhile
+        return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
+      return st.error();
+    }
+    report(*s, booking.event_id, refund.seats, core::SeatStatus::Available);
+    std::string seats_csv;
+    for (core::SeatId seat : refund.seats) seats_csv += (seats_csv.empty() ? "" : ",") + std::to_string(seat);
+    ticket = db_.writer().submit([id = booking.id, user = booking.user_id, event = booking.event_id,
+                                  hold = booking.hold_id, seats = refund.seats, seats_csv, amount = refund.amount,
+                                  refund_ref, now](Connection& c) {
+      for (core::SeatId seat : seats) {
+        c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1 AND seat = ?2").bind(1, id).bind(2, int64_t{seat})
+            .step_status();
+        c.prepare("DELETE FROM booking_seats WHERE booking_id = ?1 AND seat = ?2").bind(1, id).bind(2, int64_t{seat})
+            .step_status();
+        c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?3, changed_at = ?3, revoked_reason = 'refunded' "
+                  "WHERE booking_id = ?1 AND seat = ?2 AND status <> 'REVOKED'")
+            .bind(1, id).bind(2, int64_t{seat}).bind(3, to_unix_ms(now)).step_status();
+      }
+      c.prepare("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+          .bind(1, id).bind(2, seats_csv).bind(3, amount).bind(4, refund_ref).bind(5, to_unix_ms(now)).step_status();
+      enqueue_notice(c, core::NoticeKind::SeatsRefunded, user, event, id, hold, now, now, c.last_insert_rowid());
+      return core::ok_status();
+    });
+  }
+  must(ticket->wait());
+  core::Booking b = booking;
+  std::erase_if(b.seats, [&](core::SeatId seat) {
+    return std::binary_search(refund.seats.begin(), refund.seats.end(), seat);
+  });
+  return b;
+}
+
+int64_t SqliteLedger::seat_refunds_total(core::BookingId booking) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT COALESCE(SUM(amount), 0) FROM booking_refunds WHERE booking_id = ?1");
+  st.bind(1, booking);
+  st.step();
+  const int64_t total = st.int64(0);
+  st.reset();
+  return total;
+}
+
+std::optional<core::SeatRefundRecord> SqliteLedger::find_seat_refund(int64_t id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare("SELECT booking_id, seats, amount, refund_ref, created_at FROM booking_refunds WHERE id = ?1");
+  st.bind(1, id);
+  std::optional<core::SeatRefundRecord> out;
+  if (st.step()) {
+    core::SeatRefundRecord rec{id, st.int64(0), {}, st.int64(2), st.text(3), from_unix_ms(st.int64(4))};
+    std::stringstream in(st.text(1));
+    std::string part;
+    while (std::getline(in, part, ','))
+      if (!part.empty() && part.size() < 11) rec.seats.push_back(static_cast<core::SeatId>(std::stoull(part)));
+    out = std::move(rec);
+  }
+  st.reset();
+  return out;
 }
 
 namespace {

@@ -22,7 +22,8 @@ std::vector<core::Order> SqliteOrders::search(core::EventId event, const std::st
   auto r = db_.readers().acquire();
   auto& st = r->prepare(
       "SELECT b.id, b.status, b.total_amount, b.currency, b.created_at, COALESCE(b.cancelled_at, 0), b.user_id, "
-      "u.email, u.name, (SELECT group_concat(seat) FROM booking_seats s WHERE s.booking_id = b.id) "
+      "u.email, u.name, (SELECT group_concat(seat) FROM booking_seats s WHERE s.booking_id = b.id), "
+      "(SELECT COALESCE(SUM(amount), 0) FROM booking_refunds r WHERE r.booking_id = b.id) "
       "FROM bookings b JOIN users u ON u.id = b.user_id WHERE b.event_id = ?1 AND b.id > ?2 "
       "AND (?3 = '' OR instr(u.email, ?3) > 0 OR instr(lower(u.name), ?3) > 0 OR b.id = ?4) ORDER BY b.id LIMIT ?5");
   st.bind(1, event).bind(2, after).bind(3, text).bind(4, booking_id).bind(5, int64_t{limit});
@@ -40,6 +41,7 @@ std::vector<core::Order> SqliteOrders::search(core::EventId event, const std::st
     o.email = st.text(7);
     o.name = st.text(8);
     o.booking.seats = seats_of(st.is_null(9) ? std::string() : st.text(9));
+    o.refunded_amount = st.int64(10);
     out.push_back(std::move(o));
   }
   st.reset();
@@ -49,7 +51,8 @@ std::vector<core::Order> SqliteOrders::search(core::EventId event, const std::st
 std::vector<core::Booking> SqliteOrders::confirmed(core::EventId event) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(
-      "SELECT b.id, b.total_amount, b.created_at, (SELECT group_concat(seat) FROM booking_seats s "
+      "SELECT b.id, b.total_amount - (SELECT COALESCE(SUM(amount), 0) FROM booking_refunds r WHERE r.booking_id = b.id), "
+      "b.created_at, (SELECT group_concat(seat) FROM booking_seats s "
       "WHERE s.booking_id = b.id) FROM bookings b WHERE b.event_id = ?1 AND b.status = 'CONFIRMED' ORDER BY b.id");
   st.bind(1, event);
   std::vector<core::Booking> out;

@@ -13,13 +13,13 @@ using core::Code;
 using core::make_error;
 
 void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, core::EventId event,
-                    core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due) {
+                    core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due, int64_t refund_id) {
   // One row per channel the user chose (no user_notify row: email only). A hold_expiring notice only
   // for users who opted in. Everything the message says is read at delivery time from the rows it
-  // names, which never change once written (a booking's seats and amount, an event's name).
+  // names (an event's name, a booking's seats and amount as they are then, a seat refund).
   auto& st = c.prepare(
-      "INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at) "
-      "SELECT ?1, ch.name, ?2, ?3, ?4, ?5, 'PENDING', ?6, ?7 "
+      "INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at, "
+      "refund_id) SELECT ?1, ch.name, ?2, ?3, ?4, ?5, 'PENDING', ?6, ?7, ?8 "
       "FROM (SELECT 'email' AS name UNION ALL SELECT 'webhook') ch LEFT JOIN user_notify n ON n.user_id = ?2 "
       "WHERE ((ch.name = 'email' AND coalesce(n.email_on, 1) = 1) "
       "    OR (ch.name = 'webhook' AND coalesce(n.sms_on, 0) = 1 AND coalesce(n.phone, '') <> '')) "
@@ -30,7 +30,8 @@ void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, cor
       .bind(4, booking)
       .bind(5, hold)
       .bind(6, to_unix_ms(now))
-      .bind(7, to_unix_ms(due));
+      .bind(7, to_unix_ms(due))
+      .bind(8, refund_id);
   const int rc = st.step_status();
   TICKETD_ASSERT(rc == SQLITE_DONE);
 }
@@ -44,7 +45,7 @@ void must_ok(const core::Status& s) {
 
 constexpr const char* kRowColumns =
     "id, kind, channel, user_id, event_id, booking_id, hold_id, status, attempts, created_at, due_at, last_error, "
-    "coalesce(sent_at, 0), transfer_id";
+    "coalesce(sent_at, 0), transfer_id, refund_id";
 
 core::OutboxRow row_from(Statement& st) {
   core::OutboxRow r;
@@ -62,6 +63,7 @@ core::OutboxRow row_from(Statement& st) {
   r.last_error = st.text(11);
   r.sent_at = from_unix_ms(st.int64(12));
   r.transfer_id = st.int64(13);
+  r.refund_id = st.int64(14);
   return r;
 }
 

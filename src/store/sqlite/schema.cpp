@@ -207,11 +207,18 @@ CREATE TABLE IF NOT EXISTS venue_stages(
 CREATE TABLE IF NOT EXISTS event_details(
   event_id INTEGER PRIMARY KEY REFERENCES events(id), description TEXT NOT NULL DEFAULT '',
   image_url TEXT NOT NULL DEFAULT '', published INTEGER NOT NULL DEFAULT 1);
+-- Seats of bookings an organizer refunded (core::SeatRefundRecord): the booking keeps the rest.
+CREATE TABLE IF NOT EXISTS booking_refunds(
+  id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL REFERENCES bookings(id), seats TEXT NOT NULL,
+  amount INTEGER NOT NULL, refund_ref TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS booking_refunds_by_booking ON booking_refunds(booking_id);
 PRAGMA user_version = 5;
 )sql";
-// Version 5 adds the organization an audited action was about (0: none, or the platform's).
+// Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
+// seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
     "ALTER TABLE audit_log ADD COLUMN organization_id INTEGER NOT NULL DEFAULT 0;";
+constexpr const char* kOutboxRefundColumn = "ALTER TABLE outbox ADD COLUMN refund_id INTEGER NOT NULL DEFAULT 0;";
 // Version 4 adds a column to a table of version 1 (the scripts above run at every open; an ALTER does
 // not repeat): a ticket_sent notice names its transfer (the receiver's address is there, not in users).
 constexpr const char* kOutboxTransferColumn = "ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;";
@@ -243,7 +250,10 @@ void apply_schema(Connection& conn) {
     conn.exec(kOutboxTransferColumn);
     conn.exec(kTicketsBackfill);
   }
-  if (version < 5) conn.exec(kAuditOrganizationColumn);
+  if (version < 5) {
+    conn.exec(kAuditOrganizationColumn);
+    conn.exec(kOutboxRefundColumn);
+  }
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

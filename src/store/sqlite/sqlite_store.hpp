@@ -43,7 +43,7 @@ void apply_schema(Connection& conn);
 // Adds the outbox rows of one notice (one per channel the user chose). REQUIRES: called inside a
 // writer job, so the rows commit with the change they announce or not at all.
 void enqueue_notice(Connection& c, core::NoticeKind kind, core::UserId user, core::EventId event,
-                    core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due);
+                    core::BookingId booking, core::HoldId hold, TimeMs now, TimeMs due, int64_t refund_id = 0);
 
 // A ticket from a row whose columns are: id, event_id, booking_id, owner_id, seat, key_id, status,
 // issued_at, revoked_at, revoked_reason (every ticket read selects them in this order).
@@ -177,6 +177,10 @@ class SqliteLedger final : public core::Ledger {
                                           bool include_failed) override;
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
+  core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                          const std::string& refund_ref, TimeMs now) override;
+  std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
+  int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
