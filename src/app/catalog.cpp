@@ -120,6 +120,20 @@ core::Result<core::Event> Catalog::duplicate_event(core::EventId source, const s
   return create_event(std::move(draft));
 }
 
+core::Result<core::Event> Catalog::postpone_event(core::EventId id, TimeMs starts_at, std::optional<TimeMs> on_sale_at) {
+  auto current = store_.find_event(id);
+  if (!current) return make_error(Code::NotFound, "no such event");
+  auto plan = core::plan_postponement(*current, starts_at, on_sale_at, clock_.now());
+  if (!plan) return plan.error();
+  if (auto s = store_.postpone_event(id, plan->starts_at, plan->on_sale_at, clock_.now()); !s) return s.error();
+  auto updated = store_.find_event(id);
+  if (!updated) return make_error(Code::NotFound, "no such event");
+  ledger_.event_dates_changed(*updated);
+  std::lock_guard lock(cache_mu_);
+  cache_event(*updated);
+  return *updated;
+}
+
 core::Result<core::Event> Catalog::cancel_event(core::EventId id, const std::string& reason) {
   if (auto s = store_.cancel_event(id, clock_.now(), reason); !s) return s.error();
   auto updated = store_.find_event(id);

@@ -51,6 +51,9 @@ class Catalog {
   // with these name and dates.
   core::Result<core::Event> duplicate_event(core::EventId source, const std::string& name, TimeMs starts_at,
                                             TimeMs on_sale_at);
+  // Moves the event to a new date (core::plan_postponement's rules); every buyer is told, with their
+  // tickets (valid until the new date) in the email.
+  core::Result<core::Event> postpone_event(core::EventId id, TimeMs starts_at, std::optional<TimeMs> on_sale_at);
   // Marks the event cancelled (once; see app/event_cancellations for the refunds).
   core::Result<core::Event> cancel_event(core::EventId id, const std::string& reason);
   core::Result<EventPage> list_events(core::EventQuery query);

@@ -130,6 +130,7 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   n.event_name = event->name;
   n.venue_name = event->venue_name;
   n.event_starts_at = event->starts_at;
+  n.event_postponed_from = event->postponed_from;
   n.currency = event->currency;
   n.created_at = row.created_at;
   n.hold_id = row.hold_id;
@@ -184,7 +185,11 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
     n.amount = booking->total_amount;
     n.currency = booking->currency;
     n.reason = booking->message;
-    if (row.kind == core::NoticeKind::BookingConfirmed && row.channel == core::kChannelEmail && tickets_) {
+    // The confirmation carries the tickets; so does a postponement (their codes are good until the new
+    // date, where the first email's printed codes stop at the old one).
+    const bool with_tickets =
+        row.kind == core::NoticeKind::BookingConfirmed || row.kind == core::NoticeKind::EventPostponed;
+    if (with_tickets && row.channel == core::kChannelEmail && tickets_) {
       n.static_codes_accepted = event->static_codes_accepted;
       // The buyer's tickets as of now: one sent to someone since the purchase is not mailed again.
       auto views = tickets_->of_booking(row.user_id, booking->id);

@@ -47,6 +47,17 @@ Status check_event_edit(const Event& event, const Layout& layout, const std::str
   return ok_status();
 }
 
+Result<Postponement> plan_postponement(const Event& event, TimeMs starts_at, std::optional<TimeMs> on_sale_at,
+                                       TimeMs now) {
+  if (event.cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
+  if (now >= event.starts_at) return make_error(Code::EventStarted, "the event has started: cancel it instead");
+  if (starts_at <= now) return invalid("starts_at", "the new date must be in the future");
+  if (starts_at == event.starts_at) return invalid("starts_at", "that is the current date");
+  Postponement p{starts_at, on_sale_at.value_or(event.on_sale_at)};
+  if (p.on_sale_at >= p.starts_at) return invalid("on_sale_at", "must be before starts_at");
+  return p;
+}
+
 Event apply_event_edit(Event event, const EventPatch& patch) {
   if (patch.name) event.name = *patch.name;
   if (patch.description) event.description = *patch.description;

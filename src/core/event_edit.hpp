@@ -33,6 +33,16 @@ struct EventPatch {
 // PriceLocked naming the tier when a price change touches a tier with seats held or sold.
 Status check_event_edit(const Event& event, const Layout& layout, const std::string& status, const EventPatch& patch);
 Event apply_event_edit(Event event, const EventPatch& patch);
+
+// A postponement: a new start (and optionally a new on-sale time; the current one otherwise). Not for
+// a cancelled event (EventCancelled) or one that has started (EventStarted: cancel it instead); the new
+// start is in the future, after the on-sale time, and not the current one (InvalidRequest).
+struct Postponement {
+  TimeMs starts_at{};
+  TimeMs on_sale_at{};
+};
+Result<Postponement> plan_postponement(const Event& event, TimeMs starts_at, std::optional<TimeMs> on_sale_at,
+                                       TimeMs now);
 // Description (at most 2,000 bytes of UTF-8) and image (empty, or an https:// URL of at most 500
 // printable ASCII bytes): for new events too.
 Status validate_event_text(const std::string& description, const std::string& image_url);

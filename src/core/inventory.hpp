@@ -89,6 +89,11 @@ class EventInventory {
   std::string status_chars() const;  // one of "AHS" per seat
   uint32_t tickets_of(UserId user) const;
   const InventoryRules& rules() const { return rules_; }
+  // The event moved (a postponement): sales follow the new on-sale and start times from now on.
+  void set_dates(TimeMs on_sale_at, TimeMs starts_at) {
+    rules_.on_sale_at = on_sale_at;
+    rules_.starts_at = starts_at;
+  }
   size_t live_holds() const { return holds_.size(); }
   std::vector<Hold> live_holds_of(UserId user) const;
 

@@ -17,6 +17,7 @@ constexpr std::pair<NoticeKind, const char*> kKinds[] = {
     {NoticeKind::HoldExpiring, "hold_expiring"},
     {NoticeKind::TicketSent, "ticket_sent"},
     {NoticeKind::SeatsRefunded, "seats_refunded"},
+    {NoticeKind::EventPostponed, "event_postponed"},
 };
 constexpr std::pair<OutboxStatus, const char*> kStatuses[] = {
     {OutboxStatus::Pending, "PENDING"},

@@ -28,8 +28,10 @@ enum class NoticeKind : uint8_t {
   HoldExpiring,      // opted in: the hold lapses soon; dropped at delivery if the hold is no longer live
   TicketSent,        // to the address a ticket was sent to (a transfer); dropped if decided by then
   SeatsRefunded,     // the organizer refunded some seats of a booking (the refund names which)
+  EventPostponed,    // the event moved to a new date; the booking stands (email: its tickets again)
 };
-// booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent | seats_refunded
+// booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent | seats_refunded |
+// event_postponed
 const char* to_string(NoticeKind k);
 std::optional<NoticeKind> notice_kind_from(std::string_view s);
 
@@ -108,6 +110,7 @@ struct Notification {
   std::string event_name;
   std::string venue_name;
   TimeMs event_starts_at{};
+  TimeMs event_postponed_from{};  // EventPostponed: the date it moved from
   BookingId booking_id = 0;
   HoldId hold_id = 0;
   std::vector<SeatLabel> seats;

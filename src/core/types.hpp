@@ -74,6 +74,9 @@ struct Event {
   // Unpublished: out of the catalogue and not on sale (its page answers 404 to all but its managers);
   // what was sold stands.
   bool published = true;
+  // Set when the organizer moved the event to a new date (starts_at): the date before the latest move.
+  TimeMs postponed_from{};
+  TimeMs postponed_at{};
   bool cancelled() const { return cancelled_at != TimeMs{}; }
 };
 

@@ -380,6 +380,25 @@ Response patch_event(Ctx& c) {
   return json_response(200, to_json(*updated, map ? std::optional<core::SeatCounts>(map->counts) : std::nullopt));
 }
 
+// POST /v1/events/{id}/postpone {starts_at, on_sale_at?}: a new date; every buyer is told.
+Response postpone_event(Ctx& c) {
+  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
+  auto body = parse_object(c.request.body);
+  if (!body) return error_response(body.error());
+  for (const auto& kv : *body)
+    if (kv.key() != "starts_at" && kv.key() != "on_sale_at")
+      return error_response(400, "invalid_request", std::string(kv.key()) + ": unknown field (starts_at, on_sale_at)");
+  auto starts = read_time(*body, "starts_at");
+  auto on_sale = read_time(*body, "on_sale_at");
+  if (!starts) return error_response(starts.error());
+  if (!on_sale) return error_response(on_sale.error());
+  if (!*starts) return error_response(400, "invalid_request", "starts_at is required");
+  auto moved = c.services.catalog.postpone_event(c.ids[0], **starts, *on_sale);
+  if (!moved) return error_response(moved.error());
+  auto map = c.services.catalog.seat_map(c.ids[0]);
+  return json_response(200, to_json(*moved, map ? std::optional<core::SeatCounts>(map->counts) : std::nullopt));
+}
+
 // POST /v1/events/{id}/duplicate {name?, starts_at, on_sale_at}: a draft (unpublished) copy.
 Response duplicate_event(Ctx& c) {
   auto source = c.event_manager(c.ids[0]);
@@ -524,6 +543,7 @@ void add_catalog_routes(Router& router) {
   router.add("GET", "/v1/events/{id}", get_event);
   router.add("PATCH", "/v1/events/{id}", patch_event, Audit::request_and_result);
   router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, Audit::request_and_result);
+  router.add("POST", "/v1/events/{id}/postpone", postpone_event, Audit::request_and_result);
   router.add("GET", "/v1/events/{id}/seats", get_seats);
 }
 

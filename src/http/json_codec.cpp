@@ -213,6 +213,8 @@ json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>
                  {"description", e.description},
                  {"image_url", e.image_url},
                  {"published", e.published},
+                 {"postponed_from", e.postponed_from == TimeMs{} ? json::value(nullptr)
+                                                                 : json::value(format_rfc3339(e.postponed_from))},
                  {"venue_name", e.venue_name},
                  {"starts_at", format_rfc3339(e.starts_at)},
                  {"on_sale_at", format_rfc3339(e.on_sale_at)},

@@ -27,6 +27,8 @@ std::string subject_of(const core::Notification& n) {
       return n.sender_name + " sent you a ticket: " + n.event_name;
     case core::NoticeKind::SeatsRefunded:
       return "Booking #" + std::to_string(n.booking_id) + ": seats refunded: " + n.event_name;
+    case core::NoticeKind::EventPostponed:
+      return "New date: " + n.event_name + " is now " + format_utc_minutes(n.event_starts_at);
   }
   return n.event_name;
 }
@@ -54,6 +56,11 @@ std::string lead_of(const core::Notification& n) {
       return "The organizer refunded the seats below of your booking #" + std::to_string(n.booking_id) + ": " +
              amount + " goes back to your payment method. Their tickets no longer admit anyone; the rest of "
              "your booking stands.";
+    case core::NoticeKind::EventPostponed:
+      return n.event_name + " moved from " + format_utc_minutes(n.event_postponed_from) + " to " +
+             format_utc_minutes(n.event_starts_at) + ". Your booking #" + std::to_string(n.booking_id) +
+             " stands, and your tickets are good for the new date. If you cannot come, you can cancel the booking "
+             "for a refund of " + amount + " in My bookings until the event starts.";
   }
   return "";
 }

@@ -79,3 +79,33 @@ def test_a_cancelled_event_keeps_its_words(server: Server) -> None:
     expect(organizer.client.post(f"/v1/events/{event['id']}/cancel", {"reason": "x"}), 202)
     assert_error(organizer.client.request("PATCH", f"/v1/events/{event['id']}", body={"name": "Back on"}), 409,
                  "event_cancelled")
+
+
+def test_postponing_moves_the_dates_keeps_the_bookings_and_sales_follow_at_once(server: Server, anon: Client) -> None:
+    organizer, event = _organized_event(server)
+    path = f"/v1/events/{event['id']}"
+    buyer = new_user(server)
+    booking = expect(checkout(buyer.client, expect(hold_seats(buyer.client, event["id"], [0]), 201)["id"]), 201)
+    new_start = now_utc() + dt.timedelta(days=90)
+    later_sale = now_utc() + dt.timedelta(days=1)
+    moved = expect(organizer.client.post(f"{path}/postpone", {"starts_at": rfc3339(new_start),
+                                                              "on_sale_at": rfc3339(later_sale)}), 200)
+    assert moved["postponed_from"] == event["starts_at"]
+    assert moved["starts_at"] == rfc3339(new_start) and moved["on_sale_at"] == rfc3339(later_sale)
+    assert expect(anon.get(path), 200)["starts_at"] == rfc3339(new_start)
+    assert expect(buyer.client.get(f"/v1/bookings/{booking['id']}"), 200)["status"] == "CONFIRMED"
+    # The sale follows the new on-sale time at once (the embedded store keeps it in memory).
+    assert_error(hold_seats(new_user(server).client, event["id"], [2]), 409, "sale_not_open")
+    # Tickets are good until the new date.
+    (ticket,) = expect(buyer.client.get(f"/v1/bookings/{booking['id']}/tickets"), 200)["tickets"]
+    assert ticket["valid_until"] > rfc3339(new_start)
+
+    for body, status, code in [({"starts_at": rfc3339(now_utc() - dt.timedelta(days=1))}, 400, "invalid_request"),
+                               ({"starts_at": moved["starts_at"]}, 400, "invalid_request"),
+                               ({"starts_at": rfc3339(now_utc() + dt.timedelta(hours=1))}, 400, "invalid_request"),
+                               ({}, 400, "invalid_request"), ({"starts_at": "soon"}, 400, "invalid_request"),
+                               ({"starts_at": rfc3339(new_start), "venue_id": 1}, 400, "invalid_request")]:
+        assert_error(organizer.client.post(f"{path}/postpone", body), status, code)
+    expect(organizer.client.post(f"{path}/cancel", {"reason": "x"}), 202)
+    assert_error(organizer.client.post(f"{path}/postpone", {"starts_at": rfc3339(new_start + dt.timedelta(days=1))}),
+                 409, "event_cancelled")

@@ -137,6 +137,28 @@ def test_an_organizers_refund_of_some_seats_mails_which_seats_and_how_much(tmp_p
             stop_server(server)
 
 
+def test_a_postponement_mails_every_buyer_the_new_date_and_their_tickets(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "smtp", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER))
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            buyers = [new_user(server) for _ in range(2)]
+            for i, user in enumerate(buyers):
+                expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [i]), 201)["id"]), 201)
+            expect(admin.post(f"/v1/events/{event['id']}/postpone", {"starts_at": "2031-06-01T19:30:00Z"}), 200)
+            for i, user in enumerate(buyers):
+                moved = wait_until(lambda: [m for m in sink.mails(user.email) if "New date" in m.message["Subject"]],
+                                   what="the postponement email")
+                assert len(moved) == 1
+                assert moved[0].message["Subject"] == f"New date: {event['name']} is now 2031-06-01 19:30 UTC"
+                text = moved[0].part("text/plain")
+                assert "to 2031-06-01 19:30 UTC" in text and f"Section Floor, row A, seat {i + 1}" in text
+                assert any(p.get_content_type() == "application/pdf" for p in moved[0].message.walk())
+        finally:
+            stop_server(server)
+
+
 def _decode_qr(tmp_path: Path, images: list[bytes]) -> list[list[str]]:
     """The texts of the QR codes in each image, read by the web scanner's own decoder (zxing-wasm)."""
     files = []

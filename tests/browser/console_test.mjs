@@ -151,6 +151,14 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     await o.locator('#t-sold', { hasText: /^1$/ }).waitFor({ timeout: LIVE_MS });
     await o.getByText('€40.00 refunded').waitFor();
 
+    // Postpone it: the new date is the event's, the bookings stand.
+    await o.getByLabel('New date').fill('2031-03-01T20:00');
+    await o.getByRole('button', { name: 'Postpone' }).click();
+    await o.locator('#postpone-msg').getByText(/^Moved to .*every buyer is being emailed/).waitFor();
+    const moved = (await server.call('GET', `/v1/events/${eventId}`)).body;
+    assert.equal(new Date(moved.starts_at).getTime(), new Date(2031, 2, 1, 20, 0).getTime());
+    assert.ok(moved.postponed_from);
+
     // Cancel the event: sales stop, Cal's booking is refunded by the job.
     await o.getByLabel('Reason, told to buyers').fill('The stage collapsed.');
     await o.getByRole('button', { name: 'Cancel event…' }).click();

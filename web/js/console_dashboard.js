@@ -90,6 +90,15 @@ export async function dashboardPage(eventId) {
             <button type="button" class="secondary" id="duplicate">Duplicate for a new date…</button></p>
           <div id="edit-msg"></div>
         </form>
+        <form id="postpone" class="card" novalidate>
+          <p>Postponing keeps every booking; buyers are emailed the new date with their tickets, and can
+            cancel for a refund until the event starts.</p>
+          <div class="row">
+            <label>New date <input name="starts_at" type="datetime-local" required></label>
+            <button type="submit" class="secondary">Postpone</button>
+          </div>
+          <div id="postpone-msg" aria-live="polite"></div>
+        </form>
         <form id="dup" class="card" hidden novalidate>
           <div class="row">
             <label>New start <input name="starts_at" type="datetime-local" required></label>
@@ -240,6 +249,16 @@ export async function dashboardPage(eventId) {
       Object.assign(event, await call('PATCH', `/v1/events/${eventId}`, body));
       say($('#edit-msg'), event.published ? 'Saved.' : 'Saved. The event is unpublished: buyers cannot see or buy it.', 'ok');
     } catch (err) { say($('#edit-msg'), err.message); }
+  });
+  $('#postpone').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const when_ = new FormData(e.target).get('starts_at');
+    if (!when_) return say($('#postpone-msg'), 'Pick the new date.');
+    try {
+      const moved = await call('POST', `/v1/events/${eventId}/postpone`, { starts_at: new Date(when_).toISOString() });
+      Object.assign(event, moved);
+      say($('#postpone-msg'), `Moved to ${when(moved.starts_at)}; every buyer is being emailed.`, 'ok');
+    } catch (err) { say($('#postpone-msg'), err.message); }
   });
   $('#duplicate').addEventListener('click', () => { $('#dup').hidden = false; $('#dup [name=starts_at]').focus(); });
   $('#dup').addEventListener('submit', async (e) => {

@@ -56,6 +56,9 @@ class CatalogStore {
   virtual Status set_ticket_key(EventId id, uint32_t key_id) = 0;
   // Name, description, image, published and prices (replaced whole), in one commit. NotFound.
   virtual Status update_event(const Event& event) = 0;
+  // Moves the event to new dates and queues an event_postponed notice to every buyer of a confirmed
+  // booking, in one commit; remembers the date it moved from. NotFound.
+  virtual Status postpone_event(EventId id, TimeMs starts_at, TimeMs on_sale_at, TimeMs now) = 0;
   // Marks the event cancelled, once: a second call keeps the first time and reason. NotFound: no event.
   virtual Status cancel_event(EventId id, TimeMs now, const std::string& reason) = 0;
 };

@@ -158,6 +158,9 @@ class Ledger {
   virtual Result<Stock> stock(const Event& event, TimeMs now, TimeMs expiring_before) = 0;
   // Marks expired holds EXPIRED in the store (tidiness: correctness never waits for it).
   virtual size_t sweep_expired(TimeMs now) = 0;
+  // The event's dates changed (a postponement, already stored): a ledger that keeps them in memory
+  // follows at once.
+  virtual void event_dates_changed(const Event& event) = 0;
 };
 
 }  // namespace ticketd::core

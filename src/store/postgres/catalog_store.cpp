@@ -34,7 +34,8 @@ constexpr const char* kEventColumns =
     "WHERE event_id = e.id), w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, "
     "COALESCE(x.static_codes_accepted, true), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), "
     "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0), COALESCE(d.description, ''), "
-    "COALESCE(d.image_url, ''), COALESCE(d.published, true) "
+    "COALESCE(d.image_url, ''), COALESCE(d.published, true), COALESCE(d.postponed_from, 0), "
+    "COALESCE(d.postponed_at, 0) "
     "FROM events e JOIN venues v ON v.id = e.venue_id LEFT JOIN event_waiting_rooms w ON w.event_id = e.id "
     "LEFT JOIN event_entry x ON x.event_id = e.id LEFT JOIN venue_owners o ON o.venue_id = e.venue_id "
     "LEFT JOIN event_details d ON d.event_id = e.id ";
@@ -79,6 +80,8 @@ core::Event event_from(const Rows& r, int i) {
   e.description = r.text(i, 20);
   e.image_url = r.text(i, 21);
   e.published = r.boolean(i, 22);
+  if (r.int64(i, 23) > 0) e.postponed_from = from_unix_ms(r.int64(i, 23));
+  if (r.int64(i, 24) > 0) e.postponed_at = from_unix_ms(r.int64(i, 24));
   return e;
 }
 
@@ -271,6 +274,38 @@ core::Status PgCatalogStore::update_event(const core::Event& e) {
       throw;
     }
   }, /*idempotent=*/true);
+}
+
+core::Status PgCatalogStore::postpone_event(core::EventId id, TimeMs starts_at, TimeMs on_sale_at, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.exec("BEGIN");
+    try {
+      Rows old = c.query("SELECT starts_at FROM events WHERE id = $1 FOR UPDATE", {p(id)});
+      if (old.empty()) {
+        c.exec("ROLLBACK");
+        return make_error(Code::NotFound, "no such event");
+      }
+      c.query("UPDATE events SET starts_at = $2, on_sale_at = $3 WHERE id = $1",
+              {p(id), p(to_unix_ms(starts_at)), p(to_unix_ms(on_sale_at))});
+      c.query("INSERT INTO event_details(event_id, postponed_from, postponed_at) VALUES($1, $2, $3) "
+              "ON CONFLICT (event_id) DO UPDATE SET postponed_from = EXCLUDED.postponed_from, "
+              "postponed_at = EXCLUDED.postponed_at",
+              {p(id), p(old.int64(0, 0)), p(to_unix_ms(now))});
+      // Every buyer is told, on the channels they chose, in the commit that moves the event.
+      c.query("INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at) "
+              "SELECT 'event_postponed', ch.name, b.user_id, b.event_id, b.id, b.hold_id, 'PENDING', $2, $2 "
+              "FROM bookings b CROSS JOIN (VALUES ('email'), ('webhook')) ch(name) "
+              "LEFT JOIN user_notify n ON n.user_id = b.user_id "
+              "WHERE b.event_id = $1 AND b.status = 'CONFIRMED' AND ((ch.name = 'email' AND coalesce(n.email_on, true)) "
+              "OR (ch.name = 'webhook' AND coalesce(n.sms_on, false) AND coalesce(n.phone, '') <> ''))",
+              {p(id), p(to_unix_ms(now))});
+      c.exec("COMMIT");
+      return core::ok_status();
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/false);
 }
 
 core::Status PgCatalogStore::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {

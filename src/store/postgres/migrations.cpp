@@ -530,7 +530,8 @@ CREATE TABLE booking_refunds(
 CREATE INDEX booking_refunds_by_booking ON booking_refunds(booking_id);
 CREATE TABLE event_details(
   event_id bigint PRIMARY KEY REFERENCES events(id), description text NOT NULL DEFAULT '',
-  image_url text NOT NULL DEFAULT '', published boolean NOT NULL DEFAULT true);
+  image_url text NOT NULL DEFAULT '', published boolean NOT NULL DEFAULT true,
+  postponed_from bigint NOT NULL DEFAULT 0, postponed_at bigint NOT NULL DEFAULT 0);
 )sql";
 
 struct Migration {

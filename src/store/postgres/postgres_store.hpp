@@ -89,6 +89,7 @@ class PgCatalogStore final : public core::CatalogStore {
   core::Result<core::Event> create_event(core::Event event, TimeMs now) override;
   std::optional<core::Event> find_event(core::EventId id) override;
   core::Status update_event(const core::Event& event) override;
+  core::Status postpone_event(core::EventId id, TimeMs starts_at, TimeMs on_sale_at, TimeMs now) override;
   std::vector<core::Event> list_events(const core::EventQuery& query) override;
   core::Status set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) override;
   core::Status set_ticket_key(core::EventId id, uint32_t key_id) override;
@@ -133,6 +134,8 @@ class PgLedger final : public core::Ledger {
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                           const std::string& refund_ref, TimeMs now) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
+  // The stored functions read the event's dates from its row on every call: nothing to follow.
+  void event_dates_changed(const core::Event&) override {}
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;

@@ -62,6 +62,8 @@ core::Event event_from(Statement& st) {
   e.description = st.text(19);
   e.image_url = st.text(20);
   e.published = st.int64(21) != 0;
+  if (st.int64(22) > 0) e.postponed_from = from_unix_ms(st.int64(22));
+  if (st.int64(23) > 0) e.postponed_at = from_unix_ms(st.int64(23));
   return e;
 }
 
@@ -80,7 +82,7 @@ bool event_exists(Connection& c, core::EventId id) {
   ", w.enabled, w.batch_size, w.release_interval_ms, w.active_window_ms, w.opens_before_ms, " \
   "COALESCE(x.static_codes_accepted, 1), COALESCE(x.ticket_key_id, 1), COALESCE(x.cancelled_at, 0), " \
   "COALESCE(x.cancel_reason, ''), COALESCE(o.organization_id, 0), COALESCE(d.description, ''), " \
-  "COALESCE(d.image_url, ''), COALESCE(d.published, 1)"
+  "COALESCE(d.image_url, ''), COALESCE(d.published, 1), COALESCE(d.postponed_from, 0), COALESCE(d.postponed_at, 0)"
 #define TICKETD_WAITING_ROOM_JOIN \
   " LEFT JOIN event_waiting_rooms w ON w.event_id = e.id LEFT JOIN event_entry x ON x.event_id = e.id" \
   " LEFT JOIN venue_owners o ON o.venue_id = e.venue_id LEFT JOIN event_details d ON d.event_id = e.id"
@@ -274,6 +276,34 @@ core::Status SqliteCatalogStore::update_event(const core::Event& e) {
               "ON CONFLICT(event_id) DO UPDATE SET description = excluded.description, image_url = excluded.image_url, "
               "published = excluded.published")
         .bind(1, e.id).bind(2, e.description).bind(3, e.image_url).bind(4, int64_t{e.published ? 1 : 0}).step_status();
+    return core::ok_status();
+  });
+}
+
+core::Status SqliteCatalogStore::postpone_event(core::EventId id, TimeMs starts_at, TimeMs on_sale_at, TimeMs now) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& old = c.prepare("SELECT starts_at FROM events WHERE id = ?1");
+    old.bind(1, id);
+    if (!old.step()) {
+      old.reset();
+      return make_error(Code::NotFound, "no such event");
+    }
+    const int64_t from = old.int64(0);
+    old.reset();
+    c.prepare("UPDATE events SET starts_at = ?2, on_sale_at = ?3 WHERE id = ?1")
+        .bind(1, id).bind(2, to_unix_ms(starts_at)).bind(3, to_unix_ms(on_sale_at)).step_status();
+    c.prepare("INSERT INTO event_details(event_id, postponed_from, postponed_at) VALUES(?1, ?2, ?3) "
+              "ON CONFLICT(event_id) DO UPDATE SET postponed_from = excluded.postponed_from, "
+              "postponed_at = excluded.postponed_at")
+        .bind(1, id).bind(2, from).bind(3, to_unix_ms(now)).step_status();
+    // Every buyer is told, on the channels they chose, in the commit that moves the event.
+    c.prepare("INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at) "
+              "SELECT 'event_postponed', ch.name, b.user_id, b.event_id, b.id, b.hold_id, 'PENDING', ?2, ?2 "
+              "FROM bookings b CROSS JOIN (SELECT 'email' AS name UNION ALL SELECT 'webhook') ch "
+              "LEFT JOIN user_notify n ON n.user_id = b.user_id "
+              "WHERE b.event_id = ?1 AND b.status = 'CONFIRMED' AND ((ch.name = 'email' AND coalesce(n.email_on, 1) = 1) "
+              "OR (ch.name = 'webhook' AND coalesce(n.sms_on, 0) = 1 AND coalesce(n.phone, '') <> ''))")
+        .bind(1, id).bind(2, to_unix_ms(now)).step_status();
     return core::ok_status();
   });
 }

@@ -691,6 +691,12 @@ core::Result<core::Booking> SqliteLedger::refund_seats(const core::Booking& book
   return b;
 }
 
+void SqliteLedger::event_dates_changed(const core::Event& event) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (s->inv) s->inv->set_dates(event.on_sale_at, event.starts_at);  // not loaded: it loads the new ones
+}
+
 int64_t SqliteLedger::seat_refunds_total(core::BookingId booking) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare("SELECT COALESCE(SUM(amount), 0) FROM booking_refunds WHERE booking_id = ?1");

@@ -206,7 +206,8 @@ CREATE TABLE IF NOT EXISTS venue_stages(
 -- published, no description or image.
 CREATE TABLE IF NOT EXISTS event_details(
   event_id INTEGER PRIMARY KEY REFERENCES events(id), description TEXT NOT NULL DEFAULT '',
-  image_url TEXT NOT NULL DEFAULT '', published INTEGER NOT NULL DEFAULT 1);
+  image_url TEXT NOT NULL DEFAULT '', published INTEGER NOT NULL DEFAULT 1,
+  postponed_from INTEGER NOT NULL DEFAULT 0, postponed_at INTEGER NOT NULL DEFAULT 0);
 -- Seats of bookings an organizer refunded (core::SeatRefundRecord): the booking keeps the rest.
 CREATE TABLE IF NOT EXISTS booking_refunds(
   id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL REFERENCES bookings(id), seats TEXT NOT NULL,
