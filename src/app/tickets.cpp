@@ -41,6 +41,7 @@ TicketView Tickets::view(const core::Ticket& ticket, const core::Event& event, c
     v.section = label->section;
     v.row = label->row;
     v.seat_number = label->number;
+    v.general_admission = label->general_admission;
   }
   v.claims.key_id = ticket.key_id;
   v.claims.event_id = ticket.event_id;

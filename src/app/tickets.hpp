@@ -25,7 +25,8 @@ struct TicketView {
   TimeMs starts_at{};
   std::string section;  // where the seat is, as printed on the ticket
   std::string row;
-  uint32_t seat_number = 0;
+  uint32_t seat_number = 0;    // 0 in a general-admission area
+  bool general_admission = false;
 };
 
 struct PublishedKey {

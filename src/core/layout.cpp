@@ -141,6 +141,12 @@ Result<Layout> Layout::build(LayoutSpec spec) {
                                     static_cast<SeatId>(total - row.seats), row.seats});
     }
   }
+  for (size_t s = 0; s < spec.sections.size(); ++s) {
+    if (!spec.sections[s].general_admission) continue;
+    for (const RowSpec& row : spec.sections[s].rows)
+      if (!row.accessible.empty() || !row.companion.empty() || !row.restricted_view.empty())
+        return invalid("sections[" + std::to_string(s) + "]", "a general-admission area has no seat flags");
+  }
   const bool placed = spec.sections.front().geometry.has_value();
   for (size_t s = 0; s < spec.sections.size(); ++s) {
     const auto& g = spec.sections[s].geometry;
@@ -173,7 +179,24 @@ std::optional<SeatLabel> Layout::label(SeatId seat) const {
   if (!contains(seat)) return std::nullopt;
   const SeatInfo info = this->seat(seat);
   const SectionSpec& section = spec_.sections.at(info.section);
+  if (section.general_admission) return SeatLabel{section.name, "", 0, true};
   return SeatLabel{section.name, section.rows.at(info.row).label, info.number};
+}
+
+uint32_t SectionSpec::capacity() const {
+  uint32_t n = 0;
+  for (const RowSpec& r : rows) n += r.seats;
+  return n;
+}
+
+SectionSpec general_admission_area(std::string name, std::string price_tier, uint32_t capacity) {
+  SectionSpec s{std::move(name), std::move(price_tier), {}, {}, true};
+  for (uint32_t left = capacity, i = 1; left > 0 && s.rows.size() < limits::rows_per_section_max; ++i) {
+    const uint32_t n = std::min(left, limits::seats_per_row_max);
+    s.rows.push_back(RowSpec{std::to_string(i), n, {}, {}, {}});
+    left -= n;
+  }
+  return s;
 }
 
 SeatInfo Layout::seat(SeatId seat) const {

@@ -55,7 +55,15 @@ struct SectionSpec {
   std::string price_tier;
   std::vector<RowSpec> rows;
   std::optional<SectionGeometry> geometry;  // all sections have one, or none (an automatic layout)
+  // A general-admission area (a standing floor, a lawn): `rows` are its places, unnumbered to buyers
+  // (general_admission_area() makes them); holds take a quantity of them, tickets name the area.
+  bool general_admission = false;
+  uint32_t capacity() const;
 };
+
+// A general-admission area of `capacity` places (1..limits::seats_per_venue_max), kept as rows of at
+// most limits::seats_per_row_max places so every rule of numbered seats holds for it unchanged.
+SectionSpec general_admission_area(std::string name, std::string price_tier, uint32_t capacity);
 
 struct LayoutSpec {
   std::string name;
@@ -66,8 +74,9 @@ struct LayoutSpec {
 // A seat as people read it: "Section Floor, row A, seat 6".
 struct SeatLabel {
   std::string section;
-  std::string row;
-  uint32_t number = 0;
+  std::string row;      // empty in a general-admission area
+  uint32_t number = 0;  // 0 in a general-admission area
+  bool general_admission = false;
 };
 
 struct SeatInfo {

@@ -108,6 +108,21 @@ core::Result<core::SectionSpec> read_section(const json::value& v, size_t index)
   auto tier = read_string(o, "price_tier", core::limits::price_tier_bytes_max);
   if (!tier) return tier.error();
   if (!*name || !*tier) return invalid("sections: name and price_tier are required");
+  if (auto ga = o.find("general_admission"); ga != o.end() && !ga->value().is_null()) {
+    if (!ga->value().is_bool()) return invalid("sections: general_admission must be true or false");
+    if (ga->value().as_bool()) {
+      // An area: a capacity instead of rows of seats.
+      if (o.contains("rows")) return invalid("sections: a general-admission area has a capacity, not rows");
+      auto capacity = read_int(o, "capacity", 1, core::limits::seats_per_venue_max);
+      if (!capacity) return capacity.error();
+      if (!*capacity) return invalid("sections: capacity (1-200000) is required for a general-admission area");
+      core::SectionSpec area = core::general_admission_area(**name, **tier, static_cast<uint32_t>(**capacity));
+      auto geometry = read_geometry(o, "sections[" + std::to_string(index) + "]");
+      if (!geometry) return geometry.error();
+      area.geometry = *geometry;
+      return area;
+    }
+  }
   auto rows = o.find("rows");
   if (rows == o.end() || !rows->value().is_array()) return invalid("rows: an array of rows is required");
   const json::array& a = rows->value().as_array();

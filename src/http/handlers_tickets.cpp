@@ -19,6 +19,7 @@ json::object ticket_json(const app::TicketView& v) {
                  {"section", v.section},
                  {"row", v.row},
                  {"seat_number", v.seat_number},
+                 {"general_admission", v.general_admission},
                  {"status", core::to_string(t.status)},
                  {"issued_at", format_rfc3339(t.issued_at)},
                  {"valid_from", format_rfc3339(TimeMs(std::chrono::seconds(v.claims.valid_from_s)))},

@@ -295,6 +295,10 @@ json::object to_json(const core::Venue& v) {
                                   {"restricted_view", list(r.restricted_view)}});
     }
     json::object section{{"name", s.name}, {"price_tier", s.price_tier}, {"rows", std::move(rows)}};
+    if (s.general_admission) {
+      section["general_admission"] = true;
+      section["capacity"] = s.capacity();
+    }
     if (const auto& g = s.geometry)
       section["geometry"] = json::object{{"x", g->x_c / 100.0},
                                          {"y", g->y_c / 100.0},

@@ -10,6 +10,7 @@ namespace ticketd::notify {
 namespace {
 
 std::string seat_line(const core::SeatLabel& s) {
+  if (s.general_admission) return s.section + " (general admission)";
   return "Section " + s.section + ", row " + s.row + ", seat " + std::to_string(s.number);
 }
 
@@ -208,7 +209,7 @@ EmailContent render_email(const core::Notification& n) {
            html_escape(format_utc_minutes(n.event_starts_at)) + "</p>\n<table>\n<tr><th>Section</th><th>Row</th><th>Seat</th></tr>\n";
   for (const core::SeatLabel& s : n.seats)
     e.html += "<tr><td>" + html_escape(s.section) + "</td><td>" + html_escape(s.row) + "</td><td>" +
-              std::to_string(s.number) + "</td></tr>\n";
+              (s.general_admission ? std::string("general admission") : std::to_string(s.number)) + "</td></tr>\n";
   e.html += "</table>\n";
   if (priced) e.html += "<p>Total: <strong>" + html_escape(core::format_amount(n.amount, n.currency)) + "</strong></p>\n";
   add_tickets(n, e);
@@ -220,7 +221,7 @@ std::string render_sms(const core::Notification& n) {
   std::string seats;
   for (const core::SeatLabel& s : n.seats) {
     if (!seats.empty()) seats += ", ";
-    seats += s.section + " " + s.row + "-" + std::to_string(s.number);
+    seats += s.general_admission ? s.section + " GA" : s.section + " " + s.row + "-" + std::to_string(s.number);
   }
   std::string text = "ticketd: " + subject_of(n) + ". " + format_utc_minutes(n.event_starts_at) + ". Seats: " + seats + ". " +
                      core::format_amount(n.amount, n.currency) + ".";

@@ -18,7 +18,8 @@ using core::make_error;
 std::string webhook_body(const core::Notification& n) {
   json::array seats;
   for (const core::SeatLabel& s : n.seats)
-    seats.push_back(json::object{{"section", s.section}, {"row", s.row}, {"number", s.number}});
+    seats.push_back(json::object{
+        {"section", s.section}, {"row", s.row}, {"number", s.number}, {"general_admission", s.general_admission}});
   json::object o{
       {"id", n.outbox_id},
       {"idempotency_key", idempotency_key(n.outbox_id)},

@@ -2,7 +2,7 @@
 // declines on the live seat map, and buy and cancel through the pages. Run by scripts/test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, userPage, withArtifacts, seatBox, expectSeat, clickSeatOnMap } from './support.mjs';
+import { ADMIN, Server, launchBrowser, userPage, withArtifacts, seatBox, expectSeat, clickSeatOnMap } from './support.mjs';
 
 const LIVE_MS = 1000;  // issue 6: the other user's map shows a change within a second
 
@@ -216,4 +216,48 @@ test('an account with two-factor login is asked for its authenticator code, and 
     assert.deepEqual(t.errors, []);
   });
   await pages.t.context().close();
+});
+
+test('a standing area shows what is left, and a buyer takes places in it by quantity', async () => {
+  const admin = await server.login(ADMIN.email, ADMIN.password);
+  const venue = await server.call('POST', '/v1/venues', { name: 'Club GA', sections: [
+    { name: 'Standing floor', price_tier: 'floor', general_admission: true, capacity: 300 },
+    { name: 'Balcony', price_tier: 'balcony', rows: [{ label: 'A', seats: 10 }] }] }, admin);
+  assert.equal(venue.status, 201);
+  const now = Date.now();
+  const event = (await server.call('POST', '/v1/events', {
+    name: 'Club Night', venue_id: venue.body.id, currency: 'EUR', prices: { floor: 3000, balcony: 5000 },
+    on_sale_at: new Date(now - 60_000).toISOString(), starts_at: new Date(now + 7 * 86_400_000).toISOString(),
+  }, admin)).body;
+  const gina = await server.newUser('Gina');
+  await withArtifacts('general-admission', () => pages, [server], async () => {
+    pages.g = await userPage(browser, server, { user: gina });
+    const g = pages.g;
+    await openEvent(g, event);
+    // The area says how many places are left; a click on it picks it under Best available.
+    const area = await g.evaluate(() => {
+      const m = window.ticketdSeatMap;
+      const a = m.areas[0];
+      return { x: ((a.x0 + a.x1) / 2 - m.ox) * m.scale, y: ((a.y0 + a.y1) / 2 - m.oy) * m.scale };
+    });
+    await g.locator('canvas.seatmap').click({ position: area });
+    assert.equal(await g.locator('#best [name=section]').inputValue(), 'Standing floor');
+    await g.getByLabel('Seats', { exact: true }).fill('2');
+    await g.getByRole('button', { name: 'Find and hold' }).click();
+    await g.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+    assert.deepEqual(await g.locator('#buy li').allTextContents(),
+      ['Standing floor (general admission)', 'Standing floor (general admission)']);
+    await g.getByLabel('Test card').selectOption('pm_card_visa');
+    await g.getByRole('button', { name: /^Pay / }).click();
+    await g.getByRole('heading', { name: 'Booking confirmed' }).waitFor();
+    const left = await g.evaluate(() => {
+      const m = window.ticketdSeatMap, a = m.areas[0];
+      let n = 0;
+      for (let id = a.first; id < a.first + a.count; id++) if (m.statusOf(id) === 'A') n++;
+      return n;
+    });
+    assert.equal(left, 298);
+    assert.deepEqual(g.errors, []);
+  });
+  await pages.g.context().close();
 });

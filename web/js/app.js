@@ -201,10 +201,12 @@ async function seatLabels(event, seatIds) {
   try {
     const venue = await api.venue(event.venue_id);
     const rows = [];
-    for (const s of venue.sections) for (const r of s.rows) rows.push([s.name, r]);
+    for (const s of venue.sections) for (const r of s.rows) rows.push([s, r]);
     return seatIds.map((id) => {
       const hit = rows.find(([, r]) => id >= r.first_seat_id && id < r.first_seat_id + r.seats);
-      return hit ? `${hit[0]}, row ${hit[1].label}, seat ${id - hit[1].first_seat_id + 1}` : `seat ${id}`;
+      if (!hit) return `seat ${id}`;
+      if (hit[0].general_admission) return `${hit[0].name} (general admission)`;
+      return `${hit[0].name}, row ${hit[1].label}, seat ${id - hit[1].first_seat_id + 1}`;
     });
   } catch {
     return seatIds.map((id) => `seat ${id}`);

@@ -22,7 +22,7 @@ function newSection(index, below) {
   return {
     name: `Section ${index + 1}`, price_tier: 'standard', rows: 8, seats: 16, x: below ? below.x : 0,
     y: below ? below.y + below.rows * below.row_spacing + 4 : 6, rotation_deg: 0, curve_deg: 0, seat_spacing: 1,
-    row_spacing: 1.2, accessible: new Set(), companion: new Set(),
+    row_spacing: 1.2, accessible: new Set(), companion: new Set(), general_admission: false,
   };
 }
 
@@ -36,7 +36,7 @@ function placeAll(sections) {
   const out = [];
   sections.forEach((s, si) => {
     const rows = Array.from({ length: s.rows }, () => ({ seats: s.seats }));
-    const { seats } = placeSection({ geometry: geometryOf(s), rows });
+    const { seats } = placeSection({ geometry: geometryOf(s), rows, general_admission: s.general_admission });
     seats.forEach((p, i) => out.push({ section: si, row: Math.floor(i / s.seats), number: (i % s.seats) + 1, x: p.x, y: p.y }));
   });
   return out;
@@ -164,7 +164,11 @@ export function designerPage(org) {
       ${field('curve_deg', 'Curve (°)', 'type="number" min="0" max="180" step="1"')}
       ${field('seat_spacing', 'Seat spacing', 'type="number" min="0.5" max="10" step="0.1"')}
       ${field('row_spacing', 'Row spacing', 'type="number" min="0.5" max="10" step="0.1"')}
-      </div><p class="muted">${s.accessible.size} accessible, ${s.companion.size} companion seats marked.</p>`;
+      </div>
+      <p><label class="inline"><input type="checkbox" name="general_admission" ${s.general_admission ? 'checked' : ''}>
+        General admission (a standing area: rows × seats places, sold by quantity)</label></p>
+      <p class="muted">${s.general_admission ? `${(s.rows * s.seats).toLocaleString()} places, unnumbered.`
+        : `${s.accessible.size} accessible, ${s.companion.size} companion seats marked.`}</p>`;
     $('#section-tabs').innerHTML = state.sections.map((sec, i) => `<button type="button" role="listitem"
       class="${i === state.selected ? '' : 'secondary'}" data-section="${i}" aria-pressed="${i === state.selected}">${esc(sec.name)}</button>`).join('');
     $('#seat-total').textContent = `${totalSeats().toLocaleString()} seats in ${state.sections.length} sections (at most ${SEATS_MAX.toLocaleString()}).`;
@@ -175,6 +179,15 @@ export function designerPage(org) {
   $('#section-fields').addEventListener('input', (e) => {
     const s = state.sections[state.selected];
     const name = e.target.name;
+    if (name === 'general_admission') {
+      s.general_admission = e.target.checked;
+      s.accessible.clear();
+      s.companion.clear();
+      replace();
+      sectionFields();
+      redraw();
+      return;
+    }
     if (name === 'name' || name === 'price_tier') { s[name] = e.target.value; }
     else {
       const v = Number(e.target.value);
@@ -217,7 +230,7 @@ export function designerPage(org) {
     const w = world(e);
     const hit = seatAt(w);
     canvas.setPointerCapture(e.pointerId);
-    if (hit && state.mode !== 'move') {
+    if (hit && state.mode !== 'move' && !state.sections[hit.section].general_admission) {
       const s = state.sections[hit.section];
       const key = `${hit.row}:${hit.number}`;
       const set = s[state.mode];
@@ -281,7 +294,9 @@ export function designerPage(org) {
     const body = {
       name, organization_id: org.id,
       stage: { x: state.stage.x, y: state.stage.y, width: state.stage.width, height: state.stage.height, label: state.stage.label },
-      sections: state.sections.map((s) => ({
+      sections: state.sections.map((s) => (s.general_admission ? {
+        name: s.name, price_tier: s.price_tier, geometry: geometryOf(s), general_admission: true, capacity: s.rows * s.seats,
+      } : {
         name: s.name, price_tier: s.price_tier, geometry: geometryOf(s),
         rows: Array.from({ length: s.rows }, (_, r) => ({
           label: rowLabel(r), seats: s.seats, accessible: list(s.accessible, r), companion: list(s.companion, r),

@@ -36,6 +36,11 @@ class EventPage {
     venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
     this.render();
     this.map = new SeatMap($('#map'), venue, (id) => this.toggle(id));
+    // A click on a general-admission area picks it under Best available.
+    this.map.onArea = (si) => {
+      $('#best [name=section]').value = venue.sections[si].name;
+      $('#best-n').focus();
+    };
     this.map.selected = this.selected;
     window.ticketdSeatMap = this.map;  // for the browser tests: where a seat is drawn
     this.connect();
@@ -59,7 +64,7 @@ class EventPage {
     const { s, si, r } = this.rowIndex[lo];
     const number = id - r.first_seat_id + 1;
     return { section: s.name, row: r.label, number, price: this.price(si),
-      label: `${s.name}, row ${r.label}, seat ${number}` };
+      label: s.general_admission ? `${s.name} (general admission)` : `${s.name}, row ${r.label}, seat ${number}` };
   }
 
   render() {
@@ -87,8 +92,8 @@ class EventPage {
           <p id="counts" class="muted"></p>
           <h2 id="pick-h">Choose seats</h2>
           <div class="row">
-            <label>Section <select id="pick-section">${this.venue.sections.map((s, i) =>
-              `<option value="${i}">${esc(s.name)} (${esc(money(this.price(i), e.currency))})</option>`).join('')}</select></label>
+            <label>Section <select id="pick-section">${this.venue.sections.map((s, i) => s.general_admission ? ''
+              : `<option value="${i}">${esc(s.name)} (${esc(money(this.price(i), e.currency))})</option>`).join('')}</select></label>
             <label>Row <select id="pick-row"></select></label>
           </div>
           <fieldset class="card"><legend id="seats-legend">Seats</legend><ul class="seat-list" id="seat-list"></ul></fieldset>
@@ -134,12 +139,17 @@ class EventPage {
   }
 
   fillRows() {
+    if (!$('#pick-section').options.length) {  // only general-admission areas: nothing to pick seat by seat
+      $('#seat-list').innerHTML = '<li class="muted">No numbered seats here: choose how many places under Best available.</li>';
+      return;
+    }
     const s = this.venue.sections[Number($('#pick-section').value)];
     $('#pick-row').innerHTML = s.rows.map((r, i) => `<option value="${i}">Row ${esc(r.label)}</option>`).join('');
     this.renderSeatList();
   }
 
   renderSeatList() {
+    if (!$('#pick-section').options.length) return;
     const si = Number($('#pick-section').value), ri = Number($('#pick-row').value || 0);
     const s = this.venue.sections[si], r = s.rows[ri];
     $('#seats-legend').textContent = `${s.name}, row ${r.label}`;

@@ -22,9 +22,31 @@ export function rotate(p, deg) {
   return { x: p.x * c - p.y * s, y: p.x * s + p.y * c };
 }
 
+// A general-admission area's places in a block about twice as wide as deep (they are never drawn one
+// by one: the block is), centred on the front edge like a section's front row.
+function areaColumns(count) { return Math.max(1, Math.ceil(Math.sqrt(count * 2))); }
+
+function areaPlaces(count, g) {
+  const cols = areaColumns(count);
+  const sp = (g && g.seat_spacing) || 1;
+  const out = [];
+  for (let i = 0; i < count; i++) out.push({ x: ((i % cols) - (cols - 1) / 2) * sp, y: Math.floor(i / cols) * sp });
+  return out;
+}
+
+function areaCount(section) { return section.rows.reduce((n, r) => n + r.seats, 0); }
+
 // Positions of one placed section's seats (in seat-id order within it) and where its label goes.
 export function placeSection(section) {
   const g = section.geometry;
+  if (section.general_admission) {
+    const seats = areaPlaces(areaCount(section), g).map((p) => {
+      const q = rotate(p, g.rotation_deg || 0);
+      return { x: g.x + q.x, y: g.y + q.y };
+    });
+    const label = rotate({ x: 0, y: -1.2 }, g.rotation_deg || 0);
+    return { seats, label: { x: g.x + label.x, y: g.y + label.y } };
+  }
   const front = section.rows[0] ? section.rows[0].seats : 1;
   const seats = [];
   section.rows.forEach((row, r) => {
@@ -38,7 +60,8 @@ export function placeSection(section) {
 }
 
 // Every seat's position: {xs, ys (Float32Array by seat id), labels [{x, y, text}], stage {x, y, w, h,
-// label} in the same units, minX, minY, maxX, maxY}.
+// label} in the same units, areas [{section, first, count, x0, y0, x1, y1}] (general-admission areas:
+// their places' bounds), minX, minY, maxX, maxY}.
 export function placeVenue(venue) {
   const total = venue.seats_total;
   const xs = new Float32Array(total), ys = new Float32Array(total);
@@ -57,7 +80,10 @@ export function placeVenue(venue) {
       stage = { x: st.x - st.width / 2, y: st.y - st.height / 2, w: st.width, h: st.height, label: st.label || '' };
     }
   } else {
-    const boxes = venue.sections.map((s) => ({ w: Math.max(...s.rows.map((r) => r.seats)), h: s.rows.length }));
+    const blocks = venue.sections.map((s) => (s.general_admission ? areaPlaces(areaCount(s), null) : null));
+    const boxes = venue.sections.map((s, si) => (blocks[si]
+      ? { w: areaColumns(blocks[si].length), h: Math.ceil(blocks[si].length / areaColumns(blocks[si].length)) }
+      : { w: Math.max(...s.rows.map((r) => r.seats)), h: s.rows.length }));
     const area = boxes.reduce((sum, b) => sum + (b.w + SECTION_GAP) * (b.h + SECTION_GAP), 0);
     const shelfMax = Math.max(...boxes.map((b) => b.w), Math.sqrt(area * 1.5));
     let x = 0, y = SECTION_GAP, shelfH = 0, width = 0;
@@ -65,7 +91,10 @@ export function placeVenue(venue) {
       const box = boxes[si];
       if (x > 0 && x + box.w > shelfMax) { x = 0; y += shelfH + SECTION_GAP; shelfH = 0; }
       labels.push({ x, y: y - 0.8, text: s.name });
-      s.rows.forEach((r, ri) => {
+      if (blocks[si]) {
+        const left = -(areaColumns(blocks[si].length) - 1) / 2;
+        blocks[si].forEach((p, i) => { xs[s.rows[0].first_seat_id + i] = x + p.x - left; ys[s.rows[0].first_seat_id + i] = y + p.y; });
+      } else s.rows.forEach((r, ri) => {
         const x0 = x + Math.floor((box.w - r.seats) / 2);
         for (let n = 0; n < r.seats; n++) { xs[r.first_seat_id + n] = x0 + n; ys[r.first_seat_id + n] = y + ri; }
       });
@@ -88,5 +117,15 @@ export function placeVenue(venue) {
     maxX = Math.max(maxX, stage.x + stage.w); maxY = Math.max(maxY, stage.y + stage.h);
   }
   if (!Number.isFinite(minX)) { minX = minY = 0; maxX = maxY = 1; }
-  return { xs, ys, labels, stage, placed, minX, minY, maxX: maxX + 1, maxY: maxY + 1 };
+  const areas = [];
+  venue.sections.forEach((s, si) => {
+    if (!s.general_admission) return;
+    const first = s.rows[0].first_seat_id, count = areaCount(s);
+    let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    for (let i = first; i < first + count; i++) {
+      x0 = Math.min(x0, xs[i]); x1 = Math.max(x1, xs[i]); y0 = Math.min(y0, ys[i]); y1 = Math.max(y1, ys[i]);
+    }
+    areas.push({ section: si, first, count, x0, y0, x1: x1 + 1, y1: y1 + 1 });
+  });
+  return { xs, ys, labels, stage, placed, areas, minX, minY, maxX: maxX + 1, maxY: maxY + 1 };
 }

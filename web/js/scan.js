@@ -243,7 +243,8 @@ function seatLabel(code) {
   if (v) {
     for (const s of v.sections) for (const r of s.rows) {
       if (code.seatId >= r.first_seat_id && code.seatId < r.first_seat_id + r.seats)
-        return `${s.name}, row ${r.label}, seat ${code.seatId - r.first_seat_id + 1}`;
+        return s.general_admission ? `${s.name} (general admission)`
+          : `${s.name}, row ${r.label}, seat ${code.seatId - r.first_seat_id + 1}`;
     }
   }
   return `Seat ${code.seatId}`;

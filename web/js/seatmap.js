@@ -49,6 +49,11 @@ export class SeatMap {
       for (const r of s.rows) this.sectionOf.fill(si, r.first_seat_id, r.first_seat_id + r.seats);
     });
     this.labels = plan.labels.map((l) => ({ x: l.x - plan.minX, y: l.y - plan.minY, text: l.text }));
+    // General-admission areas: drawn as one block saying how many places are left, never place by place.
+    this.areas = plan.areas.map((a) => ({ ...a, x0: a.x0 - plan.minX, x1: a.x1 - plan.minX, y0: a.y0 - plan.minY,
+      y1: a.y1 - plan.minY }));
+    this.inArea = new Uint8Array(total);
+    for (const a of this.areas) this.inArea.fill(1, a.first, a.first + a.count);
     this.stage = plan.stage && { ...plan.stage, x: plan.stage.x - plan.minX, y: plan.stage.y - plan.minY };
     this.sections = venue.sections;
     this.width = plan.maxX - plan.minX;
@@ -62,6 +67,7 @@ export class SeatMap {
 
   // One seat's pixel in the zoomed-out bitmap. REQUIRES: the caller puts the pixels back afterwards.
   paintPixel(id) {
+    if (this.inArea[id]) return;  // areas are drawn as blocks
     const [r, g, b] = rgb(this.colorOf(id));
     const i = (Math.floor(this.ys[id]) * this.bitmap.width + Math.floor(this.xs[id])) * 4;
     const d = this.pixels.data;
@@ -158,11 +164,28 @@ export class SeatMap {
       let style = '';
       for (let id = 0; id < xs.length; id++) {
         const x = xs[id], y = ys[id];
-        if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+        if (x < x0 || x > x1 || y < y0 || y > y1 || this.inArea[id]) continue;
         const color = this.colorOf(id);
         if (color !== style) { ctx.fillStyle = color; style = color; }
         ctx.fillRect((x - this.ox) * scale, (y - this.oy) * scale, size, size);
       }
+    }
+    for (const a of this.areas) {
+      let left = 0;
+      for (let id = a.first; id < a.first + a.count; id++) if (this.statusOf(id) === 'A') left++;
+      const sx = (a.x0 - this.ox) * scale, sy = (a.y0 - this.oy) * scale;
+      const w = (a.x1 - a.x0) * scale, h = (a.y1 - a.y0) * scale;
+      ctx.fillStyle = left ? this.tierColor.get(this.sections[a.section].price_tier) : STATUS_COLORS.sold;
+      ctx.globalAlpha = 0.35;
+      ctx.fillRect(sx, sy, w, h);
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = ctx.fillStyle;
+      ctx.strokeRect(sx, sy, w, h);
+      ctx.fillStyle = '#1b1b1f';
+      ctx.font = `${Math.max(11, Math.min(16, h / 4))}px system-ui, sans-serif`;
+      ctx.textAlign = 'center';
+      ctx.fillText(left ? `${left.toLocaleString()} of ${a.count.toLocaleString()} left` : 'Sold out', sx + w / 2, sy + h / 2 + 5);
+      ctx.textAlign = 'start';
     }
     // Section names at every zoom level: where the section is, in a size that stays readable.
     ctx.fillStyle = '#1b1b1f';
@@ -173,6 +196,7 @@ export class SeatMap {
   // The seat under a point: the one whose square holds it, or zoomed out, whose bitmap pixel does.
   seatAt(cx, cy) {
     const wx = this.ox + cx / this.scale, wy = this.oy + cy / this.scale;
+    if (this.areaAt(wx, wy) !== null) return null;
     const coarse = this.scale < SQUARES_FROM_SCALE;
     const { xs, ys } = this;
     for (let id = 0; id < xs.length; id++) {
@@ -180,6 +204,12 @@ export class SeatMap {
       if (coarse ? Math.floor(wx) === Math.floor(xs[id]) && Math.floor(wy) === Math.floor(ys[id])
                  : dx >= 0 && dx <= SEAT_FILL && dy >= 0 && dy <= SEAT_FILL) return id;
     }
+    return null;
+  }
+
+  // The general-admission area (section index) under a plane point, or null.
+  areaAt(wx, wy) {
+    for (const a of this.areas) if (wx >= a.x0 && wx <= a.x1 && wy >= a.y0 && wy <= a.y1) return a.section;
     return null;
   }
 
@@ -205,8 +235,11 @@ export class SeatMap {
     });
     c.addEventListener('pointerup', (e) => {
       if (down && !down.moved) {
-        const id = this.seatAt(e.offsetX, e.offsetY);
-        if (id !== null) this.onPick(id);
+        const area = this.areaAt(this.ox + e.offsetX / this.scale, this.oy + e.offsetY / this.scale);
+        if (area !== null) { if (this.onArea) this.onArea(area); } else {
+          const id = this.seatAt(e.offsetX, e.offsetY);
+          if (id !== null) this.onPick(id);
+        }
       }
       down = null;
     });

@@ -25,6 +25,7 @@ export const savedTickets = {
 };
 
 export function seatText(t) {
+  if (t.general_admission) return `${t.section} (general admission)`;
   return t.row ? `${t.section}, row ${t.row}, seat ${t.seat_number}` : `${t.section || 'Seat'} ${t.seat_number || t.seat_id}`;
 }
 

@@ -115,6 +115,8 @@ core::Result<core::VenueId> PgCatalogStore::create_venue(const core::Layout& lay
       for (size_t si = 0; si < sections.size(); ++si) {
         c.query("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES($1, $2, $3, $4)",
                 {p(id), p(static_cast<int64_t>(si)), p(sections[si].name), p(sections[si].price_tier)});
+        if (sections[si].general_admission)
+          c.query("INSERT INTO venue_areas(venue_id, section_idx) VALUES($1, $2)", {p(id), p(static_cast<int64_t>(si))});
         if (const auto& g = sections[si].geometry)
           c.query("INSERT INTO venue_section_shapes(venue_id, section_idx, x_c, y_c, rotation_c, curve_c, "
                   "seat_spacing_c, row_spacing_c) VALUES($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -166,6 +168,10 @@ std::shared_ptr<const core::Venue> PgCatalogStore::find_venue(core::VenueId id) 
       auto i32 = [&](int col) { return static_cast<int32_t>(shapes.int64(i, col)); };
       spec.sections[si].geometry = core::SectionGeometry{i32(1), i32(2), i32(3), i32(4), i32(5), i32(6)};
     }
+    Rows areas = c.query("SELECT section_idx FROM venue_areas WHERE venue_id = $1", {p(id)});
+    for (int i = 0; i < areas.size(); ++i)
+      if (const auto si = static_cast<size_t>(areas.int64(i, 0)); si < spec.sections.size())
+        spec.sections[si].general_admission = true;
     Rows stage = c.query("SELECT x_c, y_c, width_c, height_c, label FROM venue_stages WHERE venue_id = $1", {p(id)});
     if (!stage.empty())
       spec.stage = core::StageShape{static_cast<int32_t>(stage.int64(0, 0)), static_cast<int32_t>(stage.int64(0, 1)),

@@ -528,6 +528,8 @@ CREATE TABLE booking_refunds(
   id bigserial PRIMARY KEY, booking_id bigint NOT NULL REFERENCES bookings(id), seats text NOT NULL,
   amount bigint NOT NULL, refund_ref text NOT NULL, created_at bigint NOT NULL);
 CREATE INDEX booking_refunds_by_booking ON booking_refunds(booking_id);
+CREATE TABLE venue_areas(
+  venue_id bigint NOT NULL REFERENCES venues(id), section_idx integer NOT NULL, PRIMARY KEY(venue_id, section_idx));
 CREATE TABLE event_details(
   event_id bigint PRIMARY KEY REFERENCES events(id), description text NOT NULL DEFAULT '',
   image_url text NOT NULL DEFAULT '', published boolean NOT NULL DEFAULT true,

@@ -122,6 +122,9 @@ core::Result<core::VenueId> SqliteCatalogStore::create_venue(const core::Layout&
       c.prepare("INSERT INTO venue_sections(venue_id, idx, name, price_tier) VALUES(?1, ?2, ?3, ?4)")
           .bind(1, id).bind(2, static_cast<int64_t>(si)).bind(3, sections[si].name).bind(4, sections[si].price_tier)
           .step_status();
+      if (sections[si].general_admission)
+        c.prepare("INSERT INTO venue_areas(venue_id, section_idx) VALUES(?1, ?2)")
+            .bind(1, id).bind(2, static_cast<int64_t>(si)).step_status();
       if (const auto& g = sections[si].geometry)
         c.prepare("INSERT INTO venue_section_shapes(venue_id, section_idx, x_c, y_c, rotation_c, curve_c, "
                   "seat_spacing_c, row_spacing_c) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
@@ -177,6 +180,12 @@ std::shared_ptr<const core::Venue> SqliteCatalogStore::find_venue(core::VenueId 
     spec.sections[si].geometry = core::SectionGeometry{i32(1), i32(2), i32(3), i32(4), i32(5), i32(6)};
   }
   shapes.reset();
+  auto& areas = r->prepare("SELECT section_idx FROM venue_areas WHERE venue_id = ?1");
+  areas.bind(1, id);
+  while (areas.step())
+    if (const auto si = static_cast<size_t>(areas.int64(0)); si < spec.sections.size())
+      spec.sections[si].general_admission = true;
+  areas.reset();
   auto& stage = r->prepare("SELECT x_c, y_c, width_c, height_c, label FROM venue_stages WHERE venue_id = ?1");
   stage.bind(1, id);
   if (stage.step())

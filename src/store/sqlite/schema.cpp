@@ -213,6 +213,11 @@ CREATE TABLE IF NOT EXISTS booking_refunds(
   id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL REFERENCES bookings(id), seats TEXT NOT NULL,
   amount INTEGER NOT NULL, refund_ref TEXT NOT NULL, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS booking_refunds_by_booking ON booking_refunds(booking_id);
+-- Sections that are general-admission areas (core::SectionSpec::general_admission); their places are
+-- venue_rows like any seats.
+CREATE TABLE IF NOT EXISTS venue_areas(
+  venue_id INTEGER NOT NULL REFERENCES venues(id), section_idx INTEGER NOT NULL,
+  PRIMARY KEY(venue_id, section_idx)) WITHOUT ROWID;
 PRAGMA user_version = 5;
 )sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
