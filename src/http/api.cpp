@@ -131,6 +131,7 @@ void Api::audit(const Route& route, const Ctx& ctx, std::string_view path, const
   e.status = response.status;
   e.request = bounded(ctx.request.body);
   e.organization_id = ctx.audit_organization;
+  e.before = bounded(ctx.audit_before);
   if (route.audit == Audit::request_and_result && !response.stream) e.result = bounded(response.body);
   try {
     (void)services_.audit->append(e);

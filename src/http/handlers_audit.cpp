@@ -46,6 +46,7 @@ Response audit_page(Ctx& c, std::optional<core::OrganizationId> organization) {
                                    {"action", e.action},
                                    {"target", e.target},
                                    {"status", e.status},
+                                   {"before", body_json(e.before)},
                                    {"request", body_json(e.request)},
                                    {"result", body_json(e.result)},
                                    {"organization_id", e.organization_id}});

@@ -76,6 +76,7 @@ Response patch_organization(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
   auto user = c.organization_manager(c.ids[0]);
   if (!user) return error_response(user.error());
+  if (auto before = c.services.organizations->get(*user, c.ids[0])) c.audit_before = json::serialize(to_json(*before));
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   app::OrganizationPatch patch;

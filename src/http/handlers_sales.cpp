@@ -121,6 +121,7 @@ Response refund_booking(Ctx& c) {
   auto found = c.services.sales.any_booking(c.ids[0]);
   if (!found) return error_response(found.error());
   if (auto m = c.event_manager(found->event_id); !m) return error_response(m.error());
+  c.audit_before = json::serialize(to_json(*found));  // the booking as it was
   // {"seat_ids": [...]}: those seats only (a partial amount); no body or no seat_ids: the whole booking.
   auto body = parse_object(c.request.body.empty() ? std::string("{}") : c.request.body);
   if (!body) return error_response(body.error());

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "http/json_codec.hpp"
+
 namespace ticketd::http {
 
 namespace {
@@ -40,7 +42,11 @@ core::Result<core::Event> Ctx::event_manager(core::EventId event) {
     return services.catalog.event(event);
   }
   auto e = services.organizations->manage_event(*u, event);
-  if (e) audit_organization = e->organization_id;
+  if (e) {
+    audit_organization = e->organization_id;
+    // The audit log's "before" of a change to the event (docs/console.md, "Audit log").
+    audit_before = boost::json::serialize(to_json(*e, std::nullopt));
+  }
   return e;
 }
 

@@ -39,6 +39,7 @@ struct Ctx {
   // first check of a route about something whose organization is found only after a lookup.
   core::Result<core::User> any_manager();
   core::OrganizationId audit_organization = 0;  // whose thing an audited call was about
+  std::string audit_before;  // the state before an audited change (JSON), where the handler knows it
 };
 
 using RouteHandler = std::function<Response(Ctx&)>;

@@ -208,7 +208,8 @@ def test_the_organization_audit_log_holds_its_own_actions_only(world: World) -> 
     expect(organizer.request("PATCH", f"/v1/organizations/{world.org_a['id']}", body={"name": world.org_a["name"]}), 200)
     mine = expect(organizer.get(f"/v1/organizations/{world.org_a['id']}/audit?limit=500"), 200)["entries"]
     assert mine and all(e["organization_id"] == world.org_a["id"] for e in mine)
-    assert any(e["action"] == "PATCH /v1/organizations/{id}" for e in mine)
+    patched = [e for e in mine if e["action"] == "PATCH /v1/organizations/{id}"]
+    assert patched and patched[-1]["before"]["id"] == world.org_a["id"] and patched[-1]["result"]["name"]
     assert any(e["action"] == "POST /v1/events" for e in mine)
     theirs = expect(world.clients["other_organizer"].get(f"/v1/organizations/{world.org_b['id']}/audit"), 200)["entries"]
     assert all(e["organization_id"] == world.org_b["id"] for e in theirs)

@@ -24,6 +24,7 @@ struct AuditEntry {
   std::string request;  // the request body (JSON), at most kAuditBodyBytesMax
   std::string result;   // the answer's body (JSON: the state after), at most kAuditBodyBytesMax; may be omitted
   OrganizationId organization_id = 0;  // whose venue, event or booking it was about; 0: none
+  std::string before;   // the state before (JSON), where the route records it; at most kAuditBodyBytesMax
 };
 
 inline constexpr size_t kAuditBodyBytesMax = 4096;

@@ -523,6 +523,7 @@ CREATE TABLE venue_stages(
   venue_id bigint PRIMARY KEY REFERENCES venues(id), x_c integer NOT NULL, y_c integer NOT NULL,
   width_c integer NOT NULL, height_c integer NOT NULL, label text NOT NULL);
 ALTER TABLE audit_log ADD COLUMN organization_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE audit_log ADD COLUMN before text NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN refund_id bigint NOT NULL DEFAULT 0;
 CREATE TABLE booking_refunds(
   id bigserial PRIMARY KEY, booking_id bigint NOT NULL REFERENCES bookings(id), seats text NOT NULL,

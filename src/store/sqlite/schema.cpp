@@ -225,6 +225,7 @@ PRAGMA user_version = 5;
 constexpr const char* kAuditOrganizationColumn =
     "ALTER TABLE audit_log ADD COLUMN organization_id INTEGER NOT NULL DEFAULT 0;";
 constexpr const char* kOutboxRefundColumn = "ALTER TABLE outbox ADD COLUMN refund_id INTEGER NOT NULL DEFAULT 0;";
+constexpr const char* kAuditBeforeColumn = "ALTER TABLE audit_log ADD COLUMN before TEXT NOT NULL DEFAULT '';";
 // Version 4 adds a column to a table of version 1 (the scripts above run at every open; an ALTER does
 // not repeat): a ticket_sent notice names its transfer (the receiver's address is there, not in users).
 constexpr const char* kOutboxTransferColumn = "ALTER TABLE outbox ADD COLUMN transfer_id INTEGER NOT NULL DEFAULT 0;";
@@ -259,6 +260,7 @@ void apply_schema(Connection& conn) {
   if (version < 5) {
     conn.exec(kAuditOrganizationColumn);
     conn.exec(kOutboxRefundColumn);
+    conn.exec(kAuditBeforeColumn);
   }
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
