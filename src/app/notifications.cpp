@@ -203,6 +203,15 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   return out;
 }
 
+core::Status Notifications::resend_confirmation(const core::Booking& booking) {
+  if (booking.status != core::BookingStatus::Confirmed)
+    return make_error(Code::BookingNotConfirmed, "only a confirmed booking has a confirmation to send");
+  auto s = outbox_.enqueue_again(core::NoticeKind::BookingConfirmed, booking.user_id, booking.event_id, booking.id,
+                                 booking.hold_id, kConfirmationsPerBookingMax, clock_.now());
+  metrics_.count("confirmation_resends", s ? "queued" : "refused");
+  return s;
+}
+
 core::NotifyPrefs Notifications::prefs(core::UserId user) {
   return accounts_.notify_prefs(user);
 }

@@ -59,6 +59,11 @@ class Notifications {
   void stop() { stopping_ = true; }
 
   core::NotifyPrefs prefs(core::UserId user);
+  // An organizer's "resend the confirmation" of a CONFIRMED booking: its email (with the tickets as
+  // they are now) queued again, at most kConfirmationsPerBookingMax times in all (LimitReached), so a
+  // console cannot be used to flood a buyer.
+  static constexpr uint32_t kConfirmationsPerBookingMax = 5;
+  core::Status resend_confirmation(const core::Booking& booking);
   core::Result<core::NotifyPrefs> update_prefs(core::UserId user, const PrefsPatch& patch);
 
   std::vector<core::OutboxRow> list(core::OutboxStatus status, core::OutboxId after_id, uint32_t limit);

@@ -133,6 +133,16 @@ Response refund_booking(Ctx& c) {
   return json_response(200, to_json(*booking));
 }
 
+// Administrators and the event's organizers: the buyer's confirmation email again (docs/console.md).
+Response resend_confirmation(Ctx& c) {
+  if (auto s = c.any_manager(); !s) return error_response(s.error());
+  auto found = c.services.sales.any_booking(c.ids[0]);
+  if (!found) return error_response(found.error());
+  if (auto m = c.event_manager(found->event_id); !m) return error_response(m.error());
+  if (auto s = c.services.notifications.resend_confirmation(*found); !s) return error_response(s.error());
+  return json_response(202, json::object{{"booking_id", found->id}, {"queued", true}});
+}
+
 Response stripe_webhook(Ctx& c) {
   auto handled = c.services.payments.handle_webhook(c.request.body, c.request.header("stripe-signature"));
   if (!handled) return error_response(handled.error());
@@ -150,6 +160,7 @@ void add_sales_routes(Router& router) {
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
+  router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, Audit::request);
   router.add("POST", "/v1/bookings/{id}/refund", refund_booking, Audit::request_and_result);
 }
 

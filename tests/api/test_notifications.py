@@ -159,6 +159,28 @@ def test_a_postponement_mails_every_buyer_the_new_date_and_their_tickets(tmp_pat
             stop_server(server)
 
 
+def test_an_organizer_resends_a_confirmation_a_bounded_number_of_times(tmp_path: Path) -> None:
+    with SmtpSink() as sink:
+        server = start_server(tmp_path, "smtp", notify_env(TICKETD_SMTP_URL=sink.url, TICKETD_MAIL_FROM=SENDER))
+        try:
+            admin = admin_client(server)
+            event = floor_event(admin)
+            user = new_user(server)
+            booking = expect(checkout(user.client, expect(hold_seats(user.client, event["id"], [3]), 201)["id"]), 201)
+            path = f"/v1/bookings/{booking['id']}/resend-confirmation"
+            assert_error(user.client.post(path, {}), 403, "forbidden")  # buyers do not resend to themselves
+            for _ in range(4):  # the first confirmation and four more make five
+                expect(admin.post(path, {}), 202)
+            assert_error(admin.post(path, {}), 409, "limit_reached")
+            mails = wait_until(lambda: (lambda m: m if len(m) >= 5 else None)(
+                [m for m in sink.mails(user.email) if "confirmed" in m.message["Subject"]]), what="five confirmations")
+            assert len(mails) == 5
+            expect(user.client.post(f"/v1/bookings/{booking['id']}/cancel"), 200)
+            assert_error(admin.post(path, {}), 409, "booking_not_confirmed")
+        finally:
+            stop_server(server)
+
+
 def _decode_qr(tmp_path: Path, images: list[bytes]) -> list[list[str]]:
     """The texts of the QR codes in each image, read by the web scanner's own decoder (zxing-wasm)."""
     files = []

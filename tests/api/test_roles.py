@@ -130,6 +130,7 @@ CASES = [
     Case("GET", "/v1/events/{event}/sales-report"),
     Case("POST", "/v1/events/{event}/cancel", {"reason": "matrix"}, ok=202, prepare=_fresh_event),
     Case("POST", "/v1/events/{event}/postpone", {"starts_at": "2031-03-01T20:00:00Z"}, prepare=_fresh_event),
+    Case("POST", "/v1/bookings/{booking}/resend-confirmation", {}, ok=202),
     Case("POST", "/v1/bookings/{booking}/refund", {}),
     Case("GET", "/v1/admin/audit", allowed=("admin",), refused=ADMIN_ONLY),
     Case("GET", "/v1/admin/notifications", allowed=("admin",), refused=ADMIN_ONLY),

@@ -195,12 +195,21 @@ export async function dashboardPage(eventId) {
         <td>${esc(money(o.total_amount, o.currency))}${o.refunded_amount ? `<br><span class="muted">${esc(money(o.refunded_amount, o.currency))} refunded</span>` : ''}</td>
         <td>${esc(o.status)}</td>
         <td>${o.status === 'CONFIRMED' ? `<button type="button" class="secondary" data-refund="${o.id}"
-          data-amount="${esc(money(o.total_amount, o.currency))}">Refund</button>` : ''}</td></tr>`).join('')
+          data-amount="${esc(money(o.total_amount - o.refunded_amount, o.currency))}">Refund</button>
+          <button type="button" class="link" data-resend="${o.id}">Resend confirmation</button>` : ''}</td></tr>`).join('')
         || '<tr><td colspan="6" class="muted">No orders found.</td></tr>';
     } catch (err) { say($('#orders-msg'), err.message); }
   };
   $('#order-search').addEventListener('submit', (e) => { e.preventDefault(); query = new FormData(e.target).get('q').trim(); reloadOrders(); });
   $('#orders').addEventListener('click', async (e) => {
+    const again = e.target.closest('[data-resend]');
+    if (again) {
+      try {
+        await call('POST', `/v1/bookings/${again.dataset.resend}/resend-confirmation`, {});
+        say($('#orders-msg'), `The confirmation of booking ${again.dataset.resend} is on its way again.`, 'ok');
+      } catch (err) { say($('#orders-msg'), err.message); }
+      return;
+    }
     const b = e.target.closest('[data-refund]');
     if (!b) return;
     if (!b.dataset.armed) {

@@ -45,6 +45,10 @@ class OutboxStore {
   // Deletes SENT and SKIPPED rows created before `before`, and marks PENDING rows created before it
   // SKIPPED ("expired": a notice that old helps nobody), at most `limit` of each; returns how many.
   virtual size_t prune(TimeMs before, uint32_t limit) = 0;
+  // Queues a notice about a booking again (an organizer's "resend"), on the channels its user chose,
+  // unless the booking already has `max_notices` of that kind on its email channel (LimitReached).
+  virtual Status enqueue_again(NoticeKind kind, UserId user, EventId event, BookingId booking, HoldId hold,
+                               uint32_t max_notices, TimeMs now) = 0;
 };
 
 }  // namespace ticketd::core

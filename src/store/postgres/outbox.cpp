@@ -144,4 +144,30 @@ size_t PgOutbox::prune(TimeMs before, uint32_t limit) {
   });
 }
 
+core::Status PgOutbox::enqueue_again(core::NoticeKind kind, core::UserId user, core::EventId event,
+                                     core::BookingId booking, core::HoldId hold, uint32_t max_notices, TimeMs now) {
+  return with_connection(pool_, [&](Connection& c) -> core::Status {
+    c.exec("BEGIN");
+    try {
+      // The booking's row lock: two resends at once count each other.
+      c.query("SELECT 1 FROM bookings WHERE id = $1 FOR UPDATE", {p(booking)});
+      const int64_t sent = c.query("SELECT count(*) FROM outbox WHERE booking_id = $1 AND kind = $2 AND channel = 'email'",
+                                   {p(booking), p(core::to_string(kind))})
+                               .int64(0, 0);
+      if (sent >= max_notices) {
+        c.exec("ROLLBACK");
+        return core::make_error(core::Code::LimitReached,
+                                "this notice was sent " + std::to_string(sent) + " times already");
+      }
+      c.query("SELECT ticketd_enqueue_notice($1, $2, $3, $4, $5, $6, $6)",
+              {p(core::to_string(kind)), p(user), p(event), p(booking), p(hold), p(to_unix_ms(now))});
+      c.exec("COMMIT");
+      return core::ok_status();
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
+  }, /*idempotent=*/false);
+}
+
 }  // namespace ticketd::store::postgres

@@ -73,6 +73,8 @@ class PgOutbox final : public core::OutboxStore {
   core::Status retry_dead(core::OutboxId id, TimeMs now) override;
   core::OutboxCounts counts() override;
   size_t prune(TimeMs before, uint32_t limit) override;
+  core::Status enqueue_again(core::NoticeKind kind, core::UserId user, core::EventId event, core::BookingId booking,
+                             core::HoldId hold, uint32_t max_notices, TimeMs now) override;
 
  private:
   Pool& pool_;

@@ -218,4 +218,19 @@ size_t SqliteOutbox::prune(TimeMs before, uint32_t limit) {
   return n;
 }
 
+core::Status SqliteOutbox::enqueue_again(core::NoticeKind kind, core::UserId user, core::EventId event,
+                                         core::BookingId booking, core::HoldId hold, uint32_t max_notices, TimeMs now) {
+  return db_.writer().run([&](Connection& c) -> core::Status {
+    auto& st = c.prepare("SELECT count(*) FROM outbox WHERE booking_id = ?1 AND kind = ?2 AND channel = 'email'");
+    st.bind(1, booking).bind(2, core::to_string(kind));
+    st.step();
+    const int64_t sent = st.int64(0);
+    st.reset();
+    if (sent >= max_notices)
+      return core::make_error(core::Code::LimitReached, "this notice was sent " + std::to_string(sent) + " times already");
+    enqueue_notice(c, kind, user, event, booking, hold, now, now);
+    return core::ok_status();
+  });
+}
+
 }  // namespace ticketd::store::sqlite
