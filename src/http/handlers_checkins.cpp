@@ -2,6 +2,7 @@
 // docs/tickets.md, "Check-in".
 #include "app/checkins.hpp"
 #include "app/door_feed.hpp"
+#include "http/csv.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 
@@ -237,7 +238,7 @@ class AttendeeCsv final : public EventStream {
       for (const std::string& cell : {t.id, std::string(core::to_string(t.status)), r.section, r.row,
                                       std::to_string(r.seat_number), std::to_string(t.booking_id), r.attendee.email,
                                       r.attendee.name, r.attendee.gate, t.revoked_reason}) {
-        append_cell(out, cell);
+        append_csv_cell(out, cell);
         out += ',';
       }
       out.back() = '\r';
@@ -251,23 +252,6 @@ class AttendeeCsv final : public EventStream {
   bool arm(std::function<void()>) override { return false; }  // never idle: there is always a next page or the end
 
  private:
-  // RFC 4180 quoting, and a leading = + - @ defused so a spreadsheet shows a name, never runs it.
-  static void append_cell(std::string& out, const std::string& cell) {
-    const bool formula = !cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@');
-    const bool quote = formula || cell.find_first_of(",\"\r\n") != std::string::npos;
-    if (!quote) {
-      out += cell;
-      return;
-    }
-    out += '"';
-    if (formula) out += '\'';
-    for (char ch : cell) {
-      if (ch == '"') out += '"';
-      out += ch;
-    }
-    out += '"';
-  }
-
   app::Checkins& checkins_;
   const core::EventId event_;
   std::string after_;

@@ -1,6 +1,7 @@
 // GET /v1/events/{id}/orders and /v1/events/{id}/sales-report: an event's orders and sales for its
 // organizers and administrators (docs/console.md, "Orders", "Sales report").
 #include "app/orders.hpp"
+#include "http/csv.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
 
@@ -94,11 +95,32 @@ Response sales_report(Ctx& c) {
   return r;
 }
 
+// The sales report as CSV: one line per tier, then per day (amounts in minor units).
+Response sales_report_csv(Ctx& c) {
+  if (!c.services.orders) return no_orders();
+  auto event = c.event_manager(c.ids[0]);
+  if (!event) return error_response(event.error());
+  auto report = c.services.orders->report(c.ids[0]);
+  if (!report) return error_response(report.error());
+  Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.headers = {{"cache-control", "no-store"},
+               {"content-disposition", "attachment; filename=\"sales-" + std::to_string(c.ids[0]) + ".csv\""}};
+  append_csv_row(r.body, {"kind", "key", "seats", "amount_minor", "currency"});
+  for (const app::SalesLine& l : report->per_tier)
+    append_csv_row(r.body, {"tier", l.key, std::to_string(l.seats), std::to_string(l.amount), event->currency});
+  for (const app::SalesLine& l : report->per_day)
+    append_csv_row(r.body, {"day", l.key, std::to_string(l.seats), std::to_string(l.amount), event->currency});
+  append_csv_row(r.body, {"total", "", std::to_string(report->seats), std::to_string(report->revenue), event->currency});
+  return r;
+}
+
 }  // namespace
 
 void add_order_routes(Router& router) {
   router.add("GET", "/v1/events/{id}/orders", list_orders);
   router.add("GET", "/v1/events/{id}/sales-report", sales_report);
+  router.add("GET", "/v1/events/{id}/sales-report.csv", sales_report_csv);
 }
 
 }  // namespace ticketd::http

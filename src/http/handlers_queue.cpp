@@ -76,7 +76,6 @@ Response set_waiting_room(Ctx& c) {
   if (!event) return error_response(event.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
-  if (!event) return error_response(event.error());
   // The body is the waiting_room object itself; fields absent keep their current value.
   json::object wrapped{{"waiting_room", std::move(*body)}};
   auto settings = read_waiting_room(wrapped, event->waiting_room);

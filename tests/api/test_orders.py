@@ -43,6 +43,10 @@ def test_orders_are_found_by_email_name_or_id_and_the_report_adds_up(server: Ser
     today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     assert report["per_day"] == [{"day": today, "seats": 3, "amount": 22000}]
     assert len(report["seats_per_minute"]) == 60 and sum(report["seats_per_minute"]) == 3
+    csv_text = expect(organizer.client.get(f"/v1/events/{event['id']}/sales-report.csv"), 200)
+    assert csv_text.split("\r\n")[:5] == ["kind,key,seats,amount_minor,currency", "tier,premium,2,18000,EUR",
+                                           "tier,standard,1,4000,EUR", f"day,{today},3,22000,EUR",
+                                           "total,,3,22000,EUR"]
 
     # A refund takes the booking out of the report and shows it cancelled in the orders.
     expect(organizer.client.post(f"/v1/bookings/{booking_1['id']}/refund", {}), 200)

@@ -109,6 +109,7 @@ CASES = [
     Case("GET", "/v1/organizations/{org}/venues"),
     Case("GET", "/v1/organizations/{org}/events"),
     Case("GET", "/v1/organizations/{org}/audit"),
+    Case("GET", "/v1/organizations/{org}/audit.csv"),
     Case("POST", "/v1/venues", {"name": "Hall", "organization_id": "{org}",
                                 "sections": [{"name": "S", "price_tier": "t", "rows": [{"label": "A", "seats": 2}]}]},
          ok=201),
@@ -128,11 +129,13 @@ CASES = [
     Case("GET", "/v1/events/{event}/cancellation"),
     Case("GET", "/v1/events/{event}/orders?q=test"),
     Case("GET", "/v1/events/{event}/sales-report"),
+    Case("GET", "/v1/events/{event}/sales-report.csv"),
     Case("POST", "/v1/events/{event}/cancel", {"reason": "matrix"}, ok=202, prepare=_fresh_event),
     Case("POST", "/v1/events/{event}/postpone", {"starts_at": "2031-03-01T20:00:00Z"}, prepare=_fresh_event),
     Case("POST", "/v1/bookings/{booking}/resend-confirmation", {}, ok=202),
     Case("POST", "/v1/bookings/{booking}/refund", {}),
     Case("GET", "/v1/admin/audit", allowed=("admin",), refused=ADMIN_ONLY),
+    Case("GET", "/v1/admin/audit.csv", allowed=("admin",), refused=ADMIN_ONLY),
     Case("GET", "/v1/admin/notifications", allowed=("admin",), refused=ADMIN_ONLY),
 ]
 
@@ -212,6 +215,10 @@ def test_the_organization_audit_log_holds_its_own_actions_only(world: World) -> 
     patched = [e for e in mine if e["action"] == "PATCH /v1/organizations/{id}"]
     assert patched and patched[-1]["before"]["id"] == world.org_a["id"] and patched[-1]["result"]["name"]
     assert any(e["action"] == "POST /v1/events" for e in mine)
+    csv_text = expect(organizer.get(f"/v1/organizations/{world.org_a['id']}/audit.csv"), 200)
+    lines = csv_text.strip().split("\r\n")
+    assert lines[0].startswith("id,at,actor_id,actor_email,action,target,status,organization_id,before")
+    assert len(lines) == len(mine) + 1 and all(f",{world.org_a['id']}," in line for line in lines[1:])
     theirs = expect(world.clients["other_organizer"].get(f"/v1/organizations/{world.org_b['id']}/audit"), 200)["entries"]
     assert all(e["organization_id"] == world.org_b["id"] for e in theirs)
     assert not any(e["target"].startswith(f"/v1/organizations/{world.org_a['id']}") for e in theirs)

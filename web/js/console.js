@@ -5,7 +5,7 @@ import { api, call, session, ApiError, money, when } from './api.js';
 import { esc, $, flash, clearFlash, say, setMain } from './ui.js';
 import { loginForm } from './login_form.js';
 import { designerPage } from './console_designer.js';
-import { dashboardPage } from './console_dashboard.js';
+import { dashboardPage, download } from './console_dashboard.js';
 
 const ORG_KEY = 'ticketd.console.org';
 let cleanup = null;
@@ -223,6 +223,7 @@ async function organizationPage() {
     </section>
     <section class="card">
       <h2>Audit log</h2>
+      <p><button type="button" class="secondary" id="audit-csv">Download the audit log (CSV)</button></p>
       <table><thead><tr><th>When</th><th>Who</th><th>What</th><th>Status</th></tr></thead><tbody>
       ${audit.entries.slice().reverse().map((a) => `<tr><td>${esc(when(a.at))}</td><td>${esc(a.actor.email)}</td>
         <td><code>${esc(a.action)}</code> ${esc(a.target)}</td><td>${a.status}</td></tr>`).join('')}
@@ -240,6 +241,7 @@ async function organizationPage() {
       try { await consoleApi.removeMember(org.id, b.dataset.remove); route(); } catch (err) { say($('#members-msg'), err.message); }
     });
   }
+  $('#audit-csv').addEventListener('click', () => download(`/v1/organizations/${org.id}/audit.csv`, 'audit.csv', $('#security-msg')));
   $('#require-totp').addEventListener('change', async (e) => {
     try {
       await consoleApi.patchOrganization(org.id, { require_totp: e.target.checked });

@@ -40,6 +40,19 @@ function drawChart(canvas, perMinute) {
   ctx.textAlign = 'start';
 }
 
+// A file from an authorized GET (an <a href> cannot send the token), saved under `name`.
+export async function download(path, name, msgEl) {
+  const resp = await fetch(path, { headers: { authorization: `Bearer ${session.token}` } });
+  if (!resp.ok) return say(msgEl, `The file could not be read (${resp.status}).`);
+  const url = URL.createObjectURL(await resp.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  return null;
+}
+
 export async function dashboardPage(eventId) {
   const event = await call('GET', `/v1/events/${eventId}`);
   const venue = await call('GET', `/v1/venues/${event.venue_id}`);
@@ -65,6 +78,21 @@ export async function dashboardPage(eventId) {
         <div class="map-wrap"><canvas class="seatmap" id="dash-map" tabindex="0" aria-label="Live seat map"></canvas></div>
         <h2>Sales by tier</h2>
         <table><thead><tr><th>Tier</th><th>Seats</th><th>Amount</th></tr></thead><tbody id="tiers"></tbody></table>
+        <h2>Sales by day</h2>
+        <table><thead><tr><th>Day (UTC)</th><th>Seats</th><th>Amount</th></tr></thead><tbody id="days"></tbody></table>
+        <p><button type="button" class="secondary" id="report-csv">Download the sales report (CSV)</button></p>
+        <h2>Waiting room</h2>
+        <form id="room" class="card" novalidate>
+          <p><label class="inline"><input type="checkbox" name="enabled" ${event.waiting_room && event.waiting_room.enabled ? 'checked' : ''}>
+            Buyers queue for the on-sale (a flash sale)</label></p>
+          <div class="row">
+            <label>Admitted per batch <input name="batch_size" type="number" min="1" value="${(event.waiting_room && event.waiting_room.batch_size) || 100}"></label>
+            <label>Seconds between batches <input name="release_interval_s" type="number" min="1" value="${(event.waiting_room && event.waiting_room.release_interval_s) || 10}"></label>
+            <label>Minutes to buy once admitted <input name="active_minutes" type="number" min="1" value="${Math.round(((event.waiting_room && event.waiting_room.active_window_s) || 600) / 60)}"></label>
+          </div>
+          <p><button type="submit" class="secondary">Save the waiting room</button></p>
+          <div id="room-msg" aria-live="polite"></div>
+        </form>
       </section>
       <section>
         <h2>Orders</h2>
@@ -143,6 +171,8 @@ export async function dashboardPage(eventId) {
       $('#t-revenue').textContent = money(r.revenue, r.currency);
       $('#tiers').innerHTML = r.per_tier.map((t) => `<tr><td>${esc(t.tier)}</td><td>${t.seats}</td>
         <td>${esc(money(t.amount, r.currency))}</td></tr>`).join('');
+      $('#days').innerHTML = r.per_day.map((d) => `<tr><td>${esc(d.day)}</td><td>${d.seats}</td>
+        <td>${esc(money(d.amount, r.currency))}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">No sales yet.</td></tr>';
       drawChart($('#chart'), r.seats_per_minute);
     } catch { /* the next round tries again */ }
   };
@@ -231,15 +261,20 @@ export async function dashboardPage(eventId) {
   });
   reloadOrders();
 
-  $('#attendees').addEventListener('click', async () => {
-    const resp = await fetch(`/v1/events/${eventId}/attendees.csv`, { headers: { authorization: `Bearer ${session.token}` } });
-    if (!resp.ok) return say($('#orders-msg'), `The attendee list could not be read (${resp.status}).`);
-    const url = URL.createObjectURL(await resp.blob());
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `attendees-${eventId}.csv`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  $('#attendees').addEventListener('click', () => download(`/v1/events/${eventId}/attendees.csv`, `attendees-${eventId}.csv`,
+    $('#orders-msg')));
+  $('#report-csv').addEventListener('click', () => download(`/v1/events/${eventId}/sales-report.csv`, `sales-${eventId}.csv`,
+    $('#orders-msg')));
+  $('#room').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const updated = await call('PUT', `/v1/events/${eventId}/waiting-room`, {
+        enabled: f.get('enabled') === 'on', batch_size: Number(f.get('batch_size')),
+        release_interval_s: Number(f.get('release_interval_s')), active_window_s: Number(f.get('active_minutes')) * 60 });
+      event.waiting_room = updated;  // the answer is the room's settings
+      say($('#room-msg'), updated.enabled ? 'Saved: buyers queue.' : 'Saved: no waiting room.', 'ok');
+    } catch (err) { say($('#room-msg'), err.message); }
   });
 
   $('#edit').addEventListener('submit', async (e) => {
