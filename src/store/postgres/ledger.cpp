@@ -8,10 +8,10 @@
 
 #include <algorithm>
 #include <map>
-#include <sstream>
 #include <unordered_set>
 
 #include "core/limits.hpp"
+#include "core/seat_csv.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace ticketd::store::postgres {
@@ -465,12 +465,8 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
 
 core::Result<core::Booking> PgLedger::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                                   const std::string& refund_ref, TimeMs now) {
-  std::string seats_csv, seats_array = "{";
-  for (core::SeatId seat : refund.seats) {
-    seats_csv += (seats_csv.empty() ? "" : ",") + std::to_string(seat);
-    seats_array += (seats_array.size() > 1 ? "," : "") + std::to_string(seat);
-  }
-  seats_array += "}";
+  const std::string seats_csv = core::seat_csv(refund.seats);
+  const std::string seats_array = "{" + seats_csv + "}";  // a PostgreSQL int[] literal
   auto done = with_connection(pool_, [&](Connection& c) -> core::Status {
     c.exec("BEGIN");
     try {
@@ -528,12 +524,8 @@ std::optional<core::SeatRefundRecord> PgLedger::find_seat_refund(int64_t id) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::SeatRefundRecord> {
     Rows r = c.query("SELECT booking_id, seats, amount, refund_ref, created_at FROM booking_refunds WHERE id = $1", {p(id)});
     if (r.empty()) return std::nullopt;
-    core::SeatRefundRecord rec{id, r.int64(0, 0), {}, r.int64(0, 2), r.text(0, 3), from_unix_ms(r.int64(0, 4))};
-    std::stringstream in(r.text(0, 1));
-    std::string part;
-    while (std::getline(in, part, ','))
-      if (!part.empty() && part.size() < 11) rec.seats.push_back(static_cast<core::SeatId>(std::stoull(part)));
-    return rec;
+    return core::SeatRefundRecord{id, r.int64(0, 0), core::parse_seat_csv(r.text(0, 1)), r.int64(0, 2), r.text(0, 3),
+                                  from_unix_ms(r.int64(0, 4))};
   });
 }
 

@@ -6,9 +6,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "core/limits.hpp"
+#include "core/seat_csv.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace ticketd::store::sqlite {
@@ -663,8 +663,7 @@ core::Result<core::Booking> SqliteLedger::refund_seats(const core::Booking& book
       return st.error();
     }
     report(*s, booking.event_id, refund.seats, core::SeatStatus::Available);
-    std::string seats_csv;
-    for (core::SeatId seat : refund.seats) seats_csv += (seats_csv.empty() ? "" : ",") + std::to_string(seat);
+    const std::string seats_csv = core::seat_csv(refund.seats);
     ticket = db_.writer().submit([id = booking.id, user = booking.user_id, event = booking.event_id,
                                   hold = booking.hold_id, seats = refund.seats, seats_csv, amount = refund.amount,
                                   refund_ref, now](Connection& c) {
@@ -713,12 +712,8 @@ std::optional<core::SeatRefundRecord> SqliteLedger::find_seat_refund(int64_t id)
   st.bind(1, id);
   std::optional<core::SeatRefundRecord> out;
   if (st.step()) {
-    core::SeatRefundRecord rec{id, st.int64(0), {}, st.int64(2), st.text(3), from_unix_ms(st.int64(4))};
-    std::stringstream in(st.text(1));
-    std::string part;
-    while (std::getline(in, part, ','))
-      if (!part.empty() && part.size() < 11) rec.seats.push_back(static_cast<core::SeatId>(std::stoull(part)));
-    out = std::move(rec);
+    out = core::SeatRefundRecord{id, st.int64(0), core::parse_seat_csv(st.text(1)), st.int64(2), st.text(3),
+                                 from_unix_ms(st.int64(4))};
   }
   st.reset();
   return out;

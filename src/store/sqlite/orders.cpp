@@ -1,19 +1,12 @@
 #include "store/sqlite/orders.hpp"
 
-#include <sstream>
+#include "core/seat_csv.hpp"
 
 namespace ticketd::store::sqlite {
 
 namespace {
 
-std::vector<core::SeatId> seats_of(const std::string& csv) {
-  std::vector<core::SeatId> out;
-  std::stringstream in(csv);
-  std::string part;
-  while (std::getline(in, part, ','))
-    if (!part.empty() && part.size() < 11) out.push_back(static_cast<core::SeatId>(std::stoull(part)));
-  return out;
-}
+std::vector<core::SeatId> seats_of(const std::string& csv) { return core::parse_seat_csv(csv); }
 
 }  // namespace
 
