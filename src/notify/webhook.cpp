@@ -17,9 +17,11 @@ using core::make_error;
 
 std::string webhook_body(const core::Notification& n) {
   json::array seats;
-  for (const core::SeatLabel& s : n.seats)
-    seats.push_back(json::object{
-        {"section", s.section}, {"row", s.row}, {"number", s.number}, {"general_admission", s.general_admission}});
+  for (const core::SeatLabel& s : n.seats) {
+    json::object seat{{"section", s.section}, {"row", s.row}, {"number", s.number}};
+    if (s.general_admission) seat["general_admission"] = true;  // an area: no row or number
+    seats.push_back(std::move(seat));
+  }
   json::object o{
       {"id", n.outbox_id},
       {"idempotency_key", idempotency_key(n.outbox_id)},
