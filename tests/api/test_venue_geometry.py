@@ -52,3 +52,40 @@ def test_bad_geometry_is_refused_naming_the_field(admin: Client) -> None:
     for sections, extra, words in cases:
         error = assert_error(post(sections, **extra), 400, "invalid_request")
         assert words in error["message"], (words, error)
+
+
+def test_a_damaged_stored_layout_is_not_served_and_the_server_stays_up(tmp_path) -> None:
+    """No stored row reaches an assertion: a venue whose rows were damaged on disk reads as missing (404)
+    and the log says why; everything else goes on."""
+    import sqlite3
+
+    import pytest
+
+    from api_support import Server, admin_client, backend_is_embedded, create_event, new_user
+
+    if not backend_is_embedded():
+        pytest.skip("damages the embedded store's file")
+    server = Server(tmp_path / "data", hold_ttl_s=600, log_path=tmp_path / "server.log")
+    server.start()
+    try:
+        admin = admin_client(server)
+        damaged = expect(admin.post("/v1/venues", {"name": unique("Arena"), "sections": [_curved("L", 0, 0)]}), 201)
+        event = create_event(admin, dict(damaged, layout=[{"price_tier": "standard"}]))
+        fine = expect(admin.post("/v1/venues", {"name": unique("Fine"), "sections": [grid("A", "standard", 1, 2)]}), 201)
+        server.stop()
+        db = sqlite3.connect(tmp_path / "data" / "ticketd.db")
+        db.execute("UPDATE venue_section_shapes SET curve_c = 999999 WHERE venue_id = ?", (damaged["id"],))
+        db.execute("UPDATE venue_rows SET accessible = '1,x,,99999999999' WHERE venue_id = ?", (fine["id"],))
+        db.commit()
+        db.close()
+        server.start()
+        anon = server.client()
+        assert_error(anon.get(f"/v1/venues/{damaged['id']}"), 404, "not_found")
+        buyer = new_user(server)
+        hold = buyer.client.post(f"/v1/events/{event['id']}/holds", {"quantity": 1})
+        assert 400 <= hold.status < 500, hold  # a clear refusal, not a crash or a 500
+        assert expect(anon.get(f"/v1/venues/{fine['id']}"), 200)["sections"][0]["rows"][0]["accessible"] == [1]
+        expect(anon.get("/healthz"), 200)
+        assert "stored layout is damaged" in server.log_tail(200)
+    finally:
+        server.stop()
