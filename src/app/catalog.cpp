@@ -93,9 +93,13 @@ core::Result<core::Event> Catalog::update_event(core::EventId id, const core::Ev
   if (!current) return make_error(Code::NotFound, "no such event");
   auto venue = this->venue(current->venue_id);
   if (!venue) return venue.error();
-  auto map = ledger_.seat_map(*current, clock_.now());
-  if (!map) return map.error();
-  if (auto s = core::check_event_edit(*current, (*venue)->layout, map->status, patch); !s) return s.error();
+  std::string status;  // the live map matters to prices alone: words and publication need no read of it
+  if (!patch.prices.empty()) {
+    auto map = ledger_.seat_map(*current, clock_.now());
+    if (!map) return map.error();
+    status = std::move(map->status);
+  }
+  if (auto s = core::check_event_edit(*current, (*venue)->layout, status, patch); !s) return s.error();
   if (auto s = store_.update_event(core::apply_event_edit(*current, patch)); !s) return s.error();
   auto updated = store_.find_event(id);
   if (!updated) return make_error(Code::NotFound, "no such event");

@@ -435,15 +435,10 @@ Response duplicate_event(Ctx& c) {
 // GET /v1/organizations/{id}/venues: the organization's venues by id, a page at a time (?after=<id>).
 Response organization_venues(Ctx& c) {
   if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
-  core::VenueId after = 0;
-  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
-    const std::string& s = it->second;
-    if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-      return error_response(400, "invalid_request", "after: a venue id");
-    after = std::stoll(s);
-  }
+  auto after = c.after_id("a venue id");
+  if (!after) return error_response(after.error());
   const uint32_t limit = core::limits::page_size_max;
-  const auto venues = c.services.catalog.venues_of(c.ids[0], after, limit);
+  const auto venues = c.services.catalog.venues_of(c.ids[0], *after, limit);
   json::array out;
   for (const core::VenueSummary& v : venues)
     out.push_back(json::object{{"id", v.id}, {"name", v.name}, {"seats_total", v.seats_total}});

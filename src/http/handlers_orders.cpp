@@ -43,14 +43,9 @@ Response list_orders(Ctx& c) {
   auto venue = c.services.catalog.venue(event->venue_id);
   std::string q;
   if (auto it = c.query.find("q"); it != c.query.end()) q = it->second;
-  core::BookingId after = 0;
+  auto after = c.after_id("a booking id (the previous page's next)");
+  if (!after) return error_response(after.error());
   uint32_t limit = 50;
-  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
-    const std::string& s = it->second;
-    if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-      return error_response(400, "invalid_request", "after: a booking id (the previous page's next)");
-    after = std::stoll(s);
-  }
   if (auto it = c.query.find("limit"); it != c.query.end()) {
     const std::string& s = it->second;
     if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos || std::stoul(s) < 1 ||
@@ -58,7 +53,7 @@ Response list_orders(Ctx& c) {
       return error_response(400, "invalid_request", "limit: 1-100");
     limit = static_cast<uint32_t>(std::stoul(s));
   }
-  auto orders = c.services.orders->search(c.ids[0], q, after, limit);
+  auto orders = c.services.orders->search(c.ids[0], q, *after, limit);
   if (!orders) return error_response(orders.error());
   json::array out;
   for (const core::Order& o : *orders) out.push_back(order_json(o, venue ? &(*venue)->layout : nullptr));

@@ -43,15 +43,10 @@ Response list_organizations(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
   auto user = c.user();
   if (!user) return error_response(user.error());
-  core::OrganizationId after = 0;
-  if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
-    const std::string& s = it->second;
-    if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-      return error_response(400, "invalid_request", "after: an organization id");
-    after = std::stoll(s);
-  }
+  auto after = c.after_id("an organization id");
+  if (!after) return error_response(after.error());
   const uint32_t limit = core::limits::page_size_max;
-  const auto orgs = c.services.organizations->visible_to(*user, after, limit);
+  const auto orgs = c.services.organizations->visible_to(*user, *after, limit);
   json::array out;
   for (const core::Organization& o : orgs) out.push_back(to_json(o));
   json::object page{{"organizations", std::move(out)}};

@@ -67,6 +67,15 @@ core::Result<core::User> Ctx::any_manager() {
   return u;
 }
 
+core::Result<int64_t> Ctx::after_id(const char* what) const {
+  auto it = query.find("after");
+  if (it == query.end() || it->second.empty()) return int64_t{0};
+  const std::string& s = it->second;
+  if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return core::make_error(core::Code::InvalidRequest, std::string("after: ") + what);
+  return static_cast<int64_t>(std::stoll(s));
+}
+
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit) {
   Route r{std::move(method), {}, pattern, std::move(handler), audit};
   std::stringstream in(pattern);

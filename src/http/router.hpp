@@ -38,6 +38,9 @@ struct Ctx {
   // The caller, if an administrator or an organizer of any organization (401 or 403 otherwise): the
   // first check of a route about something whose organization is found only after a lookup.
   core::Result<core::User> any_manager();
+  // The keyset cursor `?after=<id>` of a listing: 0 when absent; InvalidRequest ("after: <what>")
+  // when it is not a non-negative integer.
+  core::Result<int64_t> after_id(const char* what) const;
   core::OrganizationId audit_organization = 0;  // whose thing an audited call was about
   std::string audit_before;  // the state before an audited change (JSON), where the handler knows it
 };

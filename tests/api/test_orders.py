@@ -35,6 +35,8 @@ def test_orders_are_found_by_email_name_or_id_and_the_report_adds_up(server: Ser
     assert len(page["orders"]) == 1 and page["next"] == str(booking_1["id"])
     assert_error(organizer.client.get(f"{orders_path}?q={'x' * 201}"), 400, "invalid_request")
     assert_error(organizer.client.get(f"{orders_path}?limit=0"), 400, "invalid_request")
+    assert_error(organizer.client.get(f"{orders_path}?after=x"), 400, "invalid_request")
+    assert_error(organizer.client.get("/v1/organizations?after=-1"), 400, "invalid_request")
 
     report = expect(organizer.client.get(f"/v1/events/{event['id']}/sales-report"), 200)
     assert report["bookings"] == 2 and report["seats"] == 3 and report["revenue"] == 22000
