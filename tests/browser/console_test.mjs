@@ -136,8 +136,11 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     await o.getByLabel('Email, name or booking number').fill(bea.email);
     await o.getByRole('button', { name: 'Find' }).click();
     await o.getByRole('cell', { name: bea.email }).waitFor();
-    await o.getByRole('button', { name: 'Refund' }).click();
-    await o.getByRole('button', { name: /^Confirm refund of/ }).click();
+    // Bea's row alone: the list showed every order before the search answered.
+    await o.locator('#orders tr').filter({ hasText: cal.email }).waitFor({ state: 'detached' });
+    const beaRow = o.locator('#orders tr').filter({ hasText: bea.email });
+    await beaRow.getByRole('button', { name: 'Refund', exact: true }).click();
+    await beaRow.getByRole('button', { name: /^Confirm refund of/ }).click();
     await o.getByText(/is refunded; the buyer is told by email/).waitFor();
     await o.locator('#t-sold', { hasText: /^2$/ }).waitFor({ timeout: LIVE_MS });
 
@@ -145,8 +148,10 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
     await o.getByLabel('Email, name or booking number').fill(cal.email);
     await o.getByRole('button', { name: 'Find' }).click();
     await o.getByRole('cell', { name: cal.email }).waitFor();
-    await o.getByRole('button', { name: /^Refund seat Right/ }).first().click();
-    await o.getByRole('button', { name: /^Confirm refund of Right/ }).click();
+    await o.locator('#orders tr').filter({ hasText: bea.email }).waitFor({ state: 'detached' });
+    const calRow = o.locator('#orders tr').filter({ hasText: cal.email });
+    await calRow.getByRole('button', { name: /^Refund seat Right/ }).first().click();
+    await calRow.getByRole('button', { name: /^Confirm refund of Right/ }).click();
     await o.getByText(/^Seat Right .* of booking \d+ is refunded/).waitFor();
     await o.locator('#t-sold', { hasText: /^1$/ }).waitFor({ timeout: LIVE_MS });
     await o.getByText('€40.00 refunded').waitFor();

@@ -213,9 +213,12 @@ export async function dashboardPage(eventId) {
 
   // Orders: found by email, name or number; refunded in two presses (the second confirms the amount).
   let ordersShown = false, query = '';
+  let ordersAsked = 0;  // an answer to an older request (another search, a reload on a sale) is dropped
   const reloadOrders = async () => {
+    const asked = ++ordersAsked;
     try {
       const page = await call('GET', `/v1/events/${eventId}/orders?` + new URLSearchParams({ q: query, limit: 50 }));
+      if (asked !== ordersAsked) return;
       ordersShown = true;
       $('#orders').innerHTML = page.orders.map((o) => `<tr>
         <td>${o.id}</td><td>${esc(o.buyer.name)}<br><span class="muted">${esc(o.buyer.email)}</span></td>
