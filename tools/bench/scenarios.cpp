@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 #include <unordered_set>
+#include <unistd.h>
 
 namespace ticketd::bench {
 
@@ -190,12 +191,14 @@ bool provision(Engine& engine, Sale& sale, uint64_t count, const std::string& ta
   return ok;
 }
 
+// Names this run's accounts. Two runs against one server may start within the same second with the
+// same seed (scripts/bench runs its quick scenarios back to back), so the tag also carries the process
+// id and microseconds: two runs sharing a tag would collide on the buyers' emails.
 std::string run_tag(const Options& o) {
-  return std::to_string(
-             std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-                 .count() %
-             100'000'000) +
-         "-" + std::to_string(o.seed);
+  const auto now_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  return std::to_string(now_us % 100'000'000'000) + "-" + std::to_string(::getpid()) + "-" + std::to_string(o.seed);
 }
 
 // ---------------------------------------------------------------------------------------------------
