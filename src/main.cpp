@@ -50,6 +50,7 @@
 #include "store/postgres/transfers.hpp"
 #include "store/postgres/event_refunds.hpp"
 #include "store/postgres/totp_store.hpp"
+#include "store/postgres/account_tokens.hpp"
 #include "store/postgres/organizations.hpp"
 #include "store/postgres/orders.hpp"
 #include "store/postgres/audit_log.hpp"
@@ -60,6 +61,7 @@
 #include "store/sqlite/transfers.hpp"
 #include "store/sqlite/event_refunds.hpp"
 #include "store/sqlite/totp_store.hpp"
+#include "store/sqlite/account_tokens.hpp"
 #include "store/sqlite/organizations.hpp"
 #include "store/sqlite/orders.hpp"
 #include "store/sqlite/audit_log.hpp"
@@ -128,6 +130,11 @@ struct ServeConfig {
   int64_t notify_lease_ms = 60'000;
   int64_t notify_interval_ms = 500;
   int notify_batch = 16;
+  // Account messages (email verification, password reset) link to the web app here. Unset: the
+  // listen address over http (fine on one machine; a real deployment sets its public https URL).
+  std::string public_url;
+  int messages_per_account_hour_max = 30;
+  int messages_per_destination_hour_max = 20;
   int64_t hold_expiry_notice_s = 120;
   // Abuse limits (docs/deploy.md). Rate limits: the defaults of http::default_rate_limits(), changed
   // by "CLASS.SCOPE=RATE/BURST" items; off altogether for capacity benchmarks.
@@ -480,6 +487,14 @@ class MetricsListener {
   std::thread thread_;
 };
 
+// Where links in mail point without --public-url: this listener, as a browser on this machine reaches it.
+std::string default_public_url(bool tls, const std::string& host, uint16_t port) {
+  const std::string name = host == "0.0.0.0" || host == "::" || host.empty() ? std::string("localhost")
+                           : host.find(':') != std::string::npos           ? "[" + host + "]"
+                                                                           : host;
+  return std::string(tls ? "https" : "http") + "://" + name + ":" + std::to_string(port);
+}
+
 int serve(const ServeConfig& cfg) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e level=%l %v");
@@ -565,6 +580,11 @@ int serve(const ServeConfig& cfg) {
   const app::TokenKeys queue_keys(queue_secrets);
   const std::optional<app::TicketSecret> ticket_secret = resolve_ticket_secret(cfg, *stores);
   if (!ticket_secret) return 2;
+  if (!cfg.public_url.empty() && (cfg.public_url.size() > 200 || cfg.public_url.find_first_of(" \r\n\"<>") != std::string::npos ||
+                                 !(cfg.public_url.starts_with("https://") || cfg.public_url.starts_with("http://")))) {
+    std::cerr << "ticketd: --public-url: an http:// or https:// URL of at most 200 bytes\n";
+    return 2;
+  }
   if (!cfg.metrics_token.empty() && cfg.metrics_token.size() < 16) {
     std::cerr << "ticketd: --metrics-token: at least 16 bytes (it guards the operators' figures)\n";
     return 2;
@@ -576,7 +596,12 @@ int serve(const ServeConfig& cfg) {
   auto totp_store = adapter_for<core::TotpStore, store::sqlite::SqliteTotpStore, store::postgres::PgTotpStore>(*stores);
   app::TwoFactor two_factor(*totp_store, clock);
   auto audit_log = adapter_for<core::AuditLog, store::sqlite::SqliteAuditLog, store::postgres::PgAuditLog>(*stores);
-  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor);
+  auto account_token_store =
+      adapter_for<core::AccountTokenStore, store::sqlite::SqliteAccountTokens, store::postgres::PgAccountTokens>(*stores);
+  // Its public URL is set once the listener is bound (--listen may name port 0).
+  app::AccountLinks account_links(*account_token_store, accounts_store, ticket_secret->account_key(), clock, metrics);
+  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor,
+                         &account_links);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   auto transfer_store = adapter_for<core::TransferStore, store::sqlite::SqliteTransferStore, store::postgres::PgTransferStore>(*stores);
@@ -619,8 +644,10 @@ int serve(const ServeConfig& cfg) {
   notify_cfg.batch_max = static_cast<uint32_t>(cfg.notify_batch);
   notify_cfg.owner = node;
   notify_cfg.seed = std::random_device{}();
+  notify_cfg.caps = core::MessageCaps{static_cast<uint32_t>(cfg.messages_per_account_hour_max),
+                                      static_cast<uint32_t>(cfg.messages_per_destination_hour_max)};
   app::Notifications notifications(*stores->outbox, ledger, catalog, accounts_store, channels->channels, clock,
-                                   notify_cfg, metrics, &tickets, transfer_store.get());
+                                   notify_cfg, metrics, &tickets, transfer_store.get(), &account_links);
   app::EventCancellations cancellations(catalog, *event_refunds, ledger, gateway, clock, metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics,
                          Millis(cfg.payment_action_timeout_s * 1000));
@@ -719,7 +746,8 @@ int serve(const ServeConfig& cfg) {
   http::Api api(http::Services{accounts, catalog, sales, payments, notifications, metrics, gauges, &waiting_room, &seat_stream,
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
-                               &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders});
+                               &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders,
+                               &account_links});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -739,6 +767,8 @@ int serve(const ServeConfig& cfg) {
     spdlog::error("listen failed: {}", e.what());
     return 1;
   }
+  account_links.set_public_url(!cfg.public_url.empty() ? cfg.public_url
+                                                        : default_public_url(!cfg.tls_cert_file.empty(), host, server->port()));
   {
     // Background work must survive a database outage: log, and try again next round.
     std::atomic<bool> paused_logged{false};
@@ -964,6 +994,17 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_NOTIFY_INTERVAL_MS")->check(CLI::Range(10, 60'000));
   serve_cmd->add_option("--notify-batch", cfg.notify_batch, "notifications claimed per poll")
       ->envname("TICKETD_NOTIFY_BATCH")->check(CLI::Range(1, static_cast<int>(app::kNotifyBatchMax)));
+  serve_cmd->add_option("--public-url", cfg.public_url,
+                        "where the web app is reached (https://tickets.example.com): the start of the links mailed "
+                        "to verify an address or reset a password (default: http://<listen address>)")
+      ->envname("TICKETD_PUBLIC_URL");
+  serve_cmd->add_option("--messages-per-account-hour-max", cfg.messages_per_account_hour_max,
+                        "messages (email and SMS) sent to one account per hour; more are skipped")
+      ->envname("TICKETD_MESSAGES_PER_ACCOUNT_HOUR_MAX")->check(CLI::Range(1, static_cast<int>(core::kMessageCapMax)));
+  serve_cmd->add_option("--messages-per-destination-hour-max", cfg.messages_per_destination_hour_max,
+                        "messages sent to one email address or phone number per hour; more are skipped")
+      ->envname("TICKETD_MESSAGES_PER_DESTINATION_HOUR_MAX")
+      ->check(CLI::Range(1, static_cast<int>(core::kMessageCapMax)));
   serve_cmd->add_option("--hold-expiry-notice", cfg.hold_expiry_notice_s,
                         "seconds before a hold lapses to warn users who opted in (0: never)")
       ->envname("TICKETD_HOLD_EXPIRY_NOTICE_S")->check(CLI::Range(0, 86'400));

@@ -13,8 +13,8 @@ using core::Code;
 using core::make_error;
 
 Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-                   TwoFactor* two_factor)
-    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics), two_factor_(two_factor),
+                   TwoFactor* two_factor, AccountLinks* links)
+    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics), two_factor_(two_factor), links_(links),
       dummy_hash_(hash_password("ticketd-no-such-user")) {}
 
 core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
@@ -26,6 +26,8 @@ core::Result<core::User> Accounts::register_user(const std::string& email, const
   if (store_.find_user_by_email(*key)) return make_error(Code::EmailTaken, "an account with this email exists");
   auto user = store_.create_user(*key, name, hash_password(password), core::Role::User, clock_.now());
   metrics_.count("registrations", user.ok() ? "ok" : "rejected");
+  // The account exists either way; a link that could not be queued is asked for again from the web app.
+  if (user && links_) (void)links_->send_email_link(*user);
   return user;
 }
 

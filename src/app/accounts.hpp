@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "app/account_links.hpp"
 #include "app/metrics.hpp"
 #include "app/two_factor.hpp"
 #include "core/ports/account_store.hpp"
@@ -51,9 +52,11 @@ class Accounts {
   static constexpr size_t kThrottledEmailsMax = 100'000;
 
   // two_factor may be null: no account has a second factor then.
+  // links may be null: no verification link is mailed at sign-up.
   Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-           TwoFactor* two_factor = nullptr);
+           TwoFactor* two_factor = nullptr, AccountLinks* links = nullptr);
 
+  // The new account's address is unverified; a verification link is mailed to it.
   core::Result<core::User> register_user(const std::string& email, const std::string& password,
                                          const std::string& name);
   // client: the caller's IP ("" when unknown). TooManyRequests carries the seconds to wait in
@@ -94,6 +97,7 @@ class Accounts {
   Millis session_ttl_;
   Metrics& metrics_;
   TwoFactor* two_factor_;
+  AccountLinks* links_;
   std::string dummy_hash_;  // verified against for unknown emails, so timing does not reveal them
   std::mutex failures_mu_;  // guards failures_
   std::unordered_map<std::string, Failures> failures_;

@@ -22,13 +22,14 @@ std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vecto
 Notifications::Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog,
                              core::AccountStore& accounts, std::vector<core::NotificationChannel*> channels,
                              const Clock& clock, NotifyConfig config, Metrics& metrics, Tickets* tickets,
-                             core::TransferStore* transfers)
+                             core::TransferStore* transfers, AccountLinks* links)
     : outbox_(outbox),
       ledger_(ledger),
       catalog_(catalog),
       accounts_(accounts),
       tickets_(tickets),
       transfers_(transfers),
+      links_(links),
       clock_(clock),
       config_(std::move(config)),
       metrics_(metrics),
@@ -67,16 +68,26 @@ size_t Notifications::deliver_due() {
       ++done;
       continue;
     }
-    const core::Status delivered = channels_.at(row.channel)->deliver(*r.notification);
-    finish(row, delivered, clock_.now());
+    const core::Notification& n = *r.notification;
+    const std::string& destination = row.channel == core::kChannelWebhook ? n.phone : n.email;
+    const core::RecentMessages recent = outbox_.sent_since(row.user_id, destination, now - core::kMessageCapWindow);
+    if (!core::within_caps(config_.caps, recent)) {
+      (void)outbox_.mark_skipped(row.id, "message cap reached (per account or per destination, per hour)");
+      metrics_.count("notifications", "capped");
+      ++done;
+      continue;
+    }
+    const core::Status delivered = channels_.at(row.channel)->deliver(n);
+    finish(row, n, delivered, clock_.now());
     ++done;
   }
   return done;
 }
 
-void Notifications::finish(const core::OutboxRow& row, const core::Status& delivered, TimeMs now) {
+void Notifications::finish(const core::OutboxRow& row, const core::Notification& n, const core::Status& delivered,
+                           TimeMs now) {
   if (delivered) {
-    (void)outbox_.mark_sent(row.id, now);
+    (void)outbox_.mark_sent(row.id, now, row.channel == core::kChannelWebhook ? n.phone : n.email);
     metrics_.count("notifications", "sent");
     // Latency from when the notice was due (its change, or the warning time of a hold) to acceptance.
     const TimeMs due = std::max(row.created_at, row.due_at);
@@ -100,6 +111,9 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
     out.skip_reason = "no such user";
     return out;
   }
+  if (row.kind == core::NoticeKind::VerifyEmail || row.kind == core::NoticeKind::VerifyPhone ||
+      row.kind == core::NoticeKind::PasswordReset)
+    return resolve_account_message(row, *user, now);
   const core::NotifyPrefs prefs = accounts_.notify_prefs(row.user_id);
   // The row was written with the choices of its time; a user who opted out since is not told.
   // A ticket_sent row goes to the receiver's address: the sender's choices do not apply to it.
@@ -108,6 +122,15 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
       (row.channel == core::kChannelWebhook && (!prefs.sms || prefs.phone.empty())) ||
       (row.kind == core::NoticeKind::HoldExpiring && !prefs.hold_expiry))) {
     out.skip_reason = "the user turned this channel off";
+    return out;
+  }
+  // Nothing goes to an address or number its owner has not confirmed (anyone can type anyone's).
+  if (!to_receiver && row.channel == core::kChannelEmail && !user->email_verified) {
+    out.skip_reason = "the account's email address is not verified";
+    return out;
+  }
+  if (!to_receiver && row.channel == core::kChannelWebhook && !prefs.phone_verified) {
+    out.skip_reason = "the account's phone number is not verified";
     return out;
   }
   auto event = catalog_.event(row.event_id);
@@ -203,6 +226,28 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   return out;
 }
 
+Notifications::Resolved Notifications::resolve_account_message(const core::OutboxRow& row, const core::User& user,
+                                                               TimeMs now) {
+  Resolved out;
+  auto m = links_ ? links_->message(row.token_id, now) : std::nullopt;
+  if (!m) {
+    out.skip_reason = "the link or code was used, has expired, or its address changed";
+    return out;
+  }
+  core::Notification n;
+  n.outbox_id = row.id;
+  n.kind = row.kind;
+  n.channel = row.channel;
+  n.user_name = user.name;
+  n.created_at = row.created_at;
+  n.link = m->link;
+  n.code = m->code;
+  n.token_expires_at = m->expires_at;
+  (row.channel == core::kChannelWebhook ? n.phone : n.email) = m->destination;
+  out.notification = std::move(n);
+  return out;
+}
+
 core::Status Notifications::resend_confirmation(const core::Booking& booking) {
   if (booking.status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking has a confirmation to send");
@@ -221,6 +266,7 @@ core::Result<core::NotifyPrefs> Notifications::update_prefs(core::UserId user, c
   if (patch.phone) {
     if (!core::valid_phone(*patch.phone))
       return make_error(Code::InvalidRequest, "phone: an E.164 number (+ and 8-15 digits) or empty");
+    if (*patch.phone != p.phone) p.phone_verified = false;  // a new number must be verified again
     p.phone = *patch.phone;
   }
   if (patch.email) p.email = *patch.email;

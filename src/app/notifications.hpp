@@ -7,6 +7,11 @@
 // retry.attempts_max tries. A row is marked only after the channel answered, so a crash between the
 // two delivers it again: at least once, every delivery carrying the outbox id as idempotency key.
 //
+// Who is told: a notice goes to an account's address only once it is verified, and by SMS only to a
+// verified phone (app/account_links); the messages that do the verifying go to their token's
+// destination, and a sent ticket to the address it was sent to. Every message counts against the
+// caps of its account and of its destination per hour (config.caps); one over either is skipped.
+//
 // Thread safety: deliver_due() is called from one thread at a time (the worker); everything else
 // from any thread. stop() may be called from any thread and makes a running pass return early.
 #pragma once
@@ -18,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "app/account_links.hpp"
 #include "app/catalog.hpp"
 #include "app/metrics.hpp"
 #include "app/tickets.hpp"
@@ -37,6 +43,7 @@ struct NotifyConfig {
   Millis retention{7 * 86'400'000LL};  // SENT and SKIPPED rows are deleted after this
   std::string owner;                   // this node's name in leases (unique per process)
   uint64_t seed = 0;                   // of the retry jitter
+  core::MessageCaps caps;              // messages per account and per destination per hour
 };
 inline constexpr uint32_t kNotifyBatchMax = 1000;       // bound on the configurable batch
 inline constexpr uint32_t kPruneRowsPerPassMax = 1000;  // a backlog is deleted in small transactions
@@ -52,7 +59,8 @@ class Notifications {
   // of a channel no node has stay pending (visible in /metrics) until they expire after `retention`.
   Notifications(core::OutboxStore& outbox, core::Ledger& ledger, Catalog& catalog, core::AccountStore& accounts,
                 std::vector<core::NotificationChannel*> channels, const Clock& clock, NotifyConfig config,
-                Metrics& metrics, Tickets* tickets = nullptr, core::TransferStore* transfers = nullptr);
+                Metrics& metrics, Tickets* tickets = nullptr, core::TransferStore* transfers = nullptr,
+                AccountLinks* links = nullptr);
 
   // One delivery pass. Returns how many rows it finished (sent, skipped, retried or dead-lettered).
   size_t deliver_due();
@@ -77,7 +85,9 @@ class Notifications {
     std::string skip_reason;  // set when there is nothing to deliver
   };
   Resolved resolve(const core::OutboxRow& row, TimeMs now);
-  void finish(const core::OutboxRow& row, const core::Status& delivered, TimeMs now);
+  // Verification links and codes, and password resets: to the token's destination, verified or not.
+  Resolved resolve_account_message(const core::OutboxRow& row, const core::User& user, TimeMs now);
+  void finish(const core::OutboxRow& row, const core::Notification& n, const core::Status& delivered, TimeMs now);
 
   core::OutboxStore& outbox_;
   core::Ledger& ledger_;
@@ -85,6 +95,7 @@ class Notifications {
   core::AccountStore& accounts_;
   Tickets* tickets_;  // null: confirmations carry no tickets
   core::TransferStore* transfers_;  // null: ticket_sent rows are skipped
+  AccountLinks* links_;             // null: account messages are skipped
   std::map<std::string, core::NotificationChannel*> channels_;  // by name; fixed after construction
   std::vector<std::string> channel_names_;                      // the keys of channels_: what this node claims
   const Clock& clock_;

@@ -86,6 +86,8 @@ EventKey TicketSecret::event_key(core::EventId event, uint32_t key_id) const {
   return key;
 }
 
+Key32 TicketSecret::account_key() const { return derive(bytes_, "ticketd account tokens v1", 0, 0); }
+
 std::string new_ticket_id() {
   ensure_sodium();
   TicketIdBytes bytes;

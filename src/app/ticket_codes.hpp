@@ -63,6 +63,9 @@ class TicketSecret {
   static std::optional<TicketSecret> from_hex(std::string_view hex);
   static std::string random_hex();
   EventKey event_key(core::EventId event, uint32_t key_id) const;
+  // The key of account links and codes (app/account_links): one more key derived from the same root,
+  // so every node that shares the ticket secret verifies every other node's links.
+  Key32 account_key() const;
 
  private:
   explicit TicketSecret(const Key32& bytes) : bytes_(bytes) {}

@@ -29,9 +29,13 @@ enum class NoticeKind : uint8_t {
   TicketSent,        // to the address a ticket was sent to (a transfer); dropped if decided by then
   SeatsRefunded,     // the organizer refunded some seats of a booking (the refund names which)
   EventPostponed,    // the event moved to a new date; the booking stands (email: its tickets again)
+  // Account messages (core/account_token.hpp): about no event, sent to the token's destination.
+  VerifyEmail,       // the link that verifies the account's address
+  VerifyPhone,       // the code that verifies the account's phone (webhook channel)
+  PasswordReset,     // the link that sets a new password
 };
 // booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent | seats_refunded |
-// event_postponed
+// event_postponed | verify_email | verify_phone | password_reset
 const char* to_string(NoticeKind k);
 std::optional<NoticeKind> notice_kind_from(std::string_view s);
 
@@ -46,6 +50,7 @@ struct NotifyPrefs {
   bool email = true;         // confirmations etc. by email
   bool sms = false;          // by the webhook channel, to `phone` (requires a phone)
   bool hold_expiry = false;  // also "your hold is about to expire"
+  bool phone_verified = false;  // the phone's owner entered the code sent to it; nothing else goes to it before
 };
 
 // Validates an E.164 number: '+', then 8-15 digits, the first not 0. Empty is valid (no phone).
@@ -66,6 +71,7 @@ struct OutboxRow {
   HoldId hold_id = 0;
   int64_t transfer_id = 0;   // TicketSent: the transfer (core/transfer.hpp); its user_id is the sender
   int64_t refund_id = 0;     // SeatsRefunded: the seat refund (core::SeatRefundRecord)
+  int64_t token_id = 0;      // VerifyEmail, VerifyPhone, PasswordReset: the account token (core/account_token.hpp)
   OutboxStatus status = OutboxStatus::Pending;
   int32_t attempts = 0;  // deliveries tried so far
   TimeMs created_at{};
@@ -123,6 +129,10 @@ struct Notification {
   // codes (when it does not, the email sends the buyer to the ticket page instead of printing codes).
   std::vector<NotifiedTicket> tickets;
   bool static_codes_accepted = true;
+  // Account messages: the link (absolute URL) or the 6-digit code, and when it stops working.
+  std::string link;
+  std::string code;
+  TimeMs token_expires_at{};
   std::string sender_name;  // TicketSent: who sent the ticket (the email goes to the receiver's address)
 };
 

@@ -50,6 +50,7 @@ enum class Code {
   LastMember,            // removing the only member an organization has
   LimitReached,          // a per-account count (organizations started) is used up
   PriceLocked,           // repricing a tier whose seats are held or sold
+  InvalidToken,          // an account link or code that is wrong, used, expired or out of tries
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

@@ -46,6 +46,7 @@ struct User {
   std::string email;  // lower-cased
   std::string name;
   Role role = Role::User;
+  bool email_verified = false;  // the owner opened the link mailed to `email`
 };
 
 struct Event {

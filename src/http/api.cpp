@@ -40,6 +40,7 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
     return r;
   });
   add_account_routes(*router_);
+  add_verification_routes(*router_);
   add_catalog_routes(*router_);
   add_sales_routes(*router_);
   add_queue_routes(*router_);

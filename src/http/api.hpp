@@ -58,6 +58,7 @@ struct Services {
   std::string metrics_token;
   app::Organizations* organizations = nullptr;  // null: no organizations; administrators manage everything
   app::OrderDesk* orders = nullptr;  // null: the order and sales-report routes answer 404
+  app::AccountLinks* account_links = nullptr;  // null: verification and password-reset routes answer 404
 };
 
 class Router;

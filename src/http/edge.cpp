@@ -92,10 +92,17 @@ RouteClass route_class(std::string_view method, std::string_view route_name) {
   if (route_name == "/healthz" || route_name == "/metrics" || route_name == "/v1/payments/stripe/webhook")
     return RouteClass::exempt;
   if (method == "GET" || method == "HEAD") return RouteClass::read;
-  // Two Argon2id hashes: as costly as a login, and a guess of the password like one.
-  if (method == "POST" && (route_name == "/v1/sessions" || route_name == "/v1/users/me/password"))
+  // Two Argon2id hashes: as costly as a login, and a guess of the password like one. A reset link or
+  // a phone code is a secret guessed like a password too.
+  if (method == "POST" && (route_name == "/v1/sessions" || route_name == "/v1/users/me/password" ||
+                           route_name == "/v1/password-resets/confirm" || route_name == "/v1/email-verifications" ||
+                           route_name == "/v1/users/me/phone/verification/confirm"))
     return RouteClass::login;
-  if (method == "POST" && route_name == "/v1/users") return RouteClass::signup;
+  // Each sends a message to someone's inbox or phone.
+  if (method == "POST" && (route_name == "/v1/users" || route_name == "/v1/password-resets" ||
+                           route_name == "/v1/users/me/email/verification" ||
+                           route_name == "/v1/users/me/phone/verification"))
+    return RouteClass::signup;
   if (method == "POST" && (route_name == "/v1/events/{id}/holds" || route_name == "/v1/events/{id}/queue"))
     return RouteClass::hold;
   if (route_name == "/v1/venues" || route_name == "/v1/events" || route_name == "/v1/events/{id}/waiting-room" ||

@@ -16,6 +16,7 @@ constexpr size_t kPhoneBytesMax = 16;  // "+" and at most 15 digits (E.164)
 json::object profile_json(const core::User& u, const core::NotifyPrefs& p) {
   json::object o = to_json(u);
   o["phone"] = p.phone.empty() ? json::value(nullptr) : json::value(p.phone);
+  o["phone_verified"] = p.phone_verified;
   o["notifications"] = json::object{{"email", p.email}, {"sms", p.sms}, {"hold_expiry", p.hold_expiry}};
   return o;
 }

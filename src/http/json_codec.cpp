@@ -54,6 +54,7 @@ StatusOf status_of(Code code) {
     case Code::LastMember: return {409, "last_member"};
     case Code::LimitReached: return {409, "limit_reached"};
     case Code::PriceLocked: return {409, "price_locked"};
+    case Code::InvalidToken: return {400, "invalid_token"};
   }
   return {400, "invalid_request"};
 }
@@ -200,7 +201,11 @@ Response error_response(const core::Error& e) {
 }
 
 json::object to_json(const core::User& u) {
-  return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role == core::Role::Admin ? "admin" : "user"}};
+  return {{"id", u.id},
+          {"email", u.email},
+          {"name", u.name},
+          {"role", u.role == core::Role::Admin ? "admin" : "user"},
+          {"email_verified", u.email_verified}};
 }
 
 json::object to_json(const core::Event& e, const std::optional<core::SeatCounts>& counts) {

@@ -78,6 +78,7 @@ class Router {
 };
 
 void add_account_routes(Router& router);
+void add_verification_routes(Router& router);
 void add_catalog_routes(Router& router);
 void add_sales_routes(Router& router);
 void add_queue_routes(Router& router);

@@ -30,6 +30,12 @@ std::string subject_of(const core::Notification& n) {
       return "Booking #" + std::to_string(n.booking_id) + ": seats refunded: " + n.event_name;
     case core::NoticeKind::EventPostponed:
       return "New date: " + n.event_name + " is now " + format_utc_minutes(n.event_starts_at);
+    case core::NoticeKind::VerifyEmail:
+      return "Confirm your email address";
+    case core::NoticeKind::VerifyPhone:
+      return "Your phone verification code is " + n.code;
+    case core::NoticeKind::PasswordReset:
+      return "Set a new password";
   }
   return n.event_name;
 }
@@ -62,6 +68,16 @@ std::string lead_of(const core::Notification& n) {
              format_utc_minutes(n.event_starts_at) + ". Your booking #" + std::to_string(n.booking_id) +
              " stands, and your tickets are good for the new date. If you cannot come, you can cancel the booking "
              "for a refund of " + amount + " in My bookings until the event starts.";
+    case core::NoticeKind::VerifyEmail:
+      return "Open this link to confirm that this address is yours. Until you do, ticketd sends it no booking "
+             "emails. The link works once, until " + format_utc_minutes(n.token_expires_at) + ".";
+    case core::NoticeKind::VerifyPhone:
+      return "Enter " + n.code + " in your ticketd account to verify this number. It works until " +
+             format_utc_minutes(n.token_expires_at) + ".";
+    case core::NoticeKind::PasswordReset:
+      return "Someone (we hope you) asked to set a new password for your ticketd account. Open this link to "
+             "choose one; it works once, until " + format_utc_minutes(n.token_expires_at) +
+             ", and logs out every device. If it was not you, ignore this email: your password stays.";
   }
   return "";
 }
@@ -190,9 +206,28 @@ void add_tickets(const core::Notification& n, EmailContent& e) {
                                          std::move(*pdf)});
 }
 
+bool account_message(core::NoticeKind k) {
+  return k == core::NoticeKind::VerifyEmail || k == core::NoticeKind::VerifyPhone || k == core::NoticeKind::PasswordReset;
+}
+
+// An account message: a greeting, what to do, the link. No event, seats or amount.
+EmailContent render_account_email(const core::Notification& n) {
+  EmailContent e;
+  e.subject = subject_of(n);
+  const std::string greeting = n.user_name.empty() ? std::string("Hello,") : "Hello " + n.user_name + ",";
+  const std::string lead = lead_of(n);
+  e.text = greeting + "\n\n" + lead + "\n\n" + n.link + "\n\nReference: " + idempotency_key(n.outbox_id) +
+           "\n-- \nticketd\n";
+  e.html = "<!DOCTYPE html>\n<html><body>\n<p>" + html_escape(greeting) + "</p>\n<p>" + html_escape(lead) +
+           "</p>\n<p><a href=\"" + html_escape(n.link) + "\">" + html_escape(n.link) + "</a></p>\n" +
+           "<p style=\"color:#888\">Reference: " + html_escape(idempotency_key(n.outbox_id)) + "</p>\n</body></html>\n";
+  return e;
+}
+
 }  // namespace
 
 EmailContent render_email(const core::Notification& n) {
+  if (account_message(n.kind)) return render_account_email(n);
   EmailContent e;
   e.subject = subject_of(n);
   const std::string greeting = n.user_name.empty() ? std::string("Hello,") : "Hello " + n.user_name + ",";
@@ -218,6 +253,7 @@ EmailContent render_email(const core::Notification& n) {
 }
 
 std::string render_sms(const core::Notification& n) {
+  if (account_message(n.kind)) return "ticketd: " + lead_of(n);
   std::string seats;
   for (const core::SeatLabel& s : n.seats) {
     if (!seats.empty()) seats += ", ";

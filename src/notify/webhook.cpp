@@ -38,6 +38,10 @@ std::string webhook_body(const core::Notification& n) {
   if (n.hold_id) o["hold_id"] = n.hold_id;
   if (n.kind == core::NoticeKind::HoldExpiring) o["hold_expires_at"] = format_rfc3339(n.hold_expires_at);
   if (!n.reason.empty()) o["reason"] = n.reason;
+  if (!n.code.empty()) {  // a phone verification: the receiver sends `text` (or its own wording of `code`)
+    o["code"] = n.code;
+    o["expires_at"] = format_rfc3339(n.token_expires_at);
+  }
   return json::serialize(o);
 }
 

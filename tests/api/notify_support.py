@@ -11,6 +11,8 @@ import email.policy
 import hashlib
 import hmac
 import json
+import random
+import re
 import ssl
 import subprocess
 import threading
@@ -241,3 +243,56 @@ def notify_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Verified contacts: ticketd tells an account's address or phone nothing until its owner confirmed it.
+
+VERIFY_LINK = re.compile(r"/#/verify-email/([0-9]+\.[0-9a-f]{32})")
+RESET_LINK = re.compile(r"/#/reset-password/([0-9]+\.[0-9a-f]{32})")
+
+
+def link_token(sink: SmtpSink, to: str, pattern: re.Pattern[str], already: int = 0) -> str:
+    """The token of the (already+1)-th mail to `to` whose text holds a link matching `pattern`."""
+    def found() -> list[str]:
+        return [m.group(1) for mail in sink.mails(to) if (m := pattern.search(mail.part("text/plain")))]
+    tokens = wait_until(lambda: (t := found()) and len(t) > already and t, what=f"a link mailed to {to}")
+    return tokens[already]
+
+
+def verify_email(user: Any, sink: SmtpSink) -> None:
+    """Opens the verification link mailed at sign-up, as its owner would."""
+    token = link_token(sink, user.email, VERIFY_LINK)
+    response = user.client.post("/v1/email-verifications", {"token": token}, token=None)
+    assert response.status == 204, response.text
+
+
+def verified_user(server: Any, sink: SmtpSink) -> Any:
+    from api_support import new_user
+    user = new_user(server)
+    verify_email(user, sink)
+    return user
+
+
+def phone_code(receiver: "WebhookReceiver", phone: str, already: int = 0) -> str:
+    """The code of the (already+1)-th verification sent to `phone`, as the receiver saw it (answered or not)."""
+    def codes() -> list[str]:
+        return [d.body["code"] for d in receiver.deliveries(
+            lambda d: d.body.get("kind") == "verify_phone" and d.body.get("to", {}).get("phone") == phone)]
+    found = wait_until(lambda: (c := codes()) and len(c) > already and c, what=f"a code sent to {phone}")
+    return found[already]
+
+
+def enable_verified_sms(user: Any, receiver: "WebhookReceiver", phone: str) -> None:
+    """Sets the phone, turns SMS on, and types in the code the webhook carried."""
+    response = user.client.request("PATCH", "/v1/users/me", {"phone": phone, "notifications": {"sms": True}})
+    assert response.status == 200, response.text
+    response = user.client.post("/v1/users/me/phone/verification")
+    assert response.status == 202, response.text
+    response = user.client.post("/v1/users/me/phone/verification/confirm", {"code": phone_code(receiver, phone)})
+    assert response.status == 204, response.text
+
+
+def unique_phone() -> str:
+    """A number no other test uses: message caps count per number, across every server of a shared store."""
+    return "+49151" + "".join(random.choice("0123456789") for _ in range(8))

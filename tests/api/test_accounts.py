@@ -72,7 +72,8 @@ def test_login_with_wrong_password_or_unknown_email_is_refused(anon: Client) -> 
 def test_me_returns_the_caller(server: Server) -> None:
     user = new_user(server)
     body = expect(user.client.get("/v1/me"), 200)
-    assert body == {"id": user.id, "email": user.email, "name": "Test User", "role": body["role"], "organizations": []}
+    assert body == {"id": user.id, "email": user.email, "name": "Test User", "role": body["role"], "organizations": [],
+                    "email_verified": False}
 
 
 def test_logout_makes_that_token_fail_but_not_other_sessions(server: Server, anon: Client) -> None:

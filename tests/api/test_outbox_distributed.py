@@ -19,7 +19,7 @@ import pytest
 
 from api_support import (Server, admin_client, backend_for, backend_is_embedded, checkout, expect, hold_seats, make_event,
                          new_user, section)
-from notify_support import WEBHOOK_SECRET, WebhookReceiver, notify_env, wait_until
+from notify_support import WEBHOOK_SECRET, WebhookReceiver, enable_verified_sms, notify_env, unique_phone, wait_until
 
 pytestmark = pytest.mark.skipif(backend_is_embedded(), reason="the shared outbox exists on the distributed backend")
 
@@ -36,13 +36,12 @@ def node(tmp_path: Path, name: str, env: dict[str, str]) -> Server:
     return server
 
 
-def book(server: Server, count: int) -> set[int]:
+def book(server: Server, count: int, receiver: WebhookReceiver) -> set[int]:
     admin = admin_client(server)
     event = make_event(admin, [section("Floor", "premium", [count])], prices={"premium": 1000},
                        max_tickets_per_user=count)
     user = new_user(server)
-    expect(user.client.request("PATCH", "/v1/users/me", {"phone": "+4915112345678", "notifications": {"sms": True}}),
-           200)
+    enable_verified_sms(user, receiver, unique_phone())
     ids = set()
     for seat in range(count):
         hold = expect(hold_seats(user.client, event["id"], [seat]), 201)
@@ -54,10 +53,11 @@ def test_three_nodes_drain_one_outbox_without_loss_or_double_delivery(tmp_path: 
     with WebhookReceiver() as receiver:
         receiver.delay_s = 0.1  # slow enough that every node gets a share
         env = notify_env(TICKETD_NOTIFY_WEBHOOK_URL=receiver.url, TICKETD_NOTIFY_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                         TICKETD_NOTIFY_BATCH="2", TICKETD_NOTIFY_LEASE_MS="60000")
+                         TICKETD_NOTIFY_BATCH="2", TICKETD_NOTIFY_LEASE_MS="60000",
+                         TICKETD_MESSAGES_PER_DESTINATION_HOUR_MAX="100")  # 24 confirmations to one phone
         nodes = [node(tmp_path, f"node{i}", env) for i in range(NODES)]
         try:
-            booking_ids = book(nodes[0], BOOKINGS)
+            booking_ids = book(nodes[0], BOOKINGS, receiver)
             mine = lambda d: d.body.get("booking_id") in booking_ids  # noqa: E731
             wait_until(lambda: {d.body["booking_id"] for d in receiver.accepted(mine)} == booking_ids,
                        what="every confirmation")
@@ -96,7 +96,7 @@ def test_a_stalled_nodes_lease_lapses_and_another_node_delivers(tmp_path: Path) 
         receiver.on_request = freeze_first_sender
         second = None
         try:
-            booking_ids |= book(first, 1)
+            booking_ids |= book(first, 1, receiver)
             wait_until(stalled.is_set, what="the first node's delivery")
             second = node(tmp_path, "takes-over", env)
             mine = lambda d: d.body.get("booking_id") in booking_ids  # noqa: E731

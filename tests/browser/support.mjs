@@ -22,11 +22,13 @@ export function ticketdBin() {
 }
 
 export class Server {
-  constructor(name, { holdTtlS }) {
+  // mail: write the emails ticketd sends into this.mailDir (read them with mailedLink).
+  constructor(name, { holdTtlS, mail = false }) {
     this.name = name;
     this.holdTtlS = holdTtlS;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `ticketd-browser-${name}-`));
     this.logPath = path.join(this.dir, 'ticketd.log');
+    this.mailDir = mail ? path.join(this.dir, 'mail') : null;
   }
 
   async start() {
@@ -37,7 +39,8 @@ export class Server {
     this.proc = spawn(ticketdBin(), args, {
       stdio: ['ignore', log, log],
       env: { ...process.env, TICKETD_ADMIN_EMAIL: ADMIN.email, TICKETD_ADMIN_PASSWORD: ADMIN.password,
-        TICKETD_STRIPE_SECRET_KEY: '' },
+        TICKETD_STRIPE_SECRET_KEY: '',
+        ...(this.mailDir ? { TICKETD_MAIL_DIR: this.mailDir, TICKETD_NOTIFY_INTERVAL_MS: '50' } : {}) },
     });
     fs.closeSync(log);
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -66,6 +69,34 @@ export class Server {
     }
     if (this.proc.exitCode !== 0) {
       throw new Error(`ticketd (${this.name}) exited with ${this.proc.exitCode ?? this.proc.signalCode}:\n${this.logTail()}`);
+    }
+  }
+
+  // The path (and hash) of the `index`-th link matching `pattern` in mail to `email`, once it was written:
+  // what the person would click. Each message is MIME with base64 parts, decoded here.
+  async mailedLink(email, pattern, { index = 0, timeoutMs = 10_000 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const links = [];
+      const files = fs.existsSync(this.mailDir) ? fs.readdirSync(this.mailDir).filter((f) => f.endsWith('.eml'))
+        .sort((a, b) => Number(a.match(/\d+/)) - Number(b.match(/\d+/))) : [];  // in the order they were queued
+      for (const f of files) {
+        const text = fs.readFileSync(path.join(this.mailDir, f), 'utf8');
+        if (!new RegExp(`^To: ${email.replace(/[.+]/g, '\\$&')}\r?$`, 'mi').test(text)) continue;
+        for (const block of text.split(/\r?\n\r?\n/)) {
+          // A part's body: the base64 lines after its headers, up to the next boundary.
+          const lines = [];
+          for (const line of block.split(/\r?\n/)) {
+            if (!/^[A-Za-z0-9+/=]+$/.test(line)) break;
+            lines.push(line);
+          }
+          const m = Buffer.from(lines.join(''), 'base64').toString('utf8').match(pattern);
+          if (m) { links.push(new URL(m[0]).hash); break; }
+        }
+      }
+      if (links.length > index) return `${this.url}/${links[index]}`;
+      if (Date.now() > deadline) throw new Error(`no link matching ${pattern} mailed to ${email} within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 

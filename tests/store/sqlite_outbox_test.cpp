@@ -156,9 +156,16 @@ TEST(SqliteOutbox, ClaimLeasesRowsToOneOwnerUntilTheLeaseLapses) {
   auto again = f.outbox.claim("c", {kChannelEmail}, now, Millis(5'000), 10);
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].attempts, 0);
-  ASSERT_TRUE(f.outbox.mark_sent(again[0].id, now).ok());
+  EXPECT_EQ(f.outbox.sent_since(again[0].user_id, "ann@example.test", now - Millis(1)).by_account, 0u);
+  ASSERT_TRUE(f.outbox.mark_sent(again[0].id, now, "ann@example.test").ok());
   EXPECT_EQ(f.outbox.list(OutboxStatus::Sent, 0, 10).size(), 1u);
   EXPECT_EQ(f.outbox.counts().pending, 0u);
+  // What message caps count: this message, by its account and by where it went, inside the window only.
+  const RecentMessages recent = f.outbox.sent_since(again[0].user_id, "ann@example.test", now - Millis(1));
+  EXPECT_EQ(recent.by_account, 1u);
+  EXPECT_EQ(recent.to_destination, 1u);
+  EXPECT_EQ(f.outbox.sent_since(again[0].user_id + 1, "bob@example.test", now - Millis(1)).to_destination, 0u);
+  EXPECT_EQ(f.outbox.sent_since(again[0].user_id, "ann@example.test", now).by_account, 0u);
 }
 
 TEST(SqliteOutbox, LeasesOfAKilledProcessAreVoidAfterReopen) {

@@ -5,6 +5,7 @@ import { eventPage } from './event_page.js';
 import { queuePage } from './queue_page.js';
 import { ticketPage, ticketsPage, savedTickets, seatText } from './ticket_page.js';
 import { loginForm } from './login_form.js';
+import { accountPage, forgotPasswordPage, resetPasswordPage, verifyEmailPage } from './account_page.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -18,6 +19,10 @@ const routes = [
   [/^bookings\/(\d+)$/, (m) => bookingPage(Number(m[1]))],
   [/^tickets$/, () => (requireLogin() ? ticketsPage() : null)],
   [/^tickets\/([0-9a-f]{32})$/, (m) => (requireLogin() ? ticketPage(m[1]) : null)],
+  [/^account$/, () => (requireLogin() ? accountPage() : null)],
+  [/^forgot-password$/, forgotPasswordPage],
+  [/^verify-email\/([0-9]+\.[0-9a-f]{32})$/, (m) => verifyEmailPage(m[1])],
+  [/^reset-password\/([0-9]+\.[0-9a-f]{32})$/, (m) => resetPasswordPage(m[1])],
 ];
 
 async function route() {
@@ -110,7 +115,7 @@ function afterLogin() {
 async function loginPage() {
   const form = loginForm({
     title: 'Log in',
-    footer: '<p class="muted">No account? <a href="#/register">Register</a></p>',
+    footer: '<p class="muted">No account? <a href="#/register">Register</a> · <a href="#/forgot-password">Forgot your password?</a></p>',
     onDone: () => { flash(''); afterLogin(); },
   });
   setMain(form.html, 'Log in');
@@ -135,6 +140,7 @@ async function registerPage() {
       await api.register(f.get('email'), f.get('password'), f.get('name'));
       const s = await api.login(f.get('email'), f.get('password'));
       session.save(s.token, { email: f.get('email'), name: f.get('name') });
+      flash(`Welcome! We mailed a link to ${f.get('email')}: open it to get your booking emails there.`, 'info', { keep: true });
       afterLogin();
     } catch (err) {
       const text = err.code === 'email_taken' ? 'An account with this email exists already: log in instead.' : err.message;

@@ -52,7 +52,10 @@ class AccountStore {
   // Replaces the user's password hash and ends every session but `keep_token_hash`, in one commit.
   virtual Status set_password_hash(UserId user, const std::string& password_hash,
                                    const std::string& keep_token_hash) = 0;
-  // Notification choices (defaults when none were stored). Durable before set_ returns.
+  // Notification choices (defaults when none were stored). Durable before set_ returns. set_ never
+  // verifies a phone (only redeeming a code does: AccountTokenStore), and a changed phone is no longer
+  // verified, decided in the same statement so a concurrent verification of the old number cannot
+  // survive the change.
   virtual NotifyPrefs notify_prefs(UserId user) = 0;
   virtual Status set_notify_prefs(UserId user, const NotifyPrefs& prefs) = 0;
 };

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/account_token.hpp"
 #include "core/notification.hpp"
 #include "core/result.hpp"
 
@@ -29,8 +30,11 @@ class OutboxStore {
   // pending (until expire_undelivered gives up on them).
   virtual std::vector<OutboxRow> claim(const std::string& owner, const std::vector<std::string>& channels, TimeMs now,
                                        Millis lease, uint32_t limit) = 0;
-  // Delivered: SENT (attempts + 1). A row no longer PENDING is left alone.
-  virtual Status mark_sent(OutboxId id, TimeMs now) = 0;
+  // Delivered to `destination` (the address or number; what message caps count): SENT (attempts + 1).
+  // A row no longer PENDING is left alone.
+  virtual Status mark_sent(OutboxId id, TimeMs now, const std::string& destination) = 0;
+  // Messages SENT since `since` to `user`'s account and to `destination` (core::MessageCaps).
+  virtual RecentMessages sent_since(UserId user, const std::string& destination, TimeMs since) = 0;
   // Failed: attempts + 1; retried at next_due, or DEAD when next_due is nullopt. Only by the lease's
   // owner: a lapsed lease another owner took is theirs to judge.
   virtual Status mark_failed(OutboxId id, const std::string& owner, const std::string& error,

@@ -57,18 +57,19 @@ core::Result<std::vector<core::UserId>> PgAccountStore::create_users_bulk(
 
 std::optional<core::StoredUser> PgAccountStore::find_user_by_email(const std::string& email) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::StoredUser> {
-    Rows r = c.query("SELECT id, email, name, role, password_hash FROM users WHERE email = $1", {p(email)});
+    Rows r = c.query("SELECT id, email, name, role, password_hash, email_verified_at <> 0 FROM users WHERE email = $1",
+                     {p(email)});
     if (r.empty()) return std::nullopt;
-    return core::StoredUser{core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3))},
-                            r.text(0, 4)};
+    return core::StoredUser{
+        core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3)), r.boolean(0, 5)}, r.text(0, 4)};
   });
 }
 
 std::optional<core::User> PgAccountStore::find_user(core::UserId id) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::User> {
-    Rows r = c.query("SELECT id, email, name, role FROM users WHERE id = $1", {p(id)});
+    Rows r = c.query("SELECT id, email, name, role, email_verified_at <> 0 FROM users WHERE id = $1", {p(id)});
     if (r.empty()) return std::nullopt;
-    return core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3))};
+    return core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3)), r.boolean(0, 4)};
   });
 }
 
@@ -120,9 +121,10 @@ core::Status PgAccountStore::set_password_hash(core::UserId user, const std::str
 
 core::NotifyPrefs PgAccountStore::notify_prefs(core::UserId user) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = $1", {p(user)});
+    Rows r = c.query("SELECT phone, email_on, sms_on, hold_expiry_on, phone_verified FROM user_notify WHERE user_id = $1",
+                     {p(user)});
     if (r.empty()) return core::NotifyPrefs{};
-    return core::NotifyPrefs{r.text(0, 0), r.boolean(0, 1), r.boolean(0, 2), r.boolean(0, 3)};
+    return core::NotifyPrefs{r.text(0, 0), r.boolean(0, 1), r.boolean(0, 2), r.boolean(0, 3), r.boolean(0, 4)};
   });
 }
 
@@ -130,7 +132,8 @@ core::Status PgAccountStore::set_notify_prefs(core::UserId user, const core::Not
   return with_connection(pool_, [&](Connection& c) -> core::Status {
     c.query("INSERT INTO user_notify(user_id, phone, email_on, sms_on, hold_expiry_on) VALUES($1, $2, $3, $4, $5) "
             "ON CONFLICT (user_id) DO UPDATE SET phone = EXCLUDED.phone, email_on = EXCLUDED.email_on, "
-            "sms_on = EXCLUDED.sms_on, hold_expiry_on = EXCLUDED.hold_expiry_on",
+            "sms_on = EXCLUDED.sms_on, hold_expiry_on = EXCLUDED.hold_expiry_on, "
+            "phone_verified = user_notify.phone_verified AND user_notify.phone = EXCLUDED.phone",
             {p(user), p(prefs.phone), p(prefs.email ? "true" : "false"), p(prefs.sms ? "true" : "false"),
              p(prefs.hold_expiry ? "true" : "false")});
     return core::ok_status();

@@ -537,6 +537,23 @@ CREATE TABLE event_details(
   postponed_from bigint NOT NULL DEFAULT 0, postponed_at bigint NOT NULL DEFAULT 0);
 )sql";
 
+// Migration 7: account tokens (email and phone verification, password reset), whether an account's
+// address and phone are verified, the token an account message is about, and where each message went
+// (message caps count SENT rows by account and by destination).
+constexpr const char* kV7Verification = R"sql(
+CREATE TABLE account_tokens(
+  id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), purpose text NOT NULL,
+  destination text NOT NULL, created_at bigint NOT NULL, expires_at bigint NOT NULL,
+  used_at bigint NOT NULL DEFAULT 0, attempts integer NOT NULL DEFAULT 0);
+CREATE INDEX account_tokens_recent ON account_tokens(user_id, purpose, created_at);
+ALTER TABLE users ADD COLUMN email_verified_at bigint NOT NULL DEFAULT 0;
+ALTER TABLE user_notify ADD COLUMN phone_verified boolean NOT NULL DEFAULT false;
+ALTER TABLE outbox ADD COLUMN token_id bigint NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN destination text NOT NULL DEFAULT '';
+CREATE INDEX outbox_sent_by_user ON outbox(user_id, sent_at) WHERE status = 'SENT';
+CREATE INDEX outbox_sent_to ON outbox(destination, sent_at) WHERE status = 'SENT';
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -551,6 +568,7 @@ const std::vector<Migration>& migrations() {
       {4, "active holds per user", {kV4ActiveHoldsCap}},
       {5, "tickets and check-in", {kV5Tickets}},
       {6, "organizations and venue geometry", {kV6Organizations}},
+      {7, "account verification and message caps", {kV7Verification}},
   };
   return kAll;
 }

@@ -13,7 +13,7 @@ namespace {
 
 #define TICKETD_OUTBOX_COLUMNS                                                                        \
   "id, kind, channel, user_id, event_id, booking_id, hold_id, status, attempts, created_at, due_at, " \
-  "last_error, coalesce(sent_at, 0), transfer_id, refund_id"
+  "last_error, coalesce(sent_at, 0), transfer_id, refund_id, token_id"
 
 constexpr const char* kDbNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
@@ -34,6 +34,7 @@ core::OutboxRow row_from(const Rows& r, int i) {
   o.sent_at = from_unix_ms(r.int64(i, 12));
   o.transfer_id = r.int64(i, 13);
   o.refund_id = r.int64(i, 14);
+  o.token_id = r.int64(i, 15);
   return o;
 }
 
@@ -64,13 +65,23 @@ std::vector<core::OutboxRow> PgOutbox::claim(const std::string& owner, const std
   });
 }
 
-core::Status PgOutbox::mark_sent(core::OutboxId id, TimeMs now) {
+core::Status PgOutbox::mark_sent(core::OutboxId id, TimeMs now, const std::string& destination) {
   return with_connection(pool_, [&](Connection& c) -> core::Status {
     c.query(
         "UPDATE outbox SET status = 'SENT', attempts = attempts + 1, sent_at = $2, lease_until = 0, "
-        "last_error = '' WHERE id = $1 AND status = 'PENDING'",
-        {p(id), p(to_unix_ms(now))});
+        "last_error = '', destination = $3 WHERE id = $1 AND status = 'PENDING'",
+        {p(id), p(to_unix_ms(now)), p(destination)});
     return core::ok_status();
+  });
+}
+
+core::RecentMessages PgOutbox::sent_since(core::UserId user, const std::string& destination, TimeMs since) {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query(
+        "SELECT (SELECT count(*) FROM outbox WHERE status = 'SENT' AND user_id = $1 AND sent_at > $3), "
+        "(SELECT count(*) FROM outbox WHERE status = 'SENT' AND destination = $2 AND sent_at > $3)",
+        {p(user), p(destination), p(to_unix_ms(since))});
+    return core::RecentMessages{static_cast<uint64_t>(r.int64(0, 0)), static_cast<uint64_t>(r.int64(0, 1))};
   });
 }
 

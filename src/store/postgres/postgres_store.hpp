@@ -65,7 +65,8 @@ class PgOutbox final : public core::OutboxStore {
   explicit PgOutbox(Pool& pool) : pool_(pool) {}
   std::vector<core::OutboxRow> claim(const std::string& owner, const std::vector<std::string>& channels, TimeMs now,
                                      Millis lease, uint32_t limit) override;
-  core::Status mark_sent(core::OutboxId id, TimeMs now) override;
+  core::Status mark_sent(core::OutboxId id, TimeMs now, const std::string& destination) override;
+  core::RecentMessages sent_since(core::UserId user, const std::string& destination, TimeMs since) override;
   core::Status mark_failed(core::OutboxId id, const std::string& owner, const std::string& error,
                            std::optional<TimeMs> next_due) override;
   core::Status mark_skipped(core::OutboxId id, const std::string& why) override;

@@ -65,18 +65,20 @@ core::Result<std::vector<core::UserId>> SqliteAccountStore::create_users_bulk(
 
 std::optional<core::StoredUser> SqliteAccountStore::find_user_by_email(const std::string& email) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT id, email, name, role, password_hash FROM users WHERE email = ?1");
+  auto& st = r->prepare(
+      "SELECT id, email, name, role, password_hash, email_verified_at <> 0 FROM users WHERE email = ?1");
   st.bind(1, email);
   if (!st.step()) return std::nullopt;
-  return core::StoredUser{core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3))}, st.text(4)};
+  return core::StoredUser{core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3)), st.int64(5) != 0},
+                          st.text(4)};
 }
 
 std::optional<core::User> SqliteAccountStore::find_user(core::UserId id) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT id, email, name, role FROM users WHERE id = ?1");
+  auto& st = r->prepare("SELECT id, email, name, role, email_verified_at <> 0 FROM users WHERE id = ?1");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
-  return core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3))};
+  return core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3)), st.int64(4) != 0};
 }
 
 core::Status SqliteAccountStore::create_session(const std::string& token_hash, core::UserId user, TimeMs expires_at) {
@@ -128,10 +130,11 @@ core::Status SqliteAccountStore::set_password_hash(core::UserId user, const std:
 
 core::NotifyPrefs SqliteAccountStore::notify_prefs(core::UserId user) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT phone, email_on, sms_on, hold_expiry_on FROM user_notify WHERE user_id = ?1");
+  auto& st = r->prepare(
+      "SELECT phone, email_on, sms_on, hold_expiry_on, phone_verified FROM user_notify WHERE user_id = ?1");
   st.bind(1, user);
   if (!st.step()) return core::NotifyPrefs{};
-  core::NotifyPrefs p{st.text(0), st.int64(1) != 0, st.int64(2) != 0, st.int64(3) != 0};
+  core::NotifyPrefs p{st.text(0), st.int64(1) != 0, st.int64(2) != 0, st.int64(3) != 0, st.int64(4) != 0};
   st.reset();
   return p;
 }
@@ -141,7 +144,8 @@ core::Status SqliteAccountStore::set_notify_prefs(core::UserId user, const core:
     auto& st = c.prepare(
         "INSERT INTO user_notify(user_id, phone, email_on, sms_on, hold_expiry_on) VALUES(?1, ?2, ?3, ?4, ?5) "
         "ON CONFLICT(user_id) DO UPDATE SET phone = excluded.phone, email_on = excluded.email_on, "
-        "sms_on = excluded.sms_on, hold_expiry_on = excluded.hold_expiry_on");
+        "sms_on = excluded.sms_on, hold_expiry_on = excluded.hold_expiry_on, "
+        "phone_verified = CASE WHEN user_notify.phone = excluded.phone THEN user_notify.phone_verified ELSE 0 END");
     st.bind(1, user).bind(2, prefs.phone).bind(3, prefs.email ? 1 : 0).bind(4, prefs.sms ? 1 : 0)
         .bind(5, prefs.hold_expiry ? 1 : 0);
     if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not store the preferences");

@@ -45,7 +45,7 @@ void must_ok(const core::Status& s) {
 
 constexpr const char* kRowColumns =
     "id, kind, channel, user_id, event_id, booking_id, hold_id, status, attempts, created_at, due_at, last_error, "
-    "coalesce(sent_at, 0), transfer_id, refund_id";
+    "coalesce(sent_at, 0), transfer_id, refund_id, token_id";
 
 core::OutboxRow row_from(Statement& st) {
   core::OutboxRow r;
@@ -64,6 +64,7 @@ core::OutboxRow row_from(Statement& st) {
   r.sent_at = from_unix_ms(st.int64(12));
   r.transfer_id = st.int64(13);
   r.refund_id = st.int64(14);
+  r.token_id = st.int64(15);
   return r;
 }
 
@@ -110,16 +111,31 @@ std::vector<core::OutboxRow> SqliteOutbox::claim(const std::string& owner, const
   return out;
 }
 
-core::Status SqliteOutbox::mark_sent(core::OutboxId id, TimeMs now) {
+core::Status SqliteOutbox::mark_sent(core::OutboxId id, TimeMs now, const std::string& destination) {
   return db_.writer().run([&](Connection& c) {
     c.prepare(
          "UPDATE outbox SET status = 'SENT', attempts = attempts + 1, sent_at = ?2, lease_until = 0, "
-         "last_error = '' WHERE id = ?1 AND status = 'PENDING'")
+         "last_error = '', destination = ?3 WHERE id = ?1 AND status = 'PENDING'")
         .bind(1, id)
         .bind(2, to_unix_ms(now))
+        .bind(3, destination)
         .step_status();
     return core::ok_status();
   });
+}
+
+core::RecentMessages SqliteOutbox::sent_since(core::UserId user, const std::string& destination, TimeMs since) {
+  auto r = db_.readers().acquire();
+  // Two index range scans (outbox_sent_by_user, outbox_sent_to); each at most a cap's worth of rows
+  // in a live window, since a message over the cap is never sent.
+  auto& st = r->prepare(
+      "SELECT (SELECT count(*) FROM outbox WHERE status = 'SENT' AND user_id = ?1 AND sent_at > ?3), "
+      "(SELECT count(*) FROM outbox WHERE status = 'SENT' AND destination = ?2 AND sent_at > ?3)");
+  st.bind(1, user).bind(2, destination).bind(3, to_unix_ms(since));
+  core::RecentMessages out;
+  if (st.step()) out = core::RecentMessages{static_cast<uint64_t>(st.int64(0)), static_cast<uint64_t>(st.int64(1))};
+  st.reset();
+  return out;
 }
 
 core::Status SqliteOutbox::mark_failed(core::OutboxId id, const std::string& owner, const std::string& error,

@@ -220,6 +220,26 @@ CREATE TABLE IF NOT EXISTS venue_areas(
   PRIMARY KEY(venue_id, section_idx)) WITHOUT ROWID;
 PRAGMA user_version = 5;
 )sql";
+// Version 6: account tokens (email and phone verification, password reset; core/account_token.hpp).
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE IF NOT EXISTS account_tokens(
+  id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id), purpose TEXT NOT NULL,
+  destination TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  used_at INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS account_tokens_recent ON account_tokens(user_id, purpose, created_at);
+PRAGMA user_version = 6;
+)sql";
+// Version 6 adds columns to tables of versions 1 and 3: whether an account's address and phone are
+// verified, the token an account message is about, and where each message went (message caps count
+// by account and by destination, so both are indexed among SENT rows).
+constexpr const char* kVerificationColumns = R"sql(
+ALTER TABLE users ADD COLUMN email_verified_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE user_notify ADD COLUMN phone_verified INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN token_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN destination TEXT NOT NULL DEFAULT '';
+CREATE INDEX IF NOT EXISTS outbox_sent_by_user ON outbox(user_id, sent_at) WHERE status = 'SENT';
+CREATE INDEX IF NOT EXISTS outbox_sent_to ON outbox(destination, sent_at) WHERE status = 'SENT';
+)sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
 // seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
@@ -253,6 +273,7 @@ void apply_schema(Connection& conn) {
   conn.exec(kSchemaV3);
   conn.exec(kSchemaV4);
   conn.exec(kSchemaV5);
+  conn.exec(kSchemaV6);
   if (version < 4) {
     conn.exec(kOutboxTransferColumn);
     conn.exec(kTicketsBackfill);
@@ -262,6 +283,7 @@ void apply_schema(Connection& conn) {
     conn.exec(kOutboxRefundColumn);
     conn.exec(kAuditBeforeColumn);
   }
+  if (version < 6) conn.exec(kVerificationColumns);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

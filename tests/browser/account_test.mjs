@@ -1,0 +1,84 @@
+// The account flows in a real browser: a newcomer confirms their address from the mailed link, changes
+// their password, forgets it, and sets a new one from the reset link. Mail is read from ticketd's mail
+// directory, as the person would read it from their inbox. Run by scripts/test.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, launchBrowser, userPage, withArtifacts } from './support.mjs';
+
+const VERIFY = /https?:\/\/\S+\/#\/verify-email\/[0-9]+\.[0-9a-f]{32}/;
+const RESET = /https?:\/\/\S+\/#\/reset-password\/[0-9]+\.[0-9a-f]{32}/;
+
+let browser;
+let server;
+const pages = {};
+
+before(async () => {
+  server = new Server('accounts', { holdTtlS: 600, mail: true });
+  await server.start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await server?.stop();
+});
+
+test('a newcomer confirms the address, changes the password, forgets it and sets a new one by the mailed link', async () => {
+  await withArtifacts('account-flows', () => pages, [server], async () => {
+    pages.a = await userPage(browser, server);
+    const a = pages.a;
+    const email = `ona-${Date.now()}@example.test`;
+    await a.getByRole('link', { name: 'Register' }).click();
+    await a.getByLabel('Name').fill('Ona');
+    await a.getByLabel('Email').fill(email);
+    await a.getByLabel(/^Password/).fill('first password 111');
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await a.getByText(`We mailed a link to ${email}`).waitFor();
+
+    // The account page says the address is not confirmed; the mailed link confirms it.
+    await a.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+    await a.getByText('not confirmed yet').waitFor();
+    await a.goto(await server.mailedLink(email, VERIFY));
+    await a.getByText('Your email address is confirmed.').waitFor();
+    await a.goto(`${server.url}/#/account`);
+    await a.locator('#email-state').getByText('confirmed').waitFor();
+    assert.equal(await a.getByRole('button', { name: 'Mail me the link again' }).count(), 0);
+
+    // A wrong current password is said next to its field; the right one changes it.
+    await a.getByLabel('Current password').fill('not my password');
+    await a.getByLabel(/^New password/).fill('second password 222');
+    await a.getByRole('button', { name: 'Change password' }).click();
+    await a.locator('#current-err').getByText('That is not your current password.').waitFor();
+    assert.equal(await a.getByLabel('Current password').getAttribute('aria-describedby'), 'current-err');
+    await a.getByLabel('Current password').fill('first password 111');
+    await a.getByRole('button', { name: 'Change password' }).click();
+    await a.getByText('Your password is changed.').waitFor();
+
+    // Logged out, Ona has forgotten it: the login page leads to a reset link by mail.
+    await a.getByRole('button', { name: 'Log out', exact: true }).click();
+    await a.getByRole('navigation').getByRole('link', { name: 'Log in' }).click();
+    await a.getByRole('link', { name: 'Forgot your password?' }).click();
+    await a.getByLabel('Email').fill(email);
+    await a.getByRole('button', { name: 'Mail me a link' }).click();
+    await a.getByText(`If an account has ${email}, a link to set a new password is on its way.`).waitFor();
+    const reset = await server.mailedLink(email, RESET);
+    await a.goto(reset);
+    await a.getByRole('heading', { name: 'Set a new password' }).waitFor();
+    await a.getByLabel(/^New password/).fill('short');
+    await a.getByRole('button', { name: 'Set password' }).click();
+    await a.locator('#new-err').getByText('At least 8 characters.').waitFor();
+    await a.getByLabel(/^New password/).fill('third password 333');
+    await a.getByRole('button', { name: 'Set password' }).click();
+    await a.getByText('Your password is set, and every device was logged out.').waitFor();
+    await a.getByLabel('Email').fill(email);
+    await a.getByLabel('Password').fill('third password 333');
+    await a.getByRole('button', { name: 'Log in' }).click();
+    await a.getByText('Signed in as').waitFor();
+
+    // The link worked once.
+    await a.goto(reset);
+    await a.getByLabel(/^New password/).fill('fourth password 444');
+    await a.getByRole('button', { name: 'Set password' }).click();
+    await a.getByText('This link was used already or has expired.').waitFor();
+  });
+});
