@@ -53,7 +53,7 @@ core::Result<QueueView> WaitingRoom::join(core::UserId user, core::EventId event
   metrics_.count("queue_joins", place.ok() ? (early ? "early" : "late") : "rejected");
   if (!place) return place.error();
   auto current = store_.room(event_id);
-  TICKETD_ASSERT(current.has_value());
+  if (!current) return core::make_error(core::Code::Unavailable, "the waiting room could not be read back; try again");
   return view_of(*event, user, *current, *place, now);
 }
 

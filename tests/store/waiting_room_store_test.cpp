@@ -474,3 +474,41 @@ TEST_F(QueueTest, ConcurrentJoinsPollsAndReleasesKeepOnePlacePerUserInOneLine) {
   }
   EXPECT_EQ(waiting, rec.waiting);
 }
+
+// A stored room whose rows do not fit together used to stop the server at every start (assertions in
+// the loader: a crash loop). Now that room stays closed, says why in the log, and everything else runs.
+TEST_F(QueueTest, DamagedRowsCloseTheirRoomAndTheRestStartsAsUsual) {
+  const char* damages[] = {
+      "UPDATE queue_entries SET seq = seq + 5 WHERE event_id = ?1 AND seq = 3",           // a gap in the line
+      "UPDATE queue_rooms SET drawn_at = NULL WHERE event_id = ?1",                        // admitted, never drawn
+      "UPDATE queue_rooms SET seed = 'zz' WHERE event_id = ?1",                            // a seed that is no seed
+      "UPDATE queue_admissions SET count = 1000 WHERE event_id = ?1",                       // more admitted than queued
+      "UPDATE queue_admissions SET first_rank = 2 WHERE event_id = ?1",                     // a batch out of place
+      "UPDATE queue_entries SET early_key = 5 WHERE event_id = ?1 AND seq = 6",             // early after late
+  };
+  for (const char* damage : damages) {
+    SCOPED_TRACE(damage);
+    const Event hurt = node->event(node->venue(100), 2);
+    const Event fine = node->event(node->venue(100), 2);
+    for (UserId u = 1; u <= 5; ++u) {
+      node->join(u, hurt.id);
+      node->join(u, fine.id);
+    }
+    clock.set(hurt.on_sale_at + Millis(5));
+    for (UserId u = 6; u <= 7; ++u) node->join(u, hurt.id);
+    node->room.release();  // the draw, and a first batch of each
+    node.reset();
+    {
+      Connection c((dir.path / kDatabaseFile).string(), Connection::Mode::ReadWrite);
+      const int rc = c.prepare(damage).bind(1, hurt.id).step_status();
+      ASSERT_EQ(c.changes(), 1) << "the damage must hit a row; rc " << rc << " event " << hurt.id;
+    }
+    node = std::make_unique<Node>(dir.path.string(), clock);  // starts: no assertion reached
+    EXPECT_FALSE(node->queue_store.room(hurt.id).has_value());
+    auto joined = node->room.join(42, hurt.id);
+    ASSERT_FALSE(joined.ok());
+    EXPECT_EQ(joined.error().code, Code::Unavailable) << joined.error().message;
+    EXPECT_TRUE(node->queue_store.room(fine.id).has_value());
+    (void)node->status(fine.id, 5);  // its line answers
+  }
+}

@@ -288,9 +288,12 @@ core::SeatFront::ClaimResult RedisSeatFront::claim(core::EventId event, const st
   if (r->elements == 0) return {Claim::Claimed, {}};
   ClaimResult out{Claim::Taken, {}};
   for (size_t i = 0; i < r->elements; ++i) {
-    const auto index = static_cast<size_t>(r->element[i]->integer);
-    TICKETD_ASSERT(index >= 1 && index <= seats.size());
-    out.taken.push_back(seats[index - 1]);
+    // The script answers 1-based indexes of `seats`; anything else (a Redis that is not ours, a
+    // changed script) is treated like no answer: the decision falls to PostgreSQL.
+    const redisReply* e = r->element[i];
+    if (e->type != REDIS_REPLY_INTEGER || e->integer < 1 || static_cast<uint64_t>(e->integer) > seats.size())
+      return {Claim::Unreachable, {}};
+    out.taken.push_back(seats[static_cast<size_t>(e->integer) - 1]);
   }
   return out;
 }

@@ -521,7 +521,7 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
   if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
   must(ticket->wait());
   auto settled = read_booking(booking_id);
-  TICKETD_ASSERT(settled.has_value());
+  if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
   return core::Settlement{*settled, refund_needed};
 }
 

@@ -7,6 +7,8 @@
 // is Admitted. Ranks are not stored on disk: the draw is recomputed from the lottery keys on load.
 #include "store/sqlite/waiting_room.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -174,63 +176,98 @@ SqliteWaitingRoomStore::~SqliteWaitingRoomStore() = default;
 
 void SqliteWaitingRoomStore::load_all() {
   auto r = db_.readers().acquire();
+  std::vector<std::pair<std::shared_ptr<Room>, std::string>> loaded;  // a room and its stored seed (hex)
   auto& rooms = r->prepare("SELECT event_id, seed, commitment, drawn_at FROM queue_rooms");
   while (rooms.step()) {
     auto room = std::make_shared<Room>();
     room->event = rooms.int64(0);
-    room->rec.seed = unhex(rooms.text(1));
     room->rec.commitment = rooms.text(2);
     if (!rooms.is_null(3)) room->rec.drawn_at = from_unix_ms(rooms.int64(3));
     room->rec.drawn = !rooms.is_null(3);
-    rooms_[room->event] = room;
+    loaded.emplace_back(room, rooms.text(1));
   }
   rooms.reset();
-  for (auto& [event, room] : rooms_) {
-    auto& st = r->prepare("SELECT seq, user_id, early_key, state FROM queue_entries WHERE event_id = ?1 ORDER BY seq");
-    st.bind(1, event);
-    std::vector<uint32_t> late;
-    while (st.step()) {
-      TICKETD_ASSERT(static_cast<uint64_t>(st.int64(0)) == room->entries.size());
-      Entry e{st.int64(1), 0};
-      if (!st.is_null(2)) e.bits = kEarlyBit | (static_cast<uint64_t>(st.int64(2)) & kLowMask);
-      else late.push_back(static_cast<uint32_t>(room->entries.size()));
-      e.set_state(static_cast<uint64_t>(st.int64(3)));
-      if (e.state() == kEngaged) ++room->rec.engaged_total;
-      if (e.state() == kExpired) ++room->rec.expired_total;
-      room->rec.early += e.early() ? 1 : 0;
-      room->entries.push_back(e);
+  for (auto& [room, seed_hex] : loaded) {
+    // A room whose rows do not fit together (edited by hand, a disk fault) is closed, not trusted and
+    // not fatal: the server starts, the log says which room, and its event's queue answers 503.
+    if (std::string damage = load_room(*r, *room, seed_hex); !damage.empty()) {
+      spdlog::error("waiting room of event {} is damaged and stays closed: {}", room->event, damage);
+      damaged_.insert(room->event);
+      continue;
     }
-    st.reset();
-    for (uint32_t i = 0; i < room->entries.size(); ++i) room->index.insert(i, room->entries);
-    if (room->rec.drawn) {
-      // The draw again, from the same keys: the same order. Later joiners follow in arrival order.
-      std::vector<Entry> early(room->entries.begin(), room->entries.begin() + static_cast<long>(room->rec.early));
-      const TimeMs drawn_at = room->rec.drawn_at;
-      room->rec.drawn = false;
-      std::vector<Entry> all = std::move(room->entries);
-      room->entries = std::move(early);
-      room->draw_in_memory(drawn_at);
-      for (uint32_t i : late) {
-        TICKETD_ASSERT(i == room->entries.size());
-        Entry e = all[i];
-        e.set_low(room->order.size());
-        room->order.push_back(i);
-        room->entries.push_back(e);
-      }
-    }
-    auto& b = r->prepare("SELECT first_rank, count, admitted_at FROM queue_admissions WHERE event_id = ?1 "
-                         "ORDER BY first_rank");
-    b.bind(1, event);
-    while (b.step()) {
-      TICKETD_ASSERT(static_cast<uint64_t>(b.int64(0)) == room->head);
-      room->batches.push_back(Batch{static_cast<uint32_t>(b.int64(0)), static_cast<uint32_t>(b.int64(1)), b.int64(2)});
-      room->head += static_cast<uint64_t>(b.int64(1));
-      room->rec.last_release_at = from_unix_ms(b.int64(2));
-      room->rec.history.record(room->rec.last_release_at.value(), static_cast<uint32_t>(b.int64(1)));
-    }
-    b.reset();
-    room->refresh_counts();
+    rooms_[room->event] = room;
   }
+}
+
+std::string SqliteWaitingRoomStore::load_room(Connection& r, Room& room, const std::string& seed_hex) {
+  if (seed_hex.size() != room.rec.seed.size() * 2 || seed_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return "its seed is not " + std::to_string(room.rec.seed.size() * 2) + " hex digits";
+  room.rec.seed = unhex(seed_hex);
+  auto& st = r.prepare("SELECT seq, user_id, early_key, state FROM queue_entries WHERE event_id = ?1 ORDER BY seq");
+  st.bind(1, room.event);
+  std::vector<uint32_t> late;
+  std::string damage;
+  while (damage.empty() && st.step()) {
+    const int64_t state = st.int64(3);
+    if (static_cast<uint64_t>(st.int64(0)) != room.entries.size())
+      damage = "entry " + std::to_string(st.int64(0)) + " where " + std::to_string(room.entries.size()) + " belongs";
+    else if (state != static_cast<int64_t>(kNone) && state != static_cast<int64_t>(kEngaged) &&
+             state != static_cast<int64_t>(kExpired))
+      damage = "entry " + std::to_string(st.int64(0)) + " has state " + std::to_string(state);
+    else if (!st.is_null(2) && !late.empty())
+      damage = "an early entry after a late one";
+    else if (room.entries.size() >= core::limits::queue_entries_max)
+      damage = "more than " + std::to_string(core::limits::queue_entries_max) + " entries";
+    if (!damage.empty()) break;
+    Entry e{st.int64(1), 0};
+    if (!st.is_null(2)) e.bits = kEarlyBit | (static_cast<uint64_t>(st.int64(2)) & kLowMask);
+    else late.push_back(static_cast<uint32_t>(room.entries.size()));
+    e.set_state(static_cast<uint64_t>(state));
+    if (e.state() == kEngaged) ++room.rec.engaged_total;
+    if (e.state() == kExpired) ++room.rec.expired_total;
+    room.rec.early += e.early() ? 1 : 0;
+    room.entries.push_back(e);
+  }
+  st.reset();
+  if (!damage.empty()) return damage;
+  for (uint32_t i = 0; i < room.entries.size(); ++i) room.index.insert(i, room.entries);
+  if (room.rec.drawn) {
+    // The draw again, from the same keys: the same order. Later joiners follow in arrival order (early
+    // entries come first: checked above).
+    std::vector<Entry> early(room.entries.begin(), room.entries.begin() + static_cast<long>(room.rec.early));
+    const TimeMs drawn_at = room.rec.drawn_at;
+    room.rec.drawn = false;
+    std::vector<Entry> all = std::move(room.entries);
+    room.entries = std::move(early);
+    room.draw_in_memory(drawn_at);
+    for (uint32_t i : late) {
+      TICKETD_ASSERT(i == room.entries.size());  // late entries follow the early ones without gaps: checked above
+      Entry e = all[i];
+      e.set_low(room.order.size());
+      room.order.push_back(i);
+      room.entries.push_back(e);
+    }
+  }
+  auto& b = r.prepare("SELECT first_rank, count, admitted_at FROM queue_admissions WHERE event_id = ?1 "
+                      "ORDER BY first_rank");
+  b.bind(1, room.event);
+  while (b.step()) {
+    const int64_t first = b.int64(0), count = b.int64(1);
+    if (static_cast<uint64_t>(first) != room.head || count < 0 || room.head + static_cast<uint64_t>(count) > room.entries.size()) {
+      damage = "an admitted batch of " + std::to_string(count) + " from rank " + std::to_string(first) +
+               " does not follow rank " + std::to_string(room.head) + " of " + std::to_string(room.entries.size());
+      break;
+    }
+    room.batches.push_back(Batch{static_cast<uint32_t>(first), static_cast<uint32_t>(count), b.int64(2)});
+    room.head += static_cast<uint64_t>(count);
+    room.rec.last_release_at = from_unix_ms(b.int64(2));
+    room.rec.history.record(room.rec.last_release_at.value(), static_cast<uint32_t>(count));
+  }
+  b.reset();
+  if (!damage.empty()) return damage;
+  if (room.head > 0 && !room.rec.drawn) return "people were admitted before the draw";
+  room.refresh_counts();
+  return "";
 }
 
 std::shared_ptr<SqliteWaitingRoomStore::Room> SqliteWaitingRoomStore::find(core::EventId event) {
@@ -246,6 +283,8 @@ core::Result<core::RoomRecord> SqliteWaitingRoomStore::open_room(core::EventId e
     return existing->rec;
   }
   std::unique_lock lock(rooms_mu_);
+  if (damaged_.contains(event))
+    return make_error(Code::Unavailable, "this event's waiting room is damaged in the store; see the server log");
   if (auto it = rooms_.find(event); it != rooms_.end()) {
     std::lock_guard room_lock(it->second->mu);
     return it->second->rec;

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/ports/waiting_room.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -49,10 +50,13 @@ class SqliteWaitingRoomStore final : public core::WaitingRoomStore {
  private:
   std::shared_ptr<Room> find(core::EventId event);
   void load_all();
+  // Loads one room's entries and admissions; "" or what is damaged (the room is then not used).
+  std::string load_room(Connection& reader, Room& room, const std::string& seed_hex);
 
   Database& db_;
   std::shared_mutex rooms_mu_;  // guards rooms_ (the map only)
   std::unordered_map<core::EventId, std::shared_ptr<Room>> rooms_;
+  std::unordered_set<core::EventId> damaged_;  // rooms whose stored rows did not load; guarded by rooms_mu_
 };
 
 }  // namespace ticketd::store::sqlite
