@@ -678,7 +678,9 @@ int serve(const ServeConfig& cfg) {
                limits.exempt_ips.size(), split_commas(cfg.cors_origins).size());
 
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
+  http::SeatMapCache seat_map_cache;
   auto gauges = [&](std::string& out) {
+    out += "ticketd_seat_map_cache_hits_total " + std::to_string(seat_map_cache.hits()) + "\n";
     if (stores->sqlite_ledger) {
       const core::SeatCounts c = stores->sqlite_ledger->loaded_counts(clock.now());
       out += "# TYPE ticketd_seats gauge\n";
@@ -747,7 +749,7 @@ int serve(const ServeConfig& cfg) {
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
                                &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders,
-                               &account_links});
+                               &account_links, &seat_map_cache});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

@@ -32,7 +32,18 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-// The body as a gzip member, or nullopt if zlib fails (the answer then goes out uncompressed).
+
+void add_vary(Response& response) {
+  for (Header& h : response.headers) {
+    if (!iequals(h.name, "vary")) continue;
+    if (h.value.find("ccept-encoding") == std::string::npos) h.value += ", accept-encoding";
+    return;
+  }
+  response.headers.push_back({"vary", "accept-encoding"});
+}
+
+}  // namespace
+
 std::optional<std::string> gzip(std::string_view body) {
   z_stream zs{};
   if (deflateInit2(&zs, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return std::nullopt;
@@ -48,17 +59,6 @@ std::optional<std::string> gzip(std::string_view body) {
   out.resize(written);
   return out;
 }
-
-void add_vary(Response& response) {
-  for (Header& h : response.headers) {
-    if (!iequals(h.name, "vary")) continue;
-    if (h.value.find("ccept-encoding") == std::string::npos) h.value += ", accept-encoding";
-    return;
-  }
-  response.headers.push_back({"vary", "accept-encoding"});
-}
-
-}  // namespace
 
 bool accepts_gzip(std::string_view value) {
   size_t pos = 0;

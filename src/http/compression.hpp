@@ -9,6 +9,8 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "http/message.hpp"
@@ -17,6 +19,9 @@ namespace ticketd::http {
 
 // Below this a gzip header and trailer (18 bytes) and a round trip's worth of CPU buy nothing.
 inline constexpr size_t kGzipBytesMin = 1024;
+
+// The body as one gzip member, or nullopt if zlib fails (the answer then goes out uncompressed).
+std::optional<std::string> gzip(std::string_view body);
 
 // True if an Accept-Encoding value accepts gzip (or "*") with a non-zero q.
 bool accepts_gzip(std::string_view accept_encoding);

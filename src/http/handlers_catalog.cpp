@@ -4,6 +4,7 @@
 #include "core/limits.hpp"
 #include "http/etag.hpp"
 #include "http/json_codec.hpp"
+#include "http/compression.hpp"
 #include "http/router.hpp"
 
 namespace ticketd::http {
@@ -476,10 +477,23 @@ Response get_seats(Ctx& c) {
   if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
-  if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact")
-    return json_response(200, json::object{{"event_id", event->id},
-                                           {"seats_total", event->seats_total},
-                                           {"status", map->status}});
+  if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact") {
+    auto encode = [&] {
+      return json::serialize(json::object{{"event_id", event->id}, {"seats_total", event->seats_total},
+                                          {"status", map->status}});
+    };
+    if (!c.services.seat_maps) return json_response(200, json::parse(encode()).as_object());
+    // Encoded once per seat-map version; a repeat copies the kept bytes (gzip too, when accepted).
+    auto kept = c.services.seat_maps->get(event->id, map->version, encode);
+    Response r;
+    if (kept->gzip && accepts_gzip(c.request.header("accept-encoding"))) {
+      r.body = *kept->gzip;
+      r.headers.push_back({"content-encoding", "gzip"});
+    } else {
+      r.body = kept->plain;
+    }
+    return r;
+  }
   auto venue = c.services.catalog.venue(event->venue_id);
   if (!venue) return error_response(venue.error());
   const core::Layout& layout = (*venue)->layout;

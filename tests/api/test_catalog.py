@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import http.client
+import json
+import re
 from typing import NamedTuple
 
 from api_support import (HTTP_TIMEOUT_S, Client, UserPool, checkout, compact_status, create_event, create_venue,
-                         event_counts, expect, grid, hold_seats, now_utc, section, seat_list, unique, with_query)
+                         event_counts, expect, grid, hold_seats, metrics_text, now_utc, section, seat_list, unique,
+                         with_query)
+
+
+def metric_value(server, name: str) -> float:
+    m = re.search(rf"^{re.escape(name)} (\S+)$", metrics_text(server.port), re.M)
+    assert m, f"{name} is not in /metrics"
+    return float(m.group(1))
 
 
 class RawReply(NamedTuple):
@@ -227,6 +236,24 @@ def test_answers_are_gzipped_for_clients_that_accept_it(admin: Client, anon: Cli
     revalidated = raw_get(server.port, "/js/app.js", {"Accept-Encoding": "gzip",
                                                       "If-None-Match": script.headers["ETag"]})
     assert revalidated.status == 304
+
+
+def test_a_repeated_compact_map_is_the_kept_bytes_until_the_next_seat_change(admin: Client, anon: Client, server,
+                                                                            users: UserPool) -> None:
+    """Finding 4 of the security review: every read of a big map was a JSON build and a deflate."""
+    (user,) = users.take(1)
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 20, 100)]), prices={"std": 100})
+    path = f"/v1/events/{event['id']}/seats?format=compact"
+    expect(hold_seats(user.client, event["id"], [0]), 201)  # a seat change: the map has a version
+    hits = lambda: metric_value(server, "ticketd_seat_map_cache_hits_total")  # noqa: E731
+    first = raw_get(server.port, path, {"Accept-Encoding": "gzip"})
+    before = hits()
+    again = [raw_get(server.port, path, {"Accept-Encoding": "gzip"}) for _ in range(3)]
+    assert all(a.body == first.body for a in again) and hits() >= before + 3
+    assert json.loads(gzip.decompress(first.body))["status"][:2] == "HA"
+    expect(hold_seats(user.client, event["id"], [1]), 201)
+    fresh = raw_get(server.port, path, {"Accept-Encoding": "identity"})
+    assert json.loads(fresh.body)["status"][:3] == "HHA", "a seat change is seen by the next read"
 
 
 def test_compact_seat_map_has_one_status_char_per_seat(admin: Client, anon: Client, users: UserPool) -> None:

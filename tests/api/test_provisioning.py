@@ -27,7 +27,8 @@ def test_provisioned_users_exist_and_their_tokens_work(server: Server, admin: Cl
     assert parse_time(body["expires_at"]) > now_utc()
     for u in users:
         me = expect(server.client(u["token"]).get("/v1/me"), 200)
-        assert me == {"id": u["id"], "email": u["email"], "name": "Bench Buyer", "role": me["role"], "organizations": []}
+        assert me == {"id": u["id"], "email": u["email"], "name": "Bench Buyer", "role": me["role"], "organizations": [],
+                      "email_verified": False}
         assert me["role"] != expect(admin.get("/v1/me"), 200)["role"], "provisioned users are not administrators"
 
 
