@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,10 @@ def test_a_stalled_nodes_lease_lapses_and_another_node_delivers(tmp_path: Path) 
             # holding its lease.
             if d.body.get("booking_id") in booking_ids and not stalled.is_set():
                 os.kill(first.proc.pid, signal.SIGSTOP)
+                # A stop takes effect when each thread next enters the kernel: answered at once, the
+                # node's delivery thread could still read the answer and send its "sent" to PostgreSQL
+                # before it stops. Held back a moment, the answer reaches a node that is stopped.
+                time.sleep(0.5)
                 stalled.set()
 
         receiver.on_request = freeze_first_sender
