@@ -147,6 +147,7 @@ struct ServeConfig {
   int64_t connections_max = 10'000;
   int64_t streams_max = 0;  // 0: half of connections_max (streams get their own share of the slots)
   int64_t streams_per_ip_max = 16;
+  int64_t streams_per_account_max = 16;  // across all addresses (http/account_streams.hpp)
   std::string tls_cert_file;  // TLS on the listener: PEM certificate chain and key, both or neither
   std::string tls_key_file;
 };
@@ -749,7 +750,8 @@ int serve(const ServeConfig& cfg) {
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
                                &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders,
-                               &account_links, &seat_map_cache});
+                               &account_links, &seat_map_cache,
+                               std::make_shared<http::AccountStreams>(static_cast<uint32_t>(cfg.streams_per_account_max))});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -1030,6 +1032,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--streams-max", cfg.streams_max,
                         "live seat-map streams served at once (default: half of --connections-max); one more gets 503")
       ->envname("TICKETD_STREAMS_MAX")->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--streams-per-account-max", cfg.streams_per_account_max,
+                        "live streams one signed-in account may hold open, from any address (429 beyond)")
+      ->envname("TICKETD_STREAMS_PER_ACCOUNT_MAX")->check(CLI::Range(1, 100'000));
   serve_cmd->add_option("--streams-per-ip-max", cfg.streams_per_ip_max,
                         "live streams one client address may hold; one more gets 429 too_many_streams")
       ->envname("TICKETD_STREAMS_PER_IP_MAX")->check(CLI::Range(1, 100'000));

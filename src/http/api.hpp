@@ -24,6 +24,7 @@
 #include "app/organizations.hpp"
 #include "app/orders.hpp"
 #include "http/edge.hpp"
+#include "http/account_streams.hpp"
 #include "http/seat_map_cache.hpp"
 #include "http/message.hpp"
 
@@ -61,6 +62,7 @@ struct Services {
   app::OrderDesk* orders = nullptr;  // null: the order and sales-report routes answer 404
   app::AccountLinks* account_links = nullptr;  // null: verification and password-reset routes answer 404
   SeatMapCache* seat_maps = nullptr;  // null: the compact seat map is encoded for every request
+  std::shared_ptr<AccountStreams> account_streams;  // null: streams are capped per address only
 };
 
 class Router;

@@ -21,7 +21,9 @@ const char* status_name(core::SeatStatus s) {
 
 class SeatEventStream final : public EventStream {
  public:
-  explicit SeatEventStream(std::shared_ptr<app::SeatSubscription> sub) : sub_(std::move(sub)) {}
+  // slot: the caller's account stream slot (http/account_streams.hpp), held while the stream lives.
+  SeatEventStream(std::shared_ptr<app::SeatSubscription> sub, std::shared_ptr<void> slot)
+      : sub_(std::move(sub)), slot_(std::move(slot)) {}
 
   Next next(std::string& out, bool may_block) override {
     items_.clear();
@@ -62,6 +64,7 @@ class SeatEventStream final : public EventStream {
   }
 
   const std::shared_ptr<app::SeatSubscription> sub_;
+  const std::shared_ptr<void> slot_;
   std::vector<app::StreamItem> items_;  // reused between calls
   bool started_ = false;
 };
@@ -72,13 +75,23 @@ Response seat_stream(Ctx& c) {
   if (!event) return error_response(event.error());
   const std::string_view last_event_id = c.request.header("last-event-id");
   if (last_event_id.size() > 64) return error_response(400, "invalid_request", "Last-Event-ID: too long");
+  // A signed-in caller's streams count against its account too (an anonymous one's, or a bad
+  // token's, only against its address: the seat map is public).
+  std::shared_ptr<void> slot;
+  if (c.services.account_streams && !c.request.header("authorization").empty()) {
+    if (auto user = c.user(); user.ok()) {
+      slot = c.services.account_streams->acquire(user->id);
+      if (!slot)
+        return error_response(429, "too_many_streams", "this account has as many live streams open as it may");
+    }
+  }
   auto sub = c.services.seat_stream->subscribe(event->id, last_event_id);
   if (!sub) return error_response(sub.error());
   Response r;
   r.content_type = "text/event-stream";
   // no-transform and X-Accel-Buffering: proxies must pass events through as they come.
   r.headers = {{"cache-control", "no-store, no-transform"}, {"x-accel-buffering", "no"}};
-  r.stream = std::make_shared<SeatEventStream>(std::move(*sub));
+  r.stream = std::make_shared<SeatEventStream>(std::move(*sub), std::move(slot));
   return r;
 }
 

@@ -141,10 +141,12 @@ def test_a_connection_past_the_maximum_gets_503_and_a_freed_slot_serves_again(st
     assert _metric(server, "ticketd_connections_refused_total") >= 1
 
 
-def _open_stream(port: int, event_id: int, source_ip: str = "127.0.0.1") -> tuple[socket.socket, int]:
+def _open_stream(port: int, event_id: int, source_ip: str = "127.0.0.1", token: str | None = None
+                 ) -> tuple[socket.socket, int]:
     """A seat-map stream's connection and its status (read from the head alone)."""
     sock = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source_ip, 0))
-    sock.sendall(f"GET /v1/events/{event_id}/seats/stream HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    sock.sendall(f"GET /v1/events/{event_id}/seats/stream HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
     head = b""
     while b"\r\n" not in head:
         chunk = sock.recv(4096)
@@ -179,6 +181,32 @@ def test_one_client_cannot_hold_every_stream_and_a_closed_stream_frees_its_slot_
     assert _metric(server, "ticketd_streams_refused_total") >= 1
     assert _metric(server, "ticketd_streams_peer_gone_total") >= 1
     for sock in [again, other] + [s for s, _ in mine[1:]]:
+        sock.close()
+
+
+def test_one_account_cannot_hold_more_streams_than_its_share_from_many_addresses(start) -> None:
+    """The per-address cap alone let one account open streams from as many addresses as it has."""
+    server = start(TICKETD_STREAMS_PER_IP_MAX="2", TICKETD_STREAMS_PER_ACCOUNT_MAX="3",
+                   TICKETD_STREAM_HEARTBEAT_MS="30000")
+    event = make_event(admin_client(server), [grid("Main", "standard", 1, 4)])
+    user = new_user(server)
+    mine = [_open_stream(server.port, event["id"], source_ip=f"127.0.0.{i + 2}", token=user.token) for i in range(3)]
+    assert [status for _, status in mine] == [200] * 3
+    refused, status = _open_stream(server.port, event["id"], source_ip="127.0.0.9", token=user.token)
+    assert status == 429, "a fourth stream of the account, from a fifth address"
+    refused.close()
+    anonymous, status = _open_stream(server.port, event["id"], source_ip="127.0.0.9")
+    assert status == 200, "the seat map is public: the same address without the token streams"
+    mine[0][0].close()
+    deadline = time.monotonic() + 2.0
+    while True:  # the closed stream's slot comes back to the account at once
+        again, status = _open_stream(server.port, event["id"], source_ip="127.0.0.10", token=user.token)
+        if status == 200:
+            break
+        again.close()
+        assert time.monotonic() < deadline, "the closed stream's account slot was not freed"
+        time.sleep(0.05)
+    for sock in [again, anonymous] + [s for s, _ in mine[1:]]:
         sock.close()
 
 
