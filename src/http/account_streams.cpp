@@ -20,12 +20,18 @@ std::shared_ptr<void> AccountStreams::acquire(core::UserId user) {
     ++it->second;
   }
   // The handle keeps this table alive: a stream may outlive the request that opened it.
-  struct Slot {
-    std::shared_ptr<AccountStreams> table;
-    core::UserId user;
-    ~Slot() { table->release(user); }
+  class Slot {
+   public:
+    Slot(std::shared_ptr<AccountStreams> table, core::UserId user) : table_(std::move(table)), user_(user) {}
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    ~Slot() { table_->release(user_); }
+
+   private:
+    std::shared_ptr<AccountStreams> table_;
+    core::UserId user_;
   };
-  return std::make_shared<Slot>(shared_from_this(), user);  // built in place: one Slot, one release
+  return std::make_shared<Slot>(shared_from_this(), user);
 }
 
 void AccountStreams::release(core::UserId user) {
