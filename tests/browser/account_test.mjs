@@ -82,3 +82,37 @@ test('a newcomer confirms the address, changes the password, forgets it and sets
     await a.getByText('This link was used already or has expired.').waitFor();
   });
 });
+
+test('the sign-up form says every problem at once, next to its field, in plain words', async () => {
+  await withArtifacts('register-errors', () => pages, [server], async () => {
+    pages.r = await userPage(browser, server);
+    const r = pages.r;
+    await r.getByRole('link', { name: 'Register' }).click();
+    await r.getByRole('button', { name: 'Create account' }).click();
+    // All three at once, each tied to its field for screen readers, and focus on the first.
+    for (const [label, text] of [['Name', 'Enter your name.'], ['Email', 'Enter an email address, like ann@example.com.'],
+      [/^Password/, 'At least 8 characters.']]) {
+      const input = r.getByLabel(label);
+      const described = await input.getAttribute('aria-describedby');
+      assert.equal(await r.locator(`#${described}`).textContent(), text);
+      assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    }
+    assert.equal(await r.evaluate(() => document.activeElement.name), 'name');
+
+    // What only the server can tell (a list of addresses is no address) is put next to its field too.
+    await r.getByLabel('Name').fill('Rui');
+    await r.getByLabel('Email').fill('x,y@example.test');
+    await r.getByLabel(/^Password/).fill('a long enough password');
+    await r.getByRole('button', { name: 'Create account' }).click();
+    await r.locator('#reg-email-err').getByText('This is not an address we can send to').waitFor();
+    assert.equal(await r.locator('#reg-name-err').textContent(), '');
+    assert.equal(await r.getByLabel('Name').getAttribute('aria-invalid'), null);
+    assert.equal(await r.locator('#reg-msg').textContent(), '', 'no raw API text anywhere');
+
+    // A taken address says what to do.
+    const taken = await server.newUser('Taken');
+    await r.getByLabel('Email').fill(taken.email);
+    await r.getByRole('button', { name: 'Create account' }).click();
+    await r.locator('#reg-email-err').getByText('An account with this email exists already: log in instead.').waitFor();
+  });
+});

@@ -123,28 +123,69 @@ async function loginPage() {
   return null;
 }
 
+// Each problem is said next to its field, all at once. The page's own checks spare a round trip; the
+// server's answer (it knows the exact rules) is put next to the field it names, in plain words.
+const REGISTER_CHECKS = {
+  name: (v) => (v.trim() === '' ? 'Enter your name.' : bytes(v) > 200 ? 'At most 200 characters.' : ''),
+  email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? '' : 'Enter an email address, like ann@example.com.'),
+  password: (v) => (bytes(v) < 8 ? 'At least 8 characters.' : bytes(v) > 128 ? 'At most 128 characters.' : ''),
+};
+const REGISTER_REFUSALS = {
+  name: 'Enter your name (up to 200 characters).',
+  email: 'This is not an address we can send to: one plain address, like ann@example.com.',
+  password: 'Between 8 and 128 characters.',
+};
+const bytes = (v) => new TextEncoder().encode(v).length;
+
+function fieldRow(name, label, attrs) {
+  return `<p><label>${esc(label)} <input name="${name}" ${attrs} aria-describedby="reg-${name}-err"></label>
+    <span id="reg-${name}-err" class="field-error"></span></p>`;
+}
+
+function showFieldErrors(form, errors) {
+  let first = null;
+  for (const name of Object.keys(REGISTER_CHECKS)) {
+    const input = form.querySelector(`[name=${name}]`);
+    $(`#reg-${name}-err`).textContent = errors[name] || '';
+    if (errors[name]) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+    if (errors[name] && !first) first = input;
+  }
+  if (first) first.focus();
+}
+
 async function registerPage() {
   setMain(`
     <h1>Register</h1>
     <form id="register" class="card" novalidate>
       <div id="reg-msg"></div>
-      <p><label>Name <input name="name" autocomplete="name" required maxlength="200"></label></p>
-      <p><label>Email <input name="email" type="email" autocomplete="username" required maxlength="254"></label></p>
-      <p><label>Password (8 characters or more) <input name="password" type="password" autocomplete="new-password" required minlength="8" maxlength="128"></label></p>
+      ${fieldRow('name', 'Name', 'autocomplete="name" required maxlength="200"')}
+      ${fieldRow('email', 'Email', 'type="email" autocomplete="username" required maxlength="254"')}
+      ${fieldRow('password', 'Password (8 characters or more)', 'type="password" autocomplete="new-password" required minlength="8" maxlength="128"')}
       <button type="submit">Create account</button>
     </form>`, 'Register');
   $('#register').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
+    const form = e.target;
+    const f = new FormData(form);
+    say($('#reg-msg'), '');
+    const errors = {};
+    for (const [name, check] of Object.entries(REGISTER_CHECKS)) {
+      const problem = check(f.get(name));
+      if (problem) errors[name] = problem;
+    }
+    showFieldErrors(form, errors);
+    if (Object.keys(errors).length) return;
     try {
-      await api.register(f.get('email'), f.get('password'), f.get('name'));
-      const s = await api.login(f.get('email'), f.get('password'));
-      session.save(s.token, { email: f.get('email'), name: f.get('name') });
-      flash(`Welcome! We mailed a link to ${f.get('email')}: open it to get your booking emails there.`, 'info', { keep: true });
+      await api.register(f.get('email').trim(), f.get('password'), f.get('name').trim());
+      const s = await api.login(f.get('email').trim(), f.get('password'));
+      session.save(s.token, { email: f.get('email').trim(), name: f.get('name').trim() });
+      flash(`Welcome! We mailed a link to ${f.get('email').trim()}: open it to get your booking emails there.`, 'info', { keep: true });
       afterLogin();
     } catch (err) {
-      const text = err.code === 'email_taken' ? 'An account with this email exists already: log in instead.' : err.message;
-      say($('#reg-msg'), text);
+      const field = err.code === 'invalid_request' ? Object.keys(REGISTER_REFUSALS).find((n) => err.message.startsWith(n)) : null;
+      if (err.code === 'email_taken') showFieldErrors(form, { email: 'An account with this email exists already: log in instead.' });
+      else if (field) showFieldErrors(form, { [field]: REGISTER_REFUSALS[field] });
+      else say($('#reg-msg'), err.message);
     }
   });
   return null;
