@@ -261,3 +261,34 @@ test('a standing area shows what is left, and a buyer takes places in it by quan
   });
   await pages.g.context().close();
 });
+
+test('by keyboard: Space picks a seat and focus stays on it, and a page change puts focus on its heading', async () => {
+  const event = await server.makeEvent('Keyboard Night');
+  const kim = await server.newUser('Kim');
+  const other = await server.newUser('Other');
+  await withArtifacts('keyboard-focus', () => pages, [server], async () => {
+    pages.k = await userPage(browser, server, { user: kim });
+    const k = pages.k;
+    await openEvent(k, event);
+    assert.deepEqual(await k.evaluate(() => [document.activeElement.tagName, document.activeElement.textContent]),
+      ['H1', 'Keyboard Night'], 'the event page starts at its heading');
+    await seatBox(k, 3).focus();
+    await k.keyboard.press('Space');
+    await expectSeat(k, 3, 'selected');
+    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '2', 'focus stays on seat 3 (id 2)');
+    await k.keyboard.press('Tab');
+    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '3', 'the next Tab goes to seat 4');
+
+    // Seat 4 is taken by someone else while it has focus: the list is redrawn, and focus moves on to
+    // the next seat that can be picked rather than falling back to the page.
+    const hold = await server.call('POST', `/v1/events/${event.id}/holds`, { seat_ids: [3] }, other.token);
+    assert.equal(hold.status, 201);
+    await expectSeat(k, 4, 'held');
+    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '4');
+
+    await k.getByRole('navigation').getByRole('link', { name: 'My bookings' }).click();
+    await k.getByRole('heading', { name: 'My bookings' }).waitFor();
+    await k.waitForFunction(() => document.activeElement.tagName === 'H1');
+    assert.equal(await k.evaluate(() => document.activeElement.textContent), 'My bookings');
+  });
+});

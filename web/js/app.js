@@ -34,6 +34,7 @@ async function route() {
     if (!m) continue;
     try {
       cleanup = (await page(m)) || null;
+      focusHeading();
     } catch (e) {
       setMain(`<h1>Something went wrong</h1><div id="err"></div><p><a href="#/">Back to events</a></p>`, 'Error');
       say($('#err'), e instanceof ApiError ? e.message : String(e));
@@ -41,6 +42,17 @@ async function route() {
     return;
   }
   setMain('<h1>Not found</h1><p><a href="#/">Back to events</a></p>', 'Not found');
+}
+
+// After a page change, focus goes to the new page's heading (a screen reader announces it; the next
+// Tab starts from the top of the page), unless the page put it somewhere on purpose already.
+function focusHeading() {
+  const main = $('#main');
+  if (main.contains(document.activeElement) && document.activeElement !== main) return;
+  const h1 = main.querySelector('h1');
+  if (!h1) return;
+  h1.setAttribute('tabindex', '-1');
+  h1.focus({ preventScroll: true });
 }
 
 function updateNav() {

@@ -96,7 +96,7 @@ class EventPage {
               : `<option value="${i}">${esc(s.name)} (${esc(money(this.price(i), e.currency))})</option>`).join('')}</select></label>
             <label>Row <select id="pick-row"></select></label>
           </div>
-          <fieldset class="card"><legend id="seats-legend">Seats</legend><ul class="seat-list" id="seat-list"></ul></fieldset>
+          <fieldset class="card" tabindex="-1"><legend id="seats-legend">Seats</legend><ul class="seat-list" id="seat-list"></ul></fieldset>
         </section>
         <aside aria-label="Your seats">
           <div class="card" id="buy" aria-live="polite"></div>
@@ -162,7 +162,17 @@ class EventPage {
       items.push(`<li><label class="${STATUS_WORD[st]}"><input type="checkbox" data-seat="${id}" ${mine ? 'checked' : ''}
         ${st !== 'A' && !mine ? 'disabled' : ''} aria-label="Seat ${n + 1}, ${esc(money(this.price(si), this.event.currency))}, ${word}">${n + 1}</label></li>`);
     }
+    // Redrawn on every change (a pick, a seat taken live): the seat that had focus keeps it, or the
+    // next seat that can still be picked takes it, so a keyboard user never falls back to the page.
+    const active = document.activeElement;
+    const focused = active && active.closest && active.closest('#seat-list') ? Number(active.dataset.seat) : null;
     $('#seat-list').innerHTML = items.join('');
+    if (focused === null) return;
+    const boxes = $$('#seat-list input[data-seat]');
+    const same = boxes.find((b) => Number(b.dataset.seat) === focused);
+    const next = same && !same.disabled ? same : boxes.find((b) => !b.disabled && Number(b.dataset.seat) > focused)
+      || boxes.find((b) => !b.disabled);
+    if (next) next.focus(); else $('#seats-legend').closest('fieldset').focus();
   }
 
   // ---- live status ----
