@@ -121,6 +121,12 @@ Scratch& scratch() {
     std::string pattern = (fs::temp_directory_path() / "ticketd-fuzz-reconciler-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) setup_failed("mkdtemp");
     out->dir = pattern;
+    // libFuzzer ends the process with exit(): the scratch directory (template, per-input store) goes
+    // with it, also when the target is run by hand rather than by scripts/fuzz (whose TMPDIR it removes).
+    std::atexit([] {
+      std::error_code ignored;
+      fs::remove_all(scratch().dir, ignored);
+    });
     make_template(*out);
     return out;
   }();

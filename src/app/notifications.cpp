@@ -10,6 +10,17 @@ using core::make_error;
 namespace {
 constexpr Millis kPruneEvery{60'000};
 
+// What every message of an outbox row says about itself and whom it greets.
+core::Notification addressed(const core::OutboxRow& row, const core::User& user) {
+  core::Notification n;
+  n.outbox_id = row.id;
+  n.kind = row.kind;
+  n.channel = row.channel;
+  n.user_name = user.name;
+  n.created_at = row.created_at;
+  return n;
+}
+
 std::vector<core::SeatLabel> labels(const core::Layout& layout, const std::vector<core::SeatId>& seats) {
   std::vector<core::SeatLabel> out;
   out.reserve(seats.size());
@@ -143,11 +154,7 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
     out.skip_reason = "no such venue";
     return out;
   }
-  core::Notification n;
-  n.outbox_id = row.id;
-  n.kind = row.kind;
-  n.channel = row.channel;
-  n.user_name = user->name;
+  core::Notification n = addressed(row, *user);
   n.email = user->email;
   n.phone = prefs.phone;
   n.event_name = event->name;
@@ -155,7 +162,6 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   n.event_starts_at = event->starts_at;
   n.event_postponed_from = event->postponed_from;
   n.currency = event->currency;
-  n.created_at = row.created_at;
   n.hold_id = row.hold_id;
   if (row.kind == core::NoticeKind::HoldExpiring) {
     auto hold = ledger_.find_hold(row.hold_id, row.user_id, now);
@@ -234,12 +240,7 @@ Notifications::Resolved Notifications::resolve_account_message(const core::Outbo
     out.skip_reason = "the link or code was used, has expired, or its address changed";
     return out;
   }
-  core::Notification n;
-  n.outbox_id = row.id;
-  n.kind = row.kind;
-  n.channel = row.channel;
-  n.user_name = user.name;
-  n.created_at = row.created_at;
+  core::Notification n = addressed(row, user);
   n.link = m->link;
   n.code = m->code;
   n.token_expires_at = m->expires_at;

@@ -478,11 +478,11 @@ Response get_seats(Ctx& c) {
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
   if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact") {
-    auto encode = [&] {
-      return json::serialize(json::object{{"event_id", event->id}, {"seats_total", event->seats_total},
-                                          {"status", map->status}});
+    auto compact = [&] {
+      return json::object{{"event_id", event->id}, {"seats_total", event->seats_total}, {"status", map->status}};
     };
-    if (!c.services.seat_maps) return json_response(200, json::parse(encode()).as_object());
+    if (!c.services.seat_maps) return json_response(200, compact());
+    auto encode = [&] { return json::serialize(compact()); };
     // Encoded once per seat-map version; a repeat copies the kept bytes (gzip too, when accepted).
     auto kept = c.services.seat_maps->get(event->id, map->version, encode);
     Response r;
