@@ -58,6 +58,7 @@ test('a newcomer confirms the address, changes the password, forgets it and sets
     await a.getByRole('button', { name: 'Log out', exact: true }).click();
     await a.getByRole('navigation').getByRole('link', { name: 'Log in' }).click();
     await a.getByRole('link', { name: 'Forgot your password?' }).click();
+    await a.getByRole('heading', { name: 'Forgot your password?' }).waitFor();  // the log-in form has an Email too
     await a.getByLabel('Email').fill(email);
     await a.getByRole('button', { name: 'Mail me a link' }).click();
     await a.getByText(`If an account has ${email}, a link to set a new password is on its way.`).waitFor();
@@ -70,6 +71,7 @@ test('a newcomer confirms the address, changes the password, forgets it and sets
     await a.getByLabel(/^New password/).fill('third password 333');
     await a.getByRole('button', { name: 'Set password' }).click();
     await a.getByText('Your password is set, and every device was logged out.').waitFor();
+    await a.getByRole('heading', { name: 'Log in' }).waitFor();
     await a.getByLabel('Email').fill(email);
     await a.getByLabel('Password').fill('third password 333');
     await a.getByRole('button', { name: 'Log in' }).click();

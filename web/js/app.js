@@ -25,17 +25,25 @@ const routes = [
   [/^reset-password\/([0-9]+\.[0-9a-f]{32})$/, (m) => resetPasswordPage(m[1])],
 ];
 
+let navigation = 0;  // counts page changes: a page that finishes after a newer one began is stale
+
 async function route() {
   if (cleanup) { cleanup(); cleanup = null; }
+  const mine = ++navigation;
   const path = location.hash.replace(/^#\/?/, '').split('?')[0];
   updateNav();
   for (const [re, page] of routes) {
     const m = path.match(re);
     if (!m) continue;
     try {
-      cleanup = (await page(m)) || null;
+      const done = (await page(m)) || null;
+      // Another page replaced this one while it loaded: its teardown runs now, and nothing it
+      // did late (or threw, on elements that are gone) may touch the page that is showing.
+      if (mine !== navigation) { if (done) done(); return; }
+      cleanup = done;
       focusHeading();
     } catch (e) {
+      if (mine !== navigation) return;
       setMain(`<h1>Something went wrong</h1><div id="err"></div><p><a href="#/">Back to events</a></p>`, 'Error');
       say($('#err'), e instanceof ApiError ? e.message : String(e));
     }
