@@ -31,6 +31,7 @@
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
 #include "app/seat_stream.hpp"
+#include "app/session_cache.hpp"
 #include "app/checkins.hpp"
 #include "app/door_feed.hpp"
 #include "app/event_cancellations.hpp"
@@ -57,6 +58,7 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/waiting_room.hpp"
+#include "store/redis/session_bus.hpp"
 #include "store/sqlite/checkins.hpp"
 #include "store/sqlite/transfers.hpp"
 #include "store/sqlite/event_refunds.hpp"
@@ -85,6 +87,10 @@ struct ServeConfig {
   int io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   int worker_threads = 64;
   int64_t session_ttl_s = 86'400;
+  // Sessions kept in memory (app/session_cache.hpp): how long an entry is trusted without asking the
+  // store (the bound on a lost cross-node invalidation), and how many are kept.
+  int64_t session_cache_ttl_s = 10;
+  int64_t session_cache_entries_max = 100'000;
   int64_t sweep_interval_ms = 1'000;
   int64_t reconcile_interval_ms = 30'000;
   int64_t event_refunds_per_s = 20;  // refunds of cancelled events per second (gateway rate limits)
@@ -547,8 +553,15 @@ int serve(const ServeConfig& cfg) {
   core::AccountStore& accounts_store = *stores->accounts;
   core::CatalogStore& catalog_store = *stores->catalog;
   core::Ledger& ledger = *stores->ledger;
+  std::unique_ptr<store::redis::RedisSessionBus> session_bus;
+  if (stores->redis) session_bus = std::make_unique<store::redis::RedisSessionBus>(*stores->redis);
+  app::SessionCache session_cache(
+      clock,
+      app::SessionCacheConfig{static_cast<size_t>(cfg.session_cache_entries_max), Millis(cfg.session_cache_ttl_s * 1000)},
+      session_bus.get());
   std::unique_ptr<store::redis::RedisSubscriber> subscriber;
-  if (stores->redis) subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_stream);
+  if (stores->redis)
+    subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_stream, &session_cache);
   auto wired = wire_payments(cfg);
   if (!wired) {
     std::cerr << "ticketd: payments: " << wired.error().message << "\n";
@@ -600,9 +613,10 @@ int serve(const ServeConfig& cfg) {
   auto account_token_store =
       adapter_for<core::AccountTokenStore, store::sqlite::SqliteAccountTokens, store::postgres::PgAccountTokens>(*stores);
   // Its public URL is set once the listener is bound (--listen may name port 0).
-  app::AccountLinks account_links(*account_token_store, accounts_store, ticket_secret->account_key(), clock, metrics);
+  app::AccountLinks account_links(*account_token_store, accounts_store, ticket_secret->account_key(), clock, metrics,
+                                  &session_cache);
   app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor,
-                         &account_links);
+                         &account_links, &session_cache);
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   auto transfer_store = adapter_for<core::TransferStore, store::sqlite::SqliteTransferStore, store::postgres::PgTransferStore>(*stores);
@@ -682,6 +696,11 @@ int serve(const ServeConfig& cfg) {
   http::SeatMapCache seat_map_cache;
   auto gauges = [&](std::string& out) {
     out += "ticketd_seat_map_cache_hits_total " + std::to_string(seat_map_cache.hits()) + "\n";
+    const app::SessionCacheStats sc = session_cache.stats();
+    out += "ticketd_session_cache_hits_total " + std::to_string(sc.hits_total) + "\n";
+    out += "ticketd_session_cache_misses_total " + std::to_string(sc.misses_total) + "\n";
+    out += "ticketd_session_cache_invalidations_total " + std::to_string(sc.invalidations_total) + "\n";
+    out += "ticketd_session_cache_entries " + std::to_string(sc.entries) + "\n";
     if (stores->sqlite_ledger) {
       const core::SeatCounts c = stores->sqlite_ledger->loaded_counts(clock.now());
       out += "# TYPE ticketd_seats gauge\n";
@@ -920,6 +939,11 @@ int main(int argc, char** argv) {
       ->envname("TICKETD_WORKERS")->check(CLI::Range(1, 1024));
   serve_cmd->add_option("--session-ttl", cfg.session_ttl_s, "seconds a login lasts")
       ->envname("TICKETD_SESSION_TTL_S")->check(CLI::Range(60, 30 * 86'400));
+  serve_cmd->add_option("--session-cache-ttl", cfg.session_cache_ttl_s,
+                        "seconds a node trusts a session it read without asking the store again (0: no cache)")
+      ->envname("TICKETD_SESSION_CACHE_TTL_S")->check(CLI::Range(0, 300));
+  serve_cmd->add_option("--session-cache-entries-max", cfg.session_cache_entries_max, "sessions kept in memory")
+      ->envname("TICKETD_SESSION_CACHE_ENTRIES_MAX")->check(CLI::Range(int64_t{1'000}, int64_t{10'000'000}));
   serve_cmd->add_option("--reconcile-interval-ms", cfg.reconcile_interval_ms, "how often pending payments are checked")
       ->envname("TICKETD_RECONCILE_INTERVAL_MS")->check(CLI::Range(100, 3'600'000));
   serve_cmd->add_option("--event-refunds-per-s", cfg.event_refunds_per_s,

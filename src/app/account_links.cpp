@@ -45,8 +45,8 @@ std::array<uint8_t, 32> mac(const Key32& key, std::string_view label, const core
 }  // namespace
 
 AccountLinks::AccountLinks(core::AccountTokenStore& tokens, core::AccountStore& accounts, const Key32& key,
-                           const Clock& clock, Metrics& metrics)
-    : tokens_(tokens), accounts_(accounts), key_(key), clock_(clock), metrics_(metrics) {}
+                           const Clock& clock, Metrics& metrics, SessionCache* sessions)
+    : tokens_(tokens), accounts_(accounts), key_(key), clock_(clock), metrics_(metrics), sessions_(sessions) {}
 
 void AccountLinks::set_public_url(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -119,6 +119,7 @@ core::Status AccountLinks::verify_email(const std::string& token) {
   }
   auto s = tokens_.redeem(*t, now, "");
   metrics_.count("email_verifications", s ? "ok" : "refused");
+  if (s && sessions_) sessions_->change_user(t->user_id);  // cached copies say "unverified"
   return s;
 }
 
@@ -172,6 +173,7 @@ core::Status AccountLinks::reset_password(const std::string& token, const std::s
   if (auto s = core::validate_password(new_password); !s) return s;
   auto s = tokens_.redeem(*t, now, hash_password(new_password));
   metrics_.count("password_resets", s ? "ok" : "refused");
+  if (s && sessions_) sessions_->change_user(t->user_id);  // every session of the account ended
   return s;
 }
 

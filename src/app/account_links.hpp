@@ -13,6 +13,7 @@
 #include <string>
 
 #include "app/metrics.hpp"
+#include "app/session_cache.hpp"
 #include "app/ticket_codes.hpp"
 #include "base/clock.hpp"
 #include "core/ports/account_store.hpp"
@@ -30,8 +31,9 @@ struct AccountMessage {
 
 class AccountLinks {
  public:
+  // sessions may be null; otherwise a verified address or a reset is told to it (cached accounts change).
   AccountLinks(core::AccountTokenStore& tokens, core::AccountStore& accounts, const Key32& key, const Clock& clock,
-               Metrics& metrics);
+               Metrics& metrics, SessionCache* sessions = nullptr);
   // Where the web app is served ("https://tickets.example.com"): the start of every link.
   // REQUIRES: called once, before any other thread uses this object.
   void set_public_url(std::string url);
@@ -70,6 +72,7 @@ class AccountLinks {
   std::string public_url_;
   const Clock& clock_;
   Metrics& metrics_;
+  SessionCache* sessions_;
 };
 
 }  // namespace ticketd::app

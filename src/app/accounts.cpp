@@ -13,8 +13,9 @@ using core::Code;
 using core::make_error;
 
 Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-                   TwoFactor* two_factor, AccountLinks* links)
+                   TwoFactor* two_factor, AccountLinks* links, SessionCache* sessions)
     : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics), two_factor_(two_factor), links_(links),
+      sessions_(sessions),
       dummy_hash_(hash_password("ticketd-no-such-user")) {}
 
 core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
@@ -97,11 +98,18 @@ core::Result<SessionToken> Accounts::login(const std::string& email, const std::
   return session;
 }
 
-core::Status Accounts::logout(std::string_view token) { return store_.delete_session(token_hash(token)); }
+core::Status Accounts::logout(std::string_view token) {
+  const std::string hash = token_hash(token);
+  auto s = store_.delete_session(hash);
+  if (sessions_) sessions_->end_token(hash);  // after the row is gone: see SessionCache on the race
+  return s;
+}
 
 core::Status Accounts::logout_everywhere(core::UserId user) {
   metrics_.count("logouts", "everywhere");
-  return store_.delete_sessions_of(user, "");
+  auto s = store_.delete_sessions_of(user, "");
+  if (sessions_) sessions_->change_user(user);
+  return s;
 }
 
 core::Status Accounts::change_password(const core::User& user, std::string_view token, const std::string& current,
@@ -124,16 +132,32 @@ core::Status Accounts::change_password(const core::User& user, std::string_view 
   if (auto s = core::validate_password(next); !s) return s.error();
   auto changed = store_.set_password_hash(user.id, hash_password(next), token_hash(token));
   metrics_.count("password_changes", changed.ok() ? "ok" : "failed");
+  if (sessions_) sessions_->change_user(user.id);  // the other sessions ended; this one is read again
   return changed;
 }
 
+namespace {
+bool token_shape_ok(std::string_view token) { return !token.empty() && token.size() <= 256; }
+}  // namespace
+
+std::optional<core::User> Accounts::authenticate_cached(std::string_view token) {
+  if (!sessions_ || !token_shape_ok(token)) return std::nullopt;
+  return sessions_->find(token_hash(token));
+}
+
 core::Result<core::User> Accounts::authenticate(std::string_view token) {
-  if (token.empty() || token.size() > 256) return make_error(Code::Unauthenticated, "a bearer token is required");
-  auto session = store_.find_session(token_hash(token));
+  if (!token_shape_ok(token)) return make_error(Code::Unauthenticated, "a bearer token is required");
+  const std::string hash = token_hash(token);
+  if (sessions_) {
+    if (auto cached = sessions_->find(hash)) return *cached;
+  }
+  const uint64_t generation = sessions_ ? sessions_->generation() : 0;
+  auto session = store_.find_session(hash);
   if (!session || session->expires_at <= clock_.now())
     return make_error(Code::Unauthenticated, "the token is unknown or expired");
   auto user = store_.find_user(session->user_id);
   if (!user) return make_error(Code::Unauthenticated, "the token's user no longer exists");
+  if (sessions_) sessions_->put(hash, *user, session->expires_at, generation);
   return *user;
 }
 

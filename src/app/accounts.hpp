@@ -9,6 +9,7 @@
 
 #include "app/account_links.hpp"
 #include "app/metrics.hpp"
+#include "app/session_cache.hpp"
 #include "app/two_factor.hpp"
 #include "core/ports/account_store.hpp"
 
@@ -53,8 +54,9 @@ class Accounts {
 
   // two_factor may be null: no account has a second factor then.
   // links may be null: no verification link is mailed at sign-up.
+  // sessions may be null: every authentication reads the store.
   Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-           TwoFactor* two_factor = nullptr, AccountLinks* links = nullptr);
+           TwoFactor* two_factor = nullptr, AccountLinks* links = nullptr, SessionCache* sessions = nullptr);
 
   // The new account's address is unverified; a verification link is mailed to it.
   core::Result<core::User> register_user(const std::string& email, const std::string& password,
@@ -74,8 +76,12 @@ class Accounts {
   // goes on.
   core::Status change_password(const core::User& user, std::string_view token, const std::string& current,
                                const std::string& next, const std::string& client = "");
-  // Unauthenticated for a missing, unknown or expired token.
+  // Unauthenticated for a missing, unknown or expired token. Answered from the session cache when it
+  // has the token; otherwise from the store (which may throw core::UnavailableError).
   core::Result<core::User> authenticate(std::string_view token);
+  // The cache's answer alone: the account when the cache holds the token, nullopt when only the store
+  // can tell (it never blocks: for callers that must not wait on the store).
+  std::optional<core::User> authenticate_cached(std::string_view token);
   // Creates the users with a session each, all or nothing. Their password is one random secret,
   // hashed once with the normal Argon2id cost and then forgotten: nobody can log in with it, so the
   // shared hash weakens nothing, and a batch costs one hash instead of `count`.
@@ -98,6 +104,7 @@ class Accounts {
   Metrics& metrics_;
   TwoFactor* two_factor_;
   AccountLinks* links_;
+  SessionCache* sessions_;
   std::string dummy_hash_;  // verified against for unknown emails, so timing does not reveal them
   std::mutex failures_mu_;  // guards failures_
   std::unordered_map<std::string, Failures> failures_;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "base/assert.hpp"
+#include "store/redis/session_bus.hpp"
 
 namespace ticketd::store::redis {
 
@@ -432,23 +433,40 @@ bool parse_seat_message(const std::string& text, core::SeatChange& out) {
   return out.event_id > 0 && out.version > 0;
 }
 
-RedisSubscriber::RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink)
-    : client_(client), sink_(sink), thread_([this] { run(); }) {}
+RedisSubscriber::RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink, core::SessionNews* sessions)
+    : client_(client), sink_(sink), sessions_(sessions), thread_([this] { run(); }) {}
 
 RedisSubscriber::~RedisSubscriber() {
   stop_ = true;
   thread_.join();
 }
 
+void RedisSubscriber::deliver(const std::string& channel, const std::string& text) {
+  if (channel == client_.session_channel()) {
+    if (sessions_ && !apply_session_message(text, *sessions_))
+      spdlog::warn("redis subscriber: malformed session message ignored");
+    return;
+  }
+  core::SeatChange change;
+  if (parse_seat_message(text, change))
+    sink_.seats_changed(change);
+  else
+    spdlog::warn("redis subscriber: malformed seat message ignored");
+}
+
 void RedisSubscriber::run() {
-  const std::string channel = client_.channel();
+  const std::string seats = client_.channel();
+  const std::string session_channel = client_.session_channel();
   while (!stop_) {
     redisContext* c = client_.connect_new();
     if (!c) {
       for (int i = 0; i < 10 && !stop_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       continue;
     }
-    if (redisAppendCommand(c, "SUBSCRIBE %b", channel.data(), channel.size()) != REDIS_OK) {
+    const int appended = sessions_ ? redisAppendCommand(c, "SUBSCRIBE %b %b", seats.data(), seats.size(),
+                                                        session_channel.data(), session_channel.size())
+                                   : redisAppendCommand(c, "SUBSCRIBE %b", seats.data(), seats.size());
+    if (appended != REDIS_OK) {
       redisFree(c);
       continue;
     }
@@ -456,7 +474,7 @@ void RedisSubscriber::run() {
     while (!done) {
       if (redisBufferWrite(c, &done) != REDIS_OK) break;
     }
-    spdlog::info("redis subscriber listening channel={}", channel);
+    spdlog::info("redis subscriber listening channel={}", seats);
     // Poll with a short timeout so a stop request is seen promptly; read whatever arrives.
     while (!stop_ && !c->err) {
       void* raw = nullptr;
@@ -464,12 +482,15 @@ void RedisSubscriber::run() {
       if (raw) {
         Reply r(static_cast<redisReply*>(raw));
         if (r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
-            std::string(r->element[0]->str, r->element[0]->len) == "message") {
-          core::SeatChange change;
-          if (parse_seat_message(std::string(r->element[2]->str, r->element[2]->len), change))
-            sink_.seats_changed(change);
-          else
-            spdlog::warn("redis subscriber: malformed seat message ignored");
+            r->element[1]->type == REDIS_REPLY_STRING) {
+          const std::string kind(r->element[0]->str, r->element[0]->len);
+          const std::string channel(r->element[1]->str, r->element[1]->len);
+          if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING) {
+            deliver(channel, std::string(r->element[2]->str, r->element[2]->len));
+          } else if (kind == "subscribe" && channel == session_channel && sessions_) {
+            // Whatever was published while no connection listened is lost: cached sessions start over.
+            sessions_->resync();
+          }
         }
         continue;
       }

@@ -26,6 +26,7 @@
 
 #include "core/ports/seat_changes.hpp"
 #include "core/ports/seat_front.hpp"
+#include "core/ports/session_bus.hpp"
 
 struct redisContext;
 struct redisReply;
@@ -64,6 +65,8 @@ class RedisClient {
   bool up() const;
   const RedisConfig& config() const { return cfg_; }
   std::string channel() const { return "ticketd:" + std::to_string(cfg_.db) + ":seats"; }
+  // Ended sessions (store/redis/session_bus.hpp).
+  std::string session_channel() const { return "ticketd:" + std::to_string(cfg_.db) + ":sessions"; }
   // Opens a new connection (for the subscriber). nullptr on failure.
   redisContext* connect_new() const;
 
@@ -106,16 +109,20 @@ class RedisSeatFront final : public core::SeatFront {
   std::atomic<bool> any_stale_{false};
 };
 
-// Listens on the seat channel and hands every change to the sink, reconnecting after failures.
+// Listens on the seat channel and hands every change to the sink, and (when `sessions` is set) on the
+// session channel, reconnecting after failures. After every (re)subscription `sessions` resyncs: what
+// was published while the connection was down is lost.
 class RedisSubscriber {
  public:
-  RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink);
+  RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink, core::SessionNews* sessions = nullptr);
   ~RedisSubscriber();
 
  private:
   void run();
+  void deliver(const std::string& channel, const std::string& text);
   const RedisClient& client_;
   core::SeatChangeSink& sink_;
+  core::SessionNews* sessions_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
