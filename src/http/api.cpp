@@ -27,9 +27,10 @@ bool same_secret(std::string_view given, std::string_view secret) {
 
 }  // namespace
 
-Api::Api(Services services) : services_(std::move(services)), router_(std::make_unique<Router>()) {
-  router_->add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); });
-  router_->add("GET", "/metrics", [](Ctx& c) {
+void add_api_routes(Router& router) {
+  router.add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); },
+             {.limit = RouteClass::exempt});
+  router.add("GET", "/metrics", [](Ctx& c) {
     if (c.services.metrics_token.empty())
       return error_response(404, "not_found", "metrics are served with --metrics-token, or on --metrics-listen");
     if (!same_secret(bearer_of(c.request), c.services.metrics_token))
@@ -38,22 +39,26 @@ Api::Api(Services services) : services_(std::move(services)), router_(std::make_
     r.content_type = "text/plain; version=0.0.4";
     r.body = c.services.metrics.render(c.services.gauges);
     return r;
-  });
-  add_account_routes(*router_);
-  add_verification_routes(*router_);
-  add_catalog_routes(*router_);
-  add_sales_routes(*router_);
-  add_queue_routes(*router_);
-  add_seat_stream_routes(*router_);
-  add_notification_routes(*router_);
-  add_ticket_routes(*router_);
-  add_checkin_routes(*router_);
-  add_transfer_routes(*router_);
-  add_cancellation_routes(*router_);
-  add_totp_routes(*router_);
-  add_audit_routes(*router_);
-  add_organization_routes(*router_);
-  add_order_routes(*router_);
+  }, {.limit = RouteClass::exempt});
+  add_account_routes(router);
+  add_verification_routes(router);
+  add_catalog_routes(router);
+  add_sales_routes(router);
+  add_queue_routes(router);
+  add_seat_stream_routes(router);
+  add_notification_routes(router);
+  add_ticket_routes(router);
+  add_checkin_routes(router);
+  add_transfer_routes(router);
+  add_cancellation_routes(router);
+  add_totp_routes(router);
+  add_audit_routes(router);
+  add_organization_routes(router);
+  add_order_routes(router);
+}
+
+Api::Api(Services services) : services_(std::move(services)), router_(std::make_unique<Router>()) {
+  add_api_routes(*router_);
 }
 
 Api::~Api() = default;
@@ -157,7 +162,7 @@ Response Api::route(const Request& request) {
     std::vector<std::string> segments;
     for (auto seg : url->segments()) segments.push_back(seg);
     Match m = router_->match(request.method, segments);
-    const RouteClass rc = route_class(request.method, m.route ? std::string_view(m.route->name) : "unmatched");
+    const RouteClass rc = m.route ? m.route->limit : unrouted_class(request.method);
     // Once per request: the limiter keys a session's budget by its account (three logins of one
     // account share one budget), and the handler reads the same answer through Ctx::user().
     std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr);
@@ -180,6 +185,10 @@ Response Api::route(const Request& request) {
       if (services_.web) file = services_.web->serve(request, url->encoded_path());
       if (file) route_name = "static";
       response = file ? std::move(*file) : error_response(404, "not_found", "no such route");
+    } else if (m.route->body_bytes_max > 0 && request.body.size() > m.route->body_bytes_max) {
+      route_name = m.route->name;
+      response = error_response(413, "body_too_large",
+                                "this route takes bodies of at most " + std::to_string(m.route->body_bytes_max) + " bytes");
     } else if (!request.body.empty() && !is_json(request.header("content-type"))) {
       route_name = m.route->name;
       response = error_response(415, "unsupported_media_type", "request bodies must be application/json");

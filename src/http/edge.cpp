@@ -88,27 +88,8 @@ std::string_view route_class_name(RouteClass c) {
   return kClassNames[static_cast<size_t>(c)];
 }
 
-RouteClass route_class(std::string_view method, std::string_view route_name) {
-  if (route_name == "/healthz" || route_name == "/metrics" || route_name == "/v1/payments/stripe/webhook")
-    return RouteClass::exempt;
-  if (method == "GET" || method == "HEAD") return RouteClass::read;
-  // Two Argon2id hashes: as costly as a login, and a guess of the password like one. A reset link or
-  // a phone code is a secret guessed like a password too.
-  if (method == "POST" && (route_name == "/v1/sessions" || route_name == "/v1/users/me/password" ||
-                           route_name == "/v1/password-resets/confirm" || route_name == "/v1/email-verifications" ||
-                           route_name == "/v1/users/me/phone/verification/confirm"))
-    return RouteClass::login;
-  // Each sends a message to someone's inbox or phone.
-  if (method == "POST" && (route_name == "/v1/users" || route_name == "/v1/password-resets" ||
-                           route_name == "/v1/users/me/email/verification" ||
-                           route_name == "/v1/users/me/phone/verification"))
-    return RouteClass::signup;
-  if (method == "POST" && (route_name == "/v1/events/{id}/holds" || route_name == "/v1/events/{id}/queue"))
-    return RouteClass::hold;
-  if (route_name == "/v1/venues" || route_name == "/v1/events" || route_name == "/v1/events/{id}/waiting-room" ||
-      route_name.starts_with("/v1/events/{id}/door-staff") || route_name.starts_with("/v1/admin/"))
-    return RouteClass::admin;
-  return RouteClass::write;
+RouteClass unrouted_class(std::string_view method) {
+  return method == "GET" || method == "HEAD" ? RouteClass::read : RouteClass::write;
 }
 
 RateLimitConfig default_rate_limits() {

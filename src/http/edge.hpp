@@ -2,7 +2,8 @@
 // response after: per-route-class rate limits (per client IP and per session), the CORS policy and the
 // security headers. Plain functions and one thread-safe class; no sockets, no stores.
 //
-// Route classes: each route belongs to one, so limits follow the cost and the abuse value of a request:
+// Route classes: each route belongs to one, declared in the route table (http/router.hpp, RouteOptions),
+// so limits follow the cost and the abuse value of a request:
 //   read    GET/HEAD of the API and the web app's files (and unmatched paths: scanners pay too)
 //   hold    POST /v1/events/{id}/holds and POST /v1/events/{id}/queue (what scalping bots hammer)
 //   write   every other POST/PUT/PATCH/DELETE (checkout, cancel, release, profile)
@@ -39,8 +40,9 @@ namespace ticketd::http {
 enum class RouteClass : uint8_t { read, hold, write, login, signup, admin, exempt };
 inline constexpr size_t kLimitedClasses = 6;  // all but exempt
 std::string_view route_class_name(RouteClass c);
-// `route_name` is the router's pattern ("/v1/events/{id}/holds"), "static" or "unmatched".
-RouteClass route_class(std::string_view method, std::string_view route_name);
+// The class of a request no route matched (a file of the web app, or nothing): read for GET and HEAD,
+// write otherwise, so scanners pay too.
+RouteClass unrouted_class(std::string_view method);
 
 struct RateLimitConfig {
   bool enabled = true;

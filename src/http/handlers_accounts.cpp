@@ -120,13 +120,13 @@ Response provision_users(Ctx& c) {
 }  // namespace
 
 void add_account_routes(Router& router) {
-  router.add("POST", "/v1/users", register_user);
-  router.add("POST", "/v1/sessions", login);
+  router.add("POST", "/v1/users", register_user, {.limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/sessions", login, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
   router.add("DELETE", "/v1/sessions/current", logout);
   router.add("DELETE", "/v1/sessions", logout_everywhere);
-  router.add("POST", "/v1/users/me/password", change_password);
+  router.add("POST", "/v1/users/me/password", change_password, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
   router.add("GET", "/v1/me", me);
-  router.add("POST", "/v1/admin/users:bulk", provision_users, Audit::request);  // the answer holds session tokens
+  router.add("POST", "/v1/admin/users:bulk", provision_users, {.limit = RouteClass::admin, .audit = Audit::request});  // the answer holds session tokens
 }
 
 }  // namespace ticketd::http

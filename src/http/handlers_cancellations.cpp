@@ -49,7 +49,7 @@ Response cancellation(Ctx& c) {
 }  // namespace
 
 void add_cancellation_routes(Router& router) {
-  router.add("POST", "/v1/events/{id}/cancel", cancel_event, Audit::request_and_result);
+  router.add("POST", "/v1/events/{id}/cancel", cancel_event, {.audit = Audit::request_and_result});
   router.add("GET", "/v1/events/{id}/cancellation", cancellation);
 }
 

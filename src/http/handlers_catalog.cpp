@@ -558,16 +558,16 @@ Response get_seats(Ctx& c) {
 }  // namespace
 
 void add_catalog_routes(Router& router) {
-  router.add("POST", "/v1/venues", create_venue, Audit::request);
+  router.add("POST", "/v1/venues", create_venue, {.limit = RouteClass::admin, .audit = Audit::request});
   router.add("GET", "/v1/venues/{id}", get_venue);
-  router.add("POST", "/v1/events", create_event, Audit::request_and_result);
+  router.add("POST", "/v1/events", create_event, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
   router.add("GET", "/v1/events", list_events);
   router.add("GET", "/v1/organizations/{id}/events", organization_events);
   router.add("GET", "/v1/organizations/{id}/venues", organization_venues);
   router.add("GET", "/v1/events/{id}", get_event);
-  router.add("PATCH", "/v1/events/{id}", patch_event, Audit::request_and_result);
-  router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, Audit::request_and_result);
-  router.add("POST", "/v1/events/{id}/postpone", postpone_event, Audit::request_and_result);
+  router.add("PATCH", "/v1/events/{id}", patch_event, {.audit = Audit::request_and_result});
+  router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, {.audit = Audit::request_and_result});
+  router.add("POST", "/v1/events/{id}/postpone", postpone_event, {.audit = Audit::request_and_result});
   router.add("GET", "/v1/events/{id}/seats", get_seats);
 }
 

@@ -308,9 +308,9 @@ void add_checkin_routes(Router& router) {
   router.add("GET", "/v1/events/{id}/checkins/conflicts", list_conflicts);
   router.add("GET", "/v1/events/{id}/attendees.csv", attendees_csv);
   router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
-  router.add("POST", "/v1/events/{id}/door-staff", add_staff, Audit::request_and_result);
+  router.add("POST", "/v1/events/{id}/door-staff", add_staff, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
   router.add("GET", "/v1/events/{id}/door-staff", list_staff);
-  router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff, Audit::request);
+  router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff, {.limit = RouteClass::admin, .audit = Audit::request});
 }
 
 }  // namespace ticketd::http

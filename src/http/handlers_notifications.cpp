@@ -131,7 +131,7 @@ void add_notification_routes(Router& router) {
   router.add("GET", "/v1/users/me", get_profile);
   router.add("PATCH", "/v1/users/me", patch_profile);
   router.add("GET", "/v1/admin/notifications", list_notifications);
-  router.add("POST", "/v1/admin/notifications/{id}/retry", retry_notification, Audit::request);
+  router.add("POST", "/v1/admin/notifications/{id}/retry", retry_notification, {.limit = RouteClass::admin, .audit = Audit::request});
 }
 
 }  // namespace ticketd::http

@@ -131,13 +131,13 @@ Response remove_member(Ctx& c) {
 }  // namespace
 
 void add_organization_routes(Router& router) {
-  router.add("POST", "/v1/organizations", create_organization, Audit::request_and_result);
+  router.add("POST", "/v1/organizations", create_organization, {.audit = Audit::request_and_result});
   router.add("GET", "/v1/organizations", list_organizations);
   router.add("GET", "/v1/organizations/{id}", get_organization);
-  router.add("PATCH", "/v1/organizations/{id}", patch_organization, Audit::request_and_result);
+  router.add("PATCH", "/v1/organizations/{id}", patch_organization, {.audit = Audit::request_and_result});
   router.add("GET", "/v1/organizations/{id}/members", list_members);
-  router.add("POST", "/v1/organizations/{id}/members", add_member, Audit::request_and_result);
-  router.add("DELETE", "/v1/organizations/{id}/members/{id}", remove_member, Audit::request);
+  router.add("POST", "/v1/organizations/{id}/members", add_member, {.audit = Audit::request_and_result});
+  router.add("DELETE", "/v1/organizations/{id}/members/{id}", remove_member, {.audit = Audit::request});
 }
 
 }  // namespace ticketd::http

@@ -88,10 +88,10 @@ Response set_waiting_room(Ctx& c) {
 }  // namespace
 
 void add_queue_routes(Router& router) {
-  router.add("POST", "/v1/events/{id}/queue", join_queue);
+  router.add("POST", "/v1/events/{id}/queue", join_queue, {.limit = RouteClass::hold});
   router.add("GET", "/v1/events/{id}/queue", room_info);
   router.add("GET", "/v1/events/{id}/queue/{token}", queue_status);
-  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, Audit::request_and_result);
+  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
 }
 
 }  // namespace ticketd::http

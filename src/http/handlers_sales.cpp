@@ -152,16 +152,16 @@ Response stripe_webhook(Ctx& c) {
 }  // namespace
 
 void add_sales_routes(Router& router) {
-  router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook);
-  router.add("POST", "/v1/events/{id}/holds", create_hold);
+  router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook, {.limit = RouteClass::exempt});
+  router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold});
   router.add("GET", "/v1/holds/{id}", get_hold);
   router.add("DELETE", "/v1/holds/{id}", release_hold);
   router.add("POST", "/v1/holds/{id}/checkout", checkout);
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
-  router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, Audit::request);
-  router.add("POST", "/v1/bookings/{id}/refund", refund_booking, Audit::request_and_result);
+  router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, {.audit = Audit::request});
+  router.add("POST", "/v1/bookings/{id}/refund", refund_booking, {.audit = Audit::request_and_result});
 }
 
 }  // namespace ticketd::http

@@ -102,7 +102,7 @@ void add_ticket_routes(Router& router) {
   router.add("GET", "/v1/bookings/{id}/tickets", booking_tickets);
   router.add("GET", "/v1/tickets/{token}", get_ticket);
   router.add("GET", "/v1/events/{id}/ticket-keys", ticket_keys);
-  router.add("POST", "/v1/events/{id}/ticket-keys", rotate_ticket_key, Audit::request_and_result);
+  router.add("POST", "/v1/events/{id}/ticket-keys", rotate_ticket_key, {.audit = Audit::request_and_result});
 }
 
 }  // namespace ticketd::http

@@ -87,12 +87,12 @@ Response reset_password(Ctx& c) {
 }  // namespace
 
 void add_verification_routes(Router& router) {
-  router.add("POST", "/v1/users/me/email/verification", send_email_link);
-  router.add("POST", "/v1/email-verifications", verify_email);
-  router.add("POST", "/v1/users/me/phone/verification", send_phone_code);
-  router.add("POST", "/v1/users/me/phone/verification/confirm", verify_phone);
-  router.add("POST", "/v1/password-resets", request_reset);
-  router.add("POST", "/v1/password-resets/confirm", reset_password);
+  router.add("POST", "/v1/users/me/email/verification", send_email_link, {.limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/email-verifications", verify_email, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/users/me/phone/verification", send_phone_code, {.limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/users/me/phone/verification/confirm", verify_phone, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/password-resets", request_reset, {.limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/password-resets/confirm", reset_password, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
 }
 
 }  // namespace ticketd::http

@@ -76,8 +76,10 @@ core::Result<int64_t> Ctx::after_id(const char* what) const {
   return static_cast<int64_t>(std::stoll(s));
 }
 
-void Router::add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit) {
-  Route r{std::move(method), {}, pattern, std::move(handler), audit};
+void Router::add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options) {
+  const RouteClass by_method = method == "GET" ? RouteClass::read : RouteClass::write;
+  Route r{std::move(method), {}, pattern, std::move(handler), options.limit.value_or(by_method), options.audit,
+          options.body_bytes_max};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

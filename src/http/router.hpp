@@ -51,12 +51,27 @@ using RouteHandler = std::function<Response(Ctx&)>;
 // administrator, with the request body, and the answer's body unless it holds secrets (tokens).
 enum class Audit { none, request, request_and_result };
 
+// A body this size holds any account form (an email, a name, two passwords, a code) many times over.
+inline constexpr size_t kFormBodyBytesMax = 8 * 1024;
+
+// What the route table says of a route besides its method, pattern and handler. Api::route applies
+// it before the handler runs, so no handler and no second table decides it again.
+struct RouteOptions {
+  // The rate-limit class (http/edge.hpp). Unset: read for GET, write for the other methods.
+  std::optional<RouteClass> limit;
+  Audit audit = Audit::none;
+  // Larger bodies are answered 413 body_too_large. 0: the transport's limit (ServerConfig).
+  size_t body_bytes_max = 0;
+};
+
 struct Route {
   std::string method;
   std::vector<std::string> segments;  // "{id}" marks a parameter
   std::string name;                   // the pattern, used as the metrics label
   RouteHandler handler;
+  RouteClass limit = RouteClass::read;
   Audit audit = Audit::none;
+  size_t body_bytes_max = 0;
 };
 
 inline constexpr size_t kTokenSegmentBytesMax = 512;
@@ -70,7 +85,7 @@ struct Match {
 
 class Router {
  public:
-  void add(std::string method, const std::string& pattern, RouteHandler handler, Audit audit = Audit::none);
+  void add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options = {});
   Match match(const std::string& method, const std::vector<std::string>& segments) const;
 
  private:
@@ -92,5 +107,7 @@ void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_organization_routes(Router& router);
 void add_order_routes(Router& router);
+// Every route of the API, the two operator routes included: the whole table, in one place.
+void add_api_routes(Router& router);
 
 }  // namespace ticketd::http

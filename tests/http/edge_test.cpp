@@ -4,6 +4,7 @@
 
 #include "http/compression.hpp"
 #include "http/etag.hpp"
+#include "http/router.hpp"
 
 #include <gtest/gtest.h>
 
@@ -29,29 +30,61 @@ Request request(std::string method, std::vector<Header> headers = {}) {
 }
 }  // namespace
 
+// The route table as the Api builds it: what each route declares.
+const Route& route_of(const std::string& method, const std::string& path) {
+  static Router router = [] {
+    Router r;
+    add_api_routes(r);
+    return r;
+  }();
+  std::vector<std::string> segments;
+  for (size_t start = 1; start <= path.size();) {
+    const size_t slash = std::min(path.find('/', start), path.size());
+    segments.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  const Match m = router.match(method, segments);
+  if (!m.route) throw std::runtime_error("no route " + method + " " + path);
+  return *m.route;
+}
+
+RouteClass class_of(const std::string& method, const std::string& path) { return route_of(method, path).limit; }
+
 TEST(RouteClass, HoldsLoginsAndSignUpsHaveTheirOwnClasses) {
-  EXPECT_EQ(route_class("POST", "/v1/events/{id}/holds"), RouteClass::hold);
-  EXPECT_EQ(route_class("POST", "/v1/events/{id}/queue"), RouteClass::hold);
-  EXPECT_EQ(route_class("POST", "/v1/sessions"), RouteClass::login);
-  EXPECT_EQ(route_class("POST", "/v1/users"), RouteClass::signup);
-  EXPECT_EQ(route_class("POST", "/v1/holds/{id}/checkout"), RouteClass::write);
-  EXPECT_EQ(route_class("DELETE", "/v1/holds/{id}"), RouteClass::write);
-  EXPECT_EQ(route_class("GET", "/v1/events/{id}/seats"), RouteClass::read);
-  EXPECT_EQ(route_class("HEAD", "static"), RouteClass::read);
-  EXPECT_EQ(route_class("GET", "unmatched"), RouteClass::read);
-  EXPECT_EQ(route_class("POST", "unmatched"), RouteClass::write);
-  EXPECT_EQ(route_class("PATCH", "/v1/users/me"), RouteClass::write);
-  EXPECT_EQ(route_class("POST", "/v1/venues"), RouteClass::admin);
-  EXPECT_EQ(route_class("POST", "/v1/events"), RouteClass::admin);
-  EXPECT_EQ(route_class("PUT", "/v1/events/{id}/waiting-room"), RouteClass::admin);
-  EXPECT_EQ(route_class("POST", "/v1/admin/users:bulk"), RouteClass::admin);
-  EXPECT_EQ(route_class("GET", "/v1/admin/notifications"), RouteClass::read);
+  EXPECT_EQ(class_of("POST", "/v1/events/7/holds"), RouteClass::hold);
+  EXPECT_EQ(class_of("POST", "/v1/events/7/queue"), RouteClass::hold);
+  EXPECT_EQ(class_of("POST", "/v1/sessions"), RouteClass::login);
+  EXPECT_EQ(class_of("POST", "/v1/users/me/password"), RouteClass::login);
+  EXPECT_EQ(class_of("POST", "/v1/password-resets/confirm"), RouteClass::login);
+  EXPECT_EQ(class_of("POST", "/v1/users"), RouteClass::signup);
+  EXPECT_EQ(class_of("POST", "/v1/password-resets"), RouteClass::signup);
+  EXPECT_EQ(class_of("POST", "/v1/holds/3/checkout"), RouteClass::write);
+  EXPECT_EQ(class_of("DELETE", "/v1/holds/3"), RouteClass::write);
+  EXPECT_EQ(class_of("GET", "/v1/events/7/seats"), RouteClass::read);
+  EXPECT_EQ(unrouted_class("HEAD"), RouteClass::read);
+  EXPECT_EQ(unrouted_class("GET"), RouteClass::read);
+  EXPECT_EQ(unrouted_class("POST"), RouteClass::write);
+  EXPECT_EQ(class_of("PATCH", "/v1/users/me"), RouteClass::write);
+  EXPECT_EQ(class_of("POST", "/v1/venues"), RouteClass::admin);
+  EXPECT_EQ(class_of("POST", "/v1/events"), RouteClass::admin);
+  EXPECT_EQ(class_of("PUT", "/v1/events/7/waiting-room"), RouteClass::admin);
+  EXPECT_EQ(class_of("POST", "/v1/admin/users:bulk"), RouteClass::admin);
+  EXPECT_EQ(class_of("GET", "/v1/admin/notifications"), RouteClass::read);
 }
 
 TEST(RouteClass, OperatorRoutesAndTheSignedWebhookAreExempt) {
-  EXPECT_EQ(route_class("GET", "/healthz"), RouteClass::exempt);
-  EXPECT_EQ(route_class("GET", "/metrics"), RouteClass::exempt);
-  EXPECT_EQ(route_class("POST", "/v1/payments/stripe/webhook"), RouteClass::exempt);
+  EXPECT_EQ(class_of("GET", "/healthz"), RouteClass::exempt);
+  EXPECT_EQ(class_of("GET", "/metrics"), RouteClass::exempt);
+  EXPECT_EQ(class_of("POST", "/v1/payments/stripe/webhook"), RouteClass::exempt);
+}
+
+TEST(RouteTable, AccountFormsTakeSmallBodiesAndAdministratorsChangesAreAudited) {
+  EXPECT_EQ(route_of("POST", "/v1/sessions").body_bytes_max, kFormBodyBytesMax);
+  EXPECT_EQ(route_of("POST", "/v1/users").body_bytes_max, kFormBodyBytesMax);
+  EXPECT_EQ(route_of("POST", "/v1/venues").body_bytes_max, 0u) << "venues are large: the transport's limit";
+  EXPECT_EQ(route_of("POST", "/v1/events").audit, Audit::request_and_result);
+  EXPECT_EQ(route_of("POST", "/v1/admin/users:bulk").audit, Audit::request) << "its answer holds tokens";
+  EXPECT_EQ(route_of("POST", "/v1/events/7/holds").audit, Audit::none);
 }
 
 TEST(RateLimitSpec, DefaultsMakeHoldsAndLoginsStricterThanReads) {
