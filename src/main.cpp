@@ -749,6 +749,7 @@ int serve(const ServeConfig& cfg) {
         {"ticketd_read_timeouts_total", st.read_timeouts_total},
         {"ticketd_write_timeouts_total", st.write_timeouts_total},
         {"ticketd_streams_open", st.streams_open},
+        {"ticketd_http_requests_inline_total", st.requests_inline_total},
         {"ticketd_streams_total", st.streams_total},
         {"ticketd_streams_refused_total", st.streams_refused_total},
         {"ticketd_streams_peer_gone_total", st.streams_peer_gone_total},
@@ -785,7 +786,9 @@ int serve(const ServeConfig& cfg) {
   server_cfg.tls_cert_file = cfg.tls_cert_file;
   server_cfg.tls_key_file = cfg.tls_key_file;
   try {
-    server = std::make_unique<http::Server>(server_cfg, [&api](const http::Request& r) { return api.handle(r); });
+    server = std::make_unique<http::Server>(
+        server_cfg, [&api](const http::Request& r) { return api.handle(r); },
+        [&api](const http::Request& r) { return api.handle_inline(r); });
   } catch (const std::exception& e) {
     spdlog::error("listen failed: {}", e.what());
     return 1;

@@ -29,7 +29,7 @@ bool same_secret(std::string_view given, std::string_view secret) {
 
 void add_api_routes(Router& router) {
   router.add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); },
-             {.limit = RouteClass::exempt});
+             {.limit = RouteClass::exempt, .runs = Runs::io_thread});
   router.add("GET", "/metrics", [](Ctx& c) {
     if (c.services.metrics_token.empty())
       return error_response(404, "not_found", "metrics are served with --metrics-token, or on --metrics-listen");
@@ -93,9 +93,13 @@ std::string_view bearer_of(const Request& request) {
 
 // The bearer token's account, for an API route that has one; nullopt when there is no token, no route,
 // or the store cannot answer now (the handler then asks again, and answers 503 if it still cannot).
-std::optional<core::Result<core::User>> Api::authenticate_once(const Request& request, bool routed) {
+std::optional<core::Result<core::User>> Api::authenticate_once(const Request& request, bool routed, Where where) {
   const std::string_view bearer = bearer_of(request);
   if (!routed || bearer.empty()) return std::nullopt;
+  if (where == Where::io_thread) {
+    if (auto cached = services_.accounts.authenticate_cached(bearer)) return core::Result<core::User>(*cached);
+    return std::nullopt;  // only the store could tell, and it may block: the account stays unknown
+  }
   try {
     return services_.accounts.authenticate(bearer);
   } catch (const core::UnavailableError&) {
@@ -113,9 +117,17 @@ TimeMs monotonic_now() {
 }  // namespace
 
 Response Api::handle(const Request& request) {
-  Response response = route(request);
+  Response response = *route(request, Where::worker);
   decorate(response, request, services_.edge);
   gzip_if_accepted(request, response);
+  return response;
+}
+
+std::optional<Response> Api::handle_inline(const Request& request) {
+  std::optional<Response> response = route(request, Where::io_thread);
+  if (!response) return std::nullopt;
+  decorate(*response, request, services_.edge);
+  gzip_if_accepted(request, *response);
   return response;
 }
 
@@ -146,12 +158,13 @@ void Api::audit(const Route& route, const Ctx& ctx, std::string_view path, const
   }
 }
 
-Response Api::route(const Request& request) {
+std::optional<Response> Api::route(const Request& request, Where where) {
   const auto started = std::chrono::steady_clock::now();
   std::string route_name = "unmatched";
   Response response;
   auto url = boost::urls::parse_origin_form(request.target);
   std::optional<Millis> refused;
+  if (where == Where::io_thread && (!url || request.method == "OPTIONS")) return std::nullopt;
   std::optional<Response> cors = preflight(request, services_.edge);
   if (cors) {
     route_name = "preflight";
@@ -162,10 +175,11 @@ Response Api::route(const Request& request) {
     std::vector<std::string> segments;
     for (auto seg : url->segments()) segments.push_back(seg);
     Match m = router_->match(request.method, segments);
+    if (where == Where::io_thread && (!m.route || m.route->runs != Runs::io_thread)) return std::nullopt;
     const RouteClass rc = m.route ? m.route->limit : unrouted_class(request.method);
     // Once per request: the limiter keys a session's budget by its account (three logins of one
     // account share one budget), and the handler reads the same answer through Ctx::user().
-    std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr);
+    std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr, where);
     std::string account;
     if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
     bool compact = false;

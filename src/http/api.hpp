@@ -72,11 +72,16 @@ class Api {
   explicit Api(Services services);
   ~Api();
   Response handle(const Request& request);
+  // For the transport's I/O thread: the answer when the route runs there (RouteOptions::runs), with
+  // authentication from the session cache only; nullopt otherwise (then handle() on a worker).
+  std::optional<Response> handle_inline(const Request& request);
 
  private:
-  Response route(const Request& request);  // everything but the edge headers
+  enum class Where { worker, io_thread };
+  // Everything but the edge headers; nullopt only on the I/O thread, for a route that does not run there.
+  std::optional<Response> route(const Request& request, Where where);
   void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
-  std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed);
+  std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed, Where where);
   Services services_;
   std::unique_ptr<Router> router_;
 };

@@ -43,9 +43,10 @@ static_assert(refusal_linger_bytes_max <= linger_bytes_max);
 
 }  // namespace
 
-Core::Core(ServerConfig config, Handler handler)
+Core::Core(ServerConfig config, Handler handler, InlineHandler answer_inline)
     : config_(validated(std::move(config))),
       handler_(std::move(handler)),
+      answer_inline_(std::move(answer_inline)),
       tls_(make_tls_context(config_)),
       ioc_(config_.io_threads),
       workers_(static_cast<size_t>(config_.worker_threads)),
@@ -315,6 +316,22 @@ Response Core::invoke_handler(const Request& request) noexcept {
   return internal_error_response();
 }
 
+std::optional<Response> Core::answer_inline(const Request& request) noexcept {
+  if (!answer_inline_) return std::nullopt;
+  std::string what;
+  try {
+    return answer_inline_(request);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  counters_.handler_exceptions_total++;
+  log("inline handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
+      one_line(what));
+  return internal_error_response();
+}
+
 ServerStats Core::stats() const {
   ServerStats stats;
   stats.connections_open = connections_.load();
@@ -327,6 +344,7 @@ ServerStats Core::stats() const {
   stats.requests_headers_too_large_total = counters_.requests_headers_too_large_total.load();
   stats.requests_uri_too_long_total = counters_.requests_uri_too_long_total.load();
   stats.handler_exceptions_total = counters_.handler_exceptions_total.load();
+  stats.requests_inline_total = counters_.requests_inline_total.load();
   stats.read_timeouts_total = counters_.read_timeouts_total.load();
   stats.write_timeouts_total = counters_.write_timeouts_total.load();
   stats.streams_open = counters_.streams_open.load();

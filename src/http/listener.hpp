@@ -41,6 +41,7 @@ struct Counters {
   std::atomic<uint64_t> connections_accepted_total{0};
   std::atomic<uint64_t> connections_refused_total{0};
   std::atomic<uint64_t> requests_total{0};
+  std::atomic<uint64_t> requests_inline_total{0};
   std::atomic<uint64_t> requests_overloaded_total{0};
   std::atomic<uint64_t> requests_malformed_total{0};
   std::atomic<uint64_t> requests_body_too_large_total{0};
@@ -60,7 +61,7 @@ struct Counters {
 
 class Core {
  public:
-  Core(ServerConfig config, Handler handler);
+  Core(ServerConfig config, Handler handler, InlineHandler answer_inline);
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
@@ -82,6 +83,8 @@ class Core {
   std::optional<Response> try_reserve_stream(const std::string& remote_address);
   void release_stream(const std::string& remote_address);
   Response invoke_handler(const Request& request) noexcept;  // on a worker thread
+  // On the session's I/O thread: the InlineHandler's answer, or nullopt (none, or it declined).
+  std::optional<Response> answer_inline(const Request& request) noexcept;
   void session_finished(uint64_t session_id);                // on the session's strand
 
  private:
@@ -100,6 +103,7 @@ class Core {
   // Declared before the io_context so they outlive every session frame it destroys.
   const ServerConfig config_;
   const Handler handler_;
+  const InlineHandler answer_inline_;  // may be empty
   const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   LogLimiter log_;
   Counters counters_;

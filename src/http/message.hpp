@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,5 +74,11 @@ struct Response {
 // time, in request order. Must not throw; if it does anyway, the server answers
 // 500 {"error":{"code":"internal","message":"internal error"}} and logs one line.
 using Handler = std::function<Response(const Request&)>;
+
+// Runs on the connection's I/O thread, before the Handler is considered: the answer to a request that
+// needs nothing that can block (no store, no gateway, no file), or nullopt to send the request to the
+// worker pool. Skipping two thread hops is what makes the cheap answers cheap. Must not block and must
+// not throw (if it does: 500 as above).
+using InlineHandler = std::function<std::optional<Response>(const Request&)>;
 
 }  // namespace ticketd::http

@@ -79,7 +79,7 @@ core::Result<int64_t> Ctx::after_id(const char* what) const {
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options) {
   const RouteClass by_method = method == "GET" ? RouteClass::read : RouteClass::write;
   Route r{std::move(method), {}, pattern, std::move(handler), options.limit.value_or(by_method), options.audit,
-          options.body_bytes_max};
+          options.body_bytes_max, options.runs};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

@@ -54,6 +54,11 @@ enum class Audit { none, request, request_and_result };
 // A body this size holds any account form (an email, a name, two passwords, a code) many times over.
 inline constexpr size_t kFormBodyBytesMax = 8 * 1024;
 
+// Where a route's handler may run. io_thread: it needs nothing that can block (no store, no gateway,
+// no file, no Ctx::user() beyond the session cache), so it is answered on the connection's I/O thread
+// (http/message.hpp, InlineHandler). worker: the pool.
+enum class Runs { worker, io_thread };
+
 // What the route table says of a route besides its method, pattern and handler. Api::route applies
 // it before the handler runs, so no handler and no second table decides it again.
 struct RouteOptions {
@@ -62,6 +67,7 @@ struct RouteOptions {
   Audit audit = Audit::none;
   // Larger bodies are answered 413 body_too_large. 0: the transport's limit (ServerConfig).
   size_t body_bytes_max = 0;
+  Runs runs = Runs::worker;
 };
 
 struct Route {
@@ -72,6 +78,7 @@ struct Route {
   RouteClass limit = RouteClass::read;
   Audit audit = Audit::none;
   size_t body_bytes_max = 0;
+  Runs runs = Runs::worker;
 };
 
 inline constexpr size_t kTokenSegmentBytesMax = 512;

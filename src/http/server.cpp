@@ -43,12 +43,13 @@ namespace ticketd::http {
 // ---- Server: the public face ------------------------------------------------------------------
 
 struct Server::Impl {
-  Impl(ServerConfig config, Handler handler) : core(std::move(config), std::move(handler)) {}
+  Impl(ServerConfig config, Handler handler, InlineHandler answer_inline)
+      : core(std::move(config), std::move(handler), std::move(answer_inline)) {}
   detail::Core core;
 };
 
-Server::Server(ServerConfig config, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler))) {}
+Server::Server(ServerConfig config, Handler handler, InlineHandler answer_inline)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(answer_inline))) {}
 
 Server::~Server() = default;
 

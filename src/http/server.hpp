@@ -13,7 +13,7 @@
 //   1. At most connections_max connections are served at once; one more is answered 503 and closed.
 //   2. At most pending_requests_max requests wait for a worker; one more is answered 503.
 //   3. Per connection, requests are read, handled and answered one at a time, in order.
-//   4. The Handler never runs on an I/O thread.
+//   4. The Handler never runs on an I/O thread; the InlineHandler only does.
 #pragma once
 
 #include <chrono>
@@ -60,6 +60,7 @@ struct ServerStats {
   uint64_t connections_accepted_total = 0;
   uint64_t connections_refused_total = 0;         // over connections_max: 503 and close
   uint64_t requests_total = 0;                    // requests given to the Handler
+  uint64_t requests_inline_total = 0;             // requests answered on the I/O thread (InlineHandler)
   uint64_t requests_overloaded_total = 0;         // over pending_requests_max: 503
   uint64_t requests_malformed_total = 0;          // 400 bad_request
   uint64_t requests_body_too_large_total = 0;     // 413
@@ -79,7 +80,8 @@ class Server {
  public:
   // Binds and listens immediately, so port() is valid before run(). Throws std::runtime_error with a
   // message naming host:port on bind/listen failure or an invalid config (caught by main).
-  Server(ServerConfig config, Handler handler);
+  // answer_inline may be empty: every request goes to the worker pool.
+  Server(ServerConfig config, Handler handler, InlineHandler answer_inline = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -205,6 +205,12 @@ Request Session::take_request() { return to_request(parser_->get(), remote_addre
 
 asio::awaitable<Response> Session::dispatch(const Request& request) {
   phase_ = Phase::busy;
+  // What needs nothing that blocks is answered here, on this strand: no hop to the pool and back.
+  if (std::optional<Response> answer = core_.answer_inline(request)) {
+    core_.counters().requests_total++;
+    core_.counters().requests_inline_total++;
+    co_return std::move(*answer);
+  }
   if (!core_.try_reserve_pending()) {
     core_.counters().requests_overloaded_total++;
     co_return overloaded_response();

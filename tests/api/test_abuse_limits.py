@@ -215,8 +215,14 @@ def test_streams_have_their_own_share_of_the_connections(start) -> None:
     event = make_event(admin_client(server), [grid("Main", "standard", 1, 4)])
     streams = [_open_stream(server.port, event["id"], source_ip=f"127.0.0.{i + 2}") for i in range(3)]
     assert [status for _, status in streams] == [200] * 3
+    # All three are live before the fourth comes (a stream that ended would have given back its slot:
+    # then the log says why).
+    deadline = time.monotonic() + 2
+    while _metric(server, "ticketd_streams_open") != 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _metric(server, "ticketd_streams_open") == 3, f"a stream ended early\n{server.log_tail()}"
     extra, status = _open_stream(server.port, event["id"], source_ip="127.0.0.9")
-    assert status == 503
+    assert status == 503, f"got {status} with {_metric(server, 'ticketd_streams_open')} streams open\n{server.log_tail()}"
     extra.close()
     assert expect(Client(server.port).get("/v1/events"), 200)  # the rest of the connections serve on
     for sock, _ in streams:

@@ -16,6 +16,7 @@
 namespace ticketd::test_support {
 
 using http::Handler;
+using http::InlineHandler;
 using http::Server;
 using http::ServerConfig;
 
@@ -33,7 +34,8 @@ inline ServerConfig test_config() {
 
 class RunningServer {
  public:
-  RunningServer(ServerConfig config, Handler handler) : server_(std::move(config), std::move(handler)) {
+  RunningServer(ServerConfig config, Handler handler, InlineHandler answer_inline = {})
+      : server_(std::move(config), std::move(handler), std::move(answer_inline)) {
     done_ = finished_.get_future();
     thread_ = std::thread([this] {
       server_.run();

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,7 @@ using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
+using ticketd::http::ServerStats;
 using ticketd::test_support::RunningServer;
 using ticketd::test_support::run_return_timeout;
 using ticketd::test_support::test_config;
@@ -243,6 +245,55 @@ TEST(HttpServer, AnswersSimpleGet) {
   EXPECT_EQ(response->header("content-type"), "text/plain");
   EXPECT_EQ(response->header("content-length"), std::to_string(response->body.size()));
   EXPECT_NE(lower(response->header("connection")), "close");
+}
+
+// What the inline handler answers never reaches a worker, and runs on an I/O thread; what it declines
+// goes to the pool; one that throws is a 500, and the connection serves on.
+TEST(HttpServer, AnswersInlineWhatTheInlineHandlerTakesAndSendsTheRestToTheWorkers) {
+  std::mutex mu;
+  std::set<std::thread::id> inline_threads, worker_threads;
+  const auto record = [&mu](std::set<std::thread::id>& where) {
+    std::lock_guard lock(mu);
+    where.insert(std::this_thread::get_id());
+  };
+  RunningServer server(
+      test_config(),
+      [&](const Request& request) {
+        record(worker_threads);
+        return echo(request);
+      },
+      [&](const Request& request) -> std::optional<Response> {
+        if (request.target == "/throw") throw std::runtime_error("inline handler failed");
+        if (request.target != "/fast") return std::nullopt;
+        record(inline_threads);
+        Response response;
+        response.body = "fast";
+        return response;
+      });
+  Client client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.send(get("/fast")));
+    auto fast = client.read_response();
+    ASSERT_TRUE(fast);
+    EXPECT_EQ(fast->body, "fast");
+  }
+  ASSERT_TRUE(client.send(get("/slow")));
+  auto slow = client.read_response();
+  ASSERT_TRUE(slow);
+  EXPECT_EQ(slow->body.rfind("GET /slow|", 0), 0u) << slow->body;
+  ASSERT_TRUE(client.send(get("/throw")));
+  auto thrown = client.read_response();
+  ASSERT_TRUE(thrown);
+  EXPECT_EQ(thrown->status, 500);
+  ASSERT_TRUE(client.send(get("/fast")));
+  ASSERT_TRUE(client.read_response());
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.requests_inline_total, 5u) << "the 500 of the one that threw was answered there too";
+  EXPECT_EQ(stats.requests_total, 6u);
+  EXPECT_EQ(stats.handler_exceptions_total, 1u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(worker_threads.size(), 1u);
+  for (const std::thread::id& id : inline_threads) EXPECT_EQ(worker_threads.count(id), 0u) << "an inline answer ran on a worker";
 }
 
 TEST(HttpServer, PassesBodyLowerCasedHeadersAndPeerAddressToHandler) {
