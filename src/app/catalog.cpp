@@ -172,6 +172,10 @@ core::Result<EventPage> Catalog::list_events(core::EventQuery query) {
   return page;
 }
 
+std::optional<uint64_t> Catalog::seat_map_version(const core::Event& event) {
+  return ledger_.seat_map_version(event, clock_.now());
+}
+
 core::Result<core::SeatMap> Catalog::seat_map(core::EventId id) {
   auto event = this->event(id);
   if (!event) return event.error();

@@ -471,28 +471,44 @@ Response get_event(Ctx& c) {
 constexpr uint32_t kSeatPageMax = 1000;
 constexpr uint32_t kSeatPageDefault = 500;
 
+Response kept_seat_map(const Ctx& c, const SeatMapCache::Encoded& kept) {
+  Response r;
+  if (kept.gzip && accepts_gzip(c.request.header("accept-encoding"))) {
+    r.body = *kept.gzip;
+    r.headers.push_back({"content-encoding", "gzip"});
+  } else {
+    r.body = kept.plain;
+  }
+  return r;
+}
+
 Response get_seats(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
   if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
+  const auto format = c.query.find("format");
+  const bool compact_format = format != c.query.end() && format->second == "compact";
+  // Unchanged since the last encoding: the kept bytes, without building the 1-byte-per-seat map.
+  // (A store that can tell the version without the map counts its versions from 0; one that cannot
+  // reports 0 for "not counted", unless its front counts: above 0.)
+  std::optional<uint64_t> known_version;
+  if (compact_format && c.services.seat_maps) {
+    known_version = c.services.catalog.seat_map_version(*event);
+    if (known_version)
+      if (auto kept = c.services.seat_maps->find(event->id, *known_version)) return kept_seat_map(c, *kept);
+  }
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
-  if (auto f = c.query.find("format"); f != c.query.end() && f->second == "compact") {
+  if (compact_format) {
     auto compact = [&] {
       return json::object{{"event_id", event->id}, {"seats_total", event->seats_total}, {"status", map->status}};
     };
     if (!c.services.seat_maps) return json_response(200, compact());
     auto encode = [&] { return json::serialize(compact()); };
     // Encoded once per seat-map version; a repeat copies the kept bytes (gzip too, when accepted).
-    auto kept = c.services.seat_maps->get(event->id, map->version, encode);
-    Response r;
-    if (kept->gzip && accepts_gzip(c.request.header("accept-encoding"))) {
-      r.body = *kept->gzip;
-      r.headers.push_back({"content-encoding", "gzip"});
-    } else {
-      r.body = kept->plain;
-    }
-    return r;
+    const bool counted = map->version > 0 || known_version.has_value();
+    return kept_seat_map(
+        c, *c.services.seat_maps->get(event->id, counted ? std::optional(map->version) : std::nullopt, encode));
   }
   auto venue = c.services.catalog.venue(event->venue_id);
   if (!venue) return error_response(venue.error());

@@ -4,11 +4,11 @@
 
 namespace ticketd::http {
 
-std::shared_ptr<const SeatMapCache::Encoded> SeatMapCache::get(core::EventId event, uint64_t version,
+std::shared_ptr<const SeatMapCache::Encoded> SeatMapCache::get(core::EventId event, std::optional<uint64_t> counted,
                                                                const std::function<std::string()>& encode) {
-  if (version > 0) {
+  if (counted) {
     std::lock_guard lock(mu_);
-    if (auto it = by_event_.find(event); it != by_event_.end() && it->second.first == version) {
+    if (auto it = by_event_.find(event); it != by_event_.end() && it->second.first == *counted) {
       hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second.second;
     }
@@ -17,7 +17,8 @@ std::shared_ptr<const SeatMapCache::Encoded> SeatMapCache::get(core::EventId eve
   made->plain = encode();
   if (made->plain.size() >= kGzipBytesMin)
     if (auto packed = gzip(made->plain); packed && packed->size() < made->plain.size()) made->gzip = std::move(*packed);
-  if (version == 0) return made;
+  if (!counted) return made;
+  const uint64_t version = *counted;
   std::lock_guard lock(mu_);
   auto it = by_event_.find(event);
   if (it == by_event_.end() && by_event_.size() >= kEventsMax) by_event_.erase(by_event_.begin());
@@ -25,6 +26,14 @@ std::shared_ptr<const SeatMapCache::Encoded> SeatMapCache::get(core::EventId eve
   auto& slot = by_event_[event];
   if (!slot.second || slot.first < version) slot = {version, made};
   return made;
+}
+
+std::shared_ptr<const SeatMapCache::Encoded> SeatMapCache::find(core::EventId event, uint64_t version) {
+  std::lock_guard lock(mu_);
+  auto it = by_event_.find(event);
+  if (it == by_event_.end() || it->second.first != version) return nullptr;
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return it->second.second;
 }
 
 size_t SeatMapCache::events() {

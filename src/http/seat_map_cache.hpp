@@ -2,8 +2,9 @@
 // page asks for it (tens of KB of JSON for a big venue, and its gzip), and between two seat changes
 // every answer is the same bytes: a repeat is a copy of a kept buffer, not a JSON build and a deflate.
 //
-// Only versions above 0 are kept: a version of 0 is a store that does not count its changes (the
-// distributed store without its Redis front), where no two reads can be told apart.
+// Only counted versions are kept: a store that does not count its changes (the distributed store
+// without its Redis front reports 0 for every read) gives nullopt, and no two of its reads can be told
+// apart. The embedded store counts from 0 (an event unchanged since it was loaded).
 //
 // Bounded: one entry per event (its latest version), at most kEventsMax; when full, an entry of some
 // other event makes room. Thread safety: all methods may be called concurrently (mu_).
@@ -30,8 +31,11 @@ class SeatMapCache {
     std::optional<std::string> gzip;  // nullopt when compressing does not pay (or failed)
   };
   // The encodings of `event` at `version`, made by `encode` on a miss (outside the lock: two misses at
-  // once both encode, one is kept). version 0: encoded every time, never kept.
-  std::shared_ptr<const Encoded> get(core::EventId event, uint64_t version, const std::function<std::string()>& encode);
+  // once both encode, one is kept). nullopt: encoded every time, never kept.
+  std::shared_ptr<const Encoded> get(core::EventId event, std::optional<uint64_t> version,
+                                     const std::function<std::string()>& encode);
+  // The kept encodings of `event` at exactly `version`, or null.
+  std::shared_ptr<const Encoded> find(core::EventId event, uint64_t version);
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   size_t events();  // how many events have a kept encoding
 

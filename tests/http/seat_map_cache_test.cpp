@@ -41,8 +41,8 @@ TEST(SeatMapCache, VersionZeroIsNeverKeptAndSmallBodiesAreNotCompressed) {
     ++builds;
     return std::string("{\"status\":\"AAH\"}");
   };
-  (void)cache.get(1, 0, small);
-  auto again = cache.get(1, 0, small);
+  (void)cache.get(1, std::nullopt, small);
+  auto again = cache.get(1, std::nullopt, small);
   EXPECT_EQ(builds, 2);
   EXPECT_FALSE(again->gzip.has_value());
 }

@@ -153,6 +153,13 @@ class Ledger {
   virtual std::optional<Ticket> find_ticket(const std::string& ticket_id) = 0;
 
   virtual Result<SeatMap> seat_map(const Event& event, TimeMs now) = 0;
+  // The version seat_map() would report now, when it can be told without building the map (a reader
+  // that kept an encoding of that version serves it as it is); nullopt: call seat_map().
+  virtual std::optional<uint64_t> seat_map_version(const Event& event, TimeMs now) {
+    (void)event;
+    (void)now;
+    return std::nullopt;
+  }
   // What is left to sell, for the waiting room's admission budget: available seats, held seats whose
   // (unpinned) hold lapses before `expiring_before`, and the seats and count of live holds and sales.
   virtual Result<Stock> stock(const Event& event, TimeMs now, TimeMs expiring_before) = 0;

@@ -774,6 +774,14 @@ core::Result<core::SeatMap> SqliteLedger::seat_map(const core::Event& event, Tim
   return core::SeatMap{s->inv->status_chars(), s->inv->counts(), s->version};
 }
 
+std::optional<uint64_t> SqliteLedger::seat_map_version(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return std::nullopt;
+  advance(*s, event.id, now);  // lapsed holds change the map, and its version, as seat_map() would see
+  return s->version;
+}
+
 core::Result<core::Stock> SqliteLedger::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
   auto s = slot(event.id);
   std::lock_guard lock(s->mu);
