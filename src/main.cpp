@@ -788,7 +788,7 @@ int serve(const ServeConfig& cfg) {
   try {
     server = std::make_unique<http::Server>(
         server_cfg, [&api](const http::Request& r) { return api.handle(r); },
-        [&api](const http::Request& r) { return api.handle_inline(r); });
+        [&api](http::Request& r, const http::Reply& reply) { return api.handle_inline(r, reply); });
   } catch (const std::exception& e) {
     spdlog::error("listen failed: {}", e.what());
     return 1;

@@ -160,6 +160,19 @@ core::Result<core::Event> Catalog::event(core::EventId id) {
   return *event;
 }
 
+std::optional<core::Event> Catalog::cached_event(core::EventId id) {
+  std::lock_guard lock(cache_mu_);
+  auto it = events_.find(id);
+  if (it == events_.end() || clock_.now() - it->second.loaded_at >= kEventCacheTtl) return std::nullopt;
+  return it->second.event;
+}
+
+std::shared_ptr<const core::Venue> Catalog::cached_venue(core::VenueId id) {
+  std::lock_guard lock(cache_mu_);
+  auto it = venues_.find(id);
+  return it == venues_.end() ? nullptr : it->second;
+}
+
 core::Result<EventPage> Catalog::list_events(core::EventQuery query) {
   if (query.limit < 1 || query.limit > core::limits::page_size_max)
     return make_error(Code::InvalidRequest, "limit: 1-100 required");

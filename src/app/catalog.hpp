@@ -40,6 +40,10 @@ class Catalog {
   core::Result<std::shared_ptr<const core::Venue>> venue(core::VenueId id);
   core::Result<core::Event> create_event(core::Event draft);
   core::Result<core::Event> event(core::EventId id);
+  // What event() and venue() would answer from memory, without asking the store: nullopt / null on a
+  // miss or an event copy older than kEventCacheTtl. For callers that must not block.
+  std::optional<core::Event> cached_event(core::EventId id);
+  std::shared_ptr<const core::Venue> cached_venue(core::VenueId id);
   // Administrator: switch the waiting room on or off, or change its settings. Validated; durable.
   core::Result<core::Event> set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings);
   // Signs the event's new tickets with a new key (docs/tickets.md, "Keys"); older keys keep verifying.

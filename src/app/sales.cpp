@@ -33,31 +33,26 @@ const char* metric_result(const core::Error& e) {
 }
 }  // namespace
 
+namespace {
+HoldView view_of(const core::Hold& hold, const core::Event& event, const core::Layout& layout) {
+  HoldView v{hold, 0, event.currency};
+  for (core::SeatId s : hold.seats) v.total_amount += event.prices.at(layout.price_tier_of(s));
+  return v;
+}
+}  // namespace
+
 core::Result<HoldView> Sales::view(const core::Hold& hold) {
   auto event = catalog_.event(hold.event_id);
   if (!event) return event.error();
   auto venue = catalog_.venue(event->venue_id);
   if (!venue) return venue.error();
-  HoldView v{hold, 0, event->currency};
-  for (core::SeatId s : hold.seats) v.total_amount += event->prices.at((*venue)->layout.price_tier_of(s));
-  return v;
+  return view_of(hold, *event, (*venue)->layout);
 }
 
-core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
-  auto event = catalog_.event(input.event_id);
-  if (!event) return event.error();
-  if (event->cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
-  if (!event->published) return make_error(Code::SaleNotOpen, "this event is not published");
-  if (event->waiting_room.enabled) {
-    if (!room_) return make_error(Code::Unavailable, "this event's waiting room is not served here");
-    if (auto s = room_->authorize_hold(*event, user, input.access_token); !s) {
-      metrics_.count("holds", "queue_refused");
-      return s.error();
-    }
-  }
-  auto venue = catalog_.venue(event->venue_id);
-  if (!venue) return venue.error();
-  const core::Layout& layout = (*venue)->layout;
+core::Result<core::HoldRequest> Sales::hold_request(core::UserId user, const HoldInput& input, const core::Event& event,
+                                                    const core::Layout& layout) const {
+  if (event.cancelled()) return make_error(Code::EventCancelled, "this event is cancelled");
+  if (!event.published) return make_error(Code::SaleNotOpen, "this event is not published");
   core::HoldRequest request{user, input.seats, std::nullopt, hold_ttl_, expiry_notice_lead_, active_holds_max_};
   if (input.quantity) {
     if (*input.quantity < 1 || *input.quantity > core::limits::seats_per_hold_max)
@@ -71,11 +66,49 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
     }
     request.best = best;
   }
-  auto hold = ledger_.hold_seats(*event, layout, request, clock_.now());
+  return request;
+}
+
+core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
+  auto event = catalog_.event(input.event_id);
+  if (!event) return event.error();
+  if (!event->cancelled() && event->published && event->waiting_room.enabled) {
+    if (!room_) return make_error(Code::Unavailable, "this event's waiting room is not served here");
+    if (auto s = room_->authorize_hold(*event, user, input.access_token); !s) {
+      metrics_.count("holds", "queue_refused");
+      return s.error();
+    }
+  }
+  auto venue = catalog_.venue(event->venue_id);
+  if (!venue) return venue.error();
+  const core::Layout& layout = (*venue)->layout;
+  auto request = hold_request(user, input, *event, layout);
+  if (!request) return request.error();
+  auto hold = ledger_.hold_seats(*event, layout, *request, clock_.now());
   metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
   if (!hold) return hold.error();
   if (room_) room_->hold_placed(*event, user);
-  return view(*hold);
+  return view_of(*hold, *event, layout);
+}
+
+bool Sales::try_hold_async(core::UserId user, const HoldInput& input, HoldViewDone done) {
+  auto event = catalog_.cached_event(input.event_id);
+  if (!event || event->waiting_room.enabled) return false;  // the room's checks read its store
+  std::shared_ptr<const core::Venue> venue = catalog_.cached_venue(event->venue_id);
+  if (!venue) return false;
+  auto request = hold_request(user, input, *event, venue->layout);
+  if (!request) {
+    done(request.error());
+    return true;
+  }
+  // The event and venue copies travel with the completion: pricing the hold reads no store there.
+  return ledger_.try_hold_seats_async(
+      *event, venue->layout, *request, clock_.now(),
+      [this, done = std::move(done), event = *event, venue](core::Result<core::Hold> hold) {
+        metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
+        if (!hold) return done(hold.error());
+        done(view_of(*hold, event, venue->layout));
+      });
 }
 
 core::Result<HoldView> Sales::get_hold(core::UserId user, core::HoldId id) {

@@ -67,6 +67,12 @@ class Sales {
         core::TransferStore* transfers = nullptr);
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
+  // The same hold without blocking the caller (for the HTTP layer's I/O thread): `done` gets the
+  // answer once, on this thread or on the store's commit thread once the hold is durable; it must be
+  // quick. False, with nothing done: something the hold needs is not in memory (the event or venue
+  // copy, the event's seats), the event has a waiting room, or the store cannot; call hold() instead.
+  using HoldViewDone = std::function<void(core::Result<HoldView>)>;
+  bool try_hold_async(core::UserId user, const HoldInput& input, HoldViewDone done);
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
   core::Status release(core::UserId user, core::HoldId id);
   // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.
@@ -89,6 +95,9 @@ class Sales {
   int64_t unrefunded(const core::Booking& booking);
 
  private:
+  // The ledger's request for this input: the checks that need the event and its layout, no store.
+  core::Result<core::HoldRequest> hold_request(core::UserId user, const HoldInput& input, const core::Event& event,
+                                               const core::Layout& layout) const;
   using InflightKey = std::pair<core::UserId, std::string>;
   struct Inflight {
     core::HoldId hold_id;

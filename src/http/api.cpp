@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/assert.hpp"
 #include "http/compression.hpp"
 #include "http/json_codec.hpp"
 #include "http/router.hpp"
@@ -28,8 +29,8 @@ bool same_secret(std::string_view given, std::string_view secret) {
 }  // namespace
 
 void add_api_routes(Router& router) {
-  router.add("GET", "/healthz", [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); },
-             {.limit = RouteClass::exempt, .runs = Runs::io_thread});
+  const RouteHandler healthz = [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); };
+  router.add("GET", "/healthz", healthz, {.limit = RouteClass::exempt, .on_io_thread = answer_at_once(healthz)});
   router.add("GET", "/metrics", [](Ctx& c) {
     if (c.services.metrics_token.empty())
       return error_response(404, "not_found", "metrics are served with --metrics-token, or on --metrics-listen");
@@ -117,18 +118,30 @@ TimeMs monotonic_now() {
 }  // namespace
 
 Response Api::handle(const Request& request) {
-  Response response = *route(request, Where::worker);
-  decorate(response, request, services_.edge);
-  gzip_if_accepted(request, response);
-  return response;
+  std::optional<ResponseMaker> made;
+  const Outcome outcome = dispatch(request, Where::worker, [&made](ResponseMaker make) { made = std::move(make); });
+  TICKETD_ASSERT(outcome == Outcome::answered && made.has_value());
+  return (*made)();
 }
 
-std::optional<Response> Api::handle_inline(const Request& request) {
-  std::optional<Response> response = route(request, Where::io_thread);
-  if (!response) return std::nullopt;
-  decorate(*response, request, services_.edge);
-  gzip_if_accepted(request, *response);
-  return response;
+bool Api::handle_inline(Request& request, const Reply& reply) {
+  const Outcome outcome = dispatch(request, Where::io_thread, reply);
+  if (outcome == Outcome::passed_admitted) request.admitted = true;
+  return outcome == Outcome::answered;
+}
+
+Reply Api::finishing(const Request& request, std::string route_name, const Reply& reply) const {
+  const auto started = std::chrono::steady_clock::now();
+  return [this, &request, route_name = std::move(route_name), started, reply](ResponseMaker make) {
+    reply([this, &request, route_name, started, make = std::move(make)] {
+      Response response = make();
+      decorate(response, request, services_.edge);
+      gzip_if_accepted(request, response);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      services_.metrics.count_request(request.method + " " + route_name, response.status, seconds);
+      return response;
+    });
+  };
 }
 
 // What an administrator or organizer did, once it succeeded (docs/console.md, "Audit log"). A failure to
@@ -158,76 +171,91 @@ void Api::audit(const Route& route, const Ctx& ctx, std::string_view path, const
   }
 }
 
-std::optional<Response> Api::route(const Request& request, Where where) {
-  const auto started = std::chrono::steady_clock::now();
-  std::string route_name = "unmatched";
-  Response response;
+namespace {
+ResponseMaker at_once(Response response) {
+  return [response = std::move(response)] { return response; };
+}
+}  // namespace
+
+Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& reply) {
+  const bool io_thread = where == Where::io_thread;
   auto url = boost::urls::parse_origin_form(request.target);
-  std::optional<Millis> refused;
-  if (where == Where::io_thread && (!url || request.method == "OPTIONS")) return std::nullopt;
-  std::optional<Response> cors = preflight(request, services_.edge);
-  if (cors) {
-    route_name = "preflight";
-    response = std::move(*cors);
-  } else if (!url) {
-    response = error_response(400, "bad_request", "the request target is not a valid path");
-  } else {
-    std::vector<std::string> segments;
-    for (auto seg : url->segments()) segments.push_back(seg);
-    Match m = router_->match(request.method, segments);
-    if (where == Where::io_thread && (!m.route || m.route->runs != Runs::io_thread)) return std::nullopt;
-    const RouteClass rc = m.route ? m.route->limit : unrouted_class(request.method);
-    // Once per request: the limiter keys a session's budget by its account (three logins of one
-    // account share one budget), and the handler reads the same answer through Ctx::user().
-    std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr, where);
-    std::string account;
-    if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
-    bool compact = false;
-    for (auto param : url->params()) compact = compact || (param.key == "format" && param.value == "compact");
-    const double cost = route_cost(request.method, m.route ? std::string_view(m.route->name) : "", compact);
-    if (services_.limiter)
-      refused = services_.limiter->admit(rc, request.remote_address, account, monotonic_now(), cost);
-    if (refused) {
-      route_name = m.route ? m.route->name : "unmatched";
-      response = rate_limited(rc, *refused);
-    } else if (!m.route && !m.allow.empty()) {
-      response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
-      response.headers.push_back({"allow", m.allow});
-    } else if (!m.route) {
-      // Not an API route: perhaps a file of the web app.
-      std::optional<Response> file;
-      if (services_.web) file = services_.web->serve(request, url->encoded_path());
-      if (file) route_name = "static";
-      response = file ? std::move(*file) : error_response(404, "not_found", "no such route");
-    } else if (m.route->body_bytes_max > 0 && request.body.size() > m.route->body_bytes_max) {
-      route_name = m.route->name;
-      response = error_response(413, "body_too_large",
-                                "this route takes bodies of at most " + std::to_string(m.route->body_bytes_max) + " bytes");
-    } else if (!request.body.empty() && !is_json(request.header("content-type"))) {
-      route_name = m.route->name;
-      response = error_response(415, "unsupported_media_type", "request bodies must be application/json");
-    } else if (request.method != "GET" && request.method != "HEAD" && services_.writes_paused &&
-               services_.writes_paused()) {
-      route_name = m.route->name;
-      services_.metrics.count("writes_refused", "disk_low");
-      response = error_response(503, "unavailable", "the server's disk is nearly full: writes are paused, reads work");
-      response.headers.push_back({"retry-after", "5"});
-    } else {
-      route_name = m.route->name;
-      Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}, std::move(authenticated)};
-      for (auto param : url->params()) ctx.query[param.key] = param.value;
-      try {
-        response = m.route->handler(ctx);
-        if (m.route->audit != Audit::none) audit(*m.route, ctx, url->path(), response);
-      } catch (const core::UnavailableError& e) {
-        response = error_response(503, "unavailable", std::string(e.what()) + "; retry shortly");
-        response.headers.push_back({"retry-after", "1"});
-      }
-    }
+  if (io_thread && (!url || request.method == "OPTIONS")) return Outcome::passed;
+  if (std::optional<Response> cors = preflight(request, services_.edge)) {
+    finishing(request, "preflight", reply)(at_once(std::move(*cors)));
+    return Outcome::answered;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  services_.metrics.count_request(request.method + " " + route_name, response.status, seconds);
-  return response;
+  if (!url) {
+    finishing(request, "unmatched", reply)(at_once(error_response(400, "bad_request", "the request target is not a valid path")));
+    return Outcome::answered;
+  }
+  std::vector<std::string> segments;
+  for (auto seg : url->segments()) segments.push_back(seg);
+  Match m = router_->match(request.method, segments);
+  if (io_thread && (!m.route || !m.route->on_io_thread)) return Outcome::passed;
+  // Once per request: the limiter keys a session's budget by its account (three logins of one
+  // account share one budget), and the handler reads the same answer through Ctx::user(). On the I/O
+  // thread only the session cache may answer; a session it does not hold goes to a worker.
+  std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr, where);
+  if (io_thread && !authenticated && !bearer_of(request).empty()) return Outcome::passed;
+  const std::string route_name = m.route ? m.route->name : "unmatched";
+  const Reply answer = finishing(request, route_name, reply);
+  const RouteClass rc = m.route ? m.route->limit : unrouted_class(request.method);
+  std::string account;
+  if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
+  bool compact = false;
+  for (auto param : url->params()) compact = compact || (param.key == "format" && param.value == "compact");
+  const double cost = route_cost(request.method, m.route ? std::string_view(m.route->name) : "", compact);
+  std::optional<Millis> refused;
+  if (services_.limiter && !request.admitted)
+    refused = services_.limiter->admit(rc, request.remote_address, account, monotonic_now(), cost);
+  if (refused) {
+    answer(at_once(rate_limited(rc, *refused)));
+    return Outcome::answered;
+  }
+  if (!m.route && !m.allow.empty()) {
+    Response response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
+    response.headers.push_back({"allow", m.allow});
+    answer(at_once(std::move(response)));
+    return Outcome::answered;
+  }
+  if (!m.route) {
+    // Not an API route: perhaps a file of the web app.
+    std::optional<Response> file;
+    if (services_.web) file = services_.web->serve(request, url->encoded_path());
+    const Reply served = file ? finishing(request, "static", reply) : answer;
+    served(at_once(file ? std::move(*file) : error_response(404, "not_found", "no such route")));
+    return Outcome::answered;
+  }
+  if (m.route->body_bytes_max > 0 && request.body.size() > m.route->body_bytes_max) {
+    answer(at_once(error_response(413, "body_too_large", "this route takes bodies of at most " +
+                                                             std::to_string(m.route->body_bytes_max) + " bytes")));
+    return Outcome::answered;
+  }
+  if (!request.body.empty() && !is_json(request.header("content-type"))) {
+    answer(at_once(error_response(415, "unsupported_media_type", "request bodies must be application/json")));
+    return Outcome::answered;
+  }
+  if (request.method != "GET" && request.method != "HEAD" && services_.writes_paused && services_.writes_paused()) {
+    services_.metrics.count("writes_refused", "disk_low");
+    Response response = error_response(503, "unavailable", "the server's disk is nearly full: writes are paused, reads work");
+    response.headers.push_back({"retry-after", "5"});
+    answer(at_once(std::move(response)));
+    return Outcome::answered;
+  }
+  Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}, std::move(authenticated)};
+  for (auto param : url->params()) ctx.query[param.key] = param.value;
+  try {
+    if (io_thread) return m.route->on_io_thread(ctx, answer) ? Outcome::answered : Outcome::passed_admitted;
+    Response response = m.route->handler(ctx);
+    if (m.route->audit != Audit::none) audit(*m.route, ctx, url->path(), response);
+    answer(at_once(std::move(response)));
+  } catch (const core::UnavailableError& e) {
+    Response response = error_response(503, "unavailable", std::string(e.what()) + "; retry shortly");
+    response.headers.push_back({"retry-after", "1"});
+    answer(at_once(std::move(response)));
+  }
+  return Outcome::answered;
 }
 
 }  // namespace ticketd::http

@@ -72,14 +72,19 @@ class Api {
   explicit Api(Services services);
   ~Api();
   Response handle(const Request& request);
-  // For the transport's I/O thread: the answer when the route runs there (RouteOptions::runs), with
-  // authentication from the session cache only; nullopt otherwise (then handle() on a worker).
-  std::optional<Response> handle_inline(const Request& request);
+  // For the transport's I/O thread (http/message.hpp, InlineHandler): true when the route has a handler
+  // there (RouteOptions::on_io_thread), the caller's session is in the cache and it took the request.
+  // A request passed on after its rate limits were charged is marked `admitted`.
+  bool handle_inline(Request& request, const Reply& reply);
 
  private:
   enum class Where { worker, io_thread };
-  // Everything but the edge headers; nullopt only on the I/O thread, for a route that does not run there.
-  std::optional<Response> route(const Request& request, Where where);
+  enum class Outcome { answered, passed, passed_admitted };
+  // The one request path of both threads: answers through `reply` (which adds the edge headers, gzip
+  // and the request metrics); on the I/O thread it may pass instead (never on a worker).
+  Outcome dispatch(const Request& request, Where where, const Reply& reply);
+  // `reply`, wrapped to finish the answer when it is made.
+  Reply finishing(const Request& request, std::string route_name, const Reply& reply) const;
   void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
   std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed, Where where);
   Services services_;

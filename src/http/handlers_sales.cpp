@@ -9,32 +9,54 @@ namespace json = boost::json;
 
 namespace {
 
-Response create_hold(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+// The body and headers of POST /v1/events/{id}/holds as the use case takes them.
+core::Result<app::HoldInput> hold_input(const Ctx& c) {
   auto body = parse_object(c.request.body);
-  if (!body) return error_response(body.error());
+  if (!body) return body.error();
   app::HoldInput input;
   input.event_id = c.ids[0];
   auto seats = read_uint_list(*body, "seat_ids", core::limits::seats_per_hold_max, core::limits::seats_per_venue_max);
   auto quantity = read_int(*body, "quantity", 1, core::limits::seats_per_hold_max);
   auto section = read_string(*body, "section", core::limits::name_bytes_max);
-  if (!seats) return error_response(seats.error());
-  if (!quantity) return error_response(quantity.error());
-  if (!section) return error_response(section.error());
-  if (seats->has_value() == quantity->has_value())
-    return error_response(400, "invalid_request", "give either seat_ids or quantity");
-  if (seats->has_value() && (*seats)->empty())
-    return error_response(400, "invalid_request", "seat_ids: at least one seat");
-  if (section->has_value() && !quantity->has_value())
-    return error_response(400, "invalid_request", "section: only with quantity");
+  if (!seats) return seats.error();
+  if (!quantity) return quantity.error();
+  if (!section) return section.error();
+  const auto invalid = [](const char* message) { return core::make_error(core::Code::InvalidRequest, message); };
+  if (seats->has_value() == quantity->has_value()) return invalid("give either seat_ids or quantity");
+  if (seats->has_value() && (*seats)->empty()) return invalid("seat_ids: at least one seat");
+  if (section->has_value() && !quantity->has_value()) return invalid("section: only with quantity");
   if (seats->has_value()) input.seats = std::move(**seats);
   if (quantity->has_value()) input.quantity = static_cast<uint32_t>(**quantity);
   input.section = *section;
   input.access_token = std::string(c.request.header("x-access-token").substr(0, app::TokenKeys::kTokenBytesMax + 1));
-  auto hold = c.services.sales.hold(user->id, input);
-  if (!hold) return error_response(hold.error());
-  return json_response(201, to_json(*hold));
+  return input;
+}
+
+Response hold_response(const core::Result<app::HoldView>& hold) {
+  return hold ? json_response(201, to_json(*hold)) : error_response(hold.error());
+}
+
+Response create_hold(Ctx& c) {
+  auto user = c.user();
+  if (!user) return error_response(user.error());
+  auto input = hold_input(c);
+  if (!input) return error_response(input.error());
+  return hold_response(c.services.sales.hold(user->id, *input));
+}
+
+// On the I/O thread: decided in memory, answered when the commit writer has made it durable (no
+// thread waits meanwhile). What is not in memory (the event's seats on first use, a stale event copy,
+// a waiting room) goes to create_hold on a worker.
+bool create_hold_inline(Ctx& c, const Reply& reply) {
+  auto user = c.user();
+  auto input = user ? hold_input(c) : core::Result<app::HoldInput>(user.error());
+  if (!input) {
+    reply([error = input.error()] { return error_response(error); });
+    return true;
+  }
+  return c.services.sales.try_hold_async(user->id, *input, [reply](core::Result<app::HoldView> hold) {
+    reply([hold = std::move(hold)] { return hold_response(hold); });
+  });
 }
 
 Response get_hold(Ctx& c) {
@@ -153,7 +175,7 @@ Response stripe_webhook(Ctx& c) {
 
 void add_sales_routes(Router& router) {
   router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook, {.limit = RouteClass::exempt});
-  router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold});
+  router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold, .on_io_thread = create_hold_inline});
   router.add("GET", "/v1/holds/{id}", get_hold);
   router.add("DELETE", "/v1/holds/{id}", release_hold);
   router.add("POST", "/v1/holds/{id}/checkout", checkout);

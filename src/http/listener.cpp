@@ -112,6 +112,8 @@ void Core::run() {
     workers_.stop();
   }
   workers_.join();
+  // Replies still to come (a commit completing after a forced stop) post nothing from now on.
+  reply_gate_->close();
 }
 
 void Core::run_io() noexcept {
@@ -316,11 +318,11 @@ Response Core::invoke_handler(const Request& request) noexcept {
   return internal_error_response();
 }
 
-std::optional<Response> Core::answer_inline(const Request& request) noexcept {
-  if (!answer_inline_) return std::nullopt;
+bool Core::answer_inline(Request& request, Reply reply) noexcept {
+  if (!answer_inline_) return false;
   std::string what;
   try {
-    return answer_inline_(request);
+    return answer_inline_(request, reply);
   } catch (const std::exception& e) {
     what = e.what();
   } catch (...) {
@@ -329,7 +331,9 @@ std::optional<Response> Core::answer_inline(const Request& request) noexcept {
   counters_.handler_exceptions_total++;
   log("inline handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
       one_line(what));
-  return internal_error_response();
+  // Whatever the handler did with `reply` before it threw, this answer is the first or is dropped.
+  reply([] { return internal_error_response(); });
+  return true;
 }
 
 ServerStats Core::stats() const {

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -37,6 +38,16 @@ using tcp = asio::ip::tcp;
 class Session;
 
 // The counters behind ServerStats (see there for what each counts), bumped by Core and its sessions.
+// Whether posting to the io_context is still allowed (see Core::reply_gate).
+struct ReplyGate {
+  std::shared_mutex mu;  // shared: a reply posting; unique: close()
+  bool open = true;      // guarded by mu
+  void close() {
+    std::unique_lock lock(mu);
+    open = false;
+  }
+};
+
 struct Counters {
   std::atomic<uint64_t> connections_accepted_total{0};
   std::atomic<uint64_t> connections_refused_total{0};
@@ -83,8 +94,11 @@ class Core {
   std::optional<Response> try_reserve_stream(const std::string& remote_address);
   void release_stream(const std::string& remote_address);
   Response invoke_handler(const Request& request) noexcept;  // on a worker thread
-  // On the session's I/O thread: the InlineHandler's answer, or nullopt (none, or it declined).
-  std::optional<Response> answer_inline(const Request& request) noexcept;
+  // On the session's I/O thread: whether the InlineHandler took the request (see message.hpp).
+  bool answer_inline(Request& request, Reply reply) noexcept;
+  // Replies from other threads post to sessions through this; closed when run() returns, so a late
+  // reply (a commit completing during a forced stop) posts nothing to a stopped io_context.
+  const std::shared_ptr<ReplyGate>& reply_gate() const { return reply_gate_; }
   void session_finished(uint64_t session_id);                // on the session's strand
 
  private:
@@ -104,6 +118,7 @@ class Core {
   const ServerConfig config_;
   const Handler handler_;
   const InlineHandler answer_inline_;  // may be empty
+  const std::shared_ptr<ReplyGate> reply_gate_ = std::make_shared<ReplyGate>();
   const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   LogLimiter log_;
   Counters counters_;

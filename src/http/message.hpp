@@ -25,6 +25,9 @@ struct Request {
   std::vector<Header> headers;  // in arrival order; names lower-case; bounded by header_bytes_max
   std::string body;             // bounded by body_bytes_max; chunked bodies arrive decoded
   std::string remote_address;   // peer IP as text ("127.0.0.1", "::1")
+  // Set by an InlineHandler that charged the request's rate limits and then passed it on to the
+  // Handler, so the Handler does not charge it twice. The transport only carries it.
+  bool admitted = false;
 
   // Returns the value of the first header with this name, or "" if absent.
   // REQUIRES: lower_name is lower-case (names are stored lower-cased, so a mixed-case name never
@@ -75,10 +78,17 @@ struct Response {
 // 500 {"error":{"code":"internal","message":"internal error"}} and logs one line.
 using Handler = std::function<Response(const Request&)>;
 
-// Runs on the connection's I/O thread, before the Handler is considered: the answer to a request that
-// needs nothing that can block (no store, no gateway, no file), or nullopt to send the request to the
-// worker pool. Skipping two thread hops is what makes the cheap answers cheap. Must not block and must
-// not throw (if it does: 500 as above).
-using InlineHandler = std::function<std::optional<Response>(const Request&)>;
+// An answer that comes later: made by `make` on the connection's strand (the cost of building it stays
+// off whichever thread replied). A Reply may be called from any thread, at most once; a Reply dropped
+// uncalled answers 500. The Request it answers stays alive until it is called.
+using ResponseMaker = std::function<Response()>;
+using Reply = std::function<void(ResponseMaker make)>;
+
+// Runs on the connection's I/O thread, before the Handler is considered. True: it took the request and
+// answers through `reply`, at once (a request that needs nothing that can block: no store, no gateway,
+// no file) or later (a hold, after its commit, with no thread parked meanwhile). False: it did not take
+// it (nothing done; `reply` unused) and the request goes to the worker pool. Skipping the pool's two
+// thread hops is what makes the cheap answers cheap. Must not block and must not throw (if it does: 500).
+using InlineHandler = std::function<bool(Request&, Reply reply)>;
 
 }  // namespace ticketd::http

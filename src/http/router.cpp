@@ -76,10 +76,17 @@ core::Result<int64_t> Ctx::after_id(const char* what) const {
   return static_cast<int64_t>(std::stoll(s));
 }
 
+InlineRouteHandler answer_at_once(RouteHandler handler) {
+  return [handler = std::move(handler)](Ctx& ctx, const Reply& reply) {
+    reply([response = handler(ctx)] { return response; });
+    return true;
+  };
+}
+
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options) {
   const RouteClass by_method = method == "GET" ? RouteClass::read : RouteClass::write;
   Route r{std::move(method), {}, pattern, std::move(handler), options.limit.value_or(by_method), options.audit,
-          options.body_bytes_max, options.runs};
+          options.body_bytes_max, std::move(options.on_io_thread)};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

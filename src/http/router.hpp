@@ -54,10 +54,13 @@ enum class Audit { none, request, request_and_result };
 // A body this size holds any account form (an email, a name, two passwords, a code) many times over.
 inline constexpr size_t kFormBodyBytesMax = 8 * 1024;
 
-// Where a route's handler may run. io_thread: it needs nothing that can block (no store, no gateway,
-// no file, no Ctx::user() beyond the session cache), so it is answered on the connection's I/O thread
-// (http/message.hpp, InlineHandler). worker: the pool.
-enum class Runs { worker, io_thread };
+// A route's handler for the connection's I/O thread (http/message.hpp, InlineHandler): it may use
+// nothing that can block (no store, no gateway, no file; Ctx::user() is the session cache's answer),
+// and answers through `reply`, at once or when a commit completes (then it keeps nothing of Ctx).
+// False: it did nothing, and the route's handler runs on a worker instead.
+using InlineRouteHandler = std::function<bool(Ctx& ctx, const Reply& reply)>;
+// The inline form of a handler that blocks on nothing: it answers at once.
+InlineRouteHandler answer_at_once(RouteHandler handler);
 
 // What the route table says of a route besides its method, pattern and handler. Api::route applies
 // it before the handler runs, so no handler and no second table decides it again.
@@ -67,7 +70,7 @@ struct RouteOptions {
   Audit audit = Audit::none;
   // Larger bodies are answered 413 body_too_large. 0: the transport's limit (ServerConfig).
   size_t body_bytes_max = 0;
-  Runs runs = Runs::worker;
+  InlineRouteHandler on_io_thread;  // empty: the route runs on the worker pool only
 };
 
 struct Route {
@@ -78,7 +81,7 @@ struct Route {
   RouteClass limit = RouteClass::read;
   Audit audit = Audit::none;
   size_t body_bytes_max = 0;
-  Runs runs = Runs::worker;
+  InlineRouteHandler on_io_thread;
 };
 
 inline constexpr size_t kTokenSegmentBytesMax = 512;

@@ -21,6 +21,7 @@
 #include "base/assert.hpp"
 #include "http/listener.hpp"
 #include "http/log_limiter.hpp"
+#include "http/reply_slot.hpp"
 #include "http/server_config.hpp"
 
 namespace ticketd::http::detail {
@@ -90,7 +91,7 @@ asio::awaitable<void> Session::serve() {
       co_return;
     }
     Framing framing = framing_of_request();
-    const Request request = take_request();
+    Request request = take_request();
     Response response = co_await dispatch(request);
     if (response.stream && response.status == 200 && !framing.head) {
       if (std::optional<Response> refused = core_.try_reserve_stream(remote_address_)) {
@@ -203,23 +204,40 @@ Framing Session::framing_of_request() const {
 
 Request Session::take_request() { return to_request(parser_->get(), remote_address_); }
 
-asio::awaitable<Response> Session::dispatch(const Request& request) {
+// A request waiting for its Reply (a hold waiting for its commit) holds a pending slot like one
+// waiting for a worker: pending_requests_max bounds both, and so the commit writer's queue.
+asio::awaitable<Response> Session::dispatch(Request& request) {
   phase_ = Phase::busy;
-  // What needs nothing that blocks is answered here, on this strand: no hop to the pool and back.
-  if (std::optional<Response> answer = core_.answer_inline(request)) {
-    core_.counters().requests_total++;
-    core_.counters().requests_inline_total++;
-    co_return std::move(*answer);
-  }
   if (!core_.try_reserve_pending()) {
     core_.counters().requests_overloaded_total++;
     co_return overloaded_response();
   }
   core_.counters().requests_total++;
+  // What needs nothing that blocks is answered on this strand: no hop to the pool and back.
+  if (std::optional<Response> answer = co_await answer_inline(request)) {
+    core_.release_pending();
+    co_return std::move(*answer);
+  }
   // Runs the handler on the pool; the completion brings this coroutine back to its own strand.
   auto [error, response] = co_await asio::co_spawn(core_.workers(), run_on_worker(core_, request), as_result);
   if (error) co_return internal_error_response();  // run_on_worker itself failed (out of memory)
   co_return std::move(response);
+}
+
+asio::awaitable<std::optional<Response>> Session::answer_inline(Request& request) {
+  auto slot = std::make_shared<ReplySlot>(core_.reply_gate(), executor());
+  if (!core_.answer_inline(request, slot->reply())) co_return std::nullopt;
+  core_.counters().requests_inline_total++;
+  std::optional<ResponseMaker> make = slot->take_if_ready();
+  if (!make) make = co_await slot->async_wait(asio::use_awaitable);
+  try {
+    co_return (*make)();
+  } catch (const std::exception& e) {
+    core_.counters().handler_exceptions_total++;
+    core_.log("inline answer failed on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
+              one_line(e.what()));
+  }
+  co_return internal_error_response();
 }
 
 asio::awaitable<bool> Session::write_response(Response response, Framing framing) {

@@ -57,7 +57,9 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<bool> wait_for_request();
   asio::awaitable<ReadStatus> read_request();
   asio::awaitable<bool> send_continue_if_expected();
-  asio::awaitable<Response> dispatch(const Request& request);
+  asio::awaitable<Response> dispatch(Request& request);
+  // The InlineHandler's answer (at once, or when its Reply comes), or nullopt when it passed.
+  asio::awaitable<std::optional<Response>> answer_inline(Request& request);
   asio::awaitable<bool> write_response(Response response, Framing framing);
   ReadStatus read_failed(beast::error_code ec);
   std::optional<Response> refusal_for(beast::error_code ec);

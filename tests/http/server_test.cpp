@@ -43,6 +43,7 @@ using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
 using ticketd::http::ServerStats;
+using ticketd::http::Reply;
 using ticketd::test_support::RunningServer;
 using ticketd::test_support::run_return_timeout;
 using ticketd::test_support::test_config;
@@ -247,6 +248,61 @@ TEST(HttpServer, AnswersSimpleGet) {
   EXPECT_NE(lower(response->header("connection")), "close");
 }
 
+// An inline handler may answer later, from another thread (a commit writer); one that drops its Reply
+// uncalled gets the client a 500 instead of a connection waiting forever. Requests waiting for a
+// reply hold pending slots: one more than pending_requests_max is refused 503.
+TEST(HttpServer, AnInlineAnswerMayComeLaterFromAnotherThread) {
+  std::mutex mu;
+  std::vector<Reply> waiting;
+  ServerConfig config = test_config();
+  config.pending_requests_max = 2;
+  RunningServer server(config, echo, [&](Request& request, const Reply& reply) {
+    if (request.target == "/dropped") return true;  // took it, and lost the reply
+    std::lock_guard lock(mu);
+    waiting.push_back(reply);
+    return true;
+  });
+  Client first(server.port()), second(server.port()), third(server.port()), dropped(server.port());
+  ASSERT_TRUE(first.send(get("/later")));
+  ASSERT_TRUE(second.send(get("/later")));
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (waiting.size() == 2) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(third.send(get("/later")));
+  auto refused = third.read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503) << "two replies pending fill pending_requests_max";
+  std::vector<Reply> replies;
+  {
+    std::lock_guard lock(mu);
+    replies.swap(waiting);
+  }
+  ASSERT_EQ(replies.size(), 2u);
+  std::thread writer([&replies] {
+    for (const Reply& reply : replies) reply([] {
+        Response response;
+        response.status = 201;
+        response.body = "durable";
+        return response;
+      });
+  });
+  writer.join();
+  for (Client* client : {&first, &second}) {
+    auto answer = client->read_response();
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 201);
+    EXPECT_EQ(answer->body, "durable");
+  }
+  ASSERT_TRUE(dropped.send(get("/dropped")));
+  auto lost = dropped.read_response();
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->status, 500);
+}
+
 // What the inline handler answers never reaches a worker, and runs on an I/O thread; what it declines
 // goes to the pool; one that throws is a 500, and the connection serves on.
 TEST(HttpServer, AnswersInlineWhatTheInlineHandlerTakesAndSendsTheRestToTheWorkers) {
@@ -262,13 +318,16 @@ TEST(HttpServer, AnswersInlineWhatTheInlineHandlerTakesAndSendsTheRestToTheWorke
         record(worker_threads);
         return echo(request);
       },
-      [&](const Request& request) -> std::optional<Response> {
+      [&](Request& request, const Reply& reply) {
         if (request.target == "/throw") throw std::runtime_error("inline handler failed");
-        if (request.target != "/fast") return std::nullopt;
+        if (request.target != "/fast") return false;
         record(inline_threads);
-        Response response;
-        response.body = "fast";
-        return response;
+        reply([] {
+          Response response;
+          response.body = "fast";
+          return response;
+        });
+        return true;
       });
   Client client(server.port());
   for (int i = 0; i < 3; ++i) {

@@ -11,6 +11,7 @@
 // must not serialise on each other.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,16 @@ class Ledger {
 
   virtual Result<Hold> hold_seats(const Event& event, const Layout& layout, const HoldRequest& request,
                                   TimeMs now) = 0;
+  // The same hold, decided without blocking the caller: `done` gets the outcome once, on this thread
+  // (a refusal) or on the store's commit thread (after the hold is durable), and must be quick. False,
+  // with nothing done and `done` never called, when the decision would block (the event's seats are not
+  // in memory) or the store cannot decide this way: then call hold_seats() where blocking is fine.
+  using HoldDone = std::function<void(Result<Hold>)>;
+  virtual bool try_hold_seats_async(const Event& event, const Layout& layout, const HoldRequest& request, TimeMs now,
+                                    const HoldDone& done) {
+    (void)event, (void)layout, (void)request, (void)now, (void)done;
+    return false;
+  }
   // NotFound for unknown holds and for other users' holds.
   virtual Result<Hold> find_hold(HoldId id, UserId user, TimeMs now) = 0;
   virtual Result<Hold> release_hold(HoldId id, UserId user, TimeMs now) = 0;

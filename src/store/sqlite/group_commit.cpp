@@ -27,14 +27,26 @@ GroupCommit::~GroupCommit() {
 
 std::shared_ptr<GroupCommit::Ticket> GroupCommit::submit(Job job) {
   auto ticket = std::make_shared<Ticket>();
+  submit(std::move(job), [ticket](core::Status status) {
+    {
+      std::lock_guard lock(ticket->mu_);
+      ticket->status_ = std::move(status);
+      ticket->done_ = true;
+    }
+    ticket->cv_.notify_one();
+  });
+  return ticket;
+}
+
+void GroupCommit::submit(Job job, Completion done, Failure failure) {
+  TICKETD_ASSERT(done);
   {
     std::lock_guard lock(mu_);
     TICKETD_ASSERT(!stopping_);
     TICKETD_ASSERT(queue_.size() < kQueueJobsMax);
-    queue_.push_back(Entry{std::move(job), ticket});
+    queue_.push_back(Entry{std::move(job), std::move(done), failure});
   }
   cv_.notify_one();
-  return ticket;
 }
 
 void GroupCommit::writer_loop() {
@@ -54,6 +66,14 @@ void GroupCommit::writer_loop() {
   }
 }
 
+void GroupCommit::fail_stop(std::deque<Entry>& batch, const char* why) {
+  std::fprintf(stderr, "ticketd: group commit failed, stopping to protect acknowledged state: %s\n", why);
+  // Nobody in this batch is acknowledged: each is told so (the HTTP layer answers 503 if it still can),
+  // and the process stops before anything of it could be read back as done.
+  for (Entry& e : batch) e.done(core::make_error(core::Code::Unavailable, "the store could not commit"));
+  std::abort();
+}
+
 void GroupCommit::commit_batch(std::deque<Entry>& batch) {
   std::vector<core::Status> results;
   results.reserve(batch.size());
@@ -70,21 +90,19 @@ void GroupCommit::commit_batch(std::deque<Entry>& batch) {
       conn_.exec(s.ok() ? "RELEASE job" : "ROLLBACK TO job; RELEASE job");
       results.push_back(std::move(s));
     }
+    // A job that must not fail did: nothing of this batch becomes durable, nobody is acknowledged.
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!results[i] && batch[i].failure == Failure::stop) {
+        conn_.exec("ROLLBACK");
+        fail_stop(batch, results[i].error().message.c_str());
+      }
+    }
     conn_.exec("COMMIT");
   } catch (const DbError& err) {
-    std::fprintf(stderr, "ticketd: group commit failed, stopping to protect acknowledged state: %s\n", err.what());
-    std::abort();
+    fail_stop(batch, err.what());
   }
   if (on_batch_) on_batch_(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Ticket& t = *batch[i].ticket;
-    {
-      std::lock_guard lock(t.mu_);
-      t.status_ = std::move(results[i]);
-      t.done_ = true;
-    }
-    t.cv_.notify_one();
-  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 
 }  // namespace ticketd::store::sqlite

@@ -220,11 +220,17 @@ core::Status SqliteLedger::ensure_loaded(Slot& slot, core::EventId event, TimeMs
   return core::ok_status();
 }
 
-core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, const core::Layout& layout,
-                                                  const core::HoldRequest& request, TimeMs now) {
+std::optional<core::Result<core::Hold>> SqliteLedger::place_hold(const core::Event& event, const core::Layout& layout,
+                                                                const core::HoldRequest& request, TimeMs now,
+                                                                bool only_if_loaded, const SubmitHold& submit) {
   TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
+  auto s = slot(event.id);
+  if (only_if_loaded) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return std::nullopt;
+  }
   // This user's holds are decided one at a time, from the count to the decision in memory, so two
-  // concurrent holds (on any events) cannot both pass the cap. Released before the commit wait.
+  // concurrent holds (on any events) cannot both pass the cap. Released before the commit.
   UserStripe& stripe = stripe_of(request.user_id);
   std::unique_lock user_lock(stripe.mu);
   if (auto it = stripe.holds.find(request.user_id);
@@ -235,8 +241,6 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
                         "at most " + std::to_string(request.active_holds_max) +
                             " active holds per user across all events: release a hold or buy its seats first");
   }
-  auto s = slot(event.id);
-  std::shared_ptr<GroupCommit::Ticket> ticket;
   core::Hold hold;
   {
     std::lock_guard lock(s->mu);
@@ -256,7 +260,7 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
     if (!held) return held.error();
     hold = *held;
     report(*s, event.id, hold.seats, core::SeatStatus::Held);
-    ticket = db_.writer().submit([hold, lead = request.expiry_notice_lead](Connection& c) {
+    submit(hold, [hold, lead = request.expiry_notice_lead](Connection& c) {
       insert_hold(c, hold);
       if (lead.count() > 0)
         enqueue_notice(c, core::NoticeKind::HoldExpiring, hold.user_id, hold.event_id, 0, hold.id, hold.created_at,
@@ -265,9 +269,32 @@ core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, cons
     });
   }
   stripe.holds[request.user_id].push_back(UserHold{event.id, hold.id, hold.expires_at});
-  user_lock.unlock();
-  must(ticket->wait());
   return hold;
+}
+
+core::Result<core::Hold> SqliteLedger::hold_seats(const core::Event& event, const core::Layout& layout,
+                                                  const core::HoldRequest& request, TimeMs now) {
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  auto placed = place_hold(event, layout, request, now, false,
+                           [&](const core::Hold&, GroupCommit::Job job) { ticket = db_.writer().submit(std::move(job)); });
+  TICKETD_ASSERT(placed.has_value());  // loading was allowed
+  if (!*placed) return *placed;
+  must(ticket->wait());
+  return *placed;
+}
+
+bool SqliteLedger::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+                                        const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
+  auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, GroupCommit::Job job) {
+    // A hold job that fails is memory ahead of disk: fail-stop (must_succeed), after `done` hears 503.
+    db_.writer().submit(
+        std::move(job),
+        [done, hold](core::Status s) { done(s ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(s.error())); },
+        GroupCommit::Failure::stop);
+  });
+  if (!placed) return false;
+  if (!*placed) done(placed->error());
+  return true;
 }
 
 SqliteLedger::HoldRow SqliteLedger::read_hold(core::HoldId id) {

@@ -188,6 +188,8 @@ class SqliteLedger final : public core::Ledger {
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
+  bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
+                            TimeMs now, const HoldDone& done) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
   // Without building the 1-byte-per-seat status: nullopt for an event not loaded yet.
   std::optional<uint64_t> seat_map_version(const core::Event& event, TimeMs now) override;
@@ -248,6 +250,12 @@ class SqliteLedger final : public core::Ledger {
   void prune_user_holds(std::vector<UserHold>& holds, TimeMs now, std::optional<TimeMs> checked_before);
   // The sweeper's pass over every user's list, so lists stay as long as the live holds.
   void prune_all_user_holds(TimeMs now);
+  // A hold decided in memory; `submit` queues its job under the event's mutex (commits follow decisions
+  // in order). nullopt, nothing done: `only_if_loaded` and the event's seats are not in memory.
+  using SubmitHold = std::function<void(const core::Hold&, GroupCommit::Job)>;
+  std::optional<core::Result<core::Hold>> place_hold(const core::Event& event, const core::Layout& layout,
+                                                     const core::HoldRequest& request, TimeMs now, bool only_if_loaded,
+                                                     const SubmitHold& submit);
   // A hold that ended here (released, sold, declined) leaves its user's list at once.
   // REQUIRES: no slot mutex held by the caller.
   void forget_user_hold(core::UserId user, core::HoldId hold);
