@@ -471,15 +471,31 @@ Response get_event(Ctx& c) {
 constexpr uint32_t kSeatPageMax = 1000;
 constexpr uint32_t kSeatPageDefault = 500;
 
-Response kept_seat_map(const Ctx& c, const SeatMapCache::Encoded& kept) {
+Response kept_seat_map(bool gzip_accepted, const SeatMapCache::Encoded& kept) {
   Response r;
-  if (kept.gzip && accepts_gzip(c.request.header("accept-encoding"))) {
+  if (kept.gzip && gzip_accepted) {
     r.body = *kept.gzip;
     r.headers.push_back({"content-encoding", "gzip"});
   } else {
     r.body = kept.plain;
   }
   return r;
+}
+
+// On the I/O thread: the compact map of a published event whose encoding at its current version is
+// kept, from memory alone. Anything else (another format, a stale event copy, a new version to encode,
+// an unpublished event) goes to get_seats on a worker.
+bool kept_seat_map_inline(Ctx& c, const Reply& reply) {
+  const auto format = c.query.find("format");
+  if (format == c.query.end() || format->second != "compact" || !c.services.seat_maps) return false;
+  std::optional<core::Event> event = c.services.catalog.cached_event(c.ids[0]);
+  if (!event || !event->published) return false;
+  const std::optional<uint64_t> version = c.services.catalog.seat_map_version(*event);
+  if (!version) return false;
+  std::shared_ptr<const SeatMapCache::Encoded> kept = c.services.seat_maps->find(event->id, *version);
+  if (!kept) return false;
+  reply([gzip = accepts_gzip(c.request.header("accept-encoding")), kept] { return kept_seat_map(gzip, *kept); });
+  return true;
 }
 
 Response get_seats(Ctx& c) {
@@ -495,7 +511,8 @@ Response get_seats(Ctx& c) {
   if (compact_format && c.services.seat_maps) {
     known_version = c.services.catalog.seat_map_version(*event);
     if (known_version)
-      if (auto kept = c.services.seat_maps->find(event->id, *known_version)) return kept_seat_map(c, *kept);
+      if (auto kept = c.services.seat_maps->find(event->id, *known_version))
+        return kept_seat_map(accepts_gzip(c.request.header("accept-encoding")), *kept);
   }
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
@@ -506,9 +523,10 @@ Response get_seats(Ctx& c) {
     if (!c.services.seat_maps) return json_response(200, compact());
     auto encode = [&] { return json::serialize(compact()); };
     // Encoded once per seat-map version; a repeat copies the kept bytes (gzip too, when accepted).
-    const bool counted = map->version > 0 || known_version.has_value();
+    const bool counted = map->version > 0 || known_version.has_value() ||
+                         c.services.catalog.seat_map_version(*event).has_value();  // counts since the load above
     return kept_seat_map(
-        c, *c.services.seat_maps->get(event->id, counted ? std::optional(map->version) : std::nullopt, encode));
+        accepts_gzip(c.request.header("accept-encoding")), *c.services.seat_maps->get(event->id, counted ? std::optional(map->version) : std::nullopt, encode));
   }
   auto venue = c.services.catalog.venue(event->venue_id);
   if (!venue) return error_response(venue.error());
@@ -584,7 +602,7 @@ void add_catalog_routes(Router& router) {
   router.add("PATCH", "/v1/events/{id}", patch_event, {.audit = Audit::request_and_result});
   router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, {.audit = Audit::request_and_result});
   router.add("POST", "/v1/events/{id}/postpone", postpone_event, {.audit = Audit::request_and_result});
-  router.add("GET", "/v1/events/{id}/seats", get_seats);
+  router.add("GET", "/v1/events/{id}/seats", get_seats, {.on_io_thread = kept_seat_map_inline});
 }
 
 }  // namespace ticketd::http
