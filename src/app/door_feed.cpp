@@ -116,8 +116,12 @@ core::Result<std::shared_ptr<DoorSubscription>> DoorFeed::subscribe(core::EventI
   if (it == topics_.end()) {
     if (topics_.size() >= limits_.topics_max) {
       for (auto i = topics_.begin(); i != topics_.end(); ++i) {
-        std::lock_guard tl(i->second->mu);
-        if (i->second->subscribers == 0) {
+        bool unheard = false;
+        {
+          std::lock_guard tl(i->second->mu);
+          unheard = i->second->subscribers == 0;
+        }
+        if (unheard) {  // erased with its mutex released (see poll_once)
           topics_.erase(i);
           break;
         }
@@ -182,14 +186,18 @@ void DoorFeed::poll_once() {
   {
     std::lock_guard lock(topics_mu_);
     for (auto it = topics_.begin(); it != topics_.end();) {
-      std::lock_guard tl(it->second->mu);
-      if (it->second->subscribers > 0) {
-        busy.emplace_back(it->first, it->second);
-      } else if (now - it->second->idle_since > limits_.idle_topic) {
-        it = topics_.erase(it);
-        continue;
+      bool lapsed = false;
+      {
+        std::lock_guard tl(it->second->mu);
+        if (it->second->subscribers > 0) {
+          busy.emplace_back(it->first, it->second);
+        } else {
+          lapsed = now - it->second->idle_since > limits_.idle_topic;
+        }
       }
-      ++it;
+      // Erased once its mutex is released: the map may hold the topic's last reference, and a
+      // lock_guard would unlock a freed mutex (ThreadSanitizer: heap-use-after-free).
+      it = lapsed ? topics_.erase(it) : std::next(it);
     }
   }
   std::vector<std::function<void()>> wakes;

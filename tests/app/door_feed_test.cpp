@@ -163,6 +163,30 @@ TEST(DoorFeed, ANewSubscriberGetsTheRecentChangesAndTheCountsThenOnlyNews) {
   EXPECT_EQ(ticket_ids(drain(**late)), std::vector<std::string>{"newer"});
 }
 
+// A topic nobody listens to is forgotten after idle_topic, and makes room when the table is full. Both
+// erase a topic whose last reference the map holds: with its mutex released first (ThreadSanitizer
+// once caught a lock_guard unlocking the freed mutex; under ASan or TSan this test catches it again).
+TEST(DoorFeed, TopicsNobodyListensToAreForgottenAndMakeRoom) {
+  ManualClock clock(kStart);
+  MemoryDoor door;
+  DoorFeedLimits limits = manual_limits();
+  limits.topics_max = 2;
+  DoorFeed feed(door, clock, limits);
+  {
+    auto a = feed.subscribe(1);
+    auto b = feed.subscribe(2);
+    ASSERT_TRUE(a && b);
+    feed.poll_once();
+  }  // both unsubscribed: idle from now
+  EXPECT_EQ(feed.stats().topics, 2u);
+  auto c = feed.subscribe(3);  // full: an unheard topic makes room
+  ASSERT_TRUE(c);
+  EXPECT_EQ(feed.stats().topics, 2u);
+  clock.advance(limits.idle_topic + 1s);
+  feed.poll_once();  // the remaining unheard topic lapses; event 3 has a subscriber
+  EXPECT_EQ(feed.stats().topics, 1u);
+}
+
 TEST(DoorFeed, ChangesFromBeforeTheFirstReadAreNotSentLaterEither) {
   ManualClock clock(kStart);
   MemoryDoor door;
