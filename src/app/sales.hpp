@@ -73,6 +73,9 @@ class Sales {
   // copy, the event's seats), the event has a waiting room, or the store cannot; call hold() instead.
   using HoldViewDone = std::function<void(core::Result<HoldView>)>;
   bool try_hold_async(core::UserId user, const HoldInput& input, HoldViewDone done);
+  // False when try_hold_async never takes a hold (the store decides holds only where it may block):
+  // callers then go straight to hold() instead of preparing an input twice.
+  bool holds_without_blocking() const { return ledger_.holds_without_blocking(); }
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
   core::Status release(core::UserId user, core::HoldId id);
   // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.

@@ -505,13 +505,9 @@ Response get_seats(Ctx& c) {
   const auto format = c.query.find("format");
   const bool compact_format = format != c.query.end() && format->second == "compact";
   // Unchanged since the last encoding: the kept bytes, without building the 1-byte-per-seat map.
-  // (A store that can tell the version without the map counts its versions from 0; one that cannot
-  // reports 0 for "not counted", unless its front counts: above 0.)
-  std::optional<uint64_t> known_version;
   if (compact_format && c.services.seat_maps) {
-    known_version = c.services.catalog.seat_map_version(*event);
-    if (known_version)
-      if (auto kept = c.services.seat_maps->find(event->id, *known_version))
+    if (auto version = c.services.catalog.seat_map_version(*event))
+      if (auto kept = c.services.seat_maps->find(event->id, *version))
         return kept_seat_map(accepts_gzip(c.request.header("accept-encoding")), *kept);
   }
   auto map = c.services.catalog.seat_map(c.ids[0]);
@@ -523,10 +519,12 @@ Response get_seats(Ctx& c) {
     if (!c.services.seat_maps) return json_response(200, compact());
     auto encode = [&] { return json::serialize(compact()); };
     // Encoded once per seat-map version; a repeat copies the kept bytes (gzip too, when accepted).
-    const bool counted = map->version > 0 || known_version.has_value() ||
-                         c.services.catalog.seat_map_version(*event).has_value();  // counts since the load above
-    return kept_seat_map(
-        accepts_gzip(c.request.header("accept-encoding")), *c.services.seat_maps->get(event->id, counted ? std::optional(map->version) : std::nullopt, encode));
+    // A store that tells the version without the map counts its versions from 0 (the event is loaded
+    // now); one that cannot reports 0 for "not counted", unless its front counts (above 0).
+    const bool counted = map->version > 0 || c.services.catalog.seat_map_version(*event).has_value();
+    const std::optional<uint64_t> version = counted ? std::optional(map->version) : std::nullopt;
+    return kept_seat_map(accepts_gzip(c.request.header("accept-encoding")),
+                         *c.services.seat_maps->get(event->id, version, encode));
   }
   auto venue = c.services.catalog.venue(event->venue_id);
   if (!venue) return error_response(venue.error());

@@ -48,6 +48,7 @@ Response create_hold(Ctx& c) {
 // thread waits meanwhile). What is not in memory (the event's seats on first use, a stale event copy,
 // a waiting room) goes to create_hold on a worker.
 bool create_hold_inline(Ctx& c, const Reply& reply) {
+  if (!c.services.sales.holds_without_blocking()) return false;  // nothing parsed twice
   auto user = c.user();
   auto input = user ? hold_input(c) : core::Result<app::HoldInput>(user.error());
   if (!input) {

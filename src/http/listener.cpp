@@ -313,9 +313,14 @@ Response Core::invoke_handler(const Request& request) noexcept {
   } catch (...) {
     what = "unknown exception";
   }
-  counters_.handler_exceptions_total++;
-  log("handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " + one_line(what));
+  handler_threw("handler", request, what);
   return internal_error_response();
+}
+
+void Core::handler_threw(std::string_view which, const Request& request, std::string_view what) {
+  counters_.handler_exceptions_total++;
+  log(std::string(which) + " threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
+      one_line(what));
 }
 
 bool Core::answer_inline(Request& request, Reply reply) noexcept {
@@ -328,9 +333,7 @@ bool Core::answer_inline(Request& request, Reply reply) noexcept {
   } catch (...) {
     what = "unknown exception";
   }
-  counters_.handler_exceptions_total++;
-  log("inline handler threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
-      one_line(what));
+  handler_threw("inline handler", request, what);
   // Whatever the handler did with `reply` before it threw, this answer is the first or is dropped.
   reply([] { return internal_error_response(); });
   return true;

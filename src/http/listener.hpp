@@ -22,6 +22,7 @@
 #include <shared_mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -96,6 +97,8 @@ class Core {
   Response invoke_handler(const Request& request) noexcept;  // on a worker thread
   // On the session's I/O thread: whether the InlineHandler took the request (see message.hpp).
   bool answer_inline(Request& request, Reply reply) noexcept;
+  // Counts and logs (one bounded line) a handler, inline handler or answer maker that threw.
+  void handler_threw(std::string_view which, const Request& request, std::string_view what);
   // Replies from other threads post to sessions through this; closed when run() returns, so a late
   // reply (a commit completing during a forced stop) posts nothing to a stopped io_context.
   const std::shared_ptr<ReplyGate>& reply_gate() const { return reply_gate_; }

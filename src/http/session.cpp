@@ -233,9 +233,7 @@ asio::awaitable<std::optional<Response>> Session::answer_inline(Request& request
   try {
     co_return (*make)();
   } catch (const std::exception& e) {
-    core_.counters().handler_exceptions_total++;
-    core_.log("inline answer failed on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
-              one_line(e.what()));
+    core_.handler_threw("inline answer", request, e.what());
   }
   co_return internal_error_response();
 }

@@ -112,6 +112,8 @@ class Ledger {
   // with nothing done and `done` never called, when the decision would block (the event's seats are not
   // in memory) or the store cannot decide this way: then call hold_seats() where blocking is fine.
   using HoldDone = std::function<void(Result<Hold>)>;
+  // False when try_hold_seats_async never takes a hold here: callers skip preparing one.
+  virtual bool holds_without_blocking() const { return false; }
   virtual bool try_hold_seats_async(const Event& event, const Layout& layout, const HoldRequest& request, TimeMs now,
                                     const HoldDone& done) {
     (void)event, (void)layout, (void)request, (void)now, (void)done;

@@ -188,6 +188,7 @@ class SqliteLedger final : public core::Ledger {
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
+  bool holds_without_blocking() const override { return true; }
   bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
                             TimeMs now, const HoldDone& done) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
