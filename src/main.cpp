@@ -693,9 +693,11 @@ int serve(const ServeConfig& cfg) {
                limits.exempt_ips.size(), split_commas(cfg.cors_origins).size());
 
   std::unique_ptr<http::Server> server;  // declared first: the /metrics gauges read its counters
-  http::SeatMapCache seat_map_cache;
+  http::EncodingCache seat_map_cache;
+  http::EncodingCache layout_cache(http::EncodingCache::kLayoutsMax);
   auto gauges = [&](std::string& out) {
     out += "ticketd_seat_map_cache_hits_total " + std::to_string(seat_map_cache.hits()) + "\n";
+    out += "ticketd_layout_cache_hits_total " + std::to_string(layout_cache.hits()) + "\n";
     const app::SessionCacheStats sc = session_cache.stats();
     out += "ticketd_session_cache_hits_total " + std::to_string(sc.hits_total) + "\n";
     out += "ticketd_session_cache_misses_total " + std::to_string(sc.misses_total) + "\n";
@@ -770,7 +772,7 @@ int serve(const ServeConfig& cfg) {
                                web ? &*web : nullptr, &limiter, http::EdgePolicy{split_commas(cfg.cors_origins)},
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
                                &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders,
-                               &account_links, &seat_map_cache,
+                               &account_links, &seat_map_cache, &layout_cache,
                                std::make_shared<http::AccountStreams>(static_cast<uint32_t>(cfg.streams_per_account_max))});
   http::ServerConfig server_cfg;
   server_cfg.host = host;

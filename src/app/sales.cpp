@@ -124,6 +124,14 @@ core::Status Sales::release(core::UserId user, core::HoldId id) {
   return core::ok_status();
 }
 
+bool Sales::try_release_async(core::UserId user, core::HoldId id, StatusDone done) {
+  return ledger_.try_release_hold_async(id, user, clock_.now(), [this, done = std::move(done)](core::Result<core::Hold> hold) {
+    if (!hold) return done(hold.error());
+    metrics_.count("releases", "ok");
+    done(core::ok_status());
+  });
+}
+
 CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm) {
   if (auto s = core::validate_idempotency_key(key); !s) return s.error();
   if (pm.size() > 255) return make_error(Code::InvalidRequest, "payment_method: at most 255 bytes");

@@ -78,6 +78,11 @@ class Sales {
   bool holds_without_blocking() const { return ledger_.holds_without_blocking(); }
   core::Result<HoldView> get_hold(core::UserId user, core::HoldId id);
   core::Status release(core::UserId user, core::HoldId id);
+  // The same release without blocking the caller, for a live hold of the user's whose event is in
+  // memory: `done` hears the outcome once the release is durable, on the store's commit thread. False,
+  // with nothing done, for anything else: call release() instead.
+  using StatusDone = std::function<void(core::Status)>;
+  bool try_release_async(core::UserId user, core::HoldId id, StatusDone done);
   // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/lottery.hpp"
+#include "base/assert.hpp"
 
 namespace ticketd::app {
 
@@ -58,6 +59,19 @@ core::Result<QueueView> WaitingRoom::join(core::UserId user, core::EventId event
 }
 
 core::Result<QueueView> WaitingRoom::status(core::EventId event_id, std::string_view queue_token) {
+  std::optional<core::Result<QueueView>> answered = poll(event_id, queue_token, true);
+  TICKETD_ASSERT(answered.has_value());  // allowed to block, a poll always answers
+  return std::move(*answered);
+}
+
+std::optional<core::Result<QueueView>> WaitingRoom::status_from_memory(core::EventId event_id,
+                                                                        std::string_view queue_token) {
+  if (!store_.polls_from_memory()) return std::nullopt;
+  return poll(event_id, queue_token, false);
+}
+
+std::optional<core::Result<QueueView>> WaitingRoom::poll(core::EventId event_id, std::string_view queue_token,
+                                                          bool may_block) {
   const TimeMs now = clock_.now();
   TokenClaims claims;
   if (!keys_.decode(queue_token, claims) || claims.kind != TokenKind::Queue || claims.event != event_id) {
@@ -65,11 +79,18 @@ core::Result<QueueView> WaitingRoom::status(core::EventId event_id, std::string_
     e.detail = "queue_token_invalid";
     return e;
   }
-  auto event = catalog_.event(event_id);
-  if (!event) return event.error();
+  std::optional<core::Event> event;
+  if (may_block) {
+    auto read = catalog_.event(event_id);
+    if (!read) return read.error();
+    event = std::move(*read);
+  } else if (!(event = catalog_.cached_event(event_id))) {
+    return std::nullopt;
+  }
   auto room = store_.room(event_id);
   if (!room) return make_error(Code::NotFound, "not in this event's queue");
   if (!room->drawn && now >= event->on_sale_at) {
+    if (!may_block) return std::nullopt;  // the draw is a durable write
     if (auto s = draw_if_due(*event, *room, now); !s) return s.error();
     room = store_.room(event_id);
   }

@@ -64,6 +64,9 @@ class WaitingRoom {
   core::Result<QueueView> join(core::UserId user, core::EventId event);
   // Cheap: a signature check and a read of memory, no disk I/O (except once, to draw, at on_sale_at).
   core::Result<QueueView> status(core::EventId event, std::string_view queue_token);
+  // The same poll from memory alone, for the HTTP layer's I/O thread: nullopt when it would block (a
+  // store that answers over the network, an event copy not in memory, a draw that is due).
+  std::optional<core::Result<QueueView>> status_from_memory(core::EventId event, std::string_view queue_token);
   core::Result<RoomView> info(core::EventId event);
 
   // For the hold endpoints of an event whose room is on: the access token must be valid for this
@@ -87,6 +90,8 @@ class WaitingRoom {
     uint64_t releases = 0;        // release ticks this process's releaser ran (which node releases)
   };
   core::Result<core::RoomRecord> open(const core::Event& event, TimeMs now);
+  // status() when may_block; otherwise nullopt wherever it would block.
+  std::optional<core::Result<QueueView>> poll(core::EventId event, std::string_view queue_token, bool may_block);
   core::Status draw_if_due(const core::Event& event, const core::RoomRecord& room, TimeMs now);
   QueueView view_of(const core::Event& event, core::UserId user, const core::RoomRecord& room,
                     const core::Place& place, TimeMs now);

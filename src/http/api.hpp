@@ -25,7 +25,7 @@
 #include "app/orders.hpp"
 #include "http/edge.hpp"
 #include "http/account_streams.hpp"
-#include "http/seat_map_cache.hpp"
+#include "http/encoding_cache.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
@@ -61,7 +61,8 @@ struct Services {
   app::Organizations* organizations = nullptr;  // null: no organizations; administrators manage everything
   app::OrderDesk* orders = nullptr;  // null: the order and sales-report routes answer 404
   app::AccountLinks* account_links = nullptr;  // null: verification and password-reset routes answer 404
-  SeatMapCache* seat_maps = nullptr;  // null: the compact seat map is encoded for every request
+  EncodingCache* seat_maps = nullptr;  // null: the compact seat map is encoded for every request
+  EncodingCache* layouts = nullptr;    // null: a venue's layout is encoded for every request
   std::shared_ptr<AccountStreams> account_streams;  // null: streams are capped per address only
 };
 

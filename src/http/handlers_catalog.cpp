@@ -189,19 +189,55 @@ Response create_venue(Ctx& c) {
                                          {"organization_id", (*venue)->organization_id}});
 }
 
+// The kept bytes of an answer: gzip when the client accepts it and it was worth making.
+Response kept_encoding(bool gzip_accepted, const EncodingCache::Encoded& kept) {
+  Response r;
+  if (kept.gzip && gzip_accepted) {
+    r.body = *kept.gzip;
+    r.headers.push_back({"content-encoding", "gzip"});
+  } else {
+    r.body = kept.plain;
+  }
+  return r;
+}
+
+// A layout never changes once created: let browsers and CDNs keep it for a year, and revalidate
+// with a strong ETag (of the body, so a new ticketd that renders it differently gets a new tag).
+Response kept_layout(const Request& request, const EncodingCache::Encoded& kept) {
+  if (etag_matches(request.header("if-none-match"), kept.etag)) {
+    Response r;
+    r.status = 304;
+    r.headers = {{"cache-control", "public, max-age=31536000, immutable"}, {"etag", kept.etag}};
+    return r;
+  }
+  const bool gzip_accepted = accepts_gzip(request.header("accept-encoding"));
+  Response r = kept_encoding(gzip_accepted, kept);
+  std::string etag = kept.etag;
+  if (gzip_accepted && kept.gzip) etag.insert(etag.size() - 1, "-gzip");  // compression.hpp: two representations
+  r.headers.push_back({"cache-control", "public, max-age=31536000, immutable"});
+  r.headers.push_back({"etag", std::move(etag)});
+  return r;
+}
+
 Response get_venue(Ctx& c) {
   auto venue = c.services.catalog.venue(c.ids[0]);
   if (!venue) return error_response(venue.error());
-  Response r = json_response(200, to_json(**venue));
-  // A layout never changes once created: let browsers and CDNs keep it for a year, and revalidate
-  // with a strong ETag (of the body, so a new ticketd that renders it differently gets a new tag).
-  const std::string etag = strong_etag(r.body);
-  r.headers = {{"cache-control", "public, max-age=31536000, immutable"}, {"etag", etag}};
-  if (etag_matches(c.request.header("if-none-match"), etag)) {
-    r.status = 304;
-    r.body.clear();
-  }
-  return r;
+  auto encode = [&] { return json::serialize(to_json(**venue)); };
+  // Encoded (JSON, hash, gzip) once per venue while it is kept: up to a few MB for a stadium.
+  EncodingCache uncached(1);
+  EncodingCache& cache = c.services.layouts ? *c.services.layouts : uncached;
+  const std::optional<uint64_t> version = c.services.layouts ? std::optional<uint64_t>(0) : std::nullopt;
+  return kept_layout(c.request, *cache.get(c.ids[0], version, encode));
+}
+
+// On the I/O thread: a layout whose encoding is kept. Encoding one (milliseconds of CPU for a stadium)
+// happens on a worker, in get_venue.
+bool kept_layout_inline(Ctx& c, const Reply& reply) {
+  if (!c.services.layouts) return false;
+  std::shared_ptr<const EncodingCache::Encoded> kept = c.services.layouts->find(c.ids[0], 0);
+  if (!kept) return false;
+  reply([&request = c.request, kept] { return kept_layout(request, *kept); });
+  return true;
 }
 
 Response create_event(Ctx& c) {
@@ -471,17 +507,6 @@ Response get_event(Ctx& c) {
 constexpr uint32_t kSeatPageMax = 1000;
 constexpr uint32_t kSeatPageDefault = 500;
 
-Response kept_seat_map(bool gzip_accepted, const SeatMapCache::Encoded& kept) {
-  Response r;
-  if (kept.gzip && gzip_accepted) {
-    r.body = *kept.gzip;
-    r.headers.push_back({"content-encoding", "gzip"});
-  } else {
-    r.body = kept.plain;
-  }
-  return r;
-}
-
 // On the I/O thread: the compact map of a published event whose encoding at its current version is
 // kept, from memory alone. Anything else (another format, a stale event copy, a new version to encode,
 // an unpublished event) goes to get_seats on a worker.
@@ -492,9 +517,9 @@ bool kept_seat_map_inline(Ctx& c, const Reply& reply) {
   if (!event || !event->published) return false;
   const std::optional<uint64_t> version = c.services.catalog.seat_map_version(*event);
   if (!version) return false;
-  std::shared_ptr<const SeatMapCache::Encoded> kept = c.services.seat_maps->find(event->id, *version);
+  std::shared_ptr<const EncodingCache::Encoded> kept = c.services.seat_maps->find(event->id, *version);
   if (!kept) return false;
-  reply([gzip = accepts_gzip(c.request.header("accept-encoding")), kept] { return kept_seat_map(gzip, *kept); });
+  reply([gzip = accepts_gzip(c.request.header("accept-encoding")), kept] { return kept_encoding(gzip, *kept); });
   return true;
 }
 
@@ -508,7 +533,7 @@ Response get_seats(Ctx& c) {
   if (compact_format && c.services.seat_maps) {
     if (auto version = c.services.catalog.seat_map_version(*event))
       if (auto kept = c.services.seat_maps->find(event->id, *version))
-        return kept_seat_map(accepts_gzip(c.request.header("accept-encoding")), *kept);
+        return kept_encoding(accepts_gzip(c.request.header("accept-encoding")), *kept);
   }
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
@@ -523,7 +548,7 @@ Response get_seats(Ctx& c) {
     // now); one that cannot reports 0 for "not counted", unless its front counts (above 0).
     const bool counted = map->version > 0 || c.services.catalog.seat_map_version(*event).has_value();
     const std::optional<uint64_t> version = counted ? std::optional(map->version) : std::nullopt;
-    return kept_seat_map(accepts_gzip(c.request.header("accept-encoding")),
+    return kept_encoding(accepts_gzip(c.request.header("accept-encoding")),
                          *c.services.seat_maps->get(event->id, version, encode));
   }
   auto venue = c.services.catalog.venue(event->venue_id);
@@ -591,7 +616,7 @@ Response get_seats(Ctx& c) {
 
 void add_catalog_routes(Router& router) {
   router.add("POST", "/v1/venues", create_venue, {.limit = RouteClass::admin, .audit = Audit::request});
-  router.add("GET", "/v1/venues/{id}", get_venue);
+  router.add("GET", "/v1/venues/{id}", get_venue, {.on_io_thread = kept_layout_inline});
   router.add("POST", "/v1/events", create_event, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
   router.add("GET", "/v1/events", list_events);
   router.add("GET", "/v1/organizations/{id}/events", organization_events);

@@ -47,6 +47,16 @@ Response queue_status(Ctx& c) {
   return queue_response(200, *view);
 }
 
+// On the I/O thread: a poll the room answers from memory (the embedded store, an event copy in
+// memory, no draw due); anything else goes to queue_status on a worker.
+bool queue_status_inline(Ctx& c, const Reply& reply) {
+  if (!c.services.waiting_room) return false;
+  auto view = c.services.waiting_room->status_from_memory(c.ids[0], c.tokens[0]);
+  if (!view) return false;
+  reply([view = std::move(*view)] { return view ? queue_response(200, *view) : error_response(view.error()); });
+  return true;
+}
+
 Response room_info(Ctx& c) {
   if (!c.services.waiting_room) return no_room();
   auto info = c.services.waiting_room->info(c.ids[0]);
@@ -90,7 +100,7 @@ Response set_waiting_room(Ctx& c) {
 void add_queue_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/queue", join_queue, {.limit = RouteClass::hold});
   router.add("GET", "/v1/events/{id}/queue", room_info);
-  router.add("GET", "/v1/events/{id}/queue/{token}", queue_status);
+  router.add("GET", "/v1/events/{id}/queue/{token}", queue_status, {.on_io_thread = queue_status_inline});
   router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
 }
 

@@ -75,6 +75,20 @@ Response release_hold(Ctx& c) {
   return no_content();
 }
 
+// On the I/O thread: a live hold of the caller's whose event is in memory is released there and
+// answered once the release is durable; anything else (an ended hold, someone else's, an unknown
+// one) goes to release_hold on a worker, which reads the store for the right answer.
+bool release_hold_inline(Ctx& c, const Reply& reply) {
+  auto user = c.user();
+  if (!user) {
+    reply([error = user.error()] { return error_response(error); });
+    return true;
+  }
+  return c.services.sales.try_release_async(user->id, c.ids[0], [reply](core::Status released) {
+    reply([released = std::move(released)] { return released ? no_content() : error_response(released.error()); });
+  });
+}
+
 Response checkout(Ctx& c) {
   auto user = c.user();
   if (!user) return error_response(user.error());
@@ -178,7 +192,7 @@ void add_sales_routes(Router& router) {
   router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook, {.limit = RouteClass::exempt});
   router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold, .on_io_thread = create_hold_inline});
   router.add("GET", "/v1/holds/{id}", get_hold);
-  router.add("DELETE", "/v1/holds/{id}", release_hold);
+  router.add("DELETE", "/v1/holds/{id}", release_hold, {.on_io_thread = release_hold_inline});
   router.add("POST", "/v1/holds/{id}/checkout", checkout);
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);

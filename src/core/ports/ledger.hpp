@@ -122,6 +122,14 @@ class Ledger {
   // NotFound for unknown holds and for other users' holds.
   virtual Result<Hold> find_hold(HoldId id, UserId user, TimeMs now) = 0;
   virtual Result<Hold> release_hold(HoldId id, UserId user, TimeMs now) = 0;
+  // release_hold of a live hold of the user's whose event is in memory, without blocking the caller:
+  // `done` hears the released hold on the store's commit thread once the release is durable. False,
+  // with nothing done, for anything else (a hold already ended, another user's, an event not loaded):
+  // release_hold() then reads the store and answers it.
+  virtual bool try_release_hold_async(HoldId id, UserId user, TimeMs now, const HoldDone& done) {
+    (void)id, (void)user, (void)now, (void)done;
+    return false;
+  }
 
   virtual std::optional<CheckoutRecord> find_checkout(UserId user, const std::string& idempotency_key) = 0;
   // Pins the hold (it cannot expire while the card is charged, up to limits::checkout_pin_max) and

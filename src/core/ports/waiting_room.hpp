@@ -90,6 +90,9 @@ class WaitingRoomStore {
   virtual Result<Place> join(EventId event, UserId user, bool early, uint64_t early_key, TimeMs now) = 0;
   // NotFound if the user never joined. No disk I/O.
   virtual Result<Place> place(EventId event, UserId user) = 0;
+  // True when room() and place() read this process's memory only (no network, no disk): a poll may
+  // then be answered on the HTTP layer's I/O thread.
+  virtual bool polls_from_memory() const { return false; }
 
   // Fixes the order of the early joiners (ascending early_key). Idempotent.
   virtual Status draw(EventId event, TimeMs now) = 0;

@@ -332,6 +332,20 @@ core::Result<core::Hold> SqliteLedger::find_hold(core::HoldId id, core::UserId u
   return stored;
 }
 
+core::Result<core::Hold> SqliteLedger::release_live(Slot& s, core::EventId event, core::HoldId id, core::UserId user,
+                                                    TimeMs now) {
+  advance(s, event, now);
+  auto released = s.inv->release(id, user, now);
+  if (!released) return released;
+  report(s, event, released->seats, core::SeatStatus::Available);
+  remember(s, id, core::HoldState::Released);
+  return released;
+}
+
+GroupCommit::Job SqliteLedger::release_job(core::HoldId id) {
+  return [id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); };
+}
+
 core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
   auto stored = owned_hold(id, user);
   if (!stored) return stored;
@@ -341,8 +355,7 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
-    advance(*s, stored->event_id, now);
-    auto r = s->inv->release(id, user, now);
+    auto r = release_live(*s, stored->event_id, id, user, now);
     if (!r) {
       if (r.error().code != Code::NotFound) return r.error();
       stored->state = settled_state(*s, *stored);
@@ -351,13 +364,44 @@ core::Result<core::Hold> SqliteLedger::release_hold(core::HoldId id, core::UserI
       return stored;  // released or expired already: nothing to do
     }
     released = *r;
-    report(*s, stored->event_id, released.seats, core::SeatStatus::Available);
-    remember(*s, id, core::HoldState::Released);
-    ticket = db_.writer().submit([id](Connection& c) { return set_hold_state(c, id, "RELEASED", 0); });
+    ticket = db_.writer().submit(release_job(id));
   }
   forget_user_hold(user, id);  // after the slot mutex: lock order (see sqlite_store.hpp)
   must(ticket->wait());
   return released;
+}
+
+core::EventId SqliteLedger::listed_hold_event(core::UserId user, core::HoldId hold) {
+  UserStripe& stripe = stripe_of(user);
+  std::lock_guard lock(stripe.mu);
+  auto it = stripe.holds.find(user);
+  if (it == stripe.holds.end()) return 0;
+  for (const UserHold& h : it->second)
+    if (h.hold_id == hold) return h.event_id;
+  return 0;
+}
+
+bool SqliteLedger::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
+  // A user's list names only their own holds, so a hold found there is theirs; one not listed (ended,
+  // someone else's, unknown) needs the store to tell which answer it gets.
+  const core::EventId event = listed_hold_event(user, id);
+  if (event == 0) return false;
+  auto s = slot(event);
+  {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return false;
+    auto released = release_live(*s, event, id, user, now);
+    if (!released) return false;  // it ended meanwhile (expired, checked out): the store tells how
+    // A release job that fails is memory ahead of disk: fail-stop, after `done` hears 503.
+    db_.writer().submit(
+        release_job(id),
+        [done, hold = *released](core::Status st) {
+          done(st ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(st.error()));
+        },
+        GroupCommit::Failure::stop);
+  }
+  forget_user_hold(user, id);  // after the slot mutex: lock order (see sqlite_store.hpp)
+  return true;
 }
 
 namespace {

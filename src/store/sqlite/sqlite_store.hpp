@@ -191,6 +191,7 @@ class SqliteLedger final : public core::Ledger {
   bool holds_without_blocking() const override { return true; }
   bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
                             TimeMs now, const HoldDone& done) override;
+  bool try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
   // Without building the 1-byte-per-seat status: nullopt for an event not loaded yet.
   std::optional<uint64_t> seat_map_version(const core::Event& event, TimeMs now) override;
@@ -260,6 +261,12 @@ class SqliteLedger final : public core::Ledger {
   // A hold that ended here (released, sold, declined) leaves its user's list at once.
   // REQUIRES: no slot mutex held by the caller.
   void forget_user_hold(core::UserId user, core::HoldId hold);
+  // The event of a live hold of the user's, from the user's list in memory; 0 if it is not listed.
+  core::EventId listed_hold_event(core::UserId user, core::HoldId hold);
+  // REQUIRES: slot.mu held, slot loaded. Releases a live hold in memory and reports its seats; the
+  // caller queues release_job(id) under the same mutex (commits follow decisions in order).
+  core::Result<core::Hold> release_live(Slot& slot, core::EventId event, core::HoldId id, core::UserId user, TimeMs now);
+  static GroupCommit::Job release_job(core::HoldId id);
   std::shared_ptr<Slot> slot(core::EventId event);
   // REQUIRES: slot->mu held. Loads the event's state from disk on first use.
   core::Status ensure_loaded(Slot& slot, core::EventId event, TimeMs now);

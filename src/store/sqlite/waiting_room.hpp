@@ -34,6 +34,7 @@ class SqliteWaitingRoomStore final : public core::WaitingRoomStore {
   core::Result<core::RoomRecord> open_room(core::EventId event, const core::LotterySeed& seed,
                                            const std::string& commitment, TimeMs now) override;
   std::optional<core::RoomRecord> room(core::EventId event) override;
+  bool polls_from_memory() const override { return true; }
   std::vector<core::EventId> rooms() override;
   core::Result<core::Place> join(core::EventId event, core::UserId user, bool early, uint64_t early_key,
                                  TimeMs now) override;

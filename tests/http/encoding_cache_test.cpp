@@ -1,17 +1,20 @@
-// The compact seat map's kept encodings (http/seat_map_cache.hpp): one build per version, gzip kept
-// beside it, a new version replaces an old one and never the other way round, version 0 is not kept.
-#include "http/seat_map_cache.hpp"
+// Kept encodings (http/encoding_cache.hpp): one build per version, gzip and the ETag kept beside it, a
+// new version replaces an old one and never the other way round, nullopt is never kept, and a cache
+// holds at most the entries it was made for.
+#include "http/encoding_cache.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "http/etag.hpp"
+
 using namespace ticketd::http;
 
 namespace {
 
-TEST(SeatMapCache, ARepeatOfOneVersionIsTheKeptBytesAndANewVersionIsBuiltAgain) {
-  SeatMapCache cache;
+TEST(EncodingCache, ARepeatOfOneVersionIsTheKeptBytesAndANewVersionIsBuiltAgain) {
+  EncodingCache cache;
   int builds = 0;
   auto body = [&](char c) {
     return [&builds, c] {
@@ -34,8 +37,8 @@ TEST(SeatMapCache, ARepeatOfOneVersionIsTheKeptBytesAndANewVersionIsBuiltAgain) 
   EXPECT_EQ(cache.get(7, 4, body('Z'))->plain, std::string(4000, 'H'));
 }
 
-TEST(SeatMapCache, VersionZeroIsNeverKeptAndSmallBodiesAreNotCompressed) {
-  SeatMapCache cache;
+TEST(EncodingCache, VersionZeroIsNeverKeptAndSmallBodiesAreNotCompressed) {
+  EncodingCache cache;
   int builds = 0;
   auto small = [&] {
     ++builds;
@@ -47,15 +50,25 @@ TEST(SeatMapCache, VersionZeroIsNeverKeptAndSmallBodiesAreNotCompressed) {
   EXPECT_FALSE(again->gzip.has_value());
 }
 
-TEST(SeatMapCache, StaysBoundedAcrossManyEvents) {
-  SeatMapCache cache;
-  for (int64_t e = 1; e <= static_cast<int64_t>(SeatMapCache::kEventsMax) * 3; ++e) {
+TEST(EncodingCache, StaysBoundedAcrossManyEvents) {
+  EncodingCache cache;
+  for (int64_t e = 1; e <= static_cast<int64_t>(EncodingCache::kSeatMapsMax) * 3; ++e) {
     (void)cache.get(e, 1, [e] { return std::to_string(e); });
-    ASSERT_LE(cache.events(), SeatMapCache::kEventsMax);
+    ASSERT_LE(cache.entries(), EncodingCache::kSeatMapsMax);
   }
-  EXPECT_EQ(cache.events(), SeatMapCache::kEventsMax);
+  EXPECT_EQ(cache.entries(), EncodingCache::kSeatMapsMax);
   // Whatever was dropped is built again on its next read: a slower answer, never a wrong one.
   for (int64_t e = 1; e <= 5; ++e) EXPECT_EQ(cache.get(e, 1, [e] { return std::to_string(e); })->plain, std::to_string(e));
+}
+
+TEST(EncodingCache, KeepsTheBodysStrongTagAndHoldsAtMostItsEntries) {
+  EncodingCache layouts(2);
+  auto first = layouts.get(10, 0, [] { return std::string(2000, 'L'); });
+  EXPECT_EQ(first->etag, strong_etag(first->plain));
+  (void)layouts.get(11, 0, [] { return std::string("b"); });
+  (void)layouts.get(12, 0, [] { return std::string("c"); });
+  EXPECT_EQ(layouts.entries(), 2u);
+  EXPECT_EQ(layouts.find(12, 0)->plain, "c");
 }
 
 }  // namespace
