@@ -39,6 +39,7 @@
 #include "app/tickets.hpp"
 #include "core/limits.hpp"
 #include "http/api.hpp"
+#include "http/router.hpp"
 #include "http/security_headers.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -1090,8 +1091,14 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = cli.add_subcommand("migrate", "apply the PostgreSQL schema migrations (serve does it too)");
   migrate_cmd->add_option("--postgres-url", migrate_pg, "libpq URI of PostgreSQL")->envname("TICKETD_POSTGRES_URL")
       ->required();
+  auto* routes_cmd = cli.add_subcommand("routes", "print the API's route table: method, pattern, who may call "
+                                                  "it, rate-limit class, body limit, thread");
   CLI11_PARSE(cli, argc, argv);
   if (*serve_cmd) return serve(cfg);
+  if (*routes_cmd) {
+    std::cout << http::describe_api_routes();
+    return 0;
+  }
   if (*migrate_cmd) return migrate(migrate_pg);
   return verify(verify_store, verify_dir, verify_pg);
 }

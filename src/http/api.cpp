@@ -30,17 +30,18 @@ bool same_secret(std::string_view given, std::string_view secret) {
 
 void add_api_routes(Router& router) {
   const RouteHandler healthz = [](Ctx&) { return json_response(200, boost::json::object{{"status", "ok"}}); };
-  router.add("GET", "/healthz", healthz, {.limit = RouteClass::exempt, .on_io_thread = answer_at_once(healthz)});
+  router.add("GET", "/healthz", healthz,
+             {.who = Caller::anyone, .limit = RouteClass::exempt, .on_io_thread = answer_at_once(healthz)});
   router.add("GET", "/metrics", [](Ctx& c) {
     if (c.services.metrics_token.empty())
-      return error_response(404, "not_found", "metrics are served with --metrics-token, or on --metrics-listen");
+      return error_response(core::Code::NotFound, "metrics are served with --metrics-token, or on --metrics-listen");
     if (!same_secret(bearer_of(c.request), c.services.metrics_token))
-      return error_response(401, "unauthenticated", "Authorization: Bearer <the metrics token> required");
+      return error_response(core::Code::Unauthenticated, "Authorization: Bearer <the metrics token> required");
     Response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = c.services.metrics.render(c.services.gauges);
     return r;
-  }, {.limit = RouteClass::exempt});
+  }, {.who = Caller::anyone, .limit = RouteClass::exempt});  // its own token, not a session
   add_account_routes(router);
   add_verification_routes(router);
   add_catalog_routes(router);
@@ -77,7 +78,7 @@ bool is_json(std::string_view content_type) {
 // A refusal by the rate limiter: 429 with Retry-After in whole seconds, rounded up (at least 1).
 Response rate_limited(RouteClass c, Millis retry_after) {
   const int64_t seconds = std::max<int64_t>(1, (retry_after.count() + 999) / 1000);
-  Response r = error_response(429, "rate_limited", "too many " + std::string(route_class_name(c)) +
+  Response r = error_response(HttpError::rate_limited, "too many " + std::string(route_class_name(c)) +
                                                        " requests; retry after " + std::to_string(seconds) + " s");
   r.headers.push_back({"retry-after", std::to_string(seconds)});
   return r;
@@ -171,6 +172,29 @@ void Api::audit(const Route& route, const Ctx& ctx, std::string_view path, const
   }
 }
 
+// The route table's "who may call it", checked once. On success the caller (and, for an event's
+// managers, the event) is in ctx for the handler.
+core::Status Api::admit_caller(Caller who, Ctx& ctx) {
+  core::Result<core::User> caller = core::make_error(core::Code::Unauthenticated, "unreachable");
+  switch (who) {
+    case Caller::anyone: return core::ok_status();
+    case Caller::signed_in: caller = ctx.user(); break;
+    case Caller::admin: caller = ctx.admin(); break;
+    case Caller::manager: caller = ctx.any_manager(); break;
+    case Caller::organization_manager: caller = ctx.organization_manager(ctx.ids[0]); break;
+    case Caller::event_manager: {
+      auto event = ctx.event_manager(ctx.ids[0]);
+      if (!event) return event.error();
+      ctx.managed = std::move(*event);
+      caller = ctx.user();
+      break;
+    }
+  }
+  if (!caller) return caller.error();
+  ctx.authenticated = std::move(caller);
+  return core::ok_status();
+}
+
 namespace {
 ResponseMaker at_once(Response response) {
   return [response = std::move(response)] { return response; };
@@ -186,7 +210,7 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
     return Outcome::answered;
   }
   if (!url) {
-    finishing(request, "unmatched", reply)(at_once(error_response(400, "bad_request", "the request target is not a valid path")));
+    finishing(request, "unmatched", reply)(at_once(error_response(HttpError::bad_request, "the request target is not a valid path")));
     return Outcome::answered;
   }
   std::vector<std::string> segments;
@@ -214,7 +238,7 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
     return Outcome::answered;
   }
   if (!m.route && !m.allow.empty()) {
-    Response response = error_response(405, "method_not_allowed", "this path does not accept " + request.method);
+    Response response = error_response(HttpError::method_not_allowed, "this path does not accept " + request.method);
     response.headers.push_back({"allow", m.allow});
     answer(at_once(std::move(response)));
     return Outcome::answered;
@@ -224,36 +248,39 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
     std::optional<Response> file;
     if (services_.web) file = services_.web->serve(request, url->encoded_path());
     const Reply served = file ? finishing(request, "static", reply) : answer;
-    served(at_once(file ? std::move(*file) : error_response(404, "not_found", "no such route")));
+    served(at_once(file ? std::move(*file) : error_response(core::Code::NotFound, "no such route")));
     return Outcome::answered;
   }
   if (m.route->body_bytes_max > 0 && request.body.size() > m.route->body_bytes_max) {
-    answer(at_once(error_response(413, "body_too_large", "this route takes bodies of at most " +
+    answer(at_once(error_response(HttpError::body_too_large, "this route takes bodies of at most " +
                                                              std::to_string(m.route->body_bytes_max) + " bytes")));
     return Outcome::answered;
   }
   if (!request.body.empty() && !is_json(request.header("content-type"))) {
-    answer(at_once(error_response(415, "unsupported_media_type", "request bodies must be application/json")));
+    answer(at_once(error_response(HttpError::unsupported_media_type, "request bodies must be application/json")));
     return Outcome::answered;
   }
   if (request.method != "GET" && request.method != "HEAD" && services_.writes_paused && services_.writes_paused()) {
     services_.metrics.count("writes_refused", "disk_low");
-    Response response = error_response(503, "unavailable", "the server's disk is nearly full: writes are paused, reads work");
-    response.headers.push_back({"retry-after", "5"});
+    Response response = error_response(core::Code::Unavailable, "the server's disk is nearly full: writes are paused, reads work");
+    for (Header& h : response.headers)
+      if (h.name == "retry-after") h.value = "5";  // space comes back in seconds, not at once
     answer(at_once(std::move(response)));
     return Outcome::answered;
   }
   Ctx ctx{request, services_, std::move(m.ids), std::move(m.tokens), {}, std::move(authenticated)};
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   try {
+    if (auto refused = admit_caller(m.route->who, ctx); !refused) {
+      answer(at_once(error_response(refused.error())));
+      return Outcome::answered;
+    }
     if (io_thread) return m.route->on_io_thread(ctx, answer) ? Outcome::answered : Outcome::passed_admitted;
     Response response = m.route->handler(ctx);
     if (m.route->audit != Audit::none) audit(*m.route, ctx, url->path(), response);
     answer(at_once(std::move(response)));
   } catch (const core::UnavailableError& e) {
-    Response response = error_response(503, "unavailable", std::string(e.what()) + "; retry shortly");
-    response.headers.push_back({"retry-after", "1"});
-    answer(at_once(std::move(response)));
+    answer(at_once(error_response(core::Code::Unavailable, std::string(e.what()) + "; retry shortly")));
   }
   return Outcome::answered;
 }

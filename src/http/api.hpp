@@ -67,6 +67,8 @@ struct Services {
 };
 
 class Router;
+struct Ctx;
+enum class Caller : uint8_t;  // http/router.hpp
 
 class Api {
  public:
@@ -88,6 +90,7 @@ class Api {
   Reply finishing(const Request& request, std::string route_name, const Reply& reply) const;
   void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
   std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed, Where where);
+  core::Status admit_caller(Caller who, Ctx& ctx);
   Services services_;
   std::unique_ptr<Router> router_;
 };

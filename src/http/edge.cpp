@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "base/assert.hpp"
+#include "http/errors.hpp"
 #include "http/security_headers.hpp"
 
 namespace ticketd::http {
@@ -201,14 +202,14 @@ std::optional<Response> preflight(const Request& request, const EdgePolicy& poli
   if (request.method != "OPTIONS") return std::nullopt;
   const std::string_view origin = request.header("origin");
   if (origin.empty() || request.header("access-control-request-method").empty()) return std::nullopt;
-  Response r;
   if (!origin_listed(origin, policy)) {
-    r.status = 403;
-    r.body =
-        R"json({"error":{"code":"cors_origin_denied","message":"this origin may not call the API (see --cors-origin)"}})json";
+    core::Error denied = core::make_error(core::Code::Forbidden, "this origin may not call the API (see --cors-origin)");
+    denied.detail = "cors_origin_denied";
+    Response r = error_response(denied);
     r.headers.push_back({"vary", "origin"});
     return r;
   }
+  Response r;
   r.status = 204;
   r.content_type.clear();
   r.headers = {{"access-control-allow-origin", std::string(origin)},

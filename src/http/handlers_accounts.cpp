@@ -18,7 +18,7 @@ Response register_user(Ctx& c) {
   for (auto* r : {&email, &password, &name})
     if (!*r) return error_response(r->error());
   if (!*email || !*password || !*name)
-    return error_response(400, "invalid_request", "email, password and name are required");
+    return error_response(core::Code::InvalidRequest, "email, password and name are required");
   auto user = c.services.accounts.register_user(**email, **password, **name);
   if (!user) return error_response(user.error());
   return json_response(201, to_json(*user));
@@ -31,7 +31,7 @@ Response login(Ctx& c) {
   auto password = read_string(*body, "password", 1024);
   if (!email) return error_response(email.error());
   if (!password) return error_response(password.error());
-  if (!*email || !*password) return error_response(400, "invalid_request", "email and password are required");
+  if (!*email || !*password) return error_response(core::Code::InvalidRequest, "email and password are required");
   auto totp = read_string(*body, "totp_code", 16);
   if (!totp) return error_response(totp.error());
   auto session = c.services.accounts.login(**email, **password, c.request.remote_address, totp->value_or(""));
@@ -42,8 +42,6 @@ Response login(Ctx& c) {
 }
 
 Response logout(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
   const std::string_view token = c.request.header("authorization").substr(7);
   if (auto s = c.services.accounts.logout(token); !s) return error_response(s.error());
   return no_content();
@@ -51,16 +49,14 @@ Response logout(Ctx& c) {
 
 // DELETE /v1/sessions: log out everywhere (every session of the caller's account, this one too).
 Response logout_everywhere(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  if (auto s = c.services.accounts.logout_everywhere(user->id); !s) return error_response(s.error());
+  const core::User& user = c.caller();
+  if (auto s = c.services.accounts.logout_everywhere(user.id); !s) return error_response(s.error());
   return no_content();
 }
 
 // POST /v1/users/me/password {current_password, new_password}: every other session ends.
 Response change_password(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto current = read_string(*body, "current_password", 1024);
@@ -68,21 +64,20 @@ Response change_password(Ctx& c) {
   if (!current) return error_response(current.error());
   if (!next) return error_response(next.error());
   if (!*current || !*next)
-    return error_response(400, "invalid_request", "current_password and new_password are required");
+    return error_response(core::Code::InvalidRequest, "current_password and new_password are required");
   const std::string_view token = c.request.header("authorization").substr(7);
-  if (auto s = c.services.accounts.change_password(*user, token, **current, **next, c.request.remote_address); !s)
+  if (auto s = c.services.accounts.change_password(user, token, **current, **next, c.request.remote_address); !s)
     return error_response(s.error());
   return no_content();
 }
 
 // The account, and the organizations it organizes for (the web app offers the console to those).
 Response me(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  json::object out = to_json(*user);
+  const core::User& user = c.caller();
+  json::object out = to_json(user);
   json::array orgs;
   if (c.services.organizations)
-    for (const core::Organization& o : c.services.organizations->of_member(user->id))
+    for (const core::Organization& o : c.services.organizations->of_member(user.id))
       orgs.push_back(json::object{{"id", o.id}, {"name", o.name}, {"require_totp", o.require_totp}});
   out["organizations"] = std::move(orgs);
   Response r = json_response(200, out);
@@ -92,7 +87,6 @@ Response me(Ctx& c) {
 
 // POST /v1/admin/users:bulk: administrators provision many users with a session each (load tests).
 Response provision_users(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto count = read_int(*body, "count", 1, core::limits::provisioned_users_per_request_max);
@@ -104,7 +98,7 @@ Response provision_users(Ctx& c) {
   if (!first) return error_response(first.error());
   for (auto* r : {&prefix, &domain, &name})
     if (!*r) return error_response(r->error());
-  if (!*count || !*prefix) return error_response(400, "invalid_request", "count and email_prefix are required");
+  if (!*count || !*prefix) return error_response(core::Code::InvalidRequest, "count and email_prefix are required");
   app::ProvisionRequest request{**prefix, domain->value_or("bulk.ticketd.invalid"), first->value_or(0),
                                 static_cast<uint32_t>(**count), name->value_or("Provisioned User")};
   auto provisioned = c.services.accounts.provision_users(request);
@@ -120,13 +114,13 @@ Response provision_users(Ctx& c) {
 }  // namespace
 
 void add_account_routes(Router& router) {
-  router.add("POST", "/v1/users", register_user, {.limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
-  router.add("POST", "/v1/sessions", login, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/users", register_user, {.who = Caller::anyone, .limit = RouteClass::signup, .body_bytes_max = kFormBodyBytesMax});
+  router.add("POST", "/v1/sessions", login, {.who = Caller::anyone, .limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
   router.add("DELETE", "/v1/sessions/current", logout);
   router.add("DELETE", "/v1/sessions", logout_everywhere);
   router.add("POST", "/v1/users/me/password", change_password, {.limit = RouteClass::login, .body_bytes_max = kFormBodyBytesMax});
   router.add("GET", "/v1/me", me);
-  router.add("POST", "/v1/admin/users:bulk", provision_users, {.limit = RouteClass::admin, .audit = Audit::request});  // the answer holds session tokens
+  router.add("POST", "/v1/admin/users:bulk", provision_users, {.who = Caller::admin, .limit = RouteClass::admin, .audit = Audit::request});  // the answer holds session tokens
 }
 
 }  // namespace ticketd::http

@@ -24,8 +24,7 @@ json::object view_json(const app::CancellationView& v) {
 }
 
 Response cancel_event(Ctx& c) {
-  if (!c.services.cancellations) return error_response(404, "not_found", "event cancellation is not served here");
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
+  if (!c.services.cancellations) return error_response(core::Code::NotFound, "event cancellation is not served here");
   auto body = parse_object(c.request.body.empty() ? std::string("{}") : c.request.body);
   if (!body) return error_response(body.error());
   auto reason = read_string(*body, "reason", app::kCancelReasonBytesMax);
@@ -37,8 +36,7 @@ Response cancel_event(Ctx& c) {
 }
 
 Response cancellation(Ctx& c) {
-  if (!c.services.cancellations) return error_response(404, "not_found", "event cancellation is not served here");
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
+  if (!c.services.cancellations) return error_response(core::Code::NotFound, "event cancellation is not served here");
   auto v = c.services.cancellations->progress(c.ids[0]);
   if (!v) return error_response(v.error());
   Response r = json_response(200, view_json(*v));
@@ -49,8 +47,8 @@ Response cancellation(Ctx& c) {
 }  // namespace
 
 void add_cancellation_routes(Router& router) {
-  router.add("POST", "/v1/events/{id}/cancel", cancel_event, {.audit = Audit::request_and_result});
-  router.add("GET", "/v1/events/{id}/cancellation", cancellation);
+  router.add("POST", "/v1/events/{id}/cancel", cancel_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/events/{id}/cancellation", cancellation, {.who = Caller::event_manager});
 }
 
 }  // namespace ticketd::http

@@ -143,23 +143,21 @@ core::Result<core::SectionSpec> read_section(const json::value& v, size_t index)
 // The organization a new venue belongs to: the body's organization_id, else the caller's only one
 // (administrators without one: the platform's own, 0).
 core::Result<core::OrganizationId> venue_owner(Ctx& c, const json::object& body) {
-  auto user = c.any_manager();
-  if (!user) return user.error();
+  const core::User& user = c.caller();  // a manager (the route table's check)
   auto id = read_int(body, "organization_id", 1, INT64_MAX);
   if (!id) return id.error();
   if (*id) {
     if (auto m = c.organization_manager(**id); !m) return m.error();
     return **id;
   }
-  if (user->role == core::Role::Admin || !c.services.organizations) return core::OrganizationId{0};
-  const auto mine = c.services.organizations->of_member(user->id);
+  if (user.role == core::Role::Admin || !c.services.organizations) return core::OrganizationId{0};
+  const auto mine = c.services.organizations->of_member(user.id);
   if (mine.size() != 1) return invalid("organization_id: required (you are a member of several organizations)");
   if (auto m = c.organization_manager(mine.front().id); !m) return m.error();
   return mine.front().id;
 }
 
 Response create_venue(Ctx& c) {
-  if (auto u = c.any_manager(); !u) return error_response(u.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto owner = venue_owner(c, *body);
@@ -168,10 +166,10 @@ Response create_venue(Ctx& c) {
   if (!name) return error_response(name.error());
   auto sections = body->find("sections");
   if (!*name || sections == body->end() || !sections->value().is_array())
-    return error_response(400, "invalid_request", "name and sections (an array) are required");
+    return error_response(core::Code::InvalidRequest, "name and sections (an array) are required");
   const json::array& a = sections->value().as_array();
   if (a.empty() || a.size() > core::limits::sections_per_venue_max)
-    return error_response(400, "invalid_request", "sections: 1-1000 sections required");
+    return error_response(core::Code::InvalidRequest, "sections: 1-1000 sections required");
   core::LayoutSpec spec{**name, {}, {}};
   auto stage = read_stage(*body);
   if (!stage) return error_response(stage.error());
@@ -241,7 +239,6 @@ bool kept_layout_inline(Ctx& c, const Reply& reply) {
 }
 
 Response create_event(Ctx& c) {
-  if (auto u = c.any_manager(); !u) return error_response(u.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   core::Event e;
@@ -258,23 +255,22 @@ Response create_event(Ctx& c) {
   if (!starts) return error_response(starts.error());
   if (!on_sale) return error_response(on_sale.error());
   if (!*name || !*currency || !*venue || !*starts || !*on_sale)
-    return error_response(400, "invalid_request", "name, venue_id, starts_at, on_sale_at and currency are required");
+    return error_response(core::Code::InvalidRequest, "name, venue_id, starts_at, on_sale_at and currency are required");
   auto prices = body->find("prices");
   if (prices == body->end() || !prices->value().is_object())
-    return error_response(400, "invalid_request", "prices: an object of tier -> minor units is required");
+    return error_response(core::Code::InvalidRequest, "prices: an object of tier -> minor units is required");
   if (prices->value().as_object().size() > core::limits::sections_per_venue_max)
-    return error_response(400, "invalid_request", "prices: too many tiers");
+    return error_response(core::Code::InvalidRequest, "prices: too many tiers");
   for (const auto& kv : prices->value().as_object()) {
     if (!kv.value().is_int64() || kv.value().as_int64() < 0 || kv.value().as_int64() > core::limits::price_minor_max)
-      return error_response(400, "invalid_request", "prices: each price is an integer 0-100000000 (minor units)");
+      return error_response(core::Code::InvalidRequest, "prices: each price is an integer 0-100000000 (minor units)");
     e.prices[std::string(kv.key())] = kv.value().as_int64();
   }
   // Events are created in venues one manages; another organization's venue reads as none.
   if (c.services.organizations) {
-    auto user = c.user();
-    auto managed = c.services.organizations->manage_venue(*user, **venue);
+    auto managed = c.services.organizations->manage_venue(c.caller(), **venue);
     if (!managed && managed.error().code == core::Code::NotFound)
-      return error_response(400, "invalid_request", "venue_id: no such venue");
+      return error_response(core::Code::InvalidRequest, "venue_id: no such venue");
     if (!managed) return error_response(managed.error());
     c.audit_organization = (*managed)->organization_id;
   }
@@ -292,7 +288,7 @@ Response create_event(Ctx& c) {
   if (*room) e.waiting_room = **room;
   if (auto it = body->find("static_codes_accepted"); it != body->end()) {
     if (!it->value().is_bool())
-      return error_response(400, "invalid_request", "static_codes_accepted: must be true or false");
+      return error_response(core::Code::InvalidRequest, "static_codes_accepted: must be true or false");
     e.static_codes_accepted = it->value().as_bool();
   }
   auto description = read_string(*body, "description", core::limits::event_description_bytes_max);
@@ -302,7 +298,7 @@ Response create_event(Ctx& c) {
   e.description = description->value_or("");
   e.image_url = image->value_or("");
   if (auto it = body->find("published"); it != body->end()) {
-    if (!it->value().is_bool()) return error_response(400, "invalid_request", "published: must be true or false");
+    if (!it->value().is_bool()) return error_response(core::Code::InvalidRequest, "published: must be true or false");
     e.published = it->value().as_bool();
   }
   auto created = c.services.catalog.create_event(std::move(e));
@@ -384,7 +380,6 @@ Response list_events(Ctx& c) {
 
 // GET /v1/organizations/{id}/events: the organization's events, cancelled ones too, with counts.
 Response organization_events(Ctx& c) {
-  if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
   auto q = event_query(c);
   if (!q) return error_response(q.error());
   q->organization = c.ids[0];
@@ -397,7 +392,6 @@ Response organization_events(Ctx& c) {
 // PATCH /v1/events/{id}: name, description, image_url, published, prices (core/event_edit.hpp says
 // what may change when).
 Response patch_event(Ctx& c) {
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   core::EventPatch patch;
@@ -405,23 +399,23 @@ Response patch_event(Ctx& c) {
     const std::string key(kv.key());
     const json::value& v = kv.value();
     if (key == "name" || key == "description" || key == "image_url") {
-      if (!v.is_string()) return error_response(400, "invalid_request", key + ": a string");
+      if (!v.is_string()) return error_response(core::Code::InvalidRequest, key + ": a string");
       std::string text(v.as_string());
       if (key == "name") patch.name = std::move(text);
       else if (key == "description") patch.description = std::move(text);
       else patch.image_url = std::move(text);
     } else if (key == "published") {
-      if (!v.is_bool()) return error_response(400, "invalid_request", "published: must be true or false");
+      if (!v.is_bool()) return error_response(core::Code::InvalidRequest, "published: must be true or false");
       patch.published = v.as_bool();
     } else if (key == "prices") {
       if (!v.is_object() || v.as_object().size() > core::limits::sections_per_venue_max)
-        return error_response(400, "invalid_request", "prices: an object of tier -> minor units");
+        return error_response(core::Code::InvalidRequest, "prices: an object of tier -> minor units");
       for (const auto& p : v.as_object()) {
-        if (!p.value().is_int64()) return error_response(400, "invalid_request", "prices: integers (minor units)");
+        if (!p.value().is_int64()) return error_response(core::Code::InvalidRequest, "prices: integers (minor units)");
         patch.prices[std::string(p.key())] = p.value().as_int64();
       }
     } else {
-      return error_response(400, "invalid_request",
+      return error_response(core::Code::InvalidRequest,
                             key + ": cannot be edited (name, description, image_url, published, prices; a new date "
                                   "is a postponement)");
     }
@@ -434,17 +428,16 @@ Response patch_event(Ctx& c) {
 
 // POST /v1/events/{id}/postpone {starts_at, on_sale_at?}: a new date; every buyer is told.
 Response postpone_event(Ctx& c) {
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   for (const auto& kv : *body)
     if (kv.key() != "starts_at" && kv.key() != "on_sale_at")
-      return error_response(400, "invalid_request", std::string(kv.key()) + ": unknown field (starts_at, on_sale_at)");
+      return error_response(core::Code::InvalidRequest, std::string(kv.key()) + ": unknown field (starts_at, on_sale_at)");
   auto starts = read_time(*body, "starts_at");
   auto on_sale = read_time(*body, "on_sale_at");
   if (!starts) return error_response(starts.error());
   if (!on_sale) return error_response(on_sale.error());
-  if (!*starts) return error_response(400, "invalid_request", "starts_at is required");
+  if (!*starts) return error_response(core::Code::InvalidRequest, "starts_at is required");
   auto moved = c.services.catalog.postpone_event(c.ids[0], **starts, *on_sale);
   if (!moved) return error_response(moved.error());
   auto map = c.services.catalog.seat_map(c.ids[0]);
@@ -453,8 +446,7 @@ Response postpone_event(Ctx& c) {
 
 // POST /v1/events/{id}/duplicate {name?, starts_at, on_sale_at}: a draft (unpublished) copy.
 Response duplicate_event(Ctx& c) {
-  auto source = c.event_manager(c.ids[0]);
-  if (!source) return error_response(source.error());
+  const core::Event& source = c.managed_event();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto name = read_string(*body, "name", core::limits::name_bytes_max);
@@ -463,15 +455,14 @@ Response duplicate_event(Ctx& c) {
   if (!name) return error_response(name.error());
   if (!starts) return error_response(starts.error());
   if (!on_sale) return error_response(on_sale.error());
-  if (!*starts || !*on_sale) return error_response(400, "invalid_request", "starts_at and on_sale_at are required");
-  auto copy = c.services.catalog.duplicate_event(c.ids[0], name->value_or(source->name + " (copy)"), **starts, **on_sale);
+  if (!*starts || !*on_sale) return error_response(core::Code::InvalidRequest, "starts_at and on_sale_at are required");
+  auto copy = c.services.catalog.duplicate_event(c.ids[0], name->value_or(source.name + " (copy)"), **starts, **on_sale);
   if (!copy) return error_response(copy.error());
   return json_response(201, to_json(*copy, core::SeatCounts{copy->seats_total, 0, 0}));
 }
 
 // GET /v1/organizations/{id}/venues: the organization's venues by id, a page at a time (?after=<id>).
 Response organization_venues(Ctx& c) {
-  if (auto m = c.organization_manager(c.ids[0]); !m) return error_response(m.error());
   auto after = c.after_id("a venue id");
   if (!after) return error_response(after.error());
   const uint32_t limit = core::limits::page_size_max;
@@ -496,7 +487,7 @@ bool hidden_from(Ctx& c, const core::Event& event) {
 Response get_event(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
-  if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
+  if (hidden_from(c, *event)) return error_response(core::Code::NotFound, "no such event");
   auto map = c.services.catalog.seat_map(c.ids[0]);
   if (!map) return error_response(map.error());
   return json_response(200, to_json(*event, map->counts));
@@ -526,7 +517,7 @@ bool kept_seat_map_inline(Ctx& c, const Reply& reply) {
 Response get_seats(Ctx& c) {
   auto event = c.services.catalog.event(c.ids[0]);
   if (!event) return error_response(event.error());
-  if (hidden_from(c, *event)) return error_response(404, "not_found", "no such event");
+  if (hidden_from(c, *event)) return error_response(core::Code::NotFound, "no such event");
   const auto format = c.query.find("format");
   const bool compact_format = format != c.query.end() && format->second == "compact";
   // Unchanged since the last encoding: the kept bytes, without building the 1-byte-per-seat map.
@@ -558,7 +549,7 @@ Response get_seats(Ctx& c) {
   if (auto s = c.query.find("section"); s != c.query.end()) {
     for (uint32_t i = 0; i < layout.spec().sections.size(); ++i)
       if (layout.spec().sections[i].name == s->second) only = i;
-    if (!only) return error_response(400, "invalid_request", "section: no such section in this venue");
+    if (!only) return error_response(core::Code::InvalidRequest, "section: no such section in this venue");
   }
   // Paged: a 200,000-seat venue was one 30 MB answer for anyone. A page is at most kSeatPageMax
   // seats in seat-id order after the cursor (`after`: the last id of the previous page).
@@ -567,14 +558,14 @@ Response get_seats(Ctx& c) {
     const std::string& v = it->second;
     if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) < 1 ||
         std::stoul(v) > kSeatPageMax)
-      return error_response(400, "invalid_request", "limit: 1-" + std::to_string(kSeatPageMax) + " required");
+      return error_response(core::Code::InvalidRequest, "limit: 1-" + std::to_string(kSeatPageMax) + " required");
     limit = static_cast<uint32_t>(std::stoul(v));
   }
   int64_t after = -1;
   if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
     const std::string& v = it->second;
     if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos)
-      return error_response(400, "invalid_request", "after: a seat id from the previous page's next required");
+      return error_response(core::Code::InvalidRequest, "after: a seat id from the previous page's next required");
     after = std::stoll(v);
   }
   json::array seats;
@@ -615,17 +606,17 @@ Response get_seats(Ctx& c) {
 }  // namespace
 
 void add_catalog_routes(Router& router) {
-  router.add("POST", "/v1/venues", create_venue, {.limit = RouteClass::admin, .audit = Audit::request});
-  router.add("GET", "/v1/venues/{id}", get_venue, {.on_io_thread = kept_layout_inline});
-  router.add("POST", "/v1/events", create_event, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
-  router.add("GET", "/v1/events", list_events);
-  router.add("GET", "/v1/organizations/{id}/events", organization_events);
-  router.add("GET", "/v1/organizations/{id}/venues", organization_venues);
-  router.add("GET", "/v1/events/{id}", get_event);
-  router.add("PATCH", "/v1/events/{id}", patch_event, {.audit = Audit::request_and_result});
-  router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, {.audit = Audit::request_and_result});
-  router.add("POST", "/v1/events/{id}/postpone", postpone_event, {.audit = Audit::request_and_result});
-  router.add("GET", "/v1/events/{id}/seats", get_seats, {.on_io_thread = kept_seat_map_inline});
+  router.add("POST", "/v1/venues", create_venue, {.who = Caller::manager, .limit = RouteClass::admin, .audit = Audit::request});
+  router.add("GET", "/v1/venues/{id}", get_venue, {.who = Caller::anyone, .on_io_thread = kept_layout_inline});
+  router.add("POST", "/v1/events", create_event, {.who = Caller::manager, .limit = RouteClass::admin, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/events", list_events, {.who = Caller::anyone});
+  router.add("GET", "/v1/organizations/{id}/events", organization_events, {.who = Caller::organization_manager});
+  router.add("GET", "/v1/organizations/{id}/venues", organization_venues, {.who = Caller::organization_manager});
+  router.add("GET", "/v1/events/{id}", get_event, {.who = Caller::anyone});
+  router.add("PATCH", "/v1/events/{id}", patch_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
+  router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
+  router.add("POST", "/v1/events/{id}/postpone", postpone_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/events/{id}/seats", get_seats, {.who = Caller::anyone, .on_io_thread = kept_seat_map_inline});
 }
 
 }  // namespace ticketd::http

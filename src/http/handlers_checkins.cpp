@@ -16,7 +16,7 @@ namespace {
 // between the two is still answered with a result ("invalid"), as a scanner expects.
 constexpr size_t kCodeFieldBytesMax = 4096;
 
-Response no_door() { return error_response(404, "not_found", "no check-in on this server"); }
+Response no_door() { return error_response(core::Code::NotFound, "no check-in on this server"); }
 
 json::object scan_json(const core::Scan& s) {
   json::object o{{"scan_id", s.scan_id},          {"gate", s.gate},
@@ -73,13 +73,12 @@ core::Result<app::ScanInput> read_scan(const json::object& body) {
 
 Response post_checkin(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto input = read_scan(*body);
   if (!input) return error_response(input.error());
-  auto outcome = c.services.checkins->scan(*user, c.ids[0], *input);
+  auto outcome = c.services.checkins->scan(user, c.ids[0], *input);
   if (!outcome) return error_response(outcome.error());
   // 200 whatever the result: a refused ticket is an answer, not an error of the request.
   return json_response(200, outcome_json(*outcome));
@@ -89,9 +88,8 @@ Response post_checkin(Ctx& c) {
 // is inside either way.
 Response list_conflicts(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto list = c.services.checkins->conflicts(*user, c.ids[0]);
+  const core::User& user = c.caller();
+  auto list = c.services.checkins->conflicts(user, c.ids[0]);
   if (!list) return error_response(list.error());
   json::array out;
   for (const core::CheckinConflict& x : *list) {
@@ -112,9 +110,8 @@ Response list_conflicts(Ctx& c) {
 
 Response scanner_bundle(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto b = c.services.checkins->bundle(*user, c.ids[0]);
+  const core::User& user = c.caller();
+  auto b = c.services.checkins->bundle(user, c.ids[0]);
   if (!b) return error_response(b.error());
   json::array keys;
   for (const app::EventKey& k : b->keys)
@@ -203,9 +200,8 @@ class DoorEventStream final : public EventStream {
 
 Response checkin_stream(Ctx& c) {
   if (!c.services.checkins || !c.services.door_feed) return no_door();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  if (auto s = c.services.checkins->may_scan(*user, c.ids[0]); !s) return error_response(s.error());
+  const core::User& user = c.caller();
+  if (auto s = c.services.checkins->may_scan(user, c.ids[0]); !s) return error_response(s.error());
   auto sub = c.services.door_feed->subscribe(c.ids[0]);
   if (!sub) return error_response(sub.error());
   Response r;
@@ -261,7 +257,6 @@ class AttendeeCsv final : public EventStream {
 
 Response attendees_csv(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   Response r;
   r.content_type = "text/csv; charset=utf-8";
   r.headers = {{"cache-control", "no-store"},
@@ -272,12 +267,11 @@ Response attendees_csv(Ctx& c) {
 
 Response add_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto email = read_string(*body, "email", core::limits::email_bytes_max);
   if (!email) return error_response(email.error());
-  if (!*email) return error_response(400, "invalid_request", "email is required");
+  if (!*email) return error_response(core::Code::InvalidRequest, "email is required");
   auto staff = c.services.checkins->grant_staff(c.ids[0], **email);
   if (!staff) return error_response(staff.error());
   return json_response(201, json::object{{"event_id", c.ids[0]}, {"user_id", staff->id}, {"email", staff->email}});
@@ -285,7 +279,6 @@ Response add_staff(Ctx& c) {
 
 Response list_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   auto staff = c.services.checkins->staff_of(c.ids[0]);
   if (!staff) return error_response(staff.error());
   json::array ids;
@@ -295,7 +288,6 @@ Response list_staff(Ctx& c) {
 
 Response remove_staff(Ctx& c) {
   if (!c.services.checkins) return no_door();
-  if (auto m = c.event_manager(c.ids[0]); !m) return error_response(m.error());
   if (auto s = c.services.checkins->revoke_staff(c.ids[0], c.ids[1]); !s) return error_response(s.error());
   return no_content();
 }
@@ -306,11 +298,11 @@ void add_checkin_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/checkins", post_checkin);
   router.add("GET", "/v1/events/{id}/checkins/stream", checkin_stream);
   router.add("GET", "/v1/events/{id}/checkins/conflicts", list_conflicts);
-  router.add("GET", "/v1/events/{id}/attendees.csv", attendees_csv);
+  router.add("GET", "/v1/events/{id}/attendees.csv", attendees_csv, {.who = Caller::event_manager});
   router.add("GET", "/v1/events/{id}/scanner-bundle", scanner_bundle);
-  router.add("POST", "/v1/events/{id}/door-staff", add_staff, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
-  router.add("GET", "/v1/events/{id}/door-staff", list_staff);
-  router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff, {.limit = RouteClass::admin, .audit = Audit::request});
+  router.add("POST", "/v1/events/{id}/door-staff", add_staff, {.who = Caller::event_manager, .limit = RouteClass::admin, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/events/{id}/door-staff", list_staff, {.who = Caller::event_manager});
+  router.add("DELETE", "/v1/events/{id}/door-staff/{id}", remove_staff, {.who = Caller::event_manager, .limit = RouteClass::admin, .audit = Audit::request});
 }
 
 }  // namespace ticketd::http

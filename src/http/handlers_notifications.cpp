@@ -46,19 +46,17 @@ core::Result<std::optional<bool>> read_bool(const json::object& o, const char* f
 }
 
 Response get_profile(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  return json_response(200, profile_json(*user, c.services.notifications.prefs(user->id)));
+  const core::User& user = c.caller();
+  return json_response(200, profile_json(user, c.services.notifications.prefs(user.id)));
 }
 
 Response patch_profile(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   for (const auto& kv : *body)
     if (kv.key() != "phone" && kv.key() != "notifications")
-      return error_response(400, "invalid_request", std::string(kv.key()) + ": not a field that can be changed here");
+      return error_response(core::Code::InvalidRequest, std::string(kv.key()) + ": not a field that can be changed here");
   app::PrefsPatch patch;
   if (auto it = body->find("phone"); it != body->end()) {
     if (it->value().is_null()) {
@@ -70,45 +68,44 @@ Response patch_profile(Ctx& c) {
     }
   }
   if (auto it = body->find("notifications"); it != body->end()) {
-    if (!it->value().is_object()) return error_response(400, "invalid_request", "notifications: must be an object");
+    if (!it->value().is_object()) return error_response(core::Code::InvalidRequest, "notifications: must be an object");
     const json::object& n = it->value().as_object();
     for (const auto& kv : n)
       if (kv.key() != "email" && kv.key() != "sms" && kv.key() != "hold_expiry")
-        return error_response(400, "invalid_request",
+        return error_response(core::Code::InvalidRequest,
                               "notifications." + std::string(kv.key()) + ": unknown (email, sms, hold_expiry)");
     std::optional<bool>* targets[] = {&patch.email, &patch.sms, &patch.hold_expiry};
     const char* names[] = {"email", "sms", "hold_expiry"};
     for (size_t i = 0; i < 3; ++i) {
       auto v = read_bool(n, names[i]);
-      if (!v) return error_response(400, "invalid_request", "notifications." + v.error().message);
+      if (!v) return error_response(core::Code::InvalidRequest, "notifications." + v.error().message);
       *targets[i] = *v;
     }
   }
-  auto prefs = c.services.notifications.update_prefs(user->id, patch);
+  auto prefs = c.services.notifications.update_prefs(user.id, patch);
   if (!prefs) return error_response(prefs.error());
-  return json_response(200, profile_json(*user, *prefs));
+  return json_response(200, profile_json(user, *prefs));
 }
 
 Response list_notifications(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
   auto digits = [](const std::string& s, size_t max) {
     return !s.empty() && s.size() <= max && s.find_first_not_of("0123456789") == std::string::npos;
   };
   core::OutboxStatus status = core::OutboxStatus::Dead;
   if (auto it = c.query.find("status"); it != c.query.end()) {
     auto s = core::outbox_status_from(it->second);
-    if (!s) return error_response(400, "invalid_request", "status: PENDING, SENT, DEAD or SKIPPED");
+    if (!s) return error_response(core::Code::InvalidRequest, "status: PENDING, SENT, DEAD or SKIPPED");
     status = *s;
   }
   uint32_t limit = core::limits::page_size_default;
   if (auto it = c.query.find("limit"); it != c.query.end()) {
     if (!digits(it->second, 3) || std::stoul(it->second) < 1 || std::stoul(it->second) > core::limits::page_size_max)
-      return error_response(400, "invalid_request", "limit: 1-100 required");
+      return error_response(core::Code::InvalidRequest, "limit: 1-100 required");
     limit = static_cast<uint32_t>(std::stoul(it->second));
   }
   int64_t after = 0;
   if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
-    if (!digits(it->second, 18)) return error_response(400, "invalid_request", "after: not a cursor from this API");
+    if (!digits(it->second, 18)) return error_response(core::Code::InvalidRequest, "after: not a cursor from this API");
     after = std::stoll(it->second);
   }
   const auto rows = c.services.notifications.list(status, after, limit);
@@ -120,7 +117,6 @@ Response list_notifications(Ctx& c) {
 }
 
 Response retry_notification(Ctx& c) {
-  if (auto a = c.admin(); !a) return error_response(a.error());
   if (auto s = c.services.notifications.retry_dead(c.ids[0]); !s) return error_response(s.error());
   return json_response(202, json::object{{"id", c.ids[0]}, {"status", "PENDING"}});
 }
@@ -130,8 +126,8 @@ Response retry_notification(Ctx& c) {
 void add_notification_routes(Router& router) {
   router.add("GET", "/v1/users/me", get_profile);
   router.add("PATCH", "/v1/users/me", patch_profile);
-  router.add("GET", "/v1/admin/notifications", list_notifications);
-  router.add("POST", "/v1/admin/notifications/{id}/retry", retry_notification, {.limit = RouteClass::admin, .audit = Audit::request});
+  router.add("GET", "/v1/admin/notifications", list_notifications, {.who = Caller::admin});
+  router.add("POST", "/v1/admin/notifications/{id}/retry", retry_notification, {.who = Caller::admin, .limit = RouteClass::admin, .audit = Audit::request});
 }
 
 }  // namespace ticketd::http

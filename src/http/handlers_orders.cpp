@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-Response no_orders() { return error_response(404, "not_found", "orders are not served here"); }
+Response no_orders() { return error_response(core::Code::NotFound, "orders are not served here"); }
 
 // An order as the console shows it: the booking, its seats as people read them, and its buyer.
 json::object order_json(const core::Order& o, const core::Layout* layout) {
@@ -38,9 +38,8 @@ json::object order_json(const core::Order& o, const core::Layout* layout) {
 
 Response list_orders(Ctx& c) {
   if (!c.services.orders) return no_orders();
-  auto event = c.event_manager(c.ids[0]);
-  if (!event) return error_response(event.error());
-  auto venue = c.services.catalog.venue(event->venue_id);
+  const core::Event& event = c.managed_event();
+  auto venue = c.services.catalog.venue(event.venue_id);
   std::string q;
   if (auto it = c.query.find("q"); it != c.query.end()) q = it->second;
   auto after = c.after_id("a booking id (the previous page's next)");
@@ -50,7 +49,7 @@ Response list_orders(Ctx& c) {
     const std::string& s = it->second;
     if (s.empty() || s.size() > 3 || s.find_first_not_of("0123456789") != std::string::npos || std::stoul(s) < 1 ||
         std::stoul(s) > app::OrderDesk::kPageMax)
-      return error_response(400, "invalid_request", "limit: 1-100");
+      return error_response(core::Code::InvalidRequest, "limit: 1-100");
     limit = static_cast<uint32_t>(std::stoul(s));
   }
   auto orders = c.services.orders->search(c.ids[0], q, *after, limit);
@@ -72,14 +71,13 @@ json::array lines_json(const std::vector<app::SalesLine>& lines, const char* key
 
 Response sales_report(Ctx& c) {
   if (!c.services.orders) return no_orders();
-  auto event = c.event_manager(c.ids[0]);
-  if (!event) return error_response(event.error());
+  const core::Event& event = c.managed_event();
   auto report = c.services.orders->report(c.ids[0]);
   if (!report) return error_response(report.error());
   json::array minutes;
   for (uint32_t n : report->seats_per_minute) minutes.push_back(n);
   Response r = json_response(200, json::object{{"event_id", c.ids[0]},
-                                               {"currency", event->currency},
+                                               {"currency", event.currency},
                                                {"bookings", report->bookings},
                                                {"seats", report->seats},
                                                {"revenue", report->revenue},
@@ -93,8 +91,7 @@ Response sales_report(Ctx& c) {
 // The sales report as CSV: one line per tier, then per day (amounts in minor units).
 Response sales_report_csv(Ctx& c) {
   if (!c.services.orders) return no_orders();
-  auto event = c.event_manager(c.ids[0]);
-  if (!event) return error_response(event.error());
+  const core::Event& event = c.managed_event();
   auto report = c.services.orders->report(c.ids[0]);
   if (!report) return error_response(report.error());
   Response r;
@@ -103,19 +100,19 @@ Response sales_report_csv(Ctx& c) {
                {"content-disposition", "attachment; filename=\"sales-" + std::to_string(c.ids[0]) + ".csv\""}};
   append_csv_row(r.body, {"kind", "key", "seats", "amount_minor", "currency"});
   for (const app::SalesLine& l : report->per_tier)
-    append_csv_row(r.body, {"tier", l.key, std::to_string(l.seats), std::to_string(l.amount), event->currency});
+    append_csv_row(r.body, {"tier", l.key, std::to_string(l.seats), std::to_string(l.amount), event.currency});
   for (const app::SalesLine& l : report->per_day)
-    append_csv_row(r.body, {"day", l.key, std::to_string(l.seats), std::to_string(l.amount), event->currency});
-  append_csv_row(r.body, {"total", "", std::to_string(report->seats), std::to_string(report->revenue), event->currency});
+    append_csv_row(r.body, {"day", l.key, std::to_string(l.seats), std::to_string(l.amount), event.currency});
+  append_csv_row(r.body, {"total", "", std::to_string(report->seats), std::to_string(report->revenue), event.currency});
   return r;
 }
 
 }  // namespace
 
 void add_order_routes(Router& router) {
-  router.add("GET", "/v1/events/{id}/orders", list_orders);
-  router.add("GET", "/v1/events/{id}/sales-report", sales_report);
-  router.add("GET", "/v1/events/{id}/sales-report.csv", sales_report_csv);
+  router.add("GET", "/v1/events/{id}/orders", list_orders, {.who = Caller::event_manager});
+  router.add("GET", "/v1/events/{id}/sales-report", sales_report, {.who = Caller::event_manager});
+  router.add("GET", "/v1/events/{id}/sales-report.csv", sales_report_csv, {.who = Caller::event_manager});
 }
 
 }  // namespace ticketd::http

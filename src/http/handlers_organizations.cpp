@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-Response no_organizations() { return error_response(404, "not_found", "organizations are not served here"); }
+Response no_organizations() { return error_response(core::Code::NotFound, "organizations are not served here"); }
 
 json::object to_json(const core::Organization& o) {
   return {{"id", o.id}, {"name", o.name}, {"require_totp", o.require_totp}, {"created_at", format_rfc3339(o.created_at)}};
@@ -19,21 +19,20 @@ json::object to_json(const core::Organization& o) {
 
 Response create_organization(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto name = read_string(*body, "name", core::limits::name_bytes_max);
   if (!name) return error_response(name.error());
-  if (!*name) return error_response(400, "invalid_request", "name is required");
+  if (!*name) return error_response(core::Code::InvalidRequest, "name is required");
   auto first = read_string(*body, "first_member_email", core::limits::email_bytes_max);
   if (!first) return error_response(first.error());
   bool require_totp = false;
   if (auto it = body->find("require_totp"); it != body->end()) {
-    if (!it->value().is_bool()) return error_response(400, "invalid_request", "require_totp: must be true or false");
+    if (!it->value().is_bool()) return error_response(core::Code::InvalidRequest, "require_totp: must be true or false");
     require_totp = it->value().as_bool();
   }
-  auto org = c.services.organizations->create(*user, **name, require_totp, *first);
+  auto org = c.services.organizations->create(user, **name, require_totp, *first);
   if (!org) return error_response(org.error());
   c.audit_organization = org->id;
   return json_response(201, to_json(*org));
@@ -41,12 +40,11 @@ Response create_organization(Ctx& c) {
 
 Response list_organizations(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto after = c.after_id("an organization id");
   if (!after) return error_response(after.error());
   const uint32_t limit = core::limits::page_size_max;
-  const auto orgs = c.services.organizations->visible_to(*user, *after, limit);
+  const auto orgs = c.services.organizations->visible_to(user, *after, limit);
   json::array out;
   for (const core::Organization& o : orgs) out.push_back(to_json(o));
   json::object page{{"organizations", std::move(out)}};
@@ -58,9 +56,8 @@ Response list_organizations(Ctx& c) {
 
 Response get_organization(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto org = c.services.organizations->get(*user, c.ids[0]);
+  const core::User& user = c.caller();
+  auto org = c.services.organizations->get(user, c.ids[0]);
   if (!org) return error_response(org.error());
   Response r = json_response(200, to_json(*org));
   r.headers.push_back({"cache-control", "no-store"});
@@ -69,33 +66,31 @@ Response get_organization(Ctx& c) {
 
 Response patch_organization(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.organization_manager(c.ids[0]);
-  if (!user) return error_response(user.error());
-  if (auto before = c.services.organizations->get(*user, c.ids[0])) c.audit_before = json::serialize(to_json(*before));
+  const core::User& user = c.caller();
+  if (auto before = c.services.organizations->get(user, c.ids[0])) c.audit_before = json::serialize(to_json(*before));
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   app::OrganizationPatch patch;
   for (const auto& kv : *body) {
     if (kv.key() == "name") {
-      if (!kv.value().is_string()) return error_response(400, "invalid_request", "name: a string");
+      if (!kv.value().is_string()) return error_response(core::Code::InvalidRequest, "name: a string");
       patch.name = std::string(kv.value().as_string());
     } else if (kv.key() == "require_totp") {
-      if (!kv.value().is_bool()) return error_response(400, "invalid_request", "require_totp: must be true or false");
+      if (!kv.value().is_bool()) return error_response(core::Code::InvalidRequest, "require_totp: must be true or false");
       patch.require_totp = kv.value().as_bool();
     } else {
-      return error_response(400, "invalid_request", std::string(kv.key()) + ": unknown field (name, require_totp)");
+      return error_response(core::Code::InvalidRequest, std::string(kv.key()) + ": unknown field (name, require_totp)");
     }
   }
-  auto org = c.services.organizations->update(*user, c.ids[0], patch);
+  auto org = c.services.organizations->update(user, c.ids[0], patch);
   if (!org) return error_response(org.error());
   return json_response(200, to_json(*org));
 }
 
 Response list_members(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.organization_manager(c.ids[0]);
-  if (!user) return error_response(user.error());
-  auto members = c.services.organizations->members(*user, c.ids[0]);
+  const core::User& user = c.caller();
+  auto members = c.services.organizations->members(user, c.ids[0]);
   if (!members) return error_response(members.error());
   json::array out;
   for (const core::OrganizationMember& m : *members)
@@ -108,23 +103,21 @@ Response list_members(Ctx& c) {
 
 Response add_member(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.organization_manager(c.ids[0]);
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto email = read_string(*body, "email", core::limits::email_bytes_max);
   if (!email) return error_response(email.error());
-  if (!*email) return error_response(400, "invalid_request", "email is required");
-  auto added = c.services.organizations->add_member(*user, c.ids[0], **email);
+  if (!*email) return error_response(core::Code::InvalidRequest, "email is required");
+  auto added = c.services.organizations->add_member(user, c.ids[0], **email);
   if (!added) return error_response(added.error());
   return json_response(201, json::object{{"organization_id", c.ids[0]}, {"user_id", added->id}, {"email", added->email}});
 }
 
 Response remove_member(Ctx& c) {
   if (!c.services.organizations) return no_organizations();
-  auto user = c.organization_manager(c.ids[0]);
-  if (!user) return error_response(user.error());
-  if (auto s = c.services.organizations->remove_member(*user, c.ids[0], c.ids[1]); !s) return error_response(s.error());
+  const core::User& user = c.caller();
+  if (auto s = c.services.organizations->remove_member(user, c.ids[0], c.ids[1]); !s) return error_response(s.error());
   return no_content();
 }
 
@@ -134,10 +127,10 @@ void add_organization_routes(Router& router) {
   router.add("POST", "/v1/organizations", create_organization, {.audit = Audit::request_and_result});
   router.add("GET", "/v1/organizations", list_organizations);
   router.add("GET", "/v1/organizations/{id}", get_organization);
-  router.add("PATCH", "/v1/organizations/{id}", patch_organization, {.audit = Audit::request_and_result});
-  router.add("GET", "/v1/organizations/{id}/members", list_members);
-  router.add("POST", "/v1/organizations/{id}/members", add_member, {.audit = Audit::request_and_result});
-  router.add("DELETE", "/v1/organizations/{id}/members/{id}", remove_member, {.audit = Audit::request});
+  router.add("PATCH", "/v1/organizations/{id}", patch_organization, {.who = Caller::organization_manager, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/organizations/{id}/members", list_members, {.who = Caller::organization_manager});
+  router.add("POST", "/v1/organizations/{id}/members", add_member, {.who = Caller::organization_manager, .audit = Audit::request_and_result});
+  router.add("DELETE", "/v1/organizations/{id}/members/{id}", remove_member, {.who = Caller::organization_manager, .audit = Audit::request});
 }
 
 }  // namespace ticketd::http

@@ -29,13 +29,12 @@ Response queue_response(int status, const app::QueueView& v) {
   return r;
 }
 
-Response no_room() { return error_response(404, "not_found", "waiting rooms are not served here"); }
+Response no_room() { return error_response(core::Code::NotFound, "waiting rooms are not served here"); }
 
 Response join_queue(Ctx& c) {
   if (!c.services.waiting_room) return no_room();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto view = c.services.waiting_room->join(user->id, c.ids[0]);
+  const core::User& user = c.caller();
+  auto view = c.services.waiting_room->join(user.id, c.ids[0]);
   if (!view) return error_response(view.error());
   return queue_response(201, *view);
 }
@@ -82,13 +81,12 @@ Response room_info(Ctx& c) {
 }
 
 Response set_waiting_room(Ctx& c) {
-  auto event = c.event_manager(c.ids[0]);
-  if (!event) return error_response(event.error());
+  const core::Event& event = c.managed_event();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   // The body is the waiting_room object itself; fields absent keep their current value.
   json::object wrapped{{"waiting_room", std::move(*body)}};
-  auto settings = read_waiting_room(wrapped, event->waiting_room);
+  auto settings = read_waiting_room(wrapped, event.waiting_room);
   if (!settings) return error_response(settings.error());
   auto updated = c.services.catalog.set_waiting_room(c.ids[0], **settings);
   if (!updated) return error_response(updated.error());
@@ -99,9 +97,9 @@ Response set_waiting_room(Ctx& c) {
 
 void add_queue_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/queue", join_queue, {.limit = RouteClass::hold});
-  router.add("GET", "/v1/events/{id}/queue", room_info);
-  router.add("GET", "/v1/events/{id}/queue/{token}", queue_status, {.on_io_thread = queue_status_inline});
-  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, {.limit = RouteClass::admin, .audit = Audit::request_and_result});
+  router.add("GET", "/v1/events/{id}/queue", room_info, {.who = Caller::anyone});
+  router.add("GET", "/v1/events/{id}/queue/{token}", queue_status, {.who = Caller::anyone, .on_io_thread = queue_status_inline});
+  router.add("PUT", "/v1/events/{id}/waiting-room", set_waiting_room, {.who = Caller::event_manager, .limit = RouteClass::admin, .audit = Audit::request_and_result});
 }
 
 }  // namespace ticketd::http

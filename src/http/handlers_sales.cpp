@@ -37,11 +37,10 @@ Response hold_response(const core::Result<app::HoldView>& hold) {
 }
 
 Response create_hold(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto input = hold_input(c);
   if (!input) return error_response(input.error());
-  return hold_response(c.services.sales.hold(user->id, *input));
+  return hold_response(c.services.sales.hold(user.id, *input));
 }
 
 // On the I/O thread: decided in memory, answered when the commit writer has made it durable (no
@@ -49,29 +48,26 @@ Response create_hold(Ctx& c) {
 // a waiting room) goes to create_hold on a worker.
 bool create_hold_inline(Ctx& c, const Reply& reply) {
   if (!c.services.sales.holds_without_blocking()) return false;  // nothing parsed twice
-  auto user = c.user();
-  auto input = user ? hold_input(c) : core::Result<app::HoldInput>(user.error());
+  auto input = hold_input(c);
   if (!input) {
     reply([error = input.error()] { return error_response(error); });
     return true;
   }
-  return c.services.sales.try_hold_async(user->id, *input, [reply](core::Result<app::HoldView> hold) {
+  return c.services.sales.try_hold_async(c.caller().id, *input, [reply](core::Result<app::HoldView> hold) {
     reply([hold = std::move(hold)] { return hold_response(hold); });
   });
 }
 
 Response get_hold(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto hold = c.services.sales.get_hold(user->id, c.ids[0]);
+  const core::User& user = c.caller();
+  auto hold = c.services.sales.get_hold(user.id, c.ids[0]);
   if (!hold) return error_response(hold.error());
   return json_response(200, to_json(*hold));
 }
 
 Response release_hold(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  if (auto s = c.services.sales.release(user->id, c.ids[0]); !s) return error_response(s.error());
+  const core::User& user = c.caller();
+  if (auto s = c.services.sales.release(user.id, c.ids[0]); !s) return error_response(s.error());
   return no_content();
 }
 
@@ -79,34 +75,27 @@ Response release_hold(Ctx& c) {
 // answered once the release is durable; anything else (an ended hold, someone else's, an unknown
 // one) goes to release_hold on a worker, which reads the store for the right answer.
 bool release_hold_inline(Ctx& c, const Reply& reply) {
-  auto user = c.user();
-  if (!user) {
-    reply([error = user.error()] { return error_response(error); });
-    return true;
-  }
-  return c.services.sales.try_release_async(user->id, c.ids[0], [reply](core::Status released) {
+  return c.services.sales.try_release_async(c.caller().id, c.ids[0], [reply](core::Status released) {
     reply([released = std::move(released)] { return released ? no_content() : error_response(released.error()); });
   });
 }
 
 Response checkout(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto pm = read_string(*body, "payment_method", 255);
   if (!pm) return error_response(pm.error());
   // Optional here: a free hold (total 0) needs no card; Sales refuses a paid checkout without one.
   const std::string key(c.request.header("idempotency-key"));
-  auto booking = c.services.sales.checkout(user->id, c.ids[0], key, pm->value_or(""));
+  auto booking = c.services.sales.checkout(user.id, c.ids[0], key, pm->value_or(""));
   if (!booking) return error_response(booking.error());
   // 202: the payment awaits the buyer's authentication (3-D Secure); the outcome arrives by webhook.
   return json_response(booking->status == core::BookingStatus::PendingPayment ? 202 : 201, to_json(*booking));
 }
 
 Response list_bookings(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   uint32_t limit = core::limits::page_size_default;
   int64_t before = 0;
   auto digits = [](const std::string& s, size_t max) {
@@ -114,20 +103,20 @@ Response list_bookings(Ctx& c) {
   };
   if (auto it = c.query.find("limit"); it != c.query.end()) {
     if (!digits(it->second, 3) || std::stoul(it->second) < 1 || std::stoul(it->second) > core::limits::page_size_max)
-      return error_response(400, "invalid_request", "limit: 1-100 required");
+      return error_response(core::Code::InvalidRequest, "limit: 1-100 required");
     limit = static_cast<uint32_t>(std::stoul(it->second));
   }
   if (auto it = c.query.find("after"); it != c.query.end() && !it->second.empty()) {
-    if (!digits(it->second, 18)) return error_response(400, "invalid_request", "after: not a cursor from this API");
+    if (!digits(it->second, 18)) return error_response(core::Code::InvalidRequest, "after: not a cursor from this API");
     before = std::stoll(it->second);
   }
   bool include_failed = false;
   if (auto it = c.query.find("include_failed"); it != c.query.end()) {
     if (it->second != "true" && it->second != "false")
-      return error_response(400, "invalid_request", "include_failed: true or false");
+      return error_response(core::Code::InvalidRequest, "include_failed: true or false");
     include_failed = it->second == "true";
   }
-  auto bookings = c.services.sales.bookings(user->id, limit, before, include_failed);
+  auto bookings = c.services.sales.bookings(user.id, limit, before, include_failed);
   json::array out;
   for (const core::Booking& b : bookings) out.push_back(to_json(b));
   json::object page{{"bookings", std::move(out)}};
@@ -136,17 +125,15 @@ Response list_bookings(Ctx& c) {
 }
 
 Response get_booking(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto booking = c.services.sales.booking(user->id, c.ids[0]);
+  const core::User& user = c.caller();
+  auto booking = c.services.sales.booking(user.id, c.ids[0]);
   if (!booking) return error_response(booking.error());
   return json_response(200, to_json(*booking));
 }
 
 Response cancel_booking(Ctx& c) {
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto booking = c.services.sales.cancel(user->id, c.ids[0]);
+  const core::User& user = c.caller();
+  auto booking = c.services.sales.cancel(user.id, c.ids[0]);
   if (!booking) return error_response(booking.error());
   return json_response(200, to_json(*booking));
 }
@@ -154,7 +141,6 @@ Response cancel_booking(Ctx& c) {
 // Administrators and the event's organizers: refund a buyer's whole booking (docs/console.md, "Refunds").
 Response refund_booking(Ctx& c) {
   // Its event decides who may refund it; a booking one does not manage reads as none (404).
-  if (auto s = c.any_manager(); !s) return error_response(s.error());
   auto found = c.services.sales.any_booking(c.ids[0]);
   if (!found) return error_response(found.error());
   if (auto m = c.event_manager(found->event_id); !m) return error_response(m.error());
@@ -172,7 +158,6 @@ Response refund_booking(Ctx& c) {
 
 // Administrators and the event's organizers: the buyer's confirmation email again (docs/console.md).
 Response resend_confirmation(Ctx& c) {
-  if (auto s = c.any_manager(); !s) return error_response(s.error());
   auto found = c.services.sales.any_booking(c.ids[0]);
   if (!found) return error_response(found.error());
   if (auto m = c.event_manager(found->event_id); !m) return error_response(m.error());
@@ -189,7 +174,7 @@ Response stripe_webhook(Ctx& c) {
 }  // namespace
 
 void add_sales_routes(Router& router) {
-  router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook, {.limit = RouteClass::exempt});
+  router.add("POST", "/v1/payments/stripe/webhook", stripe_webhook, {.who = Caller::anyone, .limit = RouteClass::exempt});
   router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold, .on_io_thread = create_hold_inline});
   router.add("GET", "/v1/holds/{id}", get_hold);
   router.add("DELETE", "/v1/holds/{id}", release_hold, {.on_io_thread = release_hold_inline});
@@ -197,8 +182,8 @@ void add_sales_routes(Router& router) {
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
-  router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, {.audit = Audit::request});
-  router.add("POST", "/v1/bookings/{id}/refund", refund_booking, {.audit = Audit::request_and_result});
+  router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, {.who = Caller::manager, .audit = Audit::request});
+  router.add("POST", "/v1/bookings/{id}/refund", refund_booking, {.who = Caller::manager, .audit = Audit::request_and_result});
 }
 
 }  // namespace ticketd::http

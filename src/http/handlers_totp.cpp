@@ -9,7 +9,7 @@ namespace json = boost::json;
 
 namespace {
 
-Response no_totp() { return error_response(404, "not_found", "two-factor login is not served here"); }
+Response no_totp() { return error_response(core::Code::NotFound, "two-factor login is not served here"); }
 
 core::Result<std::string> read_code(const std::string& body) {
   auto o = parse_object(body);
@@ -22,16 +22,14 @@ core::Result<std::string> read_code(const std::string& body) {
 
 Response status(Ctx& c) {
   if (!c.services.two_factor) return no_totp();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  return json_response(200, json::object{{"enabled", c.services.two_factor->enabled(user->id)}});
+  const core::User& user = c.caller();
+  return json_response(200, json::object{{"enabled", c.services.two_factor->enabled(user.id)}});
 }
 
 Response enrol(Ctx& c) {
   if (!c.services.two_factor) return no_totp();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto e = c.services.two_factor->enrol(*user);
+  const core::User& user = c.caller();
+  auto e = c.services.two_factor->enrol(user);
   if (!e) return error_response(e.error());
   Response r = json_response(201, json::object{{"enabled", false},
                                                {"secret", e->secret_base32},
@@ -45,21 +43,19 @@ Response enrol(Ctx& c) {
 
 Response confirm(Ctx& c) {
   if (!c.services.two_factor) return no_totp();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto code = read_code(c.request.body);
   if (!code) return error_response(code.error());
-  if (auto s = c.services.two_factor->confirm(user->id, *code); !s) return error_response(s.error());
+  if (auto s = c.services.two_factor->confirm(user.id, *code); !s) return error_response(s.error());
   return json_response(200, json::object{{"enabled", true}});
 }
 
 Response disable(Ctx& c) {
   if (!c.services.two_factor) return no_totp();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto code = read_code(c.request.body);
   if (!code) return error_response(code.error());
-  if (auto s = c.services.two_factor->disable(user->id, *code); !s) return error_response(s.error());
+  if (auto s = c.services.two_factor->disable(user.id, *code); !s) return error_response(s.error());
   return json_response(200, json::object{{"enabled", false}});
 }
 

@@ -10,7 +10,7 @@ namespace json = boost::json;
 
 namespace {
 
-Response no_transfers() { return error_response(404, "not_found", "no ticket transfers on this server"); }
+Response no_transfers() { return error_response(core::Code::NotFound, "no ticket transfers on this server"); }
 
 json::object transfer_json(Ctx& c, const core::Transfer& t, core::UserId viewer) {
   auto event = c.services.catalog.event(t.event_id);  // cached: a list costs no store reads per row
@@ -37,25 +37,23 @@ Response no_store(Response r) {
 
 Response send_ticket(Ctx& c) {
   if (!c.services.transfers) return no_transfers();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
+  const core::User& user = c.caller();
   auto body = parse_object(c.request.body);
   if (!body) return error_response(body.error());
   auto email = read_string(*body, "email", core::limits::email_bytes_max);
   if (!email) return error_response(email.error());
-  if (!*email) return error_response(400, "invalid_request", "email is required");
-  auto t = c.services.transfers->send(*user, c.tokens[0], **email);
+  if (!*email) return error_response(core::Code::InvalidRequest, "email is required");
+  auto t = c.services.transfers->send(user, c.tokens[0], **email);
   if (!t) return error_response(t.error());
-  return json_response(201, transfer_json(c, *t, user->id));
+  return json_response(201, transfer_json(c, *t, user.id));
 }
 
 Response decide(Ctx& c, bool accept) {
   if (!c.services.transfers) return no_transfers();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto t = accept ? c.services.transfers->accept(*user, c.ids[0]) : c.services.transfers->cancel(*user, c.ids[0]);
+  const core::User& user = c.caller();
+  auto t = accept ? c.services.transfers->accept(user, c.ids[0]) : c.services.transfers->cancel(user, c.ids[0]);
   if (!t) return error_response(t.error());
-  return json_response(200, transfer_json(c, *t, user->id));
+  return json_response(200, transfer_json(c, *t, user.id));
 }
 
 Response accept_transfer(Ctx& c) { return decide(c, true); }
@@ -63,20 +61,18 @@ Response cancel_transfer(Ctx& c) { return decide(c, false); }
 
 Response list_transfers(Ctx& c) {
   if (!c.services.transfers) return no_transfers();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto list = c.services.transfers->of(*user);
+  const core::User& user = c.caller();
+  auto list = c.services.transfers->of(user);
   if (!list) return error_response(list.error());
   json::array out;
-  for (const auto& t : *list) out.push_back(transfer_json(c, t, user->id));
+  for (const auto& t : *list) out.push_back(transfer_json(c, t, user.id));
   return no_store(json_response(200, json::object{{"transfers", std::move(out)}}));
 }
 
 Response my_tickets(Ctx& c) {
   if (!c.services.transfers) return no_transfers();
-  auto user = c.user();
-  if (!user) return error_response(user.error());
-  auto list = c.services.transfers->tickets_of(*user);
+  const core::User& user = c.caller();
+  auto list = c.services.transfers->tickets_of(user);
   if (!list) return error_response(list.error());
   json::array out;
   for (const auto& v : *list) out.push_back(ticket_json(v));

@@ -11,53 +11,6 @@ core::Error field_error(const char* field, const std::string& why) {
   return make_error(Code::InvalidRequest, std::string(field) + ": " + why);
 }
 
-struct StatusOf {
-  int status;
-  const char* code;
-};
-
-StatusOf status_of(Code code) {
-  switch (code) {
-    case Code::InvalidRequest: return {400, "invalid_request"};
-    case Code::InvalidSeat: return {400, "invalid_seat"};
-    case Code::InvalidPaymentMethod: return {400, "invalid_payment_method"};
-    case Code::MissingIdempotencyKey: return {400, "missing_idempotency_key"};
-    case Code::Unauthenticated: return {401, "unauthenticated"};
-    case Code::InvalidCredentials: return {401, "invalid_credentials"};
-    case Code::PaymentFailed: return {402, "payment_failed"};
-    case Code::Forbidden: return {403, "forbidden"};
-    case Code::NotFound: return {404, "not_found"};
-    case Code::SeatUnavailable: return {409, "seat_unavailable"};
-    case Code::InsufficientSeats: return {409, "insufficient_seats"};
-    case Code::TicketLimitExceeded: return {409, "ticket_limit_exceeded"};
-    case Code::ActiveHoldsLimitExceeded: return {409, "active_holds_limit_exceeded"};
-    case Code::SaleNotOpen: return {409, "sale_not_open"};
-    case Code::EmailTaken: return {409, "email_taken"};
-    case Code::HoldNotActive: return {409, "hold_not_active"};
-    case Code::CheckoutInProgress: return {409, "checkout_in_progress"};
-    case Code::IdempotencyKeyReused: return {409, "idempotency_key_reused"};
-    case Code::EventStarted: return {409, "event_started"};
-    case Code::BookingNotConfirmed: return {409, "booking_not_confirmed"};
-    case Code::HoldExpired: return {410, "hold_expired"};
-    case Code::TooManyRequests: return {429, "too_many_requests"};
-    case Code::Unavailable: return {503, "unavailable"};
-    case Code::WaitingRoomOff: return {409, "waiting_room_off"};
-    case Code::QueueNotOpen: return {409, "queue_not_open"};
-    case Code::QueueFull: return {503, "queue_full"};
-    case Code::TicketNotTransferable: return {409, "ticket_not_transferable"};
-    case Code::TransferNotPending: return {409, "transfer_not_pending"};
-    case Code::BookingTransferred: return {409, "booking_transferred"};
-    case Code::EventCancelled: return {409, "event_cancelled"};
-    case Code::TotpRequired: return {401, "totp_required"};
-    case Code::InvalidTotp: return {401, "invalid_totp"};
-    case Code::AlreadyMember: return {409, "already_member"};
-    case Code::LastMember: return {409, "last_member"};
-    case Code::LimitReached: return {409, "limit_reached"};
-    case Code::PriceLocked: return {409, "price_locked"};
-    case Code::InvalidToken: return {400, "invalid_token"};
-  }
-  return {400, "invalid_request"};
-}
 }  // namespace
 
 core::Result<json::object> parse_object(const std::string& body) {
@@ -170,33 +123,6 @@ Response no_content() {
   Response r;
   r.status = 204;
   r.content_type.clear();
-  return r;
-}
-
-Response error_response(int status, const std::string& code, const std::string& message) {
-  return json_response(status, json::object{{"error", json::object{{"code", code}, {"message", message}}}});
-}
-
-Response error_response(const core::Error& e) {
-  // Parse errors are InvalidRequest with a "malformed_json:" prefix (they come from the codec).
-  if (e.code == Code::InvalidRequest && e.message.rfind("malformed_json:", 0) == 0)
-    return error_response(400, "malformed_json", "the body is not valid JSON: " + e.message.substr(15));
-  const StatusOf s = status_of(e.code);
-  // A refusal (403) may name its reason more precisely: access_token_expired, queue_token_invalid, ...
-  const std::string code = e.code == Code::Forbidden && !e.detail.empty() ? e.detail : std::string(s.code);
-  json::object err{{"code", code}, {"message", e.message}};
-  if (e.code == Code::SeatUnavailable) {
-    json::array seats;
-    for (uint32_t seat : e.seats) seats.push_back(seat);
-    err["seat_ids"] = std::move(seats);
-  }
-  if (e.code == Code::PaymentFailed) err["decline_code"] = e.detail;
-  Response r = json_response(s.status, json::object{{"error", std::move(err)}});
-  // TooManyRequests may carry its wait (whole seconds, digits) in detail; otherwise a minute.
-  const bool wait_given = e.code == Code::TooManyRequests && !e.detail.empty() && e.detail.size() < 8 &&
-                          e.detail.find_first_not_of("0123456789") == std::string::npos;
-  if (s.status == 429) r.headers.push_back({"retry-after", wait_given ? e.detail : "60"});
-  if (s.status == 503) r.headers.push_back({"retry-after", "1"});
   return r;
 }
 

@@ -10,17 +10,12 @@
 #include "core/layout.hpp"
 #include "core/result.hpp"
 #include "core/types.hpp"
+#include "http/errors.hpp"
 #include "http/message.hpp"
 
 namespace ticketd::http {
 
 inline constexpr unsigned kJsonDepthMax = 32;
-
-struct ApiError {
-  int status;
-  std::string code;
-  std::string message;
-};
 
 // Parses a request body that must be a JSON object.
 core::Result<boost::json::object> parse_object(const std::string& body);
@@ -38,8 +33,6 @@ boost::json::object to_json(const core::WaitingRoomSettings& settings);
 
 Response json_response(int status, const boost::json::value& body);
 Response no_content();  // 204
-Response error_response(const core::Error& error);
-Response error_response(int status, const std::string& code, const std::string& message);
 
 boost::json::object to_json(const core::User& user);
 boost::json::object to_json(const core::Event& event, const std::optional<core::SeatCounts>& counts);

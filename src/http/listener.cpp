@@ -274,7 +274,7 @@ std::optional<Response> Core::try_reserve_stream(const std::string& remote_addre
   size_t& mine = streams_by_address_[remote_address];
   if (mine >= config_.streams_per_ip_max) {
     counters_.streams_refused_total++;
-    Response r = error_response(429, "too_many_streams",
+    Response r = transport_error(HttpError::too_many_streams,
                                 "at most " + std::to_string(config_.streams_per_ip_max) +
                                     " live streams per client address; close one first");
     r.headers.push_back({"retry-after", "5"});

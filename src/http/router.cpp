@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "base/assert.hpp"
 #include "http/json_codec.hpp"
 
 namespace ticketd::http {
@@ -25,6 +26,28 @@ core::Result<core::User> Ctx::user() const {
   if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer)
     return core::make_error(core::Code::Unauthenticated, "an Authorization: Bearer <token> header is required");
   return services.accounts.authenticate(auth.substr(kBearer.size()));
+}
+
+const core::User& Ctx::caller() const {
+  TICKETD_ASSERT(authenticated.has_value() && authenticated->ok());  // the route table's check passed
+  return **authenticated;
+}
+
+const core::Event& Ctx::managed_event() const {
+  TICKETD_ASSERT(managed.has_value());  // a Caller::event_manager route's check passed
+  return *managed;
+}
+
+const char* caller_name(Caller who) {
+  switch (who) {
+    case Caller::signed_in: return "signed_in";
+    case Caller::anyone: return "anyone";
+    case Caller::admin: return "admin";
+    case Caller::manager: return "manager";
+    case Caller::event_manager: return "event_manager";
+    case Caller::organization_manager: return "organization_manager";
+  }
+  return "?";
 }
 
 core::Result<core::User> Ctx::admin() const {
@@ -76,6 +99,17 @@ core::Result<int64_t> Ctx::after_id(const char* what) const {
   return static_cast<int64_t>(std::stoll(s));
 }
 
+std::string describe_api_routes() {
+  Router router;
+  add_api_routes(router);
+  std::string out;
+  for (const Route& r : router.routes()) {
+    out += r.method + "\t" + r.name + "\t" + caller_name(r.who) + "\t" + std::string(route_class_name(r.limit)) + "\t" +
+           std::to_string(r.body_bytes_max) + "\t" + (r.on_io_thread ? "inline" : "worker") + "\n";
+  }
+  return out;
+}
+
 InlineRouteHandler answer_at_once(RouteHandler handler) {
   return [handler = std::move(handler)](Ctx& ctx, const Reply& reply) {
     reply([response = handler(ctx)] { return response; });
@@ -85,8 +119,13 @@ InlineRouteHandler answer_at_once(RouteHandler handler) {
 
 void Router::add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options) {
   const RouteClass by_method = method == "GET" ? RouteClass::read : RouteClass::write;
-  Route r{std::move(method), {}, pattern, std::move(handler), options.limit.value_or(by_method), options.audit,
-          options.body_bytes_max, std::move(options.on_io_thread)};
+  // The other checks read the store, which the I/O thread must not wait for.
+  TICKETD_ASSERT(!options.on_io_thread || options.who == Caller::anyone || options.who == Caller::signed_in ||
+                 options.who == Caller::admin);
+  const bool ids_first = pattern.find("{id}") != std::string::npos;
+  TICKETD_ASSERT(ids_first || (options.who != Caller::event_manager && options.who != Caller::organization_manager));
+  Route r{std::move(method), {}, pattern, std::move(handler), options.who, options.limit.value_or(by_method),
+          options.audit, options.body_bytes_max, std::move(options.on_io_thread)};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

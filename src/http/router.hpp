@@ -18,6 +18,19 @@
 
 namespace ticketd::http {
 
+// Who may call a route, declared in the route table and checked by Api::dispatch once, before the
+// handler runs: a handler neither authenticates nor can forget to. The default is the safe one.
+enum class Caller : uint8_t {
+  signed_in,             // a valid session (401 otherwise)
+  anyone,                // no session needed (one sent is still read: the limiter keys on it)
+  admin,                 // an administrator (401, 403)
+  manager,               // an administrator or an organizer of any organization: the first check of
+                         // a route whose organization is known only after a lookup (401, 403)
+  event_manager,         // manages the event of the first {id} (401, 403, 404)
+  organization_manager,  // manages the organization of the first {id} (401, 403, 404)
+};
+const char* caller_name(Caller who);
+
 struct Ctx {
   const Request& request;
   Services& services;
@@ -27,8 +40,15 @@ struct Ctx {
   // What Api::route found the bearer token to be, when it looked (it does once per request, before
   // the rate limiter); unset: not looked up yet.
   std::optional<core::Result<core::User>> authenticated;
+  // The event a Caller::event_manager route was admitted for (the route table's check found it).
+  std::optional<core::Event> managed;
   // Authenticates the bearer token (401 if missing or bad); answers from `authenticated` when set.
+  // For a route open to anyone that treats a signed-in caller differently.
   core::Result<core::User> user() const;
+  // The caller the route table's check admitted. REQUIRES: a route for a Caller other than anyone.
+  const core::User& caller() const;
+  // The event of the first {id}. REQUIRES: a Caller::event_manager route.
+  const core::Event& managed_event() const;
   // The caller, if an administrator: Unauthenticated (401) or Forbidden (403) otherwise.
   core::Result<core::User> admin() const;
   // The caller, if they manage the event / organization (app/organizations: administrators and the
@@ -65,12 +85,15 @@ InlineRouteHandler answer_at_once(RouteHandler handler);
 // What the route table says of a route besides its method, pattern and handler. Api::route applies
 // it before the handler runs, so no handler and no second table decides it again.
 struct RouteOptions {
+  Caller who = Caller::signed_in;
   // The rate-limit class (http/edge.hpp). Unset: read for GET, write for the other methods.
   std::optional<RouteClass> limit;
   Audit audit = Audit::none;
   // Larger bodies are answered 413 body_too_large. 0: the transport's limit (ServerConfig).
   size_t body_bytes_max = 0;
-  InlineRouteHandler on_io_thread;  // empty: the route runs on the worker pool only
+  // Empty: the route runs on the worker pool only. Only for callers decided from memory (anyone,
+  // signed_in, admin): the other checks read the store.
+  InlineRouteHandler on_io_thread;
 };
 
 struct Route {
@@ -78,6 +101,7 @@ struct Route {
   std::vector<std::string> segments;  // "{id}" marks a parameter
   std::string name;                   // the pattern, used as the metrics label
   RouteHandler handler;
+  Caller who = Caller::signed_in;
   RouteClass limit = RouteClass::read;
   Audit audit = Audit::none;
   size_t body_bytes_max = 0;
@@ -97,6 +121,7 @@ class Router {
  public:
   void add(std::string method, const std::string& pattern, RouteHandler handler, RouteOptions options = {});
   Match match(const std::string& method, const std::vector<std::string>& segments) const;
+  const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
@@ -119,5 +144,8 @@ void add_organization_routes(Router& router);
 void add_order_routes(Router& router);
 // Every route of the API, the two operator routes included: the whole table, in one place.
 void add_api_routes(Router& router);
+// The table as text, a line per route: method, pattern, who may call it, rate-limit class, body limit
+// in bytes (0: the transport's), "inline" or "worker" (`ticketd routes`; tests probe every route with it).
+std::string describe_api_routes();
 
 }  // namespace ticketd::http

@@ -144,7 +144,7 @@ asio::awaitable<Session::ReadStatus> Session::read_request() {
   if (header_ec) co_return read_failed(header_ec);
   if (parser_->get().target().size() > config.target_bytes_max) {
     core_.counters().requests_uri_too_long_total++;
-    refusal_ = error_response(414, "uri_too_long",
+    refusal_ = transport_error(HttpError::uri_too_long,
                               "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
     co_return ReadStatus::refused;
   }

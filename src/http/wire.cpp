@@ -35,11 +35,12 @@ std::string lower_ascii(std::string_view text) {
 
 // ---- Transport error responses ----------------------------------------------------------------
 
-Response error_response(int status, std::string_view code, std::string_view message) {
-  TICKETD_ASSERT(code.find_first_of("\"\\") == std::string_view::npos);
+Response transport_error(HttpError error, std::string_view message) {
+  const ErrorStatus s = status_of(error);
+  const std::string_view code = s.code;
   TICKETD_ASSERT(message.find_first_of("\"\\") == std::string_view::npos);
   Response response;
-  response.status = status;
+  response.status = s.status;
   response.body.reserve(40 + code.size() + message.size());
   response.body.append(R"({"error":{"code":")").append(code);
   response.body.append(R"(","message":")").append(message).append(R"("}})");
@@ -48,13 +49,13 @@ Response error_response(int status, std::string_view code, std::string_view mess
 }
 
 Response overloaded_response() {
-  Response response = error_response(503, "overloaded", "server is overloaded, retry later");
+  Response response = transport_error(HttpError::overloaded, "server is overloaded, retry later");
   response.headers.push_back({"retry-after", "1"});
   return response;
 }
 
 Response internal_error_response() {
-  return error_response(500, "internal", "internal error");
+  return transport_error(HttpError::internal, "internal error");
 }
 
 // ---- Refusals ---------------------------------------------------------------------------------
@@ -76,19 +77,19 @@ Response refusal_response(Refusal refusal, const ServerConfig& config) {
   TICKETD_ASSERT(refusal != Refusal::none);
   switch (refusal) {
     case Refusal::body_too_large:
-      return error_response(413, "body_too_large",
+      return transport_error(HttpError::body_too_large,
                             "request body exceeds " + std::to_string(config.body_bytes_max) + " bytes");
     case Refusal::uri_too_long:
-      return error_response(414, "uri_too_long",
+      return transport_error(HttpError::uri_too_long,
                             "request target exceeds " + std::to_string(config.target_bytes_max) + " bytes");
     case Refusal::headers_too_large:
-      return error_response(431, "headers_too_large",
+      return transport_error(HttpError::headers_too_large,
                             "request headers exceed " + std::to_string(config.header_bytes_max) + " bytes");
     case Refusal::malformed:
     case Refusal::none:
       break;
   }
-  return error_response(400, "bad_request", "malformed HTTP request");
+  return transport_error(HttpError::bad_request, "malformed HTTP request");
 }
 
 // ---- Messages ---------------------------------------------------------------------------------

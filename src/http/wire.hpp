@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/error_table.hpp"
 #include "http/message.hpp"
 #include "http/server.hpp"
 
@@ -22,8 +23,9 @@ namespace bhttp = beast::http;
 
 // ---- Transport error responses ----------------------------------------------------------------
 
-// REQUIRES: code and message need no JSON escaping (they are our own constants and numbers).
-Response error_response(int status, std::string_view code, std::string_view message);
+// The status and code come from the one error table (http/error_table.hpp).
+// REQUIRES: message needs no JSON escaping (our own constants and numbers).
+Response transport_error(HttpError error, std::string_view message);
 Response overloaded_response();      // 503 overloaded, Retry-After: 1
 Response internal_error_response();  // 500 internal
 
