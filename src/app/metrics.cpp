@@ -7,8 +7,10 @@ namespace ticketd::app {
 
 void Metrics::count_request(std::string_view route, int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), status}];
-  Histogram& h = latency_[std::string(route)];
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.emplace(std::string(route), RouteStats{}).first;
+  ++it->second.by_status[status];
+  Histogram& h = it->second.latency;
   for (size_t i = 0; i < kLatencyBucketsS.size(); ++i)
     if (seconds <= kLatencyBucketsS[i]) ++h.buckets[i];
   ++h.count;
@@ -17,7 +19,11 @@ void Metrics::count_request(std::string_view route, int status, double seconds) 
 
 void Metrics::count(std::string_view family, std::string_view label_value) {
   std::lock_guard lock(mu_);
-  ++counters_[{std::string(family), std::string(label_value)}];
+  auto f = counters_.find(family);
+  if (f == counters_.end()) f = counters_.emplace(std::string(family), std::map<std::string, uint64_t, std::less<>>{}).first;
+  auto n = f->second.find(label_value);
+  if (n == f->second.end()) n = f->second.emplace(std::string(label_value), 0).first;
+  ++n->second;
 }
 
 void Metrics::observe_commit_batch(uint64_t jobs) {
@@ -41,13 +47,16 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
   {
     std::lock_guard lock(mu_);
     out += "# TYPE ticketd_http_requests_total counter\n";
-    for (const auto& [key, n] : requests_) {
-      std::snprintf(line, sizeof line, "ticketd_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
-                    key.first.c_str(), key.second, static_cast<unsigned long long>(n));
-      out += line;
+    for (const auto& [route, stats] : routes_) {
+      for (const auto& [status, n] : stats.by_status) {
+        std::snprintf(line, sizeof line, "ticketd_http_requests_total{route=\"%s\",status=\"%d\"} %llu\n",
+                      route.c_str(), status, static_cast<unsigned long long>(n));
+        out += line;
+      }
     }
     out += "# TYPE ticketd_http_request_duration_seconds histogram\n";
-    for (const auto& [route, h] : latency_) {
+    for (const auto& [route, stats] : routes_) {
+      const Histogram& h = stats.latency;
       for (size_t i = 0; i < kLatencyBucketsS.size(); ++i) {
         std::snprintf(line, sizeof line, "ticketd_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
                       route.c_str(), kLatencyBucketsS[i], static_cast<unsigned long long>(h.buckets[i]));
@@ -61,15 +70,13 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
                     static_cast<unsigned long long>(h.count));
       out += line;
     }
-    std::string family;
-    for (const auto& [key, n] : counters_) {
-      if (key.first != family) {
-        family = key.first;
-        out += "# TYPE ticketd_" + family + "_total counter\n";
+    for (const auto& [family, labels] : counters_) {
+      out += "# TYPE ticketd_" + family + "_total counter\n";
+      for (const auto& [label, n] : labels) {
+        std::snprintf(line, sizeof line, "ticketd_%s_total{result=\"%s\"} %llu\n", family.c_str(), label.c_str(),
+                      static_cast<unsigned long long>(n));
+        out += line;
       }
-      std::snprintf(line, sizeof line, "ticketd_%s_total{result=\"%s\"} %llu\n", key.first.c_str(),
-                    key.second.c_str(), static_cast<unsigned long long>(n));
-      out += line;
     }
     std::snprintf(line, sizeof line,
                   "# TYPE ticketd_commit_batches_total counter\nticketd_commit_batches_total %llu\n"

@@ -32,10 +32,15 @@ class Metrics {
     uint64_t count = 0;
     double sum = 0;
   };
+  struct RouteStats {
+    std::map<int, uint64_t> by_status;
+    Histogram latency;
+  };
+  // Keyed by string with transparent lookup (std::less<>): counting a request or an outcome allocates
+  // nothing once its key exists (it runs on every request, on the I/O threads too).
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;  // (route, status)
-  std::map<std::string, Histogram> latency_;                  // route
-  std::map<std::pair<std::string, std::string>, uint64_t> counters_;
+  std::map<std::string, RouteStats, std::less<>> routes_;
+  std::map<std::string, std::map<std::string, uint64_t, std::less<>>, std::less<>> counters_;  // family -> label
   uint64_t commit_batches_ = 0;
   uint64_t commit_jobs_ = 0;
   uint64_t commit_batch_jobs_max_ = 0;

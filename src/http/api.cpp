@@ -3,6 +3,7 @@
 #include <boost/url/parse.hpp>
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "base/assert.hpp"
 #include "http/compression.hpp"
@@ -131,15 +132,35 @@ bool Api::handle_inline(Request& request, const Reply& reply) {
   return outcome == Outcome::answered;
 }
 
-Reply Api::finishing(const Request& request, std::string route_name, const Reply& reply) const {
+namespace {
+
+// The metrics label of an answer no route made ("GET static", "POST unmatched", ...). A method outside
+// the standard ones counts as OTHER: a client inventing methods must not grow the metrics without bound.
+std::string_view unrouted_label(std::string_view method, std::string_view what) {
+  static const std::map<std::string, std::string, std::less<>> labels = [] {
+    std::map<std::string, std::string, std::less<>> out;
+    for (const char* m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"})
+      for (const char* w : {"preflight", "unmatched", "static"}) out[std::string(m) + " " + w] = std::string(m) + " " + w;
+    return out;
+  }();
+  std::string key = std::string(method) + " " + std::string(what);
+  auto it = labels.find(key);
+  if (it == labels.end()) it = labels.find("OTHER " + std::string(what));
+  TICKETD_ASSERT(it != labels.end());
+  return it->second;
+}
+
+}  // namespace
+
+Reply Api::finishing(const Request& request, std::string_view label, const Reply& reply) const {
   const auto started = std::chrono::steady_clock::now();
-  return [this, &request, route_name = std::move(route_name), started, reply](ResponseMaker make) {
-    reply([this, &request, route_name, started, make = std::move(make)] {
+  return [this, &request, label, started, reply](ResponseMaker make) {
+    reply([this, &request, label, started, make = std::move(make)] {
       Response response = make();
       decorate(response, request, services_.edge);
       gzip_if_accepted(request, response);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      services_.metrics.count_request(request.method + " " + route_name, response.status, seconds);
+      services_.metrics.count_request(label, response.status, seconds);
       return response;
     });
   };
@@ -206,11 +227,11 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
   auto url = boost::urls::parse_origin_form(request.target);
   if (io_thread && (!url || request.method == "OPTIONS")) return Outcome::passed;
   if (std::optional<Response> cors = preflight(request, services_.edge)) {
-    finishing(request, "preflight", reply)(at_once(std::move(*cors)));
+    finishing(request, unrouted_label(request.method, "preflight"), reply)(at_once(std::move(*cors)));
     return Outcome::answered;
   }
   if (!url) {
-    finishing(request, "unmatched", reply)(at_once(error_response(HttpError::bad_request, "the request target is not a valid path")));
+    finishing(request, unrouted_label(request.method, "unmatched"), reply)(at_once(error_response(HttpError::bad_request, "the request target is not a valid path")));
     return Outcome::answered;
   }
   std::vector<std::string> segments;
@@ -222,8 +243,8 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
   // thread only the session cache may answer; a session it does not hold goes to a worker.
   std::optional<core::Result<core::User>> authenticated = authenticate_once(request, m.route != nullptr, where);
   if (io_thread && !authenticated && !bearer_of(request).empty()) return Outcome::passed;
-  const std::string route_name = m.route ? m.route->name : "unmatched";
-  const Reply answer = finishing(request, route_name, reply);
+  const Reply answer =
+      finishing(request, m.route ? std::string_view(m.route->metric_label) : unrouted_label(request.method, "unmatched"), reply);
   const RouteClass rc = m.route ? m.route->limit : unrouted_class(request.method);
   std::string account;
   if (authenticated && *authenticated) account = std::to_string((*authenticated)->id);
@@ -247,7 +268,7 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
     // Not an API route: perhaps a file of the web app.
     std::optional<Response> file;
     if (services_.web) file = services_.web->serve(request, url->encoded_path());
-    const Reply served = file ? finishing(request, "static", reply) : answer;
+    const Reply served = file ? finishing(request, unrouted_label(request.method, "static"), reply) : answer;
     served(at_once(file ? std::move(*file) : error_response(core::Code::NotFound, "no such route")));
     return Outcome::answered;
   }

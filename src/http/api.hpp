@@ -87,7 +87,8 @@ class Api {
   // and the request metrics); on the I/O thread it may pass instead (never on a worker).
   Outcome dispatch(const Request& request, Where where, const Reply& reply);
   // `reply`, wrapped to finish the answer when it is made.
-  Reply finishing(const Request& request, std::string route_name, const Reply& reply) const;
+  // `label`: the metrics label, kept by the route table (or a static one) for as long as the Api lives.
+  Reply finishing(const Request& request, std::string_view label, const Reply& reply) const;
   void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
   std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed, Where where);
   core::Status admit_caller(Caller who, Ctx& ctx);

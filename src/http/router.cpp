@@ -124,8 +124,9 @@ void Router::add(std::string method, const std::string& pattern, RouteHandler ha
                  options.who == Caller::admin);
   const bool ids_first = pattern.find("{id}") != std::string::npos;
   TICKETD_ASSERT(ids_first || (options.who != Caller::event_manager && options.who != Caller::organization_manager));
-  Route r{std::move(method), {}, pattern, std::move(handler), options.who, options.limit.value_or(by_method),
-          options.audit, options.body_bytes_max, std::move(options.on_io_thread)};
+  std::string label = method + " " + pattern;
+  Route r{std::move(method), {}, pattern, std::move(label), std::move(handler), options.who,
+          options.limit.value_or(by_method), options.audit, options.body_bytes_max, std::move(options.on_io_thread)};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

@@ -99,7 +99,8 @@ struct RouteOptions {
 struct Route {
   std::string method;
   std::vector<std::string> segments;  // "{id}" marks a parameter
-  std::string name;                   // the pattern, used as the metrics label
+  std::string name;                   // the pattern
+  std::string metric_label;           // "<method> <pattern>", the metrics label, made once
   RouteHandler handler;
   Caller who = Caller::signed_in;
   RouteClass limit = RouteClass::read;

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import subprocess
 
-from api_support import Server, new_user, ticketd_bin
+from api_support import Server, metrics_text, new_user, ticketd_bin
 
 # Everything a visitor, a scanner's key fetch, a payment provider or a monitor needs without a session.
 OPEN_TO_ANYONE = {
@@ -80,3 +80,15 @@ def test_a_buyer_is_refused_every_administrators_and_organizers_route(server: Se
         resp = buyer.request(r["method"], concrete(r["pattern"]))
         allowed = {403} if r["who"] in ("admin", "manager") else {403, 404}
         assert resp.status in allowed, (r, resp.status, resp.body)
+
+
+def test_invented_methods_share_one_metrics_label(server: Server) -> None:
+    """Each unrouted answer was counted under "<method> unmatched": a client sending random methods
+    grew the metrics (and the scrape) without bound."""
+    anon = server.client()
+    for n in range(5):
+        resp = anon.request(f"BREW{n}", "/v1/no-such-route")
+        assert resp.status in (400, 404, 405), resp
+    text = metrics_text(server.port)
+    assert "BREW" not in text
+    assert 'route="OTHER unmatched"' in text
