@@ -189,6 +189,10 @@ std::optional<uint64_t> Catalog::seat_map_version(const core::Event& event) {
   return ledger_.seat_map_version(event, clock_.now());
 }
 
+std::optional<core::SeatCounts> Catalog::seat_counts_in_memory(const core::Event& event) {
+  return ledger_.seat_counts_in_memory(event, clock_.now());
+}
+
 core::Result<core::SeatMap> Catalog::seat_map(core::EventId id) {
   auto event = this->event(id);
   if (!event) return event.error();

@@ -62,8 +62,9 @@ class Catalog {
   core::Result<core::Event> cancel_event(core::EventId id, const std::string& reason);
   core::Result<EventPage> list_events(core::EventQuery query);
   core::Result<core::SeatMap> seat_map(core::EventId id);
-  // See core::Ledger::seat_map_version.
+  // See core::Ledger::seat_map_version and seat_counts_in_memory.
   std::optional<uint64_t> seat_map_version(const core::Event& event);
+  std::optional<core::SeatCounts> seat_counts_in_memory(const core::Event& event);
 
  private:
   core::CatalogStore& store_;

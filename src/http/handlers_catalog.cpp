@@ -493,6 +493,17 @@ Response get_event(Ctx& c) {
   return json_response(200, to_json(*event, map->counts));
 }
 
+// On the I/O thread: a published event whose copy and seat counts are in memory. An unpublished one
+// (only its managers see it: a store read) or one not in memory goes to get_event on a worker.
+bool event_from_memory_inline(Ctx& c, const Reply& reply) {
+  std::optional<core::Event> event = c.services.catalog.cached_event(c.ids[0]);
+  if (!event || !event->published) return false;
+  std::optional<core::SeatCounts> counts = c.services.catalog.seat_counts_in_memory(*event);
+  if (!counts) return false;
+  reply([body = to_json(*event, counts)] { return json_response(200, body); });
+  return true;
+}
+
 // The full seat list's pages (GET /v1/events/{id}/seats): ~200 bytes of JSON a seat, so a page is
 // at most ~200 KB; the rate limiter charges it edge.hpp's kSeatListPageCost.
 constexpr uint32_t kSeatPageMax = 1000;
@@ -612,7 +623,7 @@ void add_catalog_routes(Router& router) {
   router.add("GET", "/v1/events", list_events, {.who = Caller::anyone});
   router.add("GET", "/v1/organizations/{id}/events", organization_events, {.who = Caller::organization_manager});
   router.add("GET", "/v1/organizations/{id}/venues", organization_venues, {.who = Caller::organization_manager});
-  router.add("GET", "/v1/events/{id}", get_event, {.who = Caller::anyone});
+  router.add("GET", "/v1/events/{id}", get_event, {.who = Caller::anyone, .on_io_thread = event_from_memory_inline});
   router.add("PATCH", "/v1/events/{id}", patch_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
   router.add("POST", "/v1/events/{id}/duplicate", duplicate_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});
   router.add("POST", "/v1/events/{id}/postpone", postpone_event, {.who = Caller::event_manager, .audit = Audit::request_and_result});

@@ -2,7 +2,7 @@
 
 A hold or a release whose event is in memory is decided on the connection's thread and answered when
 its commit completes; a repeated compact seat map or venue layout is the kept encoding; a queue poll is
-answered from the room in memory. `ticketd_http_requests_inline_total` counts them. What these tests
+answered from the room in memory, and a published event with its counts from the event in memory. `ticketd_http_requests_inline_total` counts them. What these tests
 hold them to: the same answers as the worker path (201, 204, 409 with its code, the same bytes and
 tags), and a hold or release acknowledged that way survives `kill -9`.
 
@@ -130,6 +130,21 @@ def test_queue_polls_are_answered_inline_from_the_room_in_memory(server: Server)
         assert poll["event_id"] == event["id"] and poll["status"] in ("WAITING", "ADMITTED")
     forged = joined["queue_token"][:-2] + ("AA" if not joined["queue_token"].endswith("AA") else "BB")
     assert_error(anon.get(f"/v1/events/{event['id']}/queue/{forged}"), 403, "queue_token_invalid")
+
+
+def test_a_published_event_in_memory_is_answered_inline_with_its_live_counts(server: Server) -> None:
+    event = make_event(admin_client(server), [grid("Main", "standard", 1, 30)])
+    anon, ann = server.client(), new_user(server)
+    first = expect(anon.get(f"/v1/events/{event['id']}"), 200)  # seats not loaded yet: on a worker
+    assert first["counts"] == {"available": 30, "held": 0, "sold": 0}
+    hold = expect(hold_seats(ann.client, event["id"], [0, 1]), 201)
+    before = inline_total(server)
+    shown = expect(anon.get(f"/v1/events/{event['id']}"), 200)
+    assert inline_total(server) - before >= 1, "the event in memory was not served inline"
+    assert shown["counts"] == {"available": 28, "held": 2, "sold": 0}
+    assert {k: v for k, v in shown.items() if k != "counts"} == {k: v for k, v in first.items() if k != "counts"}
+    expect(ann.client.request("DELETE", f"/v1/holds/{hold['id']}"), 204)
+    assert expect(anon.get(f"/v1/events/{event['id']}"), 200)["counts"]["available"] == 30
 
 
 def test_holds_and_releases_acknowledged_inline_survive_kill_9(tmp_path: Path) -> None:

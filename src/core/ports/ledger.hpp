@@ -181,6 +181,13 @@ class Ledger {
     (void)now;
     return std::nullopt;
   }
+  // The counts seat_map() would report now, when the event's seats are in memory (no store read, no
+  // map built: the HTTP layer's I/O thread may ask); nullopt: call seat_map().
+  virtual std::optional<SeatCounts> seat_counts_in_memory(const Event& event, TimeMs now) {
+    (void)event;
+    (void)now;
+    return std::nullopt;
+  }
   // What is left to sell, for the waiting room's admission budget: available seats, held seats whose
   // (unpinned) hold lapses before `expiring_before`, and the seats and count of live holds and sales.
   virtual Result<Stock> stock(const Event& event, TimeMs now, TimeMs expiring_before) = 0;

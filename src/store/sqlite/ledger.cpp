@@ -853,6 +853,14 @@ std::optional<uint64_t> SqliteLedger::seat_map_version(const core::Event& event,
   return s->version;
 }
 
+std::optional<core::SeatCounts> SqliteLedger::seat_counts_in_memory(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return std::nullopt;
+  advance(*s, event.id, now);  // lapsed holds are available again, as seat_map() would count them
+  return s->inv->counts();
+}
+
 core::Result<core::Stock> SqliteLedger::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
   auto s = slot(event.id);
   std::lock_guard lock(s->mu);

@@ -195,6 +195,7 @@ class SqliteLedger final : public core::Ledger {
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
   // Without building the 1-byte-per-seat status: nullopt for an event not loaded yet.
   std::optional<uint64_t> seat_map_version(const core::Event& event, TimeMs now) override;
+  std::optional<core::SeatCounts> seat_counts_in_memory(const core::Event& event, TimeMs now) override;
   core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
   size_t sweep_expired(TimeMs now) override;
 
