@@ -136,7 +136,7 @@ core::Result<core::Hold> PgLedger::hold_explicit(const core::Event& event, std::
     if (r.outcome == core::SeatFront::Claim::Unreachable && metrics_) metrics_->count("front_fallbacks", "hold");
   }
   try {
-    with_connection(pool_, [&](Connection& c) {
+    with_connection_retrying(pool_, [&](Connection& c) {
       c.query("SELECT ticketd_hold($1, $2, $3, $4::integer[], $5, $6, $7, $8)",
               {p(id), p(event.id), p(user), p_array(seats), p(to_unix_ms(now)), p(ttl.count()),
                p(request.expiry_notice_lead.count()), p(static_cast<int64_t>(request.active_holds_max))});
@@ -227,7 +227,7 @@ core::Result<core::Hold> PgLedger::release_hold(core::HoldId id, core::UserId us
   if (!stored) return stored.error();
   std::string state;
   try {
-    state = with_connection(pool_, [&](Connection& c) {
+    state = with_connection_retrying(pool_, [&](Connection& c) {
       return c.query("SELECT ticketd_release($1, $2, $3)", {p(id), p(user), p(to_unix_ms(now))}).text(0, 0);
     });
   } catch (const PgError& e) {
@@ -255,7 +255,7 @@ core::Result<core::CheckoutRecord> PgLedger::begin_checkout(core::HoldId id, cor
   core::BookingId booking_id = 0;
   core::PaymentId payment_id = 0;
   try {
-    with_connection(pool_, [&](Connection& c) {
+    with_connection_retrying(pool_, [&](Connection& c) {
       Rows r = c.query("SELECT o_booking, o_payment FROM ticketd_begin_checkout($1, $2, $3, $4, $5, $6, $7, $8)",
                        {p(id), p(user), p(to_unix_ms(now)), p(core::limits::checkout_pin_max.count()),
                         p(start.idempotency_key), p(start.amount), p(start.currency), p(start.payment_method)});
@@ -297,7 +297,7 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
   try {
     // Safe to repeat: a second call finds the booking settled. One transaction: the tickets of a
     // booking are issued in the commit that confirms it, or not at all.
-    result = with_connection(pool_, [&](Connection& c) {
+    result = with_connection_retrying(pool_, [&](Connection& c) {
       c.exec("BEGIN");
       try {
         std::string r =
@@ -439,7 +439,7 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
                                                      TimeMs now) {
   bool cancelled_now = false;
   try {
-    cancelled_now = with_connection(pool_, [&](Connection& c) {
+    cancelled_now = with_connection_retrying(pool_, [&](Connection& c) {
       c.exec("BEGIN");  // the tickets are revoked in the commit that cancels their booking
       try {
         const bool now_cancelled =

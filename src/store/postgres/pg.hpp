@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -31,6 +32,8 @@ struct PgError : std::runtime_error {
   std::string sqlstate;  // "" when the connection itself failed
   std::string detail;
   bool connection_lost() const { return sqlstate.empty() || sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01"; }
+  // A deadlock or serialization failure: PostgreSQL rolled the whole transaction back.
+  bool contention() const { return sqlstate == "40P01" || sqlstate == "40001"; }
 };
 
 // The domain error a stored function raised (SQLSTATE class TD), or Unavailable for a lost
@@ -165,6 +168,24 @@ auto with_connection(Pool& pool, F&& f, bool idempotent = true) {
     } catch (const PgError& e) {
       if (!e.connection_lost()) throw;
       if (!idempotent || attempt > 0) throw core::UnavailableError(std::string("database unavailable: ") + e.what());
+    }
+  }
+}
+
+// with_connection, run again when PostgreSQL rolled its transaction back for a deadlock or a
+// serialization failure (two transactions took the same seats' rows in different orders: the sweeper's
+// expiry and a hold, say), at most kContentionAttemptsMax times in all. Answering 503 "retry" made every
+// client do what the server can do at once. REQUIRES: f is one statement, or one transaction it rolls
+// back on error, with no effect outside the database (a rolled-back attempt left nothing behind).
+inline constexpr int kContentionAttemptsMax = 4;
+template <typename F>
+auto with_connection_retrying(Pool& pool, F&& f, bool idempotent = true) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return with_connection(pool, f, idempotent);
+    } catch (const PgError& e) {
+      if (!e.contention() || attempt >= kContentionAttemptsMax) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(attempt));  // let the other transaction finish
     }
   }
 }
