@@ -390,6 +390,26 @@ def _parse_raw_response(received: bytes) -> Response | None:
 # The server process.
 
 
+class RawReply(NamedTuple):
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes  # as sent: not decompressed
+
+
+def raw_get(port: int, path: str, headers: dict[str, str]) -> RawReply:
+    """GET with exactly these headers (no Accept-Encoding of http.client's own) and the body as sent."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        for name, value in headers.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return RawReply(resp.status, resp.headers, resp.read())
+    finally:
+        conn.close()
+
+
 def metrics_text(port: int) -> str:
     """GET /metrics with the operators' token every test server is started with."""
     return expect(Client(port, METRICS_TOKEN).get("/metrics"), 200)

@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import http.client
 import json
 import re
-from typing import NamedTuple
 
-from api_support import (HTTP_TIMEOUT_S, Client, UserPool, checkout, compact_status, create_event, create_venue,
-                         event_counts, expect, grid, hold_seats, metrics_text, now_utc, section, seat_list, unique,
-                         with_query)
+from api_support import (Client, UserPool, checkout, compact_status, create_event, create_venue,
+                         event_counts, expect, grid, hold_seats, metrics_text, now_utc, raw_get, section, seat_list,
+                         unique, with_query)
 
 
 def metric_value(server, name: str) -> float:
     m = re.search(rf"^{re.escape(name)} (\S+)$", metrics_text(server.port), re.M)
     assert m, f"{name} is not in /metrics"
     return float(m.group(1))
-
-
-class RawReply(NamedTuple):
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes  # as sent: not decompressed
-
-
-def raw_get(port: int, path: str, headers: dict[str, str]) -> RawReply:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT_S)
-    try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return RawReply(resp.status, resp.headers, resp.read())
-    finally:
-        conn.close()
 
 
 def test_admin_creates_a_venue_whose_seat_ids_follow_the_layout(admin: Client, anon: Client) -> None:

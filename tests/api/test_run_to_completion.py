@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import http.client
 import re
 from pathlib import Path
 
 import pytest
 
-from api_support import (HTTP_TIMEOUT_S, Server, admin_client, assert_error, backend_is_embedded, create_event,
-                         create_venue, expect, grid, hold_seats, make_event, metrics_text, new_user)
+from api_support import (Server, admin_client, assert_error, backend_is_embedded, create_event,
+                         create_venue, expect, grid, hold_seats, make_event, metrics_text, new_user, raw_get)
 
 pytestmark = pytest.mark.skipif(not backend_is_embedded(), reason="the distributed ledger decides holds on workers")
 
@@ -79,35 +78,22 @@ def test_releases_of_live_holds_are_answered_inline_with_the_same_answers(server
     expect(hold_seats(bob.client, event["id"], [0, 1, 2]), 201)  # the released seats are on sale again
 
 
-def _raw_get(server: Server, path: str, headers: dict[str, str]) -> tuple[int, http.client.HTTPMessage, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=HTTP_TIMEOUT_S)
-    try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
-        for name, value in headers.items():
-            conn.putheader(name, value)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return resp.status, resp.headers, resp.read()
-    finally:
-        conn.close()
-
-
 def test_a_kept_venue_layout_is_answered_inline_with_the_same_bytes_and_tags(server: Server) -> None:
     admin = admin_client(server)
     venue = create_venue(admin, [grid(f"Block {n}", "standard", 20, 50) for n in range(4)])
     path = f"/v1/venues/{venue['id']}"
-    status, first_headers, first = _raw_get(server, path, {"Accept-Encoding": "identity"})  # encoded on a worker
+    status, first_headers, first = raw_get(server.port, path, {"Accept-Encoding": "identity"})  # encoded on a worker
     assert status == 200 and "Content-Encoding" not in first_headers
     tag = first_headers["ETag"]
     before = inline_total(server)
-    status, headers, again = _raw_get(server, path, {"Accept-Encoding": "identity"})
+    status, headers, again = raw_get(server.port, path, {"Accept-Encoding": "identity"})
     assert status == 200 and again == first and headers["ETag"] == tag
     assert "immutable" in headers["Cache-Control"]
-    status, headers, packed = _raw_get(server, path, {"Accept-Encoding": "gzip"})
+    status, headers, packed = raw_get(server.port, path, {"Accept-Encoding": "gzip"})
     assert status == 200 and headers["Content-Encoding"] == "gzip" and gzip.decompress(packed) == first
     assert headers["ETag"] == tag[:-1] + '-gzip"' and "accept-encoding" in headers["Vary"].lower()
     for sent in (tag, headers["ETag"]):
-        status, headers, body = _raw_get(server, path, {"Accept-Encoding": "gzip", "If-None-Match": sent})
+        status, headers, body = raw_get(server.port, path, {"Accept-Encoding": "gzip", "If-None-Match": sent})
         assert status == 304 and body == b"" and headers["ETag"] == tag
     assert inline_total(server) - before >= 4, "the kept layout was not served inline"
     assert_error(server.client().get("/v1/venues/999999"), 404)
