@@ -27,7 +27,7 @@
 #include <string>
 
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
@@ -72,7 +72,7 @@ std::string read_file(const fs::path& p) {
 
 void make_template(Scratch& s) {
   SystemClock clock;
-  app::Metrics metrics;
+  Metrics metrics;
   {
     store::sqlite::Database db(s.dir, nullptr);
     store::sqlite::SqliteCatalogStore catalog_store(db);
@@ -195,7 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   apply_edits(path, in);
 
   SystemClock clock;
-  app::Metrics metrics;
+  Metrics metrics;
   store::sqlite::Database db(dir.string(), nullptr);  // a restart over the edited rows
   app::RandomTicketIds ids;
   store::sqlite::SqliteLedger ledger(db, ids);

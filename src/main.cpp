@@ -22,7 +22,7 @@
 
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/notifications.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
@@ -321,7 +321,7 @@ std::unique_ptr<Port> adapter_for(const StoreWiring& stores) {
   return std::make_unique<Distributed>(*stores.pg);
 }
 
-core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, app::Metrics& metrics, core::SeatChangeSink* seat_changes) {
+core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes) {
   StoreWiring w;
   if (cfg.store == "embedded") {
     w.sqlite = std::make_unique<store::sqlite::Database>(cfg.data_dir, &metrics);
@@ -458,7 +458,7 @@ bool split_listen(const std::string& listen, std::string& host, uint16_t& port) 
 // it serves a scraper, not the public.
 class MetricsListener {
  public:
-  MetricsListener(const std::string& host, uint16_t port, app::Metrics& metrics,
+  MetricsListener(const std::string& host, uint16_t port, Metrics& metrics,
                   std::function<void(std::string&)> gauges) {
     http::ServerConfig c;
     c.host = host;
@@ -523,7 +523,7 @@ int serve(const ServeConfig& cfg) {
   }
   app::crypto_init();
   SystemClock clock;
-  app::Metrics metrics;
+  Metrics metrics;
   // The live seat map hub outlives the ledger that reports to it. Its snapshots come from the
   // catalog, made below; the epoch tells a reconnecting client's ids from another era's (embedded:
   // this process's start; distributed: one value all nodes share, as they share the versions).

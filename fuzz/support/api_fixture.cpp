@@ -12,7 +12,7 @@
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
 #include "app/lottery.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/notifications.hpp"
 #include "app/password.hpp"
 #include "app/payments.hpp"
@@ -42,7 +42,7 @@ T must(core::Result<T> result, const char* what) {
 // Owns everything; never destroyed (libFuzzer exits the process), so no teardown order to get wrong.
 struct Stack {
   SystemClock clock;
-  app::Metrics metrics;
+  Metrics metrics;
   app::Catalog* catalog_for_stream = nullptr;
   app::SeatStream seat_stream{[this](core::EventId id) { return catalog_for_stream->seat_map(id); }, 1};
   std::string data_dir;

@@ -12,7 +12,7 @@
 #include <optional>
 #include <string>
 
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/session_cache.hpp"
 #include "app/ticket_codes.hpp"
 #include "base/clock.hpp"

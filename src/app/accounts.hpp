@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "app/account_links.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/session_cache.hpp"
 #include "app/two_factor.hpp"
 #include "core/ports/account_store.hpp"

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "core/ports/event_refunds.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"

@@ -25,7 +25,7 @@
 
 #include "app/account_links.hpp"
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/tickets.hpp"
 #include "core/notification.hpp"
 #include "core/ports/account_store.hpp"

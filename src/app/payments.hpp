@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "core/limits.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"

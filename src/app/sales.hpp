@@ -13,7 +13,7 @@
 #include <mutex>
 
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/waiting_room.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"

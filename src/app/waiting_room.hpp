@@ -20,7 +20,7 @@
 #include <unordered_map>
 
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/queue_tokens.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/waiting_room.hpp"

@@ -10,7 +10,7 @@
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
 #include "app/notifications.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
 #include "app/waiting_room.hpp"
@@ -38,7 +38,7 @@ struct Services {
   app::Sales& sales;
   app::Payments& payments;
   app::Notifications& notifications;
-  app::Metrics& metrics;
+  Metrics& metrics;
   std::function<void(std::string&)> gauges;  // appends scrape-time gauges to /metrics
   app::WaitingRoom* waiting_room = nullptr;  // null: the queue routes answer 404
   app::SeatStream* seat_stream = nullptr;     // null: no live seat maps (404)

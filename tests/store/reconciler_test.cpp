@@ -7,7 +7,7 @@
 #include <string>
 
 #include "app/catalog.hpp"
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "app/payments.hpp"
 #include "app/sales.hpp"
 #include "app/ticket_codes.hpp"
@@ -43,7 +43,7 @@ class SwitchedGateway final : public core::PaymentGateway {
 TEST(Reconciler, PaymentsItCannotSettleDoNotKeepItFromANewerOne) {
   test_support::TempDir dir;
   SystemClock clock;
-  app::Metrics metrics;
+  Metrics metrics;
   store::sqlite::Database db(dir.path.string(), nullptr);
   store::sqlite::SqliteCatalogStore catalog_store(db);
   app::RandomTicketIds ids;

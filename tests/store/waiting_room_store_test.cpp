@@ -55,7 +55,7 @@ struct Node {
   app::RandomTicketIds ticket_ids;
   SqliteLedger ledger{db, ticket_ids};
   SqliteWaitingRoomStore queue_store{db};
-  app::Metrics metrics;
+  Metrics metrics;
   app::Catalog catalog{catalog_store, ledger, clock};
   app::TokenKeys keys{{"test-secret-0123456789"}};
   app::WaitingRoom room{queue_store, catalog, ledger, keys, clock, metrics, fixed_seeds()};

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
@@ -110,7 +110,7 @@ class PgLedger final : public core::Ledger {
  public:
   // `front` may be null (PostgreSQL alone). `ticket_ids`: where the ids of the tickets it issues come
   // from; must outlive the ledger.
-  PgLedger(Pool& pool, core::TicketIdSource& ticket_ids, core::SeatFront* front, app::Metrics* metrics)
+  PgLedger(Pool& pool, core::TicketIdSource& ticket_ids, core::SeatFront* front, Metrics* metrics)
       : pool_(pool), ticket_ids_(ticket_ids), front_(front), metrics_(metrics) {}
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
@@ -184,7 +184,7 @@ class PgLedger final : public core::Ledger {
   Pool& pool_;
   core::TicketIdSource& ticket_ids_;
   core::SeatFront* front_;
-  app::Metrics* metrics_;
+  Metrics* metrics_;
   std::mutex id_mu_;  // guards the block below
   int64_t id_next_ = 0, id_end_ = 0;
   struct AvailableSeen {

@@ -298,7 +298,7 @@ std::string Database::prepare(const std::string& data_dir) {
   return path;
 }
 
-Database::Database(const std::string& data_dir, app::Metrics* metrics)
+Database::Database(const std::string& data_dir, Metrics* metrics)
     : dir_(data_dir),
       path_(prepare(data_dir)),
       writer_(path_, [metrics](size_t jobs) {

@@ -16,7 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 #include "core/inventory.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
@@ -51,7 +51,7 @@ core::Ticket ticket_from_row(const Statement& st);
 
 class Database {
  public:
-  Database(const std::string& data_dir, app::Metrics* metrics);
+  Database(const std::string& data_dir, Metrics* metrics);
   GroupCommit& writer() { return writer_; }
   ReadPool& readers() { return readers_; }
   // Ids of holds, bookings and payments are chosen before their rows are written (the in-memory

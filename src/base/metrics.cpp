@@ -1,9 +1,9 @@
-#include "app/metrics.hpp"
+#include "base/metrics.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
-namespace ticketd::app {
+namespace ticketd {
 
 void Metrics::count_request(std::string_view route, int status, double seconds) {
   std::lock_guard lock(mu_);
@@ -103,4 +103,4 @@ std::string Metrics::render(const std::function<void(std::string&)>& extra) cons
   return out;
 }
 
-}  // namespace ticketd::app
+}  // namespace ticketd

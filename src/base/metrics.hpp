@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace ticketd::app {
+namespace ticketd {
 
 class Metrics {
  public:
@@ -49,4 +49,4 @@ class Metrics {
   double delivery_sum_s_ = 0;
 };
 
-}  // namespace ticketd::app
+}  // namespace ticketd
