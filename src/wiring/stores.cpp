@@ -1,0 +1,48 @@
+// Builds the stores (see stores.hpp): SQLite under --data-dir, or a PostgreSQL pool (migrated here)
+// fronted by Redis (the seat front: claims, cached seat maps, seat changes on pub/sub).
+#include "wiring/stores.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+
+namespace ticketd::wiring {
+
+core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes) {
+  StoreWiring w;
+  if (cfg.store == "embedded") {
+    w.sqlite = std::make_unique<store::sqlite::Database>(cfg.data_dir, &metrics);
+    w.accounts = std::make_unique<store::sqlite::SqliteAccountStore>(*w.sqlite);
+    w.catalog = std::make_unique<store::sqlite::SqliteCatalogStore>(*w.sqlite);
+    auto ledger = std::make_unique<store::sqlite::SqliteLedger>(*w.sqlite, *w.ticket_ids, seat_changes);
+    w.sqlite_ledger = ledger.get();
+    w.ledger = std::move(ledger);
+    w.outbox = std::make_unique<store::sqlite::SqliteOutbox>(*w.sqlite);
+    spdlog::info("store=embedded data_dir={}", cfg.data_dir);
+    return w;
+  }
+  if (cfg.store != "postgres") return core::make_error(core::Code::InvalidRequest, "--store must be embedded or postgres");
+  if (cfg.postgres_url.empty()) return core::make_error(core::Code::InvalidRequest, "--store postgres needs --postgres-url");
+  if (cfg.redis_url.empty()) return core::make_error(core::Code::InvalidRequest, "--store postgres needs --redis-url");
+  store::redis::RedisConfig redis_cfg;
+  std::string error;
+  if (!store::redis::parse_redis_url(cfg.redis_url, redis_cfg, error)) return core::make_error(core::Code::InvalidRequest, error);
+  w.pg = std::make_unique<store::postgres::Pool>(cfg.postgres_url, static_cast<size_t>(cfg.postgres_pool));
+  try {
+    auto lease = w.pg->acquire();
+    store::postgres::migrate(*lease);
+  } catch (const store::postgres::PgError& e) {
+    return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
+  }
+  w.redis = std::make_unique<store::redis::RedisClient>(redis_cfg);
+  w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
+  w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
+  w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
+  w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);
+  w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
+  spdlog::info("store=postgres postgres_pool={} redis={}:{}/{}", cfg.postgres_pool, redis_cfg.host, redis_cfg.port,
+               redis_cfg.db);
+  return w;
+}
+
+}  // namespace ticketd::wiring

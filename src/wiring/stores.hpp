@@ -1,0 +1,53 @@
+// The stores, chosen by configuration: embedded (SQLite under --data-dir) or distributed
+// (PostgreSQL + Redis). The wiring is the only place that knows which; everything past it sees the
+// core ports. `adapter_for` picks the matching adapter of any other port.
+#pragma once
+
+#include <memory>
+
+#include "app/ticket_codes.hpp"
+#include "base/metrics.hpp"
+#include "core/ports/account_store.hpp"
+#include "core/ports/catalog_store.hpp"
+#include "core/ports/ledger.hpp"
+#include "core/ports/outbox.hpp"
+#include "core/ports/seat_changes.hpp"
+#include "core/ports/seat_front.hpp"
+#include "core/ports/ticket_ids.hpp"
+#include "core/result.hpp"
+#include "store/postgres/postgres_store.hpp"
+#include "store/redis/redis.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "wiring/serve_config.hpp"
+
+namespace ticketd::wiring {
+
+struct StoreWiring {
+  // Embedded.
+  std::unique_ptr<store::sqlite::Database> sqlite;
+  store::sqlite::SqliteLedger* sqlite_ledger = nullptr;
+  // Distributed.
+  std::unique_ptr<store::postgres::Pool> pg;
+  std::unique_ptr<store::redis::RedisClient> redis;
+  std::unique_ptr<core::SeatFront> front;
+  // Ports. ticket_ids is declared first: the ledger borrows it.
+  std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
+  std::unique_ptr<core::AccountStore> accounts;
+  std::unique_ptr<core::CatalogStore> catalog;
+  std::unique_ptr<core::Ledger> ledger;
+  std::unique_ptr<core::OutboxStore> outbox;
+};
+
+// `seat_changes` hears of every seat change: the embedded ledger calls it; in distributed mode the
+// Redis subscriber does (wired in serve()). Distributed, the PostgreSQL migrations run here.
+core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes);
+
+// The adapter of a port for the store in use: the embedded one over SQLite, the distributed one over
+// PostgreSQL. Both are constructed from their store alone.
+template <class Port, class Embedded, class Distributed>
+std::unique_ptr<Port> adapter_for(const StoreWiring& stores) {
+  if (stores.sqlite) return std::make_unique<Embedded>(*stores.sqlite);
+  return std::make_unique<Distributed>(*stores.pg);
+}
+
+}  // namespace ticketd::wiring
