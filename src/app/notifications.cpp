@@ -69,7 +69,7 @@ size_t Notifications::deliver_due() {
   for (const core::OutboxRow& row : rows) {
     now = clock_.now();
     // A delivery started in the first half of the lease ends (by the channel's timeout, at most half
-    // the lease: main() checks) before the lease lapses, so no other node can be delivering it too.
+    // the lease: serve() checks) before the lease lapses, so no other node can be delivering it too.
     // The rest stay leased and lapse back to the pool (or are freed at an embedded restart).
     if (stopping_ || now - claimed_at >= config_.lease / 2) break;
     Resolved r = resolve(row, now);

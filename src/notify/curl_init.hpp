@@ -1,6 +1,6 @@
 // curl_global_init exactly once per process, before the first handle (a function-local static:
 // C++ runs it once even under concurrent construction). Called from the channels' constructors,
-// which main() runs before any thread delivers.
+// which serve() (src/wiring) runs before any thread delivers.
 #pragma once
 
 #include <curl/curl.h>

@@ -58,7 +58,7 @@ inline constexpr size_t kStripeIdBytesMax = 255;
 // The Stripe API version we were written against: pinned, so an account upgrade cannot change answers.
 inline constexpr const char* kStripeApiVersion = "2024-06-20";
 
-// InvalidRequest naming the field when a config is out of bounds. main validates before constructing.
+// InvalidRequest naming the field when a config is out of bounds. wire_payments (src/wiring) validates before constructing.
 core::Status validate_stripe_config(const StripeConfig& config);
 
 struct StripeCounters {
