@@ -82,20 +82,33 @@ Hold EventInventory::finish(HoldId id, HoldState state) {
   return hold;
 }
 
-Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl) {
-  TICKETD_ASSERT(id > 0 && !holds_.contains(id));
-  TICKETD_ASSERT(ttl.count() > 0);
-  advance(now);
-  if (now < rules_.on_sale_at || now >= rules_.starts_at)
-    return make_error(Code::SaleNotOpen, "this event is not on sale now");
+Status check_sale_window(TimeMs on_sale_at, TimeMs starts_at, TimeMs now) {
+  if (now < on_sale_at || now >= starts_at) return make_error(Code::SaleNotOpen, "this event is not on sale now");
+  return ok_status();
+}
+
+Status check_hold_request(TimeMs on_sale_at, TimeMs starts_at, uint32_t seats_total, const std::vector<SeatId>& seats,
+                          TimeMs now) {
+  if (auto s = check_sale_window(on_sale_at, starts_at, now); !s) return s;
   if (seats.empty() || seats.size() > limits::seats_per_hold_max)
     return make_error(Code::InvalidRequest, "seat_ids: 1-100 seats required");
   std::vector<SeatId> sorted = seats;
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
     return make_error(Code::InvalidRequest, "seat_ids: duplicate seat id");
-  if (sorted.back() >= rules_.seats_total)
+  if (sorted.back() >= seats_total)
     return make_error(Code::InvalidSeat, "seat " + std::to_string(sorted.back()) + " is not in this venue");
+  return ok_status();
+}
+
+Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl) {
+  TICKETD_ASSERT(id > 0 && !holds_.contains(id));
+  TICKETD_ASSERT(ttl.count() > 0);
+  advance(now);
+  if (auto s = check_hold_request(rules_.on_sale_at, rules_.starts_at, rules_.seats_total, seats, now); !s)
+    return s.error();
+  std::vector<SeatId> sorted = seats;
+  std::sort(sorted.begin(), sorted.end());
   std::vector<SeatId> taken;
   for (SeatId s : sorted)
     if (claim_[s] != 0) taken.push_back(s);
@@ -217,6 +230,10 @@ Status EventInventory::cancel_seats(BookingId booking, const std::vector<SeatId>
   std::vector<SeatId>& sold = it->second.seats;
   if (seats.empty() || seats.size() >= sold.size())
     return make_error(Code::InvalidRequest, "seat_ids: some of the booking's seats, not none or all");
+  std::vector<SeatId> distinct = seats;
+  std::sort(distinct.begin(), distinct.end());
+  if (std::adjacent_find(distinct.begin(), distinct.end()) != distinct.end())
+    return make_error(Code::InvalidRequest, "seat_ids: a seat is named twice");
   for (SeatId s : seats)
     if (std::find(sold.begin(), sold.end(), s) == sold.end())
       return make_error(Code::InvalidSeat, "seat_ids: seat " + std::to_string(s) + " is not this booking's");

@@ -36,6 +36,14 @@ struct InventoryRules {
   TimeMs starts_at{};
 };
 
+// The checks of a hold that need no seat state, in the order every ledger applies them: the sale window,
+// then (for explicit seats) the seat list: 1-100 seats, no repeats, each in the venue. A ledger runs them
+// before anything else (the per-user cap, the seats), so every ledger refuses a bad request alike;
+// EventInventory::hold() runs them too. Errors: SaleNotOpen, InvalidRequest, InvalidSeat.
+Status check_sale_window(TimeMs on_sale_at, TimeMs starts_at, TimeMs now);
+Status check_hold_request(TimeMs on_sale_at, TimeMs starts_at, uint32_t seats_total, const std::vector<SeatId>& seats,
+                          TimeMs now);
+
 class EventInventory {
  public:
   explicit EventInventory(InventoryRules rules);

@@ -89,3 +89,19 @@ TEST(EventInventory, DeclineReleasesAndUnpinRestoresDeadline) {
   EXPECT_EQ(inv.status(0), SeatStatus::Available);
   inv.check_invariants();
 }
+
+TEST(EventInventory, ASeatRefundNamesSomeOfTheSaleOnceEach) {
+  auto inv = make(10, 4);
+  ASSERT_TRUE(inv.hold(1, 100, {0, 1, 2}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.pin(1, 100, kT0, Millis(120'000)).ok());
+  ASSERT_TRUE(inv.convert(1, 50, kT0).ok());
+  EXPECT_EQ(inv.cancel_seats(50, {1, 1}).error().code, Code::InvalidRequest);  // a repeat, not a crash
+  EXPECT_EQ(inv.cancel_seats(50, {}).error().code, Code::InvalidRequest);
+  EXPECT_EQ(inv.cancel_seats(50, {0, 1, 2}).error().code, Code::InvalidRequest);  // all: a cancellation
+  EXPECT_EQ(inv.cancel_seats(50, {3}).error().code, Code::InvalidSeat);
+  EXPECT_EQ(inv.cancel_seats(51, {0}).error().code, Code::NotFound);
+  ASSERT_TRUE(inv.cancel_seats(50, {1}).ok());
+  EXPECT_EQ(inv.status(1), SeatStatus::Available);
+  EXPECT_EQ(inv.status(0), SeatStatus::Sold);
+  inv.check_invariants();
+}

@@ -36,7 +36,8 @@ struct HoldRequest {
   // At most this many live holds (ACTIVE, or PINNED by a checkout, deadline not passed) of this user
   // across all events, this one included: one more is refused with ActiveHoldsLimitExceeded. Counted
   // and written atomically with the hold (one user's holds are decided one at a time, on every node),
-  // and checked before the seats are. REQUIRES: 1..limits::active_holds_per_user_max.
+  // and checked after the request itself (core::check_hold_request: sale window, seat list) and before
+  // the seats are. REQUIRES: 1..limits::active_holds_per_user_max.
   uint32_t active_holds_max = limits::active_holds_per_user_default;
 };
 

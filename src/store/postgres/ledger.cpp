@@ -10,6 +10,7 @@
 #include <map>
 #include <unordered_set>
 
+#include "core/inventory.hpp"
 #include "core/limits.hpp"
 #include "core/seat_csv.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -34,20 +35,10 @@ core::HoldState hold_state_at(const std::string& state, int64_t deadline_ms, Tim
   return s;
 }
 
-// Cheap checks before the front is touched, so garbage never becomes Redis keys. The stored
-// function checks all of them again.
+// Cheap checks before the front is touched, so garbage never becomes Redis keys: the same ones, in the
+// same order, as every ledger (core/inventory.hpp). The stored function checks the window again.
 core::Status precheck(const core::Event& event, const std::vector<core::SeatId>& seats, TimeMs now) {
-  if (now < event.on_sale_at || now >= event.starts_at)
-    return make_error(Code::SaleNotOpen, "this event is not on sale now");
-  if (seats.empty() || seats.size() > core::limits::seats_per_hold_max)
-    return make_error(Code::InvalidRequest, "seat_ids: 1-100 seats required");
-  std::vector<core::SeatId> sorted = seats;
-  std::sort(sorted.begin(), sorted.end());
-  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
-    return make_error(Code::InvalidRequest, "seat_ids: duplicate seat id");
-  if (sorted.back() >= event.seats_total)
-    return make_error(Code::InvalidSeat, "seat " + std::to_string(sorted.back()) + " is not in this venue");
-  return core::ok_status();
+  return core::check_hold_request(event.on_sale_at, event.starts_at, event.seats_total, seats, now);
 }
 
 constexpr const char* kCheckoutColumns =
@@ -305,6 +296,12 @@ core::Result<core::Settlement> PgLedger::settle_payment(core::BookingId booking_
                     {p(booking_id), p(kind), p(outcome.payment_ref), p(outcome.decline_code), p(outcome.message),
                      p(outcome.event_id), p(to_unix_ms(now)), p(core::limits::payment_action_pin_max.count())})
                 .text(0, 0);
+        if (r == "failed") {
+          // A declined payment releases its hold, unless the hold had lapsed already (its pin ran out):
+          // that one stays expired, whether or not the sweeper got to it, as every ledger answers.
+          c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = $1 AND state = 'RELEASED' AND deadline <= $2",
+                  {p(current->hold_id), p(to_unix_ms(now))});
+        }
         if (r == "sold") {
           // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
           c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
@@ -466,6 +463,10 @@ core::Result<core::Booking> PgLedger::cancel_booking(const core::Booking& bookin
 
 core::Result<core::Booking> PgLedger::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                                   const std::string& refund_ref, TimeMs now) {
+  std::vector<core::SeatId> distinct = refund.seats;
+  std::sort(distinct.begin(), distinct.end());
+  if (std::adjacent_find(distinct.begin(), distinct.end()) != distinct.end())
+    return make_error(Code::InvalidRequest, "seat_ids: a seat is named twice");
   const std::string seats_csv = core::seat_csv(refund.seats);
   const std::string seats_array = "{" + seats_csv + "}";  // a PostgreSQL int[] literal
   auto done = with_connection(pool_, [&](Connection& c) -> core::Status {
@@ -477,8 +478,15 @@ core::Result<core::Booking> PgLedger::refund_seats(const core::Booking& booking,
         c.exec("ROLLBACK");
         return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
       }
-      Rows mine = c.query("SELECT count(*) FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::int[])",
+      // As core::EventInventory::cancel_seats decides for the embedded store (the conformance suite
+      // holds both to it): some of the booking's seats, never none or all (all is a cancellation).
+      Rows mine = c.query("SELECT count(*) FILTER (WHERE seat = ANY($2::int[])), count(*) FROM booking_seats "
+                          "WHERE booking_id = $1",
                           {p(booking.id), p(seats_array)});
+      if (refund.seats.empty() || static_cast<int64_t>(refund.seats.size()) >= mine.int64(0, 1)) {
+        c.exec("ROLLBACK");
+        return make_error(Code::InvalidRequest, "seat_ids: some of the booking's seats, not none or all");
+      }
       if (mine.int64(0, 0) != static_cast<int64_t>(refund.seats.size())) {
         c.exec("ROLLBACK");
         return make_error(Code::InvalidSeat, "seat_ids: a seat is no longer one of this booking's");

@@ -224,6 +224,12 @@ std::optional<core::Result<core::Hold>> SqliteLedger::place_hold(const core::Eve
                                                                 const core::HoldRequest& request, TimeMs now,
                                                                 bool only_if_loaded, const SubmitHold& submit) {
   TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
+  // What needs no seat state first, as every ledger does (core/inventory.hpp), then the cap, then the seats.
+  if (auto st = request.best ? core::check_sale_window(event.on_sale_at, event.starts_at, now)
+                             : core::check_hold_request(event.on_sale_at, event.starts_at, event.seats_total,
+                                                        request.seats, now);
+      !st)
+    return st.error();
   auto s = slot(event.id);
   if (only_if_loaded) {
     std::lock_guard lock(s->mu);
@@ -249,8 +255,6 @@ std::optional<core::Result<core::Hold>> SqliteLedger::place_hold(const core::Eve
     advance(*s, event.id, now);
     std::vector<core::SeatId> seats = request.seats;
     if (request.best) {
-      if (now < event.on_sale_at || now >= event.starts_at)
-        return make_error(Code::SaleNotOpen, "this event is not on sale now");
       auto picked = core::pick_best_available(layout, event.prices, *request.best,
                                               [&](core::SeatId seat) { return inv.is_free(seat); });
       if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
@@ -558,6 +562,8 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
         });
       } else {
         const bool keep_hold = outcome.kind == Kind::Rejected;
+        // A hold whose pin ran out before the decline stays expired (as every ledger answers).
+        bool released = false;
         if (keep_hold) {
           s->inv->unpin(p.hold_id, now);
           // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
@@ -566,13 +572,15 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
           auto freed = live->state == core::HoldState::Pinned ? s->inv->release_pinned(p.hold_id, now)
                                                               : s->inv->release(p.hold_id, p.user_id, now);
           if (freed) report(*s, current->event_id, freed->seats, core::SeatStatus::Available);
+          released = true;
         }
         s->pending.erase(it);
         if (!keep_hold) {
-          remember(*s, p.hold_id, core::HoldState::Released);
+          remember(*s, p.hold_id, released ? core::HoldState::Released : core::HoldState::Expired);
           ended_hold = p.hold_id;
         }
-        ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold, event = current->event_id](Connection& c) -> core::Status {
+        ticket = db_.writer().submit([booking_id, p, outcome, now, keep_hold, released,
+                                      event = current->event_id](Connection& c) -> core::Status {
           c.prepare("UPDATE payments SET status = 'DECLINED', payment_ref = ?2, decline_code = ?3, message = ?4, "
                     "updated_at = ?5 WHERE booking_id = ?1")
               .bind(1, booking_id).bind(2, outcome.payment_ref).bind(3, outcome.decline_code).bind(4, outcome.message)
@@ -584,7 +592,8 @@ core::Result<core::Settlement> SqliteLedger::settle_payment(core::BookingId book
           // once, with the hold still theirs: only a real decline is announced.
           if (!keep_hold)
             enqueue_notice(c, core::NoticeKind::PaymentFailed, p.user_id, event, booking_id, p.hold_id, now, now);
-          return keep_hold ? core::ok_status() : set_hold_state(c, p.hold_id, "RELEASED", 0);
+          if (keep_hold) return core::ok_status();
+          return set_hold_state(c, p.hold_id, released ? "RELEASED" : "EXPIRED", 0);
         });
       }
     }
