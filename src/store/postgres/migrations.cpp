@@ -554,6 +554,18 @@ CREATE INDEX outbox_sent_by_user ON outbox(user_id, sent_at) WHERE status = 'SEN
 CREATE INDEX outbox_sent_to ON outbox(destination, sent_at) WHERE status = 'SENT';
 )sql";
 
+// Event ownership (store/postgres/event_owners.hpp): which node decides an event's seats, under which
+// epoch, until when (PostgreSQL's clock). Rows are never deleted: a released or lapsed lease is taken
+// over by the next claim, epoch + 1.
+constexpr const char* kV8EventOwners = R"sql(
+CREATE TABLE event_owners(
+  event_id bigint PRIMARY KEY REFERENCES events(id),
+  owner text NOT NULL,
+  address text NOT NULL,
+  epoch bigint NOT NULL CHECK(epoch >= 1),
+  expires_at timestamptz NOT NULL);
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -569,6 +581,7 @@ const std::vector<Migration>& migrations() {
       {5, "tickets and check-in", {kV5Tickets}},
       {6, "organizations and venue geometry", {kV6Organizations}},
       {7, "account verification and message caps", {kV7Verification}},
+      {8, "event ownership", {kV8EventOwners}},
   };
   return kAll;
 }

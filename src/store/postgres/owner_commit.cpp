@@ -1,0 +1,146 @@
+// The fenced group commit of an event owner (owner_commit.hpp).
+#include "store/postgres/owner_commit.hpp"
+
+#include <vector>
+
+#include "base/assert.hpp"
+
+namespace ticketd::store::postgres {
+
+namespace {
+
+// The batch's ownership rows that still name this node and epoch and have not lapsed, locked FOR SHARE
+// for the rest of the transaction (a takeover's UPDATE waits for the commit). In event order, so two
+// writers always lock rows in the same order.
+constexpr const char* kFenceBatch =
+    "SELECT o.event_id, o.epoch FROM event_owners o "
+    "JOIN unnest($2::bigint[], $3::bigint[]) AS j(event_id, epoch) ON o.event_id = j.event_id AND o.epoch = j.epoch "
+    "WHERE o.owner = $1 AND o.expires_at > clock_timestamp() ORDER BY o.event_id FOR SHARE OF o";
+
+core::Error not_owner() {
+  return core::make_error(core::Code::Unavailable, "this node no longer owns the event; try again");
+}
+
+}  // namespace
+
+OwnerCommit::OwnerCommit(const std::string& url, std::string node, std::function<void(size_t)> on_batch)
+    : url_(url), node_(std::move(node)), on_batch_(std::move(on_batch)), conn_(url) {
+  writer_ = std::thread([this] { writer_loop(); });
+}
+
+OwnerCommit::~OwnerCommit() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  writer_.join();
+}
+
+void OwnerCommit::submit(core::EventId event, int64_t epoch, Job job, Completion done) {
+  TICKETD_ASSERT(done);
+  TICKETD_ASSERT(epoch >= 1);
+  {
+    std::lock_guard lock(mu_);
+    TICKETD_ASSERT(!stopping_);
+    if (queue_.size() < kQueueJobsMax) {
+      queue_.push_back(Entry{event, epoch, std::move(job), std::move(done)});
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(core::make_error(core::Code::Unavailable, "too many commits queued; try again"));
+}
+
+core::Status OwnerCommit::run(core::EventId event, int64_t epoch, Job job) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<core::Status> outcome;
+  submit(event, epoch, std::move(job), [&](core::Status s) {
+    std::lock_guard lock(mu);
+    outcome = std::move(s);
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return outcome.has_value(); });
+  return std::move(*outcome);
+}
+
+void OwnerCommit::reset(core::EventId event) {
+  std::lock_guard lock(mu_);
+  std::erase_if(poisoned_, [&](const auto& p) { return p.first == event; });
+}
+
+void OwnerCommit::poison(core::EventId event, int64_t epoch) {
+  std::lock_guard lock(mu_);
+  poisoned_.emplace(event, epoch);
+}
+
+bool OwnerCommit::poisoned(core::EventId event, int64_t epoch) {
+  std::lock_guard lock(mu_);
+  return poisoned_.contains({event, epoch});
+}
+
+void OwnerCommit::writer_loop() {
+  std::deque<Entry> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < kBatchJobsMax) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    commit_batch(batch);
+    batch.clear();
+  }
+}
+
+std::set<std::pair<core::EventId, int64_t>> OwnerCommit::fence(const std::deque<Entry>& batch) {
+  std::vector<int64_t> events, epochs;
+  for (const Entry& e : batch) {
+    events.push_back(e.event);
+    epochs.push_back(e.epoch);
+  }
+  Rows r = conn_.query(kFenceBatch, {p(node_), p_array(events), p_array(epochs)});
+  std::set<std::pair<core::EventId, int64_t>> owned;
+  for (int i = 0; i < r.size(); ++i) owned.emplace(r.int64(i, 0), r.int64(i, 1));
+  return owned;
+}
+
+void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
+  std::vector<core::Status> results(batch.size(), core::ok_status());
+  try {
+    if (!conn_.healthy()) conn_.reconnect();
+    conn_.exec("BEGIN");
+    const auto owned = fence(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Entry& e = batch[i];
+      if (!owned.contains({e.event, e.epoch})) poison(e.event, e.epoch);
+      if (poisoned(e.event, e.epoch)) {
+        results[i] = not_owner();  // decided on top of a lost ownership or a failed batch
+        continue;
+      }
+      e.job(conn_);
+    }
+    conn_.exec("COMMIT");
+  } catch (const std::exception& err) {
+    // Memory is ahead of PostgreSQL for every event of this batch: nobody is acknowledged, and each
+    // event's owner reloads it (its later jobs are refused until then).
+    try {
+      if (conn_.healthy()) conn_.exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // The connection broke mid-rollback: the server rolls back on its own; reconnected next batch.
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      poison(batch[i].event, batch[i].epoch);
+      results[i] = core::make_error(core::Code::Unavailable, std::string("the store could not commit: ") + err.what());
+    }
+  }
+  if (on_batch_) on_batch_(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+}  // namespace ticketd::store::postgres

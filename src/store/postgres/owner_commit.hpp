@@ -1,0 +1,87 @@
+// OwnerCommit: the group commit of an event owner in distributed mode (docs/architecture.md, "Event
+// ownership"). An owner decides seats in memory (core::EventInventory) and queues what it decided here;
+// one writer thread takes every job queued since its last commit and runs them in one PostgreSQL
+// transaction, fenced by the ownership of every event in the batch, then tells each submitter.
+//
+// Fencing (event_owners.hpp): the batch's first statement locks, FOR SHARE, the ownership rows that
+// still name this node with the epoch each job was decided under and have not lapsed. Jobs of an event
+// whose row does not match are not run: they are told NotOwner, and so is every later job of that
+// (event, epoch), because they were decided on top of those. The owner must drop the event from memory
+// and claim it again (reset() then lets a new epoch's jobs through).
+//
+// Failure: a job that throws means memory is ahead of what PostgreSQL accepted. The whole batch rolls
+// back, every job of it is told Unavailable (nobody is acknowledged), and every event in the batch is
+// poisoned as above: its owner reloads it from PostgreSQL. A lost connection does the same, and the
+// writer reconnects for the next batch. Nothing is acknowledged before its commit.
+//
+// Bounds: kBatchJobsMax jobs per transaction; at most kQueueJobsMax queued (submitters are workers and
+// I/O-thread requests the HTTP layer already bounds): one more is refused Unavailable at once.
+//
+// Thread safety: submit() and reset() from any thread; jobs and completions run on the writer thread.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "core/result.hpp"
+#include "store/postgres/event_owners.hpp"
+#include "store/postgres/pg.hpp"
+
+namespace ticketd::store::postgres {
+
+class OwnerCommit {
+ public:
+  using Job = std::function<void(Connection&)>;
+  // Called once, on the writer thread, after the batch holding the job committed or failed: quick, and
+  // never waiting on this committer.
+  using Completion = std::function<void(core::Status)>;
+  static constexpr size_t kBatchJobsMax = 1024;
+  static constexpr size_t kQueueJobsMax = 65'536;
+
+  // `url`: the writer's own connection (not from a pool: it is held for the process's life).
+  // `on_batch(jobs)` after each committed batch (metrics).
+  OwnerCommit(const std::string& url, std::string node, std::function<void(size_t)> on_batch = {});
+  ~OwnerCommit();  // commits what is queued, then stops
+
+  // Queues `job`, decided for `event` under ownership `epoch`. REQUIRES: done is set.
+  void submit(core::EventId event, int64_t epoch, Job job, Completion done);
+  // Runs a job and waits for its outcome (for callers that may block).
+  core::Status run(core::EventId event, int64_t epoch, Job job);
+  // The event was reloaded under a new ownership: its jobs are accepted again.
+  void reset(core::EventId event);
+
+ private:
+  struct Entry {
+    core::EventId event = 0;
+    int64_t epoch = 0;
+    Job job;
+    Completion done;
+  };
+  void writer_loop();
+  void commit_batch(std::deque<Entry>& batch);
+  // The (event, epoch) pairs of the batch whose ownership rows matched, locked FOR SHARE. REQUIRES: in
+  // the batch's transaction.
+  std::set<std::pair<core::EventId, int64_t>> fence(const std::deque<Entry>& batch);
+  void poison(core::EventId event, int64_t epoch);
+  bool poisoned(core::EventId event, int64_t epoch);
+
+  const std::string url_;
+  const std::string node_;
+  std::function<void(size_t)> on_batch_;
+  Connection conn_;  // the writer thread's alone
+  std::mutex mu_;    // guards queue_, stopping_ and poisoned_
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  std::set<std::pair<core::EventId, int64_t>> poisoned_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace ticketd::store::postgres
