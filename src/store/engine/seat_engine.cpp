@@ -1,0 +1,596 @@
+// The seat engine (seat_engine.hpp): decisions in memory under each event's mutex, recorded in the
+// journal before the mutex is released, acknowledged once durable.
+#include "store/engine/seat_engine.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+
+#include "base/assert.hpp"
+#include "core/best_available.hpp"
+#include "core/limits.hpp"
+
+namespace ticketd::store::engine {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+// A recorded decision's outcome, for a caller that waits for it after releasing the slot mutex.
+class Durable {
+ public:
+  // Records `decision` in `journal` and returns what to wait on.
+  static std::shared_ptr<Durable> record(core::SeatJournal& journal, core::SeatDecision decision) {
+    auto d = std::make_shared<Durable>();
+    journal.record(std::move(decision), [d](core::Status s) {
+      {
+        std::lock_guard lock(d->mu_);
+        d->status_ = std::move(s);
+      }
+      d->cv_.notify_one();
+    });
+    return d;
+  }
+  core::Status wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return status_.has_value(); });
+    return *status_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::optional<core::Status> status_;
+};
+
+// A recorded decision must become durable: memory already moved on. If it does not, that is a bug; stop.
+void must(core::Status s) {
+  if (!s) std::fprintf(stderr, "ticketd: ledger write failed: %s\n", s.error().message.c_str());
+  TICKETD_ASSERT(s.ok());
+}
+
+}  // namespace
+
+SeatEngine::SeatEngine(core::SeatJournal& journal, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink)
+    : journal_(journal), ticket_ids_(ticket_ids), sink_(sink) {
+  // ACTIVE rows include every live hold and every pinned one (a pin lives in memory only); rows that
+  // lapsed and are not marked yet are listed too and dropped once found dead (the sweeper keeps them
+  // few: it marks lapsed rows EXPIRED every second).
+  for (const core::JournalActiveHold& h : journal_.active_holds())
+    stripe_of(h.user).holds[h.user].push_back(UserHold{h.event, h.hold, h.expires_at});
+}
+
+bool SeatEngine::hold_live(const UserHold& h, TimeMs now) {
+  auto s = slot(h.event_id);
+  std::lock_guard lock(s->mu);
+  if (!ensure_loaded(*s, h.event_id, now)) return false;  // no such event: nothing of it is live
+  advance(*s, h.event_id, now);
+  return s->inv->find_hold(h.hold_id).has_value();
+}
+
+void SeatEngine::prune_user_holds(std::vector<UserHold>& holds, TimeMs now, std::optional<TimeMs> checked_before) {
+  std::erase_if(holds, [&](const UserHold& h) {
+    if (checked_before && h.expires_at > *checked_before) return false;
+    return !hold_live(h, now);
+  });
+}
+
+void SeatEngine::prune_all_user_holds(TimeMs now) {
+  for (UserStripe& stripe : user_stripes_) {
+    std::lock_guard lock(stripe.mu);
+    // Only holds past their expiry are asked about (lapsed, or pinned by a checkout): the others are
+    // live unless released or sold, and those are forgotten when that happens.
+    for (auto it = stripe.holds.begin(); it != stripe.holds.end();) {
+      prune_user_holds(it->second, now, now);
+      it = it->second.empty() ? stripe.holds.erase(it) : std::next(it);
+    }
+  }
+}
+
+void SeatEngine::forget_user_hold(core::UserId user, core::HoldId hold) {
+  UserStripe& stripe = stripe_of(user);
+  std::lock_guard lock(stripe.mu);
+  auto it = stripe.holds.find(user);
+  if (it == stripe.holds.end()) return;
+  std::erase_if(it->second, [&](const UserHold& h) { return h.hold_id == hold; });
+  if (it->second.empty()) stripe.holds.erase(it);
+}
+
+void SeatEngine::remember(Slot& slot, core::HoldId id, core::HoldState state) {
+  if (slot.finished_order.size() >= kFinishedRememberedMax) {
+    slot.finished.erase(slot.finished_order.front());
+    slot.finished_order.pop_front();
+  }
+  slot.finished[id] = state;
+  slot.finished_order.push_back(id);
+}
+
+core::HoldState SeatEngine::settled_state(const Slot& slot, const core::Hold& stored) {
+  if (auto it = slot.finished.find(stored.id); it != slot.finished.end()) return it->second;
+  // An ACTIVE row whose hold is gone from memory has lapsed (the sweeper has not marked it yet).
+  return stored.state == core::HoldState::Active ? core::HoldState::Expired : stored.state;
+}
+
+void SeatEngine::report(Slot& slot, core::EventId event, std::vector<core::SeatId> seats, core::SeatStatus status) {
+  if (seats.empty()) return;
+  ++slot.version;
+  if (sink_) sink_->seats_changed(core::SeatChange{event, std::move(seats), status, slot.version});
+}
+
+std::vector<core::Hold> SeatEngine::advance(Slot& slot, core::EventId event, TimeMs now) {
+  TICKETD_ASSERT(slot.inv.has_value());
+  std::vector<core::Hold> expired = slot.inv->advance(now);
+  // All the seats one pass frees are one change: one version, one message to subscribers.
+  std::vector<core::SeatId> freed;
+  for (const core::Hold& h : expired) freed.insert(freed.end(), h.seats.begin(), h.seats.end());
+  report(slot, event, std::move(freed), core::SeatStatus::Available);
+  return expired;
+}
+
+std::shared_ptr<SeatEngine::Slot> SeatEngine::slot(core::EventId event) {
+  {
+    std::shared_lock lock(slots_mu_);
+    if (auto it = slots_.find(event); it != slots_.end()) return it->second;
+  }
+  std::unique_lock lock(slots_mu_);
+  auto& s = slots_[event];
+  if (!s) s = std::make_shared<Slot>();
+  return s;
+}
+
+core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs now) {
+  if (slot.inv) return core::ok_status();
+  auto loaded = journal_.load_event(event, now);
+  if (!loaded) return loaded.error();
+  core::EventInventory inv(loaded->rules);
+  // Sales first, then holds: a hold that lapsed and whose seat was later sold is not live anyway.
+  for (const core::JournalSale& sale : loaded->sales) inv.restore_sale(sale.booking, sale.user, sale.seats);
+  // Newest first: should a clock step backwards make a lapsed hold look live, the newer claim on a
+  // seat (made after the old one lapsed) wins and the older hold is dropped.
+  for (const core::Hold& h : loaded->holds) (void)inv.restore_hold(h);
+  // Bookings still awaiting payment: their holds stay pinned (a payment may be in flight), and a
+  // late success finds them in `pending`.
+  slot.pending.clear();
+  for (const core::JournalPending& p : loaded->pending) {
+    slot.pending[p.booking] = PendingBooking{p.hold, p.user, p.seats};
+    (void)inv.pin(p.hold, p.user, now, core::limits::payment_action_pin_max);
+  }
+  slot.inv.emplace(std::move(inv));
+  return core::ok_status();
+}
+
+std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event& event, const core::Layout& layout,
+                                                              const core::HoldRequest& request, TimeMs now,
+                                                              bool only_if_loaded, const RecordHold& record) {
+  TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
+  // What needs no seat state first, as every ledger does (core/inventory.hpp), then the cap, then the seats.
+  if (auto st = request.best ? core::check_sale_window(event.on_sale_at, event.starts_at, now)
+                             : core::check_hold_request(event.on_sale_at, event.starts_at, event.seats_total,
+                                                        request.seats, now);
+      !st)
+    return st.error();
+  auto s = slot(event.id);
+  if (only_if_loaded) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return std::nullopt;
+  }
+  // This user's holds are decided one at a time, from the count to the decision in memory, so two
+  // concurrent holds (on any events) cannot both pass the cap. Released before the commit.
+  UserStripe& stripe = stripe_of(request.user_id);
+  std::unique_lock user_lock(stripe.mu);
+  if (auto it = stripe.holds.find(request.user_id);
+      it != stripe.holds.end() && it->second.size() >= request.active_holds_max) {
+    prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask
+    if (it->second.size() >= request.active_holds_max)
+      return make_error(Code::ActiveHoldsLimitExceeded,
+                        "at most " + std::to_string(request.active_holds_max) +
+                            " active holds per user across all events: release a hold or buy its seats first");
+  }
+  core::Hold hold;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+    core::EventInventory& inv = *s->inv;
+    advance(*s, event.id, now);
+    std::vector<core::SeatId> seats = request.seats;
+    if (request.best) {
+      auto picked = core::pick_best_available(layout, event.prices, *request.best,
+                                              [&](core::SeatId seat) { return inv.is_free(seat); });
+      if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
+      seats = std::move(*picked);
+    }
+    auto held = inv.hold(journal_.next_hold_id(), request.user_id, std::move(seats), now, request.ttl);
+    if (!held) return held.error();
+    hold = *held;
+    report(*s, event.id, hold.seats, core::SeatStatus::Held);
+    record(hold, core::HoldPlaced{hold, request.expiry_notice_lead});
+  }
+  stripe.holds[request.user_id].push_back(UserHold{event.id, hold.id, hold.expires_at});
+  return hold;
+}
+
+core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const core::Layout& layout,
+                                                const core::HoldRequest& request, TimeMs now) {
+  std::shared_ptr<Durable> durable;
+  auto placed = place_hold(event, layout, request, now, false, [&](const core::Hold&, core::SeatDecision d) {
+    durable = Durable::record(journal_, std::move(d));
+  });
+  TICKETD_ASSERT(placed.has_value());  // loading was allowed
+  if (!*placed) return *placed;
+  must(durable->wait());
+  return *placed;
+}
+
+bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+                                      const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
+  auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d) {
+    // A hold that cannot be made durable is memory ahead of disk: the journal stops, after `done` hears 503.
+    journal_.record(
+        std::move(d),
+        [done, hold](core::Status s) { done(s ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(s.error())); },
+        core::SeatJournal::Failure::stop);
+  });
+  if (!placed) return false;
+  if (!*placed) done(placed->error());
+  return true;
+}
+
+core::Result<core::Hold> SeatEngine::owned_hold(core::HoldId id, core::UserId user) {
+  std::optional<core::Hold> stored = journal_.hold(id);
+  if (!stored || stored->user_id != user) return make_error(Code::NotFound, "no such hold");
+  return *stored;
+}
+
+core::Result<core::Hold> SeatEngine::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored;
+  auto s = slot(stored->event_id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+  advance(*s, stored->event_id, now);
+  if (auto live = s->inv->find_hold(id)) return *live;
+  stored->state = settled_state(*s, *stored);
+  return stored;
+}
+
+core::Result<core::Hold> SeatEngine::release_live(Slot& s, core::EventId event, core::HoldId id, core::UserId user,
+                                                  TimeMs now) {
+  advance(s, event, now);
+  auto released = s.inv->release(id, user, now);
+  if (!released) return released;
+  report(s, event, released->seats, core::SeatStatus::Available);
+  remember(s, id, core::HoldState::Released);
+  return released;
+}
+
+core::Result<core::Hold> SeatEngine::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored;
+  auto s = slot(stored->event_id);
+  std::shared_ptr<Durable> durable;
+  core::Hold released;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    auto r = release_live(*s, stored->event_id, id, user, now);
+    if (!r) {
+      if (r.error().code != Code::NotFound) return r.error();
+      stored->state = settled_state(*s, *stored);
+      if (stored->state == core::HoldState::Converted)
+        return make_error(Code::HoldNotActive, "this hold has been checked out");
+      return stored;  // released or expired already: nothing to do
+    }
+    released = *r;
+    durable = Durable::record(journal_, core::HoldReleased{id});
+  }
+  forget_user_hold(user, id);  // after the slot mutex: lock order (see seat_engine.hpp)
+  must(durable->wait());
+  return released;
+}
+
+core::EventId SeatEngine::listed_hold_event(core::UserId user, core::HoldId hold) {
+  UserStripe& stripe = stripe_of(user);
+  std::lock_guard lock(stripe.mu);
+  auto it = stripe.holds.find(user);
+  if (it == stripe.holds.end()) return 0;
+  for (const UserHold& h : it->second)
+    if (h.hold_id == hold) return h.event_id;
+  return 0;
+}
+
+bool SeatEngine::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
+  // A user's list names only their own holds, so a hold found there is theirs; one not listed (ended,
+  // someone else's, unknown) needs the journal to tell which answer it gets.
+  const core::EventId event = listed_hold_event(user, id);
+  if (event == 0) return false;
+  auto s = slot(event);
+  {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return false;
+    auto released = release_live(*s, event, id, user, now);
+    if (!released) return false;  // it ended meanwhile (expired, checked out): the journal tells how
+    // A release that cannot be made durable is memory ahead of disk: the journal stops, after `done` hears 503.
+    journal_.record(
+        core::HoldReleased{id},
+        [done, hold = *released](core::Status st) {
+          done(st ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(st.error()));
+        },
+        core::SeatJournal::Failure::stop);
+  }
+  forget_user_hold(user, id);  // after the slot mutex: lock order (see seat_engine.hpp)
+  return true;
+}
+
+std::optional<core::CheckoutRecord> SeatEngine::find_checkout(core::UserId user, const std::string& key) {
+  return journal_.checkout(user, key);
+}
+
+core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, core::UserId user,
+                                                              const core::CheckoutStart& start, TimeMs now) {
+  auto stored = owned_hold(id, user);
+  if (!stored) return stored.error();
+  auto s = slot(stored->event_id);
+  core::CheckoutRecord rec;
+  std::shared_ptr<Durable> durable;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
+    advance(*s, stored->event_id, now);
+    auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
+    if (!pinned) {
+      if (pinned.error().code != Code::NotFound) return pinned.error();
+      switch (settled_state(*s, *stored)) {
+        case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
+        case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
+        default: return make_error(Code::HoldExpired, "this hold has expired");
+      }
+    }
+    for (const auto& [booking, p] : s->pending)
+      if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
+    const core::BookingId booking_id = journal_.next_booking_id();
+    rec = core::CheckoutRecord{id, booking_id, stored->event_id, user, core::BookingStatus::PendingPayment,
+                               journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
+                               start.payment_method, start.amount, start.currency, "", "", now};
+    s->pending[booking_id] = PendingBooking{id, user, pinned->seats};
+    durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key});
+  }
+  must(durable->wait());
+  return rec;
+}
+
+core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId booking_id,
+                                                          const core::PaymentOutcome& outcome, TimeMs now) {
+  auto current = journal_.booking(booking_id);
+  if (!current) return make_error(Code::NotFound, "no such booking");
+  auto s = slot(current->event_id);
+  std::shared_ptr<Durable> durable;
+  bool refund_needed = false;
+  core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, current->event_id, now); !st) return st.error();
+    advance(*s, current->event_id, now);
+    auto it = s->pending.find(booking_id);
+    if (it == s->pending.end()) {
+      // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
+      // after that settlement, so the booking read below is the settled one once this is durable.
+      durable = Durable::record(journal_, core::SettledAlready{outcome, now});
+    } else {
+      const PendingBooking p = it->second;
+      using Kind = core::PaymentOutcome::Kind;
+      if (outcome.kind == Kind::AwaitingAction) {
+        s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
+        durable = Durable::record(journal_, core::PaymentAwaitingAction{booking_id, outcome, now});
+      } else if (outcome.kind == Kind::Succeeded) {
+        bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
+        if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
+        if (sold) report(*s, current->event_id, p.seats, core::SeatStatus::Sold);
+        refund_needed = !sold;
+        ended_hold = p.hold_id;
+        s->pending.erase(it);
+        remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
+        std::vector<std::string> ticket_ids;  // drawn here: the journal only writes
+        if (sold)
+          for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
+        durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, current->event_id,
+                                                                   p.seats, sold, std::move(ticket_ids), outcome, now});
+      } else {
+        using HoldEnd = core::PaymentFailed::HoldEnd;
+        HoldEnd end = HoldEnd::expired;  // a hold whose pin ran out before the decline stays expired
+        if (outcome.kind == Kind::Rejected) {
+          end = HoldEnd::kept;
+          s->inv->unpin(p.hold_id, now);
+          // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
+          if (!s->inv->find_hold(p.hold_id)) report(*s, current->event_id, p.seats, core::SeatStatus::Available);
+        } else if (auto live = s->inv->find_hold(p.hold_id)) {
+          auto freed = live->state == core::HoldState::Pinned ? s->inv->release_pinned(p.hold_id, now)
+                                                              : s->inv->release(p.hold_id, p.user_id, now);
+          if (freed) report(*s, current->event_id, freed->seats, core::SeatStatus::Available);
+          end = HoldEnd::released;
+        }
+        s->pending.erase(it);
+        if (end != HoldEnd::kept) {
+          remember(*s, p.hold_id, end == HoldEnd::released ? core::HoldState::Released : core::HoldState::Expired);
+          ended_hold = p.hold_id;
+        }
+        durable = Durable::record(
+            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, current->event_id, end, outcome, now});
+      }
+    }
+  }
+  if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
+  must(durable->wait());
+  auto settled = journal_.booking(booking_id);
+  if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
+  return core::Settlement{*settled, refund_needed};
+}
+
+core::Status SeatEngine::record_refund(core::BookingId booking, const std::string& refund_ref) {
+  return journal_.record_refund(booking, refund_ref);
+}
+
+std::optional<core::BookingId> SeatEngine::booking_by_payment_ref(const std::string& payment_ref) {
+  if (payment_ref.empty()) return std::nullopt;
+  return journal_.booking_by_payment_ref(payment_ref);
+}
+
+bool SeatEngine::payment_event_seen(const std::string& event_id) { return journal_.payment_event_seen(event_id); }
+
+core::Status SeatEngine::record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) {
+  return journal_.record_payment_event(event_id, type, now);
+}
+
+std::vector<core::CheckoutRecord> SeatEngine::payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
+                                                                   uint32_t limit) {
+  return journal_.payments_to_reconcile(older_than, after_payment, limit);
+}
+
+core::Result<core::Booking> SeatEngine::find_booking(core::BookingId id, core::UserId user) {
+  auto b = journal_.booking(id);
+  if (!b || b->user_id != user) return make_error(Code::NotFound, "no such booking");
+  return *b;
+}
+
+std::vector<core::Booking> SeatEngine::list_bookings(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                                     bool include_failed) {
+  std::vector<core::Booking> out;
+  for (core::BookingId id : journal_.bookings_of(user, limit, before_id, include_failed))
+    if (auto b = journal_.booking(id)) out.push_back(std::move(*b));
+  return out;
+}
+
+core::Result<core::Booking> SeatEngine::cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                                       TimeMs now) {
+  auto s = slot(booking.event_id);
+  std::shared_ptr<Durable> durable;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
+    advance(*s, booking.event_id, now);
+    if (!s->inv->cancel_sale(booking.id)) {
+      // A confirmed booking whose sale is not in memory was cancelled by a concurrent request (whose
+      // commit may still be in flight). A barrier recorded behind that commit answers only once the
+      // cancellation is durable: the journal keeps one event's decisions in order.
+      durable = Durable::record(journal_, core::Barrier{});
+    } else {
+      report(*s, booking.event_id, booking.seats, core::SeatStatus::Available);
+      durable = Durable::record(journal_, core::BookingCancelled{booking, refund_ref, now});
+    }
+  }
+  must(durable->wait());
+  core::Booking b = booking;
+  b.status = core::BookingStatus::Cancelled;
+  b.cancelled_at = now;
+  return b;
+}
+
+core::Result<core::Booking> SeatEngine::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                                     const std::string& refund_ref, TimeMs now) {
+  auto s = slot(booking.event_id);
+  std::shared_ptr<Durable> durable;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, booking.event_id, now); !st) return st.error();
+    advance(*s, booking.event_id, now);
+    if (auto st = s->inv->cancel_seats(booking.id, refund.seats); !st) {
+      if (st.error().code == Code::NotFound)  // the sale is gone: the booking was cancelled meanwhile
+        return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
+      return st.error();
+    }
+    report(*s, booking.event_id, refund.seats, core::SeatStatus::Available);
+    durable = Durable::record(journal_, core::SeatsRefunded{booking, refund, refund_ref, now});
+  }
+  must(durable->wait());
+  core::Booking b = booking;
+  std::erase_if(b.seats, [&](core::SeatId seat) {
+    return std::find(refund.seats.begin(), refund.seats.end(), seat) != refund.seats.end();
+  });
+  return b;
+}
+
+void SeatEngine::event_dates_changed(const core::Event& event) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (s->inv) s->inv->set_dates(event.on_sale_at, event.starts_at);  // not loaded: it loads the new ones
+}
+
+int64_t SeatEngine::seat_refunds_total(core::BookingId booking) { return journal_.seat_refunds_total(booking); }
+
+std::optional<core::SeatRefundRecord> SeatEngine::find_seat_refund(int64_t id) { return journal_.seat_refund(id); }
+
+std::vector<core::Ticket> SeatEngine::tickets_of_booking(core::BookingId booking) {
+  return journal_.tickets_of_booking(booking);
+}
+
+std::optional<core::Ticket> SeatEngine::find_ticket(const std::string& ticket_id) { return journal_.ticket(ticket_id); }
+
+core::Result<core::SeatMap> SeatEngine::seat_map(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+  advance(*s, event.id, now);
+  return core::SeatMap{s->inv->status_chars(), s->inv->counts(), s->version};
+}
+
+std::optional<uint64_t> SeatEngine::seat_map_version(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return std::nullopt;
+  advance(*s, event.id, now);  // lapsed holds change the map, and its version, as seat_map() would see
+  return s->version;
+}
+
+std::optional<core::SeatCounts> SeatEngine::seat_counts_in_memory(const core::Event& event, TimeMs now) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return std::nullopt;
+  advance(*s, event.id, now);  // lapsed holds are available again, as seat_map() would count them
+  return s->inv->counts();
+}
+
+core::Result<core::Stock> SeatEngine::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
+  auto s = slot(event.id);
+  std::lock_guard lock(s->mu);
+  if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
+  s->inv->advance(now);
+  return s->inv->stock(expiring_before);
+}
+
+size_t SeatEngine::sweep_expired(TimeMs now) {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::shared_lock lock(slots_mu_);
+    for (auto& [id, s] : slots_) all.push_back(s);
+  }
+  std::vector<core::HoldId> expired;
+  for (auto& s : all) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) continue;
+    for (const core::Hold& h : advance(*s, s->inv->rules().event_id, now)) expired.push_back(h.id);
+  }
+  prune_all_user_holds(now);  // no slot mutex held here: lock order
+  // Holds of events not in memory lapse in the journal; the margin keeps pinned holds (in memory) untouched.
+  return journal_.mark_expired(expired, now - core::limits::checkout_pin_max);
+}
+
+core::SeatCounts SeatEngine::loaded_counts(TimeMs now) {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::shared_lock lock(slots_mu_);
+    for (auto& [id, s] : slots_) all.push_back(s);
+  }
+  core::SeatCounts total;
+  for (auto& s : all) {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) continue;
+    advance(*s, s->inv->rules().event_id, now);
+    const core::SeatCounts c = s->inv->counts();
+    total.available += c.available;
+    total.held += c.held;
+    total.sold += c.sold;
+  }
+  return total;
+}
+
+}  // namespace ticketd::store::engine
