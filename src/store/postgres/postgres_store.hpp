@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "base/metrics.hpp"
+#include "store/postgres/ledger_rows.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
@@ -171,17 +172,13 @@ class PgLedger final : public core::Ledger {
   // seats available.
   bool recently_short_of(core::EventId event, uint32_t quantity, TimeMs now);
   void remember_available(core::EventId event, uint32_t available, TimeMs now);
-  struct StoredHold {
-    core::Hold hold;
-    std::string state;    // as stored: a live state may have lapsed (see deadline_ms)
-    int64_t deadline_ms;  // when its seats lapse
-  };
   std::optional<StoredHold> read_hold(core::HoldId id);
   // The hold if it is `user`'s (NotFound otherwise), with its state as of `now`.
   core::Result<StoredHold> owned_hold(core::HoldId id, core::UserId user, TimeMs now);
   std::optional<TimeMs> event_starts_at(core::EventId event);
 
   Pool& pool_;
+  LedgerRows rows_{pool_};
   core::TicketIdSource& ticket_ids_;
   core::SeatFront* front_;
   Metrics* metrics_;
