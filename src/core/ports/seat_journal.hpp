@@ -53,12 +53,14 @@ struct JournalActiveHold {
   TimeMs expires_at{};
 };
 
-// The decisions, each with everything its rows need.
+// The decisions, each with everything its rows need, and the event it was decided for (a journal that
+// commits per event, fenced by its ownership, needs it).
 struct HoldPlaced {
   Hold hold;
   Millis expiry_notice_lead{0};  // > 0: a hold_expiring notice, due that long before the deadline
 };
 struct HoldReleased {
+  EventId event = 0;
   HoldId hold = 0;
 };
 struct CheckoutBegun {
@@ -67,6 +69,7 @@ struct CheckoutBegun {
   std::string idempotency_key;
 };
 struct PaymentAwaitingAction {
+  EventId event = 0;
   BookingId booking = 0;
   PaymentOutcome outcome;
   TimeMs at{};
@@ -99,6 +102,7 @@ struct PaymentFailed {
 // A settlement of a booking settled already: only the gateway event id is noted, and the caller waits
 // for the first settlement to be durable (it was recorded before).
 struct SettledAlready {
+  EventId event = 0;
   PaymentOutcome outcome;
   TimeMs at{};
 };
@@ -115,7 +119,9 @@ struct SeatsRefunded {
 };
 // Nothing to write: durable once everything recorded before it is (a second cancellation answering
 // after the first one's commit).
-struct Barrier {};
+struct Barrier {
+  EventId event = 0;
+};
 using SeatDecision = std::variant<HoldPlaced, HoldReleased, CheckoutBegun, PaymentAwaitingAction, PaymentSucceeded,
                                   PaymentFailed, SettledAlready, BookingCancelled, SeatsRefunded, Barrier>;
 
@@ -149,10 +155,11 @@ class SeatJournal {
   virtual int64_t seat_refunds_total(BookingId booking) = 0;
   virtual std::vector<Ticket> tickets_of_booking(BookingId booking) = 0;
   virtual std::optional<Ticket> ticket(const std::string& ticket_id) = 0;
-  // Marks EXPIRED the holds `expired` (lapsed in memory) and any hold still ACTIVE whose deadline is
-  // before `unloaded_before` (events not in memory); returns how many rows changed. Writes nothing when
+  // Marks EXPIRED the holds `expired` (lapsed in memory) and, where the journal is the only writer, any
+  // hold still ACTIVE whose deadline is before `unloaded_before` (events not in memory); returns how
+  // many rows changed. Writes nothing when
   // there is nothing to mark (an idle server does not sync every second).
-  virtual size_t mark_expired(const std::vector<HoldId>& expired, TimeMs unloaded_before) = 0;
+  virtual size_t mark_expired(const std::vector<Hold>& expired, TimeMs unloaded_before) = 0;
 };
 
 }  // namespace ticketd::core

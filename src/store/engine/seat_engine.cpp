@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstdio>
 
 #include "base/assert.hpp"
 #include "core/best_available.hpp"
@@ -23,13 +22,16 @@ class Durable {
   // Records `decision` in `journal` and returns what to wait on.
   static std::shared_ptr<Durable> record(core::SeatJournal& journal, core::SeatDecision decision) {
     auto d = std::make_shared<Durable>();
-    journal.record(std::move(decision), [d](core::Status s) {
-      {
-        std::lock_guard lock(d->mu_);
-        d->status_ = std::move(s);
-      }
-      d->cv_.notify_one();
-    });
+    journal.record(
+        std::move(decision),
+        [d](core::Status s) {
+          {
+            std::lock_guard lock(d->mu_);
+            d->status_ = std::move(s);
+          }
+          d->cv_.notify_one();
+        },
+        core::SeatJournal::Failure::stop);
     return d;
   }
   core::Status wait() {
@@ -43,12 +45,6 @@ class Durable {
   std::condition_variable cv_;
   std::optional<core::Status> status_;
 };
-
-// A recorded decision must become durable: memory already moved on. If it does not, that is a bug; stop.
-void must(core::Status s) {
-  if (!s) std::fprintf(stderr, "ticketd: ledger write failed: %s\n", s.error().message.c_str());
-  TICKETD_ASSERT(s.ok());
-}
 
 }  // namespace
 
@@ -210,6 +206,23 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
   return hold;
 }
 
+core::Status SeatEngine::durable_or_forget(core::Status durable, core::EventId event) {
+  if (!durable) forget_event(event);
+  return durable;
+}
+
+void SeatEngine::forget_event(core::EventId event) {
+  auto s = slot(event);
+  std::lock_guard lock(s->mu);
+  s->inv.reset();
+  s->pending.clear();
+  s->finished.clear();
+  s->finished_order.clear();
+  // Seats may change without a report when the event is loaded again: a skipped version is a gap, and
+  // the live map's subscribers resynchronise from a fresh snapshot at the next change.
+  ++s->version;
+}
+
 core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const core::Layout& layout,
                                                 const core::HoldRequest& request, TimeMs now) {
   std::shared_ptr<Durable> durable;
@@ -218,17 +231,19 @@ core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const 
   });
   TICKETD_ASSERT(placed.has_value());  // loading was allowed
   if (!*placed) return *placed;
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), event.id); !st) return st.error();
   return *placed;
 }
 
 bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
   auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d) {
-    // A hold that cannot be made durable is memory ahead of disk: the journal stops, after `done` hears 503.
     journal_.record(
         std::move(d),
-        [done, hold](core::Status s) { done(s ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(s.error())); },
+        [this, done, hold](core::Status s) {
+          done(durable_or_forget(s, hold.event_id) ? core::Result<core::Hold>(hold)
+                                                               : core::Result<core::Hold>(s.error()));
+        },
         core::SeatJournal::Failure::stop);
   });
   if (!placed) return false;
@@ -282,10 +297,10 @@ core::Result<core::Hold> SeatEngine::release_hold(core::HoldId id, core::UserId 
       return stored;  // released or expired already: nothing to do
     }
     released = *r;
-    durable = Durable::record(journal_, core::HoldReleased{id});
+    durable = Durable::record(journal_, core::HoldReleased{stored->event_id, id});
   }
   forget_user_hold(user, id);  // after the slot mutex: lock order (see seat_engine.hpp)
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), stored->event_id); !st) return st.error();
   return released;
 }
 
@@ -310,11 +325,11 @@ bool SeatEngine::try_release_hold_async(core::HoldId id, core::UserId user, Time
     if (!s->inv) return false;
     auto released = release_live(*s, event, id, user, now);
     if (!released) return false;  // it ended meanwhile (expired, checked out): the journal tells how
-    // A release that cannot be made durable is memory ahead of disk: the journal stops, after `done` hears 503.
     journal_.record(
-        core::HoldReleased{id},
-        [done, hold = *released](core::Status st) {
-          done(st ? core::Result<core::Hold>(hold) : core::Result<core::Hold>(st.error()));
+        core::HoldReleased{event, id},
+        [this, done, hold = *released](core::Status st) {
+          done(durable_or_forget(st, hold.event_id) ? core::Result<core::Hold>(hold)
+                                                    : core::Result<core::Hold>(st.error()));
         },
         core::SeatJournal::Failure::stop);
   }
@@ -355,7 +370,7 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
     s->pending[booking_id] = PendingBooking{id, user, pinned->seats};
     durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key});
   }
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), stored->event_id); !st) return st.error();
   return rec;
 }
 
@@ -375,13 +390,13 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
     if (it == s->pending.end()) {
       // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
       // after that settlement, so the booking read below is the settled one once this is durable.
-      durable = Durable::record(journal_, core::SettledAlready{outcome, now});
+      durable = Durable::record(journal_, core::SettledAlready{current->event_id, outcome, now});
     } else {
       const PendingBooking p = it->second;
       using Kind = core::PaymentOutcome::Kind;
       if (outcome.kind == Kind::AwaitingAction) {
         s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
-        durable = Durable::record(journal_, core::PaymentAwaitingAction{booking_id, outcome, now});
+        durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now});
       } else if (outcome.kind == Kind::Succeeded) {
         bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
@@ -420,7 +435,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
     }
   }
   if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), current->event_id); !st) return st.error();
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
   return core::Settlement{*settled, refund_needed};
@@ -472,13 +487,13 @@ core::Result<core::Booking> SeatEngine::cancel_booking(const core::Booking& book
       // A confirmed booking whose sale is not in memory was cancelled by a concurrent request (whose
       // commit may still be in flight). A barrier recorded behind that commit answers only once the
       // cancellation is durable: the journal keeps one event's decisions in order.
-      durable = Durable::record(journal_, core::Barrier{});
+      durable = Durable::record(journal_, core::Barrier{booking.event_id});
     } else {
       report(*s, booking.event_id, booking.seats, core::SeatStatus::Available);
       durable = Durable::record(journal_, core::BookingCancelled{booking, refund_ref, now});
     }
   }
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), booking.event_id); !st) return st.error();
   core::Booking b = booking;
   b.status = core::BookingStatus::Cancelled;
   b.cancelled_at = now;
@@ -501,7 +516,7 @@ core::Result<core::Booking> SeatEngine::refund_seats(const core::Booking& bookin
     report(*s, booking.event_id, refund.seats, core::SeatStatus::Available);
     durable = Durable::record(journal_, core::SeatsRefunded{booking, refund, refund_ref, now});
   }
-  must(durable->wait());
+  if (auto st = durable_or_forget(durable->wait(), booking.event_id); !st) return st.error();
   core::Booking b = booking;
   std::erase_if(b.seats, [&](core::SeatId seat) {
     return std::find(refund.seats.begin(), refund.seats.end(), seat) != refund.seats.end();
@@ -563,11 +578,11 @@ size_t SeatEngine::sweep_expired(TimeMs now) {
     std::shared_lock lock(slots_mu_);
     for (auto& [id, s] : slots_) all.push_back(s);
   }
-  std::vector<core::HoldId> expired;
+  std::vector<core::Hold> expired;
   for (auto& s : all) {
     std::lock_guard lock(s->mu);
     if (!s->inv) continue;
-    for (const core::Hold& h : advance(*s, s->inv->rules().event_id, now)) expired.push_back(h.id);
+    for (core::Hold& h : advance(*s, s->inv->rules().event_id, now)) expired.push_back(std::move(h));
   }
   prune_all_user_holds(now);  // no slot mutex held here: lock order
   // Holds of events not in memory lapse in the journal; the margin keeps pinned holds (in memory) untouched.

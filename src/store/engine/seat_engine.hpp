@@ -2,7 +2,8 @@
 // guarded by that event's own mutex, so holds on different events never wait for each other. A change
 // is decided under the mutex and recorded in the journal (core/ports/seat_journal.hpp) before the
 // mutex is released, so the journal sees one event's decisions in the order memory made them; it is
-// acknowledged only once durable. An event is loaded from the journal the first time it is used.
+// acknowledged only once durable. An event is loaded from the journal the first time it is used, and
+// again after a decision of it could not be made durable (see durable_or_forget).
 // The embedded store is this engine over the SQLite journal (store/sqlite/seat_journal.hpp).
 //
 // Seat changes: every change of a seat's status (hold, release, lapse found by any call or the
@@ -157,6 +158,13 @@ class SeatEngine : public core::Ledger {
   // path runs it before the inventory call it makes, so that call's own advance() finds nothing new.
   std::vector<core::Hold> advance(Slot& slot, core::EventId event, TimeMs now);
   core::Result<core::Hold> owned_hold(core::HoldId id, core::UserId user);
+  // A decision that did not become durable leaves memory ahead of the journal for its event. The
+  // journal refuses whatever was decided after it (it was recorded with Failure::stop: the embedded
+  // journal stops the process, the owner's journal fences the event off), and the engine forgets the
+  // event here, to load it again from the journal at its next use. Returns `durable`.
+  // REQUIRES: no slot mutex held by the caller.
+  core::Status durable_or_forget(core::Status durable, core::EventId event);
+  void forget_event(core::EventId event);
 
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;

@@ -426,7 +426,7 @@ std::optional<core::Ticket> SqliteSeatJournal::ticket(const std::string& ticket_
   return out;
 }
 
-size_t SqliteSeatJournal::mark_expired(const std::vector<core::HoldId>& expired, TimeMs unloaded_before) {
+size_t SqliteSeatJournal::mark_expired(const std::vector<core::Hold>& expired, TimeMs unloaded_before) {
   const int64_t cutoff_ms = to_unix_ms(unloaded_before);
   bool due = false;
   {
@@ -439,8 +439,8 @@ size_t SqliteSeatJournal::mark_expired(const std::vector<core::HoldId>& expired,
   if (expired.empty() && !due) return 0;  // an idle server does not write (or fsync) every second
   size_t changed = 0;
   const core::Status s = db_.writer().run([&](Connection& c) {
-    for (core::HoldId id : expired) {
-      c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE id = ?1 AND state = 'ACTIVE'").bind(1, id).step_status();
+    for (const core::Hold& h : expired) {
+      c.prepare("UPDATE holds SET state = 'EXPIRED' WHERE id = ?1 AND state = 'ACTIVE'").bind(1, h.id).step_status();
       changed += static_cast<size_t>(c.changes());
     }
     // Bounded per pass so a backlog (after downtime) never becomes one huge transaction.

@@ -40,7 +40,7 @@ class SqliteSeatJournal final : public core::SeatJournal {
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> ticket(const std::string& ticket_id) override;
-  size_t mark_expired(const std::vector<core::HoldId>& expired, TimeMs unloaded_before) override;
+  size_t mark_expired(const std::vector<core::Hold>& expired, TimeMs unloaded_before) override;
 
  private:
   static constexpr int64_t kSweepRowsPerPassMax = 10'000;
