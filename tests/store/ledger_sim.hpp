@@ -75,6 +75,7 @@ class LedgerSim {
       compare_maps();
     }
     compare_bookings();
+    if constexpr (requires(Backend b) { b.audit(now_); }) sut_.audit(now_);
   }
 
  private:
@@ -305,11 +306,11 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
     if (::testing::Test::HasFailure()) return;
   }
   // The run must have exercised what it claims to: restarts and checkouts happened (a single replayed
-  // seed may have had no moment free of pending payments to restart in).
+  // seed may have had no moment free of pending payments to restart in, or no checkout at all).
   if (seeds > 1) {
     EXPECT_GT(restarts, 0);
+    EXPECT_GT(bookings, 0u);
   }
-  EXPECT_GT(bookings, 0u);
 }
 
 }  // namespace ticketd::conformance

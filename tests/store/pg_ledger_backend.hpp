@@ -1,6 +1,7 @@
 // The distributed ledger as the conformance suite and the ledger simulation drive it, against a real
 // PostgreSQL started by scripts/services (TICKETD_TEST_POSTGRES_URL). Each backend gets its own database.
-// No Redis front: what is checked is what PostgreSQL decides; pg_ledger_test covers the front.
+// No Redis front: what is checked is what PostgreSQL (or the event's owner) decides; pg_ledger_test
+// covers the front.
 // restart() drops every connection and the ledger object, as a node's restart would.
 #pragma once
 
@@ -13,18 +14,50 @@
 #include <string>
 
 #include "app/ticket_codes.hpp"
+#include "store/engine/seat_engine.hpp"
+#include "store/postgres/event_owners.hpp"
+#include "store/postgres/owner_commit.hpp"
 #include "store/postgres/pg.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/seat_journal.hpp"
 
 namespace ticketd::conformance {
 
-class PostgresBackend {
+// Which distributed ledger a backend drives: the one deciding in PL/pgSQL, or the seat engine deciding
+// in memory as the event's owner, over the PostgreSQL journal (fenced by its ownership lease).
+struct StoredFunctions {
+  std::unique_ptr<store::postgres::PgLedger> ledger;
+  StoredFunctions(store::postgres::Pool& pool, const std::string&, core::TicketIdSource& ids, int)
+      : ledger(std::make_unique<store::postgres::PgLedger>(pool, ids, nullptr, nullptr)) {}
+  core::Ledger& get() { return *ledger; }
+};
+struct OwnerEngine {
+  store::postgres::EventOwners owners;
+  store::postgres::OwnerCommit commit;
+  store::postgres::PgSeatJournal journal;
+  store::engine::SeatEngine engine;
+  // Each start is a new node (a process's name is unique across restarts), as after a real restart.
+  OwnerEngine(store::postgres::Pool& pool, const std::string& url, core::TicketIdSource& ids, int start)
+      : owners(pool, "conformance-node-" + std::to_string(start), "127.0.0.1:1", std::chrono::seconds(30)),
+        commit(url, owners.node()),
+        journal(pool, owners, commit),
+        engine(journal, ids) {}
+  core::Ledger& get() { return engine; }
+};
+
+// One counter for every backend type: each backend gets a database of its own.
+inline int& database_counter() {
+  static int counter = 0;
+  return counter;
+}
+
+template <class Decider>
+class PgBackend {
  public:
-  PostgresBackend() {
+  PgBackend() {
     const char* base = std::getenv("TICKETD_TEST_POSTGRES_URL");
     if (!base || !*base) throw std::runtime_error("run under scripts/services: TICKETD_TEST_POSTGRES_URL is unset");
-    static int counter = 0;
-    const std::string db = "conformance_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+    const std::string db = "conformance_" + std::to_string(::getpid()) + "_" + std::to_string(++database_counter());
     {
       store::postgres::Connection admin(base);
       admin.exec("CREATE DATABASE " + db);
@@ -37,7 +70,7 @@ class PostgresBackend {
     }
     open();
   }
-  core::Ledger& ledger() { return *ledger_; }
+  core::Ledger& ledger() { return decider_->get(); }
   core::Event add_event(core::Event e, const core::Layout& layout, TimeMs now) {
     auto venue = catalog_->create_venue(layout, 0, now);
     EXPECT_TRUE(venue.ok());
@@ -53,14 +86,20 @@ class PostgresBackend {
   }
   void move_event(const core::Event& e, TimeMs now) {
     ASSERT_TRUE(catalog_->postpone_event(e.id, e.starts_at, e.on_sale_at, now).ok());
-    ledger_->event_dates_changed(e);
+    ledger().event_dates_changed(e);
   }
   void restart() {
-    ledger_.reset();
+    decider_.reset();
     accounts_.reset();
     catalog_.reset();
     pool_.reset();
     open();
+  }
+  const std::string& url() const { return url_; }
+  // `ticketd verify --store postgres`: the database's own consistency checks, as of `now`.
+  void audit(TimeMs now) {
+    std::string report;
+    EXPECT_TRUE(store::postgres::verify_database(url_, now, report)) << report;
   }
 
  private:
@@ -68,14 +107,17 @@ class PostgresBackend {
     pool_ = std::make_unique<store::postgres::Pool>(url_, 4);
     catalog_ = std::make_unique<store::postgres::PgCatalogStore>(*pool_);
     accounts_ = std::make_unique<store::postgres::PgAccountStore>(*pool_);
-    ledger_ = std::make_unique<store::postgres::PgLedger>(*pool_, ticket_ids_, nullptr, nullptr);
+    decider_ = std::make_unique<Decider>(*pool_, url_, ticket_ids_, ++starts_);
   }
   std::string url_;
+  int starts_ = 0;
   app::RandomTicketIds ticket_ids_;
   std::unique_ptr<store::postgres::Pool> pool_;
   std::unique_ptr<store::postgres::PgCatalogStore> catalog_;
   std::unique_ptr<store::postgres::PgAccountStore> accounts_;
-  std::unique_ptr<store::postgres::PgLedger> ledger_;
+  std::unique_ptr<Decider> decider_;
 };
+using PostgresBackend = PgBackend<StoredFunctions>;
+using PostgresOwnerBackend = PgBackend<OwnerEngine>;
 
 }  // namespace ticketd::conformance

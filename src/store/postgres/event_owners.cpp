@@ -19,6 +19,15 @@ constexpr const char* kClaim =
     "expires_at = EXCLUDED.expires_at "
     "WHERE event_owners.owner = EXCLUDED.owner OR event_owners.expires_at <= clock_timestamp() "
     "RETURNING owner, address, epoch";
+// As kClaim, but the epoch moves on even when the event was this node's already: the caller is about to
+// load the event afresh, and whatever it decided under the old epoch must never commit.
+constexpr const char* kTake =
+    "INSERT INTO event_owners(event_id, owner, address, epoch, expires_at) "
+    "VALUES($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond') "
+    "ON CONFLICT (event_id) DO UPDATE SET owner = EXCLUDED.owner, address = EXCLUDED.address, "
+    "epoch = event_owners.epoch + 1, expires_at = EXCLUDED.expires_at "
+    "WHERE event_owners.owner = EXCLUDED.owner OR event_owners.expires_at <= clock_timestamp() "
+    "RETURNING owner, address, epoch";
 constexpr const char* kOwnerOf = "SELECT owner, address, epoch FROM event_owners WHERE event_id = $1";
 constexpr const char* kRenew =
     "UPDATE event_owners SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' "
@@ -45,9 +54,13 @@ EventOwners::EventOwners(Pool& pool, std::string node, std::string address, std:
   TICKETD_ASSERT(!node_.empty());
 }
 
-Ownership EventOwners::claim(core::EventId event) {
+Ownership EventOwners::claim(core::EventId event) { return acquire(event, kClaim); }
+
+Ownership EventOwners::take(core::EventId event) { return acquire(event, kTake); }
+
+Ownership EventOwners::acquire(core::EventId event, const char* sql) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows mine = c.query(kClaim, {p(event), p(node_), p(address_), p(lease_.count())});
+    Rows mine = c.query(sql, {p(event), p(node_), p(address_), p(lease_.count())});
     if (!mine.empty()) return ownership_from(mine, event);
     // Another node's live lease. It can lapse between the two statements: the caller asks again later.
     Rows theirs = c.query(kOwnerOf, {p(event)});

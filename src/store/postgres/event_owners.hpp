@@ -44,6 +44,9 @@ class EventOwners {
   // (the lease is extended, the epoch kept), or its owner's lease had lapsed (taken over: epoch + 1);
   // otherwise the live owner. Throws PgError when PostgreSQL cannot be reached.
   Ownership claim(core::EventId event);
+  // As claim(), but a new epoch even when the event was this node's: for an owner about to load the
+  // event afresh (at start, or after a commit of it failed), so nothing decided before can commit.
+  Ownership take(core::EventId event);
   // Extends this node's leases of the given (event, epoch) pairs in one statement; returns those it no
   // longer holds (taken over, or released), which the caller must stop deciding at once.
   std::vector<core::EventId> renew(const std::vector<Ownership>& held);
@@ -53,6 +56,8 @@ class EventOwners {
   std::optional<Ownership> owner_of(core::EventId event);
 
  private:
+  Ownership acquire(core::EventId event, const char* sql);
+
   Pool& pool_;
   const std::string node_;
   const std::string address_;

@@ -1,0 +1,382 @@
+// The owner's seat journal in PostgreSQL (seat_journal.hpp): each decision's SQL, run as a fenced job
+// of the owner's group commit, and the loading of an event under a new epoch.
+#include "store/postgres/seat_journal.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <type_traits>
+
+#include "base/assert.hpp"
+#include "core/seat_csv.hpp"
+
+namespace ticketd::store::postgres {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+// A decision the database refuses means memory and PostgreSQL disagree: a bug, or a writer that is
+// not the owner. The batch fails and its events are loaded again.
+struct Refused : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void note_event(Connection& c, const std::string& event_id, const char* type, TimeMs at) {
+  if (event_id.empty()) return;
+  c.query("INSERT INTO payment_events(id, type, received_at) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
+          {p(event_id), p(type), p(to_unix_ms(at))});
+}
+
+void notice(Connection& c, const char* kind, core::UserId user, core::EventId event, core::BookingId booking,
+            core::HoldId hold, TimeMs at, TimeMs due) {
+  c.query("SELECT ticketd_enqueue_notice($1, $2, $3, $4, $5, $6, $7)",
+          {p(kind), p(user), p(event), p(booking), p(hold), p(to_unix_ms(at)), p(to_unix_ms(due))});
+}
+
+// The hold's claims go away (a sale's claims, which name the booking, stay).
+void drop_hold_claims(Connection& c, core::HoldId hold) {
+  c.query("DELETE FROM seat_claims WHERE hold_id = $1 AND booking_id IS NULL", {p(hold)});
+}
+
+void write(Connection& c, const core::HoldPlaced& d) {
+  const core::Hold& h = d.hold;
+  const int64_t created = to_unix_ms(h.created_at), expires = to_unix_ms(h.expires_at);
+  c.query("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
+          "VALUES($1, $2, $3, $4, $5, $5, 'ACTIVE')",
+          {p(h.id), p(h.event_id), p(h.user_id), p(created), p(expires)});
+  c.query("INSERT INTO hold_seats(hold_id, seat) SELECT $1, s FROM unnest($2::integer[]) AS s",
+          {p(h.id), p_array(h.seats)});
+  // Over a free seat or a lapsed hold's claim only: never over a live hold or a sale.
+  Rows claimed = c.query(
+      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline) "
+      "SELECT $1, s, $2, $3, $5 FROM unnest($4::integer[]) AS s ORDER BY s "
+      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
+      "deadline = EXCLUDED.deadline, booking_id = NULL "
+      "WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= $6 RETURNING seat",
+      {p(h.event_id), p(h.id), p(h.user_id), p_array(h.seats), p(expires), p(created)});
+  if (claimed.size() != static_cast<int>(h.seats.size()))
+    throw Refused("hold " + std::to_string(h.id) + ": a seat is claimed in PostgreSQL that memory had free");
+  if (d.expiry_notice_lead.count() > 0)
+    notice(c, "hold_expiring", h.user_id, h.event_id, 0, h.id, h.created_at,
+           std::max(h.created_at, h.expires_at - d.expiry_notice_lead));
+}
+
+void write(Connection& c, const core::HoldReleased& d) {
+  c.query("UPDATE holds SET state = 'RELEASED' WHERE id = $1", {p(d.hold)});
+  drop_hold_claims(c, d.hold);
+}
+
+void write(Connection& c, const core::CheckoutBegun& d) {
+  const core::CheckoutRecord& r = d.record;
+  const int64_t at = to_unix_ms(r.created_at);
+  c.query("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, payment_id, "
+          "created_at) VALUES($1, $2, $3, $4, 'PENDING_PAYMENT', $5, $6, $7, $8)",
+          {p(r.booking_id), p(r.hold_id), p(r.event_id), p(r.user_id), p(r.amount), p(r.currency), p(r.payment_id),
+           p(at)});
+  c.query("INSERT INTO booking_seats(booking_id, seat) SELECT $1, s FROM unnest($2::integer[]) AS s",
+          {p(r.booking_id), p_array(d.seats)});
+  c.query("INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, "
+          "payment_method, status, created_at, updated_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $10)",
+          {p(r.payment_id), p(r.user_id), p(r.hold_id), p(r.booking_id), p(d.idempotency_key), p(r.gateway_key),
+           p(r.amount), p(r.currency), p(r.payment_method), p(at)});
+}
+
+void write(Connection& c, const core::PaymentAwaitingAction& d) {
+  c.query("UPDATE payments SET status = 'REQUIRES_ACTION', payment_ref = $2, updated_at = $3 WHERE booking_id = $1",
+          {p(d.booking), p(d.outcome.payment_ref), p(to_unix_ms(d.at))});
+  note_event(c, d.outcome.event_id, "awaiting_action", d.at);
+}
+
+void write(Connection& c, const core::PaymentSucceeded& d) {
+  const int64_t at = to_unix_ms(d.at);
+  c.query("UPDATE payments SET status = 'SUCCEEDED', payment_ref = $2, updated_at = $3 WHERE booking_id = $1",
+          {p(d.booking), p(d.outcome.payment_ref), p(at)});
+  note_event(c, d.outcome.event_id, "succeeded", d.at);
+  if (!d.sold) {
+    c.query("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', "
+            "message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = $1",
+            {p(d.booking)});
+    c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = $1", {p(d.hold)});
+    drop_hold_claims(c, d.hold);
+    notice(c, "payment_failed", d.user, d.event, d.booking, d.hold, d.at, d.at);
+    return;
+  }
+  c.query("UPDATE bookings SET status = 'CONFIRMED' WHERE id = $1", {p(d.booking)});
+  // The sale's claims replace the hold's (or a lapsed one's); never another sale's.
+  Rows claimed = c.query(
+      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id) "
+      "SELECT $1, s, $2, $3, 9223372036854775807, $4 FROM unnest($5::integer[]) AS s ORDER BY s "
+      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
+      "deadline = EXCLUDED.deadline, booking_id = EXCLUDED.booking_id WHERE seat_claims.booking_id IS NULL "
+      "RETURNING seat",
+      {p(d.event), p(d.hold), p(d.user), p(d.booking), p_array(d.seats)});
+  if (claimed.size() != static_cast<int>(d.seats.size()))
+    throw Refused("booking " + std::to_string(d.booking) + ": a seat is sold in PostgreSQL that memory had free");
+  c.query("INSERT INTO sold_seats(event_id, seat, booking_id) SELECT $1, s, $2 FROM unnest($3::integer[]) AS s",
+          {p(d.event), p(d.booking), p_array(d.seats)});
+  // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
+  c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
+          "SELECT t.id, $2, $3, $4, t.seat, COALESCE((SELECT ticket_key_id FROM event_entry WHERE event_id = $2), 1), "
+          "'VALID', $6 FROM unnest($1::text[], $5::integer[]) AS t(id, seat)",
+          {p_text_array(d.ticket_ids), p(d.event), p(d.booking), p(d.user), p_array(d.seats), p(at)});
+  c.query("UPDATE holds SET state = 'CONVERTED', booking_id = $2 WHERE id = $1", {p(d.hold), p(d.booking)});
+  notice(c, "booking_confirmed", d.user, d.event, d.booking, d.hold, d.at, d.at);
+}
+
+void write(Connection& c, const core::PaymentFailed& d) {
+  c.query("UPDATE payments SET status = 'DECLINED', payment_ref = $2, decline_code = $3, message = $4, updated_at = $5 "
+          "WHERE booking_id = $1",
+          {p(d.booking), p(d.outcome.payment_ref), p(d.outcome.decline_code), p(d.outcome.message), p(to_unix_ms(d.at))});
+  c.query("UPDATE bookings SET status = 'FAILED', decline_code = $2, message = $3 WHERE id = $1",
+          {p(d.booking), p(d.outcome.decline_code), p(d.outcome.message)});
+  note_event(c, d.outcome.event_id, "failed", d.at);
+  using HoldEnd = core::PaymentFailed::HoldEnd;
+  // A rejected request (an unknown payment method) charged nothing and the buyer is told at once, with
+  // the hold still theirs: only a real decline is announced.
+  if (d.hold_end == HoldEnd::kept) return;
+  c.query("UPDATE holds SET state = $2 WHERE id = $1",
+          {p(d.hold), p(d.hold_end == HoldEnd::released ? "RELEASED" : "EXPIRED")});
+  drop_hold_claims(c, d.hold);
+  notice(c, "payment_failed", d.user, d.event, d.booking, d.hold, d.at, d.at);
+}
+
+void write(Connection& c, const core::SettledAlready& d) { note_event(c, d.outcome.event_id, "settled-already", d.at); }
+
+void write(Connection& c, const core::BookingCancelled& d) {
+  const core::Booking& b = d.booking;
+  const int64_t at = to_unix_ms(d.at);
+  c.query("UPDATE bookings SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1", {p(b.id), p(at)});
+  c.query("DELETE FROM sold_seats WHERE booking_id = $1", {p(b.id)});
+  c.query("DELETE FROM seat_claims WHERE booking_id = $1", {p(b.id)});
+  c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $2, changed_at = $2, revoked_reason = 'booking_cancelled' "
+          "WHERE booking_id = $1 AND status <> 'REVOKED'",
+          {p(b.id), p(at)});
+  c.query("UPDATE payments SET status = 'REFUNDED', refund_ref = $2 WHERE id = $1", {p(b.payment_id), p(d.refund_ref)});
+  notice(c, "booking_cancelled", b.user_id, b.event_id, b.id, b.hold_id, d.at, d.at);
+}
+
+void write(Connection& c, const core::SeatsRefunded& d) {
+  const core::Booking& b = d.booking;
+  const std::string seats_csv = core::seat_csv(d.refund.seats);
+  const Param seats = p_array(d.refund.seats);
+  const int64_t at = to_unix_ms(d.at);
+  c.query("DELETE FROM sold_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
+  c.query("DELETE FROM seat_claims WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
+  c.query("DELETE FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
+  c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $3, changed_at = $3, revoked_reason = 'refunded' "
+          "WHERE booking_id = $1 AND seat = ANY($2::integer[]) AND status <> 'REVOKED'",
+          {p(b.id), seats, p(at)});
+  const int64_t refund_id = c.query("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) "
+                                    "VALUES($1, $2, $3, $4, $5) RETURNING id",
+                                    {p(b.id), p(seats_csv), p(d.refund.amount), p(d.refund_ref), p(at)})
+                                .int64(0, 0);
+  // The buyer's notice, pointed at this refund (the rows just inserted are the only ones of this
+  // booking's seats_refunded notices without one).
+  notice(c, "seats_refunded", b.user_id, b.event_id, b.id, b.hold_id, d.at, d.at);
+  c.query("UPDATE outbox SET refund_id = $2 WHERE booking_id = $1 AND kind = 'seats_refunded' AND refund_id = 0",
+          {p(b.id), p(refund_id)});
+}
+
+void write(Connection&, const core::Barrier&) {}
+
+core::EventId event_of(const core::SeatDecision& decision) {
+  return std::visit(
+      [](const auto& d) -> core::EventId {
+        using D = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<D, core::HoldPlaced>) return d.hold.event_id;
+        else if constexpr (std::is_same_v<D, core::CheckoutBegun>) return d.record.event_id;
+        else if constexpr (std::is_same_v<D, core::BookingCancelled> || std::is_same_v<D, core::SeatsRefunded>)
+          return d.booking.event_id;
+        else return d.event;
+      },
+      decision);
+}
+
+constexpr const char* kHoldIds = "SELECT generate_series(s, s + 63) FROM (SELECT nextval('hold_id_blocks') AS s) x";
+constexpr const char* kBookingIds = "SELECT nextval('bookings_id_seq') FROM generate_series(1, 64)";
+constexpr const char* kPaymentIds = "SELECT nextval('payments_id_seq') FROM generate_series(1, 64)";
+
+}  // namespace
+
+PgSeatJournal::PgSeatJournal(Pool& pool, EventOwners& owners, OwnerCommit& commit)
+    : pool_(pool), owners_(owners), commit_(commit), rows_(pool) {}
+
+PgSeatJournal::~PgSeatJournal() {
+  std::lock_guard lock(mu_);
+  for (const auto& [event, h] : held_) {
+    if (h.lost) continue;
+    try {
+      owners_.release(h.ownership);  // a clean stop hands the event over at once
+    } catch (const std::exception&) {
+      // PostgreSQL is gone: the lease lapses on its own.
+    }
+  }
+}
+
+int64_t PgSeatJournal::next_id(IdBlock& block, const char* sql) {
+  std::lock_guard lock(mu_);
+  if (block.next == block.end) {
+    std::vector<int64_t> ids = with_connection(pool_, [&](Connection& c) {
+      Rows r = c.query(sql);
+      std::vector<int64_t> out;
+      for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
+      return out;
+    });
+    TICKETD_ASSERT(static_cast<int64_t>(ids.size()) == kIdBlock);
+    // Either one block of consecutive ids, or 64 values of a sequence (consecutive unless another node
+    // drew at the same moment): take the run that starts at the first, then draw again.
+    int64_t run = 1;
+    while (run < kIdBlock && ids[run] == ids[0] + run) ++run;
+    block.next = ids[0];
+    block.end = ids[0] + run;
+  }
+  return block.next++;
+}
+
+core::HoldId PgSeatJournal::next_hold_id() { return next_id(holds_, kHoldIds); }
+core::BookingId PgSeatJournal::next_booking_id() { return next_id(bookings_, kBookingIds); }
+core::PaymentId PgSeatJournal::next_payment_id() { return next_id(payments_, kPaymentIds); }
+
+std::optional<Ownership> PgSeatJournal::held(core::EventId event) {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(event);
+  if (it == held_.end()) return std::nullopt;
+  return it->second.ownership;
+}
+
+core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, TimeMs now) {
+  std::optional<core::InventoryRules> rules = with_connection(pool_, [&](Connection& c) -> std::optional<core::InventoryRules> {
+    Rows ev = c.query("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at FROM events WHERE id = $1",
+                      {p(event)});
+    if (ev.empty()) return std::nullopt;
+    return core::InventoryRules{event, static_cast<uint32_t>(ev.int64(0, 0)), static_cast<uint32_t>(ev.int64(0, 1)),
+                                from_unix_ms(ev.int64(0, 2)), from_unix_ms(ev.int64(0, 3))};
+  });
+  if (!rules) return make_error(Code::NotFound, "no such event");
+  const Ownership o = owners_.take(event);
+  if (o.owner != owners_.node())
+    return make_error(Code::Unavailable, "this event's seats are decided by node " + o.owner + " (" + o.address + ")");
+  {
+    std::lock_guard lock(mu_);
+    held_[event] = Held{o, false};
+  }
+  return with_connection(pool_, [&](Connection& c) -> core::Result<core::JournalEvent> {
+    core::JournalEvent out;
+    out.rules = *rules;
+    // Read after the new epoch is in place: every commit of an older one is in, and none can follow.
+    Rows sold = c.query("SELECT s.booking_id, b.user_id, array_agg(s.seat ORDER BY s.seat) FROM sold_seats s "
+                        "JOIN bookings b ON b.id = s.booking_id WHERE s.event_id = $1 GROUP BY s.booking_id, b.user_id "
+                        "ORDER BY s.booking_id",
+                        {p(event)});
+    for (int i = 0; i < sold.size(); ++i)
+      out.sales.push_back(core::JournalSale{sold.int64(i, 0), sold.int64(i, 1), seats_of(sold.int_array(i, 2))});
+    Rows holds = c.query("SELECT h.id, h.user_id, h.created_at, h.expires_at, "
+                         "(SELECT array_agg(seat ORDER BY seat) FROM hold_seats WHERE hold_id = h.id) FROM holds h "
+                         "WHERE h.event_id = $1 AND h.state IN ('ACTIVE', 'PINNED') AND h.expires_at > $2 "
+                         "ORDER BY h.id DESC",
+                         {p(event), p(to_unix_ms(now))});
+    for (int i = 0; i < holds.size(); ++i) {
+      core::Hold h;
+      h.id = holds.int64(i, 0);
+      h.event_id = event;
+      h.user_id = holds.int64(i, 1);
+      h.created_at = from_unix_ms(holds.int64(i, 2));
+      h.expires_at = from_unix_ms(holds.int64(i, 3));
+      h.seats = seats_of(holds.int_array(i, 4));
+      out.holds.push_back(std::move(h));
+    }
+    Rows pending = c.query("SELECT b.id, b.hold_id, b.user_id, (SELECT array_agg(seat ORDER BY seat) FROM booking_seats "
+                           "WHERE booking_id = b.id) FROM bookings b WHERE b.event_id = $1 AND b.status = "
+                           "'PENDING_PAYMENT' ORDER BY b.id",
+                           {p(event)});
+    for (int i = 0; i < pending.size(); ++i)
+      out.pending.push_back(core::JournalPending{pending.int64(i, 0), pending.int64(i, 1), pending.int64(i, 2),
+                                                 seats_of(pending.int_array(i, 3))});
+    return out;
+  });
+}
+
+std::vector<core::JournalActiveHold> PgSeatJournal::active_holds() {
+  return with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query("SELECT id, event_id, user_id, expires_at FROM holds WHERE state IN ('ACTIVE', 'PINNED')");
+    std::vector<core::JournalActiveHold> out;
+    for (int i = 0; i < r.size(); ++i)
+      out.push_back(core::JournalActiveHold{r.int64(i, 1), r.int64(i, 0), r.int64(i, 2), from_unix_ms(r.int64(i, 3))});
+    return out;
+  });
+}
+
+void PgSeatJournal::record(core::SeatDecision decision, Done done, Failure) {
+  const core::EventId event = event_of(decision);
+  const std::optional<Ownership> o = held(event);
+  // The engine records only for events it loaded, and loading took the event here.
+  TICKETD_ASSERT(o.has_value());
+  commit_.submit(event, o->epoch,
+                 [decision = std::move(decision)](Connection& c) {
+                   std::visit([&](const auto& d) { write(c, d); }, decision);
+                 },
+                 std::move(done));
+}
+
+std::optional<core::Hold> PgSeatJournal::hold(core::HoldId id) {
+  std::optional<StoredHold> stored = rows_.hold(id);
+  if (!stored) return std::nullopt;
+  // As the engine reads a stored hold: ACTIVE or PINNED rows are "recorded active" (a pin lives in the
+  // owner's memory), whatever their deadline.
+  const std::string& s = stored->state;
+  stored->hold.state = s == "ACTIVE" || s == "PINNED" ? core::HoldState::Active
+                                                       : core::hold_state_from(s).value_or(core::HoldState::Expired);
+  return stored->hold;
+}
+
+size_t PgSeatJournal::mark_expired(const std::vector<core::Hold>& expired, TimeMs) {
+  std::map<core::EventId, std::vector<core::HoldId>> by_event;
+  for (const core::Hold& h : expired) by_event[h.event_id].push_back(h.id);
+  struct Wait {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0, marked = 0;
+  } w;
+  for (auto& [event, ids] : by_event) {
+    const std::optional<Ownership> o = held(event);
+    if (!o) continue;
+    {
+      std::lock_guard lock(w.mu);
+      ++w.pending;
+    }
+    const size_t n = ids.size();
+    commit_.submit(
+        event, o->epoch,
+        [ids = std::move(ids)](Connection& c) {
+          c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = ANY($1::bigint[]) AND state IN ('ACTIVE', 'PINNED')",
+                  {p_array(ids)});
+          c.query("DELETE FROM seat_claims WHERE hold_id = ANY($1::bigint[]) AND booking_id IS NULL", {p_array(ids)});
+        },
+        [&w, n](core::Status s) {
+          std::lock_guard lock(w.mu);
+          if (s) w.marked += n;
+          if (--w.pending == 0) w.cv.notify_one();
+        });
+  }
+  std::unique_lock lock(w.mu);
+  w.cv.wait(lock, [&] { return w.pending == 0; });
+  return w.marked;
+}
+
+void PgSeatJournal::renew_leases() {
+  std::vector<Ownership> mine;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [event, h] : held_)
+      if (!h.lost) mine.push_back(h.ownership);
+  }
+  const std::vector<core::EventId> lost = owners_.renew(mine);
+  std::lock_guard lock(mu_);
+  // Not renewed again. The epoch stays: decisions recorded under it are refused by the fence, and the
+  // engine then loads the event again (a new take()) or learns who owns it now.
+  for (core::EventId event : lost)
+    if (auto it = held_.find(event); it != held_.end()) it->second.lost = true;
+}
+
+}  // namespace ticketd::store::postgres

@@ -1,0 +1,101 @@
+// The owner's seat journal (core/ports/seat_journal.hpp) in distributed mode: the seat engine
+// (store/engine) decides an event's seats in memory on the node that owns the event, and this journal
+// makes its decisions durable in PostgreSQL through the owner's fenced group commit (owner_commit.hpp),
+// tagged with the epoch the event was loaded under (event_owners.hpp). Not yet used by serve (issue 20).
+//
+// Loading an event takes its ownership with a new epoch (EventOwners::take): nothing decided before the
+// load can commit after it. An event another node owns is refused Unavailable (naming the owner), and
+// so is every decision of an event this node lost: the engine then forgets the event.
+//
+// The database keeps its constraints as the last line of defence, not as the decision maker:
+// seat_claims (one claim per seat: a hold's claim is written only over a free or lapsed one, a sale's
+// only over a hold's), sold_seats' key (one sale per seat), tickets' partial unique index (one live
+// ticket per seat). A decision that breaks one fails its batch: nobody in it is acknowledged, and its
+// events are loaded again from what PostgreSQL holds.
+//
+// Leases: renew_leases() extends this node's leases (call it every lease/3); the destructor releases
+// them, so a clean restart hands the events over at once. Thread safety: any method from any thread.
+#pragma once
+
+#include <mutex>
+#include <unordered_map>
+
+#include "core/ports/seat_journal.hpp"
+#include "store/postgres/event_owners.hpp"
+#include "store/postgres/ledger_rows.hpp"
+#include "store/postgres/owner_commit.hpp"
+
+namespace ticketd::store::postgres {
+
+class PgSeatJournal final : public core::SeatJournal {
+ public:
+  PgSeatJournal(Pool& pool, EventOwners& owners, OwnerCommit& commit);
+  ~PgSeatJournal() override;
+
+  core::Result<core::JournalEvent> load_event(core::EventId event, TimeMs now) override;
+  std::vector<core::JournalActiveHold> active_holds() override;
+  core::HoldId next_hold_id() override;
+  core::BookingId next_booking_id() override;
+  core::PaymentId next_payment_id() override;
+  // `failure` is not needed here: any failed job fences its events off (owner_commit.hpp).
+  void record(core::SeatDecision decision, Done done, Failure failure) override;
+
+  std::optional<core::Hold> hold(core::HoldId id) override;
+  std::optional<core::Booking> booking(core::BookingId id) override { return rows_.booking(id); }
+  std::optional<core::CheckoutRecord> checkout(core::UserId user, const std::string& key) override {
+    return rows_.checkout(user, key);
+  }
+  std::optional<core::BookingId> booking_by_payment_ref(const std::string& ref) override {
+    return rows_.booking_by_payment_ref(ref);
+  }
+  std::vector<core::BookingId> bookings_of(core::UserId user, uint32_t limit, core::BookingId before_id,
+                                           bool include_failed) override {
+    return rows_.bookings_of(user, limit, before_id, include_failed);
+  }
+  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
+                                                          uint32_t limit) override {
+    return rows_.payments_to_reconcile(older_than, after_payment, limit);
+  }
+  core::Status record_refund(core::BookingId booking, const std::string& ref) override {
+    return rows_.record_refund(booking, ref);
+  }
+  bool payment_event_seen(const std::string& id) override { return rows_.payment_event_seen(id); }
+  core::Status record_payment_event(const std::string& id, const std::string& type, TimeMs now) override {
+    return rows_.record_payment_event(id, type, now);
+  }
+  std::optional<core::SeatRefundRecord> seat_refund(int64_t id) override { return rows_.seat_refund(id); }
+  int64_t seat_refunds_total(core::BookingId booking) override { return rows_.seat_refunds_total(booking); }
+  std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override {
+    return rows_.tickets_of_booking(booking);
+  }
+  std::optional<core::Ticket> ticket(const std::string& id) override { return rows_.ticket(id); }
+  // Marks only holds of events this node owns (through the fence); `unloaded_before` is not used: an
+  // event not in this node's memory may be in its owner's, and only the owner writes its rows.
+  size_t mark_expired(const std::vector<core::Hold>& expired, TimeMs unloaded_before) override;
+
+  // Extends the leases of the events this node holds; forgets those it lost (their next decisions are
+  // refused, and the engine loads them again, or learns who owns them now).
+  void renew_leases();
+
+ private:
+  static constexpr int64_t kIdBlock = 64;  // ids drawn per round trip (hold_id_blocks steps by 64)
+  struct IdBlock {
+    int64_t next = 0, end = 0;
+  };
+  int64_t next_id(IdBlock& block, const char* sequence_sql);
+  std::optional<Ownership> held(core::EventId event);
+
+  Pool& pool_;
+  EventOwners& owners_;
+  OwnerCommit& commit_;
+  LedgerRows rows_;
+  struct Held {
+    Ownership ownership;
+    bool lost = false;  // a renewal found it taken over or lapsed: no longer renewed
+  };
+  std::mutex mu_;  // guards held_ and the id blocks
+  std::unordered_map<core::EventId, Held> held_;  // every event loaded here, latest epoch
+  IdBlock holds_, bookings_, payments_;
+};
+
+}  // namespace ticketd::store::postgres

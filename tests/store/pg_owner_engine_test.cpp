@@ -1,0 +1,112 @@
+// The seat engine as an event's owner over PostgreSQL, with two owners in one process: one decides,
+// pauses past its lease (it stops renewing, as a SIGSTOPped node would), the other takes the event
+// over, and every decision the first one makes afterwards is refused, never committed; it then forgets
+// the event and learns who owns it. Nothing is sold twice (`ticketd verify`'s checks).
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "pg_ledger_backend.hpp"
+
+namespace ticketd::conformance {
+namespace {
+
+using namespace std::chrono_literals;
+
+class OwnerEngineTest : public ::testing::Test {
+ protected:
+  // Two nodes over one database; node a's lease is short so that a pause loses it.
+  struct Node {
+    store::postgres::EventOwners owners;
+    store::postgres::OwnerCommit commit;
+    store::postgres::PgSeatJournal journal;
+    store::engine::SeatEngine engine;
+    Node(store::postgres::Pool& pool, const std::string& url, const std::string& name, std::chrono::milliseconds lease,
+         core::TicketIdSource& ids)
+        : owners(pool, name, name + ":8080", lease), commit(url, name), journal(pool, owners, commit), engine(journal, ids) {}
+  };
+
+  void SetUp() override {
+    backend_ = std::make_unique<PostgresBackend>();  // the database, its catalogue and accounts
+    pool_ = std::make_unique<store::postgres::Pool>(backend_->url(), 4);
+    core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "standard", {core::RowSpec{"A", 10, {}, {}, {}}}}}};
+    layout_ = *core::Layout::build(spec);
+    core::Event e;
+    e.name = "Owned";
+    e.on_sale_at = t0_ - 1s;
+    e.starts_at = t0_ + std::chrono::days(1);
+    e.currency = "USD";
+    e.prices = {{"standard", 100}};
+    e.max_tickets_per_user = 10;
+    e.seats_total = 10;
+    event_ = backend_->add_event(e, layout_, t0_);
+    alice_ = backend_->add_user("alice", t0_);
+    bob_ = backend_->add_user("bob", t0_);
+  }
+
+  core::Result<core::Hold> hold(Node& n, core::UserId u, std::vector<core::SeatId> seats) {
+    core::HoldRequest r;
+    r.user_id = u;
+    r.seats = std::move(seats);
+    return n.engine.hold_seats(event_, layout_, r, t0_);
+  }
+
+  std::unique_ptr<PostgresBackend> backend_;
+  std::unique_ptr<store::postgres::Pool> pool_;
+  app::RandomTicketIds ids_;
+  core::Layout layout_;
+  core::Event event_;
+  core::UserId alice_ = 0, bob_ = 0;
+  TimeMs t0_ = from_unix_ms(1'900'000'000'000);
+};
+
+TEST_F(OwnerEngineTest, OneOwnerDecidesAndAnotherIsToldWhoOwnsTheEvent) {
+  Node a(*pool_, backend_->url(), "node-a", 5s, ids_), b(*pool_, backend_->url(), "node-b", 5s, ids_);
+  ASSERT_TRUE(hold(a, alice_, {1, 2}).ok());
+  auto refused = hold(b, bob_, {3});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::Code::Unavailable);
+  EXPECT_NE(refused.error().message.find("node-a"), std::string::npos) << refused.error().message;
+  EXPECT_EQ(a.engine.seat_map(event_, t0_)->status.substr(0, 4), "AHHA");
+}
+
+TEST_F(OwnerEngineTest, APausedOwnerLosesTheEventAndNothingItDecidesAfterwardsCommits) {
+  Node a(*pool_, backend_->url(), "node-a", store::postgres::EventOwners::kLeaseMin, ids_);
+  Node b(*pool_, backend_->url(), "node-b", 5s, ids_);
+  auto first = hold(a, alice_, {1, 2});
+  ASSERT_TRUE(first.ok());
+  std::this_thread::sleep_for(store::postgres::EventOwners::kLeaseMin + 100ms);  // a paused: no renewal
+  // b takes the event over, loads it (alice's hold included) and sells seat 3 to bob.
+  auto taken = hold(b, bob_, {3});
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  EXPECT_EQ(b.engine.seat_map(event_, t0_)->status.substr(0, 5), "AHHHA");
+  // a wakes up: in its memory seat 3 is free; its hold of it is decided, then refused by the fence.
+  auto stale = hold(a, alice_, {3, 4});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error().code, core::Code::Unavailable);
+  // a forgot the event: asked again, it loads it and learns b owns it now.
+  auto again = hold(a, alice_, {4});
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("node-b"), std::string::npos) << again.error().message;
+  // Only b's decisions and a's from before the pause are in PostgreSQL.
+  auto c = b.engine.begin_checkout(taken->id, bob_, core::CheckoutStart{"k", 100, "USD", "pm_card_visa"}, t0_);
+  ASSERT_TRUE(c.ok());
+  core::PaymentOutcome paid;
+  paid.kind = core::PaymentOutcome::Kind::Succeeded;
+  paid.payment_ref = "pi_b";
+  ASSERT_TRUE(b.engine.settle_payment(c->booking_id, paid, t0_).ok());
+  EXPECT_EQ(b.engine.seat_map(event_, t0_)->status.substr(0, 5), "AHHSA");
+  backend_->audit(t0_);
+}
+
+TEST_F(OwnerEngineTest, ACleanStopHandsTheEventOverAtOnce) {
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_);
+  ASSERT_TRUE(hold(*a, alice_, {1}).ok());
+  a.reset();  // the journal releases its leases
+  Node b(*pool_, backend_->url(), "node-b", 30s, ids_);
+  ASSERT_TRUE(hold(b, bob_, {2}).ok());
+  EXPECT_EQ(b.engine.seat_map(event_, t0_)->status.substr(0, 3), "AHH");
+}
+
+}  // namespace
+}  // namespace ticketd::conformance
