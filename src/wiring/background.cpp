@@ -54,6 +54,8 @@ void BackgroundJobs::sweep() {
     wall_step_logged_ = step;
   }
   guarded("sweeper", [&] {
+    // An owner's leases outlast ten passes: one missed renewal (a slow pass) loses nothing.
+    if (stores_.owner_journal) stores_.owner_journal->renew_leases();
     if (const size_t n = stores_.ledger->sweep_expired(clock_.now())) spdlog::debug("sweeper expired_seats={}", n);
     if (stores_.front) stores_.front->repair();  // after a Redis outage: stale maps go, streams resync
   });

@@ -112,7 +112,8 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: store: " << stores.error().message << "\n";
     return 2;
   }
-  if (stores->pg) {
+  // The owner's seat engine reports its own changes, with its own versions, as the embedded ledger does.
+  if (stores->pg && !stores->owner_journal) {
     try {
       auto lease = stores->pg->acquire();
       stream_epoch = std::stoull(store::postgres::shared_secret(*lease, "seat-stream-epoch", std::to_string(stream_epoch)));

@@ -8,6 +8,12 @@
 
 namespace ticketd::wiring {
 
+namespace {
+// How long an owner keeps an event without renewing (the sweeper renews every second): a node that
+// dies or pauses loses its events this long after its last renewal.
+constexpr std::chrono::milliseconds kEventLease{10'000};
+}  // namespace
+
 core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes) {
   StoreWiring w;
   if (cfg.store == "embedded") {
@@ -35,13 +41,29 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
     return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
   }
   w.redis = std::make_unique<store::redis::RedisClient>(redis_cfg);
-  w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
-  w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);
+  if (cfg.distributed_ledger == "owner") {
+    try {
+      // An owner is named by its address, which a restart keeps: the restarted node takes its events
+      // back at once (a new epoch fences off anything the old process could still write), instead of
+      // waiting out its own leases.
+      const std::string owner = "ticketd@" + cfg.listen;
+      w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, cfg.listen, kEventLease);
+      w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
+          cfg.postgres_url, owner, [&metrics](size_t jobs) { metrics.observe_commit_batch(jobs); });
+    } catch (const store::postgres::PgError& e) {
+      return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
+    }
+    w.owner_journal = std::make_unique<store::postgres::PgSeatJournal>(*w.pg, *w.owners, *w.owner_commit);
+    w.ledger = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, seat_changes);
+  } else {
+    w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
+    w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);
+  }
   w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
-  spdlog::info("store=postgres postgres_pool={} redis={}:{}/{}", cfg.postgres_pool, redis_cfg.host, redis_cfg.port,
-               redis_cfg.db);
+  spdlog::info("store=postgres ledger={} postgres_pool={} redis={}:{}/{}", cfg.distributed_ledger, cfg.postgres_pool,
+               redis_cfg.host, redis_cfg.port, redis_cfg.db);
   return w;
 }
 

@@ -15,7 +15,10 @@
 #include "core/ports/seat_front.hpp"
 #include "core/ports/ticket_ids.hpp"
 #include "core/result.hpp"
+#include "store/postgres/event_owners.hpp"
+#include "store/postgres/owner_commit.hpp"
 #include "store/postgres/postgres_store.hpp"
+#include "store/postgres/seat_journal.hpp"
 #include "store/redis/redis.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wiring/serve_config.hpp"
@@ -29,7 +32,12 @@ struct StoreWiring {
   // Distributed.
   std::unique_ptr<store::postgres::Pool> pg;
   std::unique_ptr<store::redis::RedisClient> redis;
-  std::unique_ptr<core::SeatFront> front;
+  std::unique_ptr<core::SeatFront> front;  // null with the owner's seat engine (it decides alone)
+  // Distributed, --distributed-ledger owner: the event leases, the fenced group commit and the journal
+  // the seat engine (the ledger below) records into. Declared before the ledger, which borrows them.
+  std::unique_ptr<store::postgres::EventOwners> owners;
+  std::unique_ptr<store::postgres::OwnerCommit> owner_commit;
+  std::unique_ptr<store::postgres::PgSeatJournal> owner_journal;
   // Ports. ticket_ids is declared first: the ledger borrows it.
   std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
   std::unique_ptr<core::AccountStore> accounts;
@@ -38,8 +46,9 @@ struct StoreWiring {
   std::unique_ptr<core::OutboxStore> outbox;
 };
 
-// `seat_changes` hears of every seat change: the embedded ledger calls it; in distributed mode the
-// Redis subscriber does (wired in serve()). Distributed, the PostgreSQL migrations run here.
+// `seat_changes` hears of every seat change: the embedded ledger and the owner's seat engine call it;
+// with the stored functions the Redis subscriber does (wired in serve()). Distributed, the PostgreSQL
+// migrations run here.
 core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes);
 
 // The adapter of a port for the store in use: the embedded one over SQLite, the distributed one over
