@@ -125,10 +125,12 @@ void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
       }
       e.job(conn_);
     }
+    if (stager_) stager_->flush(conn_);
     conn_.exec("COMMIT");
   } catch (const std::exception& err) {
     // Memory is ahead of PostgreSQL for every event of this batch: nobody is acknowledged, and each
     // event's owner reloads it (its later jobs are refused until then).
+    if (stager_) stager_->discard();
     try {
       if (conn_.healthy()) conn_.exec("ROLLBACK");
     } catch (const std::exception&) {

@@ -36,6 +36,17 @@
 
 namespace ticketd::store::postgres {
 
+// Rows that jobs stage during a batch instead of writing them one statement each, so that the writer
+// writes a batch's rows of one kind in one multi-row statement. A job that writes directly flushes what
+// is staged first (order is kept); the writer flushes the rest before the commit, and discards it when
+// the batch fails. Called on the writer thread only.
+class Stager {
+ public:
+  virtual ~Stager() = default;
+  virtual void flush(Connection& c) = 0;  // REQUIRES: inside the batch's transaction
+  virtual void discard() = 0;
+};
+
 class OwnerCommit {
  public:
   using Job = std::function<void(Connection&)>;
@@ -48,6 +59,8 @@ class OwnerCommit {
   // `url`: the writer's own connection (not from a pool: it is held for the process's life).
   // `on_batch(jobs)` after each committed batch (metrics).
   OwnerCommit(const std::string& url, std::string node, std::function<void(size_t)> on_batch = {});
+  // REQUIRES: before the first submit; the stager outlives the committer's last batch.
+  void set_stager(Stager* stager) { stager_ = stager; }
   ~OwnerCommit();  // commits what is queued, then stops
 
   // Queues `job`, decided for `event` under ownership `epoch`. REQUIRES: done is set.
@@ -75,6 +88,7 @@ class OwnerCommit {
   const std::string url_;
   const std::string node_;
   std::function<void(size_t)> on_batch_;
+  Stager* stager_ = nullptr;  // may be null
   Connection conn_;  // the writer thread's alone
   std::mutex mu_;    // guards queue_, stopping_ and poisoned_
   std::condition_variable cv_;

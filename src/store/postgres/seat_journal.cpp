@@ -39,29 +39,6 @@ void drop_hold_claims(Connection& c, core::HoldId hold) {
   c.query("DELETE FROM seat_claims WHERE hold_id = $1 AND booking_id IS NULL", {p(hold)});
 }
 
-void write(Connection& c, const core::HoldPlaced& d) {
-  const core::Hold& h = d.hold;
-  const int64_t created = to_unix_ms(h.created_at), expires = to_unix_ms(h.expires_at);
-  c.query("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
-          "VALUES($1, $2, $3, $4, $5, $5, 'ACTIVE')",
-          {p(h.id), p(h.event_id), p(h.user_id), p(created), p(expires)});
-  c.query("INSERT INTO hold_seats(hold_id, seat) SELECT $1, s FROM unnest($2::integer[]) AS s",
-          {p(h.id), p_array(h.seats)});
-  // Over a free seat or a lapsed hold's claim only: never over a live hold or a sale.
-  Rows claimed = c.query(
-      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline) "
-      "SELECT $1, s, $2, $3, $5 FROM unnest($4::integer[]) AS s ORDER BY s "
-      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
-      "deadline = EXCLUDED.deadline, booking_id = NULL "
-      "WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= $6 RETURNING seat",
-      {p(h.event_id), p(h.id), p(h.user_id), p_array(h.seats), p(expires), p(created)});
-  if (claimed.size() != static_cast<int>(h.seats.size()))
-    throw Refused("hold " + std::to_string(h.id) + ": a seat is claimed in PostgreSQL that memory had free");
-  if (d.expiry_notice_lead.count() > 0)
-    notice(c, "hold_expiring", h.user_id, h.event_id, 0, h.id, h.created_at,
-           std::max(h.created_at, h.expires_at - d.expiry_notice_lead));
-}
-
 void write(Connection& c, const core::HoldReleased& d) {
   c.query("UPDATE holds SET state = 'RELEASED' WHERE id = $1", {p(d.hold)});
   drop_hold_claims(c, d.hold);
@@ -200,7 +177,71 @@ constexpr const char* kPaymentIds = "SELECT nextval('payments_id_seq') FROM gene
 }  // namespace
 
 PgSeatJournal::PgSeatJournal(Pool& pool, EventOwners& owners, OwnerCommit& commit)
-    : pool_(pool), owners_(owners), commit_(commit), rows_(pool) {}
+    : pool_(pool), owners_(owners), commit_(commit), rows_(pool) {
+  commit_.set_stager(&staged_);
+}
+
+// Holds are the bulk of a sale's decisions: a batch's new holds are written in four statements, whatever
+// their number. A seat claimed twice in one batch (a hold lapsed and its seat taken again between two
+// commits) flushes first: one statement must not claim a row twice.
+void PgSeatJournal::StagedHolds::stage(Connection& c, const core::HoldPlaced& d) {
+  const core::Hold& h = d.hold;
+  for (core::SeatId seat : h.seats)
+    if (claimed_.contains({h.event_id, seat})) {
+      flush(c);
+      break;
+    }
+  hold_id_.push_back(h.id);
+  event_.push_back(h.event_id);
+  user_.push_back(h.user_id);
+  created_.push_back(to_unix_ms(h.created_at));
+  expires_.push_back(to_unix_ms(h.expires_at));
+  for (core::SeatId seat : h.seats) {
+    seat_hold_.push_back(h.id);
+    seat_.push_back(seat);
+    claimed_.emplace(h.event_id, seat);
+  }
+  if (d.expiry_notice_lead.count() > 0) {
+    notice_hold_.push_back(h.id);
+    notice_due_.push_back(to_unix_ms(std::max(h.created_at, h.expires_at - d.expiry_notice_lead)));
+  }
+}
+
+void PgSeatJournal::StagedHolds::flush(Connection& c) {
+  if (hold_id_.empty()) return;
+  c.query("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
+          "SELECT h, e, u, at, x, x, 'ACTIVE' FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
+          "$5::bigint[]) AS t(h, e, u, at, x)",
+          {p_array(hold_id_), p_array(event_), p_array(user_), p_array(created_), p_array(expires_)});
+  c.query("INSERT INTO hold_seats(hold_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
+          {p_array(seat_hold_), p_array(seat_)});
+  // Each claim over a free seat or a claim lapsed when its hold was made, never over a live hold or a
+  // sale: the database's own check of what memory decided.
+  Rows claimed = c.query(
+      "WITH t AS (SELECT h.id AS hold_id, h.event_id, h.user_id, h.created_at, h.expires_at, s.seat FROM holds h "
+      "JOIN hold_seats s ON s.hold_id = h.id WHERE h.id = ANY($1::bigint[])) "
+      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline) "
+      "SELECT event_id, seat, hold_id, user_id, expires_at FROM t ORDER BY event_id, seat "
+      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
+      "deadline = EXCLUDED.deadline, booking_id = NULL WHERE seat_claims.booking_id IS NULL AND "
+      "seat_claims.deadline <= (SELECT t.created_at FROM t WHERE t.hold_id = EXCLUDED.hold_id AND t.seat = EXCLUDED.seat) "
+      "RETURNING seat",
+      {p_array(hold_id_)});
+  if (claimed.size() != static_cast<int>(seat_.size()))
+    throw Refused("a held seat is claimed in PostgreSQL that memory had free (" + std::to_string(seat_.size()) +
+                  " seats, " + std::to_string(claimed.size()) + " claimed)");
+  if (!notice_hold_.empty())
+    c.query("SELECT ticketd_enqueue_notice('hold_expiring', h.user_id, h.event_id, 0, h.id, h.created_at, t.due) "
+            "FROM unnest($1::bigint[], $2::bigint[]) AS t(id, due) JOIN holds h ON h.id = t.id",
+            {p_array(notice_hold_), p_array(notice_due_)});
+  discard();
+}
+
+void PgSeatJournal::StagedHolds::discard() {
+  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &seat_hold_, &seat_, &notice_hold_, &notice_due_})
+    v->clear();
+  claimed_.clear();
+}
 
 PgSeatJournal::~PgSeatJournal() {
   std::lock_guard lock(mu_);
@@ -312,9 +353,19 @@ void PgSeatJournal::record(core::SeatDecision decision, Done done, Failure) {
   const std::optional<Ownership> o = held(event);
   // The engine records only for events it loaded, and loading took the event here.
   TICKETD_ASSERT(o.has_value());
+  if (auto* placed = std::get_if<core::HoldPlaced>(&decision)) {
+    commit_.submit(event, o->epoch, [this, d = std::move(*placed)](Connection& c) { staged_.stage(c, d); },
+                   std::move(done));
+    return;
+  }
   commit_.submit(event, o->epoch,
-                 [decision = std::move(decision)](Connection& c) {
-                   std::visit([&](const auto& d) { write(c, d); }, decision);
+                 [this, decision = std::move(decision)](Connection& c) {
+                   staged_.flush(c);  // what was decided before this is written before it
+                   std::visit(
+                       [&](const auto& d) {
+                         if constexpr (!std::is_same_v<std::decay_t<decltype(d)>, core::HoldPlaced>) write(c, d);
+                       },
+                       decision);
                  },
                  std::move(done));
 }
@@ -348,7 +399,8 @@ size_t PgSeatJournal::mark_expired(const std::vector<core::Hold>& expired, TimeM
     const size_t n = ids.size();
     commit_.submit(
         event, o->epoch,
-        [ids = std::move(ids)](Connection& c) {
+        [this, ids = std::move(ids)](Connection& c) {
+          staged_.flush(c);
           c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = ANY($1::bigint[]) AND state IN ('ACTIVE', 'PINNED')",
                   {p_array(ids)});
           c.query("DELETE FROM seat_claims WHERE hold_id = ANY($1::bigint[]) AND booking_id IS NULL", {p_array(ids)});

@@ -18,7 +18,10 @@
 #pragma once
 
 #include <mutex>
+#include <set>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/ports/seat_journal.hpp"
 #include "store/postgres/event_owners.hpp"
@@ -78,6 +81,20 @@ class PgSeatJournal final : public core::SeatJournal {
   void renew_leases();
 
  private:
+  // The new holds of the batch being written (owner_commit.hpp's Stager): written by the writer thread
+  // only, so unguarded.
+  class StagedHolds final : public Stager {
+   public:
+    void stage(Connection& c, const core::HoldPlaced& d);
+    void flush(Connection& c) override;
+    void discard() override;
+
+   private:
+    std::vector<int64_t> hold_id_, event_, user_, created_, expires_;  // one per hold
+    std::vector<int64_t> seat_hold_, seat_;                            // one per seat
+    std::vector<int64_t> notice_hold_, notice_due_;                    // one per hold_expiring notice
+    std::set<std::pair<core::EventId, core::SeatId>> claimed_;
+  };
   static constexpr int64_t kIdBlock = 64;  // ids drawn per round trip (hold_id_blocks steps by 64)
   struct IdBlock {
     int64_t next = 0, end = 0;
@@ -96,6 +113,7 @@ class PgSeatJournal final : public core::SeatJournal {
   std::mutex mu_;  // guards held_ and the id blocks
   std::unordered_map<core::EventId, Held> held_;  // every event loaded here, latest epoch
   IdBlock holds_, bookings_, payments_;
+  StagedHolds staged_;
 };
 
 }  // namespace ticketd::store::postgres
