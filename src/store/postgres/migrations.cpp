@@ -566,6 +566,13 @@ CREATE TABLE event_owners(
   expires_at timestamptz NOT NULL);
 )sql";
 
+// When a claim was made: the owner's journal writes a batch's hold claims in one INSERT … ON CONFLICT,
+// whose condition (the old claim had lapsed when the new hold was made) can then compare two columns
+// of the conflicting row, with no join. 0 for claims written before (and by the stored functions).
+constexpr const char* kV9ClaimTimes = R"sql(
+ALTER TABLE seat_claims ADD COLUMN claimed_at bigint NOT NULL DEFAULT 0;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -582,6 +589,7 @@ const std::vector<Migration>& migrations() {
       {6, "organizations and venue geometry", {kV6Organizations}},
       {7, "account verification and message caps", {kV7Verification}},
       {8, "event ownership", {kV8EventOwners}},
+      {9, "seat claim times", {kV9ClaimTimes}},
   };
   return kAll;
 }

@@ -199,10 +199,17 @@ void PgSeatJournal::StagedHolds::stage(Connection& c, const core::HoldPlaced& d)
   for (core::SeatId seat : h.seats) {
     seat_hold_.push_back(h.id);
     seat_.push_back(seat);
+    seat_event_.push_back(h.event_id);
+    seat_user_.push_back(h.user_id);
+    seat_created_.push_back(to_unix_ms(h.created_at));
+    seat_expires_.push_back(to_unix_ms(h.expires_at));
     claimed_.emplace(h.event_id, seat);
   }
   if (d.expiry_notice_lead.count() > 0) {
     notice_hold_.push_back(h.id);
+    notice_user_.push_back(h.user_id);
+    notice_event_.push_back(h.event_id);
+    notice_at_.push_back(to_unix_ms(h.created_at));
     notice_due_.push_back(to_unix_ms(std::max(h.created_at, h.expires_at - d.expiry_notice_lead)));
   }
 }
@@ -218,27 +225,31 @@ void PgSeatJournal::StagedHolds::flush(Connection& c) {
   // Each claim over a free seat or a claim lapsed when its hold was made, never over a live hold or a
   // sale: the database's own check of what memory decided.
   Rows claimed = c.query(
-      "WITH t AS (SELECT h.id AS hold_id, h.event_id, h.user_id, h.created_at, h.expires_at, s.seat FROM holds h "
-      "JOIN hold_seats s ON s.hold_id = h.id WHERE h.id = ANY($1::bigint[])) "
-      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline) "
-      "SELECT event_id, seat, hold_id, user_id, expires_at FROM t ORDER BY event_id, seat "
+      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, claimed_at) "
+      "SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
       "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
-      "deadline = EXCLUDED.deadline, booking_id = NULL WHERE seat_claims.booking_id IS NULL AND "
-      "seat_claims.deadline <= (SELECT t.created_at FROM t WHERE t.hold_id = EXCLUDED.hold_id AND t.seat = EXCLUDED.seat) "
-      "RETURNING seat",
-      {p_array(hold_id_)});
+      "deadline = EXCLUDED.deadline, claimed_at = EXCLUDED.claimed_at, booking_id = NULL "
+      "WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= EXCLUDED.claimed_at RETURNING seat",
+      {p_array(seat_event_), p_array(seat_), p_array(seat_hold_), p_array(seat_user_), p_array(seat_expires_),
+       p_array(seat_created_)});
   if (claimed.size() != static_cast<int>(seat_.size()))
     throw Refused("a held seat is claimed in PostgreSQL that memory had free (" + std::to_string(seat_.size()) +
                   " seats, " + std::to_string(claimed.size()) + " claimed)");
   if (!notice_hold_.empty())
-    c.query("SELECT ticketd_enqueue_notice('hold_expiring', h.user_id, h.event_id, 0, h.id, h.created_at, t.due) "
-            "FROM unnest($1::bigint[], $2::bigint[]) AS t(id, due) JOIN holds h ON h.id = t.id",
-            {p_array(notice_hold_), p_array(notice_due_)});
+    // Only users who asked for this notice get one (ticketd_enqueue_notice decides the channels): the
+    // join skips the function for everyone else, most buyers in a sale.
+    c.query("SELECT ticketd_enqueue_notice('hold_expiring', t.u, t.e, 0, t.h, t.at, t.due) "
+            "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(h, u, e, at, due) "
+            "JOIN user_notify n ON n.user_id = t.u AND n.hold_expiry_on",
+            {p_array(notice_hold_), p_array(notice_user_), p_array(notice_event_), p_array(notice_at_),
+             p_array(notice_due_)});
   discard();
 }
 
 void PgSeatJournal::StagedHolds::discard() {
-  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &seat_hold_, &seat_, &notice_hold_, &notice_due_})
+  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &seat_hold_, &seat_, &seat_event_, &seat_user_,
+                  &seat_created_, &seat_expires_, &notice_hold_, &notice_user_, &notice_event_, &notice_at_,
+                  &notice_due_})
     v->clear();
   claimed_.clear();
 }

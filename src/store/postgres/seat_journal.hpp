@@ -91,8 +91,8 @@ class PgSeatJournal final : public core::SeatJournal {
 
    private:
     std::vector<int64_t> hold_id_, event_, user_, created_, expires_;  // one per hold
-    std::vector<int64_t> seat_hold_, seat_;                            // one per seat
-    std::vector<int64_t> notice_hold_, notice_due_;                    // one per hold_expiring notice
+    std::vector<int64_t> seat_hold_, seat_, seat_event_, seat_user_, seat_created_, seat_expires_;  // one per seat
+    std::vector<int64_t> notice_hold_, notice_user_, notice_event_, notice_at_, notice_due_;  // one per notice
     std::set<std::pair<core::EventId, core::SeatId>> claimed_;
   };
   static constexpr int64_t kIdBlock = 64;  // ids drawn per round trip (hold_id_blocks steps by 64)
