@@ -15,6 +15,26 @@
 
 namespace ticketd::conformance {
 
+// What every durable backend does the same way through its catalogue and account stores.
+inline core::Event stored_event(core::CatalogStore& catalog, core::Event e, const core::Layout& layout, TimeMs now) {
+  auto venue = catalog.create_venue(layout, 0, now);
+  EXPECT_TRUE(venue.ok());
+  e.venue_id = *venue;
+  auto created = catalog.create_event(e, now);
+  EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().message);
+  return *created;
+}
+inline core::UserId stored_user(core::AccountStore& accounts, const std::string& name, TimeMs now) {
+  auto u = accounts.create_user(name + "@conformance.test", name, "x", core::Role::User, now);
+  EXPECT_TRUE(u.ok());
+  return u->id;
+}
+// A postponement as the catalogue does it: the new dates stored, then the ledger told.
+inline void moved_event(core::CatalogStore& catalog, core::Ledger& ledger, const core::Event& e, TimeMs now) {
+  ASSERT_TRUE(catalog.postpone_event(e.id, e.starts_at, e.on_sale_at, now).ok());
+  ledger.event_dates_changed(e);
+}
+
 class MemoryBackend {
  public:
   core::Ledger& ledger() { return ledger_; }
@@ -39,22 +59,10 @@ class SqliteBackend {
   SqliteBackend() { open(); }
   core::Ledger& ledger() { return *ledger_; }
   core::Event add_event(core::Event e, const core::Layout& layout, TimeMs now) {
-    auto venue = catalog_->create_venue(layout, 0, now);
-    EXPECT_TRUE(venue.ok());
-    e.venue_id = *venue;
-    auto created = catalog_->create_event(e, now);
-    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().message);
-    return *created;
+    return stored_event(*catalog_, std::move(e), layout, now);
   }
-  core::UserId add_user(const std::string& name, TimeMs now) {
-    auto u = accounts_->create_user(name + "@conformance.test", name, "x", core::Role::User, now);
-    EXPECT_TRUE(u.ok());
-    return u->id;
-  }
-  void move_event(const core::Event& e, TimeMs now) {
-    ASSERT_TRUE(catalog_->postpone_event(e.id, e.starts_at, e.on_sale_at, now).ok());
-    ledger_->event_dates_changed(e);
-  }
+  core::UserId add_user(const std::string& name, TimeMs now) { return stored_user(*accounts_, name, now); }
+  void move_event(const core::Event& e, TimeMs now) { moved_event(*catalog_, *ledger_, e, now); }
   void restart() {
     ledger_.reset();
     accounts_.reset();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "app/ticket_codes.hpp"
+#include "ledger_backends.hpp"
 #include "store/engine/seat_engine.hpp"
 #include "store/postgres/event_owners.hpp"
 #include "store/postgres/owner_commit.hpp"
@@ -72,22 +73,10 @@ class PgBackend {
   }
   core::Ledger& ledger() { return decider_->get(); }
   core::Event add_event(core::Event e, const core::Layout& layout, TimeMs now) {
-    auto venue = catalog_->create_venue(layout, 0, now);
-    EXPECT_TRUE(venue.ok());
-    e.venue_id = *venue;
-    auto created = catalog_->create_event(e, now);
-    EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().message);
-    return *created;
+    return stored_event(*catalog_, std::move(e), layout, now);
   }
-  core::UserId add_user(const std::string& name, TimeMs now) {
-    auto u = accounts_->create_user(name + "@conformance.test", name, "x", core::Role::User, now);
-    EXPECT_TRUE(u.ok());
-    return u->id;
-  }
-  void move_event(const core::Event& e, TimeMs now) {
-    ASSERT_TRUE(catalog_->postpone_event(e.id, e.starts_at, e.on_sale_at, now).ok());
-    ledger().event_dates_changed(e);
-  }
+  core::UserId add_user(const std::string& name, TimeMs now) { return stored_user(*accounts_, name, now); }
+  void move_event(const core::Event& e, TimeMs now) { moved_event(*catalog_, ledger(), e, now); }
   void restart() {
     decider_.reset();
     accounts_.reset();
