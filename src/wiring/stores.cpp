@@ -4,7 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <string>
+
+#include <unistd.h>
 
 namespace ticketd::wiring {
 
@@ -45,10 +48,13 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
   if (cfg.distributed_ledger == "owner") {
     try {
-      // An owner is named by its address, which a restart keeps: the restarted node takes its events
-      // back at once (a new epoch fences off anything the old process could still write), instead of
-      // waiting out its own leases.
-      const std::string owner = "ticketd@" + cfg.listen;
+      // An owner is named by its host and address, which a restart keeps: the restarted node takes its
+      // events back at once (a new epoch fences off anything the old process could still write),
+      // instead of waiting out its own leases. The host tells apart two machines listening on the same
+      // address (0.0.0.0:8080).
+      char host[256] = {};
+      if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+      const std::string owner = std::string("ticketd@") + host + "/" + cfg.listen;
       w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, cfg.listen, kEventLease);
       w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
           cfg.postgres_url, owner, [&metrics](size_t jobs) { metrics.observe_commit_batch(jobs); });

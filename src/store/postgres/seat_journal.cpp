@@ -267,7 +267,7 @@ PgSeatJournal::~PgSeatJournal() {
 }
 
 int64_t PgSeatJournal::next_id(IdBlock& block, const char* sql) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(ids_mu_);
   if (block.next == block.end) {
     std::vector<int64_t> ids = with_connection(pool_, [&](Connection& c) {
       Rows r = c.query(sql);
@@ -313,6 +313,8 @@ core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, 
     std::lock_guard lock(mu_);
     held_[event] = Held{o, false};
   }
+  // Jobs of older epochs fail the fence by themselves: what was refused under them need not be kept.
+  commit_.reset(event);
   return with_connection(pool_, [&](Connection& c) -> core::Result<core::JournalEvent> {
     core::JournalEvent out;
     out.rules = *rules;

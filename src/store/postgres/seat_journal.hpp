@@ -110,8 +110,11 @@ class PgSeatJournal final : public core::SeatJournal {
     Ownership ownership;
     bool lost = false;  // a renewal found it taken over or lapsed: no longer renewed
   };
-  std::mutex mu_;  // guards held_ and the id blocks
+  std::mutex mu_;  // guards held_
   std::unordered_map<core::EventId, Held> held_;  // every event loaded here, latest epoch
+  // Guards the id blocks; held across the round trip that refills one (once per 64 ids), so apart from
+  // mu_: recording a decision never waits for it.
+  std::mutex ids_mu_;
   IdBlock holds_, bookings_, payments_;
   StagedHolds staged_;
 };
