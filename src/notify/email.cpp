@@ -7,7 +7,7 @@
 #include <fstream>
 #include <memory>
 
-#include "notify/curl_init.hpp"
+#include "base/curl_init.hpp"
 #include "notify/templates.hpp"
 
 namespace ticketd::notify {

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <memory>
 
-#include "notify/curl_init.hpp"
+#include "base/curl_init.hpp"
 #include "notify/templates.hpp"
 
 namespace ticketd::notify {

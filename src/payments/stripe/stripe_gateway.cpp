@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "base/assert.hpp"
+#include "base/curl_init.hpp"
 #include "payments/stripe/stripe_response.hpp"
 
 namespace ticketd::payments {
@@ -240,9 +241,7 @@ core::Status validate_stripe_config(const StripeConfig& c) {
 
 StripeGateway::StripeGateway(StripeConfig config) : config_(std::move(config)) {
   TICKETD_ASSERT(validate_stripe_config(config_).ok());
-  // Once per process, before the first easy handle; never cleaned up (the process ends with it).
-  static const CURLcode curl_ready = curl_global_init(CURL_GLOBAL_DEFAULT);
-  TICKETD_ASSERT(curl_ready == CURLE_OK);
+  curl_init_once();
   // sodium_init is idempotent and thread-safe; stripe_safe_key hashes with it.
   static const int sodium_ready = sodium_init();
   TICKETD_ASSERT(sodium_ready >= 0);
