@@ -43,6 +43,10 @@ struct JournalEvent {
   std::vector<JournalSale> sales;
   std::vector<Hold> holds;  // recorded ACTIVE with a deadline after `now`, newest first
   std::vector<JournalPending> pending;
+  // The live map's versions of this load start above this (seat_changes.hpp): the owner's journal
+  // gives each epoch its own range (epoch << 32), so versions keep rising when the event changes owner
+  // and every node's subscribers see a gap, and resynchronise, instead of older numbers.
+  uint64_t version_base = 0;
 };
 // A hold recorded ACTIVE (live, pinned, or lapsed and not yet marked): the cap on holds per user is
 // rebuilt from these at start.

@@ -153,6 +153,7 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
     (void)inv.pin(p.hold, p.user, now, core::limits::payment_action_pin_max);
   }
   slot.inv.emplace(std::move(inv));
+  slot.version = std::max(slot.version, loaded->version_base);
   return core::ok_status();
 }
 

@@ -88,6 +88,11 @@ class SeatEngine : public core::Ledger {
 
   // Gauges for /metrics: seats by state over the events loaded in memory.
   core::SeatCounts loaded_counts(TimeMs now);
+  // Drops the event's state from memory: its next use loads it from the journal. For a decision that
+  // did not become durable, and for an event this node no longer owns (distributed mode).
+  void forget_event(core::EventId event);
+  // The event of a live hold of the user's, from the user's list in memory; 0 if it is not listed.
+  core::EventId listed_hold_event(core::UserId user, core::HoldId hold);
 
  private:
   struct PendingBooking {
@@ -144,8 +149,6 @@ class SeatEngine : public core::Ledger {
   // A hold that ended here (released, sold, declined) leaves its user's list at once.
   // REQUIRES: no slot mutex held by the caller.
   void forget_user_hold(core::UserId user, core::HoldId hold);
-  // The event of a live hold of the user's, from the user's list in memory; 0 if it is not listed.
-  core::EventId listed_hold_event(core::UserId user, core::HoldId hold);
   // REQUIRES: slot.mu held, slot loaded. Releases a live hold in memory and reports its seats; the
   // caller records HoldReleased under the same mutex.
   core::Result<core::Hold> release_live(Slot& slot, core::EventId event, core::HoldId id, core::UserId user, TimeMs now);
@@ -164,7 +167,6 @@ class SeatEngine : public core::Ledger {
   // event here, to load it again from the journal at its next use. Returns `durable`.
   // REQUIRES: no slot mutex held by the caller.
   core::Status durable_or_forget(core::Status durable, core::EventId event);
-  void forget_event(core::EventId event);
 
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;

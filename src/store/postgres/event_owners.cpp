@@ -28,7 +28,12 @@ constexpr const char* kTake =
     "epoch = event_owners.epoch + 1, expires_at = EXCLUDED.expires_at "
     "WHERE event_owners.owner = EXCLUDED.owner OR event_owners.expires_at <= clock_timestamp() "
     "RETURNING owner, address, epoch";
-constexpr const char* kOwnerOf = "SELECT owner, address, epoch FROM event_owners WHERE event_id = $1";
+constexpr const char* kOwnerOf =
+    "SELECT owner, address, epoch, expires_at > clock_timestamp() FROM event_owners WHERE event_id = $1";
+constexpr const char* kTakeFrom =
+    "UPDATE event_owners SET owner = $4, address = $5, epoch = epoch + 1, "
+    "expires_at = clock_timestamp() + $6 * interval '1 millisecond' "
+    "WHERE event_id = $1 AND owner = $2 AND epoch = $3 RETURNING epoch";
 constexpr const char* kRenew =
     "UPDATE event_owners SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' "
     "FROM unnest($3::bigint[], $4::bigint[]) AS held(event_id, epoch) "
@@ -97,7 +102,17 @@ std::optional<Ownership> EventOwners::owner_of(core::EventId event) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<Ownership> {
     Rows r = c.query(kOwnerOf, {p(event)});
     if (r.empty()) return std::nullopt;
-    return ownership_from(r, event);
+    Ownership o = ownership_from(r, event);
+    o.live = r.boolean(0, 3);
+    return o;
+  });
+}
+
+bool EventOwners::take_from(const Ownership& dead) {
+  return with_connection(pool_, [&](Connection& c) {
+    return !c.query(kTakeFrom, {p(dead.event_id), p(dead.owner), p(dead.epoch), p(node_), p(address_),
+                                p(static_cast<int64_t>(lease_.count()))})
+                .empty();
   });
 }
 

@@ -29,6 +29,7 @@ struct Ownership {
   std::string owner;    // the owning node's name
   std::string address;  // where other nodes forward the event's requests (host:port)
   int64_t epoch = 0;    // 1 for the first owner, +1 at every change of owner
+  bool live = true;     // owner_of(): the lease had not lapsed when read
 };
 
 class EventOwners {
@@ -52,8 +53,13 @@ class EventOwners {
   std::vector<core::EventId> renew(const std::vector<Ownership>& held);
   // Gives the event up at once (a clean shutdown): the next claim by any node takes it, epoch + 1.
   void release(const Ownership& held);
-  // The current row, lapsed or not; nullopt when the event never had an owner.
+  // The current row, lapsed or not (see Ownership::live); nullopt when the event never had an owner.
   std::optional<Ownership> owner_of(core::EventId event);
+  // Takes the event from `dead` (as owner_of read it) before its lease lapses: for a node that found
+  // the owner's address refusing connections (its process is gone). Safe whatever the truth, as every
+  // takeover is: the new epoch fences off anything `dead` could still try to write. False, nothing
+  // changed, when the row no longer names `dead` and its epoch.
+  bool take_from(const Ownership& dead);
 
  private:
   Ownership acquire(core::EventId event, const char* sql);

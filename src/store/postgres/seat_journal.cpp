@@ -307,8 +307,11 @@ core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, 
   });
   if (!rules) return make_error(Code::NotFound, "no such event");
   const Ownership o = owners_.take(event);
-  if (o.owner != owners_.node())
-    return make_error(Code::Unavailable, "this event's seats are decided by node " + o.owner + " (" + o.address + ")");
+  if (o.owner != owners_.node()) {
+    core::Error e = make_error(Code::Unavailable, "this event's seats are decided by node " + o.owner);
+    e.detail = kOwnerDetailPrefix + o.address;  // where the router (cluster/owner_router.hpp) forwards
+    return e;
+  }
   {
     std::lock_guard lock(mu_);
     held_[event] = Held{o, false};
@@ -318,6 +321,7 @@ core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, 
   return with_connection(pool_, [&](Connection& c) -> core::Result<core::JournalEvent> {
     core::JournalEvent out;
     out.rules = *rules;
+    out.version_base = static_cast<uint64_t>(o.epoch) << 32;
     // Read after the new epoch is in place: every commit of an older one is in, and none can follow.
     Rows sold = c.query("SELECT s.booking_id, b.user_id, array_agg(s.seat ORDER BY s.seat) FROM sold_seats s "
                         "JOIN bookings b ON b.id = s.booking_id WHERE s.event_id = $1 GROUP BY s.booking_id, b.user_id "
@@ -437,11 +441,21 @@ void PgSeatJournal::renew_leases() {
       if (!h.lost) mine.push_back(h.ownership);
   }
   const std::vector<core::EventId> lost = owners_.renew(mine);
+  {
+    std::lock_guard lock(mu_);
+    // Not renewed again. The epoch stays: decisions recorded under it are refused by the fence, and the
+    // engine then loads the event again (a new take()) or learns who owns it now.
+    for (core::EventId event : lost)
+      if (auto it = held_.find(event); it != held_.end()) it->second.lost = true;
+  }
+  if (on_lost_)
+    for (core::EventId event : lost) on_lost_(event);
+}
+
+bool PgSeatJournal::owns(core::EventId event) {
   std::lock_guard lock(mu_);
-  // Not renewed again. The epoch stays: decisions recorded under it are refused by the fence, and the
-  // engine then loads the event again (a new take()) or learns who owns it now.
-  for (core::EventId event : lost)
-    if (auto it = held_.find(event); it != held_.end()) it->second.lost = true;
+  auto it = held_.find(event);
+  return it != held_.end() && !it->second.lost;
 }
 
 }  // namespace ticketd::store::postgres

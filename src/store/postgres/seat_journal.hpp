@@ -1,10 +1,11 @@
 // The owner's seat journal (core/ports/seat_journal.hpp) in distributed mode: the seat engine
 // (store/engine) decides an event's seats in memory on the node that owns the event, and this journal
 // makes its decisions durable in PostgreSQL through the owner's fenced group commit (owner_commit.hpp),
-// tagged with the epoch the event was loaded under (event_owners.hpp). Not yet used by serve (issue 20).
+// tagged with the epoch the event was loaded under (event_owners.hpp).
 //
 // Loading an event takes its ownership with a new epoch (EventOwners::take): nothing decided before the
-// load can commit after it. An event another node owns is refused Unavailable (naming the owner), and
+// load can commit after it. An event another node owns is refused Unavailable (naming the owner; the
+// error's detail is kOwnerDetailPrefix and the owner's address, for the router to forward to), and
 // so is every decision of an event this node lost: the engine then forgets the event.
 //
 // The database keeps its constraints as the last line of defence, not as the decision maker:
@@ -17,6 +18,7 @@
 // them, so a clean restart hands the events over at once. Thread safety: any method from any thread.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -29,6 +31,8 @@
 #include "store/postgres/owner_commit.hpp"
 
 namespace ticketd::store::postgres {
+
+inline constexpr const char* kOwnerDetailPrefix = "owner:";
 
 class PgSeatJournal final : public core::SeatJournal {
  public:
@@ -77,8 +81,14 @@ class PgSeatJournal final : public core::SeatJournal {
   size_t mark_expired(const std::vector<core::Hold>& expired, TimeMs unloaded_before) override;
 
   // Extends the leases of the events this node holds; forgets those it lost (their next decisions are
-  // refused, and the engine loads them again, or learns who owns them now).
+  // refused, and the engine loads them again, or learns who owns them now) and tells `on_lost`.
   void renew_leases();
+  // Called (from renew_leases) with each event this node lost: the engine drops its copy, so that a
+  // request routed here later loads the event afresh rather than deciding on what it last knew.
+  // REQUIRES: set before the sweeper runs.
+  void set_on_lost(std::function<void(core::EventId)> on_lost) { on_lost_ = std::move(on_lost); }
+  // True while this node holds the event's lease (loaded here, not lost): its requests are decided here.
+  bool owns(core::EventId event);
 
  private:
   // The new holds of the batch being written (owner_commit.hpp's Stager): written by the writer thread
@@ -117,6 +127,7 @@ class PgSeatJournal final : public core::SeatJournal {
   std::mutex ids_mu_;
   IdBlock holds_, bookings_, payments_;
   StagedHolds staged_;
+  std::function<void(core::EventId)> on_lost_;
 };
 
 }  // namespace ticketd::store::postgres
