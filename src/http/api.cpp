@@ -58,6 +58,7 @@ void add_api_routes(Router& router) {
   add_audit_routes(router);
   add_organization_routes(router);
   add_order_routes(router);
+  add_peer_routes(router);
 }
 
 Api::Api(Services services) : services_(std::move(services)), router_(std::make_unique<Router>()) {

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "app/accounts.hpp"
 #include "app/catalog.hpp"
@@ -64,6 +66,11 @@ struct Services {
   EncodingCache* seat_maps = nullptr;  // null: the compact seat map is encoded for every request
   EncodingCache* layouts = nullptr;    // null: a venue's layout is encoded for every request
   std::shared_ptr<AccountStreams> account_streams;  // null: streams are capped per address only
+  // Distributed deployments: the seat calls other nodes forward to the owner of an event
+  // (POST /internal/v1/ledger/{call}, cluster/owner_router.hpp), run here and answered as
+  // {status, JSON body}. A caller must present `peer_key` (X-Ticketd-Peer-Key); unset: 404.
+  std::function<std::pair<int, std::string>(std::string_view call, std::string_view body)> peer_calls;
+  std::string peer_key;
 };
 
 class Router;

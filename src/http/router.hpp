@@ -143,6 +143,7 @@ void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_organization_routes(Router& router);
 void add_order_routes(Router& router);
+void add_peer_routes(Router& router);
 // Every route of the API, the two operator routes included: the whole table, in one place.
 void add_api_routes(Router& router);
 // The table as text, a line per route: method, pattern, who may call it, rate-limit class, body limit

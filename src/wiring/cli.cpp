@@ -22,8 +22,11 @@ void add_serve_options(CLI::App& serve_cmd, ServeConfig& cfg) {
       ->envname("TICKETD_POSTGRES_POOL")->check(CLI::Range(1, 1000));
   serve_cmd.add_option("--distributed-ledger", cfg.distributed_ledger,
                        "--store postgres: who decides seats: sql (stored functions, every node) or owner "
-                       "(experimental: the seat engine on the event's owning node; one node only for now)")
+                       "(the seat engine on the node that owns the event; the others forward to it)")
       ->envname("TICKETD_DISTRIBUTED_LEDGER")->check(CLI::IsMember({"sql", "owner"}));
+  serve_cmd.add_option("--peer-address", cfg.peer_address,
+                       "--distributed-ledger owner: host:port other nodes reach this one at (default: --listen)")
+      ->envname("TICKETD_PEER_ADDRESS");
   serve_cmd.add_option("--hold-ttl", cfg.hold_ttl_s, "seconds a hold lasts")->envname("TICKETD_HOLD_TTL_S");
   serve_cmd.add_option("--holds-per-user-max", cfg.holds_per_user_max,
                        "live holds one user may have at once across all events (default 10)")

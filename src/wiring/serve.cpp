@@ -38,6 +38,7 @@
 #include "app/tickets.hpp"
 #include "app/waiting_room.hpp"
 #include "base/metrics.hpp"
+#include "cluster/peer_calls.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
@@ -112,8 +113,9 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: store: " << stores.error().message << "\n";
     return 2;
   }
-  // The owner's seat engine reports its own changes, with its own versions, as the embedded ledger does.
-  if (stores->pg && !stores->owner_journal) {
+  // Distributed: every node's live maps follow the changes on Redis (published by the stored functions'
+  // scripts or by the owners' engines), under one epoch all nodes share.
+  if (stores->pg) {
     try {
       auto lease = stores->pg->acquire();
       stream_epoch = std::stoull(store::postgres::shared_secret(*lease, "seat-stream-epoch", std::to_string(stream_epoch)));
@@ -191,6 +193,16 @@ int serve(const ServeConfig& cfg) {
   app::OrderDesk orders(*order_store, catalog, clock);
   app::DoorFeed door_feed(*checkin_store, clock);
   catalog_for_stream = &catalog;
+  // Owner mode: the seat calls other nodes forward to this one run on its own engine.
+  std::optional<cluster::PeerCalls> peer_calls;
+  if (stores->engine)
+    peer_calls.emplace(*stores->engine, [&catalog](core::EventId id) -> core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
+      auto event = catalog.event(id);
+      if (!event) return event.error();
+      auto venue = catalog.venue(event->venue_id);
+      if (!venue) return venue.error();
+      return std::make_pair(std::move(*event), std::move(*venue));
+    });
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
   if (!channels) {
@@ -267,7 +279,12 @@ int serve(const ServeConfig& cfg) {
                                writes_paused, &tickets, &checkins, &door_feed, &transfers, &cancellations,
                                &two_factor, audit_log.get(), cfg.metrics_token, &organizations, &orders,
                                &account_links, &seat_map_cache, &layout_cache,
-                               std::make_shared<http::AccountStreams>(static_cast<uint32_t>(cfg.streams_per_account_max))});
+                               std::make_shared<http::AccountStreams>(static_cast<uint32_t>(cfg.streams_per_account_max)),
+                               peer_calls ? [&peer_calls](std::string_view call, std::string_view body) {
+                                 cluster::PeerCallAnswer a = peer_calls->handle(call, body);
+                                 return std::make_pair(a.status, std::move(a.body));
+                               } : std::function<std::pair<int, std::string>(std::string_view, std::string_view)>(),
+                               stores->peer_key});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

@@ -22,9 +22,11 @@ struct ServeConfig {
   std::string redis_url;
   int postgres_pool = 32;
   // Distributed mode: who decides seats. "sql": the stored functions, on every node (the default).
-  // "owner" (experimental): the seat engine on the node that owns the event, over a fenced journal
-  // (docs/architecture.md, "Event ownership"); one node only, until requests are routed to owners.
+  // "owner": the seat engine on the node that owns the event, over a fenced journal; other nodes
+  // forward the event's seat calls to it (docs/architecture.md, "Event ownership").
   std::string distributed_ledger = "sql";
+  // Owner mode: host:port other nodes reach this one at (its seat calls). Empty: --listen.
+  std::string peer_address;
   int64_t hold_ttl_s = 600;
   // Live holds one user may have at once across all events (anti-hoarding; core/limits.hpp).
   int64_t holds_per_user_max = core::limits::active_holds_per_user_default;

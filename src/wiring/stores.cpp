@@ -9,6 +9,10 @@
 
 #include <unistd.h>
 
+#include "cluster/owner_router.hpp"
+#include "wiring/listen.hpp"
+#include "wiring/secrets.hpp"
+
 namespace ticketd::wiring {
 
 namespace {
@@ -47,6 +51,14 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
   if (cfg.distributed_ledger == "owner") {
+    const std::string address = cfg.peer_address.empty() ? cfg.listen : cfg.peer_address;
+    std::string peer_host;
+    uint16_t peer_port = 0;
+    if (!split_listen(address, peer_host, peer_port) || peer_port == 0 || peer_host.empty() || peer_host == "0.0.0.0" ||
+        peer_host == "::" || peer_host == "[::]")
+      return core::make_error(core::Code::InvalidRequest,
+                              "--distributed-ledger owner: other nodes must reach this one at a host and port: "
+                              "give --peer-address (--listen " + cfg.listen + " is not one)");
     try {
       // An owner is named by its host and address, which a restart keeps: the restarted node takes its
       // events back at once (a new epoch fences off anything the old process could still write),
@@ -55,14 +67,21 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
       char host[256] = {};
       if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
       const std::string owner = std::string("ticketd@") + host + "/" + cfg.listen;
-      w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, cfg.listen, kEventLease);
+      w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, address, kEventLease);
       w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
           cfg.postgres_url, owner, [&metrics](size_t jobs) { metrics.observe_commit_batch(jobs); });
+      auto lease = w.pg->acquire();
+      w.peer_key = store::postgres::shared_secret(*lease, "peer-key", random_hex_secret());
     } catch (const store::postgres::PgError& e) {
       return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
     }
     w.owner_journal = std::make_unique<store::postgres::PgSeatJournal>(*w.pg, *w.owners, *w.owner_commit);
-    w.ledger = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, seat_changes);
+    w.seat_publisher = std::make_unique<store::redis::RedisSeatPublisher>(*w.redis);
+    w.engine = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, w.seat_publisher.get());
+    w.owner_journal->set_on_lost([engine = w.engine.get()](core::EventId event) { engine->forget_event(event); });
+    w.peers = std::make_unique<cluster::PeerClient>(cluster::PeerConfig{.key = w.peer_key, .tls = !cfg.tls_cert_file.empty()});
+    w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers, &metrics);
+    (void)seat_changes;  // the subscriber hears the publisher, as every node does
   } else {
     w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
     w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);

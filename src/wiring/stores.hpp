@@ -20,6 +20,9 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/postgres/seat_journal.hpp"
 #include "store/redis/redis.hpp"
+#include "store/redis/seat_publisher.hpp"
+#include "store/engine/seat_engine.hpp"
+#include "cluster/peer_client.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wiring/serve_config.hpp"
 
@@ -38,17 +41,23 @@ struct StoreWiring {
   std::unique_ptr<store::postgres::EventOwners> owners;
   std::unique_ptr<store::postgres::OwnerCommit> owner_commit;
   std::unique_ptr<store::postgres::PgSeatJournal> owner_journal;
+  // The owner's seat changes, on Redis for every node's live maps; the engine that decides this node's
+  // events (the target of the seat calls other nodes forward here); the client those calls go out by.
+  std::unique_ptr<store::redis::RedisSeatPublisher> seat_publisher;
+  std::unique_ptr<store::engine::SeatEngine> engine;
+  std::unique_ptr<cluster::PeerClient> peers;
+  std::string peer_key;
   // Ports. ticket_ids is declared first: the ledger borrows it.
   std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
   std::unique_ptr<core::AccountStore> accounts;
   std::unique_ptr<core::CatalogStore> catalog;
-  std::unique_ptr<core::Ledger> ledger;
+  std::unique_ptr<core::Ledger> ledger;  // owner mode: the router over `engine`
   std::unique_ptr<core::OutboxStore> outbox;
 };
 
-// `seat_changes` hears of every seat change: the embedded ledger and the owner's seat engine call it;
-// with the stored functions the Redis subscriber does (wired in serve()). Distributed, the PostgreSQL
-// migrations run here.
+// `seat_changes` hears of every seat change: the embedded ledger calls it; distributed, the Redis
+// subscriber does (wired in serve()), fed by the stored functions' scripts or the owners' publishers.
+// Distributed, the PostgreSQL migrations run here.
 core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes);
 
 // The adapter of a port for the store in use: the embedded one over SQLite, the distributed one over

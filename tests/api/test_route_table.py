@@ -31,6 +31,7 @@ OPEN_TO_ANYONE = {
     ("GET", "/v1/events/{id}/queue/{token}"),
     ("GET", "/v1/events/{id}/ticket-keys"),
     ("POST", "/v1/payments/stripe/webhook"),  # signed by Stripe, checked by the handler
+    ("POST", "/internal/v1/ledger/{token}"),  # other nodes only: the deployment's peer key, else 404
 }
 CALLERS = {"anyone", "signed_in", "admin", "manager", "event_manager", "organization_manager"}
 
@@ -80,6 +81,17 @@ def test_a_buyer_is_refused_every_administrators_and_organizers_route(server: Se
         resp = buyer.request(r["method"], concrete(r["pattern"]))
         allowed = {403} if r["who"] in ("admin", "manager") else {403, 404}
         assert resp.status in allowed, (r, resp.status, resp.body)
+
+
+def test_the_nodes_seat_calls_are_refused_without_the_peer_key(server: Server) -> None:
+    """POST /internal/v1/ledger/{call} runs a seat call on this node's engine for another node
+    (docs/architecture.md, "Event ownership"): without the deployment's peer key it is not there, on
+    every backend, whatever the key tried."""
+    anon = server.client()
+    body = {"event_id": 1, "hold_id": 0, "booking_id": 0, "user_id": 1, "now": 0}
+    for headers in ({}, {"X-Ticketd-Peer-Key": "guess"}, {"X-Ticketd-Peer-Key": ""}):
+        resp = anon.request("POST", "/internal/v1/ledger/seat_map", body, headers=headers)
+        assert resp.status == 404 and resp.error_code == "not_found", (headers, resp.status, resp.body)
 
 
 def test_invented_methods_share_one_metrics_label(server: Server) -> None:

@@ -1,0 +1,402 @@
+// The JSON of forwarded seat calls and their answers (ledger_wire.hpp). Times travel as Unix
+// milliseconds, enums as their numbers (both ends are ticketd nodes of one deployment).
+#include "cluster/ledger_wire.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+
+namespace ticketd::cluster {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::array<const char*, 10> kCallNames{"hold",   "find_hold", "release", "checkout", "settle",
+                                                 "cancel", "refund_seats", "dates", "seat_map", "stock"};
+constexpr int kLastCode = static_cast<int>(core::Code::InvalidToken);
+
+// A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
+struct Malformed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const json::value& field(const json::object& o, const char* name) {
+  const json::value* v = o.if_contains(name);
+  if (!v) throw Malformed(std::string("missing ") + name);
+  return *v;
+}
+int64_t int_of(const json::object& o, const char* name) { return field(o, name).as_int64(); }
+uint64_t uint_of(const json::object& o, const char* name) {
+  const json::value& v = field(o, name);
+  if (v.is_uint64()) return v.get_uint64();
+  const int64_t i = v.as_int64();
+  if (i < 0) throw Malformed(std::string("negative ") + name);
+  return static_cast<uint64_t>(i);
+}
+uint32_t u32_of(const json::object& o, const char* name) {
+  const uint64_t v = uint_of(o, name);
+  if (v > UINT32_MAX) throw Malformed(std::string("too large ") + name);
+  return static_cast<uint32_t>(v);
+}
+std::string str_of(const json::object& o, const char* name) { return std::string(field(o, name).as_string()); }
+TimeMs time_of(const json::object& o, const char* name) { return from_unix_ms(int_of(o, name)); }
+bool bool_of(const json::object& o, const char* name) { return field(o, name).as_bool(); }
+template <typename E>
+E enum_of(const json::object& o, const char* name, E last) {
+  const int64_t v = int_of(o, name);
+  if (v < 0 || v > static_cast<int64_t>(last)) throw Malformed(std::string("unknown ") + name);
+  return static_cast<E>(v);
+}
+
+json::array seats_json(const std::vector<core::SeatId>& seats) {
+  json::array a;
+  a.reserve(seats.size());
+  for (core::SeatId s : seats) a.push_back(s);
+  return a;
+}
+std::vector<core::SeatId> seats_of(const json::object& o, const char* name) {
+  const json::array& a = field(o, name).as_array();
+  if (a.size() > core::limits::seats_per_venue_max) throw Malformed(std::string("too many ") + name);
+  std::vector<core::SeatId> out;
+  out.reserve(a.size());
+  for (const json::value& v : a) {
+    const int64_t s = v.as_int64();
+    if (s < 0 || s > UINT32_MAX) throw Malformed(std::string("bad seat in ") + name);
+    out.push_back(static_cast<core::SeatId>(s));
+  }
+  return out;
+}
+
+core::Hold hold_of(const json::object& o) {
+  core::Hold h;
+  h.id = int_of(o, "id");
+  h.event_id = int_of(o, "event_id");
+  h.user_id = int_of(o, "user_id");
+  h.seats = seats_of(o, "seats");
+  h.created_at = time_of(o, "created_at");
+  h.expires_at = time_of(o, "expires_at");
+  h.state = enum_of(o, "state", core::HoldState::Converted);
+  h.booking_id = int_of(o, "booking_id");
+  return h;
+}
+
+core::Booking booking_of(const json::object& o) {
+  core::Booking b;
+  b.id = int_of(o, "id");
+  b.hold_id = int_of(o, "hold_id");
+  b.event_id = int_of(o, "event_id");
+  b.user_id = int_of(o, "user_id");
+  b.status = enum_of(o, "status", core::BookingStatus::Cancelled);
+  b.seats = seats_of(o, "seats");
+  b.total_amount = int_of(o, "total_amount");
+  b.currency = str_of(o, "currency");
+  b.payment_id = int_of(o, "payment_id");
+  b.payment_ref = str_of(o, "payment_ref");
+  b.created_at = time_of(o, "created_at");
+  b.cancelled_at = time_of(o, "cancelled_at");
+  b.decline_code = str_of(o, "decline_code");
+  b.message = str_of(o, "message");
+  return b;
+}
+
+core::CheckoutRecord checkout_of(const json::object& o) {
+  core::CheckoutRecord r;
+  r.hold_id = int_of(o, "hold_id");
+  r.booking_id = int_of(o, "booking_id");
+  r.event_id = int_of(o, "event_id");
+  r.user_id = int_of(o, "user_id");
+  r.status = enum_of(o, "status", core::BookingStatus::Cancelled);
+  r.payment_id = int_of(o, "payment_id");
+  r.payment_status = str_of(o, "payment_status");
+  r.payment_ref = str_of(o, "payment_ref");
+  r.gateway_key = str_of(o, "gateway_key");
+  r.payment_method = str_of(o, "payment_method");
+  r.amount = int_of(o, "amount");
+  r.currency = str_of(o, "currency");
+  r.decline_code = str_of(o, "decline_code");
+  r.message = str_of(o, "message");
+  r.created_at = time_of(o, "created_at");
+  return r;
+}
+
+core::Error error_of(const json::object& o) {
+  core::Error e = core::make_error(enum_of(o, "code", static_cast<core::Code>(kLastCode)), str_of(o, "message"));
+  e.seats = seats_of(o, "seats");
+  e.detail = str_of(o, "detail");
+  return e;
+}
+
+// The answer's "ok" value, or its error; Unavailable if the body is not an answer at all.
+template <typename T, typename Read>
+core::Result<T> decode(std::string_view body, Read read) {
+  try {
+    const json::value parsed = json::parse(body);
+    const json::object& o = parsed.as_object();
+    if (const json::value* e = o.if_contains("error")) return error_of(e->as_object());
+    return read(field(o, "ok"));
+  } catch (const std::exception& e) {
+    return core::make_error(core::Code::Unavailable, std::string("the owner's answer was not understood: ") + e.what());
+  }
+}
+
+}  // namespace
+
+const char* call_name(Call c) { return kCallNames[static_cast<size_t>(c)]; }
+
+std::optional<Call> call_from(std::string_view name) {
+  for (size_t i = 0; i < kCallNames.size(); ++i)
+    if (name == kCallNames[i]) return static_cast<Call>(i);
+  return std::nullopt;
+}
+
+std::string encode_args(Call call, const CallArgs& a) {
+  json::object o{{"event_id", a.event_id}, {"hold_id", a.hold_id}, {"booking_id", a.booking_id},
+                 {"user_id", a.user_id},   {"now", to_unix_ms(a.now)}};
+  switch (call) {
+    case Call::hold: {
+      json::object h{{"user_id", a.hold.user_id},
+                     {"seats", seats_json(a.hold.seats)},
+                     {"ttl_ms", a.hold.ttl.count()},
+                     {"expiry_notice_lead_ms", a.hold.expiry_notice_lead.count()},
+                     {"active_holds_max", a.hold.active_holds_max}};
+      if (a.hold.best) {
+        json::object best{{"quantity", a.hold.best->quantity}};
+        if (a.hold.best->section) best["section"] = *a.hold.best->section;
+        h["best"] = std::move(best);
+      }
+      o["hold"] = std::move(h);
+      break;
+    }
+    case Call::checkout:
+      o["checkout"] = json::object{{"idempotency_key", a.checkout.idempotency_key},
+                                   {"amount", a.checkout.amount},
+                                   {"currency", a.checkout.currency},
+                                   {"payment_method", a.checkout.payment_method}};
+      break;
+    case Call::settle:
+      o["outcome"] = json::object{{"kind", static_cast<int>(a.outcome.kind)},
+                                  {"payment_ref", a.outcome.payment_ref},
+                                  {"decline_code", a.outcome.decline_code},
+                                  {"message", a.outcome.message},
+                                  {"event_id", a.outcome.event_id}};
+      break;
+    case Call::cancel:
+      o["refund_ref"] = a.refund_ref;
+      break;
+    case Call::refund_seats:
+      o["refund_ref"] = a.refund_ref;
+      o["refund"] = json::object{{"seats", seats_json(a.refund.seats)}, {"amount", a.refund.amount}};
+      break;
+    case Call::dates:
+      o["on_sale_at"] = to_unix_ms(a.on_sale_at);
+      o["starts_at"] = to_unix_ms(a.starts_at);
+      break;
+    case Call::stock:
+      o["expiring_before"] = to_unix_ms(a.expiring_before);
+      break;
+    case Call::find_hold:
+    case Call::release:
+    case Call::seat_map:
+      break;
+  }
+  return json::serialize(o);
+}
+
+core::Result<CallArgs> decode_args(Call call, std::string_view body) {
+  try {
+    const json::value parsed = json::parse(body);
+    const json::object& o = parsed.as_object();
+    CallArgs a;
+    a.event_id = int_of(o, "event_id");
+    a.hold_id = int_of(o, "hold_id");
+    a.booking_id = int_of(o, "booking_id");
+    a.user_id = int_of(o, "user_id");
+    a.now = time_of(o, "now");
+    switch (call) {
+      case Call::hold: {
+        const json::object& h = field(o, "hold").as_object();
+        a.hold.user_id = int_of(h, "user_id");
+        a.hold.seats = seats_of(h, "seats");
+        a.hold.ttl = Millis(int_of(h, "ttl_ms"));
+        a.hold.expiry_notice_lead = Millis(int_of(h, "expiry_notice_lead_ms"));
+        a.hold.active_holds_max = u32_of(h, "active_holds_max");
+        if (a.hold.ttl <= Millis(0) || a.hold.ttl > Millis(86'400'000) || a.hold.expiry_notice_lead < Millis(0))
+          throw Malformed("hold times out of range");
+        if (a.hold.active_holds_max < 1 || a.hold.active_holds_max > core::limits::active_holds_per_user_max)
+          throw Malformed("active_holds_max out of range");
+        if (const json::value* b = h.if_contains("best")) {
+          const json::object& best = b->as_object();
+          core::BestAvailableRequest r{u32_of(best, "quantity"), std::nullopt};
+          if (best.contains("section")) r.section = u32_of(best, "section");
+          a.hold.best = r;
+        }
+        break;
+      }
+      case Call::checkout: {
+        const json::object& c = field(o, "checkout").as_object();
+        a.checkout = core::CheckoutStart{str_of(c, "idempotency_key"), int_of(c, "amount"), str_of(c, "currency"),
+                                         str_of(c, "payment_method")};
+        break;
+      }
+      case Call::settle: {
+        const json::object& c = field(o, "outcome").as_object();
+        a.outcome.kind = enum_of(c, "kind", core::PaymentOutcome::Kind::Rejected);
+        a.outcome.payment_ref = str_of(c, "payment_ref");
+        a.outcome.decline_code = str_of(c, "decline_code");
+        a.outcome.message = str_of(c, "message");
+        a.outcome.event_id = str_of(c, "event_id");
+        break;
+      }
+      case Call::cancel:
+        a.refund_ref = str_of(o, "refund_ref");
+        break;
+      case Call::refund_seats: {
+        a.refund_ref = str_of(o, "refund_ref");
+        const json::object& r = field(o, "refund").as_object();
+        a.refund.seats = seats_of(r, "seats");
+        a.refund.amount = int_of(r, "amount");
+        break;
+      }
+      case Call::dates:
+        a.on_sale_at = time_of(o, "on_sale_at");
+        a.starts_at = time_of(o, "starts_at");
+        break;
+      case Call::stock:
+        a.expiring_before = time_of(o, "expiring_before");
+        break;
+      case Call::find_hold:
+      case Call::release:
+      case Call::seat_map:
+        break;
+    }
+    return a;
+  } catch (const std::exception& e) {
+    return core::make_error(core::Code::InvalidRequest, std::string("malformed ") + call_name(call) + " call: " + e.what());
+  }
+}
+
+json::value to_wire(const core::Hold& h) {
+  return json::object{{"id", h.id},
+                      {"event_id", h.event_id},
+                      {"user_id", h.user_id},
+                      {"seats", seats_json(h.seats)},
+                      {"created_at", to_unix_ms(h.created_at)},
+                      {"expires_at", to_unix_ms(h.expires_at)},
+                      {"state", static_cast<int>(h.state)},
+                      {"booking_id", h.booking_id}};
+}
+
+json::value to_wire(const core::Booking& b) {
+  return json::object{{"id", b.id},
+                      {"hold_id", b.hold_id},
+                      {"event_id", b.event_id},
+                      {"user_id", b.user_id},
+                      {"status", static_cast<int>(b.status)},
+                      {"seats", seats_json(b.seats)},
+                      {"total_amount", b.total_amount},
+                      {"currency", b.currency},
+                      {"payment_id", b.payment_id},
+                      {"payment_ref", b.payment_ref},
+                      {"created_at", to_unix_ms(b.created_at)},
+                      {"cancelled_at", to_unix_ms(b.cancelled_at)},
+                      {"decline_code", b.decline_code},
+                      {"message", b.message}};
+}
+
+json::value to_wire(const core::CheckoutRecord& r) {
+  return json::object{{"hold_id", r.hold_id},
+                      {"booking_id", r.booking_id},
+                      {"event_id", r.event_id},
+                      {"user_id", r.user_id},
+                      {"status", static_cast<int>(r.status)},
+                      {"payment_id", r.payment_id},
+                      {"payment_status", r.payment_status},
+                      {"payment_ref", r.payment_ref},
+                      {"gateway_key", r.gateway_key},
+                      {"payment_method", r.payment_method},
+                      {"amount", r.amount},
+                      {"currency", r.currency},
+                      {"decline_code", r.decline_code},
+                      {"message", r.message},
+                      {"created_at", to_unix_ms(r.created_at)}};
+}
+
+json::value to_wire(const core::Settlement& s) {
+  return json::object{{"booking", to_wire(s.booking)}, {"refund_needed", s.refund_needed}};
+}
+
+json::value to_wire(const core::SeatMap& m) {
+  return json::object{{"status", m.status},
+                      {"available", m.counts.available},
+                      {"held", m.counts.held},
+                      {"sold", m.counts.sold},
+                      {"version", m.version}};
+}
+
+json::value to_wire(const core::Stock& s) {
+  return json::object{{"available", s.available},
+                      {"expiring", s.expiring},
+                      {"basket_seats", s.basket_seats},
+                      {"baskets", s.baskets}};
+}
+
+std::string encode_ok(json::value value) { return json::serialize(json::object{{"ok", std::move(value)}}); }
+
+std::string encode_error(const core::Error& e) {
+  std::vector<core::SeatId> seats(e.seats.begin(), e.seats.end());
+  return json::serialize(json::object{{"error", json::object{{"code", static_cast<int>(e.code)},
+                                                             {"message", e.message},
+                                                             {"seats", seats_json(seats)},
+                                                             {"detail", e.detail}}}});
+}
+
+std::string encode_answer(const core::Status& s) { return s ? encode_ok(json::object{}) : encode_error(s.error()); }
+
+core::Result<core::Hold> decode_hold(std::string_view body) {
+  return decode<core::Hold>(body, [](const json::value& v) { return hold_of(v.as_object()); });
+}
+
+core::Result<core::Booking> decode_booking(std::string_view body) {
+  return decode<core::Booking>(body, [](const json::value& v) { return booking_of(v.as_object()); });
+}
+
+core::Result<core::CheckoutRecord> decode_checkout(std::string_view body) {
+  return decode<core::CheckoutRecord>(body, [](const json::value& v) { return checkout_of(v.as_object()); });
+}
+
+core::Result<core::Settlement> decode_settlement(std::string_view body) {
+  return decode<core::Settlement>(body, [](const json::value& v) {
+    const json::object& o = v.as_object();
+    return core::Settlement{booking_of(field(o, "booking").as_object()), bool_of(o, "refund_needed")};
+  });
+}
+
+core::Result<core::SeatMap> decode_seat_map(std::string_view body) {
+  return decode<core::SeatMap>(body, [](const json::value& v) {
+    const json::object& o = v.as_object();
+    core::SeatMap m;
+    m.status = str_of(o, "status");
+    m.counts = core::SeatCounts{u32_of(o, "available"), u32_of(o, "held"), u32_of(o, "sold")};
+    m.version = uint_of(o, "version");
+    return m;
+  });
+}
+
+core::Result<core::Stock> decode_stock(std::string_view body) {
+  return decode<core::Stock>(body, [](const json::value& v) {
+    const json::object& o = v.as_object();
+    return core::Stock{u32_of(o, "available"), u32_of(o, "expiring"), uint_of(o, "basket_seats"), uint_of(o, "baskets")};
+  });
+}
+
+core::Status decode_status(std::string_view body) {
+  return decode<core::Ok>(body, [](const json::value& v) {
+    (void)v.as_object();
+    return core::Ok{};
+  });
+}
+
+}  // namespace ticketd::cluster

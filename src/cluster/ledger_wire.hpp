@@ -1,0 +1,74 @@
+// The seat calls a node forwards to the owner of an event (cluster/owner_router.hpp), as the JSON
+// bodies of POST /internal/v1/ledger/{call} between nodes, and their answers. Only what the owner
+// cannot read itself travels: ids, the request's own fields and the caller's clock reading; the owner
+// reads events and bookings from its own store.
+//
+// An answer is {"ok": <value>} or {"error": {"code", "message", "seats", "detail"}}: a refusal keeps
+// its code, so the first node answers the buyer exactly as the owner decided. Decoding never trusts
+// its input: anything malformed is InvalidRequest, never an assertion.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/ports/ledger.hpp"
+#include "core/result.hpp"
+#include "core/seat_refund.hpp"
+#include "core/types.hpp"
+#include "core/waiting_room.hpp"
+
+namespace ticketd::cluster {
+
+enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock };
+const char* call_name(Call c);
+std::optional<Call> call_from(std::string_view name);
+
+// One forwarded call: which one, and every argument any call takes (each call reads its own).
+struct CallArgs {
+  core::EventId event_id = 0;
+  core::HoldId hold_id = 0;
+  core::BookingId booking_id = 0;
+  core::UserId user_id = 0;
+  TimeMs now{};
+  core::HoldRequest hold;              // hold
+  core::CheckoutStart checkout;        // checkout
+  core::PaymentOutcome outcome;        // settle
+  std::string refund_ref;              // cancel, refund_seats
+  core::SeatRefund refund;             // refund_seats
+  TimeMs on_sale_at{}, starts_at{};    // dates
+  TimeMs expiring_before{};            // stock
+};
+
+std::string encode_args(Call call, const CallArgs& args);
+core::Result<CallArgs> decode_args(Call call, std::string_view body);
+
+// Answers. encode_* of a value or of an error; decode_* gives back what was encoded.
+boost::json::value to_wire(const core::Hold& h);
+boost::json::value to_wire(const core::Booking& b);
+boost::json::value to_wire(const core::CheckoutRecord& r);
+boost::json::value to_wire(const core::Settlement& s);
+boost::json::value to_wire(const core::SeatMap& m);
+boost::json::value to_wire(const core::Stock& s);
+std::string encode_ok(boost::json::value value);
+std::string encode_error(const core::Error& error);
+
+template <typename T>
+std::string encode_answer(const core::Result<T>& r) {
+  return r ? encode_ok(to_wire(*r)) : encode_error(r.error());
+}
+std::string encode_answer(const core::Status& s);
+
+// The answer's value (Unavailable when the body is not an answer of this protocol: a node of another
+// version, or a proxy's page).
+core::Result<core::Hold> decode_hold(std::string_view body);
+core::Result<core::Booking> decode_booking(std::string_view body);
+core::Result<core::CheckoutRecord> decode_checkout(std::string_view body);
+core::Result<core::Settlement> decode_settlement(std::string_view body);
+core::Result<core::SeatMap> decode_seat_map(std::string_view body);
+core::Result<core::Stock> decode_stock(std::string_view body);
+core::Status decode_status(std::string_view body);
+
+}  // namespace ticketd::cluster

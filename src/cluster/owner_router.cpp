@@ -1,0 +1,279 @@
+// Sends each seat call to the owner of its event (owner_router.hpp).
+#include "cluster/owner_router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+namespace ticketd::cluster {
+
+using core::Code;
+using core::make_error;
+using store::postgres::Ownership;
+
+namespace {
+
+// The owner's address a refusal names (PgSeatJournal::load_event), or nullopt.
+std::optional<std::string> owner_named_by(const core::Error& e) {
+  const std::string_view prefix = store::postgres::kOwnerDetailPrefix;
+  if (e.code != Code::Unavailable || !e.detail.starts_with(prefix)) return std::nullopt;
+  return e.detail.substr(prefix.size());
+}
+
+constexpr int kForwardsMax = 2;
+
+}  // namespace
+
+OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
+                         store::postgres::EventOwners& owners, PeerClient& peers, Metrics* metrics)
+    : engine_(engine), journal_(journal), owners_(owners), peers_(peers), metrics_(metrics) {}
+
+std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
+  if (journal_.owns(event)) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = remembered_.find(event); it != remembered_.end()) {
+      if (it->second.until > now) return it->second.owner;
+      remembered_.erase(it);
+    }
+  }
+  std::optional<Ownership> o = owners_.owner_of(event);  // throws when PostgreSQL is unreachable
+  if (!o || !o->live || o->owner == owners_.node()) return std::nullopt;
+  remember(*o);
+  return o;
+}
+
+void OwnerRouter::remember(const Ownership& owner) {
+  std::lock_guard lock(mu_);
+  if (remembered_.size() >= kOwnersRememberedMax) remembered_.clear();  // a few reads again, no growth
+  remembered_[owner.event_id] = Remembered{owner, std::chrono::steady_clock::now() + kOwnerRemembered};
+}
+
+void OwnerRouter::forget(core::EventId event) {
+  std::lock_guard lock(mu_);
+  remembered_.erase(event);
+}
+
+template <typename T>
+core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArgs& args,
+                                   const std::function<core::Result<T>()>& local,
+                                   core::Result<T> (*decode)(std::string_view)) {
+  std::optional<Ownership> owner;
+  try {
+    owner = owner_elsewhere(event);
+  } catch (const std::exception& e) {
+    return make_error(Code::Unavailable, std::string("who owns this event is unknown: ") + e.what());
+  }
+  for (int forwards = 0;; ++forwards) {
+    if (!owner) {
+      core::Result<T> r = local();
+      std::optional<std::string> address = r ? std::nullopt : owner_named_by(r.error());
+      if (!address || forwards == kForwardsMax) {
+        count("local");
+        return r;
+      }
+      // Another node took the event between the look-up and the load: it answers.
+      forget(event);
+      owner = Ownership{event, "", *address, 0};
+      continue;
+    }
+    const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
+                                          encode_args(call, args));
+    if (answer.kind == PeerAnswer::Kind::refused && !owner->owner.empty() && forwards < kForwardsMax) {
+      // Nothing listens where the owner said it would: its process is gone. Take the event now (the
+      // new epoch fences the old owner off, should it be only paused) rather than when its lease lapses.
+      forget(event);
+      bool taken = false;
+      try {
+        taken = owners_.take_from(*owner);
+      } catch (const std::exception& e) {
+        return make_error(Code::Unavailable, std::string("taking over this event failed: ") + e.what());
+      }
+      spdlog::warn("event {}: owner {} at {} refused the connection; {} it over", event, owner->owner,
+                   owner->address, taken ? "taking" : "another node took");
+      count("taken_over");
+      owner.reset();
+      if (!taken) {
+        try {
+          owner = owner_elsewhere(event);
+        } catch (const std::exception& e) {
+          return make_error(Code::Unavailable, std::string("who owns this event is unknown: ") + e.what());
+        }
+      }
+      continue;
+    }
+    if (answer.kind != PeerAnswer::Kind::answered) {
+      forget(event);
+      count("forward_failed");
+      return make_error(Code::Unavailable, "the node deciding this event's seats did not answer: " + answer.error);
+    }
+    if (answer.status != 200) {
+      count("forward_failed");
+      return make_error(Code::Unavailable, "the node deciding this event's seats answered HTTP " +
+                                               std::to_string(answer.status));
+    }
+    core::Result<T> r = decode(answer.body);
+    std::optional<std::string> address = r ? std::nullopt : owner_named_by(r.error());
+    if (!address || forwards == kForwardsMax) {
+      count("forwarded");
+      return r;
+    }
+    // The node we asked no longer owns the event and names the one that does.
+    forget(event);
+    owner = Ownership{event, "", *address, 0};
+  }
+}
+
+std::optional<core::EventId> OwnerRouter::event_of_hold(core::HoldId id, core::UserId user) {
+  if (const core::EventId listed = engine_.listed_hold_event(user, id)) return listed;
+  std::optional<core::Hold> stored = journal_.hold(id);
+  if (!stored || stored->user_id != user) return std::nullopt;
+  return stored->event_id;
+}
+
+core::Result<core::Hold> OwnerRouter::hold_seats(const core::Event& event, const core::Layout& layout,
+                                                 const core::HoldRequest& request, TimeMs now) {
+  CallArgs args;
+  args.event_id = event.id;
+  args.user_id = request.user_id;
+  args.now = now;
+  args.hold = request;
+  return route<core::Hold>(
+      event.id, Call::hold, args, [&] { return engine_.hold_seats(event, layout, request, now); }, decode_hold);
+}
+
+bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+                                       const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
+  // Only what this node owns and has in memory is decided without blocking; the rest goes to a worker.
+  if (!journal_.owns(event.id)) return false;
+  return engine_.try_hold_seats_async(event, layout, request, now, done);
+}
+
+core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  const std::optional<core::EventId> event = event_of_hold(id, user);
+  if (!event) return make_error(Code::NotFound, "no such hold");
+  CallArgs args;
+  args.hold_id = id;
+  args.user_id = user;
+  args.now = now;
+  return route<core::Hold>(
+      *event, Call::find_hold, args, [&] { return engine_.find_hold(id, user, now); }, decode_hold);
+}
+
+core::Result<core::Hold> OwnerRouter::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
+  const std::optional<core::EventId> event = event_of_hold(id, user);
+  if (!event) return make_error(Code::NotFound, "no such hold");
+  CallArgs args;
+  args.hold_id = id;
+  args.user_id = user;
+  args.now = now;
+  return route<core::Hold>(
+      *event, Call::release, args, [&] { return engine_.release_hold(id, user, now); }, decode_hold);
+}
+
+bool OwnerRouter::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
+  const core::EventId event = engine_.listed_hold_event(user, id);
+  if (event == 0 || !journal_.owns(event)) return false;
+  return engine_.try_release_hold_async(id, user, now, done);
+}
+
+core::Result<core::CheckoutRecord> OwnerRouter::begin_checkout(core::HoldId id, core::UserId user,
+                                                               const core::CheckoutStart& start, TimeMs now) {
+  const std::optional<core::EventId> event = event_of_hold(id, user);
+  if (!event) return make_error(Code::NotFound, "no such hold");
+  CallArgs args;
+  args.hold_id = id;
+  args.user_id = user;
+  args.now = now;
+  args.checkout = start;
+  return route<core::CheckoutRecord>(
+      *event, Call::checkout, args, [&] { return engine_.begin_checkout(id, user, start, now); }, decode_checkout);
+}
+
+core::Result<core::Settlement> OwnerRouter::settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
+                                                           TimeMs now) {
+  std::optional<core::Booking> stored = engine_.booking_by_id(booking);
+  if (!stored) return make_error(Code::NotFound, "no such booking");
+  CallArgs args;
+  args.booking_id = booking;
+  args.now = now;
+  args.outcome = outcome;
+  return route<core::Settlement>(
+      stored->event_id, Call::settle, args, [&] { return engine_.settle_payment(booking, outcome, now); },
+      decode_settlement);
+}
+
+core::Result<core::Booking> OwnerRouter::cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                                        TimeMs now) {
+  CallArgs args;
+  args.booking_id = booking.id;
+  args.now = now;
+  args.refund_ref = refund_ref;
+  return route<core::Booking>(
+      booking.event_id, Call::cancel, args, [&] { return engine_.cancel_booking(booking, refund_ref, now); },
+      decode_booking);
+}
+
+core::Result<core::Booking> OwnerRouter::refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                                      const std::string& refund_ref, TimeMs now) {
+  CallArgs args;
+  args.booking_id = booking.id;
+  args.now = now;
+  args.refund_ref = refund_ref;
+  args.refund = refund;
+  return route<core::Booking>(
+      booking.event_id, Call::refund_seats, args,
+      [&] { return engine_.refund_seats(booking, refund, refund_ref, now); }, decode_booking);
+}
+
+core::Result<core::SeatMap> OwnerRouter::seat_map(const core::Event& event, TimeMs now) {
+  CallArgs args;
+  args.event_id = event.id;
+  args.now = now;
+  return route<core::SeatMap>(
+      event.id, Call::seat_map, args, [&] { return engine_.seat_map(event, now); }, decode_seat_map);
+}
+
+std::optional<uint64_t> OwnerRouter::seat_map_version(const core::Event& event, TimeMs now) {
+  if (!journal_.owns(event.id)) return std::nullopt;  // seat_map() asks the owner
+  return engine_.seat_map_version(event, now);
+}
+
+std::optional<core::SeatCounts> OwnerRouter::seat_counts_in_memory(const core::Event& event, TimeMs now) {
+  if (!journal_.owns(event.id)) return std::nullopt;
+  return engine_.seat_counts_in_memory(event, now);
+}
+
+core::Result<core::Stock> OwnerRouter::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
+  CallArgs args;
+  args.event_id = event.id;
+  args.now = now;
+  args.expiring_before = expiring_before;
+  return route<core::Stock>(
+      event.id, Call::stock, args, [&] { return engine_.stock(event, now, expiring_before); }, decode_stock);
+}
+
+void OwnerRouter::event_dates_changed(const core::Event& event) {
+  engine_.event_dates_changed(event);  // a copy in memory here follows at once
+  CallArgs args;
+  args.event_id = event.id;
+  args.on_sale_at = event.on_sale_at;
+  args.starts_at = event.starts_at;
+  std::optional<Ownership> owner;
+  try {
+    owner = owner_elsewhere(event.id);
+  } catch (const std::exception& e) {
+    spdlog::warn("event {}: dates changed, owner unknown ({}); it reads them at its next load", event.id, e.what());
+    return;
+  }
+  if (!owner) return;
+  const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(Call::dates),
+                                        encode_args(Call::dates, args));
+  if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200 || !decode_status(answer.body))
+    spdlog::warn("event {}: the owner at {} did not take the new dates ({}); its sale window is stale until it "
+                 "reloads the event",
+                 event.id, owner->address, answer.error);
+}
+
+}  // namespace ticketd::cluster

@@ -1,0 +1,130 @@
+// The seat ledger of a node in a distributed deployment (docs/architecture.md, "Event ownership"):
+// every seat decision of an event is made by the node that owns the event (store/postgres/
+// event_owners.hpp), in its seat engine's memory. This ledger sends each call to that node:
+//   - an event this node owns, or one nobody owns live (its engine loads it, taking the lease): here;
+//   - an event another node owns: forwarded to it (POST /internal/v1/ledger/{call}, cluster/
+//     ledger_wire.hpp, over the bounded keep-alive PeerClient), and its answer returned as it is;
+//   - an owner whose address refuses connections (its process is gone): its lease is taken over at
+//     once rather than when it lapses; the epoch fence makes that safe even if it was only paused.
+// A call is forwarded at most twice (the owner may have changed while it travelled); a node that
+// answers on behalf of another never forwards again, so there are no loops. Reads that need no seat
+// state (bookings, tickets, checkouts, refunds) are the rows every node reads alike.
+//
+// Who owns what is asked of PostgreSQL once per event and remembered for kOwnerRemembered; an owner
+// that moved is found by the forwarded call's refusal (Unavailable with the owner's address) and
+// remembered anew.
+//
+// Thread safety: any method from any thread, as the engine's.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "base/metrics.hpp"
+#include "cluster/ledger_wire.hpp"
+#include "cluster/peer_client.hpp"
+#include "core/ports/ledger.hpp"
+#include "store/engine/seat_engine.hpp"
+#include "store/postgres/event_owners.hpp"
+#include "store/postgres/seat_journal.hpp"
+
+namespace ticketd::cluster {
+
+inline constexpr const char* kLedgerPathPrefix = "/internal/v1/ledger/";
+
+class OwnerRouter final : public core::Ledger {
+ public:
+  static constexpr std::chrono::milliseconds kOwnerRemembered{1'000};
+  static constexpr size_t kOwnersRememberedMax = 100'000;
+
+  // REQUIRES: all of these outlive the router; `metrics` may be null.
+  OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
+              store::postgres::EventOwners& owners, PeerClient& peers, Metrics* metrics);
+
+  core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
+                                      const core::HoldRequest& request, TimeMs now) override;
+  bool holds_without_blocking() const override { return true; }
+  bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
+                            TimeMs now, const HoldDone& done) override;
+  core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  bool try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) override;
+  std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override {
+    return engine_.find_checkout(user, key);
+  }
+  core::Result<core::CheckoutRecord> begin_checkout(core::HoldId id, core::UserId user,
+                                                    const core::CheckoutStart& start, TimeMs now) override;
+  core::Result<core::Settlement> settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
+                                                TimeMs now) override;
+  core::Status record_refund(core::BookingId booking, const std::string& ref) override {
+    return engine_.record_refund(booking, ref);
+  }
+  bool payment_event_seen(const std::string& id) override { return engine_.payment_event_seen(id); }
+  core::Status record_payment_event(const std::string& id, const std::string& type, TimeMs now) override {
+    return engine_.record_payment_event(id, type, now);
+  }
+  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, core::PaymentId after,
+                                                          uint32_t limit) override {
+    return engine_.payments_to_reconcile(older_than, after, limit);
+  }
+  core::Result<core::Booking> find_booking(core::BookingId id, core::UserId user) override {
+    return engine_.find_booking(id, user);
+  }
+  std::optional<core::Booking> booking_by_id(core::BookingId id) override { return engine_.booking_by_id(id); }
+  std::optional<core::BookingId> booking_by_payment_ref(const std::string& ref) override {
+    return engine_.booking_by_payment_ref(ref);
+  }
+  std::vector<core::Booking> list_bookings(core::UserId user, uint32_t limit, core::BookingId before,
+                                           bool include_failed) override {
+    return engine_.list_bookings(user, limit, before, include_failed);
+  }
+  core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
+                                             TimeMs now) override;
+  core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
+                                           const std::string& refund_ref, TimeMs now) override;
+  std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return engine_.find_seat_refund(id); }
+  int64_t seat_refunds_total(core::BookingId booking) override { return engine_.seat_refunds_total(booking); }
+  std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override {
+    return engine_.tickets_of_booking(booking);
+  }
+  std::optional<core::Ticket> find_ticket(const std::string& id) override { return engine_.find_ticket(id); }
+  core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  std::optional<uint64_t> seat_map_version(const core::Event& event, TimeMs now) override;
+  std::optional<core::SeatCounts> seat_counts_in_memory(const core::Event& event, TimeMs now) override;
+  core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
+  size_t sweep_expired(TimeMs now) override { return engine_.sweep_expired(now); }
+  void event_dates_changed(const core::Event& event) override;
+
+ private:
+  // Where an event's calls go: here (nullopt), or the live owner.
+  std::optional<store::postgres::Ownership> owner_elsewhere(core::EventId event);
+  void remember(const store::postgres::Ownership& owner);
+  void forget(core::EventId event);
+  // Runs `local` here or `call` at the owner, as the class comment says. `decode` reads the owner's answer.
+  template <typename T>
+  core::Result<T> route(core::EventId event, Call call, const CallArgs& args, const std::function<core::Result<T>()>& local,
+                        core::Result<T> (*decode)(std::string_view));
+  // The event of a hold, from memory when it is one of the user's live holds here, else from its row.
+  std::optional<core::EventId> event_of_hold(core::HoldId id, core::UserId user);
+  void count(std::string_view what) {
+    if (metrics_) metrics_->count("ledger_calls", what);
+  }
+
+  store::engine::SeatEngine& engine_;
+  store::postgres::PgSeatJournal& journal_;
+  store::postgres::EventOwners& owners_;
+  PeerClient& peers_;
+  Metrics* const metrics_;
+  struct Remembered {
+    store::postgres::Ownership owner;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex mu_;  // guards remembered_
+  std::unordered_map<core::EventId, Remembered> remembered_;
+};
+
+}  // namespace ticketd::cluster

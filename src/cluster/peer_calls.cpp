@@ -1,0 +1,83 @@
+// Runs forwarded seat calls on this node's engine (peer_calls.hpp).
+#include "cluster/peer_calls.hpp"
+
+#include <exception>
+
+#include "cluster/ledger_wire.hpp"
+
+namespace ticketd::cluster {
+
+using core::Code;
+using core::make_error;
+
+namespace {
+
+PeerCallAnswer ok(std::string body) { return PeerCallAnswer{200, std::move(body)}; }
+
+// A call about a booking: the booking as this node reads it.
+template <typename T, typename Run>
+std::string with_booking(core::Ledger& engine, core::BookingId id, Run run) {
+  std::optional<core::Booking> b = engine.booking_by_id(id);
+  if (!b) return encode_error(make_error(Code::NotFound, "no such booking"));
+  return encode_answer(core::Result<T>(run(*b)));
+}
+
+}  // namespace
+
+PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
+  const std::optional<Call> call = call_from(name);
+  if (!call) return PeerCallAnswer{404, encode_error(make_error(Code::NotFound, "no such seat call"))};
+  auto args = decode_args(*call, body);
+  if (!args) return PeerCallAnswer{400, encode_error(args.error())};
+  const CallArgs& a = *args;
+  try {
+    switch (*call) {
+      case Call::hold: {
+        auto found = lookup_(a.event_id);
+        if (!found) return ok(encode_error(found.error()));
+        return ok(encode_answer(engine_.hold_seats(found->first, found->second->layout, a.hold, a.now)));
+      }
+      case Call::find_hold:
+        return ok(encode_answer(engine_.find_hold(a.hold_id, a.user_id, a.now)));
+      case Call::release:
+        return ok(encode_answer(engine_.release_hold(a.hold_id, a.user_id, a.now)));
+      case Call::checkout:
+        return ok(encode_answer(engine_.begin_checkout(a.hold_id, a.user_id, a.checkout, a.now)));
+      case Call::settle:
+        return ok(encode_answer(engine_.settle_payment(a.booking_id, a.outcome, a.now)));
+      case Call::cancel:
+        return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
+          return engine_.cancel_booking(b, a.refund_ref, a.now);
+        }));
+      case Call::refund_seats:
+        return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
+          return engine_.refund_seats(b, a.refund, a.refund_ref, a.now);
+        }));
+      case Call::dates: {
+        auto found = lookup_(a.event_id);
+        if (!found) return ok(encode_error(found.error()));
+        core::Event event = found->first;
+        event.on_sale_at = a.on_sale_at;  // the caller's, newer than a copy this node may have cached
+        event.starts_at = a.starts_at;
+        engine_.event_dates_changed(event);
+        return ok(encode_answer(core::ok_status()));
+      }
+      case Call::seat_map: {
+        auto found = lookup_(a.event_id);
+        if (!found) return ok(encode_error(found.error()));
+        return ok(encode_answer(engine_.seat_map(found->first, a.now)));
+      }
+      case Call::stock: {
+        auto found = lookup_(a.event_id);
+        if (!found) return ok(encode_error(found.error()));
+        return ok(encode_answer(engine_.stock(found->first, a.now, a.expiring_before)));
+      }
+    }
+  } catch (const std::exception& e) {
+    // A store this node could not reach: the caller answers 503, as it would had it asked it itself.
+    return ok(encode_error(make_error(Code::Unavailable, e.what())));
+  }
+  return PeerCallAnswer{404, encode_error(make_error(Code::NotFound, "no such seat call"))};
+}
+
+}  // namespace ticketd::cluster

@@ -1,0 +1,43 @@
+// The owner's side of forwarded seat calls (cluster/owner_router.hpp): decodes one call
+// (cluster/ledger_wire.hpp), runs it on this node's own seat engine — never forwarded again, so a call
+// travels at most one hop per attempt — and encodes the answer. A node that does not own the event
+// loads it (taking the lease when it is free) or refuses Unavailable naming the owner, and the caller
+// follows that.
+//
+// Thread safety: handle() from any thread (a worker: it blocks on the engine's commit).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "core/ports/catalog_store.hpp"
+#include "core/ports/ledger.hpp"
+#include "core/result.hpp"
+#include "core/types.hpp"
+
+namespace ticketd::cluster {
+
+struct PeerCallAnswer {
+  int status = 200;  // 200: `body` is an answer (a value or the engine's refusal); 400/404: not a call
+  std::string body;
+};
+
+class PeerCalls {
+ public:
+  // The event and its venue as this node's catalog has them (the venue's layout prices best-available).
+  using EventLookup =
+      std::function<core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>>(core::EventId)>;
+  // REQUIRES: `engine` is this node's seat engine itself, not a router (or calls would travel on).
+  PeerCalls(core::Ledger& engine, EventLookup lookup) : engine_(engine), lookup_(std::move(lookup)) {}
+
+  PeerCallAnswer handle(std::string_view call, std::string_view body);
+
+ private:
+  core::Ledger& engine_;
+  const EventLookup lookup_;
+};
+
+}  // namespace ticketd::cluster

@@ -1,0 +1,65 @@
+// Calls from this node to another (the owner of an event): an HTTP POST of a JSON body to
+// <scheme>://<address><path>, with the deployment's peer key, over keep-alive connections.
+//
+// Bounded: at most connections_max calls at once, each on its own libcurl easy handle that keeps its
+// connections open between calls (so a busy pair of nodes reuses connections rather than opening one
+// per call). A caller waits at most wait_max for a handle, then gets `busy`; a call lasts at most
+// timeout. Nothing here retries: what a failed call did on the other side is the caller's to judge.
+//
+// Thread safety: post() from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ticketd::cluster {
+
+struct PeerConfig {
+  std::string key;              // sent as X-Ticketd-Peer-Key; the receiving node refuses any other
+  bool tls = false;             // https (verified against the system's CAs) instead of http
+  size_t connections_max = 64;  // calls in flight at once, over all peers
+  std::chrono::milliseconds connect_timeout{500};
+  std::chrono::milliseconds timeout{5'000};
+  std::chrono::milliseconds wait_max{1'000};
+};
+
+struct PeerAnswer {
+  // answered: `status` and `body` are the peer's. refused: nothing listens at the address (the
+  // peer's process is gone; nothing was sent). failed: no answer (timeout, reset: the call may or may
+  // not have run there). busy: no connection free within wait_max (nothing was sent).
+  enum class Kind { answered, refused, failed, busy };
+  Kind kind = Kind::failed;
+  long status = 0;
+  std::string body;
+  std::string error;  // what went wrong, for logs and 503 messages
+};
+
+class PeerClient {
+ public:
+  static constexpr size_t kAnswerBytesMax = 16 * 1024 * 1024;  // a 200,000-seat map and then some
+  static constexpr const char* kKeyHeader = "X-Ticketd-Peer-Key";
+
+  explicit PeerClient(PeerConfig config);
+  ~PeerClient();
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
+
+  PeerAnswer post(std::string_view address, std::string_view path, const std::string& body);
+
+ private:
+  void* take();  // a CURL*; nullptr when none came free within wait_max
+  void give_back(void* handle);
+
+  const PeerConfig config_;
+  std::mutex mu_;  // guards idle_ and created_
+  std::condition_variable freed_;
+  std::vector<void*> idle_;
+  size_t created_ = 0;
+};
+
+}  // namespace ticketd::cluster

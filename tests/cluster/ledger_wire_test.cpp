@@ -1,0 +1,135 @@
+// The wire format of forwarded seat calls (src/cluster/ledger_wire.hpp): what one node encodes, the
+// owner decodes to the same call, and back; and nothing malformed gets past the decoders.
+#include "cluster/ledger_wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ticketd::cluster {
+namespace {
+
+TEST(LedgerWire, EveryCallNameRoundTrips) {
+  for (Call c : {Call::hold, Call::find_hold, Call::release, Call::checkout, Call::settle, Call::cancel,
+                 Call::refund_seats, Call::dates, Call::seat_map, Call::stock}) {
+    ASSERT_TRUE(call_from(call_name(c)).has_value());
+    EXPECT_EQ(*call_from(call_name(c)), c);
+  }
+  EXPECT_FALSE(call_from("drop_tables").has_value());
+  EXPECT_FALSE(call_from("").has_value());
+}
+
+TEST(LedgerWire, AHoldCallKeepsEveryField) {
+  CallArgs a;
+  a.event_id = 7;
+  a.user_id = 42;
+  a.now = from_unix_ms(1'700'000'000'123);
+  a.hold.user_id = 42;
+  a.hold.seats = {3, 1, 200'000};
+  a.hold.ttl = Millis(600'000);
+  a.hold.expiry_notice_lead = Millis(120'000);
+  a.hold.active_holds_max = 5;
+  a.hold.best = core::BestAvailableRequest{4, 2};
+  auto d = decode_args(Call::hold, encode_args(Call::hold, a));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->event_id, 7);
+  EXPECT_EQ(d->now, a.now);
+  EXPECT_EQ(d->hold.user_id, 42);
+  EXPECT_EQ(d->hold.seats, a.hold.seats);
+  EXPECT_EQ(d->hold.ttl, a.hold.ttl);
+  EXPECT_EQ(d->hold.expiry_notice_lead, a.hold.expiry_notice_lead);
+  EXPECT_EQ(d->hold.active_holds_max, 5u);
+  ASSERT_TRUE(d->hold.best.has_value());
+  EXPECT_EQ(d->hold.best->quantity, 4u);
+  EXPECT_EQ(d->hold.best->section, std::optional<uint32_t>(2));
+}
+
+TEST(LedgerWire, SettlementRefundAndDatesKeepTheirFields) {
+  CallArgs a;
+  a.booking_id = 9;
+  a.outcome.kind = core::PaymentOutcome::Kind::AwaitingAction;
+  a.outcome.payment_ref = "pi_1";
+  a.outcome.decline_code = "x";
+  a.outcome.message = "m \"quoted\"";
+  a.outcome.event_id = "evt_1";
+  auto s = decode_args(Call::settle, encode_args(Call::settle, a));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->booking_id, 9);
+  EXPECT_EQ(s->outcome.kind, core::PaymentOutcome::Kind::AwaitingAction);
+  EXPECT_EQ(s->outcome.message, a.outcome.message);
+  EXPECT_EQ(s->outcome.event_id, "evt_1");
+  a.refund_ref = "re_1";
+  a.refund = core::SeatRefund{{1, 2}, 1500};
+  auto r = decode_args(Call::refund_seats, encode_args(Call::refund_seats, a));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->refund.seats, (std::vector<core::SeatId>{1, 2}));
+  EXPECT_EQ(r->refund.amount, 1500);
+  EXPECT_EQ(r->refund_ref, "re_1");
+  a.on_sale_at = from_unix_ms(1000);
+  a.starts_at = from_unix_ms(2000);
+  auto d = decode_args(Call::dates, encode_args(Call::dates, a));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->on_sale_at, a.on_sale_at);
+  EXPECT_EQ(d->starts_at, a.starts_at);
+}
+
+TEST(LedgerWire, AnswersRoundTripValuesAndRefusals) {
+  core::Booking b;
+  b.id = 3;
+  b.hold_id = 4;
+  b.event_id = 5;
+  b.user_id = 6;
+  b.status = core::BookingStatus::Failed;
+  b.seats = {8, 9};
+  b.total_amount = 5000;
+  b.currency = "EUR";
+  b.payment_ref = "pi_x";
+  b.created_at = from_unix_ms(77);
+  b.decline_code = "card_declined";
+  auto settled = decode_settlement(encode_answer(core::Result<core::Settlement>(core::Settlement{b, true})));
+  ASSERT_TRUE(settled.ok());
+  EXPECT_TRUE(settled->refund_needed);
+  EXPECT_EQ(settled->booking.status, core::BookingStatus::Failed);
+  EXPECT_EQ(settled->booking.seats, b.seats);
+  EXPECT_EQ(settled->booking.decline_code, "card_declined");
+  EXPECT_EQ(settled->booking.created_at, b.created_at);
+
+  core::Error taken = core::make_error(core::Code::SeatUnavailable, "seats taken");
+  taken.seats = {1, 4};
+  taken.detail = "d";
+  auto refused = decode_hold(encode_error(taken));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, core::Code::SeatUnavailable);
+  EXPECT_EQ(refused.error().seats, (std::vector<uint32_t>{1, 4}));
+  EXPECT_EQ(refused.error().detail, "d");
+
+  core::SeatMap m{"AHS", core::SeatCounts{1, 1, 1}, (uint64_t{3} << 32) + 9};
+  auto map = decode_seat_map(encode_answer(core::Result<core::SeatMap>(m)));
+  ASSERT_TRUE(map.ok());
+  EXPECT_EQ(map->status, "AHS");
+  EXPECT_EQ(map->version, m.version);
+  EXPECT_TRUE(decode_status(encode_answer(core::ok_status())).ok());
+}
+
+TEST(LedgerWire, MalformedCallsAreInvalidRequestsAndForeignAnswersUnavailable) {
+  for (const char* body : {"", "[]", "{}", "not json", R"({"event_id":"1","hold_id":0,"booking_id":0,"user_id":0,"now":0})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[-1],"ttl_ms":1,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[],"ttl_ms":0,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[],"ttl_ms":5,"expiry_notice_lead_ms":0,"active_holds_max":0}})"}) {
+    auto d = decode_args(Call::hold, body);
+    ASSERT_FALSE(d.ok()) << body;
+    EXPECT_EQ(d.error().code, core::Code::InvalidRequest) << body;
+  }
+  auto bad_code = decode_hold(R"({"error":{"code":9999,"message":"","seats":[],"detail":""}})");
+  ASSERT_FALSE(bad_code.ok());
+  EXPECT_EQ(bad_code.error().code, core::Code::Unavailable);
+  for (const char* body : {"<html>502</html>", "{}", R"({"ok":{"id":1}})"}) {
+    auto h = decode_hold(body);
+    ASSERT_FALSE(h.ok()) << body;
+    EXPECT_EQ(h.error().code, core::Code::Unavailable) << body;
+  }
+}
+
+}  // namespace
+}  // namespace ticketd::cluster
