@@ -1,0 +1,111 @@
+"""Event ownership across nodes (--distributed-ledger owner; docs/architecture.md, "Event ownership").
+
+Each event's seats are decided by the one node that owns it; the other nodes forward its seat calls there
+(POST /internal/v1/ledger/{call}). These tests look at where calls went (each node's
+ticketd_ledger_calls_total), at the event_owners row, and at what happens when the owner dies: the
+next node to find its address refusing connections takes the event over at once, and nothing it had
+acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import services
+from api_support import (admin_client, assert_verify_ok, checkout, compact_status, create_event, create_venue,
+                         expect, grid, hold_seats, metrics_text, new_users)
+from cluster import Deployment
+
+LONG_HOLD_TTL_S = 600  # holds must not lapse while the test looks at them
+TAKEOVER_TIMEOUT_S = 5.0  # a killed owner's event is decided elsewhere well within this (no lease wait)
+
+
+@pytest.fixture
+def owners(tmp_path: Path, postgres: services.Postgres, redis: services.Redis) -> Iterator[Callable[[], Deployment]]:
+    made: list[Deployment] = []
+
+    def make() -> Deployment:
+        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S,
+                         ledger="owner")
+        made.append(dep)
+        dep.start()
+        return dep
+
+    try:
+        yield make
+    finally:
+        for dep in made:
+            dep.close()
+
+
+def ledger_calls(node) -> dict[str, int]:
+    """This node's ticketd_ledger_calls_total by result: local, forwarded, taken_over, forward_failed."""
+    out = {}
+    prefix = "ticketd_ledger_calls_total{result=\""
+    for line in metrics_text(node.port).splitlines():
+        if line.startswith(prefix):
+            label, value = line[len(prefix):].split("\"} ")
+            out[label] = int(float(value))
+    return out
+
+
+def owner_port(dep: Deployment, event_id: int) -> int:
+    rows = dep.sql(f"SELECT address FROM event_owners WHERE event_id = {int(event_id)}")
+    assert len(rows) == 1, rows
+    return int(rows[0][0].rsplit(":", 1)[1])
+
+
+def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
+    dep = owners()
+    admin = admin_client(dep.nodes[0])
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 2, 10)]))
+    buyers = new_users(dep.nodes[0], 3)
+    # The first seat call makes node 1 the owner; nodes 0 and 2 then forward theirs to it.
+    first = expect(hold_seats(dep.nodes[1].client(buyers[0].token), event["id"], [0]), 201)
+    assert owner_port(dep, event["id"]) == dep.nodes[1].port
+    before = {i: ledger_calls(dep.nodes[i]).get("forwarded", 0) for i in (0, 2)}
+    held = [expect(hold_seats(dep.nodes[i].client(buyers[i].token), event["id"], [i + 1]), 201) for i in (0, 2)]
+    taken = hold_seats(dep.nodes[2].client(buyers[2].token), event["id"], [0])
+    assert taken.status == 409 and taken.error_code == "seat_unavailable", taken  # decided by the owner
+    for i, hold in zip((0, 2), held):
+        booking = expect(checkout(dep.nodes[i].client(buyers[i].token), hold["id"]), 201)
+        assert booking["status"] == "CONFIRMED", booking
+    assert expect(checkout(dep.nodes[1].client(buyers[0].token), first["id"]), 201)["status"] == "CONFIRMED"
+    for i in (0, 2):
+        assert ledger_calls(dep.nodes[i]).get("forwarded", 0) > before[i], (i, ledger_calls(dep.nodes[i]))
+    assert owner_port(dep, event["id"]) == dep.nodes[1].port  # nobody took it from a live owner
+    # Every node's map shows the three sales, seats 0, 1 and 3 (non-owners ask the owner).
+    for node in dep.nodes:
+        assert compact_status(node.client(), event["id"])[:5] == "SSASA", node.port
+    dep.stop()
+    assert_verify_ok(dep.nodes[0], "after a sale decided by one owner for three nodes")
+
+
+def test_a_killed_owners_event_is_decided_elsewhere_at_once_and_keeps_its_holds(owners) -> None:
+    dep = owners()
+    admin = admin_client(dep.nodes[0])
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 1, 10)]))
+    buyers = new_users(dep.nodes[0], 2)
+    kept = expect(hold_seats(dep.nodes[1].client(buyers[0].token), event["id"], [0, 1]), 201)
+    assert owner_port(dep, event["id"]) == dep.nodes[1].port
+    dep.kill_node(1)
+    started = time.monotonic()
+    while True:
+        resp = hold_seats(dep.nodes[2].client(buyers[1].token), event["id"], [2])
+        if resp.status == 201 or time.monotonic() - started > TAKEOVER_TIMEOUT_S:
+            break
+        time.sleep(0.05)
+    failover_s = time.monotonic() - started
+    print(f"owner killed: the event was decided again after {failover_s:.2f} s")
+    assert resp.status == 201, (resp.status, resp.body, dep.log_tails())
+    assert owner_port(dep, event["id"]) in (dep.nodes[0].port, dep.nodes[2].port)
+    # The dead owner's acknowledged hold is still there: its seats are not for sale, and it can be paid.
+    refused = hold_seats(dep.nodes[0].client(buyers[1].token), event["id"], [1])
+    assert refused.status == 409 and refused.error_code == "seat_unavailable", refused
+    assert expect(checkout(dep.nodes[0].client(buyers[0].token), kept["id"]), 201)["status"] == "CONFIRMED"
+    dep.stop()
+    assert_verify_ok(dep.nodes[0], "after the owner of an event was killed")
