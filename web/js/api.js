@@ -66,6 +66,8 @@ export async function call(method, path, body, headers = {}, withHeaders = false
   return withHeaders ? { data, headers: resp.headers } : data;
 }
 
+const eventHint = (eventId) => (eventId ? `?event=${encodeURIComponent(eventId)}` : '');
+
 export const api = {
   register: (email, password, name) => call('POST', '/v1/users', { email, password, name }),
   login: (email, password, totpCode) =>
@@ -92,10 +94,12 @@ export const api = {
   },
   joinQueue: (eventId) => call('POST', `/v1/events/${eventId}/queue`, undefined, {}, true),
   queueStatus: (eventId, token) => call('GET', `/v1/events/${eventId}/queue/${encodeURIComponent(token)}`, undefined, {}, true),
-  getHold: (id) => call('GET', `/v1/holds/${id}`),
-  release: (id) => call('DELETE', `/v1/holds/${id}`),
-  checkout: (holdId, paymentMethod, key) =>
-    call('POST', `/v1/holds/${holdId}/checkout`, { payment_method: paymentMethod }, { 'idempotency-key': key }),
+  // ?event= tells a load balancer which event a hold's call is about, so it reaches the node that decides
+  // that event's seats (deploy/haproxy.cfg); the API itself does not read it.
+  getHold: (id, eventId) => call('GET', `/v1/holds/${id}${eventHint(eventId)}`),
+  release: (id, eventId) => call('DELETE', `/v1/holds/${id}${eventHint(eventId)}`),
+  checkout: (holdId, paymentMethod, key, eventId) =>
+    call('POST', `/v1/holds/${holdId}/checkout${eventHint(eventId)}`, { payment_method: paymentMethod }, { 'idempotency-key': key }),
   bookings: () => call('GET', '/v1/bookings?limit=100'),
   booking: (id) => call('GET', `/v1/bookings/${id}`),
   cancel: (id) => call('POST', `/v1/bookings/${id}/cancel`),

@@ -278,7 +278,7 @@ class EventPage {
     const id = sessionStorage.getItem(this.holdKey());
     if (!id || !session.token) return;
     try {
-      const h = await api.getHold(id);
+      const h = await api.getHold(id, this.event.id);
       if (h.status === 'ACTIVE') this.setHold(h); else sessionStorage.removeItem(this.holdKey());
     } catch { sessionStorage.removeItem(this.holdKey()); }
   }
@@ -345,7 +345,7 @@ class EventPage {
       if (left === 0) {
         clearInterval(this.tick);
         let state = 'EXPIRED';
-        try { state = (await api.getHold(this.hold.id)).status; } catch { /* shown as expired */ }
+        try { state = (await api.getHold(this.hold.id, this.event.id)).status; } catch { /* shown as expired */ }
         if (state === 'ACTIVE') { this.tick = setInterval(update, 1000); return; }  // our clock runs fast
         this.setHold(null);
         say($('#buy-msg'), 'Your hold expired and the seats were released. Pick seats again to buy.');
@@ -357,7 +357,7 @@ class EventPage {
 
   async release() {
     try {
-      await api.release(this.hold.id);
+      await api.release(this.hold.id, this.event.id);
       this.setHold(null);
       say($('#buy-msg'), 'Released: the seats are available to others again.', 'info');
     } catch (err) { say($('#buy-msg'), err.message); }
@@ -368,7 +368,7 @@ class EventPage {
     btn.disabled = true;
     this.payKey = this.payKey || newIdempotencyKey();  // a retry after a network error reuses it
     try {
-      const booking = await api.checkout(this.hold.id, paymentMethod, this.payKey);
+      const booking = await api.checkout(this.hold.id, paymentMethod, this.payKey, this.event.id);
       sessionStorage.removeItem(this.holdKey());
       this.hold = null;
       clearInterval(this.tick);
