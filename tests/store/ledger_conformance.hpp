@@ -464,6 +464,25 @@ TYPED_TEST_P(LedgerConformance, HoldsCheckoutsAndSalesSurviveARestart) {
   EXPECT_EQ(this->map(this->t0_).substr(0, 5), "AASSA");
 }
 
+// A checkout pins its hold while the card is charged, past the hold's own expiry: a restart then (an
+// owner taking the event over) must keep the pin, or another buyer takes the seats and the payment
+// that succeeds a moment later has to be refunded.
+TYPED_TEST_P(LedgerConformance, APinOutlivesItsHoldsExpiryAcrossARestart) {
+  auto paying = this->hold(this->alice_, {4, 5}, this->t0_, Millis(5'000));
+  ASSERT_TRUE(paying.ok());
+  auto c = this->checkout(paying->id, this->alice_, this->t0_ + Millis(4'000));
+  ASSERT_TRUE(c.ok());
+  const TimeMs later = this->t0_ + Millis(20'000);  // the hold's own expiry long past, the pin not
+  this->backend_.restart();
+  EXPECT_EQ(this->map(later).substr(4, 2), "HH");
+  EXPECT_EQ(code_of(this->hold(this->bob_, {5}, later)), Code::SeatUnavailable);
+  auto settled = this->settle(c->booking_id, Kind::Succeeded, later);
+  ASSERT_TRUE(settled.ok());
+  EXPECT_EQ(settled->booking.status, core::BookingStatus::Confirmed);
+  EXPECT_FALSE(settled->refund_needed);
+  EXPECT_EQ(this->map(later).substr(4, 2), "SS");
+}
+
 REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats, BadSeatListsAreRefused,
                             NothingIsHeldOutsideTheSaleWindowUntilTheDatesMove,
                             AReleaseFreesTheSeatsAndASecondOneChangesNothing, AnotherUsersHoldIsNotFound,
@@ -479,6 +498,7 @@ REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTak
                             ARefundOfSomeSeatsFreesThemAndKeepsTheRest,
                             BestAvailablePicksFreeSeatsOfTheSectionOrRefuses,
                             BookingsAreListedNewestFirstWithFailedOnesOnRequest,
-                            StockCountsWhatIsLeftAndWhatLapsesSoon, HoldsCheckoutsAndSalesSurviveARestart);
+                            StockCountsWhatIsLeftAndWhatLapsesSoon, HoldsCheckoutsAndSalesSurviveARestart,
+                            APinOutlivesItsHoldsExpiryAcrossARestart);
 
 }  // namespace ticketd::conformance

@@ -146,10 +146,14 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
   // seat (made after the old one lapsed) wins and the older hold is dropped.
   for (const core::Hold& h : loaded->holds) (void)inv.restore_hold(h);
   // Bookings still awaiting payment: their holds stay pinned (a payment may be in flight), and a
-  // late success finds them in `pending`.
+  // late success finds them in `pending`. A pin outlives its hold's own expiry, which the journal's
+  // live holds stop at: a pending booking's hold that lapsed is restored from the booking (its seats
+  // were pinned, so nobody could have taken them since), then pinned again for pin_max from now.
   slot.pending.clear();
   for (const core::JournalPending& p : loaded->pending) {
     slot.pending[p.booking] = PendingBooking{p.hold, p.user, p.seats};
+    if (!inv.find_hold(p.hold))
+      (void)inv.restore_hold(core::Hold{p.hold, event, p.user, p.seats, now, now + Millis(1), core::HoldState::Active, 0});
     (void)inv.pin(p.hold, p.user, now, core::limits::payment_action_pin_max);
   }
   slot.inv.emplace(std::move(inv));
