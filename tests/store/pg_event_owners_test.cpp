@@ -200,7 +200,7 @@ TEST_F(OwnerCommitTest, JobsOfAnOwnedEventCommitTogetherAndHearOnlyAfterTheCommi
   EventOwners a(*pool_, "node-a", "a:1", 5s);
   const Ownership mine = a.claim(event_);
   std::atomic<size_t> batches{0};
-  OwnerCommit commit(url_, "node-a", [&](size_t) { ++batches; });
+  OwnerCommit commit(url_, "node-a", [&](size_t, size_t) { ++batches; });
   Gate gate;
   std::atomic<int> told{0};
   commit.submit(event_, mine.epoch, gated(gate), [&](core::Status s) { EXPECT_TRUE(s.ok()); ++told; });
@@ -235,6 +235,39 @@ TEST_F(OwnerCommitTest, AnOwnerThatLostTheEventWritesNothingUntilItClaimsItAgain
   commit.reset(event_);  // a reloaded the event under the new epoch
   EXPECT_TRUE(commit.run(event_, again.epoch, marker("reloaded")).ok());
   EXPECT_TRUE(landed("reloaded"));
+}
+
+// An owner stopped inside a batch (SIGSTOP, a frozen VM: its transaction holds the fence's row lock)
+// must not hold up the takeover of its events for longer than kIdleInBatchMax, and what it was
+// writing is not acknowledged.
+TEST_F(OwnerCommitTest, AnOwnerStoppedInsideABatchDoesNotHoldUpTheTakeover) {
+  EventOwners a(*pool_, "node-a", "a:1", EventOwners::kLeaseMin), b(*pool_, "node-b", "b:1", 5s);
+  const Ownership old = a.claim(event_);
+  OwnerCommit commit(url_, "node-a");
+  Gate gate;  // the writer stays inside its transaction, silent, like a stopped process
+  std::atomic<bool> told_ok{false}, told{false};
+  commit.submit(event_, old.epoch, [&](Connection& c) {
+    c.query("INSERT INTO payment_events(id, type, received_at) VALUES('stopped', 'owner-commit-test', 0)");
+    gated(gate)(c);
+  }, [&](core::Status s) {
+    told_ok = s.ok();
+    told = true;
+  });
+  gate.wait_inside();
+  std::this_thread::sleep_for(EventOwners::kLeaseMin + 100ms);  // its lease lapses meanwhile
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    const Ownership taken = b.take(event_);  // waits for the lock until PostgreSQL ends the idle batch
+    EXPECT_EQ(taken.owner, "node-b");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, OwnerCommit::kIdleInBatchMax + 1500ms);
+  } catch (const PgError& e) {
+    ADD_FAILURE() << "the takeover gave up waiting for the stopped owner's lock: " << e.what();
+  }
+  gate.release();
+  while (!told) std::this_thread::sleep_for(10ms);
+  EXPECT_FALSE(told_ok);  // its session was ended: nothing it wrote is acknowledged
+  EXPECT_FALSE(landed("stopped"));
+  EXPECT_FALSE(commit.run(event_, old.epoch, marker("later")).ok());  // taken over: fenced
 }
 
 TEST_F(OwnerCommitTest, AFailedJobRollsBackItsBatchAndStopsTheEventUntilReset) {

@@ -43,6 +43,7 @@ constexpr const char* kRenew =
 constexpr const char* kRelease =
     "UPDATE event_owners SET expires_at = clock_timestamp() - interval '1 millisecond', owner = owner || ' (released)' "
     "WHERE event_id = $1 AND owner = $2 AND epoch = $3";
+constexpr const char* kTakeoverLockTimeout = "SET LOCAL lock_timeout = 3000";
 constexpr const char* kFence =
     "SELECT 1 FROM event_owners WHERE event_id = $1 AND owner = $2 AND epoch = $3 "
     "AND expires_at > clock_timestamp() FOR SHARE";
@@ -65,11 +66,22 @@ Ownership EventOwners::take(core::EventId event) { return acquire(event, kTake);
 
 Ownership EventOwners::acquire(core::EventId event, const char* sql) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows mine = c.query(sql, {p(event), p(node_), p(address_), p(lease_.count())});
-    if (!mine.empty()) return ownership_from(mine, event);
+    // A takeover waits for the old owner's commit in flight (the fence's row lock); bounded, so a
+    // request never hangs on an owner that stopped mid-commit (its session is ended by PostgreSQL
+    // soon after: OwnerCommit::kIdleInBatchMax). Past the bound the caller answers 503, to be retried.
+    c.exec("BEGIN");
+    try {
+      c.exec(kTakeoverLockTimeout);
+      Rows mine = c.query(sql, {p(event), p(node_), p(address_), p(lease_.count())});
+      c.exec("COMMIT");
+      if (!mine.empty()) return ownership_from(mine, event);
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
     // Another node's live lease. It can lapse between the two statements: the caller asks again later.
     Rows theirs = c.query(kOwnerOf, {p(event)});
-    TICKETD_ASSERT(!theirs.empty());  // the INSERT conflicted with this row; rows are never deleted
+    if (theirs.empty()) throw PgError("", "event_owners has no row for an event it just refused");
     return ownership_from(theirs, event);
   });
 }
@@ -110,9 +122,18 @@ std::optional<Ownership> EventOwners::owner_of(core::EventId event) {
 
 bool EventOwners::take_from(const Ownership& dead) {
   return with_connection(pool_, [&](Connection& c) {
-    return !c.query(kTakeFrom, {p(dead.event_id), p(dead.owner), p(dead.epoch), p(node_), p(address_),
-                                p(static_cast<int64_t>(lease_.count()))})
-                .empty();
+    c.exec("BEGIN");
+    try {
+      c.exec(kTakeoverLockTimeout);  // as in acquire()
+      const bool taken = !c.query(kTakeFrom, {p(dead.event_id), p(dead.owner), p(dead.epoch), p(node_), p(address_),
+                                              p(static_cast<int64_t>(lease_.count()))})
+                              .empty();
+      c.exec("COMMIT");
+      return taken;
+    } catch (...) {
+      if (c.healthy()) c.exec("ROLLBACK");
+      throw;
+    }
   });
 }
 

@@ -1,6 +1,8 @@
 // The fenced group commit of an event owner (owner_commit.hpp).
 #include "store/postgres/owner_commit.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <vector>
 
 #include "base/assert.hpp"
@@ -23,7 +25,7 @@ core::Error not_owner() {
 
 }  // namespace
 
-OwnerCommit::OwnerCommit(const std::string& url, std::string node, std::function<void(size_t)> on_batch)
+OwnerCommit::OwnerCommit(const std::string& url, std::string node, OnBatch on_batch)
     : url_(url), node_(std::move(node)), on_batch_(std::move(on_batch)), conn_(url) {
   writer_ = std::thread([this] { writer_loop(); });
 }
@@ -112,13 +114,28 @@ std::set<std::pair<core::EventId, int64_t>> OwnerCommit::fence(const std::deque<
 
 void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
   std::vector<core::Status> results(batch.size(), core::ok_status());
+  size_t fenced = 0;
   try {
-    if (!conn_.healthy()) conn_.reconnect();
+    if (!conn_.healthy()) {
+      conn_ready_ = false;
+      conn_.reconnect();
+    }
+    if (!conn_ready_) {
+      // An owner paused (SIGSTOP, a VM frozen) inside a batch keeps its fence's row lock, and a
+      // takeover would wait for it forever. A batch never waits on its client between statements, so a
+      // transaction idle this long is one whose process stopped: PostgreSQL ends it, its batch rolls
+      // back (nobody was acknowledged), and the takeover goes ahead.
+      conn_.exec("SET idle_in_transaction_session_timeout = " + std::to_string(kIdleInBatchMax.count()));
+      conn_ready_ = true;
+    }
     conn_.exec("BEGIN");
     const auto owned = fence(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
       Entry& e = batch[i];
-      if (!owned.contains({e.event, e.epoch})) poison(e.event, e.epoch);
+      if (!owned.contains({e.event, e.epoch})) {
+        poison(e.event, e.epoch);
+        ++fenced;
+      }
       if (poisoned(e.event, e.epoch)) {
         results[i] = not_owner();  // decided on top of a lost ownership or a failed batch
         continue;
@@ -141,7 +158,10 @@ void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
       results[i] = core::make_error(core::Code::Unavailable, std::string("the store could not commit: ") + err.what());
     }
   }
-  if (on_batch_) on_batch_(batch.size());
+  if (fenced > 0)
+    spdlog::warn("owner commit: {} of {} decisions refused by the fence: this node no longer owns their events",
+                 fenced, batch.size());
+  if (on_batch_) on_batch_(batch.size(), fenced);
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
 }
 

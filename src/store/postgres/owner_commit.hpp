@@ -22,6 +22,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -49,6 +50,9 @@ class Stager {
 
 class OwnerCommit {
  public:
+  // A batch's transaction idle this long ends (see commit_batch): well under the lease (10 s), so a
+  // paused owner never holds up the takeover of its events past the lease.
+  static constexpr std::chrono::milliseconds kIdleInBatchMax{2'000};
   using Job = std::function<void(Connection&)>;
   // Called once, on the writer thread, after the batch holding the job committed or failed: quick, and
   // never waiting on this committer.
@@ -57,8 +61,10 @@ class OwnerCommit {
   static constexpr size_t kQueueJobsMax = 65'536;
 
   // `url`: the writer's own connection (not from a pool: it is held for the process's life).
-  // `on_batch(jobs)` after each committed batch (metrics).
-  OwnerCommit(const std::string& url, std::string node, std::function<void(size_t)> on_batch = {});
+  // `on_batch(jobs, fenced)` after each batch (metrics): its jobs, and how many of them the fence refused
+  // (decided under an ownership this node no longer has).
+  using OnBatch = std::function<void(size_t jobs, size_t fenced)>;
+  OwnerCommit(const std::string& url, std::string node, OnBatch on_batch = {});
   // REQUIRES: before the first submit; the stager outlives the committer's last batch.
   void set_stager(Stager* stager) { stager_ = stager; }
   ~OwnerCommit();  // commits what is queued, then stops
@@ -87,9 +93,10 @@ class OwnerCommit {
 
   const std::string url_;
   const std::string node_;
-  std::function<void(size_t)> on_batch_;
+  OnBatch on_batch_;
   Stager* stager_ = nullptr;  // may be null
   Connection conn_;  // the writer thread's alone
+  bool conn_ready_ = false;  // the writer's session settings are applied (again after a reconnect)
   std::mutex mu_;    // guards queue_, stopping_ and poisoned_
   std::condition_variable cv_;
   std::deque<Entry> queue_;
