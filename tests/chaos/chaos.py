@@ -1,6 +1,6 @@
 """Entry point of scripts/chaos: runs the named fault-injection scenarios, each on its own servers.
 
-    chaos.py [kill|disk|stale|idempotency|clock|distributed|badrows|all] [--short] [--seed N]
+    chaos.py [kill|disk|stale|idempotency|clock|distributed|owners|badrows|cancel|all] [--short] [--seed N]
 
 Each scenario prints a `chaos NAME: PASS|FAIL k=v ...` line and appends it as JSON to
 build/chaos-results.jsonl (CHAOS_RESULTS overrides). Exit status 0 iff every scenario run passed.
@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "api"), str(HERE.parent / "support")]  # api_support, services
 
-SCENARIOS = ["kill", "idempotency", "stale", "disk", "clock", "distributed", "badrows", "cancel"]
+SCENARIOS = ["kill", "idempotency", "stale", "disk", "clock", "distributed", "owners", "badrows", "cancel"]
 
 
 def main() -> int:
