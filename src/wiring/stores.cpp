@@ -51,25 +51,30 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
   if (cfg.distributed_ledger == "owner") {
-    const std::string address = cfg.peer_address.empty() ? cfg.listen : cfg.peer_address;
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+    std::string address = cfg.peer_address.empty() ? cfg.listen : cfg.peer_address;
     std::string peer_host;
     uint16_t peer_port = 0;
-    if (!split_listen(address, peer_host, peer_port) || peer_port == 0 || peer_host.empty() || peer_host == "0.0.0.0" ||
-        peer_host == "::" || peer_host == "[::]")
+    if (!split_listen(address, peer_host, peer_port) || peer_port == 0)
       return core::make_error(core::Code::InvalidRequest,
                               "--distributed-ledger owner: other nodes must reach this one at a host and port: "
-                              "give --peer-address (--listen " + cfg.listen + " is not one)");
+                              "give --peer-address (" + address + " is not one)");
+    // Listening on every interface: the others reach this node by its host name.
+    if (peer_host.empty() || peer_host == "0.0.0.0" || peer_host == "::" || peer_host == "[::]")
+      address = std::string(host) + ":" + std::to_string(peer_port);
     try {
       // An owner is named by its host and address, which a restart keeps: the restarted node takes its
       // events back at once (a new epoch fences off anything the old process could still write),
       // instead of waiting out its own leases. The host tells apart two machines listening on the same
       // address (0.0.0.0:8080).
-      char host[256] = {};
-      if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
       const std::string owner = std::string("ticketd@") + host + "/" + cfg.listen;
       w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, address, kEventLease);
       w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
-          cfg.postgres_url, owner, [&metrics](size_t jobs) { metrics.observe_commit_batch(jobs); });
+          cfg.postgres_url, owner, [&metrics](size_t jobs, size_t fenced) {
+            metrics.observe_commit_batch(jobs);
+            for (size_t i = 0; i < fenced; ++i) metrics.count("owner_commits", "fenced");
+          });
       auto lease = w.pg->acquire();
       w.peer_key = store::postgres::shared_secret(*lease, "peer-key", random_hex_secret());
     } catch (const store::postgres::PgError& e) {
