@@ -358,7 +358,18 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
     advance(*s, stored->event_id, now);
     auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
-    if (!pinned) {
+    if (!pinned && pinned.error().code == Code::CheckoutInProgress) {
+      // The same checkout again while the first one may still be committing: its record, once durable.
+      for (const auto& [booking, p] : s->pending) {
+        if (p.hold_id != id || p.user_id != user || !p.record || p.key != start.idempotency_key) continue;
+        if (p.record->payment_method != start.payment_method)
+          return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
+        rec = *p.record;
+        durable = Durable::record(journal_, core::Barrier{stored->event_id});
+        break;
+      }
+      if (!durable) return pinned.error();
+    } else if (!pinned) {
       if (pinned.error().code != Code::NotFound) return pinned.error();
       switch (settled_state(*s, *stored)) {
         case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
@@ -366,14 +377,16 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
         default: return make_error(Code::HoldExpired, "this hold has expired");
       }
     }
-    for (const auto& [booking, p] : s->pending)
-      if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
-    const core::BookingId booking_id = journal_.next_booking_id();
-    rec = core::CheckoutRecord{id, booking_id, stored->event_id, user, core::BookingStatus::PendingPayment,
-                               journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
-                               start.payment_method, start.amount, start.currency, "", "", now};
-    s->pending[booking_id] = PendingBooking{id, user, pinned->seats};
-    durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key});
+    if (!durable) {
+      for (const auto& [booking, p] : s->pending)
+        if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
+      const core::BookingId booking_id = journal_.next_booking_id();
+      rec = core::CheckoutRecord{id, booking_id, stored->event_id, user, core::BookingStatus::PendingPayment,
+                                 journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
+                                 start.payment_method, start.amount, start.currency, "", "", now};
+      s->pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
+      durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key});
+    }
   }
   if (auto st = durable_or_forget(durable->wait(), stored->event_id); !st) return st.error();
   return rec;

@@ -99,6 +99,12 @@ class SeatEngine : public core::Ledger {
     core::HoldId hold_id = 0;
     core::UserId user_id = 0;
     std::vector<core::SeatId> seats;
+    // Checkouts begun in this process: the client's key and the record answered, so that the same
+    // checkout arriving again before the first one's commit completes (a retry, or a node's forward that
+    // timed out) gets the same record instead of "in progress". Empty after a reload: the record is in
+    // the journal then, where the caller finds it by its key.
+    std::string key;
+    std::optional<core::CheckoutRecord> record;
   };
   // One per event: its state machine and the mutex that serialises everything done to it.
   struct Slot {
