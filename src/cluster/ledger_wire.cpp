@@ -154,7 +154,7 @@ std::optional<Call> call_from(std::string_view name) {
 
 std::string encode_args(Call call, const CallArgs& a) {
   json::object o{{"event_id", a.event_id}, {"hold_id", a.hold_id}, {"booking_id", a.booking_id},
-                 {"user_id", a.user_id},   {"now", to_unix_ms(a.now)}};
+                 {"user_id", a.user_id}};
   switch (call) {
     case Call::hold: {
       json::object h{{"user_id", a.hold.user_id},
@@ -214,7 +214,6 @@ core::Result<CallArgs> decode_args(Call call, std::string_view body) {
     a.hold_id = int_of(o, "hold_id");
     a.booking_id = int_of(o, "booking_id");
     a.user_id = int_of(o, "user_id");
-    a.now = time_of(o, "now");
     switch (call) {
       case Call::hold: {
         const json::object& h = field(o, "hold").as_object();

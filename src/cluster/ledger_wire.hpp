@@ -1,7 +1,8 @@
 // The seat calls a node forwards to the owner of an event (cluster/owner_router.hpp), as the JSON
 // bodies of POST /internal/v1/ledger/{call} between nodes, and their answers. Only what the owner
-// cannot read itself travels: ids, the request's own fields and the caller's clock reading; the owner
-// reads events and bookings from its own store.
+// cannot read itself travels: ids and the request's own fields. The owner reads events and bookings
+// from its own store, and decides at its own clock's time: a call that waited (an owner paused, a slow
+// link) gets a hold lasting its full TTL from when it was decided, not from when it was sent.
 //
 // An answer is {"ok": <value>} or {"error": {"code", "message", "seats", "detail"}}: a refusal keeps
 // its code, so the first node answers the buyer exactly as the owner decided. Decoding never trusts
@@ -32,7 +33,6 @@ struct CallArgs {
   core::HoldId hold_id = 0;
   core::BookingId booking_id = 0;
   core::UserId user_id = 0;
-  TimeMs now{};
   core::HoldRequest hold;              // hold
   core::CheckoutStart checkout;        // checkout
   core::PaymentOutcome outcome;        // settle

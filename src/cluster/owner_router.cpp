@@ -137,7 +137,6 @@ core::Result<core::Hold> OwnerRouter::hold_seats(const core::Event& event, const
   CallArgs args;
   args.event_id = event.id;
   args.user_id = request.user_id;
-  args.now = now;
   args.hold = request;
   return route<core::Hold>(
       event.id, Call::hold, args, [&] { return engine_.hold_seats(event, layout, request, now); }, decode_hold);
@@ -146,8 +145,9 @@ core::Result<core::Hold> OwnerRouter::hold_seats(const core::Event& event, const
 bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
                                        const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
   // Only what this node owns and has in memory is decided without blocking; the rest goes to a worker.
-  if (!journal_.owns(event.id)) return false;
-  return engine_.try_hold_seats_async(event, layout, request, now, done);
+  if (!journal_.owns(event.id) || !engine_.try_hold_seats_async(event, layout, request, now, done)) return false;
+  count("local");
+  return true;
 }
 
 core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
@@ -156,7 +156,6 @@ core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId us
   CallArgs args;
   args.hold_id = id;
   args.user_id = user;
-  args.now = now;
   return route<core::Hold>(
       *event, Call::find_hold, args, [&] { return engine_.find_hold(id, user, now); }, decode_hold);
 }
@@ -167,15 +166,15 @@ core::Result<core::Hold> OwnerRouter::release_hold(core::HoldId id, core::UserId
   CallArgs args;
   args.hold_id = id;
   args.user_id = user;
-  args.now = now;
   return route<core::Hold>(
       *event, Call::release, args, [&] { return engine_.release_hold(id, user, now); }, decode_hold);
 }
 
 bool OwnerRouter::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
   const core::EventId event = engine_.listed_hold_event(user, id);
-  if (event == 0 || !journal_.owns(event)) return false;
-  return engine_.try_release_hold_async(id, user, now, done);
+  if (event == 0 || !journal_.owns(event) || !engine_.try_release_hold_async(id, user, now, done)) return false;
+  count("local");
+  return true;
 }
 
 core::Result<core::CheckoutRecord> OwnerRouter::begin_checkout(core::HoldId id, core::UserId user,
@@ -185,7 +184,6 @@ core::Result<core::CheckoutRecord> OwnerRouter::begin_checkout(core::HoldId id, 
   CallArgs args;
   args.hold_id = id;
   args.user_id = user;
-  args.now = now;
   args.checkout = start;
   return route<core::CheckoutRecord>(
       *event, Call::checkout, args, [&] { return engine_.begin_checkout(id, user, start, now); }, decode_checkout);
@@ -197,7 +195,6 @@ core::Result<core::Settlement> OwnerRouter::settle_payment(core::BookingId booki
   if (!stored) return make_error(Code::NotFound, "no such booking");
   CallArgs args;
   args.booking_id = booking;
-  args.now = now;
   args.outcome = outcome;
   return route<core::Settlement>(
       stored->event_id, Call::settle, args, [&] { return engine_.settle_payment(booking, outcome, now); },
@@ -208,7 +205,6 @@ core::Result<core::Booking> OwnerRouter::cancel_booking(const core::Booking& boo
                                                         TimeMs now) {
   CallArgs args;
   args.booking_id = booking.id;
-  args.now = now;
   args.refund_ref = refund_ref;
   return route<core::Booking>(
       booking.event_id, Call::cancel, args, [&] { return engine_.cancel_booking(booking, refund_ref, now); },
@@ -219,7 +215,6 @@ core::Result<core::Booking> OwnerRouter::refund_seats(const core::Booking& booki
                                                       const std::string& refund_ref, TimeMs now) {
   CallArgs args;
   args.booking_id = booking.id;
-  args.now = now;
   args.refund_ref = refund_ref;
   args.refund = refund;
   return route<core::Booking>(
@@ -230,7 +225,6 @@ core::Result<core::Booking> OwnerRouter::refund_seats(const core::Booking& booki
 core::Result<core::SeatMap> OwnerRouter::seat_map(const core::Event& event, TimeMs now) {
   CallArgs args;
   args.event_id = event.id;
-  args.now = now;
   return route<core::SeatMap>(
       event.id, Call::seat_map, args, [&] { return engine_.seat_map(event, now); }, decode_seat_map);
 }
@@ -248,7 +242,6 @@ std::optional<core::SeatCounts> OwnerRouter::seat_counts_in_memory(const core::E
 core::Result<core::Stock> OwnerRouter::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {
   CallArgs args;
   args.event_id = event.id;
-  args.now = now;
   args.expiring_before = expiring_before;
   return route<core::Stock>(
       event.id, Call::stock, args, [&] { return engine_.stock(event, now, expiring_before); }, decode_stock);

@@ -30,28 +30,29 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
   auto args = decode_args(*call, body);
   if (!args) return PeerCallAnswer{400, encode_error(args.error())};
   const CallArgs& a = *args;
+  const TimeMs now = clock_.now();
   try {
     switch (*call) {
       case Call::hold: {
         auto found = lookup_(a.event_id);
         if (!found) return ok(encode_error(found.error()));
-        return ok(encode_answer(engine_.hold_seats(found->first, found->second->layout, a.hold, a.now)));
+        return ok(encode_answer(engine_.hold_seats(found->first, found->second->layout, a.hold, now)));
       }
       case Call::find_hold:
-        return ok(encode_answer(engine_.find_hold(a.hold_id, a.user_id, a.now)));
+        return ok(encode_answer(engine_.find_hold(a.hold_id, a.user_id, now)));
       case Call::release:
-        return ok(encode_answer(engine_.release_hold(a.hold_id, a.user_id, a.now)));
+        return ok(encode_answer(engine_.release_hold(a.hold_id, a.user_id, now)));
       case Call::checkout:
-        return ok(encode_answer(engine_.begin_checkout(a.hold_id, a.user_id, a.checkout, a.now)));
+        return ok(encode_answer(engine_.begin_checkout(a.hold_id, a.user_id, a.checkout, now)));
       case Call::settle:
-        return ok(encode_answer(engine_.settle_payment(a.booking_id, a.outcome, a.now)));
+        return ok(encode_answer(engine_.settle_payment(a.booking_id, a.outcome, now)));
       case Call::cancel:
         return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
-          return engine_.cancel_booking(b, a.refund_ref, a.now);
+          return engine_.cancel_booking(b, a.refund_ref, now);
         }));
       case Call::refund_seats:
         return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
-          return engine_.refund_seats(b, a.refund, a.refund_ref, a.now);
+          return engine_.refund_seats(b, a.refund, a.refund_ref, now);
         }));
       case Call::dates: {
         auto found = lookup_(a.event_id);
@@ -65,12 +66,12 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
       case Call::seat_map: {
         auto found = lookup_(a.event_id);
         if (!found) return ok(encode_error(found.error()));
-        return ok(encode_answer(engine_.seat_map(found->first, a.now)));
+        return ok(encode_answer(engine_.seat_map(found->first, now)));
       }
       case Call::stock: {
         auto found = lookup_(a.event_id);
         if (!found) return ok(encode_error(found.error()));
-        return ok(encode_answer(engine_.stock(found->first, a.now, a.expiring_before)));
+        return ok(encode_answer(engine_.stock(found->first, now, a.expiring_before)));
       }
     }
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "base/clock.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/result.hpp"
@@ -31,13 +32,16 @@ class PeerCalls {
   using EventLookup =
       std::function<core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>>(core::EventId)>;
   // REQUIRES: `engine` is this node's seat engine itself, not a router (or calls would travel on).
-  PeerCalls(core::Ledger& engine, EventLookup lookup) : engine_(engine), lookup_(std::move(lookup)) {}
+  // `clock`: the time every call is decided at (this node's, when it runs the call).
+  PeerCalls(core::Ledger& engine, EventLookup lookup, const Clock& clock)
+      : engine_(engine), lookup_(std::move(lookup)), clock_(clock) {}
 
   PeerCallAnswer handle(std::string_view call, std::string_view body);
 
  private:
   core::Ledger& engine_;
   const EventLookup lookup_;
+  const Clock& clock_;
 };
 
 }  // namespace ticketd::cluster

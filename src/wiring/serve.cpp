@@ -202,7 +202,7 @@ int serve(const ServeConfig& cfg) {
       auto venue = catalog.venue(event->venue_id);
       if (!venue) return venue.error();
       return std::make_pair(std::move(*event), std::move(*venue));
-    });
+    }, clock);
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
   if (!channels) {

@@ -23,7 +23,6 @@ TEST(LedgerWire, AHoldCallKeepsEveryField) {
   CallArgs a;
   a.event_id = 7;
   a.user_id = 42;
-  a.now = from_unix_ms(1'700'000'000'123);
   a.hold.user_id = 42;
   a.hold.seats = {3, 1, 200'000};
   a.hold.ttl = Millis(600'000);
@@ -33,7 +32,6 @@ TEST(LedgerWire, AHoldCallKeepsEveryField) {
   auto d = decode_args(Call::hold, encode_args(Call::hold, a));
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->event_id, 7);
-  EXPECT_EQ(d->now, a.now);
   EXPECT_EQ(d->hold.user_id, 42);
   EXPECT_EQ(d->hold.seats, a.hold.seats);
   EXPECT_EQ(d->hold.ttl, a.hold.ttl);
@@ -112,11 +110,11 @@ TEST(LedgerWire, AnswersRoundTripValuesAndRefusals) {
 }
 
 TEST(LedgerWire, MalformedCallsAreInvalidRequestsAndForeignAnswersUnavailable) {
-  for (const char* body : {"", "[]", "{}", "not json", R"({"event_id":"1","hold_id":0,"booking_id":0,"user_id":0,"now":0})",
-                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0})",
-                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[-1],"ttl_ms":1,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
-                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[],"ttl_ms":0,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
-                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"now":0,"hold":{"user_id":1,"seats":[],"ttl_ms":5,"expiry_notice_lead_ms":0,"active_holds_max":0}})"}) {
+  for (const char* body : {"", "[]", "{}", "not json", R"({"event_id":"1","hold_id":0,"booking_id":0,"user_id":0})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"hold":{"user_id":1,"seats":[-1],"ttl_ms":1,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"hold":{"user_id":1,"seats":[],"ttl_ms":0,"expiry_notice_lead_ms":0,"active_holds_max":1}})",
+                           R"({"event_id":1,"hold_id":0,"booking_id":0,"user_id":0,"hold":{"user_id":1,"seats":[],"ttl_ms":5,"expiry_notice_lead_ms":0,"active_holds_max":0}})"}) {
     auto d = decode_args(Call::hold, body);
     ASSERT_FALSE(d.ok()) << body;
     EXPECT_EQ(d.error().code, core::Code::InvalidRequest) << body;
