@@ -247,7 +247,7 @@ async def stale_across_nodes(nodes: list[api_support.Server], rounds: int, seed:
                                     2 * STALE_PAIRS, f"diststale{seed}")
     conns = [Conn(Target(port=nodes[0].port)) for _ in range(STALE_PAIRS)] + \
             [Conn(Target(port=nodes[1].port)) for _ in range(STALE_PAIRS)]
-    counts = dict(sigstops=0, node_stale_rejected=0, node_a_kept_seat=0)
+    counts = dict(sigstops=0, node_stale_rejected=0, node_a_kept_seat=0, node_a_commit_cut=0)
     try:
         for index in range(rounds):
             pairs = [chaos_stale.Pair(index * STALE_PAIRS + i, 2 * i, 2 * i + 1) for i in range(STALE_PAIRS)]
@@ -261,7 +261,8 @@ async def stale_across_nodes(nodes: list[api_support.Server], rounds: int, seed:
                                       "HAVING count(*) > 1) d")
     check(doubled[0][0] == "0", f"stale holders across nodes: {doubled[0][0]} seats in two CONFIRMED bookings")
     totals.update(stale_pairs=rounds * STALE_PAIRS, node1_sigstops=counts["sigstops"],
-                  stale_rejected=counts["node_stale_rejected"], stale_kept_by_pin=counts["node_a_kept_seat"])
+                  stale_rejected=counts["node_stale_rejected"], stale_kept_by_pin=counts["node_a_kept_seat"],
+                  stale_commit_cut=counts["node_a_commit_cut"])
     log(f"stale holders across nodes: {totals['stale_pairs']} pairs, {counts}")
 
 
