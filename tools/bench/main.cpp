@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   cli.add_option("--buyers", o.buyers, "buyers (users) to provision")->check(CLI::Range(uint64_t{1}, kBuyersMax));
   cli.add_option("--seats-per-hold", o.seats_per_hold, "hold-micro: random seats per all-or-nothing hold")
       ->check(CLI::Range(uint32_t{1}, uint32_t{100}));
+  cli.add_option("--events", o.events, "hold-micro: events on sale at once (each of --seats), a random one per hold")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1000}));
   cli.add_option("--checkouts", o.checkouts, "checkout-micro: holds to check out; checkin-micro: tickets to sell, then scan")
       ->check(CLI::Range(uint64_t{1}, uint64_t{kSeatsMax}));
   cli.add_option("--abandon-pct", o.abandon_pct, "flash-sale: % of holders who abandon")->check(CLI::Range(0, 100));

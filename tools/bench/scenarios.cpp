@@ -357,17 +357,19 @@ asio::awaitable<void> buyer(Worker& w, FlashState& st, uint64_t i, std::optional
     r = co_await w.call(Op::Hold, {verb::post, holds, body, token, {}, access}, "409 insufficient_seats");
   }
   if (r.status != 201) co_return;
+  // ?event= lets a balancer send the hold's calls where its event is decided (deploy/haproxy.cfg).
   const std::string hold_path = "/v1/holds/" + std::to_string(int_field(parse_or_null(r.body), "id"));
+  const std::string event_hint = "?event=" + std::to_string(st.sale.event_id);
   const uint64_t roll = w.uniform(100);
   if (roll < static_cast<uint64_t>(o.abandon_pct)) {
-    if (roll % 2 == 0) co_await w.call(Op::Release, {verb::delete_, hold_path, {}, token});
+    if (roll % 2 == 0) co_await w.call(Op::Release, {verb::delete_, hold_path + event_hint, {}, token});
     co_return;  // the other half walk away and let the hold expire
   }
   const bool declined = w.uniform(100) < static_cast<uint64_t>(o.decline_pct);
   const std::string pay =
       declined ? R"({"payment_method":"pm_card_chargeDeclined"})" : R"({"payment_method":"pm_card_visa"})";
   const std::string key = "bench-" + std::to_string(i);
-  const std::string checkout_path = hold_path + "/checkout";
+  const std::string checkout_path = hold_path + "/checkout" + event_hint;
   Reply c = co_await w.call(Op::Checkout, {verb::post, checkout_path, pay, token, key},
                             declined ? "402 payment_failed|410 hold_expired" : "410 hold_expired");
   if (c.status != 201) co_return;
@@ -420,12 +422,18 @@ std::optional<Outcome> flash_sale(const Options& o, Engine& engine) {
 std::optional<Outcome> hold_micro(const Options& o, Engine& engine) {
   Sale sale;
   const std::string tag = run_tag(o);
-  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, o.seats, 100, tag)) return std::nullopt;
+  if (!login_admin(o, engine, sale)) return std::nullopt;
+  // --events: as many events on sale at once, each hold on a random one (in a distributed deployment
+  // each event has its owner, and the balancer sends an event's requests to one node).
+  std::vector<std::string> holds_of_event;
+  for (uint32_t e = 0; e < o.events; ++e) {
+    if (!create_event(o, engine, sale, o.seats, 100, tag + "-" + std::to_string(e))) return std::nullopt;
+    holds_of_event.push_back("/v1/events/" + std::to_string(sale.event_id) + "/holds");
+  }
   if (!provision(engine, sale, o.buyers, tag)) return std::nullopt;
   Outcome out{o.scenario, sale.event_id, sale.seats_total};
   const SteadyTime start = Clock::now();
   const SteadyTime end = start + std::chrono::seconds(o.duration_s);
-  const std::string holds = "/v1/events/" + std::to_string(sale.event_id) + "/holds";
   std::atomic<uint64_t> sent{0};
   engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
     std::vector<uint32_t> seats;
@@ -440,6 +448,7 @@ std::optional<Outcome> hold_micro(const Options& o, Engine& engine) {
         if (std::find(seats.begin(), seats.end(), s) == seats.end()) seats.push_back(s);
       }
       const uint64_t user = w.uniform(sale.tokens.size());
+      const std::string& holds = holds_of_event[o.events == 1 ? 0 : w.uniform(o.events)];
       co_await w.call(Op::Hold, {verb::post, holds, seat_ids_body(seats), sale.tokens[user]},
                       "409 seat_unavailable|409 ticket_limit_exceeded|409 active_holds_limit_exceeded", intended);
     }
@@ -475,7 +484,7 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
   engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
     for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
       if (hold_ids[s] == 0) continue;
-      const std::string target = "/v1/holds/" + std::to_string(hold_ids[s]) + "/checkout";
+      const std::string target = "/v1/holds/" + std::to_string(hold_ids[s]) + "/checkout?event=" + std::to_string(sale.event_id);
       const std::string key = "bench-" + std::to_string(s);
       Reply r = co_await w.call(
           Op::Checkout, {verb::post, target, R"({"payment_method":"pm_card_visa"})", sale.tokens[s / kCheckoutHoldsPerBuyer], key});

@@ -31,6 +31,7 @@ struct Options {
   uint32_t seats = 50'000;
   uint64_t buyers = 500'000;
   uint32_t seats_per_hold = 1;  // hold-micro
+  uint32_t events = 1;          // hold-micro: events on sale at once, each hold on a random one
   uint64_t checkouts = 20'000;  // checkout-micro
   int abandon_pct = 10;         // flash-sale: of buyers with a hold; half release it, half walk away
   int decline_pct = 5;          // flash-sale: of buyers who pay
