@@ -71,6 +71,7 @@ class LedgerSim {
       else if (op < 87) cancel();
       else if (op < 92) refund();
       else if (op < 96) sweep();
+      else if (op < 98) move_owner();
       else restart();
       compare_maps();
     }
@@ -234,12 +235,42 @@ class LedgerSim {
     sut_.ledger().sweep_expired(now_);
   }
 
-  void restart() {
+  bool payment_pending() {
     for (const BookingPair& p : bookings_)
-      if (ref_.ledger().booking_by_id(p.ref)->status == core::BookingStatus::PendingPayment) return;  // see above
+      if (ref_.ledger().booking_by_id(p.ref)->status == core::BookingStatus::PendingPayment) return true;
+    return false;
+  }
+
+  void restart() {
+    if (payment_pending()) return;  // see above
     sut_.restart();
     ++restarts_;
     trace("restart");
+  }
+
+  // Backends of two owners (PostgresMovingOwnersBackend): first the paused owner, if any, tries a hold
+  // of a seat free in its memory, which must not succeed (the fence refuses it, or its memory says the
+  // seat is taken); then ownership moves to the other node. Others: a restart. Like a restart, only
+  // while no payment is pending (a new owner pins a pending checkout's hold afresh).
+  void move_owner() {
+    if constexpr (requires(Backend b) { b.move_owner(); }) {
+      if (payment_pending()) return;
+      if (moves_ > 0) {
+        const int e = static_cast<int>(pick(kEvents));
+        core::HoldRequest r;
+        r.user_id = users_sut_[pick(kUsers)];
+        r.seats = {static_cast<core::SeatId>(pick(kSeats))};
+        auto late = sut_.paused_ledger().hold_seats(events_sut_[e], layout_, r, now_);
+        EXPECT_FALSE(late.ok()) << where() << ": the paused owner held seat " << r.seats[0] << " of event " << e;
+        if (!late.ok()) ++paused_refused_;
+        trace("paused owner's hold refused: " + (late.ok() ? std::string("NO") : late.error().message));
+      }
+      sut_.move_owner();
+      ++moves_;
+      trace("ownership moved");
+    } else {
+      restart();
+    }
   }
 
   void compare_maps() {
@@ -271,6 +302,8 @@ class LedgerSim {
 
  public:
   int restarts() const { return restarts_; }
+  int moves() const { return moves_; }
+  int paused_refused() const { return paused_refused_; }
   size_t bookings() const { return bookings_.size(); }
 
  private:
@@ -285,6 +318,8 @@ class LedgerSim {
   std::vector<BookingPair> bookings_;
   int step_ = 0;
   int restarts_ = 0;
+  int moves_ = 0;
+  int paused_refused_ = 0;
   const bool trace_ = std::getenv("TICKETD_LEDGER_SIM_TRACE") != nullptr;
 };
 
@@ -295,13 +330,15 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
     first_seed = std::strtoull(s, nullptr, 10);
     seeds = 1;
   }
-  int restarts = 0;
+  int restarts = 0, moves = 0, paused_refused = 0;
   size_t bookings = 0;
   for (uint64_t seed = first_seed; seed < first_seed + static_cast<uint64_t>(seeds); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (replay: TICKETD_LEDGER_SIM_SEED=" + std::to_string(seed) + ")");
     LedgerSim<Backend> sim(seed);
     sim.run(steps);
     restarts += sim.restarts();
+    moves += sim.moves();
+    paused_refused += sim.paused_refused();
     bookings += sim.bookings();
     if (::testing::Test::HasFailure()) return;
   }
@@ -310,6 +347,10 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
   if (seeds > 1) {
     EXPECT_GT(restarts, 0);
     EXPECT_GT(bookings, 0u);
+    if constexpr (requires(Backend b) { b.move_owner(); }) {
+      EXPECT_GT(moves, 0);
+      EXPECT_GT(paused_refused, 0);
+    }
   }
 }
 

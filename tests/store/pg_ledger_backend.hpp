@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "app/ticket_codes.hpp"
 #include "ledger_backends.hpp"
@@ -42,8 +43,34 @@ struct OwnerEngine {
       : owners(pool, "conformance-node-" + std::to_string(start), "127.0.0.1:1", std::chrono::seconds(30)),
         commit(url, owners.node()),
         journal(pool, owners, commit),
-        engine(journal, ids) {}
+        engine(journal, ids) {
+    journal.set_on_lost([this](core::EventId event) { engine.forget_event(event); });  // as serve wires it
+  }
   core::Ledger& get() { return engine; }
+};
+
+// Two owners over one database, one deciding at a time. move() has the other one take every event over
+// while the current one is paused: not stopped, not told, its memory still holding the events, as when
+// a node found the owner's address refusing connections (EventOwners::take_from) while the owner was
+// only frozen. The paused one may then try a decision (paused()), which the epoch fence must refuse.
+// Before deciding again, a node renews its leases, which makes it forget what it lost meanwhile.
+struct MovingOwners {
+  std::unique_ptr<OwnerEngine> nodes[2];
+  int current = 0;
+  MovingOwners(store::postgres::Pool& pool, const std::string& url, core::TicketIdSource& ids, int start)
+      : nodes{std::make_unique<OwnerEngine>(pool, url, ids, 2 * start),
+              std::make_unique<OwnerEngine>(pool, url, ids, 2 * start + 1)} {}
+  core::Ledger& get() { return nodes[current]->engine; }
+  core::Ledger& paused() { return nodes[1 - current]->engine; }
+  void move(const std::vector<core::EventId>& events) {
+    OwnerEngine& next = *nodes[1 - current];
+    next.journal.renew_leases();  // what it lost since it last decided is forgotten, to be loaded afresh
+    for (core::EventId e : events)
+      if (auto o = next.owners.owner_of(e); o && o->owner != next.owners.node()) {
+        EXPECT_TRUE(next.owners.take_from(*o));
+      }
+    current = 1 - current;
+  }
 };
 
 // One counter for every backend type: each backend gets a database of its own.
@@ -73,7 +100,20 @@ class PgBackend {
   }
   core::Ledger& ledger() { return decider_->get(); }
   core::Event add_event(core::Event e, const core::Layout& layout, TimeMs now) {
-    return stored_event(*catalog_, std::move(e), layout, now);
+    core::Event stored = stored_event(*catalog_, std::move(e), layout, now);
+    event_ids_.push_back(stored.id);
+    return stored;
+  }
+  // MovingOwners only: ownership of every event moves to the other node (see MovingOwners).
+  void move_owner()
+    requires requires(Decider d) { d.move(std::vector<core::EventId>{}); }
+  {
+    decider_->move(event_ids_);
+  }
+  core::Ledger& paused_ledger()
+    requires requires(Decider d) { d.paused(); }
+  {
+    return decider_->paused();
   }
   core::UserId add_user(const std::string& name, TimeMs now) { return stored_user(*accounts_, name, now); }
   void move_event(const core::Event& e, TimeMs now) { moved_event(*catalog_, ledger(), e, now); }
@@ -99,6 +139,7 @@ class PgBackend {
     decider_ = std::make_unique<Decider>(*pool_, url_, ticket_ids_, ++starts_);
   }
   std::string url_;
+  std::vector<core::EventId> event_ids_;
   int starts_ = 0;
   app::RandomTicketIds ticket_ids_;
   std::unique_ptr<store::postgres::Pool> pool_;
@@ -108,5 +149,6 @@ class PgBackend {
 };
 using PostgresBackend = PgBackend<StoredFunctions>;
 using PostgresOwnerBackend = PgBackend<OwnerEngine>;
+using PostgresMovingOwnersBackend = PgBackend<MovingOwners>;
 
 }  // namespace ticketd::conformance

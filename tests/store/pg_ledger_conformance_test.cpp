@@ -17,4 +17,10 @@ TEST(LedgerSimulation, TheOwnersSeatEngineOverPostgresAnswersAsTheReferenceThrou
   run_ledger_sims<PostgresOwnerBackend>(201, 3, 300);
 }
 
+// Ownership moves between two owners now and then, the old one paused (its memory kept, its lease taken
+// from it), and tries a hold that must be refused; every answer still matches the reference.
+TEST(LedgerSimulation, TwoOwnersTakingEventsFromEachOtherAnswerAsTheReference) {
+  run_ledger_sims<PostgresMovingOwnersBackend>(301, 3, 300);
+}
+
 }  // namespace ticketd::conformance

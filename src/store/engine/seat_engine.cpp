@@ -72,9 +72,23 @@ void SeatEngine::prune_user_holds(std::vector<UserHold>& holds, TimeMs now, std:
   });
 }
 
+void SeatEngine::list_incoming(UserStripe& stripe) {
+  std::vector<std::pair<core::UserId, UserHold>> incoming;
+  {
+    std::lock_guard lock(stripe.incoming_mu);
+    incoming.swap(stripe.incoming);
+  }
+  for (auto& [user, hold] : incoming) {
+    std::vector<UserHold>& listed = stripe.holds[user];
+    if (std::none_of(listed.begin(), listed.end(), [&](const UserHold& h) { return h.hold_id == hold.hold_id; }))
+      listed.push_back(hold);
+  }
+}
+
 void SeatEngine::prune_all_user_holds(TimeMs now) {
   for (UserStripe& stripe : user_stripes_) {
     std::lock_guard lock(stripe.mu);
+    list_incoming(stripe);
     // Only holds past their expiry are asked about (lapsed, or pinned by a checkout): the others are
     // live unless released or sold, and those are forgotten when that happens.
     for (auto it = stripe.holds.begin(); it != stripe.holds.end();) {
@@ -143,8 +157,14 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
   // Sales first, then holds: a hold that lapsed and whose seat was later sold is not live anyway.
   for (const core::JournalSale& sale : loaded->sales) inv.restore_sale(sale.booking, sale.user, sale.seats);
   // Newest first: should a clock step backwards make a lapsed hold look live, the newer claim on a
-  // seat (made after the old one lapsed) wins and the older hold is dropped.
-  for (const core::Hold& h : loaded->holds) (void)inv.restore_hold(h);
+  // seat (made after the old one lapsed) wins and the older hold is dropped. Each live one counts toward
+  // its user's cap here from now on: another node may have placed it (see UserStripe::incoming).
+  for (const core::Hold& h : loaded->holds) {
+    if (!inv.restore_hold(h)) continue;
+    UserStripe& stripe = stripe_of(h.user_id);
+    std::lock_guard lock(stripe.incoming_mu);
+    stripe.incoming.emplace_back(h.user_id, UserHold{event, h.id, h.expires_at});
+  }
   // Bookings still awaiting payment: their holds stay pinned (a payment may be in flight), and a
   // late success finds them in `pending`. A pin outlives its hold's own expiry, which the journal's
   // live holds stop at: a pending booking's hold that lapsed is restored from the booking (its seats
@@ -180,6 +200,7 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
   // concurrent holds (on any events) cannot both pass the cap. Released before the commit.
   UserStripe& stripe = stripe_of(request.user_id);
   std::unique_lock user_lock(stripe.mu);
+  list_incoming(stripe);
   if (auto it = stripe.holds.find(request.user_id);
       it != stripe.holds.end() && it->second.size() >= request.active_holds_max) {
     prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask

@@ -133,7 +133,14 @@ class SeatEngine : public core::Ledger {
   struct UserStripe {
     std::mutex mu;  // guards holds; held while one of its users' holds is decided
     std::unordered_map<core::UserId, std::vector<UserHold>> holds;  // no entry: no holds listed
+    // Holds found live when an event was loaded (another node placed them: ownership moved here), to be
+    // listed. A leaf lock: loading holds an event's slot mutex and may not take `mu` (lock order), so it
+    // leaves them here; whoever holds `mu` next moves them into `holds` (list_incoming).
+    std::mutex incoming_mu;  // guards incoming; nothing else is locked while it is held
+    std::vector<std::pair<core::UserId, UserHold>> incoming;
   };
+  // Moves the stripe's incoming holds into its lists, each hold listed once. REQUIRES: stripe.mu held.
+  static void list_incoming(UserStripe& stripe);
   // Enough stripes that two users rarely share one (64 workers); a shared stripe only serialises two
   // users' hold decisions (microseconds), never a commit.
   static constexpr size_t kUserStripes = 256;

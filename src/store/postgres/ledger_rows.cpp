@@ -136,9 +136,13 @@ std::optional<core::BookingId> LedgerRows::booking_by_payment_ref(const std::str
 std::vector<core::BookingId> LedgerRows::bookings_of(core::UserId user, uint32_t limit, core::BookingId before_id,
                                                      bool include_failed) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("SELECT id FROM bookings WHERE user_id = $1 AND id < $2 AND ($4 OR status <> 'FAILED') "
-                     "ORDER BY id DESC LIMIT $3",
-                     {p(user), p(before_id > 0 ? before_id : INT64_MAX), p(static_cast<int64_t>(limit)),
+    // Newest first by when they were made, not by id: ids come in blocks per node (an event's owner
+    // draws its own), so a booking made later on another node may have a smaller id. The cursor is still
+    // a booking id: the page goes on from where that booking stands in this order.
+    Rows r = c.query("SELECT id FROM bookings WHERE user_id = $1 AND ($4 OR status <> 'FAILED') "
+                     "AND ($2 = 0 OR (created_at, id) < (SELECT created_at, id FROM bookings WHERE id = $2)) "
+                     "ORDER BY created_at DESC, id DESC LIMIT $3",
+                     {p(user), p(before_id > 0 ? before_id : 0), p(static_cast<int64_t>(limit)),
                       p(include_failed ? "true" : "false")});
     std::vector<core::BookingId> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
