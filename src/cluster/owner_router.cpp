@@ -44,6 +44,14 @@ std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
   return o;
 }
 
+core::Result<std::optional<Ownership>> OwnerRouter::find_owner(core::EventId event) {
+  try {
+    return owner_elsewhere(event);
+  } catch (const std::exception& e) {  // PostgreSQL unreachable: nobody can tell, the caller answers 503
+    return make_error(Code::Unavailable, std::string("who owns this event is unknown: ") + e.what());
+  }
+}
+
 void OwnerRouter::remember(const Ownership& owner) {
   std::lock_guard lock(mu_);
   if (remembered_.size() >= kOwnersRememberedMax) remembered_.clear();  // a few reads again, no growth
@@ -59,12 +67,9 @@ template <typename T>
 core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArgs& args,
                                    const std::function<core::Result<T>()>& local,
                                    core::Result<T> (*decode)(std::string_view)) {
-  std::optional<Ownership> owner;
-  try {
-    owner = owner_elsewhere(event);
-  } catch (const std::exception& e) {
-    return make_error(Code::Unavailable, std::string("who owns this event is unknown: ") + e.what());
-  }
+  auto found = find_owner(event);
+  if (!found) return found.error();
+  std::optional<Ownership> owner = std::move(*found);
   for (int forwards = 0;; ++forwards) {
     if (!owner) {
       core::Result<T> r = local();
@@ -95,11 +100,9 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
       count("taken_over");
       owner.reset();
       if (!taken) {
-        try {
-          owner = owner_elsewhere(event);
-        } catch (const std::exception& e) {
-          return make_error(Code::Unavailable, std::string("who owns this event is unknown: ") + e.what());
-        }
+        auto now_owner = find_owner(event);
+        if (!now_owner) return now_owner.error();
+        owner = std::move(*now_owner);
       }
       continue;
     }
@@ -253,13 +256,13 @@ void OwnerRouter::event_dates_changed(const core::Event& event) {
   args.event_id = event.id;
   args.on_sale_at = event.on_sale_at;
   args.starts_at = event.starts_at;
-  std::optional<Ownership> owner;
-  try {
-    owner = owner_elsewhere(event.id);
-  } catch (const std::exception& e) {
-    spdlog::warn("event {}: dates changed, owner unknown ({}); it reads them at its next load", event.id, e.what());
+  auto found = find_owner(event.id);
+  if (!found) {
+    spdlog::warn("event {}: dates changed, owner unknown ({}); it reads them at its next load", event.id,
+                 found.error().message);
     return;
   }
+  const std::optional<Ownership>& owner = *found;
   if (!owner) return;
   const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(Call::dates),
                                         encode_args(Call::dates, args));

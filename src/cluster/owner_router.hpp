@@ -102,6 +102,8 @@ class OwnerRouter final : public core::Ledger {
  private:
   // Where an event's calls go: here (nullopt), or the live owner.
   std::optional<store::postgres::Ownership> owner_elsewhere(core::EventId event);
+  // owner_elsewhere(), or Unavailable when PostgreSQL cannot say.
+  core::Result<std::optional<store::postgres::Ownership>> find_owner(core::EventId event);
   void remember(const store::postgres::Ownership& owner);
   void forget(core::EventId event);
   // Runs `local` here or `call` at the owner, as the class comment says. `decode` reads the owner's answer.

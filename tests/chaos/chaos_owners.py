@@ -164,15 +164,7 @@ async def run(short: bool, seed: int) -> bool:
                 for i, node in enumerate(nodes):
                     check(node.running(), f"node {i} died after the {fault} fault\n{node.log_tail()}")
 
-        injecting = asyncio.create_task(inject())
-        injecting.add_done_callback(lambda t: t.cancelled() or t.exception() is None or sale.done.set())
-        sold_out = await sale.run(p["deadline_s"])
-        if not injecting.done():
-            injecting.cancel()
-        try:
-            await injecting
-        except asyncio.CancelledError:
-            pass
+        sold_out = await sale.run_with(inject(), p["deadline_s"])
         check(sold_out, f"the sale did not sell out within {p['deadline_s']} s (server counts {sale.server_counts})")
         check(totals["kills"] == p["kills"] and totals["pauses"] == 1, f"not every fault was injected: {totals}")
         slow = [round(f, 2) for f in failovers if f > FAILOVER_BOUND_S]

@@ -25,7 +25,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Coroutine
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "api"))
@@ -190,6 +190,20 @@ class FlashSale:
             task.cancel()
         monitor.cancel()
         await asyncio.gather(*tasks, monitor, return_exceptions=True)
+        return sold_out
+
+    async def run_with(self, faults: Coroutine[Any, Any, None], deadline_s: float) -> bool:
+        """run(), with `faults` injecting faults alongside; a fault that raises ends the sale at once and
+        is raised here once the buyers stopped."""
+        injecting = asyncio.create_task(faults)
+        injecting.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self.done.set())
+        sold_out = await self.run(deadline_s)
+        if not injecting.done():
+            injecting.cancel()
+        try:
+            await injecting
+        except asyncio.CancelledError:
+            pass
         return sold_out
 
     @property

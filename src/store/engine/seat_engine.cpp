@@ -78,10 +78,11 @@ void SeatEngine::list_incoming(UserStripe& stripe) {
     std::lock_guard lock(stripe.incoming_mu);
     incoming.swap(stripe.incoming);
   }
-  for (auto& [user, hold] : incoming) {
-    std::vector<UserHold>& listed = stripe.holds[user];
-    if (std::none_of(listed.begin(), listed.end(), [&](const UserHold& h) { return h.hold_id == hold.hold_id; }))
-      listed.push_back(hold);
+  for (const auto& entry : incoming) {  // (a lambda may not capture a structured binding in clang 14)
+    std::vector<UserHold>& listed = stripe.holds[entry.first];
+    const core::HoldId id = entry.second.hold_id;
+    if (std::none_of(listed.begin(), listed.end(), [id](const UserHold& h) { return h.hold_id == id; }))
+      listed.push_back(entry.second);
   }
 }
 
