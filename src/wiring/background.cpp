@@ -30,7 +30,8 @@ BackgroundJobs::BackgroundJobs(const ServeConfig& cfg, const SystemClock& clock,
       reconciler_(Millis(cfg.reconcile_interval_ms), [this] { reconcile(); }),
       refunder_(Millis(1000), [this] { refund_cancelled_events(); }),
       notifier_(Millis(cfg.notify_interval_ms),
-                [this] { guarded("notifier", [&] { notifications_.deliver_due(); }); }) {}
+                [this] { guarded("notifier", [&] { notifications_.deliver_due(); }); }),
+      lease_renewer_(Millis(1000), [this] { renew_leases(); }) {}
 
 // Background work must survive a database outage: log, and try again next round.
 void BackgroundJobs::guarded(const char* name, const std::function<void()>& work) {
@@ -54,11 +55,21 @@ void BackgroundJobs::sweep() {
     wall_step_logged_ = step;
   }
   guarded("sweeper", [&] {
-    // An owner's leases outlast ten passes: one missed renewal (a slow pass) loses nothing.
-    if (stores_.owner_journal) stores_.owner_journal->renew_leases();
     if (const size_t n = stores_.ledger->sweep_expired(clock_.now())) spdlog::debug("sweeper expired_seats={}", n);
     if (stores_.front) stores_.front->repair();  // after a Redis outage: stale maps go, streams resync
   });
+}
+
+// Owner mode: this node's event leases, every second; a lease outlasts ten renewals, so one that fails
+// (PostgreSQL slow or briefly unreachable) loses nothing. Not skipped while the embedded disk is full:
+// there are no leases there.
+void BackgroundJobs::renew_leases() {
+  if (!stores_.owner_journal) return;
+  try {
+    stores_.owner_journal->renew_leases();
+  } catch (const std::exception& e) {
+    spdlog::warn("lease renewal failed: {}", e.what());
+  }
 }
 
 // One releaser at a time: embedded, this process; distributed, whichever node holds the

@@ -1,5 +1,6 @@
 // The background jobs of a serving node, each a Periodic on its own thread: the hold sweeper, the
-// waiting-room releaser, the payment reconciler, the refunder of cancelled events and the notifier.
+// waiting-room releaser, the payment reconciler, the refunder of cancelled events, the notifier, and
+// (owner mode) the renewal of this node's event leases.
 // They run from construction until destruction; serve() destroys them after the server has drained
 // and before it is reset. Every pass is guarded: an exception (the database is down) is logged and
 // the job tries again next round, and while the embedded data disk is nearly full no pass runs.
@@ -37,6 +38,7 @@ class BackgroundJobs {
   void release();
   void reconcile();
   void refund_cancelled_events();
+  void renew_leases();
 
   const SystemClock& clock_;
   const StoreWiring& stores_;
@@ -54,6 +56,8 @@ class BackgroundJobs {
   Periodic reconciler_;
   Periodic refunder_;
   Periodic notifier_;
+  // Its own thread: a slow sweep (thousands of lapsed holds to mark) must never let a lease lapse.
+  Periodic lease_renewer_;
 };
 
 }  // namespace ticketd::wiring

@@ -21,11 +21,11 @@ struct ServeConfig {
   std::string postgres_url;
   std::string redis_url;
   int postgres_pool = 32;
-  // Distributed mode: who decides seats. "owner" (the default): the seat engine on the node that owns
-  // the event, over a fenced journal; other nodes forward the event's seat calls to it
-  // (docs/architecture.md, "Event ownership"). "sql": the stored functions, on every node (to be
-  // removed once nothing needs it).
-  std::string distributed_ledger = "owner";
+  // Distributed mode: who decides seats. "sql" (the default): the stored functions, on every node.
+  // "owner": the seat engine on the node that owns the event, over a fenced journal; other nodes forward
+  // the event's seat calls to it (docs/architecture.md, "Event ownership"). Not the default until it
+  // passes the distributed flash-sale benchmark (it answered 503s under that load on 2026-12-05).
+  std::string distributed_ledger = "sql";
   // Owner mode: host:port other nodes reach this one at (its seat calls). Empty: --listen.
   std::string peer_address;
   int64_t hold_ttl_s = 600;
