@@ -137,12 +137,15 @@ export class Server {
   }
 
   // A small venue (2 sections x 2 rows x 10 seats) and an event on sale now (or at onSaleAt), with
-  // an optional waiting room (issue 5's settings object).
-  async makeEvent(name, { onSaleAt = null, waitingRoom = null } = {}) {
+  // an optional waiting room (issue 5's settings object). `flags` marks seats of Floor row B, e.g.
+  // {accessible: [1, 2], companion: [3]} (seat numbers, as POST /v1/venues takes them).
+  async makeEvent(name, { onSaleAt = null, waitingRoom = null, flags = {} } = {}) {
     const admin = await this.login(ADMIN.email, ADMIN.password);
     const rows = (n) => Array.from({ length: n }, (_, i) => ({ label: String.fromCharCode(65 + i), seats: 10 }));
+    const floor = rows(2);
+    Object.assign(floor[1], flags);
     const venue = await this.call('POST', '/v1/venues', { name: `${name} Hall`, sections: [
-      { name: 'Floor', price_tier: 'floor', rows: rows(2) },
+      { name: 'Floor', price_tier: 'floor', rows: floor },
       { name: 'Balcony', price_tier: 'balcony', rows: rows(2) }] }, admin);
     if (venue.status !== 201) throw new Error(`venue: ${venue.status} ${JSON.stringify(venue.body)}`);
     const now = Date.now();
@@ -207,14 +210,14 @@ export async function withArtifacts(name, pages, servers, body) {
   }
 }
 
-// The accessible seat checkbox of seat `number` in the row shown by the seat picker.
+// Seat `number` in the row shown by the seat picker (an option of its listbox; click it to pick it).
 export function seatBox(page, number) {
-  return page.getByRole('checkbox', { name: new RegExp(`^Seat ${number},`) });
+  return page.getByRole('option', { name: new RegExp(`^Seat ${number},`) });
 }
 
-// Waits until seat `number`'s checkbox says `word` (available / held / sold / selected).
+// Waits until seat `number` of the picker's row says `word` (available / held / held by you / sold / selected).
 export async function expectSeat(page, number, word, timeoutMs = 1000) {
-  await page.getByRole('checkbox', { name: new RegExp(`^Seat ${number},.*, ${word}$`) }).waitFor({ timeout: timeoutMs });
+  await page.getByRole('option', { name: new RegExp(`^Seat ${number},.*, ${word}$`) }).waitFor({ timeout: timeoutMs });
 }
 
 // Clicks seat `seatId` on the canvas itself (where the map says it is drawn).

@@ -50,7 +50,7 @@ test('A registers, holds a seat and B sees it HELD live; B cannot take it; A pay
     const b = pages.b;
     await openEvent(b, event);
     // B picks seat 6 of Floor row A (seat id 5) first, with the keyboard-usable picker.
-    await seatBox(b, 6).check();
+    await seatBox(b, 6).click();
     await expectSeat(b, 6, 'selected');
 
     // A picks the same seat on the canvas and holds it.
@@ -130,7 +130,7 @@ test('a hold lapses: A sees the countdown end and B sees the seat free again, on
     const a = pages.a, b = pages.b;
     await openEvent(a, event);
     await openEvent(b, event);
-    await seatBox(a, 3).check();
+    await seatBox(a, 3).click();
     await a.getByRole('button', { name: 'Hold 1 seat' }).click();
     await a.getByRole('heading', { name: 'Your seats are held' }).waitFor();
     await expectSeat(b, 3, 'held', LIVE_MS);
@@ -170,7 +170,7 @@ test('the waiting room shows the line and lets the user in when admitted', async
     await a.getByText(/It is your turn: choose seats before/).waitFor({ timeout: (saleInS + 15) * 1000 });
     await a.getByRole('heading', { name: 'Queue Night' }).waitFor();
     await a.getByText('Live updates: on').waitFor();
-    await seatBox(a, 2).check();
+    await seatBox(a, 2).click();
     await a.getByRole('button', { name: 'Hold 1 seat' }).click();
     await a.getByRole('heading', { name: 'Your seats are held' }).waitFor();
     assert.deepEqual(a.errors, []);
@@ -262,7 +262,7 @@ test('a standing area shows what is left, and a buyer takes places in it by quan
   await pages.g.context().close();
 });
 
-test('by keyboard: Space picks a seat and focus stays on it, and a page change puts focus on its heading', async () => {
+test('by keyboard: the seats are one tab stop, arrows move, Space picks and focus stays, and a page change puts focus on its heading', async () => {
   const event = await server.makeEvent('Keyboard Night');
   const kim = await server.newUser('Kim');
   const other = await server.newUser('Other');
@@ -272,19 +272,42 @@ test('by keyboard: Space picks a seat and focus stays on it, and a page change p
     await openEvent(k, event);
     assert.deepEqual(await k.evaluate(() => [document.activeElement.tagName, document.activeElement.textContent]),
       ['H1', 'Keyboard Night'], 'the event page starts at its heading');
+    const focusedSeat = () => k.evaluate(() => document.activeElement.dataset.seat);
     await seatBox(k, 3).focus();
     await k.keyboard.press('Space');
     await expectSeat(k, 3, 'selected');
-    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '2', 'focus stays on seat 3 (id 2)');
+    assert.equal(await focusedSeat(), '2', 'focus stays on seat 3 (id 2)');
+    await k.keyboard.press('ArrowRight');
+    assert.equal(await focusedSeat(), '3', 'ArrowRight goes to seat 4');
+    assert.deepEqual(await k.evaluate(() => [...document.querySelectorAll('#seat-list [tabindex="0"]')].map((e) => e.dataset.seat)),
+      ['3'], 'one tab stop: the seat with focus');
     await k.keyboard.press('Tab');
-    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '3', 'the next Tab goes to seat 4');
+    assert.equal(await k.evaluate(() => document.activeElement.closest('#seat-list')), null, 'Tab leaves the seats');
+    await k.keyboard.press('Shift+Tab');
+    assert.equal(await focusedSeat(), '3', 'and Shift+Tab comes back to seat 4');
 
-    // Seat 4 is taken by someone else while it has focus: the list is redrawn, and focus moves on to
-    // the next seat that can be picked rather than falling back to the page.
+    // Seat 4 is taken by someone else while it has focus: focus stays, and the seat now says so.
     const hold = await server.call('POST', `/v1/events/${event.id}/holds`, { seat_ids: [3] }, other.token);
     assert.equal(hold.status, 201);
     await expectSeat(k, 4, 'held');
-    assert.equal(await k.evaluate(() => document.activeElement.dataset.seat), '4');
+    assert.equal(await focusedSeat(), '3');
+    assert.equal(await seatBox(k, 4).getAttribute('aria-disabled'), 'true');
+    await k.keyboard.press('Enter');
+    await k.getByText('Floor, row A, seat 4 is held.').waitFor();
+
+    // Down and up change rows (across sections), keeping the seat number; Home and End go to the ends.
+    await k.keyboard.press('ArrowDown');
+    assert.equal(await focusedSeat(), '13', 'row B, seat 4');
+    assert.equal(await k.locator('#seats-legend').textContent(), 'Floor, row B');
+    await k.keyboard.press('ArrowDown');
+    assert.equal(await focusedSeat(), '23', 'Balcony row A, seat 4');
+    await k.keyboard.press('End');
+    assert.equal(await focusedSeat(), '29');
+    await k.keyboard.press('Home');
+    assert.equal(await focusedSeat(), '20');
+    await k.keyboard.press('ArrowUp');
+    assert.equal(await focusedSeat(), '10');
+    assert.match(await k.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Seat 1, row B, Floor, [^,]*90[^,]*, available$/);
 
     await k.getByRole('navigation').getByRole('link', { name: 'My bookings' }).click();
     await k.getByRole('heading', { name: 'My bookings' }).waitFor();

@@ -2,7 +2,9 @@
 // with its countdown, and checkout with a test card.
 import { api, session, access, ApiError, money, when, newIdempotencyKey } from './api.js';
 import { esc, $, $$, say, setMain } from './ui.js';
-import { SeatMap, STATUS_COLORS } from './seatmap.js';
+import { SeatMap, ACCESSIBLE, COMPANION } from './seatmap.js';
+import { STATE_COLORS, drawSwatch } from './seat_glyphs.js';
+import { SeatPicker } from './seat_picker.js';
 import { requireLogin } from './app.js';
 
 const TEST_CARDS = [
@@ -43,6 +45,10 @@ class EventPage {
     };
     this.map.selected = this.selected;
     window.ticketdSeatMap = this.map;  // for the browser tests: where a seat is drawn
+    this.renderLegend();
+    this.picker = new SeatPicker(this);
+    $('#picker').innerHTML = this.picker.html();
+    this.picker.bind();
     this.connect();
     this.restoreHold();
   }
@@ -67,10 +73,16 @@ class EventPage {
       label: s.general_admission ? `${s.name} (general admission)` : `${s.name}, row ${r.label}, seat ${number}` };
   }
 
+  // What the list and the messages call a seat's state.
+  seatWord(id) {
+    if (this.selected.has(id)) return 'selected';
+    const st = this.map.statusOf(id);
+    if (st === 'H' && this.hold && this.hold.seat_ids.includes(id)) return 'held by you';
+    return STATUS_WORD[st];
+  }
+
   render() {
     const e = this.event;
-    const tiers = [];
-    for (const s of this.venue.sections) if (!tiers.includes(s.price_tier)) tiers.push(s.price_tier);
     setMain(`
       <h1>${esc(e.name)}</h1>
       <p class="muted"><time datetime="${esc(e.starts_at)}">${esc(when(e.starts_at))}</time> · ${esc(e.venue_name || this.venue.name)}
@@ -90,13 +102,7 @@ class EventPage {
             </div>
           </div>
           <p id="counts" class="muted"></p>
-          <h2 id="pick-h">Choose seats</h2>
-          <div class="row">
-            <label>Section <select id="pick-section">${this.venue.sections.map((s, i) => s.general_admission ? ''
-              : `<option value="${i}">${esc(s.name)} (${esc(money(this.price(i), e.currency))})</option>`).join('')}</select></label>
-            <label>Row <select id="pick-row"></select></label>
-          </div>
-          <fieldset class="card" tabindex="-1"><legend id="seats-legend">Seats</legend><ul class="seat-list" id="seat-list"></ul></fieldset>
+          <div id="picker"></div>
         </section>
         <aside aria-label="Your seats">
           <div class="card" id="buy" aria-live="polite"></div>
@@ -112,67 +118,29 @@ class EventPage {
           <div id="buy-msg"></div>
         </aside>
       </div>`, e.name);
-    $('#legend').innerHTML = tiers.map((t) =>
-      `<li data-tier="${esc(t)}"><span class="swatch"></span>${esc(t)}: ${esc(money(e.prices[t], e.currency))}</li>`).join('') +
-      '<li data-status="held"><span class="swatch"></span>Held</li><li data-status="sold"><span class="swatch"></span>Sold</li>' +
-      '<li data-status="mine"><span class="swatch"></span>Your selection</li>';
     $('#zin').onclick = () => this.map.zoom(1.4);
     $('#zout').onclick = () => this.map.zoom(1 / 1.4);
     $('#zfit').onclick = () => this.map.fit();
-    $('#pick-section').onchange = () => this.fillRows();
-    $('#pick-row').onchange = () => this.renderSeatList();
-    $('#seat-list').addEventListener('change', (ev) => {
-      const id = Number(ev.target.dataset.seat);
-      if (ev.target.checked !== this.selected.has(id)) this.toggle(id);
-    });
     $('#best').addEventListener('submit', (ev) => { ev.preventDefault(); this.holdBest(new FormData(ev.target)); });
-    this.fillRows();
     this.renderBuy();
   }
 
-  // Inline style attributes are refused by the page's CSP; colours set from script are fine.
-  paintLegend() {
-    for (const li of $$('#legend li')) {
-      const color = li.dataset.tier ? this.map.tierColor.get(li.dataset.tier) : STATUS_COLORS[li.dataset.status];
-      li.querySelector('.swatch').style.background = color;
-    }
-  }
-
-  fillRows() {
-    if (!$('#pick-section').options.length) {  // only general-admission areas: nothing to pick seat by seat
-      $('#seat-list').innerHTML = '<li class="muted">No numbered seats here: choose how many places under Best available.</li>';
-      return;
-    }
-    const s = this.venue.sections[Number($('#pick-section').value)];
-    $('#pick-row').innerHTML = s.rows.map((r, i) => `<option value="${i}">Row ${esc(r.label)}</option>`).join('');
-    this.renderSeatList();
-  }
-
-  renderSeatList() {
-    if (!$('#pick-section').options.length) return;
-    const si = Number($('#pick-section').value), ri = Number($('#pick-row').value || 0);
-    const s = this.venue.sections[si], r = s.rows[ri];
-    $('#seats-legend').textContent = `${s.name}, row ${r.label}`;
-    const items = [];
-    for (let n = 0; n < r.seats; n++) {
-      const id = r.first_seat_id + n;
-      const st = this.map ? this.map.statusOf(id) : 'A';
-      const mine = this.selected.has(id);
-      const word = mine ? 'selected' : STATUS_WORD[st];
-      items.push(`<li><label class="${STATUS_WORD[st]}"><input type="checkbox" data-seat="${id}" ${mine ? 'checked' : ''}
-        ${st !== 'A' && !mine ? 'disabled' : ''} aria-label="Seat ${n + 1}, ${esc(money(this.price(si), this.event.currency))}, ${word}">${n + 1}</label></li>`);
-    }
-    // Redrawn on every change (a pick, a seat taken live): the seat that had focus keeps it, or the
-    // next seat that can still be picked takes it, so a keyboard user never falls back to the page.
-    const active = document.activeElement;
-    const focused = active && active.closest && active.closest('#seat-list') ? Number(active.dataset.seat) : null;
-    $('#seat-list').innerHTML = items.join('');
-    if (focused === null) return;
-    const boxes = $$('#seat-list input[data-seat]');
-    const same = boxes.find((b) => Number(b.dataset.seat) === focused);
-    const next = same && !same.disabled ? same : boxes.find((b) => !b.disabled && Number(b.dataset.seat) > focused)
-      || boxes.find((b) => !b.disabled);
-    if (next) next.focus(); else $('#seats-legend').closest('fieldset').focus();
+  // Each entry shows the seat as the map draws it (shape and mark, not only colour). The samples are
+  // drawn on small canvases: inline styles are refused by the page's CSP.
+  renderLegend() {
+    const e = this.event, map = this.map;
+    const tiers = [...new Set(this.venue.sections.map((s) => s.price_tier))];
+    const neutral = map.tierColor.get(tiers[0]);  // flags are shown on an available seat
+    const entries = [
+      ...tiers.map((t) => [`${t}: ${money(e.prices[t], e.currency)}`, { state: 'available', fill: map.tierColor.get(t) }]),
+      ['Yours (check mark)', { state: 'mine', fill: STATE_COLORS.mine }],
+      ['Held by someone else (striped)', { state: 'held', fill: STATE_COLORS.held }],
+      ['Sold (cross)', { state: 'sold', fill: STATE_COLORS.sold }],
+    ];
+    if (map.flags.some((f) => f & ACCESSIBLE)) entries.push(['Accessible seat (wheelchair)', { state: 'available', fill: neutral, accessible: true }]);
+    if (map.flags.some((f) => f & COMPANION)) entries.push(['Companion seat (round)', { state: 'available', fill: neutral, companion: true }]);
+    $('#legend').innerHTML = entries.map(([text]) => `<li><canvas class="swatch" aria-hidden="true"></canvas>${esc(text)}</li>`).join('');
+    $$('#legend canvas').forEach((c, i) => drawSwatch(c, entries[i][1]));
   }
 
   // ---- live status ----
@@ -183,7 +151,6 @@ class EventPage {
     this.stream.addEventListener('snapshot', (m) => {
       const d = JSON.parse(m.data);
       this.map.setStatus(d.status);
-      this.paintLegend();
       this.statusChanged(null);
     });
     this.stream.addEventListener('seats', (m) => {
@@ -205,12 +172,7 @@ class EventPage {
       say($('#buy-msg'), `Just taken by someone else: ${lost.map((id) => this.seatInfo(id).label).join('; ')}.`);
       this.renderBuy();
     }
-    if (!seatIds || seatIds.some((id) => this.inShownRow(id))) this.renderSeatList();
-  }
-
-  inShownRow(id) {
-    const r = this.venue.sections[Number($('#pick-section').value)].rows[Number($('#pick-row').value || 0)];
-    return id >= r.first_seat_id && id < r.first_seat_id + r.seats;
+    this.picker.seatsChanged(seatIds);
   }
 
   // ---- selection ----
@@ -223,11 +185,23 @@ class EventPage {
     } else this.selected.add(id);
     say($('#buy-msg'), '');
     this.map.selectionChanged([id]);
-    this.renderSeatList();
+    this.picker.refresh();
     this.renderBuy();
   }
 
+  // The card is redrawn whole; when focus was in it (on Hold, Pay, Release), it goes to the new card's
+  // heading, so a keyboard user is not thrown back to the top of the page.
   renderBuy() {
+    const hadFocus = $('#buy').contains(document.activeElement);
+    this.drawBuy();
+    if (hadFocus) {
+      const h = $('#buy h2');
+      h.tabIndex = -1;
+      h.focus();
+    }
+  }
+
+  drawBuy() {
     const buy = $('#buy');
     const e = this.event;
     if (this.hold) {
@@ -271,6 +245,8 @@ class EventPage {
     if (hold) sessionStorage.setItem(this.holdKey(), String(hold.id));
     else sessionStorage.removeItem(this.holdKey());
     this.payKey = null;
+    this.map.setMine(hold ? hold.seat_ids : []);
+    this.picker.refresh();
     this.renderBuy();
   }
 
@@ -293,7 +269,6 @@ class EventPage {
       say($('#buy-msg'), '');
       this.setHold(h);
       this.map.selectionChanged(was);
-      this.renderSeatList();
     } catch (err) { this.holdFailed(err); }
   }
 
@@ -330,6 +305,7 @@ class EventPage {
       for (const id of err.body.seat_ids || []) this.selected.delete(id);
       this.renderBuy();
       this.map.selectionChanged(err.body.seat_ids || []);
+      this.picker.refresh();
     }
   }
 

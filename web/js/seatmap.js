@@ -1,14 +1,17 @@
 // The seat map on a canvas: the venue drawn as designed (web/js/geometry.js), one square per seat,
-// coloured by status (available seats by price tier). Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
+// coloured and marked by status and flags (web/js/seat_glyphs.js; available seats by price tier).
+// Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
 // Zoomed out, the map is one bitmap with a pixel per seat, scaled up in one drawImage (a status change
 // repaints one pixel); zoomed in, only the visible seats are drawn as squares. So 50,000 seats stay
 // smooth either way. Seat ids are the layout's (docs/api.md).
 
 import { placeVenue } from './geometry.js';
+import { STATE_COLORS, TIER_COLORS, MARKS_FROM_PX, FADED_ALPHA, drawSeat } from './seat_glyphs.js';
 
-export const STATUS_COLORS = { held: '#e0a100', sold: '#6b6b75', mine: '#2450c8' };
-// Colour-blind-friendly palette for price tiers (available seats).
-const TIER_COLORS = ['#1b9e77', '#7570b3', '#d95f02', '#e7298a', '#66a61e', '#a6761d', '#1f78b4', '#b15928'];
+// A seat's flags (bits of SeatMap.flags), from the layout's per-row lists of seat numbers.
+export const ACCESSIBLE = 1, COMPANION = 2, RESTRICTED_VIEW = 4;
+const FLAG_LISTS = [['accessible', ACCESSIBLE], ['companion', COMPANION], ['restricted_view', RESTRICTED_VIEW]];
+const FADED_MIX = 0.8;      // zoomed out, a seat the filter leaves out is its colour this far towards white
 const SEAT_FILL = 0.8;      // of the seat pitch
 const SCALE_MIN = 0.2, SCALE_MAX = 60;
 const SQUARES_FROM_SCALE = 4;  // pixels per seat from which seats are drawn one by one (with gaps)
@@ -25,7 +28,10 @@ export class SeatMap {
     this.ctx = canvas.getContext('2d');
     this.onPick = onPick;
     this.status = '';
-    this.selected = new Set();
+    this.selected = new Set();  // the page's selection (it owns the Set)
+    this.mine = new Set();      // seats held by this buyer (setMine)
+    this.filter = 0;            // flags a seat needs to stand out (setFilter); 0: every seat
+    this.focusId = null;        // the seat the keyboard picker is on, ringed (setFocus)
     this.tierColor = new Map();
     this.build(venue);
     this.bind();
@@ -48,6 +54,10 @@ export class SeatMap {
       }
       for (const r of s.rows) this.sectionOf.fill(si, r.first_seat_id, r.first_seat_id + r.seats);
     });
+    this.flags = new Uint8Array(total);
+    for (const s of venue.sections) for (const r of s.rows) {
+      for (const [key, bit] of FLAG_LISTS) for (const n of r[key] || []) this.flags[r.first_seat_id + n - 1] |= bit;
+    }
     this.labels = plan.labels.map((l) => ({ x: l.x - plan.minX, y: l.y - plan.minY, text: l.text }));
     // General-admission areas: drawn as one block saying how many places are left, never place by place.
     this.areas = plan.areas.map((a) => ({ ...a, x0: a.x0 - plan.minX, x1: a.x1 - plan.minX, y0: a.y0 - plan.minY,
@@ -68,7 +78,8 @@ export class SeatMap {
   // One seat's pixel in the zoomed-out bitmap. REQUIRES: the caller puts the pixels back afterwards.
   paintPixel(id) {
     if (this.inArea[id]) return;  // areas are drawn as blocks
-    const [r, g, b] = rgb(this.colorOf(id));
+    let [r, g, b] = rgb(this.colorOf(id));
+    if (this.isFaded(id)) [r, g, b] = [r, g, b].map((c) => Math.round(c + (255 - c) * FADED_MIX));
     const i = (Math.floor(this.ys[id]) * this.bitmap.width + Math.floor(this.xs[id])) * 4;
     const d = this.pixels.data;
     d[i] = r; d[i + 1] = g; d[i + 2] = b; d[i + 3] = 255;
@@ -93,14 +104,45 @@ export class SeatMap {
   // The selection (a Set the page owns) changed for these seats.
   selectionChanged(ids) { this.repaint(ids); }
 
+  // This buyer's held seats (the hold's seat ids, or none): drawn as theirs, not as someone else's.
+  setMine(ids) {
+    const was = [...this.mine];
+    this.mine = new Set(ids);
+    this.repaint([...was, ...ids]);
+  }
+
+  // Only seats with one of these flags stand out (the others fade); 0 shows every seat alike.
+  setFilter(flags) { this.filter = flags; this.repaint(null); }
+
+  // The seat the keyboard picker is on (null: none): ringed, and brought into view when zoomed in.
+  setFocus(id) {
+    this.focusId = id;
+    if (id !== null && this.scale >= SQUARES_FROM_SCALE) this.reveal(id);
+    this.redraw();
+  }
+
   statusOf(id) { return this.status[id] || 'A'; }
 
-  colorOf(id) {
-    if (this.selected.has(id)) return STATUS_COLORS.mine;
+  isFaded(id) { return this.filter !== 0 && (this.flags[id] & this.filter) === 0; }
+
+  stateOf(id) {
+    if (this.selected.has(id)) return 'mine';
     const st = this.status[id];
-    if (st === 'H') return STATUS_COLORS.held;
-    if (st === 'S') return STATUS_COLORS.sold;
+    if (st === 'H') return this.mine.has(id) ? 'mine' : 'held';
+    if (st === 'S') return 'sold';
+    return 'available';
+  }
+
+  colorOf(id) {
+    const state = this.stateOf(id);
+    if (state !== 'available') return STATE_COLORS[state];
     return this.tierColor.get(this.sections[this.sectionOf[id]].price_tier);
+  }
+
+  lookOf(id) {
+    const f = this.flags[id];
+    return { state: this.stateOf(id), fill: this.colorOf(id), accessible: (f & ACCESSIBLE) !== 0,
+      companion: (f & COMPANION) !== 0, faded: this.isFaded(id) };
   }
 
   resize() {
@@ -132,6 +174,14 @@ export class SeatMap {
 
   pan(dx, dy) { this.ox -= dx / this.scale; this.oy -= dy / this.scale; this.redraw(); }
 
+  // Centres the map on a seat that is out of view.
+  reveal(id) {
+    const w = this.canvas.width / this.dpr, h = this.canvas.height / this.dpr;
+    const c = this.centerOf(id);
+    if (c.x >= 0 && c.x <= w && c.y >= 0 && c.y <= h) return;
+    this.pan(w / 2 - c.x, h / 2 - c.y);
+  }
+
   redraw() {
     if (this.pending) return;
     this.pending = requestAnimationFrame(() => { this.pending = 0; this.draw(); });
@@ -158,24 +208,14 @@ export class SeatMap {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.bitmap, -this.ox * scale, -this.oy * scale, this.bitmap.width * scale, this.bitmap.height * scale);
     } else {
-      const size = Math.max(1, scale * SEAT_FILL);
-      const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
-      const { xs, ys } = this;
-      let style = '';
-      for (let id = 0; id < xs.length; id++) {
-        const x = xs[id], y = ys[id];
-        if (x < x0 || x > x1 || y < y0 || y > y1 || this.inArea[id]) continue;
-        const color = this.colorOf(id);
-        if (color !== style) { ctx.fillStyle = color; style = color; }
-        ctx.fillRect((x - this.ox) * scale, (y - this.oy) * scale, size, size);
-      }
+      this.drawSeats(w, h);
     }
     for (const a of this.areas) {
       let left = 0;
       for (let id = a.first; id < a.first + a.count; id++) if (this.statusOf(id) === 'A') left++;
       const sx = (a.x0 - this.ox) * scale, sy = (a.y0 - this.oy) * scale;
       const w = (a.x1 - a.x0) * scale, h = (a.y1 - a.y0) * scale;
-      ctx.fillStyle = left ? this.tierColor.get(this.sections[a.section].price_tier) : STATUS_COLORS.sold;
+      ctx.fillStyle = left ? this.tierColor.get(this.sections[a.section].price_tier) : STATE_COLORS.sold;
       ctx.globalAlpha = 0.35;
       ctx.fillRect(sx, sy, w, h);
       ctx.globalAlpha = 1;
@@ -191,6 +231,43 @@ export class SeatMap {
     ctx.fillStyle = '#1b1b1f';
     ctx.font = `${Math.max(10, Math.min(16, scale * 1.2))}px system-ui, sans-serif`;
     for (const l of this.labels) ctx.fillText(l.text, (l.x - this.ox) * scale, (l.y - this.oy) * scale);
+    this.drawFocus();
+  }
+
+  // Zoomed in: the seats in view one by one. Too small for marks, a seat is a plain square (one
+  // fillRect, the fill style only set when it changes: fast for tens of thousands in view).
+  drawSeats(w, h) {
+    const { ctx, scale, xs, ys } = this;
+    const size = Math.max(1, scale * SEAT_FILL);
+    const x0 = this.ox - 1, x1 = this.ox + w / scale, y0 = this.oy - 1, y1 = this.oy + h / scale;
+    const marks = size >= MARKS_FROM_PX;
+    let style = '';
+    for (let id = 0; id < xs.length; id++) {
+      const x = xs[id], y = ys[id];
+      if (x < x0 || x > x1 || y < y0 || y > y1 || this.inArea[id]) continue;
+      const sx = (x - this.ox) * scale, sy = (y - this.oy) * scale;
+      if (marks) { drawSeat(ctx, sx, sy, size, this.lookOf(id)); style = ''; continue; }
+      const faded = this.isFaded(id);
+      const color = this.colorOf(id);
+      if (color !== style || faded) { ctx.fillStyle = color; style = faded ? '' : color; }
+      ctx.globalAlpha = faded ? FADED_ALPHA : 1;
+      ctx.fillRect(sx, sy, size, size);
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  // A ring around the keyboard picker's seat, at least 12 px across so it shows at every zoom.
+  drawFocus() {
+    if (this.focusId === null || this.focusId >= this.xs.length) return;
+    const { ctx, scale } = this;
+    const size = Math.max(12, scale * SEAT_FILL + 6);
+    const c = this.centerOf(this.focusId);
+    ctx.strokeStyle = '#000000';
+    ctx.lineWidth = 3;
+    ctx.strokeRect(c.x - size / 2, c.y - size / 2, size, size);
+    ctx.strokeStyle = '#ffb300';
+    ctx.lineWidth = 1.5;
+    ctx.strokeRect(c.x - size / 2, c.y - size / 2, size, size);
   }
 
   // The seat under a point: the one whose square holds it, or zoomed out, whose bitmap pixel does.
