@@ -92,7 +92,7 @@ test('the sign-up form says every problem at once, next to its field, in plain w
     await r.getByRole('link', { name: 'Register' }).click();
     await r.getByRole('button', { name: 'Create account' }).click();
     // All three at once, each tied to its field for screen readers, and focus on the first.
-    for (const [label, text] of [['Name', 'Enter your name.'], ['Email', 'Enter an email address, like ann@example.com.'],
+    for (const [label, text] of [['Name', 'Enter your name.'], ['Email', 'Enter your email address.'],
       [/^Password/, 'At least 8 characters.']]) {
       const input = r.getByLabel(label);
       const described = await input.getAttribute('aria-describedby');
@@ -101,9 +101,16 @@ test('the sign-up form says every problem at once, next to its field, in plain w
     }
     assert.equal(await r.evaluate(() => document.activeElement.name), 'name');
 
-    // What only the server can tell (a list of addresses is no address) is put next to its field too.
+    // A list of addresses is caught by the page itself, in plain words.
     await r.getByLabel('Name').fill('Rui');
     await r.getByLabel('Email').fill('x,y@example.test');
+    await r.getByLabel(/^Password/).fill('a long enough password');
+    await r.getByRole('button', { name: 'Create account' }).click();
+    await r.locator('#reg-email-err').getByText('Enter an email address, like ann@example.com.').waitFor();
+    assert.equal(await r.getByLabel('Name').getAttribute('aria-invalid'), null);
+
+    // What only the server can tell (a local part over 64 bytes) is put next to its field too.
+    await r.getByLabel('Email').fill(`${'x'.repeat(65)}@example.test`);
     await r.getByLabel(/^Password/).fill('a long enough password');
     await r.getByRole('button', { name: 'Create account' }).click();
     await r.locator('#reg-email-err').getByText('This is not an address we can send to').waitFor();
@@ -117,4 +124,32 @@ test('the sign-up form says every problem at once, next to its field, in plain w
     await r.getByRole('button', { name: 'Create account' }).click();
     await r.locator('#reg-email-err').getByText('An account with this email exists already: log in instead.').waitFor();
   });
+});
+
+test('the log-in form says what is missing next to each field, and a wrong password for the whole form', async () => {
+  const lee = await server.newUser('Lee');
+  await withArtifacts('login-errors', () => pages, [server], async () => {
+    pages.l = await userPage(browser, server);
+    const l = pages.l;
+    await l.getByRole('navigation').getByRole('link', { name: 'Log in' }).click();
+    await l.getByRole('button', { name: 'Log in' }).click();
+    for (const [label, text] of [['Email', 'Enter your email address.'], ['Password', 'Enter your password.']]) {
+      const input = l.getByLabel(label, { exact: true });
+      assert.equal(await l.locator(`#${await input.getAttribute('aria-describedby')}`).textContent(), text);
+      assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    }
+    assert.equal(await l.evaluate(() => document.activeElement.name), 'email');
+    await l.getByLabel('Email', { exact: true }).fill('lee at example');
+    await l.getByLabel('Password', { exact: true }).fill('x');
+    await l.getByRole('button', { name: 'Log in' }).click();
+    await l.locator('#login-email-err').getByText('Enter an email address, like ann@example.com.').waitFor();
+    assert.equal(await l.getByLabel('Password', { exact: true }).getAttribute('aria-invalid'), null);
+    await l.getByLabel('Email', { exact: true }).fill(lee.email);
+    await l.getByLabel('Password', { exact: true }).fill('not the password');
+    await l.getByRole('button', { name: 'Log in' }).click();
+    await l.getByRole('alert').getByText('That email and password do not match an account.').waitFor();
+    assert.equal(await l.getByLabel('Email', { exact: true }).getAttribute('aria-invalid'), null);
+    assert.deepEqual(l.errors, []);
+  });
+  await pages.l.context().close();
 });

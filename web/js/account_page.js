@@ -3,8 +3,9 @@
 // plus "forgot your password". Every answer from the server is shown next to the field it is about.
 import { api, session } from './api.js';
 import { $, esc, say, setMain, flash } from './ui.js';
+import { fieldRow, showErrors, check, emailProblem, newPasswordProblem, PASSWORD_BYTES_MIN } from './field_errors.js';
 
-const PASSWORD_MIN = 8;
+const PHONE_PROBLEM = 'Write the number in international form: + and 8 to 15 digits, not starting with 0, like +4915112345678.';
 
 // "verify-email/<token>": the link of the sign-up email. No session needed: the link proves the address.
 export async function verifyEmailPage(token) {
@@ -29,20 +30,20 @@ export async function forgotPasswordPage() {
     <h1>Forgot your password?</h1>
     <form id="forgot" class="card" novalidate>
       <div id="forgot-msg"></div>
-      <p><label>Email <input name="email" type="email" autocomplete="username" required maxlength="254"
-        aria-describedby="forgot-email-err"></label><span id="forgot-email-err" class="field-error"></span></p>
+      ${fieldRow('forgot', 'email', 'Email', 'type="email" autocomplete="username" required')}
       <button type="submit">Mail me a link</button>
     </form>`, 'Forgot password');
   $('#forgot').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const email = new FormData(e.target).get('email').trim();
-    $('#forgot-email-err').textContent = '';
-    if (!email) { $('#forgot-email-err').textContent = 'Enter the email address of your account.'; return; }
+    const form = e.target;
+    const email = new FormData(form).get('email').trim();
+    say($('#forgot-msg'), '');
+    if (showErrors(form, check(form, { email: emailProblem }))) return;
     try {
       await api.requestPasswordReset(email);
       say($('#forgot-msg'), `If an account has ${email}, a link to set a new password is on its way. It works for an hour.`, 'ok');
     } catch (err) {
-      if (err.code === 'invalid_request') $('#forgot-email-err').textContent = 'That is not an email address.';
+      if (err.code === 'invalid_request') showErrors(form, { email: 'This is not an address we can send to: one plain address, like ann@example.com.' });
       else say($('#forgot-msg'), err.message);
     }
   });
@@ -55,19 +56,21 @@ export async function resetPasswordPage(token) {
     <h1>Set a new password</h1>
     <form id="reset" class="card" novalidate>
       <div id="reset-msg"></div>
-      ${passwordField('new', 'New password (8 characters or more)')}
+      ${passwordField('new', `New password (${PASSWORD_BYTES_MIN} characters or more)`)}
       <button type="submit">Set password</button>
     </form>`, 'Set a new password');
   $('#reset').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const password = new FormData(e.target).get('new');
-    if (!checkPassword('new', password)) return;
+    const form = e.target;
+    const password = new FormData(form).get('new');
+    if (showErrors(form, check(form, { new: newPasswordProblem }))) return;
     try {
       await api.resetPassword(token, password);
       session.clear();  // every session of the account ended, this browser's too
       flash('Your password is set, and every device was logged out. Log in with the new one.', 'ok', { keep: true });
       location.hash = '#/login';
     } catch (err) {
+      if (err.code === 'invalid_request') { showErrors(form, { new: newPasswordProblem(password) || 'The server refused this password.' }); return; }
       say($('#reset-msg'), err.code === 'invalid_token'
         ? 'This link was used already or has expired. Ask for a new one.' : err.message);
       if (err.code === 'invalid_token') $('#reset').insertAdjacentHTML('beforeend', '<p><a href="#/forgot-password">Mail me a new link</a></p>');
@@ -77,16 +80,7 @@ export async function resetPasswordPage(token) {
 }
 
 function passwordField(name, label, autocomplete = 'new-password') {
-  return `<p><label>${esc(label)} <input name="${name}" type="password" autocomplete="${autocomplete}" required
-    minlength="${PASSWORD_MIN}" maxlength="128" aria-describedby="${name}-err"></label>
-    <span id="${name}-err" class="field-error"></span></p>`;
-}
-
-function checkPassword(name, value) {
-  const ok = value.length >= PASSWORD_MIN;
-  $(`#${name}-err`).textContent = ok ? '' : `At least ${PASSWORD_MIN} characters.`;
-  if (!ok) $(`[name=${name}]`).focus();
-  return ok;
+  return fieldRow('', name, label, `type="password" autocomplete="${autocomplete}" required`);
 }
 
 // "account": who the account is and what it has proven.
@@ -105,18 +99,15 @@ export async function accountPage() {
       <h2 id="phone-h">Phone for text messages</h2>
       <div id="phone-msg"></div>
       <form id="phone-form" novalidate>
-        <p><label>Phone number (international, e.g. +4915112345678)
-          <input name="phone" type="tel" autocomplete="tel" maxlength="16" value="${esc(profile.phone || '')}"
-            aria-describedby="phone-err"></label>
-          <span id="phone-err" class="field-error"></span></p>
+        ${fieldRow('', 'phone', 'Phone number (international, e.g. +4915112345678)',
+          `type="tel" autocomplete="tel" value="${esc(profile.phone || '')}"`)}
         <p><label><input name="sms" type="checkbox" ${profile.notifications.sms ? 'checked' : ''}> Text me about my bookings</label></p>
         <button type="submit">Save phone</button>
       </form>
       <p id="phone-state">${profile.phone ? (profile.phone_verified ? 'This number is verified.' : 'This number is not verified yet: nothing is sent to it until it is.') : ''}</p>
       <form id="code-form" novalidate ${profile.phone && !profile.phone_verified ? '' : 'hidden'}>
         <button type="button" id="send-code">Text me a code</button>
-        <p><label>Code <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
-          pattern="[0-9]{6}" aria-describedby="code-err"></label><span id="code-err" class="field-error"></span></p>
+        ${fieldRow('', 'code', 'Code', 'inputmode="numeric" autocomplete="one-time-code" maxlength="6"')}
         <button type="submit">Verify number</button>
       </form>
     </section>
@@ -125,7 +116,7 @@ export async function accountPage() {
       <form id="password-form" novalidate>
         <div id="password-msg"></div>
         ${passwordField('current', 'Current password', 'current-password')}
-        ${passwordField('next', 'New password (8 characters or more)')}
+        ${passwordField('next', `New password (${PASSWORD_BYTES_MIN} characters or more)`)}
         <button type="submit">Change password</button>
       </form>
     </section>
@@ -163,9 +154,11 @@ function bindPhone(profile) {
   let saved = profile.phone || '';
   $('#phone-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
+    const form = e.target;
+    const f = new FormData(form);
     const phone = f.get('phone').trim();
-    $('#phone-err').textContent = '';
+    say($('#phone-msg'), '');
+    if (showErrors(form, check(form, { phone: (v) => (v.trim() === '' || /^\+[1-9][0-9]{7,14}$/.test(v.trim()) ? '' : PHONE_PROBLEM) }))) return;
     try {
       const p = await api.updateProfile({ phone: phone || null, notifications: { sms: Boolean(f.get('sms')) && Boolean(phone) } });
       saved = p.phone || '';
@@ -173,10 +166,8 @@ function bindPhone(profile) {
       $('#code-form').hidden = !saved || p.phone_verified;
       say($('#phone-msg'), 'Saved.', 'ok');
     } catch (err) {
-      if (err.code === 'invalid_request' && err.message.startsWith('phone')) {
-        $('#phone-err').textContent = 'A number in international form: + and 8 to 15 digits.';
-        $('#phone-form [name=phone]').focus();
-      } else say($('#phone-msg'), err.message);
+      if (err.code === 'invalid_request' && err.message.startsWith('phone')) showErrors(form, { phone: PHONE_PROBLEM });
+      else say($('#phone-msg'), err.message);
     }
   });
   $('#send-code').addEventListener('click', async () => {
@@ -190,16 +181,16 @@ function bindPhone(profile) {
   });
   $('#code-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const code = new FormData(e.target).get('code').trim();
-    $('#code-err').textContent = '';
-    if (!/^[0-9]{6}$/.test(code)) { $('#code-err').textContent = 'The 6 digits of the text message.'; return; }
+    const form = e.target;
+    const code = new FormData(form).get('code').trim();
+    if (showErrors(form, check(form, { code: (v) => (/^[0-9]{6}$/.test(v.trim()) ? '' : 'Enter the 6 digits of the text message.') }))) return;
     try {
       await api.verifyPhone(code);
       $('#phone-state').textContent = 'This number is verified.';
       $('#code-form').hidden = true;
       say($('#phone-msg'), 'Your number is verified.', 'ok');
     } catch (err) {
-      if (err.code === 'invalid_token') $('#code-err').textContent = 'That code is wrong or has expired. After 5 wrong tries, ask for a new one.';
+      if (err.code === 'invalid_token') showErrors(form, { code: 'That code is wrong or has expired. After 5 wrong tries, ask for a new one.' });
       else say($('#phone-msg'), err.message);
     }
   });
@@ -208,18 +199,19 @@ function bindPhone(profile) {
 function bindPassword() {
   $('#password-form').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
-    $('#current-err').textContent = '';
-    if (!checkPassword('next', f.get('next'))) return;
+    const form = e.target;
+    const f = new FormData(form);
+    say($('#password-msg'), '');
+    const checks = { current: (v) => (v === '' ? 'Enter your current password.' : ''), next: newPasswordProblem };
+    if (showErrors(form, check(form, checks))) return;
     try {
       await api.changePassword(f.get('current'), f.get('next'));
       e.target.reset();
       say($('#password-msg'), 'Your password is changed. Every other device was logged out.', 'ok');
     } catch (err) {
-      if (err.code === 'invalid_credentials') {
-        $('#current-err').textContent = 'That is not your current password.';
-        $('[name=current]').focus();
-      } else say($('#password-msg'), err.message);
+      if (err.code === 'invalid_credentials') showErrors(form, { current: 'That is not your current password.' });
+      else if (err.code === 'invalid_request') showErrors(form, { next: newPasswordProblem(f.get('next')) || 'The server refused this password.' });
+      else say($('#password-msg'), err.message);
     }
   });
 }

@@ -6,6 +6,8 @@ import { queuePage } from './queue_page.js';
 import { ticketPage, ticketsPage, savedTickets, seatText } from './ticket_page.js';
 import { loginForm } from './login_form.js';
 import { accountPage, forgotPasswordPage, resetPasswordPage, verifyEmailPage } from './account_page.js';
+import { fieldRow, showErrors, check, emailProblem, newPasswordProblem, NAME_BYTES_MAX, PASSWORD_BYTES_MIN,
+  PASSWORD_BYTES_MAX } from './field_errors.js';
 
 let cleanup = null;  // the current page's teardown (streams, timers)
 
@@ -143,44 +145,29 @@ async function loginPage() {
   return null;
 }
 
-// Each problem is said next to its field, all at once. The page's own checks spare a round trip; the
-// server's answer (it knows the exact rules) is put next to the field it names, in plain words.
+// Each problem is said next to its field, all at once (web/js/field_errors.js). The page's own checks
+// spare a round trip; the server's answer (it knows the exact rules) is put next to the field it names,
+// in plain words.
 const REGISTER_CHECKS = {
-  name: (v) => (v.trim() === '' ? 'Enter your name.' : bytes(v) > 200 ? 'At most 200 characters.' : ''),
-  email: (v) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v.trim()) ? '' : 'Enter an email address, like ann@example.com.'),
-  password: (v) => (bytes(v) < 8 ? 'At least 8 characters.' : bytes(v) > 128 ? 'At most 128 characters.' : ''),
+  name: (v) => (v.trim() === '' ? 'Enter your name.' : new TextEncoder().encode(v).length > NAME_BYTES_MAX
+    ? `At most ${NAME_BYTES_MAX} characters.` : ''),
+  email: emailProblem,
+  password: newPasswordProblem,
 };
 const REGISTER_REFUSALS = {
-  name: 'Enter your name (up to 200 characters).',
+  name: `Enter your name (up to ${NAME_BYTES_MAX} characters).`,
   email: 'This is not an address we can send to: one plain address, like ann@example.com.',
-  password: 'Between 8 and 128 characters.',
+  password: `Between ${PASSWORD_BYTES_MIN} and ${PASSWORD_BYTES_MAX} characters.`,
 };
-const bytes = (v) => new TextEncoder().encode(v).length;
-
-function fieldRow(name, label, attrs) {
-  return `<p><label>${esc(label)} <input name="${name}" ${attrs} aria-describedby="reg-${name}-err"></label>
-    <span id="reg-${name}-err" class="field-error"></span></p>`;
-}
-
-function showFieldErrors(form, errors) {
-  let first = null;
-  for (const name of Object.keys(REGISTER_CHECKS)) {
-    const input = form.querySelector(`[name=${name}]`);
-    $(`#reg-${name}-err`).textContent = errors[name] || '';
-    if (errors[name]) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
-    if (errors[name] && !first) first = input;
-  }
-  if (first) first.focus();
-}
 
 async function registerPage() {
   setMain(`
     <h1>Register</h1>
     <form id="register" class="card" novalidate>
       <div id="reg-msg"></div>
-      ${fieldRow('name', 'Name', 'autocomplete="name" required maxlength="200"')}
-      ${fieldRow('email', 'Email', 'type="email" autocomplete="username" required maxlength="254"')}
-      ${fieldRow('password', 'Password (8 characters or more)', 'type="password" autocomplete="new-password" required minlength="8" maxlength="128"')}
+      ${fieldRow('reg', 'name', 'Name', 'autocomplete="name" required')}
+      ${fieldRow('reg', 'email', 'Email', 'type="email" autocomplete="username" required')}
+      ${fieldRow('reg', 'password', `Password (${PASSWORD_BYTES_MIN} characters or more)`, 'type="password" autocomplete="new-password" required')}
       <button type="submit">Create account</button>
     </form>`, 'Register');
   $('#register').addEventListener('submit', async (e) => {
@@ -188,13 +175,7 @@ async function registerPage() {
     const form = e.target;
     const f = new FormData(form);
     say($('#reg-msg'), '');
-    const errors = {};
-    for (const [name, check] of Object.entries(REGISTER_CHECKS)) {
-      const problem = check(f.get(name));
-      if (problem) errors[name] = problem;
-    }
-    showFieldErrors(form, errors);
-    if (Object.keys(errors).length) return;
+    if (showErrors(form, check(form, REGISTER_CHECKS))) return;
     try {
       await api.register(f.get('email').trim(), f.get('password'), f.get('name').trim());
       const s = await api.login(f.get('email').trim(), f.get('password'));
@@ -203,8 +184,8 @@ async function registerPage() {
       afterLogin();
     } catch (err) {
       const field = err.code === 'invalid_request' ? Object.keys(REGISTER_REFUSALS).find((n) => err.message.startsWith(n)) : null;
-      if (err.code === 'email_taken') showFieldErrors(form, { email: 'An account with this email exists already: log in instead.' });
-      else if (field) showFieldErrors(form, { [field]: REGISTER_REFUSALS[field] });
+      if (err.code === 'email_taken') showErrors(form, { email: 'An account with this email exists already: log in instead.' });
+      else if (field) showErrors(form, { [field]: REGISTER_REFUSALS[field] });
       else say($('#reg-msg'), err.message);
     }
   });

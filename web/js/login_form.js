@@ -1,8 +1,17 @@
 // The log-in form of every entry page (the shop, the door scanner, the console): email and password,
 // then, for an account with two-factor login, the authenticator code asked for in place. On success
-// the session and the account (GET /v1/me) are saved and `onDone(me)` runs.
+// the session and the account (GET /v1/me) are saved and `onDone(me)` runs. Problems are said next to
+// their fields (web/js/field_errors.js); a wrong email or password is one message for the form, since
+// the server does not say which of the two it was.
 import { api, session } from './api.js';
 import { $, esc, say } from './ui.js';
+import { fieldRow, showErrors, check, emailProblem } from './field_errors.js';
+
+const LOGIN_CHECKS = {
+  email: emailProblem,
+  password: (v) => (v === '' ? 'Enter your password.' : ''),
+};
+const TOTP_CHECK = { totp: (v) => (/^[0-9]{6}$/.test(v.trim()) ? '' : 'Enter the 6 digits your authenticator app shows.') };
 
 export function loginForm({ title, intro = '', footer = '', onDone }) {
   const html = `
@@ -10,20 +19,25 @@ export function loginForm({ title, intro = '', footer = '', onDone }) {
     <form id="login" class="card" novalidate>
       ${intro ? `<p>${esc(intro)}</p>` : ''}
       <div id="login-msg"></div>
-      <p><label>Email <input name="email" type="email" autocomplete="username" required></label></p>
-      <p><label>Password <input name="password" type="password" autocomplete="current-password" required></label></p>
-      <p id="totp-row" hidden><label>Code from your authenticator app <input name="totp" inputmode="numeric"
-        autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"></label></p>
+      ${fieldRow('login', 'email', 'Email', 'type="email" autocomplete="username" required')}
+      ${fieldRow('login', 'password', 'Password', 'type="password" autocomplete="current-password" required')}
+      <div id="totp-row" hidden>${fieldRow('login', 'totp', 'Code from your authenticator app',
+        'inputmode="numeric" autocomplete="one-time-code" maxlength="6"')}</div>
       <button type="submit">Log in</button>
       ${footer}
     </form>`;
   const bind = () => $('#login').addEventListener('submit', async (e) => {
     e.preventDefault();
-    const f = new FormData(e.target);
+    const form = e.target;
+    const f = new FormData(form);
+    say($('#login-msg'), '');
+    const totpAsked = !$('#totp-row').hidden;
+    if (showErrors(form, check(form, totpAsked ? { ...LOGIN_CHECKS, ...TOTP_CHECK } : LOGIN_CHECKS))) return;
     try {
-      const s = await api.login(f.get('email'), f.get('password'), (f.get('totp') || '').trim());
-      session.save(s.token, { email: f.get('email') });
-      let me = { email: f.get('email'), organizations: [] };
+      const email = f.get('email').trim();
+      const s = await api.login(email, f.get('password'), (f.get('totp') || '').trim());
+      session.save(s.token, { email });
+      let me = { email, organizations: [] };
       try { me = await api.me(); session.save(s.token, me); } catch { /* the name is cosmetic */ }
       await onDone(me);
     } catch (err) {
@@ -31,12 +45,17 @@ export function loginForm({ title, intro = '', footer = '', onDone }) {
         // The password was right; the code is asked for (again) in place.
         $('#totp-row').hidden = false;
         $('#login [name=totp]').value = '';
-        $('#login [name=totp]').focus();
-        say($('#login-msg'), err.code === 'totp_required' ? 'Enter the 6-digit code from your authenticator app.'
-          : 'That code is wrong or was used already. Enter the current one.', err.code === 'totp_required' ? 'info' : 'error');
+        if (err.code === 'totp_required') {
+          say($('#login-msg'), 'Enter the 6-digit code from your authenticator app.', 'info');
+          $('#login [name=totp]').focus();
+        } else showErrors(form, { totp: 'That code is wrong or was used already. Enter the current one.' });
         return;
       }
-      say($('#login-msg'), err.code === 'invalid_credentials' ? 'Wrong email or password.' : err.message);
+      const text = {
+        invalid_credentials: 'That email and password do not match an account. Check both and try again.',
+        too_many_requests: 'Too many tries with this email: wait a few minutes, then try again.',
+      }[err.code];
+      say($('#login-msg'), text || err.message);
     }
   });
   return { html, bind };
