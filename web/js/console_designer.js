@@ -69,7 +69,7 @@ export function designerPage(org) {
         <p><label>Venue name <input name="venue_name" required maxlength="200"></label></p>
         <p id="seat-total" class="muted" aria-live="polite"></p>
         <h2>Sections</h2>
-        <div id="section-tabs" class="row" role="list"></div>
+        <ul id="section-tabs" class="row bare" aria-label="Sections"></ul>
         <p class="row"><button type="button" id="add-section" class="secondary">Add section</button>
           <button type="button" id="remove-section" class="secondary">Remove this section</button></p>
         <fieldset id="section-fields"></fieldset>
@@ -171,8 +171,9 @@ export function designerPage(org) {
         General admission (a standing area: rows × seats places, sold by quantity)</label></p>
       <p class="muted">${s.general_admission ? `${(s.rows * s.seats).toLocaleString()} places, unnumbered.`
         : `${s.accessible.size} accessible, ${s.companion.size} companion seats marked.`}</p>`;
-    $('#section-tabs').innerHTML = state.sections.map((sec, i) => `<button type="button" role="listitem"
-      class="${i === state.selected ? '' : 'secondary'}" data-section="${i}" aria-pressed="${i === state.selected}">${esc(sec.name)}</button>`).join('');
+    // Real list items holding buttons: a button cannot itself be a list item (it would lose aria-pressed).
+    $('#section-tabs').innerHTML = state.sections.map((sec, i) => `<li><button type="button"
+      class="${i === state.selected ? '' : 'secondary'}" data-section="${i}" aria-pressed="${i === state.selected}">${esc(sec.name)}</button></li>`).join('');
     $('#seat-total').textContent = `${totalSeats().toLocaleString()} seats in ${state.sections.length} sections (at most ${SEATS_MAX.toLocaleString()}).`;
   }
 

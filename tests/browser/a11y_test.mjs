@@ -1,0 +1,136 @@
+// Every page of the web app, the console and the door scanner, checked by axe-core (the engine behind
+// most accessibility checkers) for WCAG 2.1 A/AA and best-practice rules: none may have a "serious" or
+// "critical" violation. axe is a browser script (tests/browser/node_modules, locked); it is evaluated
+// in the page rather than added as a <script>, which the page's Content-Security-Policy would refuse.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { ADMIN, PASSWORD, Server, launchBrowser, userPage, withArtifacts } from './support.mjs';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const BLOCKING = new Set(['serious', 'critical']);
+
+let browser;
+let server;
+const pages = {};
+
+before(async () => {
+  server = new Server('a11y', { holdTtlS: 600 });
+  await server.start();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  await server?.stop();
+});
+
+// The serious and critical violations on the page as it is now, one line each.
+async function audit(page, name) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => BLOCKING.has(v.impact))
+    .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(' | ')}`);
+}
+
+async function visit(page, url, heading) {
+  await page.goto(url);
+  await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+}
+
+test('the buyer\'s pages have no serious or critical accessibility violations', async () => {
+  const event = await server.makeEvent('Axe Night', { flags: { accessible: [1], companion: [2] } });
+  const ida = await server.newUser('Ida');
+  const booking = await server.buy(ida, event, [0, 1]);
+  const tickets = await server.call('GET', `/v1/bookings/${booking.id}/tickets`, undefined, ida.token);
+  const problems = [];
+  await withArtifacts('a11y-buyer', () => pages, [server], async () => {
+    pages.anon = await userPage(browser, server);
+    const anon = pages.anon;
+    await visit(anon, `${server.url}/#/`, 'Events');
+    await anon.getByRole('link', { name: 'Axe Night' }).waitFor();
+    problems.push(...await audit(anon, 'events list'));
+    await visit(anon, `${server.url}/#/login`, 'Log in');
+    problems.push(...await audit(anon, 'log in'));
+    await anon.getByRole('button', { name: 'Log in' }).click();
+    await anon.locator('#login-email-err').getByText('Enter your email address.').waitFor();
+    problems.push(...await audit(anon, 'log in with errors'));
+    await visit(anon, `${server.url}/#/register`, 'Register');
+    await anon.getByRole('button', { name: 'Create account' }).click();
+    await anon.locator('#reg-name-err').getByText('Enter your name.').waitFor();
+    problems.push(...await audit(anon, 'register with errors'));
+    await visit(anon, `${server.url}/#/forgot-password`, 'Forgot your password?');
+    problems.push(...await audit(anon, 'forgot password'));
+
+    pages.ida = await userPage(browser, server, { user: ida });
+    const p = pages.ida;
+    await visit(p, `${server.url}/#/events/${event.id}`, 'Axe Night');
+    await p.getByText('Live updates: on').waitFor();
+    problems.push(...await audit(p, 'event page'));
+    await p.locator('#seat-list [role=option]').nth(4).click();
+    await p.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await p.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+    problems.push(...await audit(p, 'event page with a hold'));
+    await visit(p, `${server.url}/#/bookings`, 'My bookings');
+    await p.getByRole('button', { name: /^Cancel booking/ }).waitFor();
+    problems.push(...await audit(p, 'my bookings'));
+    await visit(p, `${server.url}/#/bookings/${booking.id}`, 'Booking confirmed');
+    await p.getByRole('link', { name: /^Show ticket/ }).first().waitFor();
+    problems.push(...await audit(p, 'booking confirmation'));
+    await visit(p, `${server.url}/#/tickets`, 'My tickets');
+    problems.push(...await audit(p, 'my tickets'));
+    await visit(p, `${server.url}/#/tickets/${tickets.body.tickets[0].id}`, /Axe Night|Ticket/);
+    problems.push(...await audit(p, 'ticket page'));
+    await visit(p, `${server.url}/#/account`, 'Account');
+    problems.push(...await audit(p, 'account'));
+  });
+  await pages.anon.context().close();
+  await pages.ida.context().close();
+  assert.deepEqual(problems, []);
+});
+
+test('the console and the door scanner have no serious or critical accessibility violations', async () => {
+  const olga = await server.newUser('Olga');
+  const org = await server.call('POST', '/v1/organizations', { name: 'Axe Presents' }, olga.token);
+  assert.equal(org.status, 201);
+  const problems = [];
+  await withArtifacts('a11y-console', () => pages, [server], async () => {
+    pages.o = await userPage(browser, server);
+    const o = pages.o;
+    await visit(o, `${server.url}/console`, 'Organizer console');
+    problems.push(...await audit(o, 'console log in'));
+    await o.getByLabel('Email').fill(olga.email);
+    await o.getByLabel('Password').fill(PASSWORD);
+    await o.getByRole('button', { name: 'Log in' }).click();
+    await o.getByRole('navigation', { name: 'Console' }).waitFor();
+    await o.locator('main h1').first().waitFor();
+    problems.push(...await audit(o, 'console events'));
+    await o.goto(`${server.url}/console#/venues/new`);
+    await o.getByRole('heading', { name: 'New venue' }).waitFor();
+    problems.push(...await audit(o, 'console venue designer'));
+    await o.goto(`${server.url}/console#/events/new`);
+    await o.locator('main h1').first().waitFor();
+    problems.push(...await audit(o, 'console new event'));
+    await o.goto(`${server.url}/console#/organization`);
+    await o.locator('main h1').first().waitFor();
+    problems.push(...await audit(o, 'console organization'));
+
+    pages.s = await userPage(browser, server);
+    const s = pages.s;
+    await visit(s, `${server.url}/scan`, 'Door scanner');
+    problems.push(...await audit(s, 'scanner log in'));
+    await s.getByLabel('Email').fill(ADMIN.email);
+    await s.getByLabel('Password').fill(ADMIN.password);
+    await s.getByRole('button', { name: 'Log in' }).click();
+    await s.getByRole('button', { name: 'Start scanning' }).waitFor();
+    problems.push(...await audit(s, 'scanner set-up'));
+  });
+  await pages.o.context().close();
+  await pages.s.context().close();
+  assert.deepEqual(problems, []);
+});
