@@ -213,11 +213,12 @@ async function bookingsPage() {
       const e = await eventOf(b.event_id);
       const action = b.status === 'CONFIRMED'
         ? `<button type="button" class="danger" data-cancel="${b.id}">Cancel booking ${b.id}</button>` : '';
-      return `<tr><td><a href="#/bookings/${b.id}">#${b.id}</a></td><td>${esc(e.name)}</td>
-        <td>${b.seat_ids.length}</td><td>${esc(money(b.total_amount, b.currency))}</td>
-        <td>${esc(statusText(b.status))}</td><td>${action}</td></tr>`;
+      return `<tr><td data-label="Booking"><a href="#/bookings/${b.id}">#${b.id}</a></td><td data-label="Event">${esc(e.name)}</td>
+        <td data-label="Seats">${b.seat_ids.length}</td><td data-label="Total">${esc(money(b.total_amount, b.currency))}</td>
+        <td data-label="Status">${esc(statusText(b.status))}</td><td>${action}</td></tr>`;
     }));
-    $('#bk').innerHTML = `<table><caption class="visually-hidden">Your bookings</caption>
+    // On a phone the table becomes one card per booking (web/app.css, "table.stack"); data-label names each cell there.
+    $('#bk').innerHTML = `<table class="stack"><caption class="visually-hidden">Your bookings</caption>
       <thead><tr><th scope="col">Booking</th><th scope="col">Event</th><th scope="col">Seats</th>
       <th scope="col">Total</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
       <tbody>${rows.join('')}</tbody></table>`;

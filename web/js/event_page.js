@@ -117,7 +117,8 @@ class EventPage {
           </form>
           <div id="buy-msg"></div>
         </aside>
-      </div>`, e.name);
+      </div>
+      <div class="buy-bar" id="buy-bar" role="region" aria-label="Selection summary" hidden></div>`, e.name);
     $('#zin').onclick = () => this.map.zoom(1.4);
     $('#zout').onclick = () => this.map.zoom(1 / 1.4);
     $('#zfit').onclick = () => this.map.fit();
@@ -189,11 +190,12 @@ class EventPage {
     this.renderBuy();
   }
 
-  // The card is redrawn whole; when focus was in it (on Hold, Pay, Release), it goes to the new card's
-  // heading, so a keyboard user is not thrown back to the top of the page.
+  // The card is redrawn whole; when focus was in it or the bar (on Hold, Pay, Release), it goes to the
+  // new card's heading, so a keyboard user is not thrown back to the top of the page.
   renderBuy() {
-    const hadFocus = $('#buy').contains(document.activeElement);
+    const hadFocus = $('#buy').contains(document.activeElement) || $('#buy-bar').contains(document.activeElement);
     this.drawBuy();
+    this.drawBar();
     if (hadFocus) {
       const h = $('#buy h2');
       h.tabIndex = -1;
@@ -235,6 +237,29 @@ class EventPage {
     if (btn) btn.onclick = () => this.holdSelected();
     const login = $('#login-to-buy');
     if (login) login.onclick = () => sessionStorage.setItem('ticketd.returnTo', location.hash);
+  }
+
+  // On a narrow screen the buying card is far below the map: a bar fixed to the bottom of the screen
+  // (web/app.css shows it only there) carries the selection, its total and the Hold button; while seats
+  // are held it leads to the payment. The card's own Hold button is hidden there, so there is one.
+  drawBar() {
+    const bar = $('#buy-bar');
+    const seats = [...this.selected].sort((a, b) => a - b);
+    if (this.hold) {
+      bar.hidden = false;
+      bar.innerHTML = `<p><strong>${this.hold.seat_ids.length} held</strong> · ${esc(money(this.hold.total_amount, this.hold.currency))}</p>
+        <button type="button" id="bar-pay">Go to payment</button>`;
+      $('#bar-pay').onclick = () => { $('#pay-btn').scrollIntoView({ block: 'center' }); $('#pm').focus(); };
+      return;
+    }
+    bar.hidden = seats.length === 0 || !session.token;
+    if (bar.hidden) { bar.innerHTML = ''; return; }
+    const total = seats.reduce((sum, id) => sum + this.seatInfo(id).price, 0);
+    const names = seats.map((id) => { const i = this.seatInfo(id); return `${i.row}${i.number}`; }).join(', ');
+    bar.innerHTML = `<p><strong>${seats.length} seat${seats.length === 1 ? '' : 's'}</strong> <span class="muted">${esc(names)}</span>
+      · ${esc(money(total, this.event.currency))}</p>
+      <button type="button" id="bar-hold">Hold ${seats.length} seat${seats.length === 1 ? '' : 's'}</button>`;
+    $('#bar-hold').onclick = () => this.holdSelected();
   }
 
   // ---- hold, release, pay ----

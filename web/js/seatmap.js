@@ -1,11 +1,12 @@
 // The seat map on a canvas: the venue drawn as designed (web/js/geometry.js), one square per seat,
 // coloured and marked by status and flags (web/js/seat_glyphs.js; available seats by price tier).
-// Zoom (wheel, buttons, +/-) and pan (drag, arrow keys).
+// Zoom (wheel, buttons, +/-, pinch) and pan (drag, two fingers, arrow keys; web/js/map_gestures.js).
 // Zoomed out, the map is one bitmap with a pixel per seat, scaled up in one drawImage (a status change
 // repaints one pixel); zoomed in, only the visible seats are drawn as squares. So 50,000 seats stay
 // smooth either way. Seat ids are the layout's (docs/api.md).
 
 import { placeVenue } from './geometry.js';
+import { bindGestures } from './map_gestures.js';
 import { STATE_COLORS, TIER_COLORS, MARKS_FROM_PX, FADED_ALPHA, drawSeat } from './seat_glyphs.js';
 
 // A seat's flags (bits of SeatMap.flags), from the layout's per-row lists of seat numbers.
@@ -157,6 +158,7 @@ export class SeatMap {
   fit() {
     const w = this.canvas.width / this.dpr, h = this.canvas.height / this.dpr;
     this.scale = Math.max(SCALE_MIN, Math.min(w / (this.width + 2), h / (this.height + 2)));
+    this.fitScale = this.scale;
     this.ox = -(w / this.scale - this.width) / 2;
     this.oy = -(h / this.scale - this.height) / 2;
     this.redraw();
@@ -171,6 +173,9 @@ export class SeatMap {
     this.oy = wy - cy / this.scale;
     this.redraw();
   }
+
+  // Closer than the whole map: touches then move the map rather than the page (web/js/map_gestures.js).
+  zoomedIn() { return this.scale > this.fitScale * 1.02; }
 
   pan(dx, dy) { this.ox -= dx / this.scale; this.oy -= dy / this.scale; this.redraw(); }
 
@@ -192,6 +197,7 @@ export class SeatMap {
     const w = this.canvas.width / dpr, h = this.canvas.height / dpr;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
+    this.canvas.classList.toggle('fitted', !this.zoomedIn());
     if (this.stage) {
       const st = this.stage;
       ctx.fillStyle = '#14172b';
@@ -297,29 +303,7 @@ export class SeatMap {
 
   bind() {
     const c = this.canvas;
-    let down = null;
-    c.addEventListener('pointerdown', (e) => {
-      down = { x: e.offsetX, y: e.offsetY, moved: false };
-      c.setPointerCapture(e.pointerId);
-    });
-    c.addEventListener('pointermove', (e) => {
-      if (!down) return;
-      const dx = e.offsetX - down.x, dy = e.offsetY - down.y;
-      if (!down.moved && Math.hypot(dx, dy) < 4) return;
-      down.moved = true;
-      this.pan(dx, dy);
-      down.x = e.offsetX; down.y = e.offsetY;
-    });
-    c.addEventListener('pointerup', (e) => {
-      if (down && !down.moved) {
-        const area = this.areaAt(this.ox + e.offsetX / this.scale, this.oy + e.offsetY / this.scale);
-        if (area !== null) { if (this.onArea) this.onArea(area); } else {
-          const id = this.seatAt(e.offsetX, e.offsetY);
-          if (id !== null) this.onPick(id);
-        }
-      }
-      down = null;
-    });
+    bindGestures(this);
     c.addEventListener('wheel', (e) => {
       e.preventDefault();
       this.zoom(e.deltaY < 0 ? 1.2 : 1 / 1.2, e.offsetX, e.offsetY);
