@@ -122,7 +122,11 @@ Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> se
                                                      " tickets per user for this event");
   for (SeatId s : seats) claim_[s] = hold_claim(id);
   Live& live = holds_[id];
-  live.hold = Hold{id, rules_.event_id, user, std::move(seats), now, now + ttl, HoldState::Active, 0};
+  // Stamped at the latest time this event has seen (advance), not the caller's: a caller whose clock
+  // read is older than another's lapse of these seats must not date its hold before that lapse (the
+  // durable stores refuse such a claim).
+  const TimeMs stamped = last_now_;
+  live.hold = Hold{id, rules_.event_id, user, std::move(seats), stamped, stamped + ttl, HoldState::Active, 0};
   held_seats_ += static_cast<uint32_t>(live.hold.seats.size());
   add_tickets(user, static_cast<int64_t>(live.hold.seats.size()));
   schedule(live);
@@ -146,7 +150,7 @@ Result<Hold> EventInventory::pin(HoldId id, UserId user, TimeMs now, Millis pin_
   if (live.hold.state == HoldState::Pinned)
     return make_error(Code::CheckoutInProgress, "a checkout of this hold is in progress");
   live.hold.state = HoldState::Pinned;
-  live.pinned_until = std::max(live.hold.expires_at, now) + pin_max;
+  live.pinned_until = std::max(live.hold.expires_at, last_now_) + pin_max;  // last_now_: as in hold()
   schedule(live);
   return live.hold;
 }

@@ -54,7 +54,8 @@ class EventInventory {
   void restore_sale(BookingId booking, UserId user, const std::vector<SeatId>& seats);
 
   // Expires every live hold whose deadline is <= now and returns them (state Expired).
-  // Time never goes backwards: a `now` earlier than the last one is treated as the last one.
+  // Time never goes backwards: a `now` earlier than the last one is treated as the last one, here and in
+  // the times the decisions below stamp (a hold made at an older `now` is dated at the last one).
   std::vector<Hold> advance(TimeMs now);
 
   // All-or-nothing hold of explicit seats. Errors: SaleNotOpen, InvalidRequest (empty, too many,

@@ -36,6 +36,21 @@ TEST(EventInventory, ExpiredHoldFreesSeatsAtTheDeadline) {
   inv.check_invariants();
 }
 
+// Two threads read the clock, then decide in either order: the one with the older reading must not date
+// its hold before the lapse the other one saw (the durable stores refuse a claim made before the
+// previous claim's deadline).
+TEST(EventInventory, AHoldDecidedWithAnOlderClockReadingIsStampedAtTheLatestTimeSeen) {
+  auto inv = make();
+  ASSERT_TRUE(inv.hold(1, 100, {3}, kT0, kTtl).ok());
+  const TimeMs lapse_seen = kT0 + kTtl + Millis(5);
+  inv.advance(lapse_seen);
+  auto h = inv.hold(2, 200, {3}, kT0 + kTtl - Millis(20), kTtl);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->created_at, lapse_seen);
+  EXPECT_EQ(h->expires_at, lapse_seen + kTtl);
+  inv.check_invariants();
+}
+
 TEST(EventInventory, TicketLimitCountsHeldAndSold) {
   auto inv = make(10, 4);
   ASSERT_TRUE(inv.hold(1, 100, {0, 1, 2}, kT0, kTtl).ok());
