@@ -20,8 +20,10 @@ namespace {
 class Durable {
  public:
   // Records `decision` in `journal` and returns what to wait on.
-  static std::shared_ptr<Durable> record(core::SeatJournal& journal, core::SeatDecision decision) {
+  // `loads`: the slot's load count when the decision was made (SeatEngine::durable_or_forget).
+  static std::shared_ptr<Durable> record(core::SeatJournal& journal, core::SeatDecision decision, uint64_t loads) {
     auto d = std::make_shared<Durable>();
+    d->loads_ = loads;
     journal.record(
         std::move(decision),
         [d](core::Status s) {
@@ -39,8 +41,10 @@ class Durable {
     cv_.wait(lock, [&] { return status_.has_value(); });
     return *status_;
   }
+  uint64_t loads() const { return loads_; }
 
  private:
+  uint64_t loads_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<core::Status> status_;
@@ -178,6 +182,7 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
     (void)inv.pin(p.hold, p.user, now, core::limits::payment_action_pin_max);
   }
   slot.inv.emplace(std::move(inv));
+  ++slot.loads;
   slot.version = std::max(slot.version, loaded->version_base);
   return core::ok_status();
 }
@@ -227,48 +232,59 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
     if (!held) return held.error();
     hold = *held;
     report(*s, event.id, hold.seats, core::SeatStatus::Held);
-    record(hold, core::HoldPlaced{hold, request.expiry_notice_lead});
+    record(hold, core::HoldPlaced{hold, request.expiry_notice_lead}, s->loads);
   }
   stripe.holds[request.user_id].push_back(UserHold{event.id, hold.id, hold.expires_at});
   return hold;
 }
 
-core::Status SeatEngine::durable_or_forget(core::Status durable, core::EventId event) {
-  if (!durable) forget_event(event);
+core::Status SeatEngine::durable_or_forget(core::Status durable, core::EventId event, uint64_t loads) {
+  if (durable) return durable;
+  auto s = slot(event);
+  std::lock_guard lock(s->mu);
+  // Loaded again since this decision: what is in memory now was read after the failure and is not ahead
+  // of the journal. Forgetting it would fail the decisions made on it since, and so on while a sale runs.
+  if (s->loads == loads) forget_loaded(*s);
   return durable;
 }
 
 void SeatEngine::forget_event(core::EventId event) {
   auto s = slot(event);
   std::lock_guard lock(s->mu);
-  s->inv.reset();
-  s->pending.clear();
-  s->finished.clear();
-  s->finished_order.clear();
+  forget_loaded(*s);
+}
+
+void SeatEngine::forget_loaded(Slot& s) {
+  s.inv.reset();
+  s.pending.clear();
+  s.finished.clear();
+  s.finished_order.clear();
   // Seats may change without a report when the event is loaded again: a skipped version is a gap, and
   // the live map's subscribers resynchronise from a fresh snapshot at the next change.
-  ++s->version;
+  ++s.version;
 }
 
 core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const core::Layout& layout,
                                                 const core::HoldRequest& request, TimeMs now) {
   std::shared_ptr<Durable> durable;
-  auto placed = place_hold(event, layout, request, now, false, [&](const core::Hold&, core::SeatDecision d) {
-    durable = Durable::record(journal_, std::move(d));
-  });
+  auto placed = place_hold(event, layout, request, now, false,
+                           [&](const core::Hold&, core::SeatDecision d, uint64_t loads) {
+                             durable = Durable::record(journal_, std::move(d), loads);
+                           });
   TICKETD_ASSERT(placed.has_value());  // loading was allowed
   if (!*placed) return *placed;
-  if (auto st = durable_or_forget(durable->wait(), event.id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), event.id, durable->loads()); !st) return st.error();
   return *placed;
 }
 
 bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
-  auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d) {
+  auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d,
+                                                                   uint64_t loads) {
     journal_.record(
         std::move(d),
-        [this, done, hold](core::Status s) {
-          done(durable_or_forget(s, hold.event_id) ? core::Result<core::Hold>(hold)
+        [this, done, hold, loads](core::Status s) {
+          done(durable_or_forget(s, hold.event_id, loads) ? core::Result<core::Hold>(hold)
                                                                : core::Result<core::Hold>(s.error()));
         },
         core::SeatJournal::Failure::stop);
@@ -324,10 +340,10 @@ core::Result<core::Hold> SeatEngine::release_hold(core::HoldId id, core::UserId 
       return stored;  // released or expired already: nothing to do
     }
     released = *r;
-    durable = Durable::record(journal_, core::HoldReleased{stored->event_id, id});
+    durable = Durable::record(journal_, core::HoldReleased{stored->event_id, id}, s->loads);
   }
   forget_user_hold(user, id);  // after the slot mutex: lock order (see seat_engine.hpp)
-  if (auto st = durable_or_forget(durable->wait(), stored->event_id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), stored->event_id, durable->loads()); !st) return st.error();
   return released;
 }
 
@@ -354,8 +370,8 @@ bool SeatEngine::try_release_hold_async(core::HoldId id, core::UserId user, Time
     if (!released) return false;  // it ended meanwhile (expired, checked out): the journal tells how
     journal_.record(
         core::HoldReleased{event, id},
-        [this, done, hold = *released](core::Status st) {
-          done(durable_or_forget(st, hold.event_id) ? core::Result<core::Hold>(hold)
+        [this, done, hold = *released, loads = s->loads](core::Status st) {
+          done(durable_or_forget(st, hold.event_id, loads) ? core::Result<core::Hold>(hold)
                                                     : core::Result<core::Hold>(st.error()));
         },
         core::SeatJournal::Failure::stop);
@@ -387,7 +403,7 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
         if (p.record->payment_method != start.payment_method)
           return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
         rec = *p.record;
-        durable = Durable::record(journal_, core::Barrier{stored->event_id});
+        durable = Durable::record(journal_, core::Barrier{stored->event_id}, s->loads);
         break;
       }
       if (!durable) return pinned.error();
@@ -407,10 +423,10 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
                                  journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
                                  start.payment_method, start.amount, start.currency, "", "", now};
       s->pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
-      durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key});
+      durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key}, s->loads);
     }
   }
-  if (auto st = durable_or_forget(durable->wait(), stored->event_id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), stored->event_id, durable->loads()); !st) return st.error();
   return rec;
 }
 
@@ -430,13 +446,13 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
     if (it == s->pending.end()) {
       // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
       // after that settlement, so the booking read below is the settled one once this is durable.
-      durable = Durable::record(journal_, core::SettledAlready{current->event_id, outcome, now});
+      durable = Durable::record(journal_, core::SettledAlready{current->event_id, outcome, now}, s->loads);
     } else {
       const PendingBooking p = it->second;
       using Kind = core::PaymentOutcome::Kind;
       if (outcome.kind == Kind::AwaitingAction) {
         s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
-        durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now});
+        durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now}, s->loads);
       } else if (outcome.kind == Kind::Succeeded) {
         bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
@@ -449,7 +465,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
         if (sold)
           for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
         durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, current->event_id,
-                                                                   p.seats, sold, std::move(ticket_ids), outcome, now});
+                                                                   p.seats, sold, std::move(ticket_ids), outcome, now}, s->loads);
       } else {
         using HoldEnd = core::PaymentFailed::HoldEnd;
         HoldEnd end = HoldEnd::expired;  // a hold whose pin ran out before the decline stays expired
@@ -470,12 +486,13 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
           ended_hold = p.hold_id;
         }
         durable = Durable::record(
-            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, current->event_id, end, outcome, now});
+            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, current->event_id, end, outcome, now},
+            s->loads);
       }
     }
   }
   if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
-  if (auto st = durable_or_forget(durable->wait(), current->event_id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), current->event_id, durable->loads()); !st) return st.error();
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
   return core::Settlement{*settled, refund_needed};
@@ -527,13 +544,13 @@ core::Result<core::Booking> SeatEngine::cancel_booking(const core::Booking& book
       // A confirmed booking whose sale is not in memory was cancelled by a concurrent request (whose
       // commit may still be in flight). A barrier recorded behind that commit answers only once the
       // cancellation is durable: the journal keeps one event's decisions in order.
-      durable = Durable::record(journal_, core::Barrier{booking.event_id});
+      durable = Durable::record(journal_, core::Barrier{booking.event_id}, s->loads);
     } else {
       report(*s, booking.event_id, booking.seats, core::SeatStatus::Available);
-      durable = Durable::record(journal_, core::BookingCancelled{booking, refund_ref, now});
+      durable = Durable::record(journal_, core::BookingCancelled{booking, refund_ref, now}, s->loads);
     }
   }
-  if (auto st = durable_or_forget(durable->wait(), booking.event_id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), booking.event_id, durable->loads()); !st) return st.error();
   core::Booking b = booking;
   b.status = core::BookingStatus::Cancelled;
   b.cancelled_at = now;
@@ -554,9 +571,9 @@ core::Result<core::Booking> SeatEngine::refund_seats(const core::Booking& bookin
       return st.error();
     }
     report(*s, booking.event_id, refund.seats, core::SeatStatus::Available);
-    durable = Durable::record(journal_, core::SeatsRefunded{booking, refund, refund_ref, now});
+    durable = Durable::record(journal_, core::SeatsRefunded{booking, refund, refund_ref, now}, s->loads);
   }
-  if (auto st = durable_or_forget(durable->wait(), booking.event_id); !st) return st.error();
+  if (auto st = durable_or_forget(durable->wait(), booking.event_id, durable->loads()); !st) return st.error();
   core::Booking b = booking;
   std::erase_if(b.seats, [&](core::SeatId seat) {
     return std::find(refund.seats.begin(), refund.seats.end(), seat) != refund.seats.end();

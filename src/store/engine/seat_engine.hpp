@@ -119,6 +119,9 @@ class SeatEngine : public core::Ledger {
     std::unordered_map<core::BookingId, PendingBooking> pending;
     // The version of the last seat change reported for this event (see seat_changes.hpp).
     uint64_t version = 0;
+    // How many times inv was loaded: a decision that fails to become durable forgets the event only if
+    // memory is still the load it was made on (durable_or_forget).
+    uint64_t loads = 0;
   };
   static constexpr size_t kFinishedRememberedMax = 4096;
   static void remember(Slot& slot, core::HoldId id, core::HoldState state);
@@ -155,7 +158,8 @@ class SeatEngine : public core::Ledger {
   void prune_all_user_holds(TimeMs now);
   // A hold decided in memory; `record` is called with its decision under the event's mutex (the journal
   // sees decisions in order). nullopt, nothing done: `only_if_loaded` and the event is not in memory.
-  using RecordHold = std::function<void(const core::Hold&, core::SeatDecision)>;
+  // `loads`: the slot's load count, for durable_or_forget.
+  using RecordHold = std::function<void(const core::Hold&, core::SeatDecision, uint64_t loads)>;
   std::optional<core::Result<core::Hold>> place_hold(const core::Event& event, const core::Layout& layout,
                                                      const core::HoldRequest& request, TimeMs now, bool only_if_loaded,
                                                      const RecordHold& record);
@@ -179,7 +183,10 @@ class SeatEngine : public core::Ledger {
   // journal stops the process, the owner's journal fences the event off), and the engine forgets the
   // event here, to load it again from the journal at its next use. Returns `durable`.
   // REQUIRES: no slot mutex held by the caller.
-  core::Status durable_or_forget(core::Status durable, core::EventId event);
+  // `loads`: the slot's load count when the decision was made; a later load is kept.
+  core::Status durable_or_forget(core::Status durable, core::EventId event, uint64_t loads);
+  // Drops the event's memory, to be loaded again. REQUIRES: slot.mu held.
+  static void forget_loaded(Slot& slot);
 
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;
