@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "http/json_codec.hpp"
+#include "http/log_limiter.hpp"
 
 namespace ticketd::http {
 
@@ -10,6 +11,12 @@ namespace json = boost::json;
 using core::Code;
 
 namespace {
+
+// A 5xx is the server's fault or its dependencies': the operator reads why here, a few lines a second.
+detail::LogLimiter& server_error_log() {
+  static detail::LogLimiter log;
+  return log;
+}
 
 Response error_body(int status, std::string_view code, const std::string& message) {
   return json_response(status, json::object{{"error", json::object{{"code", code}, {"message", message}}}});
@@ -37,6 +44,7 @@ Response error_response(const core::Error& e) {
                           e.detail.find_first_not_of("0123456789") == std::string::npos;
   if (s.status == 429) r.headers.push_back({"retry-after", wait_given ? e.detail : "60"});
   if (s.status == 503) r.headers.push_back({"retry-after", "1"});
+  if (s.status >= 500) server_error_log().line(std::to_string(s.status) + " " + detail::one_line(e.message));
   return r;
 }
 

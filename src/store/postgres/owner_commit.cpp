@@ -148,6 +148,7 @@ void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
     // Memory is ahead of PostgreSQL for every event of this batch: nobody is acknowledged, and each
     // event's owner reloads it (its later jobs are refused until then).
     if (stager_) stager_->discard();
+    spdlog::warn("owner commit: a batch of {} decisions failed, its events reload: {}", batch.size(), err.what());
     try {
       if (conn_.healthy()) conn_.exec("ROLLBACK");
     } catch (const std::exception&) {
