@@ -24,7 +24,10 @@ struct PeerConfig {
   bool tls = false;             // https (verified against the system's CAs) instead of http
   size_t connections_max = 64;  // calls in flight at once, over all peers
   std::chrono::milliseconds connect_timeout{500};
-  std::chrono::milliseconds timeout{5'000};
+  // A forwarded call is memory and one group commit on the owner. Under a sale on a starved machine that
+  // has taken over 3 s; giving up sooner than a client would wait for the owner itself turns a slow
+  // success into a 503 whose decision was nevertheless made.
+  std::chrono::milliseconds timeout{15'000};
   std::chrono::milliseconds wait_max{1'000};
 };
 
