@@ -21,8 +21,8 @@ void add_serve_options(CLI::App& serve_cmd, ServeConfig& cfg) {
   serve_cmd.add_option("--postgres-pool", cfg.postgres_pool, "PostgreSQL connections per node")
       ->envname("TICKETD_POSTGRES_POOL")->check(CLI::Range(1, 1000));
   serve_cmd.add_option("--distributed-ledger", cfg.distributed_ledger,
-                       "--store postgres: who decides seats: sql (default: the stored functions, on every node) or "
-                       "owner (the seat engine on the node that owns the event; the others forward to it)")
+                       "--store postgres: who decides seats: owner (default: the seat engine on the node that owns the "
+                       "event; the others forward to it) or sql (the stored functions, on every node)")
       ->envname("TICKETD_DISTRIBUTED_LEDGER")->check(CLI::IsMember({"sql", "owner"}));
   serve_cmd.add_option("--peer-address", cfg.peer_address,
                        "--distributed-ledger owner: host:port other nodes reach this one at (default: --listen)")

@@ -25,7 +25,7 @@ struct ServeConfig {
   // "owner": the seat engine on the node that owns the event, over a fenced journal; other nodes forward
   // the event's seat calls to it (docs/architecture.md, "Event ownership"). Not the default until it
   // passes the distributed flash-sale benchmark (it answered 503s under that load on 2026-12-05).
-  std::string distributed_ledger = "sql";
+  std::string distributed_ledger = "owner";
   // Owner mode: host:port other nodes reach this one at (its seat calls). Empty: --listen.
   std::string peer_address;
   int64_t hold_ttl_s = 600;

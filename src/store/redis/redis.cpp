@@ -164,7 +164,8 @@ RedisClient::~RedisClient() {
 bool RedisClient::up() const { return steady_ms() >= down_until_ms_.load(); }
 
 void RedisClient::mark_down() {
-  if (up()) spdlog::warn("redis unreachable host={} port={}: PostgreSQL alone decides until it returns", cfg_.host, cfg_.port);
+  if (up()) spdlog::warn("redis unreachable host={} port={}: skipped for {} ms at a time until it answers", cfg_.host,
+                          cfg_.port, cfg_.down_for.count());
   down_until_ms_ = steady_ms() + cfg_.down_for.count();
 }
 
