@@ -146,6 +146,37 @@ TEST_F(EventOwnersTest, ATakeoverWaitsForTheOldOwnersCommitInFlight) {
   EXPECT_FALSE(write_as(old, "after-takeover"));
 }
 
+// The owner's batches lock their events' rows in event order (the fence); a renewal of many events must
+// lock them in that order too, or the two deadlock (seen with 30 events on one owner: PostgreSQL broke
+// the deadlock by failing the batch, and its buyers got 503s). Here a batch's fence holds the first
+// event; the renewal, given its events last first, must wait there before it locks the second.
+TEST_F(EventOwnersTest, ARenewalLocksItsEventsInTheOrderABatchDoes) {
+  const core::EventId first = event_, second = make_event();
+  ASSERT_LT(first, second);
+  EventOwners a(*pool_, "node-a", "a:1", 5s);
+  const Ownership o1 = a.claim(first), o2 = a.claim(second);
+  Connection batch(url_), probe(url_);
+  batch.exec("BEGIN");
+  batch.query("SELECT 1 FROM event_owners WHERE event_id = $1 FOR SHARE", {p(first)});
+  std::atomic<bool> renewed{false};
+  std::thread renewal([&] {
+    EXPECT_TRUE(a.renew({o2, o1}).empty());
+    renewed = true;
+  });
+  std::this_thread::sleep_for(300ms);  // the renewal is waiting for the batch's lock on the first event
+  EXPECT_FALSE(renewed);
+  probe.exec("BEGIN");
+  try {
+    probe.query("SELECT 1 FROM event_owners WHERE event_id = $1 FOR SHARE NOWAIT", {p(second)});
+  } catch (const PgError& e) {
+    ADD_FAILURE() << "the renewal locked the second event while waiting for the first: " << e.what();
+  }
+  probe.exec("ROLLBACK");
+  batch.exec("COMMIT");
+  renewal.join();
+  EXPECT_TRUE(renewed);
+}
+
 TEST_F(EventOwnersTest, AReleasedEventIsTakenAtOnceWithTheNextEpoch) {
   EventOwners a(*pool_, "node-a", "a:1", 5s), b(*pool_, "node-b", "b:1", 5s);
   const Ownership old = a.claim(event_);

@@ -34,11 +34,14 @@ constexpr const char* kTakeFrom =
     "UPDATE event_owners SET owner = $4, address = $5, epoch = epoch + 1, "
     "expires_at = clock_timestamp() + $6 * interval '1 millisecond' "
     "WHERE event_id = $1 AND owner = $2 AND epoch = $3 RETURNING epoch";
+// Locks the rows in event order first, as an owner's batch fences them (owner_commit.cpp), so the two
+// never deadlock.
 constexpr const char* kRenew =
-    "UPDATE event_owners SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' "
-    "FROM unnest($3::bigint[], $4::bigint[]) AS held(event_id, epoch) "
-    "WHERE event_owners.event_id = held.event_id AND event_owners.epoch = held.epoch AND event_owners.owner = $1 "
-    "RETURNING event_owners.event_id";
+    "WITH mine AS (SELECT o.event_id FROM event_owners o "
+    "JOIN unnest($3::bigint[], $4::bigint[]) AS held(event_id, epoch) "
+    "ON o.event_id = held.event_id AND o.epoch = held.epoch WHERE o.owner = $1 ORDER BY o.event_id FOR UPDATE OF o) "
+    "UPDATE event_owners SET expires_at = clock_timestamp() + $2 * interval '1 millisecond' FROM mine "
+    "WHERE event_owners.event_id = mine.event_id RETURNING event_owners.event_id";
 // A released lease has lapsed: the next claim, by any node, takes it with a new epoch.
 constexpr const char* kRelease =
     "UPDATE event_owners SET expires_at = clock_timestamp() - interval '1 millisecond', owner = owner || ' (released)' "
