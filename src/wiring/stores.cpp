@@ -82,7 +82,9 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
     }
     w.owner_journal = std::make_unique<store::postgres::PgSeatJournal>(*w.pg, *w.owners, *w.owner_commit);
     w.seat_publisher = std::make_unique<store::redis::RedisSeatPublisher>(*w.redis);
-    w.engine = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, w.seat_publisher.get());
+    w.user_holds = std::make_unique<store::redis::RedisUserHolds>(*w.redis);
+    w.engine = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, w.seat_publisher.get(),
+                                                           w.user_holds.get());
     w.owner_journal->set_on_lost([engine = w.engine.get()](core::EventId event) { engine->forget_event(event); });
     w.peers = std::make_unique<cluster::PeerClient>(cluster::PeerConfig{.key = w.peer_key, .tls = !cfg.tls_cert_file.empty()});
     w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers, &metrics);

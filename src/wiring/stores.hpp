@@ -21,6 +21,7 @@
 #include "store/postgres/seat_journal.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/seat_publisher.hpp"
+#include "store/redis/user_holds.hpp"
 #include "store/engine/seat_engine.hpp"
 #include "cluster/peer_client.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -44,6 +45,8 @@ struct StoreWiring {
   // The owner's seat changes, on Redis for every node's live maps; the engine that decides this node's
   // events (the target of the seat calls other nodes forward here); the client those calls go out by.
   std::unique_ptr<store::redis::RedisSeatPublisher> seat_publisher;
+  // Every user's live holds across the owners, for the cap on live holds per user.
+  std::unique_ptr<store::redis::RedisUserHolds> user_holds;
   std::unique_ptr<store::engine::SeatEngine> engine;
   std::unique_ptr<cluster::PeerClient> peers;
   std::string peer_key;

@@ -109,3 +109,30 @@ def test_a_killed_owners_event_is_decided_elsewhere_at_once_and_keeps_its_holds(
     assert expect(checkout(dep.nodes[0].client(buyers[0].token), kept["id"]), 201)["status"] == "CONFIRMED"
     dep.stop()
     assert_verify_ok(dep.nodes[0], "after the owner of an event was killed")
+
+
+def test_the_cap_on_live_holds_counts_a_users_holds_on_every_owner(tmp_path: Path, postgres: services.Postgres,
+                                                                    redis: services.Redis) -> None:
+    """Each owner decides its own events' holds; the cap on a user's live holds across events
+    (--holds-per-user-max) counts those the other owners decided too (store/redis/user_holds.hpp)."""
+    dep = Deployment(tmp_path / "cap", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S, ledger="owner",
+                     extra_env={"TICKETD_HOLDS_PER_USER_MAX": "2"})
+    dep.start()
+    try:
+        admin = admin_client(dep.nodes[0])
+        venue = create_venue(admin, [grid("Hall", "std", 1, 10)])
+        events = [create_event(admin, venue) for _ in range(3)]
+        buyer = new_users(dep.nodes[0], 1)[0]
+        # Each event's first seat call makes the node it reached the event's owner: three owners.
+        held = [expect(hold_seats(dep.nodes[i].client(buyer.token), events[i]["id"], [0]), 201) for i in (0, 1)]
+        for i in (0, 1):
+            assert owner_port(dep, events[i]["id"]) == dep.nodes[i].port
+        refused = hold_seats(dep.nodes[2].client(buyer.token), events[2]["id"], [0])
+        assert refused.status == 409 and refused.error_code == "active_holds_limit_exceeded", refused
+        # A released hold stops counting at once, on every owner.
+        expect(dep.nodes[0].client(buyer.token).delete(f"/v1/holds/{held[0]['id']}"), 204)
+        expect(hold_seats(dep.nodes[2].client(buyer.token), events[2]["id"], [0]), 201)
+        refused = hold_seats(dep.nodes[0].client(buyer.token), events[0]["id"], [1])
+        assert refused.status == 409 and refused.error_code == "active_holds_limit_exceeded", refused
+    finally:
+        dep.close()

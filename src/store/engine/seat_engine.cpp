@@ -52,8 +52,9 @@ class Durable {
 
 }  // namespace
 
-SeatEngine::SeatEngine(core::SeatJournal& journal, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink)
-    : journal_(journal), ticket_ids_(ticket_ids), sink_(sink) {
+SeatEngine::SeatEngine(core::SeatJournal& journal, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink,
+                       core::UserHolds* user_holds)
+    : journal_(journal), ticket_ids_(ticket_ids), sink_(sink), user_holds_(user_holds) {
   // ACTIVE rows include every live hold and every pinned one (a pin lives in memory only); rows that
   // lapsed and are not marked yet are listed too and dropped once found dead (the sweeper keeps them
   // few: it marks lapsed rows EXPIRED every second).
@@ -104,6 +105,7 @@ void SeatEngine::prune_all_user_holds(TimeMs now) {
 }
 
 void SeatEngine::forget_user_hold(core::UserId user, core::HoldId hold) {
+  if (user_holds_) user_holds_->end(user, hold);
   UserStripe& stripe = stripe_of(user);
   std::lock_guard lock(stripe.mu);
   auto it = stripe.holds.find(user);
@@ -207,16 +209,26 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
   UserStripe& stripe = stripe_of(request.user_id);
   std::unique_lock user_lock(stripe.mu);
   list_incoming(stripe);
+  const auto at_cap = [&] {
+    return make_error(Code::ActiveHoldsLimitExceeded,
+                      "at most " + std::to_string(request.active_holds_max) +
+                          " active holds per user across all events: release a hold or buy its seats first");
+  };
   if (auto it = stripe.holds.find(request.user_id);
       it != stripe.holds.end() && it->second.size() >= request.active_holds_max) {
     prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask
-    if (it->second.size() >= request.active_holds_max)
-      return make_error(Code::ActiveHoldsLimitExceeded,
-                        "at most " + std::to_string(request.active_holds_max) +
-                            " active holds per user across all events: release a hold or buy its seats first");
+    if (it->second.size() >= request.active_holds_max) return at_cap();
   }
-  core::Hold hold;
-  {
+  // Holds other nodes decided (distributed: each event's owner decides its own) are counted by the
+  // registry; when it does not answer, this node's own count above has decided.
+  const core::HoldId id = journal_.next_hold_id();
+  bool reserved = false;
+  if (user_holds_) {
+    const auto r = user_holds_->reserve(request.user_id, id, now + request.ttl, request.active_holds_max, now);
+    if (r == core::UserHolds::Reserve::at_cap) return at_cap();
+    reserved = r == core::UserHolds::Reserve::reserved;
+  }
+  core::Result<core::Hold> decided = [&]() -> core::Result<core::Hold> {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
     core::EventInventory& inv = *s->inv;
@@ -228,14 +240,18 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
       if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
       seats = std::move(*picked);
     }
-    auto held = inv.hold(journal_.next_hold_id(), request.user_id, std::move(seats), now, request.ttl);
+    auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl);
     if (!held) return held.error();
-    hold = *held;
-    report(*s, event.id, hold.seats, core::SeatStatus::Held);
-    record(hold, core::HoldPlaced{hold, request.expiry_notice_lead}, s->loads);
+    report(*s, event.id, held->seats, core::SeatStatus::Held);
+    record(*held, core::HoldPlaced{*held, request.expiry_notice_lead}, s->loads);
+    return held;
+  }();
+  if (!decided) {
+    if (reserved) user_holds_->end(request.user_id, id);
+    return decided.error();
   }
-  stripe.holds[request.user_id].push_back(UserHold{event.id, hold.id, hold.expires_at});
-  return hold;
+  stripe.holds[request.user_id].push_back(UserHold{event.id, decided->id, decided->expires_at});
+  return decided;
 }
 
 core::Status SeatEngine::durable_or_forget(core::Status durable, core::EventId event, uint64_t loads) {
@@ -279,6 +295,7 @@ core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const 
 
 bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
+  if (user_holds_) return false;  // the registry is a round trip: not on the caller's (I/O) thread
   auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d,
                                                                    uint64_t loads) {
     journal_.record(
@@ -391,6 +408,7 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
   auto s = slot(stored->event_id);
   core::CheckoutRecord rec;
   std::shared_ptr<Durable> durable;
+  std::optional<TimeMs> pinned_until;  // for the registry of holds across nodes, told after the mutex
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
@@ -424,8 +442,11 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
                                  start.payment_method, start.amount, start.currency, "", "", now};
       s->pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
       durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key}, s->loads);
+      pinned_until = std::max(pinned->expires_at, now) + core::limits::checkout_pin_max;
     }
   }
+  // A pinned hold outlives its expiry: it keeps counting toward its user's cap on the other nodes.
+  if (user_holds_ && pinned_until) user_holds_->extend(user, id, *pinned_until);
   if (auto st = durable_or_forget(durable->wait(), stored->event_id, durable->loads()); !st) return st.error();
   return rec;
 }
@@ -436,6 +457,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
   if (!current) return make_error(Code::NotFound, "no such booking");
   auto s = slot(current->event_id);
   std::shared_ptr<Durable> durable;
+  std::optional<std::pair<core::HoldId, TimeMs>> pinned_until;  // for the registry, after the mutex
   bool refund_needed = false;
   core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
   {
@@ -452,6 +474,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
       using Kind = core::PaymentOutcome::Kind;
       if (outcome.kind == Kind::AwaitingAction) {
         s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
+        pinned_until.emplace(p.hold_id, now + core::limits::payment_action_pin_max);
         durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now}, s->loads);
       } else if (outcome.kind == Kind::Succeeded) {
         bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
@@ -492,6 +515,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
     }
   }
   if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
+  if (user_holds_ && pinned_until) user_holds_->extend(current->user_id, pinned_until->first, pinned_until->second);
   if (auto st = durable_or_forget(durable->wait(), current->event_id, durable->loads()); !st) return st.error();
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");

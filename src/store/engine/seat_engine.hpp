@@ -38,6 +38,7 @@
 #include "core/ports/seat_changes.hpp"
 #include "core/ports/seat_journal.hpp"
 #include "core/ports/ticket_ids.hpp"
+#include "core/ports/user_holds.hpp"
 
 namespace ticketd::store::engine {
 
@@ -45,7 +46,10 @@ class SeatEngine : public core::Ledger {
  public:
   // Lists every hold the journal has ACTIVE (a live or pinned one among them) under its user, so the
   // cap holds across a restart before any event is loaded.
-  SeatEngine(core::SeatJournal& journal, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink = nullptr);
+  // `user_holds` (may be null): the registry of every user's live holds across nodes, when other nodes
+  // decide holds too (distributed, event owners); reserved before each hold, told of each end.
+  SeatEngine(core::SeatJournal& journal, core::TicketIdSource& ticket_ids, core::SeatChangeSink* sink = nullptr,
+             core::UserHolds* user_holds = nullptr);
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -191,6 +195,7 @@ class SeatEngine : public core::Ledger {
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;
   core::SeatChangeSink* const sink_;  // may be null
+  core::UserHolds* const user_holds_;  // may be null
   std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
   std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
   std::array<UserStripe, kUserStripes> user_stripes_;
