@@ -73,14 +73,12 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
   for (int forwards = 0;; ++forwards) {
     if (!owner) {
       core::Result<T> r = local();
-      std::optional<std::string> address = r ? std::nullopt : owner_named_by(r.error());
-      if (!address || forwards == kForwardsMax) {
+      // Another node may have taken the event between the look-up and the load: then it answers.
+      owner = next_owner(event, r ? nullptr : &r.error(), forwards);
+      if (!owner) {
         count("local");
         return r;
       }
-      // Another node took the event between the look-up and the load: it answers.
-      forget(event);
-      owner = Ownership{event, "", *address, 0};
       continue;
     }
     const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
@@ -117,15 +115,20 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
                                                std::to_string(answer.status));
     }
     core::Result<T> r = decode(answer.body);
-    std::optional<std::string> address = r ? std::nullopt : owner_named_by(r.error());
-    if (!address || forwards == kForwardsMax) {
+    // The node asked may no longer own the event, and name the one that does.
+    owner = next_owner(event, r ? nullptr : &r.error(), forwards);
+    if (!owner) {
       count("forwarded");
       return r;
     }
-    // The node we asked no longer owns the event and names the one that does.
-    forget(event);
-    owner = Ownership{event, "", *address, 0};
   }
+}
+
+std::optional<Ownership> OwnerRouter::next_owner(core::EventId event, const core::Error* refusal, int forwards) {
+  std::optional<std::string> address = refusal ? owner_named_by(*refusal) : std::nullopt;
+  if (!address || forwards == kForwardsMax) return std::nullopt;
+  forget(event);
+  return Ownership{event, "", *address, 0};
 }
 
 std::optional<core::EventId> OwnerRouter::event_of_hold(core::HoldId id, core::UserId user) {

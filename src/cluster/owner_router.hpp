@@ -106,6 +106,9 @@ class OwnerRouter final : public core::Ledger {
   core::Result<std::optional<store::postgres::Ownership>> find_owner(core::EventId event);
   void remember(const store::postgres::Ownership& owner);
   void forget(core::EventId event);
+  // Where a call goes next: the owner a refusal names (another node took the event), or nullopt when the
+  // answer stands (not such a refusal, or the call has followed owners kForwardsMax times already).
+  std::optional<store::postgres::Ownership> next_owner(core::EventId event, const core::Error* refusal, int forwards);
   // Runs `local` here or `call` at the owner, as the class comment says. `decode` reads the owner's answer.
   template <typename T>
   core::Result<T> route(core::EventId event, Call call, const CallArgs& args, const std::function<core::Result<T>()>& local,
