@@ -1,11 +1,14 @@
 // The event page: live seat map, seat picking (map, keyboard picker or best available), the hold
-// with its countdown, and checkout with a test card.
+// with its countdown, and checkout with a test card. The buyer's other live holds on the event (made
+// in another tab, or before a reload) are listed above the map (web/js/live_holds.js).
 import { api, session, access, ApiError, money, when, newIdempotencyKey } from './api.js';
 import { esc, $, $$, say, setMain } from './ui.js';
 import { SeatMap, ACCESSIBLE, COMPANION } from './seatmap.js';
 import { STATE_COLORS, drawSwatch } from './seat_glyphs.js';
 import { SeatPicker } from './seat_picker.js';
 import { requireLogin } from './app.js';
+import { LiveHolds } from './live_holds.js';
+import { clockTime } from './time_text.js';
 
 const TEST_CARDS = [
   ['pm_card_visa', 'Visa 4242 (succeeds)'],
@@ -33,10 +36,11 @@ class EventPage {
     this.event = event;
     this.venue = venue;
     this.selected = new Set();
-    this.hold = null;
+    this.hold = null;            // the hold this page is paying for (one of live.holds)
     this.rowIndex = [];  // rows by first seat id, for labels
     venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
     this.render();
+    this.live = new LiveHolds(this);
     this.map = new SeatMap($('#map'), venue, (id) => this.toggle(id));
     // A click on a general-admission area picks it under Best available.
     this.map.onArea = (si) => {
@@ -50,12 +54,13 @@ class EventPage {
     $('#picker').innerHTML = this.picker.html();
     this.picker.bind();
     this.connect();
-    this.restoreHold();
+    this.live.sync();
   }
 
   destroy() {
     if (this.stream) this.stream.close();
     clearInterval(this.tick);
+    this.live.destroy();
     this.map.destroy();
   }
 
@@ -77,7 +82,7 @@ class EventPage {
   seatWord(id) {
     if (this.selected.has(id)) return 'selected';
     const st = this.map.statusOf(id);
-    if (st === 'H' && this.hold && this.hold.seat_ids.includes(id)) return 'held by you';
+    if (st === 'H' && this.live.holdsSeat(id)) return 'held by you';
     return STATUS_WORD[st];
   }
 
@@ -87,6 +92,7 @@ class EventPage {
       <h1>${esc(e.name)}</h1>
       <p class="muted"><time datetime="${esc(e.starts_at)}">${esc(when(e.starts_at))}</time> · ${esc(e.venue_name || this.venue.name)}
         · on sale from ${esc(when(e.on_sale_at))} · at most ${e.max_tickets_per_user} tickets per person</p>
+      <div id="live-holds" class="live-holds" aria-live="polite"></div>
       <div class="event-layout">
         <section aria-labelledby="map-h">
           <h2 id="map-h">Seat map</h2>
@@ -180,7 +186,7 @@ class EventPage {
   toggle(id) {
     if (this.hold) { say($('#buy-msg'), 'You are holding seats already: pay for them or release them first.', 'info'); return; }
     if (this.selected.has(id)) this.selected.delete(id);
-    else if (this.map.statusOf(id) !== 'A') { say($('#buy-msg'), `${this.seatInfo(id).label} is ${STATUS_WORD[this.map.statusOf(id)]}.`, 'info'); return; }
+    else if (this.map.statusOf(id) !== 'A') { say($('#buy-msg'), `${this.seatInfo(id).label} is ${this.seatWord(id)}.`, 'info'); return; }
     else if (this.selected.size >= this.event.max_tickets_per_user) {
       say($('#buy-msg'), `At most ${this.event.max_tickets_per_user} tickets per person for this event.`, 'info'); return;
     } else this.selected.add(id);
@@ -196,11 +202,20 @@ class EventPage {
     const hadFocus = $('#buy').contains(document.activeElement) || $('#buy-bar').contains(document.activeElement);
     this.drawBuy();
     this.drawBar();
-    if (hadFocus) {
-      const h = $('#buy h2');
-      h.tabIndex = -1;
-      h.focus();
-    }
+    if (hadFocus) this.focusBuy();
+  }
+
+  focusBuy() {
+    const h = $('#buy h2');
+    h.tabIndex = -1;
+    h.focus();
+  }
+
+  // Live holds other than the one paid for here (none while the page is drawn the first time).
+  otherHolds() { return this.live ? this.live.others() : []; }
+
+  holdLabel(n) {
+    return `Hold ${n ? `${n} ` : ''}${this.otherHolds().length ? 'more ' : ''}seat${n === 1 ? '' : 's'}`;
   }
 
   drawBuy() {
@@ -226,12 +241,16 @@ class EventPage {
     clearInterval(this.tick);
     const seats = [...this.selected].sort((a, b) => a - b);
     const total = seats.reduce((sum, id) => sum + this.seatInfo(id).price, 0);
+    // Another live hold is never forgotten silently: it is listed above, and holding more says so.
+    const another = this.otherHolds().length
+      ? '<p class="msg info">You already hold seats on this event (see above): holding these makes another hold.</p>' : '';
     buy.innerHTML = `
       <h2>Your selection</h2>
       ${seats.length ? `<ul>${seats.map((id) => `<li>${esc(this.seatInfo(id).label)} · ${esc(money(this.seatInfo(id).price, e.currency))}</li>`).join('')}</ul>
         <p>Total <strong>${esc(money(total, e.currency))}</strong></p>`
         : '<p class="muted">Pick seats on the map or in Choose seats.</p>'}
-      ${session.token ? `<button type="button" id="hold-btn" ${seats.length ? '' : 'disabled'}>Hold ${seats.length || ''} seat${seats.length === 1 ? '' : 's'}</button>`
+      ${another}
+      ${session.token ? `<button type="button" id="hold-btn" ${seats.length ? '' : 'disabled'}>${this.holdLabel(seats.length)}</button>`
         : '<p><a href="#/login" id="login-to-buy">Log in to buy</a></p>'}`;
     const btn = $('#hold-btn');
     if (btn) btn.onclick = () => this.holdSelected();
@@ -252,49 +271,77 @@ class EventPage {
       $('#bar-pay').onclick = () => { $('#pay-btn').scrollIntoView({ block: 'center' }); $('#pm').focus(); };
       return;
     }
+    const others = this.otherHolds();
+    if (seats.length === 0 && others.length && session.token) {  // a hold made elsewhere: on a phone too
+      const n = others.reduce((sum, h) => sum + h.seat_ids.length, 0);
+      bar.hidden = false;
+      bar.innerHTML = `<p><strong>${n} held</strong> until ${esc(clockTime(others[0].expires_at))}</p>
+        <button type="button" id="bar-resume">Resume</button>`;
+      $('#bar-resume').onclick = () => this.resume(others[0]);
+      return;
+    }
     bar.hidden = seats.length === 0 || !session.token;
     if (bar.hidden) { bar.innerHTML = ''; return; }
     const total = seats.reduce((sum, id) => sum + this.seatInfo(id).price, 0);
     const names = seats.map((id) => { const i = this.seatInfo(id); return `${i.row}${i.number}`; }).join(', ');
     bar.innerHTML = `<p><strong>${seats.length} seat${seats.length === 1 ? '' : 's'}</strong> <span class="muted">${esc(names)}</span>
       · ${esc(money(total, this.event.currency))}</p>
-      <button type="button" id="bar-hold">Hold ${seats.length} seat${seats.length === 1 ? '' : 's'}</button>`;
+      <button type="button" id="bar-hold">${this.holdLabel(seats.length)}</button>`;
     $('#bar-hold').onclick = () => this.holdSelected();
   }
 
   // ---- hold, release, pay ----
-  holdKey() { return `ticketd.hold.${this.event.id}`; }
-
-  setHold(hold) {
-    this.hold = hold;
-    if (hold) sessionStorage.setItem(this.holdKey(), String(hold.id));
-    else sessionStorage.removeItem(this.holdKey());
-    this.payKey = null;
-    this.map.setMine(hold ? hold.seat_ids : []);
+  // The live holds changed (here, in another tab, or by lapsing): the map, the list and the card follow.
+  liveHoldsChanged() {
+    this.map.setMine(this.live.seatIds());
     this.picker.refresh();
     this.renderBuy();
   }
 
-  async restoreHold() {
-    const id = sessionStorage.getItem(this.holdKey());
-    if (!id || !session.token) return;
-    try {
-      const h = await api.getHold(id, this.event.id);
-      if (h.status === 'ACTIVE') this.setHold(h); else sessionStorage.removeItem(this.holdKey());
-    } catch { sessionStorage.removeItem(this.holdKey()); }
+  // Pays for `hold` here (null: none). It is one of this.live's holds.
+  setHold(hold) {
+    this.hold = hold;
+    this.payKey = null;
+    if (!hold) clearInterval(this.tick);
+    this.live.changed();
+  }
+
+  // The hold paid for here ended (bought, released, declined, lapsed): every tab forgets it.
+  endHold() {
+    const id = this.hold.id;
+    clearInterval(this.tick);
+    this.hold = null;
+    this.payKey = null;
+    this.live.forget(id);
+  }
+
+  // The hold paid for here ended in another tab (or lapsed there first); the caller redraws.
+  holdEnded(status) {
+    clearInterval(this.tick);
+    this.hold = null;
+    this.payKey = null;
+    const text = {
+      RELEASED: 'You released these seats in another tab: they are available to others again.',
+      CONVERTED: 'These seats were bought in another tab: see My bookings.',
+      EXPIRED: 'Your hold expired and the seats were released. Pick seats again to buy.',
+    }[status] || 'This hold is no longer yours to pay for.';
+    say($('#buy-msg'), text, 'info');
+  }
+
+  // Resume: pay for a hold listed above the map (made in another tab or before a reload).
+  resume(hold) {
+    const was = [...this.selected];
+    this.selected.clear();
+    this.map.selectionChanged(was);
+    say($('#buy-msg'), '');
+    this.setHold(hold);
+    $('#buy').scrollIntoView({ block: 'nearest' });
+    this.focusBuy();
   }
 
   async holdSelected() {
     if (!requireLogin()) return;
-    const seats = [...this.selected];
-    try {
-      const h = await api.hold(this.event.id, { seat_ids: seats });
-      const was = [...this.selected];
-      this.selected.clear();
-      say($('#buy-msg'), '');
-      this.setHold(h);
-      this.map.selectionChanged(was);
-    } catch (err) { this.holdFailed(err); }
+    this.placeHold({ seat_ids: [...this.selected] });
   }
 
   async holdBest(form) {
@@ -302,12 +349,18 @@ class EventPage {
     if (this.hold) { say($('#buy-msg'), 'You are holding seats already: pay for them or release them first.', 'info'); return; }
     const body = { quantity: Number(form.get('quantity')) };
     if (form.get('section')) body.section = form.get('section');
+    this.placeHold(body);
+  }
+
+  async placeHold(body) {
     try {
       const h = await api.hold(this.event.id, body);
       const was = [...this.selected];
       this.selected.clear();
       say($('#buy-msg'), '');
-      this.setHold(h);
+      this.hold = h;
+      this.payKey = null;
+      this.live.add(h);  // remembered for the other tabs; redraws
       this.map.selectionChanged(was);
     } catch (err) { this.holdFailed(err); }
   }
@@ -323,6 +376,7 @@ class EventPage {
       seat_unavailable: () => `Sorry, just taken: ${(err.body.seat_ids || []).map((id) => this.seatInfo(id).label).join('; ')}. Pick other seats.`,
       insufficient_seats: () => 'Not enough seats are left together for that request.',
       ticket_limit_exceeded: () => err.message,
+      active_holds_limit_exceeded: () => err.message,
       sale_not_open: () => 'This event is not on sale right now.',
     }[err.code];
     say($('#buy-msg'), text ? text() : err.message);
@@ -336,7 +390,8 @@ class EventPage {
 
   startCountdown() {
     clearInterval(this.tick);
-    const deadline = new Date(this.hold.expires_at).getTime();
+    const hold = this.hold;
+    const deadline = new Date(hold.expires_at).getTime();
     let warned = false;
     const update = async () => {
       const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
@@ -346,9 +401,10 @@ class EventPage {
       if (left === 0) {
         clearInterval(this.tick);
         let state = 'EXPIRED';
-        try { state = (await api.getHold(this.hold.id, this.event.id)).status; } catch { /* shown as expired */ }
+        try { state = (await api.getHold(hold.id, this.event.id)).status; } catch { /* shown as expired */ }
+        if (this.hold !== hold) return;  // resumed another, or ended in another tab meanwhile
         if (state === 'ACTIVE') { this.tick = setInterval(update, 1000); return; }  // our clock runs fast
-        this.setHold(null);
+        this.endHold();
         say($('#buy-msg'), 'Your hold expired and the seats were released. Pick seats again to buy.');
       }
     };
@@ -359,7 +415,7 @@ class EventPage {
   async release() {
     try {
       await api.release(this.hold.id, this.event.id);
-      this.setHold(null);
+      this.endHold();
       say($('#buy-msg'), 'Released: the seats are available to others again.', 'info');
     } catch (err) { say($('#buy-msg'), err.message); }
   }
@@ -370,18 +426,16 @@ class EventPage {
     this.payKey = this.payKey || newIdempotencyKey();  // a retry after a network error reuses it
     try {
       const booking = await api.checkout(this.hold.id, paymentMethod, this.payKey, this.event.id);
-      sessionStorage.removeItem(this.holdKey());
-      this.hold = null;
-      clearInterval(this.tick);
+      this.endHold();
       location.hash = `#/bookings/${booking.id}`;
     } catch (err) {
       btn.disabled = false;
       if (err.code === 'payment_failed') {
-        this.setHold(null);
+        this.endHold();
         const reason = err.message.replace(/[.\s]+$/, '');
         say($('#buy-msg'), `Payment declined${err.body.decline_code ? ` (${err.body.decline_code.replace(/_/g, ' ')})` : ''}: ${reason}. Nothing was charged and the seats were released.`);
       } else if (err.code === 'hold_expired') {
-        this.setHold(null);
+        this.endHold();
         say($('#buy-msg'), 'Your hold expired before the payment: nothing was charged. Pick seats again.');
       } else if (err.code === 'invalid_payment_method') {
         this.payKey = null;
