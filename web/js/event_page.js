@@ -8,6 +8,7 @@ import { STATE_COLORS, drawSwatch } from './seat_glyphs.js';
 import { SeatPicker } from './seat_picker.js';
 import { requireLogin } from './app.js';
 import { LiveHolds } from './live_holds.js';
+import { savedPick } from './saved_pick.js';
 import { clockTime } from './time_text.js';
 
 const TEST_CARDS = [
@@ -37,6 +38,7 @@ class EventPage {
     this.venue = venue;
     this.selected = new Set();
     this.hold = null;            // the hold this page is paying for (one of live.holds)
+    this.pendingPick = savedPick.take(event.id);  // picked before logging in; applied on the first snapshot
     this.rowIndex = [];  // rows by first seat id, for labels
     venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
     this.render();
@@ -158,6 +160,7 @@ class EventPage {
     this.stream.addEventListener('snapshot', (m) => {
       const d = JSON.parse(m.data);
       this.map.setStatus(d.status);
+      if (this.pendingPick) this.restorePick();
       this.statusChanged(null);
     });
     this.stream.addEventListener('seats', (m) => {
@@ -194,6 +197,22 @@ class EventPage {
     this.map.selectionChanged([id]);
     this.picker.refresh();
     this.renderBuy();
+  }
+
+  // The seats picked before logging in (web/js/saved_pick.js), less those taken meanwhile.
+  restorePick() {
+    const ids = this.pendingPick.filter((id) => id < this.map.status.length);
+    this.pendingPick = null;
+    const kept = ids.filter((id) => this.map.statusOf(id) === 'A').slice(0, this.event.max_tickets_per_user);
+    const lost = ids.filter((id) => !kept.includes(id));
+    for (const id of kept) this.selected.add(id);
+    this.map.selectionChanged(kept);
+    this.picker.refresh();
+    this.renderBuy();
+    if (lost.length) {
+      say($('#buy-msg'), `Taken while you were away: ${lost.map((id) => this.seatInfo(id).label).join('; ')}.`
+        + (kept.length ? ' The other seats you picked are still selected.' : ' Pick other seats.'), 'info');
+    }
   }
 
   // The card is redrawn whole; when focus was in it or the bar (on Hold, Pay, Release), it goes to the
@@ -255,7 +274,12 @@ class EventPage {
     const btn = $('#hold-btn');
     if (btn) btn.onclick = () => this.holdSelected();
     const login = $('#login-to-buy');
-    if (login) login.onclick = () => sessionStorage.setItem('ticketd.returnTo', location.hash);
+    if (login) {
+      login.onclick = () => {  // back here after logging in, with the same seats picked
+        sessionStorage.setItem('ticketd.returnTo', location.hash);
+        savedPick.save(e.id, [...this.selected]);
+      };
+    }
   }
 
   // On a narrow screen the buying card is far below the map: a bar fixed to the bottom of the screen
