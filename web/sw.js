@@ -5,7 +5,7 @@
 const CACHE = 'ticketd-web-v7';
 const SHELL = [
   '/', '/app.css', '/js/app.js', '/js/api.js', '/js/ui.js', '/js/account_page.js', '/js/field_errors.js', '/js/event_page.js', '/js/queue_page.js',
-  '/js/live_holds.js', '/js/hold_memory.js', '/js/saved_pick.js', '/js/time_text.js',
+  '/js/live_holds.js', '/js/hold_memory.js', '/js/saved_pick.js', '/js/queue_access.js', '/js/time_text.js',
   '/js/seatmap.js', '/js/map_gestures.js', '/js/seat_glyphs.js', '/js/seat_picker.js', '/js/geometry.js', '/js/login_form.js', '/js/sse.js', '/js/ticket_page.js',
   '/js/ticket_code.js', '/js/qr.js', '/vendor/qrcode.mjs',
   '/scan', '/js/scan.js', '/vendor/zxing/es/reader/index.js', '/vendor/zxing/es/share.js',

@@ -92,6 +92,7 @@ export const api = {
     const a = access.get(eventId);
     return call('POST', `/v1/events/${eventId}/holds`, body, a ? { 'x-access-token': a.token } : {});
   },
+  queueInfo: (eventId) => call('GET', `/v1/events/${eventId}/queue`),
   joinQueue: (eventId) => call('POST', `/v1/events/${eventId}/queue`, undefined, {}, true),
   queueStatus: (eventId, token) => call('GET', `/v1/events/${eventId}/queue/${encodeURIComponent(token)}`, undefined, {}, true),
   // ?event= tells a load balancer which event a hold's call is about, so it reaches the node that decides

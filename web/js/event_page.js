@@ -7,8 +7,9 @@ import { SeatMap, ACCESSIBLE, COMPANION } from './seatmap.js';
 import { STATE_COLORS, drawSwatch } from './seat_glyphs.js';
 import { SeatPicker } from './seat_picker.js';
 import { requireLogin } from './app.js';
-import { LiveHolds } from './live_holds.js';
+import { LiveHolds, holdsSeatsOf } from './live_holds.js';
 import { savedPick } from './saved_pick.js';
+import { watchAccess, accessEndedHtml } from './queue_access.js';
 import { clockTime } from './time_text.js';
 
 const TEST_CARDS = [
@@ -20,11 +21,14 @@ const TEST_CARDS = [
 ];
 const STATUS_WORD = { A: 'available', H: 'held', S: 'sold' };
 
+const queued = (event) => Boolean(event.waiting_room && event.waiting_room.enabled);
+
 export async function eventPage(eventId) {
   const event = await api.event(eventId);
-  // An event behind a waiting room (issue 5): buyers go through the line first, unless admitted.
-  if (event.waiting_room && event.waiting_room.enabled && session.token && !access.get(eventId)) {
-    location.hash = `#/events/${eventId}/queue`;
+  // An event behind a waiting room (issue 5): everyone sees the line first, visitors too, unless the
+  // buyer was let in, or comes back to pay for seats they hold (paying needs no access token).
+  if (queued(event) && !(session.token && access.get(eventId)) && !(await holdsSeatsOf(eventId))) {
+    location.replace(`#/events/${eventId}/queue`);  // not a page of its own: Back goes where the buyer came from
     return null;
   }
   const venue = await api.venue(event.venue_id);
@@ -38,6 +42,7 @@ class EventPage {
     this.venue = venue;
     this.selected = new Set();
     this.hold = null;            // the hold this page is paying for (one of live.holds)
+    this.accessEnded = false;    // a waiting room's window is over: no more holds from this page
     this.pendingPick = savedPick.take(event.id);  // picked before logging in; applied on the first snapshot
     this.rowIndex = [];  // rows by first seat id, for labels
     venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
@@ -57,12 +62,14 @@ class EventPage {
     this.picker.bind();
     this.connect();
     this.live.sync();
+    this.stopAccess = queued(event) ? watchAccess(event.id, (endedAt) => this.endAccess(endedAt)) : () => {};
   }
 
   destroy() {
     if (this.stream) this.stream.close();
     clearInterval(this.tick);
     this.live.destroy();
+    this.stopAccess();
     this.map.destroy();
   }
 
@@ -94,6 +101,7 @@ class EventPage {
       <h1>${esc(e.name)}</h1>
       <p class="muted"><time datetime="${esc(e.starts_at)}">${esc(when(e.starts_at))}</time> · ${esc(e.venue_name || this.venue.name)}
         · on sale from ${esc(when(e.on_sale_at))} · at most ${e.max_tickets_per_user} tickets per person</p>
+      <div id="access-note"></div>
       <div id="live-holds" class="live-holds" aria-live="polite"></div>
       <div class="event-layout">
         <section aria-labelledby="map-h">
@@ -269,7 +277,7 @@ class EventPage {
         <p>Total <strong>${esc(money(total, e.currency))}</strong></p>`
         : '<p class="muted">Pick seats on the map or in Choose seats.</p>'}
       ${another}
-      ${session.token ? `<button type="button" id="hold-btn" ${seats.length ? '' : 'disabled'}>${this.holdLabel(seats.length)}</button>`
+      ${session.token ? `<button type="button" id="hold-btn" ${seats.length && !this.accessEnded ? '' : 'disabled'}>${this.holdLabel(seats.length)}</button>`
         : '<p><a href="#/login" id="login-to-buy">Log in to buy</a></p>'}`;
     const btn = $('#hold-btn');
     if (btn) btn.onclick = () => this.holdSelected();
@@ -364,16 +372,22 @@ class EventPage {
   }
 
   async holdSelected() {
-    if (!requireLogin()) return;
+    if (!requireLogin() || !this.mayHold()) return;
     this.placeHold({ seat_ids: [...this.selected] });
   }
 
   async holdBest(form) {
-    if (!requireLogin()) return;
+    if (!requireLogin() || !this.mayHold()) return;
     if (this.hold) { say($('#buy-msg'), 'You are holding seats already: pay for them or release them first.', 'info'); return; }
     const body = { quantity: Number(form.get('quantity')) };
     if (form.get('section')) body.section = form.get('section');
     this.placeHold(body);
+  }
+
+  mayHold() {
+    if (!this.accessEnded) return true;
+    say($('#buy-msg'), 'Your time to choose seats is over: join the queue again to hold seats.', 'info');
+    return false;
   }
 
   async placeHold(body) {
@@ -387,6 +401,15 @@ class EventPage {
       this.live.add(h);  // remembered for the other tabs; redraws
       this.map.selectionChanged(was);
     } catch (err) { this.holdFailed(err); }
+  }
+
+  // The waiting room's window is over (endedAt; null: over before this page opened).
+  endAccess(endedAt) {
+    this.accessEnded = true;
+    $('#access-note').innerHTML = accessEndedHtml(endedAt);
+    $('#rejoin').onclick = () => { location.hash = `#/events/${this.event.id}/queue`; };
+    $('#best button[type=submit]').disabled = true;
+    this.renderBuy();
   }
 
   holdFailed(err) {

@@ -141,3 +141,10 @@ export class LiveHolds {
   }
 }
 
+// Whether the signed-in buyer holds seats of this event now (a hold remembered by this browser that
+// the server says is ACTIVE).
+export async function holdsSeatsOf(eventId) {
+  if (!session.token) return false;
+  const answers = await Promise.all(holdMemory.list(eventId).map((h) => api.getHold(h.id, eventId).catch(() => null)));
+  return answers.some((h) => h && h.status === 'ACTIVE' && h.event_id === eventId);
+}

@@ -1,16 +1,19 @@
 // The waiting room (issue 5's queue): join, watch position and estimated wait, enter automatically
 // when admitted. The access token it receives is sent with holds of that event (X-Access-Token).
-import { api, access, when } from './api.js';
+// Visitors who are not logged in see the room too (the event page sends everyone here): that a queue
+// is in force, the time left until the sale opens, and a button to log in and join.
+import { api, access, session, when } from './api.js';
 import { esc, $, say, setMain, flash } from './ui.js';
 import { requireLogin } from './app.js';
+import { timeLeft } from './time_text.js';
 
 const POLL_S_MIN = 1, POLL_S_MAX = 30;  // whatever Retry-After says, stay within these
 
 const queueKey = (eventId) => `ticketd.queue.${eventId}`;
 
 export async function queuePage(eventId) {
-  if (!requireLogin()) return null;
   const event = await api.event(eventId);
+  if (!session.token) return visitorPage(event);
   setMain(`
     <h1>Waiting room: ${esc(event.name)}</h1>
     <div class="card" aria-live="polite" aria-atomic="true">
@@ -18,14 +21,17 @@ export async function queuePage(eventId) {
       <p>Your place in line: <strong id="q-pos">—</strong></p>
       <p>Estimated wait: <strong id="q-eta">—</strong></p>
     </div>
+    <p id="q-opens"></p>
     <p class="muted">Keep this page open: you go to the seat map by yourself when it is your turn.
       Leaving and coming back keeps your place.</p>
     <div id="q-msg"></div>
     <p><a href="#/">Back to events</a></p>`, `Waiting room: ${event.name}`);
   let timer = null;
   let stopped = false;
+  const stopCountdown = saleCountdown(event);
 
-  const show = (v, retryAfterS) => {
+  // `joined`: the answer of a join, not of a poll (joining again gives back the same place).
+  const show = (v, retryAfterS, joined = false) => {
     const pos = $('#q-pos'), eta = $('#q-eta'), status = $('#q-status');
     if (!pos) return;  // the page was left
     if (v.status === 'ADMITTED') {
@@ -37,10 +43,15 @@ export async function queuePage(eventId) {
     }
     if (v.status === 'EXPIRED' || v.status === 'SOLD_OUT') {
       sessionStorage.removeItem(queueKey(eventId));
-      status.textContent = v.status === 'SOLD_OUT' ? 'Sold out: there are no seats left for this event.'
-        : 'Your turn came and went without a purchase, so your place was given up.';
       pos.textContent = eta.textContent = '—';
-      if (v.status === 'EXPIRED') {
+      if (v.status === 'SOLD_OUT') {
+        status.textContent = 'Sold out: there are no seats left for this event.';
+      } else if (joined) {
+        // The API keeps one place per account and a join answers the same place: saying "join
+        // again" once more would only bring back this answer.
+        status.textContent = 'Your turn to choose seats is over, and this sale keeps one place in line per account, so it cannot be joined again.';
+      } else {
+        status.textContent = 'Your turn came and went without a purchase, so your place was given up.';
         $('#q-msg').innerHTML = '<button type="button" id="rejoin">Join the line again</button>';
         $('#rejoin').onclick = () => { $('#q-msg').innerHTML = ''; join(); };
       }
@@ -77,7 +88,7 @@ export async function queuePage(eventId) {
       const { data, headers } = await api.joinQueue(eventId);
       sessionStorage.setItem(queueKey(eventId), data.queue_token);
       say($('#q-msg'), '');
-      show(data, headers.get('retry-after'));
+      show(data, headers.get('retry-after'), true);
     } catch (err) {
       if (err.code === 'waiting_room_off') { location.hash = `#/events/${eventId}`; return; }
       const text = {
@@ -91,7 +102,52 @@ export async function queuePage(eventId) {
   };
 
   if (sessionStorage.getItem(queueKey(eventId))) await poll(); else await join();
-  return () => { stopped = true; clearTimeout(timer); };
+  return () => { stopped = true; clearTimeout(timer); stopCountdown(); };
+}
+
+// A visitor who is not logged in: what the room is, when the sale opens, and a way in. No seat map,
+// so nothing offers to hold seats that the API would refuse without a place in line.
+async function visitorPage(event) {
+  let room = null;
+  try { room = await api.queueInfo(event.id); } catch { /* the page says enough without it */ }
+  const opensLater = room && room.opens_at && new Date(room.opens_at).getTime() > Date.now();
+  const beforeSale = new Date(event.on_sale_at).getTime() > Date.now();
+  setMain(`
+    <h1>Waiting room: ${esc(event.name)}</h1>
+    <div class="card">
+      <p><strong>A queue is in force for this sale.</strong> Everyone who wants tickets gets in line, and people
+        are let in to choose seats a few at a time.</p>
+      ${beforeSale ? `<p>The sale opens at ${esc(when(event.on_sale_at))}. Everyone in line by then gets a random place,
+        so there is no need to rush.</p>` : ''}
+      <p id="q-opens"></p>
+      ${opensLater ? `<p>The line opens at ${esc(when(room.opens_at))}.</p>` : ''}
+      <button type="button" id="q-login">Log in to join the queue</button>
+    </div>
+    <p class="muted">No account? <a href="#/register" id="q-register">Register</a>, then join.</p>
+    <p><a href="#/">Back to events</a></p>`, `Waiting room: ${event.name}`);
+  $('#q-login').onclick = () => requireLogin();  // back here once logged in
+  $('#q-register').onclick = () => sessionStorage.setItem('ticketd.returnTo', location.hash);
+  return saleCountdown(event);
+}
+
+// "Time until the sale opens: 1:02:03", every second, until it has opened; returns the function that
+// stops it.
+function saleCountdown(event) {
+  const el = $('#q-opens');
+  const onSale = new Date(event.on_sale_at).getTime();
+  el.innerHTML = 'Time until the sale opens: <strong class="countdown" role="timer" id="q-countdown"></strong>';
+  const update = () => {
+    const leftS = Math.ceil((onSale - Date.now()) / 1000);
+    if (leftS <= 0) {
+      clearInterval(timer);
+      el.textContent = 'The sale is open.';
+      return;
+    }
+    $('#q-countdown', el).textContent = timeLeft(leftS);
+  };
+  const timer = setInterval(update, 1000);
+  update();
+  return () => clearInterval(timer);
 }
 
 function duration(s) {
