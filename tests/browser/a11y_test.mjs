@@ -45,6 +45,8 @@ async function visit(page, url, heading) {
 
 test('the buyer\'s pages have no serious or critical accessibility violations', async () => {
   const event = await server.makeEvent('Axe Night', { flags: { accessible: [1], companion: [2] } });
+  const queued = await server.makeEvent('Axe Queue Night', { onSaleAt: Date.now() + 3_600_000,
+    waitingRoom: { enabled: true, opens_before_s: 7200 } });
   const ida = await server.newUser('Ida');
   const booking = await server.buy(ida, event, [0, 1]);
   const tickets = await server.call('GET', `/v1/bookings/${booking.id}/tickets`, undefined, ida.token);
@@ -66,6 +68,9 @@ test('the buyer\'s pages have no serious or critical accessibility violations', 
     problems.push(...await audit(anon, 'register with errors'));
     await visit(anon, `${server.url}/#/forgot-password`, 'Forgot your password?');
     problems.push(...await audit(anon, 'forgot password'));
+    await visit(anon, `${server.url}/#/events/${queued.id}`, 'Waiting room: Axe Queue Night');
+    await anon.getByRole('timer').waitFor();
+    problems.push(...await audit(anon, 'waiting room (visitor)'));
 
     pages.ida = await userPage(browser, server, { user: ida });
     const p = pages.ida;
@@ -76,6 +81,12 @@ test('the buyer\'s pages have no serious or critical accessibility violations', 
     await p.getByRole('button', { name: 'Hold 1 seat' }).click();
     await p.getByRole('heading', { name: 'Your seats are held' }).waitFor();
     problems.push(...await audit(p, 'event page with a hold'));
+    pages.tab = await p.context().newPage();  // another tab of the same browser lists that hold
+    await visit(pages.tab, `${server.url}/#/events/${event.id}`, 'Axe Night');
+    await pages.tab.getByRole('button', { name: 'Resume' }).waitFor();
+    problems.push(...await audit(pages.tab, 'event page with a hold from another tab'));
+    await pages.tab.close();
+    delete pages.tab;
     await visit(p, `${server.url}/#/bookings`, 'My bookings');
     await p.getByRole('button', { name: /^Cancel booking/ }).waitFor();
     problems.push(...await audit(p, 'my bookings'));
