@@ -22,6 +22,10 @@ std::optional<std::string> owner_named_by(const core::Error& e) {
 
 constexpr int kForwardsMax = 2;
 
+// A forwarded call waits this long past the owner's lease: a live owner renews it every second, so only
+// a paused or partitioned one lets it lapse, and then the event is taken over here instead.
+constexpr std::chrono::milliseconds kForwardPastLease{500};
+
 }  // namespace
 
 OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
@@ -34,7 +38,12 @@ std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
   {
     std::lock_guard lock(mu_);
     if (auto it = remembered_.find(event); it != remembered_.end()) {
-      if (it->second.until > now) return it->second.owner;
+      if (it->second.until > now) {
+        Ownership o = it->second.owner;
+        o.lease_left = std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                   it->second.lease_until - now));
+        return o;
+      }
       remembered_.erase(it);
     }
   }
@@ -55,7 +64,8 @@ core::Result<std::optional<Ownership>> OwnerRouter::find_owner(core::EventId eve
 void OwnerRouter::remember(const Ownership& owner) {
   std::lock_guard lock(mu_);
   if (remembered_.size() >= kOwnersRememberedMax) remembered_.clear();  // a few reads again, no growth
-  remembered_[owner.event_id] = Remembered{owner, std::chrono::steady_clock::now() + kOwnerRemembered};
+  const auto now = std::chrono::steady_clock::now();
+  remembered_[owner.event_id] = Remembered{owner, now + kOwnerRemembered, now + owner.lease_left};
 }
 
 void OwnerRouter::forget(core::EventId event) {
@@ -82,7 +92,7 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
       continue;
     }
     const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
-                                          encode_args(call, args));
+                                          encode_args(call, args), forward_timeout(*owner));
     if (answer.kind == PeerAnswer::Kind::refused && !owner->owner.empty() && forwards < kForwardsMax) {
       // Nothing listens where the owner said it would: its process is gone. Take the event now (the
       // new epoch fences the old owner off, should it be only paused) rather than when its lease lapses.
@@ -104,6 +114,20 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
       }
       continue;
     }
+    if (answer.kind == PeerAnswer::Kind::failed && owner->lease_left.count() > 0 && forwards < kForwardsMax) {
+      // No answer by the end of the owner's lease: it is paused or cut off (a live owner renews every
+      // second). Ask PostgreSQL again: a lapsed lease is taken here (its epoch fences the old owner off;
+      // what it committed before is loaded, and a retried checkout finds its record by its key).
+      forget(event);
+      auto now_owner = find_owner(event);
+      if (!now_owner) return now_owner.error();
+      if (!*now_owner || (*now_owner)->epoch != owner->epoch || (*now_owner)->owner != owner->owner) {
+        spdlog::warn("event {}: owner {} at {} did not answer within its lease; asking who owns it now", event,
+                     owner->owner, owner->address);
+        owner = std::move(*now_owner);
+        continue;
+      }
+    }
     if (answer.kind != PeerAnswer::Kind::answered) {
       forget(event);
       count("forward_failed");
@@ -122,6 +146,11 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
       return r;
     }
   }
+}
+
+std::optional<std::chrono::milliseconds> OwnerRouter::forward_timeout(const Ownership& owner) {
+  if (owner.lease_left.count() <= 0) return std::nullopt;  // not known (an owner a refusal named)
+  return owner.lease_left + kForwardPastLease;
 }
 
 std::optional<Ownership> OwnerRouter::next_owner(core::EventId event, const core::Error* refusal, int forwards) {

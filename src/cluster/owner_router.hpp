@@ -105,6 +105,9 @@ class OwnerRouter final : public core::Ledger {
   // owner_elsewhere(), or Unavailable when PostgreSQL cannot say.
   core::Result<std::optional<store::postgres::Ownership>> find_owner(core::EventId event);
   void remember(const store::postgres::Ownership& owner);
+  // How long a call forwarded to `owner` may wait: until shortly after its lease would lapse, after
+  // which the event can be taken over here; no longer than the peer client's own timeout.
+  static std::optional<std::chrono::milliseconds> forward_timeout(const store::postgres::Ownership& owner);
   void forget(core::EventId event);
   // Where a call goes next: the owner a refusal names (another node took the event), or nullopt when the
   // answer stands (not such a refusal, or the call has followed owners kForwardsMax times already).
@@ -127,6 +130,7 @@ class OwnerRouter final : public core::Ledger {
   struct Remembered {
     store::postgres::Ownership owner;
     std::chrono::steady_clock::time_point until;
+    std::chrono::steady_clock::time_point lease_until;  // when the owner's lease lapses unless renewed
   };
   std::mutex mu_;  // guards remembered_
   std::unordered_map<core::EventId, Remembered> remembered_;

@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "base/assert.hpp"
@@ -69,7 +70,8 @@ void PeerClient::give_back(void* handle) {
   freed_.notify_one();
 }
 
-PeerAnswer PeerClient::post(std::string_view address, std::string_view path, const std::string& body) {
+PeerAnswer PeerClient::post(std::string_view address, std::string_view path, const std::string& body,
+                            std::optional<std::chrono::milliseconds> timeout) {
   PeerAnswer answer;
   void* handle = take();
   if (!handle) {
@@ -90,7 +92,8 @@ PeerAnswer PeerClient::post(std::string_view address, std::string_view path, con
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.timeout.count()));
+  const std::chrono::milliseconds call_timeout = timeout ? std::min(*timeout, config_.timeout) : config_.timeout;
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(call_timeout.count()));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,9 @@ class PeerClient {
   PeerClient(const PeerClient&) = delete;
   PeerClient& operator=(const PeerClient&) = delete;
 
-  PeerAnswer post(std::string_view address, std::string_view path, const std::string& body);
+  // `timeout`: this call's, if shorter than the configured one.
+  PeerAnswer post(std::string_view address, std::string_view path, const std::string& body,
+                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
  private:
   void* take();  // a CURL*; nullptr when none came free within wait_max

@@ -29,7 +29,9 @@ constexpr const char* kTake =
     "WHERE event_owners.owner = EXCLUDED.owner OR event_owners.expires_at <= clock_timestamp() "
     "RETURNING owner, address, epoch";
 constexpr const char* kOwnerOf =
-    "SELECT owner, address, epoch, expires_at > clock_timestamp() FROM event_owners WHERE event_id = $1";
+    "SELECT owner, address, epoch, expires_at > clock_timestamp(), "
+    "greatest(0, floor(extract(epoch FROM expires_at - clock_timestamp()) * 1000))::bigint "
+    "FROM event_owners WHERE event_id = $1";
 constexpr const char* kTakeFrom =
     "UPDATE event_owners SET owner = $4, address = $5, epoch = epoch + 1, "
     "expires_at = clock_timestamp() + $6 * interval '1 millisecond' "
@@ -119,6 +121,7 @@ std::optional<Ownership> EventOwners::owner_of(core::EventId event) {
     if (r.empty()) return std::nullopt;
     Ownership o = ownership_from(r, event);
     o.live = r.boolean(0, 3);
+    o.lease_left = std::chrono::milliseconds(r.int64(0, 4));
     return o;
   });
 }

@@ -30,6 +30,7 @@ struct Ownership {
   std::string address;  // where other nodes forward the event's requests (host:port)
   int64_t epoch = 0;    // 1 for the first owner, +1 at every change of owner
   bool live = true;     // owner_of(): the lease had not lapsed when read
+  std::chrono::milliseconds lease_left{0};  // owner_of(): how long the lease had to run when read
 };
 
 class EventOwners {
