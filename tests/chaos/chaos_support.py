@@ -192,12 +192,17 @@ class FlashSale:
         await asyncio.gather(*tasks, monitor, return_exceptions=True)
         return sold_out
 
-    async def run_with(self, faults: Coroutine[Any, Any, None], deadline_s: float) -> bool:
+    async def run_with(self, faults: Coroutine[Any, Any, None], deadline_s: float,
+                       faults_after_s: float = 60.0) -> bool:
         """run(), with `faults` injecting faults alongside; a fault that raises ends the sale at once and
-        is raised here once the buyers stopped."""
+        is raised here once the buyers stopped. A fault still under way when the sale sells out (a pause
+        lasts past the lease) runs to its end, for at most `faults_after_s`, rather than being cut off and
+        left uncounted."""
         injecting = asyncio.create_task(faults)
         injecting.add_done_callback(lambda t: t.cancelled() or t.exception() is None or self.done.set())
         sold_out = await self.run(deadline_s)
+        if sold_out and not injecting.done():
+            await asyncio.wait({injecting}, timeout=faults_after_s)
         if not injecting.done():
             injecting.cancel()
         try:
