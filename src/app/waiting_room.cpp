@@ -223,10 +223,23 @@ uint32_t WaitingRoom::release_one(const core::Event& event, TimeMs now) {
 }
 
 void WaitingRoom::render_metrics(std::string& out) {
-  const std::vector<core::EventId> ids = store_.rooms();
+  std::vector<core::EventId> ids;
+  try {
+    ids = store_.rooms();
+  } catch (const core::UnavailableError&) {
+    // The queues' store (Redis) is unreachable: the rest of /metrics still answers, when the operator
+    // needs it most. A room that becomes unreachable half-way is listed as far as it was read.
+    out += "# ticketd_queue_*: the waiting room is unavailable\n";
+    return;
+  }
   std::string waiting, admitted, outstanding, expired, rate, sold_out, releases, node_admitted_lines;
   for (core::EventId id : ids) {
-    auto room = store_.room(id);
+    std::optional<core::RoomRecord> room;
+    try {
+      room = store_.room(id);
+    } catch (const core::UnavailableError&) {
+      break;
+    }
     if (!room) continue;
     const std::string label = "{event=\"" + std::to_string(id) + "\"} ";
     waiting += "ticketd_queue_waiting" + label + std::to_string(room->waiting) + "\n";

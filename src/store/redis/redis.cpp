@@ -208,6 +208,14 @@ redisContext* RedisClient::take() {
 void RedisClient::give_back(redisContext* c, bool healthy) {
   if (!healthy || c->err) {
     redisFree(c);
+    // The idle ones were opened before this failure, most likely to the same server (restarted, or
+    // gone): each would fail its next command in turn and mark Redis down for another down_for.
+    std::vector<redisContext*> stale;
+    {
+      std::lock_guard lock(mu_);
+      stale.swap(idle_);
+    }
+    for (redisContext* s : stale) redisFree(s);
     return;
   }
   std::lock_guard lock(mu_);
