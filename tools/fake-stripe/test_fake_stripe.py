@@ -250,6 +250,154 @@ def test_an_intent_awaiting_3ds_can_be_canceled_and_a_succeeded_one_cannot(strip
     assert stripe.stats()["cancellations"] == 1 and stripe.stats()["charges"] == 1
 
 
+# ---- 3-D Secure through the hosted page (return_url, redirect_to_url, /_3ds/) ----
+
+RETURN_URL = "http://127.0.0.1:8080/#/bookings/12"
+
+
+def pay_3ds(stripe, return_url=RETURN_URL, amount=1500):
+    fields = [("amount", str(amount)), ("currency", "usd"), ("payment_method", "pm_card_authenticationRequired"),
+              ("confirm", "true"), ("return_url", return_url)]
+    status, _, body = stripe.post_form("/v1/payment_intents", fields)
+    return status, json.loads(body)
+
+
+def page_get(stripe, intent_id):
+    status, headers, body = stripe.request("GET", f"/_3ds/{intent_id}", auth=False)
+    return status, headers, body.decode()
+
+
+def page_post(stripe, intent_id, outcome):
+    body = urllib.parse.urlencode({"outcome": outcome}).encode()
+    status, headers, reply = stripe.request("POST", f"/_3ds/{intent_id}", body,
+                                            {"Content-Type": "application/x-www-form-urlencoded"}, auth=False)
+    return status, headers, reply.decode()
+
+
+def retrieve(stripe, intent_id):
+    status, _, body = stripe.request("GET", f"/v1/payment_intents/{intent_id}")
+    assert status == 200
+    return json.loads(body)
+
+
+def event_types(stripe):
+    return [e["type"] for e in stripe.test_get("/_test/events")["events"]]
+
+
+def test_with_a_return_url_3ds_is_a_redirect_to_the_hosted_page_on_the_address_the_client_used(stripe):
+    status, intent = pay_3ds(stripe)
+    assert status == 200 and intent["status"] == "requires_action"
+    assert intent["next_action"] == {"type": "redirect_to_url", "redirect_to_url": {
+        "url": f"http://127.0.0.1:{stripe.port}/_3ds/{intent['id']}", "return_url": RETURN_URL}}
+    assert "return_url" not in intent, "not a field of Stripe's PaymentIntent"
+    assert retrieve(stripe, intent["id"])["next_action"] == intent["next_action"]
+    # Another Host header (a client that reached us by name): the page is on that address.
+    status, _, body = stripe.request("POST", "/v1/payment_intents", urllib.parse.urlencode([
+        ("amount", "1500"), ("currency", "usd"), ("payment_method", "pm_card_authenticationRequired"),
+        ("confirm", "true"), ("return_url", RETURN_URL)]).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded", "Host": f"localhost:{stripe.port}"})
+    by_name = json.loads(body)
+    assert by_name["next_action"]["redirect_to_url"]["url"] == f"http://localhost:{stripe.port}/_3ds/{by_name['id']}"
+    assert stripe.stats()["charges"] == 0 and event_types(stripe) == []
+
+
+def test_confirm_takes_a_return_url_too(stripe):
+    status, _, body = stripe.post_form("/v1/payment_intents", [("amount", "1500"), ("currency", "usd"),
+                                                               ("payment_method", "pm_card_authenticationRequired")])
+    created = json.loads(body)
+    assert status == 200 and created["status"] == "requires_confirmation"
+    status, _, body = stripe.post_form(f"/v1/payment_intents/{created['id']}/confirm", [("return_url", RETURN_URL)])
+    confirmed = json.loads(body)
+    assert status == 200 and confirmed["next_action"]["type"] == "redirect_to_url"
+    assert confirmed["next_action"]["redirect_to_url"]["return_url"] == RETURN_URL
+
+
+@pytest.mark.parametrize("return_url", [
+    "ftp://example.test/back", "/bookings/12", "example.test/back", "http://", "http:///path", "javascript:alert(1)",
+    "http://example.test/a b", "http://example.test/\x01", "http://example.test/\x7f", "http://example.test/\u00e9",
+    "http://example.test:99999/", "http://example.test/" + "a" * (2048 - len("http://example.test/") + 1), "",
+])
+def test_an_invalid_return_url_is_400_url_invalid_and_creates_nothing(stripe, return_url):
+    status, body = pay_3ds(stripe, return_url)
+    assert status == 400
+    assert (body["error"]["type"], body["error"]["code"], body["error"]["param"]) == \
+        ("invalid_request_error", "url_invalid", "return_url")
+    assert body["error"]["message"].startswith("Invalid URL")
+    assert stripe.stats()["intents"] == 0
+
+
+def test_a_return_url_of_2048_bytes_is_accepted_and_needs_confirm(stripe):
+    longest = "https://example.test/" + "a" * (2048 - len("https://example.test/"))
+    status, intent = pay_3ds(stripe, longest)
+    assert status == 200 and intent["next_action"]["redirect_to_url"]["return_url"] == longest
+    status, _, body = stripe.post_form("/v1/payment_intents", [("amount", "1500"), ("currency", "usd"),
+                                                               ("return_url", RETURN_URL)])
+    assert status == 400 and json.loads(body)["error"]["param"] == "return_url"
+
+
+def test_the_hosted_page_shows_the_amount_and_both_buttons_without_an_api_key(stripe):
+    _, intent = pay_3ds(stripe, amount=9050)
+    status, headers, page = page_get(stripe, intent["id"])
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert page.startswith("<!doctype html>") and '<html lang="en">' in page
+    assert "<title>3D Secure 2 test page" in page and "<h1>3D Secure 2 test page</h1>" in page
+    assert "90.50 USD" in page
+    action = f'<form method="post" action="/_3ds/{intent["id"]}">'
+    assert page.count(action) == 2
+    assert '<input type="hidden" name="outcome" value="succeed"><button type="submit">Complete authentication' in page
+    assert '<input type="hidden" name="outcome" value="fail"><button type="submit" class="secondary">Fail authentication' \
+        in page
+    assert "<script" not in page and "form-action" not in headers["Content-Security-Policy"]
+
+
+def test_completing_on_the_hosted_page_is_303_to_the_return_url_and_the_webhook_says_succeeded(receiver):
+    with fake_stripe("--webhook-url", receiver.url) as stripe:
+        _, intent = pay_3ds(stripe)
+        status, headers, _ = page_post(stripe, intent["id"], "succeed")
+        assert status == 303 and headers["Location"] == RETURN_URL
+        done = retrieve(stripe, intent["id"])
+        assert done["status"] == "succeeded" and done["next_action"] is None
+        assert done["latest_charge"].startswith("ch_") and stripe.stats()["charges"] == 1
+        (_, event), = receiver.wait_for(1)
+        assert event["type"] == "payment_intent.succeeded" and event["data"]["object"]["id"] == intent["id"]
+        assert event["request"] == {"id": None, "idempotency_key": None}
+
+
+def test_failing_on_the_hosted_page_is_303_to_the_return_url_and_leaves_the_intent_needing_a_card(stripe):
+    _, intent = pay_3ds(stripe)
+    status, headers, _ = page_post(stripe, intent["id"], "fail")
+    assert status == 303 and headers["Location"] == RETURN_URL
+    failed = retrieve(stripe, intent["id"])
+    assert failed["status"] == "requires_payment_method" and failed["next_action"] is None
+    assert failed["last_payment_error"]["code"] == "payment_intent_authentication_failure"
+    assert event_types(stripe) == ["payment_intent.payment_failed"] and stripe.stats()["charges"] == 0
+
+
+def test_a_second_answer_on_the_hosted_page_changes_nothing_and_links_back(stripe):
+    _, intent = pay_3ds(stripe)
+    assert page_post(stripe, intent["id"], "succeed")[0] == 303
+    for status, _, page in (page_post(stripe, intent["id"], "fail"), page_post(stripe, intent["id"], "succeed"),
+                            page_get(stripe, intent["id"])):
+        assert status == 200 and "no longer awaiting authentication" in page
+        assert f'<a class="button" href="{RETURN_URL}">Return to the merchant</a>' in page
+        assert "Complete authentication" not in page
+    assert event_types(stripe) == ["payment_intent.succeeded"], "no second event"
+    assert retrieve(stripe, intent["id"])["status"] == "succeeded" and stripe.stats()["charges"] == 1
+
+
+def test_the_hosted_page_refuses_a_bad_outcome_and_an_unknown_intent(stripe):
+    _, intent = pay_3ds(stripe)
+    status, _, page = page_post(stripe, intent["id"], "maybe")
+    assert status == 400 and "<h1>Bad request</h1>" in page
+    assert retrieve(stripe, intent["id"])["status"] == "requires_action" and event_types(stripe) == []
+    for status, _, page in (page_get(stripe, "pi_unknown"), page_post(stripe, "pi_unknown", "succeed"),
+                            page_get(stripe, "nothing")):
+        assert status == 404 and "<h1>Not found</h1>" in page and '<html lang="en">' in page
+    # The /v1 API around it still needs the key.
+    status, _, _ = stripe.request("GET", f"/v1/payment_intents/{intent['id']}", auth=False)
+    assert status == 401
+
+
 def test_unknown_payment_method_is_resource_missing(stripe):
     status, body, _, _ = stripe.pay("pm_card_nonsense")
     assert status == 400
