@@ -5,7 +5,7 @@
 // designer draws 50,000 seats in one frame's budget. Run by scripts/test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, clickSeatOnMap } from './support.mjs';
+import { ADMIN, PASSWORD, Server, launchBrowser, userPage, withArtifacts, clickSeatOnMap } from './support.mjs';
 
 const LIVE_MS = 5000;  // a sale reaches the dashboard's tiles through the seat stream; revenue within ~2 s
 
@@ -187,6 +187,56 @@ test('a newcomer designs a venue, sells, watches it live, refunds a buyer and ca
   });
   await pages.o?.context().close();
   await pages.b?.context().close();
+});
+
+// Where the orders table overflows its column, if it does: the column's scroll width, and any order's
+// Refund button that reaches past it.
+async function ordersOverflow(page) {
+  return page.evaluate(() => {
+    const wrap = document.querySelector('.orders-wrap');
+    const edge = wrap.getBoundingClientRect();
+    const out = [];
+    if (wrap.scrollWidth > wrap.clientWidth) out.push(`the table is ${wrap.scrollWidth} px wide in ${wrap.clientWidth} px`);
+    if (document.documentElement.scrollWidth > innerWidth) out.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+    for (const b of wrap.querySelectorAll('button[data-refund]')) {
+      const r = b.getBoundingClientRect();
+      if (r.left < edge.left - 0.5 || r.right > edge.right + 0.5) out.push(`"${b.textContent}" spans ${r.left}..${r.right} of ${edge.left}..${edge.right}`);
+    }
+    return out;
+  });
+}
+
+test('the orders table fits a 1280 px window and a 320 px phone, its Refund buttons whole', async () => {
+  const event = await server.makeEvent('Wide Orders Night');
+  // A long address with nothing to break it at, and a booking of several seats (a refund link each).
+  const email = `maximilianbartholomewlongnameforthetable${Date.now()}@example.test`;
+  assert.equal((await server.call('POST', '/v1/users', { email, password: PASSWORD, name: 'Maximilian Bartholomew' })).status, 201);
+  await server.buy({ token: await server.login(email, PASSWORD) }, event, [11, 12, 13]);
+  // The console starts with "Start your organization" for someone in none.
+  await server.call('POST', '/v1/organizations', { name: 'Admin Presents' }, await server.login(ADMIN.email, ADMIN.password));
+  await withArtifacts('console-orders-width', () => pages, [server], async () => {
+    pages.a = await userPage(browser, server);
+    const a = pages.a;
+    await a.setViewportSize({ width: 1280, height: 900 });
+    await a.goto(server.url + '/console');
+    await a.getByLabel('Email').fill(ADMIN.email);
+    await a.getByLabel('Password').fill(ADMIN.password);
+    await a.getByRole('button', { name: 'Log in' }).click();
+    await a.locator('#console-nav').waitFor();
+    await a.goto(`${server.url}/console#/events/${event.id}`);
+    await a.getByRole('heading', { name: 'Wide Orders Night', level: 1 }).waitFor();
+    await a.getByRole('cell', { name: email }).waitFor();
+    assert.deepEqual(await ordersOverflow(a), [], 'at 1280 px');
+    // Armed, the button says the amount: still inside.
+    await a.getByRole('button', { name: 'Refund', exact: true }).click();
+    await a.getByRole('button', { name: /^Confirm refund of/ }).waitFor();
+    assert.deepEqual(await ordersOverflow(a), [], 'at 1280 px, armed');
+    await a.setViewportSize({ width: 320, height: 640 });
+    await a.getByRole('button', { name: /^Confirm refund of/ }).waitFor();
+    assert.deepEqual(await ordersOverflow(a), [], 'at 320 px');
+    assert.deepEqual(a.errors, []);
+  });
+  await pages.a?.context().close();
 });
 
 async function orgId(page) {

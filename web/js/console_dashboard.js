@@ -101,8 +101,11 @@ export async function dashboardPage(eventId) {
           <button type="submit">Find</button>
         </form>
         <div id="orders-msg"></div>
-        <table><thead><tr><th>#</th><th>Buyer</th><th>Seats</th><th>Amount</th><th>Status</th><th></th></tr></thead>
-          <tbody id="orders"></tbody></table>
+        <div class="orders-wrap">
+          <table class="orders"><thead><tr><th scope="col">#</th><th scope="col">Buyer</th><th scope="col">Seats</th>
+            <th scope="col">Amount</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody id="orders"></tbody></table>
+        </div>
         <p><button type="button" class="secondary" id="attendees">Download the attendee list (CSV)</button></p>
         <h2>Event</h2>
         <form id="edit" class="card" novalidate>
@@ -220,16 +223,19 @@ export async function dashboardPage(eventId) {
       const page = await call('GET', `/v1/events/${eventId}/orders?` + new URLSearchParams({ q: query, limit: 50 }));
       if (asked !== ordersAsked) return;
       ordersShown = true;
+      // Long addresses wrap and the actions stack in their own column, so the table fits its half of the
+      // dashboard; where that is narrow (a phone) each order becomes a card (web/app.css, .orders-wrap).
       $('#orders').innerHTML = page.orders.map((o) => `<tr>
-        <td>${o.id}</td><td>${esc(o.buyer.name)}<br><span class="muted">${esc(o.buyer.email)}</span></td>
-        <td>${o.seats.map((s) => `${esc(`${s.section} ${s.row}${s.number}`)}${o.status === 'CONFIRMED' && o.seats.length > 1
+        <td data-label="#">${o.id}</td>
+        <td data-label="Buyer"><span>${esc(o.buyer.name)}<br><span class="muted email">${esc(o.buyer.email)}</span></span></td>
+        <td data-label="Seats"><ul class="bare">${o.seats.map((s) => `<li><span class="nowrap">${esc(`${s.section} ${s.row}${s.number}`)}</span>${o.status === 'CONFIRMED' && o.seats.length > 1
           ? ` <button type="button" class="link" data-refund="${o.id}" data-seat="${s.id}"
-              data-amount="${esc(`${s.section} ${s.row}${s.number}`)}" aria-label="Refund seat ${esc(`${s.section} ${s.row}${s.number}`)}">refund</button>` : ''}`).join(', ')}</td>
-        <td>${esc(money(o.total_amount, o.currency))}${o.refunded_amount ? `<br><span class="muted">${esc(money(o.refunded_amount, o.currency))} refunded</span>` : ''}</td>
-        <td>${esc(o.status)}</td>
-        <td>${o.status === 'CONFIRMED' ? `<button type="button" class="secondary" data-refund="${o.id}"
+              data-amount="${esc(`${s.section} ${s.row}${s.number}`)}" aria-label="Refund seat ${esc(`${s.section} ${s.row}${s.number}`)}">refund</button>` : ''}</li>`).join('')}</ul></td>
+        <td data-label="Amount"><span><span class="nowrap">${esc(money(o.total_amount, o.currency))}</span>${o.refunded_amount ? `<br><span class="muted">${esc(money(o.refunded_amount, o.currency))} refunded</span>` : ''}</span></td>
+        <td data-label="Status">${esc(o.status)}</td>
+        <td>${o.status === 'CONFIRMED' ? `<div class="order-actions"><button type="button" class="secondary" data-refund="${o.id}"
           data-amount="${esc(money(o.total_amount - o.refunded_amount, o.currency))}">Refund</button>
-          <button type="button" class="link" data-resend="${o.id}">Resend confirmation</button>` : ''}</td></tr>`).join('')
+          <button type="button" class="link" data-resend="${o.id}">Resend confirmation</button></div>` : ''}</td></tr>`).join('')
         || '<tr><td colspan="6" class="muted">No orders found.</td></tr>';
     } catch (err) { say($('#orders-msg'), err.message); }
   };
