@@ -1,9 +1,10 @@
 // The web app on phones: no page scrolls sideways on a 320 px screen, and on a 390x844 touch screen a
-// buyer pinches the seat map to zoom in, taps a seat, holds it from the bar at the bottom and pays.
+// buyer pinches the seat map to zoom in, taps a seat, holds it from the bar at the bottom and pays; a
+// visitor who is not logged in has the bar too, and its button leads to logging in with the seats kept.
 // Touches are real touch input (CDP Input.dispatchTouchEvent), which Chromium turns into Pointer Events.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Server, launchBrowser, userPage, withArtifacts, expectSeat } from './support.mjs';
+import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, expectSeat, seatBox } from './support.mjs';
 
 const NARROW_PX = 320;
 
@@ -125,4 +126,35 @@ test('on a touch phone a buyer pinches the map to zoom in, taps a seat, holds it
     assert.deepEqual(p.errors, []);
   });
   await pages.p.context().close();
+});
+
+test('on a phone a visitor who picks seats sees the bottom bar, whose button logs in and keeps the seats', async () => {
+  const event = await server.makeEvent('Visitor Bar Night');
+  const vera = await server.newUser('Vera');
+  await withArtifacts('visitor-bar', () => pages, [server], async () => {
+    pages.v = await userPage(browser, server, { phone: true });
+    const v = pages.v;
+    await v.goto(`${server.url}/#/events/${event.id}`);
+    await v.getByText('Live updates: on').waitFor();
+    const bar = v.getByRole('region', { name: 'Selection summary' });
+    assert.equal(await bar.isVisible(), false, 'no bar before a seat is picked');
+    await seatBox(v, 3).tap();
+    await seatBox(v, 4).tap();
+    await expectSeat(v, 4, 'selected');
+    await bar.getByText('2 seats', { exact: true }).waitFor();
+    const barBox = await bar.boundingBox();
+    assert.ok(Math.abs(barBox.y + barBox.height - 844) < 2, 'the bar sits at the bottom of the screen');
+    await bar.getByRole('button', { name: 'Log in to hold these seats' }).tap();
+    await v.getByRole('heading', { name: 'Log in', level: 1 }).waitFor();
+    await v.getByLabel('Email').fill(vera.email);
+    await v.getByLabel('Password').fill(PASSWORD);
+    await v.getByRole('button', { name: 'Log in' }).tap();
+    await v.getByRole('heading', { name: event.name, level: 1, exact: true }).waitFor();
+    await expectSeat(v, 3, 'selected', 5000);
+    await expectSeat(v, 4, 'selected');
+    await bar.getByRole('button', { name: 'Hold 2 seats' }).tap();
+    await v.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+    assert.deepEqual(v.errors, []);
+  });
+  await pages.v.context().close();
 });

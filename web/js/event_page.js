@@ -282,17 +282,19 @@ class EventPage {
     const btn = $('#hold-btn');
     if (btn) btn.onclick = () => this.holdSelected();
     const login = $('#login-to-buy');
-    if (login) {
-      login.onclick = () => {  // back here after logging in, with the same seats picked
-        sessionStorage.setItem('ticketd.returnTo', location.hash);
-        savedPick.save(e.id, [...this.selected]);
-      };
-    }
+    if (login) login.onclick = () => this.keepPick();  // the link itself goes to #/login
+  }
+
+  // Back here after logging in, with the same seats picked (web/js/saved_pick.js).
+  keepPick() {
+    sessionStorage.setItem('ticketd.returnTo', location.hash);
+    savedPick.save(this.event.id, [...this.selected]);
   }
 
   // On a narrow screen the buying card is far below the map: a bar fixed to the bottom of the screen
   // (web/app.css shows it only there) carries the selection, its total and the Hold button; while seats
-  // are held it leads to the payment. The card's own Hold button is hidden there, so there is one.
+  // are held it leads to the payment. The card's own Hold button is hidden there, so there is one. A
+  // visitor sees the bar too: its button leads to logging in, and back here with the seats still picked.
   drawBar() {
     const bar = $('#buy-bar');
     const seats = [...this.selected].sort((a, b) => a - b);
@@ -312,13 +314,13 @@ class EventPage {
       $('#bar-resume').onclick = () => this.resume(others[0]);
       return;
     }
-    bar.hidden = seats.length === 0 || !session.token;
+    bar.hidden = seats.length === 0;
     if (bar.hidden) { bar.innerHTML = ''; return; }
     const total = seats.reduce((sum, id) => sum + this.seatInfo(id).price, 0);
     const names = seats.map((id) => { const i = this.seatInfo(id); return `${i.row}${i.number}`; }).join(', ');
     bar.innerHTML = `<p><strong>${seats.length} seat${seats.length === 1 ? '' : 's'}</strong> <span class="muted">${esc(names)}</span>
       · ${esc(money(total, this.event.currency))}</p>
-      <button type="button" id="bar-hold">${this.holdLabel(seats.length)}</button>`;
+      <button type="button" id="bar-hold">${session.token ? this.holdLabel(seats.length) : `Log in to hold ${seats.length === 1 ? 'this seat' : 'these seats'}`}</button>`;
     $('#bar-hold').onclick = () => this.holdSelected();
   }
 
@@ -372,6 +374,7 @@ class EventPage {
   }
 
   async holdSelected() {
+    if (!session.token) this.keepPick();  // requireLogin goes to log in
     if (!requireLogin() || !this.mayHold()) return;
     this.placeHold({ seat_ids: [...this.selected] });
   }
