@@ -334,6 +334,19 @@ core::Result<core::Booking> Sales::booking(core::UserId user, core::BookingId id
   return ledger_.find_booking(id, user);
 }
 
+core::Result<std::string> Sales::payment_action(core::UserId user, core::BookingId id) {
+  auto booking = ledger_.find_booking(id, user);
+  if (!booking) return booking.error();
+  if (booking->status != core::BookingStatus::PendingPayment || booking->payment_ref.empty())
+    return make_error(Code::NoPaymentAction, "this booking's payment waits for nothing from you");
+  auto charged = gateway_.retrieve(booking->payment_ref);
+  if (!charged) return charged.error().code == Code::Unavailable ? charged.error()
+                                                                  : make_error(Code::NoPaymentAction, "the payment cannot be found at the gateway");
+  if (charged->status != core::ChargeStatus::RequiresAction || charged->action_url.empty())
+    return make_error(Code::NoPaymentAction, "the bank needs nothing from you for this payment");
+  return std::move(charged->action_url);
+}
+
 std::vector<core::Booking> Sales::bookings(core::UserId user, uint32_t limit, core::BookingId before,
                                           bool include_failed) {
   return ledger_.list_bookings(user, limit, before, include_failed);

@@ -87,6 +87,11 @@ class Sales {
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);
   core::Result<core::Booking> booking(core::UserId user, core::BookingId id);
+  // Where the buyer confirms a payment the bank wants to check (3-D Secure): the gateway's page, asked
+  // of the gateway now (it is not stored: it lives as long as the payment waits). NotFound (not the
+  // user's booking); NoPaymentAction unless the booking waits for its payment and the gateway names a
+  // page; Unavailable.
+  core::Result<std::string> payment_action(core::UserId user, core::BookingId id);
   std::vector<core::Booking> bookings(core::UserId user, uint32_t limit, core::BookingId before, bool include_failed);
   core::Result<core::Booking> cancel(core::UserId user, core::BookingId id);
   // The organizer's refund of a whole booking, whoever bought it and whenever (no event-start or

@@ -51,6 +51,7 @@ enum class Code {
   LimitReached,          // a per-account count (organizations started) is used up
   PriceLocked,           // repricing a tier whose seats are held or sold
   InvalidToken,          // an account link or code that is wrong, used, expired or out of tries
+  NoPaymentAction,       // asking what the bank wants of a payment that waits for nothing from the buyer
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

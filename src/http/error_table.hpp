@@ -68,6 +68,7 @@ constexpr ErrorStatus status_of(core::Code code) {
     case core::Code::LimitReached: return {409, "limit_reached"};
     case core::Code::PriceLocked: return {409, "price_locked"};
     case core::Code::InvalidToken: return {400, "invalid_token"};
+    case core::Code::NoPaymentAction: return {409, "no_payment_action"};
   }
   return {400, "invalid_request"};
 }

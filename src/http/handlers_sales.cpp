@@ -94,6 +94,14 @@ Response checkout(Ctx& c) {
   return json_response(booking->status == core::BookingStatus::PendingPayment ? 202 : 201, to_json(*booking));
 }
 
+// Where the buyer's browser goes to confirm the payment with the bank (3-D Secure); the gateway's
+// page sends it back to the booking's page in the web app.
+Response payment_action(Ctx& c) {
+  auto url = c.services.sales.payment_action(c.caller().id, c.ids[0]);
+  if (!url) return error_response(url.error());
+  return json_response(200, json::object{{"type", "redirect_to_url"}, {"url", std::move(*url)}});
+}
+
 Response list_bookings(Ctx& c) {
   const core::User& user = c.caller();
   uint32_t limit = core::limits::page_size_default;
@@ -181,6 +189,7 @@ void add_sales_routes(Router& router) {
   router.add("POST", "/v1/holds/{id}/checkout", checkout);
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
+  router.add("GET", "/v1/bookings/{id}/payment-action", payment_action);
   router.add("POST", "/v1/bookings/{id}/cancel", cancel_booking);
   router.add("POST", "/v1/bookings/{id}/resend-confirmation", resend_confirmation, {.who = Caller::manager, .audit = Audit::request});
   router.add("POST", "/v1/bookings/{id}/refund", refund_booking, {.who = Caller::manager, .audit = Audit::request_and_result});

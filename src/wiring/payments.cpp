@@ -26,7 +26,9 @@ core::Result<PaymentWiring> wire_payments(const ServeConfig& cfg) {
   const auto secrets = split_commas(cfg.stripe_webhook_secrets);
   if (secrets.empty())
     return core::make_error(core::Code::InvalidRequest, "TICKETD_STRIPE_WEBHOOK_SECRET is required with Stripe");
-  w.gateway = std::make_unique<payments::StripeGateway>(stripe);
+  auto gateway = std::make_unique<payments::StripeGateway>(stripe);
+  w.stripe = gateway.get();
+  w.gateway = std::move(gateway);
   w.verifier = std::make_unique<payments::StripeEventVerifier>(secrets);
   spdlog::info("payments provider=stripe api_base={} webhook_secrets={}", cfg.stripe_api_base, secrets.size());
   return w;

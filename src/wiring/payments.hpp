@@ -8,10 +8,15 @@
 #include "core/result.hpp"
 #include "wiring/serve_config.hpp"
 
+namespace ticketd::payments {
+class StripeGateway;
+}
+
 namespace ticketd::wiring {
 
 struct PaymentWiring {
   std::unique_ptr<core::PaymentGateway> gateway;
+  payments::StripeGateway* stripe = nullptr;  // the gateway when it is Stripe: told the public URL later
   std::unique_ptr<core::PaymentEventVerifier> verifier;  // null: no webhooks
 };
 

@@ -42,6 +42,7 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/static_files.hpp"
+#include "payments/stripe/stripe_gateway.hpp"
 #include "store/postgres/account_tokens.hpp"
 #include "store/postgres/audit_log.hpp"
 #include "store/postgres/checkins.hpp"
@@ -306,8 +307,11 @@ int serve(const ServeConfig& cfg) {
     spdlog::error("listen failed: {}", e.what());
     return 1;
   }
-  account_links.set_public_url(!cfg.public_url.empty() ? cfg.public_url
-                                                        : default_public_url(!cfg.tls_cert_file.empty(), host, server->port()));
+  const std::string public_url =
+      !cfg.public_url.empty() ? cfg.public_url : default_public_url(!cfg.tls_cert_file.empty(), host, server->port());
+  account_links.set_public_url(public_url);
+  // The bank's challenge (3-D Secure) returns the buyer to the web app's page of the booking.
+  if (wired->stripe) wired->stripe->set_return_url_prefix(public_url + "/#/bookings/");
   {
     BackgroundJobs jobs(cfg, clock, *stores, waiting_room, payments, cancellations, notifications, writes_paused);
     std::unique_ptr<MetricsListener> metrics_listener;

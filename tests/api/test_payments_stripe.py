@@ -10,6 +10,9 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -193,6 +196,49 @@ def test_three_d_secure_completes_by_webhook(fake, pay_server, buyers) -> None:
     booking = _wait_for_status(user.client, pending["id"], "CONFIRMED")
     assert compact_status(user.client, event["id"])[5] == "S"
     assert len(_charges_for(fake, booking["id"])) == 1
+
+
+def _answer_challenge(url: str, outcome: str) -> tuple[int, str]:
+    """What the buyer's browser does on the bank's page: one form POST, the redirect not followed."""
+    request = urllib.request.Request(url, data=urllib.parse.urlencode({"outcome": outcome}).encode(), method="POST")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as reply:
+            return reply.status, reply.headers.get("Location", "")
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Location", "")
+
+
+@pytest.mark.parametrize("outcome, final", [("succeed", "CONFIRMED"), ("fail", "FAILED")])
+def test_the_banks_challenge_page_is_named_and_returns_the_buyer_to_the_booking(outcome, final, fake, pay_server,
+                                                                                buyers) -> None:
+    user, other = buyers[9], buyers[10]
+    event = _event(pay_server)
+    hold = expect(hold_seats(user.client, event["id"], [9]), 201)
+    pending = expect(checkout(user.client, hold["id"], "pm_card_authenticationRequired"), 202)
+    action = expect(user.client.get(f"/v1/bookings/{pending['id']}/payment-action"), 200)
+    assert action["type"] == "redirect_to_url"
+    assert action["url"].startswith(fake.api_base + "/_3ds/" + pending["payment_ref"])
+    assert_error(other.client.get(f"/v1/bookings/{pending['id']}/payment-action"), 404, "not_found")
+    status, location = _answer_challenge(action["url"], outcome)
+    assert status == 303
+    assert location == f"http://127.0.0.1:{pay_server.port}/#/bookings/{pending['id']}"
+    _wait_for_status(user.client, pending["id"], final)
+    assert_error(user.client.get(f"/v1/bookings/{pending['id']}/payment-action"), 409, "no_payment_action")
+    assert compact_status(user.client, event["id"])[9] == ("S" if final == "CONFIRMED" else "A")
+
+
+def test_a_booking_paid_at_once_has_no_payment_action(fake, pay_server, buyers) -> None:
+    user = buyers[9]
+    event = _event(pay_server)
+    hold = expect(hold_seats(user.client, event["id"], [3]), 201)
+    booking = expect(checkout(user.client, hold["id"], "pm_card_visa"), 201)
+    assert_error(user.client.get(f"/v1/bookings/{booking['id']}/payment-action"), 409, "no_payment_action")
+    assert_error(user.client.get("/v1/bookings/999999999/payment-action"), 404, "not_found")
 
 
 def test_failed_authentication_fails_the_booking_and_frees_the_seats(fake, pay_server, buyers) -> None:

@@ -303,6 +303,20 @@ TEST_F(StripeGatewayTest, ThreeDSecureCardRequiresActionWithAClientSecret) {
   EXPECT_FALSE(r->payment_ref.empty());
 }
 
+TEST_F(StripeGatewayTest, WithAReturnUrlTheBankChallengeIsAPageThatReturnsToTheBooking) {
+  StripeGateway gateway(config());
+  gateway.set_return_url_prefix("http://ticketd.test/#/bookings/");
+  auto request = visa(key("key-3ds-page"));
+  request.payment_method = "pm_card_authenticationRequired";
+  auto r = gateway.charge(request);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->status, ChargeStatus::RequiresAction);
+  EXPECT_TRUE(r->action_url.find("/_3ds/" + r->payment_ref) != std::string::npos) << r->action_url;
+  auto again = gateway.retrieve(r->payment_ref);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->action_url, r->action_url);
+}
+
 TEST_F(StripeGatewayTest, UnknownPaymentMethodIsInvalidPaymentMethod) {
   StripeGateway gateway(config());
   auto request = visa(key("key-unknown-pm"));

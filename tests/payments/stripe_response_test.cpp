@@ -42,6 +42,27 @@ TEST(StripeIntentMapping, RequiresActionCarriesTheClientSecret) {
   EXPECT_EQ(r->client_secret, "pi_2_secret_abc");
 }
 
+TEST(StripeIntentMapping, RequiresActionNamesTheBanksPageWhenStripeDoes) {
+  auto r = charge_answer(200, R"({"id":"pi_2","status":"requires_action","next_action":{"type":"redirect_to_url",
+      "redirect_to_url":{"url":"https://hooks.stripe.com/3d_secure_2/hosted?x=1","return_url":"https://t.example/#/bookings/7"}}})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->action_url, "https://hooks.stripe.com/3d_secure_2/hosted?x=1");
+  auto sdk = charge_answer(200, R"({"id":"pi_2","status":"requires_action","next_action":{"type":"use_stripe_sdk"}})");
+  ASSERT_TRUE(sdk.ok());
+  EXPECT_EQ(sdk->action_url, "");
+}
+
+TEST(StripeIntentMapping, APageAddressABrowserShouldNotFollowIsIgnored) {
+  for (const char* url : {"javascript:alert(1)", "https://a.example/x y", "data:text/html,x", ""}) {
+    const std::string body = std::string(R"({"id":"pi_2","status":"requires_action","next_action":{"type":)") +
+                             R"("redirect_to_url","redirect_to_url":{"url":")" + url + R"("}}})";
+    auto r = charge_answer(200, body);
+    ASSERT_TRUE(r.ok()) << url;
+    EXPECT_EQ(r->status, ChargeStatus::RequiresAction);
+    EXPECT_EQ(r->action_url, "") << url;
+  }
+}
+
 TEST(StripeIntentMapping, ProcessingIsProcessing) {
   auto r = charge_answer(200, R"({"id":"pi_3","status":"processing"})");
   ASSERT_TRUE(r.ok());

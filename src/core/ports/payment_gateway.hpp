@@ -35,6 +35,7 @@ struct ChargeResult {
   std::string decline_code;  // when Declined
   std::string message;
   std::string client_secret;  // when RequiresAction: what a client SDK needs to finish authentication
+  std::string action_url;     // when RequiresAction: the bank's page the buyer is sent to, if the gateway has one
 };
 
 class PaymentGateway {

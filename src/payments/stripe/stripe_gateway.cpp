@@ -313,6 +313,12 @@ core::Result<core::ChargeResult> StripeGateway::charge_unguarded(const core::Cha
   // Cards only: it also turns off automatic_payment_methods, which with confirm=true would demand a
   // return_url for redirect-based methods.
   form.add("payment_method_types[]", "card");
+  {
+    // The same for every retry of this charge (the prefix is set once), as Stripe's idempotency
+    // requires of a replayed request.
+    std::lock_guard lock(return_url_mu_);
+    if (!return_url_prefix_.empty()) form.add("return_url", return_url_prefix_ + std::to_string(request.booking_id));
+  }
   form.add("metadata[booking_id]", request.booking_id);
   form.add("metadata[hold_id]", request.hold_id);
   form.add("metadata[user_id]", request.user_id);
@@ -321,6 +327,11 @@ core::Result<core::ChargeResult> StripeGateway::charge_unguarded(const core::Cha
   core::Result<HttpReply> reply = send(transfer, call);
   if (!reply) return reply.error();
   return map_stripe_intent_response(IntentCall::Charge, reply->status, reply->body);
+}
+
+void StripeGateway::set_return_url_prefix(std::string prefix) {
+  std::lock_guard lock(return_url_mu_);
+  return_url_prefix_ = std::move(prefix);
 }
 
 core::Result<core::ChargeResult> StripeGateway::retrieve_unguarded(const std::string& payment_ref) {

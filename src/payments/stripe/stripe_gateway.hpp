@@ -26,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "core/ports/payment_gateway.hpp"
@@ -87,6 +88,11 @@ class StripeGateway final : public core::PaymentGateway {
 
   StripeCounters counters() const;
 
+  // Where the bank's challenge (3-D Secure) sends the buyer back to: each charge is confirmed with
+  // return_url = prefix + its booking id, so Stripe names a page for the buyer (ChargeResult::action_url).
+  // Known only once the server listens (its port may be chosen then); until set, no return_url is sent.
+  void set_return_url_prefix(std::string prefix);
+
  private:
   struct Transfer;  // one CURL easy handle: one per call, reused by its retries
   struct HttpCall;
@@ -100,6 +106,8 @@ class StripeGateway final : public core::PaymentGateway {
   std::chrono::milliseconds backoff_before(int attempt) const;
 
   const StripeConfig config_;
+  mutable std::mutex return_url_mu_;
+  std::string return_url_prefix_;  // guarded by return_url_mu_
   std::atomic<uint64_t> attempts_{0};
   std::atomic<uint64_t> retries_{0};
   std::atomic<uint64_t> exhausted_{0};

@@ -77,6 +77,22 @@ ChargeResult declined(std::string_view ref, std::string_view code, std::string_v
   return result;
 }
 
+// Where the bank's challenge is, when Stripe names a page to send the buyer to (an intent confirmed
+// with a return_url). The buyer's browser is sent there, so only a plain http(s) address of a sane
+// length passes; anything else is as if Stripe had named none.
+std::string redirect_url(const json::object& intent) {
+  const json::object* action = get_object(intent, "next_action");
+  if (!action || get_string(*action, "type") != "redirect_to_url") return {};
+  const json::object* redirect = get_object(*action, "redirect_to_url");
+  if (!redirect) return {};
+  const std::string_view url = get_string(*redirect, "url");
+  constexpr size_t kUrlBytesMax = 2048;
+  if (url.size() > kUrlBytesMax || !(url.starts_with("https://") || url.starts_with("http://"))) return {};
+  for (char c : url)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '"' || c == '<' || c == '>' || c == 0x7f) return {};
+  return std::string(url);
+}
+
 // Stripe's PaymentIntent statuses (https://stripe.com/docs/payments/paymentintents/lifecycle). We always
 // confirm with automatic capture, so requires_confirmation / requires_capture mean a misconfigured
 // account: they are errors, loudly, rather than a guess.
@@ -91,6 +107,7 @@ core::Result<ChargeResult> map_intent(const json::object& intent) {
   } else if (status == "requires_action") {
     result.status = ChargeStatus::RequiresAction;
     result.client_secret = std::string(get_string(intent, "client_secret"));
+    result.action_url = redirect_url(intent);
   } else if (status == "processing") {
     result.status = ChargeStatus::Processing;
   } else if (status == "requires_payment_method") {
