@@ -6,6 +6,7 @@
 
 #include "base/assert.hpp"
 #include "http/etag.hpp"
+#include "http/static_version.hpp"
 
 namespace ticketd::http {
 
@@ -81,11 +82,29 @@ std::optional<std::string_view> content_type_of(const fs::path& file) {
 
 StaticFiles::StaticFiles(const fs::path& root) : root_(fs::canonical(root)) {
   TICKETD_ASSERT(fs::is_directory(root_));
+  fingerprint_ = web_fingerprint(root_);
+  version_ = version_of(root_);
+  version_checked_ = std::chrono::steady_clock::now();
+}
+
+std::string StaticFiles::version() const {
+  constexpr auto kRecheckEvery = std::chrono::seconds(1);
+  std::lock_guard lock(version_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - version_checked_ >= kRecheckEvery) {
+    version_checked_ = now;
+    if (const uint64_t fingerprint = web_fingerprint(root_); fingerprint != fingerprint_) {
+      fingerprint_ = fingerprint;
+      version_ = version_of(root_);
+    }
+  }
+  return version_;
 }
 
 std::optional<Response> StaticFiles::serve(const Request& request, std::string_view path) const {
   if (request.method != "GET" && request.method != "HEAD") return std::nullopt;
-  const auto rel = relative_path(path);
+  const VersionedPath asked = split_version(path);
+  const auto rel = relative_path(asked.path);
   if (!rel) return std::nullopt;
   std::error_code ec;
   const fs::path file = fs::canonical(root_ / *rel, ec);
@@ -103,9 +122,17 @@ std::optional<Response> StaticFiles::serve(const Request& request, std::string_v
   if (body.size() > kFileBytesMax) return std::nullopt;  // grew since file_size()
   Response r;
   r.content_type = std::string(*type);
+  const bool html = type->starts_with("text/html");
+  std::string_view cache = "no-cache";
+  if (html) {
+    body = versioned_html(body, version());
+  } else if (!asked.version.empty() && asked.version == version()) {
+    // This address names these bytes for as long as anyone may ask for it.
+    cache = "public, max-age=31536000, immutable";
+  }
   const std::string etag = strong_etag(body);
-  r.headers = {{"etag", etag}, {"cache-control", "no-cache"}, {"x-content-type-options", "nosniff"}};
-  if (type->starts_with("text/html")) r.headers.push_back({"content-security-policy", std::string(kHtmlPolicy)});
+  r.headers = {{"etag", etag}, {"cache-control", std::string(cache)}, {"x-content-type-options", "nosniff"}};
+  if (html) r.headers.push_back({"content-security-policy", std::string(kHtmlPolicy)});
   // A script's own policy matters only when it runs as a worker (the service worker, web/sw.js): it
   // fetches the app's files from this origin, which the API's "default-src 'none'" would forbid.
   if (type->starts_with("text/javascript"))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 
@@ -196,12 +197,22 @@ def test_web_app_is_served_at_root_with_safe_headers(anon):
     assert index.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "default-src 'self'" in index.headers["Content-Security-Policy"]
     assert index.headers["X-Content-Type-Options"] == "nosniff"
-    assert '<script type="module" src="/js/app.js">' in index.body
-    script = anon.get("/js/app.js")
+    assert index.headers["Cache-Control"] == "no-cache"
+    found = re.search(r'<script type="module" src="/v/([0-9a-f]{12})/js/app\.js">', index.body)
+    assert found, "the entry page loads the app under its version"
+    version = found.group(1)
+    assert f'href="/v/{version}/app.css"' in index.body
+    script = anon.get(f"/v/{version}/js/app.js")
     assert script.status == 200 and script.headers["Content-Type"] == "text/javascript; charset=utf-8"
-    assert anon.get("/app.css").headers["Content-Type"] == "text/css; charset=utf-8"
+    assert script.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert anon.get(f"/v/{version}/app.css").headers["Content-Type"] == "text/css; charset=utf-8"
+    # The same file unversioned, or under a version that is not the current one: served, never kept.
+    plain = anon.get("/js/app.js")
+    assert plain.body == script.body and plain.headers["Cache-Control"] == "no-cache"
+    assert anon.get("/v/000000000000/js/app.js").headers["Cache-Control"] == "no-cache"
     etag = script.headers["ETag"]
     assert anon.get("/js/app.js", headers={"If-None-Match": etag}).status == 304
+    assert re.search(r'src="/v/[0-9a-f]{12}/js/scan\.js"', anon.get("/scan").body)
 
 
 @pytest.mark.parametrize("target", [
