@@ -2,7 +2,7 @@
 // cache when it does not, so a ticket page or the door scanner opened once keeps working offline.
 // The API (/v1/) is never cached here: tickets and scanner bundles are kept by the pages themselves,
 // and everything else must be live.
-const CACHE = 'ticketd-web-v7';
+const CACHE = 'ticketd-web-v8';
 const SHELL = [
   '/', '/app.css', '/js/app.js', '/js/api.js', '/js/ui.js', '/js/account_page.js', '/js/field_errors.js', '/js/event_page.js', '/js/queue_page.js',
   '/js/live_holds.js', '/js/hold_memory.js', '/js/saved_pick.js', '/js/queue_access.js', '/js/time_text.js',
@@ -37,6 +37,11 @@ self.addEventListener('fetch', (event) => {
     } catch (err) {
       const hit = await cache.match(event.request, { ignoreSearch: true });
       if (hit) return hit;
+      // The pages load files under the app's version (/v/<version>/js/...), which changes with every
+      // release; the files kept at install are under their plain names.
+      const plain = url.pathname.match(/^\/v\/[0-9a-f]+(\/.*)$/);
+      const kept = plain && await cache.match(plain[1]);
+      if (kept) return kept;
       throw err;
     }
   })());
