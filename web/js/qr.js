@@ -1,7 +1,7 @@
 // Draws a QR code (qrcode-generator, from vendor/web) into a canvas: black modules on white with the
 // standard 4-module quiet zone, sharp at any size. Ticket codes are upper-case base32, ':' and digits,
 // all in the QR alphanumeric set, so the symbol stays small (version 8 at level M for 177 characters).
-import qrcode from '/vendor/qrcode.mjs';
+import qrcode from '../vendor/qrcode.mjs';
 
 const QUIET_MODULES = 4;
 

@@ -8,13 +8,15 @@ import { esc, $, say, setMain } from './ui.js';
 import { loginForm } from './login_form.js';
 import { followStream } from './sse.js';
 import { parseCode, checkCode, importBundleKeys } from './ticket_code.js';
-import { prepareZXingModule, readBarcodes } from '/vendor/zxing/es/reader/index.js';
+import { prepareZXingModule, readBarcodes } from '../vendor/zxing/es/reader/index.js';
 
 // The decoder (ZXing-C++ as WebAssembly) comes from this server, never a CDN; loaded when the scanning
 // screen opens, so the camera works even if the network is gone by the time it is started.
-// One overrides object: the library keeps one module per distinct overrides.
+// One overrides object: the library keeps one module per distinct overrides. Every path here is
+// relative to this module, so the app's files can be served under one versioned prefix.
+const DECODER_WASM_URL = new URL('../vendor/zxing/reader/zxing_reader.wasm', import.meta.url).href;
 const DECODER_OVERRIDES = {
-  locateFile: (p, prefix) => (p.endsWith('.wasm') ? '/vendor/zxing/reader/zxing_reader.wasm' : prefix + p) };
+  locateFile: (p, prefix) => (p.endsWith('.wasm') ? DECODER_WASM_URL : prefix + p) };
 const loadDecoder = () => prepareZXingModule({ fireImmediately: true, overrides: DECODER_OVERRIDES });
 
 const SETUP_KEY = 'ticketd.scan.setup';
