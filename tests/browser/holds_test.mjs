@@ -2,7 +2,7 @@
 // another tab of the same browser (and after a reload), where it can be resumed, paid or released, and
 // the first tab hears of it; seats picked before logging in are still picked after; a visitor of a
 // queued event sees the queue and the time left, not a map to hold from; an access window that ends
-// says so and offers to join again.
+// says so and offers to join again; a place whose turn went unused stops asking the server.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, seatBox, expectSeat } from './support.mjs';
@@ -203,4 +203,32 @@ test('when the access window ends, the page says so instead of "It is your turn"
     assert.deepEqual(a.errors, []);
   });
   await pages.a.context().close();
+});
+
+test('a place in line whose turn went unused stops asking, and offers to join again', async () => {
+  const event = await server.makeEvent('Unused Turn Night', {
+    waitingRoom: { enabled: true, batch_size: 10, release_interval_s: 3600, opens_before_s: 3600 },
+  });
+  const una = await server.newUser('Una');
+  await withArtifacts('holds-queue-expired', () => pages, [server], async () => {
+    pages.u = await userPage(browser, server, { user: una });
+    const u = pages.u;
+    // The server's answers are made up here, so that the turn comes and goes within a second and every
+    // answer says Retry-After: 1: a page that still polled would ask several times in the wait below.
+    const answer = (status) => ({ status: 200, headers: { 'content-type': 'application/json', 'retry-after': '1' },
+      body: JSON.stringify({ event_id: event.id, queue_token: 'made-up', status, early: false, draw_pending: false,
+        position: status === 'WAITING' ? 2 : null, estimated_wait_s: status === 'WAITING' ? 2 : null }) });
+    await u.route(`**/v1/events/${event.id}/queue`, (route) =>
+      (route.request().method() === 'POST' ? route.fulfill(answer('WAITING')) : route.continue()));
+    let polls = 0;
+    await u.route(`**/v1/events/${event.id}/queue/*`, (route) => { polls++; route.fulfill(answer('EXPIRED')); });
+    await u.goto(`${server.url}/#/events/${event.id}/queue`);
+    await u.getByText('Your turn came and went without a purchase, so your place was given up.').waitFor();
+    const asked = polls;
+    await u.waitForTimeout(3000);
+    assert.equal(polls, asked, 'no poll after EXPIRED');
+    await u.getByRole('button', { name: 'Join the line again' }).waitFor();
+    assert.deepEqual(u.errors, []);
+  });
+  await pages.u.context().close();
 });
