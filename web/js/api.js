@@ -103,6 +103,9 @@ export const api = {
     call('POST', `/v1/holds/${holdId}/checkout${eventHint(eventId)}`, { payment_method: paymentMethod }, { 'idempotency-key': key }),
   bookings: () => call('GET', '/v1/bookings?limit=100'),
   booking: (id) => call('GET', `/v1/bookings/${id}`),
+  // What the bank asks of the buyer while a booking waits for it: {type: 'redirect_to_url', url};
+  // 409 no_payment_action when it asks nothing (any more).
+  paymentAction: (id) => call('GET', `/v1/bookings/${id}/payment-action`),
   cancel: (id) => call('POST', `/v1/bookings/${id}/cancel`),
   bookingTickets: (id) => call('GET', `/v1/bookings/${id}/tickets`),
   ticket: (id) => call('GET', `/v1/tickets/${encodeURIComponent(id)}`),

@@ -262,35 +262,92 @@ async function seatLabels(event, seatIds) {
   }
 }
 
+// A booking's page. While it waits for the bank (PENDING_PAYMENT, a card that needs 3-D Secure) it asks
+// the server every POLL_MS until the status changes, and once what the bank asks of the buyer
+// (GET /v1/bookings/{id}/payment-action): when that is a page to go to, a link takes the buyer there,
+// and the bank sends them back here. The page is drawn again only when what it shows changed.
+const BOOKING_POLL_MS = 2000;
+
 async function bookingPage(id) {
   if (!requireLogin()) return null;
-  let timer = null;
+  let timer = null;     // the next poll, while the booking waits for the bank
+  let action;          // the bank's request: undefined while not known, null for none, or {type, url}
+  let drawn = null;    // what is on screen: status and action
+  let left = false;    // the buyer left the page: a poll still under way draws nothing
+  // One poll at a time: the next is set once this one is done.
+  const poll = () => render().catch(() => { if (!left) timer = setTimeout(poll, BOOKING_POLL_MS); });
   const render = async () => {
     const b = await api.booking(id);
-    const e = await eventOf(b.event_id);
-    const labels = await seatLabels(e, b.seat_ids);
-    const heading = { CONFIRMED: 'Booking confirmed', PENDING_PAYMENT: 'Waiting for your bank',
-      FAILED: 'Payment failed', CANCELLED: 'Booking cancelled' }[b.status] || 'Booking';
-    setMain(`
-      <h1>${esc(heading)}</h1>
-      <div class="card">
-        <p><strong>${esc(e.name)}</strong>${e.starts_at ? ' · ' + esc(when(e.starts_at)) : ''}</p>
-        <p>Booking <strong>#${b.id}</strong> · ${esc(statusText(b.status))}</p>
-        <p>${b.seat_ids.length === 1 ? 'Seat' : `${b.seat_ids.length} seats`}:</p>
-        <ul>${labels.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
-        <p>Total: <strong>${esc(money(b.total_amount, b.currency))}</strong></p>
-        ${b.payment_ref ? `<p class="muted">Payment reference ${esc(b.payment_ref)}</p>` : ''}
-        ${b.status === 'FAILED' ? `<div class="msg error">${esc(b.message || b.decline_code || 'The payment did not go through.')}</div>` : ''}
-        ${b.status === 'PENDING_PAYMENT' ? '<p class="msg info">Your bank asked for confirmation. This page updates by itself.</p>' : ''}
-      </div>
-      ${b.status === 'CONFIRMED' ? '<section aria-labelledby="tickets-h"><h2 id="tickets-h">Tickets</h2><ul id="tickets" class="tickets"><li>Loading…</li></ul></section>' : ''}
-      <p><a href="#/bookings">All my bookings</a> · <a href="#/events/${b.event_id}">Back to the event</a></p>`, heading);
-    if (b.status === 'CONFIRMED') await listTickets(b.id);
-    if (b.status === 'PENDING_PAYMENT' && !timer) timer = setInterval(() => render().catch(() => {}), 2000);
-    if (b.status !== 'PENDING_PAYMENT' && timer) { clearInterval(timer); timer = null; }
+    if (b.status === 'PENDING_PAYMENT' && action === undefined) action = await paymentActionOf(id);
+    if (left) return;
+    const shown = `${b.status} ${action ? action.url : action}`;
+    if (shown !== drawn) {
+      // Drawn again under the buyer (a poll): focus that was on the page goes to its new heading,
+      // which a screen reader announces, as on a page change.
+      const again = drawn !== null;
+      const hadFocus = again && (document.activeElement === document.body || $('#main').contains(document.activeElement));
+      drawn = shown;
+      if (!(await drawBooking(b, action, () => !left))) return;
+      if (hadFocus) { const h1 = $('#main h1'); h1.tabIndex = -1; h1.focus(); }
+    }
+    if (b.status === 'PENDING_PAYMENT') timer = setTimeout(poll, BOOKING_POLL_MS);
   };
   await render();
-  return () => timer && clearInterval(timer);
+  return () => { left = true; clearTimeout(timer); };
+}
+
+// The bank's request for a booking: {type, url} of a page to send the buyer to, null when it asks
+// nothing (409 no_payment_action; also any other refusal, such as a server without the route), or
+// undefined when the server could not say now (asked again on the next poll).
+async function paymentActionOf(id) {
+  try {
+    const a = await api.paymentAction(id);
+    return a && a.type === 'redirect_to_url' && /^https?:\/\//i.test(a.url || '') ? a : null;
+  } catch (err) {
+    return err instanceof ApiError && err.status >= 400 && err.status < 500 ? null : undefined;
+  }
+}
+
+// Why a payment failed, in the buyer's words: the gateway's own message is written for developers
+// (Stripe's for failed 3-D Secure speaks of payment_method_data).
+const FAILED_TEXT = {
+  payment_intent_authentication_failure: 'Your bank did not confirm this payment.',
+  generic_decline: 'Your card was declined.',
+  card_declined: 'Your card was declined.',
+  insufficient_funds: 'Your card has insufficient funds.',
+  expired_card: 'Your card has expired.',
+};
+
+// Draws booking b; false (and nothing drawn) when the page was left meanwhile (shown() turned false).
+async function drawBooking(b, action, shown) {
+  const e = await eventOf(b.event_id);
+  const labels = await seatLabels(e, b.seat_ids);
+  if (!shown()) return false;
+  const heading = { CONFIRMED: 'Booking confirmed', PENDING_PAYMENT: 'Waiting for your bank',
+    FAILED: 'Payment failed', CANCELLED: 'Booking cancelled' }[b.status] || 'Booking';
+  const failed = b.status === 'FAILED' ? `<div class="msg error">
+      <p>${esc(FAILED_TEXT[b.decline_code] || b.message || 'The payment did not go through.')}</p>
+      <p><a href="#/events/${b.event_id}">Choose seats again</a></p></div>` : '';
+  const pending = b.status !== 'PENDING_PAYMENT' ? ''
+    : action ? `<div class="msg info"><p>Your bank wants to confirm this payment.</p>
+      <p><a class="button" id="bank-confirm" href="${esc(action.url)}">Confirm with your bank</a></p>
+      <p class="small">Your bank brings you back to this page afterwards.</p></div>`
+      : '<p class="msg info">Your bank asked for confirmation. This page updates by itself.</p>';
+  setMain(`
+    <h1>${esc(heading)}</h1>
+    <div class="card">
+      <p><strong>${esc(e.name)}</strong>${e.starts_at ? ' · ' + esc(when(e.starts_at)) : ''}</p>
+      <p>Booking <strong>#${b.id}</strong> · ${esc(statusText(b.status))}</p>
+      <p>${b.seat_ids.length === 1 ? 'Seat' : `${b.seat_ids.length} seats`}:</p>
+      <ul>${labels.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>
+      <p>Total: <strong>${esc(money(b.total_amount, b.currency))}</strong></p>
+      ${b.payment_ref ? `<p class="muted">Payment reference ${esc(b.payment_ref)}</p>` : ''}
+      ${failed}${pending}
+    </div>
+    ${b.status === 'CONFIRMED' ? '<section aria-labelledby="tickets-h"><h2 id="tickets-h">Tickets</h2><ul id="tickets" class="tickets"><li>Loading…</li></ul></section>' : ''}
+    <p><a href="#/bookings">All my bookings</a> · <a href="#/events/${b.event_id}">Back to the event</a></p>`, heading);
+  if (b.status === 'CONFIRMED') await listTickets(b.id);
+  return true;
 }
 
 // The booking's tickets, each a link to its page (and kept on this device for the door, offline).
