@@ -1,8 +1,10 @@
 // Black-box helpers for the browser tests: a real ticketd process (embedded store, in-process test
-// payment provider) on a port the OS picks, an API client for setup, and Chromium through
-// playwright-core. Nothing here looks inside the server.
+// payment provider, or Stripe played by tools/fake-stripe) on a port the OS picks, an API client for
+// setup, and Chromium through playwright-core. Nothing here looks inside the server.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,24 @@ export const PASSWORD = 'correct horse battery staple';
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 
+// axe-core, the engine behind most accessibility checkers (tests/browser/node_modules, locked). It is
+// evaluated in the page rather than added as a <script>, which a page's Content-Security-Policy refuses.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_BLOCKING = new Set(['serious', 'critical']);
+
+// The serious and critical WCAG 2.1 A/AA and best-practice violations on the page as it is now, one
+// line each, named `name`.
+export async function axeProblems(page, name) {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+  return violations.filter((v) => AXE_BLOCKING.has(v.impact))
+    .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.join(' | ')}`);
+}
+
 export const ARTIFACTS_DIR = process.env.TICKETD_ARTIFACTS_DIR || path.join(REPO_ROOT, 'tests/browser/artifacts');
 
 export function ticketdBin() {
@@ -23,16 +43,19 @@ export function ticketdBin() {
 
 export class Server {
   // mail: write the emails ticketd sends into this.mailDir (read them with mailedLink).
-  constructor(name, { holdTtlS, mail = false }) {
+  // port: listen there (0: a port the OS picks); env: more environment (e.g. FakeStripe.serverEnv()).
+  constructor(name, { holdTtlS, mail = false, port = 0, env = {} }) {
     this.name = name;
     this.holdTtlS = holdTtlS;
+    this.port = port;
+    this.env = env;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `ticketd-browser-${name}-`));
     this.logPath = path.join(this.dir, 'ticketd.log');
     this.mailDir = mail ? path.join(this.dir, 'mail') : null;
   }
 
   async start() {
-    const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', path.join(this.dir, 'data'),
+    const args = ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', path.join(this.dir, 'data'),
       '--hold-ttl', String(this.holdTtlS), '--web-root', path.join(REPO_ROOT, 'web'), '--log-level', 'info',
       '--threads', '2', '--workers', '16'];
     const log = fs.openSync(this.logPath, 'a');
@@ -40,7 +63,8 @@ export class Server {
       stdio: ['ignore', log, log],
       env: { ...process.env, TICKETD_ADMIN_EMAIL: ADMIN.email, TICKETD_ADMIN_PASSWORD: ADMIN.password,
         TICKETD_STRIPE_SECRET_KEY: '',
-        ...(this.mailDir ? { TICKETD_MAIL_DIR: this.mailDir, TICKETD_NOTIFY_INTERVAL_MS: '50' } : {}) },
+        ...(this.mailDir ? { TICKETD_MAIL_DIR: this.mailDir, TICKETD_NOTIFY_INTERVAL_MS: '50' } : {}),
+        ...this.env },
     });
     fs.closeSync(log);
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -156,6 +180,82 @@ export class Server {
     }, admin);
     if (event.status !== 201) throw new Error(`event: ${event.status} ${JSON.stringify(event.body)}`);
     return event.body;
+  }
+}
+
+// A port free now, for a server that must be told another's address before either starts (ticketd
+// and the fake Stripe name each other). Another process could take it first; on this machine's
+// loopback that does not happen in practice.
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+// tools/fake-stripe/ticketd-fake-stripe as Stripe, sending its webhooks to `webhookUrl`; its log is
+// this.logPath (withArtifacts keeps it, as a server's).
+export class FakeStripe {
+  static API_KEY = 'sk_test_ticketd_browser';
+  static WEBHOOK_SECRET = 'whsec_ticketd_browser';
+
+  constructor(name, webhookUrl) {
+    this.name = name;
+    this.webhookUrl = webhookUrl;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `ticketd-browser-${name}-`));
+    this.logPath = path.join(this.dir, 'fake-stripe.log');
+  }
+
+  async start() {
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn('/usr/bin/python3', [path.join(REPO_ROOT, 'tools/fake-stripe/ticketd-fake-stripe'), '--port', '0',
+      '--api-key', FakeStripe.API_KEY, '--webhook-url', this.webhookUrl, '--webhook-secret', FakeStripe.WEBHOOK_SECRET],
+    { stdio: ['ignore', 'pipe', log] });
+    fs.closeSync(log);
+    const port = await new Promise((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the fake Stripe did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+      this.proc.stdout.on('data', (chunk) => {
+        out += chunk;
+        const m = out.match(/^FAKE_STRIPE_PORT=(\d+)$/m);
+        if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+      });
+      this.proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the fake Stripe exited with ${code}`)); });
+    });
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  // The environment that points ticketd at it.
+  serverEnv() {
+    return { TICKETD_STRIPE_SECRET_KEY: FakeStripe.API_KEY, TICKETD_STRIPE_WEBHOOK_SECRET: FakeStripe.WEBHOOK_SECRET,
+      TICKETD_STRIPE_API_BASE: this.url };
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    const exited = new Promise((r) => this.proc.once('exit', r));
+    this.proc.kill('SIGTERM');
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async events() {
+    return (await (await fetch(`${this.url}/_test/events`)).json()).events;
+  }
+
+  // Sets injected faults (tools/fake-stripe/README.md), e.g. {webhook_delay_ms: 3000}; {} leaves them.
+  async faults(settings) {
+    const resp = await fetch(`${this.url}/_test/faults`, { method: 'POST', body: JSON.stringify(settings) });
+    if (!resp.ok) throw new Error(`faults: ${resp.status} ${await resp.text()}`);
+  }
+
+  async resetFaults() {
+    await fetch(`${this.url}/_test/reset`, { method: 'POST' });
   }
 }
 
