@@ -12,6 +12,12 @@ using core::make_error;
 
 namespace {
 TimeMs opens_at(const core::Event& e) { return e.on_sale_at - e.waiting_room.opens_before; }
+// The user's turn came and its window ended: only joining again can bring another.
+bool access_over(const core::Place& place, const core::WaitingRoomSettings& w, TimeMs now) {
+  if (place.state == core::PlaceState::Expired) return true;
+  const bool had_turn = place.state == core::PlaceState::Admitted || place.state == core::PlaceState::Engaged;
+  return had_turn && place.admitted_at + w.active_window <= now;
+}
 int64_t whole_seconds_until(TimeMs from, TimeMs to) {
   return std::max<int64_t>(0, (to - from).count() + 999) / 1000;
 }
@@ -53,6 +59,13 @@ core::Result<QueueView> WaitingRoom::join(core::UserId user, core::EventId event
   auto place = store_.join(event_id, user, early, key, now);
   metrics_.count("queue_joins", place.ok() ? (early ? "early" : "late") : "rejected");
   if (!place) return place.error();
+  if (access_over(*place, event->waiting_room, now)) {
+    // One place per account, but a turn that ended (unused, or used and over) is not a place: joining
+    // again puts the user at the end of the line, behind everyone who waited meanwhile.
+    place = store_.rejoin(event_id, user, now - event->waiting_room.active_window, now);
+    metrics_.count("queue_joins", place.ok() ? "again" : "rejected");
+    if (!place) return place.error();
+  }
   auto current = store_.room(event_id);
   if (!current) return core::make_error(core::Code::Unavailable, "the waiting room could not be read back; try again");
   return view_of(*event, user, *current, *place, now);

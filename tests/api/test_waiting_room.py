@@ -154,6 +154,12 @@ def test_an_idle_admitted_user_expires_and_the_slot_goes_to_the_next(admin: Clie
     _wait_for("the second admitted", lambda: status_of(second)["status"] == "ADMITTED")
     assert status_of(first)["status"] == "EXPIRED"
     assert_error(_hold(first.client, event["id"], first_access), 403, "access_token_expired")
+    # Joining again puts the first at the end of the line; their next turn comes after the second's.
+    again = _join(first.client, event["id"])
+    assert again["status"] == "WAITING" and again["early"] is False, again
+    _wait_for("the first admitted again", lambda: status_of(first)["status"] == "ADMITTED")
+    assert status_of(second)["status"] == "EXPIRED", "the second's turn came and went before"
+    expect(_hold(first.client, event["id"], status_of(first)["access_token"]), 201)
 
 
 def test_waiting_users_are_told_sold_out_and_admission_resumes(admin: Client, users: UserPool) -> None:

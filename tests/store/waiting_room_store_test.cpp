@@ -328,6 +328,43 @@ TEST_F(QueueTest, InactiveAdmittedUsersExpireAndTheirSlotsGoToTheNextInLine) {
   EXPECT_EQ(code_of(node->hold(first[1], e.id, 1, idle_token)), "access_token_expired");
 }
 
+TEST_F(QueueTest, AUserWhoseTurnEndedJoinsAgainAtTheEndAndARestartKeepsIt) {
+  const Event e = node->event(node->venue(100), 1);
+  clock.set(e.on_sale_at);
+  node->join(1, e.id);
+  node->join(2, e.id);
+  EXPECT_EQ(node->room.release(), 1u);
+  ASSERT_EQ(node->status(e.id, 1).status, QueueStatus::Admitted);
+  EXPECT_EQ(node->join(1, e.id).status, QueueStatus::Admitted) << "joining during one's turn changes nothing";
+  node->join(3, e.id);
+  // The window ends before the releaser has marked the turn expired: joining again is allowed at once.
+  clock.set(e.on_sale_at + kWindow);
+  const app::QueueView again = node->join(1, e.id);
+  EXPECT_EQ(again.status, QueueStatus::Waiting);
+  EXPECT_EQ(again.position, 3u) << "behind user 2 and user 3, who waited meanwhile";
+  EXPECT_EQ(node->join(1, e.id).position, 3u) << "joining again while waiting keeps the place";
+  const RoomRecord rec = *node->queue_store.room(e.id);
+  EXPECT_EQ(rec.expired_total, 1u);
+  EXPECT_EQ(rec.waiting, 3u);
+  EXPECT_EQ(rec.admitted_outstanding, 0u);
+  restart();
+  EXPECT_EQ(node->status(e.id, 1).position, 3u);
+  const RoomRecord reloaded = *node->queue_store.room(e.id);
+  EXPECT_EQ(reloaded.expired_total, rec.expired_total);
+  EXPECT_EQ(reloaded.waiting, rec.waiting);
+  EXPECT_EQ(reloaded.admitted_outstanding, 0u);
+  // User 2's turn, then user 3's, then user 1's second turn.
+  for (UserId expected : {UserId{2}, UserId{3}, UserId{1}}) {
+    clock.advance(kWindow);
+    EXPECT_EQ(node->room.release(), 1u);
+    EXPECT_EQ(node->status(e.id, expected).status, QueueStatus::Admitted) << "user " << expected;
+  }
+  // A turn that was used (a hold) and is over may be joined again too.
+  ASSERT_TRUE(node->hold(1, e.id, 1, node->status(e.id, 1).access_token).ok());
+  clock.advance(kWindow);
+  EXPECT_EQ(node->join(1, e.id).status, QueueStatus::Waiting);
+}
+
 TEST_F(QueueTest, HoldsNeedAValidAccessTokenOfThisEventAndUser) {
   const VenueId venue = node->venue(100);
   const Event e = node->event(venue, 10);

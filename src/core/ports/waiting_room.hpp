@@ -14,6 +14,8 @@
 //    called by one releaser at a time per event (embedded: one process; distributed: a lock).
 //  - An admitted user who places a hold is `engaged`; one who does not within the active window is
 //    expired by expire_admitted(), which frees the slot for the next release.
+//  - A user whose access is over may go back into line: rejoin() moves them to the end, as a late
+//    joiner (the old entry stays, as history, for the counters and the audit of the draw).
 //
 // Durability: join, draw, admit, engage and expire are durable before they return (a restart keeps
 // every position). place() and room() are answered from memory: a status poll does no disk I/O.
@@ -90,6 +92,12 @@ class WaitingRoomStore {
   virtual Result<Place> join(EventId event, UserId user, bool early, uint64_t early_key, TimeMs now) = 0;
   // NotFound if the user never joined. No disk I/O.
   virtual Result<Place> place(EventId event, UserId user) = 0;
+  // If the user's place is Expired, or Admitted or Engaged at or before `admitted_until` (the window
+  // ended), the user joins again at the end of the line (a late Waiting place; an Admitted one counts
+  // as expired first); otherwise the place is unchanged. Either way, answers the place. NotFound if
+  // the user never joined; QueueFull when the room holds limits::queue_entries_max entries (old ones
+  // included). REQUIRES: the room is drawn.
+  virtual Result<Place> rejoin(EventId event, UserId user, TimeMs admitted_until, TimeMs now) = 0;
   // True when room() and place() read this process's memory only (no network, no disk): a poll may
   // then be answered on the HTTP layer's I/O thread.
   virtual bool polls_from_memory() const { return false; }

@@ -72,6 +72,29 @@ redis.call('HSET', KEYS[3], ARGV[1], s)
 return s
 )lua";
 
+// KEYS: room, queue, state, idle. ARGV: user, admitted_until. A user whose access is over (expired,
+// or admitted or engaged at or before admitted_until) goes to the end of the line; an admitted one
+// counts as expired first. Returns the state string, or an error: NOTJOINED.
+constexpr const char* kRejoin = R"lua(
+local s = redis.call('HGET', KEYS[3], ARGV[1])
+if not s then return redis.error_reply('NOTJOINED') end
+local kind = string.sub(s, 1, 1)
+local colon = string.find(s, ':', 1, true)
+local over = kind == 'X'
+if (kind == 'A' or kind == 'E') and colon then
+  over = tonumber(string.sub(s, colon + 1)) <= tonumber(ARGV[2])
+end
+if not over then return s end
+if kind == 'A' then
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('HINCRBY', KEYS[1], 'expired_total', 1)
+end
+local score = string.format('%.0f', 4503599627370496 + redis.call('HINCRBY', KEYS[1], 'seq', 1))
+redis.call('ZADD', KEYS[2], score, ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], 'W0')
+return 'W0'
+)lua";
+
 // KEYS: room, queue, state. ARGV: user. Returns {state or false, drawn_at or false, rank or -1}.
 constexpr const char* kPlace = R"lua(
 local s = redis.call('HGET', KEYS[3], ARGV[1])
@@ -207,6 +230,19 @@ core::Result<core::Place> RedisWaitingRoomStore::join(core::EventId event, core:
     const std::string e(r->str, r->len);
     if (e.find("FULL") != std::string::npos) return make_error(Code::QueueFull, "the waiting room is full");
     if (e.find("NOROOM") != std::string::npos) return make_error(Code::NotFound, "no waiting room for this event");
+    return unreachable();
+  }
+  return place(event, user);
+}
+
+core::Result<core::Place> RedisWaitingRoomStore::rejoin(core::EventId event, core::UserId user,
+                                                        TimeMs admitted_until, TimeMs) {
+  Reply r = redis_.eval(kRejoin, {room_key(event), queue_key(event), state_key(event), idle_key(event)},
+                        {std::to_string(user), std::to_string(to_unix_ms(admitted_until))});
+  if (!r) return unreachable();
+  if (r->type == REDIS_REPLY_ERROR) {
+    if (std::string(r->str, r->len).find("NOTJOINED") != std::string::npos)
+      return make_error(Code::NotFound, "not in this waiting room");
     return unreachable();
   }
   return place(event, user);

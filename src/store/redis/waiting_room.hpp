@@ -33,6 +33,8 @@ class RedisWaitingRoomStore final : public core::WaitingRoomStore {
   core::Result<core::Place> join(core::EventId event, core::UserId user, bool early, uint64_t early_key,
                                  TimeMs now) override;
   core::Result<core::Place> place(core::EventId event, core::UserId user) override;
+  core::Result<core::Place> rejoin(core::EventId event, core::UserId user, TimeMs admitted_until,
+                                   TimeMs now) override;
   core::Status draw(core::EventId event, TimeMs now) override;
   core::Result<uint32_t> admit(core::EventId event, uint32_t count, TimeMs now) override;
   core::Result<uint32_t> expire_admitted(core::EventId event, TimeMs admitted_until) override;

@@ -90,7 +90,6 @@ CREATE TABLE IF NOT EXISTS queue_entries(
   event_id INTEGER NOT NULL, seq INTEGER NOT NULL, user_id INTEGER NOT NULL, early_key INTEGER,
   state INTEGER NOT NULL CHECK(state IN (0, 2, 3)), joined_at INTEGER NOT NULL,
   PRIMARY KEY(event_id, seq)) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS queue_entries_one_per_user ON queue_entries(event_id, user_id);
 CREATE TABLE IF NOT EXISTS queue_admissions(
   event_id INTEGER NOT NULL, first_rank INTEGER NOT NULL, count INTEGER NOT NULL, admitted_at INTEGER NOT NULL,
   PRIMARY KEY(event_id, first_rank)) WITHOUT ROWID;
@@ -240,6 +239,18 @@ ALTER TABLE outbox ADD COLUMN destination TEXT NOT NULL DEFAULT '';
 CREATE INDEX IF NOT EXISTS outbox_sent_by_user ON outbox(user_id, sent_at) WHERE status = 'SENT';
 CREATE INDEX IF NOT EXISTS outbox_sent_to ON outbox(destination, sent_at) WHERE status = 'SENT';
 )sql";
+// Version 7: a user whose access to a waiting room ended may join its line again. The old entry stays
+// (left_at: when it was left), and only the entry not left is unique per user. Before version 7 the
+// index was on every entry (it was created with the tables of version 2).
+constexpr const char* kQueueRejoinColumn = R"sql(
+ALTER TABLE queue_entries ADD COLUMN left_at INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS queue_entries_one_per_user;
+)sql";
+constexpr const char* kSchemaV7 = R"sql(
+CREATE UNIQUE INDEX IF NOT EXISTS queue_entries_one_place_per_user ON queue_entries(event_id, user_id)
+  WHERE left_at = 0;
+PRAGMA user_version = 7;
+)sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
 // seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
@@ -284,6 +295,8 @@ void apply_schema(Connection& conn) {
     conn.exec(kAuditBeforeColumn);
   }
   if (version < 6) conn.exec(kVerificationColumns);
+  if (version < 7) conn.exec(kQueueRejoinColumn);
+  conn.exec(kSchemaV7);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

@@ -24,6 +24,7 @@ using core::make_error;
 namespace {
 
 constexpr uint64_t kLowMask = (uint64_t{1} << 52) - 1;  // lottery key before the draw, rank after
+constexpr uint64_t kLeftBit = uint64_t{1} << 58;  // the user joined again: a later entry is theirs
 constexpr uint64_t kEarlyBit = uint64_t{1} << 59;
 constexpr int kStateShift = 60;
 enum StateBits : uint64_t { kNone = 0, kEngaged = 2, kExpired = 3 };  // values stored on disk too
@@ -34,6 +35,7 @@ struct Entry {
   uint64_t low() const { return bits & kLowMask; }
   uint64_t state() const { return bits >> kStateShift; }
   bool early() const { return (bits & kEarlyBit) != 0; }
+  bool left() const { return (bits & kLeftBit) != 0; }
   void set_low(uint64_t v) { bits = (bits & ~kLowMask) | (v & kLowMask); }
   void set_state(uint64_t s) { bits = (bits & ~(uint64_t{0xf} << kStateShift)) | (s << kStateShift); }
 };
@@ -69,6 +71,18 @@ class UserIndex {
     if ((used_ + 1) * 2 > slots_.size()) grow(entries);
     place(idx, entries);
     ++used_;
+  }
+  // The user's slot names `idx` from now on. REQUIRES: the user is in the index; entries[idx] is theirs.
+  void repoint(uint32_t idx, const std::vector<Entry>& entries) {
+    const int64_t user = entries[idx].user;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = mix(static_cast<uint64_t>(user)) & mask;; i = (i + 1) & mask) {
+      TICKETD_ASSERT(slots_[i] != kEmpty);
+      if (entries[slots_[i]].user == user) {
+        slots_[i] = idx;
+        return;
+      }
+    }
   }
   size_t bytes() const { return slots_.capacity() * sizeof(uint32_t); }
 
@@ -203,7 +217,8 @@ std::string SqliteWaitingRoomStore::load_room(Connection& r, Room& room, const s
   if (seed_hex.size() != room.rec.seed.size() * 2 || seed_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
     return "its seed is not " + std::to_string(room.rec.seed.size() * 2) + " hex digits";
   room.rec.seed = unhex(seed_hex);
-  auto& st = r.prepare("SELECT seq, user_id, early_key, state FROM queue_entries WHERE event_id = ?1 ORDER BY seq");
+  auto& st = r.prepare("SELECT seq, user_id, early_key, state, left_at FROM queue_entries WHERE event_id = ?1 "
+                       "ORDER BY seq");
   st.bind(1, room.event);
   std::vector<uint32_t> late;
   std::string damage;
@@ -223,6 +238,7 @@ std::string SqliteWaitingRoomStore::load_room(Connection& r, Room& room, const s
     if (!st.is_null(2)) e.bits = kEarlyBit | (static_cast<uint64_t>(st.int64(2)) & kLowMask);
     else late.push_back(static_cast<uint32_t>(room.entries.size()));
     e.set_state(static_cast<uint64_t>(state));
+    if (st.int64(4) != 0) e.bits |= kLeftBit;
     if (e.state() == kEngaged) ++room.rec.engaged_total;
     if (e.state() == kExpired) ++room.rec.expired_total;
     room.rec.early += e.early() ? 1 : 0;
@@ -230,7 +246,11 @@ std::string SqliteWaitingRoomStore::load_room(Connection& r, Room& room, const s
   }
   st.reset();
   if (!damage.empty()) return damage;
-  for (uint32_t i = 0; i < room.entries.size(); ++i) room.index.insert(i, room.entries);
+  for (uint32_t i = 0; i < room.entries.size(); ++i) {
+    if (room.entries[i].left()) continue;  // the user's later entry is their place
+    if (room.index.find(room.entries[i].user, room.entries)) return "two places of user " + std::to_string(room.entries[i].user);
+    room.index.insert(i, room.entries);
+  }
   if (room.rec.drawn) {
     // The draw again, from the same keys: the same order. Later joiners follow in arrival order (early
     // entries come first: checked above).
@@ -373,6 +393,53 @@ core::Result<core::Place> SqliteWaitingRoomStore::place(core::EventId event, cor
   auto i = room->index.find(user, room->entries);
   if (!i) return make_error(Code::NotFound, "not in this event's queue");
   return room->place_of(room->entries[*i]);
+}
+
+core::Result<core::Place> SqliteWaitingRoomStore::rejoin(core::EventId event, core::UserId user,
+                                                         TimeMs admitted_until, TimeMs now) {
+  auto room = find(event);
+  if (!room) return make_error(Code::NotFound, "the waiting room is not open");
+  std::shared_ptr<GroupCommit::Ticket> ticket;
+  core::Place place;
+  {
+    std::lock_guard lock(room->mu);
+    TICKETD_ASSERT(room->rec.drawn);
+    auto i = room->index.find(user, room->entries);
+    if (!i) return make_error(Code::NotFound, "not in this event's queue");
+    const uint32_t old_seq = *i;
+    Entry& old = room->entries[old_seq];
+    const bool admitted = old.low() < room->head;
+    const bool over = admitted && (old.state() == kExpired || room->admitted_at(old.low()) <= admitted_until);
+    if (!over) return room->place_of(old);
+    if (room->entries.size() >= core::limits::queue_entries_max)
+      return make_error(Code::QueueFull, "the waiting room is full");
+    if (old.state() == kNone) {  // admitted, window over, not yet expired by the releaser
+      old.set_state(kExpired);
+      ++room->rec.expired_total;
+    }
+    old.bits |= kLeftBit;
+    const uint64_t old_state = old.state();
+    const auto seq = static_cast<uint32_t>(room->entries.size());
+    Entry e{user, 0};
+    e.set_low(room->order.size());
+    room->order.push_back(seq);
+    room->entries.push_back(e);
+    room->index.repoint(seq, room->entries);
+    room->refresh_counts();
+    place = room->place_of(room->entries.back());
+    ticket = db_.writer().submit([event, old_seq, old_state, seq, user, now](Connection& c) -> core::Status {
+      auto& left = c.prepare("UPDATE queue_entries SET state = ?3, left_at = ?4 WHERE event_id = ?1 AND seq = ?2");
+      left.bind(1, event).bind(2, int64_t{old_seq}).bind(3, static_cast<int64_t>(old_state)).bind(4, to_unix_ms(now));
+      if (left.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "queue entry update failed");
+      auto& st = c.prepare("INSERT INTO queue_entries(event_id, seq, user_id, early_key, state, joined_at) "
+                           "VALUES(?1, ?2, ?3, NULL, 0, ?4)");
+      st.bind(1, event).bind(2, int64_t{seq}).bind(3, user).bind(4, to_unix_ms(now));
+      if (st.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "queue entry insert failed");
+      return core::ok_status();
+    });
+  }
+  must(ticket->wait());
+  return place;
 }
 
 core::Status SqliteWaitingRoomStore::draw(core::EventId event, TimeMs now) {
