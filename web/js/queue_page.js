@@ -47,8 +47,9 @@ export async function queuePage(eventId) {
       if (v.status === 'SOLD_OUT') {
         status.textContent = 'Sold out: there are no seats left for this event.';
       } else if (joined) {
-        // The API keeps one place per account and a join answers the same place: saying "join
-        // again" once more would only bring back this answer.
+        // Only a server that keeps one place per account for good answers a join with EXPIRED (this
+        // one puts a finished turn at the end of the line, docs/api.md): offering "join again" once
+        // more would only bring back this answer.
         status.textContent = 'Your turn to choose seats is over, and this sale keeps one place in line per account, so it cannot be joined again.';
       } else {
         status.textContent = 'Your turn came and went without a purchase, so your place was given up.';
