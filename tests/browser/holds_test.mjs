@@ -219,15 +219,19 @@ test('a place in line whose turn went unused stops asking, and offers to join ag
     const u = pages.u;
     // The server's answers are made up here, so that the turn comes and goes within a second and every
     // answer says Retry-After: 1: a page that still polled would ask several times in the wait below.
+    // The EXPIRED answer names when the turn ended, so the page can say it.
+    const endedAt = new Date(Date.now() - 60_000).toISOString();
     const answer = (status) => ({ status: 200, headers: { 'content-type': 'application/json', 'retry-after': '1' },
       body: JSON.stringify({ event_id: event.id, queue_token: 'made-up', status, early: false, draw_pending: false,
-        position: status === 'WAITING' ? 2 : null, estimated_wait_s: status === 'WAITING' ? 2 : null }) });
+        position: status === 'WAITING' ? 2 : null, estimated_wait_s: status === 'WAITING' ? 2 : null,
+        ...(status === 'EXPIRED' ? { access_expires_at: endedAt } : {}) }) });
     await u.route(`**/v1/events/${event.id}/queue`, (route) =>
       (route.request().method() === 'POST' ? route.fulfill(answer('WAITING')) : route.continue()));
     let polls = 0;
     await u.route(`**/v1/events/${event.id}/queue/*`, (route) => { polls++; route.fulfill(answer('EXPIRED')); });
     await u.goto(`${server.url}/#/events/${event.id}/queue`);
-    await u.getByText('Your turn came and went without a purchase, so your place was given up.').waitFor();
+    const hhmm = await u.evaluate((iso) => new Date(iso).toTimeString().slice(0, 5), endedAt);
+    await u.getByText(`Your turn ended at ${hhmm}. Join the line again: you go to the end.`, { exact: true }).waitFor();
     const asked = polls;
     await u.waitForTimeout(3000);
     assert.equal(polls, asked, 'no poll after EXPIRED');

@@ -1,7 +1,8 @@
 // The access window of a buyer the waiting room let in (issue 5): holds of the event need its token
 // until access_expires_at. When the window ends, "It is your turn…" must not stay up: the event page
-// says the window is over, stops offering to hold, and offers to join the queue again. A buyer who
-// opens the page after the window, to pay for seats they hold, is told the same at once.
+// says the window is over, stops offering to hold, and offers to join the queue again (at the end of
+// the line: docs/api.md). A buyer who opens the page after the window, to pay for seats they hold, is
+// told the same at once.
 import { access } from './api.js';
 import { esc, flash } from './ui.js';
 import { clockTime } from './time_text.js';
@@ -29,7 +30,7 @@ export function accessEndedHtml(endedAt) {
   const over = endedAt ? `Your time to choose seats ended at ${clockTime(endedAt)}.`
     : 'Your time to choose seats in this sale\'s waiting room is over.';
   return `<div class="msg info" role="status">
-    <p>${esc(over)} Seats you hold can still be paid for; to hold seats, join the queue again.</p>
+    <p>${esc(over)} Seats you hold can still be paid for; to hold seats, join the queue again: you go to the end of the line.</p>
     <button type="button" id="rejoin">Join the queue again</button>
   </div>`;
 }

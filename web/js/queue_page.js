@@ -1,13 +1,19 @@
 // The waiting room (issue 5's queue): join, watch position and estimated wait, enter automatically
 // when admitted. The access token it receives is sent with holds of that event (X-Access-Token).
+// SOLD_OUT is not final: the page keeps the place and goes on asking, since seats that come back go
+// to the people waiting. A turn that ended can be joined again, at the end of the line.
 // Visitors who are not logged in see the room too (the event page sends everyone here): that a queue
 // is in force, the time left until the sale opens, and a button to log in and join.
 import { api, access, session, when } from './api.js';
 import { esc, $, say, setMain, flash } from './ui.js';
 import { requireLogin } from './app.js';
-import { timeLeft } from './time_text.js';
+import { clockTime, timeLeft } from './time_text.js';
 
 const POLL_S_MIN = 1, POLL_S_MAX = 30;  // whatever Retry-After says, stay within these
+const POLL_S_DEFAULT = 5;               // an answer that says nothing about when to ask again
+
+const SOLD_OUT_TEXT = 'Sold out for now. You keep your place in line: seats that come back (unpaid holds, '
+  + 'cancellations) go to the people waiting, in order.';
 
 const queueKey = (eventId) => `ticketd.queue.${eventId}`;
 
@@ -30,8 +36,9 @@ export async function queuePage(eventId) {
   let stopped = false;
   const stopCountdown = saleCountdown(event);
 
-  // `joined`: the answer of a join, not of a poll (joining again gives back the same place).
-  const show = (v, retryAfterS, joined = false) => {
+  let placeShown = null;  // the last place a WAITING answer gave: SOLD_OUT answers keep it but carry none
+
+  const show = (v, retryAfterS) => {
     const pos = $('#q-pos'), eta = $('#q-eta'), status = $('#q-status');
     if (!pos) return;  // the page was left
     if (v.status === 'ADMITTED') {
@@ -41,33 +48,46 @@ export async function queuePage(eventId) {
       location.hash = `#/events/${eventId}`;
       return;
     }
-    if (v.status === 'EXPIRED' || v.status === 'SOLD_OUT') {
+    if (v.status === 'EXPIRED') {
+      // The place is gone; joining again gives a new one at the end of the line (docs/api.md). No more
+      // polls: this token can only ever answer EXPIRED.
       sessionStorage.removeItem(queueKey(eventId));
-      pos.textContent = eta.textContent = '—';
-      if (v.status === 'SOLD_OUT') {
-        status.textContent = 'Sold out: there are no seats left for this event.';
-      } else if (joined) {
-        // Only a server that keeps one place per account for good answers a join with EXPIRED (this
-        // one puts a finished turn at the end of the line, docs/api.md): offering "join again" once
-        // more would only bring back this answer.
-        status.textContent = 'Your turn to choose seats is over, and this sale keeps one place in line per account, so it cannot be joined again.';
-      } else {
-        status.textContent = 'Your turn came and went without a purchase, so your place was given up.';
-        $('#q-msg').innerHTML = '<button type="button" id="rejoin">Join the line again</button>';
-        $('#rejoin').onclick = () => { $('#q-msg').innerHTML = ''; join(); };
-      }
+      setText(pos, '—');
+      setText(eta, '—');
+      const ended = v.access_expires_at ? `Your turn ended at ${clockTime(v.access_expires_at)}.` : 'Your turn ended.';
+      setText(status, `${ended} Join the line again: you go to the end.`);
+      $('#q-msg').innerHTML = '<button type="button" id="rejoin">Join the line again</button>';
+      $('#rejoin').onclick = () => { $('#q-msg').innerHTML = ''; join(); };
       return;
     }
-    status.textContent = v.draw_pending
+    if (v.status === 'SOLD_OUT') {
+      // Not final (docs/api.md): when holds lapse or are released the status goes back to WAITING and
+      // admission resumes, in line order. So the token stays and the polls go on.
+      setText(status, SOLD_OUT_TEXT);
+      setText(pos, placeShown ?? 'kept');
+      setText(eta, 'not until seats come back');
+      timer = setTimeout(poll, pollWaitS(v, retryAfterS) * 1000);
+      return;
+    }
+    setText(status, v.draw_pending
       ? `The sale opens at ${when(event.on_sale_at)}. Everyone in line by then gets a random place, so there is no need to rush.`
-      : 'You are in line.';
-    pos.textContent = v.position == null ? 'drawn when the sale opens' : Number(v.position).toLocaleString();
-    eta.textContent = v.estimated_wait_s == null ? 'not known yet' : duration(v.estimated_wait_s);
-    let wait = Math.min(POLL_S_MAX, Math.max(POLL_S_MIN, Number(retryAfterS) || 5));
+      : 'You are in line.');
+    if (v.position != null) placeShown = Number(v.position).toLocaleString();
+    setText(pos, v.position == null ? 'drawn when the sale opens' : placeShown);
+    setText(eta, v.estimated_wait_s == null ? 'not known yet' : duration(v.estimated_wait_s));
+    let wait = pollWaitS(v, retryAfterS);
     // Before the draw, ask again just after the sale opens rather than later.
     const untilSale = (new Date(event.on_sale_at).getTime() - Date.now()) / 1000;
     if (v.draw_pending && untilSale > 0) wait = Math.min(wait, Math.max(POLL_S_MIN, untilSale + 0.5));
     timer = setTimeout(poll, wait * 1000);
+  };
+
+  // Seconds until the next poll: what the server says (Retry-After, else the answer's retry_after_s),
+  // else the room's release interval (nobody is let in between two releases), within POLL_S_MIN..MAX.
+  const pollWaitS = (v, retryAfterS) => {
+    const said = [retryAfterS, v.retry_after_s, event.waiting_room && event.waiting_room.release_interval_s]
+      .map(Number).find((s) => s > 0);
+    return Math.min(POLL_S_MAX, Math.max(POLL_S_MIN, said || POLL_S_DEFAULT));
   };
 
   const poll = async () => {
@@ -89,7 +109,7 @@ export async function queuePage(eventId) {
       const { data, headers } = await api.joinQueue(eventId);
       sessionStorage.setItem(queueKey(eventId), data.queue_token);
       say($('#q-msg'), '');
-      show(data, headers.get('retry-after'), true);
+      show(data, headers.get('retry-after'));
     } catch (err) {
       if (err.code === 'waiting_room_off') { location.hash = `#/events/${eventId}`; return; }
       const text = {
@@ -149,6 +169,12 @@ function saleCountdown(event) {
   const timer = setInterval(update, 1000);
   update();
   return () => clearInterval(timer);
+}
+
+// Writes only a change: the card is a live region, and a poll that repeats the same words should not
+// have them read out again.
+function setText(el, text) {
+  if (el.textContent !== String(text)) el.textContent = text;
 }
 
 function duration(s) {
