@@ -3,14 +3,17 @@
 // the first tab hears of it; seats picked before logging in are still picked after; a visitor of a
 // queued event sees the queue and the time left, not a map to hold from; an access window that ends
 // says so and offers to join again, at the end of the line; a place whose turn went unused stops asking
-// the server.
+// the server; a buyer in line when the sale sells out keeps the place and is let in when seats come back.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, seatBox, expectSeat } from './support.mjs';
+import { ADMIN, PASSWORD, Server, launchBrowser, userPage, withArtifacts, seatBox, expectSeat } from './support.mjs';
 
 const TAB_MS = 3000;      // another tab hears of a change: a storage event, then GET /v1/holds/{id}
 const PAGE_MS = 5000;     // a page change that loads the event, its venue and the seat stream
 const WINDOW_S = 5;       // the short access window of the waiting-room test
+const ROOM_MS = 10_000;   // a waiting-room change the page hears of: a releaser pass, then a poll (1 s apart here)
+const SOLD_OUT_TEXT = 'Sold out for now. You keep your place in line: seats that come back (unpaid holds, '
+  + 'cancellations) go to the people waiting, in order.';
 
 let browser;
 let server;
@@ -239,4 +242,64 @@ test('a place in line whose turn went unused stops asking, and offers to join ag
     assert.deepEqual(u.errors, []);
   });
   await pages.u.context().close();
+});
+
+// Waits until `user`'s place in the line of `event` says `status`; returns the answer.
+async function queueStatus(user, event, token, status) {
+  const deadline = Date.now() + ROOM_MS;
+  for (;;) {
+    const r = await server.call('GET', `/v1/events/${event.id}/queue/${encodeURIComponent(token)}`, undefined, user.token);
+    if (r.body.status === status) return r.body;
+    if (Date.now() > deadline) throw new Error(`queue status ${r.body.status}, not ${status}, after ${ROOM_MS} ms`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+test('a buyer in line when the sale sells out keeps the place, and is let in without a reload when a hold is released', async () => {
+  // Eight seats; seven are sold before the waiting room opens, so one hold sells the event out.
+  const event = await server.makeEvent('Sold Out For Now Night', { seatsPerRow: 2 });
+  const [early, hal, wes] = await Promise.all([server.newUser('Early'), server.newUser('Hal'), server.newUser('Wes')]);
+  await server.buy(early, event, [1, 2, 3, 4, 5, 6]);
+  await server.buy(hal, event, [7]);
+  const admin = await server.login(ADMIN.email, ADMIN.password);
+  const room = await server.call('PUT', `/v1/events/${event.id}/waiting-room`,
+    { enabled: true, batch_size: 10, release_interval_s: 1, active_window_s: 600, opens_before_s: 3600 }, admin);
+  assert.equal(room.status, 200, JSON.stringify(room.body));
+
+  // Hal is let in first; while Hal's turn is open nobody else is (one seat serves one buyer).
+  const halJoin = await server.call('POST', `/v1/events/${event.id}/queue`, {}, hal.token);
+  assert.equal(halJoin.status, 201, JSON.stringify(halJoin.body));
+  const halTurn = await queueStatus(hal, event, halJoin.body.queue_token, 'ADMITTED');
+
+  await withArtifacts('holds-queue-sold-out', () => pages, [server], async () => {
+    pages.w = await userPage(browser, server, { user: wes });
+    const w = pages.w;
+    await w.goto(`${server.url}/#/events/${event.id}`);
+    await w.getByRole('heading', { name: 'Waiting room: Sold Out For Now Night', level: 1 }).waitFor();
+    await w.getByText('You are in line.', { exact: true }).waitFor();
+    await w.evaluate(() => { window.ticketdSameDocument = true; });  // gone if the page reloads
+
+    // Hal holds the last seat: the event is sold out, and Wes's page says the place is kept.
+    const hold = await server.call('POST', `/v1/events/${event.id}/holds`, { seat_ids: [0] }, hal.token,
+      { 'x-access-token': halTurn.access_token });
+    assert.equal(hold.status, 201, JSON.stringify(hold.body));
+    await w.getByText(SOLD_OUT_TEXT, { exact: true }).waitFor({ timeout: ROOM_MS });
+    assert.equal(await w.locator('#q-pos').textContent(), '1', 'the place shown is kept');
+    assert.notEqual(await w.evaluate((id) => sessionStorage.getItem(`ticketd.queue.${id}`), event.id), null,
+      'the queue token is kept');
+    await w.waitForRequest((r) => r.url().includes(`/v1/events/${event.id}/queue/`), { timeout: ROOM_MS });
+    assert.equal(await w.getByRole('button', { name: /join/i }).count(), 0, 'nothing asks to join again');
+
+    // Hal lets the seat go: the next release admits Wes, whose page goes to the seat map by itself.
+    assert.equal((await server.call('DELETE', `/v1/holds/${hold.body.id}`, undefined, hal.token)).status, 204);
+    await w.getByText(/^It is your turn: choose seats before/).waitFor({ timeout: ROOM_MS });
+    await w.getByRole('heading', { name: 'Sold Out For Now Night', level: 1, exact: true }).waitFor({ timeout: PAGE_MS });
+    assert.equal(await w.evaluate(() => window.ticketdSameDocument), true, 'no reload');
+    await expectSeat(w, 1, 'available', PAGE_MS);
+    await seatBox(w, 1).click();
+    await w.getByRole('button', { name: 'Hold 1 seat' }).click();
+    await w.getByRole('heading', { name: 'Your seats are held' }).waitFor();
+    assert.deepEqual(w.errors, []);
+  });
+  await pages.w.context().close();
 });

@@ -160,12 +160,12 @@ export class Server {
     return booking.body;
   }
 
-  // A small venue (2 sections x 2 rows x 10 seats) and an event on sale now (or at onSaleAt), with
-  // an optional waiting room (issue 5's settings object). `flags` marks seats of Floor row B, e.g.
-  // {accessible: [1, 2], companion: [3]} (seat numbers, as POST /v1/venues takes them).
-  async makeEvent(name, { onSaleAt = null, waitingRoom = null, flags = {} } = {}) {
+  // A small venue (2 sections x 2 rows x `seatsPerRow` seats) and an event on sale now (or at
+  // onSaleAt), with an optional waiting room (issue 5's settings object). `flags` marks seats of Floor
+  // row B, e.g. {accessible: [1, 2], companion: [3]} (seat numbers, as POST /v1/venues takes them).
+  async makeEvent(name, { onSaleAt = null, waitingRoom = null, flags = {}, seatsPerRow = 10 } = {}) {
     const admin = await this.login(ADMIN.email, ADMIN.password);
-    const rows = (n) => Array.from({ length: n }, (_, i) => ({ label: String.fromCharCode(65 + i), seats: 10 }));
+    const rows = (n) => Array.from({ length: n }, (_, i) => ({ label: String.fromCharCode(65 + i), seats: seatsPerRow }));
     const floor = rows(2);
     Object.assign(floor[1], flags);
     const venue = await this.call('POST', '/v1/venues', { name: `${name} Hall`, sections: [
