@@ -171,7 +171,7 @@ std::shared_ptr<SeatTopic> SeatStream::topic_for(core::EventId event, bool for_s
 
 void SeatStream::seats_changed(const core::SeatChange& change) {
   // A change may list no seats: a version skipped on purpose after an outage, so that subscribers
-  // who missed changes resynchronise (see RedisSeatFront::repair).
+  // who missed changes resynchronise.
   TICKETD_ASSERT(change.version >= 1);
   changes_total_++;
   auto topic = topic_for(change.event_id, false);

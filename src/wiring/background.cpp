@@ -56,11 +56,10 @@ void BackgroundJobs::sweep() {
   }
   guarded("sweeper", [&] {
     if (const size_t n = stores_.ledger->sweep_expired(clock_.now())) spdlog::debug("sweeper expired_seats={}", n);
-    if (stores_.front) stores_.front->repair();  // after a Redis outage: stale maps go, streams resync
   });
 }
 
-// Owner mode: this node's event leases, every second; a lease outlasts ten renewals, so one that fails
+// Distributed: this node's event leases, every second; a lease outlasts ten renewals, so one that fails
 // (PostgreSQL slow or briefly unreachable) loses nothing. Not skipped while the embedded disk is full:
 // there are no leases there.
 void BackgroundJobs::renew_leases() {

@@ -20,12 +20,8 @@ void add_serve_options(CLI::App& serve_cmd, ServeConfig& cfg) {
       ->envname("TICKETD_REDIS_URL");
   serve_cmd.add_option("--postgres-pool", cfg.postgres_pool, "PostgreSQL connections per node")
       ->envname("TICKETD_POSTGRES_POOL")->check(CLI::Range(1, 1000));
-  serve_cmd.add_option("--distributed-ledger", cfg.distributed_ledger,
-                       "--store postgres: who decides seats: owner (default: the seat engine on the node that owns the "
-                       "event; the others forward to it) or sql (the stored functions, on every node)")
-      ->envname("TICKETD_DISTRIBUTED_LEDGER")->check(CLI::IsMember({"sql", "owner"}));
   serve_cmd.add_option("--peer-address", cfg.peer_address,
-                       "--distributed-ledger owner: host:port other nodes reach this one at (default: --listen)")
+                       "--store postgres: host:port other nodes reach this one at, for the events it owns (default: --listen)")
       ->envname("TICKETD_PEER_ADDRESS");
   serve_cmd.add_option("--hold-ttl", cfg.hold_ttl_s, "seconds a hold lasts")->envname("TICKETD_HOLD_TTL_S");
   serve_cmd.add_option("--holds-per-user-max", cfg.holds_per_user_max,

@@ -114,8 +114,8 @@ int serve(const ServeConfig& cfg) {
     std::cerr << "ticketd: store: " << stores.error().message << "\n";
     return 2;
   }
-  // Distributed: every node's live maps follow the changes on Redis (published by the stored functions'
-  // scripts or by the owners' engines), under one epoch all nodes share.
+  // Distributed: every node's live maps follow the changes on Redis (published by the owners'
+  // engines), under one epoch all nodes share.
   if (stores->pg) {
     try {
       auto lease = stores->pg->acquire();

@@ -21,12 +21,8 @@ struct ServeConfig {
   std::string postgres_url;
   std::string redis_url;
   int postgres_pool = 32;
-  // Distributed mode: who decides seats. "sql" (the default): the stored functions, on every node.
-  // "owner": the seat engine on the node that owns the event, over a fenced journal; other nodes forward
-  // the event's seat calls to it (docs/architecture.md, "Event ownership"). Not the default until it
-  // passes the distributed flash-sale benchmark (it answered 503s under that load on 2026-12-05).
-  std::string distributed_ledger = "owner";
-  // Owner mode: host:port other nodes reach this one at (its seat calls). Empty: --listen.
+  // Distributed: host:port other nodes reach this one at (the seat calls of the events it owns; see
+  // docs/architecture.md, "Event ownership"). Empty: --listen.
   std::string peer_address;
   int64_t hold_ttl_s = 600;
   // Live holds one user may have at once across all events (anti-hoarding; core/limits.hpp).

@@ -50,51 +50,46 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
   w.redis = std::make_unique<store::redis::RedisClient>(redis_cfg);
   w.accounts = std::make_unique<store::postgres::PgAccountStore>(*w.pg);
   w.catalog = std::make_unique<store::postgres::PgCatalogStore>(*w.pg);
-  if (cfg.distributed_ledger == "owner") {
-    char host[256] = {};
-    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
-    std::string address = cfg.peer_address.empty() ? cfg.listen : cfg.peer_address;
-    std::string peer_host;
-    uint16_t peer_port = 0;
-    if (!split_listen(address, peer_host, peer_port) || peer_port == 0)
-      return core::make_error(core::Code::InvalidRequest,
-                              "--distributed-ledger owner: other nodes must reach this one at a host and port: "
-                              "give --peer-address (" + address + " is not one)");
-    // Listening on every interface: the others reach this node by its host name.
-    if (peer_host.empty() || peer_host == "0.0.0.0" || peer_host == "::" || peer_host == "[::]")
-      address = std::string(host) + ":" + std::to_string(peer_port);
-    try {
-      // An owner is named by its host and address, which a restart keeps: the restarted node takes its
-      // events back at once (a new epoch fences off anything the old process could still write),
-      // instead of waiting out its own leases. The host tells apart two machines listening on the same
-      // address (0.0.0.0:8080).
-      const std::string owner = std::string("ticketd@") + host + "/" + cfg.listen;
-      w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, address, kEventLease);
-      w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
-          cfg.postgres_url, owner, [&metrics](size_t jobs, size_t fenced) {
-            metrics.observe_commit_batch(jobs);
-            for (size_t i = 0; i < fenced; ++i) metrics.count("owner_commits", "fenced");
-          });
-      auto lease = w.pg->acquire();
-      w.peer_key = store::postgres::shared_secret(*lease, "peer-key", random_hex_secret());
-    } catch (const store::postgres::PgError& e) {
-      return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
-    }
-    w.owner_journal = std::make_unique<store::postgres::PgSeatJournal>(*w.pg, *w.owners, *w.owner_commit);
-    w.seat_publisher = std::make_unique<store::redis::RedisSeatPublisher>(*w.redis);
-    w.user_holds = std::make_unique<store::redis::RedisUserHolds>(*w.redis);
-    w.engine = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, w.seat_publisher.get(),
-                                                           w.user_holds.get());
-    w.owner_journal->set_on_lost([engine = w.engine.get()](core::EventId event) { engine->forget_event(event); });
-    w.peers = std::make_unique<cluster::PeerClient>(cluster::PeerConfig{.key = w.peer_key, .tls = !cfg.tls_cert_file.empty()});
-    w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers, &metrics);
-    (void)seat_changes;  // the subscriber hears the publisher, as every node does
-  } else {
-    w.front = std::make_unique<store::redis::RedisSeatFront>(*w.redis);
-    w.ledger = std::make_unique<store::postgres::PgLedger>(*w.pg, *w.ticket_ids, w.front.get(), &metrics);
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown");
+  std::string address = cfg.peer_address.empty() ? cfg.listen : cfg.peer_address;
+  std::string peer_host;
+  uint16_t peer_port = 0;
+  if (!split_listen(address, peer_host, peer_port) || peer_port == 0)
+    return core::make_error(core::Code::InvalidRequest,
+                            "--store postgres: other nodes must reach this one at a host and port: "
+                            "give --peer-address (" + address + " is not one)");
+  // Listening on every interface: the others reach this node by its host name.
+  if (peer_host.empty() || peer_host == "0.0.0.0" || peer_host == "::" || peer_host == "[::]")
+    address = std::string(host) + ":" + std::to_string(peer_port);
+  try {
+    // An owner is named by its host and address, which a restart keeps: the restarted node takes its
+    // events back at once (a new epoch fences off anything the old process could still write),
+    // instead of waiting out its own leases. The host tells apart two machines listening on the same
+    // address (0.0.0.0:8080).
+    const std::string owner = std::string("ticketd@") + host + "/" + cfg.listen;
+    w.owners = std::make_unique<store::postgres::EventOwners>(*w.pg, owner, address, kEventLease);
+    w.owner_commit = std::make_unique<store::postgres::OwnerCommit>(
+        cfg.postgres_url, owner, [&metrics](size_t jobs, size_t fenced) {
+          metrics.observe_commit_batch(jobs);
+          for (size_t i = 0; i < fenced; ++i) metrics.count("owner_commits", "fenced");
+        });
+    auto lease = w.pg->acquire();
+    w.peer_key = store::postgres::shared_secret(*lease, "peer-key", random_hex_secret());
+  } catch (const store::postgres::PgError& e) {
+    return core::make_error(core::Code::Unavailable, std::string("postgres: ") + e.what());
   }
+  w.owner_journal = std::make_unique<store::postgres::PgSeatJournal>(*w.pg, *w.owners, *w.owner_commit);
+  w.seat_publisher = std::make_unique<store::redis::RedisSeatPublisher>(*w.redis);
+  w.user_holds = std::make_unique<store::redis::RedisUserHolds>(*w.redis);
+  w.engine = std::make_unique<store::engine::SeatEngine>(*w.owner_journal, *w.ticket_ids, w.seat_publisher.get(),
+                                                         w.user_holds.get());
+  w.owner_journal->set_on_lost([engine = w.engine.get()](core::EventId event) { engine->forget_event(event); });
+  w.peers = std::make_unique<cluster::PeerClient>(cluster::PeerConfig{.key = w.peer_key, .tls = !cfg.tls_cert_file.empty()});
+  w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers, &metrics);
+  (void)seat_changes;  // the subscriber hears the publisher, as every node does
   w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
-  spdlog::info("store=postgres ledger={} postgres_pool={} redis={}:{}/{}", cfg.distributed_ledger, cfg.postgres_pool,
+  spdlog::info("store=postgres ledger=owner postgres_pool={} redis={}:{}/{}", cfg.postgres_pool,
                redis_cfg.host, redis_cfg.port, redis_cfg.db);
   return w;
 }

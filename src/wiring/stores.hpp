@@ -12,7 +12,6 @@
 #include "core/ports/ledger.hpp"
 #include "core/ports/outbox.hpp"
 #include "core/ports/seat_changes.hpp"
-#include "core/ports/seat_front.hpp"
 #include "core/ports/ticket_ids.hpp"
 #include "core/result.hpp"
 #include "store/postgres/event_owners.hpp"
@@ -36,8 +35,7 @@ struct StoreWiring {
   // Distributed.
   std::unique_ptr<store::postgres::Pool> pg;
   std::unique_ptr<store::redis::RedisClient> redis;
-  std::unique_ptr<core::SeatFront> front;  // null with the owner's seat engine (it decides alone)
-  // Distributed, --distributed-ledger owner: the event leases, the fenced group commit and the journal
+  // Distributed: the event leases, the fenced group commit and the journal
   // the seat engine (the ledger below) records into. Declared before the ledger, which borrows them.
   std::unique_ptr<store::postgres::EventOwners> owners;
   std::unique_ptr<store::postgres::OwnerCommit> owner_commit;
@@ -54,12 +52,12 @@ struct StoreWiring {
   std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
   std::unique_ptr<core::AccountStore> accounts;
   std::unique_ptr<core::CatalogStore> catalog;
-  std::unique_ptr<core::Ledger> ledger;  // owner mode: the router over `engine`
+  std::unique_ptr<core::Ledger> ledger;  // distributed: the router over `engine`
   std::unique_ptr<core::OutboxStore> outbox;
 };
 
 // `seat_changes` hears of every seat change: the embedded ledger calls it; distributed, the Redis
-// subscriber does (wired in serve()), fed by the stored functions' scripts or the owners' publishers.
+// subscriber does (wired in serve()), fed by the owners' publishers.
 // Distributed, the PostgreSQL migrations run here.
 core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, core::SeatChangeSink* seat_changes);
 

@@ -1,5 +1,5 @@
-"""owners: PostgreSQL + Redis + 3 ticketd nodes deciding seats as event owners (--distributed-ledger owner,
-docs/architecture.md "Event ownership"), during one sale bought through all three nodes:
+"""owners: PostgreSQL + Redis + 3 ticketd nodes deciding seats as event owners
+(docs/architecture.md "Event ownership"), during one sale bought through all three nodes:
 
   - kill: KILLS times, the event's owner (its event_owners row) is SIGKILLed. The failover time is from
     the kill until a survivor answers a call only the owner can answer (the event's seat map); the
@@ -100,8 +100,7 @@ async def run(short: bool, seed: int) -> bool:
         redis.command("FLUSHDB", db=REDIS_DB)
         backend = api_support.DistributedBackend(f"postgresql://{services.PG_USER}@127.0.0.1:{pg.port}/{DATABASE}",
                                                  f"redis://127.0.0.1:{redis.port}/{REDIS_DB}")
-        env = {"TICKETD_RECONCILE_INTERVAL_MS": "500", "TICKETD_PAYMENT_RECONCILE_AFTER_S": "2",
-               "TICKETD_DISTRIBUTED_LEDGER": "owner"}
+        env = {"TICKETD_RECONCILE_INTERVAL_MS": "500", "TICKETD_PAYMENT_RECONCILE_AFTER_S": "2"}
         nodes = [api_support.Server(work / f"node{i}", hold_ttl_s=HOLD_TTL_S, log_path=work / f"node{i}.log",
                                     port=api_support.free_port(), backend=backend, extra_env=env) for i in range(3)]
         for node in nodes:  # one at a time: the first migrates the schema

@@ -40,7 +40,7 @@ class Deployment:
     Stripe's webhooks; tests kill the others, never node 0."""
 
     def __init__(self, root: Path, pg: services.Postgres, redis: services.Redis, *, hold_ttl_s: int,
-                 nodes: int = NODES, ledger: str = "sql", extra_env: dict[str, str] | None = None) -> None:
+                 nodes: int = NODES, extra_env: dict[str, str] | None = None) -> None:
         number = next(_deployments)
         assert number < services.REDIS_DATABASES, "more deployments than Redis db indexes in one run"
         root.mkdir(parents=True, exist_ok=True)
@@ -60,12 +60,8 @@ class Deployment:
             "TICKETD_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "TICKETD_RECONCILE_INTERVAL_MS": str(RECONCILE_INTERVAL_MS),
             "TICKETD_PAYMENT_RECONCILE_AFTER_S": str(PAYMENT_RECONCILE_AFTER_S),
-            # Who decides seats (--distributed-ledger): the stored functions on every node, or the
-            # owner of each event, to which the other nodes forward its seat calls.
-            "TICKETD_DISTRIBUTED_LEDGER": ledger,
             **(extra_env or {}),
         }
-        self.ledger = ledger
         self.nodes = [Server(root / f"node{i}" / "data", hold_ttl_s=hold_ttl_s, log_path=root / f"node{i}.log",
                              port=webhook_port if i == 0 else None, extra_env=env, backend=self.backend)
                       for i in range(nodes)]

@@ -78,16 +78,14 @@ def _seed() -> int:
     return seed
 
 
-# Every scenario runs with each way of deciding seats (--distributed-ledger): the same guarantees hold.
-@pytest.fixture(params=["sql", "owner"])
-def deploy(request, tmp_path: Path, postgres: services.Postgres,
+@pytest.fixture()
+def deploy(tmp_path: Path, postgres: services.Postgres,
            redis: services.Redis) -> Iterator[Callable[..., Deployment]]:
     """deploy(hold_ttl_s) starts a Deployment of three nodes; whatever is left of it is killed afterwards."""
     made: list[Deployment] = []
 
     def make(hold_ttl_s: int = HOLD_TTL_S) -> Deployment:
-        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=hold_ttl_s,
-                         ledger=request.param)
+        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=hold_ttl_s)
         made.append(dep)
         dep.start()
         return dep

@@ -1,4 +1,4 @@
-"""Event ownership across nodes (--distributed-ledger owner; docs/architecture.md, "Event ownership").
+"""Event ownership across nodes (docs/architecture.md, "Event ownership").
 
 Each event's seats are decided by the one node that owns it; the other nodes forward its seat calls there
 (POST /internal/v1/ledger/{call}). These tests look at where calls went (each node's
@@ -29,8 +29,7 @@ def owners(tmp_path: Path, postgres: services.Postgres, redis: services.Redis) -
     made: list[Deployment] = []
 
     def make() -> Deployment:
-        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S,
-                         ledger="owner")
+        dep = Deployment(tmp_path / f"deployment{len(made)}", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S)
         made.append(dep)
         dep.start()
         return dep
@@ -115,7 +114,7 @@ def test_the_cap_on_live_holds_counts_a_users_holds_on_every_owner(tmp_path: Pat
                                                                     redis: services.Redis) -> None:
     """Each owner decides its own events' holds; the cap on a user's live holds across events
     (--holds-per-user-max) counts those the other owners decided too (store/redis/user_holds.hpp)."""
-    dep = Deployment(tmp_path / "cap", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S, ledger="owner",
+    dep = Deployment(tmp_path / "cap", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S,
                      extra_env={"TICKETD_HOLDS_PER_USER_MAX": "2"})
     dep.start()
     try:

@@ -137,9 +137,7 @@ class LedgerSim {
     core::HoldRequest r;
     r.best = core::BestAvailableRequest{1 + pick(3), pick(3) == 0 ? std::optional<uint32_t>() : pick(2)};
     r.ttl = Millis(2000 + pick(30'000));
-    // Never at the cap: PostgreSQL decides the cap in its stored function, after the pick, so a user at
-    // the cap asking for more seats than are free hears InsufficientSeats there and the cap elsewhere.
-    r.active_holds_max = core::limits::active_holds_per_user_max;
+    r.active_holds_max = 3;
     place(u, e, r, "best-available hold");
   }
 

@@ -1,7 +1,6 @@
 // The distributed ledger as the conformance suite and the ledger simulation drive it, against a real
 // PostgreSQL started by scripts/services (TICKETD_TEST_POSTGRES_URL). Each backend gets its own database.
-// No Redis front: what is checked is what PostgreSQL (or the event's owner) decides; pg_ledger_test
-// covers the front.
+// No Redis: what is checked is what the event's owner decides and PostgreSQL keeps.
 // restart() drops every connection and the ledger object, as a node's restart would.
 #pragma once
 
@@ -25,14 +24,8 @@
 
 namespace ticketd::conformance {
 
-// Which distributed ledger a backend drives: the one deciding in PL/pgSQL, or the seat engine deciding
-// in memory as the event's owner, over the PostgreSQL journal (fenced by its ownership lease).
-struct StoredFunctions {
-  std::unique_ptr<store::postgres::PgLedger> ledger;
-  StoredFunctions(store::postgres::Pool& pool, const std::string&, core::TicketIdSource& ids, int)
-      : ledger(std::make_unique<store::postgres::PgLedger>(pool, ids, nullptr, nullptr)) {}
-  core::Ledger& get() { return *ledger; }
-};
+// The distributed ledger: the seat engine deciding in memory as the event's owner, over the PostgreSQL
+// journal (fenced by its ownership lease).
 struct OwnerEngine {
   store::postgres::EventOwners owners;
   store::postgres::OwnerCommit commit;
@@ -147,7 +140,6 @@ class PgBackend {
   std::unique_ptr<store::postgres::PgAccountStore> accounts_;
   std::unique_ptr<Decider> decider_;
 };
-using PostgresBackend = PgBackend<StoredFunctions>;
 using PostgresOwnerBackend = PgBackend<OwnerEngine>;
 using PostgresMovingOwnersBackend = PgBackend<MovingOwners>;
 

@@ -6,12 +6,7 @@
 
 namespace ticketd::conformance {
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, LedgerConformance, PostgresBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(PostgresOwner, LedgerConformance, PostgresOwnerBackend);
-
-TEST(LedgerSimulation, TheDistributedLedgerAnswersAsTheReferenceThroughRestarts) {
-  run_ledger_sims<PostgresBackend>(101, 3, 300);
-}
 
 TEST(LedgerSimulation, TheOwnersSeatEngineOverPostgresAnswersAsTheReferenceThroughRestarts) {
   run_ledger_sims<PostgresOwnerBackend>(201, 3, 300);

@@ -27,7 +27,7 @@ class OwnerEngineTest : public ::testing::Test {
   };
 
   void SetUp() override {
-    backend_ = std::make_unique<PostgresBackend>();  // the database, its catalogue and accounts
+    backend_ = std::make_unique<PostgresOwnerBackend>();  // the database, its catalogue and accounts
     pool_ = std::make_unique<store::postgres::Pool>(backend_->url(), 4);
     core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "standard", {core::RowSpec{"A", 10, {}, {}, {}}}}}};
     layout_ = *core::Layout::build(spec);
@@ -51,7 +51,7 @@ class OwnerEngineTest : public ::testing::Test {
     return n.engine.hold_seats(event_, layout_, r, t0_);
   }
 
-  std::unique_ptr<PostgresBackend> backend_;
+  std::unique_ptr<PostgresOwnerBackend> backend_;
   std::unique_ptr<store::postgres::Pool> pool_;
   app::RandomTicketIds ids_;
   core::Layout layout_;

@@ -1,6 +1,5 @@
 // The rows of the seat ledger in PostgreSQL, read (and the few writes that decide nothing: a refund's
-// reference, a gateway event noted), shared by the ledger that decides in PL/pgSQL (PgLedger) and the
-// journal of the seat engine (PgSeatJournal), so each query exists once.
+// reference, a gateway event noted), for the journal of the seat engine (PgSeatJournal).
 //
 // Thread safety: every method may be called from any thread (each takes a pooled connection).
 #pragma once

@@ -2,13 +2,12 @@
 // transaction, in order; `ticketd migrate` and every `ticketd serve` apply the missing ones while
 // holding an advisory lock, so nodes starting together never race.
 //
-// Never edit a migration that has shipped: add the next one.
-//
-// The use cases that change seats are stored functions: one round trip each, with every check and
-// write inside one transaction. They report domain outcomes with SQLSTATEs of class TD (mapped in
-// pg.cpp): TD400 invalid request, TD404 not found, TD409 seats taken (DETAIL lists them), TD410 hold
-// expired, TD411 hold not active, TD412 checkout in progress, TD413 ticket limit, TD414 not on sale,
-// TD415 booking not confirmed, TD416 invalid seat, TD417 active holds limit (per user, across events).
+// Never edit a migration that has shipped: add the next one. One exception, made once: migrations 1,
+// 3 and 4 also created stored functions that decided seats (holds, checkout, settlement,
+// cancellation, the sweep). Seats are decided by each event's owner now (store/engine, over
+// PgSeatJournal), so those functions were taken out of them: a new database never has them, and
+// migration 10 drops them from a database made before. No seat rule is written in SQL; the
+// database keeps its constraints (one sale per seat, one claim per seat) as the last line of defence.
 #include <spdlog/spdlog.h>
 
 #include "store/postgres/postgres_store.hpp"
@@ -97,227 +96,6 @@ CREATE INDEX payments_open ON payments(created_at) WHERE status IN ('PENDING','R
 CREATE TABLE payment_events(id text PRIMARY KEY, type text NOT NULL, received_at bigint NOT NULL);
 )sql";
 
-// Holds: all-or-nothing, checked and written in one transaction.
-constexpr const char* kV1Hold = R"sql(
-CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
-                             p_ttl bigint) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-  ev events%ROWTYPE;
-  n_seats integer := coalesce(array_length(p_seats, 1), 0);
-  n_claimed integer;
-  n_mine integer;
-  taken text;
-BEGIN
-  -- A retry after a lost connection: the first attempt committed.
-  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
-  SELECT * INTO ev FROM events WHERE id = p_event;
-  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such event'; END IF;
-  IF p_now < ev.on_sale_at OR p_now >= ev.starts_at THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD414', MESSAGE = 'this event is not on sale now';
-  END IF;
-  IF n_seats = 0 OR n_seats > 100 THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'seat_ids: 1-100 seats required';
-  END IF;
-  IF (SELECT count(DISTINCT s) FROM unnest(p_seats) s) <> n_seats THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'seat_ids: duplicate seat id';
-  END IF;
-  IF (SELECT max(s) FROM unnest(p_seats) s) >= ev.seats_total OR (SELECT min(s) FROM unnest(p_seats) s) < 0 THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD416',
-      MESSAGE = 'seat ' || (SELECT max(s) FROM unnest(p_seats) s) || ' is not in this venue';
-  END IF;
-  -- One user's holds on one event are decided one at a time on every node, so the ticket limit
-  -- holds across nodes.
-  PERFORM pg_advisory_xact_lock(hashtextextended('ticketd-user-event:' || p_event || ':' || p_user, 0));
-  -- Claims in seat order, so two overlapping holds lock rows in the same order (no deadlock).
-  INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id)
-    SELECT p_event, s, p_hold, p_user, p_now + p_ttl, NULL FROM unnest(p_seats) s ORDER BY s
-  ON CONFLICT (event_id, seat) DO UPDATE
-    SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, deadline = EXCLUDED.deadline, booking_id = NULL
-    WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= p_now;
-  GET DIAGNOSTICS n_claimed = ROW_COUNT;
-  IF n_claimed <> n_seats THEN
-    SELECT string_agg(seat::text, ',' ORDER BY seat) INTO taken FROM seat_claims
-      WHERE event_id = p_event AND seat = ANY(p_seats) AND hold_id <> p_hold;
-    RAISE EXCEPTION USING ERRCODE = 'TD409', MESSAGE = 'some seats are already taken', DETAIL = coalesce(taken, '');
-  END IF;
-  SELECT count(*) INTO n_mine FROM seat_claims
-    WHERE event_id = p_event AND user_id = p_user AND (booking_id IS NOT NULL OR deadline > p_now);
-  IF n_mine > ev.max_tickets_per_user THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD413',
-      MESSAGE = 'at most ' || ev.max_tickets_per_user || ' tickets per user for this event';
-  END IF;
-  INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state)
-    VALUES(p_hold, p_event, p_user, p_now, p_now + p_ttl, p_now + p_ttl, 'ACTIVE');
-  INSERT INTO hold_seats(hold_id, seat) SELECT p_hold, s FROM unnest(p_seats) s;
-END $$;
-
--- Releases a live hold of p_user. Returns its state afterwards (RELEASED, or what it already was).
-CREATE FUNCTION ticketd_release(p_hold bigint, p_user bigint, p_now bigint) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  h holds%ROWTYPE;
-BEGIN
-  SELECT * INTO h FROM holds WHERE id = p_hold FOR UPDATE;
-  IF NOT FOUND OR h.user_id <> p_user THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such hold'; END IF;
-  IF h.state = 'CONVERTED' THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold has been checked out';
-  END IF;
-  IF h.state NOT IN ('ACTIVE', 'PINNED') THEN RETURN h.state; END IF;
-  IF h.deadline <= p_now THEN RETURN 'EXPIRED'; END IF;
-  IF h.state = 'PINNED' THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD412', MESSAGE = 'a checkout of this hold is in progress';
-  END IF;
-  UPDATE holds SET state = 'RELEASED' WHERE id = p_hold;
-  DELETE FROM seat_claims WHERE hold_id = p_hold AND booking_id IS NULL;
-  RETURN 'RELEASED';
-END $$;
-)sql";
-
-// Checkout and settlement.
-constexpr const char* kV1Checkout = R"sql(
--- Pins the hold (its seats stop lapsing for p_pin ms) and writes a PENDING_PAYMENT booking and a
--- PENDING payment, before any money moves. Returns the booking id and the payment id.
-CREATE FUNCTION ticketd_begin_checkout(p_hold bigint, p_user bigint, p_now bigint, p_pin bigint, p_key text,
-                                       p_amount bigint, p_currency text, p_method text,
-                                       OUT o_booking bigint, OUT o_payment bigint) LANGUAGE plpgsql AS $$
-DECLARE
-  h holds%ROWTYPE;
-  pinned_until bigint;
-BEGIN
-  SELECT * INTO h FROM holds WHERE id = p_hold FOR UPDATE;
-  IF NOT FOUND OR h.user_id <> p_user THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such hold'; END IF;
-  IF h.state = 'CONVERTED' THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold has been checked out';
-  ELSIF h.state = 'RELEASED' THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD411', MESSAGE = 'this hold was released';
-  ELSIF h.state = 'EXPIRED' OR h.deadline <= p_now THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD410', MESSAGE = 'this hold has expired';
-  ELSIF h.state = 'PINNED' OR EXISTS(SELECT 1 FROM bookings b WHERE b.hold_id = p_hold AND b.status = 'PENDING_PAYMENT') THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD412', MESSAGE = 'a payment for this hold is pending';
-  END IF;
-  pinned_until := greatest(h.expires_at, p_now) + p_pin;
-  UPDATE holds SET state = 'PINNED', deadline = pinned_until WHERE id = p_hold;
-  UPDATE seat_claims SET deadline = pinned_until WHERE hold_id = p_hold AND booking_id IS NULL;
-  INSERT INTO bookings(hold_id, event_id, user_id, status, total_amount, currency, payment_id, created_at)
-    VALUES(p_hold, h.event_id, p_user, 'PENDING_PAYMENT', p_amount, p_currency, 0, p_now) RETURNING id INTO o_booking;
-  INSERT INTO booking_seats(booking_id, seat) SELECT o_booking, s.seat FROM hold_seats s WHERE s.hold_id = p_hold;
-  INSERT INTO payments(user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, payment_method,
-                       status, created_at, updated_at)
-    VALUES(p_user, p_hold, o_booking, p_key, 'ticketd-booking-' || o_booking, p_amount, p_currency, p_method,
-           'PENDING', p_now, p_now) RETURNING id INTO o_payment;
-  UPDATE bookings SET payment_id = o_payment WHERE id = o_booking;
-END $$;
-
--- Applies a payment outcome to a pending booking, once (the booking row lock decides who is first).
--- p_kind: SUCCEEDED | DECLINED | AWAITING_ACTION | REJECTED. Returns what happened:
---   'settled-already', 'awaiting-action', 'sold', 'refund-needed' (paid, but the seats were taken
---   after the hold lapsed), 'failed' (seats freed), 'rejected' (hold live again).
-CREATE FUNCTION ticketd_settle(p_booking bigint, p_kind text, p_ref text, p_decline text, p_message text,
-                               p_event_id text, p_now bigint, p_action_pin bigint) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  b bookings%ROWTYPE;
-  h holds%ROWTYPE;
-  n_seats integer;
-  n_claimed integer;
-  sold boolean := false;
-BEGIN
-  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;
-  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such booking'; END IF;
-  IF p_event_id <> '' THEN
-    INSERT INTO payment_events(id, type, received_at) VALUES(p_event_id, lower(p_kind), p_now) ON CONFLICT DO NOTHING;
-  END IF;
-  IF b.status <> 'PENDING_PAYMENT' THEN RETURN 'settled-already'; END IF;
-  SELECT * INTO h FROM holds WHERE id = b.hold_id FOR UPDATE;
-  IF p_kind = 'AWAITING_ACTION' THEN
-    UPDATE payments SET status = 'REQUIRES_ACTION', payment_ref = p_ref, updated_at = p_now WHERE booking_id = p_booking;
-    IF h.state = 'PINNED' AND h.deadline > p_now AND h.deadline < p_now + p_action_pin THEN
-      UPDATE holds SET deadline = p_now + p_action_pin WHERE id = h.id;
-      UPDATE seat_claims SET deadline = p_now + p_action_pin WHERE hold_id = h.id AND booking_id IS NULL;
-    END IF;
-    RETURN 'awaiting-action';
-  ELSIF p_kind = 'SUCCEEDED' THEN
-    UPDATE payments SET status = 'SUCCEEDED', payment_ref = p_ref, updated_at = p_now WHERE booking_id = p_booking;
-    SELECT count(*) INTO n_seats FROM booking_seats WHERE booking_id = p_booking;
-    -- Fencing: the seats are sold only if this hold still claims them, or they lapsed and nobody
-    -- took them since. A hold that lapsed during a slow payment never lets a second buyer win too.
-    BEGIN
-      INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id)
-        SELECT b.event_id, seat, h.id, b.user_id, 9223372036854775807, p_booking
-        FROM booking_seats WHERE booking_id = p_booking ORDER BY seat
-      ON CONFLICT (event_id, seat) DO UPDATE
-        SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, deadline = EXCLUDED.deadline,
-            booking_id = EXCLUDED.booking_id
-        WHERE seat_claims.booking_id IS NULL AND (seat_claims.hold_id = h.id OR seat_claims.deadline <= p_now);
-      GET DIAGNOSTICS n_claimed = ROW_COUNT;
-      IF n_claimed <> n_seats THEN RAISE EXCEPTION USING ERRCODE = 'TD409', MESSAGE = 'seats taken'; END IF;
-      INSERT INTO sold_seats(event_id, seat, booking_id)
-        SELECT b.event_id, seat, p_booking FROM booking_seats WHERE booking_id = p_booking;
-      sold := true;
-    EXCEPTION WHEN SQLSTATE 'TD409' OR unique_violation THEN
-      sold := false;
-    END;
-    IF sold THEN
-      UPDATE bookings SET status = 'CONFIRMED' WHERE id = p_booking;
-      UPDATE holds SET state = 'CONVERTED', booking_id = p_booking WHERE id = h.id;
-      RETURN 'sold';
-    END IF;
-    UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken',
-      message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = p_booking;
-    UPDATE holds SET state = 'EXPIRED' WHERE id = h.id;
-    DELETE FROM seat_claims WHERE hold_id = h.id AND booking_id IS NULL;
-    RETURN 'refund-needed';
-  ELSE
-    UPDATE payments SET status = 'DECLINED', payment_ref = p_ref, decline_code = p_decline, message = p_message,
-      updated_at = p_now WHERE booking_id = p_booking;
-    UPDATE bookings SET status = 'FAILED', decline_code = p_decline, message = p_message WHERE id = p_booking;
-    IF p_kind = 'REJECTED' AND h.state = 'PINNED' THEN
-      -- Nothing was charged: the hold is live again with its old deadline (if it has not passed).
-      UPDATE holds SET state = 'ACTIVE', deadline = h.expires_at WHERE id = h.id;
-      UPDATE seat_claims SET deadline = h.expires_at WHERE hold_id = h.id AND booking_id IS NULL;
-      RETURN 'rejected';
-    END IF;
-    IF h.state IN ('ACTIVE', 'PINNED') THEN
-      UPDATE holds SET state = 'RELEASED' WHERE id = h.id;
-    END IF;
-    DELETE FROM seat_claims WHERE hold_id = h.id AND booking_id IS NULL;
-    RETURN 'failed';
-  END IF;
-END $$;
-
--- Cancels a confirmed booking: its seats are free again. Returns true if this call cancelled it.
-CREATE FUNCTION ticketd_cancel(p_booking bigint, p_refund_ref text, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  b bookings%ROWTYPE;
-BEGIN
-  SELECT * INTO b FROM bookings WHERE id = p_booking FOR UPDATE;
-  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'TD404', MESSAGE = 'no such booking'; END IF;
-  IF b.status = 'CANCELLED' THEN RETURN false; END IF;
-  IF b.status <> 'CONFIRMED' THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD415', MESSAGE = 'only a confirmed booking can be cancelled';
-  END IF;
-  UPDATE bookings SET status = 'CANCELLED', cancelled_at = p_now WHERE id = p_booking;
-  DELETE FROM sold_seats WHERE booking_id = p_booking;
-  DELETE FROM seat_claims WHERE booking_id = p_booking;
-  UPDATE payments SET status = 'REFUNDED', refund_ref = p_refund_ref WHERE id = b.payment_id;
-  RETURN true;
-END $$;
-
--- Frees the seats of lapsed holds and marks the holds EXPIRED, at most p_limit claims per call.
--- Returns the freed seats with the hold that had them.
-CREATE FUNCTION ticketd_sweep(p_now bigint, p_limit integer)
-  RETURNS TABLE(event_id bigint, seat integer, hold_id bigint) LANGUAGE plpgsql AS $$
-#variable_conflict use_column
-BEGIN
-  RETURN QUERY WITH gone AS (
-    DELETE FROM seat_claims c WHERE (c.event_id, c.seat) IN (
-      SELECT x.event_id, x.seat FROM seat_claims x WHERE x.booking_id IS NULL AND x.deadline <= p_now
-      LIMIT p_limit FOR UPDATE SKIP LOCKED)
-    RETURNING c.event_id, c.seat, c.hold_id)
-  SELECT g.event_id, g.seat, g.hold_id FROM gone g;
-  UPDATE holds SET state = 'EXPIRED' WHERE id IN (
-    SELECT id FROM holds WHERE state IN ('ACTIVE', 'PINNED') AND deadline <= p_now LIMIT p_limit);
-END $$;
-)sql";
-
 // Version 2: waiting rooms. The settings of an event's room (no row: none), and secrets the nodes
 // share (the waiting room's token key, when none is configured). The queues themselves live in Redis.
 constexpr const char* kV2WaitingRooms = R"sql(
@@ -327,10 +105,9 @@ CREATE TABLE event_waiting_rooms(
 CREATE TABLE shared_secrets(name text PRIMARY KEY, value text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 )sql";
 
-// Migration 3: notifications through a transactional outbox. The seat-changing functions of
-// migration 1 keep their bodies (renamed *_v1) and are wrapped: each wrapper calls the original and
-// writes the outbox rows of what it did inside the same function call, so one transaction holds the
-// change and its notice or neither.
+// Migration 3: notifications through a transactional outbox (written in the transaction of the
+// change they tell of). ticketd_enqueue_notice decides nothing about seats: it writes one row per
+// channel the user chose.
 constexpr const char* kV3Outbox = R"sql(
 CREATE TABLE user_notify(
   user_id bigint PRIMARY KEY REFERENCES users(id), phone text NOT NULL DEFAULT '',
@@ -359,85 +136,16 @@ CREATE FUNCTION ticketd_enqueue_notice(p_kind text, p_user bigint, p_event bigin
       OR (ch.name = 'webhook' AND coalesce(n.sms_on, false) AND coalesce(n.phone, '') <> ''))
     AND (p_kind <> 'hold_expiring' OR coalesce(n.hold_expiry_on, false));
 $$;
-
-ALTER FUNCTION ticketd_hold(bigint, bigint, bigint, integer[], bigint, bigint) RENAME TO ticketd_hold_v1;
--- p_notice_lead > 0: a hold_expiring notice due that long before the hold lapses.
-CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
-                             p_ttl bigint, p_notice_lead bigint) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  -- A retry after a lost connection: the first attempt committed, notice included.
-  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
-  PERFORM ticketd_hold_v1(p_hold, p_event, p_user, p_seats, p_now, p_ttl);
-  IF p_notice_lead > 0 THEN
-    PERFORM ticketd_enqueue_notice('hold_expiring', p_user, p_event, 0, p_hold, p_now,
-                                   greatest(p_now, p_now + p_ttl - p_notice_lead));
-  END IF;
-END $$;
-
-ALTER FUNCTION ticketd_settle(bigint, text, text, text, text, text, bigint, bigint) RENAME TO ticketd_settle_v1;
-CREATE FUNCTION ticketd_settle(p_booking bigint, p_kind text, p_ref text, p_decline text, p_message text,
-                               p_event_id text, p_now bigint, p_action_pin bigint) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-  result text;
-  b bookings%ROWTYPE;
-BEGIN
-  result := ticketd_settle_v1(p_booking, p_kind, p_ref, p_decline, p_message, p_event_id, p_now, p_action_pin);
-  IF result IN ('sold', 'failed', 'refund-needed') THEN
-    SELECT * INTO b FROM bookings WHERE id = p_booking;
-    PERFORM ticketd_enqueue_notice(CASE WHEN result = 'sold' THEN 'booking_confirmed' ELSE 'payment_failed' END,
-                                   b.user_id, b.event_id, b.id, b.hold_id, p_now, p_now);
-  END IF;
-  RETURN result;
-END $$;
-
-ALTER FUNCTION ticketd_cancel(bigint, text, bigint) RENAME TO ticketd_cancel_v1;
-CREATE FUNCTION ticketd_cancel(p_booking bigint, p_refund_ref text, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-  b bookings%ROWTYPE;
-BEGIN
-  IF NOT ticketd_cancel_v1(p_booking, p_refund_ref, p_now) THEN RETURN false; END IF;
-  SELECT * INTO b FROM bookings WHERE id = p_booking;
-  PERFORM ticketd_enqueue_notice('booking_cancelled', b.user_id, b.event_id, b.id, b.hold_id, p_now, p_now);
-  RETURN true;
-END $$;
 )sql";
 
-// Migration 4: a cap on the live holds of one user across all events (anti-hoarding). The hold of
-// migration 3 keeps its body (renamed ticketd_hold_v3) and is wrapped: the wrapper takes a transaction
-// advisory lock on the user, so one user's holds are decided one at a time on every node, counts the
-// user's live holds (ACTIVE or PINNED, deadline not passed: holds.deadline follows pins and unpins),
-// and refuses one more with TD417 before any seat is claimed. The lock is always taken before
-// ticketd_hold_v1's (event, user) lock and any seat row: the same order everywhere, no deadlock.
+// Migration 4: a cap on the live holds of one user across all events (anti-hoarding): an index to
+// count a user's live holds.
 constexpr const char* kV4ActiveHoldsCap = R"sql(
 -- The count reads only this user's live holds (a few), never the history.
 CREATE INDEX holds_live_by_user ON holds(user_id, deadline) WHERE state IN ('ACTIVE','PINNED');
-
-ALTER FUNCTION ticketd_hold(bigint, bigint, bigint, integer[], bigint, bigint, bigint) RENAME TO ticketd_hold_v3;
-CREATE FUNCTION ticketd_hold(p_hold bigint, p_event bigint, p_user bigint, p_seats integer[], p_now bigint,
-                             p_ttl bigint, p_notice_lead bigint, p_active_max integer) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  n_live integer;
-BEGIN
-  -- A retry after a lost connection: the first attempt committed (and counted itself).
-  IF EXISTS(SELECT 1 FROM holds WHERE id = p_hold AND user_id = p_user) THEN RETURN; END IF;
-  IF p_active_max IS NULL OR p_active_max < 1 THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD400', MESSAGE = 'active holds limit: 1 or more required';
-  END IF;
-  PERFORM pg_advisory_xact_lock(hashtextextended('ticketd-user:' || p_user, 0));
-  -- A statement after the lock: its snapshot sees every hold committed by whoever held it before.
-  SELECT count(*) INTO n_live FROM holds
-    WHERE user_id = p_user AND state IN ('ACTIVE', 'PINNED') AND deadline > p_now;
-  IF n_live >= p_active_max THEN
-    RAISE EXCEPTION USING ERRCODE = 'TD417',
-      MESSAGE = 'at most ' || p_active_max || ' active holds per user across all events: '
-                || 'release a hold or buy its seats first';
-  END IF;
-  PERFORM ticketd_hold_v3(p_hold, p_event, p_user, p_seats, p_now, p_ttl, p_notice_lead);
-END $$;
 )sql";
 
-// Migration 5: tickets (docs/tickets.md). Issued by PgLedger in the transaction that confirms a
+// Migration 5: tickets (docs/tickets.md). Issued in the transaction that confirms a
 // booking (ids from libsodium, drawn by the node), revoked in the one that cancels it; the partial
 // unique index refuses a second live ticket for a seat whatever a node believed. Bookings confirmed
 // before get theirs here (gen_random_uuid: 122 random bits from the server's strong generator).
@@ -568,9 +276,24 @@ CREATE TABLE event_owners(
 
 // When a claim was made: the owner's journal writes a batch's hold claims in one INSERT … ON CONFLICT,
 // whose condition (the old claim had lapsed when the new hold was made) can then compare two columns
-// of the conflicting row, with no join. 0 for claims written before (and by the stored functions).
+// of the conflicting row, with no join. 0 for claims written before.
 constexpr const char* kV9ClaimTimes = R"sql(
 ALTER TABLE seat_claims ADD COLUMN claimed_at bigint NOT NULL DEFAULT 0;
+)sql";
+
+// The stored functions that decided seats, in a database made before they were taken out of
+// migrations 1, 3 and 4 (with the versions they wrapped: ticketd_hold_v1, ticketd_settle_v1, ...).
+constexpr const char* kV10NoSeatFunctions = R"sql(
+DO $$
+DECLARE f regprocedure;
+BEGIN
+  FOR f IN SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+           WHERE n.nspname = current_schema()
+             AND p.proname ~ '^ticketd_(hold|release|begin_checkout|settle|cancel|sweep)(_v[0-9]+)?$'
+  LOOP
+    EXECUTE 'DROP FUNCTION ' || f::text;
+  END LOOP;
+END $$;
 )sql";
 
 struct Migration {
@@ -581,7 +304,7 @@ struct Migration {
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> kAll = {
-      {1, "tables, holds, checkout", {kV1Tables, kV1Hold, kV1Checkout}},
+      {1, "tables, holds, checkout", {kV1Tables}},
       {2, "waiting rooms", {kV2WaitingRooms}},
       {3, "notifications outbox", {kV3Outbox}},
       {4, "active holds per user", {kV4ActiveHoldsCap}},
@@ -590,6 +313,7 @@ const std::vector<Migration>& migrations() {
       {7, "account verification and message caps", {kV7Verification}},
       {8, "event ownership", {kV8EventOwners}},
       {9, "seat claim times", {kV9ClaimTimes}},
+      {10, "no seat decisions in SQL", {kV10NoSeatFunctions}},
   };
   return kAll;
 }

@@ -18,41 +18,7 @@ PgError error_of(pg_conn* conn, const PGresult* r) {
   return PgError(state ? state : "", message ? message : PQresultErrorMessage(r), detail ? detail : "");
 }
 
-core::Code code_of(std::string_view state) {
-  // Stored functions raise these; keep in step with migrations.cpp.
-  static const std::pair<const char*, core::Code> kCodes[] = {
-      {"TD404", core::Code::NotFound},          {"TD409", core::Code::SeatUnavailable},
-      {"TD410", core::Code::HoldExpired},       {"TD411", core::Code::HoldNotActive},
-      {"TD412", core::Code::CheckoutInProgress}, {"TD413", core::Code::TicketLimitExceeded},
-      {"TD414", core::Code::SaleNotOpen},       {"TD415", core::Code::BookingNotConfirmed},
-      {"TD400", core::Code::InvalidRequest},    {"TD416", core::Code::InvalidSeat},
-      {"TD417", core::Code::ActiveHoldsLimitExceeded},
-  };
-  for (const auto& [s, c] : kCodes)
-    if (state == s) return c;
-  return core::Code::Unavailable;
-}
 }  // namespace
-
-std::optional<core::Error> domain_error(const PgError& e) {
-  if (e.connection_lost()) return core::make_error(core::Code::Unavailable, "the database is unavailable; retry");
-  // Deadlock or serialization failure: another transaction touched the same seats; safe to retry.
-  if (e.sqlstate == "40P01" || e.sqlstate == "40001")
-    return core::make_error(core::Code::Unavailable, "contention on these seats; retry");
-  if (e.sqlstate.rfind("TD", 0) != 0) return std::nullopt;
-  core::Error err = core::make_error(code_of(e.sqlstate), e.what());
-  if (err.code == core::Code::SeatUnavailable && !e.detail.empty()) {
-    // DETAIL carries the taken seats as "1,2,3".
-    size_t start = 0;
-    while (start < e.detail.size()) {
-      size_t comma = e.detail.find(',', start);
-      if (comma == std::string::npos) comma = e.detail.size();
-      err.seats.push_back(static_cast<uint32_t>(std::strtoul(e.detail.c_str() + start, nullptr, 10)));
-      start = comma + 1;
-    }
-  }
-  return err;
-}
 
 Rows::~Rows() {
   if (r_) PQclear(r_);

@@ -36,10 +36,6 @@ struct PgError : std::runtime_error {
   bool contention() const { return sqlstate == "40P01" || sqlstate == "40001"; }
 };
 
-// The domain error a stored function raised (SQLSTATE class TD), or Unavailable for a lost
-// connection; nullopt for anything else (a bug: the caller rethrows).
-std::optional<core::Error> domain_error(const PgError& e);
-
 class Rows {
  public:
   explicit Rows(pg_result* r) : r_(r) {}

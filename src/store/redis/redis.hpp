@@ -1,16 +1,12 @@
-// The Redis adapter: a small pool of hiredis connections with timeouts and a circuit breaker, the
-// SeatFront (atomic seat claims through Lua scripts, the seat-map cache, versioned seat changes on
-// pub/sub), and the subscriber that feeds every node's SeatChangeSink.
+// The Redis adapter: a small pool of hiredis connections with timeouts and a circuit breaker, and
+// the subscriber that feeds every node's SeatChangeSink (and session news). What uses Redis lives
+// beside it: seat_publisher (seat changes on pub/sub), user_holds (the cap on live holds per user),
+// session_bus, waiting_room.
 //
-// Keys (the event id is the hash tag, so one event's keys share a Redis Cluster slot and one Lua
-// script may touch them all):
-//   seat:{E}:S    the holder of seat S of event E: a hold id (PX = the hold's deadline) or "S" (sold)
-//   seatmap:{E}   one byte per seat, 'A' 'H' or 'S'; expires after map_ttl so a stale map heals
-//   seatver:{E}   the event's seat-change version, INCR'd by every published change
 // Channel: ticketd:<db>:seats, message "E V C s1,s2,..." (event, version, status char, seats).
 //
-// Failure: any error marks Redis down for down_for; meanwhile calls return at once as unreachable
-// (callers fall back to PostgreSQL), so an outage costs one timeout, not one per request.
+// Failure: any error marks Redis down for down_for; meanwhile calls return at once as unreachable,
+// so an outage costs one timeout, not one per request.
 #pragma once
 
 #include <atomic>
@@ -25,7 +21,6 @@
 #include <vector>
 
 #include "core/ports/seat_changes.hpp"
-#include "core/ports/seat_front.hpp"
 #include "core/ports/session_bus.hpp"
 
 struct redisContext;
@@ -78,35 +73,6 @@ class RedisClient {
   std::mutex mu_;  // guards idle_
   std::vector<redisContext*> idle_;
   std::atomic<int64_t> down_until_ms_{0};
-};
-
-class RedisSeatFront final : public core::SeatFront {
- public:
-  explicit RedisSeatFront(RedisClient& client) : redis_(client) {}
-  ClaimResult claim(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, Millis ttl,
-                    bool force) override;
-  void unclaim(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold) override;
-  void held(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, TimeMs until) override;
-  void sold(core::EventId event, const std::vector<core::SeatId>& seats, TimeMs until) override;
-  void freed(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold) override;
-  void pinned(core::EventId event, const std::vector<core::SeatId>& seats, core::HoldId hold, TimeMs until) override;
-  std::optional<Snapshot> snapshot(core::EventId event) override;
-  uint64_t version(core::EventId event) override;
-  void store_snapshot(core::EventId event, const Snapshot& built) override;
-  void repair() override;
-
-  static constexpr size_t kStaleEventsMax = 100'000;
-
- private:
-  void apply(char mode, core::EventId event, const std::vector<core::SeatId>& seats, const std::string& holder,
-             int64_t expire_at_ms);
-  void mark_stale(core::EventId event);
-  RedisClient& redis_;
-  std::mutex stale_mu_;  // guards the two below
-  // Events with a change Redis never heard of. Past kStaleEventsMax, every map is dropped instead.
-  std::unordered_set<core::EventId> stale_;
-  bool stale_overflow_ = false;
-  std::atomic<bool> any_stale_{false};
 };
 
 // Listens on the seat channel and hands every change to the sink, and (when `sessions` is set) on the
