@@ -375,6 +375,9 @@ core::EventId SeatEngine::listed_hold_event(core::UserId user, core::HoldId hold
 }
 
 bool SeatEngine::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
+  // Telling the registry the hold ended is a round trip (forget_user_hold): not on the caller's (I/O)
+  // thread. release_hold on a worker does the same release.
+  if (user_holds_) return false;
   // A user's list names only their own holds, so a hold found there is theirs; one not listed (ended,
   // someone else's, unknown) needs the journal to tell which answer it gets.
   const core::EventId event = listed_hold_event(user, id);
