@@ -14,18 +14,22 @@ json::object queue_json(const app::QueueView& v) {
                  {"status", core::to_string(v.status)},
                  {"early", v.early},
                  {"draw_pending", v.draw_pending}};
-  o["position"] = v.status == core::QueueStatus::Waiting && !v.draw_pending ? json::value(v.position) : json::value(nullptr);
+  // Sold out keeps the place: the buyer is told where they stand for when seats come back.
+  const bool in_line = v.status == core::QueueStatus::Waiting || v.status == core::QueueStatus::SoldOut;
+  o["position"] = in_line && !v.draw_pending ? json::value(v.position) : json::value(nullptr);
   o["estimated_wait_s"] = v.estimated_wait_s ? json::value(*v.estimated_wait_s) : json::value(nullptr);
-  if (v.status == core::QueueStatus::Admitted) {
-    o["access_token"] = v.access_token;
+  if (v.status == core::QueueStatus::Admitted) o["access_token"] = v.access_token;
+  // When the turn ends, or ended: a page can say "your turn ended at 14:05".
+  if (v.status == core::QueueStatus::Admitted || v.status == core::QueueStatus::Expired)
     o["access_expires_at"] = format_rfc3339(v.access_expires_at);
-  }
   return o;
 }
 
+// The pace of polling, for everyone still in line (waiting, or sold out for now).
 Response queue_response(int status, const app::QueueView& v) {
   Response r = json_response(status, queue_json(v));
-  if (v.status == core::QueueStatus::Waiting) r.headers.push_back({"retry-after", std::to_string(v.retry_after_s)});
+  if (v.status == core::QueueStatus::Waiting || v.status == core::QueueStatus::SoldOut)
+    r.headers.push_back({"retry-after", std::to_string(v.retry_after_s)});
   return r;
 }
 
