@@ -36,7 +36,7 @@ export async function queuePage(eventId) {
   let stopped = false;
   const stopCountdown = saleCountdown(event);
 
-  let placeShown = null;  // the last place a WAITING answer gave: SOLD_OUT answers keep it but carry none
+  let placeShown = null;  // the last place an answer gave (WAITING, or SOLD_OUT from a server that sends it)
 
   const show = (v, retryAfterS) => {
     const pos = $('#q-pos'), eta = $('#q-eta'), status = $('#q-status');
@@ -64,6 +64,7 @@ export async function queuePage(eventId) {
       // Not final (docs/api.md): when holds lapse or are released the status goes back to WAITING and
       // admission resumes, in line order. So the token stays and the polls go on.
       setText(status, SOLD_OUT_TEXT);
+      if (v.position != null) placeShown = Number(v.position).toLocaleString();
       setText(pos, placeShown ?? 'kept');
       setText(eta, 'not until seats come back');
       timer = setTimeout(poll, pollWaitS(v, retryAfterS) * 1000);
