@@ -280,6 +280,13 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
     return make_error(Code::InvalidRequest, "payment_method is required: this hold costs money");
   // Amounts come from the event's prices, never from the client.
   auto record = ledger_.begin_checkout(id, user, {key, priced->total_amount, priced->currency, pm}, clock_.now());
+  if (!record && record.error().code == Code::CheckoutInProgress) {
+    // The same checkout (this key) may have begun after the lookup above: a retry that reached another
+    // node while the first was committing, or an owner that reloaded the event meanwhile. Its record
+    // is durable by now if so, and the retry continues it rather than hear "in progress".
+    if (auto again = ledger_.find_checkout(user, key); again && again->hold_id == id && again->payment_method == pm)
+      return resume(*again);
+  }
   if (!record) {
     metrics_.count("checkouts", metric_result(record.error()));
     return record.error();
