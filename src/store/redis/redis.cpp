@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <unordered_map>
 
 #include "base/assert.hpp"
 #include "store/redis/session_bus.hpp"

@@ -16,8 +16,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "core/ports/seat_changes.hpp"
@@ -36,9 +34,6 @@ struct RedisConfig {
   std::chrono::milliseconds timeout{500};
   std::chrono::milliseconds down_for{1000};
   size_t pool_size = 32;
-  // A cached map is rebuilt from PostgreSQL at least this often: the bound on how long a change that
-  // never reached Redis (a node died between its commit and its Redis update) can show stale.
-  std::chrono::milliseconds map_ttl{15'000};
 };
 
 // redis://[:password@]host[:port][/db]. False with `error` set if malformed.

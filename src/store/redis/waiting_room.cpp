@@ -74,10 +74,11 @@ return s
 
 // KEYS: room, queue, state, idle. ARGV: user, admitted_until. A user whose access is over (expired,
 // or admitted or engaged at or before admitted_until) goes to the end of the line; an admitted one
-// counts as expired first. Returns the state string, or an error: NOTJOINED.
+// counts as expired first. Returns the state string; 0 for a user who never joined (place() then
+// answers NotFound).
 constexpr const char* kRejoin = R"lua(
 local s = redis.call('HGET', KEYS[3], ARGV[1])
-if not s then return redis.error_reply('NOTJOINED') end
+if not s then return 0 end
 local kind = string.sub(s, 1, 1)
 local colon = string.find(s, ':', 1, true)
 local over = kind == 'X'
@@ -239,12 +240,7 @@ core::Result<core::Place> RedisWaitingRoomStore::rejoin(core::EventId event, cor
                                                         TimeMs admitted_until, TimeMs) {
   Reply r = redis_.eval(kRejoin, {room_key(event), queue_key(event), state_key(event), idle_key(event)},
                         {std::to_string(user), std::to_string(to_unix_ms(admitted_until))});
-  if (!r) return unreachable();
-  if (r->type == REDIS_REPLY_ERROR) {
-    if (std::string(r->str, r->len).find("NOTJOINED") != std::string::npos)
-      return make_error(Code::NotFound, "not in this waiting room");
-    return unreachable();
-  }
+  if (!r) return unreachable();  // eval() answers an error reply as nullptr too
   return place(event, user);
 }
 
