@@ -95,6 +95,11 @@ export const api = {
   queueInfo: (eventId) => call('GET', `/v1/events/${eventId}/queue`),
   joinQueue: (eventId) => call('POST', `/v1/events/${eventId}/queue`, undefined, {}, true),
   queueStatus: (eventId, token) => call('GET', `/v1/events/${eventId}/queue/${encodeURIComponent(token)}`, undefined, {}, true),
+  // The waiting list of a sold-out event (docs/web.md, "Waiting list"): the list and the caller's latest
+  // entry; joining again while an entry is active answers that entry (200) unchanged.
+  waitlist: (eventId) => call('GET', `/v1/events/${eventId}/waitlist`),
+  joinWaitlist: (eventId, body) => call('POST', `/v1/events/${eventId}/waitlist`, body),
+  leaveWaitlist: (eventId) => call('DELETE', `/v1/events/${eventId}/waitlist`),
   // ?event= tells a load balancer which event a hold's call is about, so it reaches the node that decides
   // that event's seats (deploy/haproxy.cfg); the API itself does not read it.
   getHold: (id, eventId) => call('GET', `/v1/holds/${id}${eventHint(eventId)}`),

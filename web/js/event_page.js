@@ -1,6 +1,7 @@
 // The event page: live seat map, seat picking (map, keyboard picker or best available), the hold
 // with its countdown, and checkout with a test card. The buyer's other live holds on the event (made
-// in another tab, or before a reload) are listed above the map (web/js/live_holds.js).
+// in another tab, or before a reload) are listed above the map (web/js/live_holds.js). A sold-out
+// event offers its waiting list (web/js/waitlist.js), whose offers are paid here like any hold.
 import { api, session, access, ApiError, money, when, newIdempotencyKey } from './api.js';
 import { esc, $, $$, say, setMain } from './ui.js';
 import { SeatMap, ACCESSIBLE, COMPANION } from './seatmap.js';
@@ -11,6 +12,7 @@ import { LiveHolds, holdsSeatsOf } from './live_holds.js';
 import { savedPick } from './saved_pick.js';
 import { watchAccess, accessEndedHtml } from './queue_access.js';
 import { clockTime } from './time_text.js';
+import { Waitlist } from './waitlist.js';
 
 const TEST_CARDS = [
   ['pm_card_visa', 'Visa 4242 (succeeds)'],
@@ -47,6 +49,7 @@ class EventPage {
     this.rowIndex = [];  // rows by first seat id, for labels
     venue.sections.forEach((s, si) => s.rows.forEach((r, ri) => this.rowIndex.push({ s, si, r, ri })));
     this.render();
+    this.waitlist = new Waitlist(this, $('#waitlist'));
     this.live = new LiveHolds(this);
     this.map = new SeatMap($('#map'), venue, (id) => this.toggle(id));
     // A click on a general-admission area picks it under Best available.
@@ -69,6 +72,7 @@ class EventPage {
     if (this.stream) this.stream.close();
     clearInterval(this.tick);
     this.live.destroy();
+    this.waitlist.destroy();
     this.stopAccess();
     this.map.destroy();
   }
@@ -91,7 +95,7 @@ class EventPage {
   seatWord(id) {
     if (this.selected.has(id)) return 'selected';
     const st = this.map.statusOf(id);
-    if (st === 'H' && this.live.holdsSeat(id)) return 'held by you';
+    if (st === 'H' && (this.live.holdsSeat(id) || this.waitlist.offersSeat(id))) return 'held by you';
     return STATUS_WORD[st];
   }
 
@@ -121,6 +125,7 @@ class EventPage {
           <div id="picker"></div>
         </section>
         <aside aria-label="Your seats">
+          <section class="card waitlist" id="waitlist" aria-labelledby="wl-h" hidden></section>
           <div class="card" id="buy" aria-live="polite"></div>
           <form class="card" id="best">
             <h2>Best available</h2>
@@ -183,6 +188,7 @@ class EventPage {
     let a = 0, h = 0, s = 0;
     for (let i = 0; i < st.length; i++) { const c = st.charCodeAt(i); if (c === 65) a++; else if (c === 72) h++; else s++; }
     $('#counts').textContent = `${a.toLocaleString()} available · ${h.toLocaleString()} held · ${s.toLocaleString()} sold`;
+    this.waitlist.seatsChanged(a);
     const lost = [...this.selected].filter((id) => this.map.statusOf(id) !== 'A');
     if (lost.length) {
       for (const id of lost) this.selected.delete(id);
@@ -327,7 +333,7 @@ class EventPage {
   // ---- hold, release, pay ----
   // The live holds changed (here, in another tab, or by lapsing): the map, the list and the card follow.
   liveHoldsChanged() {
-    this.map.setMine(this.live.seatIds());
+    this.map.setMine([...this.live.seatIds(), ...this.waitlist.offerSeatIds()]);
     this.picker.refresh();
     this.renderBuy();
   }
@@ -372,6 +378,36 @@ class EventPage {
     $('#buy').scrollIntoView({ block: 'nearest' });
     this.focusBuy();
   }
+
+  // ---- the waiting list's offers (web/js/waitlist.js) ----
+  // Pay now: the offer is an ordinary hold of the buyer's, paid in the buying card like any other.
+  payOffer(hold) {
+    const was = [...this.selected];
+    this.selected.clear();
+    this.map.selectionChanged(was);
+    say($('#buy-msg'), '');
+    this.hold = hold;
+    this.payKey = null;
+    this.live.add(hold);  // remembered for the other tabs and a reload; redraws
+    $('#buy').scrollIntoView({ block: 'nearest' });
+    this.focusBuy();
+  }
+
+  // The offer's hold was given up (declined): the buying card lets it go without calling it released.
+  offerEnded(holdId) {
+    if (this.hold && this.hold.id === holdId) this.endHold();
+    else this.live.forget(holdId);
+  }
+
+  // An offer came or went: its seats are drawn as the buyer's, and the live holds are asked again
+  // (one being paid here may have lapsed, or been paid in another tab).
+  offerChanged() {
+    this.live.changed();
+    this.live.sync();
+  }
+
+  // A message in the buying card's message area.
+  tell(text, kind = 'error') { say($('#buy-msg'), text, kind); }
 
   async holdSelected() {
     if (!session.token) this.keepPick();  // requireLogin goes to log in
@@ -429,6 +465,11 @@ class EventPage {
       active_holds_limit_exceeded: () => err.message,
       sale_not_open: () => 'This event is not on sale right now.',
     }[err.code];
+    if (err.code === 'waitlist_first') {  // the waiting list's card says why and takes the focus
+      say($('#buy-msg'), 'Not on open sale: seats that come back go to the waiting list first.', 'info');
+      this.waitlist.holdRefused();
+      return;
+    }
     say($('#buy-msg'), text ? text() : err.message);
     if (err.code === 'seat_unavailable') {
       for (const id of err.body.seat_ids || []) this.selected.delete(id);

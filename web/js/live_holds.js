@@ -14,7 +14,7 @@ const TIMER_MS_MAX = 2 ** 31 - 1;  // setTimeout's limit
 const LAPSE_SLACK_MS = 1000;       // ask this long after a hold's expires_at: the server has lapsed it by then
 
 export class LiveHolds {
-  // page: {event, hold, seatInfo(id), resume(hold), holdEnded(status), focusBuy(), liveHoldsChanged()}.
+  // page: {event, hold, waitlist?, seatInfo(id), resume(hold), holdEnded(status), focusBuy(), liveHoldsChanged()}.
   constructor(page) {
     this.page = page;
     this.eventId = page.event.id;
@@ -33,10 +33,12 @@ export class LiveHolds {
     clearTimeout(this.timer);
   }
 
-  // The holds of the notice: every live one but the one the page is paying for, oldest first.
+  // The holds of the notice: every live one but the one the page is paying for, and a waiting-list
+  // offer (its own card shows it, with Pay now and Decline), oldest first.
   others() {
     const paying = this.page.hold && this.page.hold.id;
-    return [...this.holds.values()].filter((h) => h.id !== paying).sort((a, b) => a.id - b.id);
+    const offer = this.page.waitlist ? this.page.waitlist.offerHoldId() : 0;
+    return [...this.holds.values()].filter((h) => h.id !== paying && h.id !== offer).sort((a, b) => a.id - b.id);
   }
 
   holdsSeat(seatId) { return [...this.holds.values()].some((h) => h.seat_ids.includes(seatId)); }

@@ -7,7 +7,7 @@
 import { api, access, session, when } from './api.js';
 import { esc, $, say, setMain, flash } from './ui.js';
 import { requireLogin } from './app.js';
-import { clockTime, timeLeft } from './time_text.js';
+import { clockTime, timeLeft, duration } from './time_text.js';
 
 const POLL_S_MIN = 1, POLL_S_MAX = 30;  // whatever Retry-After says, stay within these
 const POLL_S_DEFAULT = 5;               // an answer that says nothing about when to ask again
@@ -176,11 +176,5 @@ function saleCountdown(event) {
 // have them read out again.
 function setText(el, text) {
   if (el.textContent !== String(text)) el.textContent = text;
-}
-
-function duration(s) {
-  if (s < 60) return 'less than a minute';
-  const m = Math.round(s / 60);
-  return m < 60 ? `about ${m} minute${m === 1 ? '' : 's'}` : `about ${Math.round(m / 6) / 10} hours`;
 }
 

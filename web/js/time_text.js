@@ -1,5 +1,5 @@
 // Times as the pages say them: a time of day on the 24-hour clock ("14:05", the browser's own time
-// zone) and a time left ("4:59", "1:02:03", "2 d 03:04:05").
+// zone), a time left ("4:59", "1:02:03", "2 d 03:04:05") and an estimated wait ("about 5 minutes").
 
 const pad = (n) => String(n).padStart(2, '0');
 
@@ -14,4 +14,11 @@ export function timeLeft(seconds) {
   if (days > 0) return `${days} d ${pad(h)}:${pad(m)}:${pad(sec)}`;
   if (h > 0) return `${h}:${pad(m)}:${pad(sec)}`;
   return `${m}:${pad(sec)}`;
+}
+
+// An estimate, rounded as an estimate should be: "less than a minute", "about 5 minutes", "about 1.5 hours".
+export function duration(s) {
+  if (s < 60) return 'less than a minute';
+  const m = Math.round(s / 60);
+  return m < 60 ? `about ${m} minute${m === 1 ? '' : 's'}` : `about ${Math.round(m / 6) / 10} hours`;
 }
