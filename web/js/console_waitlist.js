@@ -9,7 +9,8 @@ import { esc, $, say } from './ui.js';
 import { clockTime } from './time_text.js';
 
 const STATS_EVERY_MS = 5000;
-// The API's bounds on the settings (docs/api.md), checked here first so the answer is next to the form.
+// The bounds on what the form sets, checked here first so the answer is next to the form. The form
+// speaks whole minutes, so its least is one (the API itself takes shorter offers, for tests).
 const OFFER_TTL_S_MIN = 60, OFFER_TTL_S_MAX = 86_400;
 const DRAW_WINDOW_S_MAX = 3600;
 
@@ -90,18 +91,21 @@ export function followWaitlist(eventId) {
     e.preventDefault();
     const f = form.elements;
     const minutes = Number(f.offer_minutes.value), drawS = Number(f.draw_window_s.value);
-    const ttlS = minutes * 60;
-    if (!Number.isInteger(minutes) || ttlS < OFFER_TTL_S_MIN || ttlS > OFFER_TTL_S_MAX) {
-      return say($('#wls-msg'), `Minutes to pay an offer: a whole number from ${OFFER_TTL_S_MIN / 60} to ${OFFER_TTL_S_MAX / 60}.`);
-    }
-    if (!Number.isInteger(drawS) || drawS < 0 || drawS > DRAW_WINDOW_S_MAX) {
-      return say($('#wls-msg'), `Draw window: a whole number of seconds from 0 to ${DRAW_WINDOW_S_MAX}.`);
-    }
-    // Only what changed besides the two switches: an offer time that is not whole minutes stays as it is
-    // unless the organizer changes it.
+    // Only what changed besides the two switches: an offer time that is not whole minutes (the API takes
+    // seconds) stays as it is unless the organizer changes it.
     const body = { enabled: f.enabled.checked, open: f.open.checked };
-    if (!list || minutes !== Math.round(list.offer_ttl_s / 60)) body.offer_ttl_s = ttlS;
-    if (!list || drawS !== list.draw_window_s) body.draw_window_s = drawS;
+    if (!list || minutes !== Math.round(list.offer_ttl_s / 60)) {
+      if (!Number.isInteger(minutes) || minutes * 60 < OFFER_TTL_S_MIN || minutes * 60 > OFFER_TTL_S_MAX) {
+        return say($('#wls-msg'), `Minutes to pay an offer: a whole number from ${OFFER_TTL_S_MIN / 60} to ${OFFER_TTL_S_MAX / 60}.`);
+      }
+      body.offer_ttl_s = minutes * 60;
+    }
+    if (!list || drawS !== list.draw_window_s) {
+      if (!Number.isInteger(drawS) || drawS < 0 || drawS > DRAW_WINDOW_S_MAX) {
+        return say($('#wls-msg'), `Draw window: a whole number of seconds from 0 to ${DRAW_WINDOW_S_MAX}.`);
+      }
+      body.draw_window_s = drawS;
+    }
     try {
       const r = await call('PUT', `/v1/events/${eventId}/waitlist/settings`, body);
       if (stopped) return;
