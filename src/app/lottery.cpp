@@ -18,6 +18,17 @@ std::string seed_hex(const core::LotterySeed& seed) {
   return out;
 }
 
+std::optional<core::LotterySeed> seed_from_hex(const std::string& hex) {
+  core::LotterySeed seed{};
+  size_t len = 0;
+  const char* end = nullptr;
+  if (hex.size() != seed.size() * 2 ||
+      sodium_hex2bin(seed.data(), seed.size(), hex.data(), hex.size(), nullptr, &len, &end) != 0 ||
+      len != seed.size() || end != hex.data() + hex.size())
+    return std::nullopt;
+  return seed;
+}
+
 std::string seed_commitment(const core::LotterySeed& seed) {
   core::LotterySeed digest{};
   crypto_hash_sha256(digest.data(), seed.data(), seed.size());

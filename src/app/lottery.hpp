@@ -10,6 +10,7 @@
 // Thread safety: pure functions; make_seed() uses libsodium's thread-safe randombytes.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/ports/waiting_room.hpp"
@@ -19,6 +20,8 @@ namespace ticketd::app {
 core::LotterySeed make_seed();
 std::string seed_commitment(const core::LotterySeed& seed);  // 64 hex digits
 std::string seed_hex(const core::LotterySeed& seed);
+// The seed seed_hex() wrote; nullopt for anything else.
+std::optional<core::LotterySeed> seed_from_hex(const std::string& hex);
 uint64_t lottery_key(const core::LotterySeed& seed, core::EventId event, core::UserId user);  // < kLateScoreBase
 
 }  // namespace ticketd::app

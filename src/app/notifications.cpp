@@ -163,9 +163,9 @@ Notifications::Resolved Notifications::resolve(const core::OutboxRow& row, TimeM
   n.event_postponed_from = event->postponed_from;
   n.currency = event->currency;
   n.hold_id = row.hold_id;
-  if (row.kind == core::NoticeKind::HoldExpiring) {
+  if (row.kind == core::NoticeKind::HoldExpiring || row.kind == core::NoticeKind::WaitlistOffer) {
     auto hold = ledger_.find_hold(row.hold_id, row.user_id, now);
-    // Checked out, released or lapsed already: the warning has nothing left to warn about.
+    // Checked out, released or lapsed already: the warning (or the offer) has nothing left to say.
     if (!hold || hold->state != core::HoldState::Active || hold->expires_at <= now) {
       out.skip_reason = "the hold is no longer live";
       return out;

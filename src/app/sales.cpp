@@ -79,6 +79,9 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
       return s.error();
     }
   }
+  if (waitlist_ && !event->cancelled()) {
+    if (auto s = waitlist_->admit_open_sale(event->id); !s) return s.error();
+  }
   auto venue = catalog_.venue(event->venue_id);
   if (!venue) return venue.error();
   const core::Layout& layout = (*venue)->layout;
@@ -94,6 +97,14 @@ core::Result<HoldView> Sales::hold(core::UserId user, const HoldInput& input) {
 bool Sales::try_hold_async(core::UserId user, const HoldInput& input, HoldViewDone done) {
   auto event = catalog_.cached_event(input.event_id);
   if (!event || event->waiting_room.enabled) return false;  // the room's checks read its store
+  if (waitlist_ && !event->cancelled()) {
+    const std::optional<bool> gated = waitlist_->gated_in_memory(event->id);
+    if (!gated) return false;  // the gate's copy is missing or stale: hold() reads the store
+    if (*gated) {
+      done(Waitlist::open_sale_refused());
+      return true;
+    }
+  }
   std::shared_ptr<const core::Venue> venue = catalog_.cached_venue(event->venue_id);
   if (!venue) return false;
   auto request = hold_request(user, input, *event, venue->layout);

@@ -15,6 +15,7 @@
 #include "app/catalog.hpp"
 #include "base/metrics.hpp"
 #include "app/waiting_room.hpp"
+#include "app/waitlist.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
 #include "core/ports/transfers.hpp"
@@ -65,6 +66,10 @@ class Sales {
         Millis hold_ttl, Metrics& metrics, WaitingRoom* room = nullptr, Millis expiry_notice_lead = Millis(0),
         uint32_t active_holds_max = core::limits::active_holds_per_user_default,
         core::TransferStore* transfers = nullptr);
+
+  // Open-sale holds of an event whose waiting list has people waiting are refused (WaitlistFirst):
+  // returned seats are theirs (app/waitlist.hpp). Null: no waiting lists. Set once, before serving.
+  void set_waitlist(Waitlist* waitlist) { waitlist_ = waitlist; }
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   // The same hold without blocking the caller (for the HTTP layer's I/O thread): `done` gets the
@@ -134,6 +139,7 @@ class Sales {
   Metrics& metrics_;
   WaitingRoom* room_;
   core::TransferStore* transfers_;  // null: no transfers, nothing to guard on cancel
+  Waitlist* waitlist_ = nullptr;
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;
 };

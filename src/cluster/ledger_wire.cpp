@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::array<const char*, 10> kCallNames{"hold",   "find_hold", "release", "checkout", "settle",
                                                  "cancel", "refund_seats", "dates", "seat_map", "stock"};
-constexpr int kLastCode = static_cast<int>(core::Code::NoPaymentAction);
+constexpr int kLastCode = static_cast<int>(core::Code::WaitlistFirst);
 
 // A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
 struct Malformed : std::runtime_error {

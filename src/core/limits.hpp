@@ -94,6 +94,13 @@ inline constexpr uint32_t organizations_per_member_max = 20;
 inline constexpr uint32_t organizations_started_per_account_max = 3;
 inline constexpr uint32_t organization_members_max = 200;
 
+// Waiting lists (docs/resale.md): a stadium's whole capacity, twice over, may wait for returns; the
+// offer pass examines at most waitlist_scan_max waiting entries of an event per round (the returned
+// seats are few; those further back wait for the next round).
+inline constexpr uint64_t waitlist_entries_max = 200'000;
+inline constexpr uint32_t waitlist_scan_max = 1'024;
+inline constexpr uint32_t waitlist_offers_resolved_max = 4'096;
+
 // Listing.
 inline constexpr uint32_t page_size_max = 100;
 inline constexpr uint32_t page_size_default = 20;

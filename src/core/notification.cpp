@@ -18,6 +18,7 @@ constexpr std::pair<NoticeKind, const char*> kKinds[] = {
     {NoticeKind::TicketSent, "ticket_sent"},
     {NoticeKind::SeatsRefunded, "seats_refunded"},
     {NoticeKind::EventPostponed, "event_postponed"},
+    {NoticeKind::WaitlistOffer, "waitlist_offer"},
     {NoticeKind::VerifyEmail, "verify_email"},
     {NoticeKind::VerifyPhone, "verify_phone"},
     {NoticeKind::PasswordReset, "password_reset"},

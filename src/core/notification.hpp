@@ -29,13 +29,14 @@ enum class NoticeKind : uint8_t {
   TicketSent,        // to the address a ticket was sent to (a transfer); dropped if decided by then
   SeatsRefunded,     // the organizer refunded some seats of a booking (the refund names which)
   EventPostponed,    // the event moved to a new date; the booking stands (email: its tickets again)
+  WaitlistOffer,     // seats came back and are held for a waiting-list entry (dropped if the offer ended)
   // Account messages (core/account_token.hpp): about no event, sent to the token's destination.
   VerifyEmail,       // the link that verifies the account's address
   VerifyPhone,       // the code that verifies the account's phone (webhook channel)
   PasswordReset,     // the link that sets a new password
 };
 // booking_confirmed | booking_cancelled | payment_failed | hold_expiring | ticket_sent | seats_refunded |
-// event_postponed | verify_email | verify_phone | password_reset
+// event_postponed | waitlist_offer | verify_email | verify_phone | password_reset
 const char* to_string(NoticeKind k);
 std::optional<NoticeKind> notice_kind_from(std::string_view s);
 

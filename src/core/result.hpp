@@ -52,6 +52,9 @@ enum class Code {
   PriceLocked,           // repricing a tier whose seats are held or sold
   InvalidToken,          // an account link or code that is wrong, used, expired or out of tries
   NoPaymentAction,       // asking what the bank wants of a payment that waits for nothing from the buyer
+  WaitlistClosed,        // joining a waiting list its organizer closed or turned off
+  SeatsAvailable,        // joining the waiting list of an event with seats on open sale
+  WaitlistFirst,         // an open-sale hold while the event's waiting list has people waiting
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

@@ -54,6 +54,7 @@ void add_api_routes(Router& router) {
   add_checkin_routes(router);
   add_transfer_routes(router);
   add_cancellation_routes(router);
+  add_waitlist_routes(router);
   add_totp_routes(router);
   add_audit_routes(router);
   add_organization_routes(router);

@@ -21,6 +21,7 @@
 #include "app/door_feed.hpp"
 #include "app/tickets.hpp"
 #include "app/transfers.hpp"
+#include "app/waitlist.hpp"
 #include "core/ports/audit_log.hpp"
 #include "app/event_cancellations.hpp"
 #include "app/organizations.hpp"
@@ -71,6 +72,7 @@ struct Services {
   // {status, JSON body}. A caller must present `peer_key` (X-Ticketd-Peer-Key); unset: 404.
   std::function<std::pair<int, std::string>(std::string_view call, std::string_view body)> peer_calls;
   std::string peer_key;
+  app::Waitlist* waitlist = nullptr;  // null: the waiting-list routes answer 404
 };
 
 class Router;

@@ -69,6 +69,9 @@ constexpr ErrorStatus status_of(core::Code code) {
     case core::Code::PriceLocked: return {409, "price_locked"};
     case core::Code::InvalidToken: return {400, "invalid_token"};
     case core::Code::NoPaymentAction: return {409, "no_payment_action"};
+    case core::Code::WaitlistClosed: return {409, "waitlist_closed"};
+    case core::Code::SeatsAvailable: return {409, "seats_available"};
+    case core::Code::WaitlistFirst: return {409, "waitlist_first"};
   }
   return {400, "invalid_request"};
 }

@@ -37,14 +37,6 @@ json::object row_json(const core::OutboxRow& r) {
   return o;
 }
 
-core::Result<std::optional<bool>> read_bool(const json::object& o, const char* field) {
-  auto it = o.find(field);
-  if (it == o.end() || it->value().is_null()) return std::optional<bool>();
-  if (!it->value().is_bool())
-    return core::make_error(Code::InvalidRequest, std::string(field) + ": must be true or false");
-  return std::optional<bool>(it->value().as_bool());
-}
-
 Response get_profile(Ctx& c) {
   const core::User& user = c.caller();
   return json_response(200, profile_json(user, c.services.notifications.prefs(user.id)));

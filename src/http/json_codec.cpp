@@ -32,6 +32,14 @@ core::Result<std::optional<std::string>> read_string(const json::object& o, cons
   return std::optional<std::string>(std::string(s.data(), s.size()));
 }
 
+core::Result<std::optional<bool>> read_bool(const json::object& o, const char* field) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null()) return std::optional<bool>();
+  if (!it->value().is_bool())
+    return core::make_error(core::Code::InvalidRequest, std::string(field) + ": must be true or false");
+  return std::optional<bool>(it->value().as_bool());
+}
+
 core::Result<std::optional<int64_t>> read_int(const json::object& o, const char* field, int64_t min, int64_t max) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_null()) return std::optional<int64_t>();

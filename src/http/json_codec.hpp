@@ -22,6 +22,7 @@ core::Result<boost::json::object> parse_object(const std::string& body);
 
 // Field readers: nullopt when absent; Error (InvalidRequest, naming the field) when present but wrong.
 core::Result<std::optional<std::string>> read_string(const boost::json::object& o, const char* field, size_t bytes_max);
+core::Result<std::optional<bool>> read_bool(const boost::json::object& o, const char* field);
 core::Result<std::optional<int64_t>> read_int(const boost::json::object& o, const char* field, int64_t min, int64_t max);
 core::Result<std::optional<std::vector<uint32_t>>> read_uint_list(const boost::json::object& o, const char* field,
                                                                  size_t items_max, int64_t value_max);

@@ -139,6 +139,7 @@ void add_ticket_routes(Router& router);
 void add_checkin_routes(Router& router);
 void add_transfer_routes(Router& router);
 void add_cancellation_routes(Router& router);
+void add_waitlist_routes(Router& router);
 void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_organization_routes(Router& router);

@@ -30,6 +30,8 @@ std::string subject_of(const core::Notification& n) {
       return "Booking #" + std::to_string(n.booking_id) + ": seats refunded: " + n.event_name;
     case core::NoticeKind::EventPostponed:
       return "New date: " + n.event_name + " is now " + format_utc_minutes(n.event_starts_at);
+    case core::NoticeKind::WaitlistOffer:
+      return "Seats for " + n.event_name + " are yours until " + format_utc_minutes(n.hold_expires_at);
     case core::NoticeKind::VerifyEmail:
       return "Confirm your email address";
     case core::NoticeKind::VerifyPhone:
@@ -68,6 +70,11 @@ std::string lead_of(const core::Notification& n) {
              format_utc_minutes(n.event_starts_at) + ". Your booking #" + std::to_string(n.booking_id) +
              " stands, and your tickets are good for the new date. If you cannot come, you can cancel the booking "
              "for a refund of " + amount + " in My bookings until the event starts.";
+    case core::NoticeKind::WaitlistOffer:
+      return "Seats came back for " + n.event_name + ", and you are next on its waiting list. The seats below (" +
+             amount + ") are held for you until " + format_utc_minutes(n.hold_expires_at) +
+             ". Open the event in ticketd and pay before then to make them yours; after that they go to the next "
+             "person in line.";
     case core::NoticeKind::VerifyEmail:
       return "Open this link to confirm that this address is yours. Until you do, ticketd sends it no booking "
              "emails. The link works once, until " + format_utc_minutes(n.token_expires_at) + ".";

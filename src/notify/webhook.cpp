@@ -36,7 +36,8 @@ std::string webhook_body(const core::Notification& n) {
       {"text", render_sms(n)}};
   if (n.booking_id) o["booking_id"] = n.booking_id;
   if (n.hold_id) o["hold_id"] = n.hold_id;
-  if (n.kind == core::NoticeKind::HoldExpiring) o["hold_expires_at"] = format_rfc3339(n.hold_expires_at);
+  if (n.kind == core::NoticeKind::HoldExpiring || n.kind == core::NoticeKind::WaitlistOffer)
+    o["hold_expires_at"] = format_rfc3339(n.hold_expires_at);
   if (!n.reason.empty()) o["reason"] = n.reason;
   if (!n.code.empty()) {  // a phone verification: the receiver sends `text` (or its own wording of `code`)
     o["code"] = n.code;

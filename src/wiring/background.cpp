@@ -16,13 +16,14 @@ namespace ticketd::wiring {
 BackgroundJobs::BackgroundJobs(const ServeConfig& cfg, const SystemClock& clock, const StoreWiring& stores,
                                app::WaitingRoom& waiting_room, app::Payments& payments,
                                app::EventCancellations& cancellations, app::Notifications& notifications,
-                               std::function<bool()> writes_paused)
+                               app::Waitlist& waitlist, std::function<bool()> writes_paused)
     : clock_(clock),
       stores_(stores),
       waiting_room_(waiting_room),
       payments_(payments),
       cancellations_(cancellations),
       notifications_(notifications),
+      waitlist_(waitlist),
       writes_paused_(std::move(writes_paused)),
       event_refunds_per_s_(static_cast<uint32_t>(cfg.event_refunds_per_s)),
       sweeper_(Millis(cfg.sweep_interval_ms), [this] { sweep(); }),
@@ -31,6 +32,7 @@ BackgroundJobs::BackgroundJobs(const ServeConfig& cfg, const SystemClock& clock,
       refunder_(Millis(1000), [this] { refund_cancelled_events(); }),
       notifier_(Millis(cfg.notify_interval_ms),
                 [this] { guarded("notifier", [&] { notifications_.deliver_due(); }); }),
+      offerer_(Millis(cfg.waitlist_interval_ms), [this] { offer_returned_seats(); }),
       lease_renewer_(Millis(1000), [this] { renew_leases(); }) {}
 
 // Background work must survive a database outage: log, and try again next round.
@@ -79,6 +81,19 @@ void BackgroundJobs::release() {
       if (const uint64_t n = waiting_room_.release()) spdlog::debug("releaser admitted={}", n);
     };
     if (stores_.pg) store::postgres::run_exclusively(*stores_.pg, store::postgres::kReleaserLockKey, pass);
+    else pass();
+  });
+}
+
+// Seats that came back go to the waiting lists; one node at a time (advisory lock), so two nodes never
+// race to offer one entry two sets of seats.
+void BackgroundJobs::offer_returned_seats() {
+  guarded("waitlist offers", [&] {
+    auto pass = [&] {
+      const app::OfferPassReport r = waitlist_.offer_pass();
+      if (r.offers || r.resolved) spdlog::debug("waitlist offers={} resolved={}", r.offers, r.resolved);
+    };
+    if (stores_.pg) store::postgres::run_exclusively(*stores_.pg, store::postgres::kWaitlistLockKey, pass);
     else pass();
   });
 }

@@ -1,5 +1,6 @@
 // The background jobs of a serving node, each a Periodic on its own thread: the hold sweeper, the
-// waiting-room releaser, the payment reconciler, the refunder of cancelled events, the notifier, and
+// waiting-room releaser, the payment reconciler, the refunder of cancelled events, the notifier, the
+// waiting lists' offerer, and
 // (owner mode) the renewal of this node's event leases.
 // They run from construction until destruction; serve() destroys them after the server has drained
 // and before it is reset. Every pass is guarded: an exception (the database is down) is logged and
@@ -13,6 +14,7 @@
 #include "app/notifications.hpp"
 #include "app/payments.hpp"
 #include "app/waiting_room.hpp"
+#include "app/waitlist.hpp"
 #include "base/clock.hpp"
 #include "wiring/periodic.hpp"
 #include "wiring/serve_config.hpp"
@@ -26,7 +28,7 @@ class BackgroundJobs {
   // take writes (then every job skips its pass, and the pause and its end are logged once each).
   BackgroundJobs(const ServeConfig& cfg, const SystemClock& clock, const StoreWiring& stores,
                  app::WaitingRoom& waiting_room, app::Payments& payments, app::EventCancellations& cancellations,
-                 app::Notifications& notifications, std::function<bool()> writes_paused);
+                 app::Notifications& notifications, app::Waitlist& waitlist, std::function<bool()> writes_paused);
   BackgroundJobs(const BackgroundJobs&) = delete;
   BackgroundJobs& operator=(const BackgroundJobs&) = delete;
   // Stops the jobs in reverse order (notifier first, sweeper last), each after its pass in progress.
@@ -39,6 +41,7 @@ class BackgroundJobs {
   void reconcile();
   void refund_cancelled_events();
   void renew_leases();
+  void offer_returned_seats();
 
   const SystemClock& clock_;
   const StoreWiring& stores_;
@@ -46,6 +49,7 @@ class BackgroundJobs {
   app::Payments& payments_;
   app::EventCancellations& cancellations_;
   app::Notifications& notifications_;
+  app::Waitlist& waitlist_;
   const std::function<bool()> writes_paused_;
   const uint32_t event_refunds_per_s_;
   std::atomic<bool> paused_logged_{false};
@@ -56,6 +60,7 @@ class BackgroundJobs {
   Periodic reconciler_;
   Periodic refunder_;
   Periodic notifier_;
+  Periodic offerer_;
   // Its own thread: a slow sweep (thousands of lapsed holds to mark) must never let a lease lapse.
   Periodic lease_renewer_;
 };

@@ -73,6 +73,9 @@ void add_serve_options(CLI::App& serve_cmd, ServeConfig& cfg) {
   serve_cmd.add_option("--metrics-token", cfg.metrics_token,
                        "GET /metrics answers only to 'Authorization: Bearer <token>' (unset: /metrics is not served)")
       ->envname("TICKETD_METRICS_TOKEN");
+  serve_cmd.add_option("--waitlist-interval-ms", cfg.waitlist_interval_ms,
+                       "how often seats that came back are offered to the events' waiting lists")
+      ->envname("TICKETD_WAITLIST_INTERVAL_MS")->check(CLI::Range(50, 10'000));
   serve_cmd.add_option("--queue-tick-ms", cfg.queue_tick_ms, "how often the waiting-room releaser runs")
       ->envname("TICKETD_QUEUE_TICK_MS")->check(CLI::Range(50, 10'000));
   serve_cmd.add_option("--stripe-secret-key", cfg.stripe_secret_key, "Stripe secret key (sk_test_... / sk_live_...)")

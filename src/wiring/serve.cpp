@@ -52,6 +52,7 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/postgres/totp_store.hpp"
 #include "store/postgres/transfers.hpp"
+#include "store/postgres/waitlist.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/session_bus.hpp"
 #include "store/redis/waiting_room.hpp"
@@ -64,6 +65,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/totp_store.hpp"
 #include "store/sqlite/transfers.hpp"
+#include "store/sqlite/waitlist.hpp"
 #include "store/sqlite/waiting_room.hpp"
 #include "wiring/background.hpp"
 #include "wiring/channels.hpp"
@@ -182,6 +184,10 @@ int serve(const ServeConfig& cfg) {
   app::Sales sales(ledger, catalog, gateway, clock, Millis(cfg.hold_ttl_s * 1000), metrics, &waiting_room,
                    Millis(cfg.hold_expiry_notice_s * 1000), static_cast<uint32_t>(cfg.holds_per_user_max),
                    transfer_store.get());
+  auto waitlist_store = adapter_for<core::WaitlistStore, store::sqlite::SqliteWaitlistStore, store::postgres::PgWaitlistStore>(*stores);
+  // Embedded, this process makes every change to the lists, so its copy of the gate is exact.
+  app::Waitlist waitlist(*waitlist_store, ledger, catalog, clock, metrics, /*exact_gate=*/stores->sqlite != nullptr);
+  sales.set_waitlist(&waitlist);
   app::Tickets tickets(ledger, catalog, *ticket_secret, clock);
   app::Transfers transfers(*transfer_store, tickets, *stores->ticket_ids, clock);
   auto event_refunds = adapter_for<core::EventRefunds, store::sqlite::SqliteEventRefunds, store::postgres::PgEventRefunds>(*stores);
@@ -285,7 +291,7 @@ int serve(const ServeConfig& cfg) {
                                  cluster::PeerCallAnswer a = peer_calls->handle(call, body);
                                  return std::make_pair(a.status, std::move(a.body));
                                } : std::function<std::pair<int, std::string>(std::string_view, std::string_view)>(),
-                               stores->peer_key});
+                               stores->peer_key, &waitlist});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
@@ -313,7 +319,7 @@ int serve(const ServeConfig& cfg) {
   // The bank's challenge (3-D Secure) returns the buyer to the web app's page of the booking.
   if (wired->stripe) wired->stripe->set_return_url_prefix(public_url + "/#/bookings/");
   {
-    BackgroundJobs jobs(cfg, clock, *stores, waiting_room, payments, cancellations, notifications, writes_paused);
+    BackgroundJobs jobs(cfg, clock, *stores, waiting_room, payments, cancellations, notifications, waitlist, writes_paused);
     std::unique_ptr<MetricsListener> metrics_listener;
     if (!cfg.metrics_listen.empty()) {
       std::string metrics_host;

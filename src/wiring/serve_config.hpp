@@ -53,6 +53,7 @@ struct ServeConfig {
   std::string ticket_secret;
   std::string metrics_token;  // empty: GET /metrics answers 404 on the public listener
   std::string metrics_listen;  // host:port of a listener serving /metrics and /healthz alone, no token
+  int64_t waitlist_interval_ms = 250;  // how often returned seats are offered to waiting lists
   int64_t queue_tick_ms = 250;  // how often the releaser looks at the rooms (each has its own interval)
   // Stripe: used when a secret key is set; otherwise the in-process test provider.
   std::string stripe_secret_key;

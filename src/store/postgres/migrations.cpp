@@ -296,6 +296,27 @@ BEGIN
 END $$;
 )sql";
 
+// Waiting lists of sold-out events (core/waitlist.hpp). Only an active entry (WAITING or OFFERED) is
+// unique per user; ended ones stay as history, for the organizer's figures and the estimate.
+constexpr const char* kV11Waitlists = R"sql(
+CREATE TABLE waitlists(
+  event_id bigint PRIMARY KEY, open boolean NOT NULL DEFAULT true, enabled boolean NOT NULL DEFAULT true,
+  offer_ttl_s integer NOT NULL DEFAULT 1800, draw_window_s integer NOT NULL DEFAULT 300,
+  opened_at bigint, seed text NOT NULL DEFAULT '', commitment text NOT NULL DEFAULT '',
+  next_seq bigint NOT NULL DEFAULT 0);
+CREATE TABLE waitlist_entries(
+  id bigserial PRIMARY KEY, event_id bigint NOT NULL, user_id bigint NOT NULL,
+  quantity integer NOT NULL CHECK(quantity > 0), together boolean NOT NULL, tier text NOT NULL DEFAULT '',
+  score bigint NOT NULL, joined_at bigint NOT NULL,
+  state text NOT NULL CHECK(state IN ('WAITING','OFFERED','FULFILLED','LAPSED','LEFT','SKIPPED')),
+  hold_id bigint NOT NULL DEFAULT 0, offered_at bigint NOT NULL DEFAULT 0, ended_at bigint NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX waitlist_one_active_entry ON waitlist_entries(event_id, user_id)
+  WHERE state IN ('WAITING','OFFERED');
+CREATE INDEX waitlist_order ON waitlist_entries(event_id, score) WHERE state = 'WAITING';
+CREATE INDEX waitlist_offers ON waitlist_entries(event_id, offered_at) WHERE offered_at > 0;
+CREATE INDEX waitlist_by_user ON waitlist_entries(event_id, user_id, id);
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -314,6 +335,7 @@ const std::vector<Migration>& migrations() {
       {8, "event ownership", {kV8EventOwners}},
       {9, "seat claim times", {kV9ClaimTimes}},
       {10, "no seat decisions in SQL", {kV10NoSeatFunctions}},
+      {11, "waiting lists", {kV11Waitlists}},
   };
   return kAll;
 }

@@ -28,6 +28,7 @@ int latest_schema_version();
 // it); returns whether it ran. The lock is held for the duration of `work` only.
 bool run_exclusively(Pool& pool, int64_t key, const std::function<void()>& work);
 inline constexpr int64_t kReleaserLockKey = 0x7469636b65747333;  // "tickets3": the waiting-room releaser
+inline constexpr int64_t kWaitlistLockKey = 0x7469636b65747335;  // "tickets5": the waiting lists' offerer
 
 // A secret every node shares, created from `candidate` by the first node that asks.
 std::string shared_secret(Connection& c, const std::string& name, const std::string& candidate);

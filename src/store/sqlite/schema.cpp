@@ -251,6 +251,27 @@ CREATE UNIQUE INDEX IF NOT EXISTS queue_entries_one_place_per_user ON queue_entr
   WHERE left_at = 0;
 PRAGMA user_version = 7;
 )sql";
+// Version 8: waiting lists of sold-out events (core/waitlist.hpp). Scores are below 2^53: an INTEGER
+// holds them exactly. Only an active entry (WAITING or OFFERED) is unique per user; ended ones stay as
+// history, for the organizer's figures and the estimate.
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE IF NOT EXISTS waitlists(
+  event_id INTEGER PRIMARY KEY, open INTEGER NOT NULL DEFAULT 1, enabled INTEGER NOT NULL DEFAULT 1,
+  offer_ttl_s INTEGER NOT NULL DEFAULT 1800, draw_window_s INTEGER NOT NULL DEFAULT 300,
+  opened_at INTEGER, seed TEXT NOT NULL DEFAULT '', commitment TEXT NOT NULL DEFAULT '',
+  next_seq INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS waitlist_entries(
+  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, user_id INTEGER NOT NULL, quantity INTEGER NOT NULL,
+  together INTEGER NOT NULL, tier TEXT NOT NULL DEFAULT '', score INTEGER NOT NULL, joined_at INTEGER NOT NULL,
+  state TEXT NOT NULL, hold_id INTEGER NOT NULL DEFAULT 0, offered_at INTEGER NOT NULL DEFAULT 0,
+  ended_at INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS waitlist_one_active_entry ON waitlist_entries(event_id, user_id)
+  WHERE state IN ('WAITING','OFFERED');
+CREATE INDEX IF NOT EXISTS waitlist_order ON waitlist_entries(event_id, score) WHERE state = 'WAITING';
+CREATE INDEX IF NOT EXISTS waitlist_offers ON waitlist_entries(event_id, offered_at) WHERE offered_at > 0;
+CREATE INDEX IF NOT EXISTS waitlist_by_user ON waitlist_entries(event_id, user_id, id);
+PRAGMA user_version = 8;
+)sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
 // seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
@@ -297,6 +318,7 @@ void apply_schema(Connection& conn) {
   if (version < 6) conn.exec(kVerificationColumns);
   if (version < 7) conn.exec(kQueueRejoinColumn);
   conn.exec(kSchemaV7);
+  conn.exec(kSchemaV8);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

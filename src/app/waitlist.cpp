@@ -1,0 +1,295 @@
+#include "app/waitlist.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "app/lottery.hpp"
+#include "core/limits.hpp"
+
+namespace ticketd::app {
+
+using core::Code;
+using core::make_error;
+using core::WaitlistState;
+
+namespace {
+
+constexpr uint32_t kPageSize = 256;
+constexpr uint32_t kEventsPerPage = 256;
+
+core::Status may_join(const core::Event& event, const core::WaitlistSettings& settings, TimeMs now) {
+  if (event.cancelled()) return make_error(Code::EventCancelled, "this event was cancelled");
+  if (now >= event.starts_at) return make_error(Code::EventStarted, "this event has started");
+  if (now < event.on_sale_at) return make_error(Code::SaleNotOpen, "this event is not on sale yet");
+  if (!settings.enabled) return make_error(Code::WaitlistClosed, "this event has no waiting list");
+  if (!settings.open) return make_error(Code::WaitlistClosed, "this event's waiting list is closed");
+  return core::ok_status();
+}
+
+std::vector<core::SeatId> free_seats(const std::string& status) {
+  std::vector<core::SeatId> out;
+  for (size_t i = 0; i < status.size(); ++i)
+    if (status[i] == 'A') out.push_back(static_cast<core::SeatId>(i));
+  return out;
+}
+
+void remove_seats(std::vector<core::SeatId>& free, std::vector<core::SeatId> taken) {
+  std::sort(taken.begin(), taken.end());
+  std::erase_if(free, [&](core::SeatId s) { return std::binary_search(taken.begin(), taken.end(), s); });
+}
+
+}  // namespace
+
+Waitlist::Waitlist(core::WaitlistStore& store, core::Ledger& ledger, Catalog& catalog, const Clock& clock,
+                   Metrics& metrics, bool exact_gate)
+    : store_(store), ledger_(ledger), catalog_(catalog), clock_(clock), metrics_(metrics), exact_gate_(exact_gate) {}
+
+core::Result<std::pair<WaitlistView, bool>> Waitlist::join(core::UserId user, core::EventId event_id,
+                                                           const core::WaitlistWant& want) {
+  const TimeMs now = clock_.now();
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  if (!event->published) return make_error(Code::NotFound, "no such event");
+  const core::WaitlistRecord list = store_.list(event_id);
+  if (auto s = may_join(*event, list.settings, now); !s) return s.error();
+  if (auto s = core::validate(want, *event); !s) return s.error();
+  if (auto mine = store_.entry_of(event_id, user); mine && core::is_active(mine->state)) {
+    auto v = view_of(event_id, resolve(*mine, now), now);
+    if (!v) return v.error();
+    return std::pair{std::move(*v), false};
+  }
+  // Nobody waits yet: the list opens only once the seats (of the tier) are gone. Held seats count as
+  // gone; when they come back they go to the list.
+  if (store_.waiting_count(event_id) == 0) {
+    auto venue = catalog_.venue(event->venue_id);
+    if (!venue) return venue.error();
+    auto map = ledger_.seat_map(*event, now);
+    if (!map) return map.error();
+    const core::Layout& layout = (*venue)->layout;
+    for (core::SeatId s : free_seats(map->status))
+      if (want.tier.empty() || layout.price_tier_of(s) == want.tier)
+        return make_error(Code::SeatsAvailable, "seats are on sale: hold them instead of waiting");
+  }
+  const core::LotterySeed seed = make_seed();
+  auto joined = store_.join(core::WaitlistJoin{event_id, user, want}, seed_hex(seed), seed_commitment(seed),
+                            [&](const std::string& stored_hex) {
+                              const auto stored = seed_from_hex(stored_hex);
+                              TICKETD_ASSERT(stored.has_value());  // the store keeps what seed_hex wrote
+                              return lottery_key(*stored, event_id, user);
+                            },
+                            now);
+  if (!joined) return joined.error();
+  if (joined->created) {
+    metrics_.count("waitlist", "joined");
+    dirty_ = true;
+  }
+  refresh_gate(event_id, now);
+  auto v = view_of(event_id, joined->entry, now);
+  if (!v) return v.error();
+  return std::pair{std::move(*v), joined->created};
+}
+
+core::Result<WaitlistView> Waitlist::view(core::UserId user, core::EventId event_id) {
+  const TimeMs now = clock_.now();
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  if (!event->published) return make_error(Code::NotFound, "no such event");
+  auto mine = store_.entry_of(event_id, user);
+  if (mine) mine = resolve(*mine, now);
+  return view_of(event_id, mine, now);
+}
+
+core::Result<WaitlistView> Waitlist::leave(core::UserId user, core::EventId event_id) {
+  const TimeMs now = clock_.now();
+  auto mine = store_.entry_of(event_id, user);
+  if (mine) mine = resolve(*mine, now);
+  if (!mine || !core::is_active(mine->state)) return make_error(Code::NotFound, "you are not on this waiting list");
+  if (mine->state == WaitlistState::Offered) {
+    // Declining: the seats go back, and the next pass offers them to the next entry.
+    auto released = ledger_.release_hold(mine->hold_id, user, now);
+    if (!released && released.error().code == Code::CheckoutInProgress) return released.error();
+  }
+  if (!store_.end(mine->id, mine->state, WaitlistState::Left, now)) {
+    mine = store_.entry_of(event_id, user);  // changed meanwhile (paid, or the pass moved it): answer what it is
+  } else {
+    metrics_.count("waitlist", mine->state == WaitlistState::Offered ? "declined" : "left");
+    mine->state = WaitlistState::Left;
+    mine->ended_at = now;
+  }
+  refresh_gate(event_id, now);
+  return view_of(event_id, mine, now);
+}
+
+core::Result<WaitlistView> Waitlist::stats(core::EventId event_id) {
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  return view_of(event_id, std::nullopt, clock_.now());
+}
+
+core::Result<WaitlistView> Waitlist::configure(core::EventId event_id, const WaitlistSettingsPatch& patch) {
+  auto event = catalog_.event(event_id);
+  if (!event) return event.error();
+  core::WaitlistSettings s = store_.list(event_id).settings;
+  if (patch.open) s.open = *patch.open;
+  if (patch.enabled) s.enabled = *patch.enabled;
+  if (patch.offer_ttl_s) s.offer_ttl_s = *patch.offer_ttl_s;
+  if (patch.draw_window_s) s.draw_window_s = *patch.draw_window_s;
+  if (auto v = core::validate(s); !v) return v.error();
+  if (auto v = store_.set_settings(event_id, s); !v) return v.error();
+  const TimeMs now = clock_.now();
+  refresh_gate(event_id, now);
+  dirty_ = true;
+  return view_of(event_id, std::nullopt, now);
+}
+
+core::Error Waitlist::open_sale_refused() {
+  return make_error(Code::WaitlistFirst,
+                    "this event is sold out and people are waiting for returned seats: join the waiting list");
+}
+
+core::Status Waitlist::admit_open_sale(core::EventId event) {
+  const auto cached = gated_in_memory(event);
+  const bool gated = cached ? *cached : refresh_gate(event, clock_.now());
+  if (gated) return open_sale_refused();
+  return core::ok_status();
+}
+
+std::optional<bool> Waitlist::gated_in_memory(core::EventId event) {
+  const TimeMs now = clock_.now();
+  std::lock_guard lock(gate_mu_);
+  auto it = gates_.find(event);
+  if (it == gates_.end()) return std::nullopt;
+  if (!exact_gate_ && now - it->second.checked_at > kGateStaleMax) return std::nullopt;
+  return it->second.gated;
+}
+
+bool Waitlist::refresh_gate(core::EventId event, TimeMs now) {
+  const bool gated = store_.list(event).settings.enabled && store_.waiting_count(event) > 0;
+  std::lock_guard lock(gate_mu_);
+  if (gates_.size() >= kGatesCachedMax && !gates_.contains(event)) gates_.clear();  // a bound, not an LRU
+  gates_[event] = Gate{gated, now};
+  return gated;
+}
+
+core::WaitlistEntry Waitlist::resolve(core::WaitlistEntry entry, TimeMs now) {
+  if (entry.state != WaitlistState::Offered) return entry;
+  auto hold = ledger_.find_hold(entry.hold_id, entry.user_id, now);
+  WaitlistState next = WaitlistState::Offered;
+  if (!hold) next = WaitlistState::Lapsed;
+  else if (hold->state == core::HoldState::Converted) next = WaitlistState::Fulfilled;
+  else if (hold->state == core::HoldState::Released || hold->state == core::HoldState::Expired) next = WaitlistState::Lapsed;
+  if (next == WaitlistState::Offered) return entry;
+  if (store_.end(entry.id, WaitlistState::Offered, next, now)) {
+    metrics_.count("waitlist", next == WaitlistState::Fulfilled ? "fulfilled" : "lapsed");
+    entry.state = next;
+    entry.ended_at = now;
+    return entry;
+  }
+  return store_.entry_of(entry.event_id, entry.user_id).value_or(entry);
+}
+
+core::Result<WaitlistView> Waitlist::view_of(core::EventId event, std::optional<core::WaitlistEntry> entry,
+                                             TimeMs now) {
+  WaitlistView v;
+  v.list = store_.list(event);
+  v.drawn = v.list.drawn(now);
+  v.counts = store_.counts(event, now);
+  if (!entry) return v;
+  WaitlistEntryView e;
+  e.entry = *entry;
+  if (entry->state == WaitlistState::Waiting) {
+    e.draw_pending = entry->early() && !v.drawn;
+    if (!e.draw_pending) {
+      e.position = store_.position(*entry);
+      e.estimate_s = core::waitlist_estimate_s(e.position, v.counts.offers_last_hour);
+    }
+  } else if (entry->state == WaitlistState::Offered) {
+    if (auto hold = ledger_.find_hold(entry->hold_id, entry->user_id, now)) e.offer = *hold;
+  }
+  v.entry = std::move(e);
+  return v;
+}
+
+OfferPassReport Waitlist::offer_pass() {
+  OfferPassReport report;
+  const TimeMs now = clock_.now();
+  const bool everything = dirty_.exchange(false);
+  std::lock_guard lock(pass_mu_);
+  std::unordered_set<core::EventId> seen;
+  for (core::EventId after = 0;;) {
+    const std::vector<core::EventId> events = store_.active_events(after, kEventsPerPage);
+    for (core::EventId e : events) {
+      seen.insert(e);
+      PassMemory& memory = pass_[e];
+      if (everything) memory.full_at = TimeMs{};
+      pass_event(e, now, report);
+    }
+    if (events.size() < kEventsPerPage) break;
+    after = events.back();
+  }
+  // Forget the events whose lists went quiet (the memory is a bound on work, not state).
+  std::erase_if(pass_, [&](const auto& kv) { return !seen.contains(kv.first); });
+  return report;
+}
+
+void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& report) {
+  ++report.events;
+  auto event = catalog_.event(event_id);
+  if (!event || event->cancelled() || now >= event->starts_at) return;
+  auto venue = catalog_.venue(event->venue_id);
+  if (!venue) return;
+  const core::WaitlistRecord list = store_.list(event_id);
+  // The seat map first: reading it ends the holds that lapsed, offers among them.
+  auto map = ledger_.seat_map(*event, now);
+  if (!map) return;
+  PassMemory& memory = pass_[event_id];
+  // Nothing moved on the event's seats and nothing joined: the last round's answer stands.
+  if (map->version == memory.seat_version && now - memory.full_at < kFullPassEvery) return;
+  memory.seat_version = map->version;
+  memory.full_at = now;
+  for (const core::WaitlistEntry& e : store_.offered(event_id, core::limits::waitlist_offers_resolved_max))
+    if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
+  if (list.settings.enabled && !(list.opened && now < list.draw_at())) {  // before the draw, the order is not known
+    std::vector<core::SeatId> free = free_seats(map->status);
+    if (!free.empty()) offer(*event, (*venue)->layout, list, free, now, report);
+  }
+  refresh_gate(event_id, now);
+}
+
+void Waitlist::offer(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
+                     std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report) {
+  uint64_t after = 0;
+  for (uint32_t scanned = 0; !free.empty() && scanned < core::limits::waitlist_scan_max;) {
+    const std::vector<core::WaitlistEntry> page = store_.waiting(event.id, after, kPageSize);
+    for (const core::WaitlistEntry& entry : page) {
+      after = entry.score;
+      ++scanned;
+      auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, free);
+      if (!seats) continue;  // not enough for this entry: it keeps its place for a later round
+      core::HoldRequest request{entry.user_id, *seats, std::nullopt,
+                                std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
+                                core::limits::active_holds_per_user_max};
+      auto hold = ledger_.hold_seats(event, layout, request, now);
+      if (!hold) {
+        if (hold.error().code == Code::TicketLimitExceeded) {
+          // Their allowance is used up (they bought meanwhile): an offer could never be paid.
+          if (store_.end(entry.id, WaitlistState::Waiting, WaitlistState::Skipped, now)) metrics_.count("waitlist", "skipped");
+        } else if (hold.error().code == Code::SeatUnavailable) {
+          remove_seats(free, *seats);  // taken since the map was read: look again next round
+        }
+        continue;
+      }
+      if (!store_.mark_offered(entry, hold->id, now)) {
+        (void)ledger_.release_hold(hold->id, entry.user_id, now);  // they left meanwhile
+        continue;
+      }
+      remove_seats(free, hold->seats);
+      ++report.offers;
+      metrics_.count("waitlist", "offered");
+      if (free.empty()) break;
+    }
+    if (page.size() < kPageSize) break;
+  }
+}
+
+}  // namespace ticketd::app
