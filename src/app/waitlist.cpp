@@ -1,6 +1,7 @@
 #include "app/waitlist.hpp"
 
 #include <algorithm>
+#include <tuple>
 #include <unordered_set>
 
 #include "app/lottery.hpp"
@@ -60,7 +61,7 @@ core::Result<std::pair<WaitlistView, bool>> Waitlist::join(core::UserId user, co
   }
   // Nobody waits yet: the list opens only once the seats (of the tier) are gone. Held seats count as
   // gone; when they come back they go to the list.
-  if (store_.waiting_count(event_id) == 0) {
+  if (list.waiting == 0) {
     auto venue = catalog_.venue(event->venue_id);
     if (!venue) return venue.error();
     auto map = ledger_.seat_map(*event, now);
@@ -80,6 +81,7 @@ core::Result<std::pair<WaitlistView, bool>> Waitlist::join(core::UserId user, co
                             now);
   if (!joined) return joined.error();
   if (joined->created) {
+    note_waiting(event_id, joined->entry.score, true);
     metrics_.count("waitlist", "joined");
     dirty_ = true;
   }
@@ -107,11 +109,18 @@ core::Result<WaitlistView> Waitlist::leave(core::UserId user, core::EventId even
   if (mine->state == WaitlistState::Offered) {
     // Declining: the seats go back, and the next pass offers them to the next entry.
     auto released = ledger_.release_hold(mine->hold_id, user, now);
-    if (!released && released.error().code == Code::CheckoutInProgress) return released.error();
+    if (!released) {
+      if (released.error().code == Code::CheckoutInProgress) return released.error();
+      // Paid (or ended) since it was read: the entry follows its hold and stays what that makes it.
+      mine = resolve(*mine, now);
+      if (mine->state != WaitlistState::Offered) return view_of(event_id, mine, now);
+      return released.error();
+    }
   }
   if (!store_.end(mine->id, mine->state, WaitlistState::Left, now)) {
     mine = store_.entry_of(event_id, user);  // changed meanwhile (paid, or the pass moved it): answer what it is
   } else {
+    if (mine->state == WaitlistState::Waiting) note_waiting(event_id, mine->score, false);
     metrics_.count("waitlist", mine->state == WaitlistState::Offered ? "declined" : "left");
     mine->state = WaitlistState::Left;
     mine->ended_at = now;
@@ -123,7 +132,10 @@ core::Result<WaitlistView> Waitlist::leave(core::UserId user, core::EventId even
 core::Result<WaitlistView> Waitlist::stats(core::EventId event_id) {
   auto event = catalog_.event(event_id);
   if (!event) return event.error();
-  return view_of(event_id, std::nullopt, clock_.now());
+  const TimeMs now = clock_.now();
+  auto v = view_of(event_id, std::nullopt, now);
+  if (v) v->counts = store_.counts(event_id, now);  // every state: a count over the entries, for the organizer
+  return v;
 }
 
 core::Result<WaitlistView> Waitlist::configure(core::EventId event_id, const WaitlistSettingsPatch& patch) {
@@ -164,11 +176,72 @@ std::optional<bool> Waitlist::gated_in_memory(core::EventId event) {
 }
 
 bool Waitlist::refresh_gate(core::EventId event, TimeMs now) {
-  const bool gated = store_.list(event).settings.enabled && store_.waiting_count(event) > 0;
+  const core::WaitlistRecord list = store_.list(event);
+  const bool gated = list.settings.enabled && list.waiting > 0;
   std::lock_guard lock(gate_mu_);
   if (gates_.size() >= kGatesCachedMax && !gates_.contains(event)) gates_.clear();  // a bound, not an LRU
   gates_[event] = Gate{gated, now};
   return gated;
+}
+
+uint64_t Waitlist::position_of(const core::WaitlistEntry& entry, TimeMs now) {
+  uint64_t changes_before = 0;
+  {
+    std::lock_guard lock(ranks_mu_);
+    // Made before the read, so a change during it is counted and the read's result not kept.
+    Ranks& r = ranks_[entry.event_id];
+    if (r.loaded && (exact_gate_ || now - r.read_at <= kRanksStaleMax))
+      return static_cast<uint64_t>(std::lower_bound(r.scores.begin(), r.scores.end(), entry.score) - r.scores.begin()) + 1;
+    changes_before = r.changes;
+  }
+  // Read outside the lock: two readers of one event may both read; each answer is right.
+  std::vector<uint64_t> scores = store_.waiting_scores(entry.event_id);
+  // The entries ahead: those scored below this one (it may have joined after the read: then all of them).
+  const uint64_t position =
+      static_cast<uint64_t>(std::lower_bound(scores.begin(), scores.end(), entry.score) - scores.begin()) + 1;
+  std::lock_guard lock(ranks_mu_);
+  Ranks& r = ranks_[entry.event_id];
+  if (r.changes != changes_before) return position;  // a local change raced the read: keep nothing
+  if (ranked_scores_ - r.scores.size() + scores.size() > kRankedScoresMax) {  // a bound, not an LRU
+    ranks_.clear();
+    ranked_scores_ = 0;
+    return position;
+  }
+  ranked_scores_ = ranked_scores_ - r.scores.size() + scores.size();
+  r.scores = std::move(scores);
+  r.read_at = now;
+  r.loaded = true;
+  return position;
+}
+
+std::pair<uint64_t, uint64_t> Waitlist::pace(core::EventId event, TimeMs now) {
+  {
+    std::lock_guard lock(ranks_mu_);
+    auto it = paces_.find(event);
+    if (it != paces_.end() && now - it->second.read_at <= kRanksStaleMax) return it->second.offers;
+  }
+  const auto offers = store_.offers_since(event, now - std::chrono::hours(1));
+  std::lock_guard lock(ranks_mu_);
+  if (paces_.size() >= kGatesCachedMax) paces_.clear();  // a bound, not an LRU
+  paces_[event] = Pace{offers, now};
+  return offers;
+}
+
+void Waitlist::note_waiting(core::EventId event, uint64_t score, bool came) {
+  std::lock_guard lock(ranks_mu_);
+  auto it = ranks_.find(event);
+  if (it == ranks_.end()) return;  // nobody looked: nothing kept to follow
+  Ranks& r = it->second;
+  ++r.changes;
+  if (!r.loaded) return;  // a read is under way: it will not be kept
+  auto at = std::lower_bound(r.scores.begin(), r.scores.end(), score);
+  if (came && (at == r.scores.end() || *at != score)) {
+    r.scores.insert(at, score);  // a late join lands at the end: O(1)
+    ++ranked_scores_;
+  } else if (!came && at != r.scores.end() && *at == score) {
+    r.scores.erase(at);
+    --ranked_scores_;
+  }
 }
 
 core::WaitlistEntry Waitlist::resolve(core::WaitlistEntry entry, TimeMs now) {
@@ -193,14 +266,16 @@ core::Result<WaitlistView> Waitlist::view_of(core::EventId event, std::optional<
   WaitlistView v;
   v.list = store_.list(event);
   v.drawn = v.list.drawn(now);
-  v.counts = store_.counts(event, now);
+  v.counts.waiting = v.list.waiting;
+  v.counts.offered = v.list.offered;
   if (!entry) return v;
   WaitlistEntryView e;
   e.entry = *entry;
   if (entry->state == WaitlistState::Waiting) {
     e.draw_pending = entry->early() && !v.drawn;
     if (!e.draw_pending) {
-      e.position = store_.position(*entry);
+      e.position = position_of(*entry, now);
+      std::tie(v.counts.offers_last_hour, v.counts.seats_offered_last_hour) = pace(event, now);
       e.estimate_s = core::waitlist_estimate_s(e.position, v.counts.offers_last_hour);
     }
   } else if (entry->state == WaitlistState::Offered) {
@@ -273,7 +348,10 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
       if (!hold) {
         if (hold.error().code == Code::TicketLimitExceeded) {
           // Their allowance is used up (they bought meanwhile): an offer could never be paid.
-          if (store_.end(entry.id, WaitlistState::Waiting, WaitlistState::Skipped, now)) metrics_.count("waitlist", "skipped");
+          if (store_.end(entry.id, WaitlistState::Waiting, WaitlistState::Skipped, now)) {
+            note_waiting(event.id, entry.score, false);
+            metrics_.count("waitlist", "skipped");
+          }
         } else if (hold.error().code == Code::SeatUnavailable) {
           remove_seats(free, *seats);  // taken since the map was read: look again next round
         }
@@ -283,6 +361,7 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
         (void)ledger_.release_hold(hold->id, entry.user_id, now);  // they left meanwhile
         continue;
       }
+      note_waiting(event.id, entry.score, false);
       remove_seats(free, hold->seats);
       ++report.offers;
       metrics_.count("waitlist", "offered");

@@ -12,10 +12,18 @@
 // exact; distributed, each node's copy is at most gate_stale_max old (the offer pass and every local
 // change refresh it at once).
 //
-// Thread safety: all methods are safe to call concurrently; gate_mu_ guards the gate's copies and
-// pass_ the offer pass's per-event memory (one pass runs at a time).
+// Positions: counting the entries ahead of one is O(position) in a store, and every buyer in line polls.
+// So each event's WAITING scores are read once (an index-only read) and kept sorted in memory; this
+// process's own changes (a join, an offer, a leave) are applied to them as they happen, and a position
+// is a binary search. Embedded that copy is exact; distributed it is read again when older than
+// kRanksStaleMax (other nodes change the list too). 8 bytes per waiting entry of the events being
+// looked at, at most kRankedScoresMax in all.
+//
+// Thread safety: all methods are safe to call concurrently; gate_mu_ guards the gate's copies, ranks_mu_
+// the scores, and pass_mu_ the offer pass's per-event memory (one pass runs at a time).
 #pragma once
 
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -38,6 +46,8 @@ struct WaitlistEntryView {
 struct WaitlistView {
   core::WaitlistRecord list;
   bool drawn = false;
+  // waiting and offered always; the rest only from stats() (the last hour's offers also with a WAITING
+  // entry, for its estimate).
   core::WaitlistCounts counts;
   std::optional<WaitlistEntryView> entry;
 };
@@ -59,6 +69,8 @@ class Waitlist {
   static constexpr Millis kGateStaleMax{1'000};
   static constexpr size_t kGatesCachedMax = 100'000;
   static constexpr Millis kFullPassEvery{2'000};
+  static constexpr Millis kRanksStaleMax{1'000};
+  static constexpr size_t kRankedScoresMax = 4'000'000;  // 32 MB
 
   // exact_gate: this process makes every change to the lists (embedded).
   Waitlist(core::WaitlistStore& store, core::Ledger& ledger, Catalog& catalog, const Clock& clock, Metrics& metrics,
@@ -89,6 +101,12 @@ class Waitlist {
     bool gated = false;
     TimeMs checked_at{};
   };
+  struct Ranks {
+    std::vector<uint64_t> scores;  // ascending
+    TimeMs read_at{};
+    bool loaded = false;
+    uint64_t changes = 0;  // local changes applied: a read that overlapped one is not trusted
+  };
   struct PassMemory {
     uint64_t seat_version = 0;
     TimeMs full_at{};
@@ -97,6 +115,12 @@ class Waitlist {
   // Follows an OFFERED entry's hold: paid -> FULFILLED, released or lapsed -> LAPSED. Returns the entry now.
   core::WaitlistEntry resolve(core::WaitlistEntry entry, TimeMs now);
   bool refresh_gate(core::EventId event, TimeMs now);
+  uint64_t position_of(const core::WaitlistEntry& entry, TimeMs now);
+  // The last hour's offers (entries, seats), read at most once a second per event: every poll's
+  // estimate follows it, and the read is O(those offers).
+  std::pair<uint64_t, uint64_t> pace(core::EventId event, TimeMs now);
+  // A WAITING entry of the event with this score came (joined) or went (offered, left, skipped).
+  void note_waiting(core::EventId event, uint64_t score, bool came);
   void pass_event(core::EventId event, TimeMs now, OfferPassReport& report);
   void offer(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
              std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report);
@@ -109,6 +133,14 @@ class Waitlist {
   const bool exact_gate_;
   std::mutex gate_mu_;
   std::unordered_map<core::EventId, Gate> gates_;
+  std::mutex ranks_mu_;
+  std::unordered_map<core::EventId, Ranks> ranks_;
+  size_t ranked_scores_ = 0;
+  struct Pace {
+    std::pair<uint64_t, uint64_t> offers;
+    TimeMs read_at{};
+  };
+  std::unordered_map<core::EventId, Pace> paces_;  // under ranks_mu_; cleared with ranks_
   std::mutex pass_mu_;
   std::unordered_map<core::EventId, PassMemory> pass_;
   std::atomic<bool> dirty_{false};  // a local join since the last pass: look at every event again

@@ -71,6 +71,8 @@ struct WaitlistRecord {
   TimeMs opened_at{};
   std::string seed_hex;           // the draw's seed (64 hex digits), secret until draw_at()
   std::string commitment;         // hex SHA-256 of the seed, published from the first join
+  uint64_t waiting = 0;           // entries WAITING now (kept with every change: no count over the entries)
+  uint64_t offered = 0;           // entries OFFERED now
   TimeMs draw_at() const { return opened_at + std::chrono::seconds(settings.draw_window_s); }
   bool drawn(TimeMs now) const { return opened && now >= draw_at(); }
 };

@@ -5,6 +5,7 @@
 //  - every seat is available, held or sold, and every sold seat has exactly one valid ticket;
 //  - every OFFERED entry names a live hold of its buyer, and no seat is in two offers;
 //  - an open-sale hold is refused (waitlist_first) exactly while people wait;
+//  - the list's WAITING and OFFERED counts are those of its entries, and positions are exact;
 // and every offer pass makes exactly the offers of a naive reference: the free seats before the pass,
 // given in score order to each waiting entry they satisfy (so no offer skips an eligible earlier entry,
 // and nobody left waiting could have been served).
@@ -151,7 +152,7 @@ class Sim {
     if (!joined) {
       // Nobody waits and seats of that tier are free: the list is not for them (yet).
       ASSERT_EQ(joined.error().code, core::Code::SeatsAvailable) << joined.error().message;
-      ASSERT_EQ(w_.lists.waiting_count(event_.id), 0u);
+      ASSERT_EQ(w_.lists.list(event_.id).waiting, 0u);
       open_sale_hold();  // a fan who finds seats on sale buys one instead
     }
   }
@@ -170,7 +171,7 @@ class Sim {
     for (size_t i = 0; i < status.size(); ++i)
       if (status[i] == 'A') free.push_back(static_cast<core::SeatId>(i));
     if (free.empty()) return;
-    const bool waiting = w_.lists.waiting_count(event_.id) > 0;
+    const bool waiting = w_.lists.list(event_.id).waiting > 0;
     const core::UserId user = users_[static_cast<size_t>(pick(0, kUsers - 1))];
     app::HoldInput in;
     in.event_id = event_.id;
@@ -288,6 +289,18 @@ class Sim {
     }
     for (const core::WaitlistEntry& e : w_.lists.waiting(event_.id, 0, 100'000))
       ASSERT_TRUE(active.insert(e.user_id).second) << "user " << e.user_id << " has two active entries";
+    // Positions (kept in memory, changed with every join, offer and leave) are exact embedded.
+    const std::vector<core::WaitlistEntry> line = w_.lists.waiting(event_.id, 0, 100'000);
+    for (size_t i = 0; i < line.size(); i += 3) {
+      auto view = w_.waitlist.view(line[i].user_id, event_.id);
+      ASSERT_TRUE(view.ok() && view->entry);
+      if (view->entry->draw_pending) continue;
+      ASSERT_EQ(view->entry->position, i + 1) << "entry " << line[i].id;
+    }
+    // The list's own counts follow its entries.
+    const core::WaitlistRecord list = w_.lists.list(event_.id);
+    ASSERT_EQ(list.waiting, w_.lists.waiting(event_.id, 0, 100'000).size());
+    ASSERT_EQ(list.offered, w_.lists.offered(event_.id, 100'000).size());
   }
 
   std::mt19937_64 rng_;

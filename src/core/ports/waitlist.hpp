@@ -36,7 +36,8 @@ class WaitlistStore {
  public:
   virtual ~WaitlistStore() = default;
 
-  // The list as stored (defaults and opened = false when nothing is).
+  // The list as stored, with its WAITING and OFFERED counts (defaults, opened = false and no entries
+  // when nothing is). O(1).
   virtual WaitlistRecord list(EventId event) = 0;
   // Stores the settings; the list's draw (if opened) is kept.
   virtual Status set_settings(EventId event, const WaitlistSettings& settings) = 0;
@@ -50,15 +51,18 @@ class WaitlistStore {
                                    TimeMs now) = 0;
   // The user's newest entry for the event, active or not.
   virtual std::optional<WaitlistEntry> entry_of(EventId event, UserId user) = 0;
-  // 1 + the WAITING entries scored below this one.
-  virtual uint64_t position(const WaitlistEntry& entry) = 0;
+  // The scores of the WAITING entries, ascending (at most limits::waitlist_entries_max): what positions
+  // are counted from. O(entries), an index-only read.
+  virtual std::vector<uint64_t> waiting_scores(EventId event) = 0;
   // WAITING entries with score > after_score, in score order, at most `limit`.
   virtual std::vector<WaitlistEntry> waiting(EventId event, uint64_t after_score, uint32_t limit) = 0;
   // OFFERED entries, oldest offer first, at most `limit`.
   virtual std::vector<WaitlistEntry> offered(EventId event, uint32_t limit) = 0;
   // Events whose list has an active entry, at most `limit`, ids above `after`.
   virtual std::vector<EventId> active_events(EventId after, uint32_t limit) = 0;
-  virtual uint64_t waiting_count(EventId event) = 0;
+  // Entries offered after `since` and their seats (the pace the estimate follows). O(those offers).
+  virtual std::pair<uint64_t, uint64_t> offers_since(EventId event, TimeMs since) = 0;
+  // Every state's count and the last hour's offers, for the organizer. O(entries).
   virtual WaitlistCounts counts(EventId event, TimeMs now) = 0;
 
   // WAITING -> OFFERED with the offer's hold, and the buyer's notice, in one transaction. False (nothing

@@ -297,13 +297,14 @@ END $$;
 )sql";
 
 // Waiting lists of sold-out events (core/waitlist.hpp). Only an active entry (WAITING or OFFERED) is
-// unique per user; ended ones stay as history, for the organizer's figures and the estimate.
+// unique per user; ended ones stay as history, for the organizer's figures and the estimate. A list's
+// row keeps its WAITING and OFFERED counts, changed with every entry's change (in its statement).
 constexpr const char* kV11Waitlists = R"sql(
 CREATE TABLE waitlists(
   event_id bigint PRIMARY KEY, open boolean NOT NULL DEFAULT true, enabled boolean NOT NULL DEFAULT true,
   offer_ttl_s integer NOT NULL DEFAULT 1800, draw_window_s integer NOT NULL DEFAULT 300,
   opened_at bigint, seed text NOT NULL DEFAULT '', commitment text NOT NULL DEFAULT '',
-  next_seq bigint NOT NULL DEFAULT 0);
+  next_seq bigint NOT NULL DEFAULT 0, waiting bigint NOT NULL DEFAULT 0, offered bigint NOT NULL DEFAULT 0);
 CREATE TABLE waitlist_entries(
   id bigserial PRIMARY KEY, event_id bigint NOT NULL, user_id bigint NOT NULL,
   quantity integer NOT NULL CHECK(quantity > 0), together boolean NOT NULL, tier text NOT NULL DEFAULT '',

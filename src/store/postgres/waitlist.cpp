@@ -1,5 +1,7 @@
 #include "store/postgres/waitlist.hpp"
 
+#include <tuple>
+
 #include "core/limits.hpp"
 
 namespace ticketd::store::postgres {
@@ -11,10 +13,11 @@ namespace {
 
 // Literals: the statement cache is keyed by their addresses.
 constexpr const char* kList =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment FROM waitlists WHERE event_id = $1";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
+    "WHERE event_id = $1";
 constexpr const char* kListForUpdate =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment FROM waitlists WHERE event_id = $1 "
-    "FOR UPDATE";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
+    "WHERE event_id = $1 FOR UPDATE";
 constexpr const char* kEntryOf =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
     "FROM waitlist_entries WHERE event_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1";
@@ -62,6 +65,8 @@ core::WaitlistRecord list_from(core::EventId event, const Rows& r) {
   if (l.opened) l.opened_at = from_unix_ms(r.int64(0, 4));
   l.seed_hex = r.text(0, 5);
   l.commitment = r.text(0, 6);
+  l.waiting = static_cast<uint64_t>(r.int64(0, 7));
+  l.offered = static_cast<uint64_t>(r.int64(0, 8));
   return l;
 }
 
@@ -102,9 +107,7 @@ core::Result<core::JoinedEntry> PgWaitlistStore::join(const core::WaitlistJoin& 
           return core::JoinedEntry{e, false};
         }
       }
-      Rows n = c.query("SELECT count(*) FROM waitlist_entries WHERE event_id = $1 AND state IN ('WAITING','OFFERED')",
-                       {p(j.event_id)});
-      if (static_cast<uint64_t>(n.int64(0, 0)) >= core::limits::waitlist_entries_max) {
+      if (list.waiting + list.offered >= core::limits::waitlist_entries_max) {
         c.exec("ROLLBACK");
         return make_error(Code::QueueFull, "this waiting list is full");
       }
@@ -128,6 +131,7 @@ core::Result<core::JoinedEntry> PgWaitlistStore::join(const core::WaitlistJoin& 
           "VALUES($1, $2, $3, $4, $5, $6, $7, 'WAITING') RETURNING id",
           {p(j.event_id), p(j.user_id), p(int64_t{j.want.quantity}), p(bool_text(j.want.together)), p(j.want.tier),
            p(static_cast<int64_t>(score)), p(to_unix_ms(now))});
+      c.query("UPDATE waitlists SET waiting = waiting + 1 WHERE event_id = $1", {p(j.event_id)});
       c.exec("COMMIT");
       return core::JoinedEntry{core::WaitlistEntry{id.int64(0, 0), j.event_id, j.user_id, j.want.quantity,
                                                    j.want.together, j.want.tier, score, now},
@@ -147,11 +151,15 @@ std::optional<core::WaitlistEntry> PgWaitlistStore::entry_of(core::EventId event
   });
 }
 
-uint64_t PgWaitlistStore::position(const core::WaitlistEntry& entry) {
+std::vector<uint64_t> PgWaitlistStore::waiting_scores(core::EventId event) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("SELECT count(*) FROM waitlist_entries WHERE event_id = $1 AND state = 'WAITING' AND score < $2",
-                     {p(entry.event_id), p(static_cast<int64_t>(entry.score))});
-    return static_cast<uint64_t>(r.int64(0, 0)) + 1;
+    Rows r = c.query("SELECT score FROM waitlist_entries WHERE event_id = $1 AND state = 'WAITING' ORDER BY score "
+                     "LIMIT $2",
+                     {p(event), p(static_cast<int64_t>(core::limits::waitlist_entries_max))});
+    std::vector<uint64_t> out;
+    out.reserve(static_cast<size_t>(r.size()));
+    for (int i = 0; i < r.size(); ++i) out.push_back(static_cast<uint64_t>(r.int64(i, 0)));
+    return out;
   });
 }
 
@@ -178,15 +186,17 @@ std::vector<core::EventId> PgWaitlistStore::active_events(core::EventId after, u
   });
 }
 
-uint64_t PgWaitlistStore::waiting_count(core::EventId event) {
+std::pair<uint64_t, uint64_t> PgWaitlistStore::offers_since(core::EventId event, TimeMs since) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("SELECT count(*) FROM waitlist_entries WHERE event_id = $1 AND state = 'WAITING'", {p(event)});
-    return static_cast<uint64_t>(r.int64(0, 0));
+    Rows r = c.query("SELECT count(*), coalesce(sum(quantity), 0) FROM waitlist_entries "
+                     "WHERE event_id = $1 AND offered_at > $2",
+                     {p(event), p(to_unix_ms(since))});
+    return std::pair{static_cast<uint64_t>(r.int64(0, 0)), static_cast<uint64_t>(r.int64(0, 1))};
   });
 }
 
 core::WaitlistCounts PgWaitlistStore::counts(core::EventId event, TimeMs now) {
-  return with_connection(pool_, [&](Connection& c) {
+  core::WaitlistCounts out = with_connection(pool_, [&](Connection& c) {
     core::WaitlistCounts out;
     Rows r = c.query("SELECT state, count(*) FROM waitlist_entries WHERE event_id = $1 GROUP BY state", {p(event)});
     for (int i = 0; i < r.size(); ++i) {
@@ -200,20 +210,20 @@ core::WaitlistCounts PgWaitlistStore::counts(core::EventId event, TimeMs now) {
         case core::WaitlistState::Skipped: out.skipped += n; break;
       }
     }
-    Rows recent = c.query("SELECT count(*), coalesce(sum(quantity), 0) FROM waitlist_entries "
-                          "WHERE event_id = $1 AND offered_at > $2",
-                          {p(event), p(to_unix_ms(now - std::chrono::hours(1)))});
-    out.offers_last_hour = static_cast<uint64_t>(recent.int64(0, 0));
-    out.seats_offered_last_hour = static_cast<uint64_t>(recent.int64(0, 1));
     return out;
   });
+  std::tie(out.offers_last_hour, out.seats_offered_last_hour) = offers_since(event, now - std::chrono::hours(1));
+  return out;
 }
 
 bool PgWaitlistStore::mark_offered(const core::WaitlistEntry& entry, core::HoldId hold, TimeMs now) {
   return with_connection(pool_, [&](Connection& c) {
-    // One statement: the offer and its notice (one row per channel the buyer chose) commit together.
+    // One statement: the offer, the list's counts and the notice (one row per channel the buyer chose)
+    // commit together.
     Rows r = c.query("WITH marked AS (UPDATE waitlist_entries SET state = 'OFFERED', hold_id = $2, offered_at = $3 "
-                     "  WHERE id = $1 AND state = 'WAITING' RETURNING user_id, event_id) "
+                     "  WHERE id = $1 AND state = 'WAITING' RETURNING user_id, event_id), "
+                     "counted AS (UPDATE waitlists w SET waiting = waiting - 1, offered = offered + 1 FROM marked m "
+                     "  WHERE w.event_id = m.event_id) "
                      "SELECT ticketd_enqueue_notice('waitlist_offer', user_id, event_id, 0, $2, $3, $3) FROM marked",
                      {p(entry.id), p(hold), p(to_unix_ms(now))});
     return r.size() == 1;
@@ -222,7 +232,12 @@ bool PgWaitlistStore::mark_offered(const core::WaitlistEntry& entry, core::HoldI
 
 bool PgWaitlistStore::end(int64_t entry_id, core::WaitlistState from, core::WaitlistState to, TimeMs now) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("UPDATE waitlist_entries SET state = $3, ended_at = $4 WHERE id = $1 AND state = $2 RETURNING id",
+    // The entry and its list's counts in one statement. `to` is an ended state: it counts in neither.
+    Rows r = c.query("WITH ended AS (UPDATE waitlist_entries SET state = $3, ended_at = $4 WHERE id = $1 AND state = $2 "
+                     "  RETURNING event_id) "
+                     "UPDATE waitlists w SET waiting = waiting - ($2 = 'WAITING')::int, "
+                     "  offered = offered - ($2 = 'OFFERED')::int FROM ended e WHERE w.event_id = e.event_id "
+                     "RETURNING 1",
                      {p(entry_id), p(core::to_string(from)), p(core::to_string(to)), p(to_unix_ms(now))});
     return r.size() == 1;
   }, /*idempotent=*/false);

@@ -252,14 +252,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS queue_entries_one_place_per_user ON queue_entr
 PRAGMA user_version = 7;
 )sql";
 // Version 8: waiting lists of sold-out events (core/waitlist.hpp). Scores are below 2^53: an INTEGER
-// holds them exactly. Only an active entry (WAITING or OFFERED) is unique per user; ended ones stay as
+// holds them exactly. A list's row keeps its WAITING and OFFERED counts, changed in the transaction of
+// every entry's change, so a join or a look at the list never counts the entries. Only an active entry (WAITING or OFFERED) is unique per user; ended ones stay as
 // history, for the organizer's figures and the estimate.
 constexpr const char* kSchemaV8 = R"sql(
 CREATE TABLE IF NOT EXISTS waitlists(
   event_id INTEGER PRIMARY KEY, open INTEGER NOT NULL DEFAULT 1, enabled INTEGER NOT NULL DEFAULT 1,
   offer_ttl_s INTEGER NOT NULL DEFAULT 1800, draw_window_s INTEGER NOT NULL DEFAULT 300,
   opened_at INTEGER, seed TEXT NOT NULL DEFAULT '', commitment TEXT NOT NULL DEFAULT '',
-  next_seq INTEGER NOT NULL DEFAULT 0);
+  next_seq INTEGER NOT NULL DEFAULT 0, waiting INTEGER NOT NULL DEFAULT 0, offered INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS waitlist_entries(
   id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, user_id INTEGER NOT NULL, quantity INTEGER NOT NULL,
   together INTEGER NOT NULL, tier TEXT NOT NULL DEFAULT '', score INTEGER NOT NULL, joined_at INTEGER NOT NULL,

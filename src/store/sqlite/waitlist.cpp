@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <tuple>
+
 #include "core/limits.hpp"
 
 namespace ticketd::store::sqlite {
@@ -13,7 +15,8 @@ namespace {
 
 // Literals: the statement cache is keyed by their addresses.
 constexpr const char* kList =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment FROM waitlists WHERE event_id = ?1";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
+    "WHERE event_id = ?1";
 constexpr const char* kEntryOf =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
     "FROM waitlist_entries WHERE event_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1";
@@ -63,6 +66,8 @@ core::WaitlistRecord read_list(Connection& c, core::EventId event) {
     if (r.opened) r.opened_at = from_unix_ms(st.int64(4));
     r.seed_hex = st.text(5);
     r.commitment = st.text(6);
+    r.waiting = static_cast<uint64_t>(st.int64(7));
+    r.offered = static_cast<uint64_t>(st.int64(8));
   }
   st.reset();
   return r;
@@ -77,12 +82,14 @@ std::optional<core::WaitlistEntry> read_entry_of(Connection& c, core::EventId ev
   return out;
 }
 
-uint64_t count(Connection& c, const char* sql, core::EventId event) {
-  auto& st = c.prepare(sql);
-  st.bind(1, event);
-  const uint64_t n = st.step() ? static_cast<uint64_t>(st.int64(0)) : 0;
-  st.reset();
-  return n;
+// Keeps the list's counts with an entry's change from `from` to `to` (either may be an ended state).
+void recount(Connection& c, core::EventId event, std::optional<core::WaitlistState> from, core::WaitlistState to) {
+  auto delta = [&](core::WaitlistState s) {
+    return int64_t{to == s} - int64_t{from == s};
+  };
+  c.prepare("UPDATE waitlists SET waiting = waiting + ?2, offered = offered + ?3 WHERE event_id = ?1")
+      .bind(1, event).bind(2, delta(core::WaitlistState::Waiting)).bind(3, delta(core::WaitlistState::Offered))
+      .step_status();
 }
 
 }  // namespace
@@ -112,12 +119,12 @@ core::Result<core::JoinedEntry> SqliteWaitlistStore::join(const core::WaitlistJo
       out = core::JoinedEntry{*mine, false};
       return core::ok_status();
     }
-    if (count(c, "SELECT count(*) FROM waitlist_entries WHERE event_id = ?1 AND state IN ('WAITING','OFFERED')",
-              j.event_id) >= core::limits::waitlist_entries_max)
-      return make_error(Code::QueueFull, "this waiting list is full");
     // The first join opens the list: its draw's seed is fixed (and committed to) now.
     c.prepare("INSERT INTO waitlists(event_id) VALUES(?1) ON CONFLICT(event_id) DO NOTHING").bind(1, j.event_id)
         .step_status();
+    if (const core::WaitlistRecord now_list = read_list(c, j.event_id);
+        now_list.waiting + now_list.offered >= core::limits::waitlist_entries_max)
+      return make_error(Code::QueueFull, "this waiting list is full");
     c.prepare("UPDATE waitlists SET opened_at = ?2, seed = ?3, commitment = ?4 WHERE event_id = ?1 AND opened_at IS NULL")
         .bind(1, j.event_id).bind(2, to_unix_ms(now)).bind(3, fresh_seed_hex).bind(4, fresh_commitment).step_status();
     const core::WaitlistRecord list = read_list(c, j.event_id);
@@ -138,6 +145,7 @@ core::Result<core::JoinedEntry> SqliteWaitlistStore::join(const core::WaitlistJo
     ins.bind(1, j.event_id).bind(2, j.user_id).bind(3, int64_t{j.want.quantity}).bind(4, int64_t{j.want.together})
         .bind(5, j.want.tier).bind(6, static_cast<int64_t>(score)).bind(7, to_unix_ms(now));
     if (ins.step_status() != SQLITE_DONE) return make_error(Code::Unavailable, "could not add the entry");
+    recount(c, j.event_id, std::nullopt, core::WaitlistState::Waiting);
     out = core::JoinedEntry{core::WaitlistEntry{c.last_insert_rowid(), j.event_id, j.user_id, j.want.quantity,
                                                 j.want.together, j.want.tier, score, now},
                             true};
@@ -152,13 +160,15 @@ std::optional<core::WaitlistEntry> SqliteWaitlistStore::entry_of(core::EventId e
   return read_entry_of(*r, event, user);
 }
 
-uint64_t SqliteWaitlistStore::position(const core::WaitlistEntry& entry) {
+std::vector<uint64_t> SqliteWaitlistStore::waiting_scores(core::EventId event) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT count(*) FROM waitlist_entries WHERE event_id = ?1 AND state = 'WAITING' AND score < ?2");
-  st.bind(1, entry.event_id).bind(2, static_cast<int64_t>(entry.score));
-  const uint64_t ahead = st.step() ? static_cast<uint64_t>(st.int64(0)) : 0;
+  auto& st = r->prepare("SELECT score FROM waitlist_entries WHERE event_id = ?1 AND state = 'WAITING' ORDER BY score "
+                        "LIMIT ?2");
+  st.bind(1, event).bind(2, static_cast<int64_t>(core::limits::waitlist_entries_max));
+  std::vector<uint64_t> out;
+  while (st.step()) out.push_back(static_cast<uint64_t>(st.int64(0)));
   st.reset();
-  return ahead + 1;
+  return out;
 }
 
 std::vector<core::WaitlistEntry> SqliteWaitlistStore::waiting(core::EventId event, uint64_t after_score, uint32_t limit) {
@@ -187,36 +197,37 @@ std::vector<core::EventId> SqliteWaitlistStore::active_events(core::EventId afte
   return out;
 }
 
-uint64_t SqliteWaitlistStore::waiting_count(core::EventId event) {
+std::pair<uint64_t, uint64_t> SqliteWaitlistStore::offers_since(core::EventId event, TimeMs since) {
   auto r = db_.readers().acquire();
-  return count(*r, "SELECT count(*) FROM waitlist_entries WHERE event_id = ?1 AND state = 'WAITING'", event);
+  auto& st = r->prepare("SELECT count(*), coalesce(sum(quantity), 0) FROM waitlist_entries "
+                        "WHERE event_id = ?1 AND offered_at > ?2");
+  st.bind(1, event).bind(2, to_unix_ms(since));
+  std::pair<uint64_t, uint64_t> out;
+  if (st.step()) out = {static_cast<uint64_t>(st.int64(0)), static_cast<uint64_t>(st.int64(1))};
+  st.reset();
+  return out;
 }
 
 core::WaitlistCounts SqliteWaitlistStore::counts(core::EventId event, TimeMs now) {
-  auto r = db_.readers().acquire();
   core::WaitlistCounts out;
-  auto& st = r->prepare("SELECT state, count(*) FROM waitlist_entries WHERE event_id = ?1 GROUP BY state");
-  st.bind(1, event);
-  while (st.step()) {
-    const auto n = static_cast<uint64_t>(st.int64(1));
-    switch (core::waitlist_state_from(st.text(0)).value_or(core::WaitlistState::Left)) {
-      case core::WaitlistState::Waiting: out.waiting += n; break;
-      case core::WaitlistState::Offered: out.offered += n; break;
-      case core::WaitlistState::Fulfilled: out.fulfilled += n; break;
-      case core::WaitlistState::Lapsed: out.lapsed += n; break;
-      case core::WaitlistState::Left: out.left += n; break;
-      case core::WaitlistState::Skipped: out.skipped += n; break;
+  {
+    auto r = db_.readers().acquire();
+    auto& st = r->prepare("SELECT state, count(*) FROM waitlist_entries WHERE event_id = ?1 GROUP BY state");
+    st.bind(1, event);
+    while (st.step()) {
+      const auto n = static_cast<uint64_t>(st.int64(1));
+      switch (core::waitlist_state_from(st.text(0)).value_or(core::WaitlistState::Left)) {
+        case core::WaitlistState::Waiting: out.waiting += n; break;
+        case core::WaitlistState::Offered: out.offered += n; break;
+        case core::WaitlistState::Fulfilled: out.fulfilled += n; break;
+        case core::WaitlistState::Lapsed: out.lapsed += n; break;
+        case core::WaitlistState::Left: out.left += n; break;
+        case core::WaitlistState::Skipped: out.skipped += n; break;
+      }
     }
-  }
-  st.reset();
-  auto& recent = r->prepare("SELECT count(*), coalesce(sum(quantity), 0) FROM waitlist_entries "
-                            "WHERE event_id = ?1 AND offered_at > ?2");
-  recent.bind(1, event).bind(2, to_unix_ms(now - std::chrono::hours(1)));
-  if (recent.step()) {
-    out.offers_last_hour = static_cast<uint64_t>(recent.int64(0));
-    out.seats_offered_last_hour = static_cast<uint64_t>(recent.int64(1));
-  }
-  recent.reset();
+    st.reset();
+  }  // offers_since takes a reader of its own
+  std::tie(out.offers_last_hour, out.seats_offered_last_hour) = offers_since(event, now - std::chrono::hours(1));
   return out;
 }
 
@@ -227,8 +238,10 @@ bool SqliteWaitlistStore::mark_offered(const core::WaitlistEntry& entry, core::H
               "WHERE id = ?1 AND state = 'WAITING'")
         .bind(1, entry.id).bind(2, hold).bind(3, to_unix_ms(now)).step_status();
     marked = c.changes() == 1;
+    if (!marked) return core::ok_status();
+    recount(c, entry.event_id, core::WaitlistState::Waiting, core::WaitlistState::Offered);
     // The buyer is told at least once: the notice commits with the offer.
-    if (marked) enqueue_notice(c, core::NoticeKind::WaitlistOffer, entry.user_id, entry.event_id, 0, hold, now, now);
+    enqueue_notice(c, core::NoticeKind::WaitlistOffer, entry.user_id, entry.event_id, 0, hold, now, now);
     return core::ok_status();
   });
   return s.ok() && marked;
@@ -237,10 +250,13 @@ bool SqliteWaitlistStore::mark_offered(const core::WaitlistEntry& entry, core::H
 bool SqliteWaitlistStore::end(int64_t entry_id, core::WaitlistState from, core::WaitlistState to, TimeMs now) {
   bool ended = false;
   auto s = db_.writer().run([&](Connection& c) -> core::Status {
-    c.prepare("UPDATE waitlist_entries SET state = ?3, ended_at = ?4 WHERE id = ?1 AND state = ?2")
-        .bind(1, entry_id).bind(2, core::to_string(from)).bind(3, core::to_string(to)).bind(4, to_unix_ms(now))
-        .step_status();
-    ended = c.changes() == 1;
+    auto& st = c.prepare("UPDATE waitlist_entries SET state = ?3, ended_at = ?4 WHERE id = ?1 AND state = ?2 "
+                         "RETURNING event_id");
+    st.bind(1, entry_id).bind(2, core::to_string(from)).bind(3, core::to_string(to)).bind(4, to_unix_ms(now));
+    ended = st.step();
+    const core::EventId event = ended ? st.int64(0) : 0;
+    st.reset();
+    if (ended) recount(c, event, from, to);
     return core::ok_status();
   });
   return s.ok() && ended;

@@ -19,11 +19,11 @@ class SqliteWaitlistStore final : public core::WaitlistStore {
                                        const std::function<uint64_t(const std::string&)>& early_score,
                                        TimeMs now) override;
   std::optional<core::WaitlistEntry> entry_of(core::EventId event, core::UserId user) override;
-  uint64_t position(const core::WaitlistEntry& entry) override;
+  std::vector<uint64_t> waiting_scores(core::EventId event) override;
   std::vector<core::WaitlistEntry> waiting(core::EventId event, uint64_t after_score, uint32_t limit) override;
   std::vector<core::WaitlistEntry> offered(core::EventId event, uint32_t limit) override;
   std::vector<core::EventId> active_events(core::EventId after, uint32_t limit) override;
-  uint64_t waiting_count(core::EventId event) override;
+  std::pair<uint64_t, uint64_t> offers_since(core::EventId event, TimeMs since) override;
   core::WaitlistCounts counts(core::EventId event, TimeMs now) override;
   bool mark_offered(const core::WaitlistEntry& entry, core::HoldId hold, TimeMs now) override;
   bool end(int64_t entry_id, core::WaitlistState from, core::WaitlistState to, TimeMs now) override;
