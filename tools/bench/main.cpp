@@ -20,9 +20,9 @@ int main(int argc, char** argv) {
   CLI::App cli{"ticket-bench: load generator for ticketd (flash sale, holds, checkouts, seat maps, waiting room)"};
   Options o;
   std::string json_out, timeline_out, percentiles_out;
-  cli.add_option("scenario", o.scenario, "flash-sale | hold-micro | checkout-micro | checkin-micro | seatmap-read | queue")
+  cli.add_option("scenario", o.scenario, "flash-sale | hold-micro | checkout-micro | checkin-micro | seatmap-read | queue | waitlist")
       ->required()
-      ->check(CLI::IsMember({"flash-sale", "hold-micro", "checkout-micro", "checkin-micro", "seatmap-read", "queue"}));
+      ->check(CLI::IsMember({"flash-sale", "hold-micro", "checkout-micro", "checkin-micro", "seatmap-read", "queue", "waitlist"}));
   std::vector<std::string> more;
   cli.add_option("--host", o.host, "ticketd's IPv4/IPv6 address");
   cli.add_option("--port", o.port, "ticketd's port")->required();
@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint32_t{1}, uint32_t{100}));
   cli.add_option("--events", o.events, "hold-micro: events on sale at once (each of --seats), a random one per hold")
       ->check(CLI::Range(uint32_t{1}, uint32_t{1000}));
-  cli.add_option("--checkouts", o.checkouts, "checkout-micro: holds to check out; checkin-micro: tickets to sell, then scan")
+  cli.add_option("--checkouts", o.checkouts, "checkout-micro: holds to check out; checkin-micro: tickets to sell, then scan; waitlist: seats sold, "
+                 "then returned")
       ->check(CLI::Range(uint64_t{1}, uint64_t{kSeatsMax}));
   cli.add_option("--abandon-pct", o.abandon_pct, "flash-sale: % of holders who abandon")->check(CLI::Range(0, 100));
   cli.add_option("--decline-pct", o.decline_pct, "flash-sale: % of payers whose card declines")

@@ -2,12 +2,15 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_set>
 #include <unistd.h>
 
@@ -662,6 +665,166 @@ bool Outcome::audit_ok() const {
   return !audit.empty();
 }
 
+// ---------------------------------------------------------------------------------------------------
+// waitlist: sell `checkouts` seats one per booking (untimed); `buyers` join the event's waiting list
+// (the server's resident memory before and after gives bytes per entry); then every booking is
+// cancelled, at `rate` per second (the returns), and each returned seat's offer is found: the time from
+// sending its cancellation to its offer (the offer's expires_at less the list's deadline, on the
+// server's clock: the same machine's) is the return-to-offer latency.
+
+constexpr int64_t kBenchOfferTtlS = 86'400;  // no offer lapses during a run
+
+// "2026-12-06T03:04:05.678Z" as Unix ms; -1 for anything else.
+int64_t unix_ms(const std::string& t) {
+  std::tm tm{};
+  int ms = 0;
+  if (t.size() != 24 || std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
+  Sale sale;
+  const std::string tag = run_tag(o);
+  const uint32_t seats = static_cast<uint32_t>(std::min<uint64_t>(o.checkouts, kSeatsMax));
+  const uint64_t sellers = (seats + kCheckoutHoldsPerBuyer - 1) / kCheckoutHoldsPerBuyer;
+  if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, seats, 100, tag)) return std::nullopt;
+  if (!provision(engine, sale, sellers + o.buyers, tag)) return std::nullopt;
+  const std::string event = "/v1/events/" + std::to_string(sale.event_id);
+  Reply set = once(engine, {verb::put, event + "/waitlist/settings",
+                            "{\"draw_window_s\":0,\"offer_ttl_s\":" + std::to_string(kBenchOfferTtlS) + "}",
+                            sale.admin_token});
+  if (set.status != 200) { fail_setup("waiting-list settings", set); return std::nullopt; }
+  // Sell out: one booking per seat.
+  std::vector<int64_t> booking_ids(seats, 0);
+  std::atomic<uint32_t> next{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
+      Reply h = co_await w.call(Op::Hold, {verb::post, event + "/holds", "{\"seat_ids\":[" + std::to_string(s) + "]}", token});
+      if (h.status != 201) continue;
+      Reply c = co_await w.call(Op::Checkout, {verb::post, "/v1/holds/" + std::to_string(int_field(parse_or_null(h.body), "id")) +
+                                                              "/checkout", R"({"payment_method":"pm_card_visa"})", token,
+                                               "bench-" + std::to_string(s)});
+      if (c.status == 201) booking_ids[s] = int_field(parse_or_null(c.body), "id");
+    }
+  });
+  Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  // Every buyer's session is used once first, so the memory measured next is the list's alone (a
+  // session's first use puts it in the server's session cache).
+  std::atomic<uint64_t> cursor{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t b; (b = cursor.fetch_add(1)) < o.buyers;)
+      co_await w.call(Op::Audit, {verb::get, event + "/waitlist", {}, sale.tokens[sellers + b]});
+  });
+  // The joins; each entry's id says its place (a later join has a larger id, and with no draw window the
+  // list is served in that order).
+  const int64_t rss_before = resident_bytes(o.server_pid);
+  std::vector<int64_t> entry_ids(o.buyers, 0);
+  std::atomic<uint64_t> joined{0};
+  cursor = 0;
+  const SteadyTime joins_start = Clock::now();
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t b; (b = cursor.fetch_add(1)) < o.buyers;) {
+      Reply r = co_await w.call(Op::WaitlistJoin, {verb::post, event + "/waitlist", R"({"quantity":1,"together":false})",
+                                                   sale.tokens[sellers + b]});
+      if (r.status != 201) continue;
+      const json::value v = parse_or_null(r.body);
+      const json::value* entry = v.is_object() ? v.as_object().if_contains("entry") : nullptr;
+      if (entry) entry_ids[b] = int_field(*entry, "id");
+      ++joined;
+    }
+  });
+  out.figures.push_back({"waitlist_joins_per_s", static_cast<double>(joined.load()) / seconds_since(joins_start)});
+  const int64_t rss_after = resident_bytes(o.server_pid);
+  if (rss_before > 0 && rss_after > 0 && joined > 0)
+    out.figures.push_back({"waitlist_server_bytes_per_entry",
+                           static_cast<double>(rss_after - rss_before) / static_cast<double>(joined.load())});
+  out.audit.push_back({"every buyer joined the list", joined == o.buyers, std::to_string(joined.load()) + " joined"});
+  // The returns, at a steady rate (open loop).
+  const double rate = o.rate_per_s > 0 ? o.rate_per_s : 100.0;
+  std::vector<int64_t> sent_ms(seats, 0);
+  std::atomic<uint64_t> returned{0};
+  next = 0;
+  const SteadyTime start = Clock::now();
+  engine.run(std::min<size_t>(o.connections, 64), [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      if (booking_ids[s] == 0) continue;
+      const SteadyTime intended = start + std::chrono::microseconds(static_cast<int64_t>(s * 1e6 / rate));
+      co_await w.sleep_until(intended);
+      sent_ms[s] = wall_ms();
+      Reply r = co_await w.call(Op::Cancel, {verb::post, "/v1/bookings/" + std::to_string(booking_ids[s]) + "/cancel",
+                                             {}, sale.tokens[s / kCheckoutHoldsPerBuyer]},
+                                {}, intended);
+      returned += r.status == 200;
+    }
+  });
+  out.load_seconds = seconds_since(start);
+  out.load_offset_s = std::chrono::duration<double>(start - engine.start()).count();
+  // Wait (bounded) for the last offers, then read each of the first buyers' offers.
+  const uint64_t expect_offers = std::min<uint64_t>(returned.load(), o.buyers);
+  for (int i = 0; i < 100; ++i) {
+    Reply st = once(engine, {verb::get, event + "/waitlist/stats", {}, sale.admin_token});
+    const json::value v = parse_or_null(st.body);
+    const json::value* counts = v.is_object() ? v.as_object().if_contains("counts") : nullptr;
+    if (counts && static_cast<uint64_t>(int_field(*counts, "offered")) >= expect_offers) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Buyers in the list's order: the first `expect_offers` of them are the ones the returns go to.
+  std::vector<uint64_t> by_place(o.buyers);
+  for (uint64_t b = 0; b < o.buyers; ++b) by_place[b] = b;
+  std::sort(by_place.begin(), by_place.end(), [&](uint64_t a, uint64_t b) { return entry_ids[a] < entry_ids[b]; });
+  std::vector<bool> first_in_line(o.buyers, false);
+  for (uint64_t i = 0; i < expect_offers; ++i) first_in_line[by_place[i]] = true;
+  std::vector<int64_t> offered_ms(seats, -1);
+  std::atomic<uint64_t> offers{0}, doubled{0}, out_of_order{0};
+  std::mutex mu;
+  std::atomic<uint64_t> reader{0};
+  engine.run(std::min<size_t>(o.connections, 16), [&](Worker& w) -> asio::awaitable<void> {
+    for (uint64_t b; (b = reader.fetch_add(1)) < o.buyers;) {
+      Reply r = co_await w.call(Op::Audit, {verb::get, event + "/waitlist", {}, sale.tokens[sellers + b]});
+      const json::value v = parse_or_null(r.body);
+      const json::value* entry = v.is_object() ? v.as_object().if_contains("entry") : nullptr;
+      const json::value* offer = entry && entry->is_object() ? entry->as_object().if_contains("offer") : nullptr;
+      const bool has_offer = offer && offer->is_object();
+      // The list is served in its order: the first `expect_offers` buyers have offers, nobody after.
+      if (has_offer != first_in_line[b]) ++out_of_order;
+      if (!has_offer) continue;
+      const std::vector<uint32_t> got = seat_list(json::value(json::object{{"seat_ids", offer->as_object().at("seats")}}));
+      const int64_t at = unix_ms(string_field(*offer, "expires_at")) - kBenchOfferTtlS * 1000;
+      std::lock_guard lock(mu);
+      for (uint32_t s : got) {
+        if (s >= seats) continue;
+        if (offered_ms[s] >= 0) ++doubled;
+        offered_ms[s] = at;
+        ++offers;
+      }
+    }
+  });
+  LatencyHistogram latency;
+  for (uint32_t s = 0; s < seats; ++s)
+    if (offered_ms[s] >= 0 && sent_ms[s] > 0) latency.record(static_cast<uint64_t>(std::max<int64_t>(0, offered_ms[s] - sent_ms[s])) * 1000);
+  out.figures.push_back({"returns_per_s", static_cast<double>(returned.load()) / out.load_seconds});
+  out.figures.push_back({"return_to_offer_p50_ms", static_cast<double>(latency.percentile(0.50)) / 1000.0});
+  out.figures.push_back({"return_to_offer_p99_ms", static_cast<double>(latency.percentile(0.99)) / 1000.0});
+  out.figures.push_back({"return_to_offer_max_ms", static_cast<double>(latency.max()) / 1000.0});
+  out.audit.push_back({"every returned seat offered once", offers == expect_offers && doubled == 0,
+                       std::to_string(offers.load()) + " offers for " + std::to_string(expect_offers) +
+                           " returns, " + std::to_string(doubled.load()) + " seats offered twice"});
+  out.audit.push_back({"offers follow the order of the list", out_of_order == 0,
+                       std::to_string(out_of_order.load()) + " buyers out of order"});
+  audit_common(o, engine, out);
+  return out;
+}
+
 std::optional<Outcome> run_scenario(const Options& o, Engine& engine) {
   if (o.scenario == "flash-sale") return flash_sale(o, engine);
   if (o.scenario == "hold-micro") return hold_micro(o, engine);
@@ -669,6 +832,7 @@ std::optional<Outcome> run_scenario(const Options& o, Engine& engine) {
   if (o.scenario == "checkin-micro") return checkin_micro(o, engine);
   if (o.scenario == "seatmap-read") return seatmap_read(o, engine);
   if (o.scenario == "queue") return queue_scenario(o, engine);
+  if (o.scenario == "waitlist") return waitlist_scenario(o, engine);
   std::fprintf(stderr, "ticket-bench: unknown scenario %s\n", o.scenario.c_str());
   return std::nullopt;
 }

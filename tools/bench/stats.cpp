@@ -26,6 +26,10 @@ const char* op_name(Op op) {
       return "checkin";
     case Op::Bundle:
       return "scanner_bundle";
+    case Op::WaitlistJoin:
+      return "waitlist_join";
+    case Op::Cancel:
+      return "cancel";
     case Op::Count:
       break;
   }

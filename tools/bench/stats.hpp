@@ -19,7 +19,9 @@ namespace ticketd::bench {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-enum class Op { Provision, Hold, Release, Checkout, SeatMap, QueueJoin, QueuePoll, Audit, Checkin, Bundle, Count };
+enum class Op {
+  Provision, Hold, Release, Checkout, SeatMap, QueueJoin, QueuePoll, Audit, Checkin, Bundle, WaitlistJoin, Cancel, Count
+};
 inline constexpr size_t kOps = static_cast<size_t>(Op::Count);
 const char* op_name(Op op);
 
