@@ -23,6 +23,17 @@ std::optional<WaitlistState> waitlist_state_from(std::string_view s) {
   return std::nullopt;
 }
 
+void WaitlistCounts::add(WaitlistState s, uint64_t n) {
+  switch (s) {
+    case WaitlistState::Waiting: waiting += n; break;
+    case WaitlistState::Offered: offered += n; break;
+    case WaitlistState::Fulfilled: fulfilled += n; break;
+    case WaitlistState::Lapsed: lapsed += n; break;
+    case WaitlistState::Left: left += n; break;
+    case WaitlistState::Skipped: skipped += n; break;
+  }
+}
+
 Status validate(const WaitlistSettings& s) {
   if (s.offer_ttl_s < kOfferTtlMinS || s.offer_ttl_s > kOfferTtlMaxS)
     return make_error(Code::InvalidRequest, "offer_ttl_s must be 10..86400");

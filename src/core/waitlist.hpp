@@ -81,6 +81,7 @@ struct WaitlistCounts {
   uint64_t waiting = 0, offered = 0, fulfilled = 0, lapsed = 0, left = 0, skipped = 0;
   uint64_t offers_last_hour = 0;        // entries that got an offer in the hour before `now`
   uint64_t seats_offered_last_hour = 0;
+  void add(WaitlistState s, uint64_t n);  // n more entries in state s
 };
 
 // The request of a join, validated against the event: quantity 1..max_tickets_per_user, a tier the

@@ -199,17 +199,9 @@ core::WaitlistCounts PgWaitlistStore::counts(core::EventId event, TimeMs now) {
   core::WaitlistCounts out = with_connection(pool_, [&](Connection& c) {
     core::WaitlistCounts out;
     Rows r = c.query("SELECT state, count(*) FROM waitlist_entries WHERE event_id = $1 GROUP BY state", {p(event)});
-    for (int i = 0; i < r.size(); ++i) {
-      const auto n = static_cast<uint64_t>(r.int64(i, 1));
-      switch (core::waitlist_state_from(r.text(i, 0)).value_or(core::WaitlistState::Left)) {
-        case core::WaitlistState::Waiting: out.waiting += n; break;
-        case core::WaitlistState::Offered: out.offered += n; break;
-        case core::WaitlistState::Fulfilled: out.fulfilled += n; break;
-        case core::WaitlistState::Lapsed: out.lapsed += n; break;
-        case core::WaitlistState::Left: out.left += n; break;
-        case core::WaitlistState::Skipped: out.skipped += n; break;
-      }
-    }
+    for (int i = 0; i < r.size(); ++i)
+      out.add(core::waitlist_state_from(r.text(i, 0)).value_or(core::WaitlistState::Left),
+              static_cast<uint64_t>(r.int64(i, 1)));
     return out;
   });
   std::tie(out.offers_last_hour, out.seats_offered_last_hour) = offers_since(event, now - std::chrono::hours(1));

@@ -214,17 +214,9 @@ core::WaitlistCounts SqliteWaitlistStore::counts(core::EventId event, TimeMs now
     auto r = db_.readers().acquire();
     auto& st = r->prepare("SELECT state, count(*) FROM waitlist_entries WHERE event_id = ?1 GROUP BY state");
     st.bind(1, event);
-    while (st.step()) {
-      const auto n = static_cast<uint64_t>(st.int64(1));
-      switch (core::waitlist_state_from(st.text(0)).value_or(core::WaitlistState::Left)) {
-        case core::WaitlistState::Waiting: out.waiting += n; break;
-        case core::WaitlistState::Offered: out.offered += n; break;
-        case core::WaitlistState::Fulfilled: out.fulfilled += n; break;
-        case core::WaitlistState::Lapsed: out.lapsed += n; break;
-        case core::WaitlistState::Left: out.left += n; break;
-        case core::WaitlistState::Skipped: out.skipped += n; break;
-      }
-    }
+    while (st.step())
+      out.add(core::waitlist_state_from(st.text(0)).value_or(core::WaitlistState::Left),
+              static_cast<uint64_t>(st.int64(1)));
     st.reset();
   }  // offers_since takes a reader of its own
   std::tie(out.offers_last_hour, out.seats_offered_last_hour) = offers_since(event, now - std::chrono::hours(1));
