@@ -322,8 +322,21 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
   if (map->version == memory.seat_version && now - memory.full_at < kFullPassEvery) return;
   memory.seat_version = map->version;
   memory.full_at = now;
-  for (const core::WaitlistEntry& e : store_.offered(event_id, core::limits::waitlist_offers_resolved_max))
+  // The entries follow their holds. Asking every open offer's hold each round would cost a ledger read
+  // per offer per round (thousands, after a big return); the seats need none of it (the seat map is the
+  // truth). So: every offer whose deadline passed (its hold lapsed), and a few others in turn (paid or
+  // declined ones), so that the figures catch up; a buyer's own look resolves their entry at once.
+  const TimeMs deadline_passed_before = now - std::chrono::seconds(list.settings.offer_ttl_s);
+  for (const core::WaitlistEntry& e :
+       store_.offered(event_id, {}, deadline_passed_before, core::limits::waitlist_offers_resolved_max))
     if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
+  const std::vector<core::WaitlistEntry> turn =
+      store_.offered(event_id, memory.offers_checked, now, core::limits::waitlist_offers_checked_per_pass);
+  for (const core::WaitlistEntry& e : turn)
+    if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
+  memory.offers_checked = turn.size() < core::limits::waitlist_offers_checked_per_pass
+                              ? core::OfferCursor{}
+                              : core::OfferCursor{turn.back().offered_at, turn.back().id};
   if (list.settings.enabled && !(list.opened && now < list.draw_at())) {  // before the draw, the order is not known
     std::vector<core::SeatId> free = free_seats(map->status);
     if (!free.empty()) offer(*event, (*venue)->layout, list, free, now, report);
@@ -362,6 +375,10 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
         continue;
       }
       note_waiting(event.id, entry.score, false);
+      {
+        std::lock_guard lock(ranks_mu_);
+        paces_.erase(event.id);  // the pace changed: this node's estimates follow at once
+      }
       remove_seats(free, hold->seats);
       ++report.offers;
       metrics_.count("waitlist", "offered");

@@ -110,6 +110,7 @@ class Waitlist {
   struct PassMemory {
     uint64_t seat_version = 0;
     TimeMs full_at{};
+    core::OfferCursor offers_checked;  // where the turn of the open offers stands
   };
   core::Result<WaitlistView> view_of(core::EventId event, std::optional<core::WaitlistEntry> entry, TimeMs now);
   // Follows an OFFERED entry's hold: paid -> FULFILLED, released or lapsed -> LAPSED. Returns the entry now.

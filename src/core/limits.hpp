@@ -99,7 +99,8 @@ inline constexpr uint32_t organization_members_max = 200;
 // seats are few; those further back wait for the next round).
 inline constexpr uint64_t waitlist_entries_max = 200'000;
 inline constexpr uint32_t waitlist_scan_max = 1'024;
-inline constexpr uint32_t waitlist_offers_resolved_max = 4'096;
+inline constexpr uint32_t waitlist_offers_resolved_max = 4'096;  // offers whose deadline passed, per round
+inline constexpr uint32_t waitlist_offers_checked_per_pass = 64;  // others asked about in turn, per round
 
 // Listing.
 inline constexpr uint32_t page_size_max = 100;

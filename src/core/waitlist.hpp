@@ -84,6 +84,12 @@ struct WaitlistCounts {
   void add(WaitlistState s, uint64_t n);  // n more entries in state s
 };
 
+// Where a scan of OFFERED entries is, in (offered_at, id) order.
+struct OfferCursor {
+  TimeMs offered_at{};
+  int64_t id = 0;
+};
+
 // The request of a join, validated against the event: quantity 1..max_tickets_per_user, a tier the
 // event prices (or empty). InvalidRequest names the field.
 struct WaitlistWant {

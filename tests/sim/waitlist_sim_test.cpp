@@ -219,7 +219,7 @@ class Sim {
     for (const core::WaitlistEntry& e : w_.lists.waiting(event_.id, 0, 100'000)) waiting_before.insert(e.id);
     w_.waitlist.offer_pass();
     std::map<int64_t, std::vector<core::SeatId>> made;
-    for (const core::WaitlistEntry& e : w_.lists.offered(event_.id, 100'000)) {
+    for (const core::WaitlistEntry& e : all_offers()) {
       if (!waiting_before.contains(e.id)) continue;
       auto hold = w_.ledger.find_hold(e.hold_id, e.user_id, now);
       ASSERT_TRUE(hold.ok());
@@ -230,7 +230,7 @@ class Sim {
   }
 
   void pay_an_offer() {
-    auto offers = w_.lists.offered(event_.id, 100'000);
+    auto offers = all_offers();
     if (offers.empty()) return;
     const core::WaitlistEntry& e = offers[static_cast<size_t>(pick(0, static_cast<int>(offers.size()) - 1))];
     auto booking = w_.sales.checkout(e.user_id, e.hold_id, "k" + std::to_string(++keys_), "pm_card_visa");
@@ -252,6 +252,10 @@ class Sim {
     if (!left) {
       ASSERT_EQ(left.error().code, core::Code::NotFound);
     }
+  }
+
+  std::vector<core::WaitlistEntry> all_offers() {
+    return w_.lists.offered(event_.id, {}, w_.clock.now(), 100'000);
   }
 
   core::SeatMap map() {
@@ -277,7 +281,7 @@ class Sim {
     // Every offer is a live hold of its buyer's; no seat in two; one active entry per buyer.
     std::set<core::SeatId> offered;
     std::set<core::UserId> active;
-    for (const core::WaitlistEntry& e : w_.lists.offered(event_.id, 100'000)) {
+    for (const core::WaitlistEntry& e : all_offers()) {
       ASSERT_TRUE(active.insert(e.user_id).second);
       auto hold = w_.ledger.find_hold(e.hold_id, e.user_id, now);
       ASSERT_TRUE(hold.ok());
@@ -300,7 +304,7 @@ class Sim {
     // The list's own counts follow its entries.
     const core::WaitlistRecord list = w_.lists.list(event_.id);
     ASSERT_EQ(list.waiting, w_.lists.waiting(event_.id, 0, 100'000).size());
-    ASSERT_EQ(list.offered, w_.lists.offered(event_.id, 100'000).size());
+    ASSERT_EQ(list.offered, all_offers().size());
   }
 
   std::mt19937_64 rng_;

@@ -56,8 +56,11 @@ class WaitlistStore {
   virtual std::vector<uint64_t> waiting_scores(EventId event) = 0;
   // WAITING entries with score > after_score, in score order, at most `limit`.
   virtual std::vector<WaitlistEntry> waiting(EventId event, uint64_t after_score, uint32_t limit) = 0;
-  // OFFERED entries, oldest offer first, at most `limit`.
-  virtual std::vector<WaitlistEntry> offered(EventId event, uint32_t limit) = 0;
+  // OFFERED entries after `after` in (offered_at, id) order, offered at or before `offered_before`, at
+  // most `limit`. O(those returned): the pass finds the offers whose deadline passed without reading
+  // the others.
+  virtual std::vector<WaitlistEntry> offered(EventId event, OfferCursor after, TimeMs offered_before,
+                                             uint32_t limit) = 0;
   // Events whose list has an active entry, at most `limit`, ids above `after`.
   virtual std::vector<EventId> active_events(EventId after, uint32_t limit) = 0;
   // Entries offered after `since` and their seats (the pace the estimate follows). O(those offers).

@@ -315,6 +315,7 @@ CREATE UNIQUE INDEX waitlist_one_active_entry ON waitlist_entries(event_id, user
   WHERE state IN ('WAITING','OFFERED');
 CREATE INDEX waitlist_order ON waitlist_entries(event_id, score) WHERE state = 'WAITING';
 CREATE INDEX waitlist_offers ON waitlist_entries(event_id, offered_at) WHERE offered_at > 0;
+CREATE INDEX waitlist_open_offers ON waitlist_entries(event_id, offered_at, id) WHERE state = 'OFFERED';
 CREATE INDEX waitlist_by_user ON waitlist_entries(event_id, user_id, id);
 )sql";
 

@@ -26,7 +26,8 @@ constexpr const char* kWaiting =
     "FROM waitlist_entries WHERE event_id = $1 AND state = 'WAITING' AND score > $2 ORDER BY score LIMIT $3";
 constexpr const char* kOffered =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
-    "FROM waitlist_entries WHERE event_id = $1 AND state = 'OFFERED' ORDER BY offered_at, id LIMIT $2";
+    "FROM waitlist_entries WHERE event_id = $1 AND state = 'OFFERED' AND (offered_at, id) > ($2, $3) "
+    "AND offered_at <= $4 ORDER BY offered_at, id LIMIT $5";
 
 core::WaitlistEntry entry_from(const Rows& r, int i) {
   core::WaitlistEntry e;
@@ -171,8 +172,12 @@ std::vector<core::WaitlistEntry> PgWaitlistStore::waiting(core::EventId event, u
   });
 }
 
-std::vector<core::WaitlistEntry> PgWaitlistStore::offered(core::EventId event, uint32_t limit) {
-  return with_connection(pool_, [&](Connection& c) { return entries(c.query(kOffered, {p(event), p(int64_t{limit})})); });
+std::vector<core::WaitlistEntry> PgWaitlistStore::offered(core::EventId event, core::OfferCursor after,
+                                                          TimeMs offered_before, uint32_t limit) {
+  return with_connection(pool_, [&](Connection& c) {
+    return entries(c.query(kOffered, {p(event), p(to_unix_ms(after.offered_at)), p(after.id),
+                                      p(to_unix_ms(offered_before)), p(int64_t{limit})}));
+  });
 }
 
 std::vector<core::EventId> PgWaitlistStore::active_events(core::EventId after, uint32_t limit) {

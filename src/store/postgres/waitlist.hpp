@@ -21,7 +21,8 @@ class PgWaitlistStore final : public core::WaitlistStore {
   std::optional<core::WaitlistEntry> entry_of(core::EventId event, core::UserId user) override;
   std::vector<uint64_t> waiting_scores(core::EventId event) override;
   std::vector<core::WaitlistEntry> waiting(core::EventId event, uint64_t after_score, uint32_t limit) override;
-  std::vector<core::WaitlistEntry> offered(core::EventId event, uint32_t limit) override;
+  std::vector<core::WaitlistEntry> offered(core::EventId event, core::OfferCursor after, TimeMs offered_before,
+                                          uint32_t limit) override;
   std::vector<core::EventId> active_events(core::EventId after, uint32_t limit) override;
   std::pair<uint64_t, uint64_t> offers_since(core::EventId event, TimeMs since) override;
   core::WaitlistCounts counts(core::EventId event, TimeMs now) override;

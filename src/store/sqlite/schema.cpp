@@ -270,6 +270,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS waitlist_one_active_entry ON waitlist_entries(
   WHERE state IN ('WAITING','OFFERED');
 CREATE INDEX IF NOT EXISTS waitlist_order ON waitlist_entries(event_id, score) WHERE state = 'WAITING';
 CREATE INDEX IF NOT EXISTS waitlist_offers ON waitlist_entries(event_id, offered_at) WHERE offered_at > 0;
+CREATE INDEX IF NOT EXISTS waitlist_open_offers ON waitlist_entries(event_id, offered_at, id) WHERE state = 'OFFERED';
 CREATE INDEX IF NOT EXISTS waitlist_by_user ON waitlist_entries(event_id, user_id, id);
 PRAGMA user_version = 8;
 )sql";

@@ -25,7 +25,8 @@ constexpr const char* kWaiting =
     "FROM waitlist_entries WHERE event_id = ?1 AND state = 'WAITING' AND score > ?2 ORDER BY score LIMIT ?3";
 constexpr const char* kOffered =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
-    "FROM waitlist_entries WHERE event_id = ?1 AND state = 'OFFERED' ORDER BY offered_at, id LIMIT ?2";
+    "FROM waitlist_entries WHERE event_id = ?1 AND state = 'OFFERED' AND (offered_at, id) > (?2, ?3) "
+    "AND offered_at <= ?4 ORDER BY offered_at, id LIMIT ?5";
 
 core::WaitlistEntry entry_from(const Statement& st) {
   core::WaitlistEntry e;
@@ -179,10 +180,12 @@ std::vector<core::WaitlistEntry> SqliteWaitlistStore::waiting(core::EventId even
   return entries(st);
 }
 
-std::vector<core::WaitlistEntry> SqliteWaitlistStore::offered(core::EventId event, uint32_t limit) {
+std::vector<core::WaitlistEntry> SqliteWaitlistStore::offered(core::EventId event, core::OfferCursor after,
+                                                              TimeMs offered_before, uint32_t limit) {
   auto r = db_.readers().acquire();
   auto& st = r->prepare(kOffered);
-  st.bind(1, event).bind(2, int64_t{limit});
+  st.bind(1, event).bind(2, to_unix_ms(after.offered_at)).bind(3, after.id).bind(4, to_unix_ms(offered_before))
+      .bind(5, int64_t{limit});
   return entries(st);
 }
 
