@@ -28,7 +28,7 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "tests" / "support"))
@@ -413,6 +413,17 @@ def raw_get(port: int, path: str, headers: dict[str, str]) -> RawReply:
 def metrics_text(port: int) -> str:
     """GET /metrics with the operators' token every test server is started with."""
     return expect(Client(port, METRICS_TOKEN).get("/metrics"), 200)
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 20.0) -> Any:
+    """check()'s first truthy result, asked every 0.1 s; AssertionError naming `what` after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
 
 
 def free_port() -> int:

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
-from typing import Any, Callable
+from typing import Any
 
 from api_support import (Client, Response, Server, UserPool, admin_client, assert_error, assert_verify_ok,
                          create_event, create_venue, describe, expect, grid, hold_best, metrics_text, new_users,
-                         now_utc)
-
-WAIT_S = 20.0  # upper bound of any wait for the releaser (it runs every 250 ms, batches every 1 s)
+                         now_utc, wait_for)
 
 
 def _room(batch_size: int = 2, release_interval_s: int = 1, active_window_s: int = 60, **more: Any) -> dict:
@@ -43,16 +40,6 @@ def _join(client: Client, event_id: int) -> dict:
 
 def _status(client: Client, event_id: int, queue_token: str) -> Response:
     return client.get(f"/v1/events/{event_id}/queue/{queue_token}")
-
-
-def _wait_for(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not within {WAIT_S} s: {what}")
 
 
 def _hold(client: Client, event_id: int, access_token: str | None, quantity: int = 1) -> Response:
@@ -83,7 +70,7 @@ def test_early_joiners_wait_for_the_draw_then_are_admitted_in_batches(admin: Cli
     def all_drawn() -> list[dict] | None:
         bodies = [expect(_status(b.client, event["id"], j["queue_token"]), 200) for b, j in zip(buyers, joined)]
         return bodies if all(not b["draw_pending"] for b in bodies) else None
-    _wait_for("the draw", all_drawn)
+    wait_for("the draw", all_drawn)
     info = expect(admin.get(f"/v1/events/{event['id']}/queue"), 200)
     assert info["drawn"] is True and info["seed"], info
     assert hashlib.sha256(bytes.fromhex(info["seed"])).hexdigest() == info["seed_commitment"]
@@ -96,7 +83,7 @@ def test_early_joiners_wait_for_the_draw_then_are_admitted_in_batches(admin: Cli
         if not seen_admitted or seen_admitted[-1] != n:
             seen_admitted.append(n)
         return n == 4
-    _wait_for("all four admitted", everyone_admitted)
+    wait_for("all four admitted", everyone_admitted)
     steps = [b - a for a, b in zip([0] + seen_admitted, seen_admitted)]
     assert all(step <= 2 for step in steps), f"admitted counts {seen_admitted}: a release exceeded the batch size"
     assert seen_admitted[-2:] == [2, 4], f"admitted counts {seen_admitted}: expected batches of exactly 2"
@@ -119,8 +106,8 @@ def test_each_bad_access_token_is_refused_with_its_own_code(admin: Client, users
     def admitted(client: Client, event_id: int, token: str) -> dict | None:
         body = expect(_status(client, event_id, token), 200)
         return body if body["status"] == "ADMITTED" else None
-    ann_access = _wait_for("ann admitted", lambda: admitted(ann.client, event["id"], ann_q["queue_token"]))["access_token"]
-    ann_other_access = _wait_for("ann admitted to the other event",
+    ann_access = wait_for("ann admitted", lambda: admitted(ann.client, event["id"], ann_q["queue_token"]))["access_token"]
+    ann_other_access = wait_for("ann admitted to the other event",
                                  lambda: admitted(ann.client, other["id"], ann_other_q["queue_token"]))["access_token"]
 
     assert_error(_hold(ann.client, event["id"], None), 403, "access_token_missing")
@@ -145,20 +132,20 @@ def test_an_idle_admitted_user_expires_and_the_slot_goes_to_the_next(admin: Clie
 
     def status_of(user) -> dict:
         return expect(_status(user.client, event["id"], tokens[user.id]), 200)
-    first = _wait_for("someone admitted", lambda: next(
+    first = wait_for("someone admitted", lambda: next(
         (u for u in (ann, bob) if status_of(u)["status"] == "ADMITTED"), None))
     second = bob if first is ann else ann
     first_access = status_of(first)["access_token"]
     assert status_of(second)["status"] == "WAITING", "the stock serves one person: the other must wait"
     # The first does nothing: after the 1 s window the slot lapses and the other is admitted.
-    _wait_for("the second admitted", lambda: status_of(second)["status"] == "ADMITTED")
+    wait_for("the second admitted", lambda: status_of(second)["status"] == "ADMITTED")
     expired = status_of(first)
     assert expired["status"] == "EXPIRED" and expired["access_expires_at"], expired
     assert_error(_hold(first.client, event["id"], first_access), 403, "access_token_expired")
     # Joining again puts the first at the end of the line; their next turn comes after the second's.
     again = _join(first.client, event["id"])
     assert again["status"] == "WAITING" and again["early"] is False, again
-    _wait_for("the first admitted again", lambda: status_of(first)["status"] == "ADMITTED")
+    wait_for("the first admitted again", lambda: status_of(first)["status"] == "ADMITTED")
     assert status_of(second)["status"] == "EXPIRED", "the second's turn came and went before"
     expect(_hold(first.client, event["id"], status_of(first)["access_token"]), 201)
 
@@ -170,11 +157,11 @@ def test_waiting_users_are_told_sold_out_and_admission_resumes(admin: Client, us
 
     def statuses() -> list[dict]:
         return [expect(_status(b.client, event["id"], t), 200) for b, t in zip(buyers, tokens)]
-    _wait_for("one admitted", lambda: any(s["status"] == "ADMITTED" for s in statuses()))
+    wait_for("one admitted", lambda: any(s["status"] == "ADMITTED" for s in statuses()))
     current = statuses()
     winner = next(i for i, s in enumerate(current) if s["status"] == "ADMITTED")
     hold = expect(_hold(buyers[winner].client, event["id"], current[winner]["access_token"], 4), 201)
-    _wait_for("the others told SOLD_OUT",
+    wait_for("the others told SOLD_OUT",
               lambda: all(s["status"] == "SOLD_OUT" for i, s in enumerate(statuses()) if i != winner))
     loser = next(i for i in range(len(buyers)) if i != winner)
     answer = _status(buyers[loser].client, event["id"], tokens[loser])
@@ -184,7 +171,7 @@ def test_waiting_users_are_told_sold_out_and_admission_resumes(admin: Client, us
     assert 1 <= int(answer.headers["Retry-After"]) <= 60, "and tells the pace to poll at"
     # The seats come back: admission resumes.
     assert buyers[winner].client.delete(f"/v1/holds/{hold['id']}").status == 204
-    _wait_for("admission resumed", lambda: any(
+    wait_for("admission resumed", lambda: any(
         s["status"] == "ADMITTED" for i, s in enumerate(statuses()) if i != winner))
 
 

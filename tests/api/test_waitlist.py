@@ -2,29 +2,17 @@
 offers declined or lapsed move on; "together" entries get adjacent seats; open sale stays shut while
 people wait; the organizer's settings and figures.
 
-Offers are made by a background pass every 250 ms; every wait below is bounded (WAIT_S) and no test
+Offers are made by a background pass every 250 ms; every wait below is bounded (20 s, `wait_for`) and no test
 asserts how fast an offer comes, only who gets which seats and in which order.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from typing import Any
 
 from api_support import (Client, UserPool, assert_error, checkout, expect, grid, hold_best, hold_seats, make_event,
-                         seat_list)
-
-WAIT_S = 20.0
-
-
-def _wait_for(what: str, check: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not within {WAIT_S} s: {what}")
+                         seat_list, wait_for)
 
 
 def _sold_out_event(admin: Client, buyer: Client, rows: int, seats_per_row: int, **settings: Any) -> tuple[dict, list[dict]]:
@@ -47,7 +35,7 @@ def _entry(client: Client, event_id: int) -> dict:
 
 
 def _offered(client: Client, event_id: int) -> dict:
-    return _wait_for("an offer", lambda: (e := _entry(client, event_id))["state"] == "OFFERED" and e)
+    return wait_for("an offer", lambda: (e := _entry(client, event_id))["state"] == "OFFERED" and e)
 
 
 def _cancel(buyer: Client, booking: dict) -> None:

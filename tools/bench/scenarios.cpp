@@ -504,6 +504,26 @@ std::optional<Outcome> checkout_micro(const Options& o, Engine& engine) {
   return out;
 }
 
+// Untimed setup of checkin-micro and waitlist: seat s held and bought alone by buyer
+// s / kCheckoutHoldsPerBuyer. Returns each seat's booking id (0 where it was not sold).
+std::vector<int64_t> sell_one_per_booking(const Options& o, Engine& engine, const Sale& sale, uint32_t seats) {
+  const std::string holds = "/v1/events/" + std::to_string(sale.event_id) + "/holds";
+  std::vector<int64_t> booking_ids(seats, 0);
+  std::atomic<uint32_t> next{0};
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
+      Reply h = co_await w.call(Op::Hold, {verb::post, holds, "{\"seat_ids\":[" + std::to_string(s) + "]}", token});
+      if (h.status != 201) continue;
+      Reply c = co_await w.call(Op::Checkout, {verb::post, "/v1/holds/" + std::to_string(int_field(parse_or_null(h.body), "id")) +
+                                                              "/checkout", R"({"payment_method":"pm_card_visa"})", token,
+                                               "bench-" + std::to_string(s)});
+      if (c.status == 201) booking_ids[s] = int_field(parse_or_null(c.body), "id");
+    }
+  });
+  return booking_ids;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // checkin-micro: sell `checkouts` seats one per booking and fetch their tickets (untimed), then scan
 // every ticket once at the door as fast as possible, spread over four gates; then download the
@@ -516,19 +536,14 @@ std::optional<Outcome> checkin_micro(const Options& o, Engine& engine) {
   if (!login_admin(o, engine, sale) || !create_event(o, engine, sale, seats, 100, tag)) return std::nullopt;
   if (!provision(engine, sale, (seats + kCheckoutHoldsPerBuyer - 1) / kCheckoutHoldsPerBuyer, tag)) return std::nullopt;
   const std::string event = "/v1/events/" + std::to_string(sale.event_id);
+  const std::vector<int64_t> booking_ids = sell_one_per_booking(o, engine, sale, seats);
   std::vector<std::string> codes(seats);
   std::atomic<uint32_t> next{0};
   engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
     for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
-      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
-      Reply h = co_await w.call(Op::Hold, {verb::post, event + "/holds", "{\"seat_ids\":[" + std::to_string(s) + "]}", token});
-      if (h.status != 201) continue;
-      const std::string key = "bench-" + std::to_string(s);
-      Reply c = co_await w.call(Op::Checkout, {verb::post, "/v1/holds/" + std::to_string(int_field(parse_or_null(h.body), "id")) +
-                                                              "/checkout", R"({"payment_method":"pm_card_visa"})", token, key});
-      if (c.status != 201) continue;
-      Reply t = co_await w.call(Op::Audit, {verb::get, "/v1/bookings/" + std::to_string(int_field(parse_or_null(c.body), "id")) +
-                                                           "/tickets", {}, token});
+      if (booking_ids[s] == 0) continue;
+      Reply t = co_await w.call(Op::Audit, {verb::get, "/v1/bookings/" + std::to_string(booking_ids[s]) + "/tickets", {},
+                                            sale.tokens[s / kCheckoutHoldsPerBuyer]});
       const json::value v = parse_or_null(t.body);
       const json::value* list = v.is_object() ? v.as_object().if_contains("tickets") : nullptr;
       if (list && list->is_array() && list->as_array().size() == 1) codes[s] = string_field(list->as_array()[0], "code");
@@ -703,20 +718,8 @@ std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
                             "{\"draw_window_s\":0,\"offer_ttl_s\":" + std::to_string(kBenchOfferTtlS) + "}",
                             sale.admin_token});
   if (set.status != 200) { fail_setup("waiting-list settings", set); return std::nullopt; }
-  // Sell out: one booking per seat.
-  std::vector<int64_t> booking_ids(seats, 0);
+  const std::vector<int64_t> booking_ids = sell_one_per_booking(o, engine, sale, seats);
   std::atomic<uint32_t> next{0};
-  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
-    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
-      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
-      Reply h = co_await w.call(Op::Hold, {verb::post, event + "/holds", "{\"seat_ids\":[" + std::to_string(s) + "]}", token});
-      if (h.status != 201) continue;
-      Reply c = co_await w.call(Op::Checkout, {verb::post, "/v1/holds/" + std::to_string(int_field(parse_or_null(h.body), "id")) +
-                                                              "/checkout", R"({"payment_method":"pm_card_visa"})", token,
-                                               "bench-" + std::to_string(s)});
-      if (c.status == 201) booking_ids[s] = int_field(parse_or_null(c.body), "id");
-    }
-  });
   Outcome out{o.scenario, sale.event_id, sale.seats_total};
   // Every buyer's session is used once first, so the memory measured next is the list's alone (a
   // session's first use puts it in the server's session cache).
