@@ -92,7 +92,7 @@ core::Status Payments::apply(const core::PaymentEvent& event) {
   core::ChargeResult charge{event.kind == core::PaymentEventKind::Succeeded ? core::ChargeStatus::Succeeded
                                                                              : core::ChargeStatus::Declined,
                             event.payment_ref, event.decline_code, event.message, ""};
-  auto applied = apply_charge(ledger_, gateway_, rec, charge, event.id, now, metrics_);
+  auto applied = apply_charge(ledger_, gateway_, rec, charge, event.id, now, metrics_, payouts_);
   metrics_.count("payment_events", event.kind == core::PaymentEventKind::Succeeded ? "succeeded" : "failed");
   // A decline or a late payment is an answer to the webhook, not an error of it.
   if (!applied && applied.error().code == Code::Unavailable) return applied.error();
@@ -134,12 +134,13 @@ ReconcileReport Payments::reconcile() {
                     charged->status == core::ChargeStatus::Processing))
       continue;  // still with the buyer or the bank
     if (!charged && charged.error().code == Code::InvalidRequest) ++report.failed;
-    auto applied = apply_charge(ledger_, gateway_, rec, charged, "", now, metrics_);
+    auto applied = apply_charge(ledger_, gateway_, rec, charged, "", now, metrics_, payouts_);
     if (applied || applied.error().code != Code::Unavailable) ++report.settled;
   }
   if (report.settled) metrics_.count("reconciled", "settled");
   if (report.failed) metrics_.count("reconciled", "refused_by_gateway");
   if (report.abandoned) metrics_.count("reconciled", "authentication_abandoned");
+  if (payouts_) payouts_->pay_due();  // sellers of resold seats a crash or the gateway left unpaid
   return report;
 }
 

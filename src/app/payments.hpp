@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "app/resale.hpp"
 #include "base/metrics.hpp"
 #include "core/limits.hpp"
 #include "core/ports/ledger.hpp"
@@ -44,6 +45,9 @@ class Payments {
   // Settles what is pending since before now - reconcile_after, up to kReconcileBatchMax payments
   // from where the last pass stopped. One pass at a time (reconcile_mu_).
   ReconcileReport reconcile();
+  // Told after a settlement that sold seats from resale listings, and at the end of every reconcile
+  // pass (refunds a crash or the gateway left unpaid).
+  void set_payouts(SellerPayouts* payouts) { payouts_ = payouts; }
 
  private:
   core::Status apply(const core::PaymentEvent& event);
@@ -57,6 +61,7 @@ class Payments {
   Millis action_timeout_;
   std::mutex reconcile_mu_;
   core::PaymentId reconcile_cursor_ = 0;  // guarded by reconcile_mu_: the last payment id examined
+  SellerPayouts* payouts_ = nullptr;
 };
 
 }  // namespace ticketd::app

@@ -197,7 +197,7 @@ core::Result<std::string> return_payment(core::PaymentGateway& gateway, const st
 core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
                                          const core::CheckoutRecord& record,
                                          const core::Result<core::ChargeResult>& charged, const std::string& event_id,
-                                         TimeMs now, Metrics& metrics) {
+                                         TimeMs now, Metrics& metrics, SellerPayouts* payouts) {
   using Kind = core::PaymentOutcome::Kind;
   if (!charged) {
     const Code code = charged.error().code;
@@ -230,6 +230,8 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
     if (refund) (void)ledger.record_refund(record.booking_id, *refund);
     metrics.count("checkouts", "late_refunded");
   }
+  // Seats bought from resale listings: their sellers are refunded now (or by the reconciler's pass).
+  if (settled->resold && payouts) payouts->pay_due();
   const core::Booking& b = settled->booking;
   metrics.count("settlements", core::to_string(b.status));
   if (b.status == core::BookingStatus::Failed) {
@@ -244,7 +246,8 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
 CheckoutResult Sales::charge(const core::CheckoutRecord& record) {
   core::ChargeRequest request{record.amount,   record.currency, record.payment_method, record.gateway_key,
                               record.booking_id, record.hold_id, record.user_id,       record.event_id};
-  return apply_charge(ledger_, gateway_, record, collect_payment(gateway_, request), "", clock_.now(), metrics_);
+  return apply_charge(ledger_, gateway_, record, collect_payment(gateway_, request), "", clock_.now(), metrics_,
+                      payouts_);
 }
 
 CheckoutResult Sales::resume(const core::CheckoutRecord& record) {
@@ -321,6 +324,7 @@ core::Result<core::Booking> Sales::refund(core::BookingId id) {
   if (booking->status == core::BookingStatus::Cancelled) return *booking;
   if (booking->status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
+  if (booking->seats.empty()) return make_error(Code::BookingNotConfirmed, "every seat of this booking was resold");
   auto refund = return_payment(gateway_, booking->payment_ref, unrefunded(*booking),
                                "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
@@ -376,6 +380,7 @@ core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id)
   if (booking->status == core::BookingStatus::Cancelled) return booking;
   if (booking->status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be cancelled");
+  if (booking->seats.empty()) return make_error(Code::BookingNotConfirmed, "every seat of this booking was resold");
   auto event = catalog_.event(booking->event_id);
   if (!event) return event.error();
   if (clock_.now() >= event->starts_at) return make_error(Code::EventStarted, "the event has started");

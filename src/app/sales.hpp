@@ -13,6 +13,7 @@
 #include <mutex>
 
 #include "app/catalog.hpp"
+#include "app/resale.hpp"
 #include "base/metrics.hpp"
 #include "app/waiting_room.hpp"
 #include "app/waitlist.hpp"
@@ -42,10 +43,11 @@ using CheckoutResult = core::Result<core::Booking>;
 
 // Applies a gateway's answer to a pending booking and refunds a payment that came too late for its
 // seats. Shared by checkout, webhooks and reconciliation.
+// `payouts` (may be null) is told when the settlement sold seats from resale listings.
 core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
                                          const core::CheckoutRecord& record,
                                          const core::Result<core::ChargeResult>& charged, const std::string& event_id,
-                                         TimeMs now, Metrics& metrics);
+                                         TimeMs now, Metrics& metrics, SellerPayouts* payouts = nullptr);
 
 // Moving the money of a booking. A total of 0 (free tickets) moves none: the charge succeeds at once
 // without a gateway call (no payment reference) and so does its refund, so a free booking confirms in
@@ -70,6 +72,8 @@ class Sales {
   // Open-sale holds of an event whose waiting list has people waiting are refused (WaitlistFirst):
   // returned seats are theirs (app/waitlist.hpp). Null: no waiting lists. Set once, before serving.
   void set_waitlist(Waitlist* waitlist) { waitlist_ = waitlist; }
+  // Told after a checkout that sold seats from resale listings (app/resale pays their sellers).
+  void set_payouts(SellerPayouts* payouts) { payouts_ = payouts; }
 
   core::Result<HoldView> hold(core::UserId user, const HoldInput& input);
   // The same hold without blocking the caller (for the HTTP layer's I/O thread): `done` gets the
@@ -140,6 +144,7 @@ class Sales {
   WaitingRoom* room_;
   core::TransferStore* transfers_;  // null: no transfers, nothing to guard on cancel
   Waitlist* waitlist_ = nullptr;
+  SellerPayouts* payouts_ = nullptr;
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;
 };

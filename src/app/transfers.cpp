@@ -26,6 +26,15 @@ core::Result<core::Transfer> Transfers::send(const core::User& from, std::string
     e.detail = "3600";  // an upper bound: the oldest of them leaves the window within the hour
     return e;
   }
+  if (resale_) {
+    // Sent while listed, the seat could still sell from under its new holder.
+    auto view = tickets_.ticket(from.id, ticket_id);
+    if (view) {
+      auto listed = resale_->listed(view->ticket.event_id, view->ticket.seat);
+      if (listed && listed->booking_id == view->ticket.booking_id)
+        return make_error(Code::TicketNotTransferable, "this ticket is listed for resale: withdraw the listing first");
+    }
+  }
   return store_.send(std::string(ticket_id), from.id, *to, ticket_ids_.next(), clock_.now());
 }
 

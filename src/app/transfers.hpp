@@ -8,6 +8,7 @@
 
 #include "app/tickets.hpp"
 #include "core/ports/ticket_ids.hpp"
+#include "core/ports/resale.hpp"
 #include "core/ports/transfers.hpp"
 
 namespace ticketd::app {
@@ -34,12 +35,15 @@ class Transfers {
   core::Result<std::vector<core::Transfer>> of(const core::User& user);
   // Every ticket the user holds or held (revoked ones without codes), newest first.
   core::Result<std::vector<TicketView>> tickets_of(const core::User& user);
+  // A ticket listed for resale is not sent (TicketNotTransferable): withdraw the listing first.
+  void set_resale(core::ResaleStore* resale) { resale_ = resale; }
 
  private:
   core::TransferStore& store_;
   Tickets& tickets_;
   core::TicketIdSource& ticket_ids_;
   const Clock& clock_;
+  core::ResaleStore* resale_ = nullptr;
 };
 
 }  // namespace ticketd::app

@@ -14,9 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<const char*, 10> kCallNames{"hold",   "find_hold", "release", "checkout", "settle",
-                                                 "cancel", "refund_seats", "dates", "seat_map", "stock"};
-constexpr int kLastCode = static_cast<int>(core::Code::WaitlistFirst);
+constexpr std::array<const char*, 11> kCallNames{"hold",   "find_hold",    "release", "checkout", "settle",  "cancel",
+                                                 "refund_seats", "dates", "seat_map", "stock", "listing"};
+constexpr int kLastCode = static_cast<int>(core::Code::ResaleInProgress);
 
 // A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
 struct Malformed : std::runtime_error {
@@ -190,6 +190,9 @@ std::string encode_args(Call call, const CallArgs& a) {
       o["refund_ref"] = a.refund_ref;
       o["refund"] = json::object{{"seats", seats_json(a.refund.seats)}, {"amount", a.refund.amount}};
       break;
+    case Call::listing:
+      o["listing"] = json::object{{"seat", a.listing.seat}, {"listed", a.listing.listed}, {"amount", a.listing.amount}};
+      break;
     case Call::dates:
       o["on_sale_at"] = to_unix_ms(a.on_sale_at);
       o["starts_at"] = to_unix_ms(a.starts_at);
@@ -259,6 +262,13 @@ core::Result<CallArgs> decode_args(Call call, std::string_view body) {
         a.refund.amount = int_of(r, "amount");
         break;
       }
+      case Call::listing: {
+        const json::object& l = field(o, "listing").as_object();
+        a.listing.seat = u32_of(l, "seat");
+        a.listing.listed = bool_of(l, "listed");
+        a.listing.amount = int_of(l, "amount");
+        break;
+      }
       case Call::dates:
         a.on_sale_at = time_of(o, "on_sale_at");
         a.starts_at = time_of(o, "starts_at");
@@ -324,7 +334,7 @@ json::value to_wire(const core::CheckoutRecord& r) {
 }
 
 json::value to_wire(const core::Settlement& s) {
-  return json::object{{"booking", to_wire(s.booking)}, {"refund_needed", s.refund_needed}};
+  return json::object{{"booking", to_wire(s.booking)}, {"refund_needed", s.refund_needed}, {"resold", s.resold}};
 }
 
 json::value to_wire(const core::SeatMap& m) {
@@ -369,7 +379,8 @@ core::Result<core::CheckoutRecord> decode_checkout(std::string_view body) {
 core::Result<core::Settlement> decode_settlement(std::string_view body) {
   return decode<core::Settlement>(body, [](const json::value& v) {
     const json::object& o = v.as_object();
-    return core::Settlement{booking_of(field(o, "booking").as_object()), bool_of(o, "refund_needed")};
+    return core::Settlement{booking_of(field(o, "booking").as_object()), bool_of(o, "refund_needed"),
+                            o.contains("resold") && bool_of(o, "resold")};
   });
 }
 

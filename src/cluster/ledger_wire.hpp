@@ -23,7 +23,7 @@
 
 namespace ticketd::cluster {
 
-enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock };
+enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing };
 const char* call_name(Call c);
 std::optional<Call> call_from(std::string_view name);
 
@@ -38,6 +38,7 @@ struct CallArgs {
   core::PaymentOutcome outcome;        // settle
   std::string refund_ref;              // cancel, refund_seats
   core::SeatRefund refund;             // refund_seats
+  core::ResaleChange listing;          // listing
   TimeMs on_sale_at{}, starts_at{};    // dates
   TimeMs expiring_before{};            // stock
 };

@@ -257,6 +257,15 @@ core::Result<core::Booking> OwnerRouter::refund_seats(const core::Booking& booki
       [&] { return engine_.refund_seats(booking, refund, refund_ref, now); }, decode_booking);
 }
 
+core::Status OwnerRouter::change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) {
+  CallArgs args;
+  args.booking_id = seller.id;
+  args.listing = change;
+  return route<core::Ok>(
+      seller.event_id, Call::listing, args, [&] { return engine_.change_listing(seller, change, now); },
+      decode_status);
+}
+
 core::Result<core::SeatMap> OwnerRouter::seat_map(const core::Event& event, TimeMs now) {
   CallArgs args;
   args.event_id = event.id;

@@ -84,6 +84,7 @@ class OwnerRouter final : public core::Ledger {
   }
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
+  core::Status change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) override;
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                            const std::string& refund_ref, TimeMs now) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return engine_.find_seat_refund(id); }

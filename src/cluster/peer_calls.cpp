@@ -54,6 +54,10 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
         return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
           return engine_.refund_seats(b, a.refund, a.refund_ref, now);
         }));
+      case Call::listing:
+        return ok(with_booking<core::Ok>(engine_, a.booking_id, [&](const core::Booking& b) {
+          return engine_.change_listing(b, a.listing, now);
+        }));
       case Call::dates: {
         auto found = lookup_(a.event_id);
         if (!found) return ok(encode_error(found.error()));

@@ -15,7 +15,7 @@ bool EventInventory::restore_hold(const Hold& hold) {
   TICKETD_ASSERT(hold.state == HoldState::Active);
   TICKETD_ASSERT(!holds_.contains(hold.id));
   for (SeatId s : hold.seats)
-    if (s >= rules_.seats_total || claim_[s] != 0) return false;
+    if (s >= rules_.seats_total || !takeable(s, hold.user_id)) return false;
   for (SeatId s : hold.seats) claim_[s] = hold_claim(hold.id);
   Live& live = holds_[hold.id];
   live.hold = hold;
@@ -34,6 +34,40 @@ void EventInventory::restore_sale(BookingId booking, UserId user, const std::vec
   sales_[booking] = Sale{user, seats};
   sold_seats_ += static_cast<uint32_t>(seats.size());
   add_tickets(user, static_cast<int64_t>(seats.size()));
+}
+
+bool EventInventory::restore_listing(BookingId booking, SeatId seat) {
+  auto it = sales_.find(booking);
+  if (it == sales_.end() || listed_.contains(seat)) return false;
+  const auto& seats = it->second.seats;
+  if (std::find(seats.begin(), seats.end(), seat) == seats.end()) return false;
+  listed_[seat] = booking;
+  return true;
+}
+
+bool EventInventory::takeable(SeatId seat, UserId user) const {
+  const uint64_t c = claim_[seat];
+  if (c == 0) return true;
+  auto l = listed_.find(seat);
+  return l != listed_.end() && c == sale_claim(l->second) && sales_.at(l->second).user != user;
+}
+
+bool EventInventory::is_free(SeatId seat) const {
+  const uint64_t c = claim_[seat];
+  if (c == 0) return true;
+  auto l = listed_.find(seat);
+  return l != listed_.end() && c == sale_claim(l->second);
+}
+
+void EventInventory::unlist(SeatId seat) {
+  auto l = listed_.find(seat);
+  if (l == listed_.end()) {
+    claim_[seat] = 0;
+    return;
+  }
+  // Held by a buyer: the hold keeps the seat, which is simply free once it ends.
+  if (claim_[seat] == sale_claim(l->second)) claim_[seat] = 0;
+  listed_.erase(l);
 }
 
 TimeMs EventInventory::deadline_of(const Live& live) const {
@@ -74,7 +108,8 @@ Hold EventInventory::finish(HoldId id, HoldState state) {
   holds_.erase(it);
   for (SeatId s : hold.seats) {
     TICKETD_ASSERT(claim_[s] == hold_claim(id));
-    claim_[s] = 0;
+    auto l = listed_.find(s);
+    claim_[s] = l == listed_.end() ? 0 : sale_claim(l->second);  // back to its listing
   }
   held_seats_ -= static_cast<uint32_t>(hold.seats.size());
   add_tickets(hold.user_id, -static_cast<int64_t>(hold.seats.size()));
@@ -111,7 +146,7 @@ Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> se
   std::sort(sorted.begin(), sorted.end());
   std::vector<SeatId> taken;
   for (SeatId s : sorted)
-    if (claim_[s] != 0) taken.push_back(s);
+    if (!takeable(s, user)) taken.push_back(s);
   if (!taken.empty()) {
     Error e = make_error(Code::SeatUnavailable, "some seats are already taken");
     e.seats = std::move(taken);
@@ -200,7 +235,7 @@ Status EventInventory::sell_direct(BookingId booking, UserId user, const std::ve
   return ok_status();
 }
 
-Result<Hold> EventInventory::convert(HoldId id, BookingId booking, TimeMs now) {
+Result<Hold> EventInventory::convert(HoldId id, BookingId booking, TimeMs now, std::vector<Resold>* resold) {
   TICKETD_ASSERT(booking > 0 && !sales_.contains(booking));
   advance(now);
   auto it = holds_.find(id);
@@ -208,6 +243,28 @@ Result<Hold> EventInventory::convert(HoldId id, BookingId booking, TimeMs now) {
   const UserId user = it->second.hold.user_id;
   Hold hold = finish(id, HoldState::Converted);
   hold.booking_id = booking;
+  std::vector<SeatId> seats = hold.seats;
+  std::sort(seats.begin(), seats.end());
+  for (SeatId s : seats) {
+    auto l = listed_.find(s);
+    if (l == listed_.end()) continue;
+    // Bought from a listing: the seat leaves its seller's sale.
+    const BookingId seller_booking = l->second;
+    Sale& sale = sales_.at(seller_booking);
+    const UserId seller = sale.user;
+    sale.seats.erase(std::find(sale.seats.begin(), sale.seats.end(), s));
+    if (sale.seats.empty()) sales_.erase(seller_booking);
+    listed_.erase(l);
+    claim_[s] = 0;
+    --sold_seats_;
+    add_tickets(seller, -1);
+    if (resold) {
+      auto r = std::find_if(resold->begin(), resold->end(),
+                            [&](const Resold& x) { return x.seller_booking == seller_booking; });
+      if (r == resold->end()) r = resold->insert(resold->end(), Resold{seller_booking, seller, {}});
+      r->seats.push_back(s);
+    }
+  }
   for (SeatId s : hold.seats) claim_[s] = sale_claim(booking);
   sales_[booking] = Sale{user, hold.seats};
   sold_seats_ += static_cast<uint32_t>(hold.seats.size());
@@ -219,8 +276,8 @@ Status EventInventory::cancel_sale(BookingId booking) {
   auto it = sales_.find(booking);
   if (it == sales_.end()) return make_error(Code::NotFound, "no such sale");
   for (SeatId s : it->second.seats) {
-    TICKETD_ASSERT(claim_[s] == sale_claim(booking));
-    claim_[s] = 0;
+    TICKETD_ASSERT(claim_[s] == sale_claim(booking) || listed_.contains(s));
+    unlist(s);
   }
   sold_seats_ -= static_cast<uint32_t>(it->second.seats.size());
   add_tickets(it->second.user, -static_cast<int64_t>(it->second.seats.size()));
@@ -242,12 +299,32 @@ Status EventInventory::cancel_seats(BookingId booking, const std::vector<SeatId>
     if (std::find(sold.begin(), sold.end(), s) == sold.end())
       return make_error(Code::InvalidSeat, "seat_ids: seat " + std::to_string(s) + " is not this booking's");
   for (SeatId s : seats) {
-    TICKETD_ASSERT(claim_[s] == sale_claim(booking));
-    claim_[s] = 0;
+    TICKETD_ASSERT(claim_[s] == sale_claim(booking) || listed_.contains(s));
+    unlist(s);
     sold.erase(std::find(sold.begin(), sold.end(), s));
   }
   sold_seats_ -= static_cast<uint32_t>(seats.size());
   add_tickets(it->second.user, -static_cast<int64_t>(seats.size()));
+  return ok_status();
+}
+
+Status EventInventory::list_seat(BookingId booking, SeatId seat) {
+  auto it = sales_.find(booking);
+  if (it == sales_.end()) return make_error(Code::NotFound, "no such sale");
+  const auto& seats = it->second.seats;
+  if (std::find(seats.begin(), seats.end(), seat) == seats.end())
+    return make_error(Code::InvalidSeat, "seat " + std::to_string(seat) + " is not this booking's");
+  listed_.emplace(seat, booking);  // listed already: stays as it is
+  return ok_status();
+}
+
+Status EventInventory::withdraw_seat(BookingId booking, SeatId seat) {
+  auto l = listed_.find(seat);
+  if (l == listed_.end() || l->second != booking)
+    return make_error(Code::InvalidSeat, "seat " + std::to_string(seat) + " is not listed by this booking");
+  if (claim_[seat] != sale_claim(booking))
+    return make_error(Code::ResaleInProgress, "a buyer holds this seat now; the listing ends or sells with that hold");
+  listed_.erase(l);
   return ok_status();
 }
 
@@ -266,22 +343,24 @@ std::vector<Hold> EventInventory::live_holds_of(UserId user) const {
 
 SeatStatus EventInventory::status(SeatId seat) const {
   TICKETD_ASSERT(seat < rules_.seats_total);
-  const uint64_t c = claim_[seat];
-  if (c == 0) return SeatStatus::Available;
-  return (c & 1) ? SeatStatus::Sold : SeatStatus::Held;
+  if (is_free(seat)) return SeatStatus::Available;
+  return (claim_[seat] & 1) ? SeatStatus::Sold : SeatStatus::Held;
 }
 
 SeatCounts EventInventory::counts() const {
-  return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_, held_seats_, sold_seats_};
+  // A listed seat is on sale again (its seller's until bought), and counted held while a buyer holds it.
+  const auto listed = static_cast<uint32_t>(listed_.size());
+  return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_ + listed, held_seats_, sold_seats_ - listed};
 }
 
 Stock EventInventory::stock(TimeMs expiring_before) const {
   Stock out;
-  out.available = rules_.seats_total - held_seats_ - sold_seats_;
+  const auto listed = static_cast<uint32_t>(listed_.size());
+  out.available = rules_.seats_total - held_seats_ - sold_seats_ + listed;
   for (const auto& [id, live] : holds_)
     if (live.hold.state == HoldState::Active && live.hold.expires_at < expiring_before)
       out.expiring += static_cast<uint32_t>(live.hold.seats.size());
-  out.basket_seats = uint64_t{held_seats_} + sold_seats_;
+  out.basket_seats = uint64_t{held_seats_} + sold_seats_ - listed;
   out.baskets = holds_.size() + sales_.size();
   TICKETD_ASSERT(out.expiring <= held_seats_);
   return out;
@@ -291,6 +370,8 @@ std::string EventInventory::status_chars() const {
   std::string out(rules_.seats_total, 'A');
   for (size_t s = 0; s < claim_.size(); ++s)
     if (claim_[s] != 0) out[s] = (claim_[s] & 1) ? 'S' : 'H';
+  for (const auto& [seat, booking] : listed_)
+    if (claim_[seat] == sale_claim(booking)) out[seat] = 'A';
   return out;
 }
 
@@ -310,14 +391,25 @@ void EventInventory::check_invariants() const {
     held += live.hold.seats.size();
     tickets[live.hold.user_id] += static_cast<uint32_t>(live.hold.seats.size());
   }
+  uint64_t listed_held = 0;
+  for (const auto& [s, booking] : listed_) {
+    auto sale = sales_.find(booking);
+    TICKETD_ASSERT(sale != sales_.end());
+    TICKETD_ASSERT(std::find(sale->second.seats.begin(), sale->second.seats.end(), s) != sale->second.seats.end());
+    const uint64_t c = claim_[s];
+    TICKETD_ASSERT(c == sale_claim(booking) || (c != 0 && (c & 1) == 0 && holds_.contains(static_cast<HoldId>(c >> 1))));
+    listed_held += (c != sale_claim(booking));
+  }
   for (const auto& [id, sale] : sales_) {
-    for (SeatId s : sale.seats) TICKETD_ASSERT(claim_[s] == sale_claim(id));
+    TICKETD_ASSERT(!sale.seats.empty());
+    for (SeatId s : sale.seats) TICKETD_ASSERT(claim_[s] == sale_claim(id) || listed_.contains(s));
     sold += sale.seats.size();
     tickets[sale.user] += static_cast<uint32_t>(sale.seats.size());
   }
   uint64_t claimed = 0;
   for (uint64_t c : claim_) claimed += (c != 0);
-  TICKETD_ASSERT(claimed == held + sold);  // with the loops above: no seat has two owners
+  // With the loops above: no seat has two owners (a listed seat a buyer holds is its seller's too).
+  TICKETD_ASSERT(claimed == held + sold - listed_held);
   TICKETD_ASSERT(held == held_seats_ && sold == sold_seats_);
   TICKETD_ASSERT(tickets == tickets_);
 }

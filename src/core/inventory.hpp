@@ -14,6 +14,8 @@
 //  3. tickets_[u] == seats of u's live holds + seats of u's sales <= tickets_per_user_max,
 //     except where restore_*() loaded more (a limit lowered after the fact is never enforced backwards).
 //  4. No live hold has a deadline <= the last `now` seen by advance().
+//  5. A listed seat (resale) belongs to its seller's sale; its claim is that sale's, or a buyer's live
+//     hold's while one holds it. The sale keeps the seat until that hold is converted.
 #pragma once
 
 #include <functional>
@@ -52,6 +54,8 @@ class EventInventory {
   // restore_hold() refuses (returns false) a hold any of whose seats is already claimed.
   bool restore_hold(const Hold& hold);
   void restore_sale(BookingId booking, UserId user, const std::vector<SeatId>& seats);
+  // After the sales, before the holds. False (nothing restored) unless the seat is the booking's.
+  bool restore_listing(BookingId booking, SeatId seat);
 
   // Expires every live hold whose deadline is <= now and returns them (state Expired).
   // Time never goes backwards: a `now` earlier than the last one is treated as the last one, here and in
@@ -76,7 +80,14 @@ class EventInventory {
   // The payment awaits the buyer (3-D Secure): keep the pin until `until` (never shortens it).
   void extend_pin(HoldId id, TimeMs until);
   // The charge succeeded: the seats are sold to `booking`. HoldExpired if the hold lapsed meanwhile.
-  Result<Hold> convert(HoldId id, BookingId booking, TimeMs now);
+  // Seats the hold took from resale listings leave their sellers' sales, and are named in `resold`
+  // (one entry per seller's booking, seats ascending).
+  struct Resold {
+    BookingId seller_booking = 0;
+    UserId seller = 0;
+    std::vector<SeatId> seats;
+  };
+  Result<Hold> convert(HoldId id, BookingId booking, TimeMs now, std::vector<Resold>* resold = nullptr);
   // A payment that succeeded after its hold lapsed: sells exactly these seats if all are still free
   // (SeatUnavailable otherwise). The ticket limit was checked when they were held.
   Status sell_direct(BookingId booking, UserId user, const std::vector<SeatId>& seats, TimeMs now);
@@ -86,16 +97,27 @@ class EventInventory {
   // rest. NotFound if not sold here; InvalidSeat if a seat is not the booking's; InvalidRequest for
   // none or all of them (all is cancel_sale).
   Status cancel_seats(BookingId booking, const std::vector<SeatId>& seats);
+  // Face-value resale (docs/resale.md). A listed seat is on offer like a free one: a hold may take it
+  // (not its seller's), and while held it is still the seller's; the hold's end gives it back to the
+  // listing, its conversion sells it to the buyer. A sale cancelled or refunded ends its listings.
+  // list_seat: NotFound (no such sale), InvalidSeat (not the booking's); listing it again is a no-op.
+  Status list_seat(BookingId booking, SeatId seat);
+  // InvalidSeat: not listed by the booking; ResaleInProgress: a buyer holds it now.
+  Status withdraw_seat(BookingId booking, SeatId seat);
+  bool is_listed(SeatId seat) const { return listed_.contains(seat); }
+  size_t listed_seats() const { return listed_.size(); }
 
   // Queries. REQUIRES: advance(now) was called under the same lock (the ledger does so on every call).
   std::optional<Hold> find_hold(HoldId id) const;
-  bool is_free(SeatId seat) const { return claim_[seat] == 0; }
+  // Whether a hold could take the seat now: free, or listed for resale and not held (by anyone but
+  // its seller, whom hold() refuses).
+  bool is_free(SeatId seat) const;
   SeatStatus status(SeatId seat) const;
   SeatCounts counts() const;
   // For the waiting room: available seats, seats of unpinned holds lapsing before `expiring_before`,
   // and the seats and number of live holds and sales (the average basket). O(live holds).
   Stock stock(TimeMs expiring_before) const;
-  std::string status_chars() const;  // one of "AHS" per seat
+  std::string status_chars() const;  // one of "AHS" per seat (a listed seat not held is "A")
   uint32_t tickets_of(UserId user) const;
   const InventoryRules& rules() const { return rules_; }
   // The event moved (a postponement): sales follow the new on-sale and start times from now on.
@@ -125,12 +147,16 @@ class EventInventory {
   TimeMs deadline_of(const Live& live) const;
   void schedule(const Live& live);
   Hold finish(HoldId id, HoldState state);  // removes a live hold, frees its seats, returns it
+  bool takeable(SeatId seat, UserId user) const;
+  // A seat leaves a sale (cancelled, refunded or resold): its listing ends; a buyer's hold on it stays.
+  void unlist(SeatId seat);
   void add_tickets(UserId user, int64_t delta);
 
   InventoryRules rules_;
   std::vector<uint64_t> claim_;  // per seat: 0 free, hold_claim(id), or sale_claim(id)
   std::unordered_map<HoldId, Live> holds_;  // live holds only (Active or Pinned)
   std::unordered_map<BookingId, Sale> sales_;
+  std::unordered_map<SeatId, BookingId> listed_;  // resale: seat -> the seller's booking
   std::unordered_map<UserId, uint32_t> tickets_;
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   uint32_t held_seats_ = 0;

@@ -55,6 +55,8 @@ enum class Code {
   WaitlistClosed,        // joining a waiting list its organizer closed or turned off
   SeatsAvailable,        // joining the waiting list of an event with seats on open sale
   WaitlistFirst,         // an open-sale hold while the event's waiting list has people waiting
+  TicketNotListable,     // listing for resale a ticket that is revoked, checked in, sent, or of an event over
+  ResaleInProgress,      // withdrawing a resale listing whose seat a buyer holds or is paying for
 };
 
 // Thrown by an adapter whose dependency (the database) cannot be reached, from calls whose signature

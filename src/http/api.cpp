@@ -55,6 +55,7 @@ void add_api_routes(Router& router) {
   add_transfer_routes(router);
   add_cancellation_routes(router);
   add_waitlist_routes(router);
+  add_resale_routes(router);
   add_totp_routes(router);
   add_audit_routes(router);
   add_organization_routes(router);

@@ -73,6 +73,7 @@ struct Services {
   std::function<std::pair<int, std::string>(std::string_view call, std::string_view body)> peer_calls;
   std::string peer_key;
   app::Waitlist* waitlist = nullptr;  // null: the waiting-list routes answer 404
+  app::Resale* resale = nullptr;      // null: the resale routes answer 404
 };
 
 class Router;

@@ -72,6 +72,8 @@ constexpr ErrorStatus status_of(core::Code code) {
     case core::Code::WaitlistClosed: return {409, "waitlist_closed"};
     case core::Code::SeatsAvailable: return {409, "seats_available"};
     case core::Code::WaitlistFirst: return {409, "waitlist_first"};
+    case core::Code::TicketNotListable: return {409, "ticket_not_listable"};
+    case core::Code::ResaleInProgress: return {409, "resale_in_progress"};
   }
   return {400, "invalid_request"};
 }

@@ -140,6 +140,7 @@ void add_checkin_routes(Router& router);
 void add_transfer_routes(Router& router);
 void add_cancellation_routes(Router& router);
 void add_waitlist_routes(Router& router);
+void add_resale_routes(Router& router);
 void add_totp_routes(Router& router);
 void add_audit_routes(Router& router);
 void add_organization_routes(Router& router);

@@ -52,6 +52,7 @@
 #include "store/postgres/postgres_store.hpp"
 #include "store/postgres/totp_store.hpp"
 #include "store/postgres/transfers.hpp"
+#include "store/postgres/resale.hpp"
 #include "store/postgres/waitlist.hpp"
 #include "store/redis/redis.hpp"
 #include "store/redis/session_bus.hpp"
@@ -65,6 +66,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/totp_store.hpp"
 #include "store/sqlite/transfers.hpp"
+#include "store/sqlite/resale.hpp"
 #include "store/sqlite/waitlist.hpp"
 #include "store/sqlite/waiting_room.hpp"
 #include "wiring/background.hpp"
@@ -241,6 +243,11 @@ int serve(const ServeConfig& cfg) {
   app::EventCancellations cancellations(catalog, *event_refunds, ledger, gateway, clock, metrics);
   app::Payments payments(ledger, gateway, wired->verifier.get(), clock, Millis(cfg.reconcile_after_s * 1000), metrics,
                          Millis(cfg.payment_action_timeout_s * 1000));
+  auto resale_store = adapter_for<core::ResaleStore, store::sqlite::SqliteResaleStore, store::postgres::PgResaleStore>(*stores);
+  app::Resale resale(*resale_store, ledger, catalog, gateway, transfer_store.get(), clock, metrics);
+  sales.set_payouts(&resale);
+  payments.set_payouts(&resale);
+  transfers.set_resale(resale_store.get());
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
   const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");
@@ -291,7 +298,7 @@ int serve(const ServeConfig& cfg) {
                                  cluster::PeerCallAnswer a = peer_calls->handle(call, body);
                                  return std::make_pair(a.status, std::move(a.body));
                                } : std::function<std::pair<int, std::string>(std::string_view, std::string_view)>(),
-                               stores->peer_key, &waitlist});
+                               stores->peer_key, &waitlist, &resale});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;

@@ -68,6 +68,9 @@ class LateRecordLedger final : public core::Ledger {
   }
   core::Result<core::Booking> refund_seats(const core::Booking& b, const core::SeatRefund& r, const std::string& ref,
                                            TimeMs now) override { return inner_.refund_seats(b, r, ref, now); }
+  core::Status change_listing(const core::Booking& b, const core::ResaleChange& c, TimeMs now) override {
+    return inner_.change_listing(b, c, now);
+  }
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return inner_.find_seat_refund(id); }
   int64_t seat_refunds_total(core::BookingId b) override { return inner_.seat_refunds_total(b); }
   std::vector<core::Ticket> tickets_of_booking(core::BookingId b) override { return inner_.tickets_of_booking(b); }

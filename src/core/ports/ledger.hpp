@@ -84,6 +84,17 @@ struct Settlement {
   // The money was taken but the seats went to someone else while the payment was pending: the
   // booking is FAILED and the caller must refund (then record_refund).
   bool refund_needed = false;
+  // Some seats came from resale listings: their sellers are owed refunds, recorded pending in the same
+  // commit (the caller pays them: app/resale).
+  bool resold = false;
+};
+
+// A seat of a confirmed booking put up for resale (`listed`, refunding the seller `amount` when it
+// sells) or taken back (docs/resale.md). The event's inventory decides; the listing's row follows.
+struct ResaleChange {
+  SeatId seat = 0;
+  bool listed = true;
+  int64_t amount = 0;  // minor units; listing only
 };
 
 // A refund of some seats of a booking, as recorded (core/seat_refund.hpp decided it).
@@ -167,6 +178,9 @@ class Ledger {
   // the booking as it is now.
   virtual Result<Booking> refund_seats(const Booking& booking, const SeatRefund& refund, const std::string& refund_ref,
                                        TimeMs now) = 0;
+  // Lists or withdraws one seat of a confirmed booking (core::EventInventory::list_seat/withdraw_seat
+  // decide). BookingNotConfirmed: the sale is gone; InvalidSeat; ResaleInProgress.
+  virtual Status change_listing(const Booking& seller, const ResaleChange& change, TimeMs now) = 0;
   virtual std::optional<SeatRefundRecord> find_seat_refund(int64_t id) = 0;
   // What refunds of some seats of the booking gave back so far (0: none): a later refund of the rest
   // returns total_amount less this.

@@ -38,9 +38,14 @@ struct JournalPending {  // a booking awaiting its payment's outcome
   UserId user = 0;
   std::vector<SeatId> seats;
 };
+struct JournalListing {  // a seat listed for resale, and the booking it is sold to now
+  BookingId booking = 0;
+  SeatId seat = 0;
+};
 struct JournalEvent {
   InventoryRules rules;
   std::vector<JournalSale> sales;
+  std::vector<JournalListing> listings;
   std::vector<Hold> holds;  // recorded ACTIVE with a deadline after `now`, newest first
   std::vector<JournalPending> pending;
   // The live map's versions of this load start above this (seat_changes.hpp): the owner's journal
@@ -62,6 +67,7 @@ struct JournalActiveHold {
 struct HoldPlaced {
   Hold hold;
   Millis expiry_notice_lead{0};  // > 0: a hold_expiring notice, due that long before the deadline
+  std::vector<SeatId> listed;    // seats taken from resale listings: still their sellers' sales
 };
 struct HoldReleased {
   EventId event = 0;
@@ -90,6 +96,9 @@ struct PaymentSucceeded {
   std::vector<std::string> ticket_ids;  // one per seat when sold
   PaymentOutcome outcome;
   TimeMs at{};
+  // Seats bought from resale listings: they leave their sellers' bookings (tickets revoked, listing
+  // sold, a refund of the listed amount recorded pending) before this booking takes them.
+  std::vector<EventInventory::Resold> resold;
 };
 // Declined or rejected: the booking failed. The hold is kept (a rejected request charged nothing),
 // released, or left expired (its pin ran out before the decline).
@@ -121,13 +130,18 @@ struct SeatsRefunded {
   std::string refund_ref;
   TimeMs at{};
 };
+struct ListingChanged {
+  Booking seller;
+  ResaleChange change;
+  TimeMs at{};
+};
 // Nothing to write: durable once everything recorded before it is (a second cancellation answering
 // after the first one's commit).
 struct Barrier {
   EventId event = 0;
 };
 using SeatDecision = std::variant<HoldPlaced, HoldReleased, CheckoutBegun, PaymentAwaitingAction, PaymentSucceeded,
-                                  PaymentFailed, SettledAlready, BookingCancelled, SeatsRefunded, Barrier>;
+                                  PaymentFailed, SettledAlready, BookingCancelled, SeatsRefunded, ListingChanged, Barrier>;
 
 class SeatJournal {
  public:

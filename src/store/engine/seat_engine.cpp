@@ -163,6 +163,8 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
   core::EventInventory inv(loaded->rules);
   // Sales first, then holds: a hold that lapsed and whose seat was later sold is not live anyway.
   for (const core::JournalSale& sale : loaded->sales) inv.restore_sale(sale.booking, sale.user, sale.seats);
+  // Listings before holds: a buyer's live hold may be on a listed seat.
+  for (const core::JournalListing& l : loaded->listings) (void)inv.restore_listing(l.booking, l.seat);
   // Newest first: should a clock step backwards make a lapsed hold look live, the newer claim on a
   // seat (made after the old one lapsed) wins and the older hold is dropped. Each live one counts toward
   // its user's cap here from now on: another node may have placed it (see UserStripe::incoming).
@@ -243,7 +245,10 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
     auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl);
     if (!held) return held.error();
     report(*s, event.id, held->seats, core::SeatStatus::Held);
-    record(*held, core::HoldPlaced{*held, request.expiry_notice_lead}, s->loads);
+    std::vector<core::SeatId> listed;
+    for (core::SeatId seat : held->seats)
+      if (inv.is_listed(seat)) listed.push_back(seat);
+    record(*held, core::HoldPlaced{*held, request.expiry_notice_lead, std::move(listed)}, s->loads);
     return held;
   }();
   if (!decided) {
@@ -462,6 +467,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
   std::shared_ptr<Durable> durable;
   std::optional<std::pair<core::HoldId, TimeMs>> pinned_until;  // for the registry, after the mutex
   bool refund_needed = false;
+  bool resold = false;
   core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
   {
     std::lock_guard lock(s->mu);
@@ -480,7 +486,9 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
         pinned_until.emplace(p.hold_id, now + core::limits::payment_action_pin_max);
         durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now}, s->loads);
       } else if (outcome.kind == Kind::Succeeded) {
-        bool sold = s->inv->convert(p.hold_id, booking_id, now).ok();
+        std::vector<core::EventInventory::Resold> from_listings;
+        bool sold = s->inv->convert(p.hold_id, booking_id, now, &from_listings).ok();
+        resold = !from_listings.empty();
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
         if (sold) report(*s, current->event_id, p.seats, core::SeatStatus::Sold);
         refund_needed = !sold;
@@ -491,7 +499,8 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
         if (sold)
           for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
         durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, current->event_id,
-                                                                   p.seats, sold, std::move(ticket_ids), outcome, now}, s->loads);
+                                                                   p.seats, sold, std::move(ticket_ids), outcome, now,
+                                                                   std::move(from_listings)}, s->loads);
       } else {
         using HoldEnd = core::PaymentFailed::HoldEnd;
         HoldEnd end = HoldEnd::expired;  // a hold whose pin ran out before the decline stays expired
@@ -522,7 +531,7 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
   if (auto st = durable_or_forget(durable->wait(), current->event_id, durable->loads()); !st) return st.error();
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
-  return core::Settlement{*settled, refund_needed};
+  return core::Settlement{*settled, refund_needed, resold};
 }
 
 core::Status SeatEngine::record_refund(core::BookingId booking, const std::string& refund_ref) {
@@ -606,6 +615,25 @@ core::Result<core::Booking> SeatEngine::refund_seats(const core::Booking& bookin
     return std::find(refund.seats.begin(), refund.seats.end(), seat) != refund.seats.end();
   });
   return b;
+}
+
+core::Status SeatEngine::change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) {
+  auto s = slot(seller.event_id);
+  std::shared_ptr<Durable> durable;
+  {
+    std::lock_guard lock(s->mu);
+    if (auto st = ensure_loaded(*s, seller.event_id, now); !st) return st.error();
+    advance(*s, seller.event_id, now);
+    auto st = change.listed ? s->inv->list_seat(seller.id, change.seat) : s->inv->withdraw_seat(seller.id, change.seat);
+    if (!st) {
+      if (st.error().code == Code::NotFound)  // the sale is gone: cancelled, refunded or resold meanwhile
+        return make_error(Code::BookingNotConfirmed, "this ticket's booking no longer holds the seat");
+      return st.error();
+    }
+    report(*s, seller.event_id, {change.seat}, change.listed ? core::SeatStatus::Available : core::SeatStatus::Sold);
+    durable = Durable::record(journal_, core::ListingChanged{seller, change, now}, s->loads);
+  }
+  return durable_or_forget(durable->wait(), seller.event_id, durable->loads());
 }
 
 void SeatEngine::event_dates_changed(const core::Event& event) {

@@ -213,7 +213,8 @@ core::Result<core::Settlement> MemoryLedger::settle_locked(core::BookingId booki
   }
   st.pending.erase(it);
   if (outcome.kind == Kind::Succeeded) {
-    bool sold = st.inv.convert(p.hold_id, booking_id, now).ok();
+    std::vector<core::EventInventory::Resold> resold;
+    bool sold = st.inv.convert(p.hold_id, booking_id, now, &resold).ok();
     if (!sold) sold = st.inv.sell_direct(booking_id, p.user_id, p.seats, now).ok();
     pay.payment_status = "SUCCEEDED";
     pay.payment_ref = outcome.payment_ref;
@@ -225,6 +226,7 @@ core::Result<core::Settlement> MemoryLedger::settle_locked(core::BookingId booki
       return core::Settlement{booking_view(booking), true};
     }
     report(st, p.seats, core::SeatStatus::Sold);
+    for (const core::EventInventory::Resold& r : resold) sell_listed(r, booking.event_id, now);
     booking.status = core::BookingStatus::Confirmed;
     set_hold_state(p.hold_id, core::HoldState::Converted, booking_id);
     for (core::SeatId seat : booking.seats) {
@@ -239,7 +241,7 @@ core::Result<core::Settlement> MemoryLedger::settle_locked(core::BookingId booki
       tickets_by_booking_[booking_id].push_back(t.id);
       tickets_.emplace(t.id, std::move(t));
     }
-    return core::Settlement{booking_view(booking), false};
+    return core::Settlement{booking_view(booking), false, !resold.empty()};
   }
   // Declined, or Rejected: a rejected request charged nothing and leaves the hold the buyer's.
   const bool keep_hold = outcome.kind == Kind::Rejected;
@@ -411,6 +413,33 @@ core::Result<core::Booking> MemoryLedger::refund_seats(const core::Booking& book
   core::Booking b = booking;
   std::erase_if(b.seats, [&](core::SeatId seat) { return std::binary_search(refunded.begin(), refunded.end(), seat); });
   return b;
+}
+
+void MemoryLedger::sell_listed(const core::EventInventory::Resold& r, core::EventId event, TimeMs now) {
+  core::Booking& seller = bookings_.at(r.seller_booking);
+  std::erase_if(seller.seats, [&](core::SeatId seat) { return std::binary_search(r.seats.begin(), r.seats.end(), seat); });
+  revoke_tickets(r.seller_booking, &r.seats, "resold", now);
+  int64_t amount = 0;
+  for (core::SeatId seat : r.seats) amount += listed_amounts_[{event, seat}], listed_amounts_.erase({event, seat});
+  const int64_t id = next_refund_id_++;
+  seat_refunds_[id] = core::SeatRefundRecord{id, r.seller_booking, r.seats, amount, "", now};  // paid later
+}
+
+core::Status MemoryLedger::change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) {
+  std::lock_guard lock(mu_);
+  EventState* st = find_state(seller.event_id);
+  if (!st) return make_error(Code::BookingNotConfirmed, "this ticket's booking no longer holds the seat");
+  advance(*st, now);
+  auto done = change.listed ? st->inv.list_seat(seller.id, change.seat) : st->inv.withdraw_seat(seller.id, change.seat);
+  if (!done) {
+    if (done.error().code == Code::NotFound)
+      return make_error(Code::BookingNotConfirmed, "this ticket's booking no longer holds the seat");
+    return done.error();
+  }
+  report(*st, {change.seat}, change.listed ? core::SeatStatus::Available : core::SeatStatus::Sold);
+  if (change.listed) listed_amounts_.insert_or_assign(std::pair{seller.event_id, change.seat}, change.amount);
+  else listed_amounts_.erase({seller.event_id, change.seat});
+  return core::ok_status();
 }
 
 std::optional<core::SeatRefundRecord> MemoryLedger::find_seat_refund(int64_t id) {

@@ -59,6 +59,7 @@ class MemoryLedger final : public core::Ledger {
                                              TimeMs now) override;
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                            const std::string& refund_ref, TimeMs now) override;
+  core::Status change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
@@ -103,6 +104,8 @@ class MemoryLedger final : public core::Ledger {
   uint32_t live_holds_of(core::UserId user, TimeMs now);
   core::Booking booking_view(const core::Booking& b) const;  // with its payment's ref
   void revoke_tickets(core::BookingId booking, const std::vector<core::SeatId>* seats, const char* reason, TimeMs now);
+  // Seats bought from resale listings leave their seller's booking: tickets revoked, refund recorded.
+  void sell_listed(const core::EventInventory::Resold& r, core::EventId event, TimeMs now);
   core::Result<core::Settlement> settle_locked(core::BookingId booking_id, const core::PaymentOutcome& outcome,
                                                TimeMs now);
 
@@ -120,6 +123,7 @@ class MemoryLedger final : public core::Ledger {
   std::map<std::string, core::Ticket> tickets_;
   std::map<core::BookingId, std::vector<std::string>> tickets_by_booking_;
   std::map<int64_t, core::SeatRefundRecord> seat_refunds_;
+  std::map<std::pair<core::EventId, core::SeatId>, int64_t> listed_amounts_;  // resale listings on offer
   core::HoldId next_hold_id_ = 1;
   core::BookingId next_booking_id_ = 1;
   core::PaymentId next_payment_id_ = 1;

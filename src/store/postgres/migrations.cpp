@@ -319,6 +319,22 @@ CREATE INDEX waitlist_open_offers ON waitlist_entries(event_id, offered_at, id) 
 CREATE INDEX waitlist_by_user ON waitlist_entries(event_id, user_id, id);
 )sql";
 
+// Face-value resale (docs/resale.md). One row per listed seat; only a LISTED one is unique per seat. A
+// sale from a listing records the seller's refund (booking_refunds) in the same commit, its gateway
+// reference empty until paid: `refund_paid` tells the refunds still due.
+constexpr const char* kV12Resale = R"sql(
+CREATE TABLE resale_listings(
+  id bigserial PRIMARY KEY, event_id bigint NOT NULL, seat integer NOT NULL, booking_id bigint NOT NULL,
+  seller_id bigint NOT NULL, amount bigint NOT NULL CHECK(amount >= 0),
+  state text NOT NULL CHECK(state IN ('LISTED','SOLD','WITHDRAWN')), listed_at bigint NOT NULL,
+  ended_at bigint NOT NULL DEFAULT 0, buyer_booking_id bigint NOT NULL DEFAULT 0,
+  refund_id bigint NOT NULL DEFAULT 0, refund_paid boolean NOT NULL DEFAULT false);
+CREATE UNIQUE INDEX resale_one_listing ON resale_listings(event_id, seat) WHERE state = 'LISTED';
+CREATE INDEX resale_by_seller ON resale_listings(seller_id, id);
+CREATE INDEX resale_by_event ON resale_listings(event_id, state);
+CREATE INDEX resale_refunds_due ON resale_listings(refund_id) WHERE state = 'SOLD' AND NOT refund_paid;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -338,6 +354,7 @@ const std::vector<Migration>& migrations() {
       {9, "seat claim times", {kV9ClaimTimes}},
       {10, "no seat decisions in SQL", {kV10NoSeatFunctions}},
       {11, "waiting lists", {kV11Waitlists}},
+      {12, "face-value resale", {kV12Resale}},
   };
   return kAll;
 }

@@ -2,6 +2,7 @@
 // of the owner's group commit, and the loading of an event under a new epoch.
 #include "store/postgres/seat_journal.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <type_traits>
@@ -37,6 +38,52 @@ void notice(Connection& c, const char* kind, core::UserId user, core::EventId ev
 // The hold's claims go away (a sale's claims, which name the booking, stay).
 void drop_hold_claims(Connection& c, core::HoldId hold) {
   c.query("DELETE FROM seat_claims WHERE hold_id = $1 AND booking_id IS NULL", {p(hold)});
+}
+
+// Seats bought from resale listings leave their sellers' bookings before the buyer's booking takes
+// them: each seller's claims, sold rows and tickets for them go, the listings are sold, and a refund of
+// the listed amounts is recorded, due (app/resale pays it).
+void sell_listed(Connection& c, const core::PaymentSucceeded& d) {
+  const int64_t at = to_unix_ms(d.at);
+  for (const core::EventInventory::Resold& r : d.resold) {
+    const Param seats = p_array(r.seats);
+    c.query("DELETE FROM seat_claims WHERE event_id = $1 AND seat = ANY($2::integer[]) AND booking_id = $3",
+            {p(d.event), seats, p(r.seller_booking)});
+    c.query("DELETE FROM sold_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(r.seller_booking), seats});
+    c.query("DELETE FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])",
+            {p(r.seller_booking), seats});
+    c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $3, changed_at = $3, revoked_reason = 'resold' "
+            "WHERE booking_id = $1 AND seat = ANY($2::integer[]) AND status <> 'REVOKED'",
+            {p(r.seller_booking), seats, p(at)});
+    Rows listed = c.query("SELECT count(*), coalesce(sum(amount), 0) FROM resale_listings WHERE event_id = $1 "
+                          "AND seat = ANY($2::integer[]) AND state = 'LISTED'",
+                          {p(d.event), seats});
+    if (listed.int64(0, 0) != static_cast<int64_t>(r.seats.size()))
+      throw Refused("booking " + std::to_string(d.booking) + ": a resold seat has no listing in PostgreSQL");
+    const int64_t refund_id = c.query("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) "
+                                      "VALUES($1, $2, $3, '', $4) RETURNING id",
+                                      {p(r.seller_booking), p(core::seat_csv(r.seats)), p(listed.int64(0, 1)), p(at)})
+                                  .int64(0, 0);
+    c.query("UPDATE resale_listings SET state = 'SOLD', ended_at = $3, buyer_booking_id = $4, refund_id = $5 "
+            "WHERE event_id = $1 AND seat = ANY($2::integer[]) AND state = 'LISTED'",
+            {p(d.event), seats, p(at), p(d.booking), p(refund_id)});
+    notice(c, "seats_refunded", r.seller, d.event, r.seller_booking, 0, d.at, d.at);
+    c.query("UPDATE outbox SET refund_id = $2 WHERE booking_id = $1 AND kind = 'seats_refunded' AND refund_id = 0",
+            {p(r.seller_booking), p(refund_id)});
+  }
+}
+
+void write(Connection& c, const core::ListingChanged& d) {
+  const core::Booking& b = d.seller;
+  if (d.change.listed)
+    // Listed already (a repeated request): the row stays as it is.
+    c.query("INSERT INTO resale_listings(event_id, seat, booking_id, seller_id, amount, state, listed_at) "
+            "VALUES($1, $2, $3, $4, $5, 'LISTED', $6) ON CONFLICT (event_id, seat) WHERE state = 'LISTED' DO NOTHING",
+            {p(b.event_id), p(int64_t{d.change.seat}), p(b.id), p(b.user_id), p(d.change.amount), p(to_unix_ms(d.at))});
+  else
+    c.query("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = $3 WHERE event_id = $1 AND seat = $2 "
+            "AND state = 'LISTED'",
+            {p(b.event_id), p(int64_t{d.change.seat}), p(to_unix_ms(d.at))});
 }
 
 void write(Connection& c, const core::HoldReleased& d) {
@@ -80,6 +127,7 @@ void write(Connection& c, const core::PaymentSucceeded& d) {
     return;
   }
   c.query("UPDATE bookings SET status = 'CONFIRMED' WHERE id = $1", {p(d.booking)});
+  sell_listed(c, d);
   // The sale's claims replace the hold's (or a lapsed one's); never another sale's.
   Rows claimed = c.query(
       "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id) "
@@ -126,6 +174,8 @@ void write(Connection& c, const core::BookingCancelled& d) {
   c.query("UPDATE bookings SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1", {p(b.id), p(at)});
   c.query("DELETE FROM sold_seats WHERE booking_id = $1", {p(b.id)});
   c.query("DELETE FROM seat_claims WHERE booking_id = $1", {p(b.id)});
+  c.query("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = $2 WHERE booking_id = $1 AND state = 'LISTED'",
+          {p(b.id), p(at)});
   c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $2, changed_at = $2, revoked_reason = 'booking_cancelled' "
           "WHERE booking_id = $1 AND status <> 'REVOKED'",
           {p(b.id), p(at)});
@@ -141,6 +191,9 @@ void write(Connection& c, const core::SeatsRefunded& d) {
   c.query("DELETE FROM sold_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
   c.query("DELETE FROM seat_claims WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
   c.query("DELETE FROM booking_seats WHERE booking_id = $1 AND seat = ANY($2::integer[])", {p(b.id), seats});
+  c.query("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = $3 WHERE booking_id = $1 "
+          "AND seat = ANY($2::integer[]) AND state = 'LISTED'",
+          {p(b.id), seats, p(at)});
   c.query("UPDATE tickets SET status = 'REVOKED', revoked_at = $3, changed_at = $3, revoked_reason = 'refunded' "
           "WHERE booking_id = $1 AND seat = ANY($2::integer[]) AND status <> 'REVOKED'",
           {p(b.id), seats, p(at)});
@@ -165,6 +218,7 @@ core::EventId event_of(const core::SeatDecision& decision) {
         else if constexpr (std::is_same_v<D, core::CheckoutBegun>) return d.record.event_id;
         else if constexpr (std::is_same_v<D, core::BookingCancelled> || std::is_same_v<D, core::SeatsRefunded>)
           return d.booking.event_id;
+        else if constexpr (std::is_same_v<D, core::ListingChanged>) return d.seller.event_id;
         else return d.event;
       },
       decision);
@@ -197,6 +251,10 @@ void PgSeatJournal::StagedHolds::stage(Connection& c, const core::HoldPlaced& d)
   created_.push_back(to_unix_ms(h.created_at));
   expires_.push_back(to_unix_ms(h.expires_at));
   for (core::SeatId seat : h.seats) {
+    hold_seat_hold_.push_back(h.id);
+    hold_seat_.push_back(seat);
+    // A seat taken from a resale listing stays claimed by its seller's sale until the buyer pays.
+    if (std::find(d.listed.begin(), d.listed.end(), seat) != d.listed.end()) continue;
     seat_hold_.push_back(h.id);
     seat_.push_back(seat);
     seat_event_.push_back(h.event_id);
@@ -221,7 +279,7 @@ void PgSeatJournal::StagedHolds::flush(Connection& c) {
           "$5::bigint[]) AS t(h, e, u, at, x)",
           {p_array(hold_id_), p_array(event_), p_array(user_), p_array(created_), p_array(expires_)});
   c.query("INSERT INTO hold_seats(hold_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
-          {p_array(seat_hold_), p_array(seat_)});
+          {p_array(hold_seat_hold_), p_array(hold_seat_)});
   // Each claim over a free seat or a claim lapsed when its hold was made, never over a live hold or a
   // sale: the database's own check of what memory decided.
   Rows claimed = c.query(
@@ -247,7 +305,8 @@ void PgSeatJournal::StagedHolds::flush(Connection& c) {
 }
 
 void PgSeatJournal::StagedHolds::discard() {
-  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &seat_hold_, &seat_, &seat_event_, &seat_user_,
+  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &hold_seat_hold_, &hold_seat_, &seat_hold_, &seat_,
+                  &seat_event_, &seat_user_,
                   &seat_created_, &seat_expires_, &notice_hold_, &notice_user_, &notice_event_, &notice_at_,
                   &notice_due_})
     v->clear();
@@ -329,6 +388,10 @@ core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, 
                         {p(event)});
     for (int i = 0; i < sold.size(); ++i)
       out.sales.push_back(core::JournalSale{sold.int64(i, 0), sold.int64(i, 1), seats_of(sold.int_array(i, 2))});
+    Rows listed = c.query("SELECT booking_id, seat FROM resale_listings WHERE event_id = $1 AND state = 'LISTED'",
+                          {p(event)});
+    for (int i = 0; i < listed.size(); ++i)
+      out.listings.push_back(core::JournalListing{listed.int64(i, 0), static_cast<core::SeatId>(listed.int64(i, 1))});
     Rows holds = c.query("SELECT h.id, h.user_id, h.created_at, h.expires_at, "
                          "(SELECT array_agg(seat ORDER BY seat) FROM hold_seats WHERE hold_id = h.id) FROM holds h "
                          "WHERE h.event_id = $1 AND h.state IN ('ACTIVE', 'PINNED') AND h.expires_at > $2 "

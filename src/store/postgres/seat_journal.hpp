@@ -101,7 +101,8 @@ class PgSeatJournal final : public core::SeatJournal {
 
    private:
     std::vector<int64_t> hold_id_, event_, user_, created_, expires_;  // one per hold
-    std::vector<int64_t> seat_hold_, seat_, seat_event_, seat_user_, seat_created_, seat_expires_;  // one per seat
+    std::vector<int64_t> hold_seat_hold_, hold_seat_;  // hold_seats: one per seat
+    std::vector<int64_t> seat_hold_, seat_, seat_event_, seat_user_, seat_created_, seat_expires_;  // one per claim
     std::vector<int64_t> notice_hold_, notice_user_, notice_event_, notice_at_, notice_due_;  // one per notice
     std::set<std::pair<core::EventId, core::SeatId>> claimed_;
   };

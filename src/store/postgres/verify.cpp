@@ -28,10 +28,12 @@ constexpr Check kChecks[] = {
     {"every sold seat is claimed by its booking",
      "SELECT count(*) FROM sold_seats s LEFT JOIN seat_claims c ON c.event_id = s.event_id AND c.seat = s.seat "
      "WHERE (c.booking_id IS NULL OR c.booking_id <> s.booking_id) AND $1::bigint IS NOT NULL"},
-    {"no live hold overlaps a sale",
+    {"no live hold overlaps a sale (but a seat listed for resale)",
      "SELECT count(*) FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id JOIN sold_seats s "
      "ON s.event_id = h.event_id AND s.seat = hs.seat WHERE h.state IN ('ACTIVE','PINNED') AND h.deadline > $1 "
-     "AND s.booking_id NOT IN (SELECT id FROM bookings WHERE hold_id = h.id)"},
+     "AND s.booking_id NOT IN (SELECT id FROM bookings WHERE hold_id = h.id) AND NOT EXISTS (SELECT 1 FROM "
+     "resale_listings l WHERE l.event_id = s.event_id AND l.seat = s.seat AND l.booking_id = s.booking_id "
+     "AND l.state = 'LISTED')"},
     {"no seat in two live holds",
      "SELECT count(*) FROM (SELECT h.event_id, hs.seat FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id "
      "WHERE h.state IN ('ACTIVE','PINNED') AND h.deadline > $1 GROUP BY h.event_id, hs.seat HAVING count(*) > 1) x"},

@@ -274,6 +274,21 @@ CREATE INDEX IF NOT EXISTS waitlist_open_offers ON waitlist_entries(event_id, of
 CREATE INDEX IF NOT EXISTS waitlist_by_user ON waitlist_entries(event_id, user_id, id);
 PRAGMA user_version = 8;
 )sql";
+// Version 9: face-value resale (docs/resale.md). One row per listed seat; only a LISTED one is unique
+// per seat. A sale from a listing records the seller's refund (booking_refunds) in the same job, its
+// gateway reference empty until paid: `refund_paid` tells the refunds still due.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE IF NOT EXISTS resale_listings(
+  id INTEGER PRIMARY KEY, event_id INTEGER NOT NULL, seat INTEGER NOT NULL, booking_id INTEGER NOT NULL,
+  seller_id INTEGER NOT NULL, amount INTEGER NOT NULL, state TEXT NOT NULL, listed_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL DEFAULT 0, buyer_booking_id INTEGER NOT NULL DEFAULT 0,
+  refund_id INTEGER NOT NULL DEFAULT 0, refund_paid INTEGER NOT NULL DEFAULT 0);
+CREATE UNIQUE INDEX IF NOT EXISTS resale_one_listing ON resale_listings(event_id, seat) WHERE state = 'LISTED';
+CREATE INDEX IF NOT EXISTS resale_by_seller ON resale_listings(seller_id, id);
+CREATE INDEX IF NOT EXISTS resale_by_event ON resale_listings(event_id, state);
+CREATE INDEX IF NOT EXISTS resale_refunds_due ON resale_listings(refund_id) WHERE state = 'SOLD' AND refund_paid = 0;
+PRAGMA user_version = 9;
+)sql";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
 // seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
@@ -321,6 +336,7 @@ void apply_schema(Connection& conn) {
   if (version < 7) conn.exec(kQueueRejoinColumn);
   conn.exec(kSchemaV7);
   conn.exec(kSchemaV8);
+  conn.exec(kSchemaV9);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.
   conn.exec("UPDATE outbox SET lease_until = 0, lease_owner = '' WHERE status = 'PENDING' AND lease_until <> 0");

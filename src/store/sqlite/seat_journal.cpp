@@ -47,6 +47,61 @@ core::Status issue_tickets(Connection& c, core::EventId event, core::BookingId b
   return core::ok_status();
 }
 
+// Seats bought from resale listings leave their sellers' bookings before the buyer's booking takes
+// them: each seller's tickets for them revoked, the listings sold, and a refund of the listed amounts
+// recorded, due (app/resale pays it).
+core::Status sell_listed(Connection& c, const core::PaymentSucceeded& d) {
+  const int64_t at = to_unix_ms(d.at);
+  for (const core::EventInventory::Resold& r : d.resold) {
+    int64_t amount = 0;
+    for (core::SeatId seat : r.seats) {
+      c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1 AND seat = ?2").bind(1, r.seller_booking)
+          .bind(2, int64_t{seat}).step_status();
+      c.prepare("DELETE FROM booking_seats WHERE booking_id = ?1 AND seat = ?2").bind(1, r.seller_booking)
+          .bind(2, int64_t{seat}).step_status();
+      c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?3, changed_at = ?3, revoked_reason = 'resold' "
+                "WHERE booking_id = ?1 AND seat = ?2 AND status <> 'REVOKED'")
+          .bind(1, r.seller_booking).bind(2, int64_t{seat}).bind(3, at).step_status();
+      auto& listed = c.prepare("SELECT amount FROM resale_listings WHERE event_id = ?1 AND seat = ?2 AND state = 'LISTED'");
+      listed.bind(1, d.event).bind(2, int64_t{seat});
+      if (!listed.step()) return make_error(Code::Unavailable, "a resold seat has no listing");
+      amount += listed.int64(0);
+      listed.reset();
+    }
+    c.prepare("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) VALUES(?1, ?2, ?3, '', ?4)")
+        .bind(1, r.seller_booking).bind(2, core::seat_csv(r.seats)).bind(3, amount).bind(4, at).step_status();
+    const int64_t refund_id = c.last_insert_rowid();
+    for (core::SeatId seat : r.seats)
+      c.prepare("UPDATE resale_listings SET state = 'SOLD', ended_at = ?3, buyer_booking_id = ?4, refund_id = ?5, "
+                "refund_paid = 0 WHERE event_id = ?1 AND seat = ?2 AND state = 'LISTED'")
+          .bind(1, d.event).bind(2, int64_t{seat}).bind(3, at).bind(4, d.booking).bind(5, refund_id).step_status();
+    enqueue_notice(c, core::NoticeKind::SeatsRefunded, r.seller, d.event, r.seller_booking, 0, d.at, d.at, refund_id);
+  }
+  return core::ok_status();
+}
+
+// A sale that gives back seats (cancelled, refunded) ends their listings.
+void end_listings(Connection& c, core::BookingId booking, TimeMs at) {
+  c.prepare("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = ?2 WHERE booking_id = ?1 AND state = 'LISTED'")
+      .bind(1, booking).bind(2, to_unix_ms(at)).step_status();
+}
+
+core::Status write(Connection& c, const core::ListingChanged& d) {
+  const core::Booking& b = d.seller;
+  if (d.change.listed) {
+    // Listed already (a repeated request): the row stays as it is.
+    c.prepare("INSERT OR IGNORE INTO resale_listings(event_id, seat, booking_id, seller_id, amount, state, listed_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, 'LISTED', ?6)")
+        .bind(1, b.event_id).bind(2, int64_t{d.change.seat}).bind(3, b.id).bind(4, b.user_id).bind(5, d.change.amount)
+        .bind(6, to_unix_ms(d.at)).step_status();
+  } else {
+    c.prepare("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = ?3 WHERE event_id = ?1 AND seat = ?2 "
+              "AND state = 'LISTED'")
+        .bind(1, b.event_id).bind(2, int64_t{d.change.seat}).bind(3, to_unix_ms(d.at)).step_status();
+  }
+  return core::ok_status();
+}
+
 core::Status write(Connection& c, const core::HoldPlaced& d) {
   const core::Hold& h = d.hold;
   c.prepare("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, state) VALUES(?1,?2,?3,?4,?5,'ACTIVE')")
@@ -102,6 +157,7 @@ core::Status write(Connection& c, const core::PaymentSucceeded& d) {
     return set_hold_state(c, d.hold, "EXPIRED", 0);
   }
   c.prepare("UPDATE bookings SET status = 'CONFIRMED' WHERE id = ?1").bind(1, d.booking).step_status();
+  if (auto st = sell_listed(c, d); !st) return st;
   for (core::SeatId seat : d.seats)
     // The PRIMARY KEY (event_id, seat) refuses a second sale of a seat, whatever memory believed.
     if (c.prepare("INSERT INTO sold_seats(event_id, seat, booking_id) VALUES(?1, ?2, ?3)")
@@ -139,6 +195,7 @@ core::Status write(Connection& c, const core::BookingCancelled& d) {
   c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1").bind(1, b.id).bind(2, at)
       .step_status();
   c.prepare("DELETE FROM sold_seats WHERE booking_id = ?1").bind(1, b.id).step_status();
+  end_listings(c, b.id, d.at);
   c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?2, changed_at = ?2, "
             "revoked_reason = 'booking_cancelled' WHERE booking_id = ?1 AND status <> 'REVOKED'")
       .bind(1, b.id).bind(2, at).step_status();
@@ -158,6 +215,9 @@ core::Status write(Connection& c, const core::SeatsRefunded& d) {
         .step_status();
     c.prepare("UPDATE tickets SET status = 'REVOKED', revoked_at = ?3, changed_at = ?3, revoked_reason = 'refunded' "
               "WHERE booking_id = ?1 AND seat = ?2 AND status <> 'REVOKED'")
+        .bind(1, b.id).bind(2, int64_t{seat}).bind(3, at).step_status();
+    c.prepare("UPDATE resale_listings SET state = 'WITHDRAWN', ended_at = ?3 WHERE booking_id = ?1 AND seat = ?2 "
+              "AND state = 'LISTED'")
         .bind(1, b.id).bind(2, int64_t{seat}).bind(3, at).step_status();
   }
   c.prepare("INSERT INTO booking_refunds(booking_id, seats, amount, refund_ref, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
@@ -228,6 +288,11 @@ core::Result<core::JournalEvent> SqliteSeatJournal::load_event(core::EventId eve
     out.sales.back().seats.push_back(static_cast<core::SeatId>(sold.int64(2)));
   }
   sold.reset();
+  auto& listed = r->prepare("SELECT booking_id, seat FROM resale_listings WHERE event_id = ?1 AND state = 'LISTED'");
+  listed.bind(1, event);
+  while (listed.step())
+    out.listings.push_back(core::JournalListing{listed.int64(0), static_cast<core::SeatId>(listed.int64(1))});
+  listed.reset();
   auto& holds = r->prepare(
       "SELECT h.id, h.user_id, h.created_at, h.expires_at, s.seat FROM holds h JOIN hold_seats s ON s.hold_id = h.id "
       "WHERE h.event_id = ?1 AND h.state = 'ACTIVE' AND h.expires_at > ?2 ORDER BY h.id DESC");

@@ -24,9 +24,11 @@ constexpr Check kChecks[] = {
      "SELECT event_id, seat, booking_id FROM sold_seats))"},
     {"sold seats exist in their venue",
      "SELECT COUNT(*) FROM sold_seats s JOIN events e ON e.id = s.event_id WHERE s.seat < 0 OR s.seat >= e.seats_total"},
-    {"no live hold overlaps a sale",
+    {"no live hold overlaps a sale (but a seat listed for resale)",
      "SELECT COUNT(*) FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id JOIN sold_seats s "
-     "ON s.event_id = h.event_id AND s.seat = hs.seat WHERE h.state = 'ACTIVE' AND h.expires_at > ?1"},
+     "ON s.event_id = h.event_id AND s.seat = hs.seat WHERE h.state = 'ACTIVE' AND h.expires_at > ?1 "
+     "AND NOT EXISTS (SELECT 1 FROM resale_listings l WHERE l.event_id = s.event_id AND l.seat = s.seat "
+     "AND l.booking_id = s.booking_id AND l.state = 'LISTED')"},
     {"no seat in two live holds",
      "SELECT COUNT(*) FROM (SELECT h.event_id, hs.seat FROM holds h JOIN hold_seats hs ON hs.hold_id = h.id "
      "WHERE h.state = 'ACTIVE' AND h.expires_at > ?1 GROUP BY h.event_id, hs.seat HAVING COUNT(*) > 1)"},
