@@ -105,6 +105,64 @@ TEST(EventInventory, DeclineReleasesAndUnpinRestoresDeadline) {
   inv.check_invariants();
 }
 
+TEST(EventInventory, AListedSeatIsOnOfferAndStaysItsSellersUntilItsBuyerPays) {
+  auto inv = make(10, 4);
+  ASSERT_TRUE(inv.hold(1, 100, {0, 1}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.convert(1, 50, kT0).ok());
+  EXPECT_EQ(inv.list_seat(51, 0).error().code, Code::NotFound);
+  EXPECT_EQ(inv.list_seat(50, 2).error().code, Code::InvalidSeat);
+  ASSERT_TRUE(inv.list_seat(50, 0).ok());
+  ASSERT_TRUE(inv.list_seat(50, 0).ok());  // again: nothing changes
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);
+  EXPECT_EQ(inv.counts().available, 9u);
+  EXPECT_EQ(inv.counts().sold, 1u);
+  EXPECT_EQ(inv.hold(2, 100, {0}, kT0, kTtl).error().code, Code::SeatUnavailable);  // its own seller
+  ASSERT_TRUE(inv.hold(3, 200, {0, 5}, kT0, kTtl).ok());
+  EXPECT_EQ(inv.withdraw_seat(50, 0).error().code, Code::ResaleInProgress);
+  EXPECT_EQ(inv.tickets_of(100), 2u);  // still the seller's
+  inv.check_invariants();
+  ASSERT_TRUE(inv.release(3, 200, kT0).ok());
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);  // back to its listing
+  EXPECT_EQ(inv.status(5), SeatStatus::Available);
+  ASSERT_TRUE(inv.hold(4, 200, {0}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.pin(4, 200, kT0, Millis(120'000)).ok());
+  std::vector<EventInventory::Resold> resold;
+  ASSERT_TRUE(inv.convert(4, 60, kT0, &resold).ok());
+  ASSERT_EQ(resold.size(), 1u);
+  EXPECT_EQ(resold[0].seller_booking, 50);
+  EXPECT_EQ(resold[0].seller, 100);
+  EXPECT_EQ(resold[0].seats, std::vector<SeatId>{0});
+  EXPECT_EQ(inv.tickets_of(100), 1u);
+  EXPECT_EQ(inv.tickets_of(200), 1u);
+  EXPECT_EQ(inv.status(0), SeatStatus::Sold);
+  EXPECT_FALSE(inv.is_listed(0));
+  EXPECT_EQ(inv.withdraw_seat(50, 0).error().code, Code::InvalidSeat);
+  EXPECT_EQ(inv.cancel_seats(50, {0}).error().code, Code::InvalidRequest);  // the sale has one seat left
+  inv.check_invariants();
+  // A sale cancelled under a buyer's hold of its listed seat: the hold keeps it, then it is free.
+  ASSERT_TRUE(inv.list_seat(50, 1).ok());
+  ASSERT_TRUE(inv.hold(5, 200, {1}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.cancel_sale(50).ok());
+  EXPECT_EQ(inv.status(1), SeatStatus::Held);
+  inv.check_invariants();
+  ASSERT_TRUE(inv.release(5, 200, kT0).ok());
+  EXPECT_EQ(inv.status(1), SeatStatus::Available);
+  EXPECT_EQ(inv.counts().available, 9u);
+  inv.check_invariants();
+}
+
+TEST(EventInventory, ARestoredListingIsTheBookingsOnly) {
+  auto inv = make(10, 4);
+  inv.restore_sale(50, 100, {0, 1});
+  EXPECT_FALSE(inv.restore_listing(50, 2));
+  EXPECT_FALSE(inv.restore_listing(51, 0));
+  EXPECT_TRUE(inv.restore_listing(50, 0));
+  EXPECT_FALSE(inv.restore_listing(50, 0));
+  EXPECT_TRUE(inv.restore_hold(Hold{7, 7, 200, {0}, kT0, kT0 + kTtl, HoldState::Active, 0}));
+  EXPECT_FALSE(inv.restore_hold(Hold{8, 7, 100, {1}, kT0, kT0 + kTtl, HoldState::Active, 0}));
+  inv.check_invariants();
+}
+
 TEST(EventInventory, ASeatRefundNamesSomeOfTheSaleOnceEach) {
   auto inv = make(10, 4);
   ASSERT_TRUE(inv.hold(1, 100, {0, 1, 2}, kT0, kTtl).ok());

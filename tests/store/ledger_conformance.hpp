@@ -397,6 +397,52 @@ TYPED_TEST_P(LedgerConformance, ARefundOfSomeSeatsFreesThemAndKeepsTheRest) {
             Code::BookingNotConfirmed);
 }
 
+// Resale (docs/resale.md): a listed seat is on offer to anyone but its seller, stays the seller's while a
+// buyer holds it (a withdrawal is refused, a released hold gives it back to the listing), and the
+// buyer's paid checkout moves it: the seller's ticket revoked, the listed amount refunded, across
+// restarts (an owner reloading the event) at every point.
+TYPED_TEST_P(LedgerConformance, AListedSeatMovesFromItsSellerToTheBuyerWhoPays) {
+  const core::Booking b = this->buy(this->alice_, {10, 11, 12});
+  EXPECT_EQ(code_of(this->ledger().change_listing(b, {13, true, 5000}, this->t0_)), Code::InvalidSeat);
+  EXPECT_EQ(code_of(this->ledger().change_listing(b, {10, false, 0}, this->t0_)), Code::InvalidSeat);  // not listed
+  ASSERT_TRUE(this->ledger().change_listing(b, {10, true, 5000}, this->t0_).ok());
+  ASSERT_TRUE(this->ledger().change_listing(b, {12, true, 5000}, this->t0_).ok());
+  EXPECT_EQ(this->map(this->t0_).substr(10, 3), "ASA");
+  EXPECT_EQ(code_of(this->hold(this->alice_, {10}, this->t0_)), Code::SeatUnavailable);  // not to its seller
+  auto held = this->hold(this->bob_, {10, 13}, this->t0_);
+  ASSERT_TRUE(held.ok());
+  EXPECT_EQ(code_of(this->ledger().change_listing(b, {10, false, 0}, this->t0_)), Code::ResaleInProgress);
+  this->backend_.restart();
+  EXPECT_EQ(this->map(this->t0_).substr(10, 4), "HSAH");
+  auto c = this->checkout(held->id, this->bob_, this->t0_);
+  ASSERT_TRUE(c.ok());
+  auto settled = this->settle(c->booking_id, Kind::Succeeded, this->t0_);
+  ASSERT_TRUE(settled.ok());
+  EXPECT_TRUE(settled->resold);
+  EXPECT_EQ(settled->booking.seats, (std::vector<core::SeatId>{10, 13}));
+  EXPECT_EQ(this->ledger().booking_by_id(b.id)->seats, (std::vector<core::SeatId>{11, 12}));
+  EXPECT_EQ(this->ledger().seat_refunds_total(b.id), 5000);
+  for (const core::Ticket& t : this->ledger().tickets_of_booking(b.id))
+    EXPECT_EQ(t.status == core::TicketStatus::Valid, t.seat != 10) << t.seat;
+  EXPECT_EQ(this->ledger().tickets_of_booking(c->booking_id).size(), 2u);
+  this->backend_.restart();
+  EXPECT_EQ(this->map(this->t0_).substr(10, 4), "SSAS");
+  // A hold that ends gives the seat back to its listing; then it can be withdrawn.
+  auto other = this->hold(this->bob_, {12}, this->t0_);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(this->ledger().release_hold(other->id, this->bob_, this->t0_).ok());
+  EXPECT_EQ(this->map(this->t0_)[12], 'A');
+  const core::Booking rest = *this->ledger().booking_by_id(b.id);
+  ASSERT_TRUE(this->ledger().change_listing(rest, {12, false, 0}, this->t0_).ok());
+  EXPECT_EQ(this->map(this->t0_)[12], 'S');
+  // A cancelled sale ends its listings: the seat is simply free.
+  ASSERT_TRUE(this->ledger().change_listing(rest, {11, true, 5000}, this->t0_).ok());
+  ASSERT_TRUE(this->ledger().cancel_booking(rest, "re_rest", this->t0_).ok());
+  this->backend_.restart();
+  EXPECT_EQ(this->map(this->t0_).substr(10, 3), "SAA");
+  EXPECT_EQ(code_of(this->ledger().change_listing(rest, {11, true, 5000}, this->t0_)), Code::BookingNotConfirmed);
+}
+
 TYPED_TEST_P(LedgerConformance, BestAvailablePicksFreeSeatsOfTheSectionOrRefuses) {
   ASSERT_TRUE(this->hold(this->bob_, {20, 21}, this->t0_).ok());
   auto picked = this->best(this->alice_, 3, this->t0_, 1);
@@ -496,6 +542,7 @@ REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTak
                             PendingPaymentsAreReconciledInOrderFromTheCursor,
                             ACancellationFreesTheSeatsRevokesTheTicketsOnce,
                             ARefundOfSomeSeatsFreesThemAndKeepsTheRest,
+                            AListedSeatMovesFromItsSellerToTheBuyerWhoPays,
                             BestAvailablePicksFreeSeatsOfTheSectionOrRefuses,
                             BookingsAreListedNewestFirstWithFailedOnesOnRequest,
                             StockCountsWhatIsLeftAndWhatLapsesSoon, HoldsCheckoutsAndSalesSurviveARestart,

@@ -1,6 +1,6 @@
 // Seeded simulation of a durable ledger against the reference (store/memory): random holds (explicit
 // and best-available), releases, checkouts, settlements of every kind, cancellations, seat refunds,
-// sweeps, lapses over a simulated clock, and restarts of the ledger under test (a crash between two
+// resale listings and withdrawals (a listed seat held and bought by another user moves to them), sweeps, lapses over a simulated clock, and restarts of the ledger under test (a crash between two
 // acknowledged calls: what was acknowledged must be there, nothing else). Both ledgers get the same
 // calls; every answer (success or error code, the seats, the booking's status) and, after every step,
 // both events' seat maps must agree. A failure names its seed; rerun with TICKETD_LEDGER_SIM_SEED=<seed>.
@@ -68,8 +68,9 @@ class LedgerSim {
       else if (op < 50) release();
       else if (op < 65) checkout();
       else if (op < 82) settle();
-      else if (op < 87) cancel();
-      else if (op < 92) refund();
+      else if (op < 86) cancel();
+      else if (op < 90) refund();
+      else if (op < 95) list_or_withdraw();
       else if (op < 96) sweep();
       else if (op < 98) move_owner();
       else restart();
@@ -182,8 +183,12 @@ class LedgerSim {
   void settle() {
     if (bookings_.empty()) return;
     const BookingPair& p = bookings_[pick(static_cast<uint32_t>(bookings_.size()))];
+    settle_with(p, static_cast<core::PaymentOutcome::Kind>(pick(4)));
+  }
+
+  void settle_with(const BookingPair& p, core::PaymentOutcome::Kind kind) {
     core::PaymentOutcome o;
-    o.kind = static_cast<core::PaymentOutcome::Kind>(pick(4));
+    o.kind = kind;
     o.payment_ref = "pi_sim_" + std::to_string(step_);
     auto a = ref_.ledger().settle_payment(p.ref, o, now_);
     auto b = sut_.ledger().settle_payment(p.sut, o, now_);
@@ -193,7 +198,9 @@ class LedgerSim {
     if (!same_outcome(a, b, "settle")) return;
     EXPECT_EQ(a->booking.status, b->booking.status) << where() << " settle kind " << static_cast<int>(o.kind);
     EXPECT_EQ(a->refund_needed, b->refund_needed) << where();
+    EXPECT_EQ(a->resold, b->resold) << where();
     EXPECT_EQ(a->booking.seats, b->booking.seats) << where();
+    if (a->resold) ++resales_;
   }
 
   // A booking both ledgers agree is confirmed, or none.
@@ -225,6 +232,41 @@ class LedgerSim {
     if (same_outcome(a, b, "refund")) {
       EXPECT_EQ(a->seats, b->seats) << where();
     }
+  }
+
+  // A seat of a confirmed booking put up for resale, or taken back (now and then one not listed).
+  void list_or_withdraw() {
+    const BookingPair* p = confirmed_booking();
+    if (!p) return;
+    const core::Booking a_booking = *ref_.ledger().booking_by_id(p->ref);
+    if (a_booking.seats.empty()) return;  // every seat resold
+    const core::ResaleChange change{a_booking.seats[pick(static_cast<uint32_t>(a_booking.seats.size()))],
+                                    pick(3) != 0, 100};
+    auto a = ref_.ledger().change_listing(a_booking, change, now_);
+    auto b = sut_.ledger().change_listing(*sut_.ledger().booking_by_id(p->sut), change, now_);
+    trace(std::string(change.listed ? "list" : "withdraw") + " seat " + std::to_string(change.seat) + " of ref booking " +
+          std::to_string(p->ref) + ": " + outcome(a.ok(), a.ok() ? "" : a.error().message));
+    if (!same_outcome(a, b, change.listed ? "list" : "withdraw") || !change.listed) return;
+    ++listings_;
+    // Someone else wants it at once: a hold of the listed seat, mostly paid straight away (random
+    // checkouts and settlements of many holds would rarely reach this one).
+    int e = 0;
+    while (events_ref_[e].id != a_booking.event_id) ++e;
+    const int buyer = static_cast<int>((p->user + 1 + pick(kUsers - 1)) % kUsers);
+    core::HoldRequest r;
+    r.seats = {change.seat};
+    r.ttl = Millis(2000 + pick(30'000));
+    r.active_holds_max = 3;
+    const size_t before = holds_.size();
+    place(buyer, e, r, "hold of a listed seat");
+    if (holds_.size() == before || pick(3) == 0) return;
+    const HoldPair h = holds_.back();
+    const core::CheckoutStart start{"sim-resale-" + std::to_string(step_), 1000, "USD", "pm_card_visa"};
+    auto ca = ref_.ledger().begin_checkout(h.ref, users_ref_[h.user], start, now_);
+    auto cb = sut_.ledger().begin_checkout(h.sut, users_sut_[h.user], start, now_);
+    if (!same_outcome(ca, cb, "checkout of a listed seat")) return;
+    bookings_.push_back(BookingPair{ca->booking_id, cb->booking_id, h.user});
+    settle_with(bookings_.back(), core::PaymentOutcome::Kind::Succeeded);
   }
 
   void sweep() {
@@ -294,6 +336,9 @@ class LedgerSim {
           return std::count_if(ts.begin(), ts.end(), [](const core::Ticket& t) { return t.status == core::TicketStatus::Valid; });
         };
         EXPECT_EQ(valid(ref_.ledger().tickets_of_booking(a[i].id)), valid(sut_.ledger().tickets_of_booking(b[i].id)));
+        // Resold seats refund their seller the listed amount, once.
+        EXPECT_EQ(ref_.ledger().seat_refunds_total(a[i].id), sut_.ledger().seat_refunds_total(b[i].id))
+            << "user " << u << " booking " << i;
       }
     }
   }
@@ -303,6 +348,8 @@ class LedgerSim {
   int moves() const { return moves_; }
   int paused_refused() const { return paused_refused_; }
   size_t bookings() const { return bookings_.size(); }
+  int listings() const { return listings_; }
+  int resales() const { return resales_; }
 
  private:
   std::mt19937_64 rng_;
@@ -318,6 +365,8 @@ class LedgerSim {
   int restarts_ = 0;
   int moves_ = 0;
   int paused_refused_ = 0;
+  int listings_ = 0;
+  int resales_ = 0;
   const bool trace_ = std::getenv("TICKETD_LEDGER_SIM_TRACE") != nullptr;
 };
 
@@ -328,7 +377,7 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
     first_seed = std::strtoull(s, nullptr, 10);
     seeds = 1;
   }
-  int restarts = 0, moves = 0, paused_refused = 0;
+  int restarts = 0, moves = 0, paused_refused = 0, listings = 0, resales = 0;
   size_t bookings = 0;
   for (uint64_t seed = first_seed; seed < first_seed + static_cast<uint64_t>(seeds); ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " (replay: TICKETD_LEDGER_SIM_SEED=" + std::to_string(seed) + ")");
@@ -338,6 +387,8 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
     moves += sim.moves();
     paused_refused += sim.paused_refused();
     bookings += sim.bookings();
+    listings += sim.listings();
+    resales += sim.resales();
     if (::testing::Test::HasFailure()) return;
   }
   // The run must have exercised what it claims to: restarts and checkouts happened (a single replayed
@@ -345,6 +396,8 @@ void run_ledger_sims(uint64_t first_seed, int seeds, int steps) {
   if (seeds > 1) {
     EXPECT_GT(restarts, 0);
     EXPECT_GT(bookings, 0u);
+    EXPECT_GT(listings, 0);
+    EXPECT_GT(resales, 0);  // a listed seat was bought from its seller
     if constexpr (requires(Backend b) { b.move_owner(); }) {
       EXPECT_GT(moves, 0);
       EXPECT_GT(paused_refused, 0);
