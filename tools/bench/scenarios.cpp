@@ -682,9 +682,10 @@ bool Outcome::audit_ok() const {
 
 // ---------------------------------------------------------------------------------------------------
 // waitlist: sell `checkouts` seats one per booking (untimed); `buyers` join the event's waiting list
-// (the server's resident memory before and after gives bytes per entry); then every booking is
-// cancelled, at `rate` per second (the returns), and each returned seat's offer is found: the time from
-// sending its cancellation to its offer (the offer's expires_at less the list's deadline, on the
+// (the server's resident memory before and after gives bytes per entry); then every seat comes back, at
+// `rate` per second (the returns): odd seats by their ticket listed for face-value resale, even ones by
+// their booking cancelled. Each returned seat's offer is found: the time from sending its return to its
+// offer (the offer's expires_at less the list's deadline, on the
 // server's clock: the same machine's) is the return-to-offer latency.
 
 constexpr int64_t kBenchOfferTtlS = 86'400;  // no offer lapses during a run
@@ -721,6 +722,18 @@ std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
   const std::vector<int64_t> booking_ids = sell_one_per_booking(o, engine, sale, seats);
   std::atomic<uint32_t> next{0};
   Outcome out{o.scenario, sale.event_id, sale.seats_total};
+  // The tickets of the seats that come back by resale (untimed).
+  std::vector<std::string> resale_ticket(seats);
+  engine.run(o.connections, [&](Worker& w) -> asio::awaitable<void> {
+    for (uint32_t s; (s = next.fetch_add(1)) < seats;) {
+      if (s % 2 == 0 || booking_ids[s] == 0) continue;
+      Reply t = co_await w.call(Op::Audit, {verb::get, "/v1/bookings/" + std::to_string(booking_ids[s]) + "/tickets", {},
+                                            sale.tokens[s / kCheckoutHoldsPerBuyer]});
+      const json::value v = parse_or_null(t.body);
+      const json::value* list = v.is_object() ? v.as_object().if_contains("tickets") : nullptr;
+      if (list && list->is_array() && list->as_array().size() == 1) resale_ticket[s] = string_field(list->as_array()[0], "id");
+    }
+  });
   // Every buyer's session is used once first, so the memory measured next is the list's alone (a
   // session's first use puts it in the server's session cache).
   std::atomic<uint64_t> cursor{0};
@@ -755,7 +768,7 @@ std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
   // The returns, at a steady rate (open loop).
   const double rate = o.rate_per_s > 0 ? o.rate_per_s : 100.0;
   std::vector<int64_t> sent_ms(seats, 0);
-  std::atomic<uint64_t> returned{0};
+  std::atomic<uint64_t> returned{0}, resold{0};
   next = 0;
   const SteadyTime start = Clock::now();
   engine.run(std::min<size_t>(o.connections, 64), [&](Worker& w) -> asio::awaitable<void> {
@@ -764,10 +777,15 @@ std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
       const SteadyTime intended = start + std::chrono::microseconds(static_cast<int64_t>(s * 1e6 / rate));
       co_await w.sleep_until(intended);
       sent_ms[s] = wall_ms();
-      Reply r = co_await w.call(Op::Cancel, {verb::post, "/v1/bookings/" + std::to_string(booking_ids[s]) + "/cancel",
-                                             {}, sale.tokens[s / kCheckoutHoldsPerBuyer]},
-                                {}, intended);
+      const std::string& token = sale.tokens[s / kCheckoutHoldsPerBuyer];
+      Reply r;
+      if (!resale_ticket[s].empty())
+        r = co_await w.call(Op::Cancel, {verb::put, "/v1/tickets/" + resale_ticket[s] + "/resale", {}, token}, {}, intended);
+      else
+        r = co_await w.call(Op::Cancel, {verb::post, "/v1/bookings/" + std::to_string(booking_ids[s]) + "/cancel", {}, token},
+                            {}, intended);
       returned += r.status == 200;
+      resold += r.status == 200 && !resale_ticket[s].empty();
     }
   });
   out.load_seconds = seconds_since(start);
@@ -816,6 +834,7 @@ std::optional<Outcome> waitlist_scenario(const Options& o, Engine& engine) {
   for (uint32_t s = 0; s < seats; ++s)
     if (offered_ms[s] >= 0 && sent_ms[s] > 0) latency.record(static_cast<uint64_t>(std::max<int64_t>(0, offered_ms[s] - sent_ms[s])) * 1000);
   out.figures.push_back({"returns_per_s", static_cast<double>(returned.load()) / out.load_seconds});
+  out.figures.push_back({"returns_by_resale", static_cast<double>(resold.load())});
   out.figures.push_back({"return_to_offer_p50_ms", static_cast<double>(latency.percentile(0.50)) / 1000.0});
   out.figures.push_back({"return_to_offer_p99_ms", static_cast<double>(latency.percentile(0.99)) / 1000.0});
   out.figures.push_back({"return_to_offer_max_ms", static_cast<double>(latency.max()) / 1000.0});
