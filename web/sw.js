@@ -2,12 +2,12 @@
 // cache when it does not, so a ticket page or the door scanner opened once keeps working offline.
 // The API (/v1/) is never cached here: tickets and scanner bundles are kept by the pages themselves,
 // and everything else must be live.
-const CACHE = 'ticketd-web-v9';
+const CACHE = 'ticketd-web-v10';
 const SHELL = [
   '/', '/app.css', '/js/app.js', '/js/api.js', '/js/ui.js', '/js/account_page.js', '/js/field_errors.js', '/js/event_page.js', '/js/queue_page.js',
   '/js/live_holds.js', '/js/hold_memory.js', '/js/saved_pick.js', '/js/queue_access.js', '/js/time_text.js', '/js/waitlist.js',
   '/js/seatmap.js', '/js/map_gestures.js', '/js/seat_glyphs.js', '/js/seat_picker.js', '/js/geometry.js', '/js/login_form.js', '/js/sse.js', '/js/ticket_page.js',
-  '/js/ticket_code.js', '/js/qr.js', '/vendor/qrcode.mjs',
+  '/js/resale.js', '/js/ticket_code.js', '/js/qr.js', '/vendor/qrcode.mjs',
   '/scan', '/js/scan.js', '/vendor/zxing/es/reader/index.js', '/vendor/zxing/es/share.js',
   '/vendor/zxing/reader/zxing_reader.wasm',
 ];

@@ -119,6 +119,13 @@ export const api = {
   sendTicket: (id, email) => call('POST', `/v1/tickets/${encodeURIComponent(id)}/transfers`, { email }),
   acceptTransfer: (id) => call('POST', `/v1/transfers/${id}/accept`),
   cancelTransfer: (id) => call('POST', `/v1/transfers/${id}/cancel`),
+  // Face-value resale (docs/web.md, "Resale"): a ticket's buyer lists it, and gets its face value back
+  // when someone buys it; listing a listed ticket answers its listing. GET of one ticket's listing is 404
+  // when it is not listed now; myListings is every listing of the caller's, newest first, every state.
+  listForResale: (id) => call('PUT', `/v1/tickets/${encodeURIComponent(id)}/resale`),
+  withdrawListing: (id) => call('DELETE', `/v1/tickets/${encodeURIComponent(id)}/resale`),
+  listing: (id) => call('GET', `/v1/tickets/${encodeURIComponent(id)}/resale`),
+  myListings: () => call('GET', '/v1/resale'),
   scannerBundle: (eventId) => call('GET', `/v1/events/${eventId}/scanner-bundle`),
   checkin: (eventId, body, signal) => call('POST', `/v1/events/${eventId}/checkins`, body, {}, false, signal),
 };

@@ -358,7 +358,8 @@ async function listTickets(bookingId) {
     for (const t of tickets) if (t.code) savedTickets.put(t);
     ul.innerHTML = tickets.map((t) => `<li>${t.code
       ? `<a href="#/tickets/${esc(t.id)}">Show ticket: ${esc(seatText(t))}</a>`
-      : `${esc(seatText(t))}: no longer valid`}</li>`).join('') || '<li>No tickets.</li>';
+      : `${esc(seatText(t))}: ${t.revoked_reason === 'resold' ? 'resold, see <a href="#/tickets">My tickets</a>' : 'no longer valid'}`}</li>`).join('')
+      || '<li>No tickets.</li>';
   } catch (e) {
     ul.innerHTML = `<li>${esc(e.message)}</li>`;
   }

@@ -5,6 +5,7 @@ import { api, ApiError, when } from './api.js';
 import { esc, $, say, setMain } from './ui.js';
 import { drawQr } from './qr.js';
 import { rotatingCode, stepAt, STEP_S } from './ticket_code.js';
+import { TicketResale, isResold } from './resale.js';
 
 const STORE_KEY = 'ticketd.tickets';
 const STORED_MAX = 50;
@@ -42,8 +43,19 @@ async function load(id) {
   }
 }
 
+// Whether ticket `id` is listed for resale now (its page then offers no transfer: the server refuses one).
+// Not known (offline, no resale on this server, not listed) reads as not listed.
+async function listedForResale(id) {
+  try {
+    const { listing } = await api.listing(id);
+    return listing.state === 'LISTED';
+  } catch {
+    return false;
+  }
+}
+
 export async function ticketPage(id) {
-  const { ticket: t, offline } = await load(id);
+  const [{ ticket: t, offline }, listed] = await Promise.all([load(id), listedForResale(id)]);
   const revoked = t.status === 'REVOKED' || !t.code;
   setMain(`
     <h1>${esc(t.event_name || 'Ticket')}</h1>
@@ -58,7 +70,9 @@ export async function ticketPage(id) {
       <p class="muted">Ticket ${esc(t.id.slice(0, 8))} · ${esc(t.status === 'CHECKED_IN' ? 'Checked in' : t.status === 'VALID' ? 'Valid' : 'Revoked')}</p>
     </section>
     <div id="ticket-msg"></div>
-    ${!revoked && t.status === 'VALID' && !offline ? `
+    ${listed ? `<p class="msg info">Listed for resale, so it cannot be sent to anyone: withdraw the listing on
+      <a href="#/tickets">My tickets</a> first.</p>` : ''}
+    ${!revoked && t.status === 'VALID' && !offline && !listed ? `
     <details class="card" id="send">
       <summary>Send this ticket to someone</summary>
       <form id="send-form" novalidate>
@@ -109,30 +123,42 @@ export async function ticketPage(id) {
   return () => clearInterval(timer);
 }
 
-// Every ticket the user holds (bought or received) and the transfers waiting on them.
+// Every ticket the user holds (bought or received), the transfers waiting on them, and each ticket's
+// resale (web/js/resale.js): a resold ticket stays in the list, saying what came back.
 export async function ticketsPage() {
   const main = setMain(`
     <h1>My tickets</h1>
-    <div id="tk-msg"></div>
+    <div id="tk-msg" aria-live="polite"></div>
     <section aria-labelledby="in-h" id="incoming" hidden><h2 id="in-h">Sent to you</h2><ul id="in-list"></ul></section>
     <section aria-labelledby="out-h" id="outgoing" hidden><h2 id="out-h">Waiting for the other person</h2><ul id="out-list"></ul></section>
     <section aria-labelledby="mine-h"><h2 id="mine-h">Tickets</h2><ul id="mine" class="tickets"><li>Loading…</li></ul></section>`, 'My tickets');
+  let shown = [];     // the tickets drawn in #mine
+  const drawn = new Map();  // ticket id -> the html of its item, as drawn
+  let asked = 0;      // the latest request: an older answer (a poll overtaken by a press) is dropped
+  const item = (t) => `<a href="#/tickets/${esc(t.id)}">${esc(t.event_name)}: ${esc(seatText(t))}</a>
+      ${t.status === 'CHECKED_IN' ? '(inside)' : ''}${resale.html(t)}`;
+  const drawMine = () => drawItems($('#mine'), shown.map((t) => [t.id, item(t)]), drawn, '<li>No tickets yet.</li>');
   const render = async () => {
-    const [{ tickets }, { transfers }] = await Promise.all([api.myTickets(), api.transfers()]);
+    const mine = ++asked;
+    const [{ tickets }, { transfers }] = await Promise.all([api.myTickets(), api.transfers(), resale.load()]);
+    if (mine !== asked || !main.isConnected) return;
     for (const t of tickets) if (t.code) savedTickets.put(t);
     const pendingIn = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'received');
     const pendingOut = transfers.filter((x) => x.status === 'PENDING' && x.direction === 'sent');
     $('#incoming').hidden = !pendingIn.length;
-    $('#in-list').innerHTML = pendingIn.map((x) => `<li>A ticket for ${esc(x.event_name || `event ${x.event_id}`)}
-      <button type="button" data-accept="${x.id}">Accept ticket ${x.id}</button></li>`).join('');
+    setHtml($('#in-list'), pendingIn.map((x) => `<li>A ticket for ${esc(x.event_name || `event ${x.event_id}`)}
+      <button type="button" data-accept="${x.id}">Accept ticket ${x.id}</button></li>`).join(''));
     $('#outgoing').hidden = !pendingOut.length;
-    $('#out-list').innerHTML = pendingOut.map((x) => `<li>${esc(x.event_name || '')}: sent to ${esc(x.to_email)}
-      <button type="button" class="secondary" data-cancel="${x.id}">Take back ticket ${x.id}</button></li>`).join('');
-    const live = tickets.filter((t) => t.status !== 'REVOKED');
-    $('#mine').innerHTML = live.map((t) => `<li><a href="#/tickets/${esc(t.id)}">${esc(t.event_name)}: ${esc(seatText(t))}</a>
-      ${t.status === 'CHECKED_IN' ? '(inside)' : ''}</li>`).join('') || '<li>No tickets yet.</li>';
+    setHtml($('#out-list'), pendingOut.map((x) => `<li>${esc(x.event_name || '')}: sent to ${esc(x.to_email)}
+      <button type="button" class="secondary" data-cancel="${x.id}">Take back ticket ${x.id}</button></li>`).join(''));
+    shown = tickets.filter((t) => t.status !== 'REVOKED' || isResold(t));
+    drawMine();
+    resale.loaded(shown);
   };
+  const resale = new TicketResale({ msg: $('#tk-msg'), redraw: drawMine, reload: render, seatText });
+  main.addEventListener('keydown', (e) => resale.handle(e, shown));
   main.addEventListener('click', async (e) => {
+    if (resale.handle(e, shown)) return;
     const accept = e.target.dataset.accept, cancel = e.target.dataset.cancel;
     if (!accept && !cancel) return;
     try {
@@ -143,5 +169,36 @@ export async function ticketsPage() {
     } catch (err) { say($('#tk-msg'), err.message); }
   });
   await render();
-  return null;
+  return () => resale.stop();
+}
+
+function setHtml(el, html) {
+  if (el.innerHTML !== html) el.innerHTML = html;
+}
+
+// Draws `items` ([key, html]) as the list's items, touching only those whose html changed, so a poll
+// that changes one ticket leaves focus on another where it is. Focus inside an item drawn again goes to
+// the item's first control.
+function drawItems(ul, items, drawn, empty) {
+  const focused = ul.contains(document.activeElement) ? document.activeElement.closest('li[data-key]') : null;
+  const focusedKey = focused ? focused.dataset.key : null;
+  const same = ul.children.length === items.length && items.every(([key], i) => ul.children[i].dataset.key === key);
+  let lost = false;
+  if (!same) {
+    drawn.clear();
+    ul.innerHTML = items.map(([key, html]) => `<li data-key="${esc(key)}">${html}</li>`).join('') || empty;
+    for (const [key, html] of items) drawn.set(key, html);
+    lost = focusedKey !== null;
+  } else {
+    items.forEach(([key, html], i) => {
+      if (drawn.get(key) === html) return;
+      ul.children[i].innerHTML = html;
+      drawn.set(key, html);
+      if (key === focusedKey) lost = true;
+    });
+  }
+  if (!lost) return;
+  const li = [...ul.children].find((el) => el.dataset.key === focusedKey);
+  const target = li && (li.querySelector('button') || li.querySelector('a'));
+  if (target) target.focus();
 }
