@@ -1,13 +1,14 @@
 // An event's live dashboard in the console (docs/console.md, "Dashboard"): seats sold, held and
 // available from the live seat map (SSE), people inside from the door feed (SSE), revenue and sales per
 // minute from the sales report (re-read when seats sell, at most every 2 s, and every 15 s), the waiting
-// room, the waiting list (web/js/console_waitlist.js); the orders with refunds; door staff; the attendee
-// list; cancelling the event with its refunds' progress.
+// room, the waiting list (web/js/console_waitlist.js), resale (web/js/console_resale.js); the orders with
+// refunds; door staff; the attendee list; cancelling the event with its refunds' progress.
 import { call, session, money, when } from './api.js';
 import { esc, $, flash, say, setMain } from './ui.js';
 import { SeatMap } from './seatmap.js';
 import { followStream } from './sse.js';
 import { waitlistSectionHtml, followWaitlist } from './console_waitlist.js';
+import { resaleSectionHtml, followResale } from './console_resale.js';
 
 const REPORT_EVERY_MS = 15000;
 const REPORT_AFTER_SALE_MS = 2000;
@@ -95,6 +96,7 @@ export async function dashboardPage(eventId) {
           <div id="room-msg" aria-live="polite"></div>
         </form>
         ${waitlistSectionHtml()}
+        ${resaleSectionHtml()}
       </section>
       <section>
         <h2>Orders</h2>
@@ -201,6 +203,7 @@ export async function dashboardPage(eventId) {
   });
   stops.push(() => seats.close());
   stops.push(followWaitlist(eventId));
+  stops.push(followResale(eventId));
   stops.push(followStream(`/v1/events/${eventId}/checkins/stream`, {
     onEvent: (name, d) => { if (name === 'gates') $('#t-inside').textContent = d.inside.toLocaleString(); },
   }));
