@@ -358,6 +358,16 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
                                 std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
                                 core::limits::active_holds_per_user_max};
       auto hold = ledger_.hold_seats(event, layout, request, now);
+      if (!hold && hold.error().code == Code::SeatUnavailable && !hold.error().seats.empty()) {
+        // Taken since the map was read, or listed for resale by this very buyer (a seat is never offered
+        // to its own seller): once more, without them. The others may still be offered these seats.
+        std::vector<core::SeatId> others = free;
+        remove_seats(others, hold.error().seats);
+        seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, others);
+        if (!seats) continue;
+        request.seats = *seats;
+        hold = ledger_.hold_seats(event, layout, request, now);
+      }
       if (!hold) {
         if (hold.error().code == Code::TicketLimitExceeded) {
           // Their allowance is used up (they bought meanwhile): an offer could never be paid.
@@ -365,8 +375,6 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
             note_waiting(event.id, entry.score, false);
             metrics_.count("waitlist", "skipped");
           }
-        } else if (hold.error().code == Code::SeatUnavailable) {
-          remove_seats(free, *seats);  // taken since the map was read: look again next round
         }
         continue;
       }

@@ -1,8 +1,10 @@
 // Seeded simulation of a sold-out event's waiting list over the embedded stores (SQLite ledger and
 // list, the real use cases, a manual clock): random joins (quantities, together or not, tiers),
-// cancellations that return seats, open-sale hold attempts, offer passes, offers paid, declined or left
-// to lapse, and time passing. After every step:
-//  - every seat is available, held or sold, and every sold seat has exactly one valid ticket;
+// cancellations and face-value resale listings that return seats (and withdrawals), open-sale hold
+// attempts, offer passes, offers paid, declined or left to lapse, and time passing. After every step:
+//  - every seat is available, held or sold, and every sold or listed seat has exactly one valid ticket
+//    (a listed seat's is its seller's until a buyer pays; then the buyer's alone);
+//  - every seat sold from a listing has refunded its seller, once;
 //  - every OFFERED entry names a live hold of its buyer, and no seat is in two offers;
 //  - an open-sale hold is refused (waitlist_first) exactly while people wait;
 //  - the list's WAITING and OFFERED counts are those of its entries, and positions are exact;
@@ -19,11 +21,13 @@
 #include <set>
 
 #include "app/catalog.hpp"
+#include "app/resale.hpp"
 #include "app/sales.hpp"
 #include "app/ticket_codes.hpp"
 #include "app/waitlist.hpp"
 #include "base/metrics.hpp"
 #include "payments/test/test_gateway.hpp"
+#include "store/sqlite/resale.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waitlist.hpp"
 #include "support/temp_dir.hpp"
@@ -39,6 +43,7 @@ constexpr uint32_t kOfferTtlS = 30;
 // What the runs did, so the test fails if a change of the odds leaves a path unexercised.
 struct Tally {
   uint64_t offers = 0, paid = 0, lapsed_before_paying = 0, open_sale_refused = 0, open_sale_sold = 0, passed_over = 0;
+  uint64_t listed = 0, withdrawn = 0, resold = 0;
 };
 
 struct World {
@@ -52,8 +57,11 @@ struct World {
         catalog(catalog_store, ledger, clock),
         sales(ledger, catalog, gateway, clock, Millis(600'000), metrics, nullptr, Millis(0),
               core::limits::active_holds_per_user_max),
-        waitlist(lists, ledger, catalog, clock, metrics, /*exact_gate=*/true) {
+        waitlist(lists, ledger, catalog, clock, metrics, /*exact_gate=*/true),
+        resale_store(db),
+        resale(resale_store, ledger, catalog, gateway, nullptr, clock, metrics) {
     sales.set_waitlist(&waitlist);
+    sales.set_payouts(&resale);
   }
   ManualClock clock;
   Metrics metrics;
@@ -67,18 +75,22 @@ struct World {
   app::Catalog catalog;
   app::Sales sales;
   app::Waitlist waitlist;
+  store::sqlite::SqliteResaleStore resale_store;
+  app::Resale resale;
 };
 
 class Sim {
  public:
-  Sim(uint64_t seed, const std::string& dir, Tally& tally) : rng_(seed), w_(dir), tally_(tally) {}
+  Sim(uint64_t seed, const std::string& dir, Tally& tally)
+      : rng_(seed), w_(dir), resold_before_(tally.resold), tally_(tally) {}
 
   void run() {
     setup();
     for (int step = 0; step < kSteps; ++step) {
       const int op = pick(0, 99);
       if (op < 22) join();
-      else if (op < 40) cancel_a_booking();
+      else if (op < 32) cancel_a_booking();
+      else if (op < 40) list_or_withdraw();
       else if (op < 50) open_sale_hold();
       else if (op < 75) pass();
       else if (op < 85) pay_an_offer();
@@ -160,9 +172,41 @@ class Sim {
   void cancel_a_booking() {
     if (bookings_.empty()) return;
     auto it = std::next(bookings_.begin(), pick(0, static_cast<int>(bookings_.size()) - 1));
+    if (w_.ledger.booking_by_id(it->first)->seats.empty()) {  // every seat resold: nothing to cancel
+      ASSERT_EQ(w_.sales.cancel(it->second, it->first).error().code, core::Code::BookingNotConfirmed);
+      bookings_.erase(it);
+      return;
+    }
     auto cancelled = w_.sales.cancel(it->second, it->first);
     ASSERT_TRUE(cancelled.ok()) << cancelled.error().message;
     bookings_.erase(it);
+  }
+
+  // A valid ticket of a random booking listed for resale (its seat returns like a cancelled one), or,
+  // if listed already, mostly withdrawn again.
+  void list_or_withdraw() {
+    if (bookings_.empty()) return;
+    auto it = std::next(bookings_.begin(), pick(0, static_cast<int>(bookings_.size()) - 1));
+    std::vector<core::Ticket> valid;
+    for (const core::Ticket& t : w_.ledger.tickets_of_booking(it->first))
+      if (t.status == core::TicketStatus::Valid) valid.push_back(t);
+    if (valid.empty()) return;
+    const core::Ticket& t = valid[static_cast<size_t>(pick(0, static_cast<int>(valid.size()) - 1))];
+    if (w_.resale_store.listed(event_.id, t.seat)) {
+      if (pick(0, 1) != 0) return;
+      auto withdrawn = w_.resale.withdraw(it->second, t.id);
+      if (!withdrawn) {
+        ASSERT_EQ(withdrawn.error().code, core::Code::ResaleInProgress) << withdrawn.error().message;
+        ASSERT_EQ(map().status[t.seat], 'H');  // a buyer holds it
+        return;
+      }
+      ++tally_.withdrawn;
+      return;
+    }
+    auto listed = w_.resale.list(it->second, t.id);
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    ASSERT_EQ(listed->listing.amount, t.seat < 10 ? 9000 : 5000);  // its face value (Front is gold)
+    ++tally_.listed;
   }
 
   void open_sale_hold() {
@@ -172,10 +216,13 @@ class Sim {
       if (status[i] == 'A') free.push_back(static_cast<core::SeatId>(i));
     if (free.empty()) return;
     const bool waiting = w_.lists.list(event_.id).waiting > 0;
-    const core::UserId user = users_[static_cast<size_t>(pick(0, kUsers - 1))];
+    const core::SeatId seat = free[static_cast<size_t>(pick(0, static_cast<int>(free.size()) - 1))];
+    core::UserId user = users_[static_cast<size_t>(pick(0, kUsers - 1))];
+    if (auto l = w_.resale_store.listed(event_.id, seat); l && l->seller_id == user)
+      user = users_[(static_cast<size_t>(std::find(users_.begin(), users_.end(), user) - users_.begin()) + 1) % users_.size()];
     app::HoldInput in;
     in.event_id = event_.id;
-    in.seats = {free[static_cast<size_t>(pick(0, static_cast<int>(free.size()) - 1))]};
+    in.seats = {seat};
     auto hold = w_.sales.hold(user, in);
     if (waiting) {
       ASSERT_FALSE(hold.ok()) << "a returned seat went to open sale while people waited";
@@ -206,7 +253,12 @@ class Sim {
     std::map<int64_t, std::vector<core::SeatId>> expected;
     if (!(list.opened && now < list.draw_at())) {
       for (const core::WaitlistEntry& e : w_.lists.waiting(event_.id, 0, 100'000)) {
-        auto seats = core::seats_for(*layout_, core::WaitlistWant{e.quantity, e.together, e.tier}, free);
+        std::vector<core::SeatId> theirs = free;  // never offered a seat they listed themselves
+        std::erase_if(theirs, [&](core::SeatId s) {
+          auto l = w_.resale_store.listed(event_.id, s);
+          return l && l->seller_id == e.user_id;
+        });
+        auto seats = core::seats_for(*layout_, core::WaitlistWant{e.quantity, e.together, e.tier}, theirs);
         if (!seats) {
           tally_.passed_over += !free.empty();
           continue;
@@ -269,15 +321,20 @@ class Sim {
     const TimeMs now = w_.clock.now();
     const core::SeatMap m = map();
     ASSERT_EQ(m.status.size(), layout_->seats_total());
-    // Every sold seat: exactly one valid ticket, of the booking the sim knows sold it.
+    // Every sold or listed seat: exactly one valid ticket, of a booking the sim knows sold it.
     std::map<core::SeatId, int> valid;
     for (const auto& [booking, user] : bookings_)
       for (const core::Ticket& t : w_.ledger.tickets_of_booking(booking))
         if (t.status != core::TicketStatus::Revoked) ++valid[t.seat];
     for (core::SeatId s = 0; s < m.status.size(); ++s) {
       ASSERT_TRUE(m.status[s] == 'A' || m.status[s] == 'H' || m.status[s] == 'S');
-      ASSERT_EQ(valid[s], m.status[s] == 'S' ? 1 : 0) << "seat " << s << " is " << m.status[s];
+      const bool listed = w_.resale_store.listed(event_.id, s).has_value();
+      ASSERT_FALSE(listed && m.status[s] == 'S') << "seat " << s << " is listed yet shown sold";
+      ASSERT_EQ(valid[s], m.status[s] == 'S' || listed ? 1 : 0) << "seat " << s << " is " << m.status[s];
     }
+    // Sellers of resold seats are refunded as the sale settles (the test gateway always pays).
+    ASSERT_TRUE(w_.resale_store.refunds_due(10).empty()) << "a seller's refund is still due";
+    tally_.resold = w_.resale_store.stats(event_.id).sold + resold_before_;
     // Every offer is a live hold of its buyer's; no seat in two; one active entry per buyer.
     std::set<core::SeatId> offered;
     std::set<core::UserId> active;
@@ -314,6 +371,7 @@ class Sim {
   std::vector<core::UserId> users_;
   std::map<core::BookingId, core::UserId> bookings_;
   uint64_t keys_ = 0;
+  uint64_t resold_before_ = 0;  // sold listings of earlier runs (the tally adds up every seed's)
   Tally& tally_;
 };
 
@@ -333,11 +391,13 @@ TEST(WaitlistSim, OffersFollowTheReferenceAndNoSeatLeaksOrDoubles) {
     if (HasFatalFailure()) return;
   }
   std::printf("offers=%llu paid=%llu lapsed_before_paying=%llu open_sale_refused=%llu open_sale_sold=%llu "
-              "passed_over=%llu\n",
+              "passed_over=%llu listed=%llu withdrawn=%llu resold=%llu\n",
               static_cast<unsigned long long>(tally.offers), static_cast<unsigned long long>(tally.paid),
               static_cast<unsigned long long>(tally.lapsed_before_paying),
               static_cast<unsigned long long>(tally.open_sale_refused),
-              static_cast<unsigned long long>(tally.open_sale_sold), static_cast<unsigned long long>(tally.passed_over));
+              static_cast<unsigned long long>(tally.open_sale_sold), static_cast<unsigned long long>(tally.passed_over),
+              static_cast<unsigned long long>(tally.listed), static_cast<unsigned long long>(tally.withdrawn),
+              static_cast<unsigned long long>(tally.resold));
   if (runs.size() > 1) {  // one replayed seed may exercise less
     EXPECT_GT(tally.offers, 150u);
     EXPECT_GT(tally.paid, 50u);
@@ -345,6 +405,9 @@ TEST(WaitlistSim, OffersFollowTheReferenceAndNoSeatLeaksOrDoubles) {
     EXPECT_GT(tally.open_sale_refused, 50u);
     EXPECT_GT(tally.open_sale_sold, 0u);
     EXPECT_GT(tally.passed_over, 100u);
+    EXPECT_GT(tally.listed, 50u);
+    EXPECT_GT(tally.withdrawn, 5u);
+    EXPECT_GT(tally.resold, 20u);  // listed seats offered to the list and paid
   }
 }
 
