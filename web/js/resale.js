@@ -30,6 +30,10 @@ const sentence = (text) => {
   return s ? s[0].toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : '';
 };
 
+// A listing's amount as the app writes prices. The API leaves `currency` out when it cannot read the
+// event; Intl refuses a currency style without one, so the amount is then a plain number.
+const amountText = (amount, currency) => (currency ? money(amount, currency) : (amount / 100).toFixed(2));
+
 export function isResold(t) {
   return t.status === 'REVOKED' && t.revoked_reason === 'resold';
 }
@@ -112,7 +116,7 @@ export class TicketResale {
   changeText(t, before) {
     const l = this.listings.get(t.id);
     if (!l || !isResold(t)) return '';
-    const amount = money(l.amount, l.currency);
+    const amount = amountText(l.amount, l.currency);
     const seat = this.name(t);
     if (!before.startsWith('REVOKED')) {
       return l.refunded ? `Resold: ${seat}. ${amount} is refunded to you.` : `Resold: ${seat}. ${amount} is on its way back to you.`;
@@ -153,17 +157,17 @@ export class TicketResale {
     const l = this.listings.get(t.id);
     if (isResold(t)) {
       if (!l || l.state !== 'SOLD') return '<p class="resale-state">Resold — its face value is refunded to you</p>';
-      const amount = esc(money(l.amount, l.currency));
+      const amount = esc(amountText(l.amount, l.currency));
       return `<p class="resale-state">Resold — ${amount} ${l.refunded ? 'refunded' : 'refund on its way'}</p>`;
     }
     if (t.status !== 'VALID') return '';
     if (l && l.state === 'LISTED') {
-      return `<p class="resale-state">Listed for resale — you get ${esc(money(l.amount, l.currency))} back if it sells</p>
+      return `<p class="resale-state">Listed for resale — you get ${esc(amountText(l.amount, l.currency))} back if it sells</p>
         ${this.button(t, 'Withdraw listing', 'data-withdraw')}`;
     }
     const c = this.confirming.get(t.id);
     if (c) {
-      const back = c.amount === null ? 'its face value' : `<strong>${esc(money(c.amount, c.currency))}</strong>`;
+      const back = c.amount === null ? 'its face value' : `<strong>${esc(amountText(c.amount, c.currency))}</strong>`;
       return `<div class="resale-confirm" role="group" aria-labelledby="rs-q-${esc(t.id)}" data-ticket-confirm="${esc(t.id)}">
         <p id="rs-q-${esc(t.id)}">Sell this ticket at face value? If someone buys the seat you get ${back} back, and this
           ticket stops working. Until then it still works, and you can withdraw the listing.</p>
@@ -231,7 +235,7 @@ export class TicketResale {
       this.listings.set(t.id, listing);
       this.remember(t);
       this.redraw();
-      say(this.msg, `Listed for resale: ${this.name(t)}. You get ${money(listing.amount, listing.currency)} back if it sells; until then your ticket still works.`, 'ok');
+      say(this.msg, `Listed for resale: ${this.name(t)}. You get ${amountText(listing.amount, listing.currency)} back if it sells; until then your ticket still works.`, 'ok');
       this.focus(`[data-withdraw="${t.id}"]`);
       this.moving = true;
       this.schedule();
