@@ -146,8 +146,11 @@ core::Result<WaitlistView> Waitlist::configure(core::EventId event_id, const Wai
   if (patch.enabled) s.enabled = *patch.enabled;
   if (patch.offer_ttl_s) s.offer_ttl_s = *patch.offer_ttl_s;
   if (patch.draw_window_s) s.draw_window_s = *patch.draw_window_s;
+  const bool rule_changed = patch.resale_open_sale && *patch.resale_open_sale != s.resale_open_sale;
+  if (patch.resale_open_sale) s.resale_open_sale = *patch.resale_open_sale;
   if (auto v = core::validate(s); !v) return v.error();
   if (auto v = store_.set_settings(event_id, s); !v) return v.error();
+  if (rule_changed) ledger_.resale_rule_changed(event_id, s.resale_open_sale);
   const TimeMs now = clock_.now();
   refresh_gate(event_id, now);
   dirty_ = true;
@@ -339,6 +342,9 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
                               : core::OfferCursor{turn.back().offered_at, turn.back().id};
   if (list.settings.enabled && !(list.opened && now < list.draw_at())) {  // before the draw, the order is not known
     std::vector<core::SeatId> free = free_seats(map->status);
+    // Listed seats kept off open sale are the list's too (the map shows them sold).
+    free.insert(free.end(), map->listed_for_offers.begin(), map->listed_for_offers.end());
+    std::sort(free.begin(), free.end());
     if (!free.empty()) offer(*event, (*venue)->layout, list, free, now, report);
   }
   refresh_gate(event_id, now);
@@ -356,7 +362,7 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
       if (!seats) continue;  // not enough for this entry: it keeps its place for a later round
       core::HoldRequest request{entry.user_id, *seats, std::nullopt,
                                 std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
-                                core::limits::active_holds_per_user_max};
+                                core::limits::active_holds_per_user_max, /*offer=*/true};
       auto hold = ledger_.hold_seats(event, layout, request, now);
       if (!hold && hold.error().code == Code::SeatUnavailable && !hold.error().seats.empty()) {
         // Taken since the map was read, or listed for resale by this very buyer (a seat is never offered

@@ -54,7 +54,7 @@ struct WaitlistView {
 
 // The organizer's change: fields left unset keep their value.
 struct WaitlistSettingsPatch {
-  std::optional<bool> open, enabled;
+  std::optional<bool> open, enabled, resale_open_sale;
   std::optional<uint32_t> offer_ttl_s, draw_window_s;
 };
 

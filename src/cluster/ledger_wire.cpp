@@ -14,8 +14,8 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<const char*, 11> kCallNames{"hold",   "find_hold",    "release", "checkout", "settle",  "cancel",
-                                                 "refund_seats", "dates", "seat_map", "stock", "listing"};
+constexpr std::array<const char*, 12> kCallNames{"hold",   "find_hold", "release",  "checkout", "settle",  "cancel",
+                                                 "refund_seats", "dates", "seat_map", "stock", "listing", "resale_rule"};
 constexpr int kLastCode = static_cast<int>(core::Code::ResaleInProgress);
 
 // A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
@@ -161,7 +161,8 @@ std::string encode_args(Call call, const CallArgs& a) {
                      {"seats", seats_json(a.hold.seats)},
                      {"ttl_ms", a.hold.ttl.count()},
                      {"expiry_notice_lead_ms", a.hold.expiry_notice_lead.count()},
-                     {"active_holds_max", a.hold.active_holds_max}};
+                     {"active_holds_max", a.hold.active_holds_max},
+                     {"offer", a.hold.offer}};
       if (a.hold.best) {
         json::object best{{"quantity", a.hold.best->quantity}};
         if (a.hold.best->section) best["section"] = *a.hold.best->section;
@@ -192,6 +193,9 @@ std::string encode_args(Call call, const CallArgs& a) {
       break;
     case Call::listing:
       o["listing"] = json::object{{"seat", a.listing.seat}, {"listed", a.listing.listed}, {"amount", a.listing.amount}};
+      break;
+    case Call::resale_rule:
+      o["resale_on_open_sale"] = a.resale_on_open_sale;
       break;
     case Call::dates:
       o["on_sale_at"] = to_unix_ms(a.on_sale_at);
@@ -225,6 +229,7 @@ core::Result<CallArgs> decode_args(Call call, std::string_view body) {
         a.hold.ttl = Millis(int_of(h, "ttl_ms"));
         a.hold.expiry_notice_lead = Millis(int_of(h, "expiry_notice_lead_ms"));
         a.hold.active_holds_max = u32_of(h, "active_holds_max");
+        a.hold.offer = h.contains("offer") && bool_of(h, "offer");
         if (a.hold.ttl <= Millis(0) || a.hold.ttl > Millis(86'400'000) || a.hold.expiry_notice_lead < Millis(0))
           throw Malformed("hold times out of range");
         if (a.hold.active_holds_max < 1 || a.hold.active_holds_max > core::limits::active_holds_per_user_max)
@@ -269,6 +274,9 @@ core::Result<CallArgs> decode_args(Call call, std::string_view body) {
         a.listing.amount = int_of(l, "amount");
         break;
       }
+      case Call::resale_rule:
+        a.resale_on_open_sale = bool_of(o, "resale_on_open_sale");
+        break;
       case Call::dates:
         a.on_sale_at = time_of(o, "on_sale_at");
         a.starts_at = time_of(o, "starts_at");
@@ -342,7 +350,8 @@ json::value to_wire(const core::SeatMap& m) {
                       {"available", m.counts.available},
                       {"held", m.counts.held},
                       {"sold", m.counts.sold},
-                      {"version", m.version}};
+                      {"version", m.version},
+                      {"listed_for_offers", seats_json(m.listed_for_offers)}};
 }
 
 json::value to_wire(const core::Stock& s) {
@@ -391,6 +400,7 @@ core::Result<core::SeatMap> decode_seat_map(std::string_view body) {
     m.status = str_of(o, "status");
     m.counts = core::SeatCounts{u32_of(o, "available"), u32_of(o, "held"), u32_of(o, "sold")};
     m.version = uint_of(o, "version");
+    if (o.contains("listed_for_offers")) m.listed_for_offers = seats_of(o, "listed_for_offers");
     return m;
   });
 }

@@ -23,7 +23,7 @@
 
 namespace ticketd::cluster {
 
-enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing };
+enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing, resale_rule };
 const char* call_name(Call c);
 std::optional<Call> call_from(std::string_view name);
 
@@ -39,6 +39,7 @@ struct CallArgs {
   std::string refund_ref;              // cancel, refund_seats
   core::SeatRefund refund;             // refund_seats
   core::ResaleChange listing;          // listing
+  bool resale_on_open_sale = true;     // resale_rule
   TimeMs on_sale_at{}, starts_at{};    // dates
   TimeMs expiring_before{};            // stock
 };

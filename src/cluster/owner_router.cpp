@@ -297,20 +297,33 @@ void OwnerRouter::event_dates_changed(const core::Event& event) {
   args.event_id = event.id;
   args.on_sale_at = event.on_sale_at;
   args.starts_at = event.starts_at;
-  auto found = find_owner(event.id);
+  tell_owner(event.id, Call::dates, args);
+}
+
+void OwnerRouter::resale_rule_changed(core::EventId event, bool on_open_sale) {
+  engine_.resale_rule_changed(event, on_open_sale);
+  CallArgs args;
+  args.event_id = event;
+  args.resale_on_open_sale = on_open_sale;
+  tell_owner(event, Call::resale_rule, args);
+}
+
+// A change already stored, told to the owner so its memory follows; one that does not hear it reads the
+// stored one at its next load of the event.
+void OwnerRouter::tell_owner(core::EventId event, Call call, const CallArgs& args) {
+  auto found = find_owner(event);
   if (!found) {
-    spdlog::warn("event {}: dates changed, owner unknown ({}); it reads them at its next load", event.id,
+    spdlog::warn("event {}: {} changed, owner unknown ({}); it reads it at its next load", event, call_name(call),
                  found.error().message);
     return;
   }
   const std::optional<Ownership>& owner = *found;
   if (!owner) return;
-  const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(Call::dates),
-                                        encode_args(Call::dates, args));
+  const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
+                                        encode_args(call, args));
   if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200 || !decode_status(answer.body))
-    spdlog::warn("event {}: the owner at {} did not take the new dates ({}); its sale window is stale until it "
-                 "reloads the event",
-                 event.id, owner->address, answer.error);
+    spdlog::warn("event {}: the owner at {} did not take the {} change ({}); it is stale until it reloads the event",
+                 event, owner->address, call_name(call), answer.error);
 }
 
 }  // namespace ticketd::cluster

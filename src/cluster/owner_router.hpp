@@ -85,6 +85,7 @@ class OwnerRouter final : public core::Ledger {
   core::Result<core::Booking> cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                              TimeMs now) override;
   core::Status change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) override;
+  void resale_rule_changed(core::EventId event, bool on_open_sale) override;
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                            const std::string& refund_ref, TimeMs now) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return engine_.find_seat_refund(id); }
@@ -117,6 +118,7 @@ class OwnerRouter final : public core::Ledger {
   template <typename T>
   core::Result<T> route(core::EventId event, Call call, const CallArgs& args, const std::function<core::Result<T>()>& local,
                         core::Result<T> (*decode)(std::string_view));
+  void tell_owner(core::EventId event, Call call, const CallArgs& args);
   // The event of a hold, from memory when it is one of the user's live holds here, else from its row.
   std::optional<core::EventId> event_of_hold(core::HoldId id, core::UserId user);
   void count(std::string_view what) {

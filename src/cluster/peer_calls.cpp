@@ -54,6 +54,9 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
         return ok(with_booking<core::Booking>(engine_, a.booking_id, [&](const core::Booking& b) {
           return engine_.refund_seats(b, a.refund, a.refund_ref, now);
         }));
+      case Call::resale_rule:
+        engine_.resale_rule_changed(a.event_id, a.resale_on_open_sale);
+        return ok(encode_answer(core::ok_status()));
       case Call::listing:
         return ok(with_booking<core::Ok>(engine_, a.booking_id, [&](const core::Booking& b) {
           return engine_.change_listing(b, a.listing, now);

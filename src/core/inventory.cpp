@@ -15,7 +15,7 @@ bool EventInventory::restore_hold(const Hold& hold) {
   TICKETD_ASSERT(hold.state == HoldState::Active);
   TICKETD_ASSERT(!holds_.contains(hold.id));
   for (SeatId s : hold.seats)
-    if (s >= rules_.seats_total || !takeable(s, hold.user_id)) return false;
+    if (s >= rules_.seats_total || !takeable(s, hold.user_id, /*offer=*/true)) return false;
   for (SeatId s : hold.seats) claim_[s] = hold_claim(hold.id);
   Live& live = holds_[hold.id];
   live.hold = hold;
@@ -45,18 +45,41 @@ bool EventInventory::restore_listing(BookingId booking, SeatId seat) {
   return true;
 }
 
-bool EventInventory::takeable(SeatId seat, UserId user) const {
+bool EventInventory::takeable(SeatId seat, UserId user, bool offer) const {
   const uint64_t c = claim_[seat];
   if (c == 0) return true;
   auto l = listed_.find(seat);
-  return l != listed_.end() && c == sale_claim(l->second) && sales_.at(l->second).user != user;
+  return l != listed_.end() && c == sale_claim(l->second) && sales_.at(l->second).user != user &&
+         (offer || rules_.resale_on_open_sale);
 }
 
 bool EventInventory::is_free(SeatId seat) const {
   const uint64_t c = claim_[seat];
   if (c == 0) return true;
   auto l = listed_.find(seat);
-  return l != listed_.end() && c == sale_claim(l->second);
+  return l != listed_.end() && c == sale_claim(l->second) && rules_.resale_on_open_sale;
+}
+
+bool EventInventory::listed_unheld(SeatId seat) const { return claim_[seat] == sale_claim(listed_.at(seat)); }
+
+uint32_t EventInventory::listed_held() const {
+  uint32_t n = 0;
+  for (const auto& [seat, booking] : listed_) n += !listed_unheld(seat);
+  return n;
+}
+
+std::vector<SeatId> EventInventory::listed_unheld() const {
+  std::vector<SeatId> out;
+  for (const auto& [seat, booking] : listed_)
+    if (listed_unheld(seat)) out.push_back(seat);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<SeatId> EventInventory::set_resale_on_open_sale(bool on) {
+  if (rules_.resale_on_open_sale == on) return {};
+  rules_.resale_on_open_sale = on;
+  return listed_unheld();
 }
 
 void EventInventory::unlist(SeatId seat) {
@@ -136,7 +159,8 @@ Status check_hold_request(TimeMs on_sale_at, TimeMs starts_at, uint32_t seats_to
   return ok_status();
 }
 
-Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl) {
+Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl,
+                                  bool offer) {
   TICKETD_ASSERT(id > 0 && !holds_.contains(id));
   TICKETD_ASSERT(ttl.count() > 0);
   advance(now);
@@ -146,7 +170,7 @@ Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> se
   std::sort(sorted.begin(), sorted.end());
   std::vector<SeatId> taken;
   for (SeatId s : sorted)
-    if (!takeable(s, user)) taken.push_back(s);
+    if (!takeable(s, user, offer)) taken.push_back(s);
   if (!taken.empty()) {
     Error e = make_error(Code::SeatUnavailable, "some seats are already taken");
     e.seats = std::move(taken);
@@ -348,14 +372,17 @@ SeatStatus EventInventory::status(SeatId seat) const {
 }
 
 SeatCounts EventInventory::counts() const {
-  // A listed seat is on sale again (its seller's until bought), and counted held while a buyer holds it.
-  const auto listed = static_cast<uint32_t>(listed_.size());
-  return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_ + listed, held_seats_, sold_seats_ - listed};
+  // A listed seat is counted held while a buyer holds it; otherwise it is on sale again (its seller's until
+  // bought), or, kept off open sale, still sold.
+  const uint32_t held_listed = listed_held();
+  const auto shown_free = rules_.resale_on_open_sale ? static_cast<uint32_t>(listed_.size()) : held_listed;
+  return SeatCounts{rules_.seats_total - held_seats_ - sold_seats_ + shown_free, held_seats_, sold_seats_ - shown_free};
 }
 
 Stock EventInventory::stock(TimeMs expiring_before) const {
   Stock out;
-  const auto listed = static_cast<uint32_t>(listed_.size());
+  const uint32_t held_listed = listed_held();
+  const auto listed = rules_.resale_on_open_sale ? static_cast<uint32_t>(listed_.size()) : held_listed;
   out.available = rules_.seats_total - held_seats_ - sold_seats_ + listed;
   for (const auto& [id, live] : holds_)
     if (live.hold.state == HoldState::Active && live.hold.expires_at < expiring_before)
@@ -370,8 +397,9 @@ std::string EventInventory::status_chars() const {
   std::string out(rules_.seats_total, 'A');
   for (size_t s = 0; s < claim_.size(); ++s)
     if (claim_[s] != 0) out[s] = (claim_[s] & 1) ? 'S' : 'H';
-  for (const auto& [seat, booking] : listed_)
-    if (claim_[seat] == sale_claim(booking)) out[seat] = 'A';
+  if (rules_.resale_on_open_sale)
+    for (const auto& [seat, booking] : listed_)
+      if (claim_[seat] == sale_claim(booking)) out[seat] = 'A';
   return out;
 }
 

@@ -36,6 +36,9 @@ struct InventoryRules {
   uint32_t tickets_per_user_max = 8;
   TimeMs on_sale_at{};
   TimeMs starts_at{};
+  // Whether seats listed for resale are on open sale; off (an organizer's choice, docs/resale.md): only
+  // waiting-list offers take them, and until then they show as sold.
+  bool resale_on_open_sale = true;
 };
 
 // The checks of a hold that need no seat state, in the order every ledger applies them: the sale window,
@@ -64,7 +67,8 @@ class EventInventory {
 
   // All-or-nothing hold of explicit seats. Errors: SaleNotOpen, InvalidRequest (empty, too many,
   // duplicates), InvalidSeat, SeatUnavailable (with the taken seats), TicketLimitExceeded.
-  Result<Hold> hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl);
+  // `offer`: a waiting-list offer, which may take listed seats kept off open sale.
+  Result<Hold> hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl, bool offer = false);
 
   // Releases a live hold. Expired or released already: returns it unchanged. NotFound for another
   // user's hold or an unknown one; CheckoutInProgress while pinned.
@@ -106,11 +110,16 @@ class EventInventory {
   Status withdraw_seat(BookingId booking, SeatId seat);
   bool is_listed(SeatId seat) const { return listed_.contains(seat); }
   size_t listed_seats() const { return listed_.size(); }
+  // Listed seats no hold has now, ascending: while they are kept off open sale, the waiting list's offer
+  // pass is told of them here (the map shows them sold).
+  std::vector<SeatId> listed_unheld() const;
+  // The organizer's rule changed; returns the listed seats whose status (as shown) changed with it.
+  std::vector<SeatId> set_resale_on_open_sale(bool on);
 
   // Queries. REQUIRES: advance(now) was called under the same lock (the ledger does so on every call).
   std::optional<Hold> find_hold(HoldId id) const;
-  // Whether a hold could take the seat now: free, or listed for resale and not held (by anyone but
-  // its seller, whom hold() refuses).
+  // Whether an open-sale hold could take the seat now: free, or listed for resale, not held, and on open
+  // sale (its seller, whom hold() refuses, aside).
   bool is_free(SeatId seat) const;
   SeatStatus status(SeatId seat) const;
   SeatCounts counts() const;
@@ -147,7 +156,9 @@ class EventInventory {
   TimeMs deadline_of(const Live& live) const;
   void schedule(const Live& live);
   Hold finish(HoldId id, HoldState state);  // removes a live hold, frees its seats, returns it
-  bool takeable(SeatId seat, UserId user) const;
+  bool takeable(SeatId seat, UserId user, bool offer) const;
+  bool listed_unheld(SeatId seat) const;  // REQUIRES: listed
+  uint32_t listed_held() const;
   // A seat leaves a sale (cancelled, refunded or resold): its listing ends; a buyer's hold on it stays.
   void unlist(SeatId seat);
   void add_tickets(UserId user, int64_t delta);

@@ -41,6 +41,9 @@ struct WaitlistSettings {
   bool enabled = true;  // off: no offers, and returned seats go on open sale; entries wait dormant
   uint32_t offer_ttl_s = 1800;
   uint32_t draw_window_s = 300;
+  // Seats listed for resale go on open sale when nobody waits; off: they are kept for this list's
+  // offers (docs/resale.md). The seat ledger applies it (core::InventoryRules::resale_on_open_sale).
+  bool resale_open_sale = true;
 };
 inline constexpr uint32_t kOfferTtlMinS = 10;  // a flash sale may want quick turns; tests want short waits
 inline constexpr uint32_t kOfferTtlMaxS = 86'400;

@@ -21,6 +21,7 @@ json::object list_json(const app::WaitlistView& v) {
                       {"enabled", l.settings.enabled},
                       {"offer_ttl_s", l.settings.offer_ttl_s},
                       {"draw_window_s", l.settings.draw_window_s},
+                      {"resale_open_sale", l.settings.resale_open_sale},
                       {"waiting", v.counts.waiting},
                       {"offered", v.counts.offered},
                       {"commitment", l.opened ? json::value(l.commitment) : json::value(nullptr)},
@@ -122,6 +123,9 @@ Response configure(Ctx& c) {
   auto enabled = read_bool(*body, "enabled");
   if (!enabled) return error_response(enabled.error());
   patch.enabled = *enabled;
+  auto resale_open_sale = read_bool(*body, "resale_open_sale");
+  if (!resale_open_sale) return error_response(resale_open_sale.error());
+  patch.resale_open_sale = *resale_open_sale;
   auto ttl = read_int(*body, "offer_ttl_s", core::kOfferTtlMinS, core::kOfferTtlMaxS);
   if (!ttl) return error_response(ttl.error());
   if (*ttl) patch.offer_ttl_s = static_cast<uint32_t>(**ttl);

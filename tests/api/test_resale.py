@@ -145,6 +145,35 @@ def test_which_tickets_may_be_listed(admin: Client, users: UserPool) -> None:
     assert_error(seller.client.request("PUT", f"/v1/tickets/{mine['id']}/resale"), 409, "ticket_not_listable")
 
 
+def test_an_organizer_may_keep_listed_seats_for_the_waiting_list(admin: Client, users: UserPool) -> None:
+    seller, fan, stranger = users.take(3)
+    event = make_event(admin, [grid("Floor", "standard", 1, 2)])
+    ev = event["id"]
+    settings = expect(admin.request("PUT", f"/v1/events/{ev}/waitlist/settings",
+                                    {"draw_window_s": 0, "resale_open_sale": False}), 200)["waitlist"]
+    assert settings["resale_open_sale"] is False
+    ticket = _ticket(seller.client, ev, 0)
+    _ticket(seller.client, ev, 1)
+    _list(seller.client, ticket["id"])
+    # Nobody waits, yet the listed seat is not on open sale: it shows sold, and the list takes joins.
+    assert compact_status(admin, ev) == "SS"
+    assert_error(hold_seats(stranger.client, ev, [0]), 409, "seat_unavailable")
+    expect(fan.client.post(f"/v1/events/{ev}/waitlist", {"quantity": 1}), 201)
+    entry = wait_for("an offer", lambda: (e := expect(fan.client.get(f"/v1/events/{ev}/waitlist"), 200)["entry"])
+                     ["state"] == "OFFERED" and e)
+    assert entry["offer"]["seats"] == [0]
+    expect(fan.client.delete(f"/v1/events/{ev}/waitlist"), 200)  # declined: back to the listing
+    assert compact_status(admin, ev) == "SS"
+    # On open sale again: the seat shows available and anyone may buy it.
+    expect(admin.request("PUT", f"/v1/events/{ev}/waitlist/settings", {"resale_open_sale": True}), 200)
+    assert compact_status(admin, ev) == "AS"
+    hold = expect(hold_seats(stranger.client, ev, [0]), 201)
+    expect(checkout(stranger.client, hold["id"]), 201)
+    assert _ticket_now(seller.client, ticket["id"])["status"] == "REVOKED"
+    assert_error(admin.request("PUT", f"/v1/events/{ev}/waitlist/settings", {"resale_open_sale": "no"}), 400,
+                 "invalid_request")
+
+
 def test_a_listed_seat_is_offered_to_the_waiting_list_first(admin: Client, users: UserPool) -> None:
     seller, waiting, stranger = users.take(3)
     event = make_event(admin, [grid("Floor", "standard", 1, 2)])

@@ -151,6 +151,29 @@ TEST(EventInventory, AListedSeatIsOnOfferAndStaysItsSellersUntilItsBuyerPays) {
   inv.check_invariants();
 }
 
+TEST(EventInventory, ListedSeatsKeptOffOpenSaleGoOnlyToOffers) {
+  auto inv = make(10, 4);
+  ASSERT_TRUE(inv.hold(1, 100, {0, 1}, kT0, kTtl).ok());
+  ASSERT_TRUE(inv.convert(1, 50, kT0).ok());
+  EXPECT_TRUE(inv.set_resale_on_open_sale(false).empty());  // nothing listed yet
+  ASSERT_TRUE(inv.list_seat(50, 0).ok());
+  EXPECT_EQ(inv.status(0), SeatStatus::Sold);  // shown sold: not on open sale
+  EXPECT_FALSE(inv.is_free(0));
+  EXPECT_EQ(inv.counts().available, 8u);
+  EXPECT_EQ(inv.listed_unheld(), std::vector<SeatId>{0});
+  EXPECT_EQ(inv.hold(2, 200, {0}, kT0, kTtl).error().code, Code::SeatUnavailable);
+  ASSERT_TRUE(inv.hold(3, 200, {0}, kT0, kTtl, /*offer=*/true).ok());
+  EXPECT_EQ(inv.status(0), SeatStatus::Held);
+  EXPECT_TRUE(inv.listed_unheld().empty());
+  EXPECT_EQ(inv.counts().available + inv.counts().held + inv.counts().sold, 10u);
+  inv.check_invariants();
+  ASSERT_TRUE(inv.release(3, 200, kT0).ok());
+  EXPECT_EQ(inv.set_resale_on_open_sale(true), std::vector<SeatId>{0});
+  EXPECT_EQ(inv.status(0), SeatStatus::Available);
+  EXPECT_EQ(inv.counts().available, 9u);
+  inv.check_invariants();
+}
+
 TEST(EventInventory, ARestoredListingIsTheBookingsOnly) {
   auto inv = make(10, 4);
   inv.restore_sale(50, 100, {0, 1});

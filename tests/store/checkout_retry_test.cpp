@@ -71,6 +71,7 @@ class LateRecordLedger final : public core::Ledger {
   core::Status change_listing(const core::Booking& b, const core::ResaleChange& c, TimeMs now) override {
     return inner_.change_listing(b, c, now);
   }
+  void resale_rule_changed(core::EventId e, bool on) override { inner_.resale_rule_changed(e, on); }
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return inner_.find_seat_refund(id); }
   int64_t seat_refunds_total(core::BookingId b) override { return inner_.seat_refunds_total(b); }
   std::vector<core::Ticket> tickets_of_booking(core::BookingId b) override { return inner_.tickets_of_booking(b); }

@@ -39,6 +39,8 @@ struct HoldRequest {
   // and checked after the request itself (core::check_hold_request: sale window, seat list) and before
   // the seats are. REQUIRES: 1..limits::active_holds_per_user_max.
   uint32_t active_holds_max = limits::active_holds_per_user_default;
+  // A waiting-list offer (app/waitlist): it may take seats listed for resale that are kept off open sale.
+  bool offer = false;
 };
 
 // What a checkout's (user, Idempotency-Key) names, as stored: its booking and its payment.
@@ -111,6 +113,8 @@ struct SeatMap {
   std::string status;  // one of "AHS" per seat, in seat-id order
   SeatCounts counts;
   uint64_t version = 0;  // the event's seat-change version this map reflects (see seat_changes.hpp)
+  // Seats listed for resale and kept off open sale (shown sold in `status`), free to a waiting-list offer.
+  std::vector<SeatId> listed_for_offers;
 };
 
 class Ledger {
@@ -181,6 +185,9 @@ class Ledger {
   // Lists or withdraws one seat of a confirmed booking (core::EventInventory::list_seat/withdraw_seat
   // decide). BookingNotConfirmed: the sale is gone; InvalidSeat; ResaleInProgress.
   virtual Status change_listing(const Booking& seller, const ResaleChange& change, TimeMs now) = 0;
+  // The organizer's rule for the event's listed seats changed (stored already): on open sale, or kept for
+  // waiting-list offers. A ledger that keeps the event in memory follows at once.
+  virtual void resale_rule_changed(EventId event, bool on_open_sale) = 0;
   virtual std::optional<SeatRefundRecord> find_seat_refund(int64_t id) = 0;
   // What refunds of some seats of the booking gave back so far (0: none): a later refund of the rest
   // returns total_amount less this.

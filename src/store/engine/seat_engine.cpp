@@ -242,7 +242,7 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
       if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
       seats = std::move(*picked);
     }
-    auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl);
+    auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl, request.offer);
     if (!held) return held.error();
     report(*s, event.id, held->seats, core::SeatStatus::Held);
     std::vector<core::SeatId> listed;
@@ -636,6 +636,15 @@ core::Status SeatEngine::change_listing(const core::Booking& seller, const core:
   return durable_or_forget(durable->wait(), seller.event_id, durable->loads());
 }
 
+void SeatEngine::resale_rule_changed(core::EventId event, bool on_open_sale) {
+  auto s = slot(event);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return;  // not loaded: it loads the stored rule
+  std::vector<core::SeatId> changed = s->inv->set_resale_on_open_sale(on_open_sale);
+  if (!changed.empty())
+    report(*s, event, std::move(changed), on_open_sale ? core::SeatStatus::Available : core::SeatStatus::Sold);
+}
+
 void SeatEngine::event_dates_changed(const core::Event& event) {
   auto s = slot(event.id);
   std::lock_guard lock(s->mu);
@@ -657,7 +666,9 @@ core::Result<core::SeatMap> SeatEngine::seat_map(const core::Event& event, TimeM
   std::lock_guard lock(s->mu);
   if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
   advance(*s, event.id, now);
-  return core::SeatMap{s->inv->status_chars(), s->inv->counts(), s->version};
+  core::SeatMap map{s->inv->status_chars(), s->inv->counts(), s->version, {}};
+  if (!s->inv->rules().resale_on_open_sale) map.listed_for_offers = s->inv->listed_unheld();
+  return map;
 }
 
 std::optional<uint64_t> SeatEngine::seat_map_version(const core::Event& event, TimeMs now) {

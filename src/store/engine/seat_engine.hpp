@@ -75,6 +75,7 @@ class SeatEngine : public core::Ledger {
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                            const std::string& refund_ref, TimeMs now) override;
   core::Status change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) override;
+  void resale_rule_changed(core::EventId event, bool on_open_sale) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
   void event_dates_changed(const core::Event& event) override;
   int64_t seat_refunds_total(core::BookingId booking) override;

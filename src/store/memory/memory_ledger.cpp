@@ -20,7 +20,11 @@ MemoryLedger::EventState::EventState(const core::Event& e)
 
 MemoryLedger::EventState& MemoryLedger::state_of(const core::Event& event) {
   auto it = events_.find(event.id);
-  if (it == events_.end()) it = events_.emplace(event.id, EventState(event)).first;
+  if (it == events_.end()) {
+    it = events_.emplace(event.id, EventState(event)).first;
+    if (auto rule = resale_rules_.find(event.id); rule != resale_rules_.end())
+      (void)it->second.inv.set_resale_on_open_sale(rule->second);
+  }
   it->second.ticket_key_id = std::max(it->second.ticket_key_id, event.ticket_key_id);  // keys only rotate forward
   return it->second;
 }
@@ -97,7 +101,7 @@ core::Result<core::Hold> MemoryLedger::hold_seats(const core::Event& event, cons
     if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
     seats = std::move(*picked);
   }
-  auto held = st.inv.hold(next_hold_id_, request.user_id, std::move(seats), now, request.ttl);
+  auto held = st.inv.hold(next_hold_id_, request.user_id, std::move(seats), now, request.ttl, request.offer);
   if (!held) return held.error();
   ++next_hold_id_;
   holds_[held->id] = *held;
@@ -425,6 +429,15 @@ void MemoryLedger::sell_listed(const core::EventInventory::Resold& r, core::Even
   seat_refunds_[id] = core::SeatRefundRecord{id, r.seller_booking, r.seats, amount, "", now};  // paid later
 }
 
+void MemoryLedger::resale_rule_changed(core::EventId event, bool on_open_sale) {
+  std::lock_guard lock(mu_);
+  resale_rules_[event] = on_open_sale;
+  if (EventState* st = find_state(event)) {
+    std::vector<core::SeatId> changed = st->inv.set_resale_on_open_sale(on_open_sale);
+    if (!changed.empty()) report(*st, std::move(changed), on_open_sale ? core::SeatStatus::Available : core::SeatStatus::Sold);
+  }
+}
+
 core::Status MemoryLedger::change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) {
   std::lock_guard lock(mu_);
   EventState* st = find_state(seller.event_id);
@@ -479,7 +492,9 @@ core::Result<core::SeatMap> MemoryLedger::seat_map(const core::Event& event, Tim
   std::lock_guard lock(mu_);
   EventState& st = state_of(event);
   advance(st, now);
-  return core::SeatMap{st.inv.status_chars(), st.inv.counts(), st.version};
+  core::SeatMap map{st.inv.status_chars(), st.inv.counts(), st.version, {}};
+  if (!st.inv.rules().resale_on_open_sale) map.listed_for_offers = st.inv.listed_unheld();
+  return map;
 }
 
 std::optional<uint64_t> MemoryLedger::seat_map_version(const core::Event& event, TimeMs now) {

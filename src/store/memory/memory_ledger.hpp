@@ -60,6 +60,7 @@ class MemoryLedger final : public core::Ledger {
   core::Result<core::Booking> refund_seats(const core::Booking& booking, const core::SeatRefund& refund,
                                            const std::string& refund_ref, TimeMs now) override;
   core::Status change_listing(const core::Booking& seller, const core::ResaleChange& change, TimeMs now) override;
+  void resale_rule_changed(core::EventId event, bool on_open_sale) override;
   std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override;
   int64_t seat_refunds_total(core::BookingId booking) override;
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
@@ -124,6 +125,7 @@ class MemoryLedger final : public core::Ledger {
   std::map<core::BookingId, std::vector<std::string>> tickets_by_booking_;
   std::map<int64_t, core::SeatRefundRecord> seat_refunds_;
   std::map<std::pair<core::EventId, core::SeatId>, int64_t> listed_amounts_;  // resale listings on offer
+  std::map<core::EventId, bool> resale_rules_;  // listed seats on open sale (absent: yes)
   core::HoldId next_hold_id_ = 1;
   core::BookingId next_booking_id_ = 1;
   core::PaymentId next_payment_id_ = 1;

@@ -333,6 +333,7 @@ CREATE UNIQUE INDEX resale_one_listing ON resale_listings(event_id, seat) WHERE 
 CREATE INDEX resale_by_seller ON resale_listings(seller_id, id);
 CREATE INDEX resale_by_event ON resale_listings(event_id, state);
 CREATE INDEX resale_refunds_due ON resale_listings(refund_id) WHERE state = 'SOLD' AND NOT refund_paid;
+ALTER TABLE waitlists ADD COLUMN resale_open_sale boolean NOT NULL DEFAULT true;
 )sql";
 
 struct Migration {

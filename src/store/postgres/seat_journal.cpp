@@ -358,11 +358,12 @@ std::optional<Ownership> PgSeatJournal::held(core::EventId event) {
 
 core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, TimeMs now) {
   std::optional<core::InventoryRules> rules = with_connection(pool_, [&](Connection& c) -> std::optional<core::InventoryRules> {
-    Rows ev = c.query("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at FROM events WHERE id = $1",
+    Rows ev = c.query("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at, coalesce((SELECT resale_open_sale "
+                      "FROM waitlists WHERE event_id = $1), true) FROM events WHERE id = $1",
                       {p(event)});
     if (ev.empty()) return std::nullopt;
     return core::InventoryRules{event, static_cast<uint32_t>(ev.int64(0, 0)), static_cast<uint32_t>(ev.int64(0, 1)),
-                                from_unix_ms(ev.int64(0, 2)), from_unix_ms(ev.int64(0, 3))};
+                                from_unix_ms(ev.int64(0, 2)), from_unix_ms(ev.int64(0, 3)), ev.boolean(0, 4)};
   });
   if (!rules) return make_error(Code::NotFound, "no such event");
   const Ownership o = owners_.take(event);

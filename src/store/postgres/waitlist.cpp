@@ -13,11 +13,11 @@ namespace {
 
 // Literals: the statement cache is keyed by their addresses.
 constexpr const char* kList =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
-    "WHERE event_id = $1";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered, "
+    "resale_open_sale FROM waitlists WHERE event_id = $1";
 constexpr const char* kListForUpdate =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
-    "WHERE event_id = $1 FOR UPDATE";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered, "
+    "resale_open_sale FROM waitlists WHERE event_id = $1 FOR UPDATE";
 constexpr const char* kEntryOf =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
     "FROM waitlist_entries WHERE event_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1";
@@ -68,6 +68,7 @@ core::WaitlistRecord list_from(core::EventId event, const Rows& r) {
   l.commitment = r.text(0, 6);
   l.waiting = static_cast<uint64_t>(r.int64(0, 7));
   l.offered = static_cast<uint64_t>(r.int64(0, 8));
+  l.settings.resale_open_sale = r.boolean(0, 9);
   return l;
 }
 
@@ -81,10 +82,11 @@ core::WaitlistRecord PgWaitlistStore::list(core::EventId event) {
 
 core::Status PgWaitlistStore::set_settings(core::EventId event, const core::WaitlistSettings& s) {
   with_connection(pool_, [&](Connection& c) {
-    c.query("INSERT INTO waitlists(event_id, open, enabled, offer_ttl_s, draw_window_s) VALUES($1, $2, $3, $4, $5) "
-            "ON CONFLICT(event_id) DO UPDATE SET open = $2, enabled = $3, offer_ttl_s = $4, draw_window_s = $5",
+    c.query("INSERT INTO waitlists(event_id, open, enabled, offer_ttl_s, draw_window_s, resale_open_sale) "
+            "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(event_id) DO UPDATE SET open = $2, enabled = $3, "
+            "offer_ttl_s = $4, draw_window_s = $5, resale_open_sale = $6",
             {p(event), p(bool_text(s.open)), p(bool_text(s.enabled)), p(int64_t{s.offer_ttl_s}),
-             p(int64_t{s.draw_window_s})});
+             p(int64_t{s.draw_window_s}), p(bool_text(s.resale_open_sale))});
     return 0;
   });
   return core::ok_status();

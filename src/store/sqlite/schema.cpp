@@ -289,6 +289,9 @@ CREATE INDEX IF NOT EXISTS resale_by_event ON resale_listings(event_id, state);
 CREATE INDEX IF NOT EXISTS resale_refunds_due ON resale_listings(refund_id) WHERE state = 'SOLD' AND refund_paid = 0;
 PRAGMA user_version = 9;
 )sql";
+// Version 9 adds a column to a table of version 8: whether an event's listed seats go on open sale.
+constexpr const char* kResaleRuleColumn =
+    "ALTER TABLE waitlists ADD COLUMN resale_open_sale INTEGER NOT NULL DEFAULT 1;";
 // Version 5 adds the organization an audited action was about (0: none, or the platform's), and the
 // seat refund a seats_refunded notice is about.
 constexpr const char* kAuditOrganizationColumn =
@@ -336,6 +339,7 @@ void apply_schema(Connection& conn) {
   if (version < 7) conn.exec(kQueueRejoinColumn);
   conn.exec(kSchemaV7);
   conn.exec(kSchemaV8);
+  if (version < 9) conn.exec(kResaleRuleColumn);
   conn.exec(kSchemaV9);
   // One process owns an embedded store: leases of a previous run (killed mid-delivery) are void, so
   // what it had claimed is delivered at once rather than when those leases would have lapsed.

@@ -271,12 +271,13 @@ void SqliteSeatJournal::record(core::SeatDecision decision, Done done, Failure f
 
 core::Result<core::JournalEvent> SqliteSeatJournal::load_event(core::EventId event, TimeMs now) {
   auto r = db_.readers().acquire();
-  auto& ev = r->prepare("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at FROM events WHERE id = ?1");
+  auto& ev = r->prepare("SELECT seats_total, max_tickets_per_user, on_sale_at, starts_at, "
+                        "COALESCE((SELECT resale_open_sale FROM waitlists WHERE event_id = ?1), 1) FROM events WHERE id = ?1");
   ev.bind(1, event);
   if (!ev.step()) return make_error(Code::NotFound, "no such event");
   core::JournalEvent out;
   out.rules = core::InventoryRules{event, static_cast<uint32_t>(ev.int64(0)), static_cast<uint32_t>(ev.int64(1)),
-                                   from_unix_ms(ev.int64(2)), from_unix_ms(ev.int64(3))};
+                                   from_unix_ms(ev.int64(2)), from_unix_ms(ev.int64(3)), ev.int64(4) != 0};
   ev.reset();
   auto& sold = r->prepare(
       "SELECT s.booking_id, b.user_id, s.seat FROM sold_seats s JOIN bookings b ON b.id = s.booking_id "

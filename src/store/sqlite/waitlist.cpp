@@ -15,8 +15,8 @@ namespace {
 
 // Literals: the statement cache is keyed by their addresses.
 constexpr const char* kList =
-    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered FROM waitlists "
-    "WHERE event_id = ?1";
+    "SELECT open, enabled, offer_ttl_s, draw_window_s, opened_at, seed, commitment, waiting, offered, "
+    "resale_open_sale FROM waitlists WHERE event_id = ?1";
 constexpr const char* kEntryOf =
     "SELECT id, event_id, user_id, quantity, together, tier, score, joined_at, state, hold_id, offered_at, ended_at "
     "FROM waitlist_entries WHERE event_id = ?1 AND user_id = ?2 ORDER BY id DESC LIMIT 1";
@@ -68,6 +68,7 @@ core::WaitlistRecord read_list(Connection& c, core::EventId event) {
     r.seed_hex = st.text(5);
     r.commitment = st.text(6);
     r.waiting = static_cast<uint64_t>(st.int64(7));
+    r.settings.resale_open_sale = st.int64(9) != 0;
     r.offered = static_cast<uint64_t>(st.int64(8));
   }
   st.reset();
@@ -102,10 +103,11 @@ core::WaitlistRecord SqliteWaitlistStore::list(core::EventId event) {
 
 core::Status SqliteWaitlistStore::set_settings(core::EventId event, const core::WaitlistSettings& s) {
   return db_.writer().run([&](Connection& c) -> core::Status {
-    c.prepare("INSERT INTO waitlists(event_id, open, enabled, offer_ttl_s, draw_window_s) VALUES(?1, ?2, ?3, ?4, ?5) "
-              "ON CONFLICT(event_id) DO UPDATE SET open = ?2, enabled = ?3, offer_ttl_s = ?4, draw_window_s = ?5")
+    c.prepare("INSERT INTO waitlists(event_id, open, enabled, offer_ttl_s, draw_window_s, resale_open_sale) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(event_id) DO UPDATE SET open = ?2, enabled = ?3, "
+              "offer_ttl_s = ?4, draw_window_s = ?5, resale_open_sale = ?6")
         .bind(1, event).bind(2, int64_t{s.open}).bind(3, int64_t{s.enabled}).bind(4, int64_t{s.offer_ttl_s})
-        .bind(5, int64_t{s.draw_window_s}).step_status();
+        .bind(5, int64_t{s.draw_window_s}).bind(6, int64_t{s.resale_open_sale}).step_status();
     return core::ok_status();
   });
 }
