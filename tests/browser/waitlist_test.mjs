@@ -3,7 +3,8 @@
 // is offered to them and shows on the page without a reload; they pay for it there and see the booking.
 // With the keyboard alone: a hold refused because seats go to the list first leads to its form; a buyer
 // joins, leaves, joins again for one price tier and declines the offer; the organizer sees the list's
-// figures on the console's dashboard and closes it to new entries. axe checks every state of the card.
+// figures on the console's dashboard, keeps seats listed for resale for the list (off open sale), which a
+// reload of the dashboard still shows, and closes it to new entries. axe checks every state of the card.
 // Each event's list has no draw window (draw_window_s 0), so offers are not held back by a draw.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -169,7 +170,7 @@ test('a buyer finds the event sold out, joins the waiting list, is offered a ret
   assert.deepEqual(problems, []);
 });
 
-test('keyboard only: a hold refused for the list leads to it; join, leave, join for a tier, decline; the organizer sees the figures and closes it', async () => {
+test('keyboard only: a hold refused for the list leads to it; join, leave, join for a tier, decline; the organizer sees the figures, keeps resale seats for the list and closes it', async () => {
   const olga = await newOrganizer('Oona');
   const event = await tinyEvent(olga, 'Two Tiers Night', [
     { name: 'Floor', price_tier: 'floor', rows: [{ label: 'A', seats: 1 }] },
@@ -260,7 +261,24 @@ test('keyboard only: a hold refused for the list leads to it; join, leave, join 
     await o.getByText('No draw: first come, first served.').waitFor();
     assert.equal(await o.getByLabel(/Take new entries/).isChecked(), true);
     assert.equal(await o.getByLabel('Minutes to pay an offer').inputValue(), '30');
+    const resaleOpen = o.getByLabel('Resale seats go on open sale when nobody waits');
+    assert.equal(await resaleOpen.isChecked(), true);
+    assert.equal(await o.evaluate(() => {
+      const box = document.querySelector('#wls-form [name=resale_open_sale]');
+      return document.getElementById(box.getAttribute('aria-describedby')).textContent.replace(/\s+/g, ' ').trim();
+    }), 'Off: tickets listed for resale are only offered to the waiting list.');
     problems.push(...await axeProblems(o, 'console dashboard with the waiting list'));
+
+    // Seats listed for resale are kept for the list's offers: off open sale even when nobody waits.
+    await resaleOpen.uncheck();
+    await o.getByRole('button', { name: 'Save the waiting list' }).click();
+    await o.locator('#wls-msg').getByText('Saved: the waiting list is on.').waitFor();
+    const stats = await server.call('GET', `/v1/events/${event.id}/waitlist/stats`, undefined, olga.token);
+    assert.equal(stats.status, 200, JSON.stringify(stats.body));
+    assert.equal(stats.body.waitlist.resale_open_sale, false);
+    assert.equal(stats.body.waitlist.open, true);
+    assert.equal(stats.body.waitlist.enabled, true);
+
     await o.getByLabel(/Take new entries/).uncheck();
     await o.getByRole('button', { name: 'Save the waiting list' }).click();
     await o.locator('#wls-msg').getByText('Saved: the waiting list is closed to new entries.').waitFor();
@@ -268,6 +286,15 @@ test('keyboard only: a hold refused for the list leads to it; join, leave, join 
     const refused = await server.call('POST', `/v1/events/${event.id}/waitlist`, { quantity: 1 }, bea.token);
     assert.equal(refused.status, 409);
     assert.equal(refused.body.error.code, 'waitlist_closed');
+
+    // The dashboard, reloaded, is filled from the server: both settings saved.
+    await o.reload();
+    await o.getByRole('heading', { name: 'Two Tiers Night', level: 1 }).waitFor();
+    await resaleOpen.waitFor();
+    assert.equal(await resaleOpen.isChecked(), false);
+    assert.equal(await o.getByLabel(/Take new entries/).isChecked(), false);
+    assert.equal(await o.getByLabel(/Offer seats that come back/).isChecked(), true);
+    problems.push(...await axeProblems(o, 'console dashboard reloaded: resale seats kept for the list'));
 
     // Kim, reloaded, is told the list is closed, with no form.
     await k.reload();

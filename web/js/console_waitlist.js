@@ -1,7 +1,8 @@
 // The waiting list on an event's dashboard in the console (docs/web.md, "Waiting list"): its figures
 // from GET /v1/events/{id}/waitlist/stats (asked again every STATS_EVERY_MS), the draw's commitment and,
 // once drawn, its seed, and the organizer's settings (PUT /v1/events/{id}/waitlist/settings): whether
-// returned seats are offered to the list, whether it takes new entries, the time to pay an offer and
+// returned seats are offered to the list, whether it takes new entries, whether tickets listed for resale
+// go on open sale when nobody waits (off: only the list's offers take them), the time to pay an offer and
 // the draw window. The form is filled from the server once, and again after a save, never under the
 // organizer's hands.
 import { call } from './api.js';
@@ -28,6 +29,10 @@ export function waitlistSectionHtml() {
           (off: they go on open sale)</label></p>
         <p><label class="inline"><input type="checkbox" name="open"> Take new entries (closed: the people on the list
           are still served)</label></p>
+        <p><label class="inline"><input type="checkbox" name="resale_open_sale" aria-describedby="wls-resale-hint">
+          Resale seats go on open sale when nobody waits</label>
+          <span class="small muted" id="wls-resale-hint">Off: tickets listed for resale are only offered to the
+            waiting list.</span></p>
         <div class="row">
           <label>Minutes to pay an offer <input name="offer_minutes" type="number" min="${OFFER_TTL_S_MIN / 60}"
             max="${OFFER_TTL_S_MAX / 60}" step="1" required></label>
@@ -50,6 +55,7 @@ export function followWaitlist(eventId) {
   const fill = (l) => {
     form.elements.enabled.checked = l.enabled;
     form.elements.open.checked = l.open;
+    form.elements.resale_open_sale.checked = l.resale_open_sale !== false;  // on unless the server says off
     form.elements.offer_minutes.value = Math.round(l.offer_ttl_s / 60);
     form.elements.draw_window_s.value = l.draw_window_s;
     form.hidden = false;
@@ -91,9 +97,9 @@ export function followWaitlist(eventId) {
     e.preventDefault();
     const f = form.elements;
     const minutes = Number(f.offer_minutes.value), drawS = Number(f.draw_window_s.value);
-    // Only what changed besides the two switches: an offer time that is not whole minutes (the API takes
+    // Only what changed besides the three switches: an offer time that is not whole minutes (the API takes
     // seconds) stays as it is unless the organizer changes it.
-    const body = { enabled: f.enabled.checked, open: f.open.checked };
+    const body = { enabled: f.enabled.checked, open: f.open.checked, resale_open_sale: f.resale_open_sale.checked };
     if (!list || minutes !== Math.round(list.offer_ttl_s / 60)) {
       if (!Number.isInteger(minutes) || minutes * 60 < OFFER_TTL_S_MIN || minutes * 60 > OFFER_TTL_S_MAX) {
         return say($('#wls-msg'), `Minutes to pay an offer: a whole number from ${OFFER_TTL_S_MIN / 60} to ${OFFER_TTL_S_MAX / 60}.`);
