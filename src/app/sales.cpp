@@ -324,7 +324,6 @@ core::Result<core::Booking> Sales::refund(core::BookingId id) {
   if (booking->status == core::BookingStatus::Cancelled) return *booking;
   if (booking->status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be refunded");
-  if (booking->seats.empty()) return make_error(Code::BookingNotConfirmed, "every seat of this booking was resold");
   auto refund = return_payment(gateway_, booking->payment_ref, unrefunded(*booking),
                                "ticketd-cancel-" + std::to_string(id));
   if (!refund) return refund.error();
@@ -380,7 +379,6 @@ core::Result<core::Booking> Sales::cancel(core::UserId user, core::BookingId id)
   if (booking->status == core::BookingStatus::Cancelled) return booking;
   if (booking->status != core::BookingStatus::Confirmed)
     return make_error(Code::BookingNotConfirmed, "only a confirmed booking can be cancelled");
-  if (booking->seats.empty()) return make_error(Code::BookingNotConfirmed, "every seat of this booking was resold");
   auto event = catalog_.event(booking->event_id);
   if (!event) return event.error();
   if (clock_.now() >= event->starts_at) return make_error(Code::EventStarted, "the event has started");

@@ -69,6 +69,9 @@ def test_one_of_fifty_racing_buyers_gets_a_listed_seat_and_the_old_ticket_dies(a
     sold = wait_for("the seller's refund", lambda: _sold_listing(seller.client, listing["id"]))
     assert sold["state"] == "SOLD" and sold["refunded"] is True, sold
     assert _refunded(admin, ev, ticket["booking_id"]) == PRICE
+    # Its one seat resold, the seller's booking is over (its money back by that refund).
+    over = expect(seller.client.get(f"/v1/bookings/{ticket['booking_id']}"), 200)
+    assert over["status"] == "CANCELLED" and over["seat_ids"] == [], over
     stats = expect(admin.get(f"/v1/events/{ev}/resale/stats"), 200)
     assert stats["sold"] == 1 and stats["listed"] == 0 and stats["sold_amount"] == PRICE, stats
     assert stats["refunds_pending"] == 0

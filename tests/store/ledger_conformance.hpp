@@ -441,6 +441,20 @@ TYPED_TEST_P(LedgerConformance, AListedSeatMovesFromItsSellerToTheBuyerWhoPays) 
   this->backend_.restart();
   EXPECT_EQ(this->map(this->t0_).substr(10, 3), "SAA");
   EXPECT_EQ(code_of(this->ledger().change_listing(rest, {11, true, 5000}, this->t0_)), Code::BookingNotConfirmed);
+  // A booking whose every seat was resold is over: cancelled, its money going back by the refund.
+  const core::Booking single = this->buy(this->alice_, {14});
+  ASSERT_TRUE(this->ledger().change_listing(single, {14, true, 5000}, this->t0_).ok());
+  auto last = this->hold(this->bob_, {14}, this->t0_);
+  ASSERT_TRUE(last.ok());
+  auto paid = this->checkout(last->id, this->bob_, this->t0_);
+  ASSERT_TRUE(paid.ok());
+  ASSERT_TRUE(this->settle(paid->booking_id, Kind::Succeeded, this->t0_).ok());
+  this->backend_.restart();
+  const auto over = this->ledger().booking_by_id(single.id);
+  EXPECT_EQ(over->status, core::BookingStatus::Cancelled);
+  EXPECT_TRUE(over->seats.empty());
+  EXPECT_EQ(this->ledger().seat_refunds_total(single.id), 5000);
+  EXPECT_EQ(this->map(this->t0_)[14], 'S');
 }
 
 TYPED_TEST_P(LedgerConformance, BestAvailablePicksFreeSeatsOfTheSectionOrRefuses) {

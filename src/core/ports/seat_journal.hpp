@@ -97,7 +97,8 @@ struct PaymentSucceeded {
   PaymentOutcome outcome;
   TimeMs at{};
   // Seats bought from resale listings: they leave their sellers' bookings (tickets revoked, listing
-  // sold, a refund of the listed amount recorded pending) before this booking takes them.
+  // sold, a refund of the listed amount recorded pending) before this booking takes them. A seller's
+  // booking left with no seat is over: CANCELLED, its payment REFUNDED (by those refunds).
   std::vector<EventInventory::Resold> resold;
 };
 // Declined or rejected: the booking failed. The hold is kept (a rejected request charged nothing),

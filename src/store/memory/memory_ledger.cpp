@@ -427,6 +427,11 @@ void MemoryLedger::sell_listed(const core::EventInventory::Resold& r, core::Even
   for (core::SeatId seat : r.seats) amount += listed_amounts_[{event, seat}], listed_amounts_.erase({event, seat});
   const int64_t id = next_refund_id_++;
   seat_refunds_[id] = core::SeatRefundRecord{id, r.seller_booking, r.seats, amount, "", now};  // paid later
+  if (seller.seats.empty()) {  // every seat resold: over, its money going back by these refunds
+    seller.status = core::BookingStatus::Cancelled;
+    seller.cancelled_at = now;
+    payments_.at(r.seller_booking).record.payment_status = "REFUNDED";
+  }
 }
 
 void MemoryLedger::resale_rule_changed(core::EventId event, bool on_open_sale) {

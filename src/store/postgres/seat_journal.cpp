@@ -70,6 +70,11 @@ void sell_listed(Connection& c, const core::PaymentSucceeded& d) {
     notice(c, "seats_refunded", r.seller, d.event, r.seller_booking, 0, d.at, d.at);
     c.query("UPDATE outbox SET refund_id = $2 WHERE booking_id = $1 AND kind = 'seats_refunded' AND refund_id = 0",
             {p(r.seller_booking), p(refund_id)});
+    // Every seat resold: the booking is over, its money going back by these refunds (as a cancellation's).
+    c.query("WITH over AS (UPDATE bookings SET status = 'CANCELLED', cancelled_at = $2 WHERE id = $1 "
+            "AND status = 'CONFIRMED' AND NOT EXISTS (SELECT 1 FROM booking_seats WHERE booking_id = $1) "
+            "RETURNING payment_id) UPDATE payments SET status = 'REFUNDED' WHERE id IN (SELECT payment_id FROM over)",
+            {p(r.seller_booking), p(at)});
   }
 }
 

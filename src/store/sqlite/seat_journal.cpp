@@ -76,6 +76,13 @@ core::Status sell_listed(Connection& c, const core::PaymentSucceeded& d) {
                 "refund_paid = 0 WHERE event_id = ?1 AND seat = ?2 AND state = 'LISTED'")
           .bind(1, d.event).bind(2, int64_t{seat}).bind(3, at).bind(4, d.booking).bind(5, refund_id).step_status();
     enqueue_notice(c, core::NoticeKind::SeatsRefunded, r.seller, d.event, r.seller_booking, 0, d.at, d.at, refund_id);
+    // Every seat resold: the booking is over, its money going back by these refunds (as a cancellation's).
+    c.prepare("UPDATE bookings SET status = 'CANCELLED', cancelled_at = ?2 WHERE id = ?1 AND status = 'CONFIRMED' "
+              "AND NOT EXISTS (SELECT 1 FROM booking_seats WHERE booking_id = ?1)")
+        .bind(1, r.seller_booking).bind(2, at).step_status();
+    if (c.changes() == 1)
+      c.prepare("UPDATE payments SET status = 'REFUNDED' WHERE id = (SELECT payment_id FROM bookings WHERE id = ?1)")
+          .bind(1, r.seller_booking).step_status();
   }
   return core::ok_status();
 }
