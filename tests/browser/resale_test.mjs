@@ -8,7 +8,8 @@
 // and withdrawn. axe checks every state.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, axeProblems, seatBox, expectSeat } from './support.mjs';
+import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, axeProblems, seatBox, expectSeat, newOrganizer,
+  organizerEvent } from './support.mjs';
 
 const LIVE_MS = 1000;      // issue 6: another buyer's map shows a change within a second
 // The seller's page asks again every 5 s while a listing is on offer or its refund is on its way; the
@@ -31,25 +32,10 @@ after(async () => {
   await server?.stop();
 });
 
-// An organizer with an organization of their own.
-async function newOrganizer(name) {
-  const user = await server.newUser(name);
-  const org = await server.call('POST', '/v1/organizations', { name: `${name} Presents` }, user.token);
-  assert.equal(org.status, 201, JSON.stringify(org.body));
-  return { ...user, orgId: org.body.id };
-}
-
 // A tiny event of the organizer's, on sale now: one row of `seats` floor seats at 90.00 EUR.
-async function tinyEvent(organizer, name, seats) {
-  const venue = await server.call('POST', '/v1/venues', { name: `${name} Room`, organization_id: organizer.orgId,
-    sections: [{ name: 'Floor', price_tier: 'floor', rows: [{ label: 'A', seats }] }] }, organizer.token);
-  assert.equal(venue.status, 201, JSON.stringify(venue.body));
-  const now = Date.now();
-  const event = await server.call('POST', '/v1/events', { name, venue_id: venue.body.id, currency: 'EUR',
-    prices: { floor: 9000 }, max_tickets_per_user: 2, on_sale_at: new Date(now - 60_000).toISOString(),
-    starts_at: new Date(now + 7 * 86_400_000).toISOString() }, organizer.token);
-  assert.equal(event.status, 201, JSON.stringify(event.body));
-  return event.body;
+function tinyEvent(organizer, name, seats) {
+  return organizerEvent(server, organizer, name, [{ name: 'Floor', price_tier: 'floor', rows: [{ label: 'A', seats }] }],
+    { floor: 9000 });
 }
 
 async function openEvent(page, event) {
@@ -91,7 +77,7 @@ async function tabTo(page, isThere, what, max = 40) {
 }
 
 test('a seller lists a ticket at face value; another buyer sees the seat, holds and pays for it; the seller sees it resold and refunded', async () => {
-  const olga = await newOrganizer('Olga');
+  const olga = await newOrganizer(server, 'Olga');
   const event = await tinyEvent(olga, 'Resale Night', 2);
   const [sam, bea, cal] = await Promise.all([server.newUser('Sam'), server.newUser('Bea'), server.newUser('Cal')]);
   await server.buy(cal, event, [1]);

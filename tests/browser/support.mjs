@@ -1,6 +1,7 @@
 // Black-box helpers for the browser tests: a real ticketd process (embedded store, in-process test
 // payment provider, or Stripe played by tools/fake-stripe) on a port the OS picks, an API client for
 // setup, and Chromium through playwright-core. Nothing here looks inside the server.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -311,6 +312,27 @@ export async function withArtifacts(name, pages, servers, body) {
 }
 
 // Seat `number` in the row shown by the seat picker (an option of its listbox; click it to pick it).
+// An organizer with an organization of their own.
+export async function newOrganizer(server, name) {
+  const user = await server.newUser(name);
+  const org = await server.call('POST', '/v1/organizations', { name: `${name} Presents` }, user.token);
+  assert.equal(org.status, 201, JSON.stringify(org.body));
+  return { ...user, orgId: org.body.id };
+}
+
+// An event of the organizer's on a venue of `sections`, on sale now and for a week, two tickets per buyer.
+export async function organizerEvent(server, organizer, name, sections, prices) {
+  const venue = await server.call('POST', '/v1/venues', { name: `${name} Room`, organization_id: organizer.orgId, sections },
+    organizer.token);
+  assert.equal(venue.status, 201, JSON.stringify(venue.body));
+  const now = Date.now();
+  const event = await server.call('POST', '/v1/events', { name, venue_id: venue.body.id, currency: 'EUR', prices,
+    max_tickets_per_user: 2, on_sale_at: new Date(now - 60_000).toISOString(),
+    starts_at: new Date(now + 7 * 86_400_000).toISOString() }, organizer.token);
+  assert.equal(event.status, 201, JSON.stringify(event.body));
+  return event.body;
+}
+
 export function seatBox(page, number) {
   return page.getByRole('option', { name: new RegExp(`^Seat ${number},`) });
 }

@@ -8,7 +8,8 @@
 // Each event's list has no draw window (draw_window_s 0), so offers are not held back by a draw.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, axeProblems, expectSeat } from './support.mjs';
+import { PASSWORD, Server, launchBrowser, userPage, withArtifacts, axeProblems, expectSeat, newOrganizer,
+  organizerEvent } from './support.mjs';
 
 // A returned seat becomes an offer within the server's 250 ms pass; the page asks again about a second
 // after the map shows the seat held, and every 5 s regardless.
@@ -30,29 +31,14 @@ after(async () => {
   await server?.stop();
 });
 
-// An organizer with an organization of their own.
-async function newOrganizer(name) {
-  const user = await server.newUser(name);
-  const org = await server.call('POST', '/v1/organizations', { name: `${name} Presents` }, user.token);
-  assert.equal(org.status, 201, JSON.stringify(org.body));
-  return { ...user, orgId: org.body.id };
-}
-
 // A tiny event of the organizer's, on sale now, whose waiting list has no draw window.
 async function tinyEvent(organizer, name, sections, prices) {
-  const venue = await server.call('POST', '/v1/venues', { name: `${name} Room`, organization_id: organizer.orgId, sections },
-    organizer.token);
-  assert.equal(venue.status, 201, JSON.stringify(venue.body));
-  const now = Date.now();
-  const event = await server.call('POST', '/v1/events', { name, venue_id: venue.body.id, currency: 'EUR', prices,
-    max_tickets_per_user: 2, on_sale_at: new Date(now - 60_000).toISOString(),
-    starts_at: new Date(now + 7 * 86_400_000).toISOString() }, organizer.token);
-  assert.equal(event.status, 201, JSON.stringify(event.body));
-  const settings = await server.call('PUT', `/v1/events/${event.body.id}/waitlist/settings`, { draw_window_s: 0 },
+  const event = await organizerEvent(server, organizer, name, sections, prices);
+  const settings = await server.call('PUT', `/v1/events/${event.id}/waitlist/settings`, { draw_window_s: 0 },
     organizer.token);
   assert.equal(settings.status, 200, JSON.stringify(settings.body));
   assert.equal(settings.body.waitlist.draw_window_s, 0);
-  return event.body;
+  return event;
 }
 
 async function entryOf(user, event) {
@@ -101,7 +87,7 @@ async function tabTo(page, isThere, what, max = 40) {
 }
 
 test('a buyer finds the event sold out, joins the waiting list, is offered a returned seat without a reload and pays for it', async () => {
-  const olga = await newOrganizer('Olga');
+  const olga = await newOrganizer(server, 'Olga');
   const event = await tinyEvent(olga, 'Second Chance Night', [{ name: 'Floor', price_tier: 'floor', rows: [{ label: 'A', seats: 2 }] }],
     { floor: 9000 });
   const [ann, bea] = await Promise.all([server.newUser('Ann'), server.newUser('Bea')]);
@@ -171,7 +157,7 @@ test('a buyer finds the event sold out, joins the waiting list, is offered a ret
 });
 
 test('keyboard only: a hold refused for the list leads to it; join, leave, join for a tier, decline; the organizer sees the figures, keeps resale seats for the list and closes it', async () => {
-  const olga = await newOrganizer('Oona');
+  const olga = await newOrganizer(server, 'Oona');
   const event = await tinyEvent(olga, 'Two Tiers Night', [
     { name: 'Floor', price_tier: 'floor', rows: [{ label: 'A', seats: 1 }] },
     { name: 'Balcony', price_tier: 'balcony', rows: [{ label: 'A', seats: 1 }] }], { floor: 9000, balcony: 4500 });

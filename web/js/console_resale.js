@@ -22,8 +22,8 @@ export function followResale(eventId) {
     try {
       const s = await call('GET', `/v1/events/${eventId}/resale/stats`);
       if (stopped) return;
-      setText($('#rs-state'), 'Buyers can list their tickets at the price they paid; a seat listed is on sale again '
-        + '(to the waiting list first), and its seller is refunded when it sells.');
+      setText($('#rs-state'), 'Buyers can list their tickets at the price they paid; a seat listed goes to the waiting '
+        + 'list first, then on open sale unless the waiting list keeps it, and its seller is refunded when it sells.');
       const count = (n) => Number(n || 0).toLocaleString();
       const tiles = [[count(s.listed), 'listed now'], [count(s.sold), 'sold'], [count(s.withdrawn), 'withdrawn'],
         [s.currency ? money(s.sold_amount || 0, s.currency) : count(s.sold_amount), 'sold, face value'],
