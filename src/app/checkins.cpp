@@ -134,7 +134,14 @@ core::Result<core::ScanOutcome> Checkins::scan(const core::User& staff, core::Ev
   // A ticket id is trusted only from a signed code of this event (ok, or a rotating part too old).
   if (check.verdict == CodeVerdict::ok || check.verdict == CodeVerdict::code_expired)
     scan.ticket_id = ticket_id_hex(check.claims.ticket_id);
-  return store_.record_scan(scan, refusal_of(check.verdict));
+  std::optional<core::CheckinResult> refusal = refusal_of(check.verdict);
+  // A ticket listed for resale and let in is its holder's to use: the listing ends first. While a buyer
+  // holds its seat it cannot (the seat may be theirs in a moment): not admitted now.
+  if (resale_ && !refusal && scan.direction == core::ScanDirection::In) {
+    if (auto ended = resale_->end_at_door(scan.ticket_id); !ended && !scan.offline_result)
+      refusal = core::CheckinResult::Revoked;
+  }
+  return store_.record_scan(scan, refusal);
 }
 
 core::Result<core::User> Checkins::grant_staff(core::EventId event, const std::string& email) {

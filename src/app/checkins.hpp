@@ -11,6 +11,7 @@
 
 #include "app/catalog.hpp"
 #include "app/organizations.hpp"
+#include "app/resale.hpp"
 #include "app/ticket_codes.hpp"
 #include "core/ports/account_store.hpp"
 #include "core/ports/checkins.hpp"
@@ -82,6 +83,8 @@ class Checkins {
   core::Result<core::User> grant_staff(core::EventId event, const std::string& email);
   core::Status revoke_staff(core::EventId event, core::UserId user);
   core::Result<std::vector<core::UserId>> staff_of(core::EventId event);
+  // A ticket let in ends its resale listing (docs/resale.md): its holder came to use it.
+  void set_resale(Resale* resale) { resale_ = resale; }
 
  private:
   core::Status validate(const ScanInput& input, TimeMs now) const;
@@ -93,6 +96,7 @@ class Checkins {
   TicketSecret secret_;
   const Clock& clock_;
   Organizations* organizations_;
+  Resale* resale_ = nullptr;
 };
 
 }  // namespace ticketd::app

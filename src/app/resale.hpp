@@ -58,6 +58,9 @@ class Resale final : public SellerPayouts {
   core::Result<std::optional<core::ResaleListing>> listing_of(core::UserId user, std::string_view ticket_id);
   std::vector<core::ResaleListing> listings_of(core::UserId user);
   core::ResaleStats stats(core::EventId event) { return store_.stats(event); }
+  // A ticket let in at the door: its listing, if any, is withdrawn. ResaleInProgress while a buyer holds
+  // the seat; ok when it was not listed.
+  core::Status end_at_door(const std::string& ticket_id);
 
   // Refunds the sellers of seats sold, up to kPayoutBatchMax per call.
   PayoutReport pay_sellers();

@@ -248,6 +248,7 @@ int serve(const ServeConfig& cfg) {
   sales.set_payouts(&resale);
   payments.set_payouts(&resale);
   transfers.set_resale(resale_store.get());
+  checkins.set_resale(&resale);
 
   const char* admin_email = std::getenv("TICKETD_ADMIN_EMAIL");
   const char* admin_password = std::getenv("TICKETD_ADMIN_PASSWORD");

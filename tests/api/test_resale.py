@@ -148,6 +148,24 @@ def test_which_tickets_may_be_listed(admin: Client, users: UserPool) -> None:
     assert_error(seller.client.request("PUT", f"/v1/tickets/{mine['id']}/resale"), 409, "ticket_not_listable")
 
 
+def test_a_listed_ticket_let_in_at_the_door_ends_its_listing(admin: Client, users: UserPool) -> None:
+    seller, buyer, staff = users.take(3)
+    event = make_event(admin, [grid("Floor", "standard", 1, 2)])
+    ev = event["id"]
+    _door(admin, ev, staff)
+    ticket = _ticket(seller.client, ev, 0)
+    _list(seller.client, ticket["id"])
+    # A buyer holds the seat: the seller is not let in now (it may be the buyer's in a moment).
+    hold = expect(hold_seats(buyer.client, ev, [0]), 201)
+    assert _scan(staff.client, ev, ticket["code"])["result"] == "revoked"
+    expect(buyer.client.delete(f"/v1/holds/{hold['id']}"), 204)
+    # Let in: the listing ends, and the seat is nobody else's to buy.
+    assert _scan(staff.client, ev, ticket["code"])["result"] == "ok"
+    assert_error(seller.client.get(f"/v1/tickets/{ticket['id']}/resale"), 404, "not_found")
+    assert compact_status(admin, ev)[0] == "S"
+    assert_error(hold_seats(buyer.client, ev, [0]), 409, "seat_unavailable")
+
+
 def test_an_organizer_may_keep_listed_seats_for_the_waiting_list(admin: Client, users: UserPool) -> None:
     seller, fan, stranger = users.take(3)
     event = make_event(admin, [grid("Floor", "standard", 1, 2)])
