@@ -64,13 +64,11 @@ core::Result<ListingView> Resale::withdraw(core::UserId user, std::string_view t
 }
 
 core::Status Resale::end_at_door(const std::string& ticket_id) {
-  auto ticket = ledger_.find_ticket(ticket_id);
-  if (!ticket || ticket->status != core::TicketStatus::Valid) return core::ok_status();
-  auto listed = store_.listed(ticket->event_id, ticket->seat);
-  if (!listed || listed->booking_id != ticket->booking_id) return core::ok_status();
-  auto booking = ledger_.booking_by_id(ticket->booking_id);
+  auto listed = store_.listed_ticket(ticket_id);
+  if (!listed) return core::ok_status();
+  auto booking = ledger_.booking_by_id(listed->booking_id);
   if (!booking) return core::ok_status();
-  auto st = ledger_.change_listing(*booking, {ticket->seat, false, 0}, clock_.now());
+  auto st = ledger_.change_listing(*booking, {listed->seat, false, 0}, clock_.now());
   if (!st && st.error().code == Code::ResaleInProgress) return st.error();
   metrics_.count("resale_listings", "ended_at_door");
   return core::ok_status();

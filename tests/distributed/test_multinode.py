@@ -40,7 +40,7 @@ import pytest
 import services
 from api_support import (Client, Response, User, admin_client, assert_verify_ok, checkout, compact_status,
                          create_event, create_venue, describe, event_counts, expect, grid, hold_best, hold_seats,
-                         new_users, run_together, with_backoff, metrics_text)
+                         new_users, run_together, wait_for, with_backoff, metrics_text)
 from cluster import Deployment
 
 ROWS, SEATS_PER_ROW = 20, 100
@@ -395,13 +395,6 @@ def test_node_killed_mid_sale_loses_no_booking_and_the_survivors_sell_out(deploy
 # Redis down for good, then back.
 
 
-def _until(what: str, timeout_s: float, attempt: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not attempt():
-        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
-        time.sleep(0.2)
-
-
 def _status_of(dep: Deployment, node: int, event_id: int) -> str:
     client = dep.nodes[node].client()
     try:
@@ -474,7 +467,7 @@ def test_with_redis_down_holds_fall_back_to_postgres_and_recover_when_it_returns
             f"the seat sold while Redis was down, held again after it returned: {describe(answer)}"
         return True
 
-    _until("a node answering holds after Redis returned", RECOVERY_TIMEOUT_S, retry_taken_seat)
+    wait_for("a node answering holds after Redis returned", retry_taken_seat, RECOVERY_TIMEOUT_S)
     held_before = sorted(owner)
     for node in range(3):
         again = with_backoff(lambda: hold_seats(dep.nodes[node].client(buyer.token), event_id, [held_before[0]]),
@@ -486,8 +479,8 @@ def test_with_redis_down_holds_fall_back_to_postgres_and_recover_when_it_returns
     fresh = expect(with_backoff(lambda: hold_seats(dep.nodes[0].client(buyer.token), event_id, [0, 1]),
                                 BACKOFF_ATTEMPTS_MAX), 201)
     for node in range(3):
-        _until(f"node {node} to show the hold made on node 0", RECOVERY_TIMEOUT_S,
-               lambda node=node: _status_of(dep, node, event_id)[:2] == "HH")
+        wait_for(f"node {node} to show the hold made on node 0",
+                 lambda node=node: _status_of(dep, node, event_id)[:2] == "HH", RECOVERY_TIMEOUT_S)
         status = _status_of(dep, node, event_id)
         assert status[contested] == "S", f"node {node}: the seat sold while Redis was down shows {status[contested]}"
         assert all(status[s] == "H" for s in owner), f"node {node}: holds made while Redis was down: {status}"
@@ -521,10 +514,10 @@ def test_postgres_down_answers_503_then_recovers(deploy, postgres: services.Post
         expect(answer, 201)
         return True
 
-    _until("a hold after PostgreSQL returned", RECOVERY_TIMEOUT_S, hold_works)
+    wait_for("a hold after PostgreSQL returned", hold_works, RECOVERY_TIMEOUT_S)
     for node in range(3):
-        _until(f"node {node} to show the hold", RECOVERY_TIMEOUT_S,
-               lambda node=node: _status_of(dep, node, event_id)[7] == "H")
+        wait_for(f"node {node} to show the hold", lambda node=node: _status_of(dep, node, event_id)[7] == "H",
+                 RECOVERY_TIMEOUT_S)
     # The refused holds may have claimed their seats in Redis before PostgreSQL failed them: no matter.
     again = with_backoff(lambda: hold_seats(dep.nodes[2].client(buyer.token), event_id, [0, 1, 2]),
                          BACKOFF_ATTEMPTS_MAX)
@@ -595,16 +588,6 @@ def _node_releases(node, event_id: int) -> int:
     return 0
 
 
-def _wait_until(what: str, check: Callable[[], object]) -> object:
-    deadline = time.monotonic() + QUEUE_WAIT_S
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not within {QUEUE_WAIT_S} s: {what}")
-
-
 def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -> None:
     dep = deploy()
     admin = admin_client(dep.nodes[0])
@@ -627,16 +610,17 @@ def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -
             return False
         assert (seen[1]["status"], seen[1].get("position")) == (seen[0]["status"], seen[0].get("position")), seen
         return True
-    _wait_until("a stable read of one place on two nodes", same_place_everywhere)
+    wait_for("a stable read of one place on two nodes", same_place_everywhere, QUEUE_WAIT_S)
 
-    releasers = _wait_until("some node releases", lambda: [n for n in range(3) if _node_releases(dep.nodes[n], eid) > 0])
+    releasers = wait_for("some node releases", lambda: [n for n in range(3) if _node_releases(dep.nodes[n], eid) > 0],
+                         QUEUE_WAIT_S)
     releaser = releasers[0]  # the lock is taken per tick: several may have released, one at a time
     others = [n for n in range(3) if n != releaser]
 
     # An access token minted on one node opens the hold endpoint on another (shared queue secret).
     first = users[0]
-    admitted = _wait_until("the first user is admitted", lambda: (lambda s: s if s["status"] == "ADMITTED" else None)(
-        expect(dep.nodes[others[0]].client(first.token).get(f"/v1/events/{eid}/queue/{tokens[0]}"), 200)))
+    admitted = wait_for("the first user is admitted", lambda: (lambda s: s if s["status"] == "ADMITTED" else None)(
+        expect(dep.nodes[others[0]].client(first.token).get(f"/v1/events/{eid}/queue/{tokens[0]}"), 200)), QUEUE_WAIT_S)
     held = hold_best(dep.nodes[others[1]].client(first.token), eid, 1,
                      headers={"X-Access-Token": admitted["access_token"]})
     assert held.status == 201, describe(held)
@@ -644,8 +628,8 @@ def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -
     # kill -9 the releaser (node 0 too: this test needs no Stripe webhooks); a survivor takes over.
     before = {n: _node_releases(dep.nodes[n], eid) for n in others}
     dep.nodes[releaser].kill()
-    _wait_until("a survivor releases after the releaser died",
-                lambda: any(_node_releases(dep.nodes[n], eid) > before[n] for n in others))
+    wait_for("a survivor releases after the releaser died",
+             lambda: any(_node_releases(dep.nodes[n], eid) > before[n] for n in others), QUEUE_WAIT_S)
 
     # Exactly batch-size per release tick across nodes: group admitted users by admission time.
     survivor = dep.nodes[others[0]]
@@ -654,7 +638,7 @@ def test_one_queue_across_nodes_one_releaser_and_a_survivor_takes_over(deploy) -
         statuses = [expect(survivor.client(u.token).get(f"/v1/events/{eid}/queue/{tokens[i]}"), 200)
                     for i, u in enumerate(users)]
         return statuses if all(s["status"] in ("ADMITTED", "EXPIRED") for s in statuses) else None
-    statuses = _wait_until("everyone is admitted", all_admitted)
+    statuses = wait_for("everyone is admitted", all_admitted, QUEUE_WAIT_S)
     per_batch: dict[str, int] = {}
     for s in statuses:
         per_batch[s["access_expires_at"]] = per_batch.get(s["access_expires_at"], 0) + 1

@@ -52,6 +52,9 @@ class ResaleStore {
   virtual ~ResaleStore() = default;
   // The seat's listing on offer now (Listed), if any.
   virtual std::optional<ResaleListing> listed(EventId event, SeatId seat) = 0;
+  // The listing on offer now of a valid ticket's seat by the ticket's booking, if any (one read: the
+  // door asks it of every ticket it lets in).
+  virtual std::optional<ResaleListing> listed_ticket(const std::string& ticket_id) = 0;
   // The seller's listings, newest first, at most `limit` (every state).
   virtual std::vector<ResaleListing> listings_of(UserId seller, uint32_t limit) = 0;
   virtual ResaleStats stats(EventId event) = 0;

@@ -12,6 +12,9 @@ namespace {
   "FROM resale_listings l "                                                                                 \
   "LEFT JOIN booking_refunds r ON r.id = l.refund_id "
 constexpr const char* kListed = TICKETD_LISTING_COLUMNS "WHERE l.event_id = $1 AND l.seat = $2 AND l.state = 'LISTED'";
+constexpr const char* kOfTicket = TICKETD_LISTING_COLUMNS
+    "JOIN tickets t ON t.event_id = l.event_id AND t.seat = l.seat AND t.booking_id = l.booking_id "
+    "WHERE t.id = $1 AND t.status = 'VALID' AND l.state = 'LISTED'";
 constexpr const char* kOfSeller = TICKETD_LISTING_COLUMNS "WHERE l.seller_id = $1 ORDER BY l.id DESC LIMIT $2";
 #undef TICKETD_LISTING_COLUMNS
 
@@ -39,6 +42,14 @@ std::optional<core::ResaleListing> PgResaleStore::listed(core::EventId event, co
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::ResaleListing> {
     Rows r = c.query(kListed,
                      {p(event), p(int64_t{seat})});
+    if (r.empty()) return std::nullopt;
+    return listing_from(r, 0);
+  });
+}
+
+std::optional<core::ResaleListing> PgResaleStore::listed_ticket(const std::string& ticket_id) {
+  return with_connection(pool_, [&](Connection& c) -> std::optional<core::ResaleListing> {
+    Rows r = c.query(kOfTicket, {p(ticket_id)});
     if (r.empty()) return std::nullopt;
     return listing_from(r, 0);
   });

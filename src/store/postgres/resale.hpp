@@ -12,6 +12,7 @@ class PgResaleStore final : public core::ResaleStore {
  public:
   explicit PgResaleStore(Pool& pool) : pool_(pool) {}
   std::optional<core::ResaleListing> listed(core::EventId event, core::SeatId seat) override;
+  std::optional<core::ResaleListing> listed_ticket(const std::string& ticket_id) override;
   std::vector<core::ResaleListing> listings_of(core::UserId seller, uint32_t limit) override;
   core::ResaleStats stats(core::EventId event) override;
   std::vector<core::ResaleRefundDue> refunds_due(uint32_t limit) override;

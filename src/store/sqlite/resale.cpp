@@ -17,6 +17,9 @@ namespace {
   "FROM resale_listings l "                                                                                 \
   "LEFT JOIN booking_refunds r ON r.id = l.refund_id "
 constexpr const char* kListed = TICKETD_LISTING_COLUMNS "WHERE l.event_id = ?1 AND l.seat = ?2 AND l.state = 'LISTED'";
+constexpr const char* kOfTicket = TICKETD_LISTING_COLUMNS
+    "JOIN tickets t ON t.event_id = l.event_id AND t.seat = l.seat AND t.booking_id = l.booking_id "
+    "WHERE t.id = ?1 AND t.status = 'VALID' AND l.state = 'LISTED'";
 constexpr const char* kOfSeller = TICKETD_LISTING_COLUMNS "WHERE l.seller_id = ?1 ORDER BY l.id DESC LIMIT ?2";
 #undef TICKETD_LISTING_COLUMNS
 
@@ -44,6 +47,16 @@ std::optional<core::ResaleListing> SqliteResaleStore::listed(core::EventId event
   auto r = db_.readers().acquire();
   auto& st = r->prepare(kListed);
   st.bind(1, event).bind(2, int64_t{seat});
+  std::optional<core::ResaleListing> out;
+  if (st.step()) out = listing_from(st);
+  st.reset();
+  return out;
+}
+
+std::optional<core::ResaleListing> SqliteResaleStore::listed_ticket(const std::string& ticket_id) {
+  auto r = db_.readers().acquire();
+  auto& st = r->prepare(kOfTicket);
+  st.bind(1, ticket_id);
   std::optional<core::ResaleListing> out;
   if (st.step()) out = listing_from(st);
   st.reset();
