@@ -196,7 +196,7 @@ std::optional<core::SeatCounts> Catalog::seat_counts_in_memory(const core::Event
 core::Result<core::SeatMap> Catalog::seat_map(core::EventId id) {
   auto event = this->event(id);
   if (!event) return event.error();
-  return ledger_.seat_map(*event, clock_.now());
+  return ledger_.seat_map_shown(*event, clock_.now());
 }
 
 }  // namespace ticketd::app

@@ -61,6 +61,8 @@ class Catalog {
   // Marks the event cancelled (once; see app/event_cancellations for the refunds).
   core::Result<core::Event> cancel_event(core::EventId id, const std::string& reason);
   core::Result<EventPage> list_events(core::EventQuery query);
+  // The map to show people (core::Ledger::seat_map_shown): it may trail the decisions by the change
+  // feed's delay, so no decision reads it.
   core::Result<core::SeatMap> seat_map(core::EventId id);
   // See core::Ledger::seat_map_version and seat_counts_in_memory.
   std::optional<uint64_t> seat_map_version(const core::Event& event);

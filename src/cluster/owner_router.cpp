@@ -29,8 +29,9 @@ constexpr std::chrono::milliseconds kForwardPastLease{500};
 }  // namespace
 
 OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
-                         store::postgres::EventOwners& owners, PeerClient& peers, Metrics* metrics)
-    : engine_(engine), journal_(journal), owners_(owners), peers_(peers), metrics_(metrics) {}
+                         store::postgres::EventOwners& owners, PeerClient& peers, SeatMapReplicas* replicas,
+                         Metrics* metrics)
+    : engine_(engine), journal_(journal), owners_(owners), peers_(peers), replicas_(replicas), metrics_(metrics) {}
 
 std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
   if (journal_.owns(event)) return std::nullopt;
@@ -273,14 +274,30 @@ core::Result<core::SeatMap> OwnerRouter::seat_map(const core::Event& event, Time
       event.id, Call::seat_map, args, [&] { return engine_.seat_map(event, now); }, decode_seat_map);
 }
 
+core::Result<core::SeatMap> OwnerRouter::seat_map_shown(const core::Event& event, TimeMs now) {
+  if (!replicas_ || journal_.owns(event.id)) return seat_map(event, now);
+  const auto steady_now = std::chrono::steady_clock::now();
+  if (std::optional<core::SeatMap> kept = replicas_->find(event.id, steady_now)) {
+    count("replica");
+    return std::move(*kept);
+  }
+  replicas_->watch(event.id, steady_now);  // before asking: the changes made meanwhile are kept for the copy
+  core::Result<core::SeatMap> map = seat_map(event, now);
+  // Answered here (nobody owned the event live, and this node took it): its engine answers from now on.
+  if (map && !journal_.owns(event.id)) replicas_->install(event.id, *map, std::chrono::steady_clock::now());
+  return map;
+}
+
 std::optional<uint64_t> OwnerRouter::seat_map_version(const core::Event& event, TimeMs now) {
-  if (!journal_.owns(event.id)) return std::nullopt;  // seat_map() asks the owner
-  return engine_.seat_map_version(event, now);
+  if (journal_.owns(event.id)) return engine_.seat_map_version(event, now);
+  if (!replicas_) return std::nullopt;  // seat_map_shown() asks the owner
+  return replicas_->version(event.id, std::chrono::steady_clock::now());
 }
 
 std::optional<core::SeatCounts> OwnerRouter::seat_counts_in_memory(const core::Event& event, TimeMs now) {
-  if (!journal_.owns(event.id)) return std::nullopt;
-  return engine_.seat_counts_in_memory(event, now);
+  if (journal_.owns(event.id)) return engine_.seat_counts_in_memory(event, now);
+  if (!replicas_) return std::nullopt;
+  return replicas_->counts(event.id, std::chrono::steady_clock::now());
 }
 
 core::Result<core::Stock> OwnerRouter::stock(const core::Event& event, TimeMs now, TimeMs expiring_before) {

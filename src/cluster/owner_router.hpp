@@ -8,7 +8,8 @@
 //     once rather than when it lapses; the epoch fence makes that safe even if it was only paused.
 // A call is forwarded at most twice (the owner may have changed while it travelled); a node that
 // answers on behalf of another never forwards again, so there are no loops. Reads that need no seat
-// state (bookings, tickets, checkouts, refunds) are the rows every node reads alike.
+// state (bookings, tickets, checkouts, refunds) are the rows every node reads alike; the maps shown to
+// people (seat_map_shown) of events owned elsewhere are copies kept by the change feed.
 //
 // Who owns what is asked of PostgreSQL once per event and remembered for kOwnerRemembered; an owner
 // that moved is found by the forwarded call's refusal (Unavailable with the owner's address) and
@@ -27,6 +28,7 @@
 #include "base/metrics.hpp"
 #include "cluster/ledger_wire.hpp"
 #include "cluster/peer_client.hpp"
+#include "cluster/seat_map_replicas.hpp"
 #include "core/ports/ledger.hpp"
 #include "store/engine/seat_engine.hpp"
 #include "store/postgres/event_owners.hpp"
@@ -41,9 +43,10 @@ class OwnerRouter final : public core::Ledger {
   static constexpr std::chrono::milliseconds kOwnerRemembered{1'000};
   static constexpr size_t kOwnersRememberedMax = 100'000;
 
-  // REQUIRES: all of these outlive the router; `metrics` may be null.
+  // REQUIRES: all of these outlive the router; `replicas` and `metrics` may be null (no replicas: every
+  // map of an event owned elsewhere is asked of its owner).
   OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
-              store::postgres::EventOwners& owners, PeerClient& peers, Metrics* metrics);
+              store::postgres::EventOwners& owners, PeerClient& peers, SeatMapReplicas* replicas, Metrics* metrics);
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -95,6 +98,8 @@ class OwnerRouter final : public core::Ledger {
   }
   std::optional<core::Ticket> find_ticket(const std::string& id) override { return engine_.find_ticket(id); }
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
+  // An event owned elsewhere: the copy `replicas` keeps from the change feed, or the owner's map (kept).
+  core::Result<core::SeatMap> seat_map_shown(const core::Event& event, TimeMs now) override;
   std::optional<uint64_t> seat_map_version(const core::Event& event, TimeMs now) override;
   std::optional<core::SeatCounts> seat_counts_in_memory(const core::Event& event, TimeMs now) override;
   core::Result<core::Stock> stock(const core::Event& event, TimeMs now, TimeMs expiring_before) override;
@@ -129,6 +134,7 @@ class OwnerRouter final : public core::Ledger {
   store::postgres::PgSeatJournal& journal_;
   store::postgres::EventOwners& owners_;
   PeerClient& peers_;
+  SeatMapReplicas* const replicas_;
   Metrics* const metrics_;
   struct Remembered {
     store::postgres::Ownership owner;

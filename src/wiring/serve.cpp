@@ -140,9 +140,14 @@ int serve(const ServeConfig& cfg) {
       clock,
       app::SessionCacheConfig{static_cast<size_t>(cfg.session_cache_entries_max), Millis(cfg.session_cache_ttl_s * 1000)},
       session_bus.get());
+  // Distributed: the changes keep this node's copies of maps owned elsewhere, then feed the live maps.
+  std::optional<cluster::SeatChangeTee> seat_feed;
   std::unique_ptr<store::redis::RedisSubscriber> subscriber;
-  if (stores->redis)
-    subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, seat_stream, &session_cache);
+  if (stores->redis) {
+    core::SeatChangeSink* sink = &seat_stream;
+    if (stores->seat_map_replicas) sink = &seat_feed.emplace(*stores->seat_map_replicas, seat_stream);
+    subscriber = std::make_unique<store::redis::RedisSubscriber>(*stores->redis, *sink, &session_cache);
+  }
   auto wired = wire_payments(cfg);
   if (!wired) {
     std::cerr << "ticketd: payments: " << wired.error().message << "\n";

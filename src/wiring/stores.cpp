@@ -86,7 +86,9 @@ core::Result<StoreWiring> wire_stores(const ServeConfig& cfg, Metrics& metrics, 
                                                          w.user_holds.get());
   w.owner_journal->set_on_lost([engine = w.engine.get()](core::EventId event) { engine->forget_event(event); });
   w.peers = std::make_unique<cluster::PeerClient>(cluster::PeerConfig{.key = w.peer_key, .tls = !cfg.tls_cert_file.empty()});
-  w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers, &metrics);
+  w.seat_map_replicas = std::make_unique<cluster::SeatMapReplicas>();
+  w.ledger = std::make_unique<cluster::OwnerRouter>(*w.engine, *w.owner_journal, *w.owners, *w.peers,
+                                                    w.seat_map_replicas.get(), &metrics);
   (void)seat_changes;  // the subscriber hears the publisher, as every node does
   w.outbox = std::make_unique<store::postgres::PgOutbox>(*w.pg);
   spdlog::info("store=postgres ledger=owner postgres_pool={} redis={}:{}/{}", cfg.postgres_pool,

@@ -23,6 +23,7 @@
 #include "store/redis/user_holds.hpp"
 #include "store/engine/seat_engine.hpp"
 #include "cluster/peer_client.hpp"
+#include "cluster/seat_map_replicas.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "wiring/serve_config.hpp"
 
@@ -48,6 +49,9 @@ struct StoreWiring {
   std::unique_ptr<store::engine::SeatEngine> engine;
   std::unique_ptr<cluster::PeerClient> peers;
   std::string peer_key;
+  // The maps of events owned elsewhere, kept from the change feed (the subscriber feeds them, with the
+  // live maps: serve()). Declared before the ledger, which reads them.
+  std::unique_ptr<cluster::SeatMapReplicas> seat_map_replicas;
   // Ports. ticket_ids is declared first: the ledger borrows it.
   std::unique_ptr<core::TicketIdSource> ticket_ids = std::make_unique<app::RandomTicketIds>();
   std::unique_ptr<core::AccountStore> accounts;

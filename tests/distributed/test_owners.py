@@ -17,7 +17,7 @@ import pytest
 
 import services
 from api_support import (admin_client, assert_verify_ok, checkout, compact_status, create_event, create_venue,
-                         expect, grid, hold_seats, metrics_text, new_users)
+                         expect, grid, hold_seats, metrics_text, new_users, wait_for)
 from cluster import Deployment
 
 LONG_HOLD_TTL_S = 600  # holds must not lapse while the test looks at them
@@ -77,11 +77,45 @@ def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
     for i in (0, 2):
         assert ledger_calls(dep.nodes[i]).get("forwarded", 0) > before[i], (i, ledger_calls(dep.nodes[i]))
     assert owner_port(dep, event["id"]) == dep.nodes[1].port  # nobody took it from a live owner
-    # Every node's map shows the three sales, seats 0, 1 and 3 (non-owners ask the owner).
+    # Every node's map shows the three sales, seats 0, 1 and 3 (non-owners ask the owner the first time).
     for node in dep.nodes:
         assert compact_status(node.client(), event["id"])[:5] == "SSASA", node.port
     dep.stop()
     assert_verify_ok(dep.nodes[0], "after a sale decided by one owner for three nodes")
+
+
+def test_a_node_shows_the_maps_of_events_owned_elsewhere_from_the_change_feed(owners) -> None:
+    """Seat maps are read far more often than seats change: a node that does not own the event keeps a copy
+    of its map from the change feed (cluster/seat_map_replicas.hpp) instead of asking the owner each time."""
+    dep = owners()
+    admin = admin_client(dep.nodes[0])
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 2, 10)]))
+    event_id = event["id"]
+    buyers = new_users(dep.nodes[0], 2)
+    expect(hold_seats(dep.nodes[1].client(buyers[0].token), event_id, [0]), 201)
+    assert owner_port(dep, event_id) == dep.nodes[1].port
+    reader = dep.nodes[0].client()
+    assert compact_status(reader, event_id)[:2] == "HA"  # asked of the owner once, then kept
+    before = ledger_calls(dep.nodes[0])
+    reads = 40
+    started = time.monotonic()
+    for _ in range(reads):
+        assert compact_status(reader, event_id)[:2] == "HA"
+        assert expect(reader.get(f"/v1/events/{event_id}"), 200)["counts"]["held"] == 1
+    took_s = time.monotonic() - started
+    after = ledger_calls(dep.nodes[0])
+    asked = after.get("forwarded", 0) - before.get("forwarded", 0)
+    # The copy is asked for again once it is a second old (a lost change with nothing after it shows no gap).
+    assert asked <= 2 + int(took_s), f"{asked} of {2 * reads} reads in {took_s:.1f} s went to the owner: {after}"
+
+    # A change decided by the owner, asked through the third node, reaches the copy through the feed.
+    expect(hold_seats(dep.nodes[2].client(buyers[1].token), event_id, [5, 6]), 201)
+    wait_for("node 0's map to show the hold decided on node 1",
+             lambda: compact_status(reader, event_id)[:7] == "HAAAAHH", 5.0)
+    assert expect(reader.get(f"/v1/events/{event_id}"), 200)["counts"]["held"] == 3
+    assert ledger_calls(dep.nodes[0]).get("forwarded", 0) - after.get("forwarded", 0) <= 10
+    dep.stop()
+    assert_verify_ok(dep.nodes[0], "after maps were read from a node that does not own the event")
 
 
 def test_a_killed_owners_event_is_decided_elsewhere_at_once_and_keeps_its_holds(owners) -> None:

@@ -195,16 +195,22 @@ class Ledger {
   virtual std::vector<Ticket> tickets_of_booking(BookingId booking) = 0;
   virtual std::optional<Ticket> find_ticket(const std::string& ticket_id) = 0;
 
+  // The map as the deciding store has it now: what a decision reads (the waiting list's offers, an
+  // edit of prices).
   virtual Result<SeatMap> seat_map(const Event& event, TimeMs now) = 0;
-  // The version seat_map() would report now, when it can be told without building the map (a reader
-  // that kept an encoding of that version serves it as it is); nullopt: call seat_map().
+  // The map to show people (seat-map pages, events' counts, a live map's first snapshot): seat_map(),
+  // or a copy that may trail the decisions by the change feed's delay (distributed: a node that does
+  // not own the event keeps one, cluster/seat_map_replicas.hpp). Its listed_for_offers is not filled.
+  virtual Result<SeatMap> seat_map_shown(const Event& event, TimeMs now) { return seat_map(event, now); }
+  // The version seat_map_shown() would report now, when it can be told without building the map (a
+  // reader that kept an encoding of that version serves it as it is); nullopt: call seat_map_shown().
   virtual std::optional<uint64_t> seat_map_version(const Event& event, TimeMs now) {
     (void)event;
     (void)now;
     return std::nullopt;
   }
-  // The counts seat_map() would report now, when the event's seats are in memory (no store read, no
-  // map built: the HTTP layer's I/O thread may ask); nullopt: call seat_map().
+  // The counts seat_map_shown() would report now, when the event's seats are in memory (no store read,
+  // no map built: the HTTP layer's I/O thread may ask); nullopt: call seat_map_shown().
   virtual std::optional<SeatCounts> seat_counts_in_memory(const Event& event, TimeMs now) {
     (void)event;
     (void)now;

@@ -32,6 +32,10 @@ class SeatChangeSink {
  public:
   virtual ~SeatChangeSink() = default;
   virtual void seats_changed(const SeatChange& change) = 0;
+  // Distributed: the feed's connection broke (changes published from now on are lost to this node), and
+  // it listens again. A sink that keeps copies built from the changes stops trusting them meanwhile.
+  virtual void feed_lost() {}
+  virtual void feed_resumed() {}
 };
 
 }  // namespace ticketd::core

@@ -290,6 +290,8 @@ void RedisSubscriber::run() {
           const std::string channel(r->element[1]->str, r->element[1]->len);
           if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING) {
             deliver(channel, std::string(r->element[2]->str, r->element[2]->len));
+          } else if (kind == "subscribe" && channel == seats) {
+            sink_.feed_resumed();
           } else if (kind == "subscribe" && channel == session_channel && sessions_) {
             // Whatever was published while no connection listened is lost: cached sessions start over.
             sessions_->resync();
@@ -303,6 +305,7 @@ void RedisSubscriber::run() {
       if (n > 0 && redisBufferRead(c) != REDIS_OK) break;
     }
     redisFree(c);
+    sink_.feed_lost();
     if (!stop_) spdlog::warn("redis subscriber lost its connection; reconnecting");
   }
 }

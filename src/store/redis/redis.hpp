@@ -71,8 +71,9 @@ class RedisClient {
 };
 
 // Listens on the seat channel and hands every change to the sink, and (when `sessions` is set) on the
-// session channel, reconnecting after failures. After every (re)subscription `sessions` resyncs: what
-// was published while the connection was down is lost.
+// session channel, reconnecting after failures. What was published while the connection was down is
+// lost: the sink hears feed_lost() when a connection ends and feed_resumed() once it listens again, and
+// `sessions` resyncs after every (re)subscription.
 class RedisSubscriber {
  public:
   RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink, core::SessionNews* sessions = nullptr);
