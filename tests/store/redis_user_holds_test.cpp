@@ -2,8 +2,15 @@
 // (scripts/services): the cap, lapses, ends, pins, and an unreachable Redis answering "unknown".
 #include <gtest/gtest.h>
 
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/redis/user_holds.hpp"
 
@@ -52,6 +59,39 @@ TEST_F(RedisUserHoldsTest, ALapsedHoldStopsCountingAndAPinnedOneKeepsCounting) {
   EXPECT_EQ(holds_->reserve(7, 4, lapsed + ttl_, 2, lapsed), Reserve::at_cap);
 }
 
+// Reservations from many threads travel in pipelined batches: each is answered once, the cap still
+// counts every one of them, and an end sent after a reservation reaches Redis after it.
+TEST_F(RedisUserHoldsTest, PipelinedReservationsFromManyThreadsKeepTheCapAndTheirOrder) {
+  constexpr int kThreads = 4, kEach = 50;
+  constexpr uint32_t kCap = 10;
+  std::mutex mu;
+  std::condition_variable all_answered;
+  int answered = 0, reserved = 0, at_cap = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i)
+        holds_->reserve_async(7, t * 1000 + i, t0_ + ttl_, kCap, t0_, [&](Reserve r) {
+          std::lock_guard lock(mu);
+          ++answered;
+          if (r == Reserve::reserved) ++reserved;
+          if (r == Reserve::at_cap) ++at_cap;
+          all_answered.notify_all();
+        });
+    });
+  for (std::thread& t : threads) t.join();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(all_answered.wait_for(lock, std::chrono::seconds(10), [&] { return answered == kThreads * kEach; }));
+  EXPECT_EQ(reserved, static_cast<int>(kCap));
+  EXPECT_EQ(at_cap, kThreads * kEach - static_cast<int>(kCap));
+  lock.unlock();
+  // End one of them and reserve at once: the end was sent first, so there is a place.
+  auto r = client_->command({"ZRANGE", "uholds:{7}", "0", "0"});
+  ASSERT_TRUE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1);
+  holds_->end(7, std::stoll(std::string(r->element[0]->str, r->element[0]->len)));
+  EXPECT_EQ(holds_->reserve(7, 99'999, t0_ + ttl_, kCap, t0_), Reserve::reserved);
+}
+
 TEST_F(RedisUserHoldsTest, AnUnreachableRedisAnswersUnknown) {
   RedisConfig dead = cfg_;
   dead.port = 1;  // nothing listens there
@@ -60,6 +100,10 @@ TEST_F(RedisUserHoldsTest, AnUnreachableRedisAnswersUnknown) {
   RedisUserHolds holds(unreachable);
   EXPECT_EQ(holds.reserve(7, 1, t0_ + ttl_, 2, t0_), Reserve::unknown);
   holds.end(7, 1);  // nothing to tell: no throw
+  // Marked down after the failed connection: the next answer comes without waiting for a timeout.
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(holds.reserve(7, 2, t0_ + ttl_, 2, t0_), Reserve::unknown);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
 }
 
 }  // namespace

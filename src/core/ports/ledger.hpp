@@ -124,7 +124,8 @@ class Ledger {
   virtual Result<Hold> hold_seats(const Event& event, const Layout& layout, const HoldRequest& request,
                                   TimeMs now) = 0;
   // The same hold, decided without blocking the caller: `done` gets the outcome once, on this thread
-  // (a refusal) or on the store's commit thread (after the hold is durable), and must be quick. False,
+  // (a refusal) or on one of the store's own threads (its commit thread after the hold is durable;
+  // distributed, also the thread that hears the registry of users' holds), and must be quick. False,
   // with nothing done and `done` never called, when the decision would block (the event's seats are not
   // in memory) or the store cannot decide this way: then call hold_seats() where blocking is fine.
   using HoldDone = std::function<void(Result<Hold>)>;

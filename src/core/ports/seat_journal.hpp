@@ -154,6 +154,8 @@ class SeatJournal {
   virtual Result<JournalEvent> load_event(EventId event, TimeMs now) = 0;
   virtual std::vector<JournalActiveHold> active_holds() = 0;
   virtual HoldId next_hold_id() = 0;
+  // next_hold_id() when it needs no store read (nullopt: call next_hold_id() where blocking is fine).
+  virtual std::optional<HoldId> next_hold_id_if_ready() { return next_hold_id(); }
   virtual BookingId next_booking_id() = 0;
   virtual PaymentId next_payment_id() = 0;
 

@@ -7,10 +7,12 @@
 // names the hold by its id with the time it lapses unless extended; a hold that ended is removed. An
 // entry whose time has passed no longer counts, so an end that was never told (a crash, an outage)
 // costs at most an over-count until the hold's own expiry, never an under-count of a live hold.
+// The calls of one registry reach it in the order they were made (an end after its reservation).
 // Thread safety: every method from any thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "core/types.hpp"
 
@@ -26,11 +28,15 @@ class UserHolds {
   virtual ~UserHolds() = default;
 
   // Counts `hold` for `user` until `until` (ms since the epoch), unless the user already has `cap` live
-  // holds at `now`. Reserving a hold already reserved extends it.
+  // holds at `now`. Reserving a hold already reserved extends it. Blocks for the answer.
   virtual Reserve reserve(UserId user, HoldId hold, TimeMs until, uint32_t cap, TimeMs now) = 0;
-  // The hold lives on until `until` (a checkout's pin). Nothing if it is not reserved.
+  // reserve() without blocking the caller: `done` hears the answer once, on the registry's own thread
+  // (or on the caller's, unknown, when the registry cannot take the call), and must not block.
+  using ReserveDone = std::function<void(Reserve)>;
+  virtual void reserve_async(UserId user, HoldId hold, TimeMs until, uint32_t cap, TimeMs now, ReserveDone done) = 0;
+  // The hold lives on until `until` (a checkout's pin). Nothing if it is not reserved. Does not block.
   virtual void extend(UserId user, HoldId hold, TimeMs until) = 0;
-  // The hold ended (released, bought, declined, or never made).
+  // The hold ended (released, bought, declined, or never made). Does not block.
   virtual void end(UserId user, HoldId hold) = 0;
 };
 

@@ -191,72 +191,93 @@ core::Status SeatEngine::ensure_loaded(Slot& slot, core::EventId event, TimeMs n
   return core::ok_status();
 }
 
+core::Status SeatEngine::check_hold_request(const core::Event& event, const core::HoldRequest& request, TimeMs now) {
+  TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
+  // What needs no seat state first, as every ledger does (core/inventory.hpp), then the cap, then the seats.
+  return request.best ? core::check_sale_window(event.on_sale_at, event.starts_at, now)
+                      : core::check_hold_request(event.on_sale_at, event.starts_at, event.seats_total, request.seats,
+                                                 now);
+}
+
+core::Error SeatEngine::at_cap(const core::HoldRequest& request) {
+  return make_error(Code::ActiveHoldsLimitExceeded,
+                    "at most " + std::to_string(request.active_holds_max) +
+                        " active holds per user across all events: release a hold or buy its seats first");
+}
+
+core::Result<core::Hold> SeatEngine::decide_hold(core::EventId event, const BestPick* best,
+                                                 const core::HoldRequest& request, core::HoldId id, TimeMs now,
+                                                 bool may_load, const RecordHold& record) {
+  TICKETD_ASSERT(best || !request.best);
+  auto s = slot(event);
+  std::lock_guard lock(s->mu);
+  if (!may_load && !s->inv)  // forgotten (its lease lost) since the caller saw it loaded
+    return make_error(Code::Unavailable, "this event's seats are being loaded again; retry");
+  if (auto st = ensure_loaded(*s, event, now); !st) return st.error();
+  core::EventInventory& inv = *s->inv;
+  advance(*s, event, now);
+  std::vector<core::SeatId> seats = request.seats;
+  if (request.best) {
+    auto picked = core::pick_best_available(best->layout, best->prices, *request.best,
+                                            [&](core::SeatId seat) { return inv.is_free(seat); });
+    if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
+    seats = std::move(*picked);
+  }
+  auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl, request.offer);
+  if (!held) return held.error();
+  report(*s, event, held->seats, core::SeatStatus::Held);
+  std::vector<core::SeatId> listed;
+  for (core::SeatId seat : held->seats)
+    if (inv.is_listed(seat)) listed.push_back(seat);
+  record(*held, core::HoldPlaced{*held, request.expiry_notice_lead, std::move(listed)}, s->loads);
+  return held;
+}
+
 std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event& event, const core::Layout& layout,
                                                               const core::HoldRequest& request, TimeMs now,
                                                               bool only_if_loaded, const RecordHold& record) {
-  TICKETD_ASSERT(request.active_holds_max >= 1 && request.active_holds_max <= core::limits::active_holds_per_user_max);
-  // What needs no seat state first, as every ledger does (core/inventory.hpp), then the cap, then the seats.
-  if (auto st = request.best ? core::check_sale_window(event.on_sale_at, event.starts_at, now)
-                             : core::check_hold_request(event.on_sale_at, event.starts_at, event.seats_total,
-                                                        request.seats, now);
-      !st)
-    return st.error();
-  auto s = slot(event.id);
+  if (auto st = check_hold_request(event, request, now); !st) return st.error();
   if (only_if_loaded) {
+    auto s = slot(event.id);
     std::lock_guard lock(s->mu);
     if (!s->inv) return std::nullopt;
   }
-  // This user's holds are decided one at a time, from the count to the decision in memory, so two
-  // concurrent holds (on any events) cannot both pass the cap. Released before the commit.
-  UserStripe& stripe = stripe_of(request.user_id);
-  std::unique_lock user_lock(stripe.mu);
-  list_incoming(stripe);
-  const auto at_cap = [&] {
-    return make_error(Code::ActiveHoldsLimitExceeded,
-                      "at most " + std::to_string(request.active_holds_max) +
-                          " active holds per user across all events: release a hold or buy its seats first");
-  };
-  if (auto it = stripe.holds.find(request.user_id);
-      it != stripe.holds.end() && it->second.size() >= request.active_holds_max) {
-    prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask
-    if (it->second.size() >= request.active_holds_max) return at_cap();
-  }
   // Holds other nodes decided (distributed: each event's owner decides its own) are counted by the
-  // registry; when it does not answer, this node's own count above has decided.
+  // registry; when it does not answer, this node's own count decides. No lock is held while the
+  // registry answers: its thread decides the holds of try_hold_reserving_async, which lock stripes.
+  UserStripe& stripe = stripe_of(request.user_id);
+  {
+    std::lock_guard user_lock(stripe.mu);
+    if (!under_cap(stripe, request, now, /*may_prune=*/true)) return at_cap(request);
+  }
   const core::HoldId id = journal_.next_hold_id();
   bool reserved = false;
   if (user_holds_) {
     const auto r = user_holds_->reserve(request.user_id, id, now + request.ttl, request.active_holds_max, now);
-    if (r == core::UserHolds::Reserve::at_cap) return at_cap();
+    if (r == core::UserHolds::Reserve::at_cap) return at_cap(request);
     reserved = r == core::UserHolds::Reserve::reserved;
   }
+  // This user's holds are decided one at a time, from the count to the decision in memory, so two
+  // concurrent holds (on any events) cannot both pass the cap. Released before the commit.
   core::Result<core::Hold> decided = [&]() -> core::Result<core::Hold> {
-    std::lock_guard lock(s->mu);
-    if (auto st = ensure_loaded(*s, event.id, now); !st) return st.error();
-    core::EventInventory& inv = *s->inv;
-    advance(*s, event.id, now);
-    std::vector<core::SeatId> seats = request.seats;
-    if (request.best) {
-      auto picked = core::pick_best_available(layout, event.prices, *request.best,
-                                              [&](core::SeatId seat) { return inv.is_free(seat); });
-      if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
-      seats = std::move(*picked);
-    }
-    auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl, request.offer);
-    if (!held) return held.error();
-    report(*s, event.id, held->seats, core::SeatStatus::Held);
-    std::vector<core::SeatId> listed;
-    for (core::SeatId seat : held->seats)
-      if (inv.is_listed(seat)) listed.push_back(seat);
-    record(*held, core::HoldPlaced{*held, request.expiry_notice_lead, std::move(listed)}, s->loads);
+    std::lock_guard user_lock(stripe.mu);
+    if (!under_cap(stripe, request, now, /*may_prune=*/true)) return at_cap(request);
+    const BestPick best{layout, event.prices};
+    auto held = decide_hold(event.id, &best, request, id, now, /*may_load=*/true, record);
+    if (held) stripe.holds[request.user_id].push_back(UserHold{event.id, held->id, held->expires_at});
     return held;
   }();
-  if (!decided) {
-    if (reserved) user_holds_->end(request.user_id, id);
-    return decided.error();
-  }
-  stripe.holds[request.user_id].push_back(UserHold{event.id, decided->id, decided->expires_at});
+  if (!decided && reserved) user_holds_->end(request.user_id, id);
   return decided;
+}
+
+bool SeatEngine::under_cap(UserStripe& stripe, const core::HoldRequest& request, TimeMs now, bool may_prune) {
+  list_incoming(stripe);
+  auto it = stripe.holds.find(request.user_id);
+  if (it == stripe.holds.end() || it->second.size() < request.active_holds_max) return true;
+  if (!may_prune) return false;
+  prune_user_holds(it->second, now, std::nullopt);  // the list may name holds that ended: ask
+  return it->second.size() < request.active_holds_max;
 }
 
 core::Status SeatEngine::durable_or_forget(core::Status durable, core::EventId event, uint64_t loads) {
@@ -298,22 +319,74 @@ core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const 
   return *placed;
 }
 
-bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
-                                      const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
-  if (user_holds_) return false;  // the registry is a round trip: not on the caller's (I/O) thread
-  auto placed = place_hold(event, layout, request, now, true, [&](const core::Hold& hold, core::SeatDecision d,
-                                                                   uint64_t loads) {
+SeatEngine::RecordHold SeatEngine::record_then_answer(const HoldDone& done) {
+  return [this, done](const core::Hold& hold, core::SeatDecision d, uint64_t loads) {
     journal_.record(
         std::move(d),
         [this, done, hold, loads](core::Status s) {
           done(durable_or_forget(s, hold.event_id, loads) ? core::Result<core::Hold>(hold)
-                                                               : core::Result<core::Hold>(s.error()));
+                                                          : core::Result<core::Hold>(s.error()));
         },
         core::SeatJournal::Failure::stop);
-  });
+  };
+}
+
+bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+                                      const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
+  if (user_holds_) return try_hold_reserving_async(event, request, now, done);
+  auto placed = place_hold(event, layout, request, now, true, record_then_answer(done));
   if (!placed) return false;
   if (!*placed) done(placed->error());
   return true;
+}
+
+bool SeatEngine::try_hold_reserving_async(const core::Event& event, const core::HoldRequest& request, TimeMs now,
+                                          const HoldDone& done) {
+  if (request.best) return false;
+  if (auto st = check_hold_request(event, request, now); !st) {
+    done(st.error());
+    return true;
+  }
+  {
+    auto s = slot(event.id);
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return false;
+  }
+  core::HoldId id = 0;
+  {
+    UserStripe& stripe = stripe_of(request.user_id);
+    std::lock_guard user_lock(stripe.mu);
+    if (!under_cap(stripe, request, now, /*may_prune=*/false)) return false;
+    const std::optional<core::HoldId> ready = journal_.next_hold_id_if_ready();
+    if (!ready) return false;
+    id = *ready;
+  }
+  // The registry answers a batch of reservations in one round trip, on its own thread, which then
+  // decides: no thread waits for Redis, nor for the commit after it.
+  user_holds_->reserve_async(request.user_id, id, now + request.ttl, request.active_holds_max, now,
+                             [this, event = event.id, request, now, id, done](core::UserHolds::Reserve r) {
+                               decide_reserved_hold(event, request, now, id, r, done);
+                             });
+  return true;
+}
+
+void SeatEngine::decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now,
+                                      core::HoldId id, core::UserHolds::Reserve reserved, const HoldDone& done) {
+  if (reserved == core::UserHolds::Reserve::at_cap) return done(at_cap(request));
+  core::Result<core::Hold> decided = [&]() -> core::Result<core::Hold> {
+    UserStripe& stripe = stripe_of(request.user_id);
+    std::lock_guard user_lock(stripe.mu);
+    // Holds of this user decided here since the count before the reservation. Not pruned here (that may
+    // load events): at the cap by this node's list, a hold that lapsed within the sweeper's second still
+    // counts.
+    if (!under_cap(stripe, request, now, /*may_prune=*/false)) return at_cap(request);
+    auto held = decide_hold(event, nullptr, request, id, now, /*may_load=*/false, record_then_answer(done));
+    if (held) stripe.holds[request.user_id].push_back(UserHold{event, held->id, held->expires_at});
+    return held;
+  }();
+  if (decided) return;  // `done` hears it once it is durable
+  if (reserved == core::UserHolds::Reserve::reserved) user_holds_->end(request.user_id, id);
+  done(decided.error());
 }
 
 core::Result<core::Hold> SeatEngine::owned_hold(core::HoldId id, core::UserId user) {
@@ -380,9 +453,6 @@ core::EventId SeatEngine::listed_hold_event(core::UserId user, core::HoldId hold
 }
 
 bool SeatEngine::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
-  // Telling the registry the hold ended is a round trip (forget_user_hold): not on the caller's (I/O)
-  // thread. release_hold on a worker does the same release.
-  if (user_holds_) return false;
   // A user's list names only their own holds, so a hold found there is theirs; one not listed (ended,
   // someone else's, unknown) needs the journal to tell which answer it gets.
   const core::EventId event = listed_hold_event(user, id);

@@ -169,6 +169,33 @@ class SeatEngine : public core::Ledger {
   std::optional<core::Result<core::Hold>> place_hold(const core::Event& event, const core::Layout& layout,
                                                      const core::HoldRequest& request, TimeMs now, bool only_if_loaded,
                                                      const RecordHold& record);
+  // True if `request`'s user has fewer live holds listed here than its cap (pruning the list of holds
+  // that ended first, if `may_prune`: that may load events). REQUIRES: stripe.mu held, no slot mutex.
+  bool under_cap(UserStripe& stripe, const core::HoldRequest& request, TimeMs now, bool may_prune);
+  // The checks of a hold request that need no seat state.
+  static core::Status check_hold_request(const core::Event& event, const core::HoldRequest& request, TimeMs now);
+  static core::Error at_cap(const core::HoldRequest& request);
+  // What a best-available pick reads besides the seats.
+  struct BestPick {
+    const core::Layout& layout;
+    const std::map<std::string, int64_t>& prices;
+  };
+  // The hold `id` decided in the event's memory (loading it if `may_load`, else Unavailable when it is not
+  // there), recorded by `record`. `best` is required for a best-available request.
+  // REQUIRES: the user's stripe mutex held, no slot mutex.
+  core::Result<core::Hold> decide_hold(core::EventId event, const BestPick* best, const core::HoldRequest& request,
+                                       core::HoldId id, TimeMs now, bool may_load, const RecordHold& record);
+  // try_hold_seats_async with the registry of users' holds: the registry's answer decides on its thread.
+  // False as try_hold_seats_async, and also for a best-available request (it reads the layout, which a
+  // worker has), a user at this node's count of the cap (pruning the list may load events), and a hold id
+  // that would be a store read.
+  bool try_hold_reserving_async(const core::Event& event, const core::HoldRequest& request, TimeMs now,
+                                const HoldDone& done);
+  // The registry's answer `reserved` about hold `id` of `request`: the decision, recorded; `done` hears it.
+  void decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
+                            core::UserHolds::Reserve reserved, const HoldDone& done);
+  // A RecordHold that journals the decision and tells `done` once it is durable (or failed).
+  RecordHold record_then_answer(const HoldDone& done);
   // A hold that ended here (released, sold, declined) leaves its user's list at once.
   // REQUIRES: no slot mutex held by the caller.
   void forget_user_hold(core::UserId user, core::HoldId hold);

@@ -351,6 +351,12 @@ int64_t PgSeatJournal::next_id(IdBlock& block, const char* sql) {
 }
 
 core::HoldId PgSeatJournal::next_hold_id() { return next_id(holds_, kHoldIds); }
+
+std::optional<core::HoldId> PgSeatJournal::next_hold_id_if_ready() {
+  std::unique_lock lock(ids_mu_, std::try_to_lock);  // held across a draw from PostgreSQL: do not wait
+  if (!lock.owns_lock() || holds_.next == holds_.end) return std::nullopt;
+  return holds_.next++;
+}
 core::BookingId PgSeatJournal::next_booking_id() { return next_id(bookings_, kBookingIds); }
 core::PaymentId PgSeatJournal::next_payment_id() { return next_id(payments_, kPaymentIds); }
 

@@ -42,6 +42,7 @@ class PgSeatJournal final : public core::SeatJournal {
   core::Result<core::JournalEvent> load_event(core::EventId event, TimeMs now) override;
   std::vector<core::JournalActiveHold> active_holds() override;
   core::HoldId next_hold_id() override;
+  std::optional<core::HoldId> next_hold_id_if_ready() override;
   core::BookingId next_booking_id() override;
   core::PaymentId next_payment_id() override;
   // `failure` is not needed here: any failed job fences its events off (owner_commit.hpp).
