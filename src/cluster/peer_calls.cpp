@@ -88,4 +88,17 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
   return PeerCallAnswer{404, encode_error(make_error(Code::NotFound, "no such seat call"))};
 }
 
+bool PeerCalls::try_handle_async(std::string_view name, std::string_view body, const AnswerDone& done) {
+  const std::optional<Call> call = call_from(name);
+  if (call != Call::hold && call != Call::release) return false;
+  auto args = decode_args(*call, body);
+  if (!args) return false;  // handle() answers the refusal
+  const CallArgs& a = *args;
+  auto answer = [done](core::Result<core::Hold> hold) { done(ok(encode_answer(hold))); };
+  if (*call == Call::release) return engine_.try_release_hold_async(a.hold_id, a.user_id, clock_.now(), answer);
+  auto found = cached_ ? cached_(a.event_id) : std::nullopt;
+  if (!found) return false;
+  return engine_.try_hold_seats_async(found->first, found->second->layout, a.hold, clock_.now(), answer);
+}
+
 }  // namespace ticketd::cluster

@@ -4,11 +4,13 @@
 // loads it (taking the lease when it is free) or refuses Unavailable naming the owner, and the caller
 // follows that.
 //
-// Thread safety: handle() from any thread (a worker: it blocks on the engine's commit).
+// Thread safety: handle() from any thread (a worker: it blocks on the engine's commit);
+// try_handle_async() from any thread.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,16 +33,27 @@ class PeerCalls {
   // The event and its venue as this node's catalog has them (the venue's layout prices best-available).
   using EventLookup =
       std::function<core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>>(core::EventId)>;
+  // The event and its venue when this node has both in memory (nullopt: not there; handle() reads them).
+  using CachedLookup =
+      std::function<std::optional<std::pair<core::Event, std::shared_ptr<const core::Venue>>>(core::EventId)>;
   // REQUIRES: `engine` is this node's seat engine itself, not a router (or calls would travel on).
   // `clock`: the time every call is decided at (this node's, when it runs the call).
-  PeerCalls(core::Ledger& engine, EventLookup lookup, const Clock& clock)
-      : engine_(engine), lookup_(std::move(lookup)), clock_(clock) {}
+  PeerCalls(core::Ledger& engine, EventLookup lookup, CachedLookup cached, const Clock& clock)
+      : engine_(engine), lookup_(std::move(lookup)), cached_(std::move(cached)), clock_(clock) {}
 
   PeerCallAnswer handle(std::string_view call, std::string_view body);
+
+  // A forwarded hold or release that the engine decides without blocking (Ledger::try_hold_seats_async,
+  // try_release_hold_async): `done` hears the answer once, when it is durable. False, with nothing done,
+  // for any other call and whenever it would block: then handle() on a worker. May be called on an I/O
+  // thread: the holds forwarded to an owner are most of its load when requests reach nodes at random.
+  using AnswerDone = std::function<void(PeerCallAnswer)>;
+  bool try_handle_async(std::string_view call, std::string_view body, const AnswerDone& done);
 
  private:
   core::Ledger& engine_;
   const EventLookup lookup_;
+  const CachedLookup cached_;
   const Clock& clock_;
 };
 

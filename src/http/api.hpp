@@ -74,6 +74,10 @@ struct Services {
   std::string peer_key;
   app::Waitlist* waitlist = nullptr;  // null: the waiting-list routes answer 404
   app::Resale* resale = nullptr;      // null: the resale routes answer 404
+  // peer_calls decided without blocking (cluster::PeerCalls::try_handle_async), answered through
+  // `done`; false: it did nothing, and peer_calls runs on a worker. Empty: always peer_calls.
+  std::function<bool(std::string_view call, std::string_view body, std::function<void(int, std::string)> done)>
+      peer_calls_async;
 };
 
 class Router;

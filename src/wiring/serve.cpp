@@ -216,6 +216,12 @@ int serve(const ServeConfig& cfg) {
       auto venue = catalog.venue(event->venue_id);
       if (!venue) return venue.error();
       return std::make_pair(std::move(*event), std::move(*venue));
+    }, [&catalog](core::EventId id) -> std::optional<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
+      std::optional<core::Event> event = catalog.cached_event(id);
+      if (!event) return std::nullopt;
+      std::shared_ptr<const core::Venue> venue = catalog.cached_venue(event->venue_id);
+      if (!venue) return std::nullopt;
+      return std::make_pair(std::move(*event), std::move(venue));
     }, clock);
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
@@ -304,7 +310,13 @@ int serve(const ServeConfig& cfg) {
                                  cluster::PeerCallAnswer a = peer_calls->handle(call, body);
                                  return std::make_pair(a.status, std::move(a.body));
                                } : std::function<std::pair<int, std::string>(std::string_view, std::string_view)>(),
-                               stores->peer_key, &waitlist, &resale});
+                               stores->peer_key, &waitlist, &resale,
+                               peer_calls ? [&peer_calls](std::string_view call, std::string_view body,
+                                                          std::function<void(int, std::string)> done) {
+                                 return peer_calls->try_handle_async(call, body, [done](cluster::PeerCallAnswer a) {
+                                   done(a.status, std::move(a.body));
+                                 });
+                               } : decltype(http::Services::peer_calls_async)()});
   http::ServerConfig server_cfg;
   server_cfg.host = host;
   server_cfg.port = port;
