@@ -7,15 +7,6 @@ namespace ticketd::cluster {
 
 namespace {
 
-char status_char(core::SeatStatus s) {
-  switch (s) {
-    case core::SeatStatus::Available: return 'A';
-    case core::SeatStatus::Held: return 'H';
-    case core::SeatStatus::Sold: return 'S';
-  }
-  return '?';
-}
-
 uint32_t* count_of(core::SeatCounts& counts, char status) {
   switch (status) {
     case 'A': return &counts.available;
@@ -109,7 +100,7 @@ void SeatMapReplicas::install(core::EventId event, const core::SeatMap& map, Tim
 }
 
 bool SeatMapReplicas::apply(Copy& copy, const core::SeatChange& change) {
-  const char to = status_char(change.status);
+  const char to = core::status_char(change.status);
   for (core::SeatId seat : change.seats)
     if (seat >= copy.status.size()) return false;
   for (core::SeatId seat : change.seats) {

@@ -23,6 +23,15 @@ using SeatId = uint32_t;  // 0-based index of the seat in its venue's layout
 
 enum class Role { User, Admin };
 enum class SeatStatus : uint8_t { Available, Held, Sold };
+// A seat's status as the compact seat map spells it ("AHS").
+constexpr char status_char(SeatStatus s) {
+  switch (s) {
+    case SeatStatus::Available: return 'A';
+    case SeatStatus::Held: return 'H';
+    case SeatStatus::Sold: return 'S';
+  }
+  return 'A';
+}
 // Pinned: a checkout is charging the card; the hold does not expire until the pin's hard cap.
 enum class HoldState : uint8_t { Active, Pinned, Released, Expired, Converted };
 // PendingPayment: the card is being charged or awaits authentication (3-D Secure); Failed: it was not

@@ -22,8 +22,6 @@ namespace {
 
 using test_support::TempDir;  // each fixture's data dir
 
-char status_char(SeatStatus s) { return s == SeatStatus::Available ? 'A' : s == SeatStatus::Held ? 'H' : 'S'; }
-
 // A client of the stream: applies what it receives to its own copy of the map.
 struct Viewer {
   std::shared_ptr<app::SeatSubscription> sub;

@@ -12,14 +12,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/ports/seat_changes.hpp"
+#include "store/redis/batch_queue.hpp"
 #include "store/redis/redis.hpp"
 
 namespace ticketd::store::redis {
@@ -40,14 +39,11 @@ class RedisSeatPublisher final : public core::SeatChangeSink {
  private:
   void run();
   // Publishes `batch` over `c` (pipelined); false if the connection failed.
-  bool publish(redisContext* c, const std::deque<std::string>& batch);
+  bool publish(redisContext* c, const std::vector<std::string>& batch);
 
   const RedisClient& client_;
   const std::string channel_;
-  std::mutex mu_;  // guards queue_ and stop_
-  std::condition_variable wake_;
-  std::deque<std::string> queue_;  // formatted messages, oldest first
-  bool stop_ = false;
+  BatchQueue<std::string> queue_{kQueuedMax, kBatchMax};  // formatted messages, oldest first
   std::atomic<uint64_t> dropped_{0};
   std::thread thread_;
 };

@@ -49,11 +49,7 @@ core::UserHolds::Reserve answer_of(const redisReply* r) {
 RedisUserHolds::RedisUserHolds(const RedisClient& client) : client_(client), thread_([this] { run(); }) {}
 
 RedisUserHolds::~RedisUserHolds() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  wake_.notify_one();
+  queue_.stop();
   thread_.join();
   if (c_) redisFree(c_);
 }
@@ -83,15 +79,7 @@ void RedisUserHolds::end(core::UserId user, core::HoldId hold) {
 }
 
 void RedisUserHolds::enqueue(Call call) {
-  {
-    std::lock_guard lock(mu_);
-    if (queue_.size() < kQueuedMax && !stop_) {
-      queue_.push_back(std::move(call));
-      wake_.notify_one();
-      return;
-    }
-  }
-  if (call.done) call.done(Reserve::unknown);  // full: this node's own count decides, as with Redis down
+  if (!queue_.push(call) && call.done) call.done(Reserve::unknown);  // full: this node's own count decides
 }
 
 bool RedisUserHolds::connect() {
@@ -143,16 +131,7 @@ bool RedisUserHolds::send(std::vector<Call>& batch) {
 void RedisUserHolds::run() {
   std::vector<Call> batch;
   std::chrono::steady_clock::time_point down_until{};
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (stop_ && queue_.empty()) break;
-      while (!queue_.empty() && batch.size() < kBatchMax) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
+  while (queue_.take(batch)) {
     const auto now = std::chrono::steady_clock::now();
     if (!c_ && now >= down_until && !connect()) down_until = now + kDownFor;
     if (c_ && !send(batch)) {

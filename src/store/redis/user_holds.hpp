@@ -15,15 +15,13 @@
 // batch fails, answers unknown; an end or extension that cannot be sent is dropped (the entry lapses).
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/ports/user_holds.hpp"
+#include "store/redis/batch_queue.hpp"
 #include "store/redis/redis.hpp"
 
 namespace ticketd::store::redis {
@@ -58,10 +56,7 @@ class RedisUserHolds final : public core::UserHolds {
   bool connect();  // opens c_ and loads the scripts; false if Redis is unreachable
 
   const RedisClient& client_;
-  std::mutex mu_;  // guards queue_ and stop_
-  std::condition_variable wake_;
-  std::deque<Call> queue_;
-  bool stop_ = false;
+  BatchQueue<Call> queue_{kQueuedMax, kBatchMax};
   // The registry thread's alone:
   redisContext* c_ = nullptr;
   std::string reserve_sha_;
