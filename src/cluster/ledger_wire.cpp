@@ -8,14 +8,17 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "store/postgres/seat_journal.hpp"
+
 namespace ticketd::cluster {
 
 namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<const char*, 12> kCallNames{"hold",   "find_hold", "release",  "checkout", "settle",  "cancel",
-                                                 "refund_seats", "dates", "seat_map", "stock", "listing", "resale_rule"};
+constexpr std::array<const char*, 13> kCallNames{"hold",   "find_hold", "release",  "checkout", "settle",  "cancel",
+                                                 "refund_seats", "dates", "seat_map", "stock", "listing", "resale_rule",
+                                                 "hold_each"};
 constexpr int kLastCode = static_cast<int>(core::Code::ResaleInProgress);
 
 // A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
@@ -68,6 +71,42 @@ std::vector<core::SeatId> seats_of(const json::object& o, const char* name) {
     out.push_back(static_cast<core::SeatId>(s));
   }
   return out;
+}
+
+json::object hold_request_json(const core::HoldRequest& r) {
+  json::object h{{"user_id", r.user_id},
+                 {"seats", seats_json(r.seats)},
+                 {"ttl_ms", r.ttl.count()},
+                 {"expiry_notice_lead_ms", r.expiry_notice_lead.count()},
+                 {"active_holds_max", r.active_holds_max},
+                 {"offer", r.offer}};
+  if (r.best) {
+    json::object best{{"quantity", r.best->quantity}};
+    if (r.best->section) best["section"] = *r.best->section;
+    h["best"] = std::move(best);
+  }
+  return h;
+}
+
+core::HoldRequest hold_request_of(const json::object& h) {
+  core::HoldRequest r;
+  r.user_id = int_of(h, "user_id");
+  r.seats = seats_of(h, "seats");
+  r.ttl = Millis(int_of(h, "ttl_ms"));
+  r.expiry_notice_lead = Millis(int_of(h, "expiry_notice_lead_ms"));
+  r.active_holds_max = u32_of(h, "active_holds_max");
+  r.offer = h.contains("offer") && bool_of(h, "offer");
+  if (r.ttl <= Millis(0) || r.ttl > Millis(86'400'000) || r.expiry_notice_lead < Millis(0))
+    throw Malformed("hold times out of range");
+  if (r.active_holds_max < 1 || r.active_holds_max > core::limits::active_holds_per_user_max)
+    throw Malformed("active_holds_max out of range");
+  if (const json::value* b = h.if_contains("best")) {
+    const json::object& best = b->as_object();
+    core::BestAvailableRequest want{u32_of(best, "quantity"), std::nullopt};
+    if (best.contains("section")) want.section = u32_of(best, "section");
+    r.best = want;
+  }
+  return r;
 }
 
 core::Hold hold_of(const json::object& o) {
@@ -156,19 +195,14 @@ std::string encode_args(Call call, const CallArgs& a) {
   json::object o{{"event_id", a.event_id}, {"hold_id", a.hold_id}, {"booking_id", a.booking_id},
                  {"user_id", a.user_id}};
   switch (call) {
-    case Call::hold: {
-      json::object h{{"user_id", a.hold.user_id},
-                     {"seats", seats_json(a.hold.seats)},
-                     {"ttl_ms", a.hold.ttl.count()},
-                     {"expiry_notice_lead_ms", a.hold.expiry_notice_lead.count()},
-                     {"active_holds_max", a.hold.active_holds_max},
-                     {"offer", a.hold.offer}};
-      if (a.hold.best) {
-        json::object best{{"quantity", a.hold.best->quantity}};
-        if (a.hold.best->section) best["section"] = *a.hold.best->section;
-        h["best"] = std::move(best);
-      }
-      o["hold"] = std::move(h);
+    case Call::hold:
+      o["hold"] = hold_request_json(a.hold);
+      break;
+    case Call::hold_each: {
+      json::array holds;
+      holds.reserve(a.holds.size());
+      for (const core::HoldRequest& r : a.holds) holds.push_back(hold_request_json(r));
+      o["holds"] = std::move(holds);
       break;
     }
     case Call::checkout:
@@ -222,24 +256,14 @@ core::Result<CallArgs> decode_args(Call call, std::string_view body) {
     a.booking_id = int_of(o, "booking_id");
     a.user_id = int_of(o, "user_id");
     switch (call) {
-      case Call::hold: {
-        const json::object& h = field(o, "hold").as_object();
-        a.hold.user_id = int_of(h, "user_id");
-        a.hold.seats = seats_of(h, "seats");
-        a.hold.ttl = Millis(int_of(h, "ttl_ms"));
-        a.hold.expiry_notice_lead = Millis(int_of(h, "expiry_notice_lead_ms"));
-        a.hold.active_holds_max = u32_of(h, "active_holds_max");
-        a.hold.offer = h.contains("offer") && bool_of(h, "offer");
-        if (a.hold.ttl <= Millis(0) || a.hold.ttl > Millis(86'400'000) || a.hold.expiry_notice_lead < Millis(0))
-          throw Malformed("hold times out of range");
-        if (a.hold.active_holds_max < 1 || a.hold.active_holds_max > core::limits::active_holds_per_user_max)
-          throw Malformed("active_holds_max out of range");
-        if (const json::value* b = h.if_contains("best")) {
-          const json::object& best = b->as_object();
-          core::BestAvailableRequest r{u32_of(best, "quantity"), std::nullopt};
-          if (best.contains("section")) r.section = u32_of(best, "section");
-          a.hold.best = r;
-        }
+      case Call::hold:
+        a.hold = hold_request_of(field(o, "hold").as_object());
+        break;
+      case Call::hold_each: {
+        const json::array& holds = field(o, "holds").as_array();
+        if (holds.size() > core::limits::holds_per_call_max) throw Malformed("too many holds");
+        a.holds.reserve(holds.size());
+        for (const json::value& h : holds) a.holds.push_back(hold_request_of(h.as_object()));
         break;
       }
       case Call::checkout: {
@@ -363,15 +387,33 @@ json::value to_wire(const core::Stock& s) {
 
 std::string encode_ok(json::value value) { return json::serialize(json::object{{"ok", std::move(value)}}); }
 
-std::string encode_error(const core::Error& e) {
+namespace {
+json::object error_answer(const core::Error& e) {
   std::vector<core::SeatId> seats(e.seats.begin(), e.seats.end());
-  return json::serialize(json::object{{"error", json::object{{"code", static_cast<int>(e.code)},
-                                                             {"message", e.message},
-                                                             {"seats", seats_json(seats)},
-                                                             {"detail", e.detail}}}});
+  return json::object{{"error", json::object{{"code", static_cast<int>(e.code)},
+                                             {"message", e.message},
+                                             {"seats", seats_json(seats)},
+                                             {"detail", e.detail}}}};
 }
+}  // namespace
+
+std::string encode_error(const core::Error& e) { return json::serialize(error_answer(e)); }
 
 std::string encode_answer(const core::Status& s) { return s ? encode_ok(json::object{}) : encode_error(s.error()); }
+
+std::string encode_answer(const HoldAnswers& holds) {
+  json::array answers;
+  answers.reserve(holds.size());
+  for (const core::Result<core::Hold>& h : holds)
+    answers.push_back(h ? json::value(json::object{{"ok", to_wire(*h)}}) : json::value(error_answer(h.error())));
+  return encode_ok(std::move(answers));
+}
+
+core::Result<HoldAnswers> owner_refusal_or(HoldAnswers holds) {
+  for (const core::Result<core::Hold>& h : holds)
+    if (!h && store::postgres::owner_named_by(h.error())) return h.error();
+  return holds;
+}
 
 core::Result<core::Hold> decode_hold(std::string_view body) {
   return decode<core::Hold>(body, [](const json::value& v) { return hold_of(v.as_object()); });
@@ -409,6 +451,21 @@ core::Result<core::Stock> decode_stock(std::string_view body) {
   return decode<core::Stock>(body, [](const json::value& v) {
     const json::object& o = v.as_object();
     return core::Stock{u32_of(o, "available"), u32_of(o, "expiring"), uint_of(o, "basket_seats"), uint_of(o, "baskets")};
+  });
+}
+
+core::Result<HoldAnswers> decode_holds(std::string_view body) {
+  return decode<HoldAnswers>(body, [](const json::value& v) {
+    const json::array& answers = v.as_array();
+    if (answers.size() > core::limits::holds_per_call_max) throw Malformed("too many answers");
+    HoldAnswers out;
+    out.reserve(answers.size());
+    for (const json::value& a : answers) {
+      const json::object& o = a.as_object();
+      if (const json::value* e = o.if_contains("error")) out.emplace_back(error_of(e->as_object()));
+      else out.emplace_back(hold_of(field(o, "ok").as_object()));
+    }
+    return out;
   });
 }
 

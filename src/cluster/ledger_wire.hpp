@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/ports/ledger.hpp"
 #include "core/result.hpp"
@@ -23,7 +24,10 @@
 
 namespace ticketd::cluster {
 
-enum class Call { hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing, resale_rule };
+enum class Call {
+  hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing, resale_rule,
+  hold_each
+};
 const char* call_name(Call c);
 std::optional<Call> call_from(std::string_view name);
 
@@ -34,6 +38,7 @@ struct CallArgs {
   core::BookingId booking_id = 0;
   core::UserId user_id = 0;
   core::HoldRequest hold;              // hold
+  std::vector<core::HoldRequest> holds;  // hold_each: at most limits::holds_per_call_max
   core::CheckoutStart checkout;        // checkout
   core::PaymentOutcome outcome;        // settle
   std::string refund_ref;              // cancel, refund_seats
@@ -62,6 +67,12 @@ std::string encode_answer(const core::Result<T>& r) {
   return r ? encode_ok(to_wire(*r)) : encode_error(r.error());
 }
 std::string encode_answer(const core::Status& s);
+// hold_each's answer: one answer per request, in order.
+using HoldAnswers = std::vector<core::Result<core::Hold>>;
+std::string encode_answer(const HoldAnswers& holds);
+// hold_each's answers as one: a refusal naming the event's owner (PgSeatJournal::load_event) stands for
+// the whole call, so that the caller takes all of it to that owner.
+core::Result<HoldAnswers> owner_refusal_or(HoldAnswers holds);
 
 // The answer's value (Unavailable when the body is not an answer of this protocol: a node of another
 // version, or a proxy's page).
@@ -72,5 +83,6 @@ core::Result<core::Settlement> decode_settlement(std::string_view body);
 core::Result<core::SeatMap> decode_seat_map(std::string_view body);
 core::Result<core::Stock> decode_stock(std::string_view body);
 core::Status decode_status(std::string_view body);
+core::Result<HoldAnswers> decode_holds(std::string_view body);
 
 }  // namespace ticketd::cluster

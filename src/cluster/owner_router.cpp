@@ -9,16 +9,10 @@ namespace ticketd::cluster {
 
 using core::Code;
 using core::make_error;
+using store::postgres::owner_named_by;
 using store::postgres::Ownership;
 
 namespace {
-
-// The owner's address a refusal names (PgSeatJournal::load_event), or nullopt.
-std::optional<std::string> owner_named_by(const core::Error& e) {
-  const std::string_view prefix = store::postgres::kOwnerDetailPrefix;
-  if (e.code != Code::Unavailable || !e.detail.starts_with(prefix)) return std::nullopt;
-  return e.detail.substr(prefix.size());
-}
 
 constexpr int kForwardsMax = 2;
 
@@ -176,6 +170,20 @@ core::Result<core::Hold> OwnerRouter::hold_seats(const core::Event& event, const
   args.hold = request;
   return route<core::Hold>(
       event.id, Call::hold, args, [&] { return engine_.hold_seats(event, layout, request, now); }, decode_hold);
+}
+
+std::vector<core::Result<core::Hold>> OwnerRouter::hold_seats_each(const core::Event& event,
+                                                                   const core::Layout& layout,
+                                                                   const std::vector<core::HoldRequest>& requests,
+                                                                   TimeMs now) {
+  CallArgs args;
+  args.event_id = event.id;
+  args.holds = requests;
+  auto answers = route<HoldAnswers>(
+      event.id, Call::hold_each, args,
+      [&] { return owner_refusal_or(engine_.hold_seats_each(event, layout, requests, now)); }, decode_holds);
+  if (!answers) return HoldAnswers(requests.size(), answers.error());
+  return std::move(*answers);
 }
 
 bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Layout& layout,

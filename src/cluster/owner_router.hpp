@@ -51,6 +51,10 @@ class OwnerRouter final : public core::Ledger {
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
   bool holds_without_blocking() const override { return true; }
+  // Decided by the owner together: one forwarded call when it is another node.
+  std::vector<core::Result<core::Hold>> hold_seats_each(const core::Event& event, const core::Layout& layout,
+                                                        const std::vector<core::HoldRequest>& requests,
+                                                        TimeMs now) override;
   bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
                             TimeMs now, const HoldDone& done) override;
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;

@@ -38,6 +38,12 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
         if (!found) return ok(encode_error(found.error()));
         return ok(encode_answer(engine_.hold_seats(found->first, found->second->layout, a.hold, now)));
       }
+      case Call::hold_each: {
+        auto found = lookup_(a.event_id);
+        if (!found) return ok(encode_error(found.error()));
+        auto answers = owner_refusal_or(engine_.hold_seats_each(found->first, found->second->layout, a.holds, now));
+        return ok(answers ? encode_answer(*answers) : encode_error(answers.error()));
+      }
       case Call::find_hold:
         return ok(encode_answer(engine_.find_hold(a.hold_id, a.user_id, now)));
       case Call::release:

@@ -46,6 +46,9 @@ inline constexpr uint32_t active_holds_per_user_default = 10;
 // account can keep live, and on the per-user bookkeeping of the embedded ledger.
 inline constexpr uint32_t active_holds_per_user_max = 100'000;
 static_assert(active_holds_per_user_default >= 1 && active_holds_per_user_default <= active_holds_per_user_max);
+// Holds decided together by one Ledger::hold_seats_each call (a waiting list's round of offers): one
+// group commit and, distributed, one call to the event's owner, whose body this bounds.
+inline constexpr size_t holds_per_call_max = 256;
 
 // Checkout: a pinned hold (card being charged) outlives its deadline by at most this much. A charge that
 // takes longer is abandoned and the seats return; the payments issue reconciles late successes.

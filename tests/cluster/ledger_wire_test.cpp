@@ -6,12 +6,16 @@
 
 #include <string>
 
+#include "core/limits.hpp"
+#include "store/postgres/seat_journal.hpp"
+
 namespace ticketd::cluster {
 namespace {
 
 TEST(LedgerWire, EveryCallNameRoundTrips) {
   for (Call c : {Call::hold, Call::find_hold, Call::release, Call::checkout, Call::settle, Call::cancel,
-                 Call::refund_seats, Call::dates, Call::seat_map, Call::stock}) {
+                 Call::refund_seats, Call::dates, Call::seat_map, Call::stock, Call::listing, Call::resale_rule,
+                 Call::hold_each}) {
     ASSERT_TRUE(call_from(call_name(c)).has_value());
     EXPECT_EQ(*call_from(call_name(c)), c);
   }
@@ -40,6 +44,58 @@ TEST(LedgerWire, AHoldCallKeepsEveryField) {
   ASSERT_TRUE(d->hold.best.has_value());
   EXPECT_EQ(d->hold.best->quantity, 4u);
   EXPECT_EQ(d->hold.best->section, std::optional<uint32_t>(2));
+}
+
+TEST(LedgerWire, HoldsDecidedTogetherTravelInOrderAndAreBounded) {
+  CallArgs a;
+  a.event_id = 7;
+  for (core::UserId u = 1; u <= 3; ++u) {
+    core::HoldRequest r;
+    r.user_id = u;
+    r.seats = {static_cast<core::SeatId>(u * 10)};
+    r.ttl = Millis(3'600'000);
+    r.active_holds_max = core::limits::active_holds_per_user_max;
+    r.offer = true;
+    a.holds.push_back(r);
+  }
+  auto d = decode_args(Call::hold_each, encode_args(Call::hold_each, a));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->holds.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(d->holds[i].user_id, a.holds[i].user_id);
+    EXPECT_EQ(d->holds[i].seats, a.holds[i].seats);
+    EXPECT_EQ(d->holds[i].ttl, a.holds[i].ttl);
+    EXPECT_TRUE(d->holds[i].offer);
+  }
+  a.holds.resize(core::limits::holds_per_call_max + 1, a.holds[0]);
+  EXPECT_EQ(decode_args(Call::hold_each, encode_args(Call::hold_each, a)).error().code, core::Code::InvalidRequest);
+
+  core::Hold h;
+  h.id = 11;
+  h.event_id = 7;
+  h.user_id = 2;
+  h.seats = {20};
+  h.created_at = from_unix_ms(5'000);
+  h.expires_at = from_unix_ms(3'605'000);
+  HoldAnswers answers{h, core::Error{core::Code::SeatUnavailable, "taken", {10}, {}}};
+  auto back = decode_holds(encode_answer(answers));
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->size(), 2u);
+  ASSERT_TRUE((*back)[0].ok());
+  EXPECT_EQ((*back)[0]->id, 11);
+  EXPECT_EQ((*back)[0]->seats, h.seats);
+  EXPECT_EQ((*back)[0]->expires_at, h.expires_at);
+  ASSERT_FALSE((*back)[1].ok());
+  EXPECT_EQ((*back)[1].error().code, core::Code::SeatUnavailable);
+  EXPECT_EQ((*back)[1].error().seats, std::vector<core::SeatId>{10});
+  // A refusal naming the owner stands for the whole call, so the caller takes it all there.
+  core::Error elsewhere = core::make_error(core::Code::Unavailable, "owned elsewhere");
+  elsewhere.detail = std::string(store::postgres::kOwnerDetailPrefix) + "10.0.0.2:8080";
+  EXPECT_TRUE(owner_refusal_or(answers).ok());
+  auto lifted = owner_refusal_or(HoldAnswers{h, elsewhere});
+  ASSERT_FALSE(lifted.ok());
+  EXPECT_EQ(lifted.error().detail, elsewhere.detail);
+  EXPECT_EQ(decode_holds(R"({"ok":[{"neither":1}]})").error().code, core::Code::Unavailable);
 }
 
 TEST(LedgerWire, SettlementRefundAndDatesKeepTheirFields) {

@@ -138,6 +138,46 @@ TYPED_TEST_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats) {
   EXPECT_TRUE(this->hold(this->bob_, {3}, this->t0_).ok());
 }
 
+// hold_seats_each (a waiting list's round of offers): each request answered as it would be alone, in
+// the order given, whether or not the event was in memory before, and durable when answered.
+TYPED_TEST_P(LedgerConformance, HoldsDecidedTogetherAreEachDecidedAsAloneInTheirOrder) {
+  auto req = [](core::UserId u, std::vector<core::SeatId> seats) {
+    core::HoldRequest r;
+    r.user_id = u;
+    r.seats = std::move(seats);
+    return r;
+  };
+  EXPECT_TRUE(this->ledger().hold_seats_each(this->event_, this->layout_, {}, this->t0_).empty());
+  auto first = this->ledger().hold_seats_each(
+      this->event_, this->layout_,
+      {req(this->alice_, {0, 1}), req(this->bob_, {1, 2}), req(this->bob_, {3}), req(this->alice_, {30}),
+       req(this->alice_, {4})},
+      this->t0_);
+  ASSERT_EQ(first.size(), 5u);
+  ASSERT_TRUE(first[0].ok());
+  EXPECT_EQ(first[0]->seats, (std::vector<core::SeatId>{0, 1}));
+  EXPECT_EQ(first[0]->user_id, this->alice_);
+  ASSERT_EQ(code_of(first[1]), Code::SeatUnavailable);
+  EXPECT_EQ(first[1].error().seats, std::vector<core::SeatId>{1});
+  ASSERT_TRUE(first[2].ok());
+  EXPECT_EQ(first[2]->user_id, this->bob_);
+  EXPECT_EQ(code_of(first[3]), Code::InvalidSeat);
+  ASSERT_TRUE(first[4].ok());
+  EXPECT_NE(first[0]->id, first[2]->id);
+  EXPECT_NE(first[2]->id, first[4]->id);
+  // The event is in memory now: a seat two requests want still goes to the earlier one.
+  auto second = this->ledger().hold_seats_each(this->event_, this->layout_,
+                                               {req(this->bob_, {5}), req(this->alice_, {5, 6})}, this->t0_);
+  ASSERT_EQ(second.size(), 2u);
+  ASSERT_TRUE(second[0].ok());
+  EXPECT_EQ(second[0]->user_id, this->bob_);
+  EXPECT_EQ(code_of(second[1]), Code::SeatUnavailable);
+  this->backend_.restart();
+  EXPECT_EQ(this->map(this->t0_).substr(0, 8), "HHAHHHAA");
+  EXPECT_EQ(this->ledger().find_hold(first[2]->id, this->bob_, this->t0_)->seats, std::vector<core::SeatId>{3});
+  EXPECT_EQ(this->ledger().find_hold(second[0]->id, this->bob_, this->t0_)->seats, std::vector<core::SeatId>{5});
+}
+
 TYPED_TEST_P(LedgerConformance, BadSeatListsAreRefused) {
   EXPECT_EQ(code_of(this->hold(this->alice_, {}, this->t0_)), Code::InvalidRequest);
   EXPECT_EQ(code_of(this->hold(this->alice_, {4, 4}, this->t0_)), Code::InvalidRequest);
@@ -543,7 +583,8 @@ TYPED_TEST_P(LedgerConformance, APinOutlivesItsHoldsExpiryAcrossARestart) {
   EXPECT_EQ(this->map(later).substr(4, 2), "SS");
 }
 
-REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats, BadSeatListsAreRefused,
+REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats,
+                            HoldsDecidedTogetherAreEachDecidedAsAloneInTheirOrder, BadSeatListsAreRefused,
                             NothingIsHeldOutsideTheSaleWindowUntilTheDatesMove,
                             AReleaseFreesTheSeatsAndASecondOneChangesNothing, AnotherUsersHoldIsNotFound,
                             ALapsedHoldFreesItsSeatsWithoutASweep, TheTicketLimitCountsHeldAndBoughtSeats,

@@ -136,6 +136,18 @@ class Ledger {
     (void)event, (void)layout, (void)request, (void)now, (void)done;
     return false;
   }
+  // Several holds on one event, each decided as hold_seats() would decide it, in the order given (a
+  // seat two requests want goes to the earlier one), answered together once all are durable. A store
+  // that commits in batches makes them durable in one commit, and a node that does not own the event
+  // sends them to the owner in one call, rather than one after another. REQUIRES: at most
+  // limits::holds_per_call_max requests. This default decides them one at a time.
+  virtual std::vector<Result<Hold>> hold_seats_each(const Event& event, const Layout& layout,
+                                                    const std::vector<HoldRequest>& requests, TimeMs now) {
+    std::vector<Result<Hold>> out;
+    out.reserve(requests.size());
+    for (const HoldRequest& r : requests) out.push_back(hold_seats(event, layout, r, now));
+    return out;
+  }
   // NotFound for unknown holds and for other users' holds.
   virtual Result<Hold> find_hold(HoldId id, UserId user, TimeMs now) = 0;
   virtual Result<Hold> release_hold(HoldId id, UserId user, TimeMs now) = 0;

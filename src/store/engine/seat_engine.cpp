@@ -319,6 +319,53 @@ core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const 
   return *placed;
 }
 
+// A request that cannot be decided without blocking (the event not loaded yet, best available, a user at
+// this node's count of the cap) is decided by hold_seats() once every one before it is answered: with the
+// registry of users' holds, an earlier one is decided only when the registry answers, and the order given
+// is the order decided.
+std::vector<core::Result<core::Hold>> SeatEngine::hold_seats_each(const core::Event& event, const core::Layout& layout,
+                                                                  const std::vector<core::HoldRequest>& requests,
+                                                                  TimeMs now) {
+  TICKETD_ASSERT(requests.size() <= core::limits::holds_per_call_max);
+  struct Answers {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t pending = 0;
+    std::vector<std::optional<core::Result<core::Hold>>> out;
+  };
+  auto answers = std::make_shared<Answers>();
+  answers->out.resize(requests.size());
+  auto wait_for_all = [&answers] {
+    std::unique_lock lock(answers->mu);
+    answers->cv.wait(lock, [&] { return answers->pending == 0; });
+  };
+  for (size_t i = 0; i < requests.size(); ++i) {
+    {
+      std::lock_guard lock(answers->mu);
+      ++answers->pending;
+    }
+    const bool placed = try_hold_seats_async(event, layout, requests[i], now, [answers, i](core::Result<core::Hold> r) {
+      std::lock_guard lock(answers->mu);
+      answers->out[i] = std::move(r);
+      if (--answers->pending == 0) answers->cv.notify_all();
+    });
+    if (placed) continue;
+    {
+      std::lock_guard lock(answers->mu);
+      --answers->pending;
+    }
+    wait_for_all();
+    core::Result<core::Hold> r = hold_seats(event, layout, requests[i], now);
+    std::lock_guard lock(answers->mu);
+    answers->out[i] = std::move(r);
+  }
+  wait_for_all();
+  std::vector<core::Result<core::Hold>> out;
+  out.reserve(requests.size());
+  for (std::optional<core::Result<core::Hold>>& a : answers->out) out.push_back(std::move(*a));
+  return out;
+}
+
 SeatEngine::RecordHold SeatEngine::record_then_answer(const HoldDone& done) {
   return [this, done](const core::Hold& hold, core::SeatDecision d, uint64_t loads) {
     journal_.record(

@@ -53,6 +53,10 @@ class SeatEngine : public core::Ledger {
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
+  // Each decided in memory without waiting for the one before it to commit, so that they commit together.
+  std::vector<core::Result<core::Hold>> hold_seats_each(const core::Event& event, const core::Layout& layout,
+                                                        const std::vector<core::HoldRequest>& requests,
+                                                        TimeMs now) override;
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override;

@@ -20,7 +20,10 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -33,6 +36,13 @@
 namespace ticketd::store::postgres {
 
 inline constexpr const char* kOwnerDetailPrefix = "owner:";
+
+// The owner's address a refusal names (load_event), or nullopt.
+inline std::optional<std::string> owner_named_by(const core::Error& e) {
+  const std::string_view prefix = kOwnerDetailPrefix;
+  if (e.code != core::Code::Unavailable || !e.detail.starts_with(prefix)) return std::nullopt;
+  return e.detail.substr(prefix.size());
+}
 
 class PgSeatJournal final : public core::SeatJournal {
  public:
