@@ -333,13 +333,6 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
   for (const core::WaitlistEntry& e :
        store_.offered(event_id, {}, deadline_passed_before, core::limits::waitlist_offers_resolved_max))
     if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
-  const std::vector<core::WaitlistEntry> turn =
-      store_.offered(event_id, memory.offers_checked, now, core::limits::waitlist_offers_checked_per_pass);
-  for (const core::WaitlistEntry& e : turn)
-    if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
-  memory.offers_checked = turn.size() < core::limits::waitlist_offers_checked_per_pass
-                              ? core::OfferCursor{}
-                              : core::OfferCursor{turn.back().offered_at, turn.back().id};
   if (list.settings.enabled && !(list.opened && now < list.draw_at())) {  // before the draw, the order is not known
     std::vector<core::SeatId> free = free_seats(map->status);
     // Listed seats kept off open sale are the list's too (the map shows them sold).
@@ -347,7 +340,23 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
     std::sort(free.begin(), free.end());
     if (!free.empty()) offer(*event, (*venue)->layout, list, free, now, report);
   }
+  check_offers_in_turn(event_id, memory, now, report);
   refresh_gate(event_id, now);
+}
+
+// After the round's offers, and for a bounded time: each check is a ledger read (distributed, often a
+// call to the event's owner), and the figures it catches up must not hold back the next round's offers.
+// At least one offer is checked each round, so the turn always moves on.
+void Waitlist::check_offers_in_turn(core::EventId event_id, PassMemory& memory, TimeMs now, OfferPassReport& report) {
+  const std::vector<core::WaitlistEntry> turn =
+      store_.offered(event_id, memory.offers_checked, now, core::limits::waitlist_offers_checked_per_pass);
+  const TimeMs until = clock_.now() + kOfferChecksTimeMax;
+  size_t checked = 0;
+  while (checked < turn.size() && (checked == 0 || clock_.now() < until))
+    if (resolve(turn[checked++], now).state != WaitlistState::Offered) ++report.resolved;
+  memory.offers_checked = checked == turn.size() && turn.size() < core::limits::waitlist_offers_checked_per_pass
+                              ? core::OfferCursor{}
+                              : core::OfferCursor{turn[checked - 1].offered_at, turn[checked - 1].id};
 }
 
 void Waitlist::offer(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
@@ -355,51 +364,96 @@ void Waitlist::offer(const core::Event& event, const core::Layout& layout, const
   uint64_t after = 0;
   for (uint32_t scanned = 0; !free.empty() && scanned < core::limits::waitlist_scan_max;) {
     const std::vector<core::WaitlistEntry> page = store_.waiting(event.id, after, kPageSize);
-    for (const core::WaitlistEntry& entry : page) {
-      after = entry.score;
-      ++scanned;
-      auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, free);
-      if (!seats) continue;  // not enough for this entry: it keeps its place for a later round
-      core::HoldRequest request{entry.user_id, *seats, std::nullopt,
-                                std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
-                                core::limits::active_holds_per_user_max, /*offer=*/true};
-      auto hold = ledger_.hold_seats(event, layout, request, now);
-      if (!hold && hold.error().code == Code::SeatUnavailable && !hold.error().seats.empty()) {
-        // Taken since the map was read, or listed for resale by this very buyer (a seat is never offered
-        // to its own seller): once more, without them. The others may still be offered these seats.
-        std::vector<core::SeatId> others = free;
-        remove_seats(others, hold.error().seats);
-        seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, others);
-        if (!seats) continue;
-        request.seats = *seats;
-        hold = ledger_.hold_seats(event, layout, request, now);
-      }
-      if (!hold) {
-        if (hold.error().code == Code::TicketLimitExceeded) {
-          // Their allowance is used up (they bought meanwhile): an offer could never be paid.
-          if (store_.end(entry.id, WaitlistState::Waiting, WaitlistState::Skipped, now)) {
-            note_waiting(event.id, entry.score, false);
-            metrics_.count("waitlist", "skipped");
-          }
-        }
-        continue;
-      }
-      if (!store_.mark_offered(entry, hold->id, now)) {
-        (void)ledger_.release_hold(hold->id, entry.user_id, now);  // they left meanwhile
-        continue;
-      }
-      note_waiting(event.id, entry.score, false);
-      {
-        std::lock_guard lock(ranks_mu_);
-        paces_.erase(event.id);  // the pace changed: this node's estimates follow at once
-      }
-      remove_seats(free, hold->seats);
-      ++report.offers;
-      metrics_.count("waitlist", "offered");
-      if (free.empty()) break;
-    }
+    if (page.empty()) break;
+    offer_page(event, layout, list, page, free, now, report);
+    scanned += static_cast<uint32_t>(page.size());
+    after = page.back().score;
     if (page.size() < kPageSize) break;
   }
+}
+
+// A page of the list, in its order. Each entry's seats are chosen first, then the page's holds are
+// placed in one call (one commit; distributed, one call to the owner) rather than one after another,
+// and the offers recorded in the list's order. A hold refused because a seat was taken since the map
+// was read (or is the buyer's own listing) ends that: the holds placed for the entries after it are
+// released, and from that entry on the page is offered one entry at a time, so nobody is passed over.
+void Waitlist::offer_page(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
+                          const std::vector<core::WaitlistEntry>& page, std::vector<core::SeatId>& free, TimeMs now,
+                          OfferPassReport& report) {
+  static_assert(kPageSize <= core::limits::holds_per_call_max);
+  std::vector<size_t> planned;  // indexes into page
+  std::vector<core::HoldRequest> requests;
+  std::vector<core::SeatId> left = free;
+  for (size_t i = 0; i < page.size() && !left.empty(); ++i) {
+    const core::WaitlistEntry& entry = page[i];
+    auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, left);
+    if (!seats) continue;  // not enough for this entry: it keeps its place for a later round
+    remove_seats(left, *seats);
+    planned.push_back(i);
+    requests.push_back(core::HoldRequest{entry.user_id, *seats, std::nullopt,
+                                         std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
+                                         core::limits::active_holds_per_user_max, /*offer=*/true});
+  }
+  if (requests.empty()) return;
+  const std::vector<core::Result<core::Hold>> holds = ledger_.hold_seats_each(event, layout, requests, now);
+  for (size_t k = 0; k < planned.size(); ++k) {
+    const core::Result<core::Hold>& hold = holds[k];
+    if (hold || hold.error().code != Code::SeatUnavailable || hold.error().seats.empty()) {
+      settle_offer(event.id, page[planned[k]], hold, free, now, report);
+      continue;
+    }
+    for (size_t later = k + 1; later < planned.size(); ++later)
+      if (holds[later]) (void)ledger_.release_hold(holds[later]->id, holds[later]->user_id, now);
+    for (size_t i = planned[k]; i < page.size() && !free.empty(); ++i) offer_one(event, layout, list, page[i], free, now, report);
+    return;
+  }
+}
+
+void Waitlist::offer_one(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
+                         const core::WaitlistEntry& entry, std::vector<core::SeatId>& free, TimeMs now,
+                         OfferPassReport& report) {
+  auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, free);
+  if (!seats) return;
+  core::HoldRequest request{entry.user_id, *seats, std::nullopt, std::chrono::seconds(list.settings.offer_ttl_s),
+                            Millis(0), core::limits::active_holds_per_user_max, /*offer=*/true};
+  auto hold = ledger_.hold_seats(event, layout, request, now);
+  if (!hold && hold.error().code == Code::SeatUnavailable && !hold.error().seats.empty()) {
+    // Taken since the map was read, or listed for resale by this very buyer (a seat is never offered
+    // to its own seller): once more, without them. The others may still be offered these seats.
+    std::vector<core::SeatId> others = free;
+    remove_seats(others, hold.error().seats);
+    seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, others);
+    if (!seats) return;
+    request.seats = *seats;
+    hold = ledger_.hold_seats(event, layout, request, now);
+  }
+  settle_offer(event.id, entry, hold, free, now, report);
+}
+
+void Waitlist::settle_offer(core::EventId event, const core::WaitlistEntry& entry, const core::Result<core::Hold>& hold,
+                            std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report) {
+  if (!hold) {
+    if (hold.error().code == Code::TicketLimitExceeded) {
+      // Their allowance is used up (they bought meanwhile): an offer could never be paid.
+      if (store_.end(entry.id, WaitlistState::Waiting, WaitlistState::Skipped, now)) {
+        note_waiting(event, entry.score, false);
+        metrics_.count("waitlist", "skipped");
+      }
+    }
+    return;  // anything else: the entry keeps its place for a later round
+  }
+  if (!store_.mark_offered(entry, hold->id, now)) {
+    (void)ledger_.release_hold(hold->id, entry.user_id, now);  // they left meanwhile
+    return;
+  }
+  note_waiting(event, entry.score, false);
+  {
+    std::lock_guard lock(ranks_mu_);
+    paces_.erase(event);  // the pace changed: this node's estimates follow at once
+  }
+  remove_seats(free, hold->seats);
+  ++report.offers;
+  metrics_.count("waitlist", "offered");
 }
 
 }  // namespace ticketd::app

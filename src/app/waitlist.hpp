@@ -70,6 +70,8 @@ class Waitlist {
   static constexpr size_t kGatesCachedMax = 100'000;
   static constexpr Millis kFullPassEvery{2'000};
   static constexpr Millis kRanksStaleMax{1'000};
+  // How long one round may spend asking after open offers in turn (check_offers_in_turn).
+  static constexpr Millis kOfferChecksTimeMax{20};
   static constexpr size_t kRankedScoresMax = 4'000'000;  // 32 MB
 
   // exact_gate: this process makes every change to the lists (embedded).
@@ -123,8 +125,18 @@ class Waitlist {
   // A WAITING entry of the event with this score came (joined) or went (offered, left, skipped).
   void note_waiting(core::EventId event, uint64_t score, bool came);
   void pass_event(core::EventId event, TimeMs now, OfferPassReport& report);
+  void check_offers_in_turn(core::EventId event, PassMemory& memory, TimeMs now, OfferPassReport& report);
   void offer(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
              std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report);
+  void offer_page(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
+                  const std::vector<core::WaitlistEntry>& page, std::vector<core::SeatId>& free, TimeMs now,
+                  OfferPassReport& report);
+  void offer_one(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
+                 const core::WaitlistEntry& entry, std::vector<core::SeatId>& free, TimeMs now,
+                 OfferPassReport& report);
+  // What follows an entry's hold, placed or refused: the offer recorded, or the entry skipped or kept.
+  void settle_offer(core::EventId event, const core::WaitlistEntry& entry, const core::Result<core::Hold>& hold,
+                    std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report);
 
   core::WaitlistStore& store_;
   core::Ledger& ledger_;

@@ -169,3 +169,57 @@ def test_the_cap_on_live_holds_counts_a_users_holds_on_every_owner(tmp_path: Pat
         assert refused.status == 409 and refused.error_code == "active_holds_limit_exceeded", refused
     finally:
         dep.close()
+
+
+def metric(node, family: str, result: str) -> int:
+    """ticketd_{family}_total{result=...} on this node (0 before the first)."""
+    prefix = f"ticketd_{family}_total{{result=\"{result}\"}} "
+    for line in metrics_text(node.port).splitlines():
+        if line.startswith(prefix):
+            return int(float(line[len(prefix):]))
+    return 0
+
+
+def test_a_waiting_lists_offers_are_placed_by_the_owner_in_one_call(tmp_path: Path, postgres: services.Postgres,
+                                                                    redis: services.Redis) -> None:
+    """The node running the offer pass sends a round of offers to the event's owner as one call
+    (hold_each, Ledger::hold_seats_each), which decides them in the list's order. Node 0 passes every
+    100 ms; node 1, the owner, first passes 10 s after it started, so node 0 makes these offers."""
+    dep = Deployment(tmp_path / "offers", postgres, redis, hold_ttl_s=LONG_HOLD_TTL_S, nodes=2,
+                     extra_env={"TICKETD_WAITLIST_INTERVAL_MS": "100"})
+    dep.nodes[1].extra_env = dict(dep.nodes[1].extra_env, TICKETD_WAITLIST_INTERVAL_MS="10000")
+    dep.start()
+    try:
+        admin = admin_client(dep.nodes[0])
+        event = create_event(admin, create_venue(admin, [grid("Hall", "std", 1, 6)]), max_tickets_per_user=6)
+        ev = event["id"]
+        expect(admin.request("PUT", f"/v1/events/{ev}/waitlist/settings", {"draw_window_s": 0}), 200)
+        seller, *waiting = new_users(dep.nodes[0], 5)
+        owner_side = dep.nodes[1].client(seller.token)
+        hold = expect(hold_seats(owner_side, ev, [0, 1, 2, 3]), 201)
+        assert owner_port(dep, ev) == dep.nodes[1].port
+        returned = expect(checkout(owner_side, hold["id"]), 201)
+        kept = expect(checkout(owner_side, expect(hold_seats(owner_side, ev, [4, 5]), 201)["id"]), 201)
+        assert returned["status"] == kept["status"] == "CONFIRMED"
+        entries = [expect(dep.nodes[0].client(u.token).post(f"/v1/events/{ev}/waitlist", {"quantity": 1}), 201)
+                   for u in waiting]
+        assert [e["entry"]["position"] for e in entries] == [1, 2, 3, 4], entries
+
+        expect(owner_side.post(f"/v1/bookings/{returned['id']}/cancel"), 200)
+        offers = [wait_for(f"entry {i + 1}'s offer",
+                           lambda u=u: (e := expect(dep.nodes[0].client(u.token).get(f"/v1/events/{ev}/waitlist"),
+                                                    200)["entry"])["state"] == "OFFERED" and e["offer"], 5.0)
+                  for i, u in enumerate(waiting)]
+        # In the list's order, the free seats in order, one each; each offer a hold on the owner.
+        assert [o["seats"] for o in offers] == [[0], [1], [2], [3]], offers
+        assert metric(dep.nodes[0], "waitlist", "offered") == 4 and metric(dep.nodes[1], "waitlist", "offered") == 0
+        for u, offer in zip(waiting, offers):
+            found = expect(dep.nodes[1].client(u.token).get(f"/v1/holds/{offer['hold_id']}"), 200)
+            assert found["seat_ids"] == offer["seats"], found
+        assert compact_status(dep.nodes[1].client(), ev)[:6] == "HHHHSS"
+        paid = expect(checkout(dep.nodes[0].client(waiting[0].token), offers[0]["hold_id"]), 201)
+        assert paid["status"] == "CONFIRMED" and paid["seat_ids"] == [0], paid
+        dep.stop()
+        assert_verify_ok(dep.nodes[0], "after a waiting list's offers were placed on the owner in one call")
+    finally:
+        dep.close()
