@@ -34,6 +34,18 @@ std::vector<core::SeatId> free_seats(const std::string& status) {
   return out;
 }
 
+core::WaitlistWant want_of(const core::WaitlistEntry& entry) {
+  return core::WaitlistWant{entry.quantity, entry.together, entry.tier};
+}
+
+// An offer is an ordinary hold of the buyer's, lasting the list's deadline; it may take seats listed for
+// resale that are kept off open sale.
+core::HoldRequest offer_request(const core::WaitlistEntry& entry, std::vector<core::SeatId> seats,
+                                const core::WaitlistSettings& settings) {
+  return core::HoldRequest{entry.user_id, std::move(seats), std::nullopt, std::chrono::seconds(settings.offer_ttl_s),
+                           Millis(0), core::limits::active_holds_per_user_max, /*offer=*/true};
+}
+
 void remove_seats(std::vector<core::SeatId>& free, std::vector<core::SeatId> taken) {
   std::sort(taken.begin(), taken.end());
   std::erase_if(free, [&](core::SeatId s) { return std::binary_search(taken.begin(), taken.end(), s); });
@@ -385,14 +397,11 @@ void Waitlist::offer_page(const core::Event& event, const core::Layout& layout, 
   std::vector<core::HoldRequest> requests;
   std::vector<core::SeatId> left = free;
   for (size_t i = 0; i < page.size() && !left.empty(); ++i) {
-    const core::WaitlistEntry& entry = page[i];
-    auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, left);
+    auto seats = core::seats_for(layout, want_of(page[i]), left);
     if (!seats) continue;  // not enough for this entry: it keeps its place for a later round
     remove_seats(left, *seats);
     planned.push_back(i);
-    requests.push_back(core::HoldRequest{entry.user_id, *seats, std::nullopt,
-                                         std::chrono::seconds(list.settings.offer_ttl_s), Millis(0),
-                                         core::limits::active_holds_per_user_max, /*offer=*/true});
+    requests.push_back(offer_request(page[i], *seats, list.settings));
   }
   if (requests.empty()) return;
   const std::vector<core::Result<core::Hold>> holds = ledger_.hold_seats_each(event, layout, requests, now);
@@ -404,7 +413,8 @@ void Waitlist::offer_page(const core::Event& event, const core::Layout& layout, 
     }
     for (size_t later = k + 1; later < planned.size(); ++later)
       if (holds[later]) (void)ledger_.release_hold(holds[later]->id, holds[later]->user_id, now);
-    for (size_t i = planned[k]; i < page.size() && !free.empty(); ++i) offer_one(event, layout, list, page[i], free, now, report);
+    for (size_t i = planned[k]; i < page.size() && !free.empty(); ++i)
+      offer_one(event, layout, list, page[i], free, now, report);
     return;
   }
 }
@@ -412,17 +422,16 @@ void Waitlist::offer_page(const core::Event& event, const core::Layout& layout, 
 void Waitlist::offer_one(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
                          const core::WaitlistEntry& entry, std::vector<core::SeatId>& free, TimeMs now,
                          OfferPassReport& report) {
-  auto seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, free);
+  auto seats = core::seats_for(layout, want_of(entry), free);
   if (!seats) return;
-  core::HoldRequest request{entry.user_id, *seats, std::nullopt, std::chrono::seconds(list.settings.offer_ttl_s),
-                            Millis(0), core::limits::active_holds_per_user_max, /*offer=*/true};
+  core::HoldRequest request = offer_request(entry, *seats, list.settings);
   auto hold = ledger_.hold_seats(event, layout, request, now);
   if (!hold && hold.error().code == Code::SeatUnavailable && !hold.error().seats.empty()) {
     // Taken since the map was read, or listed for resale by this very buyer (a seat is never offered
     // to its own seller): once more, without them. The others may still be offered these seats.
     std::vector<core::SeatId> others = free;
     remove_seats(others, hold.error().seats);
-    seats = core::seats_for(layout, core::WaitlistWant{entry.quantity, entry.together, entry.tier}, others);
+    seats = core::seats_for(layout, want_of(entry), others);
     if (!seats) return;
     request.seats = *seats;
     hold = ledger_.hold_seats(event, layout, request, now);
