@@ -337,14 +337,6 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
   if (map->version == memory.seat_version && now - memory.full_at < kFullPassEvery) return;
   memory.seat_version = map->version;
   memory.full_at = now;
-  // The entries follow their holds. Asking every open offer's hold each round would cost a ledger read
-  // per offer per round (thousands, after a big return); the seats need none of it (the seat map is the
-  // truth). So: every offer whose deadline passed (its hold lapsed), and a few others in turn (paid or
-  // declined ones), so that the figures catch up; a buyer's own look resolves their entry at once.
-  const TimeMs deadline_passed_before = now - std::chrono::seconds(list.settings.offer_ttl_s);
-  for (const core::WaitlistEntry& e :
-       store_.offered(event_id, {}, deadline_passed_before, core::limits::waitlist_offers_resolved_max))
-    if (resolve(e, now).state != WaitlistState::Offered) ++report.resolved;
   if (list.settings.enabled && !(list.opened && now < list.draw_at())) {  // before the draw, the order is not known
     std::vector<core::SeatId> free = free_seats(map->status);
     // Listed seats kept off open sale are the list's too (the map shows them sold).
@@ -352,17 +344,32 @@ void Waitlist::pass_event(core::EventId event_id, TimeMs now, OfferPassReport& r
     std::sort(free.begin(), free.end());
     if (!free.empty()) offer(*event, (*venue)->layout, list, free, now, report);
   }
-  check_offers_in_turn(event_id, memory, now, report);
+  follow_offers(event_id, list, memory, now, report);
   refresh_gate(event_id, now);
 }
 
-// After the round's offers, and for a bounded time: each check is a ledger read (distributed, often a
-// call to the event's owner), and the figures it catches up must not hold back the next round's offers.
-// At least one offer is checked each round, so the turn always moves on.
-void Waitlist::check_offers_in_turn(core::EventId event_id, PassMemory& memory, TimeMs now, OfferPassReport& report) {
+// The entries follow their holds, after the round's offers and for a bounded time. Each check is a
+// ledger read (distributed, often a call to the event's owner), and the seats need none of it (the
+// seat map is the truth; the gate counts waiting entries only): it keeps the figures current, and must
+// not hold back the next round's offers, even after a mass lapse. First the offers whose deadline
+// passed (their holds lapsed or were paid), oldest first, then a few others in turn (paid or declined
+// ones). Each part checks at least one offer a round, so both move on; what the time leaves is
+// checked next round. A buyer's own look resolves their entry at once.
+void Waitlist::follow_offers(core::EventId event_id, const core::WaitlistRecord& list, PassMemory& memory, TimeMs now,
+                             OfferPassReport& report) {
+  const TimeMs until = clock_.now() + kOfferChecksTimeMax;
+  const TimeMs deadline_passed_before = now - std::chrono::seconds(list.settings.offer_ttl_s);
+  const std::vector<core::WaitlistEntry> passed =
+      store_.offered(event_id, {}, deadline_passed_before, core::limits::waitlist_offers_resolved_max);
+  for (size_t i = 0; i < passed.size() && (i == 0 || clock_.now() < until); ++i)
+    if (resolve(passed[i], now).state != WaitlistState::Offered) ++report.resolved;
+  check_offers_in_turn(event_id, memory, now, until, report);
+}
+
+void Waitlist::check_offers_in_turn(core::EventId event_id, PassMemory& memory, TimeMs now, TimeMs until,
+                                    OfferPassReport& report) {
   const std::vector<core::WaitlistEntry> turn =
       store_.offered(event_id, memory.offers_checked, now, core::limits::waitlist_offers_checked_per_pass);
-  const TimeMs until = clock_.now() + kOfferChecksTimeMax;
   size_t checked = 0;
   while (checked < turn.size() && (checked == 0 || clock_.now() < until))
     if (resolve(turn[checked++], now).state != WaitlistState::Offered) ++report.resolved;

@@ -70,7 +70,7 @@ class Waitlist {
   static constexpr size_t kGatesCachedMax = 100'000;
   static constexpr Millis kFullPassEvery{2'000};
   static constexpr Millis kRanksStaleMax{1'000};
-  // How long one round may spend asking after open offers in turn (check_offers_in_turn).
+  // How long one round may spend following its open offers' holds (follow_offers).
   static constexpr Millis kOfferChecksTimeMax{20};
   static constexpr size_t kRankedScoresMax = 4'000'000;  // 32 MB
 
@@ -125,7 +125,10 @@ class Waitlist {
   // A WAITING entry of the event with this score came (joined) or went (offered, left, skipped).
   void note_waiting(core::EventId event, uint64_t score, bool came);
   void pass_event(core::EventId event, TimeMs now, OfferPassReport& report);
-  void check_offers_in_turn(core::EventId event, PassMemory& memory, TimeMs now, OfferPassReport& report);
+  void follow_offers(core::EventId event, const core::WaitlistRecord& list, PassMemory& memory, TimeMs now,
+                     OfferPassReport& report);
+  void check_offers_in_turn(core::EventId event, PassMemory& memory, TimeMs now, TimeMs until,
+                            OfferPassReport& report);
   void offer(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,
              std::vector<core::SeatId>& free, TimeMs now, OfferPassReport& report);
   void offer_page(const core::Event& event, const core::Layout& layout, const core::WaitlistRecord& list,

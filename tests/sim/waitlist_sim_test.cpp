@@ -14,6 +14,7 @@
 // A failure prints the seed; rerun with TICKETD_SIM_SEED=<seed> to replay it.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -46,6 +47,20 @@ struct Tally {
   uint64_t listed = 0, withdrawn = 0, resold = 0;
 };
 
+// A manual clock that may also move on at every reading, as a busy machine's does: then the waiting
+// list's time bounds are reached.
+class SimClock final : public Clock {
+ public:
+  explicit SimClock(TimeMs start) : now_ms_(to_unix_ms(start)) {}
+  TimeMs now() const override { return from_unix_ms(now_ms_.fetch_add(tick_ms_) + tick_ms_); }
+  void advance(Millis by) { now_ms_ += by.count(); }
+  void tick_at_every_reading(Millis by) { tick_ms_ = by.count(); }
+
+ private:
+  mutable std::atomic<int64_t> now_ms_;
+  std::atomic<int64_t> tick_ms_ = 0;
+};
+
 struct World {
   explicit World(const std::string& dir)
       : clock(from_unix_ms(1'800'000'000'000)),
@@ -63,7 +78,7 @@ struct World {
     sales.set_waitlist(&waitlist);
     sales.set_payouts(&resale);
   }
-  ManualClock clock;
+  SimClock clock;
   Metrics metrics;
   store::sqlite::Database db;
   store::sqlite::SqliteCatalogStore catalog_store;
@@ -412,6 +427,77 @@ TEST(WaitlistSim, OffersFollowTheReferenceAndNoSeatLeaksOrDoubles) {
     EXPECT_GT(tally.listed, 50u);
     EXPECT_GT(tally.withdrawn, 5u);
     EXPECT_GT(tally.resold, 20u);  // listed seats offered to the list and paid
+  }
+}
+
+// A mass lapse (every open offer's deadline passes at once) must not hold back the next round's offers:
+// the round offers first, then follows the lapsed offers' holds for a bounded time (each a ledger read;
+// distributed, often a call to the owner), and the rounds after it finish the job.
+TEST(WaitlistSim, AMassLapseIsFollowedAfterTheOffersAndForABoundedTime) {
+  constexpr int kSeats = 40;
+  test_support::TempDir dir;
+  World w(dir.path.string());
+  core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "std", {{"A", kSeats, {}, {}, {}}}, {}, false}}, {}};
+  auto venue = w.catalog.create_venue(spec);
+  ASSERT_TRUE(venue.ok());
+  core::Event e;
+  e.name = "Sold out";
+  e.venue_id = (*venue)->id;
+  e.currency = "EUR";
+  e.prices = {{"std", 5000}};
+  e.on_sale_at = w.clock.now() - Millis(60'000);
+  e.starts_at = w.clock.now() + Millis(30LL * 86'400'000);
+  e.max_tickets_per_user = kSeats;
+  auto event = w.catalog.create_event(e);
+  ASSERT_TRUE(event.ok());
+  core::WaitlistSettings settings;
+  settings.offer_ttl_s = kOfferTtlS;
+  settings.draw_window_s = 0;
+  ASSERT_TRUE(w.lists.set_settings(event->id, settings).ok());
+  std::vector<core::UserId> users;
+  for (int i = 0; i < 1 + 2 * kSeats; ++i) {
+    auto u = w.accounts.create_user("m" + std::to_string(i) + "@sim.test", "M", "x", core::Role::User, w.clock.now());
+    ASSERT_TRUE(u.ok());
+    users.push_back(u->id);
+  }
+  // users[0] buys the house in baskets of four; users 1-40 join, then the house returns.
+  std::vector<core::BookingId> bookings;
+  for (core::SeatId s = 0; s < kSeats; s += 4) {
+    app::HoldInput in;
+    in.event_id = event->id;
+    in.seats = {s, s + 1, s + 2, s + 3};
+    auto hold = w.sales.hold(users[0], in);
+    ASSERT_TRUE(hold.ok()) << hold.error().message;
+    auto booking = w.sales.checkout(users[0], hold->hold.id, "k" + std::to_string(s), "pm_card_visa");
+    ASSERT_TRUE(booking.ok()) << booking.error().message;
+    bookings.push_back(booking->id);
+  }
+  const core::WaitlistWant one{1, false, ""};
+  for (int i = 1; i <= kSeats; ++i) ASSERT_TRUE(w.waitlist.join(users[i], event->id, one).ok());
+  for (core::BookingId b : bookings) ASSERT_TRUE(w.sales.cancel(users[0], b).ok());
+  ASSERT_EQ(w.waitlist.offer_pass().offers, static_cast<uint64_t>(kSeats));
+  for (int i = kSeats + 1; i <= 2 * kSeats; ++i) ASSERT_TRUE(w.waitlist.join(users[i], event->id, one).ok());
+
+  // Every offer lapses at once; from now on each reading of the clock costs a millisecond.
+  w.clock.advance(std::chrono::seconds(kOfferTtlS + 1));
+  w.clock.tick_at_every_reading(Millis(1));
+  const app::OfferPassReport round = w.waitlist.offer_pass();
+  EXPECT_EQ(round.offers, static_cast<uint64_t>(kSeats)) << "the returned seats went to the next in line";
+  EXPECT_GT(round.resolved, 0u);
+  EXPECT_LT(round.resolved, static_cast<uint64_t>(kSeats)) << "the lapsed offers were followed without a time bound";
+
+  // The rounds after it catch the figures up.
+  uint64_t resolved = round.resolved;
+  for (int pass = 0; pass < 10 && resolved < kSeats; ++pass) {
+    w.clock.advance(app::Waitlist::kFullPassEvery);
+    resolved += w.waitlist.offer_pass().resolved;
+  }
+  EXPECT_EQ(resolved, static_cast<uint64_t>(kSeats));
+  EXPECT_EQ(w.lists.list(event->id).offered, static_cast<uint64_t>(kSeats));
+  for (int i = 1; i <= kSeats; ++i) {
+    auto view = w.waitlist.view(users[i], event->id);
+    ASSERT_TRUE(view.ok() && view->entry);
+    EXPECT_EQ(view->entry->entry.state, core::WaitlistState::Lapsed) << "user " << i;
   }
 }
 
