@@ -4,6 +4,9 @@
 // the event and learns who owns it. Nothing is sold twice (`ticketd verify`'s checks).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
 #include <thread>
 
 #include "pg_ledger_backend.hpp"
@@ -22,8 +25,11 @@ class OwnerEngineTest : public ::testing::Test {
     store::postgres::PgSeatJournal journal;
     store::engine::SeatEngine engine;
     Node(store::postgres::Pool& pool, const std::string& url, const std::string& name, std::chrono::milliseconds lease,
-         core::TicketIdSource& ids)
-        : owners(pool, name, name + ":8080", lease), commit(url, name), journal(pool, owners, commit), engine(journal, ids) {}
+         core::TicketIdSource& ids, store::postgres::OwnerCommit::OnBatch on_batch = {})
+        : owners(pool, name, name + ":8080", lease),
+          commit(url, name, std::move(on_batch)),
+          journal(pool, owners, commit),
+          engine(journal, ids) {}
   };
 
   void SetUp() override {
@@ -106,6 +112,82 @@ TEST_F(OwnerEngineTest, ACleanStopHandsTheEventOverAtOnce) {
   Node b(*pool_, backend_->url(), "node-b", 30s, ids_);
   ASSERT_TRUE(hold(b, bob_, {2}).ok());
   EXPECT_EQ(b.engine.seat_map(event_, t0_)->status.substr(0, 3), "AHH");
+}
+
+// A batch's checkouts begun and sales are written by a few multi-row statements (store/postgres/
+// staged_writes): many of them in one batch read back as decided, one by one, and from a fresh load.
+TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
+  constexpr int kBuyers = 10;
+  // The writer pauses after each batch while `pausing`: what is decided meanwhile shares the next one.
+  std::atomic<bool> pausing = false;
+  std::atomic<size_t> largest_batch = 0;
+  auto on_batch = [&](size_t jobs, size_t) {
+    largest_batch = std::max(largest_batch.load(), jobs);
+    if (pausing) std::this_thread::sleep_for(300ms);
+  };
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, on_batch);
+  std::vector<core::UserId> buyers;
+  std::vector<core::HoldId> holds;
+  for (int i = 0; i < kBuyers; ++i) {
+    buyers.push_back(backend_->add_user("buyer" + std::to_string(i), t0_));
+    auto h = hold(*a, buyers.back(), {static_cast<core::SeatId>(i)});
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    holds.push_back(h->id);
+  }
+  // Each buyer on a thread of their own, all at once; `each` runs one buyer's step.
+  auto together = [&](const std::function<void(int)>& each) {
+    largest_batch = 0;
+    pausing = true;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kBuyers; ++i) threads.emplace_back(each, i);
+    for (std::thread& t : threads) t.join();
+    pausing = false;
+  };
+  std::vector<core::BookingId> bookings(kBuyers);
+  together([&](int i) {
+    const std::string key = "key-" + std::to_string(i);
+    auto c = a->engine.begin_checkout(holds[i], buyers[i], core::CheckoutStart{key, 100, "USD", "pm_\"card\"," + key}, t0_);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    bookings[i] = c->booking_id;
+  });
+  EXPECT_GE(largest_batch.load(), 5u) << "the checkouts did not share a batch";
+  together([&](int i) {
+    core::PaymentOutcome paid;
+    paid.kind = core::PaymentOutcome::Kind::Succeeded;
+    paid.payment_ref = "pi_" + std::to_string(i);
+    paid.event_id = i % 2 ? "evt_" + std::to_string(i) : "";  // webhooks for some, the checkout's answer for others
+    auto settled = a->engine.settle_payment(bookings[i], paid, t0_);
+    ASSERT_TRUE(settled.ok()) << settled.error().message;
+    EXPECT_EQ(settled->booking.status, core::BookingStatus::Confirmed);
+  });
+  EXPECT_GE(largest_batch.load(), 5u) << "the sales did not share a batch";
+  for (int i = 0; i < kBuyers; ++i) {
+    SCOPED_TRACE("buyer " + std::to_string(i));
+    auto checkout = a->journal.checkout(buyers[i], "key-" + std::to_string(i));
+    ASSERT_TRUE(checkout.has_value());
+    EXPECT_EQ(checkout->booking_id, bookings[i]);
+    EXPECT_EQ(checkout->hold_id, holds[i]);
+    EXPECT_EQ(checkout->payment_status, "SUCCEEDED");
+    EXPECT_EQ(checkout->payment_ref, "pi_" + std::to_string(i));
+    EXPECT_EQ(checkout->payment_method, "pm_\"card\",key-" + std::to_string(i));
+    EXPECT_EQ(checkout->amount, 100);
+    EXPECT_EQ(checkout->currency, "USD");
+    auto booking = a->journal.booking(bookings[i]);
+    ASSERT_TRUE(booking.has_value());
+    EXPECT_EQ(booking->status, core::BookingStatus::Confirmed);
+    EXPECT_EQ(booking->user_id, buyers[i]);
+    EXPECT_EQ(booking->seats, std::vector<core::SeatId>{static_cast<core::SeatId>(i)});
+    const std::vector<core::Ticket> tickets = a->journal.tickets_of_booking(bookings[i]);
+    ASSERT_EQ(tickets.size(), 1u);
+    EXPECT_EQ(tickets[0].seat, static_cast<core::SeatId>(i));
+    EXPECT_EQ(tickets[0].owner_id, buyers[i]);
+    EXPECT_EQ(a->journal.hold(holds[i])->state, core::HoldState::Converted);
+    EXPECT_EQ(a->journal.payment_event_seen("evt_" + std::to_string(i)), i % 2 == 1);
+  }
+  a.reset();  // a fresh owner loads the event from what PostgreSQL holds
+  Node b(*pool_, backend_->url(), "node-b", 30s, ids_);
+  EXPECT_EQ(b.engine.seat_map(event_, t0_)->status, std::string(kBuyers, 'S'));
+  backend_->audit(t0_);
 }
 
 }  // namespace

@@ -17,12 +17,6 @@ using core::make_error;
 
 namespace {
 
-// A decision the database refuses means memory and PostgreSQL disagree: a bug, or a writer that is
-// not the owner. The batch fails and its events are loaded again.
-struct Refused : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 void note_event(Connection& c, const std::string& event_id, const char* type, TimeMs at) {
   if (event_id.empty()) return;
   c.query("INSERT INTO payment_events(id, type, received_at) VALUES($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -94,21 +88,6 @@ void write(Connection& c, const core::ListingChanged& d) {
 void write(Connection& c, const core::HoldReleased& d) {
   c.query("UPDATE holds SET state = 'RELEASED' WHERE id = $1", {p(d.hold)});
   drop_hold_claims(c, d.hold);
-}
-
-void write(Connection& c, const core::CheckoutBegun& d) {
-  const core::CheckoutRecord& r = d.record;
-  const int64_t at = to_unix_ms(r.created_at);
-  c.query("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, payment_id, "
-          "created_at) VALUES($1, $2, $3, $4, 'PENDING_PAYMENT', $5, $6, $7, $8)",
-          {p(r.booking_id), p(r.hold_id), p(r.event_id), p(r.user_id), p(r.amount), p(r.currency), p(r.payment_id),
-           p(at)});
-  c.query("INSERT INTO booking_seats(booking_id, seat) SELECT $1, s FROM unnest($2::integer[]) AS s",
-          {p(r.booking_id), p_array(d.seats)});
-  c.query("INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, "
-          "payment_method, status, created_at, updated_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, 'PENDING', $10, $10)",
-          {p(r.payment_id), p(r.user_id), p(r.hold_id), p(r.booking_id), p(d.idempotency_key), p(r.gateway_key),
-           p(r.amount), p(r.currency), p(r.payment_method), p(at)});
 }
 
 void write(Connection& c, const core::PaymentAwaitingAction& d) {
@@ -240,84 +219,6 @@ PgSeatJournal::PgSeatJournal(Pool& pool, EventOwners& owners, OwnerCommit& commi
   commit_.set_stager(&staged_);
 }
 
-// Holds are the bulk of a sale's decisions: a batch's new holds are written in four statements, whatever
-// their number. A seat claimed twice in one batch (a hold lapsed and its seat taken again between two
-// commits) flushes first: one statement must not claim a row twice.
-void PgSeatJournal::StagedHolds::stage(Connection& c, const core::HoldPlaced& d) {
-  const core::Hold& h = d.hold;
-  for (core::SeatId seat : h.seats)
-    if (claimed_.contains({h.event_id, seat})) {
-      flush(c);
-      break;
-    }
-  hold_id_.push_back(h.id);
-  event_.push_back(h.event_id);
-  user_.push_back(h.user_id);
-  created_.push_back(to_unix_ms(h.created_at));
-  expires_.push_back(to_unix_ms(h.expires_at));
-  for (core::SeatId seat : h.seats) {
-    hold_seat_hold_.push_back(h.id);
-    hold_seat_.push_back(seat);
-    // A seat taken from a resale listing stays claimed by its seller's sale until the buyer pays.
-    if (std::find(d.listed.begin(), d.listed.end(), seat) != d.listed.end()) continue;
-    seat_hold_.push_back(h.id);
-    seat_.push_back(seat);
-    seat_event_.push_back(h.event_id);
-    seat_user_.push_back(h.user_id);
-    seat_created_.push_back(to_unix_ms(h.created_at));
-    seat_expires_.push_back(to_unix_ms(h.expires_at));
-    claimed_.emplace(h.event_id, seat);
-  }
-  if (d.expiry_notice_lead.count() > 0) {
-    notice_hold_.push_back(h.id);
-    notice_user_.push_back(h.user_id);
-    notice_event_.push_back(h.event_id);
-    notice_at_.push_back(to_unix_ms(h.created_at));
-    notice_due_.push_back(to_unix_ms(std::max(h.created_at, h.expires_at - d.expiry_notice_lead)));
-  }
-}
-
-void PgSeatJournal::StagedHolds::flush(Connection& c) {
-  if (hold_id_.empty()) return;
-  c.query("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
-          "SELECT h, e, u, at, x, x, 'ACTIVE' FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
-          "$5::bigint[]) AS t(h, e, u, at, x)",
-          {p_array(hold_id_), p_array(event_), p_array(user_), p_array(created_), p_array(expires_)});
-  c.query("INSERT INTO hold_seats(hold_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
-          {p_array(hold_seat_hold_), p_array(hold_seat_)});
-  // Each claim over a free seat or a claim lapsed when its hold was made, never over a live hold or a
-  // sale: the database's own check of what memory decided.
-  Rows claimed = c.query(
-      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, claimed_at) "
-      "SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
-      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
-      "deadline = EXCLUDED.deadline, claimed_at = EXCLUDED.claimed_at, booking_id = NULL "
-      "WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= EXCLUDED.claimed_at RETURNING seat",
-      {p_array(seat_event_), p_array(seat_), p_array(seat_hold_), p_array(seat_user_), p_array(seat_expires_),
-       p_array(seat_created_)});
-  if (claimed.size() != static_cast<int>(seat_.size()))
-    throw Refused("a held seat is claimed in PostgreSQL that memory had free (" + std::to_string(seat_.size()) +
-                  " seats, " + std::to_string(claimed.size()) + " claimed)");
-  if (!notice_hold_.empty())
-    // Only users who asked for this notice get one (ticketd_enqueue_notice decides the channels): the
-    // join skips the function for everyone else, most buyers in a sale.
-    c.query("SELECT ticketd_enqueue_notice('hold_expiring', t.u, t.e, 0, t.h, t.at, t.due) "
-            "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(h, u, e, at, due) "
-            "JOIN user_notify n ON n.user_id = t.u AND n.hold_expiry_on",
-            {p_array(notice_hold_), p_array(notice_user_), p_array(notice_event_), p_array(notice_at_),
-             p_array(notice_due_)});
-  discard();
-}
-
-void PgSeatJournal::StagedHolds::discard() {
-  for (auto* v : {&hold_id_, &event_, &user_, &created_, &expires_, &hold_seat_hold_, &hold_seat_, &seat_hold_, &seat_,
-                  &seat_event_, &seat_user_,
-                  &seat_created_, &seat_expires_, &notice_hold_, &notice_user_, &notice_event_, &notice_at_,
-                  &notice_due_})
-    v->clear();
-  claimed_.clear();
-}
-
 PgSeatJournal::~PgSeatJournal() {
   std::lock_guard lock(mu_);
   for (const auto& [event, h] : held_) {
@@ -445,17 +346,21 @@ void PgSeatJournal::record(core::SeatDecision decision, Done done, Failure) {
   const std::optional<Ownership> o = held(event);
   // The engine records only for events it loaded, and loading took the event here.
   TICKETD_ASSERT(o.has_value());
-  if (auto* placed = std::get_if<core::HoldPlaced>(&decision)) {
-    commit_.submit(event, o->epoch, [this, d = std::move(*placed)](Connection& c) { staged_.stage(c, d); },
-                   std::move(done));
-    return;
-  }
   commit_.submit(event, o->epoch,
                  [this, decision = std::move(decision)](Connection& c) {
-                   staged_.flush(c);  // what was decided before this is written before it
                    std::visit(
                        [&](const auto& d) {
-                         if constexpr (!std::is_same_v<std::decay_t<decltype(d)>, core::HoldPlaced>) write(c, d);
+                         using D = std::decay_t<decltype(d)>;
+                         if constexpr (std::is_same_v<D, core::HoldPlaced> || std::is_same_v<D, core::CheckoutBegun>) {
+                           staged_.stage(c, d);
+                         } else if constexpr (std::is_same_v<D, core::PaymentSucceeded>) {
+                           if (StagedWrites::stageable(d)) return staged_.stage(c, d);
+                           staged_.flush(c);
+                           write(c, d);
+                         } else {
+                           staged_.flush(c);  // what was decided before this is written before it
+                           write(c, d);
+                         }
                        },
                        decision);
                  },

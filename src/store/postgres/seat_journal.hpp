@@ -21,7 +21,6 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,6 +31,7 @@
 #include "store/postgres/event_owners.hpp"
 #include "store/postgres/ledger_rows.hpp"
 #include "store/postgres/owner_commit.hpp"
+#include "store/postgres/staged_writes.hpp"
 
 namespace ticketd::store::postgres {
 
@@ -102,21 +102,6 @@ class PgSeatJournal final : public core::SeatJournal {
   bool owns(core::EventId event);
 
  private:
-  // The new holds of the batch being written (owner_commit.hpp's Stager): written by the writer thread
-  // only, so unguarded.
-  class StagedHolds final : public Stager {
-   public:
-    void stage(Connection& c, const core::HoldPlaced& d);
-    void flush(Connection& c) override;
-    void discard() override;
-
-   private:
-    std::vector<int64_t> hold_id_, event_, user_, created_, expires_;  // one per hold
-    std::vector<int64_t> hold_seat_hold_, hold_seat_;  // hold_seats: one per seat
-    std::vector<int64_t> seat_hold_, seat_, seat_event_, seat_user_, seat_created_, seat_expires_;  // one per claim
-    std::vector<int64_t> notice_hold_, notice_user_, notice_event_, notice_at_, notice_due_;  // one per notice
-    std::set<std::pair<core::EventId, core::SeatId>> claimed_;
-  };
   static constexpr int64_t kIdBlock = 64;  // ids drawn per round trip (hold_id_blocks steps by 64)
   struct IdBlock {
     int64_t next = 0, end = 0;
@@ -138,7 +123,7 @@ class PgSeatJournal final : public core::SeatJournal {
   // mu_: recording a decision never waits for it.
   std::mutex ids_mu_;
   IdBlock holds_, bookings_, payments_;
-  StagedHolds staged_;
+  StagedWrites staged_;  // the writer thread's alone (staged_writes.hpp)
   std::function<void(core::EventId)> on_lost_;
 };
 
