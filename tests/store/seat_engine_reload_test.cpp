@@ -2,6 +2,8 @@
 // journal. A failure that arrives after the event was already loaded again (an owner that lost the
 // event, took it back, and only then heard its older batch refused) must not throw away the new load:
 // it would fail every decision made on it since, and under a sale that repeats as long as it lasts.
+// (The same journal, counting its reads of holds, shows that a buyer's live hold is found and checked
+// out from memory.)
 #include <gtest/gtest.h>
 
 #include "ledger_backends.hpp"
@@ -19,6 +21,7 @@ class HeldBackJournal final : public core::SeatJournal {
   explicit HeldBackJournal(core::SeatJournal& inner) : inner_(inner) {}
 
   int loads = 0;
+  int hold_reads = 0;
   bool hold_back_next_hold = false;
   Done held_back;
 
@@ -39,7 +42,10 @@ class HeldBackJournal final : public core::SeatJournal {
   core::HoldId next_hold_id() override { return inner_.next_hold_id(); }
   core::BookingId next_booking_id() override { return inner_.next_booking_id(); }
   core::PaymentId next_payment_id() override { return inner_.next_payment_id(); }
-  std::optional<core::Hold> hold(core::HoldId id) override { return inner_.hold(id); }
+  std::optional<core::Hold> hold(core::HoldId id) override {
+    ++hold_reads;
+    return inner_.hold(id);
+  }
   std::optional<core::Booking> booking(core::BookingId id) override { return inner_.booking(id); }
   std::optional<core::CheckoutRecord> checkout(core::UserId user, const std::string& key) override {
     return inner_.checkout(user, key);
@@ -148,6 +154,41 @@ TEST_F(SeatEngineReloadTest, AFailureOfAnOlderLoadKeepsTheEventLoadedSince) {
   EXPECT_FALSE(answer->ok());
   EXPECT_EQ(engine_.seat_map(event_, t0_ + 1s)->status.substr(0, 4), "AHAH");
   EXPECT_EQ(journal_.loads, 2) << "the load made after the failed decision was thrown away";
+}
+
+// A buyer's look at their live hold and the checkout that follows are the common case of a sale: the
+// hold is in memory (listed as the user's), so neither reads its row. Anything else still does.
+TEST_F(SeatEngineReloadTest, ALiveHoldIsFoundAndCheckedOutWithoutReadingItsRow) {
+  auto held = engine_.hold_seats(event_, layout_, request(alice_, {1}), t0_);
+  ASSERT_TRUE(held.ok());
+  journal_.hold_reads = 0;
+  auto found = engine_.find_hold(held->id, alice_, t0_);
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->state, core::HoldState::Active);
+  EXPECT_EQ(found->seats, std::vector<core::SeatId>{1});
+  auto record = engine_.begin_checkout(held->id, alice_, core::CheckoutStart{"k", 100, "USD", "pm_card_visa"}, t0_);
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  EXPECT_EQ(record->event_id, event_.id);
+  EXPECT_EQ(journal_.hold_reads, 0);
+  // Someone else's hold is not theirs, in memory or not.
+  EXPECT_EQ(engine_.find_hold(held->id, bob_, t0_).error().code, core::Code::NotFound);
+  EXPECT_EQ(engine_.begin_checkout(held->id, bob_, core::CheckoutStart{"k", 100, "USD", "pm_card_visa"}, t0_)
+                .error()
+                .code,
+            core::Code::NotFound);
+  // A hold that lapsed is no longer listed: its row tells.
+  auto other = engine_.hold_seats(event_, layout_, request(bob_, {2}), t0_);
+  ASSERT_TRUE(other.ok());
+  const TimeMs later = other->expires_at + 1s;
+  journal_.hold_reads = 0;
+  auto lapsed = engine_.find_hold(other->id, bob_, later);
+  ASSERT_TRUE(lapsed.ok());
+  EXPECT_EQ(lapsed->state, core::HoldState::Expired);
+  EXPECT_EQ(engine_.begin_checkout(other->id, bob_, core::CheckoutStart{"k2", 100, "USD", "pm_card_visa"}, later)
+                .error()
+                .code,
+            core::Code::HoldExpired);
+  EXPECT_GT(journal_.hold_reads, 0);
 }
 
 }  // namespace

@@ -442,8 +442,18 @@ core::Result<core::Hold> SeatEngine::owned_hold(core::HoldId id, core::UserId us
   return *stored;
 }
 
+core::Result<core::Hold> SeatEngine::hold_of(core::HoldId id, core::UserId user) {
+  if (const core::EventId event = listed_hold_event(user, id)) {
+    auto s = slot(event);
+    std::lock_guard lock(s->mu);
+    if (s->inv)
+      if (auto live = s->inv->find_hold(id); live && live->user_id == user) return *live;
+  }
+  return owned_hold(id, user);
+}
+
 core::Result<core::Hold> SeatEngine::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
-  auto stored = owned_hold(id, user);
+  auto stored = hold_of(id, user);
   if (!stored) return stored;
   auto s = slot(stored->event_id);
   std::lock_guard lock(s->mu);
@@ -528,7 +538,7 @@ std::optional<core::CheckoutRecord> SeatEngine::find_checkout(core::UserId user,
 
 core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, core::UserId user,
                                                               const core::CheckoutStart& start, TimeMs now) {
-  auto stored = owned_hold(id, user);
+  auto stored = hold_of(id, user);
   if (!stored) return stored.error();
   auto s = slot(stored->event_id);
   core::CheckoutRecord rec;

@@ -215,6 +215,9 @@ class SeatEngine : public core::Ledger {
   // path runs it before the inventory call it makes, so that call's own advance() finds nothing new.
   std::vector<core::Hold> advance(Slot& slot, core::EventId event, TimeMs now);
   core::Result<core::Hold> owned_hold(core::HoldId id, core::UserId user);
+  // owned_hold() without a read of the journal for a live hold of the user's listed here (a buyer's
+  // look at their hold, and the checkout that follows: the common case). REQUIRES: no slot mutex held.
+  core::Result<core::Hold> hold_of(core::HoldId id, core::UserId user);
   // A decision that did not become durable leaves memory ahead of the journal for its event. The
   // journal refuses whatever was decided after it (it was recorded with Failure::stop: the embedded
   // journal stops the process, the owner's journal fences the event off), and the engine forgets the
