@@ -155,8 +155,33 @@ std::optional<Ownership> OwnerRouter::next_owner(core::EventId event, const core
   return Ownership{event, "", *address, 0};
 }
 
+void OwnerRouter::learn(const core::Result<core::Hold>& hold) {
+  if (!hold) return;
+  std::lock_guard lock(learnt_mu_);
+  if (learnt_holds_.size() >= kLearntMax) learnt_holds_.clear();  // a few reads again, no growth
+  learnt_holds_[hold->id] = HoldOf{hold->event_id, hold->user_id};
+}
+
+void OwnerRouter::learn(const core::Result<core::CheckoutRecord>& checkout) {
+  if (!checkout) return;
+  std::lock_guard lock(learnt_mu_);
+  if (learnt_bookings_.size() >= kLearntMax) learnt_bookings_.clear();
+  learnt_bookings_[checkout->booking_id] = checkout->event_id;
+}
+
+std::optional<core::EventId> OwnerRouter::learnt_booking_event(core::BookingId booking) {
+  std::lock_guard lock(learnt_mu_);
+  auto it = learnt_bookings_.find(booking);
+  if (it == learnt_bookings_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<core::EventId> OwnerRouter::event_of_hold(core::HoldId id, core::UserId user) {
   if (const core::EventId listed = engine_.listed_hold_event(user, id)) return listed;
+  {
+    std::lock_guard lock(learnt_mu_);
+    if (auto it = learnt_holds_.find(id); it != learnt_holds_.end() && it->second.user == user) return it->second.event;
+  }
   std::optional<core::Hold> stored = journal_.hold(id);
   if (!stored || stored->user_id != user) return std::nullopt;
   return stored->event_id;
@@ -168,8 +193,10 @@ core::Result<core::Hold> OwnerRouter::hold_seats(const core::Event& event, const
   args.event_id = event.id;
   args.user_id = request.user_id;
   args.hold = request;
-  return route<core::Hold>(
+  core::Result<core::Hold> hold = route<core::Hold>(
       event.id, Call::hold, args, [&] { return engine_.hold_seats(event, layout, request, now); }, decode_hold);
+  learn(hold);
+  return hold;
 }
 
 std::vector<core::Result<core::Hold>> OwnerRouter::hold_seats_each(const core::Event& event,
@@ -183,6 +210,7 @@ std::vector<core::Result<core::Hold>> OwnerRouter::hold_seats_each(const core::E
       event.id, Call::hold_each, args,
       [&] { return owner_refusal_or(engine_.hold_seats_each(event, layout, requests, now)); }, decode_holds);
   if (!answers) return HoldAnswers(requests.size(), answers.error());
+  for (const core::Result<core::Hold>& hold : *answers) learn(hold);
   return std::move(*answers);
 }
 
@@ -200,8 +228,10 @@ core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId us
   CallArgs args;
   args.hold_id = id;
   args.user_id = user;
-  return route<core::Hold>(
+  core::Result<core::Hold> hold = route<core::Hold>(
       *event, Call::find_hold, args, [&] { return engine_.find_hold(id, user, now); }, decode_hold);
+  learn(hold);
+  return hold;
 }
 
 core::Result<core::Hold> OwnerRouter::release_hold(core::HoldId id, core::UserId user, TimeMs now) {
@@ -229,20 +259,25 @@ core::Result<core::CheckoutRecord> OwnerRouter::begin_checkout(core::HoldId id, 
   args.hold_id = id;
   args.user_id = user;
   args.checkout = start;
-  return route<core::CheckoutRecord>(
+  core::Result<core::CheckoutRecord> record = route<core::CheckoutRecord>(
       *event, Call::checkout, args, [&] { return engine_.begin_checkout(id, user, start, now); }, decode_checkout);
+  learn(record);
+  return record;
 }
 
 core::Result<core::Settlement> OwnerRouter::settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
                                                            TimeMs now) {
-  std::optional<core::Booking> stored = engine_.booking_by_id(booking);
-  if (!stored) return make_error(Code::NotFound, "no such booking");
+  std::optional<core::EventId> event = learnt_booking_event(booking);
+  if (!event) {
+    std::optional<core::Booking> stored = engine_.booking_by_id(booking);
+    if (!stored) return make_error(Code::NotFound, "no such booking");
+    event = stored->event_id;
+  }
   CallArgs args;
   args.booking_id = booking;
   args.outcome = outcome;
   return route<core::Settlement>(
-      stored->event_id, Call::settle, args, [&] { return engine_.settle_payment(booking, outcome, now); },
-      decode_settlement);
+      *event, Call::settle, args, [&] { return engine_.settle_payment(booking, outcome, now); }, decode_settlement);
 }
 
 core::Result<core::Booking> OwnerRouter::cancel_booking(const core::Booking& booking, const std::string& refund_ref,

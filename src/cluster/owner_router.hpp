@@ -42,6 +42,7 @@ class OwnerRouter final : public core::Ledger {
  public:
   static constexpr std::chrono::milliseconds kOwnerRemembered{1'000};
   static constexpr size_t kOwnersRememberedMax = 100'000;
+  static constexpr size_t kLearntMax = 200'000;  // holds, and bookings: ~10 MB each at most
 
   // REQUIRES: all of these outlive the router; `replicas` and `metrics` may be null (no replicas: every
   // map of an event owned elsewhere is asked of its owner).
@@ -128,8 +129,15 @@ class OwnerRouter final : public core::Ledger {
   core::Result<T> route(core::EventId event, Call call, const CallArgs& args, const std::function<core::Result<T>()>& local,
                         core::Result<T> (*decode)(std::string_view));
   void tell_owner(core::EventId event, Call call, const CallArgs& args);
-  // The event of a hold, from memory when it is one of the user's live holds here, else from its row.
+  // The event of a hold: from memory when it is one of the user's live holds here or one this node
+  // learnt of, else from its row.
   std::optional<core::EventId> event_of_hold(core::HoldId id, core::UserId user);
+  // Which event a hold or a booking belongs to never changes: learnt from the answers (the owner's,
+  // when it is another node), so that the calls that follow (the buyer's look at the hold, the
+  // checkout, its settlement) find where to go without a read of PostgreSQL. Bounded by kLearntMax each.
+  void learn(const core::Result<core::Hold>& hold);
+  void learn(const core::Result<core::CheckoutRecord>& checkout);
+  std::optional<core::EventId> learnt_booking_event(core::BookingId booking);
   void count(std::string_view what) {
     if (metrics_) metrics_->count("ledger_calls", what);
   }
@@ -147,6 +155,13 @@ class OwnerRouter final : public core::Ledger {
   };
   std::mutex mu_;  // guards remembered_
   std::unordered_map<core::EventId, Remembered> remembered_;
+  struct HoldOf {
+    core::EventId event = 0;
+    core::UserId user = 0;
+  };
+  std::mutex learnt_mu_;  // guards learnt_holds_ and learnt_bookings_
+  std::unordered_map<core::HoldId, HoldOf> learnt_holds_;
+  std::unordered_map<core::BookingId, core::EventId> learnt_bookings_;
 };
 
 }  // namespace ticketd::cluster
