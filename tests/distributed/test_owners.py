@@ -70,6 +70,11 @@ def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
     held = [expect(hold_seats(dep.nodes[i].client(buyers[i].token), event["id"], [i + 1]), 201) for i in (0, 2)]
     taken = hold_seats(dep.nodes[2].client(buyers[2].token), event["id"], [0])
     assert taken.status == 409 and taken.error_code == "seat_unavailable", taken  # decided by the owner
+    # Node 0 learnt which event buyer 0's hold is of from the owner's answer; it is still theirs alone.
+    mine = f"/v1/holds/{held[0]['id']}"
+    assert expect(dep.nodes[0].client(buyers[0].token).get(mine), 200)["seat_ids"] == held[0]["seat_ids"]
+    expect(dep.nodes[0].client(buyers[2].token).get(mine), 404)
+    assert checkout(dep.nodes[0].client(buyers[2].token), held[0]["id"]).status == 404
     for i, hold in zip((0, 2), held):
         booking = expect(checkout(dep.nodes[i].client(buyers[i].token), hold["id"]), 201)
         assert booking["status"] == "CONFIRMED", booking
