@@ -96,41 +96,19 @@ void write(Connection& c, const core::PaymentAwaitingAction& d) {
   note_event(c, d.outcome.event_id, "awaiting_action", d.at);
 }
 
-void write(Connection& c, const core::PaymentSucceeded& d) {
-  const int64_t at = to_unix_ms(d.at);
+// Paid after the hold lapsed and its seats went to someone else: the booking failed and the caller
+// refunds. (A payment that sold its seats is staged: staged_writes.hpp.)
+void write_paid_too_late(Connection& c, const core::PaymentSucceeded& d) {
+  TICKETD_ASSERT(!d.sold);
   c.query("UPDATE payments SET status = 'SUCCEEDED', payment_ref = $2, updated_at = $3 WHERE booking_id = $1",
-          {p(d.booking), p(d.outcome.payment_ref), p(at)});
+          {p(d.booking), p(d.outcome.payment_ref), p(to_unix_ms(d.at))});
   note_event(c, d.outcome.event_id, "succeeded", d.at);
-  if (!d.sold) {
-    c.query("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', "
-            "message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = $1",
-            {p(d.booking)});
-    c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = $1", {p(d.hold)});
-    drop_hold_claims(c, d.hold);
-    notice(c, "payment_failed", d.user, d.event, d.booking, d.hold, d.at, d.at);
-    return;
-  }
-  c.query("UPDATE bookings SET status = 'CONFIRMED' WHERE id = $1", {p(d.booking)});
-  sell_listed(c, d);
-  // The sale's claims replace the hold's (or a lapsed one's); never another sale's.
-  Rows claimed = c.query(
-      "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id) "
-      "SELECT $1, s, $2, $3, 9223372036854775807, $4 FROM unnest($5::integer[]) AS s ORDER BY s "
-      "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
-      "deadline = EXCLUDED.deadline, booking_id = EXCLUDED.booking_id WHERE seat_claims.booking_id IS NULL "
-      "RETURNING seat",
-      {p(d.event), p(d.hold), p(d.user), p(d.booking), p_array(d.seats)});
-  if (claimed.size() != static_cast<int>(d.seats.size()))
-    throw Refused("booking " + std::to_string(d.booking) + ": a seat is sold in PostgreSQL that memory had free");
-  c.query("INSERT INTO sold_seats(event_id, seat, booking_id) SELECT $1, s, $2 FROM unnest($3::integer[]) AS s",
-          {p(d.event), p(d.booking), p_array(d.seats)});
-  // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
-  c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
-          "SELECT t.id, $2, $3, $4, t.seat, COALESCE((SELECT ticket_key_id FROM event_entry WHERE event_id = $2), 1), "
-          "'VALID', $6 FROM unnest($1::text[], $5::integer[]) AS t(id, seat)",
-          {p_text_array(d.ticket_ids), p(d.event), p(d.booking), p(d.user), p_array(d.seats), p(at)});
-  c.query("UPDATE holds SET state = 'CONVERTED', booking_id = $2 WHERE id = $1", {p(d.hold), p(d.booking)});
-  notice(c, "booking_confirmed", d.user, d.event, d.booking, d.hold, d.at, d.at);
+  c.query("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', "
+          "message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = $1",
+          {p(d.booking)});
+  c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = $1", {p(d.hold)});
+  drop_hold_claims(c, d.hold);
+  notice(c, "payment_failed", d.user, d.event, d.booking, d.hold, d.at, d.at);
 }
 
 void write(Connection& c, const core::PaymentFailed& d) {
@@ -354,9 +332,11 @@ void PgSeatJournal::record(core::SeatDecision decision, Done done, Failure) {
                          if constexpr (std::is_same_v<D, core::HoldPlaced> || std::is_same_v<D, core::CheckoutBegun>) {
                            staged_.stage(c, d);
                          } else if constexpr (std::is_same_v<D, core::PaymentSucceeded>) {
-                           if (StagedWrites::stageable(d)) return staged_.stage(c, d);
-                           staged_.flush(c);
-                           write(c, d);
+                           if (d.sold && d.resold.empty()) return staged_.stage(c, d);
+                           staged_.flush(c);  // what was decided before this is written before it
+                           if (!d.sold) return write_paid_too_late(c, d);
+                           sell_listed(c, d);  // the seats leave their sellers before the buyer takes them
+                           staged_.stage(c, d);
                          } else {
                            staged_.flush(c);  // what was decided before this is written before it
                            write(c, d);

@@ -71,7 +71,7 @@ void StagedWrites::stage(Connection&, const core::CheckoutBegun& d) {
 }
 
 void StagedWrites::stage(Connection& c, const core::PaymentSucceeded& d) {
-  TICKETD_ASSERT(stageable(d));
+  TICKETD_ASSERT(d.sold);
   TICKETD_ASSERT(d.ticket_ids.size() == d.seats.size());
   claim(c, d.event, d.seats);
   Sales& s = sales_;

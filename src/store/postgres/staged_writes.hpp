@@ -36,11 +36,9 @@ class StagedWrites final : public Stager {
  public:
   void stage(Connection& c, const core::HoldPlaced& d);
   void stage(Connection& c, const core::CheckoutBegun& d);
-  // REQUIRES: stageable(d).
+  // A payment that sold its seats. REQUIRES: d.sold; seats bought from resale listings have left their
+  // sellers' bookings already (PgSeatJournal's sell_listed).
   void stage(Connection& c, const core::PaymentSucceeded& d);
-  // A payment that sold its seats, none of them from a resale listing: the common case. The others
-  // (seats taken after a lapse, resold seats) are written on their own.
-  static bool stageable(const core::PaymentSucceeded& d) { return d.sold && d.resold.empty(); }
 
   void flush(Connection& c) override;
   void discard() override;
