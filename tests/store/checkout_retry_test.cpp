@@ -13,6 +13,7 @@
 #include "base/metrics.hpp"
 #include "payments/test/test_gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/forwarding_ledger.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ticketd;
@@ -21,9 +22,9 @@ namespace {
 
 // The SQLite ledger, except that the next find_checkout answers nothing: as a lookup that ran just
 // before another node's begin_checkout of the same key committed.
-class LateRecordLedger final : public core::Ledger {
+class LateRecordLedger final : public test_support::ForwardingLedger {
  public:
-  explicit LateRecordLedger(core::Ledger& inner) : inner_(inner) {}
+  using ForwardingLedger::ForwardingLedger;
   bool hide_next_lookup = false;
 
   std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override {
@@ -31,60 +32,8 @@ class LateRecordLedger final : public core::Ledger {
       hide_next_lookup = false;
       return std::nullopt;
     }
-    return inner_.find_checkout(user, key);
+    return ForwardingLedger::find_checkout(user, key);
   }
-  // The rest: the SQLite ledger's.
-  core::Result<core::Hold> hold_seats(const core::Event& e, const core::Layout& l, const core::HoldRequest& r,
-                                      TimeMs now) override { return inner_.hold_seats(e, l, r, now); }
-  core::Result<core::Hold> find_hold(core::HoldId id, core::UserId u, TimeMs now) override {
-    return inner_.find_hold(id, u, now);
-  }
-  core::Result<core::Hold> release_hold(core::HoldId id, core::UserId u, TimeMs now) override {
-    return inner_.release_hold(id, u, now);
-  }
-  core::Result<core::CheckoutRecord> begin_checkout(core::HoldId id, core::UserId u, const core::CheckoutStart& s,
-                                                    TimeMs now) override { return inner_.begin_checkout(id, u, s, now); }
-  core::Result<core::Settlement> settle_payment(core::BookingId b, const core::PaymentOutcome& o, TimeMs now) override {
-    return inner_.settle_payment(b, o, now);
-  }
-  core::Status record_refund(core::BookingId b, const std::string& ref) override { return inner_.record_refund(b, ref); }
-  bool payment_event_seen(const std::string& id) override { return inner_.payment_event_seen(id); }
-  core::Status record_payment_event(const std::string& id, const std::string& type, TimeMs now) override {
-    return inner_.record_payment_event(id, type, now);
-  }
-  std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older, core::PaymentId after, uint32_t n) override {
-    return inner_.payments_to_reconcile(older, after, n);
-  }
-  core::Result<core::Booking> find_booking(core::BookingId id, core::UserId u) override { return inner_.find_booking(id, u); }
-  std::optional<core::Booking> booking_by_id(core::BookingId id) override { return inner_.booking_by_id(id); }
-  std::optional<core::BookingId> booking_by_payment_ref(const std::string& ref) override {
-    return inner_.booking_by_payment_ref(ref);
-  }
-  std::vector<core::Booking> list_bookings(core::UserId u, uint32_t n, core::BookingId before, bool failed) override {
-    return inner_.list_bookings(u, n, before, failed);
-  }
-  core::Result<core::Booking> cancel_booking(const core::Booking& b, const std::string& ref, TimeMs now) override {
-    return inner_.cancel_booking(b, ref, now);
-  }
-  core::Result<core::Booking> refund_seats(const core::Booking& b, const core::SeatRefund& r, const std::string& ref,
-                                           TimeMs now) override { return inner_.refund_seats(b, r, ref, now); }
-  core::Status change_listing(const core::Booking& b, const core::ResaleChange& c, TimeMs now) override {
-    return inner_.change_listing(b, c, now);
-  }
-  void resale_rule_changed(core::EventId e, bool on) override { inner_.resale_rule_changed(e, on); }
-  std::optional<core::SeatRefundRecord> find_seat_refund(int64_t id) override { return inner_.find_seat_refund(id); }
-  int64_t seat_refunds_total(core::BookingId b) override { return inner_.seat_refunds_total(b); }
-  std::vector<core::Ticket> tickets_of_booking(core::BookingId b) override { return inner_.tickets_of_booking(b); }
-  std::optional<core::Ticket> find_ticket(const std::string& id) override { return inner_.find_ticket(id); }
-  core::Result<core::SeatMap> seat_map(const core::Event& e, TimeMs now) override { return inner_.seat_map(e, now); }
-  core::Result<core::Stock> stock(const core::Event& e, TimeMs now, TimeMs before) override {
-    return inner_.stock(e, now, before);
-  }
-  size_t sweep_expired(TimeMs now) override { return inner_.sweep_expired(now); }
-  void event_dates_changed(const core::Event& e) override { inner_.event_dates_changed(e); }
-
- private:
-  core::Ledger& inner_;
 };
 
 // The test gateway, with the first charge unanswered (the outcome unknown: the checkout stays pending).
