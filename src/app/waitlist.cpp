@@ -130,7 +130,16 @@ core::Result<WaitlistView> Waitlist::leave(core::UserId user, core::EventId even
     }
   }
   if (!store_.end(mine->id, mine->state, WaitlistState::Left, now)) {
+    const bool declined = mine->state == WaitlistState::Offered;
+    const int64_t entry = mine->id;
     mine = store_.entry_of(event_id, user);  // changed meanwhile (paid, or the pass moved it): answer what it is
+    // A pass that followed the offer between the release above and this found its hold released and
+    // marked it LAPSED; it was this decline that ended it.
+    if (declined && mine && mine->id == entry && mine->state == WaitlistState::Lapsed &&
+        store_.end(entry, WaitlistState::Lapsed, WaitlistState::Left, now)) {
+      mine->state = WaitlistState::Left;
+      mine->ended_at = now;
+    }
   } else {
     if (mine->state == WaitlistState::Waiting) note_waiting(event_id, mine->score, false);
     metrics_.count("waitlist", mine->state == WaitlistState::Offered ? "declined" : "left");

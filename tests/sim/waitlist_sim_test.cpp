@@ -17,6 +17,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <utility>
 #include <map>
 #include <random>
 #include <set>
@@ -31,6 +33,7 @@
 #include "store/sqlite/resale.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/sqlite/waitlist.hpp"
+#include "support/forwarding_ledger.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace ticketd;
@@ -499,6 +502,64 @@ TEST(WaitlistSim, AMassLapseIsFollowedAfterTheOffersAndForABoundedTime) {
     ASSERT_TRUE(view.ok() && view->entry);
     EXPECT_EQ(view->entry->entry.state, core::WaitlistState::Lapsed) << "user " << i;
   }
+}
+
+// The offer pass runs in the background (a job, or another node): it may follow an offer between a
+// decline's release of the hold and the decline's change of the entry. It then finds the hold released
+// and marks the entry LAPSED; the buyer, who declined, must still read that they left.
+TEST(WaitlistSim, ADeclineRacedByAPassEndsLeft) {
+  test_support::TempDir dir;
+  World w(dir.path.string());
+  // The list under test sees the ledger through this: a pass runs right after each release.
+  struct PassAfterRelease final : test_support::ForwardingLedger {
+    using ForwardingLedger::ForwardingLedger;
+    std::function<void()> after_release;
+    core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override {
+      auto released = ForwardingLedger::release_hold(id, user, now);
+      if (after_release) std::exchange(after_release, nullptr)();
+      return released;
+    }
+  } racing(w.ledger);
+  app::Waitlist list(w.lists, racing, w.catalog, w.clock, w.metrics, /*exact_gate=*/true);
+  core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "std", {{"A", 1, {}, {}, {}}}, {}, false}}, {}};
+  auto venue = w.catalog.create_venue(spec);
+  ASSERT_TRUE(venue.ok());
+  core::Event e;
+  e.name = "One seat";
+  e.venue_id = (*venue)->id;
+  e.currency = "EUR";
+  e.prices = {{"std", 5000}};
+  e.on_sale_at = w.clock.now() - Millis(60'000);
+  e.starts_at = w.clock.now() + Millis(30LL * 86'400'000);
+  e.max_tickets_per_user = 1;
+  auto event = w.catalog.create_event(e);
+  ASSERT_TRUE(event.ok());
+  core::WaitlistSettings settings;
+  settings.offer_ttl_s = kOfferTtlS;
+  settings.draw_window_s = 0;
+  ASSERT_TRUE(w.lists.set_settings(event->id, settings).ok());
+  auto seller = w.accounts.create_user("s@sim.test", "S", "x", core::Role::User, w.clock.now());
+  auto fan = w.accounts.create_user("f@sim.test", "F", "x", core::Role::User, w.clock.now());
+  ASSERT_TRUE(seller.ok() && fan.ok());
+  app::HoldInput in;
+  in.event_id = event->id;
+  in.seats = {0};
+  auto hold = w.sales.hold(seller->id, in);
+  ASSERT_TRUE(hold.ok()) << hold.error().message;
+  auto booking = w.sales.checkout(seller->id, hold->hold.id, "k", "pm_card_visa");
+  ASSERT_TRUE(booking.ok()) << booking.error().message;
+  ASSERT_TRUE(list.join(fan->id, event->id, core::WaitlistWant{1, false, ""}).ok());
+  ASSERT_TRUE(w.sales.cancel(seller->id, booking->id).ok());
+  ASSERT_EQ(list.offer_pass().offers, 1u);
+
+  w.clock.advance(Millis(1'000));  // the offer is now one the pass follows in turn
+  racing.after_release = [&] { EXPECT_EQ(list.offer_pass().resolved, 1u) << "the pass did not race the decline"; };
+  auto left = list.leave(fan->id, event->id);
+  ASSERT_TRUE(left.ok()) << left.error().message;
+  ASSERT_TRUE(left->entry.has_value());
+  EXPECT_EQ(left->entry->entry.state, core::WaitlistState::Left);
+  EXPECT_EQ(w.lists.entry_of(event->id, fan->id)->state, core::WaitlistState::Left);
+  EXPECT_EQ(w.lists.list(event->id).offered, 0u);
 }
 
 }  // namespace
