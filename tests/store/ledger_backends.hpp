@@ -29,6 +29,22 @@ inline core::UserId stored_user(core::AccountStore& accounts, const std::string&
   EXPECT_TRUE(u.ok());
   return u->id;
 }
+// An event on sale since a second before `now`, a day ahead, in a hall of one row of `seats` at 100 each.
+inline core::Event stored_row_event(core::CatalogStore& catalog, const std::string& name, uint32_t seats,
+                                    uint32_t tickets_per_user_max, core::Layout& layout, TimeMs now) {
+  using namespace std::chrono_literals;
+  core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "standard", {core::RowSpec{"A", seats, {}, {}, {}}}}}};
+  layout = *core::Layout::build(spec);
+  core::Event e;
+  e.name = name;
+  e.on_sale_at = now - 1s;
+  e.starts_at = now + std::chrono::days(1);
+  e.currency = "USD";
+  e.prices = {{"standard", 100}};
+  e.max_tickets_per_user = tickets_per_user_max;
+  e.seats_total = seats;
+  return stored_event(catalog, std::move(e), layout, now);
+}
 // A postponement as the catalogue does it: the new dates stored, then the ledger told.
 inline void moved_event(core::CatalogStore& catalog, core::Ledger& ledger, const core::Event& e, TimeMs now) {
   ASSERT_TRUE(catalog.postpone_event(e.id, e.starts_at, e.on_sale_at, now).ok());

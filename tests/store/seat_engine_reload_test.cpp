@@ -85,17 +85,7 @@ class HeldBackJournal final : public core::SeatJournal {
 class SeatEngineReloadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "standard", {core::RowSpec{"A", 10, {}, {}, {}}}}}};
-    layout_ = *core::Layout::build(spec);
-    core::Event e;
-    e.name = "Reloaded";
-    e.on_sale_at = t0_ - 1s;
-    e.starts_at = t0_ + std::chrono::days(1);
-    e.currency = "USD";
-    e.prices = {{"standard", 100}};
-    e.max_tickets_per_user = 10;
-    e.seats_total = 10;
-    event_ = stored_event(catalog_, e, layout_, t0_);
+    event_ = stored_row_event(catalog_, "Reloaded", 10, 10, layout_, t0_);
     alice_ = stored_user(accounts_, "alice", t0_);
     bob_ = stored_user(accounts_, "bob", t0_);
   }

@@ -104,8 +104,22 @@ void SeatEngine::prune_all_user_holds(TimeMs now) {
   }
 }
 
+void SeatEngine::end_reservation(core::UserId user, core::HoldId hold) {
+  user_holds_->end(user, hold);
+  stripe_of(user).ends_sent.fetch_add(1, std::memory_order_release);
+}
+
+core::UserHolds::Reserve SeatEngine::reserve_settled(const core::HoldRequest& request, core::HoldId id, TimeMs now) {
+  const UserStripe& stripe = stripe_of(request.user_id);
+  for (uint32_t tries = 1;; ++tries) {
+    const uint64_t ends_seen = stripe.ends_sent.load(std::memory_order_acquire);
+    const auto r = user_holds_->reserve(request.user_id, id, now + request.ttl, request.active_holds_max, now);
+    if (r != core::UserHolds::Reserve::at_cap || !ask_again(stripe, ends_seen, tries)) return r;
+  }
+}
+
 void SeatEngine::forget_user_hold(core::UserId user, core::HoldId hold) {
-  if (user_holds_) user_holds_->end(user, hold);
+  if (user_holds_) end_reservation(user, hold);
   UserStripe& stripe = stripe_of(user);
   std::lock_guard lock(stripe.mu);
   auto it = stripe.holds.find(user);
@@ -253,7 +267,7 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
   const core::HoldId id = journal_.next_hold_id();
   bool reserved = false;
   if (user_holds_) {
-    const auto r = user_holds_->reserve(request.user_id, id, now + request.ttl, request.active_holds_max, now);
+    const auto r = reserve_settled(request, id, now);
     if (r == core::UserHolds::Reserve::at_cap) return at_cap(request);
     reserved = r == core::UserHolds::Reserve::reserved;
   }
@@ -267,7 +281,7 @@ std::optional<core::Result<core::Hold>> SeatEngine::place_hold(const core::Event
     if (held) stripe.holds[request.user_id].push_back(UserHold{event.id, held->id, held->expires_at});
     return held;
   }();
-  if (!decided && reserved) user_holds_->end(request.user_id, id);
+  if (!decided && reserved) end_reservation(request.user_id, id);
   return decided;
 }
 
@@ -410,11 +424,20 @@ bool SeatEngine::try_hold_reserving_async(const core::Event& event, const core::
   }
   // The registry answers a batch of reservations in one round trip, on its own thread, which then
   // decides: no thread waits for Redis, nor for the commit after it.
-  user_holds_->reserve_async(request.user_id, id, now + request.ttl, request.active_holds_max, now,
-                             [this, event = event.id, request, now, id, done](core::UserHolds::Reserve r) {
-                               decide_reserved_hold(event, request, now, id, r, done);
-                             });
+  reserve_then_decide(event.id, request, now, id, done, 1);
   return true;
+}
+
+void SeatEngine::reserve_then_decide(core::EventId event, const core::HoldRequest& request, TimeMs now,
+                                     core::HoldId id, const HoldDone& done, uint32_t tries) {
+  const uint64_t ends_seen = stripe_of(request.user_id).ends_sent.load(std::memory_order_acquire);
+  user_holds_->reserve_async(
+      request.user_id, id, now + request.ttl, request.active_holds_max, now,
+      [this, event, request, now, id, done, tries, ends_seen](core::UserHolds::Reserve r) {
+        if (r == core::UserHolds::Reserve::at_cap && ask_again(stripe_of(request.user_id), ends_seen, tries))
+          return reserve_then_decide(event, request, now, id, done, tries + 1);
+        decide_reserved_hold(event, request, now, id, r, done);
+      });
 }
 
 void SeatEngine::decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now,
@@ -432,7 +455,7 @@ void SeatEngine::decide_reserved_hold(core::EventId event, const core::HoldReque
     return held;
   }();
   if (decided) return;  // `done` hears it once it is durable
-  if (reserved == core::UserHolds::Reserve::reserved) user_holds_->end(request.user_id, id);
+  if (reserved == core::UserHolds::Reserve::reserved) end_reservation(request.user_id, id);
   done(decided.error());
 }
 

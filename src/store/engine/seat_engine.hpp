@@ -24,6 +24,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -151,6 +152,11 @@ class SeatEngine : public core::Ledger {
     // leaves them here; whoever holds `mu` next moves them into `holds` (list_incoming).
     std::mutex incoming_mu;  // guards incoming; nothing else is locked while it is held
     std::vector<std::pair<core::UserId, UserHold>> incoming;
+    // Ends this node sent the registry for the stripe's users. The registry counts a reservation from
+    // before its decision until its end arrives: when one user's concurrent holds are refused for
+    // their seats, a reservation answered at the cap in between may have counted them. Bumped after
+    // the end is sent, so a reservation sent after a bump reaches the registry after that end.
+    std::atomic<uint64_t> ends_sent{0};
   };
   // Moves the stripe's incoming holds into its lists, each hold listed once. REQUIRES: stripe.mu held.
   static void list_incoming(UserStripe& stripe);
@@ -195,6 +201,21 @@ class SeatEngine : public core::Ledger {
   // that would be a store read.
   bool try_hold_reserving_async(const core::Event& event, const core::HoldRequest& request, TimeMs now,
                                 const HoldDone& done);
+  // Reserves hold `id` in the registry, then decides it on the registry's thread. An answer at the cap
+  // is asked again (up to kReserveTriesMax in all) when this node sent an end for a user of the stripe
+  // since the question: the count may have held reservations that were refused since.
+  void reserve_then_decide(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
+                           const HoldDone& done, uint32_t tries);
+  // reserve_then_decide's questions, blocking: the answer once it is not at the cap for holds that ended
+  // meanwhile.
+  core::UserHolds::Reserve reserve_settled(const core::HoldRequest& request, core::HoldId id, TimeMs now);
+  static constexpr uint32_t kReserveTriesMax = 8;
+  // True if an answer at the cap, to a question asked after `ends_seen`, should be asked again.
+  bool ask_again(const UserStripe& stripe, uint64_t ends_seen, uint32_t tries) const {
+    return tries < kReserveTriesMax && stripe.ends_sent.load(std::memory_order_acquire) != ends_seen;
+  }
+  // Tells the registry that the reservation of `hold` ended. REQUIRES: user_holds_.
+  void end_reservation(core::UserId user, core::HoldId hold);
   // The registry's answer `reserved` about hold `id` of `request`: the decision, recorded; `done` hears it.
   void decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
                             core::UserHolds::Reserve reserved, const HoldDone& done);
