@@ -20,6 +20,7 @@
 #include <functional>
 #include <utility>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -80,6 +81,31 @@ struct World {
         resale(resale_store, ledger, catalog, gateway, nullptr, clock, metrics) {
     sales.set_waitlist(&waitlist);
     sales.set_payouts(&resale);
+  }
+  // An event on sale, a month ahead, of one row of `seats` at 50 EUR, with a waiting list whose offers
+  // last kOfferTtlS and that begins without a draw. nullopt (and a test failure) if refused.
+  std::optional<core::Event> row_event_with_list(const std::string& name, uint32_t seats,
+                                                 uint32_t tickets_per_user_max) {
+    core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "std", {{"A", seats, {}, {}, {}}}, {}, false}}, {}};
+    auto venue = catalog.create_venue(spec);
+    EXPECT_TRUE(venue.ok());
+    if (!venue) return std::nullopt;
+    core::Event e;
+    e.name = name;
+    e.venue_id = (*venue)->id;
+    e.currency = "EUR";
+    e.prices = {{"std", 5000}};
+    e.on_sale_at = clock.now() - Millis(60'000);
+    e.starts_at = clock.now() + Millis(30LL * 86'400'000);
+    e.max_tickets_per_user = tickets_per_user_max;
+    auto event = catalog.create_event(e);
+    EXPECT_TRUE(event.ok());
+    if (!event) return std::nullopt;
+    core::WaitlistSettings settings;
+    settings.offer_ttl_s = kOfferTtlS;
+    settings.draw_window_s = 0;
+    EXPECT_TRUE(lists.set_settings(event->id, settings).ok());
+    return *event;
   }
   SimClock clock;
   Metrics metrics;
@@ -440,23 +466,8 @@ TEST(WaitlistSim, AMassLapseIsFollowedAfterTheOffersAndForABoundedTime) {
   constexpr int kSeats = 40;
   test_support::TempDir dir;
   World w(dir.path.string());
-  core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "std", {{"A", kSeats, {}, {}, {}}}, {}, false}}, {}};
-  auto venue = w.catalog.create_venue(spec);
-  ASSERT_TRUE(venue.ok());
-  core::Event e;
-  e.name = "Sold out";
-  e.venue_id = (*venue)->id;
-  e.currency = "EUR";
-  e.prices = {{"std", 5000}};
-  e.on_sale_at = w.clock.now() - Millis(60'000);
-  e.starts_at = w.clock.now() + Millis(30LL * 86'400'000);
-  e.max_tickets_per_user = kSeats;
-  auto event = w.catalog.create_event(e);
-  ASSERT_TRUE(event.ok());
-  core::WaitlistSettings settings;
-  settings.offer_ttl_s = kOfferTtlS;
-  settings.draw_window_s = 0;
-  ASSERT_TRUE(w.lists.set_settings(event->id, settings).ok());
+  auto event = w.row_event_with_list("Sold out", kSeats, kSeats);
+  ASSERT_TRUE(event.has_value());
   std::vector<core::UserId> users;
   for (int i = 0; i < 1 + 2 * kSeats; ++i) {
     auto u = w.accounts.create_user("m" + std::to_string(i) + "@sim.test", "M", "x", core::Role::User, w.clock.now());
@@ -521,23 +532,8 @@ TEST(WaitlistSim, ADeclineRacedByAPassEndsLeft) {
     }
   } racing(w.ledger);
   app::Waitlist list(w.lists, racing, w.catalog, w.clock, w.metrics, /*exact_gate=*/true);
-  core::LayoutSpec spec{"Hall", {core::SectionSpec{"Floor", "std", {{"A", 1, {}, {}, {}}}, {}, false}}, {}};
-  auto venue = w.catalog.create_venue(spec);
-  ASSERT_TRUE(venue.ok());
-  core::Event e;
-  e.name = "One seat";
-  e.venue_id = (*venue)->id;
-  e.currency = "EUR";
-  e.prices = {{"std", 5000}};
-  e.on_sale_at = w.clock.now() - Millis(60'000);
-  e.starts_at = w.clock.now() + Millis(30LL * 86'400'000);
-  e.max_tickets_per_user = 1;
-  auto event = w.catalog.create_event(e);
-  ASSERT_TRUE(event.ok());
-  core::WaitlistSettings settings;
-  settings.offer_ttl_s = kOfferTtlS;
-  settings.draw_window_s = 0;
-  ASSERT_TRUE(w.lists.set_settings(event->id, settings).ok());
+  auto event = w.row_event_with_list("One seat", 1, 1);
+  ASSERT_TRUE(event.has_value());
   auto seller = w.accounts.create_user("s@sim.test", "S", "x", core::Role::User, w.clock.now());
   auto fan = w.accounts.create_user("f@sim.test", "F", "x", core::Role::User, w.clock.now());
   ASSERT_TRUE(seller.ok() && fan.ok());
