@@ -14,7 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/layout.hpp"
@@ -294,6 +296,28 @@ TYPED_TEST_P(LedgerConformance, ACheckoutPinsTheHoldAndASuccessSellsItsSeatsWith
   EXPECT_EQ(this->ledger().booking_by_payment_ref(s->booking.payment_ref), c->booking_id);
   EXPECT_EQ(code_of(this->ledger().release_hold(a->id, this->alice_, past_deadline)), Code::HoldNotActive);
   EXPECT_EQ(code_of(this->checkout(a->id, this->alice_, past_deadline, "k-3")), Code::HoldNotActive);
+}
+
+// The booking a sale answers is the booking as stored, field by field: an owner answers it from the
+// checkout it began in memory, without reading it back. Seats held out of order are listed in order.
+TYPED_TEST_P(LedgerConformance, ASaleAnswersTheBookingAsStored) {
+  auto a = this->hold(this->alice_, {13, 12}, this->t0_);
+  ASSERT_TRUE(a.ok());
+  auto c = this->checkout(a->id, this->alice_, this->t0_ + Millis(5));
+  ASSERT_TRUE(c.ok());
+  auto s = this->settle(c->booking_id, Kind::Succeeded, this->t0_ + Millis(9));
+  ASSERT_TRUE(s.ok());
+  const std::optional<core::Booking> stored = this->ledger().booking_by_id(c->booking_id);
+  ASSERT_TRUE(stored.has_value());
+  const core::Booking& b = s->booking;
+  EXPECT_EQ(b.seats, (std::vector<core::SeatId>{12, 13}));
+  EXPECT_EQ(std::tie(b.id, b.hold_id, b.event_id, b.user_id, b.status, b.seats, b.total_amount, b.currency),
+            std::tie(stored->id, stored->hold_id, stored->event_id, stored->user_id, stored->status, stored->seats,
+                     stored->total_amount, stored->currency));
+  EXPECT_EQ(std::tie(b.payment_id, b.payment_ref, b.created_at, b.cancelled_at, b.decline_code, b.message),
+            std::tie(stored->payment_id, stored->payment_ref, stored->created_at, stored->cancelled_at,
+                     stored->decline_code, stored->message));
+  EXPECT_EQ(b.created_at, this->t0_ + Millis(5));
 }
 
 TYPED_TEST_P(LedgerConformance, ABookingIsSettledOnceWhateverComesLater) {
@@ -589,7 +613,7 @@ REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTak
                             AReleaseFreesTheSeatsAndASecondOneChangesNothing, AnotherUsersHoldIsNotFound,
                             ALapsedHoldFreesItsSeatsWithoutASweep, TheTicketLimitCountsHeldAndBoughtSeats,
                             LiveHoldsAreCappedPerUserAcrossEvents,
-                            ACheckoutPinsTheHoldAndASuccessSellsItsSeatsWithTickets,
+                            ACheckoutPinsTheHoldAndASuccessSellsItsSeatsWithTickets, ASaleAnswersTheBookingAsStored,
                             ABookingIsSettledOnceWhateverComesLater, ADeclineFailsTheBookingAndFreesTheSeatsAtOnce,
                             ARejectedPaymentLeavesTheHoldToTheBuyer,
                             AwaitingAuthenticationKeepsTheSeatsPastACheckoutsPin,

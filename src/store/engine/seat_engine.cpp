@@ -599,6 +599,7 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
                                  journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
                                  start.payment_method, start.amount, start.currency, "", "", now};
       s->pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
+      learn_booking_event(booking_id, stored->event_id);
       durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key}, s->loads);
       pinned_until = std::max(pinned->expires_at, now) + core::limits::checkout_pin_max;
     }
@@ -611,44 +612,59 @@ core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, c
 
 core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId booking_id,
                                                           const core::PaymentOutcome& outcome, TimeMs now) {
-  auto current = journal_.booking(booking_id);
-  if (!current) return make_error(Code::NotFound, "no such booking");
-  auto s = slot(current->event_id);
+  core::EventId event_id = booking_event(booking_id);
+  if (!event_id) {
+    auto stored = journal_.booking(booking_id);
+    if (!stored) return make_error(Code::NotFound, "no such booking");
+    event_id = stored->event_id;
+  }
+  auto s = slot(event_id);
   std::shared_ptr<Durable> durable;
-  std::optional<std::pair<core::HoldId, TimeMs>> pinned_until;  // for the registry, after the mutex
+  struct Pin {
+    core::UserId user = 0;
+    core::HoldId hold = 0;
+    TimeMs until{};
+  };
+  std::optional<Pin> pinned_until;  // for the registry, after the mutex
   bool refund_needed = false;
   bool resold = false;
   core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
+  core::UserId ended_user = 0;  // its user
+  bool pending_ended = false;  // the payment's outcome is final: its booking is settled
+  std::optional<core::Booking> confirmed;  // the answer, when memory has all of it
   {
     std::lock_guard lock(s->mu);
-    if (auto st = ensure_loaded(*s, current->event_id, now); !st) return st.error();
-    advance(*s, current->event_id, now);
+    if (auto st = ensure_loaded(*s, event_id, now); !st) return st.error();
+    advance(*s, event_id, now);
     auto it = s->pending.find(booking_id);
     if (it == s->pending.end()) {
       // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
       // after that settlement, so the booking read below is the settled one once this is durable.
-      durable = Durable::record(journal_, core::SettledAlready{current->event_id, outcome, now}, s->loads);
+      durable = Durable::record(journal_, core::SettledAlready{event_id, outcome, now}, s->loads);
     } else {
       const PendingBooking p = it->second;
       using Kind = core::PaymentOutcome::Kind;
       if (outcome.kind == Kind::AwaitingAction) {
         s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
-        pinned_until.emplace(p.hold_id, now + core::limits::payment_action_pin_max);
-        durable = Durable::record(journal_, core::PaymentAwaitingAction{current->event_id, booking_id, outcome, now}, s->loads);
+        pinned_until = Pin{p.user_id, p.hold_id, now + core::limits::payment_action_pin_max};
+        durable = Durable::record(journal_, core::PaymentAwaitingAction{event_id, booking_id, outcome, now}, s->loads);
       } else if (outcome.kind == Kind::Succeeded) {
         std::vector<core::EventInventory::Resold> from_listings;
         bool sold = s->inv->convert(p.hold_id, booking_id, now, &from_listings).ok();
         resold = !from_listings.empty();
         if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
-        if (sold) report(*s, current->event_id, p.seats, core::SeatStatus::Sold);
+        if (sold) report(*s, event_id, p.seats, core::SeatStatus::Sold);
         refund_needed = !sold;
         ended_hold = p.hold_id;
+        ended_user = p.user_id;
+        if (sold) confirmed = confirmed_booking(booking_id, p, outcome);
         s->pending.erase(it);
+        pending_ended = true;
         remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
         std::vector<std::string> ticket_ids;  // drawn here: the journal only writes
         if (sold)
           for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
-        durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, current->event_id,
+        durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, event_id,
                                                                    p.seats, sold, std::move(ticket_ids), outcome, now,
                                                                    std::move(from_listings)}, s->loads);
       } else {
@@ -658,30 +674,63 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
           end = HoldEnd::kept;
           s->inv->unpin(p.hold_id, now);
           // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
-          if (!s->inv->find_hold(p.hold_id)) report(*s, current->event_id, p.seats, core::SeatStatus::Available);
+          if (!s->inv->find_hold(p.hold_id)) report(*s, event_id, p.seats, core::SeatStatus::Available);
         } else if (auto live = s->inv->find_hold(p.hold_id)) {
           auto freed = live->state == core::HoldState::Pinned ? s->inv->release_pinned(p.hold_id, now)
                                                               : s->inv->release(p.hold_id, p.user_id, now);
-          if (freed) report(*s, current->event_id, freed->seats, core::SeatStatus::Available);
+          if (freed) report(*s, event_id, freed->seats, core::SeatStatus::Available);
           end = HoldEnd::released;
         }
         s->pending.erase(it);
+        pending_ended = true;
         if (end != HoldEnd::kept) {
           remember(*s, p.hold_id, end == HoldEnd::released ? core::HoldState::Released : core::HoldState::Expired);
           ended_hold = p.hold_id;
+          ended_user = p.user_id;
         }
         durable = Durable::record(
-            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, current->event_id, end, outcome, now},
+            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, event_id, end, outcome, now},
             s->loads);
       }
     }
   }
-  if (ended_hold != 0) forget_user_hold(current->user_id, ended_hold);  // after the slot mutex: lock order
-  if (user_holds_ && pinned_until) user_holds_->extend(current->user_id, pinned_until->first, pinned_until->second);
-  if (auto st = durable_or_forget(durable->wait(), current->event_id, durable->loads()); !st) return st.error();
+  if (ended_hold != 0) forget_user_hold(ended_user, ended_hold);  // after the slot mutex: lock order
+  if (pending_ended) forget_booking_event(booking_id);
+  if (user_holds_ && pinned_until) user_holds_->extend(pinned_until->user, pinned_until->hold, pinned_until->until);
+  if (auto st = durable_or_forget(durable->wait(), event_id, durable->loads()); !st) return st.error();
+  if (confirmed) return core::Settlement{std::move(*confirmed), refund_needed, resold};
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
   return core::Settlement{*settled, refund_needed, resold};
+}
+
+std::optional<core::Booking> SeatEngine::confirmed_booking(core::BookingId booking, const PendingBooking& p,
+                                                             const core::PaymentOutcome& outcome) {
+  if (!p.record) return std::nullopt;
+  const core::CheckoutRecord& r = *p.record;
+  std::vector<core::SeatId> seats = p.seats;
+  std::sort(seats.begin(), seats.end());  // as the journal lists a booking's seats
+  return core::Booking{booking,           p.hold_id, r.event_id,  p.user_id,
+                       core::BookingStatus::Confirmed, std::move(seats), r.amount, r.currency,
+                       r.payment_id,        outcome.payment_ref, r.created_at, TimeMs{},
+                       "",                  ""};
+}
+
+core::EventId SeatEngine::booking_event(core::BookingId booking) {
+  std::lock_guard lock(booking_events_mu_);
+  auto it = booking_events_.find(booking);
+  return it == booking_events_.end() ? 0 : it->second;
+}
+
+void SeatEngine::learn_booking_event(core::BookingId booking, core::EventId event) {
+  std::lock_guard lock(booking_events_mu_);
+  if (booking_events_.size() >= kBookingEventsMax) booking_events_.clear();
+  booking_events_[booking] = event;
+}
+
+void SeatEngine::forget_booking_event(core::BookingId booking) {
+  std::lock_guard lock(booking_events_mu_);
+  booking_events_.erase(booking);
 }
 
 core::Status SeatEngine::record_refund(core::BookingId booking, const std::string& refund_ref) {

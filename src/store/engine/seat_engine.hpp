@@ -248,6 +248,14 @@ class SeatEngine : public core::Ledger {
   core::Status durable_or_forget(core::Status durable, core::EventId event, uint64_t loads);
   // Drops the event's memory, to be loaded again. REQUIRES: slot.mu held.
   static void forget_loaded(Slot& slot);
+  // The event of a booking whose checkout began in this process; 0 if not known here (ask the journal).
+  core::EventId booking_event(core::BookingId booking);
+  void learn_booking_event(core::BookingId booking, core::EventId event);
+  void forget_booking_event(core::BookingId booking);
+  // The booking a sale confirmed, as the journal now has it, from the checkout begun here; nullopt if
+  // the checkout began elsewhere (its record is not in memory: the journal is read).
+  static std::optional<core::Booking> confirmed_booking(core::BookingId booking, const PendingBooking& p,
+                                                        const core::PaymentOutcome& outcome);
 
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;
@@ -256,6 +264,12 @@ class SeatEngine : public core::Ledger {
   std::shared_mutex slots_mu_;  // guards slots_ (the map only; each slot has its own mutex)
   std::unordered_map<core::EventId, std::shared_ptr<Slot>> slots_;
   std::array<UserStripe, kUserStripes> user_stripes_;
+  // Settling a payment needs its booking's event: for checkouts begun here, it needs no read of the
+  // booking's row. A booking's event never changes, so an entry is never wrong, only missing: bounded,
+  // cleared when full, and an entry of a booking whose payment ended another way stays until then.
+  static constexpr size_t kBookingEventsMax = 200'000;
+  std::mutex booking_events_mu_;  // guards booking_events_; a leaf lock
+  std::unordered_map<core::BookingId, core::EventId> booking_events_;
 };
 
 }  // namespace ticketd::store::engine
