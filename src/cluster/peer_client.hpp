@@ -1,17 +1,26 @@
 // Calls from this node to another (the owner of an event): an HTTP POST of a JSON body to
 // <scheme>://<address><path>, with the deployment's peer key, over keep-alive connections.
 //
-// Bounded: at most connections_max calls at once, each on its own libcurl easy handle that keeps its
-// connections open between calls (so a busy pair of nodes reuses connections rather than opening one
-// per call). A caller waits at most wait_max for a handle, then gets `busy`; a call lasts at most
-// timeout. Nothing here retries: what a failed call did on the other side is the caller's to judge.
+// Two ways to call, both bounded, both keeping connections open between calls (so a busy pair of nodes
+// reuses connections rather than opening one per call):
+//   - post() blocks its caller: at most connections_max calls at once, each on its own libcurl easy
+//     handle; a caller waits at most wait_max for a handle, then gets `busy`.
+//   - post_async() does not: the call joins the client's own thread, which runs every such call at
+//     once over a libcurl multi handle (at most connections_max connections, kAsyncCallsMax calls in
+//     flight) and hands each answer to its callback. One thread waiting on many sockets costs a
+//     forwarded hold no worker and none of a worker's wake-ups (docs/architecture.md, "Forwarding").
+// A call lasts at most timeout. Nothing here retries: what a failed call did on the other side is the
+// caller's to judge.
 //
-// Thread safety: post() from any thread.
+// Thread safety: post() and post_async() from any thread; stop_async() from any thread but the
+// client's own.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,6 +56,7 @@ class PeerClient {
  public:
   static constexpr size_t kAnswerBytesMax = 16 * 1024 * 1024;  // a 200,000-seat map and then some
   static constexpr const char* kKeyHeader = "X-Ticketd-Peer-Key";
+  static constexpr size_t kAsyncCallsMax = 4096;  // post_async() calls in flight; beyond it, `busy`
 
   explicit PeerClient(PeerConfig config);
   ~PeerClient();
@@ -57,7 +67,21 @@ class PeerClient {
   PeerAnswer post(std::string_view address, std::string_view path, const std::string& body,
                   std::optional<std::chrono::milliseconds> timeout = std::nullopt);
 
+  // The same call without blocking. `done` gets the answer exactly once: on the client's thread (it must
+  // be quick and must not call post(), which would hold up every other call in flight), or on the
+  // caller's thread, before this returns, when the call is not sent (`busy`: kAsyncCallsMax calls in
+  // flight, or the client stopped).
+  using AnswerDone = std::function<void(PeerAnswer)>;
+  void post_async(std::string_view address, std::string_view path, std::string body,
+                  std::optional<std::chrono::milliseconds> timeout, AnswerDone done);
+  // Ends the asynchronous calls in flight (their callbacks hear `failed`) and refuses new ones; returns
+  // once no callback runs any more. Idempotent; the destructor calls it. A component whose callbacks
+  // the client runs calls it before it goes away.
+  void stop_async();
+
  private:
+  struct Async;  // the client's thread and its multi handle, started by the first post_async()
+
   void* take();  // a CURL*; nullptr when none came free within wait_max
   void give_back(void* handle);
 
@@ -66,6 +90,8 @@ class PeerClient {
   std::condition_variable freed_;
   std::vector<void*> idle_;
   size_t created_ = 0;
+  std::once_flag async_started_;
+  std::unique_ptr<Async> async_;
 };
 
 }  // namespace ticketd::cluster
