@@ -27,21 +27,26 @@ OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgS
                          Metrics* metrics)
     : engine_(engine), journal_(journal), owners_(owners), peers_(peers), replicas_(replicas), metrics_(metrics) {}
 
+OwnerRouter::~OwnerRouter() { peers_.stop_async(); }
+
+std::optional<Ownership> OwnerRouter::remembered_owner(core::EventId event) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu_);
+  auto it = remembered_.find(event);
+  if (it == remembered_.end()) return std::nullopt;
+  if (it->second.until <= now) {
+    remembered_.erase(it);
+    return std::nullopt;
+  }
+  Ownership o = it->second.owner;
+  o.lease_left = std::max(std::chrono::milliseconds(0),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(it->second.lease_until - now));
+  return o;
+}
+
 std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
   if (journal_.owns(event)) return std::nullopt;
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = remembered_.find(event); it != remembered_.end()) {
-      if (it->second.until > now) {
-        Ownership o = it->second.owner;
-        o.lease_left = std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                   it->second.lease_until - now));
-        return o;
-      }
-      remembered_.erase(it);
-    }
-  }
+  if (std::optional<Ownership> o = remembered_owner(event)) return o;
   std::optional<Ownership> o = owners_.owner_of(event);  // throws when PostgreSQL is unreachable
   if (!o || !o->live || o->owner == owners_.node()) return std::nullopt;
   remember(*o);
@@ -176,12 +181,15 @@ std::optional<core::EventId> OwnerRouter::learnt_booking_event(core::BookingId b
   return it->second;
 }
 
+core::EventId OwnerRouter::learnt_hold_event(core::HoldId id, core::UserId user) {
+  std::lock_guard lock(learnt_mu_);
+  auto it = learnt_holds_.find(id);
+  return it != learnt_holds_.end() && it->second.user == user ? it->second.event : 0;
+}
+
 std::optional<core::EventId> OwnerRouter::event_of_hold(core::HoldId id, core::UserId user) {
   if (const core::EventId listed = engine_.listed_hold_event(user, id)) return listed;
-  {
-    std::lock_guard lock(learnt_mu_);
-    if (auto it = learnt_holds_.find(id); it != learnt_holds_.end() && it->second.user == user) return it->second.event;
-  }
+  if (const core::EventId learnt = learnt_hold_event(id, user)) return learnt;
   std::optional<core::Hold> stored = journal_.hold(id);
   if (!stored || stored->user_id != user) return std::nullopt;
   return stored->event_id;
@@ -216,10 +224,49 @@ std::vector<core::Result<core::Hold>> OwnerRouter::hold_seats_each(const core::E
 
 bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
                                        const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
-  // Only what this node owns and has in memory is decided without blocking; the rest goes to a worker.
-  if (!journal_.owns(event.id) || !engine_.try_hold_seats_async(event, layout, request, now, done)) return false;
-  count("local");
+  // What this node owns and has in memory is decided here; what a remembered owner decides is sent to
+  // it; the rest (seats not loaded, an owner to ask PostgreSQL for) goes to a worker.
+  if (journal_.owns(event.id)) {
+    if (!engine_.try_hold_seats_async(event, layout, request, now, done)) return false;
+    count("local");
+    return true;
+  }
+  std::optional<Ownership> owner = remembered_owner(event.id);
+  if (!owner) return false;
+  CallArgs args;
+  args.event_id = event.id;
+  args.user_id = request.user_id;
+  args.hold = request;
+  forward_hold_async(std::make_shared<const HoldForward>(HoldForward{event.id, Call::hold, encode_args(Call::hold, args), done}),
+                     *owner, 0);
   return true;
+}
+
+// On the peer client's thread once sent: quick, and never blocking (see the class comment).
+void OwnerRouter::forward_hold_async(std::shared_ptr<const HoldForward> forward, const Ownership& owner,
+                                     int forwards) {
+  peers_.post_async(
+      owner.address, std::string(kLedgerPathPrefix) + call_name(forward->call), forward->body,
+      forward_timeout(owner), [this, forward, forwards](PeerAnswer answer) {
+        if (answer.kind != PeerAnswer::Kind::answered) {
+          forget(forward->event);  // the next call asks PostgreSQL, on a worker, and may take the event over
+          count("forward_failed");
+          return forward->done(
+              make_error(Code::Unavailable, "the node deciding this event's seats did not answer: " + answer.error));
+        }
+        if (answer.status != 200) {
+          count("forward_failed");
+          return forward->done(make_error(Code::Unavailable, "the node deciding this event's seats answered HTTP " +
+                                                                  std::to_string(answer.status)));
+        }
+        core::Result<core::Hold> hold = decode_hold(answer.body);
+        // The node asked may no longer own the event, and name the one that does.
+        if (std::optional<Ownership> next = next_owner(forward->event, hold ? nullptr : &hold.error(), forwards))
+          return forward_hold_async(forward, *next, forwards + 1);
+        learn(hold);
+        count("forwarded");
+        forward->done(std::move(hold));
+      });
 }
 
 core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
@@ -245,9 +292,22 @@ core::Result<core::Hold> OwnerRouter::release_hold(core::HoldId id, core::UserId
 }
 
 bool OwnerRouter::try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) {
-  const core::EventId event = engine_.listed_hold_event(user, id);
-  if (event == 0 || !journal_.owns(event) || !engine_.try_release_hold_async(id, user, now, done)) return false;
-  count("local");
+  if (const core::EventId event = engine_.listed_hold_event(user, id); event != 0 && journal_.owns(event)) {
+    if (!engine_.try_release_hold_async(id, user, now, done)) return false;
+    count("local");
+    return true;
+  }
+  // A hold this node sent to its owner: the release follows it there.
+  const core::EventId event = learnt_hold_event(id, user);
+  if (event == 0 || journal_.owns(event)) return false;
+  std::optional<Ownership> owner = remembered_owner(event);
+  if (!owner) return false;
+  CallArgs args;
+  args.hold_id = id;
+  args.user_id = user;
+  forward_hold_async(
+      std::make_shared<const HoldForward>(HoldForward{event, Call::release, encode_args(Call::release, args), done}),
+      *owner, 0);
   return true;
 }
 

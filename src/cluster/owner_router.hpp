@@ -15,11 +15,19 @@
 // that moved is found by the forwarded call's refusal (Unavailable with the owner's address) and
 // remembered anew.
 //
+// Holds and releases are also sent without blocking (try_hold_seats_async, try_release_hold_async) when
+// the owner is remembered: the peer client's own thread carries the call and hands the answer to the
+// caller's completion, so no worker waits on the owner. It follows an owner that names another as
+// route() does; what route() would judge by asking PostgreSQL (a refused connection, no answer) is
+// answered Unavailable with the owner forgotten, so the buyer's next try takes the blocking way, which
+// asks and takes a dead owner's events over.
+//
 // Thread safety: any method from any thread, as the engine's.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -48,6 +56,10 @@ class OwnerRouter final : public core::Ledger {
   // map of an event owned elsewhere is asked of its owner).
   OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
               store::postgres::EventOwners& owners, PeerClient& peers, SeatMapReplicas* replicas, Metrics* metrics);
+  // Stops the peer client's asynchronous calls: their completions call into this router.
+  ~OwnerRouter() override;
+  OwnerRouter(const OwnerRouter&) = delete;
+  OwnerRouter& operator=(const OwnerRouter&) = delete;
 
   core::Result<core::Hold> hold_seats(const core::Event& event, const core::Layout& layout,
                                       const core::HoldRequest& request, TimeMs now) override;
@@ -114,6 +126,17 @@ class OwnerRouter final : public core::Ledger {
  private:
   // Where an event's calls go: here (nullopt), or the live owner.
   std::optional<store::postgres::Ownership> owner_elsewhere(core::EventId event);
+  // The owner remembered for an event, without asking PostgreSQL: nullopt when none is, or no longer.
+  std::optional<store::postgres::Ownership> remembered_owner(core::EventId event);
+  // A hold or release (`call`, whose answer is a Hold) on its way to an owner without blocking.
+  struct HoldForward {
+    core::EventId event = 0;
+    Call call = Call::hold;
+    std::string body;
+    HoldDone done;
+  };
+  void forward_hold_async(std::shared_ptr<const HoldForward> forward, const store::postgres::Ownership& owner,
+                          int forwards);
   // owner_elsewhere(), or Unavailable when PostgreSQL cannot say.
   core::Result<std::optional<store::postgres::Ownership>> find_owner(core::EventId event);
   void remember(const store::postgres::Ownership& owner);
@@ -138,6 +161,8 @@ class OwnerRouter final : public core::Ledger {
   void learn(const core::Result<core::Hold>& hold);
   void learn(const core::Result<core::CheckoutRecord>& checkout);
   std::optional<core::EventId> learnt_booking_event(core::BookingId booking);
+  // The event of a hold of `user`'s learnt here; 0 when none is.
+  core::EventId learnt_hold_event(core::HoldId id, core::UserId user);
   void count(std::string_view what) {
     if (metrics_) metrics_->count("ledger_calls", what);
   }
