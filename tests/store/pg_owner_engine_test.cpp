@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <functional>
+#include <set>
 #include <thread>
+#include <vector>
 
 #include "pg_ledger_backend.hpp"
 
@@ -188,6 +190,37 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
   Node b(*pool_, backend_->url(), "node-b", 30s, ids_);
   EXPECT_EQ(b.engine.seat_map(event_, t0_)->status, std::string(kBuyers, 'S'));
   backend_->audit(t0_);
+}
+
+// Ids are drawn ahead in runs (1,024 hold ids per round trip): two owners drawing at once never hand out
+// the same id, each hands out increasing ones, and an id at hand is taken without waiting.
+TEST_F(OwnerEngineTest, TwoOwnersDrawingIdsAtOnceNeverShareOne) {
+  Node a(*pool_, backend_->url(), "node-a", 5s, ids_), b(*pool_, backend_->url(), "node-b", 5s, ids_);
+  constexpr int kHolds = 3'000, kBookings = 300;
+  std::vector<int64_t> holds_a, holds_b, bookings_a, bookings_b;
+  auto draw = [&](Node& n, std::vector<int64_t>& holds, std::vector<int64_t>& bookings) {
+    for (int i = 0; i < kHolds; ++i) {
+      const std::optional<core::HoldId> ready = n.journal.next_hold_id_if_ready();
+      holds.push_back(ready ? *ready : n.journal.next_hold_id());
+      if (i < kBookings) bookings.push_back(n.journal.next_booking_id());
+    }
+  };
+  std::thread ta([&] { draw(a, holds_a, bookings_a); });
+  std::thread tb([&] { draw(b, holds_b, bookings_b); });
+  ta.join();
+  tb.join();
+  for (const auto* ids : {&holds_a, &holds_b, &bookings_a, &bookings_b}) {
+    EXPECT_TRUE(std::is_sorted(ids->begin(), ids->end()));
+    EXPECT_EQ(std::adjacent_find(ids->begin(), ids->end()), ids->end());  // strictly increasing
+  }
+  std::set<int64_t> holds(holds_a.begin(), holds_a.end());
+  holds.insert(holds_b.begin(), holds_b.end());
+  EXPECT_EQ(holds.size(), size_t{2 * kHolds});
+  std::set<int64_t> bookings(bookings_a.begin(), bookings_a.end());
+  bookings.insert(bookings_b.begin(), bookings_b.end());
+  EXPECT_EQ(bookings.size(), size_t{2 * kBookings});
+  // After a draw, the rest of its run is at hand without a round trip.
+  EXPECT_TRUE(a.journal.next_hold_id_if_ready().has_value());
 }
 
 }  // namespace

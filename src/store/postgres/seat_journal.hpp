@@ -102,11 +102,14 @@ class PgSeatJournal final : public core::SeatJournal {
   bool owns(core::EventId event);
 
  private:
-  static constexpr int64_t kIdBlock = 64;  // ids drawn per round trip (hold_id_blocks steps by 64)
-  struct IdBlock {
-    int64_t next = 0, end = 0;
+  // Ids drawn ahead, as runs of consecutive ids, the lowest run last: a round trip to PostgreSQL costs
+  // far more than the ids it brings.
+  struct IdRuns {
+    std::vector<std::pair<int64_t, int64_t>> runs;  // [next, end)
+    bool empty() const { return runs.empty(); }
+    int64_t take();
   };
-  int64_t next_id(IdBlock& block, const char* sequence_sql);
+  int64_t next_id(IdRuns& ids, const char* sequence_sql);
   std::optional<Ownership> held(core::EventId event);
 
   Pool& pool_;
@@ -122,7 +125,7 @@ class PgSeatJournal final : public core::SeatJournal {
   // Guards the id blocks; held across the round trip that refills one (once per 64 ids), so apart from
   // mu_: recording a decision never waits for it.
   std::mutex ids_mu_;
-  IdBlock holds_, bookings_, payments_;
+  IdRuns holds_, bookings_, payments_;
   StagedWrites staged_;  // the writer thread's alone (staged_writes.hpp)
   std::function<void(core::EventId)> on_lost_;
 };
