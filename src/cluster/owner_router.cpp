@@ -27,7 +27,9 @@ OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgS
                          Metrics* metrics)
     : engine_(engine), journal_(journal), owners_(owners), peers_(peers), replicas_(replicas), metrics_(metrics) {}
 
-OwnerRouter::~OwnerRouter() { peers_.stop_async(); }
+OwnerRouter::~OwnerRouter() {
+  peers_.stop_async();
+}
 
 std::optional<Ownership> OwnerRouter::remembered_owner(core::EventId event) {
   const auto now = std::chrono::steady_clock::now();
@@ -237,17 +239,17 @@ bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Lay
   args.event_id = event.id;
   args.user_id = request.user_id;
   args.hold = request;
-  forward_hold_async(std::make_shared<const HoldForward>(HoldForward{event.id, Call::hold, encode_args(Call::hold, args), done}),
-                     *owner, 0);
+  forward_hold_async(
+      std::make_shared<const HoldForward>(HoldForward{event.id, Call::hold, encode_args(Call::hold, args), done}),
+      *owner, 0);
   return true;
 }
 
 // On the peer client's thread once sent: quick, and never blocking (see the class comment).
-void OwnerRouter::forward_hold_async(std::shared_ptr<const HoldForward> forward, const Ownership& owner,
-                                     int forwards) {
+void OwnerRouter::forward_hold_async(std::shared_ptr<const HoldForward> forward, const Ownership& owner, int forwards) {
   peers_.post_async(
-      owner.address, std::string(kLedgerPathPrefix) + call_name(forward->call), forward->body,
-      forward_timeout(owner), [this, forward, forwards](PeerAnswer answer) {
+      owner.address, std::string(kLedgerPathPrefix) + call_name(forward->call), forward->body, forward_timeout(owner),
+      [this, forward, forwards](PeerAnswer answer) {
         if (answer.kind != PeerAnswer::Kind::answered) {
           forget(forward->event);  // the next call asks PostgreSQL, on a worker, and may take the event over
           count("forward_failed");
@@ -257,7 +259,7 @@ void OwnerRouter::forward_hold_async(std::shared_ptr<const HoldForward> forward,
         if (answer.status != 200) {
           count("forward_failed");
           return forward->done(make_error(Code::Unavailable, "the node deciding this event's seats answered HTTP " +
-                                                                  std::to_string(answer.status)));
+                                                                 std::to_string(answer.status)));
         }
         core::Result<core::Hold> hold = decode_hold(answer.body);
         // The node asked may no longer own the event, and name the one that does.

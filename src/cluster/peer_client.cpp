@@ -183,8 +183,10 @@ struct PeerClient::Async {
     TICKETD_ASSERT(private_data != nullptr);
     curl_multi_remove_handle(multi, c);
     running_handles.erase(c);
-    if (idle.size() < config.connections_max) idle.push_back(c);
-    else curl_easy_cleanup(c);
+    if (idle.size() < config.connections_max)
+      idle.push_back(c);
+    else
+      curl_easy_cleanup(c);
     return reinterpret_cast<Call*>(private_data);
   }
 

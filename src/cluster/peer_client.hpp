@@ -8,7 +8,7 @@
 //   - post_async() does not: the call joins the client's own thread, which runs every such call at
 //     once over a libcurl multi handle (at most connections_max connections, kAsyncCallsMax calls in
 //     flight) and hands each answer to its callback. One thread waiting on many sockets costs a
-//     forwarded hold no worker and none of a worker's wake-ups (docs/architecture.md, "Forwarding").
+//     forwarded hold no worker and none of a worker's wake-ups (docs/architecture.md, "Routing").
 // A call lasts at most timeout. Nothing here retries: what a failed call did on the other side is the
 // caller's to judge.
 //

@@ -52,7 +52,9 @@ http::ServerConfig server_config() {
   return c;
 }
 
-std::string address_of(const RunningServer& server) { return "127.0.0.1:" + std::to_string(server.port()); }
+std::string address_of(const RunningServer& server) {
+  return "127.0.0.1:" + std::to_string(server.port());
+}
 
 // A loopback port nothing listens on (bound, then closed).
 uint16_t closed_port() {
@@ -94,7 +96,8 @@ TEST(PeerClient, AsynchronousCallsAreAnsweredOnTheClientsThread) {
   Answers answers;
   constexpr int kCalls = 200;  // far more than connections_max: the rest wait for a connection
   for (int i = 0; i < kCalls; ++i)
-    client.post_async(address_of(server), "/echo", "{\"call\":" + std::to_string(i) + "}", std::nullopt, answers.sink());
+    client.post_async(address_of(server), "/echo", "{\"call\":" + std::to_string(i) + "}", std::nullopt,
+                      answers.sink());
   ASSERT_TRUE(answers.wait_for(kCalls));
   std::set<std::string> bodies;
   for (const PeerAnswer& a : answers.got) {
@@ -153,7 +156,7 @@ TEST(PeerClient, StoppingEndsTheCallsInFlightAndRefusesNewOnes) {
   const auto before = std::chrono::steady_clock::now();
   client.stop_async();
   EXPECT_LT(std::chrono::steady_clock::now() - before, 1500ms);  // the 2 s answers were not awaited
-  ASSERT_EQ(answers.got.size(), 3u);  // stop_async returned after every callback ran
+  ASSERT_EQ(answers.got.size(), 3u);                             // stop_async returned after every callback ran
   for (const PeerAnswer& a : answers.got) EXPECT_EQ(a.kind, PeerAnswer::Kind::failed);
   // After the stop: answered at once, on this thread, not sent.
   client.post_async(address_of(server), "/echo", "{}", std::nullopt, answers.sink());

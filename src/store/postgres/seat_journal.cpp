@@ -235,8 +235,10 @@ int64_t PgSeatJournal::next_id(IdRuns& ids, const char* sql) {
     // Blocks of one sequence, or values of one: consecutive unless another node drew at the same moment.
     std::sort(drawn.begin(), drawn.end(), std::greater<>());
     for (int64_t id : drawn) {
-      if (!ids.runs.empty() && ids.runs.back().first == id + 1) --ids.runs.back().first;
-      else ids.runs.emplace_back(id, id + 1);
+      if (!ids.runs.empty() && ids.runs.back().first == id + 1)
+        --ids.runs.back().first;
+      else
+        ids.runs.emplace_back(id, id + 1);
     }
   }
   return ids.take();
