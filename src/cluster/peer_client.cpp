@@ -171,23 +171,28 @@ struct PeerClient::Async {
   }
 
   void complete(CURL* c, CURLcode rc) {
-    Call* call = release(c);
-    finish(c, rc, *call);
-    hand_over(std::unique_ptr<Call>(call));
+    finish(c, rc, *call_of(c));  // before release(), which may clean `c` up
+    hand_over(std::unique_ptr<Call>(release(c)));
   }
 
-  // Takes `c` out of the multi handle and back to the idle ones; returns its call.
-  Call* release(CURL* c) {
+  static Call* call_of(CURL* c) {
     char* private_data = nullptr;
     curl_easy_getinfo(c, CURLINFO_PRIVATE, &private_data);
     TICKETD_ASSERT(private_data != nullptr);
+    return reinterpret_cast<Call*>(private_data);
+  }
+
+  // Takes `c` out of the multi handle and back to the idle ones (or cleans it up when enough are idle:
+  // more calls than connections may be in flight); returns its call. `c` is not to be used after.
+  Call* release(CURL* c) {
+    Call* call = call_of(c);
     curl_multi_remove_handle(multi, c);
     running_handles.erase(c);
     if (idle.size() < config.connections_max)
       idle.push_back(c);
     else
       curl_easy_cleanup(c);
-    return reinterpret_cast<Call*>(private_data);
+    return call;
   }
 
   void answer(std::unique_ptr<Call> call, const char* why) {
