@@ -100,13 +100,16 @@ void OwnerCommit::writer_loop() {
   }
 }
 
-std::set<std::pair<core::EventId, int64_t>> OwnerCommit::fence(const std::deque<Entry>& batch) {
+std::set<std::pair<core::EventId, int64_t>> OwnerCommit::begin_fenced(const std::deque<Entry>& batch) {
   std::vector<int64_t> events, epochs;
   for (const Entry& e : batch) {
     events.push_back(e.event);
     epochs.push_back(e.epoch);
   }
-  Rows r = conn_.query(kFenceBatch, {p(node_), p_array(events), p_array(epochs)});
+  conn_.send("BEGIN");  // and the fence, in one round trip
+  conn_.send(kFenceBatch, {p(node_), p_array(events), p_array(epochs)});
+  const std::vector<Rows> answers = conn_.sync();
+  const Rows& r = answers.at(1);
   std::set<std::pair<core::EventId, int64_t>> owned;
   for (int i = 0; i < r.size(); ++i) owned.emplace(r.int64(i, 0), r.int64(i, 1));
   return owned;
@@ -128,8 +131,7 @@ void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
       conn_.exec("SET idle_in_transaction_session_timeout = " + std::to_string(kIdleInBatchMax.count()));
       conn_ready_ = true;
     }
-    conn_.exec("BEGIN");
-    const auto owned = fence(batch);
+    const auto owned = begin_fenced(batch);
     for (size_t i = 0; i < batch.size(); ++i) {
       Entry& e = batch[i];
       if (!owned.contains({e.event, e.epoch})) {

@@ -85,9 +85,9 @@ class OwnerCommit {
   };
   void writer_loop();
   void commit_batch(std::deque<Entry>& batch);
-  // The (event, epoch) pairs of the batch whose ownership rows matched, locked FOR SHARE. REQUIRES: in
-  // the batch's transaction.
-  std::set<std::pair<core::EventId, int64_t>> fence(const std::deque<Entry>& batch);
+  // Begins the batch's transaction and reads its fence, in one round trip: the (event, epoch) pairs of
+  // the batch whose ownership rows matched, locked FOR SHARE until the commit.
+  std::set<std::pair<core::EventId, int64_t>> begin_fenced(const std::deque<Entry>& batch);
   void poison(core::EventId event, int64_t epoch);
   bool poisoned(core::EventId event, int64_t epoch);
 

@@ -58,6 +58,8 @@ Connection::~Connection() {
 void Connection::connect() {
   if (conn_) PQfinish(conn_);
   prepared_.clear();
+  statements_named_ = 0;
+  sent_.clear();
   conn_ = PQconnectdb(url_.c_str());
   if (PQstatus(conn_) != CONNECTION_OK) {
     std::string msg = PQerrorMessage(conn_);
@@ -73,10 +75,11 @@ bool Connection::healthy() const { return conn_ && PQstatus(conn_) == CONNECTION
 void Connection::reconnect() { connect(); }
 
 Rows Connection::query(const char* sql, const std::vector<Param>& params) {
+  TICKETD_ASSERT(sent_.empty());  // a pipeline is synced before anything else runs
   if (!healthy()) throw PgError("", "no connection to PostgreSQL");
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(statements_named_++);
     PGresult* prep = PQprepare(conn_, name.c_str(), sql, static_cast<int>(params.size()), nullptr);
     if (!prep || PQresultStatus(prep) != PGRES_COMMAND_OK) {
       PgError e = error_of(conn_, prep);
@@ -102,6 +105,7 @@ Rows Connection::query(const char* sql, const std::vector<Param>& params) {
 }
 
 void Connection::exec(const std::string& sql) {
+  TICKETD_ASSERT(sent_.empty());
   if (!healthy()) throw PgError("", "no connection to PostgreSQL");
   PGresult* r = PQexec(conn_, sql.c_str());
   const ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -111,6 +115,70 @@ void Connection::exec(const std::string& sql) {
     throw e;
   }
   PQclear(r);
+}
+
+PgError Connection::drop(const std::string& why) {
+  PQfinish(conn_);
+  conn_ = nullptr;
+  sent_.clear();
+  return PgError("", "PostgreSQL pipeline: " + why);
+}
+
+void Connection::send(const char* sql, const std::vector<Param>& params) {
+  if (!healthy()) throw PgError("", "no connection to PostgreSQL");
+  if (sent_.empty() && PQenterPipelineMode(conn_) != 1) throw drop(PQerrorMessage(conn_));
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(statements_named_++);
+    if (PQsendPrepare(conn_, name.c_str(), sql, static_cast<int>(params.size()), nullptr) != 1)
+      throw drop(PQerrorMessage(conn_));
+    sent_.push_back(Sent{sql, true});
+    it = prepared_.emplace(sql, name).first;  // forgotten again by sync() if the preparation fails
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& v : params) values.push_back(v ? v->c_str() : nullptr);
+  if (PQsendQueryPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                          0) != 1)
+    throw drop(PQerrorMessage(conn_));
+  sent_.push_back(Sent{sql, false});
+}
+
+std::vector<Rows> Connection::sync() {
+  std::vector<Rows> answers;
+  if (sent_.empty()) return answers;
+  if (PQpipelineSync(conn_) != 1) throw drop(PQerrorMessage(conn_));
+  std::optional<PgError> failed;
+  for (const Sent& s : sent_) {
+    PGresult* r = PQgetResult(conn_);
+    if (!r) throw drop(PQerrorMessage(conn_));
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+      if (s.prepares) PQclear(r);
+      else answers.emplace_back(r);
+    } else {
+      // Only the first failure ran; the statements after it answer PGRES_PIPELINE_ABORTED.
+      if (st != PGRES_PIPELINE_ABORTED) {
+        PgError e = error_of(conn_, r);
+        if (s.prepares || e.sqlstate == "26000") prepared_.erase(s.sql);  // prepared again next time
+        if (!failed) failed = std::move(e);
+      } else if (s.prepares) {
+        prepared_.erase(s.sql);
+      }
+      PQclear(r);
+    }
+    if (PGresult* extra = PQgetResult(conn_)) {  // each statement's answer ends with a null
+      PQclear(extra);
+      throw drop("a statement answered more than one result");
+    }
+  }
+  PGresult* r = PQgetResult(conn_);
+  const bool synced = r && PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+  if (r) PQclear(r);
+  if (!synced || PQexitPipelineMode(conn_) != 1) throw drop("the pipeline did not end as it was sent");
+  sent_.clear();
+  if (failed) throw *failed;
+  return answers;
 }
 
 Pool::Pool(std::string url, size_t size, std::chrono::milliseconds wait_max)

@@ -99,15 +99,40 @@ class Connection {
   Rows query(const char* sql, const std::vector<Param>& params = {});
   // Runs a script of statements without parameters (migrations). Throws PgError.
   void exec(const std::string& sql);
+
+  // A pipeline (libpq's pipeline mode): statements sent one after another without waiting for their
+  // answers, which sync() then reads together, so that a group commit's statements cost one round trip
+  // to PostgreSQL rather than one each. Between send() and sync() nothing else may be run on this
+  // connection. For a few statements whose answers are small (the writes of a batch): the connection
+  // blocks, and libpq warns that a pipeline sending much while PostgreSQL answers much can fill both
+  // sockets' buffers.
+  // `sql`: a string literal, prepared once and cached as query()'s.
+  void send(const char* sql, const std::vector<Param>& params = {});
+  // The answers of the statements sent, in order. Throws the first failure's PgError; the statements
+  // after it did not run (inside a transaction, the transaction is then aborted).
+  std::vector<Rows> sync();
+
   bool healthy() const;
   // Drops the connection and its prepared statements and connects again. Throws PgError.
   void reconnect();
 
  private:
   void connect();
+  // Closes a connection left in the middle of a pipeline (of no further use: healthy() is false, and
+  // its owner connects again) and says why.
+  PgError drop(const std::string& why);
   std::string url_;
   pg_conn* conn_ = nullptr;
   std::unordered_map<const char*, std::string> prepared_;  // SQL text address -> statement name
+  // Names are never reused on a connection: a statement forgotten here (its preparation failed, or the
+  // server lost it) must not take the name of one the server still has.
+  uint64_t statements_named_ = 0;
+  // The pipeline's answers to come, in order: a statement's, or its preparation's (`prepares`).
+  struct Sent {
+    const char* sql;
+    bool prepares;
+  };
+  std::vector<Sent> sent_;
 };
 
 // A fixed-size pool. acquire() waits up to wait_max for a free connection, then throws PgError

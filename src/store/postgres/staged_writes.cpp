@@ -99,38 +99,46 @@ void StagedWrites::stage(Connection& c, const core::PaymentSucceeded& d) {
 
 void StagedWrites::flush(Connection& c) {
   if (empty()) return;
-  flush_holds(c);
-  flush_checkouts(c);
-  flush_sales(c);
+  // Every statement in one round trip (a pipeline); the claims are checked once all have answered,
+  // before anything commits.
+  Sending out{c};
+  send_holds(out);
+  send_checkouts(out);
+  send_sales(out);
+  const std::vector<Rows> answers = c.sync();
+  for (const Sending::Claims& claims : out.claims) {
+    const int claimed = answers.at(claims.answer).size();
+    if (claimed != static_cast<int>(claims.seats))
+      throw Refused(std::string(claims.what) + " (" + std::to_string(claims.seats) + " seats, " +
+                    std::to_string(claimed) + " claimed)");
+  }
   discard();
 }
 
-void StagedWrites::flush_holds(Connection& c) {
+void StagedWrites::send_holds(Sending& c) {
   const Holds& s = holds_;
   if (s.id.empty()) return;
-  c.query("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
+  c.send("INSERT INTO holds(id, event_id, user_id, created_at, expires_at, deadline, state) "
           "SELECT h, e, u, at, x, x, 'ACTIVE' FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], "
           "$5::bigint[]) AS t(h, e, u, at, x)",
           {p_array(s.id), p_array(s.event), p_array(s.user), p_array(s.created), p_array(s.expires)});
-  c.query("INSERT INTO hold_seats(hold_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
-          {p_array(s.seat_hold), p_array(s.seat)});
+  c.send("INSERT INTO hold_seats(hold_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
+         {p_array(s.seat_hold), p_array(s.seat)});
   // Each claim over a free seat or a claim lapsed when its hold was made, never over a live hold or a
   // sale: the database's own check of what memory decided.
-  Rows claimed = c.query(
+  c.send_claims(
       "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, claimed_at) "
       "SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[]) "
       "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
       "deadline = EXCLUDED.deadline, claimed_at = EXCLUDED.claimed_at, booking_id = NULL "
       "WHERE seat_claims.booking_id IS NULL AND seat_claims.deadline <= EXCLUDED.claimed_at RETURNING seat",
       {p_array(s.claim_event), p_array(s.claim_seat), p_array(s.claim_hold), p_array(s.claim_user),
-       p_array(s.claim_expires), p_array(s.claim_created)});
-  if (claimed.size() != static_cast<int>(s.claim_seat.size()))
-    throw Refused("a held seat is claimed in PostgreSQL that memory had free (" + std::to_string(s.claim_seat.size()) +
-                  " seats, " + std::to_string(claimed.size()) + " claimed)");
+       p_array(s.claim_expires), p_array(s.claim_created)},
+      s.claim_seat.size(), "a held seat is claimed in PostgreSQL that memory had free");
   if (!s.notice_hold.empty())
     // Only users who asked for this notice get one (ticketd_enqueue_notice decides the channels): the
     // join skips the function for everyone else, most buyers in a sale.
-    c.query("SELECT ticketd_enqueue_notice('hold_expiring', t.u, t.e, 0, t.h, t.at, t.due) "
+    c.send("SELECT ticketd_enqueue_notice('hold_expiring', t.u, t.e, 0, t.h, t.at, t.due) "
             "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(h, u, e, at, due) "
             "JOIN user_notify n ON n.user_id = t.u AND n.hold_expiry_on",
             {p_array(s.notice_hold), p_array(s.notice_user), p_array(s.notice_event), p_array(s.notice_at),
@@ -138,18 +146,18 @@ void StagedWrites::flush_holds(Connection& c) {
 }
 
 // A PENDING_PAYMENT booking and a PENDING payment per checkout, before any money moves.
-void StagedWrites::flush_checkouts(Connection& c) {
+void StagedWrites::send_checkouts(Sending& c) {
   const Checkouts& s = checkouts_;
   if (s.booking.empty()) return;
-  c.query("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, payment_id, created_at) "
+  c.send("INSERT INTO bookings(id, hold_id, event_id, user_id, status, total_amount, currency, payment_id, created_at) "
           "SELECT b, h, e, u, 'PENDING_PAYMENT', amount, cur, pay, at FROM unnest($1::bigint[], $2::bigint[], "
           "$3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[]) "
           "AS t(b, h, e, u, amount, cur, pay, at)",
           {p_array(s.booking), p_array(s.hold), p_array(s.event), p_array(s.user), p_array(s.amount),
            p_text_array(s.currency), p_array(s.payment), p_array(s.created)});
-  c.query("INSERT INTO booking_seats(booking_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
-          {p_array(s.seat_booking), p_array(s.seat)});
-  c.query("INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, "
+  c.send("INSERT INTO booking_seats(booking_id, seat) SELECT * FROM unnest($1::bigint[], $2::integer[])",
+         {p_array(s.seat_booking), p_array(s.seat)});
+  c.send("INSERT INTO payments(id, user_id, hold_id, booking_id, idempotency_key, gateway_key, amount, currency, "
           "payment_method, status, created_at, updated_at) "
           "SELECT pay, u, h, b, ikey, gkey, amount, cur, pm, 'PENDING', at, at FROM unnest($1::bigint[], $2::bigint[], "
           "$3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::bigint[]) "
@@ -161,42 +169,40 @@ void StagedWrites::flush_checkouts(Connection& c) {
 
 // Paid: the payment succeeded, the booking is confirmed, its seats are sold (the sale's claims replace
 // the hold's, never another sale's) with one ticket each, the hold converted, the buyer told.
-void StagedWrites::flush_sales(Connection& c) {
+void StagedWrites::send_sales(Sending& c) {
   const Sales& s = sales_;
   if (s.booking.empty()) return;
-  c.query("UPDATE payments SET status = 'SUCCEEDED', payment_ref = t.ref, updated_at = t.at "
+  c.send("UPDATE payments SET status = 'SUCCEEDED', payment_ref = t.ref, updated_at = t.at "
           "FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS t(b, ref, at) WHERE payments.booking_id = t.b",
           {p_array(s.booking), p_text_array(s.payment_ref), p_array(s.at)});
   if (!s.gateway_event.empty())
-    c.query("INSERT INTO payment_events(id, type, received_at) SELECT id, 'succeeded', at "
+    c.send("INSERT INTO payment_events(id, type, received_at) SELECT id, 'succeeded', at "
             "FROM unnest($1::text[], $2::bigint[]) AS t(id, at) ON CONFLICT DO NOTHING",
             {p_text_array(s.gateway_event), p_array(s.gateway_event_at)});
-  c.query("UPDATE bookings SET status = 'CONFIRMED' WHERE id = ANY($1::bigint[])", {p_array(s.booking)});
-  Rows claimed = c.query(
+  c.send("UPDATE bookings SET status = 'CONFIRMED' WHERE id = ANY($1::bigint[])", {p_array(s.booking)});
+  c.send_claims(
       "INSERT INTO seat_claims(event_id, seat, hold_id, user_id, deadline, booking_id) "
       "SELECT e, seat, h, u, 9223372036854775807, b FROM unnest($1::bigint[], $2::integer[], $3::bigint[], "
       "$4::bigint[], $5::bigint[]) AS t(e, seat, h, u, b) ORDER BY e, seat "
       "ON CONFLICT (event_id, seat) DO UPDATE SET hold_id = EXCLUDED.hold_id, user_id = EXCLUDED.user_id, "
       "deadline = EXCLUDED.deadline, booking_id = EXCLUDED.booking_id WHERE seat_claims.booking_id IS NULL "
       "RETURNING seat",
-      {p_array(s.seat_event), p_array(s.seat), p_array(s.seat_hold), p_array(s.seat_user), p_array(s.seat_booking)});
-  if (claimed.size() != static_cast<int>(s.seat.size()))
-    throw Refused("a seat is sold in PostgreSQL that memory had free (" + std::to_string(s.seat.size()) + " seats, " +
-                  std::to_string(claimed.size()) + " claimed)");
-  c.query("INSERT INTO sold_seats(event_id, seat, booking_id) SELECT * FROM unnest($1::bigint[], $2::integer[], "
+      {p_array(s.seat_event), p_array(s.seat), p_array(s.seat_hold), p_array(s.seat_user), p_array(s.seat_booking)},
+      s.seat.size(), "a seat is sold in PostgreSQL that memory had free");
+  c.send("INSERT INTO sold_seats(event_id, seat, booking_id) SELECT * FROM unnest($1::bigint[], $2::integer[], "
           "$3::bigint[])",
           {p_array(s.seat_event), p_array(s.seat), p_array(s.seat_booking)});
   // Signed with the event's current key as of this commit (a rotation is a row in event_entry).
-  c.query("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
+  c.send("INSERT INTO tickets(id, event_id, booking_id, owner_id, seat, key_id, status, issued_at) "
           "SELECT t.id, t.e, t.b, t.u, t.seat, COALESCE((SELECT ticket_key_id FROM event_entry WHERE event_id = t.e), 1), "
           "'VALID', t.at FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::integer[], $6::bigint[]) "
           "AS t(id, e, b, u, seat, at)",
           {p_text_array(s.ticket), p_array(s.seat_event), p_array(s.seat_booking), p_array(s.seat_user), p_array(s.seat),
            p_array(s.seat_at)});
-  c.query("UPDATE holds SET state = 'CONVERTED', booking_id = t.b FROM unnest($1::bigint[], $2::bigint[]) AS t(h, b) "
+  c.send("UPDATE holds SET state = 'CONVERTED', booking_id = t.b FROM unnest($1::bigint[], $2::bigint[]) AS t(h, b) "
           "WHERE holds.id = t.h",
           {p_array(s.hold), p_array(s.booking)});
-  c.query("SELECT ticketd_enqueue_notice('booking_confirmed', t.u, t.e, t.b, t.h, t.at, t.at) "
+  c.send("SELECT ticketd_enqueue_notice('booking_confirmed', t.u, t.e, t.b, t.h, t.at, t.at) "
           "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) WITH ORDINALITY "
           "AS t(u, e, b, h, at, n) ORDER BY t.n",
           {p_array(s.user), p_array(s.event), p_array(s.booking), p_array(s.hold), p_array(s.at)});

@@ -1,7 +1,7 @@
 // The bulk of a sale's decisions, written per batch rather than per decision (owner_commit.hpp's
 // Stager): new holds, checkouts begun and payments that sold their seats. Each kind is written in a
-// few multi-row statements, whatever the number of decisions, so a batch costs a few round trips to
-// PostgreSQL instead of a few per decision (a checkout is eleven statements one by one).
+// few multi-row statements, whatever the number of decisions, all sent at once: a batch's writes cost
+// one round trip to PostgreSQL instead of a few per decision (a checkout is eleven statements one by one).
 //
 // Order is kept. Any other decision flushes what is staged before its own statements
 // (PgSeatJournal::record), and the three kinds are written in causal order: holds, then checkouts
@@ -11,6 +11,10 @@
 //
 // The database keeps its last line of defence: a hold's claim is written only over a free or lapsed
 // one, a sale's only over a hold's; a claim refused fails the batch (Refused).
+//
+// A flush sends all its statements at once and reads their answers together (Connection::send, sync):
+// one round trip to PostgreSQL, however many kinds are staged. The claims are checked when the answers
+// are in, before the batch commits.
 //
 // Written by the owner commit's writer thread only, so unguarded.
 #pragma once
@@ -46,9 +50,28 @@ class StagedWrites final : public Stager {
  private:
   // Flushes first when one of `seats` is claimed by what is staged.
   void claim(Connection& c, core::EventId event, const std::vector<core::SeatId>& seats);
-  void flush_holds(Connection& c);
-  void flush_checkouts(Connection& c);
-  void flush_sales(Connection& c);
+  // The statements of a flush, sent in one pipeline, and the claims to check in their answers.
+  struct Sending {
+    Connection& c;
+    size_t sent = 0;
+    struct Claims {
+      size_t answer;  // which statement's answer: one row per seat claimed
+      size_t seats;   // claimed by memory
+      const char* what;
+    };
+    std::vector<Claims> claims;
+    void send(const char* sql, const std::vector<Param>& params) {
+      c.send(sql, params);
+      ++sent;
+    }
+    void send_claims(const char* sql, const std::vector<Param>& params, size_t seats, const char* what) {
+      claims.push_back(Claims{sent, seats, what});
+      send(sql, params);
+    }
+  };
+  void send_holds(Sending& c);
+  void send_checkouts(Sending& c);
+  void send_sales(Sending& c);
 
   struct Holds {
     std::vector<int64_t> id, event, user, created, expires;                      // one per hold
