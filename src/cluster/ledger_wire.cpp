@@ -16,9 +16,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::array<const char*, 13> kCallNames{"hold",   "find_hold", "release",  "checkout", "settle",  "cancel",
-                                                 "refund_seats", "dates", "seat_map", "stock", "listing", "resale_rule",
-                                                 "hold_each"};
+constexpr std::array<const char*, 14> kCallNames{"hold",    "find_hold",    "release",   "checkout", "settle",
+                                                 "cancel",  "refund_seats", "dates",     "seat_map", "stock",
+                                                 "listing", "resale_rule",  "hold_each", "batch"};
 constexpr int kLastCode = static_cast<int>(core::Code::ResaleInProgress);
 
 // A field of the wrong kind, or a number out of range, throws: the decoders turn that into an error.
@@ -168,6 +168,12 @@ core::Error error_of(const json::object& o) {
   return e;
 }
 
+// One hold's answer, {"ok": hold} or {"error": ...}.
+core::Result<core::Hold> hold_answer_of(const json::object& o) {
+  if (const json::value* e = o.if_contains("error")) return error_of(e->as_object());
+  return hold_of(field(o, "ok").as_object());
+}
+
 // The answer's "ok" value, or its error; Unavailable if the body is not an answer at all.
 template <typename T, typename Read>
 core::Result<T> decode(std::string_view body, Read read) {
@@ -184,6 +190,15 @@ core::Result<T> decode(std::string_view body, Read read) {
 }  // namespace
 
 const char* call_name(Call c) { return kCallNames[static_cast<size_t>(c)]; }
+
+const std::string& call_path(Call c) {
+  static const std::array<std::string, kCallNames.size()> paths = [] {
+    std::array<std::string, kCallNames.size()> out;
+    for (size_t i = 0; i < kCallNames.size(); ++i) out[i] = std::string(kLedgerPathPrefix) + kCallNames[i];
+    return out;
+  }();
+  return paths[static_cast<size_t>(c)];
+}
 
 std::optional<Call> call_from(std::string_view name) {
   for (size_t i = 0; i < kCallNames.size(); ++i)
@@ -241,82 +256,138 @@ std::string encode_args(Call call, const CallArgs& a) {
     case Call::find_hold:
     case Call::release:
     case Call::seat_map:
+    case Call::batch:  // encode_batch()
       break;
   }
   return json::serialize(o);
 }
 
+namespace {
+
+// The arguments of `call` (any but batch) from its JSON; throws when they are malformed.
+CallArgs args_of(Call call, const json::object& o) {
+  CallArgs a;
+  a.event_id = int_of(o, "event_id");
+  a.hold_id = int_of(o, "hold_id");
+  a.booking_id = int_of(o, "booking_id");
+  a.user_id = int_of(o, "user_id");
+  switch (call) {
+    case Call::hold:
+      a.hold = hold_request_of(field(o, "hold").as_object());
+      break;
+    case Call::hold_each: {
+      const json::array& holds = field(o, "holds").as_array();
+      if (holds.size() > core::limits::holds_per_call_max) throw Malformed("too many holds");
+      a.holds.reserve(holds.size());
+      for (const json::value& h : holds) a.holds.push_back(hold_request_of(h.as_object()));
+      break;
+    }
+    case Call::checkout: {
+      const json::object& c = field(o, "checkout").as_object();
+      a.checkout = core::CheckoutStart{str_of(c, "idempotency_key"), int_of(c, "amount"), str_of(c, "currency"),
+                                       str_of(c, "payment_method")};
+      break;
+    }
+    case Call::settle: {
+      const json::object& c = field(o, "outcome").as_object();
+      a.outcome.kind = enum_of(c, "kind", core::PaymentOutcome::Kind::Rejected);
+      a.outcome.payment_ref = str_of(c, "payment_ref");
+      a.outcome.decline_code = str_of(c, "decline_code");
+      a.outcome.message = str_of(c, "message");
+      a.outcome.event_id = str_of(c, "event_id");
+      break;
+    }
+    case Call::cancel:
+      a.refund_ref = str_of(o, "refund_ref");
+      break;
+    case Call::refund_seats: {
+      a.refund_ref = str_of(o, "refund_ref");
+      const json::object& r = field(o, "refund").as_object();
+      a.refund.seats = seats_of(r, "seats");
+      a.refund.amount = int_of(r, "amount");
+      break;
+    }
+    case Call::listing: {
+      const json::object& l = field(o, "listing").as_object();
+      a.listing.seat = u32_of(l, "seat");
+      a.listing.listed = bool_of(l, "listed");
+      a.listing.amount = int_of(l, "amount");
+      break;
+    }
+    case Call::resale_rule:
+      a.resale_on_open_sale = bool_of(o, "resale_on_open_sale");
+      break;
+    case Call::dates:
+      a.on_sale_at = time_of(o, "on_sale_at");
+      a.starts_at = time_of(o, "starts_at");
+      break;
+    case Call::stock:
+      a.expiring_before = time_of(o, "expiring_before");
+      break;
+    case Call::find_hold:
+    case Call::release:
+    case Call::seat_map:
+      break;
+    case Call::batch:
+      throw Malformed("a batch has no arguments of its own");
+  }
+  return a;
+}
+
+}  // namespace
+
 core::Result<CallArgs> decode_args(Call call, std::string_view body) {
   try {
     const json::value parsed = json::parse(body);
-    const json::object& o = parsed.as_object();
-    CallArgs a;
-    a.event_id = int_of(o, "event_id");
-    a.hold_id = int_of(o, "hold_id");
-    a.booking_id = int_of(o, "booking_id");
-    a.user_id = int_of(o, "user_id");
-    switch (call) {
-      case Call::hold:
-        a.hold = hold_request_of(field(o, "hold").as_object());
-        break;
-      case Call::hold_each: {
-        const json::array& holds = field(o, "holds").as_array();
-        if (holds.size() > core::limits::holds_per_call_max) throw Malformed("too many holds");
-        a.holds.reserve(holds.size());
-        for (const json::value& h : holds) a.holds.push_back(hold_request_of(h.as_object()));
-        break;
-      }
-      case Call::checkout: {
-        const json::object& c = field(o, "checkout").as_object();
-        a.checkout = core::CheckoutStart{str_of(c, "idempotency_key"), int_of(c, "amount"), str_of(c, "currency"),
-                                         str_of(c, "payment_method")};
-        break;
-      }
-      case Call::settle: {
-        const json::object& c = field(o, "outcome").as_object();
-        a.outcome.kind = enum_of(c, "kind", core::PaymentOutcome::Kind::Rejected);
-        a.outcome.payment_ref = str_of(c, "payment_ref");
-        a.outcome.decline_code = str_of(c, "decline_code");
-        a.outcome.message = str_of(c, "message");
-        a.outcome.event_id = str_of(c, "event_id");
-        break;
-      }
-      case Call::cancel:
-        a.refund_ref = str_of(o, "refund_ref");
-        break;
-      case Call::refund_seats: {
-        a.refund_ref = str_of(o, "refund_ref");
-        const json::object& r = field(o, "refund").as_object();
-        a.refund.seats = seats_of(r, "seats");
-        a.refund.amount = int_of(r, "amount");
-        break;
-      }
-      case Call::listing: {
-        const json::object& l = field(o, "listing").as_object();
-        a.listing.seat = u32_of(l, "seat");
-        a.listing.listed = bool_of(l, "listed");
-        a.listing.amount = int_of(l, "amount");
-        break;
-      }
-      case Call::resale_rule:
-        a.resale_on_open_sale = bool_of(o, "resale_on_open_sale");
-        break;
-      case Call::dates:
-        a.on_sale_at = time_of(o, "on_sale_at");
-        a.starts_at = time_of(o, "starts_at");
-        break;
-      case Call::stock:
-        a.expiring_before = time_of(o, "expiring_before");
-        break;
-      case Call::find_hold:
-      case Call::release:
-      case Call::seat_map:
-        break;
-    }
-    return a;
+    return args_of(call, parsed.as_object());
   } catch (const std::exception& e) {
     return core::make_error(core::Code::InvalidRequest, std::string("malformed ") + call_name(call) + " call: " + e.what());
   }
+}
+
+std::string encode_batch(const std::vector<std::pair<Call, std::string_view>>& calls) {
+  // The arguments are already JSON (encode_args): they are copied in, not parsed and written again.
+  std::string body = "{\"calls\":[";
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (i > 0) body += ',';
+    body += "{\"call\":\"";
+    body += call_name(calls[i].first);
+    body += "\",\"args\":";
+    body += calls[i].second;
+    body += '}';
+  }
+  body += "]}";
+  return body;
+}
+
+core::Result<std::vector<BatchedCall>> decode_batch(std::string_view body) {
+  try {
+    const json::value parsed = json::parse(body);
+    const json::array& calls = field(parsed.as_object(), "calls").as_array();
+    if (calls.empty() || calls.size() > kBatchedCallsMax)
+      throw Malformed("a batch has 1 to " + std::to_string(kBatchedCallsMax) + " calls");
+    std::vector<BatchedCall> out;
+    out.reserve(calls.size());
+    for (const json::value& v : calls) {
+      const json::object& c = v.as_object();
+      const std::optional<Call> call = call_from(field(c, "call").as_string());
+      if (call != Call::hold && call != Call::release) throw Malformed("a batch carries holds and releases only");
+      out.push_back(BatchedCall{*call, args_of(*call, field(c, "args").as_object())});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return core::make_error(core::Code::InvalidRequest, std::string("malformed batch: ") + e.what());
+  }
+}
+
+std::string encode_batch_answer(const std::vector<std::optional<std::string>>& answers) {
+  std::string body = "{\"answers\":[";
+  for (size_t i = 0; i < answers.size(); ++i) {
+    if (i > 0) body += ',';
+    body += answers[i] ? *answers[i] : "null";
+  }
+  body += "]}";
+  return body;
 }
 
 json::value to_wire(const core::Hold& h) {
@@ -460,13 +531,28 @@ core::Result<HoldAnswers> decode_holds(std::string_view body) {
     if (answers.size() > core::limits::holds_per_call_max) throw Malformed("too many answers");
     HoldAnswers out;
     out.reserve(answers.size());
-    for (const json::value& a : answers) {
-      const json::object& o = a.as_object();
-      if (const json::value* e = o.if_contains("error")) out.emplace_back(error_of(e->as_object()));
-      else out.emplace_back(hold_of(field(o, "ok").as_object()));
-    }
+    for (const json::value& a : answers) out.push_back(hold_answer_of(a.as_object()));
     return out;
   });
+}
+
+core::Result<BatchAnswers> decode_batch_answer(std::string_view body, size_t calls) {
+  try {
+    const json::value parsed = json::parse(body);
+    const json::array& answers = field(parsed.as_object(), "answers").as_array();
+    if (answers.size() != calls) throw Malformed("not one answer per call");
+    BatchAnswers out;
+    out.reserve(answers.size());
+    for (const json::value& a : answers) {
+      if (a.is_null())
+        out.emplace_back(std::nullopt);
+      else
+        out.emplace_back(hold_answer_of(a.as_object()));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return core::make_error(core::Code::Unavailable, std::string("the owner's answer was not understood: ") + e.what());
+  }
 }
 
 core::Status decode_status(std::string_view body) {

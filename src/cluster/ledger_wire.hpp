@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/ports/ledger.hpp"
@@ -24,11 +25,16 @@
 
 namespace ticketd::cluster {
 
+// batch: holds and releases travelling to one owner together, each decided on its own (cluster/
+// forward_batches.hpp).
 enum class Call {
   hold, find_hold, release, checkout, settle, cancel, refund_seats, dates, seat_map, stock, listing, resale_rule,
-  hold_each
+  hold_each, batch
 };
 const char* call_name(Call c);
+// Where a call is sent: kLedgerPathPrefix and its name (built once).
+inline constexpr const char* kLedgerPathPrefix = "/internal/v1/ledger/";
+const std::string& call_path(Call c);
 std::optional<Call> call_from(std::string_view name);
 
 // One forwarded call: which one, and every argument any call takes (each call reads its own).
@@ -51,6 +57,24 @@ struct CallArgs {
 
 std::string encode_args(Call call, const CallArgs& args);
 core::Result<CallArgs> decode_args(Call call, std::string_view body);
+
+// A batch: {"calls": [{"call": "hold" | "release", "args": <encode_args>}, ...]}, at most
+// kBatchedCallsMax calls. Its answer: {"answers": [...]}, one per call in order, each the call's own
+// answer, or null for a call the owner would have had to block for (its event not in memory, say),
+// which the caller sends again on its own.
+inline constexpr size_t kBatchedCallsMax = 256;
+struct BatchedCall {
+  Call call = Call::hold;
+  CallArgs args;
+};
+// `calls`: each call with its arguments as encode_args() wrote them.
+std::string encode_batch(const std::vector<std::pair<Call, std::string_view>>& calls);
+core::Result<std::vector<BatchedCall>> decode_batch(std::string_view body);
+// `answers`: each call's as encode_answer() wrote it, or nullopt.
+std::string encode_batch_answer(const std::vector<std::optional<std::string>>& answers);
+using BatchAnswers = std::vector<std::optional<core::Result<core::Hold>>>;
+// Unavailable unless the body holds exactly `calls` answers.
+core::Result<BatchAnswers> decode_batch_answer(std::string_view body, size_t calls);
 
 // Answers. encode_* of a value or of an error; decode_* gives back what was encoded.
 boost::json::value to_wire(const core::Hold& h);

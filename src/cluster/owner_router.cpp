@@ -25,7 +25,13 @@ constexpr std::chrono::milliseconds kForwardPastLease{500};
 OwnerRouter::OwnerRouter(store::engine::SeatEngine& engine, store::postgres::PgSeatJournal& journal,
                          store::postgres::EventOwners& owners, PeerClient& peers, SeatMapReplicas* replicas,
                          Metrics* metrics)
-    : engine_(engine), journal_(journal), owners_(owners), peers_(peers), replicas_(replicas), metrics_(metrics) {}
+    : engine_(engine),
+      journal_(journal),
+      owners_(owners),
+      peers_(peers),
+      batches_(peers, metrics),
+      replicas_(replicas),
+      metrics_(metrics) {}
 
 OwnerRouter::~OwnerRouter() {
   peers_.stop_async();
@@ -93,8 +99,8 @@ core::Result<T> OwnerRouter::route(core::EventId event, Call call, const CallArg
       }
       continue;
     }
-    const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
-                                          encode_args(call, args), forward_timeout(*owner));
+    const PeerAnswer answer =
+        peers_.post(owner->address, call_path(call), encode_args(call, args), forward_timeout(*owner));
     if (answer.kind == PeerAnswer::Kind::refused && !owner->owner.empty() && forwards < kForwardsMax) {
       // Nothing listens where the owner said it would: its process is gone. Take the event now (the
       // new epoch fences the old owner off, should it be only paused) rather than when its lease lapses.
@@ -245,30 +251,51 @@ bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Lay
   return true;
 }
 
-// On the peer client's thread once sent: quick, and never blocking (see the class comment).
+// The answers come on the peer client's thread: quick, and never blocking (see the class comment).
 void OwnerRouter::forward_hold_async(std::shared_ptr<const HoldForward> forward, const Ownership& owner, int forwards) {
-  peers_.post_async(
-      owner.address, std::string(kLedgerPathPrefix) + call_name(forward->call), forward->body, forward_timeout(owner),
-      [this, forward, forwards](PeerAnswer answer) {
-        if (answer.kind != PeerAnswer::Kind::answered) {
-          forget(forward->event);  // the next call asks PostgreSQL, on a worker, and may take the event over
-          count("forward_failed");
-          return forward->done(
-              make_error(Code::Unavailable, "the node deciding this event's seats did not answer: " + answer.error));
-        }
-        if (answer.status != 200) {
-          count("forward_failed");
-          return forward->done(make_error(Code::Unavailable, "the node deciding this event's seats answered HTTP " +
-                                                                 std::to_string(answer.status)));
-        }
-        core::Result<core::Hold> hold = decode_hold(answer.body);
-        // The node asked may no longer own the event, and name the one that does.
-        if (std::optional<Ownership> next = next_owner(forward->event, hold ? nullptr : &hold.error(), forwards))
-          return forward_hold_async(forward, *next, forwards + 1);
-        learn(hold);
-        count("forwarded");
-        forward->done(std::move(hold));
-      });
+  batches_.send(owner.address, forward_timeout(owner), forward->call, forward->body,
+                [this, forward, owner, forwards](ForwardBatches::Answer answer) {
+                  switch (answer.kind) {
+                    case ForwardBatches::Answer::Kind::decided:
+                      return forwarded_hold_answered(forward, forwards, std::move(*answer.hold));
+                    case ForwardBatches::Answer::Kind::alone:
+                      return forward_alone_async(forward, owner, forwards);
+                    case ForwardBatches::Answer::Kind::failed:
+                      return forwarded_hold_failed(*forward, answer.batch);
+                  }
+                });
+}
+
+void OwnerRouter::forward_alone_async(std::shared_ptr<const HoldForward> forward, const Ownership& owner,
+                                      int forwards) {
+  count("forwarded_alone");
+  peers_.post_async(owner.address, call_path(forward->call), forward->body, forward_timeout(owner),
+                    [this, forward, forwards](PeerAnswer answer) {
+                      if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200)
+                        return forwarded_hold_failed(*forward, answer);
+                      forwarded_hold_answered(forward, forwards, decode_hold(answer.body));
+                    });
+}
+
+void OwnerRouter::forwarded_hold_answered(const std::shared_ptr<const HoldForward>& forward, int forwards,
+                                          core::Result<core::Hold> hold) {
+  // The node asked may no longer own the event, and name the one that does.
+  if (std::optional<Ownership> next = next_owner(forward->event, hold ? nullptr : &hold.error(), forwards))
+    return forward_hold_async(forward, *next, forwards + 1);
+  learn(hold);
+  count("forwarded");
+  forward->done(std::move(hold));
+}
+
+void OwnerRouter::forwarded_hold_failed(const HoldForward& forward, const PeerAnswer& failed) {
+  count("forward_failed");
+  if (failed.kind != PeerAnswer::Kind::answered) {
+    forget(forward.event);  // the next call asks PostgreSQL, on a worker, and may take the event over
+    return forward.done(
+        make_error(Code::Unavailable, "the node deciding this event's seats did not answer: " + failed.error));
+  }
+  forward.done(make_error(Code::Unavailable,
+                          "the node deciding this event's seats answered HTTP " + std::to_string(failed.status)));
 }
 
 core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
@@ -441,8 +468,7 @@ void OwnerRouter::tell_owner(core::EventId event, Call call, const CallArgs& arg
   }
   const std::optional<Ownership>& owner = *found;
   if (!owner) return;
-  const PeerAnswer answer = peers_.post(owner->address, std::string(kLedgerPathPrefix) + call_name(call),
-                                        encode_args(call, args));
+  const PeerAnswer answer = peers_.post(owner->address, call_path(call), encode_args(call, args));
   if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200 || !decode_status(answer.body))
     spdlog::warn("event {}: the owner at {} did not take the {} change ({}); it is stale until it reloads the event",
                  event, owner->address, call_name(call), answer.error);

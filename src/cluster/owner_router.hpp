@@ -16,11 +16,12 @@
 // remembered anew.
 //
 // Holds and releases are also sent without blocking (try_hold_seats_async, try_release_hold_async) when
-// the owner is remembered: the peer client's own thread carries the call and hands the answer to the
-// caller's completion, so no worker waits on the owner. It follows an owner that names another as
-// route() does; what route() would judge by asking PostgreSQL (a refused connection, no answer) is
-// answered Unavailable with the owner forgotten, so the buyer's next try takes the blocking way, which
-// asks and takes a dead owner's events over.
+// the owner is remembered: they travel in batches to each owner (forward_batches.hpp) on the peer
+// client's own thread, which hands each answer to the caller's completion, so no worker waits on the
+// owner. A call the owner would have had to block for is sent again alone. It follows an owner that
+// names another as route() does; what route() would judge by asking PostgreSQL (a refused connection,
+// no answer) is answered Unavailable with the owner forgotten, so the buyer's next try takes the
+// blocking way, which asks and takes a dead owner's events over.
 //
 // Thread safety: any method from any thread, as the engine's.
 #pragma once
@@ -34,6 +35,7 @@
 #include <unordered_map>
 
 #include "base/metrics.hpp"
+#include "cluster/forward_batches.hpp"
 #include "cluster/ledger_wire.hpp"
 #include "cluster/peer_client.hpp"
 #include "cluster/seat_map_replicas.hpp"
@@ -43,8 +45,6 @@
 #include "store/postgres/seat_journal.hpp"
 
 namespace ticketd::cluster {
-
-inline constexpr const char* kLedgerPathPrefix = "/internal/v1/ledger/";
 
 class OwnerRouter final : public core::Ledger {
  public:
@@ -137,6 +137,14 @@ class OwnerRouter final : public core::Ledger {
   };
   void forward_hold_async(std::shared_ptr<const HoldForward> forward, const store::postgres::Ownership& owner,
                           int forwards);
+  // The same call alone, not in a batch: the owner did not decide it in one.
+  void forward_alone_async(std::shared_ptr<const HoldForward> forward, const store::postgres::Ownership& owner,
+                           int forwards);
+  // What the owner's answer to a forwarded hold or release means: it stands, or names the owner to send
+  // it to next. `failed`: the answer that was not one (no answer, or not HTTP 200).
+  void forwarded_hold_answered(const std::shared_ptr<const HoldForward>& forward, int forwards,
+                               core::Result<core::Hold> hold);
+  void forwarded_hold_failed(const HoldForward& forward, const PeerAnswer& failed);
   // owner_elsewhere(), or Unavailable when PostgreSQL cannot say.
   core::Result<std::optional<store::postgres::Ownership>> find_owner(core::EventId event);
   void remember(const store::postgres::Ownership& owner);
@@ -171,6 +179,7 @@ class OwnerRouter final : public core::Ledger {
   store::postgres::PgSeatJournal& journal_;
   store::postgres::EventOwners& owners_;
   PeerClient& peers_;
+  ForwardBatches batches_;
   SeatMapReplicas* const replicas_;
   Metrics* const metrics_;
   struct Remembered {

@@ -1,7 +1,10 @@
 // Runs forwarded seat calls on this node's engine (peer_calls.hpp).
 #include "cluster/peer_calls.hpp"
 
+#include <atomic>
 #include <exception>
+#include <memory>
+#include <vector>
 
 #include "cluster/ledger_wire.hpp"
 
@@ -27,12 +30,16 @@ std::string with_booking(core::Ledger& engine, core::BookingId id, Run run) {
 PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
   const std::optional<Call> call = call_from(name);
   if (!call) return PeerCallAnswer{404, encode_error(make_error(Code::NotFound, "no such seat call"))};
+  if (*call == Call::batch) return handle_batch(body);
   auto args = decode_args(*call, body);
   if (!args) return PeerCallAnswer{400, encode_error(args.error())};
-  const CallArgs& a = *args;
+  return run(*call, *args);
+}
+
+PeerCallAnswer PeerCalls::run(Call call, const CallArgs& a) {
   const TimeMs now = clock_.now();
   try {
-    switch (*call) {
+    switch (call) {
       case Call::hold: {
         auto found = lookup_(a.event_id);
         if (!found) return ok(encode_error(found.error()));
@@ -86,6 +93,8 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
         if (!found) return ok(encode_error(found.error()));
         return ok(encode_answer(engine_.stock(found->first, now, a.expiring_before)));
       }
+      case Call::batch:  // handle_batch()
+        break;
     }
   } catch (const std::exception& e) {
     // A store this node could not reach: the caller answers 503, as it would had it asked it itself.
@@ -94,8 +103,62 @@ PeerCallAnswer PeerCalls::handle(std::string_view name, std::string_view body) {
   return PeerCallAnswer{404, encode_error(make_error(Code::NotFound, "no such seat call"))};
 }
 
+// Only when try_handle_async() did not take the batch: it was malformed, and this answers why.
+PeerCallAnswer PeerCalls::handle_batch(std::string_view body) {
+  auto calls = decode_batch(body);
+  if (!calls) return PeerCallAnswer{400, encode_error(calls.error())};
+  std::vector<std::optional<std::string>> answers;
+  answers.reserve(calls->size());
+  for (const BatchedCall& c : *calls) answers.push_back(run(c.call, c.args).body);
+  return ok(encode_batch_answer(answers));
+}
+
+namespace {
+
+// A batch's answers as they come (from the engine's threads, in any order), sent when the last has.
+struct BatchGather {
+  std::vector<std::optional<std::string>> answers;  // each written once, by its own call's completion
+  std::atomic<size_t> left;                         // calls unanswered, and one for the dispatch itself
+  PeerCalls::AnswerDone done;
+
+  void one_done() {
+    if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) done(ok(encode_batch_answer(answers)));
+  }
+};
+
+}  // namespace
+
+bool PeerCalls::try_handle_batch_async(std::string_view body, const AnswerDone& done) {
+  auto calls = decode_batch(body);
+  if (!calls) return false;  // handle() answers the refusal
+  auto gather = std::make_shared<BatchGather>();
+  gather->answers.resize(calls->size());
+  gather->left.store(calls->size() + 1, std::memory_order_relaxed);
+  gather->done = done;
+  std::optional<std::pair<core::Event, std::shared_ptr<const core::Venue>>> found;  // the calls' event, mostly one
+  for (size_t i = 0; i < calls->size(); ++i) {
+    const CallArgs& a = (*calls)[i].args;
+    auto answer = [gather, i](core::Result<core::Hold> hold) {
+      gather->answers[i] = encode_answer(hold);
+      gather->one_done();
+    };
+    bool taken = false;
+    if ((*calls)[i].call == Call::release) {
+      taken = engine_.try_release_hold_async(a.hold_id, a.user_id, clock_.now(), answer);
+    } else {
+      if (cached_ && (!found || found->first.id != a.event_id)) found = cached_(a.event_id);
+      taken = found && found->first.id == a.event_id &&
+              engine_.try_hold_seats_async(found->first, found->second->layout, a.hold, clock_.now(), answer);
+    }
+    if (!taken) gather->one_done();  // answered null: the caller sends it again on its own, for handle()
+  }
+  gather->one_done();
+  return true;
+}
+
 bool PeerCalls::try_handle_async(std::string_view name, std::string_view body, const AnswerDone& done) {
   const std::optional<Call> call = call_from(name);
+  if (call == Call::batch) return try_handle_batch_async(body, done);
   if (call != Call::hold && call != Call::release) return false;
   auto args = decode_args(*call, body);
   if (!args) return false;  // handle() answers the refusal

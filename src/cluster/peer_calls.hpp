@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "base/clock.hpp"
+#include "cluster/ledger_wire.hpp"
 #include "core/ports/catalog_store.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/result.hpp"
@@ -48,9 +49,16 @@ class PeerCalls {
   // for any other call and whenever it would block: then handle() on a worker. May be called on an I/O
   // thread: the holds forwarded to an owner are most of its load when requests reach nodes at random.
   using AnswerDone = std::function<void(PeerCallAnswer)>;
+  // A batch (ledger_wire.hpp) is always taken unless malformed: each of its calls the engine decides
+  // without blocking is answered when durable, and the rest are answered null for the caller to send
+  // again on their own (they reach handle() on a worker then).
   bool try_handle_async(std::string_view call, std::string_view body, const AnswerDone& done);
 
  private:
+  PeerCallAnswer run(Call call, const CallArgs& args);  // any call but batch
+  PeerCallAnswer handle_batch(std::string_view body);
+  bool try_handle_batch_async(std::string_view body, const AnswerDone& done);
+
   core::Ledger& engine_;
   const EventLookup lookup_;
   const CachedLookup cached_;

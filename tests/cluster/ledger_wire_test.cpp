@@ -13,9 +13,9 @@ namespace ticketd::cluster {
 namespace {
 
 TEST(LedgerWire, EveryCallNameRoundTrips) {
-  for (Call c : {Call::hold, Call::find_hold, Call::release, Call::checkout, Call::settle, Call::cancel,
-                 Call::refund_seats, Call::dates, Call::seat_map, Call::stock, Call::listing, Call::resale_rule,
-                 Call::hold_each}) {
+  for (Call c :
+       {Call::hold, Call::find_hold, Call::release, Call::checkout, Call::settle, Call::cancel, Call::refund_seats,
+        Call::dates, Call::seat_map, Call::stock, Call::listing, Call::resale_rule, Call::hold_each, Call::batch}) {
     ASSERT_TRUE(call_from(call_name(c)).has_value());
     EXPECT_EQ(*call_from(call_name(c)), c);
   }
@@ -182,6 +182,74 @@ TEST(LedgerWire, MalformedCallsAreInvalidRequestsAndForeignAnswersUnavailable) {
     auto h = decode_hold(body);
     ASSERT_FALSE(h.ok()) << body;
     EXPECT_EQ(h.error().code, core::Code::Unavailable) << body;
+  }
+}
+
+TEST(LedgerWire, ABatchCarriesHoldsAndReleasesAndTheirAnswersInOrder) {
+  CallArgs hold;
+  hold.event_id = 7;
+  hold.user_id = 42;
+  hold.hold.user_id = 42;
+  hold.hold.seats = {5};
+  CallArgs release;
+  release.hold_id = 99;
+  release.user_id = 43;
+  const std::string hold_body = encode_args(Call::hold, hold), release_body = encode_args(Call::release, release);
+  auto batch = decode_batch(encode_batch({{Call::hold, hold_body}, {Call::release, release_body}}));
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].call, Call::hold);
+  EXPECT_EQ((*batch)[0].args.event_id, 7);
+  EXPECT_EQ((*batch)[0].args.hold.seats, hold.hold.seats);
+  EXPECT_EQ((*batch)[1].call, Call::release);
+  EXPECT_EQ((*batch)[1].args.hold_id, 99);
+  EXPECT_EQ((*batch)[1].args.user_id, 43);
+  EXPECT_EQ(call_path(Call::batch), "/internal/v1/ledger/batch");
+
+  core::Hold h;
+  h.id = 11;
+  h.event_id = 7;
+  h.user_id = 42;
+  core::Error taken = core::make_error(core::Code::SeatUnavailable, "taken");
+  auto answers = decode_batch_answer(encode_batch_answer({encode_answer(core::Result<core::Hold>(h)), std::nullopt,
+                                                          encode_answer(core::Result<core::Hold>(taken))}),
+                                     3);
+  ASSERT_TRUE(answers.ok()) << answers.error().message;
+  ASSERT_EQ(answers->size(), 3u);
+  ASSERT_TRUE((*answers)[0].has_value() && (*answers)[0]->ok());
+  EXPECT_EQ((*(*answers)[0])->id, 11);
+  EXPECT_FALSE((*answers)[1].has_value());  // to be sent alone
+  ASSERT_TRUE((*answers)[2].has_value());
+  EXPECT_EQ((*answers)[2]->error().code, core::Code::SeatUnavailable);
+}
+
+TEST(LedgerWire, MalformedBatchesAreInvalidRequestsAndForeignBatchAnswersUnavailable) {
+  CallArgs a;
+  a.user_id = 1;
+  const std::string release = encode_args(Call::release, a);
+  std::vector<std::pair<Call, std::string_view>> too_many(kBatchedCallsMax + 1, {Call::release, release});
+  const std::string checkout = encode_args(Call::checkout, a);
+  for (const std::string& body :
+       {std::string(""), std::string("{}"), std::string(R"({"calls":[]})"), std::string(R"({"calls":{}})"),
+        std::string(R"({"calls":[{"call":"release"}]})"), std::string(R"({"calls":[{"call":"drop","args":{}}]})"),
+        encode_batch(too_many), encode_batch({{Call::checkout, checkout}}), encode_batch({{Call::batch, "{}"}}),
+        encode_batch({{Call::hold, release}})}) {
+    auto d = decode_batch(body);
+    ASSERT_FALSE(d.ok()) << body.substr(0, 200);
+    EXPECT_EQ(d.error().code, core::Code::InvalidRequest) << body.substr(0, 200);
+  }
+  EXPECT_TRUE(decode_batch(encode_batch(std::vector<std::pair<Call, std::string_view>>(kBatchedCallsMax,
+                                                                                       {Call::release, release})))
+                  .ok());
+  EXPECT_FALSE(decode_args(Call::batch, "{}").ok());
+  for (const char* body : {"<html>502</html>", "{}", R"({"answers":[null]})", R"({"answers":[null,null,null]})",
+                           R"({"answers":[1,null]})", R"({"answers":[{"ok":{"id":1}},null]})"}) {
+    auto d = decode_batch_answer(body, 2);
+    if (d.ok()) {  // well formed as a batch answer: the bad one is that call's own answer
+      for (const auto& one : *d) EXPECT_TRUE(!one || !one->ok()) << body;
+      continue;
+    }
+    EXPECT_EQ(d.error().code, core::Code::Unavailable) << body;
   }
 }
 
