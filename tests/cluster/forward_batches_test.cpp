@@ -4,9 +4,6 @@
 #include "cluster/forward_batches.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -18,35 +15,18 @@
 #include <vector>
 
 #include "../http/running_server.hpp"
+#include "peer_support.hpp"
 
 namespace ticketd::cluster {
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::RunningServer;
-
-constexpr const char* kKey = "peer-key-for-tests-0123456789";
-
-PeerConfig config() {
-  PeerConfig c;
-  c.key = kKey;
-  c.connections_max = 8;
-  return c;
-}
-
-http::ServerConfig server_config() {
-  auto c = test_support::test_config();
-  c.worker_threads = 16;
-  return c;
-}
-
-std::string address_of(const RunningServer& server) {
-  return "127.0.0.1:" + std::to_string(server.port());
-}
+using namespace test_peers;
 
 // An owner of holds: a hold's answer is a hold whose id is the caller's user id; a release, null (as
 // when the owner would have had to block). It counts requests and calls, and the most batches it had
-// at once; each batch waits `delay`, or until `gate` opens when one is set.
+// at once; each batch waits `delay`, and while `gated`, until open_gate().
 struct FakeOwner {
   std::chrono::milliseconds delay{0};
   std::mutex mu;
@@ -127,19 +107,6 @@ struct Answers {
     return cv.wait_for(lock, within, [&] { return got.size() >= n; });
   }
 };
-
-// A loopback port nothing listens on (bound, then closed).
-uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 TEST(ForwardBatches, CallsThatComeWhileBatchesAreOutTravelTogether) {
   FakeOwner owner;

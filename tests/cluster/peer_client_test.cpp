@@ -3,9 +3,6 @@
 #include "cluster/peer_client.hpp"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -17,21 +14,14 @@
 #include <vector>
 
 #include "../http/running_server.hpp"
+#include "peer_support.hpp"
 
 namespace ticketd::cluster {
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::RunningServer;
-
-constexpr const char* kKey = "peer-key-for-tests-0123456789";
-
-PeerConfig config() {
-  PeerConfig c;
-  c.key = kKey;
-  c.connections_max = 8;
-  return c;
-}
+using namespace test_peers;
 
 // Answers 403 without the peer key; "/slow" after 2 s; anything else echoes the body.
 http::Response answer(const http::Request& request) {
@@ -44,29 +34,6 @@ http::Response answer(const http::Request& request) {
   if (request.target == "/slow") std::this_thread::sleep_for(2s);
   response.body = request.body;
   return response;
-}
-
-http::ServerConfig server_config() {
-  auto c = test_support::test_config();
-  c.worker_threads = 16;
-  return c;
-}
-
-std::string address_of(const RunningServer& server) {
-  return "127.0.0.1:" + std::to_string(server.port());
-}
-
-// A loopback port nothing listens on (bound, then closed).
-uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 // Collects the answers of asynchronous calls, and the threads that handed them over.

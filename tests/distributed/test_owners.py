@@ -42,15 +42,20 @@ def owners(tmp_path: Path, postgres: services.Postgres, redis: services.Redis) -
             dep.close()
 
 
-def ledger_calls(node) -> dict[str, int]:
-    """This node's ticketd_ledger_calls_total by result: local, forwarded, taken_over, forward_failed."""
+def counts_by_result(node, family: str) -> dict[str, int]:
+    """This node's ticketd_{family}_total by result."""
     out = {}
-    prefix = "ticketd_ledger_calls_total{result=\""
+    prefix = f"ticketd_{family}_total{{result=\""
     for line in metrics_text(node.port).splitlines():
         if line.startswith(prefix):
             label, value = line[len(prefix):].split("\"} ")
             out[label] = int(float(value))
     return out
+
+
+def ledger_calls(node) -> dict[str, int]:
+    """Where this node's seat calls went: local, forwarded, forwarded_alone, taken_over, forward_failed."""
+    return counts_by_result(node, "ledger_calls")
 
 
 def owner_port(dep: Deployment, event_id: int) -> int:
@@ -91,14 +96,8 @@ def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
 
 
 def ledger_forwards(node) -> dict[str, int]:
-    """This node's ticketd_ledger_forwards_total by kind: batch (one per batch of holds and releases sent)."""
-    out = {}
-    prefix = "ticketd_ledger_forwards_total{result=\""
-    for line in metrics_text(node.port).splitlines():
-        if line.startswith(prefix):
-            label, value = line[len(prefix):].split("\"} ")
-            out[label] = int(float(value))
-    return out
+    """This node's batches of holds and releases sent to owners (result "batch")."""
+    return counts_by_result(node, "ledger_forwards")
 
 
 def test_holds_forwarded_at_once_travel_to_the_owner_in_batches(owners) -> None:
