@@ -28,10 +28,15 @@ struct BestAvailableRequest {
 };
 
 // Returns the chosen seats, or nullopt if fewer than `quantity` seats are free (in the section).
-// `prices` maps price tier -> minor units; tiers missing from it rank last.
+// `prices` maps price tier -> minor units; tiers missing from it rank last. `free_seats`, when the
+// caller keeps it (EventInventory::counts().available), is how many seats of the whole event is_free
+// accepts: fewer than `quantity` is answered without looking at a seat, which is what a sold-out
+// event's buyers meet. Cost: the rows up to the first that seats the party with no orphan left, best
+// first; every seat when none does.
 std::optional<std::vector<SeatId>> pick_best_available(const Layout& layout,
                                                        const std::map<std::string, int64_t>& prices,
                                                        const BestAvailableRequest& request,
-                                                       const std::function<bool(SeatId)>& is_free);
+                                                       const std::function<bool(SeatId)>& is_free,
+                                                       std::optional<uint32_t> free_seats = std::nullopt);
 
 }  // namespace ticketd::core

@@ -440,6 +440,9 @@ void EventInventory::check_invariants() const {
   TICKETD_ASSERT(claimed == held + sold - listed_held);
   TICKETD_ASSERT(held == held_seats_ && sold == sold_seats_);
   TICKETD_ASSERT(tickets == tickets_);
+  uint32_t free = 0;
+  for (SeatId s = 0; s < rules_.seats_total; ++s) free += is_free(s);
+  TICKETD_ASSERT(free == counts().available);
 }
 
 }  // namespace ticketd::core

@@ -16,6 +16,8 @@
 //  4. No live hold has a deadline <= the last `now` seen by advance().
 //  5. A listed seat (resale) belongs to its seller's sale; its claim is that sale's, or a buyer's live
 //     hold's while one holds it. The sale keeps the seat until that hold is converted.
+//  6. counts().available == the number of seats is_free() accepts (best-available trusts it to answer
+//     a sold-out event without looking at a seat).
 #pragma once
 
 #include <functional>
@@ -137,7 +139,7 @@ class EventInventory {
   size_t live_holds() const { return holds_.size(); }
   std::vector<Hold> live_holds_of(UserId user) const;
 
-  // Re-derives every counter from scratch and asserts invariants 1-4. O(seats + holds).
+  // Re-derives every counter from scratch and asserts invariants 1-6. O(seats + holds).
   void check_invariants() const;
 
  private:

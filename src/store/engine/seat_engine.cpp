@@ -233,7 +233,8 @@ core::Result<core::Hold> SeatEngine::decide_hold(core::EventId event, const Best
   std::vector<core::SeatId> seats = request.seats;
   if (request.best) {
     auto picked = core::pick_best_available(best->layout, best->prices, *request.best,
-                                            [&](core::SeatId seat) { return inv.is_free(seat); });
+                                            [&](core::SeatId seat) { return inv.is_free(seat); },
+                                            inv.counts().available);
     if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
     seats = std::move(*picked);
   }

@@ -97,7 +97,8 @@ core::Result<core::Hold> MemoryLedger::hold_seats(const core::Event& event, cons
   std::vector<core::SeatId> seats = request.seats;
   if (request.best) {
     auto picked = core::pick_best_available(layout, event.prices, *request.best,
-                                            [&](core::SeatId seat) { return st.inv.is_free(seat); });
+                                            [&](core::SeatId seat) { return st.inv.is_free(seat); },
+                                            st.inv.counts().available);
     if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
     seats = std::move(*picked);
   }
