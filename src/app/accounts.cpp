@@ -155,10 +155,8 @@ core::Result<core::User> Accounts::authenticate(std::string_view token) {
   auto session = store_.find_session(hash);
   if (!session || session->expires_at <= clock_.now())
     return make_error(Code::Unauthenticated, "the token is unknown or expired");
-  auto user = store_.find_user(session->user_id);
-  if (!user) return make_error(Code::Unauthenticated, "the token's user no longer exists");
-  if (sessions_) sessions_->put(hash, *user, session->expires_at, generation);
-  return *user;
+  if (sessions_) sessions_->put(hash, session->user, session->expires_at, generation);
+  return std::move(session->user);
 }
 
 namespace {

@@ -23,8 +23,10 @@ struct ProvisionedUser {
   std::string token_hash;  // SHA-256 of the bearer token, hex
 };
 
+// A session and its account, read together: authenticating a token the session cache does not hold
+// costs one read of the store, not two.
 struct SessionRecord {
-  UserId user_id = 0;
+  User user;
   TimeMs expires_at{};
 };
 
@@ -44,6 +46,7 @@ class AccountStore {
   virtual std::optional<User> find_user(UserId id) = 0;
   // token_hash: SHA-256 of the bearer token, hex. The token itself is never stored.
   virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
+  // nullopt: no such session, or its user is gone.
   virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
   virtual Status delete_session(const std::string& token_hash) = 0;
   // Ends every session of `user` but the one whose hash is `keep_token_hash` ("" keeps none).

@@ -88,9 +88,14 @@ core::Status PgAccountStore::create_session(const std::string& token_hash, core:
 
 std::optional<core::SessionRecord> PgAccountStore::find_session(const std::string& token_hash) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::SessionRecord> {
-    Rows r = c.query("SELECT user_id, expires_at FROM sessions WHERE token_hash = $1", {p(token_hash)});
+    Rows r = c.query(
+        "SELECT u.id, u.email, u.name, u.role, u.email_verified_at <> 0, s.expires_at FROM sessions s "
+        "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        {p(token_hash)});
     if (r.empty()) return std::nullopt;
-    return core::SessionRecord{r.int64(0, 0), from_unix_ms(r.int64(0, 1))};
+    return core::SessionRecord{
+        core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3)), r.boolean(0, 4)},
+        from_unix_ms(r.int64(0, 5))};
   });
 }
 

@@ -97,10 +97,13 @@ core::Status SqliteAccountStore::create_session(const std::string& token_hash, c
 
 std::optional<core::SessionRecord> SqliteAccountStore::find_session(const std::string& token_hash) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT user_id, expires_at FROM sessions WHERE token_hash = ?1");
+  auto& st = r->prepare(
+      "SELECT u.id, u.email, u.name, u.role, u.email_verified_at <> 0, s.expires_at FROM sessions s "
+      "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1");
   st.bind(1, token_hash);
   if (!st.step()) return std::nullopt;
-  return core::SessionRecord{st.int64(0), from_unix_ms(st.int64(1))};
+  return core::SessionRecord{core::User{st.int64(0), st.text(1), st.text(2), role_from(st.text(3)), st.int64(4) != 0},
+                             from_unix_ms(st.int64(5))};
 }
 
 core::Status SqliteAccountStore::delete_session(const std::string& token_hash) {
