@@ -3,7 +3,9 @@
 #include <boost/url/parse.hpp>
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 
 #include "base/assert.hpp"
 #include "http/compression.hpp"
@@ -225,6 +227,25 @@ ResponseMaker at_once(Response response) {
 }
 }  // namespace
 
+// A request whose route has an inline form reaches a worker without having tried it when the caller's
+// session had to be read from the store, which a flash sale's new buyers all need. Read now, the
+// inline form still decides the rest: a hold for an event owned elsewhere travels in a batch with
+// others (cluster/forward_batches.hpp) rather than as a request of its own. This worker waits for the
+// answer, as the blocking handler would have; the answer never needs a worker to come (it comes from
+// the commit writer or the peer client). False: the inline form did nothing, and the handler runs.
+bool Api::answered_inline_on_worker(const Route& route, Ctx& ctx, const Reply& answer) {
+  auto answered = std::make_shared<std::promise<void>>();
+  std::future<void> done = answered->get_future();
+  const Reply reply = [answer, answered](ResponseMaker make) {
+    answer(std::move(make));
+    answered->set_value();
+  };
+  if (!route.on_io_thread(ctx, reply)) return false;
+  services_.metrics.count("inline_on_worker", "answered");
+  done.wait();
+  return true;
+}
+
 Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& reply) {
   const bool io_thread = where == Where::io_thread;
   auto url = boost::urls::parse_origin_form(request.target);
@@ -300,6 +321,8 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
       return Outcome::answered;
     }
     if (io_thread) return m.route->on_io_thread(ctx, answer) ? Outcome::answered : Outcome::passed_admitted;
+    if (m.route->on_io_thread && !request.admitted && answered_inline_on_worker(*m.route, ctx, answer))
+      return Outcome::answered;
     Response response = m.route->handler(ctx);
     if (m.route->audit != Audit::none) audit(*m.route, ctx, url->path(), response);
     answer(at_once(std::move(response)));

@@ -106,6 +106,8 @@ class Api {
   void audit(const struct Route& route, const struct Ctx& ctx, std::string_view path, const Response& response);
   std::optional<core::Result<core::User>> authenticate_once(const Request& request, bool routed, Where where);
   core::Status admit_caller(Caller who, Ctx& ctx);
+  // On a worker: the route's inline form, waited for; false when it did nothing.
+  bool answered_inline_on_worker(const struct Route& route, struct Ctx& ctx, const Reply& answer);
   Services services_;
   std::unique_ptr<Router> router_;
 };

@@ -107,11 +107,24 @@ def test_holds_forwarded_at_once_travel_to_the_owner_in_batches(owners) -> None:
     dep = owners()
     admin = admin_client(dep.nodes[0])
     event = create_event(admin, create_venue(admin, [grid("Hall", "std", 4, 20)]))
-    buyers = new_users(dep.nodes[0], 41)
+    buyers = new_users(dep.nodes[0], 51)
     expect(hold_seats(dep.nodes[1].client(buyers[40].token), event["id"], [79]), 201)  # node 1 owns it
     assert owner_port(dep, event["id"]) == dep.nodes[1].port
     # Node 0 remembers the owner after one blocking forward; then 40 buyers at once, two of them for seat 1.
     expect(hold_seats(dep.nodes[0].client(buyers[0].token), event["id"], [0]), 201)
+
+    # Buyers node 0 has not seen: each hold goes to a worker to read the session, and is then forwarded
+    # the inline way, in a batch, with the worker waiting for its answer (http/api.cpp).
+    before = ledger_forwards(dep.nodes[0]).get("batch", 0)
+    on_worker_before = counts_by_result(dep.nodes[0], "inline_on_worker").get("answered", 0)
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda i: hold_seats(dep.nodes[0].client(buyers[i].token), event["id"], [i]),
+                                range(41, 51)))
+    assert [r.status for r in answers] == [201] * 10, [(r.status, r.body) for r in answers]
+    assert [r.body["seat_ids"] for r in answers] == [[i] for i in range(41, 51)]
+    assert counts_by_result(dep.nodes[0], "inline_on_worker").get("answered", 0) - on_worker_before == 10
+    assert 1 <= ledger_forwards(dep.nodes[0]).get("batch", 0) - before <= 10
+
     before = ledger_forwards(dep.nodes[0]).get("batch", 0)
     forwarded_before = ledger_calls(dep.nodes[0]).get("forwarded", 0)
     seat_of = {i: (i if i < 40 else 1) for i in range(1, 41)}
