@@ -114,7 +114,7 @@ bool Sales::try_hold_async(core::UserId user, const HoldInput& input, HoldViewDo
   }
   // The event and venue copies travel with the completion: pricing the hold reads no store there.
   return ledger_.try_hold_seats_async(
-      *event, venue->layout, *request, clock_.now(),
+      *event, std::shared_ptr<const core::Layout>(venue, &venue->layout), *request, clock_.now(),
       [this, done = std::move(done), event = *event, venue](core::Result<core::Hold> hold) {
         metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
         if (!hold) return done(hold.error());

@@ -230,12 +230,12 @@ std::vector<core::Result<core::Hold>> OwnerRouter::hold_seats_each(const core::E
   return std::move(*answers);
 }
 
-bool OwnerRouter::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+bool OwnerRouter::try_hold_seats_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
                                        const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
   // What this node owns and has in memory is decided here; what a remembered owner decides is sent to
   // it; the rest (seats not loaded, an owner to ask PostgreSQL for) goes to a worker.
   if (journal_.owns(event.id)) {
-    if (!engine_.try_hold_seats_async(event, layout, request, now, done)) return false;
+    if (!engine_.try_hold_seats_async(event, std::move(layout), request, now, done)) return false;
     count("local");
     return true;
   }

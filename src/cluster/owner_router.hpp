@@ -68,8 +68,8 @@ class OwnerRouter final : public core::Ledger {
   std::vector<core::Result<core::Hold>> hold_seats_each(const core::Event& event, const core::Layout& layout,
                                                         const std::vector<core::HoldRequest>& requests,
                                                         TimeMs now) override;
-  bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
-                            TimeMs now, const HoldDone& done) override;
+  bool try_hold_seats_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
+                            const core::HoldRequest& request, TimeMs now, const HoldDone& done) override;
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   bool try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) override;

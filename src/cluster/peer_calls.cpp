@@ -17,6 +17,11 @@ namespace {
 
 PeerCallAnswer ok(std::string body) { return PeerCallAnswer{200, std::move(body)}; }
 
+// The venue's layout, kept alive by the venue: a best-available hold is picked after the call returns.
+std::shared_ptr<const core::Layout> layout_of(const std::shared_ptr<const core::Venue>& venue) {
+  return std::shared_ptr<const core::Layout>(venue, &venue->layout);
+}
+
 // A call about a booking: the booking as this node reads it.
 template <typename T, typename Run>
 std::string with_booking(core::Ledger& engine, core::BookingId id, Run run) {
@@ -148,7 +153,7 @@ bool PeerCalls::try_handle_batch_async(std::string_view body, const AnswerDone& 
     } else {
       if (cached_ && (!found || found->first.id != a.event_id)) found = cached_(a.event_id);
       taken = found && found->first.id == a.event_id &&
-              engine_.try_hold_seats_async(found->first, found->second->layout, a.hold, clock_.now(), answer);
+              engine_.try_hold_seats_async(found->first, layout_of(found->second), a.hold, clock_.now(), answer);
     }
     if (!taken) gather->one_done();  // answered null: the caller sends it again on its own, for handle()
   }
@@ -167,7 +172,7 @@ bool PeerCalls::try_handle_async(std::string_view name, std::string_view body, c
   if (*call == Call::release) return engine_.try_release_hold_async(a.hold_id, a.user_id, clock_.now(), answer);
   auto found = cached_ ? cached_(a.event_id) : std::nullopt;
   if (!found) return false;
-  return engine_.try_hold_seats_async(found->first, found->second->layout, a.hold, clock_.now(), answer);
+  return engine_.try_hold_seats_async(found->first, layout_of(found->second), a.hold, clock_.now(), answer);
 }
 
 }  // namespace ticketd::cluster

@@ -116,8 +116,8 @@ TEST_F(SeatEngineReloadTest, AFailureOfTheCurrentLoadForgetsTheEvent) {
   ASSERT_EQ(journal_.loads, 1);
   journal_.hold_back_next_hold = true;
   std::optional<core::Result<core::Hold>> answer;
-  ASSERT_TRUE(engine_.try_hold_seats_async(event_, layout_, request(bob_, {2}), t0_,
-                                           [&](core::Result<core::Hold> r) { answer = std::move(r); }));
+  ASSERT_TRUE(engine_.try_hold_seats_async(event_, std::make_shared<const core::Layout>(layout_), request(bob_, {2}),
+                                           t0_, [&](core::Result<core::Hold> r) { answer = std::move(r); }));
   ASSERT_TRUE(journal_.held_back);
   journal_.held_back(core::make_error(core::Code::Unavailable, "the batch failed"));
   ASSERT_TRUE(answer.has_value());
@@ -131,8 +131,8 @@ TEST_F(SeatEngineReloadTest, AFailureOfAnOlderLoadKeepsTheEventLoadedSince) {
   ASSERT_TRUE(engine_.hold_seats(event_, layout_, request(alice_, {1}), t0_).ok());
   journal_.hold_back_next_hold = true;
   std::optional<core::Result<core::Hold>> answer;
-  ASSERT_TRUE(engine_.try_hold_seats_async(event_, layout_, request(bob_, {2}), t0_,
-                                           [&](core::Result<core::Hold> r) { answer = std::move(r); }));
+  ASSERT_TRUE(engine_.try_hold_seats_async(event_, std::make_shared<const core::Layout>(layout_), request(bob_, {2}),
+                                           t0_, [&](core::Result<core::Hold> r) { answer = std::move(r); }));
   ASSERT_TRUE(journal_.held_back);
   // The event is lost and loaded again (as an owner's is) before bob's decision is heard of; alice
   // holds another seat on the new load.

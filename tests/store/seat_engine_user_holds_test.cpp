@@ -10,7 +10,9 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include "ledger_backends.hpp"
 #include "store/engine/seat_engine.hpp"
@@ -93,8 +95,8 @@ class SeatEngineUserHoldsTest : public ::testing::Test {
     std::condition_variable cv;
     std::map<core::SeatId, core::Result<core::Hold>> answers;
     for (core::SeatId seat = 0; seat < seats; ++seat)
-      EXPECT_TRUE(engine_.try_hold_seats_async(event_, layout_, request(alice_, seat, cap), t0_,
-                                               [&, seat](core::Result<core::Hold> r) {
+      EXPECT_TRUE(engine_.try_hold_seats_async(event_, std::make_shared<const core::Layout>(layout_),
+                                               request(alice_, seat, cap), t0_, [&, seat](core::Result<core::Hold> r) {
                                                  std::lock_guard lock(mu);
                                                  answers.emplace(seat, std::move(r));
                                                  cv.notify_all();
@@ -151,6 +153,38 @@ TEST_F(SeatEngineUserHoldsTest, AUserAtTheCapIsRefusedWithoutAskingAgain) {
   EXPECT_EQ(codes(answers), (std::map<core::Code, int>{{core::Code::ActiveHoldsLimitExceeded, 1}}));
   EXPECT_EQ(registry_.reservations, 1 + 3);
   EXPECT_EQ(registry_.counted(alice_), 2u);
+}
+
+// A best-available hold is decided on the registry's answer as well, on the registry's thread: its seats
+// are picked then, with the layout the engine kept (the caller let go of its own at once).
+TEST_F(SeatEngineUserHoldsTest, ABestAvailableHoldIsPickedWhenTheRegistryAnswers) {
+  core::HoldRequest r;
+  r.user_id = alice_;
+  r.best = core::BestAvailableRequest{2, std::nullopt};
+  r.active_holds_max = kCapDefault;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<core::Result<core::Hold>> answer;
+  std::weak_ptr<const core::Layout> kept;
+  {
+    auto layout = std::make_shared<const core::Layout>(layout_);
+    kept = layout;
+    ASSERT_TRUE(engine_.try_hold_seats_async(event_, std::move(layout), r, t0_, [&](core::Result<core::Hold> h) {
+      std::lock_guard lock(mu);
+      answer = std::move(h);
+      cv.notify_all();
+    }));
+  }
+  EXPECT_FALSE(kept.expired());  // the engine holds it until the registry answers
+  while (registry_.answer_batch()) {
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answer.has_value(); }));
+  ASSERT_TRUE(answer->ok()) << answer->error().message;
+  // Row A is seats 0-9 and bob holds 9: the pair nearest the centre of the row that leaves no lone seat.
+  EXPECT_EQ((*answer)->seats, (std::vector<core::SeatId>{4, 5}));
+  EXPECT_EQ(registry_.reservations, 1 + 1);
+  EXPECT_TRUE(kept.expired());
 }
 
 }  // namespace

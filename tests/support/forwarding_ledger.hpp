@@ -14,9 +14,9 @@ class ForwardingLedger : public core::Ledger {
     return inner_.find_checkout(user, key);
   }
   bool holds_without_blocking() const override { return inner_.holds_without_blocking(); }
-  bool try_hold_seats_async(const core::Event& e, const core::Layout& l, const core::HoldRequest& r, TimeMs now,
-                            const HoldDone& done) override {
-    return inner_.try_hold_seats_async(e, l, r, now, done);
+  bool try_hold_seats_async(const core::Event& e, std::shared_ptr<const core::Layout> l, const core::HoldRequest& r,
+                            TimeMs now, const HoldDone& done) override {
+    return inner_.try_hold_seats_async(e, std::move(l), r, now, done);
   }
   std::vector<core::Result<core::Hold>> hold_seats_each(const core::Event& e, const core::Layout& l,
                                                         const std::vector<core::HoldRequest>& r, TimeMs now) override {

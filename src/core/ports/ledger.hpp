@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,11 +129,12 @@ class Ledger {
   // distributed, also the thread that hears the registry of users' holds), and must be quick. False,
   // with nothing done and `done` never called, when the decision would block (the event's seats are not
   // in memory) or the store cannot decide this way: then call hold_seats() where blocking is fine.
+  // `layout` is shared because a best-available hold may be picked on another thread after this returns.
   using HoldDone = std::function<void(Result<Hold>)>;
   // False when try_hold_seats_async never takes a hold here: callers skip preparing one.
   virtual bool holds_without_blocking() const { return false; }
-  virtual bool try_hold_seats_async(const Event& event, const Layout& layout, const HoldRequest& request, TimeMs now,
-                                    const HoldDone& done) {
+  virtual bool try_hold_seats_async(const Event& event, std::shared_ptr<const Layout> layout,
+                                    const HoldRequest& request, TimeMs now, const HoldDone& done) {
     (void)event, (void)layout, (void)request, (void)now, (void)done;
     return false;
   }

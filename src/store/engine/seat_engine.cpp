@@ -334,8 +334,8 @@ core::Result<core::Hold> SeatEngine::hold_seats(const core::Event& event, const 
   return *placed;
 }
 
-// A request that cannot be decided without blocking (the event not loaded yet, best available, a user at
-// this node's count of the cap) is decided by hold_seats() once every one before it is answered: with the
+// A request that cannot be decided without blocking (the event not loaded yet, a user at this node's
+// count of the cap) is decided by hold_seats() once every one before it is answered: with the
 // registry of users' holds, an earlier one is decided only when the registry answers, and the order given
 // is the order decided.
 std::vector<core::Result<core::Hold>> SeatEngine::hold_seats_each(const core::Event& event, const core::Layout& layout,
@@ -354,16 +354,19 @@ std::vector<core::Result<core::Hold>> SeatEngine::hold_seats_each(const core::Ev
     std::unique_lock lock(answers->mu);
     answers->cv.wait(lock, [&] { return answers->pending == 0; });
   };
+  // Not owned: every answer, and so every pick that reads the layout, comes before this returns.
+  const std::shared_ptr<const core::Layout> borrowed(std::shared_ptr<const core::Layout>(), &layout);
   for (size_t i = 0; i < requests.size(); ++i) {
     {
       std::lock_guard lock(answers->mu);
       ++answers->pending;
     }
-    const bool placed = try_hold_seats_async(event, layout, requests[i], now, [answers, i](core::Result<core::Hold> r) {
-      std::lock_guard lock(answers->mu);
-      answers->out[i] = std::move(r);
-      if (--answers->pending == 0) answers->cv.notify_all();
-    });
+    const bool placed =
+        try_hold_seats_async(event, borrowed, requests[i], now, [answers, i](core::Result<core::Hold> r) {
+          std::lock_guard lock(answers->mu);
+          answers->out[i] = std::move(r);
+          if (--answers->pending == 0) answers->cv.notify_all();
+        });
     if (placed) continue;
     {
       std::lock_guard lock(answers->mu);
@@ -393,18 +396,18 @@ SeatEngine::RecordHold SeatEngine::record_then_answer(const HoldDone& done) {
   };
 }
 
-bool SeatEngine::try_hold_seats_async(const core::Event& event, const core::Layout& layout,
+bool SeatEngine::try_hold_seats_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
                                       const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
-  if (user_holds_) return try_hold_reserving_async(event, request, now, done);
-  auto placed = place_hold(event, layout, request, now, true, record_then_answer(done));
+  TICKETD_ASSERT(layout);
+  if (user_holds_) return try_hold_reserving_async(event, std::move(layout), request, now, done);
+  auto placed = place_hold(event, *layout, request, now, true, record_then_answer(done));
   if (!placed) return false;
   if (!*placed) done(placed->error());
   return true;
 }
 
-bool SeatEngine::try_hold_reserving_async(const core::Event& event, const core::HoldRequest& request, TimeMs now,
-                                          const HoldDone& done) {
-  if (request.best) return false;
+bool SeatEngine::try_hold_reserving_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
+                                          const core::HoldRequest& request, TimeMs now, const HoldDone& done) {
   if (auto st = check_hold_request(event, request, now); !st) {
     done(st.error());
     return true;
@@ -425,24 +428,29 @@ bool SeatEngine::try_hold_reserving_async(const core::Event& event, const core::
   }
   // The registry answers a batch of reservations in one round trip, on its own thread, which then
   // decides: no thread waits for Redis, nor for the commit after it.
-  reserve_then_decide(event.id, request, now, id, done, 1);
+  // A best-available hold is picked when the registry answers, on its thread: the layout and prices go
+  // with it (the layout shared, not copied).
+  std::shared_ptr<const KeptPick> pick;
+  if (request.best) pick = std::make_shared<const KeptPick>(KeptPick{std::move(layout), event.prices});
+  reserve_then_decide(event.id, request, now, id, done, 1, std::move(pick));
   return true;
 }
 
-void SeatEngine::reserve_then_decide(core::EventId event, const core::HoldRequest& request, TimeMs now,
-                                     core::HoldId id, const HoldDone& done, uint32_t tries) {
+void SeatEngine::reserve_then_decide(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
+                                     const HoldDone& done, uint32_t tries, std::shared_ptr<const KeptPick> pick) {
   const uint64_t ends_seen = stripe_of(request.user_id).ends_sent.load(std::memory_order_acquire);
   user_holds_->reserve_async(
       request.user_id, id, now + request.ttl, request.active_holds_max, now,
-      [this, event, request, now, id, done, tries, ends_seen](core::UserHolds::Reserve r) {
+      [this, event, request, now, id, done, tries, ends_seen, pick](core::UserHolds::Reserve r) {
         if (r == core::UserHolds::Reserve::at_cap && ask_again(stripe_of(request.user_id), ends_seen, tries))
-          return reserve_then_decide(event, request, now, id, done, tries + 1);
-        decide_reserved_hold(event, request, now, id, r, done);
+          return reserve_then_decide(event, request, now, id, done, tries + 1, pick);
+        decide_reserved_hold(event, request, now, id, r, done, pick.get());
       });
 }
 
 void SeatEngine::decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now,
-                                      core::HoldId id, core::UserHolds::Reserve reserved, const HoldDone& done) {
+                                      core::HoldId id, core::UserHolds::Reserve reserved, const HoldDone& done,
+                                      const KeptPick* pick) {
   if (reserved == core::UserHolds::Reserve::at_cap) return done(at_cap(request));
   core::Result<core::Hold> decided = [&]() -> core::Result<core::Hold> {
     UserStripe& stripe = stripe_of(request.user_id);
@@ -451,7 +459,10 @@ void SeatEngine::decide_reserved_hold(core::EventId event, const core::HoldReque
     // load events): at the cap by this node's list, a hold that lapsed within the sweeper's second still
     // counts.
     if (!under_cap(stripe, request, now, /*may_prune=*/false)) return at_cap(request);
-    auto held = decide_hold(event, nullptr, request, id, now, /*may_load=*/false, record_then_answer(done));
+    std::optional<BestPick> best;
+    if (pick) best.emplace(BestPick{*pick->layout, pick->prices});
+    auto held =
+        decide_hold(event, best ? &*best : nullptr, request, id, now, /*may_load=*/false, record_then_answer(done));
     if (held) stripe.holds[request.user_id].push_back(UserHold{event, held->id, held->expires_at});
     return held;
   }();

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -87,8 +88,8 @@ class SeatEngine : public core::Ledger {
   std::vector<core::Ticket> tickets_of_booking(core::BookingId booking) override;
   std::optional<core::Ticket> find_ticket(const std::string& ticket_id) override;
   bool holds_without_blocking() const override { return true; }
-  bool try_hold_seats_async(const core::Event& event, const core::Layout& layout, const core::HoldRequest& request,
-                            TimeMs now, const HoldDone& done) override;
+  bool try_hold_seats_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
+                            const core::HoldRequest& request, TimeMs now, const HoldDone& done) override;
   bool try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) override;
   core::Result<core::SeatMap> seat_map(const core::Event& event, TimeMs now) override;
   // Without building the 1-byte-per-seat status: nullopt for an event not loaded yet.
@@ -195,17 +196,23 @@ class SeatEngine : public core::Ledger {
   // REQUIRES: the user's stripe mutex held, no slot mutex.
   core::Result<core::Hold> decide_hold(core::EventId event, const BestPick* best, const core::HoldRequest& request,
                                        core::HoldId id, TimeMs now, bool may_load, const RecordHold& record);
+  // What a best-available hold decided on the registry's thread picks with: the layout, kept alive, and
+  // the event's prices as they were asked with.
+  struct KeptPick {
+    std::shared_ptr<const core::Layout> layout;
+    std::map<std::string, int64_t> prices;
+  };
   // try_hold_seats_async with the registry of users' holds: the registry's answer decides on its thread.
-  // False as try_hold_seats_async, and also for a best-available request (it reads the layout, which a
-  // worker has), a user at this node's count of the cap (pruning the list may load events), and a hold id
-  // that would be a store read.
-  bool try_hold_reserving_async(const core::Event& event, const core::HoldRequest& request, TimeMs now,
-                                const HoldDone& done);
+  // False as try_hold_seats_async, and also for a user at this node's count of the cap (pruning the list
+  // may load events) and a hold id that would be a store read.
+  bool try_hold_reserving_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
+                                const core::HoldRequest& request, TimeMs now, const HoldDone& done);
   // Reserves hold `id` in the registry, then decides it on the registry's thread. An answer at the cap
   // is asked again (up to kReserveTriesMax in all) when this node sent an end for a user of the stripe
-  // since the question: the count may have held reservations that were refused since.
+  // since the question: the count may have held reservations that were refused since. `pick`: null for
+  // a hold of named seats.
   void reserve_then_decide(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
-                           const HoldDone& done, uint32_t tries);
+                           const HoldDone& done, uint32_t tries, std::shared_ptr<const KeptPick> pick);
   // reserve_then_decide's questions, blocking: the answer once it is not at the cap for holds that ended
   // meanwhile.
   core::UserHolds::Reserve reserve_settled(const core::HoldRequest& request, core::HoldId id, TimeMs now);
@@ -218,7 +225,7 @@ class SeatEngine : public core::Ledger {
   void end_reservation(core::UserId user, core::HoldId hold);
   // The registry's answer `reserved` about hold `id` of `request`: the decision, recorded; `done` hears it.
   void decide_reserved_hold(core::EventId event, const core::HoldRequest& request, TimeMs now, core::HoldId id,
-                            core::UserHolds::Reserve reserved, const HoldDone& done);
+                            core::UserHolds::Reserve reserved, const HoldDone& done, const KeptPick* pick);
   // A RecordHold that journals the decision and tells `done` once it is durable (or failed).
   RecordHold record_then_answer(const HoldDone& done);
   // A hold that ended here (released, sold, declined) leaves its user's list at once.
