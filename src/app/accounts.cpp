@@ -142,7 +142,8 @@ bool token_shape_ok(std::string_view token) { return !token.empty() && token.siz
 
 std::optional<core::User> Accounts::authenticate_cached(std::string_view token) {
   if (!sessions_ || !token_shape_ok(token)) return std::nullopt;
-  return sessions_->find(token_hash(token));
+  // A miss here is counted by the look authenticate() makes next, once the caller may wait on the store.
+  return sessions_->find(token_hash(token), SessionCache::Look::before_another);
 }
 
 core::Result<core::User> Accounts::authenticate(std::string_view token) {

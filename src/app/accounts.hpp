@@ -80,7 +80,8 @@ class Accounts {
   // has the token; otherwise from the store (which may throw core::UnavailableError).
   core::Result<core::User> authenticate(std::string_view token);
   // The cache's answer alone: the account when the cache holds the token, nullopt when only the store
-  // can tell (it never blocks: for callers that must not wait on the store).
+  // can tell (it never blocks: for callers that must not wait on the store). A caller told nullopt
+  // asks authenticate() next, which counts the cache's miss.
   std::optional<core::User> authenticate_cached(std::string_view token);
   // Creates the users with a session each, all or nothing. Their password is one random secret,
   // hashed once with the normal Argon2id cost and then forgotten: nobody can log in with it, so the

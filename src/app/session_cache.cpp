@@ -16,7 +16,7 @@ SessionCache::Shard& SessionCache::shard_of(const std::string& token_hash) {
   return shards_[std::hash<std::string>{}(token_hash) % kShards];
 }
 
-std::optional<core::User> SessionCache::find(const std::string& token_hash) {
+std::optional<core::User> SessionCache::find(const std::string& token_hash, Look look) {
   if (config_.ttl <= Millis(0)) return std::nullopt;
   const TimeMs now = clock_.now();
   Shard& shard = shard_of(token_hash);
@@ -31,7 +31,7 @@ std::optional<core::User> SessionCache::find(const std::string& token_hash) {
       shard.entries.erase(it);
     }
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
+  if (look == Look::only) misses_.fetch_add(1, std::memory_order_relaxed);
   return std::nullopt;
 }
 

@@ -50,7 +50,10 @@ class SessionCache final : public core::SessionNews {
   // bus may be null (embedded: no other node to tell).
   SessionCache(const Clock& clock, SessionCacheConfig config, core::SessionBus* bus);
 
-  std::optional<core::User> find(const std::string& token_hash);
+  // A look that another follows when it misses (the I/O thread's, before a worker reads the store and
+  // looks again) counts its hits only, so that each request counts one hit or one miss.
+  enum class Look { only, before_another };
+  std::optional<core::User> find(const std::string& token_hash, Look look = Look::only);
   // Take before reading the store; pass to put().
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   void put(const std::string& token_hash, const core::User& user, TimeMs session_expires_at, uint64_t generation);

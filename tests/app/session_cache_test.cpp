@@ -49,6 +49,19 @@ TEST_F(SessionCacheTest, AnswersUntilTheTtlOrTheSessionEndsWhicheverIsFirst) {
   EXPECT_EQ(cache.stats().entries, 0u);
 }
 
+// The I/O thread looks first and, on a miss, a worker reads the store and looks again: the request is
+// one miss, not two. A first look's hit is the request's only look, and counts.
+TEST_F(SessionCacheTest, ARequestLookedUpTwiceCountsOneMiss) {
+  EXPECT_FALSE(cache.find(hash(1), SessionCache::Look::before_another));
+  EXPECT_FALSE(cache.find(hash(1)));
+  EXPECT_EQ(cache.stats().misses_total, 1u);
+  cache.put(hash(1), user(1), far(), cache.generation());
+  EXPECT_TRUE(cache.find(hash(1), SessionCache::Look::before_another));
+  EXPECT_TRUE(cache.find(hash(1)));
+  EXPECT_EQ(cache.stats().hits_total, 2u);
+  EXPECT_EQ(cache.stats().misses_total, 1u);
+}
+
 TEST_F(SessionCacheTest, EndingATokenForgetsItAndTellsTheOtherNodes) {
   cache.put(hash(1), user(1), far(), cache.generation());
   cache.put(hash(2), user(1), far(), cache.generation());
