@@ -281,7 +281,8 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
       return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
     return resume(*record);
   }
-  auto hold = ledger_.find_hold(id, user, clock_.now());
+  // Its event and seats price it; whether it is still live is begin_checkout's to decide, below.
+  auto hold = ledger_.hold_as_taken(id, user, clock_.now());
   if (!hold) return hold.error();
   // A hold taken before the event was cancelled is not paid for: it is let go now.
   if (auto event = catalog_.event(hold->event_id); event && event->cancelled()) {

@@ -172,7 +172,7 @@ void OwnerRouter::learn(const core::Result<core::Hold>& hold) {
   if (!hold) return;
   std::lock_guard lock(learnt_mu_);
   if (learnt_holds_.size() >= kLearntMax) learnt_holds_.clear();  // a few reads again, no growth
-  learnt_holds_[hold->id] = HoldOf{hold->event_id, hold->user_id};
+  learnt_holds_.insert_or_assign(hold->id, *hold);
 }
 
 void OwnerRouter::learn(const core::Result<core::CheckoutRecord>& checkout) {
@@ -189,10 +189,17 @@ std::optional<core::EventId> OwnerRouter::learnt_booking_event(core::BookingId b
   return it->second;
 }
 
+std::optional<core::Hold> OwnerRouter::learnt_hold(core::HoldId id, core::UserId user) {
+  std::lock_guard lock(learnt_mu_);
+  auto it = learnt_holds_.find(id);
+  if (it == learnt_holds_.end() || it->second.user_id != user) return std::nullopt;
+  return it->second;
+}
+
 core::EventId OwnerRouter::learnt_hold_event(core::HoldId id, core::UserId user) {
   std::lock_guard lock(learnt_mu_);
   auto it = learnt_holds_.find(id);
-  return it != learnt_holds_.end() && it->second.user == user ? it->second.event : 0;
+  return it != learnt_holds_.end() && it->second.user_id == user ? it->second.event_id : 0;
 }
 
 std::optional<core::EventId> OwnerRouter::event_of_hold(core::HoldId id, core::UserId user) {
@@ -308,6 +315,11 @@ core::Result<core::Hold> OwnerRouter::find_hold(core::HoldId id, core::UserId us
       *event, Call::find_hold, args, [&] { return engine_.find_hold(id, user, now); }, decode_hold);
   learn(hold);
   return hold;
+}
+
+core::Result<core::Hold> OwnerRouter::hold_as_taken(core::HoldId id, core::UserId user, TimeMs now) {
+  if (std::optional<core::Hold> learnt = learnt_hold(id, user)) return std::move(*learnt);
+  return find_hold(id, user, now);
 }
 
 core::Result<core::Hold> OwnerRouter::release_hold(core::HoldId id, core::UserId user, TimeMs now) {

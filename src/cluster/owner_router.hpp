@@ -50,7 +50,7 @@ class OwnerRouter final : public core::Ledger {
  public:
   static constexpr std::chrono::milliseconds kOwnerRemembered{1'000};
   static constexpr size_t kOwnersRememberedMax = 100'000;
-  static constexpr size_t kLearntMax = 200'000;  // holds, and bookings: ~10 MB each at most
+  static constexpr size_t kLearntMax = 200'000;  // holds (~30 MB at most) and bookings (~10 MB)
 
   // REQUIRES: all of these outlive the router; `replicas` and `metrics` may be null (no replicas: every
   // map of an event owned elsewhere is asked of its owner).
@@ -71,6 +71,9 @@ class OwnerRouter final : public core::Ledger {
   bool try_hold_seats_async(const core::Event& event, std::shared_ptr<const core::Layout> layout,
                             const core::HoldRequest& request, TimeMs now, const HoldDone& done) override;
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
+  // From the answer this node learnt when the hold was taken through it (or looked at), when it has
+  // one: a checkout then asks the owner twice (begin, settle), not three times.
+  core::Result<core::Hold> hold_as_taken(core::HoldId id, core::UserId user, TimeMs now) override;
   core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   bool try_release_hold_async(core::HoldId id, core::UserId user, TimeMs now, const HoldDone& done) override;
   std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override {
@@ -169,7 +172,8 @@ class OwnerRouter final : public core::Ledger {
   void learn(const core::Result<core::Hold>& hold);
   void learn(const core::Result<core::CheckoutRecord>& checkout);
   std::optional<core::EventId> learnt_booking_event(core::BookingId booking);
-  // The event of a hold of `user`'s learnt here; 0 when none is.
+  // A hold of `user`'s learnt here, as it was answered; its event alone (0 when none is learnt).
+  std::optional<core::Hold> learnt_hold(core::HoldId id, core::UserId user);
   core::EventId learnt_hold_event(core::HoldId id, core::UserId user);
   void count(std::string_view what) {
     if (metrics_) metrics_->count("ledger_calls", what);
@@ -189,12 +193,8 @@ class OwnerRouter final : public core::Ledger {
   };
   std::mutex mu_;  // guards remembered_
   std::unordered_map<core::EventId, Remembered> remembered_;
-  struct HoldOf {
-    core::EventId event = 0;
-    core::UserId user = 0;
-  };
   std::mutex learnt_mu_;  // guards learnt_holds_ and learnt_bookings_
-  std::unordered_map<core::HoldId, HoldOf> learnt_holds_;
+  std::unordered_map<core::HoldId, core::Hold> learnt_holds_;
   std::unordered_map<core::BookingId, core::EventId> learnt_bookings_;
 };
 

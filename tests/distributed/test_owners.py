@@ -82,8 +82,12 @@ def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
     expect(dep.nodes[0].client(buyers[2].token).get(mine), 404)
     assert checkout(dep.nodes[0].client(buyers[2].token), held[0]["id"]).status == 404
     for i, hold in zip((0, 2), held):
+        forwarded_before = ledger_calls(dep.nodes[i]).get("forwarded", 0)
         booking = expect(checkout(dep.nodes[i].client(buyers[i].token), hold["id"]), 201)
         assert booking["status"] == "CONFIRMED", booking
+        # The node prices the hold from the owner's answer it kept when the hold was taken (or looked
+        # at) through it: the checkout asks the owner to begin it and to settle it, nothing more.
+        assert ledger_calls(dep.nodes[i]).get("forwarded", 0) - forwarded_before == 2, (i, ledger_calls(dep.nodes[i]))
     assert expect(checkout(dep.nodes[1].client(buyers[0].token), first["id"]), 201)["status"] == "CONFIRMED"
     for i in (0, 2):
         assert ledger_calls(dep.nodes[i]).get("forwarded", 0) > before[i], (i, ledger_calls(dep.nodes[i]))

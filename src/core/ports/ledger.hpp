@@ -152,6 +152,10 @@ class Ledger {
   }
   // NotFound for unknown holds and for other users' holds.
   virtual Result<Hold> find_hold(HoldId id, UserId user, TimeMs now) = 0;
+  // The hold as it was taken (its event and seats, which never change), for a caller that prices it
+  // and then asks begin_checkout, which decides whether it is still live: its state may be stale. A
+  // store that knows no quicker way answers find_hold's.
+  virtual Result<Hold> hold_as_taken(HoldId id, UserId user, TimeMs now) { return find_hold(id, user, now); }
   virtual Result<Hold> release_hold(HoldId id, UserId user, TimeMs now) = 0;
   // release_hold of a live hold of the user's whose event is in memory, without blocking the caller:
   // `done` hears the released hold on the store's commit thread once the release is durable. False,
