@@ -115,6 +115,25 @@ std::set<std::pair<core::EventId, int64_t>> OwnerCommit::begin_fenced(const std:
   return owned;
 }
 
+void OwnerCommit::set_up_session(Connection& c) {
+  // An owner paused (SIGSTOP, a VM frozen) inside a batch keeps its fence's row lock, and a takeover
+  // would wait for it forever. A batch never waits on its client between statements, so a transaction
+  // idle this long is one whose process stopped: PostgreSQL ends it, its batch rolls back (nobody was
+  // acknowledged), and the takeover goes ahead.
+  c.exec("SET idle_in_transaction_session_timeout = " + std::to_string(kIdleInBatchMax.count()));
+  // Every statement of a batch names its rows by key. PostgreSQL plans a prepared statement once for
+  // the connection, and a plan made while a table was small (a new deployment's first sale, every
+  // benchmark) or never analyzed reads the whole table, and goes on reading all of it for every batch
+  // as the table grows: the settlements of one 20,000-seat sale read 16 million rows of bookings and of
+  // payments. Without sequential scans the planner takes the keys' indexes.
+  c.exec("SET enable_seqscan = off");
+  // A statement with no index to take (a cancel's claims, found by booking) still scans, and the scan's
+  // penalty puts its cost past jit_above_cost: PostgreSQL would compile it on every run, 30-110 ms each,
+  // and cancels queued behind the writer for seconds. No statement here runs long enough for compiling
+  // to pay back.
+  c.exec("SET jit = off");
+}
+
 void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
   std::vector<core::Status> results(batch.size(), core::ok_status());
   size_t fenced = 0;
@@ -124,17 +143,7 @@ void OwnerCommit::commit_batch(std::deque<Entry>& batch) {
       conn_.reconnect();
     }
     if (!conn_ready_) {
-      // An owner paused (SIGSTOP, a VM frozen) inside a batch keeps its fence's row lock, and a
-      // takeover would wait for it forever. A batch never waits on its client between statements, so a
-      // transaction idle this long is one whose process stopped: PostgreSQL ends it, its batch rolls
-      // back (nobody was acknowledged), and the takeover goes ahead.
-      conn_.exec("SET idle_in_transaction_session_timeout = " + std::to_string(kIdleInBatchMax.count()));
-      // Every statement of a batch names its rows by key. PostgreSQL plans a prepared statement once
-      // for the connection, and a plan made while a table was small (a new deployment's first sale,
-      // every benchmark) or never analyzed reads the whole table, and goes on reading all of it for
-      // every batch as the table grows: the settlements of one 20,000-seat sale read 16 million rows
-      // of bookings and of payments. Without sequential scans the planner takes the keys' indexes.
-      conn_.exec("SET enable_seqscan = off");
+      set_up_session(conn_);
       conn_ready_ = true;
     }
     const auto owned = begin_fenced(batch);

@@ -75,6 +75,9 @@ class OwnerCommit {
   core::Status run(core::EventId event, int64_t epoch, Job job);
   // The event was reloaded under a new ownership: its jobs are accepted again.
   void reset(core::EventId event);
+  // The writer's session settings (see the definition for why each): applied to its connection before
+  // its first batch and after each reconnect. Public for the tests, which plan statements under them.
+  static void set_up_session(Connection& c);
 
  private:
   struct Entry {
