@@ -336,6 +336,15 @@ CREATE INDEX resale_refunds_due ON resale_listings(refund_id) WHERE state = 'SOL
 ALTER TABLE waitlists ADD COLUMN resale_open_sale boolean NOT NULL DEFAULT true;
 )sql";
 
+// A cancel or a refund finds its booking's rows by booking: the sale's claims, its listings still open
+// and the refund notice just queued. Without these each of them read its table whole, once per cancel
+// or refund, on the owner's one writer. Each index holds only the rows such a statement looks for.
+constexpr const char* kV13RowsByBooking = R"sql(
+CREATE INDEX seat_claims_by_booking ON seat_claims(booking_id) WHERE booking_id IS NOT NULL;
+CREATE INDEX resale_listed_by_booking ON resale_listings(booking_id) WHERE state = 'LISTED';
+CREATE INDEX outbox_refund_notice_unlinked ON outbox(booking_id) WHERE kind = 'seats_refunded' AND refund_id = 0;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -356,6 +365,7 @@ const std::vector<Migration>& migrations() {
       {10, "no seat decisions in SQL", {kV10NoSeatFunctions}},
       {11, "waiting lists", {kV11Waitlists}},
       {12, "face-value resale", {kV12Resale}},
+      {13, "rows found by booking", {kV13RowsByBooking}},
   };
   return kAll;
 }
