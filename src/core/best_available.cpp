@@ -67,7 +67,7 @@ std::optional<std::vector<SeatId>> pick_best_available(const Layout& layout,
                                                        std::optional<uint32_t> free_seats) {
   const uint32_t q = request.quantity;
   TICKETD_ASSERT(q > 0);
-  if (free_seats && *free_seats < q) return std::nullopt;  // sold out, or nearly: no seat looked at
+  if (free_seats && too_few_free(request, *free_seats)) return std::nullopt;  // sold out, or nearly: no seat looked at
   const std::vector<uint32_t> order = sections_by_rank(layout, prices);
   const std::vector<std::pair<size_t, size_t>> section_rows = rows_by_section(layout);
 

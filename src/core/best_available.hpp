@@ -33,6 +33,12 @@ struct BestAvailableRequest {
 // accepts: fewer than `quantity` is answered without looking at a seat, which is what a sold-out
 // event's buyers meet. Cost: the rows up to the first that seats the party with no orphan left, best
 // first; every seat when none does.
+// Whether `free_seats` free seats are too few for any pick of `request`: pick_best_available's first
+// answer, which looks at no seat.
+inline bool too_few_free(const BestAvailableRequest& request, uint32_t free_seats) {
+  return free_seats < request.quantity;
+}
+
 std::optional<std::vector<SeatId>> pick_best_available(const Layout& layout,
                                                        const std::map<std::string, int64_t>& prices,
                                                        const BestAvailableRequest& request,

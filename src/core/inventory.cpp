@@ -159,13 +159,8 @@ Status check_hold_request(TimeMs on_sale_at, TimeMs starts_at, uint32_t seats_to
   return ok_status();
 }
 
-Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl,
-                                  bool offer) {
-  TICKETD_ASSERT(id > 0 && !holds_.contains(id));
-  TICKETD_ASSERT(ttl.count() > 0);
-  advance(now);
-  if (auto s = check_hold_request(rules_.on_sale_at, rules_.starts_at, rules_.seats_total, seats, now); !s)
-    return s.error();
+Status EventInventory::holdable(UserId user, const std::vector<SeatId>& seats, TimeMs now, bool offer) const {
+  if (auto s = check_hold_request(rules_.on_sale_at, rules_.starts_at, rules_.seats_total, seats, now); !s) return s;
   std::vector<SeatId> sorted = seats;
   std::sort(sorted.begin(), sorted.end());
   std::vector<SeatId> taken;
@@ -179,6 +174,15 @@ Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> se
   if (tickets_of(user) + seats.size() > rules_.tickets_per_user_max)
     return make_error(Code::TicketLimitExceeded, "at most " + std::to_string(rules_.tickets_per_user_max) +
                                                      " tickets per user for this event");
+  return ok_status();
+}
+
+Result<Hold> EventInventory::hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl,
+                                  bool offer) {
+  TICKETD_ASSERT(id > 0 && !holds_.contains(id));
+  TICKETD_ASSERT(ttl.count() > 0);
+  advance(now);
+  if (auto s = holdable(user, seats, now, offer); !s) return s.error();
   for (SeatId s : seats) claim_[s] = hold_claim(id);
   Live& live = holds_[id];
   // Stamped at the latest time this event has seen (advance), not the caller's: a caller whose clock

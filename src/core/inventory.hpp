@@ -71,6 +71,9 @@ class EventInventory {
   // duplicates), InvalidSeat, SeatUnavailable (with the taken seats), TicketLimitExceeded.
   // `offer`: a waiting-list offer, which may take listed seats kept off open sale.
   Result<Hold> hold(HoldId id, UserId user, std::vector<SeatId> seats, TimeMs now, Millis ttl, bool offer = false);
+  // The answer hold() would give these seats now, without holding them: its refusal, or ok. REQUIRES
+  // advance(now) under the same lock. Lets a caller refuse before work a hold needs only if it is placed.
+  Status holdable(UserId user, const std::vector<SeatId>& seats, TimeMs now, bool offer = false) const;
 
   // Releases a live hold. Expired or released already: returns it unchanged. NotFound for another
   // user's hold or an unknown one; CheckoutInProgress while pinned.

@@ -187,5 +187,34 @@ TEST_F(SeatEngineUserHoldsTest, ABestAvailableHoldIsPickedWhenTheRegistryAnswers
   EXPECT_TRUE(kept.expired());
 }
 
+// A hold the seats refuse now (taken, too few free, past the ticket limit) is answered on the caller's
+// thread, before the registry is asked: most holds of a sold-out sale cost no round trip to Redis and
+// leave no reservation to take back.
+TEST_F(SeatEngineUserHoldsTest, AHoldItsSeatsRefuseIsAnsweredWithoutAskingTheRegistry) {
+  core::HoldRequest taken = request(alice_, 9, kCapDefault);  // bob holds seat 9
+  core::HoldRequest too_many = request(alice_, 0, kCapDefault);
+  too_many.seats = {0, 1, 2, 3, 4};  // a ticket limit of 4
+  core::HoldRequest sold_out;
+  sold_out.user_id = alice_;
+  sold_out.best = core::BestAvailableRequest{10, std::nullopt};  // 9 seats are free
+  sold_out.active_holds_max = kCapDefault;
+  const auto layout = std::make_shared<const core::Layout>(layout_);
+  std::vector<core::Code> heard;  // answered before try_hold_seats_async returned
+  for (const core::HoldRequest& r : {taken, too_many, sold_out})
+    ASSERT_TRUE(engine_.try_hold_seats_async(event_, layout, r, t0_, [&](core::Result<core::Hold> h) {
+      ASSERT_FALSE(h.ok());
+      heard.push_back(h.error().code);
+    }));
+  EXPECT_EQ(heard, (std::vector<core::Code>{core::Code::SeatUnavailable, core::Code::TicketLimitExceeded,
+                                            core::Code::InsufficientSeats}));
+  EXPECT_FALSE(registry_.answer_batch());  // nothing was queued for it
+  EXPECT_EQ(registry_.reservations, 1);    // bob's
+  EXPECT_EQ(registry_.counted(alice_), 0u);
+  // The seats that are free still go through the registry.
+  const auto answers = hold_together(2, kCapDefault);
+  EXPECT_EQ(std::count_if(answers.begin(), answers.end(), [](const auto& a) { return a.ok(); }), 2);
+  EXPECT_EQ(registry_.reservations, 1 + 2);
+}
+
 }  // namespace
 }  // namespace ticketd::conformance

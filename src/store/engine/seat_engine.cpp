@@ -16,6 +16,10 @@ using core::make_error;
 
 namespace {
 
+core::Error insufficient_seats() {
+  return make_error(Code::InsufficientSeats, "not enough seats are available");
+}
+
 // A recorded decision's outcome, for a caller that waits for it after releasing the slot mutex.
 class Durable {
  public:
@@ -159,6 +163,13 @@ std::vector<core::Hold> SeatEngine::advance(Slot& slot, core::EventId event, Tim
   return expired;
 }
 
+core::Status SeatEngine::refusal_now(Slot& slot, core::EventId event, const core::HoldRequest& request, TimeMs now) {
+  advance(slot, event, now);
+  if (!request.best) return slot.inv->holdable(request.user_id, request.seats, now, request.offer);
+  if (core::too_few_free(*request.best, slot.inv->counts().available)) return insufficient_seats();
+  return core::ok_status();  // whether a block is free is the pick's to say
+}
+
 std::shared_ptr<SeatEngine::Slot> SeatEngine::slot(core::EventId event) {
   {
     std::shared_lock lock(slots_mu_);
@@ -235,7 +246,7 @@ core::Result<core::Hold> SeatEngine::decide_hold(core::EventId event, const Best
     auto picked = core::pick_best_available(best->layout, best->prices, *request.best,
                                             [&](core::SeatId seat) { return inv.is_free(seat); },
                                             inv.counts().available);
-    if (!picked) return make_error(Code::InsufficientSeats, "not enough seats are available");
+    if (!picked) return insufficient_seats();
     seats = std::move(*picked);
   }
   auto held = inv.hold(id, request.user_id, std::move(seats), now, request.ttl, request.offer);
@@ -412,10 +423,18 @@ bool SeatEngine::try_hold_reserving_async(const core::Event& event, std::shared_
     done(st.error());
     return true;
   }
+  // A hold its seats refuse now (most of a sold-out sale's) is answered here: no round trip to the
+  // registry, no reservation to take back.
+  core::Status refused = core::ok_status();
   {
     auto s = slot(event.id);
     std::lock_guard lock(s->mu);
     if (!s->inv) return false;
+    refused = refusal_now(*s, event.id, request, now);
+  }
+  if (!refused) {
+    done(refused.error());
+    return true;
   }
   core::HoldId id = 0;
   {

@@ -242,6 +242,9 @@ class SeatEngine : public core::Ledger {
   // REQUIRES: slot.mu held, slot loaded. Lazy expiry (advance) that reports the seats it frees. Every
   // path runs it before the inventory call it makes, so that call's own advance() finds nothing new.
   std::vector<core::Hold> advance(Slot& slot, core::EventId event, TimeMs now);
+  // REQUIRES: slot.mu held, slot loaded. The refusal the hold would meet now for its seats (taken, too
+  // few free, past the ticket limit), or ok: the inventory's own answer, asked before the hold is placed.
+  core::Status refusal_now(Slot& slot, core::EventId event, const core::HoldRequest& request, TimeMs now);
   core::Result<core::Hold> owned_hold(core::HoldId id, core::UserId user);
   // owned_hold() without a read of the journal for a live hold of the user's listed here (a buyer's
   // look at their hold, and the checkout that follows: the common case). REQUIRES: no slot mutex held.
