@@ -59,7 +59,7 @@ core::Result<core::Event> Catalog::create_event(core::Event draft) {
 
 void Catalog::cache_event(const core::Event& event) {
   if (events_.size() >= kEventsCachedMax) events_.clear();
-  events_[event.id] = CachedEvent{event, clock_.now()};
+  events_[event.id] = CachedEvent{std::make_shared<const core::Event>(event), clock_.now()};
 }
 
 core::Result<core::Event> Catalog::set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings) {
@@ -151,7 +151,7 @@ core::Result<core::Event> Catalog::event(core::EventId id) {
   {
     std::lock_guard lock(cache_mu_);
     auto it = events_.find(id);
-    if (it != events_.end() && clock_.now() - it->second.loaded_at < kEventCacheTtl) return it->second.event;
+    if (it != events_.end() && clock_.now() - it->second.loaded_at < kEventCacheTtl) return *it->second.event;
   }
   auto event = store_.find_event(id);
   if (!event) return make_error(Code::NotFound, "no such event");
@@ -160,10 +160,10 @@ core::Result<core::Event> Catalog::event(core::EventId id) {
   return *event;
 }
 
-std::optional<core::Event> Catalog::cached_event(core::EventId id) {
+std::shared_ptr<const core::Event> Catalog::cached_event(core::EventId id) {
   std::lock_guard lock(cache_mu_);
   auto it = events_.find(id);
-  if (it == events_.end() || clock_.now() - it->second.loaded_at >= kEventCacheTtl) return std::nullopt;
+  if (it == events_.end() || clock_.now() - it->second.loaded_at >= kEventCacheTtl) return nullptr;
   return it->second.event;
 }
 

@@ -41,8 +41,9 @@ class Catalog {
   core::Result<core::Event> create_event(core::Event draft);
   core::Result<core::Event> event(core::EventId id);
   // What event() and venue() would answer from memory, without asking the store: nullopt / null on a
-  // miss or an event copy older than kEventCacheTtl. For callers that must not block.
-  std::optional<core::Event> cached_event(core::EventId id);
+  // miss or an event copy older than kEventCacheTtl. For callers that must not block; the copy is
+  // shared, not copied, since a hold on the I/O thread reads it until the owner answers.
+  std::shared_ptr<const core::Event> cached_event(core::EventId id);
   std::shared_ptr<const core::Venue> cached_venue(core::VenueId id);
   // Administrator: switch the waiting room on or off, or change its settings. Validated; durable.
   core::Result<core::Event> set_waiting_room(core::EventId id, const core::WaitingRoomSettings& settings);
@@ -75,7 +76,7 @@ class Catalog {
   std::mutex cache_mu_;
   std::unordered_map<core::VenueId, std::shared_ptr<const core::Venue>> venues_;
   struct CachedEvent {
-    core::Event event;
+    std::shared_ptr<const core::Event> event;
     TimeMs loaded_at;
   };
   void cache_event(const core::Event& event);  // REQUIRES: cache_mu_ held

@@ -112,14 +112,15 @@ bool Sales::try_hold_async(core::UserId user, const HoldInput& input, HoldViewDo
     done(request.error());
     return true;
   }
-  // The event and venue copies travel with the completion: pricing the hold reads no store there.
-  return ledger_.try_hold_seats_async(
-      *event, std::shared_ptr<const core::Layout>(venue, &venue->layout), *request, clock_.now(),
-      [this, done = std::move(done), event = *event, venue](core::Result<core::Hold> hold) {
-        metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
-        if (!hold) return done(hold.error());
-        done(view_of(*hold, event, venue->layout));
-      });
+  // The cached event and venue travel with the completion (shared, not copied): pricing the hold reads
+  // no store there.
+  return ledger_.try_hold_seats_async(*event, std::shared_ptr<const core::Layout>(venue, &venue->layout), *request,
+                                      clock_.now(),
+                                      [this, done = std::move(done), event, venue](core::Result<core::Hold> hold) {
+                                        metrics_.count("holds", hold.ok() ? "ok" : metric_result(hold.error()));
+                                        if (!hold) return done(hold.error());
+                                        done(view_of(*hold, *event, venue->layout));
+                                      });
 }
 
 core::Result<HoldView> Sales::get_hold(core::UserId user, core::HoldId id) {

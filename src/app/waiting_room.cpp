@@ -92,11 +92,11 @@ std::optional<core::Result<QueueView>> WaitingRoom::poll(core::EventId event_id,
     e.detail = "queue_token_invalid";
     return e;
   }
-  std::optional<core::Event> event;
+  std::shared_ptr<const core::Event> event;
   if (may_block) {
     auto read = catalog_.event(event_id);
     if (!read) return read.error();
-    event = std::move(*read);
+    event = std::make_shared<const core::Event>(std::move(*read));
   } else if (!(event = catalog_.cached_event(event_id))) {
     return std::nullopt;
   }

@@ -496,7 +496,7 @@ Response get_event(Ctx& c) {
 // On the I/O thread: a published event whose copy and seat counts are in memory. An unpublished one
 // (only its managers see it: a store read) or one not in memory goes to get_event on a worker.
 bool event_from_memory_inline(Ctx& c, const Reply& reply) {
-  std::optional<core::Event> event = c.services.catalog.cached_event(c.ids[0]);
+  std::shared_ptr<const core::Event> event = c.services.catalog.cached_event(c.ids[0]);
   if (!event || !event->published) return false;
   std::optional<core::SeatCounts> counts = c.services.catalog.seat_counts_in_memory(*event);
   if (!counts) return false;
@@ -515,7 +515,7 @@ constexpr uint32_t kSeatPageDefault = 500;
 bool kept_seat_map_inline(Ctx& c, const Reply& reply) {
   const auto format = c.query.find("format");
   if (format == c.query.end() || format->second != "compact" || !c.services.seat_maps) return false;
-  std::optional<core::Event> event = c.services.catalog.cached_event(c.ids[0]);
+  std::shared_ptr<const core::Event> event = c.services.catalog.cached_event(c.ids[0]);
   if (!event || !event->published) return false;
   const std::optional<uint64_t> version = c.services.catalog.seat_map_version(*event);
   if (!version) return false;

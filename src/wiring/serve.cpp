@@ -210,19 +210,23 @@ int serve(const ServeConfig& cfg) {
   // Owner mode: the seat calls other nodes forward to this one run on its own engine.
   std::optional<cluster::PeerCalls> peer_calls;
   if (stores->engine)
-    peer_calls.emplace(*stores->engine, [&catalog](core::EventId id) -> core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
-      auto event = catalog.event(id);
-      if (!event) return event.error();
-      auto venue = catalog.venue(event->venue_id);
-      if (!venue) return venue.error();
-      return std::make_pair(std::move(*event), std::move(*venue));
-    }, [&catalog](core::EventId id) -> std::optional<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
-      std::optional<core::Event> event = catalog.cached_event(id);
-      if (!event) return std::nullopt;
-      std::shared_ptr<const core::Venue> venue = catalog.cached_venue(event->venue_id);
-      if (!venue) return std::nullopt;
-      return std::make_pair(std::move(*event), std::move(venue));
-    }, clock);
+    peer_calls.emplace(
+        *stores->engine,
+        [&catalog](core::EventId id) -> core::Result<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
+          auto event = catalog.event(id);
+          if (!event) return event.error();
+          auto venue = catalog.venue(event->venue_id);
+          if (!venue) return venue.error();
+          return std::make_pair(std::move(*event), std::move(*venue));
+        },
+        [&catalog](core::EventId id) -> std::optional<std::pair<core::Event, std::shared_ptr<const core::Venue>>> {
+          std::shared_ptr<const core::Event> event = catalog.cached_event(id);
+          if (!event) return std::nullopt;
+          std::shared_ptr<const core::Venue> venue = catalog.cached_venue(event->venue_id);
+          if (!venue) return std::nullopt;
+          return std::make_pair(*event, std::move(venue));
+        },
+        clock);
   const std::string node = node_name();
   auto channels = wire_channels(cfg, node);
   if (!channels) {
