@@ -27,18 +27,18 @@ struct BestAvailableRequest {
   std::optional<uint32_t> section;  // index into the layout's sections
 };
 
-// Returns the chosen seats, or nullopt if fewer than `quantity` seats are free (in the section).
-// `prices` maps price tier -> minor units; tiers missing from it rank last. `free_seats`, when the
-// caller keeps it (EventInventory::counts().available), is how many seats of the whole event is_free
-// accepts: fewer than `quantity` is answered without looking at a seat, which is what a sold-out
-// event's buyers meet. Cost: the rows up to the first that seats the party with no orphan left, best
-// first; every seat when none does.
 // Whether `free_seats` free seats are too few for any pick of `request`: pick_best_available's first
 // answer, which looks at no seat.
 inline bool too_few_free(const BestAvailableRequest& request, uint32_t free_seats) {
   return free_seats < request.quantity;
 }
 
+// Returns the chosen seats, or nullopt if fewer than `quantity` seats are free (in the section).
+// `prices` maps price tier -> minor units; tiers missing from it rank last. `free_seats`, when the
+// caller keeps it (EventInventory::counts().available), is how many seats of the whole event is_free
+// accepts: fewer than `quantity` is answered without looking at a seat, which is what a sold-out
+// event's buyers meet. Cost: the rows up to the first that seats the party with no orphan left, best
+// first; every seat when none does.
 std::optional<std::vector<SeatId>> pick_best_available(const Layout& layout,
                                                        const std::map<std::string, int64_t>& prices,
                                                        const BestAvailableRequest& request,
