@@ -1,3 +1,5 @@
+#include <unordered_map>
+
 #include "core/limits.hpp"
 #include "store/postgres/postgres_store.hpp"
 
@@ -10,6 +12,11 @@ namespace {
 const char* role_text(core::Role r) { return r == core::Role::Admin ? "admin" : "user"; }
 core::Role role_from(const std::string& s) { return s == "admin" ? core::Role::Admin : core::Role::User; }
 }  // namespace
+
+PgAccountStore::PgAccountStore(Pool& pool)
+    : pool_(pool),
+      session_reads_(kSessionReadsInFlightMax, kSessionReadKeysMax,
+                     [this](const std::vector<std::string>& hashes) { return find_sessions(hashes); }) {}
 
 core::Result<core::User> PgAccountStore::create_user(const std::string& email, const std::string& name,
                                                      const std::string& password_hash, core::Role role, TimeMs now) {
@@ -87,15 +94,32 @@ core::Status PgAccountStore::create_session(const std::string& token_hash, core:
 }
 
 std::optional<core::SessionRecord> PgAccountStore::find_session(const std::string& token_hash) {
-  return with_connection(pool_, [&](Connection& c) -> std::optional<core::SessionRecord> {
+  return session_reads_.read(token_hash);
+}
+
+std::vector<std::optional<core::SessionRecord>> PgAccountStore::find_sessions(
+    const std::vector<std::string>& token_hashes) {
+  return with_connection(pool_, [&](Connection& c) {
+    // One lookup per key, each the plan of a single session's read (two primary-key probes), whatever
+    // the tables' statistics say: written as `token_hash = ANY($1)`, a plan cached while the tables
+    // were small (a new deployment) read users whole and hashed it.
     Rows r = c.query(
-        "SELECT u.id, u.email, u.name, u.role, u.email_verified_at <> 0, s.expires_at FROM sessions s "
-        "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
-        {p(token_hash)});
-    if (r.empty()) return std::nullopt;
-    return core::SessionRecord{
-        core::User{r.int64(0, 0), r.text(0, 1), r.text(0, 2), role_from(r.text(0, 3)), r.boolean(0, 4)},
-        from_unix_ms(r.int64(0, 5))};
+        "SELECT t.h, f.* FROM unnest($1::text[]) AS t(h), LATERAL (SELECT u.id, u.email, u.name, u.role, "
+        "u.email_verified_at <> 0, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id "
+        "WHERE s.token_hash = t.h LIMIT 1) f",
+        {p_text_array(token_hashes)});
+    std::unordered_map<std::string, core::SessionRecord> found;
+    for (int i = 0; i < r.size(); ++i)
+      found.emplace(r.text(i, 0), core::SessionRecord{core::User{r.int64(i, 1), r.text(i, 2), r.text(i, 3),
+                                                                 role_from(r.text(i, 4)), r.boolean(i, 5)},
+                                                      from_unix_ms(r.int64(i, 6))});
+    std::vector<std::optional<core::SessionRecord>> out;
+    out.reserve(token_hashes.size());
+    for (const std::string& hash : token_hashes) {
+      auto it = found.find(hash);
+      out.push_back(it == found.end() ? std::nullopt : std::optional<core::SessionRecord>(it->second));
+    }
+    return out;
   });
 }
 
