@@ -38,7 +38,7 @@ class PgAccountStore final : public core::AccountStore {
  public:
   // Session reads leave in batches (base/read_batches.hpp), one on its way at a time while the next
   // one fills: a read takes well under a millisecond, and in a flash sale one at a time gave lower
-  // tails than two (hold p99 47-57 ms against 63 ms, docs/bench/analysis.md).
+  // tails than two (hold p99 47-57 ms against 60-63 ms, docs/bench/analysis.md).
   static constexpr size_t kSessionReadsInFlightMax = 1;
   static constexpr size_t kSessionReadKeysMax = 64;
 
