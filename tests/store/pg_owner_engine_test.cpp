@@ -8,6 +8,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
@@ -207,31 +208,38 @@ core::Event sale_of(const core::Event& like, int seats, core::Layout& layout, Po
   return backend.add_event(e, layout, at);
 }
 
-// Sells the event's seats `per_sale` at a time, each sale to a buyer of its own, one sale after the other:
-// each step is a batch of its own.
+// Sells `count` seats from `first` to `buyer`: a hold, a checkout and its payment, each a batch of its own.
+std::optional<core::Booking> sell(store::engine::SeatEngine& engine, const core::Event& sale,
+                                  const core::Layout& layout, core::UserId buyer, uint32_t first, uint32_t count,
+                                  TimeMs at) {
+  core::HoldRequest r;
+  r.user_id = buyer;
+  for (uint32_t seat = first; seat < first + count; ++seat) r.seats.push_back(static_cast<core::SeatId>(seat));
+  auto h = engine.hold_seats(sale, layout, r, at);
+  EXPECT_TRUE(h.ok()) << h.error().message;
+  if (!h.ok()) return std::nullopt;
+  const core::CheckoutStart start{"k", int64_t{100} * count, "USD", "pm_card"};
+  auto c = engine.begin_checkout(h->id, buyer, start, at);
+  EXPECT_TRUE(c.ok()) << c.error().message;
+  if (!c.ok()) return std::nullopt;
+  core::PaymentOutcome paid;
+  paid.kind = core::PaymentOutcome::Kind::Succeeded;
+  paid.payment_ref = "pi_" + std::to_string(first);
+  auto settled = engine.settle_payment(c->booking_id, paid, at);
+  EXPECT_TRUE(settled.ok()) << settled.error().message;
+  if (!settled.ok()) return std::nullopt;
+  return settled->booking;
+}
+
+// Sells the event's seats `per_sale` at a time, each sale to a buyer of its own, one sale after the other.
 std::vector<core::Booking> sell_all(store::engine::SeatEngine& engine, const core::Event& sale,
                                     const core::Layout& layout, PostgresOwnerBackend& backend, uint32_t per_sale,
                                     TimeMs at) {
   std::vector<core::Booking> sold;
   for (uint32_t i = 0; i + per_sale <= sale.seats_total; i += per_sale) {
-    const core::UserId buyer = backend.add_user("seq" + std::to_string(i), at);
-    core::HoldRequest r;
-    r.user_id = buyer;
-    for (uint32_t seat = i; seat < i + per_sale; ++seat) r.seats.push_back(static_cast<core::SeatId>(seat));
-    auto h = engine.hold_seats(sale, layout, r, at);
-    EXPECT_TRUE(h.ok()) << h.error().message;
-    if (!h.ok()) break;
-    const core::CheckoutStart start{"k", int64_t{100} * per_sale, "USD", "pm_card"};
-    auto c = engine.begin_checkout(h->id, buyer, start, at);
-    EXPECT_TRUE(c.ok()) << c.error().message;
-    if (!c.ok()) break;
-    core::PaymentOutcome paid;
-    paid.kind = core::PaymentOutcome::Kind::Succeeded;
-    paid.payment_ref = "pi_" + std::to_string(i);
-    auto settled = engine.settle_payment(c->booking_id, paid, at);
-    EXPECT_TRUE(settled.ok()) << settled.error().message;
-    if (!settled.ok()) break;
-    sold.push_back(settled->booking);
+    auto booking = sell(engine, sale, layout, backend.add_user("seq" + std::to_string(i), at), i, per_sale, at);
+    if (!booking) break;
+    sold.push_back(std::move(*booking));
   }
   return sold;
 }
@@ -309,6 +317,34 @@ TEST_F(OwnerEngineTest, CancelsAndRefundsFindTheirRowsByBooking) {
     const int64_t scans = seq_scans - (before.count(table) ? before.at(table) : 0);
     EXPECT_LE(scans, 5) << table << " read whole " << scans << " times for " << kSales << " cancels and refunds";
   }
+  backend_->audit(t0_);
+}
+
+// A sale's booking_confirmed notices, written by the owner in one statement per batch, go to the
+// channels each buyer chose (ticketd_notice_channels, migration 14): email unless turned off, a webhook
+// for a buyer with texts on and a phone number, one row per channel.
+TEST_F(OwnerEngineTest, ASalesNoticesGoToTheChannelsEachBuyerChose) {
+  core::Layout arena;
+  const core::Event sale = sale_of(event_, 3, arena, *backend_, t0_);
+  const core::UserId plain = backend_->add_user("plain", t0_), texted = backend_->add_user("texted", t0_),
+                     quiet = backend_->add_user("quiet", t0_);
+  store::postgres::Connection c(backend_->url());
+  c.query("INSERT INTO user_notify(user_id, phone, sms_on) VALUES ($1, '+15550100', true)",
+          {store::postgres::p(texted)});
+  c.query("INSERT INTO user_notify(user_id, email_on) VALUES ($1, false)", {store::postgres::p(quiet)});
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_);
+  uint32_t seat = 0;
+  for (const core::UserId buyer : {plain, texted, quiet})
+    ASSERT_TRUE(sell(a->engine, sale, arena, buyer, seat++, 1, t0_));
+  a.reset();
+  store::postgres::Rows r =
+      c.query("SELECT user_id, channel FROM outbox WHERE kind = 'booking_confirmed' AND event_id = $1 ORDER BY id",
+              {store::postgres::p(sale.id)});
+  std::vector<std::pair<core::UserId, std::string>> notices;
+  for (int i = 0; i < r.size(); ++i) notices.emplace_back(r.int64(i, 0), r.text(i, 1));
+  const std::vector<std::pair<core::UserId, std::string>> chosen = {
+      {plain, "email"}, {texted, "email"}, {texted, "webhook"}};
+  EXPECT_EQ(notices, chosen);
   backend_->audit(t0_);
 }
 

@@ -345,6 +345,29 @@ CREATE INDEX resale_listed_by_booking ON resale_listings(booking_id) WHERE state
 CREATE INDEX outbox_refund_notice_unlinked ON outbox(booking_id) WHERE kind = 'seats_refunded' AND refund_id = 0;
 )sql";
 
+// Migration 14: the channels a notice goes to are a set-returning SQL function that PostgreSQL inlines
+// into the statement calling it, so a sale batch's notices are one planned INSERT. Called once per row,
+// ticketd_enqueue_notice had its body planned again for every statement: 1.5 ms of the writer's time
+// per sale batch, the largest of its statements. It keeps its signature and now applies the same rule.
+constexpr const char* kV14NoticeChannels = R"sql(
+-- One row per channel the user chose (no user_notify row: email only); hold_expiring only if opted in.
+-- Not STRICT and not VOLATILE: either would keep PostgreSQL from inlining it.
+CREATE FUNCTION ticketd_notice_channels(p_kind text, p_user bigint) RETURNS TABLE(channel text)
+LANGUAGE sql STABLE AS $$
+  SELECT ch.name FROM (VALUES ('email'), ('webhook')) AS ch(name) LEFT JOIN user_notify n ON n.user_id = p_user
+  WHERE ((ch.name = 'email' AND coalesce(n.email_on, true))
+      OR (ch.name = 'webhook' AND coalesce(n.sms_on, false) AND coalesce(n.phone, '') <> ''))
+    AND (p_kind <> 'hold_expiring' OR coalesce(n.hold_expiry_on, false));
+$$;
+CREATE OR REPLACE FUNCTION ticketd_enqueue_notice(p_kind text, p_user bigint, p_event bigint, p_booking bigint,
+                                                  p_hold bigint, p_now bigint, p_due bigint) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at)
+  SELECT p_kind, c.channel, p_user, p_event, p_booking, p_hold, 'PENDING', p_now, p_due
+  FROM ticketd_notice_channels(p_kind, p_user) AS c;
+$$;
+)sql";
+
 struct Migration {
   int version;
   const char* name;
@@ -366,6 +389,7 @@ const std::vector<Migration>& migrations() {
       {11, "waiting lists", {kV11Waitlists}},
       {12, "face-value resale", {kV12Resale}},
       {13, "rows found by booking", {kV13RowsByBooking}},
+      {14, "notice channels inlined", {kV14NoticeChannels}},
   };
   return kAll;
 }

@@ -202,10 +202,14 @@ void StagedWrites::send_sales(Sending& c) {
   c.send("UPDATE holds SET state = 'CONVERTED', booking_id = t.b FROM unnest($1::bigint[], $2::bigint[]) AS t(h, b) "
           "WHERE holds.id = t.h",
           {p_array(s.hold), p_array(s.booking)});
-  c.send("SELECT ticketd_enqueue_notice('booking_confirmed', t.u, t.e, t.b, t.h, t.at, t.at) "
-          "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) WITH ORDINALITY "
-          "AS t(u, e, b, h, at, n) ORDER BY t.n",
-          {p_array(s.user), p_array(s.event), p_array(s.booking), p_array(s.hold), p_array(s.at)});
+  // One planned INSERT for the batch: the channel rule (ticketd_notice_channels) is inlined into it.
+  c.send(
+      "INSERT INTO outbox(kind, channel, user_id, event_id, booking_id, hold_id, status, created_at, due_at) "
+      "SELECT 'booking_confirmed', c.channel, t.u, t.e, t.b, t.h, 'PENDING', t.at, t.at "
+      "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) WITH ORDINALITY "
+      "AS t(u, e, b, h, at, n) CROSS JOIN LATERAL ticketd_notice_channels('booking_confirmed', t.u) AS c "
+      "ORDER BY t.n, c.channel",
+      {p_array(s.user), p_array(s.event), p_array(s.booking), p_array(s.hold), p_array(s.at)});
 }
 
 void StagedWrites::discard() {
