@@ -1,14 +1,13 @@
 // Sessions read from a real PostgreSQL (scripts/services). Reads that meet leave as one statement
 // (base/read_batches.hpp); what must hold is that each caller still gets its own session, or none.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "pg_database.hpp"
 #include "store/postgres/postgres_store.hpp"
 
 namespace ticketd::store::postgres {
@@ -17,20 +16,7 @@ namespace {
 class PgAccountStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("TICKETD_TEST_POSTGRES_URL");
-    ASSERT_TRUE(base && *base) << "run under scripts/services (TICKETD_TEST_POSTGRES_URL unset)";
-    static int counter = 0;
-    const std::string db = "accounts_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    {
-      Connection admin(base);
-      admin.exec("CREATE DATABASE " + db);
-    }
-    const std::string url(base);
-    url_ = url.substr(0, url.rfind('/') + 1) + db;
-    {
-      Connection c(url_);
-      migrate(c);
-    }
+    url_ = fresh_migrated_database("accounts");
     pool_ = std::make_unique<Pool>(url_, 8);
     store_ = std::make_unique<PgAccountStore>(*pool_);
   }

@@ -6,13 +6,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "core/layout.hpp"
+#include "pg_database.hpp"
 #include "store/postgres/event_owners.hpp"
 #include "store/postgres/owner_commit.hpp"
 #include "store/postgres/postgres_store.hpp"
@@ -25,20 +26,7 @@ using namespace std::chrono_literals;
 class EventOwnersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* base = std::getenv("TICKETD_TEST_POSTGRES_URL");
-    ASSERT_TRUE(base && *base) << "run under scripts/services (TICKETD_TEST_POSTGRES_URL unset)";
-    static int counter = 0;
-    const std::string db = "owners_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    {
-      Connection admin(base);
-      admin.exec("CREATE DATABASE " + db);
-    }
-    const std::string url(base);
-    url_ = url.substr(0, url.rfind('/') + 1) + db;
-    {
-      Connection c(url_);
-      migrate(c);
-    }
+    url_ = fresh_migrated_database("owners");
     pool_ = std::make_unique<Pool>(url_, 6);
     event_ = make_event();
   }

@@ -5,16 +5,14 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "app/ticket_codes.hpp"
 #include "ledger_backends.hpp"
+#include "pg_database.hpp"
 #include "store/engine/seat_engine.hpp"
 #include "store/postgres/event_owners.hpp"
 #include "store/postgres/owner_commit.hpp"
@@ -66,29 +64,11 @@ struct MovingOwners {
   }
 };
 
-// One counter for every backend type: each backend gets a database of its own.
-inline int& database_counter() {
-  static int counter = 0;
-  return counter;
-}
-
 template <class Decider>
 class PgBackend {
  public:
   PgBackend() {
-    const char* base = std::getenv("TICKETD_TEST_POSTGRES_URL");
-    if (!base || !*base) throw std::runtime_error("run under scripts/services: TICKETD_TEST_POSTGRES_URL is unset");
-    const std::string db = "conformance_" + std::to_string(::getpid()) + "_" + std::to_string(++database_counter());
-    {
-      store::postgres::Connection admin(base);
-      admin.exec("CREATE DATABASE " + db);
-    }
-    const std::string url(base);
-    url_ = url.substr(0, url.rfind('/') + 1) + db;
-    {
-      store::postgres::Connection c(url_);
-      store::postgres::migrate(c);
-    }
+    url_ = store::postgres::fresh_migrated_database("conformance");
     open();
   }
   core::Ledger& ledger() { return decider_->get(); }
