@@ -56,8 +56,18 @@ export async function call(method, path, body, headers = {}, withHeaders = false
     throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
   }
   if (resp.status === 204) return null;
+  // An answer cut off on its way (the network lost mid-body) is no answer: as a call that never
+  // reached the server, not a success with nothing in it (which the door scanner once saved as its
+  // offline bundle, and then could not open offline).
+  let text;
+  try { text = await resp.text(); } catch { text = null; }
   let data = null;
-  try { data = await resp.json(); } catch { data = null; }
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (resp.ok && (text === null || (text && data === null))) {
+    throw new ApiError(0, 'network', 'The answer from the server was cut off. Check your connection and try again.');
+  }
   if (!resp.ok && resp.status !== 202) {
     const err = (data && data.error) || {};
     if (resp.status === 401 && err.code === 'unauthenticated') session.clear();

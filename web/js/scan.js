@@ -122,15 +122,25 @@ async function setupScreen(message = '') {
 
 // ---- The bundle and the feed ----------------------------------------------------------------
 
+// Only a bundle with its keys is kept or used: a saved one that is not (an older version's) is as none.
+const usableBundle = (b) => b !== null && typeof b === 'object' && Array.isArray(b.keys);
+
+function savedBundle(eventId) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(bundleKey(eventId)) || 'null');
+    return usableBundle(saved) ? saved : null;
+  } catch { return null; }
+}
+
 async function loadBundle(eventId) {
   let bundle;
   try {
     bundle = await api.scannerBundle(eventId);
+    if (!usableBundle(bundle)) throw new ApiError(0, 'network', 'The scanner bundle came incomplete. Try again.');
     localStorage.setItem(bundleKey(eventId), JSON.stringify(bundle));
   } catch (err) {
-    const saved = localStorage.getItem(bundleKey(eventId));
-    if (!(err instanceof ApiError && err.code === 'network') || !saved) throw err;
-    bundle = JSON.parse(saved);
+    bundle = err instanceof ApiError && err.code === 'network' ? savedBundle(eventId) : null;
+    if (!bundle) throw err;
   }
   state.bundle = bundle;
   state.keys = await importBundleKeys(bundle);
