@@ -194,6 +194,62 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
   backend_->audit(t0_);
 }
 
+// Releases are staged too, and written before the holds of their batch: a seat let go and taken again
+// while the writer is busy goes to PostgreSQL in one batch, the release's claims gone before the new
+// hold's claim is checked against them (written the other way round, the database refuses the batch).
+TEST_F(OwnerEngineTest, ReleasesAndTheHoldsOfTheirSeatsShareABatch) {
+  constexpr int kSeats = 5;
+  std::atomic<bool> pausing = false;
+  std::atomic<size_t> largest_batch = 0;
+  auto on_batch = [&](size_t jobs, size_t) {
+    largest_batch = std::max(largest_batch.load(), jobs);
+    if (pausing) std::this_thread::sleep_for(300ms);
+  };
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, on_batch);
+  std::vector<core::UserId> first, second;
+  std::vector<core::HoldId> released;
+  for (int i = 0; i < kSeats; ++i) {
+    first.push_back(backend_->add_user("first" + std::to_string(i), t0_));
+    second.push_back(backend_->add_user("second" + std::to_string(i), t0_));
+    auto h = hold(*a, first.back(), {static_cast<core::SeatId>(i)});
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    released.push_back(h->id);
+  }
+  pausing = true;
+  // Each seat on a thread of its own: its release is decided at once (answered once durable), and the
+  // hold that takes the seat next is decided right after it, so both wait for the same batch.
+  std::vector<core::HoldId> taken(kSeats);
+  std::atomic<int> released_ok = 0;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSeats; ++i)
+    threads.emplace_back([&, i] {
+      const bool decided =
+          a->engine.try_release_hold_async(released[i], first[i], t0_, [&](core::Result<core::Hold> r) {
+            EXPECT_TRUE(r.ok()) << r.error().message;
+            if (r.ok()) ++released_ok;
+          });
+      ASSERT_TRUE(decided) << "the release of a loaded event's hold waited";
+      auto h = hold(*a, second[i], {static_cast<core::SeatId>(i)});
+      ASSERT_TRUE(h.ok()) << h.error().message;
+      taken[i] = h->id;
+    });
+  for (std::thread& t : threads) t.join();
+  pausing = false;
+  for (int tries = 0; tries < 100 && released_ok < kSeats; ++tries) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(released_ok.load(), kSeats);
+  EXPECT_GE(largest_batch.load(), 4u) << "the releases and holds did not share a batch";
+  for (int i = 0; i < kSeats; ++i) {
+    SCOPED_TRACE("seat " + std::to_string(i));
+    EXPECT_EQ(a->journal.hold(released[i])->state, core::HoldState::Released);
+    EXPECT_EQ(a->journal.hold(taken[i])->state, core::HoldState::Active);
+  }
+  a.reset();  // a fresh owner loads the event from what PostgreSQL holds: the second holds, live
+  Node b(*pool_, backend_->url(), "node-b", 30s, ids_);
+  EXPECT_EQ(b.engine.seat_map(event_, t0_)->status.substr(0, kSeats), std::string(kSeats, 'H'));
+  for (int i = 0; i < kSeats; ++i) EXPECT_TRUE(b.engine.find_hold(taken[i], second[i], t0_).ok());
+  backend_->audit(t0_);
+}
+
 // An event of `seats` seats in rows of 40, on sale in tables that may still be empty.
 core::Event sale_of(const core::Event& like, int seats, core::Layout& layout, PostgresOwnerBackend& backend,
                     TimeMs at) {

@@ -86,11 +86,6 @@ void write(Connection& c, const core::ListingChanged& d) {
             {p(b.event_id), p(int64_t{d.change.seat}), p(to_unix_ms(d.at))});
 }
 
-void write(Connection& c, const core::HoldReleased& d) {
-  c.query("UPDATE holds SET state = 'RELEASED' WHERE id = $1", {p(d.hold)});
-  drop_hold_claims(c, d.hold);
-}
-
 void write(Connection& c, const core::PaymentAwaitingAction& d) {
   c.query("UPDATE payments SET status = 'REQUIRES_ACTION', payment_ref = $2, updated_at = $3 WHERE booking_id = $1",
           {p(d.booking), p(d.outcome.payment_ref), p(to_unix_ms(d.at))});
@@ -344,7 +339,8 @@ void PgSeatJournal::record(core::SeatDecision decision, Done done, Failure) {
                    std::visit(
                        [&](const auto& d) {
                          using D = std::decay_t<decltype(d)>;
-                         if constexpr (std::is_same_v<D, core::HoldPlaced> || std::is_same_v<D, core::CheckoutBegun>) {
+                         if constexpr (std::is_same_v<D, core::HoldPlaced> || std::is_same_v<D, core::HoldReleased> ||
+                                       std::is_same_v<D, core::CheckoutBegun>) {
                            staged_.stage(c, d);
                          } else if constexpr (std::is_same_v<D, core::PaymentSucceeded>) {
                            if (d.sold && d.resold.empty()) return staged_.stage(c, d);

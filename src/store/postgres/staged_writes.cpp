@@ -50,6 +50,12 @@ void StagedWrites::stage(Connection& c, const core::HoldPlaced& d) {
   }
 }
 
+void StagedWrites::stage(Connection& c, const core::HoldReleased& d) {
+  // Placed in this batch: its rows are written before they are released (releases go first).
+  if (std::find(holds_.id.begin(), holds_.id.end(), d.hold) != holds_.id.end()) flush(c);
+  released_.push_back(d.hold);
+}
+
 void StagedWrites::stage(Connection&, const core::CheckoutBegun& d) {
   const core::CheckoutRecord& r = d.record;
   Checkouts& s = checkouts_;
@@ -102,6 +108,7 @@ void StagedWrites::flush(Connection& c) {
   // Every statement in one round trip (a pipeline); the claims are checked once all have answered,
   // before anything commits.
   Sending out{c};
+  send_releases(out);
   send_holds(out);
   send_checkouts(out);
   send_sales(out);
@@ -113,6 +120,13 @@ void StagedWrites::flush(Connection& c) {
                     std::to_string(claimed) + " claimed)");
   }
   discard();
+}
+
+// The holds let go: their claims go (a sale's claims, which name the booking, stay).
+void StagedWrites::send_releases(Sending& c) {
+  if (released_.empty()) return;
+  c.send("UPDATE holds SET state = 'RELEASED' WHERE id = ANY($1::bigint[])", {p_array(released_)});
+  c.send("DELETE FROM seat_claims WHERE hold_id = ANY($1::bigint[]) AND booking_id IS NULL", {p_array(released_)});
 }
 
 void StagedWrites::send_holds(Sending& c) {
@@ -213,6 +227,7 @@ void StagedWrites::send_sales(Sending& c) {
 }
 
 void StagedWrites::discard() {
+  released_.clear();
   holds_ = {};
   checkouts_ = {};
   sales_ = {};

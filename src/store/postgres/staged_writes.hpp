@@ -1,13 +1,16 @@
 // The bulk of a sale's decisions, written per batch rather than per decision (owner_commit.hpp's
-// Stager): new holds, checkouts begun and payments that sold their seats. Each kind is written in a
+// Stager): new holds, holds released, checkouts begun and payments that sold their seats. Each kind is
+// written in a
 // few multi-row statements, whatever the number of decisions, all sent at once: a batch's writes cost
 // one round trip to PostgreSQL instead of a few per decision (a checkout is eleven statements one by one).
 //
 // Order is kept. Any other decision flushes what is staged before its own statements
-// (PgSeatJournal::record), and the three kinds are written in causal order: holds, then checkouts
-// begun (on holds), then payments (of checkouts begun). A seat claimed twice in one batch (a hold lapsed
-// and its seat taken again between two commits) flushes first: one statement must not claim a row twice,
-// and the second claim is then checked against the first like any other.
+// (PgSeatJournal::record), and the kinds are written in causal order: releases, then holds, then
+// checkouts begun (on holds), then payments (of checkouts begun). Releases go first because a release
+// only frees seats: a hold staged after it may claim them, one staged before it cannot have (they were
+// held), and a hold released in the batch that placed it flushes first. A seat claimed twice in one
+// batch (a hold lapsed and its seat taken again between two commits) flushes first too: one statement
+// must not claim a row twice, and the second claim is then checked against the first like any other.
 //
 // The database keeps its last line of defence: a hold's claim is written only over a free or lapsed
 // one, a sale's only over a hold's; a claim refused fails the batch (Refused).
@@ -39,6 +42,7 @@ struct Refused : std::runtime_error {
 class StagedWrites final : public Stager {
  public:
   void stage(Connection& c, const core::HoldPlaced& d);
+  void stage(Connection& c, const core::HoldReleased& d);
   void stage(Connection& c, const core::CheckoutBegun& d);
   // A payment that sold its seats. REQUIRES: d.sold; seats bought from resale listings have left their
   // sellers' bookings already (PgSeatJournal's sell_listed).
@@ -69,6 +73,7 @@ class StagedWrites final : public Stager {
       send(sql, params);
     }
   };
+  void send_releases(Sending& c);
   void send_holds(Sending& c);
   void send_checkouts(Sending& c);
   void send_sales(Sending& c);
@@ -79,6 +84,7 @@ class StagedWrites final : public Stager {
     std::vector<int64_t> claim_hold, claim_seat, claim_event, claim_user, claim_created, claim_expires;  // per claim
     std::vector<int64_t> notice_hold, notice_user, notice_event, notice_at, notice_due;  // per notice
   } holds_;
+  std::vector<int64_t> released_;  // hold ids: RELEASED, their claims gone
   struct Checkouts {
     std::vector<int64_t> booking, hold, event, user, amount, payment, created;  // one per checkout
     std::vector<std::string> currency, idempotency_key, gateway_key, payment_method;
@@ -92,7 +98,9 @@ class StagedWrites final : public Stager {
     std::vector<int64_t> seat_event, seat, seat_booking, seat_hold, seat_user, seat_at;  // one per seat sold
     std::vector<std::string> ticket;                                                      // one per seat sold
   } sales_;
-  bool empty() const { return holds_.id.empty() && checkouts_.booking.empty() && sales_.booking.empty(); }
+  bool empty() const {
+    return released_.empty() && holds_.id.empty() && checkouts_.booking.empty() && sales_.booking.empty();
+  }
   std::set<std::pair<core::EventId, core::SeatId>> claimed_;
 };
 
