@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace ticketd::app {
 namespace {
 
@@ -122,9 +125,9 @@ TEST(TicketCode, AlteredForgedAndForeignCodesAreRefused) {
   EXPECT_EQ(check_code(code, 43, only(key), now, false).verdict, CodeVerdict::wrong_event);
   EXPECT_EQ(check_code(code, 42, [](uint32_t) { return static_cast<const EventKey*>(nullptr); }, now, false).verdict,
             CodeVerdict::unknown_key);
-  for (std::string_view junk : {std::string_view(""), std::string_view("TICKET"), std::string_view(code).substr(1),
-                                std::string_view(code + "A"), std::string_view(code + ":1234567"),
-                                std::string_view(code + ":1234567x"), std::string_view(code + "::12345678")})
+  // Strings, not views: a view of `code + "A"` in the list would outlive the string it looks at.
+  for (const std::string& junk : std::vector<std::string>{"", "TICKET", code.substr(1), code + "A", code + ":1234567",
+                                                          code + ":1234567x", code + "::12345678"})
     EXPECT_EQ(check_code(junk, 42, only(key), now, false).verdict, CodeVerdict::invalid) << junk;
   EXPECT_EQ(check_code(std::string(100'000, 'A'), 42, only(key), now, false).verdict, CodeVerdict::invalid);
 }
