@@ -54,6 +54,18 @@ class OwnerEngineTest : public ::testing::Test {
     bob_ = backend_->add_user("bob", t0_);
   }
 
+  // A writer that pauses after each batch while `pausing`: what is decided meanwhile shares the next one.
+  struct PausingWriter {
+    std::atomic<bool> pausing = false;
+    std::atomic<size_t> largest_batch = 0;
+    store::postgres::OwnerCommit::OnBatch on_batch() {
+      return [this](size_t jobs, size_t) {
+        largest_batch = std::max(largest_batch.load(), jobs);
+        if (pausing) std::this_thread::sleep_for(300ms);
+      };
+    }
+  };
+
   core::Result<core::Hold> hold(Node& n, core::UserId u, std::vector<core::SeatId> seats) {
     core::HoldRequest r;
     r.user_id = u;
@@ -122,14 +134,8 @@ TEST_F(OwnerEngineTest, ACleanStopHandsTheEventOverAtOnce) {
 // staged_writes): many of them in one batch read back as decided, one by one, and from a fresh load.
 TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
   constexpr int kBuyers = 10;
-  // The writer pauses after each batch while `pausing`: what is decided meanwhile shares the next one.
-  std::atomic<bool> pausing = false;
-  std::atomic<size_t> largest_batch = 0;
-  auto on_batch = [&](size_t jobs, size_t) {
-    largest_batch = std::max(largest_batch.load(), jobs);
-    if (pausing) std::this_thread::sleep_for(300ms);
-  };
-  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, on_batch);
+  PausingWriter writer;
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, writer.on_batch());
   std::vector<core::UserId> buyers;
   std::vector<core::HoldId> holds;
   for (int i = 0; i < kBuyers; ++i) {
@@ -140,12 +146,12 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
   }
   // Each buyer on a thread of their own, all at once; `each` runs one buyer's step.
   auto together = [&](const std::function<void(int)>& each) {
-    largest_batch = 0;
-    pausing = true;
+    writer.largest_batch = 0;
+    writer.pausing = true;
     std::vector<std::thread> threads;
     for (int i = 0; i < kBuyers; ++i) threads.emplace_back(each, i);
     for (std::thread& t : threads) t.join();
-    pausing = false;
+    writer.pausing = false;
   };
   std::vector<core::BookingId> bookings(kBuyers);
   together([&](int i) {
@@ -154,7 +160,7 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
     ASSERT_TRUE(c.ok()) << c.error().message;
     bookings[i] = c->booking_id;
   });
-  EXPECT_GE(largest_batch.load(), 5u) << "the checkouts did not share a batch";
+  EXPECT_GE(writer.largest_batch.load(), 5u) << "the checkouts did not share a batch";
   together([&](int i) {
     core::PaymentOutcome paid;
     paid.kind = core::PaymentOutcome::Kind::Succeeded;
@@ -164,7 +170,7 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
     ASSERT_TRUE(settled.ok()) << settled.error().message;
     EXPECT_EQ(settled->booking.status, core::BookingStatus::Confirmed);
   });
-  EXPECT_GE(largest_batch.load(), 5u) << "the sales did not share a batch";
+  EXPECT_GE(writer.largest_batch.load(), 5u) << "the sales did not share a batch";
   for (int i = 0; i < kBuyers; ++i) {
     SCOPED_TRACE("buyer " + std::to_string(i));
     auto checkout = a->journal.checkout(buyers[i], "key-" + std::to_string(i));
@@ -199,13 +205,8 @@ TEST_F(OwnerEngineTest, CheckoutsAndSalesWrittenTogetherReadBackAsDecided) {
 // hold's claim is checked against them (written the other way round, the database refuses the batch).
 TEST_F(OwnerEngineTest, ReleasesAndTheHoldsOfTheirSeatsShareABatch) {
   constexpr int kSeats = 5;
-  std::atomic<bool> pausing = false;
-  std::atomic<size_t> largest_batch = 0;
-  auto on_batch = [&](size_t jobs, size_t) {
-    largest_batch = std::max(largest_batch.load(), jobs);
-    if (pausing) std::this_thread::sleep_for(300ms);
-  };
-  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, on_batch);
+  PausingWriter writer;
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_, writer.on_batch());
   std::vector<core::UserId> first, second;
   std::vector<core::HoldId> released;
   for (int i = 0; i < kSeats; ++i) {
@@ -215,7 +216,7 @@ TEST_F(OwnerEngineTest, ReleasesAndTheHoldsOfTheirSeatsShareABatch) {
     ASSERT_TRUE(h.ok()) << h.error().message;
     released.push_back(h->id);
   }
-  pausing = true;
+  writer.pausing = true;
   // Each seat on a thread of its own: its release is decided at once (answered once durable), and the
   // hold that takes the seat next is decided right after it, so both wait for the same batch.
   std::vector<core::HoldId> taken(kSeats);
@@ -234,10 +235,10 @@ TEST_F(OwnerEngineTest, ReleasesAndTheHoldsOfTheirSeatsShareABatch) {
       taken[i] = h->id;
     });
   for (std::thread& t : threads) t.join();
-  pausing = false;
+  writer.pausing = false;
   for (int tries = 0; tries < 100 && released_ok < kSeats; ++tries) std::this_thread::sleep_for(50ms);
   EXPECT_EQ(released_ok.load(), kSeats);
-  EXPECT_GE(largest_batch.load(), 4u) << "the releases and holds did not share a batch";
+  EXPECT_GE(writer.largest_batch.load(), 4u) << "the releases and holds did not share a batch";
   for (int i = 0; i < kSeats; ++i) {
     SCOPED_TRACE("seat " + std::to_string(i));
     EXPECT_EQ(a->journal.hold(released[i])->state, core::HoldState::Released);
