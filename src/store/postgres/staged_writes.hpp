@@ -1,8 +1,8 @@
 // The bulk of a sale's decisions, written per batch rather than per decision (owner_commit.hpp's
 // Stager): new holds, holds released, checkouts begun and payments that sold their seats. Each kind is
-// written in a
-// few multi-row statements, whatever the number of decisions, all sent at once: a batch's writes cost
-// one round trip to PostgreSQL instead of a few per decision (a checkout is eleven statements one by one).
+// written in a few multi-row statements, whatever the number of decisions, all sent at once: a batch's
+// writes cost one round trip to PostgreSQL instead of a few per decision (a checkout is eleven statements
+// one by one).
 //
 // Order is kept. Any other decision flushes what is staged before its own statements
 // (PgSeatJournal::record), and the kinds are written in causal order: releases, then holds, then
