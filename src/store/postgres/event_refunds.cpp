@@ -4,9 +4,7 @@ namespace ticketd::store::postgres {
 
 std::vector<core::BookingId> PgEventRefunds::to_refund(core::BookingId after, uint32_t limit) {
   return with_connection(pool_, [&](Connection& c) {
-    Rows r = c.query("SELECT b.id FROM bookings b JOIN event_entry x ON x.event_id = b.event_id "
-                     "WHERE x.cancelled_at > 0 AND b.status = 'CONFIRMED' AND b.id > $1 ORDER BY b.id LIMIT $2",
-                     {p(after), p(static_cast<int64_t>(limit))});
+    Rows r = c.query(kToRefundSql, {p(after), p(static_cast<int64_t>(limit))});
     std::vector<core::BookingId> out;
     for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
     return out;

@@ -4,8 +4,7 @@ namespace ticketd::store::sqlite {
 
 std::vector<core::BookingId> SqliteEventRefunds::to_refund(core::BookingId after, uint32_t limit) {
   auto r = db_.readers().acquire();
-  auto& st = r->prepare("SELECT b.id FROM bookings b JOIN event_entry x ON x.event_id = b.event_id "
-                        "WHERE x.cancelled_at > 0 AND b.status = 'CONFIRMED' AND b.id > ?1 ORDER BY b.id LIMIT ?2");
+  auto& st = r->prepare(kToRefundSql);
   st.bind(1, after).bind(2, limit);
   std::vector<core::BookingId> out;
   while (st.step()) out.push_back(st.int64(0));
