@@ -67,6 +67,10 @@ class OwnerEngineTest : public ::testing::Test {
     }
   };
 
+  // A new event of `seats` seats in `arena`, sold one seat a sale by an owner that then stops, so that
+  // PostgreSQL counts what its connection read.
+  core::Event sold_out(int seats, core::Layout& arena);
+
   core::Result<core::Hold> hold(Node& n, core::UserId u, std::vector<core::SeatId> seats) {
     core::HoldRequest r;
     r.user_id = u;
@@ -302,6 +306,13 @@ std::vector<core::Booking> sell_all(store::engine::SeatEngine& engine, const cor
   return sold;
 }
 
+core::Event OwnerEngineTest::sold_out(int seats, core::Layout& arena) {
+  const core::Event sale = sale_of(event_, seats, arena, *backend_, t0_);
+  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_);
+  EXPECT_EQ(sell_all(a->engine, sale, arena, *backend_, 1, t0_).size(), static_cast<size_t>(seats));
+  return sale;
+}
+
 // PostgreSQL's counts of whole-table reads of `tables`, once the rows of `updated` (a table and how many
 // of its rows were updated or deleted) have been counted: a closed backend's counts arrive shortly after
 // it ends.
@@ -331,10 +342,7 @@ std::map<std::string, int64_t> seq_scans_once_counted(const std::string& url, co
 TEST_F(OwnerEngineTest, BatchesFindTheirRowsByKeyInTablesThatStartedEmpty) {
   constexpr int kSales = 120;
   core::Layout arena;
-  const core::Event sale = sale_of(event_, kSales, arena, *backend_, t0_);
-  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_);
-  ASSERT_EQ(sell_all(a->engine, sale, arena, *backend_, 1, t0_).size(), size_t{kSales});
-  a.reset();  // its connection closes, and PostgreSQL counts what that connection read
+  sold_out(kSales, arena);
   const auto scans = seq_scans_once_counted(backend_->url(), {"bookings", "payments", "holds"}, {"holds", kSales});
   for (const auto& [table, seq_scans] : scans)
     // A load of the event or a read at the start may scan an empty table once or twice; a plan that
@@ -434,12 +442,8 @@ TEST_F(OwnerEngineTest, AReleaseReadsOnlyTheClaimsOfItsHold) {
 // none cancelled it reads no booking: it starts from the cancelled events and reaches bookings only
 // through theirs. Joined the other way, PostgreSQL walked every booking ever made by id, each pass.
 TEST_F(OwnerEngineTest, TheRefundPassReadsNoBookingWhenNoEventIsCancelled) {
-  constexpr int kSales = 200;
   core::Layout arena;
-  const core::Event sale = sale_of(event_, kSales, arena, *backend_, t0_);
-  auto a = std::make_unique<Node>(*pool_, backend_->url(), "node-a", 30s, ids_);
-  ASSERT_EQ(sell_all(a->engine, sale, arena, *backend_, 1, t0_).size(), size_t{kSales});
-  a.reset();
+  sold_out(200, arena);
   store::postgres::Connection c(backend_->url());
   c.exec("SET plan_cache_mode = force_generic_plan");  // as a pool connection plans it after five runs
   c.exec(std::string("PREPARE to_refund(bigint, bigint) AS ") + store::postgres::PgEventRefunds::kToRefundSql);
