@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "base/assert.hpp"
+#include "base/thread_name.hpp"
 
 namespace ticketd::app {
 
@@ -120,7 +121,10 @@ SeatStream::SeatStream(SnapshotSource snapshot, uint64_t epoch, SeatStreamLimits
     : snapshot_(std::move(snapshot)), epoch_(epoch), limits_(limits) {
   TICKETD_ASSERT(snapshot_);
   TICKETD_ASSERT(limits_.ring_changes_max >= 1 && limits_.topics_max >= 1 && limits_.batch_seats_max >= 1);
-  notifier_ = std::thread([this] { notifier_loop(); });
+  notifier_ = std::thread([this] {
+    name_this_thread("seat-stream");
+    notifier_loop();
+  });
 }
 
 SeatStream::~SeatStream() {

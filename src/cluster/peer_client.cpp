@@ -13,6 +13,7 @@
 
 #include "base/assert.hpp"
 #include "base/curl_init.hpp"
+#include "base/thread_name.hpp"
 
 namespace ticketd::cluster {
 
@@ -91,7 +92,10 @@ struct PeerClient::Async {
     TICKETD_ASSERT(multi != nullptr);
     curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(config.connections_max));
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(config.connections_max));
-    thread = std::thread([this] { run(); });
+    thread = std::thread([this] {
+      name_this_thread("peer-client");
+      run();
+    });
   }
   ~Async() {
     stop();

@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "base/assert.hpp"
+#include "base/thread_name.hpp"
 #include "http/connection.hpp"
 #include "http/server_config.hpp"
 #include "http/session.hpp"
@@ -101,7 +102,11 @@ void Core::run() {
   asio::post(control_, [this] { start(); });
   std::vector<std::thread> io_threads;
   io_threads.reserve(static_cast<size_t>(config_.io_threads - 1));
-  for (int i = 1; i < config_.io_threads; ++i) io_threads.emplace_back([this] { run_io(); });
+  for (int i = 1; i < config_.io_threads; ++i)
+    io_threads.emplace_back([this, i] {
+      name_this_thread("io-" + std::to_string(i));  // the calling thread keeps its name: it is the process's
+      run_io();
+    });
   run_io();
   for (std::thread& thread : io_threads) thread.join();
   // Clean drain: no handler call is left, join returns at once. Forced: the clients see their

@@ -26,14 +26,14 @@ BackgroundJobs::BackgroundJobs(const ServeConfig& cfg, const SystemClock& clock,
       waitlist_(waitlist),
       writes_paused_(std::move(writes_paused)),
       event_refunds_per_s_(static_cast<uint32_t>(cfg.event_refunds_per_s)),
-      sweeper_(Millis(cfg.sweep_interval_ms), [this] { sweep(); }),
-      releaser_(Millis(cfg.queue_tick_ms), [this] { release(); }),
-      reconciler_(Millis(cfg.reconcile_interval_ms), [this] { reconcile(); }),
-      refunder_(Millis(1000), [this] { refund_cancelled_events(); }),
-      notifier_(Millis(cfg.notify_interval_ms),
+      sweeper_("sweeper", Millis(cfg.sweep_interval_ms), [this] { sweep(); }),
+      releaser_("queue-releaser", Millis(cfg.queue_tick_ms), [this] { release(); }),
+      reconciler_("reconciler", Millis(cfg.reconcile_interval_ms), [this] { reconcile(); }),
+      refunder_("refunder", Millis(1000), [this] { refund_cancelled_events(); }),
+      notifier_("notifier", Millis(cfg.notify_interval_ms),
                 [this] { guarded("notifier", [&] { notifications_.deliver_due(); }); }),
-      offerer_(Millis(cfg.waitlist_interval_ms), [this] { offer_returned_seats(); }),
-      lease_renewer_(Millis(1000), [this] { renew_leases(); }) {}
+      offerer_("waitlist-offers", Millis(cfg.waitlist_interval_ms), [this] { offer_returned_seats(); }),
+      lease_renewer_("lease-renewer", Millis(1000), [this] { renew_leases(); }) {}
 
 // Background work must survive a database outage: log, and try again next round.
 void BackgroundJobs::guarded(const char* name, const std::function<void()>& work) {

@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "base/thread_name.hpp"
 #include "http/security_headers.hpp"
 
 namespace ticketd::wiring {
@@ -32,7 +33,10 @@ MetricsListener::MetricsListener(const std::string& host, uint16_t port, Metrics
     http::add_security_headers(out);
     return out;
   });
-  thread_ = std::thread([this] { server_->run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("metrics");
+    server_->run();
+  });
 }
 
 MetricsListener::~MetricsListener() {

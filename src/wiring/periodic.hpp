@@ -10,13 +10,16 @@
 #include <thread>
 
 #include "base/clock.hpp"
+#include "base/thread_name.hpp"
 
 namespace ticketd::wiring {
 
 class Periodic {
  public:
-  Periodic(Millis interval, std::function<void()> work)
-      : thread_([this, interval, work = std::move(work)] {
+  // `name`: the thread's, as `top -H` and profiles show it (base/thread_name.hpp).
+  Periodic(const char* name, Millis interval, std::function<void()> work)
+      : thread_([this, name, interval, work = std::move(work)] {
+          name_this_thread(name);
           std::unique_lock lock(mu_);
           while (!cv_.wait_for(lock, interval, [&] { return stop_; })) {
             lock.unlock();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/assert.hpp"
+#include "base/thread_name.hpp"
 
 namespace ticketd::store::postgres {
 
@@ -27,7 +28,10 @@ core::Error not_owner() {
 
 OwnerCommit::OwnerCommit(const std::string& url, std::string node, OnBatch on_batch)
     : url_(url), node_(std::move(node)), on_batch_(std::move(on_batch)), conn_(url) {
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    name_this_thread("pg-writer");
+    writer_loop();
+  });
 }
 
 OwnerCommit::~OwnerCommit() {

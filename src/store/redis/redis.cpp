@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "base/assert.hpp"
+#include "base/thread_name.hpp"
 #include "store/redis/session_bus.hpp"
 
 namespace ticketd::store::redis {
@@ -237,7 +238,10 @@ bool parse_seat_message(const std::string& text, core::SeatChange& out) {
 }
 
 RedisSubscriber::RedisSubscriber(const RedisClient& client, core::SeatChangeSink& sink, core::SessionNews* sessions)
-    : client_(client), sink_(sink), sessions_(sessions), thread_([this] { run(); }) {}
+    : client_(client), sink_(sink), sessions_(sessions), thread_([this] {
+        name_this_thread("redis-sub");
+        run();
+      }) {}
 
 RedisSubscriber::~RedisSubscriber() {
   stop_ = true;

@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "base/thread_name.hpp"
+
 namespace ticketd::store::redis {
 
 namespace {
@@ -24,7 +26,10 @@ std::string message_of(const core::SeatChange& change) {
 }  // namespace
 
 RedisSeatPublisher::RedisSeatPublisher(const RedisClient& client)
-    : client_(client), channel_(client.channel()), thread_([this] { run(); }) {}
+    : client_(client), channel_(client.channel()), thread_([this] {
+        name_this_thread("redis-pub");
+        run();
+      }) {}
 
 RedisSeatPublisher::~RedisSeatPublisher() {
   queue_.stop();

@@ -8,6 +8,8 @@
 #include <future>
 #include <string>
 
+#include "base/thread_name.hpp"
+
 namespace ticketd::store::redis {
 
 namespace {
@@ -46,7 +48,11 @@ core::UserHolds::Reserve answer_of(const redisReply* r) {
 
 }  // namespace
 
-RedisUserHolds::RedisUserHolds(const RedisClient& client) : client_(client), thread_([this] { run(); }) {}
+RedisUserHolds::RedisUserHolds(const RedisClient& client)
+    : client_(client), thread_([this] {
+        name_this_thread("redis-uholds");
+        run();
+      }) {}
 
 RedisUserHolds::~RedisUserHolds() {
   queue_.stop();

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "base/thread_name.hpp"
+
 namespace ticketd::store::sqlite {
 
 core::Status GroupCommit::Ticket::wait() {
@@ -13,7 +15,10 @@ core::Status GroupCommit::Ticket::wait() {
 
 GroupCommit::GroupCommit(const std::string& path, std::function<void(size_t)> on_batch)
     : conn_(path, Connection::Mode::ReadWrite), on_batch_(std::move(on_batch)) {
-  writer_ = std::thread([this] { writer_loop(); });
+  writer_ = std::thread([this] {
+    name_this_thread("sqlite-writer");
+    writer_loop();
+  });
 }
 
 GroupCommit::~GroupCommit() {
