@@ -1,5 +1,6 @@
 #include "app/catalog.hpp"
 
+#include "base/refresh_ahead.hpp"
 #include "core/limits.hpp"
 #include "core/validate.hpp"
 
@@ -151,7 +152,8 @@ core::Result<core::Event> Catalog::event(core::EventId id) {
   {
     std::lock_guard lock(cache_mu_);
     auto it = events_.find(id);
-    if (it != events_.end() && clock_.now() - it->second.loaded_at < kEventCacheTtl) return *it->second.event;
+    if (it != events_.end() && copy_fresh_for_blocking(clock_.now() - it->second.loaded_at, kEventRefreshAfter))
+      return *it->second.event;
   }
   auto event = store_.find_event(id);
   if (!event) return make_error(Code::NotFound, "no such event");
@@ -163,8 +165,10 @@ core::Result<core::Event> Catalog::event(core::EventId id) {
 std::shared_ptr<const core::Event> Catalog::cached_event(core::EventId id) {
   std::lock_guard lock(cache_mu_);
   auto it = events_.find(id);
-  if (it == events_.end() || clock_.now() - it->second.loaded_at >= kEventCacheTtl) return nullptr;
-  return it->second.event;
+  if (it == events_.end()) return nullptr;
+  CachedEvent& kept = it->second;
+  const KeptCopy use = kept_copy(clock_.now() - kept.loaded_at, kEventRefreshAfter, kEventCacheTtl, kept.refresh_sent);
+  return use == KeptCopy::use ? kept.event : nullptr;
 }
 
 std::shared_ptr<const core::Venue> Catalog::cached_venue(core::VenueId id) {

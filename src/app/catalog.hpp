@@ -25,9 +25,11 @@ class Catalog {
  public:
   static constexpr size_t kVenuesCachedMax = 1024;     // a venue is at most ~1.5 MB (flags per seat)
   static constexpr size_t kEventsCachedMax = 200'000;  // ~300 B each: the seed's 100K events fit
-  // One store read per event per 2 s at most: nothing on the hold path, and a waiting room switched on
-  // elsewhere is enforced here within 2 s.
+  // One store read per event per 1.5 s at most: nothing on the hold path, and a waiting room switched
+  // on elsewhere is enforced here within 2 s. A copy past kEventRefreshAfter is read again by the next
+  // blocking call; cached_event() sends one caller to make it (base/refresh_ahead.hpp).
   static constexpr Millis kEventCacheTtl{2'000};
+  static constexpr Millis kEventRefreshAfter{1'500};
 
   Catalog(core::CatalogStore& store, core::Ledger& ledger, const Clock& clock);
 
@@ -41,8 +43,9 @@ class Catalog {
   core::Result<core::Event> create_event(core::Event draft);
   core::Result<core::Event> event(core::EventId id);
   // What event() and venue() would answer from memory, without asking the store: nullopt / null on a
-  // miss or an event copy older than kEventCacheTtl. For callers that must not block; the copy is
-  // shared, not copied, since a hold on the I/O thread reads it until the owner answers.
+  // miss or an event copy older than kEventCacheTtl, and for the one caller sent to refresh a copy past
+  // kEventRefreshAfter. For callers that must not block; the copy is shared, not copied, since a hold on
+  // the I/O thread reads it until the owner answers.
   std::shared_ptr<const core::Event> cached_event(core::EventId id);
   std::shared_ptr<const core::Venue> cached_venue(core::VenueId id);
   // Administrator: switch the waiting room on or off, or change its settings. Validated; durable.
@@ -78,6 +81,7 @@ class Catalog {
   struct CachedEvent {
     std::shared_ptr<const core::Event> event;
     TimeMs loaded_at;
+    bool refresh_sent = false;  // cached_event() sent a caller to read it again
   };
   void cache_event(const core::Event& event);  // REQUIRES: cache_mu_ held
   std::unordered_map<core::EventId, CachedEvent> events_;

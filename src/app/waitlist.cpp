@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "app/lottery.hpp"
+#include "base/refresh_ahead.hpp"
 #include "core/limits.hpp"
 
 namespace ticketd::app {
@@ -184,8 +185,15 @@ core::Error Waitlist::open_sale_refused() {
 }
 
 core::Status Waitlist::admit_open_sale(core::EventId event) {
-  const auto cached = gated_in_memory(event);
-  const bool gated = cached ? *cached : refresh_gate(event, clock_.now());
+  const TimeMs now = clock_.now();
+  std::optional<bool> cached;
+  {
+    std::lock_guard lock(gate_mu_);
+    auto it = gates_.find(event);
+    if (it != gates_.end() && (exact_gate_ || copy_fresh_for_blocking(now - it->second.checked_at, kGateRefreshAfter)))
+      cached = it->second.gated;
+  }
+  const bool gated = cached ? *cached : refresh_gate(event, now);
   if (gated) return open_sale_refused();
   return core::ok_status();
 }
@@ -195,8 +203,11 @@ std::optional<bool> Waitlist::gated_in_memory(core::EventId event) {
   std::lock_guard lock(gate_mu_);
   auto it = gates_.find(event);
   if (it == gates_.end()) return std::nullopt;
-  if (!exact_gate_ && now - it->second.checked_at > kGateStaleMax) return std::nullopt;
-  return it->second.gated;
+  if (exact_gate_) return it->second.gated;
+  Gate& gate = it->second;
+  const KeptCopy use = kept_copy(now - gate.checked_at, kGateRefreshAfter, kGateStaleMax, gate.refresh_sent);
+  if (use != KeptCopy::use) return std::nullopt;
+  return gate.gated;
 }
 
 bool Waitlist::refresh_gate(core::EventId event, TimeMs now) {

@@ -67,6 +67,7 @@ struct OfferPassReport {
 class Waitlist {
  public:
   static constexpr Millis kGateStaleMax{1'000};
+  static constexpr Millis kGateRefreshAfter{750};
   static constexpr size_t kGatesCachedMax = 100'000;
   static constexpr Millis kFullPassEvery{2'000};
   static constexpr Millis kRanksStaleMax{1'000};
@@ -91,7 +92,8 @@ class Waitlist {
   static core::Error open_sale_refused();
   // WaitlistFirst while the event's returned seats belong to its list; may read the store.
   core::Status admit_open_sale(core::EventId event);
-  // The same from memory only (the I/O thread): nullopt when this node's copy is missing or stale.
+  // The same from memory only (the I/O thread): nullopt when this node's copy is missing or stale, and
+  // for the one caller sent to refresh a copy past kGateRefreshAfter (base/refresh_ahead.hpp).
   std::optional<bool> gated_in_memory(core::EventId event);
 
   // One round of offers over every event with an active list. Run by one caller at a time (embedded:
@@ -102,6 +104,7 @@ class Waitlist {
   struct Gate {
     bool gated = false;
     TimeMs checked_at{};
+    bool refresh_sent = false;  // gated_in_memory() sent a caller to read it again
   };
   struct Ranks {
     std::vector<uint64_t> scores;  // ascending

@@ -5,6 +5,8 @@
 
 #include <exception>
 
+#include "base/refresh_ahead.hpp"
+
 namespace ticketd::cluster {
 
 using core::Code;
@@ -37,15 +39,20 @@ OwnerRouter::~OwnerRouter() {
   peers_.stop_async();
 }
 
-std::optional<Ownership> OwnerRouter::remembered_owner(core::EventId event) {
+std::optional<Ownership> OwnerRouter::remembered_owner(core::EventId event, Caller caller) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
   auto it = remembered_.find(event);
   if (it == remembered_.end()) return std::nullopt;
-  if (it->second.until <= now) {
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - it->second.remembered_at);
+  if (age >= kOwnerRemembered) {
     remembered_.erase(it);
     return std::nullopt;
   }
+  if (caller == Caller::may_block
+          ? !copy_fresh_for_blocking(age, kOwnerRefreshAfter)
+          : kept_copy(age, kOwnerRefreshAfter, kOwnerRemembered, it->second.refresh_sent) != KeptCopy::use)
+    return std::nullopt;
   Ownership o = it->second.owner;
   o.lease_left = std::max(std::chrono::milliseconds(0),
                           std::chrono::duration_cast<std::chrono::milliseconds>(it->second.lease_until - now));
@@ -54,7 +61,7 @@ std::optional<Ownership> OwnerRouter::remembered_owner(core::EventId event) {
 
 std::optional<Ownership> OwnerRouter::owner_elsewhere(core::EventId event) {
   if (journal_.owns(event)) return std::nullopt;
-  if (std::optional<Ownership> o = remembered_owner(event)) return o;
+  if (std::optional<Ownership> o = remembered_owner(event, Caller::may_block)) return o;
   std::optional<Ownership> o = owners_.owner_of(event);  // throws when PostgreSQL is unreachable
   if (!o || !o->live || o->owner == owners_.node()) return std::nullopt;
   remember(*o);
@@ -73,7 +80,7 @@ void OwnerRouter::remember(const Ownership& owner) {
   std::lock_guard lock(mu_);
   if (remembered_.size() >= kOwnersRememberedMax) remembered_.clear();  // a few reads again, no growth
   const auto now = std::chrono::steady_clock::now();
-  remembered_[owner.event_id] = Remembered{owner, now + kOwnerRemembered, now + owner.lease_left};
+  remembered_[owner.event_id] = Remembered{owner, now, now + owner.lease_left};
 }
 
 void OwnerRouter::forget(core::EventId event) {
@@ -246,7 +253,7 @@ bool OwnerRouter::try_hold_seats_async(const core::Event& event, std::shared_ptr
     count("local");
     return true;
   }
-  std::optional<Ownership> owner = remembered_owner(event.id);
+  std::optional<Ownership> owner = remembered_owner(event.id, Caller::must_not_block);
   if (!owner) return false;
   CallArgs args;
   args.event_id = event.id;
@@ -341,7 +348,7 @@ bool OwnerRouter::try_release_hold_async(core::HoldId id, core::UserId user, Tim
   // A hold this node sent to its owner: the release follows it there.
   const core::EventId event = learnt_hold_event(id, user);
   if (event == 0 || journal_.owns(event)) return false;
-  std::optional<Ownership> owner = remembered_owner(event);
+  std::optional<Ownership> owner = remembered_owner(event, Caller::must_not_block);
   if (!owner) return false;
   CallArgs args;
   args.hold_id = id;

@@ -49,6 +49,9 @@ namespace ticketd::cluster {
 class OwnerRouter final : public core::Ledger {
  public:
   static constexpr std::chrono::milliseconds kOwnerRemembered{1'000};
+  // From this age on, the owner is asked again by the next call that may block; one forwarded hold or
+  // release is sent to make it (base/refresh_ahead.hpp), the others keep going to the remembered owner.
+  static constexpr std::chrono::milliseconds kOwnerRefreshAfter{750};
   static constexpr size_t kOwnersRememberedMax = 100'000;
   static constexpr size_t kLearntMax = 200'000;  // holds (~30 MB at most) and bookings (~10 MB)
 
@@ -130,7 +133,9 @@ class OwnerRouter final : public core::Ledger {
   // Where an event's calls go: here (nullopt), or the live owner.
   std::optional<store::postgres::Ownership> owner_elsewhere(core::EventId event);
   // The owner remembered for an event, without asking PostgreSQL: nullopt when none is, or no longer.
-  std::optional<store::postgres::Ownership> remembered_owner(core::EventId event);
+  // A caller that must not block is also answered nullopt when it is the one sent to ask again.
+  enum class Caller { may_block, must_not_block };
+  std::optional<store::postgres::Ownership> remembered_owner(core::EventId event, Caller caller);
   // A hold or release (`call`, whose answer is a Hold) on its way to an owner without blocking.
   struct HoldForward {
     core::EventId event = 0;
@@ -188,8 +193,9 @@ class OwnerRouter final : public core::Ledger {
   Metrics* const metrics_;
   struct Remembered {
     store::postgres::Ownership owner;
-    std::chrono::steady_clock::time_point until;
+    std::chrono::steady_clock::time_point remembered_at;
     std::chrono::steady_clock::time_point lease_until;  // when the owner's lease lapses unless renewed
+    bool refresh_sent = false;                          // a caller that must not block was sent to ask again
   };
   std::mutex mu_;  // guards remembered_
   std::unordered_map<core::EventId, Remembered> remembered_;
