@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/batch_queue.hpp"
 #include "core/ports/seat_changes.hpp"
-#include "store/redis/batch_queue.hpp"
 #include "store/redis/redis.hpp"
 
 namespace ticketd::store::redis {

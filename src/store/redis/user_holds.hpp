@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/batch_queue.hpp"
 #include "core/ports/user_holds.hpp"
-#include "store/redis/batch_queue.hpp"
 #include "store/redis/redis.hpp"
 
 namespace ticketd::store::redis {

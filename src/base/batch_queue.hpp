@@ -1,6 +1,6 @@
-// BatchQueue: what one Redis thread sends pipelined (the seat publisher's changes, the users' holds
-// registry's calls). Callers push from any thread; the thread takes what is queued, up to a batch at a
-// time, and blocks while nothing is.
+// BatchQueue: what one thread sends to a store in batches (the seat publisher's changes and the users'
+// holds registry's calls, pipelined to Redis; the session reader's reads). Callers push from any
+// thread; the thread takes what is queued, up to a batch at a time, and blocks while nothing is.
 //
 // Bounds: at most `queued_max` waiting; push() past it (or after stop()) refuses, and the caller
 // decides what a refused item costs (a dropped change, an unknown answer).
@@ -14,7 +14,7 @@
 #include <mutex>
 #include <vector>
 
-namespace ticketd::store::redis {
+namespace ticketd {
 
 template <typename T>
 class BatchQueue {
@@ -45,7 +45,7 @@ class BatchQueue {
     return true;
   }
 
-  // Waits `d` unless stopped meanwhile: a consumer's pause before it tries a Redis that failed again.
+  // Waits `d` unless stopped meanwhile: a consumer's pause before it tries a store that failed again.
   void pause(std::chrono::milliseconds d) {
     std::unique_lock lock(mu_);
     wake_.wait_for(lock, d, [&] { return stop_; });
@@ -68,4 +68,4 @@ class BatchQueue {
   bool stop_ = false;
 };
 
-}  // namespace ticketd::store::redis
+}  // namespace ticketd
