@@ -13,10 +13,17 @@ using core::Code;
 using core::make_error;
 
 Accounts::Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-                   TwoFactor* two_factor, AccountLinks* links, SessionCache* sessions)
-    : store_(store), clock_(clock), session_ttl_(session_ttl), metrics_(metrics), two_factor_(two_factor), links_(links),
+                   TwoFactor* two_factor, AccountLinks* links, SessionCache* sessions,
+                   std::unique_ptr<SessionReader> reader)
+    : store_(store),
+      clock_(clock),
+      session_ttl_(session_ttl),
+      metrics_(metrics),
+      two_factor_(two_factor),
+      links_(links),
       sessions_(sessions),
-      dummy_hash_(hash_password("ticketd-no-such-user")) {}
+      dummy_hash_(hash_password("ticketd-no-such-user")),
+      reader_(std::move(reader)) {}
 
 core::Result<core::User> Accounts::register_user(const std::string& email, const std::string& password,
                                                  const std::string& name) {
@@ -153,10 +160,30 @@ core::Result<core::User> Accounts::authenticate(std::string_view token) {
     if (auto cached = sessions_->find(hash)) return *cached;
   }
   const uint64_t generation = sessions_ ? sessions_->generation() : 0;
-  auto session = store_.find_session(hash);
+  return answer_read(hash, store_.find_session(hash), generation);
+}
+
+bool Accounts::authenticate_async(std::string_view token, Authenticated done) {
+  if (!reader_ || !sessions_ || !token_shape_ok(token)) return false;
+  std::string hash = token_hash(token);
+  if (auto cached = sessions_->find(hash)) {  // arrived meanwhile; counts the miss otherwise
+    done(*cached);
+    return true;
+  }
+  // Taken before the read, as authenticate() does: an end of sessions published meanwhile keeps this
+  // read out of the cache.
+  const uint64_t generation = sessions_->generation();
+  return reader_->read(hash, [this, hash, generation, done = std::move(done)](auto read) {
+    if (!read) return done(read.error());
+    done(answer_read(hash, std::move(*read), generation));
+  });
+}
+
+core::Result<core::User> Accounts::answer_read(const std::string& hash, std::optional<core::SessionRecord> session,
+                                               uint64_t cache_generation) {
   if (!session || session->expires_at <= clock_.now())
     return make_error(Code::Unauthenticated, "the token is unknown or expired");
-  if (sessions_) sessions_->put(hash, session->user, session->expires_at, generation);
+  if (sessions_) sessions_->put(hash, session->user, session->expires_at, cache_generation);
   return std::move(session->user);
 }
 

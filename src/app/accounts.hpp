@@ -2,15 +2,19 @@
 // Thread safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "app/account_links.hpp"
-#include "base/metrics.hpp"
 #include "app/session_cache.hpp"
+#include "app/session_reader.hpp"
 #include "app/two_factor.hpp"
+#include "base/metrics.hpp"
 #include "core/ports/account_store.hpp"
 
 namespace ticketd::app {
@@ -55,8 +59,11 @@ class Accounts {
   // two_factor may be null: no account has a second factor then.
   // links may be null: no verification link is mailed at sign-up.
   // sessions may be null: every authentication reads the store.
+  // reader may be null: authenticate_async never starts a read. Owned: it goes first, answering what
+  // it still has queued while the rest is there.
   Accounts(core::AccountStore& store, const Clock& clock, Millis session_ttl, Metrics& metrics,
-           TwoFactor* two_factor = nullptr, AccountLinks* links = nullptr, SessionCache* sessions = nullptr);
+           TwoFactor* two_factor = nullptr, AccountLinks* links = nullptr, SessionCache* sessions = nullptr,
+           std::unique_ptr<SessionReader> reader = nullptr);
 
   // The new account's address is unverified; a verification link is mailed to it.
   core::Result<core::User> register_user(const std::string& email, const std::string& password,
@@ -83,6 +90,14 @@ class Accounts {
   // can tell (it never blocks: for callers that must not wait on the store). A caller told nullopt
   // asks authenticate() next, which counts the cache's miss.
   std::optional<core::User> authenticate_cached(std::string_view token);
+  // Whether authenticate() keeps what it reads for authenticate_cached() to answer.
+  bool caches_sessions() const { return sessions_ != nullptr; }
+  // authenticate() without blocking, for a caller whose session the cache lacks: true when a read by the
+  // session reader was started, and `done` hears authenticate()'s answer on the reader's thread (the
+  // session is in the cache by then); false, `done` unused, when none can be (no reader or cache, a
+  // token of the wrong shape, the reader's queue full): the caller asks authenticate() instead.
+  using Authenticated = std::function<void(core::Result<core::User>)>;
+  bool authenticate_async(std::string_view token, Authenticated done);
   // Creates the users with a session each, all or nothing. Their password is one random secret,
   // hashed once with the normal Argon2id cost and then forgotten: nobody can log in with it, so the
   // shared hash weakens nothing, and a batch costs one hash instead of `count`.
@@ -98,6 +113,9 @@ class Accounts {
   // Remaining lockout of `key` at `now`, or zero when it may try.
   Millis lockout_left(const std::string& key, TimeMs now);
   void note_failure(const std::string& key, TimeMs now);
+  // authenticate()'s answer for a session read from the store, kept in the cache when it is live.
+  core::Result<core::User> answer_read(const std::string& hash, std::optional<core::SessionRecord> session,
+                                       uint64_t cache_generation);
 
   core::AccountStore& store_;
   const Clock& clock_;
@@ -109,6 +127,7 @@ class Accounts {
   std::string dummy_hash_;  // verified against for unknown emails, so timing does not reveal them
   std::mutex failures_mu_;  // guards failures_
   std::unordered_map<std::string, Failures> failures_;
+  std::unique_ptr<SessionReader> reader_;  // last: destroyed first (its answers use the members above)
 };
 
 }  // namespace ticketd::app

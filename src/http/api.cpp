@@ -117,6 +117,12 @@ std::optional<core::Result<core::User>> Api::authenticate_once(const Request& re
 
 namespace {
 
+Match match_route(const Router& router, const Request& request, const boost::urls::url_view& url) {
+  std::vector<std::string> segments;
+  for (auto seg : url.segments()) segments.push_back(seg);
+  return router.match(request.method, segments);
+}
+
 // The limiter's clock: monotonic, so a wall-clock jump neither refills nor drains buckets.
 TimeMs monotonic_now() {
   return TimeMs(std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now().time_since_epoch()));
@@ -135,6 +141,17 @@ bool Api::handle_inline(Request& request, const Reply& reply) {
   const Outcome outcome = dispatch(request, Where::io_thread, reply);
   if (outcome == Outcome::passed_admitted) request.admitted = true;
   return outcome == Outcome::answered;
+}
+
+bool Api::prepare_inline(const Request& request, const Ready& ready) {
+  const std::string_view bearer = bearer_of(request);
+  app::Accounts& accounts = services_.accounts;
+  if (bearer.empty() || !accounts.caches_sessions() || accounts.authenticate_cached(bearer)) return false;
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url || request.method == "OPTIONS") return false;
+  const Match m = match_route(*router_, request, *url);
+  if (!m.route || !m.route->on_io_thread) return false;
+  return accounts.authenticate_async(bearer, [ready](core::Result<core::User> user) { ready(user.ok()); });
 }
 
 namespace {
@@ -258,9 +275,7 @@ Api::Outcome Api::dispatch(const Request& request, Where where, const Reply& rep
     finishing(request, unrouted_label(request.method, "unmatched"), reply)(at_once(error_response(HttpError::bad_request, "the request target is not a valid path")));
     return Outcome::answered;
   }
-  std::vector<std::string> segments;
-  for (auto seg : url->segments()) segments.push_back(seg);
-  Match m = router_->match(request.method, segments);
+  Match m = match_route(*router_, request, *url);
   if (io_thread && (!m.route || !m.route->on_io_thread)) return Outcome::passed;
   // Once per request: the limiter keys a session's budget by its account (three logins of one
   // account share one budget), and the handler reads the same answer through Ctx::user(). On the I/O

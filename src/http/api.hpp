@@ -93,6 +93,13 @@ class Api {
   // there (RouteOptions::on_io_thread), the caller's session is in the cache and it took the request.
   // A request passed on after its rate limits were charged is marked `admitted`.
   bool handle_inline(Request& request, const Reply& reply);
+  // For the transport's I/O thread (http/message.hpp, Preparer), with a request handle_inline passed:
+  // true when the caller's session is missing from the cache and the route is answered on the I/O
+  // thread; the session is then read without blocking (app/accounts.hpp, authenticate_async) and
+  // `ready` hears whether it is in the cache now, so that handle_inline takes the request next.
+  // Anything else it passed for (a route with no answer there, a store that cannot answer, the
+  // reader's queue full) is handle()'s: false, or `ready(false)`.
+  bool prepare_inline(const Request& request, const Ready& ready);
 
  private:
   enum class Where { worker, io_thread };

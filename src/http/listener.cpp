@@ -44,10 +44,11 @@ static_assert(refusal_linger_bytes_max <= linger_bytes_max);
 
 }  // namespace
 
-Core::Core(ServerConfig config, Handler handler, InlineHandler answer_inline)
+Core::Core(ServerConfig config, Handler handler, InlineHandler answer_inline, Preparer prepare_inline)
     : config_(validated(std::move(config))),
       handler_(std::move(handler)),
       answer_inline_(std::move(answer_inline)),
+      prepare_inline_(std::move(prepare_inline)),
       tls_(make_tls_context(config_)),
       ioc_(config_.io_threads),
       workers_(static_cast<size_t>(config_.worker_threads)),
@@ -326,6 +327,19 @@ void Core::handler_threw(std::string_view which, const Request& request, std::st
   counters_.handler_exceptions_total++;
   log(std::string(which) + " threw on " + one_line(request.method) + " " + one_line(path_of(request.target)) + ": " +
       one_line(what));
+}
+
+bool Core::prepare_inline(const Request& request, Ready ready) noexcept {
+  std::string what;
+  try {
+    return prepare_inline_(request, std::move(ready));
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+    what = "unknown exception";
+  }
+  handler_threw("inline preparer", request, what);
+  return false;  // the Handler answers it, as without a Preparer (a `ready` it kept is ignored)
 }
 
 bool Core::answer_inline(Request& request, Reply reply) noexcept {

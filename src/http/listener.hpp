@@ -73,7 +73,7 @@ struct Counters {
 
 class Core {
  public:
-  Core(ServerConfig config, Handler handler, InlineHandler answer_inline);
+  Core(ServerConfig config, Handler handler, InlineHandler answer_inline, Preparer prepare_inline);
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
 
@@ -97,6 +97,10 @@ class Core {
   Response invoke_handler(const Request& request) noexcept;  // on a worker thread
   // On the session's I/O thread: whether the InlineHandler took the request (see message.hpp).
   bool answer_inline(Request& request, Reply reply) noexcept;
+  bool prepares_inline() const { return static_cast<bool>(prepare_inline_); }
+  // On the session's I/O thread: whether the Preparer started to make the request ready for
+  // answer_inline (see message.hpp).
+  bool prepare_inline(const Request& request, Ready ready) noexcept;
   // Counts and logs (one bounded line) a handler, inline handler or answer maker that threw.
   void handler_threw(std::string_view which, const Request& request, std::string_view what);
   // Replies from other threads post to sessions through this; closed when run() returns, so a late
@@ -121,6 +125,7 @@ class Core {
   const ServerConfig config_;
   const Handler handler_;
   const InlineHandler answer_inline_;  // may be empty
+  const Preparer prepare_inline_;      // may be empty
   const std::shared_ptr<ReplyGate> reply_gate_ = std::make_shared<ReplyGate>();
   const std::unique_ptr<asio::ssl::context> tls_;  // null: plain TCP
   LogLimiter log_;

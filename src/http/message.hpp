@@ -91,4 +91,14 @@ using Reply = std::function<void(ResponseMaker make)>;
 // thread hops is what makes the cheap answers cheap. Must not block and must not throw (if it does: 500).
 using InlineHandler = std::function<bool(Request&, Reply reply)>;
 
+// Runs on the connection's I/O thread for a request the InlineHandler passed, before the Handler is
+// considered. True: it started making ready what the InlineHandler lacked (a session to read from the
+// store) and calls `ready` once, from any thread: true when it is ready and the InlineHandler is to be
+// asked again, false when the Handler is to answer. False: nothing to make ready (`ready` unused), and
+// the Handler answers. What it spares: a worker woken, parked on the read and on the hold's commit,
+// and woken again, for every request of a buyer this node has not seen yet (most of a flash sale's).
+// Must not block and must not throw (if it does: as false).
+using Ready = std::function<void(bool ready)>;
+using Preparer = std::function<bool(const Request&, Ready ready)>;
+
 }  // namespace ticketd::http

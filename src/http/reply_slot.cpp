@@ -13,61 +13,68 @@
 
 namespace ticketd::http::detail {
 
-namespace {
-// Answers 500 if the handler dropped its Reply without calling it.
-class ReplyGuard {
+// Answers the slot's `if_dropped` if the handler dropped its callback without calling it. (Not in an
+// anonymous namespace: the callbacks of the instantiations below hold it.)
+template <class Answer>
+class DropGuard {
  public:
-  explicit ReplyGuard(std::shared_ptr<ReplySlot> slot) : slot_(std::move(slot)) {}
-  ReplyGuard(const ReplyGuard&) = delete;
-  ReplyGuard& operator=(const ReplyGuard&) = delete;
-  ~ReplyGuard() { slot_->put([] { return internal_error_response(); }); }  // ignored after a real answer
-  ReplySlot& slot() { return *slot_; }
+  explicit DropGuard(std::shared_ptr<AnswerSlot<Answer>> slot, Answer if_dropped)
+      : slot_(std::move(slot)), if_dropped_(std::move(if_dropped)) {}
+  DropGuard(const DropGuard&) = delete;
+  DropGuard& operator=(const DropGuard&) = delete;
+  ~DropGuard() { slot_->put(std::move(if_dropped_)); }  // ignored after a real answer
+  AnswerSlot<Answer>& slot() { return *slot_; }
 
  private:
-  std::shared_ptr<ReplySlot> slot_;
+  std::shared_ptr<AnswerSlot<Answer>> slot_;
+  Answer if_dropped_;
 };
-}  // namespace
 
-Reply ReplySlot::reply() {
-  auto guard = std::make_shared<ReplyGuard>(shared_from_this());
-  return [guard](ResponseMaker make) { guard->slot().put(std::move(make)); };
+template <class Answer>
+std::function<void(Answer)> AnswerSlot<Answer>::callback() {
+  auto guard = std::make_shared<DropGuard<Answer>>(this->shared_from_this(), if_dropped_);
+  return [guard](Answer answer) { guard->slot().put(std::move(answer)); };
 }
 
-void ReplySlot::put(ResponseMaker make) {
+template <class Answer>
+void AnswerSlot<Answer>::put(Answer answer) {
   std::unique_lock lock(mu_);
-  if (replied_) return;
-  replied_ = true;
+  if (answered_) return;
+  answered_ = true;
   if (!waiter_) {
-    ready_ = std::move(make);
+    ready_ = std::move(answer);
     return;
   }
   Waiter waiter = std::move(*waiter_);
   waiter_.reset();
   lock.unlock();
-  post(std::move(waiter), std::move(make));
+  post(std::move(waiter), std::move(answer));
 }
 
-std::optional<ResponseMaker> ReplySlot::take_if_ready() {
+template <class Answer>
+std::optional<Answer> AnswerSlot<Answer>::take_if_ready() {
   std::lock_guard lock(mu_);
-  std::optional<ResponseMaker> ready = std::move(ready_);
+  std::optional<Answer> ready = std::move(ready_);
   ready_.reset();
   return ready;
 }
 
-void ReplySlot::wait(Waiter waiter) {
+template <class Answer>
+void AnswerSlot<Answer>::wait(Waiter waiter) {
   std::unique_lock lock(mu_);
   if (ready_) {
-    ResponseMaker make = std::move(*ready_);
+    Answer answer = std::move(*ready_);
     ready_.reset();
     lock.unlock();
-    post(std::move(waiter), std::move(make));
+    post(std::move(waiter), std::move(answer));
     return;
   }
   waiter_ = std::move(waiter);
 }
 
 // The waiter resumes on the session's strand, never inside put()'s caller (the commit writer).
-void ReplySlot::post(Waiter waiter, ResponseMaker make) {
+template <class Answer>
+void AnswerSlot<Answer>::post(Waiter waiter, Answer answer) {
   std::shared_lock gate(gate_->mu);
   if (!gate_->open) {
     // The server stopped and its io_context is going: the waiting coroutine's frame must not be
@@ -75,9 +82,15 @@ void ReplySlot::post(Waiter waiter, ResponseMaker make) {
     (void)new Waiter(std::move(waiter));
     return;
   }
-  boost::asio::post(strand_, [waiter = std::move(waiter), make = std::move(make)]() mutable {
-    std::move(waiter)(std::move(make));
+  boost::asio::post(strand_, [waiter = std::move(waiter), answer = std::move(answer)]() mutable {
+    std::move(waiter)(std::move(answer));
   });
 }
+
+ReplySlot::ReplySlot(std::shared_ptr<ReplyGate> gate, boost::asio::any_io_executor strand)
+    : AnswerSlot(std::move(gate), std::move(strand), [] { return internal_error_response(); }) {}
+
+template class AnswerSlot<ResponseMaker>;
+template class AnswerSlot<bool>;
 
 }  // namespace ticketd::http::detail

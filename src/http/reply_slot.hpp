@@ -1,7 +1,8 @@
-// Where a Reply from any thread meets the session coroutine that waits for it (message.hpp, Reply).
-// The coroutine asks for the answer with async_wait(); the reply may come before (it is kept) or after
-// (the waiting coroutine is resumed on its strand). A Reply dropped uncalled answers 500, so a session
-// never waits forever for a handler that lost its reply.
+// Where an answer from any thread meets the session coroutine that waits for it: a handler's Reply
+// (message.hpp, Reply) and a Preparer's readiness (message.hpp, Preparer). The coroutine asks for the
+// answer with async_wait(); the answer may come before (it is kept) or after (the waiting coroutine is
+// resumed on its strand). A callback dropped uncalled answers `if_dropped` (for a Reply: 500), so a
+// session never waits forever for a handler that lost its callback.
 //
 // Thread safety: put() from any thread, once (later calls are ignored); async_wait() from the session's
 // strand, once. The gate (listener.hpp, ReplyGate) keeps a late put() from posting to a stopped server.
@@ -10,6 +11,7 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,36 +21,56 @@
 
 namespace ticketd::http::detail {
 
-class ReplySlot : public std::enable_shared_from_this<ReplySlot> {
+template <class Answer>
+class AnswerSlot : public std::enable_shared_from_this<AnswerSlot<Answer>> {
  public:
-  using Waiter = boost::asio::any_completion_handler<void(ResponseMaker)>;
+  using Waiter = boost::asio::any_completion_handler<void(Answer)>;
 
-  ReplySlot(std::shared_ptr<ReplyGate> gate, boost::asio::any_io_executor strand)
-      : gate_(std::move(gate)), strand_(std::move(strand)) {}
+  AnswerSlot(std::shared_ptr<ReplyGate> gate, boost::asio::any_io_executor strand, Answer if_dropped)
+      : gate_(std::move(gate)), strand_(std::move(strand)), if_dropped_(std::move(if_dropped)) {}
 
-  // A Reply for handlers: copies share one slot, and the last copy to go answers 500 if none was called.
-  Reply reply();
+  // The callback for handlers: copies share one slot, and the last copy to go answers `if_dropped` if
+  // none was called.
+  std::function<void(Answer)> callback();
 
-  void put(ResponseMaker make);
+  void put(Answer answer);
   // The answer, if it came already (then async_wait is not needed).
-  std::optional<ResponseMaker> take_if_ready();
+  std::optional<Answer> take_if_ready();
 
   template <class Token>
   auto async_wait(Token&& token) {
-    return boost::asio::async_initiate<Token, void(ResponseMaker)>(
-        [self = shared_from_this()](auto handler) { self->wait(Waiter(std::move(handler))); }, token);
+    return boost::asio::async_initiate<Token, void(Answer)>(
+        [self = this->shared_from_this()](auto handler) { self->wait(Waiter(std::move(handler))); }, token);
   }
 
  private:
   void wait(Waiter waiter);
-  void post(Waiter waiter, ResponseMaker make);
+  void post(Waiter waiter, Answer answer);
 
   const std::shared_ptr<ReplyGate> gate_;
   const boost::asio::any_io_executor strand_;
-  std::mutex mu_;                       // guards the three below
-  bool replied_ = false;                // put() was called (later calls are ignored)
-  std::optional<ResponseMaker> ready_;  // the answer, while nobody waits
-  std::optional<Waiter> waiter_;        // the session, while the answer has not come
+  const Answer if_dropped_;
+  std::mutex mu_;                 // guards the three below
+  bool answered_ = false;         // put() was called (later calls are ignored)
+  std::optional<Answer> ready_;   // the answer, while nobody waits
+  std::optional<Waiter> waiter_;  // the session, while the answer has not come
 };
+
+// A handler's Reply: answered 500 if dropped.
+class ReplySlot : public AnswerSlot<ResponseMaker> {
+ public:
+  ReplySlot(std::shared_ptr<ReplyGate> gate, boost::asio::any_io_executor strand);
+  Reply reply() { return callback(); }
+};
+
+// A Preparer's readiness: not ready (the Handler answers) if dropped.
+class ReadySlot : public AnswerSlot<bool> {
+ public:
+  ReadySlot(std::shared_ptr<ReplyGate> gate, boost::asio::any_io_executor strand)
+      : AnswerSlot(std::move(gate), std::move(strand), false) {}
+};
+
+extern template class AnswerSlot<ResponseMaker>;
+extern template class AnswerSlot<bool>;
 
 }  // namespace ticketd::http::detail

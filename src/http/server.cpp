@@ -43,13 +43,14 @@ namespace ticketd::http {
 // ---- Server: the public face ------------------------------------------------------------------
 
 struct Server::Impl {
-  Impl(ServerConfig config, Handler handler, InlineHandler answer_inline)
-      : core(std::move(config), std::move(handler), std::move(answer_inline)) {}
+  Impl(ServerConfig config, Handler handler, InlineHandler answer_inline, Preparer prepare_inline)
+      : core(std::move(config), std::move(handler), std::move(answer_inline), std::move(prepare_inline)) {}
   detail::Core core;
 };
 
-Server::Server(ServerConfig config, Handler handler, InlineHandler answer_inline)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(answer_inline))) {}
+Server::Server(ServerConfig config, Handler handler, InlineHandler answer_inline, Preparer prepare_inline)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(handler), std::move(answer_inline),
+                                   std::move(prepare_inline))) {}
 
 Server::~Server() = default;
 

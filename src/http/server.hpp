@@ -80,8 +80,9 @@ class Server {
  public:
   // Binds and listens immediately, so port() is valid before run(). Throws std::runtime_error with a
   // message naming host:port on bind/listen failure or an invalid config (caught by main).
-  // answer_inline may be empty: every request goes to the worker pool.
-  Server(ServerConfig config, Handler handler, InlineHandler answer_inline = {});
+  // answer_inline may be empty: every request goes to the worker pool. prepare_inline may be empty: a
+  // request answer_inline passed goes to the Handler at once.
+  Server(ServerConfig config, Handler handler, InlineHandler answer_inline = {}, Preparer prepare_inline = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

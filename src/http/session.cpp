@@ -218,10 +218,27 @@ asio::awaitable<Response> Session::dispatch(Request& request) {
     core_.release_pending();
     co_return std::move(*answer);
   }
+  // What it lacked made ready without a worker (a session read), then asked again here. Still pending
+  // meanwhile, as a request waiting for a worker is: pending_requests_max bounds these too.
+  if (co_await prepared_inline(request)) {
+    if (std::optional<Response> answer = co_await answer_inline(request)) {
+      core_.release_pending();
+      co_return std::move(*answer);
+    }
+  }
   // Runs the handler on the pool; the completion brings this coroutine back to its own strand.
   auto [error, response] = co_await asio::co_spawn(core_.workers(), run_on_worker(core_, request), as_result);
   if (error) co_return internal_error_response();  // run_on_worker itself failed (out of memory)
   co_return std::move(response);
+}
+
+asio::awaitable<bool> Session::prepared_inline(const Request& request) {
+  if (!core_.prepares_inline()) co_return false;
+  auto slot = std::make_shared<ReadySlot>(core_.reply_gate(), executor());
+  if (!core_.prepare_inline(request, slot->callback())) co_return false;
+  std::optional<bool> ready = slot->take_if_ready();
+  if (!ready) ready = co_await slot->async_wait(asio::use_awaitable);
+  co_return *ready;
 }
 
 asio::awaitable<std::optional<Response>> Session::answer_inline(Request& request) {

@@ -60,6 +60,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::awaitable<Response> dispatch(Request& request);
   // The InlineHandler's answer (at once, or when its Reply comes), or nullopt when it passed.
   asio::awaitable<std::optional<Response>> answer_inline(Request& request);
+  // Whether the Preparer made ready what answer_inline lacked (see message.hpp), waited for here.
+  asio::awaitable<bool> prepared_inline(const Request& request);
   asio::awaitable<bool> write_response(Response response, Framing framing);
   ReadStatus read_failed(beast::error_code ec);
   std::optional<Response> refusal_for(beast::error_code ec);

@@ -183,8 +183,8 @@ int serve(const ServeConfig& cfg) {
   // Its public URL is set once the listener is bound (--listen may name port 0).
   app::AccountLinks account_links(*account_token_store, accounts_store, ticket_secret->account_key(), clock, metrics,
                                   &session_cache);
-  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor,
-                         &account_links, &session_cache);
+  app::Accounts accounts(accounts_store, clock, Millis(cfg.session_ttl_s * 1000), metrics, &two_factor, &account_links,
+                         &session_cache, std::make_unique<app::SessionReader>(accounts_store));
   app::Catalog catalog(catalog_store, ledger, clock);
   app::WaitingRoom waiting_room(queue_store, catalog, ledger, queue_keys, clock, metrics, app::make_seed);
   auto transfer_store = adapter_for<core::TransferStore, store::sqlite::SqliteTransferStore, store::postgres::PgTransferStore>(*stores);
@@ -337,7 +337,8 @@ int serve(const ServeConfig& cfg) {
   try {
     server = std::make_unique<http::Server>(
         server_cfg, [&api](const http::Request& r) { return api.handle(r); },
-        [&api](http::Request& r, const http::Reply& reply) { return api.handle_inline(r, reply); });
+        [&api](http::Request& r, const http::Reply& reply) { return api.handle_inline(r, reply); },
+        [&api](const http::Request& r, const http::Ready& ready) { return api.prepare_inline(r, ready); });
   } catch (const std::exception& e) {
     spdlog::error("listen failed: {}", e.what());
     return 1;

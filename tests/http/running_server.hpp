@@ -17,6 +17,7 @@ namespace ticketd::test_support {
 
 using http::Handler;
 using http::InlineHandler;
+using http::Preparer;
 using http::Server;
 using http::ServerConfig;
 
@@ -34,8 +35,8 @@ inline ServerConfig test_config() {
 
 class RunningServer {
  public:
-  RunningServer(ServerConfig config, Handler handler, InlineHandler answer_inline = {})
-      : server_(std::move(config), std::move(handler), std::move(answer_inline)) {
+  RunningServer(ServerConfig config, Handler handler, InlineHandler answer_inline = {}, Preparer prepare_inline = {})
+      : server_(std::move(config), std::move(handler), std::move(answer_inline), std::move(prepare_inline)) {
     done_ = finished_.get_future();
     thread_ = std::thread([this] {
       server_.run();

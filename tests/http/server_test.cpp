@@ -38,14 +38,15 @@ namespace {
 using namespace std::chrono_literals;
 using ticketd::http::EventStream;
 using ticketd::http::Handler;
+using ticketd::http::Ready;
+using ticketd::http::Reply;
 using ticketd::http::Request;
 using ticketd::http::Response;
 using ticketd::http::Server;
 using ticketd::http::ServerConfig;
 using ticketd::http::ServerStats;
-using ticketd::http::Reply;
-using ticketd::test_support::RunningServer;
 using ticketd::test_support::run_return_timeout;
+using ticketd::test_support::RunningServer;
 using ticketd::test_support::test_config;
 
 // Bounds that only exist so a hang becomes a failure; they are never what a test measures.
@@ -353,6 +354,67 @@ TEST(HttpServer, AnswersInlineWhatTheInlineHandlerTakesAndSendsTheRestToTheWorke
   std::lock_guard lock(mu);
   ASSERT_EQ(worker_threads.size(), 1u);
   for (const std::thread::id& id : inline_threads) EXPECT_EQ(worker_threads.count(id), 0u) << "an inline answer ran on a worker";
+}
+
+// A request the inline handler passes goes to the Preparer; what it makes ready (from another thread,
+// later) goes back to the inline handler, and no worker sees it. Ready(false), a dropped `ready` and a
+// Preparer that takes nothing send the request to the workers; one that throws too, and is counted.
+TEST(HttpServer, WhatThePreparerMakesReadyIsAnsweredInlineAndTheRestByTheWorkers) {
+  std::mutex mu;
+  std::set<std::string> prepared;  // targets the inline handler may answer now
+  std::vector<std::string> worker_targets;
+  std::vector<std::thread> preparers;  // "reads" answered from other threads, joined at the end
+  RunningServer server(
+      test_config(),
+      [&](const Request& request) {
+        std::lock_guard lock(mu);
+        worker_targets.push_back(request.target);
+        return echo(request);
+      },
+      [&](Request& request, const Reply& reply) {
+        std::lock_guard lock(mu);
+        if (!prepared.contains(request.target)) return false;
+        reply([] {
+          Response response;
+          response.body = "inline";
+          return response;
+        });
+        return true;
+      },
+      [&](const Request& request, Ready ready) {
+        const std::string target = request.target;
+        if (target == "/none") return false;
+        if (target == "/throw") throw std::runtime_error("preparer failed");
+        if (target == "/dropped") return true;  // took it, and lost `ready`
+        std::lock_guard lock(mu);
+        preparers.emplace_back([&mu, &prepared, target, ready] {
+          std::this_thread::sleep_for(5ms);
+          const bool made = target == "/ready";
+          if (made) {
+            std::lock_guard made_lock(mu);
+            prepared.insert(target);
+          }
+          ready(made);
+        });
+        return true;
+      });
+  Client client(server.port());
+  for (const char* target : {"/ready", "/not-ready", "/dropped", "/none", "/throw", "/ready"}) {
+    ASSERT_TRUE(client.send(get(target)));
+    auto response = client.read_response();
+    ASSERT_TRUE(response) << target;
+    EXPECT_EQ(response->status, 200) << target;
+    if (std::string_view(target) == "/ready")
+      EXPECT_EQ(response->body, "inline");
+    else
+      EXPECT_EQ(response->body.rfind(std::string("GET ") + target + "|", 0), 0u) << response->body;
+  }
+  const ServerStats stats = server.server().stats();
+  EXPECT_EQ(stats.requests_inline_total, 2u) << "the first /ready after its preparation, the second at once";
+  EXPECT_EQ(stats.handler_exceptions_total, 1u);
+  for (std::thread& t : preparers) t.join();  // every request answered: none is left to start one
+  std::lock_guard lock(mu);
+  EXPECT_EQ(worker_targets, (std::vector<std::string>{"/not-ready", "/dropped", "/none", "/throw"}));
 }
 
 TEST(HttpServer, PassesBodyLowerCasedHeadersAndPeerAddressToHandler) {

@@ -48,6 +48,14 @@ class AccountStore {
   virtual Status create_session(const std::string& token_hash, UserId user, TimeMs expires_at) = 0;
   // nullopt: no such session, or its user is gone.
   virtual std::optional<SessionRecord> find_session(const std::string& token_hash) = 0;
+  // The same for many, answered in their order (app/session_reader.hpp reads in batches). A store that
+  // reads them in one statement overrides it; this reads them one at a time.
+  virtual std::vector<std::optional<SessionRecord>> find_sessions(const std::vector<std::string>& token_hashes) {
+    std::vector<std::optional<SessionRecord>> out;
+    out.reserve(token_hashes.size());
+    for (const std::string& hash : token_hashes) out.push_back(find_session(hash));
+    return out;
+  }
   virtual Status delete_session(const std::string& token_hash) = 0;
   // Ends every session of `user` but the one whose hash is `keep_token_hash` ("" keeps none).
   // Durable before it returns.

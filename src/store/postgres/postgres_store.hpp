@@ -58,10 +58,10 @@ class PgAccountStore final : public core::AccountStore {
                                  const std::string& keep_token_hash) override;
   core::NotifyPrefs notify_prefs(core::UserId user) override;
   core::Status set_notify_prefs(core::UserId user, const core::NotifyPrefs& prefs) override;
+  // In one statement, on a pool connection of the caller's.
+  std::vector<std::optional<core::SessionRecord>> find_sessions(const std::vector<std::string>& token_hashes) override;
 
  private:
-  std::vector<std::optional<core::SessionRecord>> find_sessions(const std::vector<std::string>& token_hashes);
-
   Pool& pool_;
   ReadBatches<core::SessionRecord> session_reads_;
 };
