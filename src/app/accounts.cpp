@@ -164,7 +164,7 @@ core::Result<core::User> Accounts::authenticate(std::string_view token) {
 }
 
 bool Accounts::authenticate_async(std::string_view token, Authenticated done) {
-  if (!reader_ || !sessions_ || !token_shape_ok(token)) return false;
+  if (!authenticates_async() || !token_shape_ok(token)) return false;
   std::string hash = token_hash(token);
   if (auto cached = sessions_->find(hash)) {  // arrived meanwhile; counts the miss otherwise
     done(*cached);

@@ -90,8 +90,8 @@ class Accounts {
   // can tell (it never blocks: for callers that must not wait on the store). A caller told nullopt
   // asks authenticate() next, which counts the cache's miss.
   std::optional<core::User> authenticate_cached(std::string_view token);
-  // Whether authenticate() keeps what it reads for authenticate_cached() to answer.
-  bool caches_sessions() const { return sessions_ != nullptr; }
+  // Whether authenticate_async() can start a read (a reader and a cache were given).
+  bool authenticates_async() const { return reader_ && sessions_; }
   // authenticate() without blocking, for a caller whose session the cache lacks: true when a read by the
   // session reader was started, and `done` hears authenticate()'s answer on the reader's thread (the
   // session is in the cache by then); false, `done` unused, when none can be (no reader or cache, a

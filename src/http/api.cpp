@@ -144,9 +144,10 @@ bool Api::handle_inline(Request& request, const Reply& reply) {
 }
 
 bool Api::prepare_inline(const Request& request, const Ready& ready) {
-  const std::string_view bearer = bearer_of(request);
   app::Accounts& accounts = services_.accounts;
-  if (bearer.empty() || !accounts.caches_sessions() || accounts.authenticate_cached(bearer)) return false;
+  if (!accounts.authenticates_async()) return false;
+  const std::string_view bearer = bearer_of(request);
+  if (bearer.empty() || accounts.authenticate_cached(bearer)) return false;
   auto url = boost::urls::parse_origin_form(request.target);
   if (!url || request.method == "OPTIONS") return false;
   const Match m = match_route(*router_, request, *url);
