@@ -17,6 +17,10 @@ Sales::Sales(core::Ledger& ledger, Catalog& catalog, core::PaymentGateway& gatew
   TICKETD_ASSERT(hold_ttl.count() > 0);
   TICKETD_ASSERT(expiry_notice_lead.count() >= 0);
   TICKETD_ASSERT(active_holds_max >= 1 && active_holds_max <= core::limits::active_holds_per_user_max);
+  if (ledger_.checkouts_without_blocking())
+    key_reader_ = std::make_unique<BatchReader<core::CheckoutKey, core::CheckoutRecord>>(
+        "checkout-keys", kKeyReadsQueuedMax, kKeyReadsBatchMax,
+        [&ledger](const std::vector<core::CheckoutKey>& keys) { return ledger.find_checkouts(keys); });
 }
 
 namespace {
@@ -147,6 +151,7 @@ bool Sales::try_release_async(core::UserId user, core::HoldId id, StatusDone don
 CheckoutResult Sales::checkout(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm) {
   if (auto s = core::validate_idempotency_key(key); !s) return s.error();
   if (pm.size() > 255) return make_error(Code::InvalidRequest, "payment_method: at most 255 bytes");
+  metrics_.count("checkout_paths", "worker");
   std::promise<CheckoutResult> mine;
   {
     std::unique_lock lock(inflight_mu_);
@@ -195,10 +200,8 @@ core::Result<std::string> return_payment(core::PaymentGateway& gateway, const st
   return gateway.refund(payment_ref, amount, idempotency_key);
 }
 
-core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
-                                         const core::CheckoutRecord& record,
-                                         const core::Result<core::ChargeResult>& charged, const std::string& event_id,
-                                         TimeMs now, Metrics& metrics, SellerPayouts* payouts) {
+core::Result<core::PaymentOutcome> outcome_of_charge(const core::Result<core::ChargeResult>& charged,
+                                                     const std::string& event_id, Metrics& metrics) {
   using Kind = core::PaymentOutcome::Kind;
   if (!charged) {
     const Code code = charged.error().code;
@@ -213,27 +216,19 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
     // lapses: a new checkout of it prices it afresh.
     const char* decline = code == Code::InvalidPaymentMethod ? "invalid_payment_method" : "invalid_request";
     metrics.count("checkouts", decline);
-    auto settled =
-        ledger.settle_payment(record.booking_id, {Kind::Rejected, "", decline, charged.error().message, event_id}, now);
-    if (!settled) return settled.error();
-    return charged.error();
+    return core::PaymentOutcome{Kind::Rejected, "", decline, charged.error().message, event_id};
   }
   const core::ChargeResult& c = *charged;
   Kind kind = Kind::AwaitingAction;
   if (c.status == core::ChargeStatus::Succeeded) kind = Kind::Succeeded;
   if (c.status == core::ChargeStatus::Declined) kind = Kind::Declined;
-  auto settled = ledger.settle_payment(record.booking_id, {kind, c.payment_ref, c.decline_code, c.message, event_id}, now);
-  if (!settled) return settled.error();
-  if (settled->refund_needed) {
-    // Paid after the hold lapsed and someone else has the seats: give the money back at once. If the
-    // gateway is down now, the reconciler retries (the payment stays SUCCEEDED on a FAILED booking).
-    auto refund = return_payment(gateway, c.payment_ref, record.amount, record.gateway_key + "-refund");
-    if (refund) (void)ledger.record_refund(record.booking_id, *refund);
-    metrics.count("checkouts", "late_refunded");
-  }
-  // Seats bought from resale listings: their sellers are refunded now (or by the reconciler's pass).
-  if (settled->resold && payouts) payouts->pay_due();
-  const core::Booking& b = settled->booking;
+  return core::PaymentOutcome{kind, c.payment_ref, c.decline_code, c.message, event_id};
+}
+
+core::Result<core::Booking> answer_of_settlement(const core::Settlement& settled,
+                                                 const core::Result<core::ChargeResult>& charged, Metrics& metrics) {
+  if (!charged) return charged.error();  // refused by the gateway: the buyer hears why
+  const core::Booking& b = settled.booking;
   metrics.count("settlements", core::to_string(b.status));
   if (b.status == core::BookingStatus::Failed) {
     if (b.decline_code == "seats_taken") return make_error(Code::HoldExpired, b.message);
@@ -242,6 +237,26 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
     return e;
   }
   return b;
+}
+
+core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGateway& gateway,
+                                         const core::CheckoutRecord& record,
+                                         const core::Result<core::ChargeResult>& charged, const std::string& event_id,
+                                         TimeMs now, Metrics& metrics, SellerPayouts* payouts) {
+  auto outcome = outcome_of_charge(charged, event_id, metrics);
+  if (!outcome) return outcome.error();
+  auto settled = ledger.settle_payment(record.booking_id, *outcome, now);
+  if (!settled) return settled.error();
+  if (charged && settled->refund_needed) {
+    // Paid after the hold lapsed and someone else has the seats: give the money back at once. If the
+    // gateway is down now, the reconciler retries (the payment stays SUCCEEDED on a FAILED booking).
+    auto refund = return_payment(gateway, charged->payment_ref, record.amount, record.gateway_key + "-refund");
+    if (refund) (void)ledger.record_refund(record.booking_id, *refund);
+    metrics.count("checkouts", "late_refunded");
+  }
+  // Seats bought from resale listings: their sellers are refunded now (or by the reconciler's pass).
+  if (charged && settled->resold && payouts) payouts->pay_due();
+  return answer_of_settlement(*settled, charged, metrics);
 }
 
 CheckoutResult Sales::charge(const core::CheckoutRecord& record) {
@@ -308,6 +323,94 @@ CheckoutResult Sales::run_checkout(core::UserId user, core::HoldId id, const std
     return record.error();
   }
   return charge(*record);
+}
+
+std::optional<HoldView> Sales::priced_in_memory(core::UserId user, core::HoldId id) {
+  std::optional<core::Hold> hold = ledger_.hold_as_taken_in_memory(id, user);
+  if (!hold) return std::nullopt;
+  std::shared_ptr<const core::Event> event = catalog_.cached_event(hold->event_id);
+  if (!event || event->cancelled()) return std::nullopt;  // a cancelled event's hold is let go by checkout()
+  std::shared_ptr<const core::Venue> venue = catalog_.cached_venue(event->venue_id);
+  if (!venue) return std::nullopt;
+  // Amounts come from the event's prices, never from the client.
+  HoldView priced = view_of(*hold, *event, venue->layout);
+  // A paid hold is charged on the commit thread, which only an in-process gateway may be.
+  if (priced.total_amount > 0 && !gateway_.charges_without_blocking()) return std::nullopt;
+  return priced;
+}
+
+bool Sales::prepare_checkout(core::UserId user, core::HoldId id, const std::string& key,
+                             std::function<void(bool)> ready) {
+  if (!key_reader_ || !core::validate_idempotency_key(key) || !priced_in_memory(user, id)) return false;
+  return key_reader_->read(core::CheckoutKey{user, key},
+                           [ready = std::move(ready)](bool read, std::optional<core::CheckoutRecord> found) {
+                             ready(read && !found);  // a key used before is continued by checkout()
+                           });
+}
+
+bool Sales::try_checkout_async(core::UserId user, core::HoldId id, const std::string& key, const std::string& pm,
+                               CheckoutDone done) {
+  // What checkout() refuses or would read is left to it: this takes only what memory can decide.
+  if (!key_reader_ || !core::validate_idempotency_key(key) || pm.size() > 255) return false;
+  const std::optional<HoldView> priced = priced_in_memory(user, id);
+  if (!priced || (priced->total_amount > 0 && pm.empty())) return false;
+  auto checkout = std::make_shared<AsyncCheckout>(AsyncCheckout{{user, key}, {}, std::move(done)});
+  {
+    std::lock_guard lock(inflight_mu_);
+    if (inflight_.contains(checkout->key) || inflight_.size() >= kCheckoutsInflightMax) return false;
+    inflight_.emplace(checkout->key, Inflight{id, pm, checkout->outcome.get_future().share()});
+  }
+  const core::CheckoutStart start{key, priced->total_amount, priced->currency, pm};
+  if (!ledger_.try_begin_checkout_async(id, user, start, clock_.now(),
+                                        [this, checkout](core::Result<core::CheckoutRecord> record) {
+                                          checkout_begun(checkout, std::move(record));
+                                        })) {
+    // Anyone who joined meanwhile is told to retry: this one goes to checkout() on a worker.
+    release_inflight(*checkout, make_error(Code::Unavailable, "retry with the same Idempotency-Key"));
+    return false;
+  }
+  metrics_.count("checkout_paths", "no_worker");
+  return true;
+}
+
+// On the commit thread, once the PENDING_PAYMENT booking is durable: the charge (the gateway answers in
+// process), then the settlement, whose completion answers the buyer.
+void Sales::checkout_begun(const std::shared_ptr<AsyncCheckout>& checkout, core::Result<core::CheckoutRecord> record) {
+  try {
+    if (!record) {
+      metrics_.count("checkouts", metric_result(record.error()));
+      return finish(*checkout, record.error());
+    }
+    core::ChargeRequest request{record->amount,     record->currency, record->payment_method, record->gateway_key,
+                                record->booking_id, record->hold_id,  record->user_id,        record->event_id};
+    core::Result<core::ChargeResult> charged = collect_payment(gateway_, request);
+    auto outcome = outcome_of_charge(charged, "", metrics_);
+    if (!outcome) return finish(*checkout, outcome.error());
+    const bool taken = ledger_.try_settle_payment_async(
+        record->booking_id, *outcome, clock_.now(), [this, checkout, charged](core::Result<core::Settlement> settled) {
+          if (!settled) return finish(*checkout, settled.error());
+          // What would block here is left to the reconciler's pass (see try_checkout_async).
+          if (charged && settled->refund_needed) metrics_.count("checkouts", "late_refund_deferred");
+          finish(*checkout, answer_of_settlement(*settled, charged, metrics_));
+        });
+    // Settled meanwhile by someone else (a webhook, the reconciler): the retry reads how.
+    if (!taken)
+      finish(*checkout, make_error(Code::Unavailable,
+                                   "the payment's outcome is not known yet; retry with the same Idempotency-Key"));
+  } catch (const std::exception& e) {
+    finish(*checkout, make_error(Code::Unavailable, std::string("the checkout could not go on: ") + e.what()));
+  }
+}
+
+void Sales::release_inflight(AsyncCheckout& checkout, const CheckoutResult& result) {
+  checkout.outcome.set_value(result);
+  std::lock_guard lock(inflight_mu_);
+  inflight_.erase(checkout.key);
+}
+
+void Sales::finish(AsyncCheckout& checkout, CheckoutResult result) {
+  release_inflight(checkout, result);
+  checkout.done(std::move(result));
 }
 
 int64_t Sales::unrefunded(const core::Booking& booking) {

@@ -5,18 +5,26 @@
 // key wait for the first one's outcome (in-process), and the durable record answers retries after
 // it (and after a restart); the ledger's pin stops two different keys from charging one hold.
 //
+// Checkouts without a worker (try_checkout_async): where the ledger decides in memory and the hold is
+// free or the gateway answers in process, a checkout whose key prepare_checkout read as unused runs as
+// a chain of completions: its begin is durable (the commit thread), the charge is made there, its
+// settlement is durable (the commit thread again), and the buyer is answered; no thread is parked on
+// the way. A paid checkout through a gateway that calls out (Stripe) runs on a worker, as before.
+//
 // Thread safety: all methods are safe to call concurrently; inflight_mu_ guards inflight_.
 #pragma once
 
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 
 #include "app/catalog.hpp"
 #include "app/resale.hpp"
-#include "base/metrics.hpp"
 #include "app/waiting_room.hpp"
 #include "app/waitlist.hpp"
+#include "base/batch_reader.hpp"
+#include "base/metrics.hpp"
 #include "core/ports/ledger.hpp"
 #include "core/ports/payment_gateway.hpp"
 #include "core/ports/transfers.hpp"
@@ -48,6 +56,14 @@ core::Result<core::Booking> apply_charge(core::Ledger& ledger, core::PaymentGate
                                          const core::CheckoutRecord& record,
                                          const core::Result<core::ChargeResult>& charged, const std::string& event_id,
                                          TimeMs now, Metrics& metrics, SellerPayouts* payouts = nullptr);
+
+// apply_charge's two halves, for a caller that settles without blocking between them (Sales::
+// try_checkout_async). The outcome to settle for a gateway's answer, or Unavailable when it is unknown
+// (nothing is settled: a retry or the reconciler finds out); then the checkout's answer once settled.
+core::Result<core::PaymentOutcome> outcome_of_charge(const core::Result<core::ChargeResult>& charged,
+                                                     const std::string& event_id, Metrics& metrics);
+core::Result<core::Booking> answer_of_settlement(const core::Settlement& settled,
+                                                 const core::Result<core::ChargeResult>& charged, Metrics& metrics);
 
 // Moving the money of a booking. A total of 0 (free tickets) moves none: the charge succeeds at once
 // without a gateway call (no payment reference) and so does its refund, so a free booking confirms in
@@ -95,6 +111,25 @@ class Sales {
   // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);
+  // Whether prepare_checkout and try_checkout_async can take checkouts: the ledger decides them in memory.
+  bool checkouts_without_blocking() const { return key_reader_ != nullptr; }
+  // Reads whether `idempotency_key` names a checkout of the user's already, without blocking the caller:
+  // `ready(true)` once it is known not to (try_checkout_async may then take the checkout of hold `id`),
+  // false when it does (checkout() continues that one) or the store could not say. False, with nothing
+  // started: the checkout could not run without a worker anyway (see try_checkout_async), or the key
+  // cannot be read this way now; checkout() then runs on a worker.
+  bool prepare_checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
+                        std::function<void(bool)> ready);
+  // checkout() without blocking the caller, for a key prepare_checkout found unused: `done` gets the
+  // answer once, on this thread or on the store's commit thread. False, with nothing done: the hold costs
+  // money and the gateway calls out, something it needs is not in memory here (the hold, the event's
+  // seats or copy, the venue), the event is owned by
+  // another node, seats from resale listings are in the hold (their sellers are paid after the sale, which
+  // blocks), or the same key is being checked out now; call checkout() instead. A payment that came after
+  // its hold lapsed is refunded by the reconciler's next pass rather than on this thread (it would block).
+  using CheckoutDone = std::function<void(CheckoutResult)>;
+  bool try_checkout_async(core::UserId user, core::HoldId id, const std::string& idempotency_key,
+                          const std::string& payment_method, CheckoutDone done);
   core::Result<core::Booking> booking(core::UserId user, core::BookingId id);
   // Where the buyer confirms a payment the bank wants to check (3-D Secure): the gateway's page, asked
   // of the gateway now (it is not stored: it lives as long as the payment waits). NotFound (not the
@@ -131,6 +166,18 @@ class Sales {
   // what never got an answer.
   CheckoutResult resume(const core::CheckoutRecord& record);
   CheckoutResult charge(const core::CheckoutRecord& record);
+  // The hold priced from memory alone, when its checkout may run without a worker (see try_checkout_async).
+  std::optional<HoldView> priced_in_memory(core::UserId user, core::HoldId id);
+  // A checkout on its way without a worker, from one completion to the next.
+  struct AsyncCheckout {
+    InflightKey key;
+    std::promise<CheckoutResult> outcome;  // for requests with the same key meanwhile (inflight_)
+    CheckoutDone done;
+  };
+  void checkout_begun(const std::shared_ptr<AsyncCheckout>& checkout, core::Result<core::CheckoutRecord> record);
+  // Tells the requests waiting on the same key, and lets the key go. finish() also answers the buyer.
+  void release_inflight(AsyncCheckout& checkout, const CheckoutResult& result);
+  void finish(AsyncCheckout& checkout, CheckoutResult result);
   core::Result<HoldView> view(const core::Hold& hold);
 
   core::Ledger& ledger_;
@@ -147,6 +194,11 @@ class Sales {
   SellerPayouts* payouts_ = nullptr;
   std::mutex inflight_mu_;
   std::map<InflightKey, Inflight> inflight_;
+  // Idempotency keys read in batches for prepare_checkout; null when checkouts cannot run without a
+  // worker here. Last: destroyed first (its answers use the members above).
+  static constexpr size_t kKeyReadsQueuedMax = 4'096;
+  static constexpr size_t kKeyReadsBatchMax = 64;
+  std::unique_ptr<BatchReader<core::CheckoutKey, core::CheckoutRecord>> key_reader_;
 };
 
 }  // namespace ticketd::app

@@ -16,9 +16,8 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <thread>
 
-#include "base/batch_queue.hpp"
+#include "base/batch_reader.hpp"
 #include "core/ports/account_store.hpp"
 
 namespace ticketd::app {
@@ -33,24 +32,12 @@ class SessionReader {
 
   // REQUIRES: `store` outlives the reader.
   explicit SessionReader(core::AccountStore& store);
-  ~SessionReader();
-  SessionReader(const SessionReader&) = delete;
-  SessionReader& operator=(const SessionReader&) = delete;
 
   // False (and `done` unused) when the queue is full.
   bool read(std::string token_hash, Done done);
 
  private:
-  struct Read {
-    std::string token_hash;
-    Done done;
-  };
-  void run();
-  void answer(std::vector<Read>& batch);
-
-  core::AccountStore& store_;
-  BatchQueue<Read> queue_{kQueuedMax, kBatchMax};
-  std::thread thread_;
+  BatchReader<std::string, core::SessionRecord> reader_;
 };
 
 }  // namespace ticketd::app

@@ -388,6 +388,102 @@ core::Result<core::Settlement> OwnerRouter::settle_payment(core::BookingId booki
       *event, Call::settle, args, [&] { return engine_.settle_payment(booking, outcome, now); }, decode_settlement);
 }
 
+std::optional<core::Hold> OwnerRouter::hold_as_taken_in_memory(core::HoldId id, core::UserId user) {
+  if (std::optional<core::Hold> learnt = learnt_hold(id, user)) return learnt;
+  return engine_.hold_as_taken_in_memory(id, user);
+}
+
+bool OwnerRouter::try_begin_checkout_async(core::HoldId id, core::UserId user, const core::CheckoutStart& start,
+                                           TimeMs now, const CheckoutDone& done) {
+  core::EventId event = learnt_hold_event(id, user);
+  if (event == 0) event = engine_.listed_hold_event(user, id);
+  if (event == 0) return false;
+  auto learning = [this, done](core::Result<core::CheckoutRecord> record) {
+    learn(record);
+    done(std::move(record));
+  };
+  if (journal_.owns(event)) {
+    if (!engine_.try_begin_checkout_async(id, user, start, now, learning)) return false;
+    count("local");
+    return true;
+  }
+  std::optional<Ownership> owner = remembered_owner(event, Caller::must_not_block);
+  if (!owner) return false;
+  CallArgs args;
+  args.hold_id = id;
+  args.user_id = user;
+  args.checkout = start;
+  forward_async<core::CheckoutRecord>(
+      event, Call::checkout, encode_args(Call::checkout, args), *owner, 0, decode_checkout,
+      [this, learning](core::Result<core::CheckoutRecord> record, const Ownership& answered_by) {
+        // Its settlement follows at once: to the node that began it, however long ago its owner was asked.
+        if (record) remember_checkout_owner(record->booking_id, answered_by);
+        learning(std::move(record));
+      });
+  return true;
+}
+
+bool OwnerRouter::try_settle_payment_async(core::BookingId booking, const core::PaymentOutcome& outcome, TimeMs now,
+                                           const SettleDone& done) {
+  const std::optional<core::EventId> event = learnt_booking_event(booking);
+  if (!event) return false;
+  if (journal_.owns(*event)) {
+    if (!engine_.try_settle_payment_async(booking, outcome, now, done)) return false;
+    count("local");
+    return true;
+  }
+  std::optional<Ownership> owner = checkout_owner(booking);
+  if (!owner) owner = remembered_owner(*event, Caller::must_not_block);
+  if (!owner) return false;
+  CallArgs args;
+  args.booking_id = booking;
+  args.outcome = outcome;
+  forward_async<core::Settlement>(
+      *event, Call::settle, encode_args(Call::settle, args), *owner, 0, decode_settlement,
+      [done](core::Result<core::Settlement> settled, const Ownership&) { done(std::move(settled)); });
+  return true;
+}
+
+void OwnerRouter::remember_checkout_owner(core::BookingId booking, const Ownership& owner) {
+  std::lock_guard lock(learnt_mu_);
+  if (checkout_owners_.size() >= kLearntMax) checkout_owners_.clear();
+  checkout_owners_.insert_or_assign(booking, owner);
+}
+
+std::optional<Ownership> OwnerRouter::checkout_owner(core::BookingId booking) {
+  std::lock_guard lock(learnt_mu_);
+  auto it = checkout_owners_.find(booking);
+  if (it == checkout_owners_.end()) return std::nullopt;
+  Ownership o = std::move(it->second);
+  checkout_owners_.erase(it);
+  return o;
+}
+
+// The answers come on the peer client's thread, as a forwarded hold's (see the class comment). A call
+// that got no answer may or may not have been decided there: the caller answers Unavailable, and the
+// buyer's retry with the same Idempotency-Key finds out which (app/sales.hpp).
+template <typename T>
+void OwnerRouter::forward_async(core::EventId event, Call call, std::string body, const Ownership& owner, int forwards,
+                                core::Result<T> (*decode)(std::string_view), ForwardDone<T> done) {
+  const std::string& path = call_path(call);
+  const std::optional<std::chrono::milliseconds> timeout = forward_timeout(owner);
+  peers_.post_async(
+      owner.address, path, body, timeout,
+      [this, event, call, body, owner, forwards, decode, done = std::move(done)](PeerAnswer answer) {
+        if (answer.kind != PeerAnswer::Kind::answered || answer.status != 200) {
+          count("forward_failed");
+          if (answer.kind != PeerAnswer::Kind::answered) forget(event);  // asked again next time
+          return done(make_error(Code::Unavailable, "the node deciding this event's seats did not answer"), owner);
+        }
+        core::Result<T> result = decode(answer.body);
+        // The node asked may no longer own the event, and name the one that does.
+        if (std::optional<Ownership> next = next_owner(event, result ? nullptr : &result.error(), forwards))
+          return forward_async<T>(event, call, body, *next, forwards + 1, decode, done);
+        count("forwarded");
+        done(std::move(result), owner);
+      });
+}
+
 core::Result<core::Booking> OwnerRouter::cancel_booking(const core::Booking& booking, const std::string& refund_ref,
                                                         TimeMs now) {
   CallArgs args;

@@ -86,6 +86,18 @@ class OwnerRouter final : public core::Ledger {
                                                     const core::CheckoutStart& start, TimeMs now) override;
   core::Result<core::Settlement> settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
                                                 TimeMs now) override;
+  // A checkout's steps without blocking: decided by this node's engine for an event it owns, sent to a
+  // remembered owner otherwise (as a forwarded hold is); false when the event or its owner is not known
+  // here without a read, and whenever the engine says so.
+  bool checkouts_without_blocking() const override { return true; }
+  std::optional<core::Hold> hold_as_taken_in_memory(core::HoldId id, core::UserId user) override;
+  bool try_begin_checkout_async(core::HoldId id, core::UserId user, const core::CheckoutStart& start, TimeMs now,
+                                const CheckoutDone& done) override;
+  bool try_settle_payment_async(core::BookingId booking, const core::PaymentOutcome& outcome, TimeMs now,
+                                const SettleDone& done) override;
+  std::vector<std::optional<core::CheckoutRecord>> find_checkouts(const std::vector<core::CheckoutKey>& keys) override {
+    return engine_.find_checkouts(keys);
+  }
   core::Status record_refund(core::BookingId booking, const std::string& ref) override {
     return engine_.record_refund(booking, ref);
   }
@@ -148,6 +160,17 @@ class OwnerRouter final : public core::Ledger {
   // The same call alone, not in a batch: the owner did not decide it in one.
   void forward_alone_async(std::shared_ptr<const HoldForward> forward, const store::postgres::Ownership& owner,
                            int forwards);
+  // A call (`call`, `body` its arguments) sent to `owner` without blocking; `done` hears its answer as
+  // `decode` reads it, after following an owner that names another, or Unavailable when none came; with
+  // the node that answered.
+  template <typename T>
+  using ForwardDone = std::function<void(core::Result<T>, const store::postgres::Ownership& answered_by)>;
+  template <typename T>
+  void forward_async(core::EventId event, Call call, std::string body, const store::postgres::Ownership& owner,
+                     int forwards, core::Result<T> (*decode)(std::string_view), ForwardDone<T> done);
+  // The node a checkout forwarded without blocking began at, for its settlement (taken once).
+  void remember_checkout_owner(core::BookingId booking, const store::postgres::Ownership& owner);
+  std::optional<store::postgres::Ownership> checkout_owner(core::BookingId booking);
   // What the owner's answer to a forwarded hold or release means: it stands, or names the owner to send
   // it to next. `failed`: the answer that was not one (no answer, or not HTTP 200).
   void forwarded_hold_answered(const std::shared_ptr<const HoldForward>& forward, int forwards,
@@ -199,9 +222,11 @@ class OwnerRouter final : public core::Ledger {
   };
   std::mutex mu_;  // guards remembered_
   std::unordered_map<core::EventId, Remembered> remembered_;
-  std::mutex learnt_mu_;  // guards learnt_holds_ and learnt_bookings_
+  std::mutex learnt_mu_;  // guards learnt_holds_, learnt_bookings_ and checkout_owners_
   std::unordered_map<core::HoldId, core::Hold> learnt_holds_;
   std::unordered_map<core::BookingId, core::EventId> learnt_bookings_;
+  // Bounded by kLearntMax; an entry lives from a forwarded begin's answer to its settlement, moments later.
+  std::unordered_map<core::BookingId, store::postgres::Ownership> checkout_owners_;
 };
 
 }  // namespace ticketd::cluster

@@ -164,10 +164,18 @@ bool PeerCalls::try_handle_batch_async(std::string_view body, const AnswerDone& 
 bool PeerCalls::try_handle_async(std::string_view name, std::string_view body, const AnswerDone& done) {
   const std::optional<Call> call = call_from(name);
   if (call == Call::batch) return try_handle_batch_async(body, done);
-  if (call != Call::hold && call != Call::release) return false;
+  if (call != Call::hold && call != Call::release && call != Call::checkout && call != Call::settle) return false;
   auto args = decode_args(*call, body);
   if (!args) return false;  // handle() answers the refusal
   const CallArgs& a = *args;
+  // A checkout's two steps, forwarded by the node its buyer reached: decided in memory, answered durable.
+  if (*call == Call::checkout)
+    return engine_.try_begin_checkout_async(
+        a.hold_id, a.user_id, a.checkout, clock_.now(),
+        [done](core::Result<core::CheckoutRecord> r) { done(ok(encode_answer(r))); });
+  if (*call == Call::settle)
+    return engine_.try_settle_payment_async(a.booking_id, a.outcome, clock_.now(),
+                                            [done](core::Result<core::Settlement> r) { done(ok(encode_answer(r))); });
   auto answer = [done](core::Result<core::Hold> hold) { done(ok(encode_answer(hold))); };
   if (*call == Call::release) return engine_.try_release_hold_async(a.hold_id, a.user_id, clock_.now(), answer);
   auto found = cached_ ? cached_(a.event_id) : std::nullopt;

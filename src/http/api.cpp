@@ -143,16 +143,26 @@ bool Api::handle_inline(Request& request, const Reply& reply) {
   return outcome == Outcome::answered;
 }
 
+// The caller's session, then whatever the route's inline handler needs read (RouteOptions::prepare).
 bool Api::prepare_inline(const Request& request, const Ready& ready) {
   app::Accounts& accounts = services_.accounts;
-  if (!accounts.authenticates_async()) return false;
   const std::string_view bearer = bearer_of(request);
-  if (bearer.empty() || accounts.authenticate_cached(bearer)) return false;
+  if (bearer.empty()) return false;
   auto url = boost::urls::parse_origin_form(request.target);
   if (!url || request.method == "OPTIONS") return false;
   const Match m = match_route(*router_, request, *url);
   if (!m.route || !m.route->on_io_thread) return false;
-  return accounts.authenticate_async(bearer, [ready](core::Result<core::User> user) { ready(user.ok()); });
+  const Route* route = m.route;  // the table outlives every request
+  if (std::optional<core::User> cached = accounts.authenticate_cached(bearer))
+    return route->prepare && route->prepare(services_, request, m.ids, *cached, ready);
+  if (!accounts.authenticates_async()) return false;
+  // The request waits, untouched, until `ready` is called: it may be read from the reader's thread.
+  return accounts.authenticate_async(bearer,
+                                     [this, &request, route, ids = m.ids, ready](core::Result<core::User> user) {
+                                       if (!user) return ready(false);
+                                       if (!route->prepare) return ready(true);
+                                       if (!route->prepare(services_, request, ids, *user, ready)) ready(false);
+                                     });
 }
 
 namespace {

@@ -80,18 +80,47 @@ bool release_hold_inline(Ctx& c, const Reply& reply) {
   });
 }
 
-Response checkout(Ctx& c) {
-  const core::User& user = c.caller();
+// The payment method of a checkout's body. Optional: a free hold (total 0) needs no card; Sales refuses
+// a paid checkout without one.
+core::Result<std::string> checkout_payment_method(const Ctx& c) {
   auto body = parse_object(c.request.body);
-  if (!body) return error_response(body.error());
+  if (!body) return body.error();
   auto pm = read_string(*body, "payment_method", 255);
-  if (!pm) return error_response(pm.error());
-  // Optional here: a free hold (total 0) needs no card; Sales refuses a paid checkout without one.
-  const std::string key(c.request.header("idempotency-key"));
-  auto booking = c.services.sales.checkout(user.id, c.ids[0], key, pm->value_or(""));
+  if (!pm) return pm.error();
+  return pm->value_or("");
+}
+
+Response checkout_response(const app::CheckoutResult& booking) {
   if (!booking) return error_response(booking.error());
   // 202: the payment awaits the buyer's authentication (3-D Secure); the outcome arrives by webhook.
   return json_response(booking->status == core::BookingStatus::PendingPayment ? 202 : 201, to_json(*booking));
+}
+
+Response checkout(Ctx& c) {
+  auto pm = checkout_payment_method(c);
+  if (!pm) return error_response(pm.error());
+  const std::string key(c.request.header("idempotency-key"));
+  return checkout_response(c.services.sales.checkout(c.caller().id, c.ids[0], key, *pm));
+}
+
+// Before the I/O thread may take a checkout, its Idempotency-Key is read (in batches, without a worker):
+// one used before continues its checkout on a worker.
+bool prepare_checkout(Services& services, const Request& request, const std::vector<int64_t>& ids,
+                      const core::User& caller, const Ready& ready) {
+  return services.sales.prepare_checkout(caller.id, ids.at(0), std::string(request.header("idempotency-key")), ready);
+}
+
+// On the I/O thread, once the key is known unused: decided in memory, charged and settled on the commit
+// thread, answered once the sale is durable (app/sales.hpp, try_checkout_async). Anything else, and any
+// request whose body is not right, goes to checkout on a worker.
+bool checkout_inline(Ctx& c, const Reply& reply) {
+  if (!c.request.prepared) return false;
+  auto pm = checkout_payment_method(c);
+  if (!pm) return false;
+  const std::string key(c.request.header("idempotency-key"));
+  return c.services.sales.try_checkout_async(c.caller().id, c.ids[0], key, *pm, [reply](app::CheckoutResult booking) {
+    reply([booking = std::move(booking)] { return checkout_response(booking); });
+  });
 }
 
 // Where the buyer's browser goes to confirm the payment with the bank (3-D Secure); the gateway's
@@ -186,7 +215,8 @@ void add_sales_routes(Router& router) {
   router.add("POST", "/v1/events/{id}/holds", create_hold, {.limit = RouteClass::hold, .on_io_thread = create_hold_inline});
   router.add("GET", "/v1/holds/{id}", get_hold);
   router.add("DELETE", "/v1/holds/{id}", release_hold, {.on_io_thread = release_hold_inline});
-  router.add("POST", "/v1/holds/{id}/checkout", checkout);
+  router.add("POST", "/v1/holds/{id}/checkout", checkout,
+             {.on_io_thread = checkout_inline, .prepare = prepare_checkout});
   router.add("GET", "/v1/bookings", list_bookings);
   router.add("GET", "/v1/bookings/{id}", get_booking);
   router.add("GET", "/v1/bookings/{id}/payment-action", payment_action);

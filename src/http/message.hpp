@@ -28,6 +28,9 @@ struct Request {
   // Set by an InlineHandler that charged the request's rate limits and then passed it on to the
   // Handler, so the Handler does not charge it twice. The transport only carries it.
   bool admitted = false;
+  // Set by the transport once a Preparer made ready what the InlineHandler lacked, before it asks the
+  // InlineHandler again: what was read for it (a checkout's idempotency key, found unused) holds.
+  bool prepared = false;
 
   // Returns the value of the first header with this name, or "" if absent.
   // REQUIRES: lower_name is lower-case (names are stored lower-cased, so a mixed-case name never

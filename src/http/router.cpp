@@ -123,10 +123,20 @@ void Router::add(std::string method, const std::string& pattern, RouteHandler ha
   TICKETD_ASSERT(!options.on_io_thread || options.who == Caller::anyone || options.who == Caller::signed_in ||
                  options.who == Caller::admin);
   const bool ids_first = pattern.find("{id}") != std::string::npos;
+  TICKETD_ASSERT(!options.prepare || options.on_io_thread);
   TICKETD_ASSERT(ids_first || (options.who != Caller::event_manager && options.who != Caller::organization_manager));
   std::string label = method + " " + pattern;
-  Route r{std::move(method), {}, pattern, std::move(label), std::move(handler), options.who,
-          options.limit.value_or(by_method), options.audit, options.body_bytes_max, std::move(options.on_io_thread)};
+  Route r{std::move(method),
+          {},
+          pattern,
+          std::move(label),
+          std::move(handler),
+          options.who,
+          options.limit.value_or(by_method),
+          options.audit,
+          options.body_bytes_max,
+          std::move(options.on_io_thread),
+          std::move(options.prepare)};
   std::stringstream in(pattern);
   std::string seg;
   while (std::getline(in, seg, '/'))

@@ -79,6 +79,13 @@ inline constexpr size_t kFormBodyBytesMax = 8 * 1024;
 // and answers through `reply`, at once or when a commit completes (then it keeps nothing of Ctx).
 // False: it did nothing, and the route's handler runs on a worker instead.
 using InlineRouteHandler = std::function<bool(Ctx& ctx, const Reply& reply)>;
+// What a route's inline handler needs read before it can run, for the signed-in `caller` (asked by the
+// transport's Preparer, http/message.hpp, after the inline handler passed): true when it started the
+// read and calls `ready` once, from any thread (true: the inline handler is asked again, and finds
+// Request::prepared set); false when nothing was started and the worker's handler answers.
+// `ids`: the route's {id} segments, in order.
+using RoutePreparer = std::function<bool(Services& services, const Request& request, const std::vector<int64_t>& ids,
+                                         const core::User& caller, const Ready& ready)>;
 // The inline form of a handler that blocks on nothing: it answers at once.
 InlineRouteHandler answer_at_once(RouteHandler handler);
 
@@ -94,6 +101,8 @@ struct RouteOptions {
   // Empty: the route runs on the worker pool only. Only for callers decided from memory (anyone,
   // signed_in, admin): the other checks read the store.
   InlineRouteHandler on_io_thread;
+  // Empty: the inline handler needs nothing read but the caller's session. Only with on_io_thread.
+  RoutePreparer prepare;
 };
 
 struct Route {
@@ -107,6 +116,7 @@ struct Route {
   Audit audit = Audit::none;
   size_t body_bytes_max = 0;
   InlineRouteHandler on_io_thread;
+  RoutePreparer prepare;
 };
 
 inline constexpr size_t kTokenSegmentBytesMax = 512;

@@ -221,6 +221,7 @@ asio::awaitable<Response> Session::dispatch(Request& request) {
   // What it lacked made ready without a worker (a session read), then asked again here. Still pending
   // meanwhile, as a request waiting for a worker is: pending_requests_max bounds these too.
   if (co_await prepared_inline(request)) {
+    request.prepared = true;
     if (std::optional<Response> answer = co_await answer_inline(request)) {
       core_.release_pending();
       co_return std::move(*answer);

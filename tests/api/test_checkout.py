@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 
 import pytest
 
-from api_support import (Client, Server, UserPool, all_bookings, assert_error, checkout, compact_status,
-                         create_event, create_venue, describe, event_counts, expect, grid, hold_seats, make_event,
-                         new_user, run_together, with_query)
+from api_support import (Client, Server, UserPool, admin_client, all_bookings, assert_error, checkout,
+                         compact_status, create_event, create_venue, describe, event_counts, expect, grid, hold_seats,
+                         make_event, metrics_text, new_user, run_together, with_query)
 
 CONCURRENT_CHECKOUTS = 8
 IN_PROGRESS_RETRIES_MAX = 200  # 409 checkout_in_progress is retried, 50 ms apart: at most ~10 s
@@ -264,3 +265,33 @@ def test_bookings_are_listed_newest_first_a_page_at_a_time(server: Server, admin
     second = expect(user.client.get(with_query("/v1/bookings", limit=2, after=first["next"])), 200)
     assert [b["id"] for b in second["bookings"]] == [made[0]]
     assert second["next"] is None
+
+
+def _checkout_paths(server: Server) -> dict[str, int]:
+    found = re.findall(r'^ticketd_checkout_paths_total\{result="(\w+)"\} (\d+)$', metrics_text(server.port), re.M)
+    return {path: int(n) for path, n in found}
+
+
+def test_checkouts_taken_without_a_worker_answer_as_the_workers_do(server: Server) -> None:
+    """With the built-in gateway a checkout of a hold in memory runs without a worker (app/sales.hpp,
+    try_checkout_async); a key used before, and anything else, is answered by the worker's checkout."""
+    admin = admin_client(server)
+    event = _event(admin, 6)
+    user = new_user(server)
+    holds = [expect(hold_seats(user.client, event["id"], [seat]), 201) for seat in range(3)]
+    before = _checkout_paths(server)
+    key = uuid.uuid4().hex
+    booking = expect(checkout(user.client, holds[0]["id"], "pm_card_visa", key), 201)
+    assert booking["status"] == "CONFIRMED" and booking["seat_ids"] == [0]
+    assert expect(user.client.get(f"/v1/bookings/{booking['id']}"), 200) == booking
+    error = assert_error(checkout(user.client, holds[1]["id"], "pm_card_chargeDeclined"), 402, "payment_failed")
+    assert error["decline_code"] == "generic_decline"
+    taken_without = _checkout_paths(server).get("no_worker", 0) - before.get("no_worker", 0)
+    assert taken_without == 2, "the checkouts of holds in memory went to a worker"
+    # The same key again: the worker continues the checkout it names, with the same answer.
+    assert expect(checkout(user.client, holds[0]["id"], "pm_card_visa", key), 201) == booking
+    assert_error(checkout(user.client, holds[2]["id"], "pm_card_visa", key), 409, "idempotency_key_reused")
+    after = _checkout_paths(server)
+    assert after.get("worker", 0) - before.get("worker", 0) == 2
+    assert after.get("no_worker", 0) - before.get("no_worker", 0) == 2
+    assert compact_status(server.client(), event["id"]) == "SAHAAA"

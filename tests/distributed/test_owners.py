@@ -105,6 +105,31 @@ def test_every_node_sells_an_event_its_owner_decides(owners) -> None:
     assert_verify_ok(dep.nodes[0], "after a sale decided by one owner for three nodes")
 
 
+def test_a_free_checkout_through_any_node_runs_without_a_worker(owners) -> None:
+    """A free hold's checkout calls no gateway, so it runs as completions (app/sales.hpp): on a node that
+    does not own the event its begin and settlement travel to the owner without a worker on either side."""
+    dep = owners()
+    admin = admin_client(dep.nodes[0])
+    event = create_event(admin, create_venue(admin, [grid("Hall", "std", 1, 6)]), prices={"std": 0})
+    buyers = new_users(dep.nodes[0], 2)
+    expect(hold_seats(dep.nodes[1].client(buyers[0].token), event["id"], [0]), 201)  # node 1 owns the event
+    assert owner_port(dep, event["id"]) == dep.nodes[1].port
+    held = expect(hold_seats(dep.nodes[0].client(buyers[1].token), event["id"], [1]), 201)
+    paths_before = counts_by_result(dep.nodes[0], "checkout_paths")
+    forwarded_before = ledger_calls(dep.nodes[0]).get("forwarded", 0)
+    booking = expect(checkout(dep.nodes[0].client(buyers[1].token), held["id"]), 201)
+    assert booking["status"] == "CONFIRMED" and booking["total_amount"] == 0 and booking["seat_ids"] == [1]
+    paths = counts_by_result(dep.nodes[0], "checkout_paths")
+    assert paths.get("no_worker", 0) - paths_before.get("no_worker", 0) == 1, paths
+    assert paths.get("worker", 0) == paths_before.get("worker", 0), paths
+    assert ledger_calls(dep.nodes[0]).get("forwarded", 0) - forwarded_before == 2  # begin, settle
+    assert expect(dep.nodes[2].client(buyers[1].token).get(f"/v1/bookings/{booking['id']}"), 200) == booking
+    for node in dep.nodes:  # a copy kept by the change feed on the nodes that do not own it
+        wait_for(f"the sale on {node.port}'s map", lambda node=node: compact_status(node.client(), event["id"])[:3] == "HSA")
+    dep.stop()
+    assert_verify_ok(dep.nodes[0], "after a free checkout forwarded without a worker")
+
+
 def inline_total(node) -> int:
     """Requests this node answered on an I/O thread (ticketd_http_requests_inline_total)."""
     found = re.search(r"^ticketd_http_requests_inline_total (\d+)$", metrics_text(node.port), re.M)

@@ -369,11 +369,13 @@ TEST(HttpServer, WhatThePreparerMakesReadyIsAnsweredInlineAndTheRestByTheWorkers
       [&](const Request& request) {
         std::lock_guard lock(mu);
         worker_targets.push_back(request.target);
+        EXPECT_FALSE(request.prepared) << request.target;  // nothing was made ready for it
         return echo(request);
       },
       [&](Request& request, const Reply& reply) {
         std::lock_guard lock(mu);
-        if (!prepared.contains(request.target)) return false;
+        // Asked again once its preparer made it ready, and told so (Request::prepared).
+        if (!prepared.contains(request.target) || !request.prepared) return false;
         reply([] {
           Response response;
           response.body = "inline";

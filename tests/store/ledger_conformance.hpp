@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -97,6 +98,48 @@ class LedgerConformance : public ::testing::Test {
       o.message = "Your card was declined.";
     }
     return ledger().settle_payment(b, o, now);
+  }
+
+  // A try_ call's answer, waited for (it may come on the store's commit thread); nullopt when the call
+  // was not taken. `start` calls the try_ with the completion it is given.
+  template <class T, class Start>
+  static std::optional<core::Result<T>> answer_of(Start start) {
+    std::promise<core::Result<T>> answered;
+    std::future<core::Result<T>> answer = answered.get_future();
+    if (!start([&answered](core::Result<T> r) { answered.set_value(std::move(r)); })) return std::nullopt;
+    return answer.get();
+  }
+
+  std::optional<core::Result<core::CheckoutRecord>> checkout_async(core::HoldId h, core::UserId u, TimeMs now,
+                                                                   const std::string& key) {
+    const core::CheckoutStart start{key, 10000, "USD", "pm_card_visa"};
+    return answer_of<core::CheckoutRecord>([&](const core::Ledger::CheckoutDone& done) {
+      return ledger().try_begin_checkout_async(h, u, start, now, done);
+    });
+  }
+
+  std::optional<core::Result<core::Settlement>> settle_async(core::BookingId b, Kind kind, TimeMs now) {
+    core::PaymentOutcome o;
+    o.kind = kind;
+    o.payment_ref = "pi_" + std::to_string(b);
+    if (kind == Kind::Declined || kind == Kind::Rejected) {
+      o.decline_code = "card_declined";
+      o.message = "Your card was declined.";
+    }
+    return answer_of<core::Settlement>(
+        [&](const core::Ledger::SettleDone& done) { return ledger().try_settle_payment_async(b, o, now, done); });
+  }
+
+  // The booking answered is the booking as stored, field by field.
+  void expect_as_stored(const core::Booking& b) {
+    const std::optional<core::Booking> stored = ledger().booking_by_id(b.id);
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(std::tie(b.id, b.hold_id, b.event_id, b.user_id, b.status, b.seats, b.total_amount, b.currency),
+              std::tie(stored->id, stored->hold_id, stored->event_id, stored->user_id, stored->status, stored->seats,
+                       stored->total_amount, stored->currency));
+    EXPECT_EQ(std::tie(b.payment_id, b.payment_ref, b.created_at, b.cancelled_at, b.decline_code, b.message),
+              std::tie(stored->payment_id, stored->payment_ref, stored->created_at, stored->cancelled_at,
+                       stored->decline_code, stored->message));
   }
 
   // A confirmed booking of `seats` for `u`, bought at t0_.
@@ -307,17 +350,72 @@ TYPED_TEST_P(LedgerConformance, ASaleAnswersTheBookingAsStored) {
   ASSERT_TRUE(c.ok());
   auto s = this->settle(c->booking_id, Kind::Succeeded, this->t0_ + Millis(9));
   ASSERT_TRUE(s.ok());
-  const std::optional<core::Booking> stored = this->ledger().booking_by_id(c->booking_id);
-  ASSERT_TRUE(stored.has_value());
-  const core::Booking& b = s->booking;
-  EXPECT_EQ(b.seats, (std::vector<core::SeatId>{12, 13}));
-  EXPECT_EQ(std::tie(b.id, b.hold_id, b.event_id, b.user_id, b.status, b.seats, b.total_amount, b.currency),
-            std::tie(stored->id, stored->hold_id, stored->event_id, stored->user_id, stored->status, stored->seats,
-                     stored->total_amount, stored->currency));
-  EXPECT_EQ(std::tie(b.payment_id, b.payment_ref, b.created_at, b.cancelled_at, b.decline_code, b.message),
-            std::tie(stored->payment_id, stored->payment_ref, stored->created_at, stored->cancelled_at,
-                     stored->decline_code, stored->message));
-  EXPECT_EQ(b.created_at, this->t0_ + Millis(5));
+  EXPECT_EQ(s->booking.seats, (std::vector<core::SeatId>{12, 13}));
+  this->expect_as_stored(s->booking);
+  EXPECT_EQ(s->booking.created_at, this->t0_ + Millis(5));
+}
+
+// A ledger that decides checkouts without blocking (Ledger::try_begin_checkout_async, try_settle_payment_async)
+// decides them as the blocking calls do, and answers what is stored; what it cannot decide from memory
+// it leaves to them.
+TYPED_TEST_P(LedgerConformance, ACheckoutDecidedWithoutBlockingIsTheBlockingOnesDecision) {
+  if (!this->ledger().checkouts_without_blocking()) GTEST_SKIP() << "this ledger checks out only by blocking calls";
+  auto a = this->hold(this->alice_, {13, 12}, this->t0_);
+  ASSERT_TRUE(a.ok());
+  const std::optional<core::Hold> kept = this->ledger().hold_as_taken_in_memory(a->id, this->alice_);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->seats, a->seats);
+  EXPECT_FALSE(this->ledger().hold_as_taken_in_memory(a->id, this->bob_).has_value());
+  EXPECT_FALSE(this->checkout_async(a->id, this->bob_, this->t0_, "bobs").has_value());  // not bob's: not taken
+  auto c = this->checkout_async(a->id, this->alice_, this->t0_ + Millis(5), "k-1");
+  ASSERT_TRUE(c.has_value() && c->ok());
+  EXPECT_EQ((*c)->status, core::BookingStatus::PendingPayment);
+  EXPECT_EQ((*c)->amount, 10000);
+  EXPECT_EQ(code_of(*this->checkout_async(a->id, this->alice_, this->t0_ + Millis(6), "k-2")),
+            Code::CheckoutInProgress);
+  auto again = this->checkout_async(a->id, this->alice_, this->t0_ + Millis(6), "k-1");  // the same checkout again
+  ASSERT_TRUE(again.has_value() && again->ok());
+  EXPECT_EQ((*again)->booking_id, (*c)->booking_id);
+  EXPECT_EQ(this->ledger().find_checkout(this->alice_, "k-1")->booking_id, (*c)->booking_id);
+  const std::vector<std::optional<core::CheckoutRecord>> found =
+      this->ledger().find_checkouts({{this->alice_, "k-1"}, {this->bob_, "k-1"}, {this->alice_, "k-9"}});
+  ASSERT_EQ(found.size(), 3u);
+  EXPECT_TRUE(found[0].has_value() && found[0]->booking_id == (*c)->booking_id);
+  EXPECT_FALSE(found[1].has_value());
+  EXPECT_FALSE(found[2].has_value());
+  auto s = this->settle_async((*c)->booking_id, Kind::Succeeded, this->t0_ + Millis(9));
+  ASSERT_TRUE(s.has_value() && s->ok());
+  EXPECT_EQ((*s)->booking.status, core::BookingStatus::Confirmed);
+  EXPECT_EQ((*s)->booking.seats, (std::vector<core::SeatId>{12, 13}));
+  this->expect_as_stored((*s)->booking);
+  EXPECT_EQ(this->map(this->t0_ + Millis(9)).substr(12, 2), "SS");
+  EXPECT_EQ(this->ledger().tickets_of_booking((*c)->booking_id).size(), 2u);
+  // Settled already: the store has the answer, and the blocking call reads it.
+  EXPECT_FALSE(this->settle_async((*c)->booking_id, Kind::Declined, this->t0_ + Millis(10)).has_value());
+  EXPECT_FALSE(this->checkout_async(a->id, this->alice_, this->t0_ + Millis(10), "k-3").has_value());  // ended
+}
+
+TYPED_TEST_P(LedgerConformance, AFailedPaymentDecidedWithoutBlockingAnswersTheBookingAsStored) {
+  if (!this->ledger().checkouts_without_blocking()) GTEST_SKIP() << "this ledger checks out only by blocking calls";
+  auto declined = this->hold(this->alice_, {14}, this->t0_);
+  auto awaiting = this->hold(this->alice_, {15}, this->t0_);
+  auto rejected = this->hold(this->bob_, {16}, this->t0_);
+  ASSERT_TRUE(declined.ok() && awaiting.ok() && rejected.ok());
+  auto c1 = this->checkout_async(declined->id, this->alice_, this->t0_, "d");
+  auto c2 = this->checkout_async(awaiting->id, this->alice_, this->t0_, "w");
+  auto c3 = this->checkout_async(rejected->id, this->bob_, this->t0_, "r");
+  ASSERT_TRUE(c1.has_value() && c1->ok() && c2.has_value() && c2->ok() && c3.has_value() && c3->ok());
+  auto s1 = this->settle_async((*c1)->booking_id, Kind::Declined, this->t0_);
+  auto s2 = this->settle_async((*c2)->booking_id, Kind::AwaitingAction, this->t0_);
+  auto s3 = this->settle_async((*c3)->booking_id, Kind::Rejected, this->t0_);
+  ASSERT_TRUE(s1.has_value() && s1->ok() && s2.has_value() && s2->ok() && s3.has_value() && s3->ok());
+  EXPECT_EQ((*s1)->booking.status, core::BookingStatus::Failed);
+  EXPECT_EQ((*s1)->booking.decline_code, "card_declined");
+  EXPECT_EQ((*s2)->booking.status, core::BookingStatus::PendingPayment);
+  EXPECT_EQ((*s3)->booking.status, core::BookingStatus::Failed);
+  for (const auto* s : {&*s1, &*s2, &*s3}) this->expect_as_stored((*s)->booking);
+  EXPECT_EQ(this->map(this->t0_).substr(14, 3), "AHH");  // declined: free; awaiting and rejected: still held
+  EXPECT_EQ(this->ledger().find_hold(rejected->id, this->bob_, this->t0_)->state, core::HoldState::Active);
 }
 
 TYPED_TEST_P(LedgerConformance, ABookingIsSettledOnceWhateverComesLater) {
@@ -607,24 +705,20 @@ TYPED_TEST_P(LedgerConformance, APinOutlivesItsHoldsExpiryAcrossARestart) {
   EXPECT_EQ(this->map(later).substr(4, 2), "SS");
 }
 
-REGISTER_TYPED_TEST_SUITE_P(LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats,
-                            HoldsDecidedTogetherAreEachDecidedAsAloneInTheirOrder, BadSeatListsAreRefused,
-                            NothingIsHeldOutsideTheSaleWindowUntilTheDatesMove,
-                            AReleaseFreesTheSeatsAndASecondOneChangesNothing, AnotherUsersHoldIsNotFound,
-                            ALapsedHoldFreesItsSeatsWithoutASweep, TheTicketLimitCountsHeldAndBoughtSeats,
-                            LiveHoldsAreCappedPerUserAcrossEvents,
-                            ACheckoutPinsTheHoldAndASuccessSellsItsSeatsWithTickets, ASaleAnswersTheBookingAsStored,
-                            ABookingIsSettledOnceWhateverComesLater, ADeclineFailsTheBookingAndFreesTheSeatsAtOnce,
-                            ARejectedPaymentLeavesTheHoldToTheBuyer,
-                            AwaitingAuthenticationKeepsTheSeatsPastACheckoutsPin,
-                            APaymentAfterTheHoldLapsedSellsFreeSeatsAndRefundsTakenOnes,
-                            PendingPaymentsAreReconciledInOrderFromTheCursor,
-                            ACancellationFreesTheSeatsRevokesTheTicketsOnce,
-                            ARefundOfSomeSeatsFreesThemAndKeepsTheRest,
-                            AListedSeatMovesFromItsSellerToTheBuyerWhoPays,
-                            BestAvailablePicksFreeSeatsOfTheSectionOrRefuses,
-                            BookingsAreListedNewestFirstWithFailedOnesOnRequest,
-                            StockCountsWhatIsLeftAndWhatLapsesSoon, HoldsCheckoutsAndSalesSurviveARestart,
-                            APinOutlivesItsHoldsExpiryAcrossARestart);
+REGISTER_TYPED_TEST_SUITE_P(
+    LedgerConformance, AHoldIsAllOrNothingAndNamesTheTakenSeats, HoldsDecidedTogetherAreEachDecidedAsAloneInTheirOrder,
+    BadSeatListsAreRefused, NothingIsHeldOutsideTheSaleWindowUntilTheDatesMove,
+    AReleaseFreesTheSeatsAndASecondOneChangesNothing, AnotherUsersHoldIsNotFound, ALapsedHoldFreesItsSeatsWithoutASweep,
+    TheTicketLimitCountsHeldAndBoughtSeats, LiveHoldsAreCappedPerUserAcrossEvents,
+    ACheckoutPinsTheHoldAndASuccessSellsItsSeatsWithTickets, ASaleAnswersTheBookingAsStored,
+    ACheckoutDecidedWithoutBlockingIsTheBlockingOnesDecision,
+    AFailedPaymentDecidedWithoutBlockingAnswersTheBookingAsStored, ABookingIsSettledOnceWhateverComesLater,
+    ADeclineFailsTheBookingAndFreesTheSeatsAtOnce, ARejectedPaymentLeavesTheHoldToTheBuyer,
+    AwaitingAuthenticationKeepsTheSeatsPastACheckoutsPin, APaymentAfterTheHoldLapsedSellsFreeSeatsAndRefundsTakenOnes,
+    PendingPaymentsAreReconciledInOrderFromTheCursor, ACancellationFreesTheSeatsRevokesTheTicketsOnce,
+    ARefundOfSomeSeatsFreesThemAndKeepsTheRest, AListedSeatMovesFromItsSellerToTheBuyerWhoPays,
+    BestAvailablePicksFreeSeatsOfTheSectionOrRefuses, BookingsAreListedNewestFirstWithFailedOnesOnRequest,
+    StockCountsWhatIsLeftAndWhatLapsesSoon, HoldsCheckoutsAndSalesSurviveARestart,
+    APinOutlivesItsHoldsExpiryAcrossARestart);
 
 }  // namespace ticketd::conformance

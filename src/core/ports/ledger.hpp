@@ -63,6 +63,12 @@ struct CheckoutRecord {
   TimeMs created_at{};
 };
 
+// A checkout's name: one key of one user (find_checkouts).
+struct CheckoutKey {
+  UserId user = 0;
+  std::string idempotency_key;
+};
+
 struct CheckoutStart {
   std::string idempotency_key;  // the client's
   int64_t amount = 0;
@@ -81,6 +87,10 @@ struct PaymentOutcome {
   std::string message;
   std::string event_id;  // the webhook event being applied; stored in the same transaction
 };
+
+// A FAILED booking's message when its payment succeeded after the hold lapsed and its seats were sold to
+// someone else (decline code "seats_taken"): the money goes back.
+inline constexpr const char* kPaidTooLateMessage = "paid after the hold lapsed and the seats were taken; refunded";
 
 struct Settlement {
   Booking booking;
@@ -167,6 +177,14 @@ class Ledger {
   }
 
   virtual std::optional<CheckoutRecord> find_checkout(UserId user, const std::string& idempotency_key) = 0;
+  // find_checkout of each key, answered in order, in one store call where the store can (the batched
+  // reads of checkouts that run without a worker: app/sales.hpp). This default asks one at a time.
+  virtual std::vector<std::optional<CheckoutRecord>> find_checkouts(const std::vector<CheckoutKey>& keys) {
+    std::vector<std::optional<CheckoutRecord>> out;
+    out.reserve(keys.size());
+    for (const CheckoutKey& k : keys) out.push_back(find_checkout(k.user, k.idempotency_key));
+    return out;
+  }
   // Pins the hold (it cannot expire while the card is charged, up to limits::checkout_pin_max) and
   // durably creates a PENDING_PAYMENT booking and a PENDING payment, before any money moves.
   virtual Result<CheckoutRecord> begin_checkout(HoldId id, UserId user, const CheckoutStart& start, TimeMs now) = 0;
@@ -175,6 +193,32 @@ class Ledger {
   // free at once; AwaitingAction -> stays pending, pin extended. A booking already settled is
   // returned as it is. If outcome.event_id is set it is recorded as processed in the same commit.
   virtual Result<Settlement> settle_payment(BookingId booking, const PaymentOutcome& outcome, TimeMs now) = 0;
+
+  // A checkout without blocking the caller (app/sales.hpp, try_checkout_async), for a store that decides
+  // in memory. Each try_ call is the blocking call's decision, answered to `done` once, on this thread
+  // (a refusal) or on the store's commit thread once durable; `done` must be quick. False, with nothing
+  // done and `done` never called, when the answer would need a read or a node that owns the event
+  // elsewhere, or a hold of seats from resale listings (their sellers are paid after the sale, which
+  // blocks): the blocking call then decides it. checkouts_without_blocking(): whether any may be taken.
+  virtual bool checkouts_without_blocking() const { return false; }
+  // hold_as_taken from memory alone: nullopt when it would take a read.
+  virtual std::optional<Hold> hold_as_taken_in_memory(HoldId id, UserId user) {
+    (void)id, (void)user;
+    return std::nullopt;
+  }
+  using CheckoutDone = std::function<void(Result<CheckoutRecord>)>;
+  virtual bool try_begin_checkout_async(HoldId id, UserId user, const CheckoutStart& start, TimeMs now,
+                                        const CheckoutDone& done) {
+    (void)id, (void)user, (void)start, (void)now, (void)done;
+    return false;
+  }
+  // Also false for a booking settled already (its answer is read from the store).
+  using SettleDone = std::function<void(Result<Settlement>)>;
+  virtual bool try_settle_payment_async(BookingId booking, const PaymentOutcome& outcome, TimeMs now,
+                                        const SettleDone& done) {
+    (void)booking, (void)outcome, (void)now, (void)done;
+    return false;
+  }
   virtual Status record_refund(BookingId booking, const std::string& refund_ref) = 0;
   virtual bool payment_event_seen(const std::string& event_id) = 0;
   virtual Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) = 0;

@@ -44,6 +44,9 @@ class PaymentGateway {
   // Creates and confirms a payment. A decline is a successful call with status Declined. Errors:
   // InvalidPaymentMethod; Unavailable (the outcome is unknown: retrying with the same key is safe).
   virtual Result<ChargeResult> charge(const ChargeRequest& request) = 0;
+  // True when charge() and refund() answer at once, with no I/O (an in-process gateway): a checkout may
+  // then charge on whichever thread its commit completed on (app/sales.hpp, try_checkout_async).
+  virtual bool charges_without_blocking() const { return false; }
   // The current state of a payment (reconciliation of missed webhooks). NotFound, Unavailable.
   virtual Result<ChargeResult> retrieve(const std::string& payment_ref) = 0;
   // Cancels a payment still waiting for the buyer (3-D Secure never completed): Declined once it is

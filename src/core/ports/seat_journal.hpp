@@ -165,6 +165,13 @@ class SeatJournal {
   virtual std::optional<Hold> hold(HoldId id) = 0;
   virtual std::optional<Booking> booking(BookingId id) = 0;
   virtual std::optional<CheckoutRecord> checkout(UserId user, const std::string& idempotency_key) = 0;
+  // checkout() of each key, in order; in one read where the store can. This default reads one at a time.
+  virtual std::vector<std::optional<CheckoutRecord>> checkouts(const std::vector<CheckoutKey>& keys) {
+    std::vector<std::optional<CheckoutRecord>> out;
+    out.reserve(keys.size());
+    for (const CheckoutKey& k : keys) out.push_back(checkout(k.user, k.idempotency_key));
+    return out;
+  }
   virtual std::optional<BookingId> booking_by_payment_ref(const std::string& payment_ref) = 0;
   virtual std::vector<BookingId> bookings_of(UserId user, uint32_t limit, BookingId before_id, bool include_failed) = 0;
   virtual std::vector<CheckoutRecord> payments_to_reconcile(TimeMs older_than, PaymentId after_payment,

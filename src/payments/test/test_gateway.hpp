@@ -20,6 +20,7 @@ class TestGateway final : public core::PaymentGateway {
   static constexpr size_t kKeysRememberedMax = 1'000'000;  // Stripe keeps keys 24 h; we keep a bounded number
 
   core::Result<core::ChargeResult> charge(const core::ChargeRequest& request) override;
+  bool charges_without_blocking() const override { return true; }  // a map under a mutex
   core::Result<core::ChargeResult> retrieve(const std::string& payment_ref) override;
   core::Result<core::ChargeResult> cancel(const std::string& payment_ref, const std::string& idempotency_key) override;
   core::Result<std::string> refund(const std::string& payment_ref, int64_t amount,

@@ -506,6 +506,17 @@ core::Result<core::Hold> SeatEngine::hold_of(core::HoldId id, core::UserId user)
   return owned_hold(id, user);
 }
 
+std::optional<core::Hold> SeatEngine::hold_as_taken_in_memory(core::HoldId id, core::UserId user) {
+  const core::EventId event = listed_hold_event(user, id);
+  if (event == 0) return std::nullopt;
+  auto s = slot(event);
+  std::lock_guard lock(s->mu);
+  if (!s->inv) return std::nullopt;
+  auto live = s->inv->find_hold(id);
+  if (!live || live->user_id != user) return std::nullopt;
+  return live;
+}
+
 core::Result<core::Hold> SeatEngine::find_hold(core::HoldId id, core::UserId user, TimeMs now) {
   auto stored = hold_of(id, user);
   if (!stored) return stored;
@@ -590,55 +601,193 @@ std::optional<core::CheckoutRecord> SeatEngine::find_checkout(core::UserId user,
   return journal_.checkout(user, key);
 }
 
+core::Result<SeatEngine::Begin> SeatEngine::decide_begin(Slot& s, const core::Hold& stored, core::UserId user,
+                                                         const core::CheckoutStart& start, TimeMs now) {
+  const core::HoldId id = stored.id;
+  auto pinned = s.inv->pin(id, user, now, core::limits::checkout_pin_max);
+  if (!pinned && pinned.error().code == Code::CheckoutInProgress) {
+    // The same checkout again while the first one may still be committing: its record, once durable.
+    for (const auto& [booking, p] : s.pending) {
+      if (p.hold_id != id || p.user_id != user || !p.record || p.key != start.idempotency_key) continue;
+      if (p.record->payment_method != start.payment_method)
+        return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
+      return Begin{*p.record, core::Barrier{stored.event_id}, std::nullopt};
+    }
+    return pinned.error();
+  }
+  if (!pinned) {
+    if (pinned.error().code != Code::NotFound) return pinned.error();
+    switch (settled_state(s, stored)) {
+      case core::HoldState::Converted:
+        return make_error(Code::HoldNotActive, "this hold has been checked out");
+      case core::HoldState::Released:
+        return make_error(Code::HoldNotActive, "this hold was released");
+      default:
+        return make_error(Code::HoldExpired, "this hold has expired");
+    }
+  }
+  for (const auto& [booking, p] : s.pending)
+    if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
+  const core::BookingId booking_id = journal_.next_booking_id();
+  core::CheckoutRecord rec{id,
+                           booking_id,
+                           stored.event_id,
+                           user,
+                           core::BookingStatus::PendingPayment,
+                           journal_.next_payment_id(),
+                           "PENDING",
+                           "",
+                           "ticketd-booking-" + std::to_string(booking_id),
+                           start.payment_method,
+                           start.amount,
+                           start.currency,
+                           "",
+                           "",
+                           now};
+  s.pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
+  learn_booking_event(booking_id, stored.event_id);
+  // A pinned hold outlives its expiry: it keeps counting toward its user's cap on the other nodes.
+  const TimeMs pinned_until = std::max(pinned->expires_at, now) + core::limits::checkout_pin_max;
+  return Begin{rec, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key}, pinned_until};
+}
+
 core::Result<core::CheckoutRecord> SeatEngine::begin_checkout(core::HoldId id, core::UserId user,
                                                               const core::CheckoutStart& start, TimeMs now) {
   auto stored = hold_of(id, user);
   if (!stored) return stored.error();
   auto s = slot(stored->event_id);
-  core::CheckoutRecord rec;
+  std::optional<Begin> begun;
   std::shared_ptr<Durable> durable;
-  std::optional<TimeMs> pinned_until;  // for the registry of holds across nodes, told after the mutex
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, stored->event_id, now); !st) return st.error();
     advance(*s, stored->event_id, now);
-    auto pinned = s->inv->pin(id, user, now, core::limits::checkout_pin_max);
-    if (!pinned && pinned.error().code == Code::CheckoutInProgress) {
-      // The same checkout again while the first one may still be committing: its record, once durable.
-      for (const auto& [booking, p] : s->pending) {
-        if (p.hold_id != id || p.user_id != user || !p.record || p.key != start.idempotency_key) continue;
-        if (p.record->payment_method != start.payment_method)
-          return make_error(Code::IdempotencyKeyReused, "this Idempotency-Key was used with another payment_method");
-        rec = *p.record;
-        durable = Durable::record(journal_, core::Barrier{stored->event_id}, s->loads);
-        break;
-      }
-      if (!durable) return pinned.error();
-    } else if (!pinned) {
-      if (pinned.error().code != Code::NotFound) return pinned.error();
-      switch (settled_state(*s, *stored)) {
-        case core::HoldState::Converted: return make_error(Code::HoldNotActive, "this hold has been checked out");
-        case core::HoldState::Released: return make_error(Code::HoldNotActive, "this hold was released");
-        default: return make_error(Code::HoldExpired, "this hold has expired");
-      }
-    }
-    if (!durable) {
-      for (const auto& [booking, p] : s->pending)
-        if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
-      const core::BookingId booking_id = journal_.next_booking_id();
-      rec = core::CheckoutRecord{id, booking_id, stored->event_id, user, core::BookingStatus::PendingPayment,
-                                 journal_.next_payment_id(), "PENDING", "", "ticketd-booking-" + std::to_string(booking_id),
-                                 start.payment_method, start.amount, start.currency, "", "", now};
-      s->pending[booking_id] = PendingBooking{id, user, pinned->seats, start.idempotency_key, rec};
-      learn_booking_event(booking_id, stored->event_id);
-      durable = Durable::record(journal_, core::CheckoutBegun{rec, pinned->seats, start.idempotency_key}, s->loads);
-      pinned_until = std::max(pinned->expires_at, now) + core::limits::checkout_pin_max;
+    auto decided = decide_begin(*s, *stored, user, start, now);
+    if (!decided) return decided.error();
+    begun = std::move(*decided);
+    durable = Durable::record(journal_, std::move(begun->decision), s->loads);
+  }
+  if (user_holds_ && begun->pinned_until) user_holds_->extend(user, id, *begun->pinned_until);
+  if (auto st = durable_or_forget(durable->wait(), stored->event_id, durable->loads()); !st) return st.error();
+  return begun->rec;
+}
+
+bool SeatEngine::try_begin_checkout_async(core::HoldId id, core::UserId user, const core::CheckoutStart& start,
+                                          TimeMs now, const CheckoutDone& done) {
+  const core::EventId event = listed_hold_event(user, id);
+  if (event == 0) return false;
+  auto s = slot(event);
+  std::optional<core::Error> refused;
+  std::optional<TimeMs> pinned_until;
+  {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return false;
+    advance(*s, event, now);
+    // A hold no longer live here (ended, checked out) is answered from the journal's rows.
+    std::optional<core::Hold> live = s->inv->find_hold(id);
+    if (!live || live->user_id != user) return false;
+    // Seats bought from resale listings: their sellers are paid after the sale, which may block.
+    for (core::SeatId seat : live->seats)
+      if (s->inv->is_listed(seat)) return false;
+    auto decided = decide_begin(*s, *live, user, start, now);
+    if (!decided) {
+      refused = decided.error();
+    } else {
+      pinned_until = decided->pinned_until;
+      journal_.record(
+          std::move(decided->decision),
+          [this, done, rec = decided->rec, event, loads = s->loads](core::Status st) {
+            if (!durable_or_forget(st, event, loads)) return done(st.error());
+            done(rec);
+          },
+          core::SeatJournal::Failure::stop);
     }
   }
-  // A pinned hold outlives its expiry: it keeps counting toward its user's cap on the other nodes.
+  if (refused) {
+    done(std::move(*refused));
+    return true;
+  }
   if (user_holds_ && pinned_until) user_holds_->extend(user, id, *pinned_until);
-  if (auto st = durable_or_forget(durable->wait(), stored->event_id, durable->loads()); !st) return st.error();
-  return rec;
+  return true;
+}
+
+SeatEngine::Settle SeatEngine::decide_settle(Slot& s, core::EventId event_id, core::BookingId booking_id,
+                                             const core::PaymentOutcome& outcome, TimeMs now) {
+  Settle out;
+  auto it = s.pending.find(booking_id);
+  if (it == s.pending.end()) {
+    // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
+    // after that settlement, so the booking read once this is durable is the settled one.
+    out.decision = core::SettledAlready{event_id, outcome, now};
+    return out;
+  }
+  const PendingBooking p = it->second;
+  using Kind = core::PaymentOutcome::Kind;
+  if (outcome.kind == Kind::AwaitingAction) {
+    s.inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
+    out.pinned_until = Pin{p.user_id, p.hold_id, now + core::limits::payment_action_pin_max};
+    out.answer = booking_in_memory(booking_id, p, outcome, core::BookingStatus::PendingPayment);
+    out.decision = core::PaymentAwaitingAction{event_id, booking_id, outcome, now};
+    return out;
+  }
+  out.pending_ended = true;
+  if (outcome.kind == Kind::Succeeded) {
+    std::vector<core::EventInventory::Resold> from_listings;
+    bool sold = s.inv->convert(p.hold_id, booking_id, now, &from_listings).ok();
+    out.resold = !from_listings.empty();
+    if (!sold) sold = s.inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
+    if (sold) report(s, event_id, p.seats, core::SeatStatus::Sold);
+    out.refund_needed = !sold;
+    out.ended_hold = p.hold_id;
+    out.ended_user = p.user_id;
+    out.answer = sold ? booking_in_memory(booking_id, p, outcome, core::BookingStatus::Confirmed)
+                      : paid_too_late_in_memory(booking_id, p, outcome);
+    s.pending.erase(it);
+    remember(s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
+    std::vector<std::string> ticket_ids;  // drawn here: the journal only writes
+    if (sold)
+      for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
+    out.decision = core::PaymentSucceeded{booking_id,
+                                          p.hold_id,
+                                          p.user_id,
+                                          event_id,
+                                          p.seats,
+                                          sold,
+                                          std::move(ticket_ids),
+                                          outcome,
+                                          now,
+                                          std::move(from_listings)};
+    return out;
+  }
+  using HoldEnd = core::PaymentFailed::HoldEnd;
+  HoldEnd end = HoldEnd::expired;  // a hold whose pin ran out before the decline stays expired
+  if (outcome.kind == Kind::Rejected) {
+    end = HoldEnd::kept;
+    s.inv->unpin(p.hold_id, now);
+    // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
+    if (!s.inv->find_hold(p.hold_id)) report(s, event_id, p.seats, core::SeatStatus::Available);
+  } else if (auto live = s.inv->find_hold(p.hold_id)) {
+    auto freed = live->state == core::HoldState::Pinned ? s.inv->release_pinned(p.hold_id, now)
+                                                        : s.inv->release(p.hold_id, p.user_id, now);
+    if (freed) report(s, event_id, freed->seats, core::SeatStatus::Available);
+    end = HoldEnd::released;
+  }
+  out.answer = booking_in_memory(booking_id, p, outcome, core::BookingStatus::Failed);
+  s.pending.erase(it);
+  if (end != HoldEnd::kept) {
+    remember(s, p.hold_id, end == HoldEnd::released ? core::HoldState::Released : core::HoldState::Expired);
+    out.ended_hold = p.hold_id;
+    out.ended_user = p.user_id;
+  }
+  out.decision = core::PaymentFailed{booking_id, p.hold_id, p.user_id, event_id, end, outcome, now};
+  return out;
+}
+
+void SeatEngine::settled_outside_mutex(const Settle& settle, core::BookingId booking) {
+  if (settle.ended_hold != 0) forget_user_hold(settle.ended_user, settle.ended_hold);
+  if (settle.pending_ended) forget_booking_event(booking);
+  if (user_holds_ && settle.pinned_until)
+    user_holds_->extend(settle.pinned_until->user, settle.pinned_until->hold, settle.pinned_until->until);
 }
 
 core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId booking_id,
@@ -651,100 +800,82 @@ core::Result<core::Settlement> SeatEngine::settle_payment(core::BookingId bookin
   }
   auto s = slot(event_id);
   std::shared_ptr<Durable> durable;
-  struct Pin {
-    core::UserId user = 0;
-    core::HoldId hold = 0;
-    TimeMs until{};
-  };
-  std::optional<Pin> pinned_until;  // for the registry, after the mutex
-  bool refund_needed = false;
-  bool resold = false;
-  core::HoldId ended_hold = 0;  // a hold this settlement ended (sold, or its seats freed)
-  core::UserId ended_user = 0;  // its user
-  bool pending_ended = false;  // the payment's outcome is final: its booking is settled
-  std::optional<core::Booking> confirmed;  // the answer, when memory has all of it
+  Settle settle;
   {
     std::lock_guard lock(s->mu);
     if (auto st = ensure_loaded(*s, event_id, now); !st) return st.error();
     advance(*s, event_id, now);
-    auto it = s->pending.find(booking_id);
-    if (it == s->pending.end()) {
-      // Settled already (by the checkout reply, a webhook or the reconciler): nothing changes. Recorded
-      // after that settlement, so the booking read below is the settled one once this is durable.
-      durable = Durable::record(journal_, core::SettledAlready{event_id, outcome, now}, s->loads);
-    } else {
-      const PendingBooking p = it->second;
-      using Kind = core::PaymentOutcome::Kind;
-      if (outcome.kind == Kind::AwaitingAction) {
-        s->inv->extend_pin(p.hold_id, now + core::limits::payment_action_pin_max);
-        pinned_until = Pin{p.user_id, p.hold_id, now + core::limits::payment_action_pin_max};
-        durable = Durable::record(journal_, core::PaymentAwaitingAction{event_id, booking_id, outcome, now}, s->loads);
-      } else if (outcome.kind == Kind::Succeeded) {
-        std::vector<core::EventInventory::Resold> from_listings;
-        bool sold = s->inv->convert(p.hold_id, booking_id, now, &from_listings).ok();
-        resold = !from_listings.empty();
-        if (!sold) sold = s->inv->sell_direct(booking_id, p.user_id, p.seats, now).ok();
-        if (sold) report(*s, event_id, p.seats, core::SeatStatus::Sold);
-        refund_needed = !sold;
-        ended_hold = p.hold_id;
-        ended_user = p.user_id;
-        if (sold) confirmed = confirmed_booking(booking_id, p, outcome);
-        s->pending.erase(it);
-        pending_ended = true;
-        remember(*s, p.hold_id, sold ? core::HoldState::Converted : core::HoldState::Expired);
-        std::vector<std::string> ticket_ids;  // drawn here: the journal only writes
-        if (sold)
-          for (size_t i = 0; i < p.seats.size(); ++i) ticket_ids.push_back(ticket_ids_.next());
-        durable = Durable::record(journal_, core::PaymentSucceeded{booking_id, p.hold_id, p.user_id, event_id,
-                                                                   p.seats, sold, std::move(ticket_ids), outcome, now,
-                                                                   std::move(from_listings)}, s->loads);
-      } else {
-        using HoldEnd = core::PaymentFailed::HoldEnd;
-        HoldEnd end = HoldEnd::expired;  // a hold whose pin ran out before the decline stays expired
-        if (outcome.kind == Kind::Rejected) {
-          end = HoldEnd::kept;
-          s->inv->unpin(p.hold_id, now);
-          // Unpinned past its old deadline, the hold lapses at once (inside unpin's advance).
-          if (!s->inv->find_hold(p.hold_id)) report(*s, event_id, p.seats, core::SeatStatus::Available);
-        } else if (auto live = s->inv->find_hold(p.hold_id)) {
-          auto freed = live->state == core::HoldState::Pinned ? s->inv->release_pinned(p.hold_id, now)
-                                                              : s->inv->release(p.hold_id, p.user_id, now);
-          if (freed) report(*s, event_id, freed->seats, core::SeatStatus::Available);
-          end = HoldEnd::released;
-        }
-        s->pending.erase(it);
-        pending_ended = true;
-        if (end != HoldEnd::kept) {
-          remember(*s, p.hold_id, end == HoldEnd::released ? core::HoldState::Released : core::HoldState::Expired);
-          ended_hold = p.hold_id;
-          ended_user = p.user_id;
-        }
-        durable = Durable::record(
-            journal_, core::PaymentFailed{booking_id, p.hold_id, p.user_id, event_id, end, outcome, now},
-            s->loads);
-      }
-    }
+    settle = decide_settle(*s, event_id, booking_id, outcome, now);
+    durable = Durable::record(journal_, std::move(settle.decision), s->loads);
   }
-  if (ended_hold != 0) forget_user_hold(ended_user, ended_hold);  // after the slot mutex: lock order
-  if (pending_ended) forget_booking_event(booking_id);
-  if (user_holds_ && pinned_until) user_holds_->extend(pinned_until->user, pinned_until->hold, pinned_until->until);
+  settled_outside_mutex(settle, booking_id);  // after the slot mutex: lock order
   if (auto st = durable_or_forget(durable->wait(), event_id, durable->loads()); !st) return st.error();
-  if (confirmed) return core::Settlement{std::move(*confirmed), refund_needed, resold};
+  // A sale is answered from memory; anything else as the journal now has it.
+  if (settle.answer && settle.answer->status == core::BookingStatus::Confirmed)
+    return core::Settlement{std::move(*settle.answer), settle.refund_needed, settle.resold};
   auto settled = journal_.booking(booking_id);
   if (!settled) return make_error(Code::Unavailable, "the settled booking could not be read back");
-  return core::Settlement{*settled, refund_needed, resold};
+  return core::Settlement{*settled, settle.refund_needed, settle.resold};
 }
 
-std::optional<core::Booking> SeatEngine::confirmed_booking(core::BookingId booking, const PendingBooking& p,
-                                                             const core::PaymentOutcome& outcome) {
+bool SeatEngine::try_settle_payment_async(core::BookingId booking_id, const core::PaymentOutcome& outcome, TimeMs now,
+                                          const SettleDone& done) {
+  const core::EventId event_id = booking_event(booking_id);
+  if (!event_id) return false;
+  auto s = slot(event_id);
+  Settle settle;
+  {
+    std::lock_guard lock(s->mu);
+    if (!s->inv) return false;
+    advance(*s, event_id, now);
+    if (!s->pending.contains(booking_id)) return false;  // settled already: the journal has the answer
+    settle = decide_settle(*s, event_id, booking_id, outcome, now);
+    TICKETD_ASSERT(settle.answer.has_value());  // every pending booking's settlement is known in memory
+    journal_.record(
+        std::move(settle.decision),
+        [this, done, event_id, loads = s->loads,
+         answer = core::Settlement{*settle.answer, settle.refund_needed, settle.resold}](core::Status st) {
+          if (!durable_or_forget(st, event_id, loads)) return done(st.error());
+          done(answer);
+        },
+        core::SeatJournal::Failure::stop);
+  }
+  settled_outside_mutex(settle, booking_id);  // after the slot mutex: lock order
+  return true;
+}
+
+std::optional<core::Booking> SeatEngine::booking_in_memory(core::BookingId booking, const PendingBooking& p,
+                                                           const core::PaymentOutcome& outcome,
+                                                           core::BookingStatus status) {
   if (!p.record) return std::nullopt;
   const core::CheckoutRecord& r = *p.record;
   std::vector<core::SeatId> seats = p.seats;
   std::sort(seats.begin(), seats.end());  // as the journal lists a booking's seats
-  return core::Booking{booking,           p.hold_id, r.event_id,  p.user_id,
-                       core::BookingStatus::Confirmed, std::move(seats), r.amount, r.currency,
-                       r.payment_id,        outcome.payment_ref, r.created_at, TimeMs{},
-                       "",                  ""};
+  // As the journal writes them: a failed booking keeps the gateway's decline code and message.
+  const bool failed = status == core::BookingStatus::Failed;
+  return core::Booking{booking,
+                       p.hold_id,
+                       r.event_id,
+                       p.user_id,
+                       status,
+                       std::move(seats),
+                       r.amount,
+                       r.currency,
+                       r.payment_id,
+                       outcome.payment_ref,
+                       r.created_at,
+                       TimeMs{},
+                       failed ? outcome.decline_code : "",
+                       failed ? outcome.message : ""};
+}
+
+std::optional<core::Booking> SeatEngine::paid_too_late_in_memory(core::BookingId booking, const PendingBooking& p,
+                                                                 const core::PaymentOutcome& outcome) {
+  auto b = booking_in_memory(booking, p, outcome, core::BookingStatus::Failed);
+  if (!b) return b;
+  b->decline_code = "seats_taken";
+  b->message = std::string(core::kPaidTooLateMessage);
+  return b;
 }
 
 core::EventId SeatEngine::booking_event(core::BookingId booking) {

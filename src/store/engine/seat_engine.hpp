@@ -62,11 +62,22 @@ class SeatEngine : public core::Ledger {
   core::Result<core::Hold> find_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   core::Result<core::Hold> release_hold(core::HoldId id, core::UserId user, TimeMs now) override;
   std::optional<core::CheckoutRecord> find_checkout(core::UserId user, const std::string& key) override;
+  std::vector<std::optional<core::CheckoutRecord>> find_checkouts(const std::vector<core::CheckoutKey>& keys) override {
+    return journal_.checkouts(keys);
+  }
   core::Result<core::CheckoutRecord> begin_checkout(core::HoldId id, core::UserId user,
                                                     const core::CheckoutStart& start, TimeMs now) override;
   core::Result<core::Settlement> settle_payment(core::BookingId booking, const core::PaymentOutcome& outcome,
                                                 TimeMs now) override;
   core::Status record_refund(core::BookingId booking, const std::string& refund_ref) override;
+  // The checkout's two decisions without a parked thread, for a hold listed here whose event is in
+  // memory and a booking begun here and still pending (false otherwise: the blocking calls decide).
+  bool checkouts_without_blocking() const override { return true; }
+  std::optional<core::Hold> hold_as_taken_in_memory(core::HoldId id, core::UserId user) override;
+  bool try_begin_checkout_async(core::HoldId id, core::UserId user, const core::CheckoutStart& start, TimeMs now,
+                                const CheckoutDone& done) override;
+  bool try_settle_payment_async(core::BookingId booking, const core::PaymentOutcome& outcome, TimeMs now,
+                                const SettleDone& done) override;
   bool payment_event_seen(const std::string& event_id) override;
   core::Status record_payment_event(const std::string& event_id, const std::string& type, TimeMs now) override;
   std::vector<core::CheckoutRecord> payments_to_reconcile(TimeMs older_than, core::PaymentId after_payment,
@@ -262,10 +273,45 @@ class SeatEngine : public core::Ledger {
   core::EventId booking_event(core::BookingId booking);
   void learn_booking_event(core::BookingId booking, core::EventId event);
   void forget_booking_event(core::BookingId booking);
-  // The booking a sale confirmed, as the journal now has it, from the checkout begun here; nullopt if
-  // the checkout began elsewhere (its record is not in memory: the journal is read).
-  static std::optional<core::Booking> confirmed_booking(core::BookingId booking, const PendingBooking& p,
-                                                        const core::PaymentOutcome& outcome);
+  // The booking a settlement leaves, as the journal then has it (`status`), from the checkout begun
+  // here; nullopt if the checkout began elsewhere (its record is not in memory: the journal is read).
+  static std::optional<core::Booking> booking_in_memory(core::BookingId booking, const PendingBooking& p,
+                                                        const core::PaymentOutcome& outcome,
+                                                        core::BookingStatus status);
+  // The same for a payment that came after the hold lapsed and its seats were sold: FAILED, seats_taken.
+  static std::optional<core::Booking> paid_too_late_in_memory(core::BookingId booking, const PendingBooking& p,
+                                                              const core::PaymentOutcome& outcome);
+  // begin_checkout's decision, made under the event's mutex, to be recorded there: a new checkout (its
+  // record; the hold pinned until pinned_until) or the same one again (its record once a barrier is durable).
+  struct Begin {
+    core::CheckoutRecord rec;
+    core::SeatDecision decision;
+    std::optional<TimeMs> pinned_until;  // for the registry of users' holds, told after the mutex
+  };
+  // REQUIRES: slot.mu held, slot loaded and advanced to `now`; `stored`: the hold (its id and event).
+  core::Result<Begin> decide_begin(Slot& slot, const core::Hold& stored, core::UserId user,
+                                   const core::CheckoutStart& start, TimeMs now);
+  // settle_payment's decision, likewise, and what is done about it after the mutex.
+  struct Pin {
+    core::UserId user = 0;
+    core::HoldId hold = 0;
+    TimeMs until{};
+  };
+  struct Settle {
+    core::SeatDecision decision;
+    std::optional<Pin> pinned_until;  // for the registry, after the mutex
+    bool refund_needed = false;
+    bool resold = false;
+    core::HoldId ended_hold = 0;          // a hold this settlement ended (sold, or its seats freed)
+    core::UserId ended_user = 0;          // its user
+    bool pending_ended = false;           // the payment's outcome is final: its booking is settled
+    std::optional<core::Booking> answer;  // the booking once durable, when memory has all of it
+  };
+  // REQUIRES: slot.mu held, slot loaded and advanced to `now`.
+  Settle decide_settle(Slot& slot, core::EventId event, core::BookingId booking, const core::PaymentOutcome& outcome,
+                       TimeMs now);
+  // REQUIRES: no slot mutex held (lock order).
+  void settled_outside_mutex(const Settle& settle, core::BookingId booking);
 
   core::SeatJournal& journal_;
   core::TicketIdSource& ticket_ids_;

@@ -226,7 +226,7 @@ core::Result<core::Settlement> MemoryLedger::settle_locked(core::BookingId booki
     if (!sold) {
       booking.status = core::BookingStatus::Failed;
       booking.decline_code = "seats_taken";
-      booking.message = "paid after the hold lapsed and the seats were taken; refunded";
+      booking.message = core::kPaidTooLateMessage;
       set_hold_state(p.hold_id, core::HoldState::Expired);
       return core::Settlement{booking_view(booking), true};
     }

@@ -8,10 +8,11 @@ namespace ticketd::store::postgres {
 
 namespace {
 
-constexpr const char* kCheckoutColumns =
+// What checkout_from reads (columns 0-14), then where from.
+constexpr const char* kCheckoutSelect =
     "SELECT p.hold_id, p.booking_id, b.event_id, p.user_id, b.status, p.id, p.status, p.payment_ref, p.gateway_key, "
-    "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at FROM payments p "
-    "JOIN bookings b ON b.id = p.booking_id ";
+    "p.payment_method, p.amount, p.currency, p.decline_code, p.message, p.created_at ";
+constexpr const char* kCheckoutFrom = "FROM payments p JOIN bookings b ON b.id = p.booking_id ";
 
 core::CheckoutRecord checkout_from(const Rows& r, int i) {
   return core::CheckoutRecord{r.int64(i, 0),
@@ -56,10 +57,35 @@ std::optional<StoredHold> LedgerRows::hold(core::HoldId id) {
 
 std::optional<core::CheckoutRecord> LedgerRows::checkout(core::UserId user, const std::string& key) {
   return with_connection(pool_, [&](Connection& c) -> std::optional<core::CheckoutRecord> {
-    static const std::string sql = std::string(kCheckoutColumns) + "WHERE p.user_id = $1 AND p.idempotency_key = $2";
+    static const std::string sql =
+        std::string(kCheckoutSelect) + kCheckoutFrom + "WHERE p.user_id = $1 AND p.idempotency_key = $2";
     Rows r = c.query(sql.c_str(), {p(user), p(key)});
     if (r.empty()) return std::nullopt;
     return checkout_from(r, 0);
+  });
+}
+
+std::vector<std::optional<core::CheckoutRecord>> LedgerRows::checkouts(const std::vector<core::CheckoutKey>& keys) {
+  return with_connection(pool_, [&](Connection& c) {
+    std::vector<int64_t> users;
+    std::vector<std::string> idempotency_keys;
+    for (const core::CheckoutKey& k : keys) {
+      users.push_back(k.user);
+      idempotency_keys.push_back(k.idempotency_key);
+    }
+    // One probe of the (user_id, idempotency_key) index per key; k.n (column 15) says whose answer a
+    // row is. A key names at most one payment (UNIQUE (user_id, idempotency_key)).
+    static const std::string sql = std::string(kCheckoutSelect) +
+                                   ", k.n FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS k(u, ikey, n) "
+                                   "JOIN payments p ON p.user_id = k.u AND p.idempotency_key = k.ikey "
+                                   "JOIN bookings b ON b.id = p.booking_id";
+    Rows r = c.query(sql.c_str(), {p_array(users), p_text_array(idempotency_keys)});
+    std::vector<std::optional<core::CheckoutRecord>> out(keys.size());
+    for (int i = 0; i < r.size(); ++i) {
+      const int64_t n = r.int64(i, 15);
+      if (n >= 1 && static_cast<size_t>(n) <= keys.size()) out[static_cast<size_t>(n - 1)] = checkout_from(r, i);
+    }
+    return out;
   });
 }
 
@@ -96,9 +122,10 @@ std::vector<core::CheckoutRecord> LedgerRows::payments_to_reconcile(TimeMs older
         "(extract(epoch FROM clock_timestamp()) * 1000)::bigint + 5000 WHERE id IN ("
         "SELECT p.id FROM payments p JOIN bookings b ON b.id = p.booking_id "
         "WHERE p.id > $3 AND ((b.status = 'PENDING_PAYMENT' AND p.created_at <= $1) "
-        "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED')) AND p.reconcile_lease_until <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint "
+        "OR (b.status = 'FAILED' AND p.status = 'SUCCEEDED')) AND p.reconcile_lease_until <= (extract(epoch FROM "
+        "clock_timestamp()) * 1000)::bigint "
         "ORDER BY p.id LIMIT $2 FOR UPDATE OF p SKIP LOCKED) RETURNING id) " +
-        std::string(kCheckoutColumns) + "WHERE p.id IN (SELECT id FROM leased) ORDER BY p.id";
+        std::string(kCheckoutSelect) + kCheckoutFrom + "WHERE p.id IN (SELECT id FROM leased) ORDER BY p.id";
     Rows r = c.query(sql.c_str(),
                      {p(to_unix_ms(older_than)), p(static_cast<int64_t>(limit)), p(static_cast<int64_t>(after_payment))});
     std::vector<core::CheckoutRecord> out;

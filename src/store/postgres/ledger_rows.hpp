@@ -27,6 +27,8 @@ class LedgerRows {
   std::optional<StoredHold> hold(core::HoldId id);
   std::optional<core::Booking> booking(core::BookingId id);
   std::optional<core::CheckoutRecord> checkout(core::UserId user, const std::string& idempotency_key);
+  // checkout() of each key, in order, in one statement.
+  std::vector<std::optional<core::CheckoutRecord>> checkouts(const std::vector<core::CheckoutKey>& keys);
   std::optional<core::BookingId> booking_by_payment_ref(const std::string& payment_ref);
   // Newest first; before_id = 0 for the first page.
   std::vector<core::BookingId> bookings_of(core::UserId user, uint32_t limit, core::BookingId before_id,

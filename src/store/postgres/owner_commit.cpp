@@ -48,14 +48,15 @@ void OwnerCommit::submit(core::EventId event, int64_t epoch, Job job, Completion
   TICKETD_ASSERT(epoch >= 1);
   {
     std::lock_guard lock(mu_);
-    TICKETD_ASSERT(!stopping_);
-    if (queue_.size() < kQueueJobsMax) {
+    // A completion that submits the next step of its request (a checkout's settlement after its begin)
+    // may run while the writer stops: that step is refused, as a full queue's is.
+    if (!stopping_ && queue_.size() < kQueueJobsMax) {
       queue_.push_back(Entry{event, epoch, std::move(job), std::move(done)});
       cv_.notify_one();
       return;
     }
   }
-  done(core::make_error(core::Code::Unavailable, "too many commits queued; try again"));
+  done(core::make_error(core::Code::Unavailable, "too many commits queued, or the writer is stopping; try again"));
 }
 
 core::Status OwnerCommit::run(core::EventId event, int64_t epoch, Job job) {

@@ -99,9 +99,8 @@ void write_paid_too_late(Connection& c, const core::PaymentSucceeded& d) {
   c.query("UPDATE payments SET status = 'SUCCEEDED', payment_ref = $2, updated_at = $3 WHERE booking_id = $1",
           {p(d.booking), p(d.outcome.payment_ref), p(to_unix_ms(d.at))});
   note_event(c, d.outcome.event_id, "succeeded", d.at);
-  c.query("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', "
-          "message = 'paid after the hold lapsed and the seats were taken; refunded' WHERE id = $1",
-          {p(d.booking)});
+  c.query("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', message = $2 WHERE id = $1",
+          {p(d.booking), p(core::kPaidTooLateMessage)});
   c.query("UPDATE holds SET state = 'EXPIRED' WHERE id = $1", {p(d.hold)});
   drop_hold_claims(c, d.hold);
   notice(c, "payment_failed", d.user, d.event, d.booking, d.hold, d.at, d.at);

@@ -63,6 +63,9 @@ class PgSeatJournal final : public core::SeatJournal {
   std::optional<core::CheckoutRecord> checkout(core::UserId user, const std::string& key) override {
     return rows_.checkout(user, key);
   }
+  std::vector<std::optional<core::CheckoutRecord>> checkouts(const std::vector<core::CheckoutKey>& keys) override {
+    return rows_.checkouts(keys);
+  }
   std::optional<core::BookingId> booking_by_payment_ref(const std::string& ref) override {
     return rows_.booking_by_payment_ref(ref);
   }

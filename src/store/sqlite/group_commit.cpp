@@ -47,11 +47,16 @@ void GroupCommit::submit(Job job, Completion done, Failure failure) {
   TICKETD_ASSERT(done);
   {
     std::lock_guard lock(mu_);
-    TICKETD_ASSERT(!stopping_);
     TICKETD_ASSERT(queue_.size() < kQueueJobsMax);
-    queue_.push_back(Entry{std::move(job), std::move(done), failure});
+    // A completion that submits the next step of its request (a checkout's settlement after its begin)
+    // may run while the writer stops: that step is refused, as a failed commit would be.
+    if (!stopping_) {
+      queue_.push_back(Entry{std::move(job), std::move(done), failure});
+      cv_.notify_one();
+      return;
+    }
   }
-  cv_.notify_one();
+  done(core::make_error(core::Code::Unavailable, "the store is stopping"));
 }
 
 void GroupCommit::writer_loop() {

@@ -158,7 +158,8 @@ core::Status write(Connection& c, const core::PaymentSucceeded& d) {
   note_event(c, d.outcome.event_id, "succeeded", d.at);
   if (!d.sold) {
     c.prepare("UPDATE bookings SET status = 'FAILED', decline_code = 'seats_taken', message = ?2 WHERE id = ?1")
-        .bind(1, d.booking).bind(2, "paid after the hold lapsed and the seats were taken; refunded")
+        .bind(1, d.booking)
+        .bind(2, core::kPaidTooLateMessage)
         .step_status();
     enqueue_notice(c, core::NoticeKind::PaymentFailed, d.user, d.event, d.booking, d.hold, d.at, d.at);
     return set_hold_state(c, d.hold, "EXPIRED", 0);
