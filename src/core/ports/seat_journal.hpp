@@ -158,6 +158,9 @@ class SeatJournal {
   virtual std::optional<HoldId> next_hold_id_if_ready() { return next_hold_id(); }
   virtual BookingId next_booking_id() = 0;
   virtual PaymentId next_payment_id() = 0;
+  // The same without a store read, for a checkout begun without blocking (nullopt: not at hand).
+  virtual std::optional<BookingId> next_booking_id_if_ready() { return next_booking_id(); }
+  virtual std::optional<PaymentId> next_payment_id_if_ready() { return next_payment_id(); }
 
   virtual void record(SeatDecision decision, Done done, Failure failure = Failure::answer) = 0;
 

@@ -601,8 +601,9 @@ std::optional<core::CheckoutRecord> SeatEngine::find_checkout(core::UserId user,
   return journal_.checkout(user, key);
 }
 
-core::Result<SeatEngine::Begin> SeatEngine::decide_begin(Slot& s, const core::Hold& stored, core::UserId user,
-                                                         const core::CheckoutStart& start, TimeMs now) {
+core::Result<SeatEngine::Begin> SeatEngine::decide_begin(
+    Slot& s, const core::Hold& stored, core::UserId user, const core::CheckoutStart& start, TimeMs now,
+    std::optional<std::pair<core::BookingId, core::PaymentId>> ids) {
   const core::HoldId id = stored.id;
   auto pinned = s.inv->pin(id, user, now, core::limits::checkout_pin_max);
   if (!pinned && pinned.error().code == Code::CheckoutInProgress) {
@@ -628,13 +629,14 @@ core::Result<SeatEngine::Begin> SeatEngine::decide_begin(Slot& s, const core::Ho
   }
   for (const auto& [booking, p] : s.pending)
     if (p.hold_id == id) return make_error(Code::CheckoutInProgress, "a payment for this hold is pending");
-  const core::BookingId booking_id = journal_.next_booking_id();
+  const core::BookingId booking_id = ids ? ids->first : journal_.next_booking_id();
+  const core::PaymentId payment_id = ids ? ids->second : journal_.next_payment_id();
   core::CheckoutRecord rec{id,
                            booking_id,
                            stored.event_id,
                            user,
                            core::BookingStatus::PendingPayment,
-                           journal_.next_payment_id(),
+                           payment_id,
                            "PENDING",
                            "",
                            "ticketd-booking-" + std::to_string(booking_id),
@@ -676,6 +678,11 @@ bool SeatEngine::try_begin_checkout_async(core::HoldId id, core::UserId user, co
                                           TimeMs now, const CheckoutDone& done) {
   const core::EventId event = listed_hold_event(user, id);
   if (event == 0) return false;
+  // Drawn before the decision, so that none is drawn from the store on this thread (an id not used is a
+  // gap in its sequence, as a rolled-back one is).
+  const std::optional<core::BookingId> booking_id = journal_.next_booking_id_if_ready();
+  const std::optional<core::PaymentId> payment_id = booking_id ? journal_.next_payment_id_if_ready() : std::nullopt;
+  if (!booking_id || !payment_id) return false;
   auto s = slot(event);
   std::optional<core::Error> refused;
   std::optional<TimeMs> pinned_until;
@@ -689,7 +696,7 @@ bool SeatEngine::try_begin_checkout_async(core::HoldId id, core::UserId user, co
     // Seats bought from resale listings: their sellers are paid after the sale, which may block.
     for (core::SeatId seat : live->seats)
       if (s->inv->is_listed(seat)) return false;
-    auto decided = decide_begin(*s, *live, user, start, now);
+    auto decided = decide_begin(*s, *live, user, start, now, std::pair{*booking_id, *payment_id});
     if (!decided) {
       refused = decided.error();
     } else {

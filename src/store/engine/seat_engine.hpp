@@ -289,8 +289,10 @@ class SeatEngine : public core::Ledger {
     std::optional<TimeMs> pinned_until;  // for the registry of users' holds, told after the mutex
   };
   // REQUIRES: slot.mu held, slot loaded and advanced to `now`; `stored`: the hold (its id and event).
+  // `ids`: the booking's and payment's ids drawn already (none: drawn here, which may read the store).
   core::Result<Begin> decide_begin(Slot& slot, const core::Hold& stored, core::UserId user,
-                                   const core::CheckoutStart& start, TimeMs now);
+                                   const core::CheckoutStart& start, TimeMs now,
+                                   std::optional<std::pair<core::BookingId, core::PaymentId>> ids = std::nullopt);
   // settle_payment's decision, likewise, and what is done about it after the mutex.
   struct Pin {
     core::UserId user = 0;

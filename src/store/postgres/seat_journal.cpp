@@ -186,8 +186,11 @@ core::EventId event_of(const core::SeatDecision& decision) {
 // a busy owner found none (another thread was drawing) and went to a worker instead.
 constexpr const char* kHoldIds =
     "SELECT generate_series(s, s + 63) FROM (SELECT nextval('hold_id_blocks') AS s FROM generate_series(1, 16)) x";
-constexpr const char* kBookingIds = "SELECT nextval('bookings_id_seq') FROM generate_series(1, 64)";
-constexpr const char* kPaymentIds = "SELECT nextval('payments_id_seq') FROM generate_series(1, 64)";
+// Booking and payment ids likewise, 1,024 per round trip: a checkout begun without blocking finds none at
+// hand while they are being drawn (it goes to a worker then), which 64 per draw made one in nine of a
+// busy owner's. An id drawn and never used is a gap, as a rolled-back one is.
+constexpr const char* kBookingIds = "SELECT nextval('bookings_id_seq') FROM generate_series(1, 1024)";
+constexpr const char* kPaymentIds = "SELECT nextval('payments_id_seq') FROM generate_series(1, 1024)";
 
 }  // namespace
 
@@ -217,33 +220,48 @@ int64_t PgSeatJournal::IdRuns::take() {
 }
 
 int64_t PgSeatJournal::next_id(IdRuns& ids, const char* sql) {
-  std::lock_guard lock(ids_mu_);
-  if (ids.empty()) {
-    std::vector<int64_t> drawn = with_connection(pool_, [&](Connection& c) {
-      Rows r = c.query(sql);
-      std::vector<int64_t> out;
-      for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
-      return out;
-    });
-    if (drawn.empty()) throw PgError("XX000", "drawing ids returned no row");
-    // Blocks of one sequence, or values of one: consecutive unless another node drew at the same moment.
-    std::sort(drawn.begin(), drawn.end(), std::greater<>());
-    for (int64_t id : drawn) {
-      if (!ids.runs.empty() && ids.runs.back().first == id + 1)
-        --ids.runs.back().first;
-      else
-        ids.runs.emplace_back(id, id + 1);
-    }
-  }
+  std::unique_lock lock(ids_mu_);
+  draw_if_empty(lock, ids, sql);
   return ids.take();
+}
+
+// The round trip runs without ids_mu_, so a caller that must not block (next_id_if_ready) only ever
+// waits for another's take. Two threads that find the same runs empty both draw: the ids left over are
+// taken later.
+void PgSeatJournal::draw_if_empty(std::unique_lock<std::mutex>& lock, IdRuns& ids, const char* sql) {
+  if (!ids.empty()) return;
+  lock.unlock();
+  std::vector<int64_t> drawn = with_connection(pool_, [&](Connection& c) {
+    Rows r = c.query(sql);
+    std::vector<int64_t> out;
+    for (int i = 0; i < r.size(); ++i) out.push_back(r.int64(i, 0));
+    return out;
+  });
+  lock.lock();
+  if (drawn.empty()) throw PgError("XX000", "drawing ids returned no row");
+  // Blocks of one sequence, or values of one: consecutive unless another node drew at the same moment.
+  std::sort(drawn.begin(), drawn.end(), std::greater<>());
+  std::vector<std::pair<int64_t, int64_t>> runs;
+  for (int64_t id : drawn) {
+    if (!runs.empty() && runs.back().first == id + 1)
+      --runs.back().first;
+    else
+      runs.emplace_back(id, id + 1);
+  }
+  ids.runs.insert(ids.runs.end(), runs.begin(), runs.end());
+  std::sort(ids.runs.begin(), ids.runs.end(), std::greater<>());  // the lowest run last, taken first
 }
 
 core::HoldId PgSeatJournal::next_hold_id() { return next_id(holds_, kHoldIds); }
 
+std::optional<int64_t> PgSeatJournal::next_id_if_ready(IdRuns& ids) {
+  std::lock_guard lock(ids_mu_);  // never held across a draw (draw_if_empty)
+  if (ids.empty()) return std::nullopt;
+  return ids.take();
+}
+
 std::optional<core::HoldId> PgSeatJournal::next_hold_id_if_ready() {
-  std::unique_lock lock(ids_mu_, std::try_to_lock);  // held across a draw from PostgreSQL: do not wait
-  if (!lock.owns_lock() || holds_.empty()) return std::nullopt;
-  return holds_.take();
+  return next_id_if_ready(holds_);
 }
 core::BookingId PgSeatJournal::next_booking_id() { return next_id(bookings_, kBookingIds); }
 core::PaymentId PgSeatJournal::next_payment_id() { return next_id(payments_, kPaymentIds); }
@@ -277,6 +295,13 @@ core::Result<core::JournalEvent> PgSeatJournal::load_event(core::EventId event, 
   }
   // Jobs of older epochs fail the fence by themselves: what was refused under them need not be kept.
   commit_.reset(event);
+  // The event's checkouts begun without blocking take their ids from what is drawn already (next_id_if_ready):
+  // have some at hand from its first one on.
+  {
+    std::unique_lock lock(ids_mu_);
+    draw_if_empty(lock, bookings_, kBookingIds);
+    draw_if_empty(lock, payments_, kPaymentIds);
+  }
   return with_connection(pool_, [&](Connection& c) -> core::Result<core::JournalEvent> {
     core::JournalEvent out;
     out.rules = *rules;

@@ -55,6 +55,8 @@ class PgSeatJournal final : public core::SeatJournal {
   std::optional<core::HoldId> next_hold_id_if_ready() override;
   core::BookingId next_booking_id() override;
   core::PaymentId next_payment_id() override;
+  std::optional<core::BookingId> next_booking_id_if_ready() override { return next_id_if_ready(bookings_); }
+  std::optional<core::PaymentId> next_payment_id_if_ready() override { return next_id_if_ready(payments_); }
   // `failure` is not needed here: any failed job fences its events off (owner_commit.hpp).
   void record(core::SeatDecision decision, Done done, Failure failure) override;
 
@@ -113,6 +115,10 @@ class PgSeatJournal final : public core::SeatJournal {
     int64_t take();
   };
   int64_t next_id(IdRuns& ids, const char* sequence_sql);
+  // Draws a round of ids into `ids` when none is left, releasing `lock` (on ids_mu_) meanwhile.
+  void draw_if_empty(std::unique_lock<std::mutex>& lock, IdRuns& ids, const char* sequence_sql);
+  // An id drawn already, or nullopt (none left, or another thread is drawing: never waits for it).
+  std::optional<int64_t> next_id_if_ready(IdRuns& ids);
   std::optional<Ownership> held(core::EventId event);
 
   Pool& pool_;
@@ -125,8 +131,8 @@ class PgSeatJournal final : public core::SeatJournal {
   };
   std::mutex mu_;  // guards held_
   std::unordered_map<core::EventId, Held> held_;  // every event loaded here, latest epoch
-  // Guards the id blocks; held across the round trip that refills one (once per 64 ids), so apart from
-  // mu_: recording a decision never waits for it.
+  // Guards the id blocks; never held across the round trip that refills one (draw_if_empty), so a take
+  // waits for nothing longer than another take.
   std::mutex ids_mu_;
   IdRuns holds_, bookings_, payments_;
   StagedWrites staged_;  // the writer thread's alone (staged_writes.hpp)
