@@ -111,8 +111,6 @@ class Sales {
   // payment_method may be empty when the hold's total is 0 (free tickets); a paid checkout needs one.
   CheckoutResult checkout(core::UserId user, core::HoldId id, const std::string& idempotency_key,
                           const std::string& payment_method);
-  // Whether prepare_checkout and try_checkout_async can take checkouts: the ledger decides them in memory.
-  bool checkouts_without_blocking() const { return key_reader_ != nullptr; }
   // Reads whether `idempotency_key` names a checkout of the user's already, without blocking the caller:
   // `ready(true)` once it is known not to (try_checkout_async may then take the checkout of hold `id`),
   // false when it does (checkout() continues that one) or the store could not say. False, with nothing

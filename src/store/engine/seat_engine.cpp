@@ -497,12 +497,7 @@ core::Result<core::Hold> SeatEngine::owned_hold(core::HoldId id, core::UserId us
 }
 
 core::Result<core::Hold> SeatEngine::hold_of(core::HoldId id, core::UserId user) {
-  if (const core::EventId event = listed_hold_event(user, id)) {
-    auto s = slot(event);
-    std::lock_guard lock(s->mu);
-    if (s->inv)
-      if (auto live = s->inv->find_hold(id); live && live->user_id == user) return *live;
-  }
+  if (std::optional<core::Hold> live = hold_as_taken_in_memory(id, user)) return *live;
   return owned_hold(id, user);
 }
 
